@@ -1,0 +1,134 @@
+package room
+
+// Outcome is the kind of an admission decision.
+type Outcome string
+
+const (
+	OutcomeAdmit  Outcome = "admit"
+	OutcomeWait   Outcome = "wait"
+	OutcomeRefuse Outcome = "refuse"
+)
+
+// Arrival is someone asking to enter a room.
+type Arrival struct {
+	// Identity is the token's subject; "" for an anonymous arrival.
+	Identity string
+	// Name is the display name (the token's name when there is a token).
+	Name string
+	// Role is the token's role; ignored without a token.
+	Role     Role
+	HasToken bool
+	Passcode string
+}
+
+// Decision is the result of Decide.
+type Decision struct {
+	Outcome Outcome
+	// Role and Name are set for admit and wait: the role the participant
+	// gets and the display name to use.
+	Role Role
+	Name string
+	// Reason is set for wait.
+	Reason WaitReason
+	// Code and Message are set for refuse.
+	Code    Code
+	Message string
+}
+
+// Err returns the refusal as a *RefusedError, or nil for admit and wait.
+func (d Decision) Err() error {
+	if d.Outcome != OutcomeRefuse {
+		return nil
+	}
+	return refuse(d.Code, d.Message, nil)
+}
+
+// Decide applies the admission rules to one arrival, given the room's
+// configuration and live session. It is pure: the capacity it checks is
+// re-checked atomically by the store when the seat is taken.
+//
+// Rules, in order:
+//  1. a blocked identity is refused (blocked);
+//  2. closed rooms need a token whose identity is on the roster
+//     (not_on_roster); the role is the token's, capped at the roster's;
+//     open rooms take the token's role, or member without a token;
+//  3. a display name is required (bad_request);
+//  4. everyone but facilitators must give the passcode, if set
+//     (bad_passcode);
+//  5. facilitators and co-facilitators are admitted, whatever the lock,
+//     knock or capacity;
+//  6. a locked room refuses (room_locked) or sends to the waiting room
+//     (locked), per LockBehavior;
+//  7. a closed room without a facilitator present sends to the waiting room
+//     (waiting_for_facilitator);
+//  8. knock admission sends to the waiting room (knock);
+//  9. a room whose seats are all taken refuses (room_full);
+//  10. otherwise, admit.
+func Decide(cfg RoomConfig, sess Session, a Arrival) Decision {
+	if sess.IsBlocked(a.Identity) {
+		return Decision{Outcome: OutcomeRefuse, Code: CodeBlocked, Message: "you were removed from this session"}
+	}
+	name := a.Name
+	var role Role
+	switch {
+	case cfg.Kind == KindClosed:
+		if !a.HasToken || a.Identity == "" {
+			return Decision{Outcome: OutcomeRefuse, Code: CodeNotOnRoster, Message: "this room is by personal invitation only"}
+		}
+		entry, ok := cfg.RosterEntry(a.Identity)
+		if !ok {
+			return Decision{Outcome: OutcomeRefuse, Code: CodeNotOnRoster, Message: "you are not on this room's roster"}
+		}
+		role = a.Role.AtMost(entry.Role)
+		if !role.Valid() {
+			role = entry.Role
+		}
+		if name == "" {
+			name = entry.Name
+		}
+	case a.HasToken && a.Role.Valid():
+		role = a.Role
+	default:
+		role = RoleMember
+	}
+	clean, err := CleanName(name)
+	if err != nil {
+		return Decision{Outcome: OutcomeRefuse, Code: CodeBadRequest, Message: "a display name of 1-64 characters is required"}
+	}
+	d := Decision{Role: role, Name: clean}
+
+	if !role.IsFacilitator() && !cfg.CheckPasscode(a.Passcode) {
+		return Decision{Outcome: OutcomeRefuse, Code: CodeBadPasscode, Message: "wrong or missing passcode"}
+	}
+	if role.IsFacilitator() {
+		d.Outcome = OutcomeAdmit
+		return d
+	}
+	if sess.Locked {
+		if cfg.LockBehavior == LockRefuse {
+			return Decision{Outcome: OutcomeRefuse, Code: CodeRoomLocked, Message: "the room is locked"}
+		}
+		d.Outcome, d.Reason = OutcomeWait, WaitLocked
+		return d
+	}
+	if cfg.Kind == KindClosed && !sess.FacilitatorPresent() {
+		d.Outcome, d.Reason = OutcomeWait, WaitForFacilitator
+		return d
+	}
+	if cfg.Knock {
+		d.Outcome, d.Reason = OutcomeWait, WaitKnock
+		return d
+	}
+	if len(sess.Seated()) >= capacityOf(cfg) {
+		return Decision{Outcome: OutcomeRefuse, Code: CodeRoomFull, Message: "the room is full"}
+	}
+	d.Outcome = OutcomeAdmit
+	return d
+}
+
+func capacityOf(cfg RoomConfig) int {
+	if cfg.Capacity <= 0 {
+		return DefaultCapacity
+	}
+	return cfg.Capacity
+}

@@ -1,0 +1,389 @@
+package room
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+)
+
+// MemStoreOptions configure NewMemStore.
+type MemStoreOptions struct {
+	// TTL is how long a presence lives without a heartbeat;
+	// DefaultPresenceTTL if zero.
+	TTL time.Duration
+	// Now is the clock; time.Now if nil. Tests inject a fake one.
+	Now func() time.Time
+}
+
+// MemStore is the in-memory Store: the default for a single node without
+// Redis. Expired presences are dropped whenever their room is read or
+// written, so no sweeper goroutine is needed.
+type MemStore struct {
+	ttl time.Duration
+	now func() time.Time
+
+	mu       sync.Mutex
+	closed   bool
+	rooms    map[string]RoomConfig
+	sessions map[string]*memSession
+}
+
+type memSession struct {
+	locked  bool
+	blocked map[string]bool
+	present map[string]memEntry
+}
+
+type memEntry struct {
+	p       Participant
+	expires time.Time
+}
+
+var _ Store = (*MemStore)(nil)
+
+// NewMemStore returns an empty in-memory store.
+func NewMemStore(opts MemStoreOptions) *MemStore {
+	if opts.TTL <= 0 {
+		opts.TTL = DefaultPresenceTTL
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &MemStore{
+		ttl:      opts.TTL,
+		now:      opts.Now,
+		rooms:    make(map[string]RoomConfig),
+		sessions: make(map[string]*memSession),
+	}
+}
+
+// lock takes the mutex after checking ctx and Close; callers must unlock.
+func (m *MemStore) lock(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return fmt.Errorf("%w: memory store closed", ErrUnavailable)
+	}
+	return nil
+}
+
+func (m *MemStore) CreateRoom(ctx context.Context, cfg RoomConfig) (RoomConfig, error) {
+	cfg = cfg.Clone()
+	cfg.Normalize()
+	if err := cfg.Validate(); err != nil {
+		return RoomConfig{}, err
+	}
+	if err := m.lock(ctx); err != nil {
+		return RoomConfig{}, err
+	}
+	defer m.mu.Unlock()
+	if _, ok := m.rooms[cfg.Name]; ok {
+		return RoomConfig{}, fmt.Errorf("room %q: %w", cfg.Name, ErrExists)
+	}
+	now := m.now().UTC()
+	cfg.CreatedAt, cfg.UpdatedAt = now, now
+	m.rooms[cfg.Name] = cfg
+	return cfg.Clone(), nil
+}
+
+func (m *MemStore) GetRoom(ctx context.Context, name string) (RoomConfig, error) {
+	if err := CheckRoomName(name); err != nil {
+		return RoomConfig{}, err
+	}
+	if err := m.lock(ctx); err != nil {
+		return RoomConfig{}, err
+	}
+	defer m.mu.Unlock()
+	cfg, ok := m.rooms[name]
+	if !ok {
+		return RoomConfig{}, fmt.Errorf("room %q: %w", name, ErrNotFound)
+	}
+	return cfg.Clone(), nil
+}
+
+func (m *MemStore) UpdateRoom(ctx context.Context, name string, fn func(*RoomConfig) error) (RoomConfig, error) {
+	if err := CheckRoomName(name); err != nil {
+		return RoomConfig{}, err
+	}
+	if err := m.lock(ctx); err != nil {
+		return RoomConfig{}, err
+	}
+	defer m.mu.Unlock()
+	old, ok := m.rooms[name]
+	if !ok {
+		return RoomConfig{}, fmt.Errorf("room %q: %w", name, ErrNotFound)
+	}
+	cfg := old.Clone()
+	if err := fn(&cfg); err != nil {
+		return RoomConfig{}, err
+	}
+	if cfg.Name != name {
+		return RoomConfig{}, errf("a room cannot be renamed")
+	}
+	cfg.Normalize()
+	if err := cfg.Validate(); err != nil {
+		return RoomConfig{}, err
+	}
+	cfg.CreatedAt, cfg.UpdatedAt = old.CreatedAt, m.now().UTC()
+	m.rooms[name] = cfg
+	return cfg.Clone(), nil
+}
+
+func (m *MemStore) DeleteRoom(ctx context.Context, name string) error {
+	if err := CheckRoomName(name); err != nil {
+		return err
+	}
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	if _, ok := m.rooms[name]; !ok {
+		return fmt.Errorf("room %q: %w", name, ErrNotFound)
+	}
+	delete(m.rooms, name)
+	return nil
+}
+
+func (m *MemStore) ListRooms(ctx context.Context) ([]RoomConfig, error) {
+	if err := m.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	out := make([]RoomConfig, 0, len(m.rooms))
+	for _, c := range m.rooms {
+		out = append(out, c.Clone())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// session returns the live session of room after dropping expired entries;
+// nil when nobody is present. The caller holds mu.
+func (m *MemStore) session(room string, now time.Time) *memSession {
+	s := m.sessions[room]
+	if s == nil {
+		return nil
+	}
+	for id, e := range s.present {
+		if !e.expires.After(now) {
+			delete(s.present, id)
+		}
+	}
+	if len(s.present) == 0 {
+		// The session is over: its lock and blocks go with it.
+		delete(m.sessions, room)
+		return nil
+	}
+	return s
+}
+
+func (m *MemStore) Session(ctx context.Context, room string) (Session, error) {
+	if err := CheckRoomName(room); err != nil {
+		return Session{}, err
+	}
+	if err := m.lock(ctx); err != nil {
+		return Session{}, err
+	}
+	defer m.mu.Unlock()
+	out := Session{Room: room, Blocked: []string{}, Participants: []Participant{}}
+	s := m.session(room, m.now())
+	if s == nil {
+		return out, nil
+	}
+	out.Locked = s.locked
+	for id := range s.blocked {
+		out.Blocked = append(out.Blocked, id)
+	}
+	slices.Sort(out.Blocked)
+	for _, e := range s.present {
+		out.Participants = append(out.Participants, e.p)
+	}
+	SortParticipants(out.Participants)
+	return out, nil
+}
+
+// countClass counts present participants in the same capacity class as
+// state (seated, or waiting).
+func (s *memSession) countClass(state State) int {
+	n := 0
+	for _, e := range s.present {
+		if e.p.State.Seated() == state.Seated() {
+			n++
+		}
+	}
+	return n
+}
+
+func (m *MemStore) AddPresence(ctx context.Context, p Participant, limit int) (Participant, error) {
+	if err := ValidatePresence(p); err != nil {
+		return Participant{}, err
+	}
+	if err := m.lock(ctx); err != nil {
+		return Participant{}, err
+	}
+	defer m.mu.Unlock()
+	now := m.now()
+	if p.JoinedAt.IsZero() {
+		p.JoinedAt = now.UTC()
+	}
+	if p.State != StateWaiting {
+		p.Reason = ""
+	}
+	s := m.session(p.Room, now)
+	if s == nil {
+		s = &memSession{blocked: map[string]bool{}, present: map[string]memEntry{}}
+	}
+	if s.blocked[p.Identity] {
+		return Participant{}, fmt.Errorf("identity %q in room %q: %w", p.Identity, p.Room, ErrBlocked)
+	}
+	if _, dup := s.present[p.ID]; dup {
+		return Participant{}, fmt.Errorf("participant %q: %w", p.ID, ErrExists)
+	}
+	if limit > 0 && s.countClass(p.State) >= limit {
+		return Participant{}, fmt.Errorf("room %q: %w", p.Room, ErrRoomFull)
+	}
+	s.present[p.ID] = memEntry{p: p, expires: now.Add(m.ttl)}
+	m.sessions[p.Room] = s
+	return p, nil
+}
+
+func (m *MemStore) SetState(ctx context.Context, room, id string, state State, reason WaitReason, limit int) (Participant, error) {
+	if err := CheckRoomName(room); err != nil {
+		return Participant{}, err
+	}
+	if !state.Valid() {
+		return Participant{}, errf("state %q is invalid", state)
+	}
+	if err := m.lock(ctx); err != nil {
+		return Participant{}, err
+	}
+	defer m.mu.Unlock()
+	now := m.now()
+	s := m.session(room, now)
+	if s == nil {
+		return Participant{}, fmt.Errorf("participant %q in room %q: %w", id, room, ErrNotFound)
+	}
+	e, ok := s.present[id]
+	if !ok {
+		return Participant{}, fmt.Errorf("participant %q in room %q: %w", id, room, ErrNotFound)
+	}
+	if e.p.State.Seated() != state.Seated() && limit > 0 && s.countClass(state) >= limit {
+		return Participant{}, fmt.Errorf("room %q: %w", room, ErrRoomFull)
+	}
+	e.p.State, e.p.Reason = state, ""
+	if state == StateWaiting {
+		e.p.Reason = reason
+	}
+	e.expires = now.Add(m.ttl)
+	s.present[id] = e
+	return e.p, nil
+}
+
+func (m *MemStore) RemovePresence(ctx context.Context, room, id string) (Participant, error) {
+	if err := CheckRoomName(room); err != nil {
+		return Participant{}, err
+	}
+	if err := m.lock(ctx); err != nil {
+		return Participant{}, err
+	}
+	defer m.mu.Unlock()
+	now := m.now()
+	s := m.session(room, now)
+	if s == nil {
+		return Participant{}, fmt.Errorf("participant %q in room %q: %w", id, room, ErrNotFound)
+	}
+	e, ok := s.present[id]
+	if !ok {
+		return Participant{}, fmt.Errorf("participant %q in room %q: %w", id, room, ErrNotFound)
+	}
+	delete(s.present, id)
+	m.session(room, now) // ends the session if that was the last one
+	return e.p, nil
+}
+
+func (m *MemStore) Heartbeat(ctx context.Context, room string, ids []string) ([]string, error) {
+	if err := CheckRoomName(room); err != nil {
+		return nil, err
+	}
+	if err := m.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	now := m.now()
+	s := m.session(room, now)
+	var gone []string
+	for _, id := range ids {
+		if s == nil {
+			gone = append(gone, id)
+			continue
+		}
+		e, ok := s.present[id]
+		if !ok {
+			gone = append(gone, id)
+			continue
+		}
+		e.expires = now.Add(m.ttl)
+		s.present[id] = e
+	}
+	return gone, nil
+}
+
+func (m *MemStore) SetLocked(ctx context.Context, room string, locked bool) error {
+	if err := CheckRoomName(room); err != nil {
+		return err
+	}
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	s := m.session(room, m.now())
+	if s == nil {
+		return fmt.Errorf("session of room %q: %w", room, ErrNotFound)
+	}
+	s.locked = locked
+	return nil
+}
+
+func (m *MemStore) SetBlocked(ctx context.Context, room, identity string, blocked bool) error {
+	if err := CheckRoomName(room); err != nil {
+		return err
+	}
+	if identity == "" {
+		return errf("identity is required")
+	}
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	s := m.session(room, m.now())
+	if s == nil {
+		return fmt.Errorf("session of room %q: %w", room, ErrNotFound)
+	}
+	if blocked {
+		s.blocked[identity] = true
+	} else {
+		delete(s.blocked, identity)
+	}
+	return nil
+}
+
+func (m *MemStore) Ping(ctx context.Context) error {
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	m.mu.Unlock()
+	return nil
+}
+
+func (m *MemStore) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closed = true
+	return nil
+}

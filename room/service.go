@@ -1,0 +1,578 @@
+package room
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+)
+
+// AllWaiting as the target of Admit or Deny means everyone waiting.
+const AllWaiting = "*"
+
+// DefaultMaxWaiting caps a room's waiting room, so knock spam cannot grow
+// it without bound.
+const DefaultMaxWaiting = 100
+
+// ServiceConfig configures NewService.
+type ServiceConfig struct {
+	Store Store // required
+	// Secret is the HMAC key of join tokens (at least MinSecretLen bytes).
+	Secret []byte
+	// NodeID names this server process in presence records (required).
+	NodeID string
+	Logger *slog.Logger // slog.Default() if nil
+	// Now is the clock for tokens and join times; time.Now if nil.
+	Now func() time.Time
+	// HeartbeatInterval is how often Run refreshes this node's presences;
+	// DefaultHeartbeatInterval if zero. Keep it well under the store TTL.
+	HeartbeatInterval time.Duration
+	// MaxWaiting caps each room's waiting room; DefaultMaxWaiting if zero.
+	MaxWaiting int
+	// OnGone, if set, is called from Run (one call at a time) for each
+	// participant hosted here that is no longer in the store: denied or
+	// removed from another node, or expired. The caller should close its
+	// connection. It must not block for long.
+	OnGone func(room, participantID string)
+}
+
+// Service is what the signaling layer calls: admission, the waiting room,
+// lock and presence upkeep for the participants hosted on this node.
+type Service struct {
+	store      Store
+	secret     []byte
+	node       string
+	log        *slog.Logger
+	now        func() time.Time
+	interval   time.Duration
+	maxWaiting int
+	onGone     func(room, id string)
+
+	mu    sync.Mutex
+	local map[string]map[string]bool // room -> ids hosted on this node
+}
+
+// NewService checks cfg and returns a Service. Call Run to keep presences
+// alive.
+func NewService(cfg ServiceConfig) (*Service, error) {
+	if cfg.Store == nil {
+		return nil, errf("service needs a store")
+	}
+	if cfg.NodeID == "" {
+		return nil, errf("service needs a node id")
+	}
+	if len(cfg.Secret) < MinSecretLen {
+		return nil, errf("token secret must be at least %d bytes", MinSecretLen)
+	}
+	s := &Service{
+		store:      cfg.Store,
+		secret:     append([]byte(nil), cfg.Secret...),
+		node:       cfg.NodeID,
+		log:        cfg.Logger,
+		now:        cfg.Now,
+		interval:   cfg.HeartbeatInterval,
+		maxWaiting: cfg.MaxWaiting,
+		onGone:     cfg.OnGone,
+		local:      make(map[string]map[string]bool),
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.interval <= 0 {
+		s.interval = DefaultHeartbeatInterval
+	}
+	if s.maxWaiting <= 0 {
+		s.maxWaiting = DefaultMaxWaiting
+	}
+	return s, nil
+}
+
+// JoinRequest is a join message, as received.
+type JoinRequest struct {
+	Room     string
+	Name     string // ignored when the token carries a name
+	Token    string // optional for open rooms
+	Passcode string
+}
+
+// JoinStatus says whether a join entered the session or the waiting room.
+type JoinStatus string
+
+const (
+	JoinAdmitted JoinStatus = "admitted"
+	JoinWaiting  JoinStatus = "waiting"
+)
+
+// RoomInfo is what a participant is told about the room.
+type RoomInfo struct {
+	Name             string `json:"name"`
+	Kind             Kind   `json:"kind"`
+	Locked           bool   `json:"locked"`
+	MembersJoinMuted bool   `json:"membersJoinMuted"`
+}
+
+// JoinResult is a successful Join: admitted, or waiting with a reason.
+type JoinResult struct {
+	Status      JoinStatus
+	Participant Participant
+	Room        RoomInfo
+	// Reason is set when waiting (its Message is for the person).
+	Reason WaitReason
+	// Others are the seated participants besides this one (when admitted).
+	Others []Participant
+}
+
+// Join decides on an arrival and records its presence on this node.
+// Refusals are *RefusedError (use ErrorCode); a store failure wraps
+// ErrUnavailable.
+func (s *Service) Join(ctx context.Context, req JoinRequest) (JoinResult, error) {
+	if !ValidRoomName(req.Room) {
+		return JoinResult{}, refuse(CodeBadRequest, "room must be 1-64 characters of A-Z a-z 0-9 . _ -", nil)
+	}
+	a := Arrival{Name: req.Name, Passcode: req.Passcode}
+	if req.Token != "" {
+		c, err := VerifyTokenFor(s.secret, req.Token, req.Room, s.now())
+		if err != nil {
+			s.log.InfoContext(ctx, "join refused", "room", req.Room, "code", ErrorCode(err), "err", err)
+			return JoinResult{}, refuse(ErrorCode(err), tokenMessage(err), err)
+		}
+		a.Identity, a.Name, a.Role, a.HasToken = c.Identity, c.Name, c.Role, true
+	}
+	cfg, err := s.Room(ctx, req.Room)
+	if err != nil {
+		return JoinResult{}, err
+	}
+	sess, err := s.store.Session(ctx, req.Room)
+	if err != nil {
+		return JoinResult{}, fmt.Errorf("join %q: %w", req.Room, err)
+	}
+	d := Decide(cfg, sess, a)
+	if d.Outcome == OutcomeRefuse {
+		s.log.InfoContext(ctx, "join refused", "room", req.Room, "identity", a.Identity, "code", d.Code)
+		return JoinResult{}, d.Err()
+	}
+
+	identity := a.Identity
+	if identity == "" {
+		identity = "anon-" + randomHex(4)
+	}
+	p := Participant{Room: req.Room, Identity: identity, Name: d.Name, Role: d.Role, Node: s.node,
+		State: StateActive, JoinedAt: s.now().UTC()}
+	limit := capacityOf(cfg)
+	if d.Outcome == OutcomeWait {
+		p.State, p.Reason, limit = StateWaiting, d.Reason, s.maxWaiting
+	} else if d.Role.IsFacilitator() {
+		limit = 0 // a session must be able to start even when full
+	}
+	for attempt := 0; ; attempt++ {
+		p.ID = "p_" + randomHex(4)
+		p, err = s.store.AddPresence(ctx, p, limit)
+		if errors.Is(err, ErrExists) && attempt < 3 {
+			continue // id collision: draw again
+		}
+		break
+	}
+	switch {
+	case errors.Is(err, ErrRoomFull) && d.Outcome == OutcomeWait:
+		return JoinResult{}, refuse(CodeRoomFull, "the waiting room is full", err)
+	case errors.Is(err, ErrRoomFull):
+		return JoinResult{}, refuse(CodeRoomFull, "the room is full", err)
+	case errors.Is(err, ErrBlocked):
+		return JoinResult{}, refuse(CodeBlocked, "you were removed from this session", err)
+	case err != nil:
+		return JoinResult{}, fmt.Errorf("join %q: %w", req.Room, err)
+	}
+	s.track(p.Room, p.ID)
+
+	res := JoinResult{Participant: p, Room: roomInfo(cfg, sess.Locked)}
+	if d.Outcome == OutcomeWait {
+		res.Status, res.Reason = JoinWaiting, d.Reason
+		s.log.InfoContext(ctx, "join waiting", "room", p.Room, "participant", p.ID, "identity", p.Identity, "reason", d.Reason)
+		return res, nil
+	}
+	res.Status = JoinAdmitted
+	// Re-read so Others includes whoever was seated while we decided; the
+	// earlier snapshot is a fallback, since the seat is already taken.
+	if fresh, err := s.store.Session(ctx, req.Room); err == nil {
+		sess = fresh
+		res.Room.Locked = fresh.Locked
+	} else {
+		s.log.WarnContext(ctx, "join: session re-read failed", "room", p.Room, "err", err)
+	}
+	res.Others = []Participant{}
+	for _, o := range sess.Seated() {
+		if o.ID != p.ID {
+			res.Others = append(res.Others, o)
+		}
+	}
+	s.log.InfoContext(ctx, "join admitted", "room", p.Room, "participant", p.ID, "identity", p.Identity, "role", p.Role)
+	return res, nil
+}
+
+func tokenMessage(err error) string {
+	switch {
+	case errors.Is(err, ErrTokenExpired):
+		return "the invitation has expired"
+	case errors.Is(err, ErrTokenNotYetValid):
+		return "the invitation is not valid yet"
+	case errors.Is(err, ErrWrongRoom):
+		return "the invitation is for another room"
+	}
+	return "the invitation is not valid"
+}
+
+func roomInfo(cfg RoomConfig, locked bool) RoomInfo {
+	return RoomInfo{Name: cfg.Name, Kind: cfg.Kind, Locked: locked, MembersJoinMuted: cfg.MembersJoinMuted}
+}
+
+// Room returns the room's stored configuration, or DefaultRoomConfig when
+// none is stored (drop-in open room).
+func (s *Service) Room(ctx context.Context, name string) (RoomConfig, error) {
+	cfg, err := s.store.GetRoom(ctx, name)
+	if errors.Is(err, ErrNotFound) {
+		return DefaultRoomConfig(name), nil
+	}
+	if err != nil {
+		return RoomConfig{}, fmt.Errorf("room %q: %w", name, err)
+	}
+	return cfg, nil
+}
+
+// Leave removes a participant (a waiting one too). Leaving twice is not an
+// error.
+func (s *Service) Leave(ctx context.Context, room, id string) error {
+	s.untrack(room, id)
+	_, err := s.store.RemovePresence(ctx, room, id)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("leave: %w", err)
+	}
+	return nil
+}
+
+// authorize returns the session and the caller, who must hold a seat and a
+// role with perm; otherwise ErrForbidden.
+func (s *Service) authorize(ctx context.Context, room, by string, perm Permission) (Session, Participant, error) {
+	sess, err := s.store.Session(ctx, room)
+	if err != nil {
+		return Session{}, Participant{}, fmt.Errorf("room %q: %w", room, err)
+	}
+	actor, ok := sess.Find(by)
+	if !ok || !actor.State.Seated() {
+		return Session{}, Participant{}, fmt.Errorf("%w: %q is not in the session", ErrForbidden, by)
+	}
+	if !actor.Role.Can(perm) {
+		return Session{}, Participant{}, fmt.Errorf("%w: role %s may not %s", ErrForbidden, actor.Role, perm)
+	}
+	return sess, actor, nil
+}
+
+// waitingTargets resolves a target (an id or AllWaiting) to waiting
+// participants; a single id that is not waiting is ErrNotFound.
+func waitingTargets(sess Session, target string) ([]Participant, error) {
+	if target == AllWaiting {
+		return sess.Waiting(), nil
+	}
+	p, ok := sess.Find(target)
+	if !ok || p.State != StateWaiting {
+		return nil, fmt.Errorf("%q is not in the waiting room: %w", target, ErrNotFound)
+	}
+	return []Participant{p}, nil
+}
+
+// Admit moves one waiting participant, or all (target AllWaiting, oldest
+// first), into the session. The caller (by) needs PermAdmit. Capacity is
+// checked atomically per admission: when the room fills up, Admit returns
+// those admitted so far and an error wrapping ErrRoomFull. Admitted
+// participants keep their connection; their node sends them "joined".
+func (s *Service) Admit(ctx context.Context, room, by, target string) ([]Participant, error) {
+	sess, actor, err := s.authorize(ctx, room, by, PermAdmit)
+	if err != nil {
+		return nil, err
+	}
+	targets, err := waitingTargets(sess, target)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := s.Room(ctx, room)
+	if err != nil {
+		return nil, err
+	}
+	admitted := []Participant{}
+	for _, t := range targets {
+		limit := capacityOf(cfg)
+		if t.Role.IsFacilitator() {
+			limit = 0
+		}
+		p, err := s.store.SetState(ctx, room, t.ID, StateActive, "", limit)
+		switch {
+		case errors.Is(err, ErrNotFound) && target == AllWaiting:
+			continue // left meanwhile
+		case err != nil:
+			return admitted, fmt.Errorf("admit %q: %w", t.ID, err)
+		}
+		admitted = append(admitted, p)
+		s.log.InfoContext(ctx, "admitted", "room", room, "participant", p.ID, "by", actor.ID)
+	}
+	return admitted, nil
+}
+
+// Deny removes one waiting participant, or all, from the waiting room and
+// returns them; their connection gets "denied". The caller needs PermAdmit.
+// Denied participants hosted here are forgotten by the heartbeat (the
+// caller tells them); those on other nodes are reported by that node's
+// OnGone.
+func (s *Service) Deny(ctx context.Context, room, by, target string) ([]Participant, error) {
+	sess, actor, err := s.authorize(ctx, room, by, PermAdmit)
+	if err != nil {
+		return nil, err
+	}
+	targets, err := waitingTargets(sess, target)
+	if err != nil {
+		return nil, err
+	}
+	denied := []Participant{}
+	for _, t := range targets {
+		p, err := s.store.RemovePresence(ctx, room, t.ID)
+		switch {
+		case errors.Is(err, ErrNotFound) && target == AllWaiting:
+			continue
+		case err != nil:
+			return denied, fmt.Errorf("deny %q: %w", t.ID, err)
+		}
+		s.untrack(room, p.ID)
+		denied = append(denied, p)
+		s.log.InfoContext(ctx, "denied", "room", room, "participant", p.ID, "by", actor.ID)
+	}
+	return denied, nil
+}
+
+// Remove takes a participant out of the session and, with block, refuses
+// that identity (code blocked) for the rest of the session. The caller needs
+// PermModerate and may not remove someone of a higher role.
+func (s *Service) Remove(ctx context.Context, room, by, target string, block bool) (Participant, error) {
+	sess, actor, err := s.authorize(ctx, room, by, PermModerate)
+	if err != nil {
+		return Participant{}, err
+	}
+	t, ok := sess.Find(target)
+	if !ok {
+		return Participant{}, fmt.Errorf("participant %q: %w", target, ErrNotFound)
+	}
+	if t.Role.rank() > actor.Role.rank() {
+		return Participant{}, fmt.Errorf("%w: cannot remove a %s", ErrForbidden, t.Role)
+	}
+	if block {
+		// Block first, so the identity cannot slip back in between.
+		if err := s.store.SetBlocked(ctx, room, t.Identity, true); err != nil {
+			return Participant{}, fmt.Errorf("block %q: %w", t.Identity, err)
+		}
+	}
+	p, err := s.store.RemovePresence(ctx, room, target)
+	if err != nil {
+		return Participant{}, fmt.Errorf("remove %q: %w", target, err)
+	}
+	s.untrack(room, p.ID)
+	s.log.InfoContext(ctx, "removed", "room", room, "participant", p.ID, "identity", p.Identity, "blocked", block, "by", actor.ID)
+	return p, nil
+}
+
+// Lock locks or unlocks the session; the caller needs PermModerate.
+func (s *Service) Lock(ctx context.Context, room, by string, locked bool) error {
+	_, actor, err := s.authorize(ctx, room, by, PermModerate)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetLocked(ctx, room, locked); err != nil {
+		return fmt.Errorf("lock %q: %w", room, err)
+	}
+	s.log.InfoContext(ctx, "lock changed", "room", room, "locked", locked, "by", actor.ID)
+	return nil
+}
+
+// SetReconnecting marks a seated participant as reconnecting (seat kept)
+// or back to active. A waiting participant cannot use it to get a seat.
+func (s *Service) SetReconnecting(ctx context.Context, room, id string, reconnecting bool) (Participant, error) {
+	sess, err := s.store.Session(ctx, room)
+	if err != nil {
+		return Participant{}, fmt.Errorf("room %q: %w", room, err)
+	}
+	p, ok := sess.Find(id)
+	if !ok {
+		return Participant{}, fmt.Errorf("participant %q: %w", id, ErrNotFound)
+	}
+	if !p.State.Seated() {
+		return Participant{}, fmt.Errorf("%w: participant %q is waiting", ErrForbidden, id)
+	}
+	state := StateActive
+	if reconnecting {
+		state = StateReconnecting
+	}
+	p, err = s.store.SetState(ctx, room, id, state, "", 0)
+	if err != nil {
+		return Participant{}, fmt.Errorf("set state of %q: %w", id, err)
+	}
+	return p, nil
+}
+
+// Session returns the live session (everyone present, lock, blocked).
+func (s *Service) Session(ctx context.Context, room string) (Session, error) {
+	sess, err := s.store.Session(ctx, room)
+	if err != nil {
+		return Session{}, fmt.Errorf("room %q: %w", room, err)
+	}
+	return sess, nil
+}
+
+// WaitingList returns the waiting room, oldest first (name, identity and
+// JoinedAt as "since"), for the protocol's waiting_list message.
+func (s *Service) WaitingList(ctx context.Context, room string) ([]Participant, error) {
+	sess, err := s.Session(ctx, room)
+	if err != nil {
+		return nil, err
+	}
+	return sess.Waiting(), nil
+}
+
+// RosterLine is one roster entry with its live presences (none, or several
+// if the identity is connected more than once).
+type RosterLine struct {
+	RosterEntry
+	Present []Participant `json:"present"`
+}
+
+// RosterView is a room's roster joined with its live session.
+type RosterView struct {
+	Room    RoomInfo     `json:"room"`
+	Entries []RosterLine `json:"entries"`
+	// Guests are present participants not on the roster (open rooms).
+	Guests []Participant `json:"guests"`
+}
+
+// Roster returns the roster with who is present now.
+func (s *Service) Roster(ctx context.Context, room string) (RosterView, error) {
+	cfg, err := s.Room(ctx, room)
+	if err != nil {
+		return RosterView{}, err
+	}
+	sess, err := s.Session(ctx, room)
+	if err != nil {
+		return RosterView{}, err
+	}
+	v := RosterView{Room: roomInfo(cfg, sess.Locked), Entries: []RosterLine{}, Guests: []Participant{}}
+	index := map[string]int{}
+	for i, e := range cfg.Roster {
+		index[e.Identity] = i
+		v.Entries = append(v.Entries, RosterLine{RosterEntry: e, Present: []Participant{}})
+	}
+	for _, p := range sess.Participants {
+		if i, ok := index[p.Identity]; ok {
+			v.Entries[i].Present = append(v.Entries[i].Present, p)
+		} else {
+			v.Guests = append(v.Guests, p)
+		}
+	}
+	return v, nil
+}
+
+// Heartbeat refreshes, once, every presence hosted on this node, and
+// reports to OnGone those the store no longer has. Run calls it.
+func (s *Service) Heartbeat(ctx context.Context) error {
+	var errs []error
+	for room, ids := range s.snapshot() {
+		gone, err := s.store.Heartbeat(ctx, room, ids)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("heartbeat %q: %w", room, err))
+			continue
+		}
+		for _, id := range gone {
+			if !s.untrack(room, id) {
+				continue // left meanwhile: not gone, just done
+			}
+			s.log.InfoContext(ctx, "presence gone", "room", room, "participant", id)
+			if s.onGone != nil {
+				s.onGone(room, id)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Run heartbeats every HeartbeatInterval until ctx ends, then returns nil.
+// Store failures are logged and retried on the next tick.
+func (s *Service) Run(ctx context.Context) error {
+	t := time.NewTicker(s.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := s.Heartbeat(ctx); err != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "heartbeat failed", "err", err)
+			}
+		}
+	}
+}
+
+// Hosted returns the ids hosted on this node in room, sorted.
+func (s *Service) Hosted(room string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.local[room]))
+	for id := range s.local[room] {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (s *Service) track(room, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.local[room] == nil {
+		s.local[room] = map[string]bool{}
+	}
+	s.local[room][id] = true
+}
+
+// untrack forgets a local participant and reports whether it was tracked.
+func (s *Service) untrack(room, id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.local[room][id] {
+		return false
+	}
+	delete(s.local[room], id)
+	if len(s.local[room]) == 0 {
+		delete(s.local, room)
+	}
+	return true
+}
+
+func (s *Service) snapshot() map[string][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string][]string, len(s.local))
+	for room, ids := range s.local {
+		for id := range ids {
+			out[room] = append(out[room], id)
+		}
+	}
+	return out
+}
+
+// randomHex returns 2n hex digits from crypto/rand, so ids generated on
+// different nodes do not collide in practice and reveal no join order.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails since Go 1.24 (it aborts the process instead)
+	return hex.EncodeToString(b)
+}
