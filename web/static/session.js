@@ -1,0 +1,268 @@
+// The one RTCPeerConnection of a participant (see signaling/PROTOCOL.md).
+//
+// The server offers first. Its offer holds one `recvonly` audio and one
+// `recvonly` video m-line on which we publish our microphone and camera, and
+// one `sendonly` m-line per track that someone else publishes. Each of those
+// carries the publisher's participant id as its msid stream id, which is how
+// we know whose a track is.
+//
+// Offers may also come from us (an ICE restart). Collisions follow "perfect
+// negotiation" with the client as the polite peer: we roll back our offer and
+// answer the server's.
+
+export class MediaSession {
+  // send(msg) sends a signaling message.
+  // localTracks is {audio, video}: MediaStreamTracks or null.
+  // onRemoteTracks() is called when the set of received tracks changes.
+  // onConnectionState(state) reports pc.connectionState.
+  constructor({ iceServers, send, localTracks, onRemoteTracks, onConnectionState }) {
+    this.send = send;
+    this.localTracks = { audio: localTracks.audio || null, video: localTracks.video || null };
+    this.onRemoteTracks = onRemoteTracks;
+    this.onConnectionState = onConnectionState;
+
+    this.pc = new RTCPeerConnection({ iceServers: iceServers || [] });
+    this.closed = false;
+
+    // Perfect negotiation state.
+    this.makingOffer = false;
+    this.answerPending = false;
+
+    // Candidates that came before a remote description.
+    this.pendingCandidates = [];
+
+    // Messages touching the connection are handled one at a time, in order.
+    this.queue = Promise.resolve();
+
+    // The mids of the m-lines we publish on, found in the first offer and
+    // kept across renegotiations: {audio: '0', video: '1'}.
+    this.publishMids = { audio: null, video: null };
+
+    // Whose is each received track: mid -> {participant, kind}, and
+    // receiver track id -> {participant, kind}. Rebuilt after each offer.
+    this.midOwners = new Map();
+    this.trackOwners = new Map();
+
+    this.pc.addEventListener('icecandidate', (ev) => {
+      if (ev.candidate) this.send({ type: 'candidate', candidate: ev.candidate.toJSON() });
+    });
+    this.pc.addEventListener('negotiationneeded', () => this.makeOffer());
+    this.pc.addEventListener('track', () => this.onRemoteTracks());
+    this.pc.addEventListener('connectionstatechange', () => {
+      const state = this.pc.connectionState;
+      if (state === 'failed' && !this.closed) this.pc.restartIce();
+      this.onConnectionState(state);
+    });
+  }
+
+  // handle takes an offer, answer or candidate message from the server.
+  handle(msg) {
+    this.queue = this.queue
+      .then(() => {
+        if (this.closed) return undefined;
+        if (msg.type === 'candidate') return this.addCandidate(msg.candidate);
+        return this.onDescription({ type: msg.type, sdp: msg.sdp });
+      })
+      .catch((err) => {
+        if (!this.closed) console.warn(`hearth: handling ${msg.type} failed:`, err);
+      });
+    return this.queue;
+  }
+
+  async makeOffer() {
+    if (this.closed) return;
+    try {
+      this.makingOffer = true;
+      await this.pc.setLocalDescription();
+      this.send({ type: 'offer', sdp: this.pc.localDescription.sdp });
+    } catch (err) {
+      console.warn('hearth: making an offer failed:', err);
+    } finally {
+      this.makingOffer = false;
+    }
+  }
+
+  async onDescription(desc) {
+    const pc = this.pc;
+    const readyForOffer = !this.makingOffer && (pc.signalingState === 'stable' || this.answerPending);
+    const collision = desc.type === 'offer' && !readyForOffer;
+    // We are the polite peer: never ignore the server's offer.
+    if (collision && pc.signalingState === 'have-local-offer') {
+      await pc.setLocalDescription({ type: 'rollback' });
+    }
+    this.answerPending = desc.type === 'answer';
+    try {
+      await pc.setRemoteDescription(desc);
+    } finally {
+      this.answerPending = false;
+    }
+    if (desc.type === 'offer') {
+      const sections = parseSections(desc.sdp);
+      this.findPublishMids(sections);
+      this.mapOwners(sections);
+      await this.attachLocalTracks();
+      await pc.setLocalDescription();
+      this.send({ type: 'answer', sdp: pc.localDescription.sdp });
+    }
+    await this.flushCandidates();
+    this.onRemoteTracks();
+  }
+
+  async addCandidate(candidate) {
+    if (!candidate || !candidate.candidate) return; // end of candidates
+    if (!this.pc.remoteDescription) {
+      this.pendingCandidates.push(candidate);
+      return;
+    }
+    try {
+      await this.pc.addIceCandidate(candidate);
+    } catch (err) {
+      console.warn('hearth: a remote ICE candidate was not usable:', err);
+    }
+  }
+
+  async flushCandidates() {
+    const pending = this.pendingCandidates;
+    this.pendingCandidates = [];
+    for (const c of pending) await this.addCandidate(c);
+  }
+
+  // findPublishMids picks, once, the first recvonly audio and video m-lines
+  // of the server's offer; later offers keep the same ones while they last.
+  findPublishMids(sections) {
+    for (const kind of ['audio', 'video']) {
+      const kept = this.publishMids[kind];
+      if (kept !== null && sections.some((s) => s.mid === kept)) continue;
+      const s = sections.find((x) => x.kind === kind && x.direction === 'recvonly' && x.port !== '0');
+      this.publishMids[kind] = s ? s.mid : null;
+    }
+  }
+
+  // attachLocalTracks puts our tracks on the publishing transceivers, or
+  // makes them inactive when we have no track of that kind.
+  async attachLocalTracks() {
+    for (const kind of ['audio', 'video']) {
+      const tr = this.transceiverFor(this.publishMids[kind]);
+      if (!tr) continue;
+      const track = this.localTracks[kind];
+      const direction = track ? 'sendonly' : 'inactive';
+      if (tr.direction !== direction) tr.direction = direction;
+      if (tr.sender.track !== track) await tr.sender.replaceTrack(track);
+    }
+  }
+
+  transceiverFor(mid) {
+    if (mid === null) return null;
+    return this.pc.getTransceivers().find((t) => t.mid === mid) || null;
+  }
+
+  // mapOwners records whose track each received m-line carries, from its
+  // msid. The receiver's track stays the same when the server reuses an
+  // m-line for someone else, so the maps are rebuilt from scratch.
+  mapOwners(sections) {
+    this.midOwners.clear();
+    this.trackOwners.clear();
+    const publishing = new Set([this.publishMids.audio, this.publishMids.video]);
+    for (const s of sections) {
+      if (!s.streamId || publishing.has(s.mid)) continue;
+      const owner = { participant: s.streamId, kind: s.kind };
+      this.midOwners.set(s.mid, owner);
+      const tr = this.transceiverFor(s.mid);
+      if (tr) this.trackOwners.set(tr.receiver.track.id, owner);
+    }
+  }
+
+  // remoteTracks lists what we receive now: [{participant, kind, track, mid}].
+  remoteTracks() {
+    const out = [];
+    for (const tr of this.pc.getTransceivers()) {
+      if (tr.mid === null || tr.stopped) continue;
+      const owner = this.midOwners.get(tr.mid);
+      const dir = tr.currentDirection;
+      if (!owner || !(dir === 'recvonly' || dir === 'sendrecv')) continue;
+      out.push({ participant: owner.participant, kind: owner.kind, track: tr.receiver.track, mid: tr.mid });
+    }
+    return out;
+  }
+
+  // publishing reports which kinds we send: {audio: bool, video: bool}.
+  publishing() {
+    const has = (kind) => {
+      const tr = this.transceiverFor(this.publishMids[kind]);
+      return Boolean(tr && tr.sender.track && (tr.currentDirection === 'sendonly' || tr.currentDirection === 'sendrecv'));
+    };
+    return { audio: has('audio'), video: has('video') };
+  }
+
+  // inboundStats returns one entry per inbound RTP stream with the
+  // participant it comes from.
+  async inboundStats() {
+    const report = await this.pc.getStats();
+    const out = [];
+    report.forEach((s) => {
+      if (s.type !== 'inbound-rtp') return;
+      const mid = s.mid === undefined ? null : String(s.mid);
+      const owner = this.trackOwners.get(s.trackIdentifier) || (mid !== null ? this.midOwners.get(mid) : undefined);
+      out.push({
+        participant: owner ? owner.participant : null,
+        kind: s.kind || s.mediaType,
+        mid,
+        trackIdentifier: s.trackIdentifier || null,
+        packetsReceived: s.packetsReceived || 0,
+        bytesReceived: s.bytesReceived || 0,
+        framesDecoded: s.framesDecoded === undefined ? null : s.framesDecoded,
+      });
+    });
+    return out;
+  }
+
+  // outboundStats returns one entry per outbound RTP stream.
+  async outboundStats() {
+    const report = await this.pc.getStats();
+    const out = [];
+    report.forEach((s) => {
+      if (s.type !== 'outbound-rtp') return;
+      out.push({
+        kind: s.kind || s.mediaType,
+        mid: s.mid === undefined ? null : String(s.mid),
+        packetsSent: s.packetsSent || 0,
+        bytesSent: s.bytesSent || 0,
+        framesEncoded: s.framesEncoded === undefined ? null : s.framesEncoded,
+      });
+    });
+    return out;
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    this.pc.close();
+  }
+}
+
+// parseSections reads what we need from each m-section of an SDP:
+// [{kind, port, mid, direction, streamId}].
+export function parseSections(sdp) {
+  const sections = [];
+  let cur = null;
+  for (const line of sdp.split(/\r?\n/)) {
+    if (line.startsWith('m=')) {
+      const [kind, port] = line.slice(2).split(' ');
+      cur = { kind, port, mid: null, direction: 'sendrecv', streamId: null };
+      sections.push(cur);
+    } else if (cur) {
+      if (line.startsWith('a=mid:')) {
+        cur.mid = line.slice(6).trim();
+      } else if (/^a=(sendrecv|sendonly|recvonly|inactive)$/.test(line)) {
+        cur.direction = line.slice(2);
+      } else if (line.startsWith('a=msid:')) {
+        const id = line.slice(7).split(' ')[0];
+        if (id && id !== '-') cur.streamId = id;
+      } else if (!cur.streamId && / msid:/.test(line) && line.startsWith('a=ssrc:')) {
+        const id = line.split(' msid:')[1].split(' ')[0];
+        if (id && id !== '-') cur.streamId = id;
+      }
+    }
+  }
+  return sections;
+}

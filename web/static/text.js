@@ -1,0 +1,114 @@
+// Words the client shows to people, in one place.
+//
+// The server's `error` messages carry a stable `code` and a human `message`;
+// for the codes people are likely to meet we say it our own way, calmly and
+// with what they can do next.
+
+// Error codes after which the server closes the socket (PROTOCOL.md).
+export const FATAL_CODES = new Set([
+  'too_large', 'version', 'invalid_token', 'token_expired', 'wrong_room',
+  'not_on_roster', 'blocked', 'bad_passcode', 'room_full', 'room_locked',
+  'denied', 'unavailable',
+]);
+
+// Titles and messages for the screen shown when joining is refused.
+const REFUSALS = {
+  denied: ['You were not admitted', 'A facilitator did not let you into this session. If you think this is a mistake, please contact them.'],
+  room_full: ['This session is full', 'There is no space left in this room right now. You could try again later, or contact your facilitator.'],
+  not_on_roster: ['This is a closed group', 'Your name is not on the list for this group. If you think this is a mistake, please contact your facilitator.'],
+  invalid_token: ['This invitation link does not work', 'Please ask your facilitator for a new link.'],
+  token_expired: ['This invitation link is not active', 'It has expired, or is not valid yet. Please ask your facilitator for a new link.'],
+  wrong_room: ['This link is for another room', 'Please check the room name, or use the link from your invitation.'],
+  blocked: ['You cannot join this session', 'Please contact your facilitator if you have questions.'],
+  room_locked: ['The room is locked', 'The facilitator has closed the room to new arrivals for now. Please try again in a little while.'],
+  unavailable: ['Hearth is not available right now', 'Something we depend on is down. Please try again in a minute.'],
+  version: ['This page is out of date', 'Please reload the page and join again.'],
+  too_large: ['Something went wrong', 'Please join again.'],
+};
+
+// refusal returns [title, message] for a fatal error code.
+export function refusal(code, serverMessage) {
+  return REFUSALS[code] || ['You could not join', serverMessage || 'Please try again.'];
+}
+
+// Friendlier words for errors that do not end the session.
+const NOTICES = {
+  forbidden: 'Only facilitators can do that.',
+  rate_limited: 'That was a lot at once. Please wait a moment before trying again.',
+  bad_sdp: 'There was a problem setting up audio or video. If others cannot see or hear you, please leave and join again.',
+  internal: 'Something went wrong on the server. If things stop working, please leave and join again.',
+};
+
+export function notice(code, serverMessage) {
+  return NOTICES[code] || serverMessage || 'Something went wrong.';
+}
+
+// What the waiting screen says, when the server sends no message.
+const WAITING = {
+  waiting_for_facilitator: 'The session starts when the facilitator arrives.',
+  knock: 'The facilitator will let you in shortly.',
+  locked: 'The room is locked for now. The facilitator can let you in.',
+};
+
+export function waitingMessage(reason, serverMessage) {
+  return serverMessage || WAITING[reason] || 'Please wait a moment.';
+}
+
+// Titles and messages for `bye`.
+const BYES = {
+  left: ['You left the session', 'Thank you for being here. Take care of yourself.'],
+  ended: ['The session has ended', 'Thank you for being here. Take care of yourself.'],
+  removed: ['You were removed from the session', 'A facilitator ended your place in this session. Please contact them if you have questions.'],
+  server_shutdown: ['The session was interrupted', 'The server is restarting. You can join again in a moment.'],
+};
+
+export function goodbye(reason) {
+  return BYES[reason] || BYES.left;
+}
+
+export const ROLE_LABELS = {
+  facilitator: 'Facilitator',
+  'co-facilitator': 'Co-facilitator',
+  cofacilitator: 'Co-facilitator',
+  member: '',
+};
+
+export function roleLabel(role) {
+  if (!role) return '';
+  if (role in ROLE_LABELS) return ROLE_LABELS[role];
+  return role.charAt(0).toUpperCase() + role.slice(1).replace(/[-_]/g, ' ');
+}
+
+export function isFacilitator(role) {
+  return role === 'facilitator' || role === 'co-facilitator' || role === 'cofacilitator';
+}
+
+// Why a camera or microphone could not be used, from a getUserMedia error.
+export function mediaProblem(kind, error) {
+  const device = kind === 'audio' ? 'microphone' : 'camera';
+  switch (error && error.name) {
+    case 'NotAllowedError':
+    case 'SecurityError':
+      return `Your browser did not allow the ${device}.`;
+    case 'NotFoundError':
+    case 'OverconstrainedError':
+      return `No ${device} was found.`;
+    case 'NotReadableError':
+    case 'AbortError':
+      return `Your ${device} could not be started; another app may be using it.`;
+    case 'Unsupported':
+      return `This browser cannot use a ${device} on this page (it needs a secure https connection).`;
+    default:
+      return `Your ${device} could not be used.`;
+  }
+}
+
+export const STATUS_TEXT = {
+  idle: '',
+  connecting: 'Connecting…',
+  waiting: 'Waiting to be let in',
+  connected: 'Connected',
+  reconnecting: 'Reconnecting…',
+  disconnected: 'Disconnected',
+  ended: 'Not connected',
+};

@@ -1,0 +1,224 @@
+// Drawing the page: screens, the status line, messages and the video grid.
+// Nothing here talks to the server; app.js decides what to show.
+
+import { STATUS_TEXT, roleLabel } from './text.js';
+
+export const $ = (id) => document.getElementById(id);
+
+const SCREENS = ['join', 'waiting', 'call', 'ended'];
+
+// showScreen shows one of the screens and moves focus to its heading (or
+// the given element), so keyboard and screen reader users land in the right
+// place.
+export function showScreen(name, focusEl) {
+  for (const s of SCREENS) $(`${s}-screen`).hidden = s !== name;
+  document.body.dataset.screen = name;
+  const target = focusEl || $(`${name}-screen`).querySelector('h1[tabindex]');
+  if (target) target.focus({ preventScroll: true });
+}
+
+// setStatus shows the connection state in the status line.
+export function setStatus(state, detail) {
+  const el = $('status');
+  el.dataset.state = state;
+  $('status-text').textContent = detail || STATUS_TEXT[state] || state;
+  $('waiting-status').textContent = state === 'reconnecting' ? STATUS_TEXT.reconnecting : '';
+}
+
+let announceTimer = 0;
+
+// announce says something to screen readers through the live region.
+export function announce(text) {
+  const el = $('announcer');
+  window.clearTimeout(announceTimer);
+  el.textContent = '';
+  // A short gap makes the same words be read again.
+  announceTimer = window.setTimeout(() => { el.textContent = text; }, 60);
+}
+
+let noticeTimer = 0;
+
+// showNotice shows a message above the controls. Errors stay until
+// dismissed; other notices fade after a while.
+export function showNotice(text, { error = false, sticky = error } = {}) {
+  const el = $('notice');
+  el.dataset.kind = error ? 'error' : 'info';
+  $('notice-text').textContent = text;
+  el.hidden = false;
+  window.clearTimeout(noticeTimer);
+  if (!sticky) noticeTimer = window.setTimeout(hideNotice, 12_000);
+}
+
+export function hideNotice() {
+  window.clearTimeout(noticeTimer);
+  $('notice').hidden = true;
+}
+
+// showJoinError shows a problem under the join form.
+export function showJoinError(text) {
+  const el = $('join-error');
+  el.textContent = text || '';
+  el.hidden = !text;
+}
+
+export function setFieldError(field, text) {
+  const err = $(`${field}-error`);
+  const input = $(field);
+  err.textContent = text || '';
+  err.hidden = !text;
+  if (text) input.setAttribute('aria-invalid', 'true');
+  else input.removeAttribute('aria-invalid');
+}
+
+// setToggle sets a mic or camera button: muted or not, and whether there is
+// a device at all.
+export function setToggle(button, { muted, available, kind }) {
+  const device = kind === 'audio' ? 'microphone' : 'camera';
+  button.dataset.muted = String(muted || !available);
+  button.disabled = !available;
+  const label = button.querySelector('.ctrl-label');
+  if (!available) {
+    label.textContent = kind === 'audio' ? 'No mic' : 'No camera';
+    button.setAttribute('aria-label', `No ${device} available`);
+  } else if (kind === 'audio') {
+    label.textContent = muted ? 'Unmute' : 'Mute';
+    button.setAttribute('aria-label', muted ? 'Unmute microphone' : 'Mute microphone');
+  } else {
+    label.textContent = muted ? 'Start video' : 'Stop video';
+    button.setAttribute('aria-label', muted ? 'Turn camera on' : 'Turn camera off');
+  }
+}
+
+// initials returns one or two letters for a name: "Ann Lee" -> "AL".
+export function initials(name) {
+  const words = String(name || '').trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return '?';
+  const first = (w) => Array.from(w)[0] || '';
+  const s = words.length === 1 ? first(words[0]) : first(words[0]) + first(words[words.length - 1]);
+  return s.toUpperCase();
+}
+
+// hue picks one of a few calm avatar colours from a participant id.
+function hue(id) {
+  let h = 0;
+  for (const c of String(id)) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return h % 5;
+}
+
+// renderTiles makes the grid show exactly the given tiles, in order, reusing
+// existing elements. Each entry:
+//   {id, name, role, self, micOff, camOff, videoTrack, audioTrack}
+export function renderTiles(grid, entries) {
+  const existing = new Map();
+  for (const el of grid.querySelectorAll(':scope > .tile')) existing.set(el.dataset.participant, el);
+  const template = $('tile-template');
+  let prev = null;
+  for (const e of entries) {
+    let tile = existing.get(e.id);
+    if (tile) {
+      existing.delete(e.id);
+    } else {
+      tile = template.content.firstElementChild.cloneNode(true);
+      tile.dataset.participant = e.id;
+      tile.dataset.testid = 'tile';
+      tile.querySelector('.tile-avatar').classList.add(`hue-${hue(e.id)}`);
+    }
+    updateTile(tile, e);
+    const want = prev ? prev.nextElementSibling : grid.firstElementChild;
+    if (want !== tile) grid.insertBefore(tile, want);
+    prev = tile;
+  }
+  for (const el of existing.values()) {
+    detach(el);
+    el.remove();
+  }
+  grid.dataset.count = String(entries.length);
+}
+
+function updateTile(tile, e) {
+  if (e.self) tile.dataset.self = 'true';
+  const name = e.self ? `${e.name || 'You'} (you)` : e.name || 'Guest';
+  tile.querySelector('.tile-name').textContent = name;
+  tile.querySelector('.tile-initials').textContent = initials(e.name);
+  const role = roleLabel(e.role);
+  const roleEl = tile.querySelector('.tile-role');
+  roleEl.textContent = role;
+  roleEl.hidden = !role;
+  tile.querySelector('.tile-mic').hidden = !e.micOff;
+  tile.dataset.micOff = String(Boolean(e.micOff));
+
+  const video = tile.querySelector('video');
+  const showVideo = Boolean(e.videoTrack) && !e.camOff;
+  tile.dataset.camOff = String(!showVideo);
+  setSource(video, e.videoTrack);
+
+  let audio = tile.querySelector('audio');
+  if (e.audioTrack && !e.self) {
+    if (!audio) {
+      audio = document.createElement('audio');
+      audio.autoplay = true;
+      tile.append(audio);
+    }
+    setSource(audio, e.audioTrack);
+  } else if (audio) {
+    setSource(audio, null);
+    audio.remove();
+  }
+  // A label for the whole tile, read when moving through the list.
+  const parts = [name];
+  if (role) parts.push(role);
+  if (e.micOff) parts.push('microphone off');
+  if (!showVideo) parts.push('camera off');
+  tile.setAttribute('aria-label', parts.join(', '));
+}
+
+// setSource plays a single track in a media element, leaving it alone when
+// it already plays that track.
+function setSource(el, track) {
+  const current = el.srcObject ? el.srcObject.getTracks()[0] : null;
+  if (current === (track || null)) return;
+  el.srcObject = track ? new MediaStream([track]) : null;
+  if (track) {
+    el.play().catch(() => {
+      // Autoplay can be refused until the person interacts with the page.
+      el.dataset.blocked = 'true';
+    });
+  }
+}
+
+function detach(tile) {
+  for (const el of tile.querySelectorAll('video, audio')) el.srcObject = null;
+}
+
+// layoutGrid sizes the tiles so that all fit in the stage as large as they
+// can be, with a shape between 4:3 and 16:9.
+export function layoutGrid(grid) {
+  const n = grid.children.length;
+  const stage = grid.parentElement;
+  const gap = parseFloat(getComputedStyle(grid).gap) || 12;
+  const W = stage.clientWidth;
+  const H = stage.clientHeight;
+  if (n === 0 || W === 0 || H === 0) return;
+  let best = { area: -1, w: 0, h: 0, cols: 1 };
+  for (let cols = 1; cols <= n; cols++) {
+    const rows = Math.ceil(n / cols);
+    let w = (W - gap * (cols - 1)) / cols;
+    let h = (H - gap * (rows - 1)) / rows;
+    if (w <= 0 || h <= 0) continue;
+    if (h > w * 0.75) h = w * 0.75; // taller than 4:3
+    if (h < w * 0.5625) w = h / 0.5625; // wider than 16:9
+    if (w * h > best.area) best = { area: w * h, w, h, cols };
+  }
+  // On a small screen with many people the grid scrolls instead of
+  // shrinking tiles below a readable size.
+  const minW = 150;
+  if (best.w < minW) {
+    const cols = Math.max(1, Math.floor((W + gap) / (minW + gap)));
+    best.w = (W - gap * (cols - 1)) / cols;
+    best.h = best.w * 0.75;
+    best.cols = cols;
+  }
+  grid.style.setProperty('--tile-w', `${Math.floor(best.w)}px`);
+  grid.style.setProperty('--tile-h', `${Math.floor(best.h)}px`);
+  grid.dataset.cols = String(best.cols);
+}
