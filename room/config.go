@@ -42,7 +42,8 @@ const (
 	MaxPasscodeLen  = 72  // bcrypt's limit, in bytes
 	// passcodeCost is bcrypt's cost: slow enough that a leaked store does not
 	// give passcodes away cheaply, fast enough (~50 ms) for a join.
-	passcodeCost = 10
+	passcodeCost    = 10
+	maxPasscodeCost = 12
 )
 
 // RosterEntry grants one identity entry to a room, with a role.
@@ -200,8 +201,9 @@ func (c RoomConfig) Validate() error {
 		return fmt.Errorf("%w: lockBehavior must be \"waiting\" or \"refuse\"", ErrInvalid)
 	}
 	if c.PasscodeHash != "" {
-		if _, err := bcrypt.Cost([]byte(c.PasscodeHash)); err != nil {
-			return fmt.Errorf("%w: passcodeHash is not a bcrypt hash", ErrInvalid)
+		// A stored hash with a huge cost would make every join hang.
+		if cost, err := bcrypt.Cost([]byte(c.PasscodeHash)); err != nil || cost > maxPasscodeCost {
+			return fmt.Errorf("%w: passcodeHash is not a bcrypt hash of cost <= %d", ErrInvalid, maxPasscodeCost)
 		}
 	}
 	return ValidateRoster(c.Roster)
