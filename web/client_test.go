@@ -63,6 +63,7 @@ func TestWaitingThenFacilitator(t *testing.T) {
 	c.send(t, joinedFacilitator)
 	wait(t, b, `hearth.screen === "call" && hearth.selfId === "p_self"`)
 	wait(t, b, `document.querySelectorAll("#grid .tile").length === 3`)
+	wait(t, b, `document.querySelector("[data-self]").dataset.camOff === "false"`) // once the camera has a picture
 	tiles := eval[[]struct {
 		ID, Name, Mic, Cam, Self string
 	}](t, b, `[...document.querySelectorAll("#grid .tile")].map(e => ({ID: e.dataset.participant,

@@ -642,7 +642,7 @@ function render() {
         role: p.role,
         self: false,
         micOff: p.muted.audio || !publishesAudio,
-        camOff: p.muted.video || !got.video || got.video.muted,
+        camOff: p.muted.video || !got.video,
         videoTrack: got.video || null,
         audioTrack: got.audio || null,
       });

@@ -149,8 +149,15 @@ function updateTile(tile, e) {
 
   const video = tile.querySelector('video');
   const showVideo = Boolean(e.videoTrack) && !e.camOff;
-  tile.dataset.camOff = String(!showVideo);
+  tile.dataset.wantsVideo = String(showVideo);
+  if (!video.dataset.watched) {
+    // Until pictures arrive the tile shows the name, not a black box.
+    video.dataset.watched = 'true';
+    const update = () => showFrames(tile, video);
+    for (const ev of ['loadeddata', 'resize', 'emptied']) video.addEventListener(ev, update);
+  }
   setSource(video, e.videoTrack);
+  showFrames(tile, video);
 
   let audio = tile.querySelector('audio');
   if (e.audioTrack && !e.self) {
@@ -170,6 +177,13 @@ function updateTile(tile, e) {
   if (e.micOff) parts.push('microphone off');
   if (!showVideo) parts.push('camera off');
   tile.setAttribute('aria-label', parts.join(', '));
+}
+
+// showFrames shows the video of a tile when it should be seen and has a
+// picture, and the initials otherwise.
+function showFrames(tile, video) {
+  const on = tile.dataset.wantsVideo === 'true' && video.videoWidth > 0;
+  tile.dataset.camOff = String(!on);
 }
 
 // setSource plays a single track in a media element, leaving it alone when
