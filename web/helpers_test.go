@@ -351,4 +351,3 @@ func noneOf(t *testing.T, what string, items []string) {
 		t.Errorf("%s:\n  %s", what, strings.Join(items, "\n  "))
 	}
 }
-
