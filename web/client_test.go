@@ -330,3 +330,33 @@ func TestNoCameraOrMicrophone(t *testing.T) {
 	c.none(t, 200*time.Millisecond, "mute")
 	checkClean(t, b)
 }
+
+// TestFacilitatorPhone checks the panel as a sheet on a phone: closed at
+// first, opened by the People button, closed with Escape.
+func TestFacilitatorPhone(t *testing.T) {
+	b, _, c, _ := joinAs(t, browser.Phone, "tuesday-grief", "Dana")
+	c.send(t, joinedFacilitator)
+	c.send(t, waitingTwo)
+	wait(t, b, `hearth.screen === "call" && hearth.waitingList.length === 2`)
+	wait(t, b, `document.querySelector("[data-self]").dataset.camOff === "false"`)
+	if !eval[bool](t, b, `document.getElementById("panel").hidden && !document.getElementById("panel-badge").hidden`) {
+		t.Error("on a phone the panel should start closed, with a badge for the waiting people")
+	}
+	shot(t, b, "call-facilitator-phone")
+	click(t, b, "#panel-button")
+	wait(t, b, `!document.getElementById("panel").hidden && document.getElementById("panel-button").getAttribute("aria-expanded") === "true"`)
+	wait(t, b, `document.activeElement.id === "panel-title"`)
+	installChecks(t, b)
+	noneOf(t, "targets smaller than 44px", eval[[]string](t, b, `__checks.smallTargets(44)`))
+	noneOf(t, "text under WCAG AA contrast", eval[[]string](t, b, `__checks.lowContrast(4.5)`))
+	shot(t, b, "panel-phone")
+	click(t, b, `[data-waiting="p_kim"] [data-action="admit"]`)
+	if m := c.expect(t, "admit"); m["participant"] != "p_kim" {
+		t.Errorf("admit = %v", m)
+	}
+	if err := b.Press(t.Context(), "\x1b"); err != nil { // Escape
+		t.Fatal(err)
+	}
+	wait(t, b, `document.getElementById("panel").hidden && document.activeElement.id === "panel-button"`)
+	checkClean(t, b)
+}
