@@ -1,0 +1,155 @@
+package sfu
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// rtpWriter is what a downTrack writes to: pion's per-binding write stream.
+type rtpWriter interface {
+	WriteRTP(header *rtp.Header, payload []byte) (int, error)
+}
+
+// binding is what pion hands a track when a subscriber's transceiver is
+// negotiated: where to write and with which SSRC and payload type.
+type binding struct {
+	ssrc uint32
+	pt   uint8
+	w    rtpWriter
+}
+
+// downTrack sends one published track to one subscriber. It implements
+// webrtc.TrackLocal so pion binds it to the subscriber's peer connection.
+//
+// Lifecycle: created when a subscriber is added to a published track, bound by
+// pion on negotiation, removed when either side goes away. Everything below
+// the "reader state" line is touched only by the published track's reader
+// goroutine, which is why it needs no lock.
+type downTrack struct {
+	id       string
+	streamID string
+	kind     Kind
+	codec    webrtc.RTPCodecCapability
+	pub      *publishedTrack
+	sub      *Peer
+
+	// allowed is the gate: the room decides, the reader obeys per packet.
+	allowed atomic.Bool
+	bound   atomic.Pointer[binding]
+
+	mu     sync.Mutex // guards sender
+	sender *webrtc.RTPSender
+
+	// reader state
+	seqOffset    uint16
+	dropping     bool
+	needKeyframe bool
+	scratch      rtp.Packet
+	forwarded    uint64
+}
+
+func newDownTrack(pub *publishedTrack, sub *Peer) *downTrack {
+	d := &downTrack{
+		id:       pub.info.ID,
+		streamID: pub.info.StreamID,
+		kind:     pub.info.Kind,
+		codec:    pub.codec,
+		pub:      pub,
+		sub:      sub,
+	}
+	// Video starts on a keyframe; audio can start anywhere.
+	d.needKeyframe = d.kind == KindVideo
+	return d
+}
+
+// Bind implements webrtc.TrackLocal.
+func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	for _, c := range ctx.CodecParameters() {
+		if sameCodec(c.RTPCodecCapability, d.codec) {
+			d.bound.Store(&binding{ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType), w: ctx.WriteStream()})
+			return c, nil
+		}
+	}
+	return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
+}
+
+// Unbind implements webrtc.TrackLocal.
+func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
+	d.bound.Store(nil)
+	return nil
+}
+
+func (d *downTrack) ID() string                { return d.id }
+func (d *downTrack) RID() string               { return "" }
+func (d *downTrack) StreamID() string          { return d.streamID }
+func (d *downTrack) Kind() webrtc.RTPCodecType { return d.kind.codecType() }
+
+// setAllowed opens or closes the gate. Reopening video waits for a keyframe,
+// so it asks the publisher for one.
+func (d *downTrack) setAllowed(ok bool) {
+	if d.allowed.Swap(ok) != ok && ok && d.kind == KindVideo {
+		d.pub.requestKeyframe()
+	}
+}
+
+// forward writes one packet to the subscriber if the gate is open. Packets
+// the gate holds back are taken out of the sequence number space, so the
+// subscriber sees a continuous stream and does not NACK what it was never
+// meant to get. It allocates nothing.
+func (d *downTrack) forward(pkt *rtp.Packet, keyframe bool) {
+	b := d.bound.Load()
+	if b == nil {
+		return
+	}
+	if !d.allowed.Load() {
+		d.seqOffset++
+		if d.kind == KindVideo {
+			d.needKeyframe = true
+		}
+		return
+	}
+	if len(pkt.Payload) == 0 {
+		// Padding-only probes carry nothing for the subscriber.
+		d.seqOffset++
+		return
+	}
+	if d.needKeyframe {
+		if !keyframe {
+			d.seqOffset++
+			return
+		}
+		d.needKeyframe = false
+	}
+	s := &d.scratch
+	s.Header = pkt.Header
+	s.Header.SequenceNumber -= d.seqOffset
+	s.Header.SSRC = b.ssrc
+	s.Header.PayloadType = b.pt
+	// The publisher's header extension ids were negotiated with the
+	// publisher, not with this subscriber: drop them rather than mislabel.
+	s.Header.Padding = false
+	s.Header.PaddingSize = 0
+	s.Header.Extension = false
+	s.Header.Extensions = s.Header.Extensions[:0:0]
+	if _, err := b.w.WriteRTP(&s.Header, pkt.Payload); err == nil {
+		d.forwarded++
+	}
+}
+
+// readRTCP drains the subscriber's RTCP for this track (the interceptors need
+// it read) and turns keyframe requests into one throttled request upstream.
+// It ends when the sender stops.
+func (d *downTrack) readRTCP(sender *webrtc.RTPSender) {
+	for {
+		pkts, _, err := sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		if wantsKeyframe(pkts) {
+			d.pub.requestKeyframe()
+		}
+	}
+}

@@ -1,0 +1,213 @@
+// Package sfu forwards RTP between participants without transcoding.
+//
+// It knows peer connections, published tracks and who may receive each track
+// (the gate); it knows nothing of roles or rooms' rules. The signaling layer
+// tells it, through Router.SetGate, who may receive what.
+package sfu
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// Config configures an Engine.
+type Config struct {
+	// UDPAddr is the one UDP address that carries all media for every peer
+	// (a single ICE UDP mux), e.g. "127.0.0.1:7882". Port 0 picks a free port.
+	UDPAddr string
+	// PublicIPs, when set, replace the host candidates' addresses (NAT 1:1),
+	// for a server behind a static NAT.
+	PublicIPs []string
+	// LoopbackOnly keeps ICE to loopback addresses. Tests use it so that no
+	// traffic leaves the machine.
+	LoopbackOnly bool
+	// UDPBufferBytes sizes the socket's kernel buffers; 0 means 4 MiB.
+	UDPBufferBytes int
+	Logger         *slog.Logger
+}
+
+// Engine owns the media socket and the WebRTC API shared by every Router.
+//
+// Lifecycle: NewEngine → any number of Routers → Close (after the Routers).
+type Engine struct {
+	api  *webrtc.API
+	mux  ice.UDPMux
+	conn *net.UDPConn
+	log  *slog.Logger
+}
+
+// NewEngine opens the media socket and prepares codecs and interceptors.
+func NewEngine(cfg Config) (*Engine, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	addr, err := net.ResolveUDPAddr("udp4", cfg.UDPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("sfu: media address %q: %w", cfg.UDPAddr, err)
+	}
+	conn, err := net.ListenUDP("udp4", addr)
+	if err != nil {
+		return nil, fmt.Errorf("sfu: listen on %s: %w", addr, err)
+	}
+	bufBytes := cfg.UDPBufferBytes
+	if bufBytes == 0 {
+		bufBytes = 4 << 20
+	}
+	// Bursts of video from many publishers overflow the default buffers;
+	// the kernel silently drops what does not fit.
+	_ = conn.SetReadBuffer(bufBytes)
+	_ = conn.SetWriteBuffer(bufBytes)
+
+	api, mux, err := newAPI(cfg, conn)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	log.Info("media socket open", "addr", conn.LocalAddr().String())
+	return &Engine{api: api, mux: mux, conn: conn, log: log}, nil
+}
+
+// LocalAddr is the address of the media socket.
+func (e *Engine) LocalAddr() *net.UDPAddr { return e.conn.LocalAddr().(*net.UDPAddr) }
+
+// Close closes the media socket. Close every Router first.
+func (e *Engine) Close() error {
+	err := e.mux.Close()
+	if cerr := e.conn.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) && err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func newAPI(cfg Config, conn *net.UDPConn) (*webrtc.API, ice.UDPMux, error) {
+	m := &webrtc.MediaEngine{}
+	if err := registerCodecs(m); err != nil {
+		return nil, nil, err
+	}
+	ir := &interceptor.Registry{}
+	// NACK generation/response and RTCP reports are what keep media healthy
+	// across loss; TWCC feedback lets browsers estimate their send bandwidth.
+	if err := webrtc.ConfigureNack(m, ir); err != nil {
+		return nil, nil, fmt.Errorf("sfu: nack: %w", err)
+	}
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		return nil, nil, fmt.Errorf("sfu: reports: %w", err)
+	}
+	if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
+		return nil, nil, fmt.Errorf("sfu: twcc: %w", err)
+	}
+
+	se := webrtc.SettingEngine{}
+	mux := webrtc.NewICEUDPMux(nil, conn)
+	se.SetICEUDPMux(mux)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	local := conn.LocalAddr().(*net.UDPAddr)
+	if cfg.LoopbackOnly || local.IP.IsLoopback() {
+		se.SetIncludeLoopbackCandidate(true)
+	}
+	if cfg.LoopbackOnly {
+		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	}
+	if len(cfg.PublicIPs) > 0 {
+		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External:        cfg.PublicIPs,
+			AsCandidateType: webrtc.ICECandidateTypeHost,
+			Mode:            webrtc.ICEAddressRewriteReplace,
+		}); err != nil {
+			return nil, nil, fmt.Errorf("sfu: public ip: %w", err)
+		}
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	return api, mux, nil
+}
+
+// registerCodecs limits negotiation to what browsers all decode and the SFU
+// forwards untouched: Opus, VP8 and constrained-baseline H.264.
+func registerCodecs(m *webrtc.MediaEngine) error {
+	videoFB := []webrtc.RTCPFeedback{
+		{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"},
+	}
+	codecs := []struct {
+		p    webrtc.RTPCodecParameters
+		kind webrtc.RTPCodecType
+	}{
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1",
+		}, PayloadType: 111}, webrtc.RTPCodecTypeAudio},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFB,
+		}, PayloadType: 96}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeRTX, ClockRate: 90000, SDPFmtpLine: "apt=96",
+		}, PayloadType: 97}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeH264, ClockRate: 90000, RTCPFeedback: videoFB,
+			SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+		}, PayloadType: 102}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeRTX, ClockRate: 90000, SDPFmtpLine: "apt=102",
+		}, PayloadType: 103}, webrtc.RTPCodecTypeVideo},
+	}
+	for _, c := range codecs {
+		if err := m.RegisterCodec(c.p, c.kind); err != nil {
+			return fmt.Errorf("sfu: register %s: %w", c.p.MimeType, err)
+		}
+	}
+	// The audio level extension lets the server tell who is speaking.
+	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		return fmt.Errorf("sfu: audio level extension: %w", err)
+	}
+	return nil
+}
+
+// Kind is a track's media kind.
+type Kind string
+
+const (
+	KindAudio Kind = "audio"
+	KindVideo Kind = "video"
+)
+
+func kindOf(k webrtc.RTPCodecType) Kind {
+	if k == webrtc.RTPCodecTypeVideo {
+		return KindVideo
+	}
+	return KindAudio
+}
+
+func (k Kind) codecType() webrtc.RTPCodecType {
+	if k == KindVideo {
+		return webrtc.RTPCodecTypeVideo
+	}
+	return webrtc.RTPCodecTypeAudio
+}
+
+func sameCodec(a, b webrtc.RTPCodecCapability) bool {
+	if !strings.EqualFold(a.MimeType, b.MimeType) {
+		return false
+	}
+	if strings.EqualFold(a.MimeType, webrtc.MimeTypeH264) {
+		return fmtpValue(a.SDPFmtpLine, "packetization-mode") == fmtpValue(b.SDPFmtpLine, "packetization-mode")
+	}
+	return true
+}
+
+func fmtpValue(line, key string) string {
+	for _, kv := range strings.Split(line, ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+		if strings.EqualFold(k, key) {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,16 @@
+package sfu
+
+import "errors"
+
+var (
+	// ErrClosed: the peer or router has been closed.
+	ErrClosed = errors.New("sfu: closed")
+	// ErrBadSDP: a session description could not be parsed or applied.
+	ErrBadSDP = errors.New("sfu: bad session description")
+	// ErrUnexpectedAnswer: an answer arrived while no offer was outstanding.
+	ErrUnexpectedAnswer = errors.New("sfu: answer without an outstanding offer")
+	// ErrBadCandidate: an ICE candidate could not be added.
+	ErrBadCandidate = errors.New("sfu: bad ICE candidate")
+	// ErrDuplicatePeer: a peer with that id is already in the router.
+	ErrDuplicatePeer = errors.New("sfu: duplicate peer id")
+)

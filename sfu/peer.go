@@ -1,0 +1,223 @@
+package sfu
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// Signaler carries one peer's negotiation messages to its client. The SFU
+// calls it from several goroutines; implementations must be safe for that
+// and must not block (queue the message).
+type Signaler interface {
+	SendOffer(sdp string)
+	SendAnswer(sdp string)
+	SendCandidate(c webrtc.ICECandidateInit)
+}
+
+// PeerParams describes a participant's media connection.
+type PeerParams struct {
+	ID       string
+	Signaler Signaler
+	// CanPublish says whether the peer may publish a kind. The server only
+	// offers publishing slots for allowed kinds and ignores other tracks.
+	CanPublish func(Kind) bool
+	// OnConnectionState, if set, is told of peer connection state changes.
+	OnConnectionState func(webrtc.PeerConnectionState)
+}
+
+// maxPendingCandidates bounds the candidates queued before a remote
+// description exists; a real client needs a handful.
+const maxPendingCandidates = 64
+
+// Peer is one participant's single peer connection, carrying what it
+// publishes and what it receives.
+//
+// Negotiation: the server offers whenever its set of sending tracks changes,
+// one offer at a time; changes made while an offer is outstanding are folded
+// into the next one. On collision the server is impolite: a client offer that
+// arrives while the server's offer is outstanding is ignored.
+//
+// Lifecycle: Router.AddPeer → HandleAnswer/HandleOffer/AddICECandidate …
+// → Close. Never reused.
+type Peer struct {
+	id     string
+	router *Router
+	pc     *webrtc.PeerConnection
+	sig    Signaler
+	can    func(Kind) bool
+	log    *slog.Logger
+
+	negMu       sync.Mutex // serializes negotiation and transceiver changes
+	negotiating bool       // an offer of ours awaits its answer
+	pending     bool       // something changed while negotiating
+	closed      bool
+	candidates  []webrtc.ICECandidateInit
+	trackSeq    int
+
+	// Guarded by Router.mu.
+	downs     map[string]*downTrack
+	published map[string]*publishedTrack
+
+	wg sync.WaitGroup // RTCP readers
+}
+
+// ID returns the peer's id.
+func (p *Peer) ID() string { return p.id }
+
+func (p *Peer) canPublish(k Kind) bool { return p.can == nil || p.can(k) }
+
+// negotiate sends a fresh offer, or notes that one is needed once the
+// outstanding one is answered.
+func (p *Peer) negotiate() {
+	p.negMu.Lock()
+	defer p.negMu.Unlock()
+	p.negotiateLocked()
+}
+
+func (p *Peer) negotiateLocked() {
+	if p.closed {
+		return
+	}
+	if p.negotiating || p.pc.SignalingState() != webrtc.SignalingStateStable {
+		p.pending = true
+		return
+	}
+	p.pending = false
+	offer, err := p.pc.CreateOffer(nil)
+	if err != nil {
+		p.log.Warn("create offer", "err", err)
+		return
+	}
+	if err := p.pc.SetLocalDescription(offer); err != nil {
+		p.log.Warn("set local offer", "err", err)
+		return
+	}
+	p.negotiating = true
+	p.sig.SendOffer(offer.SDP)
+}
+
+// HandleAnswer applies the client's answer to the outstanding offer.
+func (p *Peer) HandleAnswer(sdp string) error {
+	p.negMu.Lock()
+	defer p.negMu.Unlock()
+	if p.closed {
+		return ErrClosed
+	}
+	if !p.negotiating {
+		return ErrUnexpectedAnswer
+	}
+	err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
+	if err != nil {
+		// Step back to stable and offer again, so a client that sent a bad
+		// answer gets another chance instead of a wedged connection.
+		_ = p.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
+		p.negotiating = false
+		p.negotiateLocked()
+		return fmt.Errorf("%w: %w", ErrBadSDP, err)
+	}
+	p.negotiating = false
+	p.flushCandidatesLocked()
+	if p.pending {
+		p.negotiateLocked()
+	}
+	return nil
+}
+
+// HandleOffer answers a client's offer. During a collision the offer is
+// ignored (the client, being polite, rolls back and answers ours); ignored
+// reports whether that happened.
+func (p *Peer) HandleOffer(sdp string) (ignored bool, err error) {
+	p.negMu.Lock()
+	defer p.negMu.Unlock()
+	if p.closed {
+		return false, ErrClosed
+	}
+	if p.negotiating {
+		return true, nil
+	}
+	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+		return false, fmt.Errorf("%w: %w", ErrBadSDP, err)
+	}
+	answer, err := p.pc.CreateAnswer(nil)
+	if err != nil {
+		_ = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
+		return false, fmt.Errorf("%w: %w", ErrBadSDP, err)
+	}
+	if err := p.pc.SetLocalDescription(answer); err != nil {
+		return false, fmt.Errorf("%w: %w", ErrBadSDP, err)
+	}
+	p.sig.SendAnswer(answer.SDP)
+	p.flushCandidatesLocked()
+	if p.pending {
+		p.negotiateLocked()
+	}
+	return false, nil
+}
+
+// AddICECandidate adds a trickled remote candidate, queueing it until a
+// remote description exists.
+func (p *Peer) AddICECandidate(c webrtc.ICECandidateInit) error {
+	p.negMu.Lock()
+	defer p.negMu.Unlock()
+	if p.closed {
+		return ErrClosed
+	}
+	if p.pc.RemoteDescription() == nil {
+		if len(p.candidates) >= maxPendingCandidates {
+			return fmt.Errorf("%w: too many candidates before an answer", ErrBadCandidate)
+		}
+		p.candidates = append(p.candidates, c)
+		return nil
+	}
+	if err := p.pc.AddICECandidate(c); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadCandidate, err)
+	}
+	return nil
+}
+
+func (p *Peer) flushCandidatesLocked() {
+	for _, c := range p.candidates {
+		if err := p.pc.AddICECandidate(c); err != nil {
+			p.log.Debug("queued candidate rejected", "err", err)
+		}
+	}
+	p.candidates = nil
+}
+
+// addDownTrack attaches a subscriber-side track to this peer's connection.
+func (p *Peer) addDownTrackLocked(d *downTrack) error {
+	tr, err := p.pc.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		return fmt.Errorf("sfu: add transceiver: %w", err)
+	}
+	sender := tr.Sender()
+	d.mu.Lock()
+	d.sender = sender
+	d.mu.Unlock()
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		d.readRTCP(sender)
+	}()
+	return nil
+}
+
+func (p *Peer) removeDownTrackLocked(d *downTrack) {
+	d.mu.Lock()
+	sender := d.sender
+	d.mu.Unlock()
+	if sender != nil && !p.closed {
+		if err := p.pc.RemoveTrack(sender); err != nil {
+			p.log.Debug("remove track", "err", err)
+		}
+	}
+}
+
+// Close leaves the router: this peer's tracks end everywhere, its
+// connection closes, and every goroutine it started has ended on return.
+func (p *Peer) Close() {
+	p.router.removePeer(p)
+}

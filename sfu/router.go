@@ -1,0 +1,327 @@
+package sfu
+
+import (
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// Observer hears about tracks coming and going, to tell clients. It is
+// called from the SFU's goroutines and must not block.
+type Observer interface {
+	TrackPublished(TrackInfo)
+	TrackUnpublished(TrackInfo)
+}
+
+// Gate decides whether subscriber may receive publisher's track of a kind.
+// It is evaluated when the gate is set and when a subscription starts, never
+// per packet, so it may take locks; it must not call back into the Router.
+type Gate func(publisher, subscriber string, kind Kind) bool
+
+// RouterParams configures a Router.
+type RouterParams struct {
+	ID       string
+	Observer Observer
+	Logger   *slog.Logger
+}
+
+// Router forwards every published track to every other peer in it, subject
+// to the gate. One Router serves one session of one room.
+//
+// Lock order: Peer.negMu before Router.mu; pion calls are made under
+// Peer.negMu only.
+type Router struct {
+	engine *Engine
+	obs    Observer
+	log    *slog.Logger
+
+	mu     sync.Mutex
+	peers  map[string]*Peer
+	tracks map[string]*publishedTrack
+	gate   Gate
+	closed bool
+}
+
+// NewRouter creates an empty router.
+func (e *Engine) NewRouter(p RouterParams) *Router {
+	log := p.Logger
+	if log == nil {
+		log = e.log
+	}
+	return &Router{
+		engine: e,
+		obs:    p.Observer,
+		log:    log.With("router", p.ID),
+		peers:  map[string]*Peer{},
+		tracks: map[string]*publishedTrack{},
+	}
+}
+
+// AddPeer creates the peer's connection, subscribes it to every track
+// already published, and sends the first offer through its Signaler.
+func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
+	pc, err := r.engine.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, fmt.Errorf("sfu: new peer connection: %w", err)
+	}
+	p := &Peer{
+		id:        params.ID,
+		router:    r,
+		pc:        pc,
+		sig:       params.Signaler,
+		can:       params.CanPublish,
+		log:       r.log.With("peer", params.ID),
+		downs:     map[string]*downTrack{},
+		published: map[string]*publishedTrack{},
+	}
+	// Publishing slots come first, so clients find them at the first audio
+	// and first video m-lines.
+	for _, k := range []Kind{KindAudio, KindVideo} {
+		if !p.canPublish(k) {
+			continue
+		}
+		if _, err := pc.AddTransceiverFromKind(k.codecType(), webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			_ = pc.Close()
+			return nil, fmt.Errorf("sfu: add %s slot: %w", k, err)
+		}
+	}
+	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+		if c != nil {
+			p.sig.SendCandidate(c.ToJSON())
+		}
+	})
+	pc.OnTrack(func(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		r.publish(p, remote)
+	})
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		p.log.Debug("connection state", "state", s.String())
+		if params.OnConnectionState != nil {
+			params.OnConnectionState(s)
+		}
+	})
+
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		_ = pc.Close()
+		return nil, ErrClosed
+	}
+	if _, dup := r.peers[p.id]; dup {
+		r.mu.Unlock()
+		_ = pc.Close()
+		return nil, ErrDuplicatePeer
+	}
+	r.peers[p.id] = p
+	existing := make([]*publishedTrack, 0, len(r.tracks))
+	for _, t := range r.tracks {
+		existing = append(existing, t)
+	}
+	r.mu.Unlock()
+
+	for _, t := range existing {
+		r.subscribe(p, t, false)
+	}
+	p.negotiate()
+	return p, nil
+}
+
+// Tracks lists the published tracks.
+func (r *Router) Tracks() []TrackInfo {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]TrackInfo, 0, len(r.tracks))
+	for _, t := range r.tracks {
+		out = append(out, t.info)
+	}
+	slices.SortFunc(out, func(a, b TrackInfo) int {
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// SetGate replaces the gate and applies it to every subscription at once.
+// The room calls it whenever who-may-hear-whom changes.
+func (r *Router) SetGate(g Gate) {
+	r.mu.Lock()
+	r.gate = g
+	var downs []*downTrack
+	for _, t := range r.tracks {
+		downs = append(downs, *t.downs.Load()...)
+	}
+	r.mu.Unlock()
+	for _, d := range downs {
+		d.setAllowed(r.allowed(g, d.pub.info, d.sub.id))
+	}
+}
+
+func (r *Router) allowed(g Gate, t TrackInfo, sub string) bool {
+	return g == nil || g(t.Publisher, sub, t.Kind)
+}
+
+// Close closes every peer.
+func (r *Router) Close() {
+	r.mu.Lock()
+	r.closed = true
+	peers := make([]*Peer, 0, len(r.peers))
+	for _, p := range r.peers {
+		peers = append(peers, p)
+	}
+	r.mu.Unlock()
+	for _, p := range peers {
+		p.Close()
+	}
+}
+
+func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote) {
+	kind := kindOf(remote.Kind())
+	if !p.canPublish(kind) {
+		p.log.Info("refused track: not allowed to publish", "kind", kind)
+		return
+	}
+	p.negMu.Lock()
+	p.trackSeq++
+	id := fmt.Sprintf("%s-%s-%d", p.id, kind, p.trackSeq)
+	p.negMu.Unlock()
+	t := newPublishedTrack(TrackInfo{
+		ID: id, Publisher: p.id, StreamID: p.id, Kind: kind, MimeType: remote.Codec().MimeType,
+	}, remote, p)
+
+	r.mu.Lock()
+	if r.closed || r.peers[p.id] != p {
+		r.mu.Unlock()
+		return
+	}
+	r.tracks[id] = t
+	p.published[id] = t
+	subs := make([]*Peer, 0, len(r.peers))
+	for _, s := range r.peers {
+		if s != p {
+			subs = append(subs, s)
+		}
+	}
+	r.mu.Unlock()
+
+	go t.run(r.unpublish)
+	if r.obs != nil {
+		r.obs.TrackPublished(t.info)
+	}
+	for _, s := range subs {
+		r.subscribe(s, t, true)
+	}
+}
+
+// subscribe adds t to sub's connection (once) and renegotiates if asked.
+func (r *Router) subscribe(sub *Peer, t *publishedTrack, renegotiate bool) {
+	sub.negMu.Lock()
+	r.mu.Lock()
+	ok := !r.closed && !sub.closed && r.tracks[t.info.ID] == t && r.peers[sub.id] == sub && sub.downs[t.info.ID] == nil
+	var d *downTrack
+	if ok {
+		d = newDownTrack(t, sub)
+		d.allowed.Store(r.allowed(r.gate, t.info, sub.id))
+		sub.downs[t.info.ID] = d
+		t.addDown(d)
+	}
+	r.mu.Unlock()
+	if ok {
+		if err := sub.addDownTrackLocked(d); err != nil {
+			sub.log.Warn("subscribe", "track", t.info.ID, "err", err)
+			r.mu.Lock()
+			delete(sub.downs, t.info.ID)
+			t.removeDown(d)
+			r.mu.Unlock()
+			ok = false
+		}
+	}
+	if ok && renegotiate {
+		sub.negotiateLocked()
+	}
+	sub.negMu.Unlock()
+	// A new viewer needs a keyframe to show anything.
+	if ok && d.allowed.Load() {
+		t.requestKeyframe()
+	}
+}
+
+func (r *Router) unsubscribe(sub *Peer, t *publishedTrack) {
+	sub.negMu.Lock()
+	defer sub.negMu.Unlock()
+	r.mu.Lock()
+	d := sub.downs[t.info.ID]
+	delete(sub.downs, t.info.ID)
+	if d != nil {
+		t.removeDown(d)
+	}
+	r.mu.Unlock()
+	if d != nil && !sub.closed {
+		sub.removeDownTrackLocked(d)
+		sub.negotiateLocked()
+	}
+}
+
+// unpublish ends a track everywhere; it is idempotent.
+func (r *Router) unpublish(t *publishedTrack) {
+	r.mu.Lock()
+	if r.tracks[t.info.ID] != t {
+		r.mu.Unlock()
+		return
+	}
+	delete(r.tracks, t.info.ID)
+	delete(t.pub.published, t.info.ID)
+	var subs []*Peer
+	for _, d := range *t.downs.Load() {
+		subs = append(subs, d.sub)
+	}
+	r.mu.Unlock()
+	t.kf.close()
+	if r.obs != nil {
+		r.obs.TrackUnpublished(t.info)
+	}
+	for _, s := range subs {
+		r.unsubscribe(s, t)
+	}
+}
+
+func (r *Router) removePeer(p *Peer) {
+	r.mu.Lock()
+	if r.peers[p.id] == p {
+		delete(r.peers, p.id)
+	}
+	tracks := make([]*publishedTrack, 0, len(p.published))
+	for _, t := range p.published {
+		tracks = append(tracks, t)
+	}
+	r.mu.Unlock()
+
+	for _, t := range tracks {
+		r.unpublish(t)
+	}
+
+	p.negMu.Lock()
+	already := p.closed
+	p.closed = true
+	r.mu.Lock()
+	for id, d := range p.downs {
+		d.pub.removeDown(d)
+		delete(p.downs, id)
+	}
+	r.mu.Unlock()
+	p.negMu.Unlock()
+	if already {
+		return
+	}
+	_ = p.pc.Close()
+	p.wg.Wait()
+	for _, t := range tracks {
+		<-t.done
+	}
+}

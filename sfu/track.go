@@ -1,0 +1,181 @@
+package sfu
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// TrackInfo describes a published track to the layers above.
+type TrackInfo struct {
+	ID        string // unique within the router
+	Publisher string // the publishing peer's id
+	StreamID  string // msid stream id seen by subscribers: the publisher's id
+	Kind      Kind
+	MimeType  string
+}
+
+// keyframeMinInterval bounds how often one publisher is asked for a
+// keyframe: subscribers' PLIs arrive in bursts (one per viewer after a loss),
+// and each keyframe is many times the size of a delta frame.
+const keyframeMinInterval = 300 * time.Millisecond
+
+// publishedTrack is one incoming track and its fan-out.
+//
+// Lifecycle: created when the publisher's first RTP arrives; one reader
+// goroutine (run) forwards until the remote track ends; unpublished then,
+// or earlier when its peer closes. Never reused.
+type publishedTrack struct {
+	info   TrackInfo
+	codec  webrtc.RTPCodecCapability
+	remote *webrtc.TrackRemote
+	pub    *Peer
+
+	// downs is replaced, never mutated, under Router.mu; the reader loads it
+	// once per packet without a lock.
+	downs atomic.Pointer[[]*downTrack]
+
+	kf       keyframeRequester
+	received atomic.Uint64
+	done     chan struct{}
+}
+
+func newPublishedTrack(info TrackInfo, remote *webrtc.TrackRemote, pub *Peer) *publishedTrack {
+	t := &publishedTrack{
+		info:   info,
+		codec:  remote.Codec().RTPCodecCapability,
+		remote: remote,
+		pub:    pub,
+		done:   make(chan struct{}),
+	}
+	ssrc := uint32(remote.SSRC())
+	pc := pub.pc
+	t.kf.min = keyframeMinInterval
+	t.kf.send = func() {
+		_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+	}
+	empty := []*downTrack{}
+	t.downs.Store(&empty)
+	return t
+}
+
+// run is the track's only reader. It forwards each packet to every
+// subscriber in turn: writes to a UDP socket do not block for long, so a
+// slow viewer cannot stall the others, and no per-packet goroutine hand-off
+// or allocation is needed.
+func (t *publishedTrack) run(onEnd func(*publishedTrack)) {
+	defer close(t.done)
+	defer onEnd(t)
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	video := t.info.Kind == KindVideo
+	for {
+		n, _, err := t.remote.Read(buf)
+		if err != nil {
+			return
+		}
+		if pkt.Unmarshal(buf[:n]) != nil {
+			continue
+		}
+		t.received.Add(1)
+		t.forward(&pkt, video && isKeyframe(t.codec.MimeType, pkt.Payload))
+	}
+}
+
+func (t *publishedTrack) forward(pkt *rtp.Packet, keyframe bool) {
+	for _, d := range *t.downs.Load() {
+		d.forward(pkt, keyframe)
+	}
+}
+
+// addDown and removeDown run under Router.mu.
+func (t *publishedTrack) addDown(d *downTrack) {
+	old := *t.downs.Load()
+	next := make([]*downTrack, 0, len(old)+1)
+	next = append(append(next, old...), d)
+	t.downs.Store(&next)
+}
+
+func (t *publishedTrack) removeDown(d *downTrack) {
+	old := *t.downs.Load()
+	next := make([]*downTrack, 0, len(old))
+	for _, x := range old {
+		if x != d {
+			next = append(next, x)
+		}
+	}
+	t.downs.Store(&next)
+}
+
+func (t *publishedTrack) requestKeyframe() {
+	if t.info.Kind == KindVideo {
+		t.kf.request()
+	}
+}
+
+// keyframeRequester sends at most one request per interval; a request that
+// falls inside the interval is deferred to its end rather than lost, so a
+// subscriber added just after another still gets its picture.
+type keyframeRequester struct {
+	min  time.Duration
+	send func()
+
+	mu     sync.Mutex
+	last   time.Time
+	timer  *time.Timer
+	closed bool
+	sent   int
+}
+
+func (k *keyframeRequester) request() {
+	k.mu.Lock()
+	if k.closed || k.timer != nil {
+		k.mu.Unlock()
+		return
+	}
+	wait := k.min - time.Since(k.last)
+	if wait <= 0 {
+		k.last = time.Now()
+		k.sent++
+		k.mu.Unlock()
+		k.send()
+		return
+	}
+	defer k.mu.Unlock()
+	k.timer = time.AfterFunc(wait, func() {
+		k.mu.Lock()
+		k.timer = nil
+		if k.closed {
+			k.mu.Unlock()
+			return
+		}
+		k.last = time.Now()
+		k.sent++
+		k.mu.Unlock()
+		k.send()
+	})
+}
+
+func (k *keyframeRequester) close() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.closed = true
+	if k.timer != nil {
+		k.timer.Stop()
+		k.timer = nil
+	}
+}
+
+func wantsKeyframe(pkts []rtcp.Packet) bool {
+	for _, p := range pkts {
+		switch p.(type) {
+		case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+			return true
+		}
+	}
+	return false
+}
