@@ -1,0 +1,288 @@
+// Package admin serves the room-configuration admin API: create, read,
+// update, list and delete rooms, and manage their rosters. JSON in and out;
+// every error is {"error":{"code":"...","message":"..."}}.
+//
+// Authentication is HTTP Basic with the API key as user name and the API
+// secret as password, compared in constant time.
+//
+// Routes (relative to Config.Prefix, "/admin" by default):
+//
+//	GET    /rooms                      list rooms
+//	POST   /rooms                      create a room (201)
+//	GET    /rooms/{name}               get a room
+//	PATCH  /rooms/{name}               change the fields given
+//	DELETE /rooms/{name}               delete a room (204)
+//	GET    /rooms/{name}/roster        get the roster
+//	PUT    /rooms/{name}/roster        replace the roster
+//	PUT    /rooms/{name}/roster/{id}   add (201) or update (200) one entry
+//	DELETE /rooms/{name}/roster/{id}   remove one entry (204)
+//	GET    /rooms/{name}/session       who is present now, lock, blocked
+package admin
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hearth-rtc/hearth/room"
+)
+
+// DefaultMaxBodyBytes bounds request bodies (a full roster fits easily).
+const DefaultMaxBodyBytes = 1 << 20
+
+// Config configures NewHandler.
+type Config struct {
+	Store     room.Store // required
+	APIKey    string     // required; without key and secret every request gets 503
+	APISecret string     // required
+	Logger    *slog.Logger
+	// Prefix is the path the handler is mounted at; "/admin" by default.
+	// Mount it without stripping: mux.Handle("/admin/", h).
+	Prefix string
+	// MaxBodyBytes limits request bodies; DefaultMaxBodyBytes if zero.
+	MaxBodyBytes int64
+	// Timeout bounds each request's store calls; 10 s if zero.
+	Timeout time.Duration
+}
+
+type handler struct {
+	store     room.Store
+	keyHash   [sha256.Size]byte
+	secHash   [sha256.Size]byte
+	enabled   bool
+	log       *slog.Logger
+	prefix    string
+	maxBody   int64
+	timeout   time.Duration
+}
+
+// NewHandler returns the admin API handler.
+func NewHandler(cfg Config) http.Handler {
+	h := &handler{
+		store:   cfg.Store,
+		keyHash: sha256.Sum256([]byte(cfg.APIKey)),
+		secHash: sha256.Sum256([]byte(cfg.APISecret)),
+		enabled: cfg.APIKey != "" && cfg.APISecret != "" && cfg.Store != nil,
+		log:     cfg.Logger,
+		prefix:  strings.TrimSuffix(cfg.Prefix, "/"),
+		maxBody: cfg.MaxBodyBytes,
+		timeout: cfg.Timeout,
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if cfg.Prefix == "" {
+		h.prefix = "/admin"
+	}
+	if h.maxBody <= 0 {
+		h.maxBody = DefaultMaxBodyBytes
+	}
+	if h.timeout <= 0 {
+		h.timeout = 10 * time.Second
+	}
+	if !h.enabled {
+		h.log.Warn("admin API disabled: API key, API secret and store are all required")
+	}
+	return h
+}
+
+// apiError is an error with its HTTP status and code.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.message }
+
+func errorf(status int, code, format string, args ...any) *apiError {
+	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if !h.enabled {
+		writeError(w, errorf(http.StatusServiceUnavailable, "disabled", "the admin API is not configured"))
+		return
+	}
+	if !h.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="hearth-admin", charset="UTF-8"`)
+		writeError(w, errorf(http.StatusUnauthorized, "unauthorized", "valid API key and secret required (HTTP Basic)"))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+	defer cancel()
+	status, body, err := h.route(ctx, w, r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if r.Method != http.MethodGet {
+		h.log.Info("admin request", "method", r.Method, "path", r.URL.Path, "status", status, "remote", r.RemoteAddr)
+	}
+	writeJSON(w, status, body)
+}
+
+// authorized compares both credentials in constant time (hashes make the
+// comparison independent of the lengths too).
+func (h *handler) authorized(r *http.Request) bool {
+	key, secret, ok := r.BasicAuth()
+	kh := sha256.Sum256([]byte(key))
+	sh := sha256.Sum256([]byte(secret))
+	keyOK := subtle.ConstantTimeCompare(kh[:], h.keyHash[:])
+	secOK := subtle.ConstantTimeCompare(sh[:], h.secHash[:])
+	return ok && keyOK&secOK == 1
+}
+
+// route dispatches on the path segments after the prefix.
+func (h *handler) route(ctx context.Context, w http.ResponseWriter, r *http.Request) (int, any, error) {
+	path := r.URL.EscapedPath()
+	if !strings.HasPrefix(path, h.prefix+"/") {
+		return 0, nil, errorf(http.StatusNotFound, "not_found", "no such endpoint")
+	}
+	rest := strings.TrimSuffix(strings.TrimPrefix(path, h.prefix+"/"), "/")
+	var seg []string
+	for _, s := range strings.Split(rest, "/") {
+		u, err := url.PathUnescape(s)
+		if err != nil {
+			return 0, nil, errorf(http.StatusBadRequest, "bad_request", "bad path escape")
+		}
+		seg = append(seg, u)
+	}
+	if len(seg) == 0 || seg[0] != "rooms" {
+		return 0, nil, errorf(http.StatusNotFound, "not_found", "no such endpoint")
+	}
+	switch {
+	case len(seg) == 1:
+		switch r.Method {
+		case http.MethodGet:
+			return h.listRooms(ctx)
+		case http.MethodPost:
+			return h.createRoom(ctx, w, r)
+		}
+		return 0, nil, notAllowed(w, "GET, POST")
+	case len(seg) == 2:
+		switch r.Method {
+		case http.MethodGet:
+			return h.getRoom(ctx, seg[1])
+		case http.MethodPatch:
+			return h.patchRoom(ctx, w, r, seg[1])
+		case http.MethodDelete:
+			return h.deleteRoom(ctx, seg[1])
+		}
+		return 0, nil, notAllowed(w, "GET, PATCH, DELETE")
+	case len(seg) == 3 && seg[2] == "roster":
+		switch r.Method {
+		case http.MethodGet:
+			return h.getRoster(ctx, seg[1])
+		case http.MethodPut:
+			return h.putRoster(ctx, w, r, seg[1])
+		}
+		return 0, nil, notAllowed(w, "GET, PUT")
+	case len(seg) == 4 && seg[2] == "roster":
+		switch r.Method {
+		case http.MethodPut:
+			return h.putRosterEntry(ctx, w, r, seg[1], seg[3])
+		case http.MethodDelete:
+			return h.deleteRosterEntry(ctx, seg[1], seg[3])
+		}
+		return 0, nil, notAllowed(w, "PUT, DELETE")
+	case len(seg) == 3 && seg[2] == "session":
+		if r.Method == http.MethodGet {
+			return h.getSession(ctx, seg[1])
+		}
+		return 0, nil, notAllowed(w, "GET")
+	}
+	return 0, nil, errorf(http.StatusNotFound, "not_found", "no such endpoint")
+}
+
+func notAllowed(w http.ResponseWriter, allow string) error {
+	w.Header().Set("Allow", allow)
+	return errorf(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed; use %s", allow)
+}
+
+// fail maps domain errors to HTTP statuses and codes.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &ae):
+	case errors.As(err, &mbe):
+		ae = errorf(http.StatusRequestEntityTooLarge, "too_large", "request body over %d bytes", mbe.Limit)
+	case errors.Is(err, room.ErrInvalid):
+		ae = errorf(http.StatusBadRequest, "bad_request", "%s", strings.Replace(err.Error(), room.ErrInvalid.Error()+": ", "", 1))
+	case errors.Is(err, room.ErrNotFound):
+		ae = errorf(http.StatusNotFound, "not_found", "%s", err.Error())
+	case errors.Is(err, room.ErrExists):
+		ae = errorf(http.StatusConflict, "exists", "%s", err.Error())
+	case errors.Is(err, room.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		h.log.Warn("admin: store unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = errorf(http.StatusServiceUnavailable, "unavailable", "the membership store is unavailable; try again later")
+	default:
+		h.log.Error("admin: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = errorf(http.StatusInternalServerError, "internal", "internal error")
+	}
+	writeError(w, ae)
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	type body struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	writeJSON(w, e.status, map[string]body{"error": {Code: e.code, Message: e.message}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	if status == http.StatusNoContent {
+		w.WriteHeader(status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v) // the client may have gone; nothing useful to do
+}
+
+// decode reads exactly one JSON object into v, refusing unknown fields (a
+// misspelt "capacity" must not be silently ignored).
+func (h *handler) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json")
+		}
+	}
+	body := http.MaxBytesReader(w, r.Body, h.maxBody)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		if errors.Is(err, io.EOF) {
+			return errorf(http.StatusBadRequest, "bad_request", "empty request body")
+		}
+		return errorf(http.StatusBadRequest, "bad_request", "invalid JSON: %v", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return errorf(http.StatusBadRequest, "bad_request", "trailing data after the JSON object")
+	}
+	return nil
+}
