@@ -56,14 +56,14 @@ type Config struct {
 }
 
 type handler struct {
-	store     room.Store
-	keyHash   [sha256.Size]byte
-	secHash   [sha256.Size]byte
-	enabled   bool
-	log       *slog.Logger
-	prefix    string
-	maxBody   int64
-	timeout   time.Duration
+	store   room.Store
+	keyHash [sha256.Size]byte
+	secHash [sha256.Size]byte
+	enabled bool
+	log     *slog.Logger
+	prefix  string
+	maxBody int64
+	timeout time.Duration
 }
 
 // NewHandler returns the admin API handler.
