@@ -364,6 +364,14 @@ function onJoined(msg) {
   app.participants = new Map((msg.participants || []).map((p) => [p.id, normalize(p)]));
   app.waitingList = [];
 
+  if (app.self.role === 'observer') {
+    // Observers only watch and listen; the server takes no media from them.
+    releaseMedia();
+    app.mediaProblems = [];
+    app.self.muted = { audio: true, video: true };
+    if (first) showNotice('You are here as an observer. Others cannot see or hear you.', { sticky: true });
+  }
+
   closeSession();
   app.session = new MediaSession({
     iceServers: msg.iceServers || [],
@@ -375,10 +383,12 @@ function onJoined(msg) {
     },
   });
   setState('connecting');
-  for (const kind of ['audio', 'video']) if (app.self.muted[kind]) sendMute(kind, true);
+  if (app.self.role !== 'observer') {
+    for (const kind of ['audio', 'video']) if (app.self.muted[kind]) sendMute(kind, true);
+  }
 
   $('room-title').textContent = app.room.name || app.params.room;
-  if (app.screen !== 'call') setScreen('call', $('mic-button').disabled ? $('leave-button') : $('mic-button'));
+  if (app.screen !== 'call') setScreen('call', app.local.audio ? $('mic-button') : $('leave-button'));
   else render();
 
   const others = app.participants.size;
@@ -633,7 +643,14 @@ function render() {
       received.set(r.participant, got);
       watchTrack(r.track);
     }
-    for (const p of app.participants.values()) {
+    // Media from someone the roster has not told us about yet still plays.
+    const people = [...app.participants.values()];
+    for (const id of received.keys()) {
+      if (!app.participants.has(id) && id !== app.self.id) {
+        people.push({ id, name: '', role: '', muted: { audio: false, video: false }, tracks: [] });
+      }
+    }
+    for (const p of people) {
       const got = received.get(p.id) || {};
       const publishesAudio = p.tracks.some((t) => t.kind === 'audio') || Boolean(got.audio);
       entries.push({
