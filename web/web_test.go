@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"io"
 	"io/fs"
 	"net/http"
@@ -11,6 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
 	"go.uber.org/goleak"
 
 	"github.com/hearth-rtc/hearth/internal/testutil/browser"
@@ -257,9 +261,10 @@ func TestJoinValidation(t *testing.T) {
 }
 
 // TestInviteToken checks that a token in the fragment makes the name
-// optional and leaves the address bar.
+// optional, leaves the address bar, and goes in the join message only.
 func TestInviteToken(t *testing.T) {
-	srv := serveClient(t, nil)
+	fake := newFakeSignaling(t)
+	srv := serveClient(t, fake)
 	b := browser.New(t, browser.Desktop)
 	if err := b.Navigate(t.Context(), srv.URL+"/r/closed-group#token=abc.def.ghi"); err != nil {
 		t.Fatal(err)
@@ -271,10 +276,54 @@ func TestInviteToken(t *testing.T) {
 	if !eval[bool](t, b, `!document.getElementById("name-optional").hidden && !document.getElementById("name").required`) {
 		t.Error("the name is not optional with a token")
 	}
+	click(t, b, "#join-button")
+	_, join := fake.accept(t)
+	if join["token"] != "abc.def.ghi" || join["room"] != "closed-group" {
+		t.Errorf("join = %v, want the token and the room", join)
+	}
+	if _, ok := join["name"]; ok {
+		t.Errorf("join has a name although none was typed: %v", join)
+	}
 	for _, r := range b.Requests() {
 		if strings.Contains(r, "abc.def") {
 			t.Errorf("the token was sent in a request: %s", r)
 		}
+	}
+	// A reload keeps the invitation for this tab.
+	if err := b.Navigate(t.Context(), srv.URL+"/r/closed-group"); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, b, `document.body.dataset.ready === "true"`)
+	if !eval[bool](t, b, `!document.getElementById("name-optional").hidden`) {
+		t.Error("the invitation was forgotten on reload")
+	}
+	checkClean(t, b)
+}
+
+// TestReducedMotion checks that animations stop when the person asks for
+// less motion.
+func TestReducedMotion(t *testing.T) {
+	srv := serveClient(t, nil)
+	b := browser.New(t, browser.Desktop)
+	animations := `["#waiting-screen .breath span", "#status .status-dot"].map(s => getComputedStyle(document.querySelector(s)).animationName)`
+	if err := b.Navigate(t.Context(), srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, b, `document.body.dataset.ready === "true"`)
+	if got := eval[[]string](t, b, animations); got[0] != "breathe" || got[1] != "pulse" {
+		t.Fatalf("animations = %q, want breathe and pulse", got)
+	}
+	err := b.Run(t.Context(), chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tgt, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}},
+		})
+		return err
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := eval[[]string](t, b, animations); got[0] != "none" || got[1] != "none" {
+		t.Errorf("with reduced motion, animations = %q, want none", got)
 	}
 	checkClean(t, b)
 }
