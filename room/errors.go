@@ -54,7 +54,6 @@ const (
 	CodeRoomLocked   Code = "room_locked"
 	CodeDenied       Code = "denied"
 	CodeUnavailable  Code = "unavailable"
-	CodeNotFound     Code = "not_found"
 	CodeInternal     Code = "internal"
 )
 
@@ -79,8 +78,9 @@ func refuse(code Code, msg string, err error) *RefusedError {
 	return &RefusedError{Code: code, Message: msg, Err: err}
 }
 
-// ErrorCode maps any error returned by this package to a protocol code, so
-// the signaling layer needs a single switch-free call. nil maps to "".
+// ErrorCode maps any error returned by this package to a protocol code from
+// signaling/PROTOCOL.md, so the signaling layer needs one call. nil maps to
+// "".
 func ErrorCode(err error) Code {
 	if err == nil {
 		return ""
@@ -103,10 +103,10 @@ func ErrorCode(err error) Code {
 		return CodeRoomFull
 	case errors.Is(err, ErrBlocked):
 		return CodeBlocked
-	case errors.Is(err, ErrInvalid):
+	case errors.Is(err, ErrInvalid), errors.Is(err, ErrNotFound):
+		// Not found here means a command named someone who is not there
+		// (e.g. admit of a participant no longer waiting).
 		return CodeBadRequest
-	case errors.Is(err, ErrNotFound):
-		return CodeNotFound
 	}
 	return CodeInternal
 }
