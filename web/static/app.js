@@ -379,7 +379,9 @@ function onJoined(msg) {
     localTracks: app.local,
     onRemoteTracks: render,
     onConnectionState: (s) => {
-      if (app.state !== 'ended') setState(connectionStateFromPC(s));
+      if (app.state === 'ended') return;
+      setState(connectionStateFromPC(s));
+      render();
     },
   });
   setState('connecting');
@@ -668,7 +670,8 @@ function render() {
   const grid = $('grid');
   renderTiles(grid, entries);
   layoutGrid(grid);
-  $('alone-message').hidden = !(inCall && app.self && app.participants.size === 0);
+  const settled = app.state === 'connecting' || app.state === 'connected';
+  $('alone-message').hidden = !(inCall && settled && app.self && app.participants.size === 0);
 
   const isFac = Boolean(app.self && text.isFacilitator(app.self.role));
   $('panel-button').hidden = !isFac;

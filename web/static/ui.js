@@ -223,6 +223,13 @@ export function layoutGrid(grid) {
     if (h < w * 0.5625) w = h / 0.5625; // wider than 16:9
     if (w * h > best.area) best = { area: w * h, w, h, cols };
   }
+  // A very large picture of yourself, or of anyone, is more tiring than
+  // helpful; one person alone gets a modest tile.
+  const maxW = n === 1 ? 720 : 960;
+  if (best.w > maxW) {
+    best.h *= maxW / best.w;
+    best.w = maxW;
+  }
   // On a small screen with many people the grid scrolls instead of
   // shrinking tiles below a readable size.
   const minW = 150;
