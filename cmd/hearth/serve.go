@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/hearth-rtc/hearth/internal/app"
+	"github.com/hearth-rtc/hearth/signaling"
+)
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8080", "HTTP address for the web client, /ws signaling, /healthz and /admin/")
+	udpPort := fs.Int("udp-port", 7882, "the single UDP port carrying all media, bound on the -listen host")
+	publicIP := fs.String("public-ip", "", "public IP(s) to announce for media, comma-separated (NAT 1:1)")
+	iceServers := fs.String("ice-servers", "", "STUN/TURN URLs handed to clients, comma-separated (none by default)")
+	iceUser := fs.String("ice-username", "", "username for the -ice-servers TURN servers")
+	iceCred := fs.String("ice-credential", "", "credential for the -ice-servers TURN servers")
+	origins := fs.String("allow-origin", "", "extra origins allowed to open the websocket, comma-separated (* for any)")
+	redisURL := fs.String("redis", "", "membership store, e.g. redis://127.0.0.1:6379/0 (in memory if empty)")
+	secret := fs.String("secret", "", "secret that signs join tokens (at least 16 bytes; random per process if empty)")
+	apiKey := fs.String("api-key", "", "admin API key (admin API disabled without key and secret)")
+	apiSecret := fs.String("api-secret", "", "admin API secret")
+	nodeID := fs.String("node-id", "", "this process's name in presence records (host-pid by default)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := envDefaults(fs); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	var ice []signaling.ICEServer
+	if urls := splitList(*iceServers); len(urls) > 0 {
+		ice = append(ice, signaling.ICEServer{URLs: urls, Username: *iceUser, Credential: *iceCred})
+	}
+	a, err := app.New(app.Config{
+		Listen:         *listen,
+		UDPPort:        *udpPort,
+		PublicIPs:      splitList(*publicIP),
+		RedisURL:       *redisURL,
+		Secret:         []byte(*secret),
+		APIKey:         *apiKey,
+		APISecret:      *apiSecret,
+		AllowedOrigins: splitList(*origins),
+		ICEServers:     ice,
+		NodeID:         *nodeID,
+		Logger:         log,
+	})
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	err = a.Serve(ctx)
+	log.Info("hearth stopped", "uptime", time.Since(start).Round(time.Second).String())
+	return err
+}

@@ -1,0 +1,227 @@
+// Package app assembles a Hearth server from its parts: the membership
+// store, the room service, the SFU engine, signaling, the admin API and the
+// web client. cmd/hearth and the tests both build servers with it.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hearth-rtc/hearth/admin"
+	"github.com/hearth-rtc/hearth/room"
+	"github.com/hearth-rtc/hearth/room/redisstore"
+	"github.com/hearth-rtc/hearth/sfu"
+	"github.com/hearth-rtc/hearth/signaling"
+	"github.com/hearth-rtc/hearth/web"
+)
+
+// Config is everything a server needs; zero values are sensible defaults.
+type Config struct {
+	// Listen is the HTTP address (web client, /ws, /healthz, /admin/).
+	Listen string
+	// UDPPort is the single media port, bound on Listen's host. 0 picks one.
+	UDPPort int
+	// PublicIPs replace host candidate addresses (NAT 1:1).
+	PublicIPs []string
+	// LoopbackOnly restricts ICE to loopback (tests).
+	LoopbackOnly bool
+	// RedisURL selects the Redis membership store; empty means in memory.
+	RedisURL string
+	// PresenceTTL is how long a presence outlives its last heartbeat.
+	PresenceTTL time.Duration
+	// HeartbeatInterval is how often presences are refreshed.
+	HeartbeatInterval time.Duration
+	// Secret signs join tokens. Empty generates one for this process only.
+	Secret []byte
+	// APIKey and APISecret enable the admin API when both are set.
+	APIKey, APISecret string
+	AllowedOrigins    []string
+	ICEServers        []signaling.ICEServer
+	NodeID            string
+	Logger            *slog.Logger
+}
+
+// App is a running server's parts.
+//
+// Lifecycle: New → Serve (until ctx ends) → Close. Close without Serve is fine.
+type App struct {
+	cfg     Config
+	log     *slog.Logger
+	store   room.Store
+	closer  func() error
+	rooms   *room.Service
+	engine  *sfu.Engine
+	signal  *signaling.Server
+	handler http.Handler
+	ln      net.Listener
+
+	closeOnce sync.Once
+}
+
+// New builds the server and binds its sockets (so the caller learns the
+// real ports before serving).
+func New(cfg Config) (*App, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:8080"
+	}
+	if cfg.NodeID == "" {
+		host, _ := os.Hostname()
+		cfg.NodeID = host + "-" + strconv.Itoa(os.Getpid())
+	}
+	if len(cfg.Secret) == 0 {
+		cfg.Secret = make([]byte, 32)
+		if _, err := rand.Read(cfg.Secret); err != nil {
+			return nil, fmt.Errorf("app: secret: %w", err)
+		}
+		log.Info("no token secret configured: join tokens are valid for this process only")
+	}
+	a := &App{cfg: cfg, log: log}
+
+	var err error
+	if cfg.RedisURL != "" {
+		var rs *redisstore.Store
+		rs, err = redisstore.New(redisstore.Options{URL: cfg.RedisURL, TTL: cfg.PresenceTTL, Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("app: redis store: %w", err)
+		}
+		a.store, a.closer = rs, rs.Close
+	} else {
+		a.store, a.closer = room.NewMemStore(room.MemStoreOptions{TTL: cfg.PresenceTTL}), func() error { return nil }
+	}
+
+	host, _, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		a.closer()
+		return nil, fmt.Errorf("app: listen address %q: %w", cfg.Listen, err)
+	}
+	a.ln, err = net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		a.closer()
+		return nil, fmt.Errorf("app: listen: %w", err)
+	}
+	a.engine, err = sfu.NewEngine(sfu.Config{
+		UDPAddr:      net.JoinHostPort(host, strconv.Itoa(cfg.UDPPort)),
+		PublicIPs:    cfg.PublicIPs,
+		LoopbackOnly: cfg.LoopbackOnly,
+		Logger:       log,
+	})
+	if err != nil {
+		a.ln.Close()
+		a.closer()
+		return nil, err
+	}
+
+	var sig *signaling.Server
+	a.rooms, err = room.NewService(room.ServiceConfig{
+		Store:             a.store,
+		Secret:            cfg.Secret,
+		NodeID:            cfg.NodeID,
+		Logger:            log,
+		HeartbeatInterval: cfg.HeartbeatInterval,
+		OnGone: func(roomName, id string) {
+			sig.Kick(roomName, id, "removed")
+		},
+	})
+	if err != nil {
+		a.engine.Close()
+		a.ln.Close()
+		a.closer()
+		return nil, err
+	}
+	sig = signaling.New(signaling.Config{
+		Rooms:          a.rooms,
+		Engine:         a.engine,
+		AllowedOrigins: cfg.AllowedOrigins,
+		ICEServers:     cfg.ICEServers,
+		Logger:         log,
+	})
+	a.signal = sig
+
+	mux := http.NewServeMux()
+	mux.Handle("/ws", sig)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.Handle("/admin/", admin.NewHandler(admin.Config{
+		Store: a.store, APIKey: cfg.APIKey, APISecret: cfg.APISecret, Logger: log,
+	}))
+	mux.Handle("/", web.Handler())
+	a.handler = mux
+	return a, nil
+}
+
+// URL is the server's base URL.
+func (a *App) URL() string { return "http://" + a.ln.Addr().String() }
+
+// MediaAddr is the bound media socket's address.
+func (a *App) MediaAddr() *net.UDPAddr { return a.engine.LocalAddr() }
+
+// Secret is the token secret in use.
+func (a *App) Secret() []byte { return a.cfg.Secret }
+
+// Store is the membership store.
+func (a *App) Store() room.Store { return a.store }
+
+// Handler is the HTTP handler (for tests that want it without the listener).
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Serve serves until ctx ends, then shuts down gracefully: clients are told,
+// peer connections closed, and Serve returns once all is done or after
+// shutdownGrace.
+func (a *App) Serve(ctx context.Context) error {
+	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second}
+	hbCtx, stopHB := context.WithCancel(context.Background())
+	hbDone := make(chan struct{})
+	go func() {
+		defer close(hbDone)
+		_ = a.rooms.Run(hbCtx)
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(a.ln) }()
+	a.log.Info("hearth listening", "url", a.URL(), "media", a.engine.LocalAddr().String())
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	const shutdownGrace = 4 * time.Second
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	// Websockets are hijacked connections, which http.Server.Shutdown does
+	// not wait for: signaling says goodbye and closes them itself.
+	sigErr := a.signal.Shutdown(sctx)
+	httpErr := srv.Shutdown(sctx)
+	if serveErr == nil {
+		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+			serveErr = err
+		}
+	}
+	stopHB()
+	<-hbDone
+	return errors.Join(serveErr, sigErr, httpErr, a.Close())
+}
+
+// Close releases the sockets and the store.
+func (a *App) Close() error {
+	var err error
+	a.closeOnce.Do(func() {
+		err = errors.Join(a.signal.Shutdown(context.Background()), a.engine.Close(), a.closer())
+		a.ln.Close()
+	})
+	return err
+}

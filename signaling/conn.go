@@ -1,0 +1,290 @@
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/room"
+	"github.com/hearth-rtc/hearth/sfu"
+	"github.com/pion/webrtc/v4"
+)
+
+// outQueue bounds what may wait for a slow client. A client that falls this
+// far behind is disconnected rather than allowed to grow server memory.
+const outQueue = 256
+
+// writeWait bounds one websocket write.
+const writeWait = 10 * time.Second
+
+type connState int
+
+const (
+	stateNew     connState = iota // before join
+	stateWaiting                  // in the waiting room: no media, no roster
+	stateActive                   // seated, with a peer connection
+	stateClosed
+)
+
+// conn is one client's websocket.
+//
+// Lifecycle: serve runs the read loop on the HTTP handler's goroutine and
+// one writer goroutine; when the read loop ends (client gone, kicked, or
+// shut down) the participant leaves and both goroutines end.
+type conn struct {
+	srv *Server
+	ws  *websocket.Conn
+	log *slog.Logger
+
+	mu        sync.Mutex
+	state     connState
+	part      room.Participant
+	sess      *session
+	peer      *sfu.Peer
+	muted     muteState
+	out       chan []byte
+	outClosed bool
+	closeCode int
+	closeText string
+}
+
+func newConn(s *Server, ws *websocket.Conn) *conn {
+	return &conn{srv: s, ws: ws, log: s.log, out: make(chan []byte, outQueue)}
+}
+
+func (c *conn) serve() {
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.writeLoop()
+	}()
+	c.readLoop()
+	c.leave("left")
+	c.closeOut(websocket.CloseNormalClosure, "")
+	<-writerDone
+	c.ws.Close()
+}
+
+func (c *conn) readLoop() {
+	// The hard limit protects memory; frames between the soft and the hard
+	// limit get a clear too_large error before the close.
+	c.ws.SetReadLimit(c.srv.cfg.MaxMessageBytes * 4)
+	for {
+		typ, r, err := c.ws.NextReader()
+		if err != nil {
+			if !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway) && !errors.Is(err, io.EOF) {
+				c.log.Debug("websocket read ended", "err", err)
+			}
+			return
+		}
+		if typ != websocket.TextMessage {
+			c.sendError(perr(codeBinary, "binary frames are not supported; send JSON text frames"), "")
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(r, c.srv.cfg.MaxMessageBytes+1))
+		if err != nil {
+			return
+		}
+		if int64(len(data)) > c.srv.cfg.MaxMessageBytes {
+			c.sendError(&protoError{code: codeTooLarge, close: true,
+				message: "message larger than the 64 KiB limit"}, "")
+			return
+		}
+		if c.isClosed() {
+			return
+		}
+		c.dispatch(data)
+		if c.isClosed() {
+			return
+		}
+	}
+}
+
+// writeLoop is the only writer of data frames. It drains the queue until
+// closeOut, then sends the close frame.
+func (c *conn) writeLoop() {
+	ping := time.NewTicker(c.srv.cfg.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case b, ok := <-c.out:
+			if !ok {
+				c.mu.Lock()
+				code, text := c.closeCode, c.closeText
+				c.mu.Unlock()
+				_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
+				return
+			}
+			_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+				c.ws.Close() // ends the read loop, which cleans up
+				for range c.out {
+				}
+				return
+			}
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+				c.ws.Close()
+				for range c.out {
+				}
+				return
+			}
+		}
+	}
+}
+
+// send queues a message; it never blocks.
+func (c *conn) send(msg any) {
+	b, err := json.Marshal(msg)
+	if err != nil {
+		c.log.Error("marshal", "err", err)
+		return
+	}
+	c.sendRaw(b)
+}
+
+func (c *conn) sendRaw(b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.outClosed {
+		return
+	}
+	select {
+	case c.out <- b:
+	default:
+		c.log.Warn("client too slow; disconnecting")
+		c.closeOutLocked(websocket.ClosePolicyViolation, "too slow")
+		c.ws.Close()
+	}
+}
+
+func (c *conn) sendError(e *protoError, ref string) {
+	c.send(errorMsg{Type: "error", Code: e.code, Message: e.message, Ref: ref})
+	if e.close {
+		c.closeOut(closeCodeFor(e.code), e.code)
+	}
+}
+
+// closeOut stops further sends; the writer flushes what is queued, then
+// sends a close frame with code.
+func (c *conn) closeOut(code int, text string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closeOutLocked(code, text)
+}
+
+func (c *conn) closeOutLocked(code int, text string) {
+	if c.outClosed {
+		return
+	}
+	c.outClosed = true
+	c.closeCode, c.closeText = code, text
+	if c.state != stateClosed {
+		c.state = stateClosed
+	}
+	close(c.out)
+	// Wake the read loop even if the client never answers the close frame.
+	// net.Conn deadlines may be set from any goroutine.
+	_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(2 * time.Second))
+}
+
+// kick sends a last message and closes the connection from the server side.
+// The read loop notices, and the participant leaves.
+func (c *conn) kick(last any, code int) {
+	c.send(last)
+	c.closeOut(code, "")
+}
+
+func (c *conn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.outClosed
+}
+
+func (c *conn) isActive() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state == stateActive
+}
+
+func (c *conn) participantID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.part.ID
+}
+
+func (c *conn) role() room.Role {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.part.Role
+}
+
+func (c *conn) setActive(p room.Participant) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == stateClosed {
+		return
+	}
+	c.state = stateActive
+	c.part = p
+}
+
+// info describes this participant to others; tracks, when given, are
+// filtered to its own.
+func (c *conn) info(tracks []sfu.TrackInfo) participantInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pi := participantInfo{ID: c.part.ID, Identity: c.part.Identity, Name: c.part.Name, Role: c.part.Role,
+		Muted: c.muted, Tracks: []trackInfo{}}
+	for _, t := range tracks {
+		if t.Publisher == c.part.ID {
+			pi.Tracks = append(pi.Tracks, toTrackInfo(t))
+		}
+	}
+	return pi
+}
+
+// leave takes the participant out of its session and the room service.
+// It is called once, when the read loop ends.
+func (c *conn) leave(reason string) {
+	c.mu.Lock()
+	sess, peer, part := c.sess, c.peer, c.part
+	wasActive := c.state == stateActive
+	c.sess, c.peer = nil, nil
+	if !c.outClosed {
+		c.state = stateClosed
+	}
+	c.mu.Unlock()
+	if sess == nil {
+		return
+	}
+	sess.remove(c)
+	if peer != nil {
+		peer.Close()
+	}
+	// Leaving must be recorded even if the client's context is gone.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.srv.cfg.Rooms.Leave(ctx, part.Room, part.ID); err != nil {
+		c.log.Warn("leave", "err", err)
+	}
+	if wasActive {
+		sess.broadcast(participantLeftMsg{Type: "participant_left", Participant: part.ID, Reason: reason}, c)
+	} else {
+		c.srv.sendWaitingList(ctx, sess)
+	}
+	c.srv.dropSessionIfEmpty(sess)
+}
+
+// Signaler for the SFU.
+
+func (c *conn) SendOffer(sdp string)  { c.send(sdpMsg{Type: "offer", SDP: sdp}) }
+func (c *conn) SendAnswer(sdp string) { c.send(sdpMsg{Type: "answer", SDP: sdp}) }
+func (c *conn) SendCandidate(ci webrtc.ICECandidateInit) {
+	c.send(candidateMsg{Type: "candidate", Candidate: &ci})
+}

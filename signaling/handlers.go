@@ -1,0 +1,380 @@
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/room"
+	"github.com/hearth-rtc/hearth/sfu"
+)
+
+// handlerTimeout bounds the store calls one message may cause.
+const handlerTimeout = 5 * time.Second
+
+// dispatch decodes the envelope and calls the message's handler; it only
+// dispatches.
+func (c *conn) dispatch(data []byte) {
+	var env envelope
+	if err := json.Unmarshal(data, &env); err != nil || env.Type == "" {
+		c.sendError(perr(codeBadJSON, "expected a JSON object with a string \"type\""), "")
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), handlerTimeout)
+	defer cancel()
+	var err error
+	switch env.Type {
+	case "join":
+		err = c.handleJoin(ctx, data)
+	case "offer":
+		err = c.handleOffer(data)
+	case "answer":
+		err = c.handleAnswer(data)
+	case "candidate":
+		err = c.handleCandidate(data)
+	case "mute":
+		err = c.handleMute(data)
+	case "admit":
+		err = c.handleAdmit(ctx, data)
+	case "deny":
+		err = c.handleDeny(ctx, data)
+	case "lock":
+		err = c.handleLock(ctx, data)
+	case "leave":
+		c.kick(byeMsg{Type: "bye", Reason: "left"}, websocket.CloseNormalClosure)
+	case "ping":
+		err = c.handlePing(data)
+	default:
+		ref := env.Type
+		if len(ref) > 64 {
+			ref = ref[:64]
+		}
+		err = perr(codeUnknownType, "unknown message type %q", ref)
+	}
+	if err != nil {
+		pe := toProto(err)
+		if pe.code == codeInternal {
+			c.log.Error("handler failed", "type", env.Type, "err", err)
+		}
+		ref := env.Type
+		if len(ref) > 64 {
+			ref = ref[:64]
+		}
+		c.sendError(pe, ref)
+	}
+}
+
+func decode(data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return perr(codeBadRequest, "malformed message: %v", err)
+	}
+	return nil
+}
+
+// activePeer returns the sender's peer, or not_joined.
+func (c *conn) activePeer() (*sfu.Peer, room.Participant, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != stateActive || c.peer == nil {
+		return nil, room.Participant{}, perr(codeNotJoined, "join the session first")
+	}
+	return c.peer, c.part, nil
+}
+
+func (c *conn) handleJoin(ctx context.Context, data []byte) error {
+	var m joinMsg
+	if err := decode(data, &m); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	st := c.state
+	c.mu.Unlock()
+	if st != stateNew {
+		return perr(codeAlready, "this connection has already joined")
+	}
+	if m.Version != 0 && m.Version != ProtocolVersion {
+		return &protoError{code: codeVersion, close: true,
+			message: "this server speaks protocol version 1"}
+	}
+	res, err := c.srv.cfg.Rooms.Join(ctx, room.JoinRequest{Room: m.Room, Name: m.Name, Token: m.Token, Passcode: m.Passcode})
+	if err != nil {
+		return err
+	}
+	p := res.Participant
+	c.mu.Lock()
+	c.part = p
+	c.log = c.srv.log.With("room", p.Room, "participant", p.ID, "identity", p.Identity)
+	c.state = stateWaiting
+	c.mu.Unlock()
+	ss := c.srv.attach(p.Room, c)
+	c.mu.Lock()
+	c.sess = ss
+	c.mu.Unlock()
+
+	if res.Status == room.JoinWaiting {
+		c.log.Info("waiting", "reason", res.Reason)
+		c.send(waitingMsg{Type: "waiting", Reason: res.Reason, Message: res.Reason.Message()})
+		c.srv.sendWaitingList(ctx, ss)
+		return nil
+	}
+	return c.activate(ctx, p, res.Room)
+}
+
+// activate seats the participant: joined snapshot, peer connection, first
+// offer. It runs for a direct join and for an admission from the waiting
+// room (then on the admitting facilitator's goroutine).
+func (c *conn) activate(ctx context.Context, p room.Participant, info room.RoomInfo) error {
+	c.mu.Lock()
+	ss := c.sess
+	closed := c.state == stateClosed
+	c.mu.Unlock()
+	if ss == nil || closed {
+		return nil
+	}
+	ss.seat(c, p, info)
+	peer, err := ss.router.AddPeer(sfu.PeerParams{
+		ID:       p.ID,
+		Signaler: c,
+		CanPublish: func(k sfu.Kind) bool {
+			if k == sfu.KindVideo {
+				return p.Role.Can(room.PermPublishVideo)
+			}
+			return p.Role.Can(room.PermPublishAudio)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.state == stateClosed || c.sess == nil {
+		// Left while being seated: leave already ran without the peer.
+		c.mu.Unlock()
+		peer.Close()
+		return nil
+	}
+	c.peer = peer
+	c.mu.Unlock()
+	c.log.Info("joined", "role", p.Role)
+	if p.Role.Can(room.PermAdmit) {
+		c.srv.sendWaitingListTo(ctx, ss, c)
+	}
+	return nil
+}
+
+func (c *conn) handleOffer(data []byte) error {
+	peer, _, err := c.activePeer()
+	if err != nil {
+		return err
+	}
+	var m sdpMsg
+	if err := decode(data, &m); err != nil {
+		return err
+	}
+	if m.SDP == "" {
+		return perr(codeBadRequest, "offer needs an sdp")
+	}
+	ignored, err := peer.HandleOffer(m.SDP)
+	if ignored {
+		c.log.Debug("offer collision: client offer ignored")
+	}
+	return err
+}
+
+func (c *conn) handleAnswer(data []byte) error {
+	peer, _, err := c.activePeer()
+	if err != nil {
+		return err
+	}
+	var m sdpMsg
+	if err := decode(data, &m); err != nil {
+		return err
+	}
+	if m.SDP == "" {
+		return perr(codeBadRequest, "answer needs an sdp")
+	}
+	return peer.HandleAnswer(m.SDP)
+}
+
+func (c *conn) handleCandidate(data []byte) error {
+	peer, _, err := c.activePeer()
+	if err != nil {
+		return err
+	}
+	var m candidateMsg
+	if err := decode(data, &m); err != nil {
+		return err
+	}
+	if m.Candidate == nil || m.Candidate.Candidate == "" {
+		return nil // end of candidates
+	}
+	return peer.AddICECandidate(*m.Candidate)
+}
+
+func (c *conn) handleMute(data []byte) error {
+	_, _, err := c.activePeer()
+	if err != nil {
+		return err
+	}
+	var m muteMsg
+	if err := decode(data, &m); err != nil {
+		return err
+	}
+	if m.Muted == nil || (m.Kind != "audio" && m.Kind != "video") {
+		return perr(codeBadRequest, "mute needs kind \"audio\" or \"video\" and a boolean muted")
+	}
+	c.mu.Lock()
+	if m.Kind == "audio" {
+		c.muted.Audio = *m.Muted
+	} else {
+		c.muted.Video = *m.Muted
+	}
+	ss := c.sess
+	c.mu.Unlock()
+	if ss != nil {
+		ss.broadcast(participantMsg{Type: "participant_updated", Participant: c.info(ss.router.Tracks())}, nil)
+	}
+	return nil
+}
+
+func (c *conn) handleAdmit(ctx context.Context, data []byte) error {
+	_, me, err := c.activePeer()
+	if err != nil {
+		return err
+	}
+	var m targetMsg
+	if err := decode(data, &m); err != nil {
+		return err
+	}
+	if m.Participant == "" {
+		return perr(codeBadRequest, "admit needs a participant id or \"*\"")
+	}
+	admitted, err := c.srv.cfg.Rooms.Admit(ctx, me.Room, me.ID, m.Participant)
+	ss := c.sess
+	for _, p := range admitted {
+		if w := ss.find(p.ID); w != nil {
+			if aerr := w.activate(ctx, p, c.srv.roomInfo(ctx, me.Room)); aerr != nil {
+				w.sendError(toProto(aerr), "")
+			}
+		}
+	}
+	c.srv.sendWaitingList(ctx, ss)
+	return forbiddenOr(err)
+}
+
+func (c *conn) handleDeny(ctx context.Context, data []byte) error {
+	_, me, err := c.activePeer()
+	if err != nil {
+		return err
+	}
+	var m targetMsg
+	if err := decode(data, &m); err != nil {
+		return err
+	}
+	if m.Participant == "" {
+		return perr(codeBadRequest, "deny needs a participant id or \"*\"")
+	}
+	denied, err := c.srv.cfg.Rooms.Deny(ctx, me.Room, me.ID, m.Participant)
+	ss := c.sess
+	for _, p := range denied {
+		if w := ss.find(p.ID); w != nil {
+			w.sendError(&protoError{code: string(room.CodeDenied), close: true,
+				message: "The facilitator did not admit you to this session."}, "")
+		}
+	}
+	c.srv.sendWaitingList(ctx, ss)
+	return forbiddenOr(err)
+}
+
+func (c *conn) handleLock(ctx context.Context, data []byte) error {
+	_, me, err := c.activePeer()
+	if err != nil {
+		return err
+	}
+	var m lockMsg
+	if err := decode(data, &m); err != nil {
+		return err
+	}
+	if m.Locked == nil {
+		return perr(codeBadRequest, "lock needs a boolean locked")
+	}
+	if err := c.srv.cfg.Rooms.Lock(ctx, me.Room, me.ID, *m.Locked); err != nil {
+		return forbiddenOr(err)
+	}
+	c.sess.broadcast(roomUpdatedMsg{Type: "room_updated", Room: c.srv.roomInfo(ctx, me.Room)}, nil)
+	return nil
+}
+
+func (c *conn) handlePing(data []byte) error {
+	var m pingMsg
+	if err := decode(data, &m); err != nil {
+		return err
+	}
+	c.send(pongMsg{Type: "pong", TS: m.TS})
+	return nil
+}
+
+// forbiddenOr passes err through, naming a permission refusal plainly.
+func forbiddenOr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, room.ErrForbidden) {
+		return perr(codeForbidden, "your role does not allow this")
+	}
+	return err
+}
+
+func (s *Server) iceServers() []iceServer {
+	out := make([]iceServer, 0, len(s.cfg.ICEServers))
+	for _, is := range s.cfg.ICEServers {
+		out = append(out, iceServer{URLs: is.URLs, Username: is.Username, Credential: is.Credential})
+	}
+	return out
+}
+
+func (s *Server) waitingEntries(ctx context.Context, ss *session) ([]waitingEntry, error) {
+	list, err := s.cfg.Rooms.WaitingList(ctx, ss.name)
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]waitingEntry, 0, len(list))
+	for _, p := range list {
+		entries = append(entries, waitingEntry{ID: p.ID, Identity: p.Identity, Name: p.Name,
+			Since: p.JoinedAt.UTC().Format(time.RFC3339)})
+	}
+	return entries, nil
+}
+
+// sendWaitingList tells the session's admitters who is waiting.
+func (s *Server) sendWaitingList(ctx context.Context, ss *session) {
+	entries, err := s.waitingEntries(ctx, ss)
+	if err != nil {
+		s.log.Warn("waiting list", "room", ss.name, "err", err)
+		return
+	}
+	ss.sendToAdmins(waitingListMsg{Type: "waiting_list", Entries: entries})
+}
+
+func (s *Server) sendWaitingListTo(ctx context.Context, ss *session, c *conn) {
+	entries, err := s.waitingEntries(ctx, ss)
+	if err != nil {
+		s.log.Warn("waiting list", "room", ss.name, "err", err)
+		return
+	}
+	c.send(waitingListMsg{Type: "waiting_list", Entries: entries})
+}
+
+// roomInfo describes the room to participants; on a store failure it says
+// what it can rather than fail the message.
+func (s *Server) roomInfo(ctx context.Context, name string) room.RoomInfo {
+	info := room.RoomInfo{Name: name}
+	if cfg, err := s.cfg.Rooms.Room(ctx, name); err == nil {
+		info.Kind, info.MembersJoinMuted = cfg.Kind, cfg.MembersJoinMuted
+	}
+	if sess, err := s.cfg.Rooms.Session(ctx, name); err == nil {
+		info.Locked = sess.Locked
+	}
+	return info
+}

@@ -1,0 +1,233 @@
+// Package signaling speaks Hearth's websocket protocol (PROTOCOL.md) and
+// turns client messages into calls on the room service and the SFU.
+package signaling
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/room"
+	"github.com/hearth-rtc/hearth/sfu"
+)
+
+// Rooms is what signaling needs from the room domain; *room.Service
+// implements it.
+type Rooms interface {
+	Join(ctx context.Context, req room.JoinRequest) (room.JoinResult, error)
+	Leave(ctx context.Context, room, id string) error
+	Admit(ctx context.Context, room, by, target string) ([]room.Participant, error)
+	Deny(ctx context.Context, room, by, target string) ([]room.Participant, error)
+	Lock(ctx context.Context, room, by string, locked bool) error
+	Room(ctx context.Context, name string) (room.RoomConfig, error)
+	WaitingList(ctx context.Context, room string) ([]room.Participant, error)
+	Session(ctx context.Context, room string) (room.Session, error)
+}
+
+var _ Rooms = (*room.Service)(nil)
+
+// ICEServer is a STUN or TURN server handed to clients on join.
+type ICEServer struct {
+	URLs       []string
+	Username   string
+	Credential string
+}
+
+// Config configures a Server.
+type Config struct {
+	Rooms  Rooms
+	Engine *sfu.Engine
+	// AllowedOrigins lists extra origins (scheme://host[:port]) allowed to
+	// open the websocket besides the server's own; "*" allows any.
+	AllowedOrigins []string
+	ICEServers     []ICEServer
+	Logger         *slog.Logger
+	// MaxMessageBytes is the largest frame accepted; 64 KiB if zero.
+	MaxMessageBytes int64
+	// PingInterval keeps idle connections (and NAT mappings) alive and
+	// detects dead peers; 20 s if zero.
+	PingInterval time.Duration
+}
+
+// Server is the websocket endpoint. It implements http.Handler.
+//
+// Lifecycle: New → ServeHTTP for each client → Shutdown.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	upgrader websocket.Upgrader
+
+	mu       sync.Mutex
+	sessions map[string]*session
+	conns    map[*conn]struct{}
+	closing  bool
+	wg       sync.WaitGroup
+}
+
+// New returns a Server.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxMessageBytes == 0 {
+		cfg.MaxMessageBytes = 64 << 10
+	}
+	if cfg.PingInterval == 0 {
+		cfg.PingInterval = 20 * time.Second
+	}
+	s := &Server{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		sessions: map[string]*session{},
+		conns:    map[*conn]struct{}{},
+	}
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+		CheckOrigin:     s.checkOrigin,
+	}
+	return s
+}
+
+// checkOrigin lets browsers connect only from the server's own origin or an
+// allowed one, so a page elsewhere cannot act with a visitor's browser.
+// Clients that send no Origin (not browsers) are allowed.
+func (s *Server) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, a := range s.cfg.AllowedOrigins {
+		if a == "*" || strings.EqualFold(strings.TrimRight(a, "/"), origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// ServeHTTP upgrades to a websocket and serves one client until it leaves.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		// The upgrader has already answered with an HTTP error.
+		s.log.Info("websocket upgrade refused", "origin", r.Header.Get("Origin"), "err", err)
+		return
+	}
+	c := newConn(s, ws)
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+	c.serve()
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// Shutdown tells every client the server is going away, closes their
+// connections and media, and waits for them until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.kick(byeMsg{Type: "bye", Reason: "server_shutdown"}, websocket.CloseGoingAway)
+	}
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		// Force the stragglers: closing the sockets ends their read loops.
+		for _, c := range conns {
+			c.ws.Close()
+		}
+		<-done
+		return errors.Join(ctx.Err(), s.closeSessions())
+	}
+	return s.closeSessions()
+}
+
+func (s *Server) closeSessions() error {
+	s.mu.Lock()
+	sessions := make([]*session, 0, len(s.sessions))
+	for _, ss := range s.sessions {
+		sessions = append(sessions, ss)
+	}
+	s.sessions = map[string]*session{}
+	s.mu.Unlock()
+	for _, ss := range sessions {
+		ss.router.Close()
+	}
+	return nil
+}
+
+// Kick closes a participant's connection hosted here (used when the room
+// service reports it gone, e.g. expired or removed from another node).
+func (s *Server) Kick(roomName, participantID, reason string) {
+	s.mu.Lock()
+	ss := s.sessions[roomName]
+	s.mu.Unlock()
+	if ss == nil {
+		return
+	}
+	if c := ss.find(participantID); c != nil {
+		c.kick(byeMsg{Type: "bye", Reason: reason}, websocket.CloseNormalClosure)
+	}
+}
+
+// attach registers c in the room's session on this node (creating the
+// session), as waiting or not yet active. Registration and creation happen
+// under one lock, so an emptying session is never handed out.
+func (s *Server) attach(name string, c *conn) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.sessions[name]
+	if ss == nil {
+		ss = newSession(s, name)
+		s.sessions[name] = ss
+	}
+	ss.add(c)
+	return ss
+}
+
+// dropSessionIfEmpty closes a session's router once nobody is left.
+func (s *Server) dropSessionIfEmpty(ss *session) {
+	s.mu.Lock()
+	if s.sessions[ss.name] != ss || !ss.empty() {
+		s.mu.Unlock()
+		return
+	}
+	delete(s.sessions, ss.name)
+	s.mu.Unlock()
+	ss.router.Close()
+}
