@@ -133,4 +133,3 @@ func (ss *session) TrackUnpublished(t sfu.TrackInfo) {
 func toTrackInfo(t sfu.TrackInfo) trackInfo {
 	return trackInfo{ID: t.ID, Kind: string(t.Kind), StreamID: t.StreamID}
 }
-
