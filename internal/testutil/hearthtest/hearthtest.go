@@ -1,0 +1,103 @@
+// Package hearthtest starts a real Hearth server in-process for tests,
+// listening on 127.0.0.1 with ICE restricted to loopback.
+package hearthtest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hearth-rtc/hearth/internal/app"
+)
+
+// Options adjust the server; zero values give an in-memory server.
+type Options struct {
+	RedisURL          string
+	Secret            []byte
+	PresenceTTL       time.Duration
+	HeartbeatInterval time.Duration
+	APIKey, APISecret string
+	AllowedOrigins    []string
+	// Logger defaults to discarding, or to stderr when HEARTH_TEST_LOG is set.
+	Logger *slog.Logger
+}
+
+// Server is a running test server.
+type Server struct {
+	URL   string // http://127.0.0.1:port
+	WSURL string // ws://127.0.0.1:port/ws
+	App   *app.App
+
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// DefaultSecret is the token secret test servers use unless told otherwise.
+const DefaultSecret = "hearth-test-secret-0123456789abcdef"
+
+// Start starts a server and stops it when the test ends.
+func Start(t testing.TB, opts Options) *Server {
+	t.Helper()
+	s, err := start(opts)
+	if err != nil {
+		t.Fatalf("hearthtest: start: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Logf("hearthtest: stop: %v", err)
+		}
+	})
+	return s
+}
+
+func start(opts Options) (*Server, error) {
+	log := opts.Logger
+	if log == nil {
+		var w io.Writer = io.Discard
+		if os.Getenv("HEARTH_TEST_LOG") != "" {
+			w = os.Stderr
+		}
+		log = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	secret := opts.Secret
+	if secret == nil {
+		secret = []byte(DefaultSecret)
+	}
+	a, err := app.New(app.Config{
+		Listen:            "127.0.0.1:0",
+		UDPPort:           0,
+		LoopbackOnly:      true,
+		RedisURL:          opts.RedisURL,
+		PresenceTTL:       opts.PresenceTTL,
+		HeartbeatInterval: opts.HeartbeatInterval,
+		Secret:            secret,
+		APIKey:            opts.APIKey,
+		APISecret:         opts.APISecret,
+		AllowedOrigins:    opts.AllowedOrigins,
+		NodeID:            "test-node",
+		Logger:            log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{URL: a.URL(), WSURL: "ws" + strings.TrimPrefix(a.URL(), "http") + "/ws", App: a,
+		cancel: cancel, done: make(chan error, 1)}
+	go func() { s.done <- a.Serve(ctx) }()
+	return s, nil
+}
+
+// Stop shuts the server down gracefully and waits for it. Calling it twice
+// is fine.
+func (s *Server) Stop() error {
+	s.cancel()
+	err, ok := <-s.done
+	if ok {
+		close(s.done)
+	}
+	return err
+}

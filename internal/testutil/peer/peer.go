@@ -1,0 +1,495 @@
+// Package peer is a Go (pion) Hearth client for tests and the load tool:
+// it joins over the real websocket protocol, publishes synthetic Opus-like
+// audio and VP8-like video RTP, and counts what it receives per publisher.
+package peer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// Options describe a client.
+type Options struct {
+	URL      string // ws://127.0.0.1:port/ws
+	Room     string
+	Name     string
+	Token    string
+	Passcode string
+	// Audio and Video make the client publish that kind.
+	Audio, Video bool
+	// NoAutoAnswer leaves offers unanswered (for negotiation tests).
+	NoAutoAnswer bool
+	// Header is sent with the websocket upgrade (e.g. Origin).
+	Header http.Header
+}
+
+// Message is one server message, kept raw with its type.
+type Message struct {
+	Type string
+	Raw  json.RawMessage
+}
+
+// Decode unmarshals the message into v.
+func (m Message) Decode(v any) error { return json.Unmarshal(m.Raw, v) }
+
+// Stream counts what arrived from one publisher's track.
+type Stream struct {
+	Packets   atomic.Uint64
+	Bytes     atomic.Uint64
+	Keyframes atomic.Uint64
+	Ended     atomic.Bool
+	lastSeq   atomic.Uint32
+	Gaps      atomic.Uint64 // sequence numbers skipped
+}
+
+// Client is one synthetic participant.
+//
+// Lifecycle: Dial → (Join) → … → Close, which ends every goroutine.
+type Client struct {
+	opts Options
+	ws   *websocket.Conn
+	pc   *webrtc.PeerConnection
+
+	audio, video *webrtc.TrackLocalStaticRTP
+	// KeyframeRequests counts PLI/FIR the server sent about our video.
+	KeyframeRequests atomic.Uint64
+	forceKeyframe    atomic.Bool
+	// Paused stops sending while true.
+	Paused atomic.Bool
+
+	wmu sync.Mutex // websocket writes
+
+	mu       sync.Mutex
+	msgs     []Message
+	streams  map[string]*Stream // key: participant + "/" + kind
+	selfID   string
+	negErrs  []error
+	changed  chan struct{}
+	sending  bool
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// NewAPI builds a pion API restricted to loopback ICE, like every test peer.
+func NewAPI() (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.ConfigureNack(m, ir); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		return nil, err
+	}
+	se := webrtc.SettingEngine{}
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+}
+
+// Dial connects the websocket and prepares the peer connection; it does
+// not join.
+func Dial(ctx context.Context, api *webrtc.API, opts Options) (*Client, error) {
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	ws, resp, err := d.DialContext(ctx, opts.URL, opts.Header)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("peer: dial: %w", err)
+	}
+	if api == nil {
+		if api, err = NewAPI(); err != nil {
+			ws.Close()
+			return nil, err
+		}
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		ws.Close()
+		return nil, err
+	}
+	cctx, cancel := context.WithCancel(context.Background())
+	c := &Client{opts: opts, ws: ws, pc: pc, streams: map[string]*Stream{}, changed: make(chan struct{}),
+		ctx: cctx, cancel: cancel}
+	if opts.Audio {
+		c.audio, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "self")
+		if err == nil {
+			err = c.addSender(c.audio)
+		}
+	}
+	if err == nil && opts.Video {
+		c.video, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", "self")
+		if err == nil {
+			err = c.addSender(c.video)
+		}
+	}
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	pc.OnICECandidate(func(ci *webrtc.ICECandidate) {
+		if ci != nil {
+			init := ci.ToJSON()
+			_ = c.Send(map[string]any{"type": "candidate", "candidate": init})
+		}
+	})
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.readTrack(tr)
+		}()
+	})
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.readLoop()
+	}()
+	return c, nil
+}
+
+func (c *Client) addSender(t *webrtc.TrackLocalStaticRTP) error {
+	tr, err := c.pc.AddTransceiverFromTrack(t, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		return err
+	}
+	sender := tr.Sender()
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		for {
+			pkts, _, err := sender.ReadRTCP()
+			if err != nil {
+				return
+			}
+			for _, p := range pkts {
+				switch p.(type) {
+				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+					c.KeyframeRequests.Add(1)
+					c.forceKeyframe.Store(true)
+				}
+			}
+		}
+	}()
+	return nil
+}
+
+// Join sends the join message.
+func (c *Client) Join() error {
+	return c.Send(map[string]any{"type": "join", "version": 1, "room": c.opts.Room, "name": c.opts.Name,
+		"token": c.opts.Token, "passcode": c.opts.Passcode})
+}
+
+// Send writes one JSON message.
+func (c *Client) Send(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return c.SendRaw(websocket.TextMessage, b)
+}
+
+// SendRaw writes one frame as is (for malformed-input tests).
+func (c *Client) SendRaw(typ int, b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	return c.ws.WriteMessage(typ, b)
+}
+
+func (c *Client) readLoop() {
+	defer c.notify()
+	for {
+		_, b, err := c.ws.ReadMessage()
+		if err != nil {
+			c.mu.Lock()
+			c.msgs = append(c.msgs, Message{Type: "_closed", Raw: json.RawMessage(fmt.Sprintf("%q", err.Error()))})
+			c.mu.Unlock()
+			return
+		}
+		var env struct {
+			Type string `json:"type"`
+		}
+		_ = json.Unmarshal(b, &env)
+		c.mu.Lock()
+		c.msgs = append(c.msgs, Message{Type: env.Type, Raw: b})
+		c.mu.Unlock()
+		switch env.Type {
+		case "joined":
+			var j struct {
+				Self struct {
+					ID string `json:"id"`
+				} `json:"self"`
+			}
+			_ = json.Unmarshal(b, &j)
+			c.mu.Lock()
+			c.selfID = j.Self.ID
+			c.mu.Unlock()
+			c.startSending()
+		case "offer":
+			if !c.opts.NoAutoAnswer {
+				var m struct{ SDP string }
+				_ = json.Unmarshal(b, &m)
+				c.answer(m.SDP)
+			}
+		case "answer":
+			var m struct{ SDP string }
+			_ = json.Unmarshal(b, &m)
+			if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP}); err != nil {
+				c.negError(err)
+			}
+		case "candidate":
+			var m struct {
+				Candidate *webrtc.ICECandidateInit `json:"candidate"`
+			}
+			_ = json.Unmarshal(b, &m)
+			if m.Candidate != nil {
+				if err := c.pc.AddICECandidate(*m.Candidate); err != nil {
+					c.negError(err)
+				}
+			}
+		}
+		c.notify()
+	}
+}
+
+// Answer applies a server offer and answers it.
+func (c *Client) answer(sdp string) {
+	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+		c.negError(err)
+		return
+	}
+	ans, err := c.pc.CreateAnswer(nil)
+	if err == nil {
+		err = c.pc.SetLocalDescription(ans)
+	}
+	if err != nil {
+		c.negError(err)
+		return
+	}
+	_ = c.Send(map[string]any{"type": "answer", "sdp": ans.SDP})
+}
+
+// AnswerOffer answers a given offer (with NoAutoAnswer).
+func (c *Client) AnswerOffer(sdp string) { c.answer(sdp) }
+
+// PC exposes the peer connection (for negotiation tests).
+func (c *Client) PC() *webrtc.PeerConnection { return c.pc }
+
+func (c *Client) negError(err error) {
+	c.mu.Lock()
+	c.negErrs = append(c.negErrs, err)
+	c.mu.Unlock()
+}
+
+// NegotiationErrors returns errors met while applying the server's SDP.
+func (c *Client) NegotiationErrors() []error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]error(nil), c.negErrs...)
+}
+
+func (c *Client) readTrack(tr *webrtc.TrackRemote) {
+	key := tr.StreamID() + "/" + tr.Kind().String()
+	c.mu.Lock()
+	s := c.streams[key]
+	if s == nil || s.Ended.Load() {
+		s = &Stream{}
+		c.streams[key] = s
+	}
+	c.mu.Unlock()
+	c.notify()
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	first := true
+	for {
+		n, _, err := tr.Read(buf)
+		if err != nil {
+			s.Ended.Store(true)
+			c.notify()
+			return
+		}
+		if pkt.Unmarshal(buf[:n]) != nil {
+			continue
+		}
+		if !first {
+			if d := pkt.SequenceNumber - uint16(s.lastSeq.Load()); d > 1 && d < 1<<15 {
+				s.Gaps.Add(uint64(d - 1))
+			}
+		}
+		first = false
+		s.lastSeq.Store(uint32(pkt.SequenceNumber))
+		s.Packets.Add(1)
+		s.Bytes.Add(uint64(n))
+		if tr.Kind() == webrtc.RTPCodecTypeVideo && len(pkt.Payload) > 1 && pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&0x01 == 0 {
+			s.Keyframes.Add(1)
+		}
+	}
+}
+
+// startSending starts the synthetic media generator once.
+func (c *Client) startSending() {
+	if c.audio == nil && c.video == nil {
+		return
+	}
+	c.mu.Lock()
+	started := c.sending
+	c.sending = true
+	c.mu.Unlock()
+	if started {
+		return
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.generate()
+	}()
+}
+
+// generate sends 50 audio packets/s and 30 video frames/s (a keyframe first,
+// every 3 s, and whenever asked).
+func (c *Client) generate() {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	var aSeq, vSeq uint16
+	var aTS, vTS uint32
+	audioPayload := make([]byte, 80)
+	videoPayload := make([]byte, 900)
+	var n int
+	lastKey := time.Time{}
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		n++
+		if c.Paused.Load() {
+			continue
+		}
+		if c.audio != nil && n%2 == 0 {
+			aSeq++
+			aTS += 960
+			audioPayload[0] = byte(aSeq)
+			_ = c.audio.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: aSeq, Timestamp: aTS, SSRC: 1}, Payload: audioPayload})
+		}
+		if c.video != nil && n%3 == 0 {
+			key := c.forceKeyframe.Swap(false) || time.Since(lastKey) > 3*time.Second
+			if key {
+				lastKey = time.Now()
+			}
+			vTS += 3000
+			// One-packet frames: VP8 descriptor (S=1) then the frame tag's
+			// P bit (0 = keyframe).
+			videoPayload[0] = 0x10
+			videoPayload[1] = 0x01
+			if key {
+				videoPayload[1] = 0x00
+			}
+			vSeq++
+			_ = c.video.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: vSeq, Timestamp: vTS, Marker: true, SSRC: 2}, Payload: videoPayload})
+		}
+	}
+}
+
+func (c *Client) notify() {
+	c.mu.Lock()
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+}
+
+// ID is the participant id the server gave us (after joined).
+func (c *Client) ID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.selfID
+}
+
+// Messages returns the server messages received so far.
+func (c *Client) Messages() []Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Message(nil), c.msgs...)
+}
+
+// Stream returns the counters for a publisher's kind ("audio"/"video"), or
+// nil if no such track has arrived.
+func (c *Client) Stream(participant, kind string) *Stream {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.streams[participant+"/"+kind]
+}
+
+// ErrTimeout is returned by Wait when the deadline passes.
+var ErrTimeout = errors.New("peer: condition not met before the deadline")
+
+// Wait blocks until cond is true (re-checked on every event and every
+// 20 ms) or ctx ends.
+func (c *Client) Wait(ctx context.Context, cond func() bool) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		c.mu.Lock()
+		ch := c.changed
+		c.mu.Unlock()
+		if cond() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
+		case <-ch:
+		case <-t.C:
+		}
+	}
+}
+
+// WaitMessage waits for a message of type typ (matching pred, if given)
+// and returns it.
+func (c *Client) WaitMessage(ctx context.Context, typ string, pred func(Message) bool) (Message, error) {
+	var found Message
+	err := c.Wait(ctx, func() bool {
+		for _, m := range c.Messages() {
+			if m.Type == typ && (pred == nil || pred(m)) {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	return found, err
+}
+
+// Close leaves (closing the websocket and peer connection) and waits for
+// every goroutine.
+func (c *Client) Close() {
+	c.cancel()
+	c.wmu.Lock()
+	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	c.wmu.Unlock()
+	c.ws.Close()
+	_ = c.pc.Close()
+	c.wg.Wait()
+}
