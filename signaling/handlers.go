@@ -47,11 +47,14 @@ func (c *conn) dispatch(data []byte) {
 	case "ping":
 		err = c.handlePing(data)
 	default:
-		ref := env.Type
-		if len(ref) > 64 {
-			ref = ref[:64]
+		var handled bool
+		if handled, err = c.dispatchControl(ctx, env.Type, data); !handled {
+			ref := env.Type
+			if len(ref) > 64 {
+				ref = ref[:64]
+			}
+			err = perr(codeUnknownType, "unknown message type %q", ref)
 		}
-		err = perr(codeUnknownType, "unknown message type %q", ref)
 	}
 	if err != nil {
 		pe := toProto(err)
