@@ -184,9 +184,6 @@ func (c *conn) closeOutLocked(code int, text string) {
 	}
 	c.outClosed = true
 	c.closeCode, c.closeText = code, text
-	if c.state != stateClosed {
-		c.state = stateClosed
-	}
 	close(c.out)
 	// Wake the read loop even if the client never answers the close frame.
 	// net.Conn deadlines may be set from any goroutine.
@@ -256,9 +253,7 @@ func (c *conn) leave(reason string) {
 	sess, peer, part := c.sess, c.peer, c.part
 	wasActive := c.state == stateActive
 	c.sess, c.peer = nil, nil
-	if !c.outClosed {
-		c.state = stateClosed
-	}
+	c.state = stateClosed
 	c.mu.Unlock()
 	if sess == nil {
 		return
