@@ -285,6 +285,9 @@ func TestMediaEcho(t *testing.T) {
 	wait(t, b, `document.querySelector('[data-participant="p_echo"]').dataset.camOff === "false"`)
 	wait(t, b, `document.querySelector('[data-participant="p_echo"] video').videoWidth > 0`)
 	wait(t, b, `document.querySelector('[data-participant="p_echo"] audio') !== null`)
+	// The fake microphone beeps; the speaking ring follows the sound.
+	wait(t, b, `document.querySelector('[data-participant="p_echo"]').dataset.speaking === "true"`)
+	wait(t, b, `document.querySelector('[data-self]').dataset.speaking === "true"`)
 
 	// A renegotiation adds a second participant's video and keeps ours.
 	echo.addTwo <- struct{}{}

@@ -704,6 +704,25 @@ function watchTrack(track) {
   track.addEventListener('unmute', render);
 }
 
+// A soft ring shows who is speaking, from the sound levels in the stats.
+const SPEAKING_LEVEL = 0.04;
+const SPEAKING_POLL_MS = 400;
+
+async function updateSpeaking() {
+  if (!app.session || app.screen !== 'call') return;
+  let levels;
+  try {
+    levels = await app.session.audioLevels();
+  } catch {
+    return;
+  }
+  for (const tile of $('grid').children) {
+    const id = tile.dataset.self === 'true' ? 'self' : tile.dataset.participant;
+    const muted = tile.dataset.micOff === 'true';
+    tile.dataset.speaking = String(!muted && (levels.get(id) || 0) > SPEAKING_LEVEL);
+  }
+}
+
 // Browsers may refuse to start sound until the person touches the page.
 function resumeBlockedMedia() {
   for (const el of document.querySelectorAll('[data-blocked="true"]')) {
@@ -770,6 +789,7 @@ function init() {
   const stage = $('grid').parentElement;
   new ResizeObserver(() => layoutGrid($('grid'))).observe(stage);
   window.matchMedia('(min-width: 900px)').addEventListener('change', render);
+  window.setInterval(updateSpeaking, SPEAKING_POLL_MS);
   document.body.dataset.ready = 'true';
   render();
 }

@@ -216,6 +216,24 @@ export class MediaSession {
     return out;
   }
 
+  // audioLevels returns the current sound level (0 to 1) of each participant
+  // we hear, and ours under the key `self`.
+  async audioLevels() {
+    const report = await this.pc.getStats();
+    const levels = new Map();
+    report.forEach((s) => {
+      if (typeof s.audioLevel !== 'number') return;
+      if (s.type === 'media-source' && s.kind === 'audio') {
+        levels.set('self', s.audioLevel);
+      } else if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+        const mid = s.mid === undefined ? null : String(s.mid);
+        const owner = this.trackOwners.get(s.trackIdentifier) || (mid !== null ? this.midOwners.get(mid) : undefined);
+        if (owner) levels.set(owner.participant, Math.max(levels.get(owner.participant) || 0, s.audioLevel));
+      }
+    });
+    return levels;
+  }
+
   // outboundStats returns one entry per outbound RTP stream.
   async outboundStats() {
     const report = await this.pc.getStats();
