@@ -1,0 +1,118 @@
+package web_test
+
+// The client against the real server: three Chromium browsers join one room
+// through the page, and each must see and hear the other two.
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/hearth-rtc/hearth/internal/testutil/browser"
+	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
+)
+
+// mediaWait bounds each wait for media; the first frames need ICE, DTLS and
+// a key frame through the server.
+const mediaWait = 30 * time.Second
+
+func TestThreeBrowsers(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{})
+	people := []struct {
+		name string
+		opts browser.Options
+	}{
+		{"Ana", browser.Desktop},
+		{"Ben Okafor", browser.Phone},
+		{"Cai", browser.Desktop},
+	}
+	bs := make([]*browser.Browser, len(people))
+	for i, p := range people {
+		b := browser.New(t, p.opts)
+		bs[i] = b
+		if err := b.Navigate(t.Context(), srv.URL+"/r/e2e-circle"); err != nil {
+			t.Fatal(err)
+		}
+		wait(t, b, `document.body.dataset.ready === "true"`)
+		fill(t, b, "#name", p.name)
+		click(t, b, "#join-button")
+	}
+
+	ids := make([]string, len(bs))
+	for i, b := range bs {
+		waitLong(t, b, `hearth.screen === "call" && hearth.participants.length === 2 && hearth.state === "connected"`)
+		ids[i] = eval[string](t, b, `hearth.selfId`)
+		if ids[i] == "" {
+			t.Fatalf("%s has no participant id", people[i].name)
+		}
+	}
+
+	// Each decodes the video and receives the sound of both others, and the
+	// counts keep rising.
+	for i, b := range bs {
+		for j := range bs {
+			if i == j {
+				continue
+			}
+			risingFor(t, b, people[i].name, ids[j], "video", "framesDecoded")
+			risingFor(t, b, people[i].name, ids[j], "audio", "packetsReceived")
+		}
+	}
+
+	// The page shows it: three tiles with names and pictures.
+	for i, b := range bs {
+		for j := range bs {
+			if i == j {
+				continue
+			}
+			tile := fmt.Sprintf(`document.querySelector('[data-participant=%q]')`, ids[j])
+			waitLong(t, b, tile+` && `+tile+`.dataset.camOff === "false" && `+tile+`.querySelector("video").videoWidth > 0`)
+			if got := eval[string](t, b, tile+`.querySelector(".tile-name").textContent`); got != people[j].name {
+				t.Errorf("%s sees %s's tile named %q", people[i].name, people[j].name, got)
+			}
+		}
+		if n := eval[int](t, b, `document.querySelectorAll("#grid .tile").length`); n != 3 {
+			t.Errorf("%s has %d tiles, want 3", people[i].name, n)
+		}
+	}
+	shot(t, bs[0], "call-3-desktop")
+	shot(t, bs[1], "call-3-phone")
+
+	// A mute reaches the others.
+	click(t, bs[0], "#mic-button")
+	for _, b := range bs[1:] {
+		waitLong(t, b, fmt.Sprintf(`document.querySelector('[data-participant=%q]').dataset.micOff === "true"`, ids[0]))
+	}
+
+	// Leaving removes the tile everywhere.
+	click(t, bs[2], "#leave-button")
+	waitLong(t, bs[2], `hearth.screen === "ended"`)
+	for _, b := range bs[:2] {
+		waitLong(t, b, fmt.Sprintf(`document.querySelector('[data-participant=%q]') === null && hearth.participants.length === 1`, ids[2]))
+	}
+	for _, b := range bs {
+		checkClean(t, b)
+	}
+}
+
+func waitLong(t *testing.T, b *browser.Browser, expr string) {
+	t.Helper()
+	if err := b.WaitJS(t.Context(), expr, mediaWait); err != nil {
+		t.Fatalf("%v\nconsole: %q", err, b.ConsoleMessages())
+	}
+}
+
+// risingFor waits until b receives kind from participant with field (a count
+// in inboundStats) above zero, and then rising.
+func risingFor(t *testing.T, b *browser.Browser, who, participant, kind, field string) {
+	t.Helper()
+	sum := fmt.Sprintf(`hearth.inboundStats().then(s => s.filter(x => x.participant === %q && x.kind === %q).reduce((n, x) => n + (x.%s || 0), 0))`,
+		participant, kind, field)
+	if err := b.WaitJS(t.Context(), sum+`.then(n => n > 0)`, mediaWait); err != nil {
+		t.Fatalf("%s gets no %s %s from %s: %v\nstats: %+v", who, kind, field, participant, err, stats(t, b))
+	}
+	first := eval[int](t, b, sum)
+	if err := b.WaitJS(t.Context(), fmt.Sprintf(`%s.then(n => n > %d)`, sum, first), mediaWait); err != nil {
+		t.Fatalf("%s: %s %s from %s stopped at %d: %v", who, kind, field, participant, first, err)
+	}
+}
