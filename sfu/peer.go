@@ -111,11 +111,8 @@ func (p *Peer) HandleAnswer(sdp string) error {
 	}
 	err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
 	if err != nil {
-		// Step back to stable and offer again, so a client that sent a bad
-		// answer gets another chance instead of a wedged connection.
-		_ = p.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
-		p.negotiating = false
-		p.negotiateLocked()
+		// Our offer stays outstanding, so the client can still answer it
+		// properly (pion cannot roll back a local offer).
 		return fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
 	p.negotiating = false
@@ -143,7 +140,7 @@ func (p *Peer) HandleOffer(sdp string) (ignored bool, err error) {
 	}
 	answer, err := p.pc.CreateAnswer(nil)
 	if err != nil {
-		_ = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
+		_ = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback, SDP: sdp})
 		return false, fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
 	if err := p.pc.SetLocalDescription(answer); err != nil {

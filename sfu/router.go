@@ -89,7 +89,14 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 		}
 	}
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
-		if c != nil {
+		if c == nil {
+			return
+		}
+		// Gathering starts inside SetLocalDescription, before the offer is
+		// queued; taking negMu keeps each candidate behind its description.
+		p.negMu.Lock()
+		defer p.negMu.Unlock()
+		if !p.closed {
 			p.sig.SendCandidate(c.ToJSON())
 		}
 	})

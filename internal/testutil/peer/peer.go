@@ -31,8 +31,6 @@ type Options struct {
 	Passcode string
 	// Audio and Video make the client publish that kind.
 	Audio, Video bool
-	// NoAutoAnswer leaves offers unanswered (for negotiation tests).
-	NoAutoAnswer bool
 	// Header is sent with the websocket upgrade (e.g. Origin).
 	Header http.Header
 }
@@ -80,6 +78,9 @@ type Client struct {
 	negErrs  []error
 	changed  chan struct{}
 	sending  bool
+	hold     bool
+	held     string
+	pendingC []webrtc.ICECandidateInit
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -248,9 +249,15 @@ func (c *Client) readLoop() {
 			c.mu.Unlock()
 			c.startSending()
 		case "offer":
-			if !c.opts.NoAutoAnswer {
-				var m struct{ SDP string }
-				_ = json.Unmarshal(b, &m)
+			var m struct{ SDP string }
+			_ = json.Unmarshal(b, &m)
+			c.mu.Lock()
+			hold := c.hold
+			if hold {
+				c.held = m.SDP
+			}
+			c.mu.Unlock()
+			if !hold {
 				c.answer(m.SDP)
 			}
 		case "answer":
@@ -259,27 +266,74 @@ func (c *Client) readLoop() {
 			if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP}); err != nil {
 				c.negError(err)
 			}
+			c.flushCandidates()
 		case "candidate":
 			var m struct {
 				Candidate *webrtc.ICECandidateInit `json:"candidate"`
 			}
 			_ = json.Unmarshal(b, &m)
 			if m.Candidate != nil {
-				if err := c.pc.AddICECandidate(*m.Candidate); err != nil {
-					c.negError(err)
-				}
+				c.addCandidate(*m.Candidate)
 			}
 		}
 		c.notify()
 	}
 }
 
-// Answer applies a server offer and answers it.
+// addCandidate adds a remote candidate, queueing it until a remote
+// description exists.
+func (c *Client) addCandidate(ci webrtc.ICECandidateInit) {
+	c.mu.Lock()
+	if c.pc.RemoteDescription() == nil {
+		c.pendingC = append(c.pendingC, ci)
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	if err := c.pc.AddICECandidate(ci); err != nil {
+		c.negError(err)
+	}
+}
+
+func (c *Client) flushCandidates() {
+	c.mu.Lock()
+	pending := c.pendingC
+	c.pendingC = nil
+	c.mu.Unlock()
+	for _, ci := range pending {
+		if err := c.pc.AddICECandidate(ci); err != nil {
+			c.negError(err)
+		}
+	}
+}
+
+// Hold makes the client keep server offers unanswered (true) or answer the
+// one it holds and go back to answering at once (false).
+func (c *Client) Hold(hold bool) {
+	c.mu.Lock()
+	c.hold = hold
+	held := c.held
+	c.held = ""
+	c.mu.Unlock()
+	if !hold && held != "" {
+		c.answer(held)
+	}
+}
+
+// Held returns the offer being held, if any.
+func (c *Client) Held() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.held
+}
+
+// answer applies a server offer and answers it.
 func (c *Client) answer(sdp string) {
 	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		c.negError(err)
 		return
 	}
+	c.flushCandidates()
 	ans, err := c.pc.CreateAnswer(nil)
 	if err == nil {
 		err = c.pc.SetLocalDescription(ans)
@@ -290,9 +344,6 @@ func (c *Client) answer(sdp string) {
 	}
 	_ = c.Send(map[string]any{"type": "answer", "sdp": ans.SDP})
 }
-
-// AnswerOffer answers a given offer (with NoAutoAnswer).
-func (c *Client) AnswerOffer(sdp string) { c.answer(sdp) }
 
 // PC exposes the peer connection (for negotiation tests).
 func (c *Client) PC() *webrtc.PeerConnection { return c.pc }

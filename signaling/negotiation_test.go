@@ -1,0 +1,163 @@
+package signaling_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
+	"github.com/hearth-rtc/hearth/internal/testutil/peer"
+	"github.com/pion/webrtc/v4"
+)
+
+// offers returns the SDPs of the offers the server has sent c, in order.
+func offers(c *peer.Client) []string {
+	var out []string
+	for _, m := range c.Messages() {
+		var v struct{ SDP string }
+		if m.Type == "offer" && m.Decode(&v) == nil {
+			out = append(out, v.SDP)
+		}
+	}
+	return out
+}
+
+// waitOffers waits until the server has sent c at least n offers.
+func waitOffers(t *testing.T, c *peer.Client, n int) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Wait(ctx, func() bool { return len(offers(c)) >= n }); err != nil {
+		t.Fatalf("server sent %d offers, want %d: %v", len(offers(c)), n, err)
+	}
+	return offers(c)
+}
+
+// holdOffer makes c hold the server's next offer and returns it.
+func waitHeld(t *testing.T, c *peer.Client) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Wait(ctx, func() bool { return c.Held() != "" }); err != nil {
+		t.Fatalf("no offer from the server: %v", err)
+	}
+	return c.Held()
+}
+
+func noErrors(t *testing.T, c *peer.Client) {
+	t.Helper()
+	for _, m := range c.Messages() {
+		if m.Type == "error" {
+			t.Errorf("unexpected error message: %s", m.Raw)
+		}
+	}
+	if errs := c.NegotiationErrors(); len(errs) > 0 {
+		t.Errorf("negotiation errors: %v", errs)
+	}
+}
+
+// TestOfferCollision: the client offers while the server's renegotiation
+// offer is outstanding. The server (impolite) ignores the client's offer;
+// the client (polite) rolls back and answers; media flows.
+func TestOfferCollision(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{})
+	a := joinPeer(t, srv, "glare", "Ann")
+	a.Hold(true)
+	b := joinPeer(t, srv, "glare", "Ben")
+	// Ben's arrival makes the server offer Ann his tracks.
+	waitHeld(t, a)
+
+	// A polite client rolls its own offer back when the server's arrives;
+	// pion cannot roll back a local offer, so the colliding offer comes
+	// from a scratch connection: the server sees the same thing.
+	api, err := peer.NewAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	scratch, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer scratch.Close()
+	if _, err := scratch.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio); err != nil {
+		t.Fatal(err)
+	}
+	mine, err := scratch.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Send(map[string]any{"type": "offer", "sdp": mine.SDP}); err != nil {
+		t.Fatal(err)
+	}
+	a.Hold(false)
+	pc := a.PC()
+	waitMedia(t, a, 25, b)
+	waitMedia(t, b, 25, a)
+	for _, m := range a.Messages() {
+		if m.Type == "answer" {
+			t.Error("server answered a colliding client offer; it should have ignored it")
+		}
+	}
+	noErrors(t, a)
+
+	// Outside a collision the server answers a client offer.
+	again, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.SetLocalDescription(again); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Send(map[string]any{"type": "offer", "sdp": again.SDP}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := a.WaitMessage(ctx, "answer", nil); err != nil {
+		t.Fatalf("no answer to a client offer: %v", err)
+	}
+	if err := a.Wait(ctx, func() bool { return pc.SignalingState() == webrtc.SignalingStateStable }); err != nil {
+		t.Fatalf("the server's answer did not apply: %v", err)
+	}
+	n := a.Stream(b.ID(), "audio").Packets.Load()
+	waitMedia(t, a, n+25, b)
+	noErrors(t, a)
+}
+
+// TestLeaveMidNegotiation: someone joins and leaves while the server's offer
+// about them is still unanswered; answering the stale offer works and the
+// server follows with an offer that removes the leaver's tracks.
+func TestLeaveMidNegotiation(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{})
+	a := joinPeer(t, srv, "churn", "Ann")
+	b := joinPeer(t, srv, "churn", "Ben")
+	waitMedia(t, a, 10, b)
+
+	a.Hold(true)
+	c := joinPeer(t, srv, "churn", "Cat")
+	waitHeld(t, a) // an offer adding Cat's tracks
+	sent := len(offers(a))
+	leaver := c.ID()
+	c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := a.WaitMessage(ctx, "participant_left", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(offers(a)); got != sent {
+		t.Fatalf("server sent a new offer while one was outstanding (%d, was %d)", got, sent)
+	}
+	a.Hold(false) // answer the stale offer; the removal follows
+	if err := a.Wait(ctx, func() bool { return len(offers(a)) > sent }); err != nil {
+		t.Fatalf("no offer removing the leaver: %v", err)
+	}
+	if err := a.Wait(ctx, func() bool {
+		s := a.Stream(leaver, "audio")
+		return s == nil || s.Ended.Load()
+	}); err != nil {
+		t.Errorf("the leaver's track did not end: %v", err)
+	}
+	n := a.Stream(b.ID(), "audio").Packets.Load()
+	waitMedia(t, a, n+25, b)
+	noErrors(t, a)
+}
