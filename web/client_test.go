@@ -53,6 +53,10 @@ func TestWaitingThenFacilitator(t *testing.T) {
 		t.Errorf("join has a token without an invite: %v", join)
 	}
 
+	// Until the server answers, the form cannot be sent twice.
+	if !eval[bool](t, b, `document.getElementById("join-button").disabled && document.getElementById("join-button").textContent === "Joining…"`) {
+		t.Error("the join button is not disabled while joining")
+	}
 	c.send(t, `{"type":"waiting","reason":"waiting_for_facilitator","message":"The session starts when the facilitator arrives."}`)
 	wait(t, b, `hearth.screen === "waiting" && hearth.state === "waiting"`)
 	if got := eval[string](t, b, `document.getElementById("waiting-message").textContent`); got != "The session starts when the facilitator arrives." {

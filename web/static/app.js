@@ -226,15 +226,15 @@ function onJoinSubmit(ev) {
 }
 
 async function startJoin() {
+  if (isJoining()) return;
   window.clearTimeout(app.retryTimer);
   app.retries = 0;
   app.leaving = false;
   app.lastError = null;
+  app.gotReply = false;
   hideNotice();
-  const button = $('join-button');
-  button.disabled = true;
-  button.textContent = 'Joining…';
   setState('connecting');
+  render();
   try {
     if (!app.local.audio && !app.local.video) {
       const media = await getLocalMedia();
@@ -250,10 +250,17 @@ async function startJoin() {
     if (app.local.audio) app.local.audio.enabled = !app.micMuted;
     if (app.local.video) app.local.video.enabled = !app.camMuted;
     await connect();
-  } finally {
-    button.disabled = false;
-    button.textContent = 'Join';
+  } catch (err) {
+    console.warn('hearth: joining failed:', err);
+    app.state = 'idle';
+    setScreen('join');
+    showJoinError('Something went wrong while joining. Please try again.');
   }
+}
+
+// isJoining reports whether a join is under way and has had no answer yet.
+function isJoining() {
+  return app.state === 'connecting' && !app.gotReply && app.screen !== 'call';
 }
 
 function onLocalTrackEnded(kind, track) {
@@ -622,6 +629,10 @@ function releaseMedia() {
 
 function render() {
   const inCall = app.screen === 'call';
+  const joining = isJoining();
+  $('join-button').disabled = joining;
+  $('join-button').textContent = joining ? 'Joining…' : 'Join';
+  $('rejoin-button').disabled = joining;
   $('leave-button').disabled = app.leaving;
   setToggle($('mic-button'), { kind: 'audio', muted: app.micMuted, available: Boolean(app.local.audio) });
   setToggle($('cam-button'), { kind: 'video', muted: app.camMuted, available: Boolean(app.local.video) });
