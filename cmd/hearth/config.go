@@ -7,8 +7,18 @@ import (
 	"strings"
 )
 
+// envName is the environment variable for a flag: HEARTH_ and the flag's
+// name in capitals (-udp-port is HEARTH_UDP_PORT), except -redis, which is
+// HEARTH_REDIS_URL.
+func envName(flagName string) string {
+	if flagName == "redis" {
+		return "HEARTH_REDIS_URL"
+	}
+	return "HEARTH_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
 // envDefaults sets every flag not given on the command line from its
-// HEARTH_* environment variable.
+// environment variable.
 func envDefaults(fs *flag.FlagSet) error {
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
@@ -17,7 +27,7 @@ func envDefaults(fs *flag.FlagSet) error {
 		if given[f.Name] || err != nil {
 			return
 		}
-		name := "HEARTH_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := envName(f.Name)
 		if v, ok := os.LookupEnv(name); ok {
 			if serr := f.Value.Set(v); serr != nil {
 				err = fmt.Errorf("%s: %w", name, serr)
