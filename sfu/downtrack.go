@@ -70,6 +70,11 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	for _, c := range ctx.CodecParameters() {
 		if sameCodec(c.RTPCodecCapability, d.codec) {
 			d.bound.Store(&binding{ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType), w: ctx.WriteStream()})
+			// Video waits for a keyframe from here on; ask for one now,
+			// since publishers (browsers) send them only when asked.
+			if d.allowed.Load() {
+				d.pub.requestKeyframe()
+			}
 			return c, nil
 		}
 	}
