@@ -2,6 +2,7 @@
 //
 //	hearth [serve] [flags]      run the server (the default)
 //	hearth token [flags]        print a join token and link
+//	hearth room <verb> [flags]  list, get, create, update, delete rooms
 //
 // Every flag has a HEARTH_* environment equivalent (flag -udp-port is
 // HEARTH_UDP_PORT); a flag given on the command line wins.
@@ -36,9 +37,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args, stderr)
 	case "token":
 		return token(args, stdout, stderr)
+	case "room":
+		return roomCmd(ctx, args, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stdout, "usage: hearth [serve|token] [flags]; hearth <command> -h for flags")
+		fmt.Fprintln(stdout, "usage: hearth [serve|token|room] [flags]; hearth <command> -h for flags")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (want serve or token)", cmd)
+	return fmt.Errorf("unknown command %q (want serve, token or room)", cmd)
 }

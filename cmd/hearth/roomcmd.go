@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const roomUsage = `usage: hearth room <list|get|create|update|delete> [flags] [name]
+
+  hearth room list
+  hearth room get tuesday-anxiety
+  hearth room create -name tuesday-anxiety -kind closed -capacity 10 \
+      -roster 'dr-lee:facilitator:Dr Lee,client-04:member:Rae'
+  hearth room update tuesday-anxiety -capacity 12 -knock=true
+  hearth room delete tuesday-anxiety
+
+It talks to a running server's admin API (-server, -api-key, -api-secret or
+HEARTH_SERVER, HEARTH_API_KEY, HEARTH_API_SECRET).`
+
+// roomCmd manages room configuration through the admin API, so it works
+// the same whether the server keeps membership in memory or in Redis.
+func roomCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "help" {
+		fmt.Fprintln(stdout, roomUsage)
+		return nil
+	}
+	verb, args := args[0], args[1:]
+	fs := flag.NewFlagSet("room "+verb, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	server := fs.String("server", "http://127.0.0.1:8080", "the server's base URL")
+	apiKey := fs.String("api-key", "", "admin API key")
+	apiSecret := fs.String("api-secret", "", "admin API secret")
+	name := fs.String("name", "", "room name (create)")
+	kind := fs.String("kind", "", "open or closed")
+	capacity := fs.Int("capacity", 0, "most people seated at once")
+	passcode := fs.String("passcode", "", "passcode (\"-\" removes it)")
+	knock := fs.String("knock", "", "true: arrivals wait until a facilitator admits them")
+	lockBehavior := fs.String("lock-behavior", "", "what a locked room does with arrivals: waiting or refuse")
+	joinMuted := fs.String("members-join-muted", "", "true: members join muted")
+	roster := fs.String("roster", "", "identity:role[:name],... (replaces the roster)")
+	// Flags may come before or after the room name.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if err := envDefaults(fs); err != nil {
+		return err
+	}
+
+	body := map[string]any{}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if given["kind"] {
+		body["kind"] = *kind
+	}
+	if given["capacity"] {
+		body["capacity"] = *capacity
+	}
+	if given["passcode"] {
+		if *passcode == "-" {
+			body["passcode"] = ""
+		} else {
+			body["passcode"] = *passcode
+		}
+	}
+	for _, b := range []struct {
+		flag, field, value string
+	}{{"knock", "knock", *knock}, {"members-join-muted", "membersJoinMuted", *joinMuted}} {
+		if given[b.flag] {
+			v, err := strconv.ParseBool(b.value)
+			if err != nil {
+				return fmt.Errorf("-%s: %w", b.flag, err)
+			}
+			body[b.field] = v
+		}
+	}
+	if given["lock-behavior"] {
+		body["lockBehavior"] = *lockBehavior
+	}
+	if given["roster"] {
+		entries, err := parseRoster(*roster)
+		if err != nil {
+			return err
+		}
+		body["roster"] = entries
+	}
+
+	target := ""
+	if len(positional) > 0 {
+		target = positional[0]
+	}
+	var method, path string
+	switch verb {
+	case "list":
+		method, path, body = http.MethodGet, "/admin/rooms", nil
+	case "get":
+		method, path, body = http.MethodGet, "/admin/rooms/"+url.PathEscape(target), nil
+	case "create":
+		if *name == "" {
+			*name = target
+		}
+		body["name"] = *name
+		method, path = http.MethodPost, "/admin/rooms"
+	case "update":
+		method, path = http.MethodPatch, "/admin/rooms/"+url.PathEscape(target)
+	case "delete":
+		method, path, body = http.MethodDelete, "/admin/rooms/"+url.PathEscape(target), nil
+	default:
+		return fmt.Errorf("room: unknown verb %q\n%s", verb, roomUsage)
+	}
+	if verb != "list" && verb != "create" && target == "" {
+		return fmt.Errorf("room %s: name the room", verb)
+	}
+	return adminCall(ctx, *server, *apiKey, *apiSecret, method, path, body, stdout)
+}
+
+// parseRoster reads "identity:role[:name],...".
+func parseRoster(s string) ([]map[string]string, error) {
+	entries := []map[string]string{}
+	for _, item := range splitList(s) {
+		parts := strings.SplitN(item, ":", 3)
+		if len(parts) < 2 {
+			return nil, fmt.Errorf("-roster: %q is not identity:role[:name]", item)
+		}
+		e := map[string]string{"identity": parts[0], "role": parts[1]}
+		if len(parts) == 3 {
+			e["name"] = parts[2]
+		}
+		entries = append(entries, e)
+	}
+	return entries, nil
+}
+
+func adminCall(ctx context.Context, server, key, secret, method, path string, body any, stdout io.Writer) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(server, "/")+path, rd)
+	if err != nil {
+		return err
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.SetBasicAuth(key, secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("room: %w", err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return fmt.Errorf("room: reading the answer: %w", err)
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		if json.Unmarshal(out, &e) == nil && e.Error.Code != "" {
+			return fmt.Errorf("room: %s: %s", e.Error.Code, e.Error.Message)
+		}
+		return fmt.Errorf("room: server answered %s", resp.Status)
+	}
+	if len(out) == 0 {
+		fmt.Fprintln(stdout, "ok")
+		return nil
+	}
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, out, "", "  ") != nil {
+		return errors.New("room: the server's answer is not JSON")
+	}
+	fmt.Fprintln(stdout, pretty.String())
+	return nil
+}
