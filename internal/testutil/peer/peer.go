@@ -19,6 +19,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -52,6 +53,15 @@ type Stream struct {
 	Ended     atomic.Bool
 	lastSeq   atomic.Uint32
 	Gaps      atomic.Uint64 // sequence numbers skipped
+	// Repeats counts packets whose sequence number arrived before
+	// (retransmissions answering a NACK).
+	Repeats atomic.Uint64
+	// SSRC is the track's SSRC as this client receives it.
+	SSRC atomic.Uint32
+	// LastSeq is the newest sequence number received.
+	LastSeq atomic.Uint32
+
+	seen [1 << 16]bool // touched by the track's reader only
 }
 
 // Client is one synthetic participant.
@@ -65,9 +75,18 @@ type Client struct {
 	audio, video *webrtc.TrackLocalStaticRTP
 	// KeyframeRequests counts PLI/FIR the server sent about our video.
 	KeyframeRequests atomic.Uint64
+	// ReceiverReports counts RTCP receiver reports about what we publish.
+	ReceiverReports atomic.Uint64
+	// SenderReports counts RTCP sender reports about what we receive.
+	SenderReports atomic.Uint64
 	forceKeyframe    atomic.Bool
 	// Paused stops sending while true.
 	Paused atomic.Bool
+	// Speaking makes the audio level (RFC 6464) of what we send loud, as
+	// speech; otherwise it says silence. The client never stops sending by
+	// itself: a server mute does not pause it, so tests use it as a client
+	// that ignores mutes.
+	Speaking atomic.Bool
 
 	wmu sync.Mutex // websocket writes
 
@@ -91,6 +110,10 @@ type Client struct {
 func NewAPI() (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	// Audio levels tell the server who is speaking.
+	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, err
 	}
 	ir := &interceptor.Registry{}
@@ -155,11 +178,25 @@ func Dial(ctx context.Context, api *webrtc.API, opts Options) (*Client, error) {
 			_ = c.Send(map[string]any{"type": "candidate", "candidate": init})
 		}
 	})
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		c.wg.Add(1)
+	pc.OnTrack(func(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+		c.wg.Add(2)
 		go func() {
 			defer c.wg.Done()
 			c.readTrack(tr)
+		}()
+		go func() {
+			defer c.wg.Done()
+			for {
+				pkts, _, err := recv.ReadRTCP()
+				if err != nil {
+					return
+				}
+				for _, p := range pkts {
+					if _, ok := p.(*rtcp.SenderReport); ok {
+						c.SenderReports.Add(1)
+					}
+				}
+			}
 		}()
 	})
 	c.wg.Add(1)
@@ -189,12 +226,17 @@ func (c *Client) addSender(t *webrtc.TrackLocalStaticRTP) error {
 				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 					c.KeyframeRequests.Add(1)
 					c.forceKeyframe.Store(true)
+				case *rtcp.ReceiverReport:
+					c.ReceiverReports.Add(1)
 				}
 			}
 		}
 	}()
 	return nil
 }
+
+// SendRTCP sends RTCP about received media to the server (NACKs, PLIs).
+func (c *Client) SendRTCP(pkts ...rtcp.Packet) error { return c.pc.WriteRTCP(pkts) }
 
 // Join sends the join message.
 func (c *Client) Join() error {
@@ -390,7 +432,14 @@ func (c *Client) readTrack(tr *webrtc.TrackRemote) {
 			}
 		}
 		first = false
+		if s.seen[pkt.SequenceNumber] {
+			s.Repeats.Add(1)
+		}
+		s.seen[pkt.SequenceNumber] = true
+		s.seen[pkt.SequenceNumber+1<<15] = false // forget the far half as seq wraps
 		s.lastSeq.Store(uint32(pkt.SequenceNumber))
+		s.LastSeq.Store(uint32(pkt.SequenceNumber))
+		s.SSRC.Store(pkt.SSRC)
 		s.Packets.Add(1)
 		s.Bytes.Add(uint64(n))
 		if tr.Kind() == webrtc.RTPCodecTypeVideo && len(pkt.Payload) > 1 && pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&0x01 == 0 {
@@ -429,6 +478,7 @@ func (c *Client) generate() {
 	videoPayload := make([]byte, 900)
 	var n int
 	lastKey := time.Time{}
+	var levelID uint8
 	for {
 		select {
 		case <-c.ctx.Done():
@@ -443,7 +493,9 @@ func (c *Client) generate() {
 			aSeq++
 			aTS += 960
 			audioPayload[0] = byte(aSeq)
-			_ = c.audio.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: aSeq, Timestamp: aTS, SSRC: 1}, Payload: audioPayload})
+			pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: aSeq, Timestamp: aTS, SSRC: 1}, Payload: audioPayload}
+			levelID = c.setAudioLevel(&pkt.Header, levelID)
+			_ = c.audio.WriteRTP(pkt)
 		}
 		if c.video != nil && n%3 == 0 {
 			key := c.forceKeyframe.Swap(false) || time.Since(lastKey) > 3*time.Second
