@@ -28,11 +28,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	apiSecret := fs.String("api-secret", "", "admin API secret")
 	nodeID := fs.String("node-id", "", "this process's name in presence records (host-pid by default)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM); with -tls-key, serve HTTPS and wss directly")
+	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if err := envDefaults(fs); err != nil {
 		return err
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return fmt.Errorf("-tls-cert and -tls-key go together")
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -46,6 +51,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	a, err := app.New(app.Config{
 		Listen:         *listen,
+		TLSCert:        *tlsCert,
+		TLSKey:         *tlsKey,
 		UDPPort:        *udpPort,
 		PublicIPs:      splitList(*publicIP),
 		RedisURL:       *redisURL,

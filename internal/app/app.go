@@ -34,6 +34,9 @@ type Config struct {
 	PublicIPs []string
 	// LoopbackOnly restricts ICE to loopback (tests).
 	LoopbackOnly bool
+	// TLSCert and TLSKey, when both set, serve HTTPS (and wss) directly:
+	// browsers allow cameras only in a secure context off localhost.
+	TLSCert, TLSKey string
 	// RedisURL selects the Redis membership store; empty means in memory.
 	RedisURL string
 	// PresenceTTL is how long a presence outlives its last heartbeat.
@@ -165,7 +168,12 @@ func New(cfg Config) (*App, error) {
 }
 
 // URL is the server's base URL.
-func (a *App) URL() string { return "http://" + a.ln.Addr().String() }
+func (a *App) URL() string {
+	if a.cfg.TLSCert != "" && a.cfg.TLSKey != "" {
+		return "https://" + a.ln.Addr().String()
+	}
+	return "http://" + a.ln.Addr().String()
+}
 
 // MediaAddr is the bound media socket's address.
 func (a *App) MediaAddr() *net.UDPAddr { return a.engine.LocalAddr() }
@@ -191,7 +199,13 @@ func (a *App) Serve(ctx context.Context) error {
 		_ = a.rooms.Run(hbCtx)
 	}()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(a.ln) }()
+	go func() {
+		if a.cfg.TLSCert != "" && a.cfg.TLSKey != "" {
+			errc <- srv.ServeTLS(a.ln, a.cfg.TLSCert, a.cfg.TLSKey)
+			return
+		}
+		errc <- srv.Serve(a.ln)
+	}()
 	a.log.Info("hearth listening", "url", a.URL(), "media", a.engine.LocalAddr().String())
 
 	var serveErr error
