@@ -1,0 +1,81 @@
+package signaling_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
+	"github.com/hearth-rtc/hearth/internal/testutil/peer"
+	"github.com/hearth-rtc/hearth/room"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestLogsCarryNoPrivateData: at the most verbose level, the server's logs
+// name participants by identity and id only: never a display name, a join
+// token or a passcode, whatever the client sends.
+func TestLogsCarryNoPrivateData(t *testing.T) {
+	var logs syncBuffer
+	srv := hearthtest.Start(t, hearthtest.Options{
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	createRoom(t, srv, room.RoomConfig{Name: "private", Kind: room.KindOpen, Capacity: 5})
+	if _, err := srv.App.Store().UpdateRoom(context.Background(), "private", func(c *room.RoomConfig) error {
+		return c.SetPasscode("river-stone-42")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const secretName = "Zebulon Quince"
+	tok := token(t, "private", "client-77", secretName, room.RoleMember, time.Hour, time.Now())
+	a := joinWith(t, srv, peer.Options{Room: "private", Token: tok, Passcode: "river-stone-42", Audio: true, Video: true})
+	b := joinWith(t, srv, peer.Options{Room: "private", Name: "Ysolde Marchbanks", Passcode: "river-stone-42", Audio: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for _, c := range []*peer.Client{a, b} {
+		if _, err := c.WaitMessage(ctx, "joined", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitMedia(t, b, 10, a)
+	// Refusals and bad input that echo private data.
+	bad := joinWith(t, srv, peer.Options{Room: "private", Token: tok + "x", Passcode: "wrong-" + secretName})
+	waitError(t, bad, "invalid_token")
+	wrong := joinWith(t, srv, peer.Options{Room: "private", Name: secretName, Passcode: "river-stone-41"})
+	waitError(t, wrong, "bad_passcode")
+	_ = a.SendRaw(1, []byte(`{"type":"join","name":"`+secretName+`","token":"`+tok+`"}`))
+	waitError(t, a, "already_joined")
+	a.Close()
+	if _, err := b.WaitMessage(ctx, "participant_left", nil); err != nil {
+		t.Fatal(err)
+	}
+
+	out := logs.String()
+	if !strings.Contains(out, "client-77") {
+		t.Errorf("logs do not identify the participant by identity:\n%s", out)
+	}
+	for _, private := range []string{secretName, "Zebulon", "Ysolde", tok, tok[len(tok)-20:], "river-stone"} {
+		if strings.Contains(out, private) {
+			t.Errorf("logs contain %q", private)
+		}
+	}
+}
