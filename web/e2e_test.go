@@ -109,10 +109,27 @@ func risingFor(t *testing.T, b *browser.Browser, who, participant, kind, field s
 	sum := fmt.Sprintf(`hearth.inboundStats().then(s => s.filter(x => x.participant === %q && x.kind === %q).reduce((n, x) => n + (x.%s || 0), 0))`,
 		participant, kind, field)
 	if err := b.WaitJS(t.Context(), sum+`.then(n => n > 0)`, mediaWait); err != nil {
-		t.Fatalf("%s gets no %s %s from %s: %v\nstats: %+v", who, kind, field, participant, err, stats(t, b))
+		t.Fatalf("%s gets no %s %s from %s: %v\n%s", who, kind, field, participant, err, mediaState(t, b))
 	}
 	first := eval[int](t, b, sum)
 	if err := b.WaitJS(t.Context(), fmt.Sprintf(`%s.then(n => n > %d)`, sum, first), mediaWait); err != nil {
 		t.Fatalf("%s: %s %s from %s stopped at %d: %v", who, kind, field, participant, first, err)
 	}
+}
+
+// mediaState describes a browser's peer connection for failure messages:
+// its transceivers, the m-lines of the server's last offer, and the inbound
+// streams with their owners.
+func mediaState(t *testing.T, b *browser.Browser) string {
+	var v any
+	err := b.Eval(t.Context(), `(async () => ({
+		transceivers: hearth.pc.getTransceivers().map(t => [t.mid, t.direction, t.currentDirection, t.receiver.track.kind].join(" ")),
+		offer: hearth.pc.remoteDescription.sdp.split("\r\n").filter(l => /^(m=|a=mid:|a=msid:|a=(sendonly|recvonly|sendrecv|inactive)$)/.test(l)).join(" | "),
+		inbound: await hearth.inboundStats(),
+		received: hearth.received,
+	}))()`, &v)
+	if err != nil {
+		return "media state: " + err.Error()
+	}
+	return fmt.Sprintf("media state: %+v", v)
 }
