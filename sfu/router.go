@@ -100,8 +100,8 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 			p.sig.SendCandidate(c.ToJSON())
 		}
 	})
-	pc.OnTrack(func(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		r.publish(p, remote)
+	pc.OnTrack(func(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+		r.publish(p, remote, recv)
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		p.log.Debug("connection state", "state", s.String())
@@ -188,7 +188,7 @@ func (r *Router) Close() {
 	}
 }
 
-func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote) {
+func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	kind := kindOf(remote.Kind())
 	if !p.canPublish(kind) {
 		p.log.Info("refused track: not allowed to publish", "kind", kind)
@@ -201,6 +201,9 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote) {
 	t := newPublishedTrack(TrackInfo{
 		ID: id, Publisher: p.id, StreamID: p.id, Kind: kind, MimeType: remote.Codec().MimeType,
 	}, remote, p)
+	if kind == KindAudio {
+		t.levels.extID = audioLevelExtID(recv)
+	}
 
 	r.mu.Lock()
 	if r.closed || r.peers[p.id] != p {

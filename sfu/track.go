@@ -34,6 +34,8 @@ type publishedTrack struct {
 	codec  webrtc.RTPCodecCapability
 	remote *webrtc.TrackRemote
 	pub    *Peer
+	// levels counts audio levels for the active speaker (audio only).
+	levels audioLevels
 
 	// downs is replaced, never mutated, under Router.mu; the reader loads it
 	// once per packet without a lock.
@@ -82,6 +84,7 @@ func (t *publishedTrack) run(onEnd func(*publishedTrack)) {
 			continue
 		}
 		t.received.Add(1)
+		t.levels.observe(&pkt)
 		t.forward(&pkt, video && isKeyframe(t.codec.MimeType, pkt.Payload))
 	}
 }

@@ -1,9 +1,186 @@
 package signaling
 
-import "context"
+import (
+	"context"
+	"errors"
+
+	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/room"
+)
+
+// controlMsg holds the fields of every control message (PROTOCOL.md,
+// "Facilitator controls and turn-taking"); each message uses a few.
+type controlMsg struct {
+	Participant string  `json:"participant"`
+	Kind        string  `json:"kind"`
+	Muted       *bool   `json:"muted"`
+	Mode        string  `json:"mode"`
+	Seconds     int     `json:"seconds"`
+	Order       string  `json:"order"`
+	Block       bool    `json:"block"`
+	SelfUnmute  *bool   `json:"selfUnmute"`
+	JoinMuted   *bool   `json:"joinMuted"`
+	FloorReturn *string `json:"floorReturn"`
+}
+
+// roomStateMsg is the versioned controls snapshot, sent on seating and
+// after every change.
+type roomStateMsg struct {
+	Type string `json:"type"`
+	room.RoomState
+}
+
+// activeSpeakerMsg names who is speaking; Participant is null for nobody.
+type activeSpeakerMsg struct {
+	Type        string  `json:"type"`
+	Participant *string `json:"participant"`
+}
+
+// talkTimeMsg is sent to facilitators only.
+type talkTimeMsg struct {
+	Type    string          `json:"type"`
+	Entries []room.TalkTime `json:"entries"`
+}
 
 // dispatchControl handles facilitator controls and turn-taking messages.
 // handled is false for types it does not know.
 func (c *conn) dispatchControl(ctx context.Context, typ string, data []byte) (handled bool, err error) {
-	return false, nil
+	kind := room.CommandKind(typ)
+	if !isControl(kind) {
+		return false, nil
+	}
+	_, me, err := c.activePeer()
+	if err != nil {
+		return true, err
+	}
+	if c.session() == nil {
+		return true, perr(codeNotJoined, "join the session first")
+	}
+	var m controlMsg
+	if err := decode(data, &m); err != nil {
+		return true, err
+	}
+	switch kind {
+	case room.CmdRemove:
+		return true, c.handleRemove(ctx, me, m)
+	case room.CmdEndSession:
+		return true, c.handleEndSession(me)
+	}
+	cmd, err := c.command(ctx, kind, me, m)
+	if err != nil {
+		return true, err
+	}
+	return true, c.session().applyControl(cmd)
+}
+
+func isControl(k room.CommandKind) bool {
+	for _, x := range room.CommandKinds() {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *conn) session() *session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sess
+}
+
+// command turns a message into a room.Command, checking that the fields
+// its type needs are present. Permissions are checked by room.Controls.
+func (c *conn) command(ctx context.Context, kind room.CommandKind, me room.Participant, m controlMsg) (room.Command, error) {
+	cmd := room.Command{Kind: kind, By: me.ID, Participant: m.Participant, Media: room.MediaKind(m.Kind),
+		Mode: room.FloorMode(m.Mode), Seconds: m.Seconds, Order: room.RoundOrder(m.Order)}
+	if cmd.Media == "" {
+		cmd.Media = room.MediaAudio
+	}
+	switch kind {
+	case room.CmdMute:
+		if m.Participant == "" || m.Muted == nil {
+			return cmd, perr(codeBadRequest, "mute_participant needs a participant and a boolean muted")
+		}
+		cmd.Muted = *m.Muted
+	case room.CmdMuteAll:
+		if m.Muted == nil {
+			return cmd, perr(codeBadRequest, "mute_all needs a boolean muted")
+		}
+		cmd.Muted = *m.Muted
+	case room.CmdDeclineUnmute, room.CmdStartAside:
+		if m.Participant == "" {
+			return cmd, perr(codeBadRequest, "%s needs a participant", kind)
+		}
+	case room.CmdSetPolicy:
+		cmd.Policy = room.PolicyPatch{SelfUnmute: m.SelfUnmute, JoinMuted: m.JoinMuted}
+		if m.FloorReturn != nil {
+			fr := room.FloorReturn(*m.FloorReturn)
+			cmd.Policy.FloorReturn = &fr
+		}
+	case room.CmdStartRound:
+		if cmd.Order == "" {
+			cmd.Order = room.OrderJoin
+		}
+		if cmd.Order == room.OrderRoster {
+			roster, err := c.rosterOrder(ctx, me.Room)
+			if err != nil {
+				return cmd, err
+			}
+			cmd.Roster = roster
+		}
+	}
+	return cmd, nil
+}
+
+// rosterOrder lists the room's roster identities in order (none for a
+// drop-in room).
+func (c *conn) rosterOrder(ctx context.Context, name string) ([]string, error) {
+	cfg, err := c.srv.cfg.Rooms.Room(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(cfg.Roster))
+	for _, e := range cfg.Roster {
+		ids = append(ids, e.Identity)
+	}
+	return ids, nil
+}
+
+// handleRemove checks the command against the controls, removes the
+// participant from the room (blocking its identity if asked), cuts its media
+// and closes its connection with bye "removed".
+func (c *conn) handleRemove(ctx context.Context, me room.Participant, m controlMsg) error {
+	if m.Participant == "" {
+		return perr(codeBadRequest, "remove needs a participant")
+	}
+	ss := c.session()
+	cmd := room.Command{Kind: room.CmdRemove, By: me.ID, Participant: m.Participant}
+	if err := ss.authorizeControl(cmd); err != nil {
+		return err
+	}
+	if _, err := c.srv.cfg.Rooms.Remove(ctx, me.Room, me.ID, m.Participant, m.Block); err != nil {
+		return err
+	}
+	if err := ss.applyControl(cmd); err != nil && !errors.Is(err, room.ErrInvalid) {
+		return err // ErrInvalid: it left meanwhile
+	}
+	if t := ss.find(m.Participant); t != nil {
+		t.kick(byeMsg{Type: "bye", Reason: "removed"}, websocket.CloseNormalClosure)
+	}
+	c.log.Info("removed", "target", m.Participant, "blocked", m.Block)
+	return nil
+}
+
+// handleEndSession ends the session for everyone on this node, seated or
+// waiting: the last room_state says ended, then each gets bye "ended".
+func (c *conn) handleEndSession(me room.Participant) error {
+	ss := c.session()
+	if err := ss.applyControl(room.Command{Kind: room.CmdEndSession, By: me.ID}); err != nil {
+		return err
+	}
+	c.log.Info("session ended")
+	for _, o := range ss.allConns() {
+		o.kick(byeMsg{Type: "bye", Reason: "ended"}, websocket.CloseNormalClosure)
+	}
+	return nil
 }

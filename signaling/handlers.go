@@ -236,6 +236,7 @@ func (c *conn) handleMute(data []byte) error {
 	ss := c.sess
 	c.mu.Unlock()
 	if ss != nil {
+		ss.controlsSelfMute(c.participantID(), room.MediaKind(m.Kind), *m.Muted)
 		ss.broadcast(participantMsg{Type: "participant_updated", Participant: c.info(ss.router.Tracks())}, nil)
 	}
 	return nil

@@ -25,6 +25,7 @@ type Rooms interface {
 	Admit(ctx context.Context, room, by, target string) ([]room.Participant, error)
 	Deny(ctx context.Context, room, by, target string) ([]room.Participant, error)
 	Lock(ctx context.Context, room, by string, locked bool) error
+	Remove(ctx context.Context, room, by, target string, block bool) (room.Participant, error)
 	Room(ctx context.Context, name string) (room.RoomConfig, error)
 	WaitingList(ctx context.Context, room string) ([]room.Participant, error)
 	Session(ctx context.Context, room string) (room.Session, error)
@@ -186,6 +187,7 @@ func (s *Server) closeSessions() error {
 	s.sessions = map[string]*session{}
 	s.mu.Unlock()
 	for _, ss := range sessions {
+		ss.stopControls()
 		ss.router.Close()
 	}
 	return nil
@@ -229,5 +231,6 @@ func (s *Server) dropSessionIfEmpty(ss *session) {
 	}
 	delete(s.sessions, ss.name)
 	s.mu.Unlock()
+	ss.stopControls()
 	ss.router.Close()
 }

@@ -21,6 +21,9 @@ type session struct {
 
 	mu    sync.Mutex
 	conns map[*conn]struct{}
+
+	// ctl is the facilitator controls (controls_session.go).
+	ctl controls
 }
 
 func newSession(s *Server, name string) *session {
@@ -39,6 +42,7 @@ func (ss *session) remove(c *conn) {
 	ss.mu.Lock()
 	delete(ss.conns, c)
 	ss.mu.Unlock()
+	ss.controlsLeave(c.participantID())
 }
 
 func (ss *session) empty() bool {
@@ -103,6 +107,9 @@ func (ss *session) seat(c *conn, p room.Participant, info room.RoomInfo) {
 		}
 	}
 	ss.mu.Unlock()
+	// Before the peer connection exists, so its first subscriptions already
+	// obey the participant's mutes.
+	ss.controlsSeat(c, p, info)
 }
 
 // sendToAdmins sends msg to the seated participants who may admit.

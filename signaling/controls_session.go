@@ -1,0 +1,259 @@
+package signaling
+
+import (
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/hearth-rtc/hearth/room"
+	"github.com/hearth-rtc/hearth/sfu"
+)
+
+// sampleInterval is how often a session expires timed shares and samples
+// audio levels for the active speaker and talk time.
+const sampleInterval = 250 * time.Millisecond
+
+// talkTimeEvery is how many samples pass between talk_time updates to
+// facilitators (when something changed).
+const talkTimeEvery = 4
+
+// controls is one session's facilitator controls: the room.Controls state
+// machine, the media gate derived from it, and a ticker goroutine.
+//
+// Every change happens under mu and, still under mu, sets the router's gate
+// and then broadcasts room_state: media stops before clients are told, and
+// clients receive versions in order. Lock order: controls.mu, then
+// session.mu or Router.mu (never the other way).
+//
+// Lifecycle: the state machine and the ticker start with the first seated
+// participant; stop (when the session is dropped) ends the ticker. After
+// end_session the next participant seated gets fresh controls whose
+// versions continue from the old ones.
+type controls struct {
+	mu      sync.Mutex
+	ctl     *room.Controls
+	version uint64
+	stopped bool
+	stop    chan struct{}
+	done    chan struct{}
+	active  string          // active speaker last sent
+	talk    []room.TalkTime // talk_time last sent
+
+	// Used by the ticker goroutine only.
+	levels []sfu.AudioLevel
+	prev   map[string]sfu.AudioLevel // track id -> counters at the last sample
+}
+
+// controlsSeat puts a newly seated participant in the controls (applying
+// the join-muted policy) and sets the gate before its peer connection
+// subscribes to anything. It also sends it who is speaking and, to a
+// facilitator, the talk time so far.
+func (ss *session) controlsSeat(c *conn, p room.Participant, info room.RoomInfo) {
+	k := &ss.ctl
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.stopped {
+		return
+	}
+	if k.ctl == nil || k.ctl.Ended() {
+		k.ctl = room.NewControls(room.ControlsConfig{Policy: room.Policy{JoinMuted: info.MembersJoinMuted}, Version: k.version})
+		k.active, k.talk = "", nil
+	}
+	if k.stop == nil {
+		k.stop, k.done = make(chan struct{}), make(chan struct{})
+		go ss.runControls(k.stop, k.done)
+	}
+	k.ctl.Seat(p)
+	ss.publishLocked()
+	if k.active != "" {
+		c.send(activeSpeakerMsg{Type: "active_speaker", Participant: &k.active})
+	}
+	if p.Role.Can(room.PermModerate) {
+		c.send(talkTimeMsg{Type: "talk_time", Entries: k.ctl.TalkTime()})
+	}
+}
+
+// controlsLeave takes a participant out of the controls.
+func (ss *session) controlsLeave(id string) {
+	k := &ss.ctl
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ctl == nil || k.stopped {
+		return
+	}
+	before := k.ctl.Version()
+	k.ctl.Leave(id)
+	if k.ctl.Version() != before {
+		ss.publishLocked()
+	}
+}
+
+// controlsSelfMute records a participant's own mute, which the gate then
+// enforces.
+func (ss *session) controlsSelfMute(id string, kind room.MediaKind, muted bool) {
+	k := &ss.ctl
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ctl == nil || k.stopped {
+		return
+	}
+	before := k.ctl.Version()
+	k.ctl.SetSelfMute(id, kind, muted)
+	if k.ctl.Version() != before {
+		ss.publishLocked()
+	}
+}
+
+// authorizeControl checks a command without applying it.
+func (ss *session) authorizeControl(cmd room.Command) error {
+	k := &ss.ctl
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ctl == nil || k.stopped {
+		return perr(codeNotJoined, "join the session first")
+	}
+	return k.ctl.Authorize(cmd)
+}
+
+// applyControl applies a command; on success with a change, the gate and
+// every client follow.
+func (ss *session) applyControl(cmd room.Command) error {
+	k := &ss.ctl
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ctl == nil || k.stopped {
+		return perr(codeNotJoined, "join the session first")
+	}
+	before := k.ctl.Version()
+	st, err := k.ctl.Apply(cmd)
+	if err != nil {
+		return err
+	}
+	if st.Version != before {
+		ss.publishLocked()
+	}
+	return nil
+}
+
+// publishLocked gives the router a gate for the current state, then tells
+// every seated client. The gate is an immutable snapshot: the SFU evaluates
+// it under its own locks without calling back here.
+func (ss *session) publishLocked() {
+	k := &ss.ctl
+	g := k.ctl.Gate()
+	ss.router.SetGate(func(publisher, subscriber string, kind sfu.Kind) bool {
+		return g.May(publisher, subscriber, room.MediaKind(kind))
+	})
+	st := k.ctl.Snapshot()
+	k.version = st.Version
+	ss.broadcast(roomStateMsg{Type: "room_state", RoomState: st}, nil)
+}
+
+// stopControls ends the ticker; the session is going away.
+func (ss *session) stopControls() {
+	k := &ss.ctl
+	k.mu.Lock()
+	k.stopped = true
+	stop, done := k.stop, k.done
+	k.stop = nil
+	k.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-done
+	}
+}
+
+// runControls ticks until stop: timed shares expire, audio levels become the
+// active speaker and talk time.
+func (ss *session) runControls(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(sampleInterval)
+	defer t.Stop()
+	last := time.Now()
+	for n := 1; ; n++ {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			// Ticks can be late or dropped; count the time that really passed,
+			// but never more than a few intervals after a stall.
+			interval := min(now.Sub(last), 4*sampleInterval)
+			last = now
+			ss.controlsTick(now, interval, n%talkTimeEvery == 0)
+		}
+	}
+}
+
+func (ss *session) controlsTick(now time.Time, interval time.Duration, sendTalk bool) {
+	k := &ss.ctl
+	samples := ss.sampleAudio()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ctl == nil || k.stopped || k.ctl.Ended() {
+		return
+	}
+	if k.ctl.Tick(now) {
+		ss.publishLocked()
+	}
+	if a := k.ctl.ObserveAudio(interval, samples); a != k.active {
+		k.active = a
+		msg := activeSpeakerMsg{Type: "active_speaker"}
+		if a != "" {
+			msg.Participant = &a
+		}
+		ss.broadcast(msg, nil)
+	}
+	if sendTalk {
+		if tt := k.ctl.TalkTime(); !slices.Equal(tt, k.talk) {
+			k.talk = tt
+			ss.sendToModerators(talkTimeMsg{Type: "talk_time", Entries: tt})
+		}
+	}
+}
+
+// sampleAudio turns the router's cumulative audio-level counters into one
+// interval's sample per publisher. Only the ticker goroutine calls it.
+func (ss *session) sampleAudio() []room.AudioSample {
+	k := &ss.ctl
+	k.levels = ss.router.AudioLevels(k.levels)
+	next := make(map[string]sfu.AudioLevel, len(k.levels))
+	var out []room.AudioSample
+	for _, l := range k.levels {
+		next[l.Track] = l
+		p := k.prev[l.Track] // zero for a new track
+		if l.Packets == p.Packets {
+			continue
+		}
+		// One sample per publisher, even if it published audio twice.
+		i := slices.IndexFunc(out, func(s room.AudioSample) bool { return s.Participant == l.Publisher })
+		if i < 0 {
+			out = append(out, room.AudioSample{Participant: l.Publisher})
+			i = len(out) - 1
+		}
+		out[i].Packets += l.Packets - p.Packets
+		out[i].Voiced += l.Voiced - p.Voiced
+		out[i].Loudness += l.Loudness - p.Loudness
+	}
+	k.prev = next
+	return out
+}
+
+// sendToModerators sends msg to the seated facilitators and co-facilitators.
+func (ss *session) sendToModerators(msg any) {
+	for _, c := range ss.allConns() {
+		if c.isActive() && c.role().Can(room.PermModerate) {
+			c.send(msg)
+		}
+	}
+}
+
+// allConns lists every connection of the session, seated or waiting.
+func (ss *session) allConns() []*conn {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	out := make([]*conn, 0, len(ss.conns))
+	for c := range ss.conns {
+		out = append(out, c)
+	}
+	return out
+}
