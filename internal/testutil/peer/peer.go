@@ -79,7 +79,7 @@ type Client struct {
 	ReceiverReports atomic.Uint64
 	// SenderReports counts RTCP sender reports about what we receive.
 	SenderReports atomic.Uint64
-	forceKeyframe    atomic.Bool
+	forceKeyframe atomic.Bool
 	// Paused stops sending while true.
 	Paused atomic.Bool
 	// Speaking makes the audio level (RFC 6464) of what we send loud, as
