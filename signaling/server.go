@@ -49,6 +49,9 @@ type Config struct {
 	AllowedOrigins []string
 	ICEServers     []ICEServer
 	Logger         *slog.Logger
+	// ICEServersFor, if set, adds ICE servers for one participant (by id)
+	// to those handed out in joined, e.g. short-lived TURN credentials.
+	ICEServersFor func(participantID string) []ICEServer
 	// MaxMessageBytes is the largest frame accepted; 64 KiB if zero.
 	MaxMessageBytes int64
 	// PingInterval keeps idle connections (and NAT mappings) alive and

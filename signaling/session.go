@@ -97,7 +97,7 @@ func (ss *session) seat(c *conn, p room.Participant, info room.RoomInfo) {
 		Type: "joined", Version: ProtocolVersion, Room: info,
 		Self:         selfInfo{ID: p.ID, Identity: p.Identity, Name: p.Name, Role: p.Role},
 		Participants: others,
-		ICEServers:   ss.srv.iceServers(),
+		ICEServers:   ss.srv.iceServersFor(p.ID),
 	})
 	me := participantMsg{Type: "participant_joined", Participant: c.info(nil)}
 	b, _ := json.Marshal(me)

@@ -21,6 +21,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	iceServers := fs.String("ice-servers", "", "STUN/TURN URLs handed to clients, comma-separated (none by default)")
 	iceUser := fs.String("ice-username", "", "username for the -ice-servers TURN servers")
 	iceCred := fs.String("ice-credential", "", "credential for the -ice-servers TURN servers")
+	turnPort := fs.Int("turn-port", 0, "embedded TURN server port, UDP and TCP, bound on the -listen host (0: off; e.g. 3478)")
+	turnPublicIP := fs.String("turn-public-ip", "", "address clients reach TURN at, also its relay address (default: the first -public-ip, else the -listen host)")
+	turnRealm := fs.String("turn-realm", "hearth", "TURN realm")
+	turnRelayPorts := fs.String("turn-relay-ports", "", "port range of TURN relay sockets, e.g. 49152-49407 (any free port if empty)")
 	origins := fs.String("allow-origin", "", "extra origins allowed to open the websocket, comma-separated (* for any)")
 	redisURL := fs.String("redis", "", "membership store, e.g. redis://127.0.0.1:6379/0 (in memory if empty)")
 	secret := fs.String("secret", "", "secret that signs join tokens (at least 16 bytes; random per process if empty)")
@@ -49,6 +53,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if urls := splitList(*iceServers); len(urls) > 0 {
 		ice = append(ice, signaling.ICEServer{URLs: urls, Username: *iceUser, Credential: *iceCred})
 	}
+	turn, err := turnConfig(*turnPort, *turnPublicIP, *turnRealm, *turnRelayPorts)
+	if err != nil {
+		return err
+	}
 	a, err := app.New(app.Config{
 		Listen:         *listen,
 		TLSCert:        *tlsCert,
@@ -61,6 +69,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		APISecret:      *apiSecret,
 		AllowedOrigins: splitList(*origins),
 		ICEServers:     ice,
+		TURN:           turn,
 		NodeID:         *nodeID,
 		Logger:         log,
 	})

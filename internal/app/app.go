@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hearth-rtc/hearth/admin"
+	"github.com/hearth-rtc/hearth/internal/turnserver"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/hearth-rtc/hearth/room/redisstore"
 	"github.com/hearth-rtc/hearth/sfu"
@@ -51,6 +52,8 @@ type Config struct {
 	ICEServers        []signaling.ICEServer
 	NodeID            string
 	Logger            *slog.Logger
+	// TURN configures the embedded TURN server (off unless enabled).
+	TURN TURNConfig
 }
 
 // App is a running server's parts.
@@ -66,6 +69,7 @@ type App struct {
 	signal  *signaling.Server
 	handler http.Handler
 	ln      net.Listener
+	turn    *turnserver.Server
 
 	closeOnce sync.Once
 }
@@ -144,11 +148,18 @@ func New(cfg Config) (*App, error) {
 		a.closer()
 		return nil, err
 	}
+	if err := a.startTURN(host); err != nil {
+		a.engine.Close()
+		a.ln.Close()
+		a.closer()
+		return nil, err
+	}
 	sig = signaling.New(signaling.Config{
 		Rooms:          a.rooms,
 		Engine:         a.engine,
 		AllowedOrigins: cfg.AllowedOrigins,
 		ICEServers:     cfg.ICEServers,
+		ICEServersFor:  a.turnICEServers,
 		Logger:         log,
 	})
 	a.signal = sig
@@ -234,7 +245,7 @@ func (a *App) Serve(ctx context.Context) error {
 func (a *App) Close() error {
 	var err error
 	a.closeOnce.Do(func() {
-		err = errors.Join(a.signal.Shutdown(context.Background()), a.engine.Close(), a.closer())
+		err = errors.Join(a.signal.Shutdown(context.Background()), a.closeTURN(), a.engine.Close(), a.closer())
 		a.ln.Close()
 	})
 	return err

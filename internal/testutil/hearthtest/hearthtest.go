@@ -22,6 +22,8 @@ type Options struct {
 	HeartbeatInterval time.Duration
 	APIKey, APISecret string
 	AllowedOrigins    []string
+	// TURN runs the embedded TURN server on free loopback ports.
+	TURN bool
 	// Logger defaults to discarding, or to stderr when HEARTH_TEST_LOG is set.
 	Logger *slog.Logger
 }
@@ -79,6 +81,7 @@ func start(opts Options) (*Server, error) {
 		APISecret:         opts.APISecret,
 		AllowedOrigins:    opts.AllowedOrigins,
 		NodeID:            "test-node",
+		TURN:              app.TURNConfig{Enabled: opts.TURN},
 		Logger:            log,
 	})
 	if err != nil {

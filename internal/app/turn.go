@@ -1,0 +1,77 @@
+package app
+
+import (
+	"fmt"
+
+	"github.com/hearth-rtc/hearth/internal/turnserver"
+	"github.com/hearth-rtc/hearth/signaling"
+)
+
+// TURNConfig configures the embedded TURN server.
+type TURNConfig struct {
+	// Enabled runs it, on UDP and TCP, bound on Listen's host.
+	Enabled bool
+	// Port is its port; 0 picks free ports (tests).
+	Port int
+	// PublicIP is where clients reach it and its relay address; the first
+	// of Config.PublicIPs if empty, else Listen's host.
+	PublicIP string
+	// Realm is the TURN realm; "hearth" if empty.
+	Realm string
+	// RelayMinPort and RelayMaxPort bound the relay sockets' ports when
+	// both are set.
+	RelayMinPort, RelayMaxPort int
+}
+
+// startTURN starts the embedded TURN server, if enabled, relaying to the
+// SFU's media endpoints only, with credentials derived from the token
+// secret.
+func (a *App) startTURN(host string) error {
+	tc := a.cfg.TURN
+	if !tc.Enabled {
+		return nil
+	}
+	peers, err := turnserver.MediaEndpoints(a.engine.LocalAddr(), a.cfg.PublicIPs)
+	if err != nil {
+		return fmt.Errorf("app: turn: %w", err)
+	}
+	public := tc.PublicIP
+	if public == "" && len(a.cfg.PublicIPs) > 0 {
+		public = a.cfg.PublicIPs[0]
+	}
+	a.turn, err = turnserver.New(turnserver.Config{
+		Host:         host,
+		Port:         tc.Port,
+		PublicIP:     public,
+		Realm:        tc.Realm,
+		Key:          turnserver.DeriveKey(a.cfg.Secret),
+		Peers:        peers,
+		RelayMinPort: tc.RelayMinPort,
+		RelayMaxPort: tc.RelayMaxPort,
+		Logger:       a.log,
+	})
+	if err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	return nil
+}
+
+// turnICEServers hands a participant the embedded TURN server with
+// credentials of its own (none when TURN is off).
+func (a *App) turnICEServers(participantID string) []signaling.ICEServer {
+	if a.turn == nil {
+		return nil
+	}
+	user, pass := a.turn.Credentials(participantID)
+	return []signaling.ICEServer{{URLs: a.turn.URLs(), Username: user, Credential: pass}}
+}
+
+func (a *App) closeTURN() error {
+	if a.turn == nil {
+		return nil
+	}
+	return a.turn.Close()
+}
+
+// TURN is the embedded TURN server, or nil when it is off.
+func (a *App) TURN() *turnserver.Server { return a.turn }

@@ -1,0 +1,380 @@
+package turnserver_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
+	"github.com/hearth-rtc/hearth/internal/testutil/peer"
+	"github.com/hearth-rtc/hearth/internal/turnserver"
+	"github.com/pion/ice/v4"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// relayClient is a Hearth participant whose peer connection may use relay
+// candidates only: it builds the connection from the iceServers of its
+// joined message, so every packet it sends or receives goes through the
+// TURN server those name.
+type relayClient struct {
+	ws  *websocket.Conn
+	wmu sync.Mutex
+
+	mu       sync.Mutex
+	pc       *webrtc.PeerConnection
+	audio    *webrtc.TrackLocalStaticRTP
+	self     string
+	ice      []webrtc.ICEServer
+	pending  []webrtc.ICECandidateInit
+	received map[string]*atomic.Uint64 // stream id -> packets
+	errs     []error
+
+	joined chan struct{}
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func dialRelay(t *testing.T, wsURL, roomName, name string) *relayClient {
+	t.Helper()
+	ws, resp, err := websocket.DefaultDialer.Dial(wsURL, nil)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &relayClient{ws: ws, received: map[string]*atomic.Uint64{}, joined: make(chan struct{}), ctx: ctx, cancel: cancel}
+	t.Cleanup(c.close)
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.readLoop()
+	}()
+	if err := c.send(map[string]any{"type": "join", "version": 1, "room": roomName, "name": name}); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (c *relayClient) send(v any) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	return c.ws.WriteJSON(v)
+}
+
+func (c *relayClient) fail(err error) {
+	c.mu.Lock()
+	c.errs = append(c.errs, err)
+	c.mu.Unlock()
+}
+
+func (c *relayClient) readLoop() {
+	for {
+		_, b, err := c.ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		var m struct {
+			Type string `json:"type"`
+			Self struct {
+				ID string `json:"id"`
+			} `json:"self"`
+			ICEServers []struct {
+				URLs       []string `json:"urls"`
+				Username   string   `json:"username"`
+				Credential string   `json:"credential"`
+			} `json:"iceServers"`
+			SDP       string                   `json:"sdp"`
+			Candidate *webrtc.ICECandidateInit `json:"candidate"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			c.fail(err)
+			continue
+		}
+		switch m.Type {
+		case "joined":
+			var servers []webrtc.ICEServer
+			for _, s := range m.ICEServers {
+				servers = append(servers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+			}
+			if err := c.setup(m.Self.ID, servers); err != nil {
+				c.fail(err)
+				return
+			}
+			close(c.joined)
+		case "offer":
+			if err := c.answer(m.SDP); err != nil {
+				c.fail(err)
+			}
+		case "candidate":
+			if m.Candidate != nil {
+				c.addCandidate(*m.Candidate)
+			}
+		case "error":
+			c.fail(fmt.Errorf("server error: %s", b))
+		}
+	}
+}
+
+// setup builds the relay-only peer connection with one audio track.
+func (c *relayClient) setup(self string, servers []webrtc.ICEServer) error {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		return err
+	}
+	se := webrtc.SettingEngine{}
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeTCP4})
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: servers, ICETransportPolicy: webrtc.ICETransportPolicyRelay})
+	if err != nil {
+		return err
+	}
+	audio, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "self")
+	if err == nil {
+		_, err = pc.AddTransceiverFromTrack(audio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	}
+	if err != nil {
+		_ = pc.Close()
+		return err
+	}
+	pc.OnICECandidate(func(ci *webrtc.ICECandidate) {
+		if ci != nil {
+			_ = c.send(map[string]any{"type": "candidate", "candidate": ci.ToJSON()})
+		}
+	})
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		c.mu.Lock()
+		n := c.received[tr.StreamID()]
+		if n == nil {
+			n = &atomic.Uint64{}
+			c.received[tr.StreamID()] = n
+		}
+		c.mu.Unlock()
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			buf := make([]byte, 1500)
+			for {
+				if _, _, err := tr.Read(buf); err != nil {
+					return
+				}
+				n.Add(1)
+			}
+		}()
+	})
+	c.mu.Lock()
+	c.pc, c.audio, c.self, c.ice = pc, audio, self, servers
+	c.mu.Unlock()
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.generate()
+	}()
+	return nil
+}
+
+func (c *relayClient) peerConn() *webrtc.PeerConnection {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pc
+}
+
+func (c *relayClient) answer(sdp string) error {
+	pc := c.peerConn()
+	if pc == nil {
+		return fmt.Errorf("offer before joined")
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	pending := c.pending
+	c.pending = nil
+	c.mu.Unlock()
+	for _, ci := range pending {
+		if err := pc.AddICECandidate(ci); err != nil {
+			return err
+		}
+	}
+	ans, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return err
+	}
+	if err := pc.SetLocalDescription(ans); err != nil {
+		return err
+	}
+	return c.send(map[string]any{"type": "answer", "sdp": ans.SDP})
+}
+
+func (c *relayClient) addCandidate(ci webrtc.ICECandidateInit) {
+	c.mu.Lock()
+	pc := c.pc
+	if pc == nil || pc.RemoteDescription() == nil {
+		c.pending = append(c.pending, ci)
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	if err := pc.AddICECandidate(ci); err != nil {
+		c.fail(err)
+	}
+}
+
+// generate sends 50 audio packets a second until closed.
+func (c *relayClient) generate() {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	payload := make([]byte, 80)
+	var seq uint16
+	var ts uint32
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+		}
+		seq++
+		ts += 960
+		_ = c.audio.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: seq, Timestamp: ts, SSRC: 7}, Payload: payload})
+	}
+}
+
+func (c *relayClient) packetsFrom(stream string) uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := c.received[stream]; n != nil {
+		return n.Load()
+	}
+	return 0
+}
+
+func (c *relayClient) errors() []error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]error(nil), c.errs...)
+}
+
+func (c *relayClient) close() {
+	c.cancel()
+	c.wmu.Lock()
+	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	c.wmu.Unlock()
+	c.ws.Close()
+	if pc := c.peerConn(); pc != nil {
+		_ = pc.Close()
+	}
+	c.wg.Wait()
+}
+
+// waitFor polls cond every 20 ms until it holds or ctx ends.
+func waitFor(ctx context.Context, cond func() bool) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// TestRelayOnlyParticipant: a participant that may use TURN relay
+// candidates only joins with the iceServers handed out in joined and
+// exchanges media with a participant connected directly. Its selected
+// candidate pair is a relay candidate of the embedded TURN server, towards
+// the SFU's media socket.
+func TestRelayOnlyParticipant(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{TURN: true})
+	ts := srv.App.TURN()
+	if ts == nil {
+		t.Fatal("TURN is enabled but the app has no TURN server")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+
+	direct, err := peer.Dial(ctx, nil, peer.Options{URL: srv.WSURL, Room: "relay-room", Name: "Dee", Audio: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(direct.Close)
+	if err := direct.Join(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := direct.WaitMessage(ctx, "joined", nil); err != nil {
+		t.Fatal(err)
+	}
+
+	relay := dialRelay(t, srv.WSURL, "relay-room", "Remy")
+	select {
+	case <-relay.joined:
+	case <-ctx.Done():
+		t.Fatalf("relay client not joined: %v", relay.errors())
+	}
+
+	// The credentials are the participant's own and short-lived.
+	relay.mu.Lock()
+	self, servers := relay.self, relay.ice
+	relay.mu.Unlock()
+	if len(servers) != 1 || len(servers[0].URLs) != 2 || !strings.HasPrefix(servers[0].URLs[0], "turn:127.0.0.1:") {
+		t.Fatalf("iceServers = %+v, want the embedded TURN server", servers)
+	}
+	user, _ := servers[0].Username, servers[0].Credential
+	exp, id, err := turnserver.ParseUsername(user)
+	if err != nil || id != self {
+		t.Fatalf("TURN username %q: user %q (%v), want the participant id %q", user, id, err, self)
+	}
+	if ttl := time.Until(exp); ttl < time.Hour || ttl > turnserver.DefaultCredentialTTL+time.Minute {
+		t.Fatalf("credentials last %v", ttl)
+	}
+
+	// Media both ways.
+	if err := waitFor(ctx, func() bool {
+		s := direct.Stream(self, "audio")
+		return relay.packetsFrom(direct.ID()) > 20 && s != nil && s.Packets.Load() > 20
+	}); err != nil {
+		var got uint64
+		if s := direct.Stream(self, "audio"); s != nil {
+			got = s.Packets.Load()
+		}
+		t.Fatalf("media through the relay: relay client got %d packets, direct client got %d (%v); errors %v",
+			relay.packetsFrom(direct.ID()), got, err, relay.errors())
+	}
+
+	// Through the relay: the selected pair's local candidate is a relay
+	// candidate, and its remote one the SFU's media socket.
+	pc := relay.peerConn()
+	var pair *webrtc.ICECandidatePair
+	for _, tr := range pc.GetTransceivers() {
+		if s := tr.Sender(); s != nil && s.Transport() != nil {
+			if pair, err = s.Transport().ICETransport().GetSelectedCandidatePair(); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if pair == nil {
+		t.Fatal("no selected candidate pair")
+	}
+	if pair.Local.Typ != webrtc.ICECandidateTypeRelay {
+		t.Fatalf("selected local candidate is %s, want relay: %s", pair.Local.Typ, pair)
+	}
+	if media := srv.App.MediaAddr(); pair.Remote.Address != media.IP.String() || int(pair.Remote.Port) != media.Port {
+		t.Fatalf("selected remote candidate %s:%d, want the SFU's media socket %s", pair.Remote.Address, pair.Remote.Port, media)
+	}
+	if errs := relay.errors(); len(errs) > 0 {
+		t.Fatalf("relay client errors: %v", errs)
+	}
+}
