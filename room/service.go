@@ -54,7 +54,11 @@ type Service struct {
 	onGone     func(room, id string)
 
 	mu    sync.Mutex
-	local map[string]map[string]bool // room -> ids hosted on this node
+	local map[string]map[string]Participant // room -> id -> hosted here, as last known
+	rooms map[string]hostedRoom             // what is known of the rooms in local
+
+	recMu sync.Mutex // serializes epoch checks and restores (recovery.go)
+	epoch string     // the store's epoch last seen
 }
 
 // NewService checks cfg and returns a Service. Call Run to keep presences
@@ -78,7 +82,8 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 		interval:   cfg.HeartbeatInterval,
 		maxWaiting: cfg.MaxWaiting,
 		onGone:     cfg.OnGone,
-		local:      make(map[string]map[string]bool),
+		local:      make(map[string]map[string]Participant),
+		rooms:      make(map[string]hostedRoom),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -146,6 +151,11 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (JoinResult, error)
 		}
 		a.Identity, a.Name, a.Role, a.HasToken = c.Identity, c.Name, c.Role, true
 	}
+	// If the store lost its data, the people here are written back before
+	// the decision counts them (recovery.go).
+	if err := s.sync(ctx); err != nil {
+		return JoinResult{}, fmt.Errorf("join %q: %w", req.Room, err)
+	}
 	cfg, err := s.Room(ctx, req.Room)
 	if err != nil {
 		return JoinResult{}, err
@@ -190,7 +200,8 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (JoinResult, error)
 	case err != nil:
 		return JoinResult{}, fmt.Errorf("join %q: %w", req.Room, err)
 	}
-	s.track(p.Room, p.ID)
+	s.track(p)
+	s.rememberRoom(p.Room, cfg)
 
 	res := JoinResult{Participant: p, Room: roomInfo(cfg, sess.Locked)}
 	if d.Outcome == OutcomeWait {
@@ -260,6 +271,9 @@ func (s *Service) Leave(ctx context.Context, room, id string) error {
 // authorize returns the session and the caller, who must hold a seat and a
 // role with perm; otherwise ErrForbidden.
 func (s *Service) authorize(ctx context.Context, room, by string, perm Permission) (Session, Participant, error) {
+	if err := s.sync(ctx); err != nil {
+		return Session{}, Participant{}, fmt.Errorf("room %q: %w", room, err)
+	}
 	sess, err := s.store.Session(ctx, room)
 	if err != nil {
 		return Session{}, Participant{}, fmt.Errorf("room %q: %w", room, err)
@@ -319,6 +333,7 @@ func (s *Service) Admit(ctx context.Context, room, by, target string) ([]Partici
 			return admitted, fmt.Errorf("admit %q: %w", t.ID, err)
 		}
 		admitted = append(admitted, p)
+		s.remember(p)
 		s.log.InfoContext(ctx, "admitted", "room", room, "participant", p.ID, "by", actor.ID)
 	}
 	return admitted, nil
@@ -380,6 +395,9 @@ func (s *Service) Remove(ctx context.Context, room, by, target string, block boo
 		return Participant{}, fmt.Errorf("remove %q: %w", target, err)
 	}
 	s.untrack(room, p.ID)
+	if block {
+		s.rememberBlock(room, t.Identity)
+	}
 	s.log.InfoContext(ctx, "removed", "room", room, "participant", p.ID, "identity", p.Identity, "blocked", block, "by", actor.ID)
 	return p, nil
 }
@@ -393,6 +411,7 @@ func (s *Service) Lock(ctx context.Context, room, by string, locked bool) error 
 	if err := s.store.SetLocked(ctx, room, locked); err != nil {
 		return fmt.Errorf("lock %q: %w", room, err)
 	}
+	s.rememberLock(room, locked)
 	s.log.InfoContext(ctx, "lock changed", "room", room, "locked", locked, "by", actor.ID)
 	return nil
 }
@@ -419,6 +438,7 @@ func (s *Service) SetReconnecting(ctx context.Context, room, id string, reconnec
 	if err != nil {
 		return Participant{}, fmt.Errorf("set state of %q: %w", id, err)
 	}
+	s.remember(p)
 	return p, nil
 }
 
@@ -483,7 +503,9 @@ func (s *Service) Roster(ctx context.Context, room string) (RosterView, error) {
 }
 
 // Heartbeat refreshes, once, every presence hosted on this node, and
-// reports to OnGone those the store no longer has. Run calls it.
+// reports to OnGone those the store no longer has, unless the store lost
+// its data: then they are written back instead (see recovery.go). Run
+// calls it.
 func (s *Service) Heartbeat(ctx context.Context) error {
 	var errs []error
 	for room, ids := range s.snapshot() {
@@ -491,6 +513,17 @@ func (s *Service) Heartbeat(ctx context.Context) error {
 		if err != nil {
 			errs = append(errs, fmt.Errorf("heartbeat %q: %w", room, err))
 			continue
+		}
+		if len(gone) > 0 {
+			lost, err := s.storeLost(ctx)
+			if err != nil {
+				// Removed, or forgotten? Decide on the next heartbeat.
+				errs = append(errs, fmt.Errorf("heartbeat %q: %w", room, err))
+				continue
+			}
+			if lost {
+				continue // written back: present again
+			}
 		}
 		for _, id := range gone {
 			if !s.untrack(room, id) {
@@ -502,6 +535,7 @@ func (s *Service) Heartbeat(ctx context.Context) error {
 			}
 		}
 	}
+	s.refresh(ctx)
 	return errors.Join(errs...)
 }
 
@@ -534,20 +568,20 @@ func (s *Service) Hosted(room string) []string {
 	return out
 }
 
-func (s *Service) track(room, id string) {
+func (s *Service) track(p Participant) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.local[room] == nil {
-		s.local[room] = map[string]bool{}
+	if s.local[p.Room] == nil {
+		s.local[p.Room] = map[string]Participant{}
 	}
-	s.local[room][id] = true
+	s.local[p.Room][p.ID] = p
 }
 
 // untrack forgets a local participant and reports whether it was tracked.
 func (s *Service) untrack(room, id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.local[room][id] {
+	if _, ok := s.local[room][id]; !ok {
 		return false
 	}
 	delete(s.local[room], id)
