@@ -87,6 +87,7 @@ func TestJoinMutedAndAskToSpeak(t *testing.T) {
 	ctlExpect(t, "audio", cs, "a<f b<f f<")
 
 	ctlSend(t, f, map[string]any{"type": "set_policy", "selfUnmute": true})
+	ctlWaitState(t, b, func(st room.RoomState) bool { return st.Policy.SelfUnmute })
 	ctlSend(t, b, map[string]any{"type": "request_unmute", "kind": "audio"})
 	ctlWaitState(t, b, func(st room.RoomState) bool { return !ctlFind(st, b.ID()).Muted.Audio })
 	ctlExpect(t, "audio", cs, "a<b,f b<f f<b")

@@ -175,7 +175,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		for _, c := range conns {
 			c.ws.Close()
 		}
-		<-done
+		// Closing the sockets ends every read loop promptly; if one is
+		// still stuck after that, report it rather than hang the process.
+		t := time.NewTimer(5 * time.Second)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			return errors.Join(ctx.Err(), errors.New("signaling: connections still open after shutdown"), s.closeSessions())
+		}
 		return errors.Join(ctx.Err(), s.closeSessions())
 	}
 	return s.closeSessions()
