@@ -101,9 +101,10 @@ type Client struct {
 	held     string
 	pendingC []webrtc.ICECandidateInit
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	readDone chan struct{}
 }
 
 // NewAPI builds a pion API restricted to loopback ICE, like every test peer.
@@ -155,7 +156,7 @@ func Dial(ctx context.Context, api *webrtc.API, opts Options) (*Client, error) {
 	}
 	cctx, cancel := context.WithCancel(context.Background())
 	c := &Client{opts: opts, ws: ws, pc: pc, streams: map[string]*Stream{}, changed: make(chan struct{}),
-		ctx: cctx, cancel: cancel}
+		ctx: cctx, cancel: cancel, readDone: make(chan struct{})}
 	if opts.Audio {
 		c.audio, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "self")
 		if err == nil {
@@ -169,6 +170,7 @@ func Dial(ctx context.Context, api *webrtc.API, opts Options) (*Client, error) {
 		}
 	}
 	if err != nil {
+		close(c.readDone) // no read loop yet
 		c.Close()
 		return nil, err
 	}
@@ -199,9 +201,8 @@ func Dial(ctx context.Context, api *webrtc.API, opts Options) (*Client, error) {
 			}
 		}()
 	})
-	c.wg.Add(1)
 	go func() {
-		defer c.wg.Done()
+		defer close(c.readDone)
 		c.readLoop()
 	}()
 	return c, nil
@@ -593,6 +594,10 @@ func (c *Client) Close() {
 	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 	c.wmu.Unlock()
 	c.ws.Close()
+	// The read loop is the only one applying descriptions; closing the
+	// peer connection while it does races pion's ICE agent creation and
+	// leaks the agent, so wait for it first.
+	<-c.readDone
 	_ = c.pc.Close()
 	c.wg.Wait()
 }
