@@ -109,10 +109,20 @@ func (p *Peer) HandleAnswer(sdp string) error {
 	if !p.negotiating {
 		return ErrUnexpectedAnswer
 	}
+	if err := checkRemoteSDP(sdp); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadSDP, err) // our offer stays outstanding
+	}
 	err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
 	if err != nil {
-		// Our offer stays outstanding, so the client can still answer it
-		// properly (pion cannot roll back a local offer).
+		// An answer pion refuses before taking it leaves our offer
+		// outstanding, so the client can still answer it properly (pion
+		// cannot roll back a local offer). One it took and then refused
+		// has ended the offer: offer again, or the connection could never
+		// renegotiate.
+		if p.pc.SignalingState() == webrtc.SignalingStateStable {
+			p.negotiating = false
+			p.negotiateLocked()
+		}
 		return fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
 	p.negotiating = false
@@ -134,6 +144,11 @@ func (p *Peer) HandleOffer(sdp string) (ignored bool, err error) {
 	}
 	if p.negotiating {
 		return true, nil
+	}
+	// pion cannot roll back a remote offer it took and then refused, which
+	// would leave the connection unable to negotiate: refuse first.
+	if err := checkRemoteSDP(sdp); err != nil {
+		return false, fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
 	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		return false, fmt.Errorf("%w: %w", ErrBadSDP, err)
