@@ -169,6 +169,19 @@ func (p *Peer) HandleOffer(sdp string) (ignored bool, err error) {
 	return false, nil
 }
 
+// Resync sends the outstanding offer again, for a client that reconnected
+// its signaling and may have missed it.
+func (p *Peer) Resync() {
+	p.negMu.Lock()
+	defer p.negMu.Unlock()
+	if p.closed || !p.negotiating {
+		return
+	}
+	if d := p.pc.PendingLocalDescription(); d != nil {
+		p.sig.SendOffer(d.SDP)
+	}
+}
+
 // AddICECandidate adds a trickled remote candidate, queueing it until a
 // remote description exists.
 func (p *Peer) AddICECandidate(c webrtc.ICECandidateInit) error {

@@ -25,9 +25,11 @@ const writeWait = 10 * time.Second
 type connState int
 
 const (
-	stateNew     connState = iota // before join
-	stateWaiting                  // in the waiting room: no media, no roster
-	stateActive                   // seated, with a peer connection
+	stateNew      connState = iota // before join
+	stateWaiting                   // in the waiting room: no media, no roster
+	stateActive                    // seated, with a peer connection
+	stateDetached                  // socket lost; seat held for the grace period
+	stateMoved                     // seat taken over by a resuming socket
 	stateClosed
 )
 
@@ -47,6 +49,10 @@ type conn struct {
 	sess      *session
 	peer      *sfu.Peer
 	muted     muteState
+	relay     *relay      // the peer's signaler, kept across sockets
+	resume    string      // current resume secret
+	grace     *time.Timer // releases a detached seat
+	explicit  bool        // the client closed the socket on purpose
 	out       chan []byte
 	outClosed bool
 	closeCode int
@@ -64,7 +70,9 @@ func (c *conn) serve() {
 		c.writeLoop()
 	}()
 	c.readLoop()
-	c.leave("left")
+	if !c.detach() {
+		c.leave("left")
+	}
 	c.closeOut(websocket.CloseNormalClosure, "")
 	<-writerDone
 	c.ws.Close()
@@ -74,9 +82,28 @@ func (c *conn) readLoop() {
 	// The hard limit protects memory; frames between the soft and the hard
 	// limit get a clear too_large error before the close.
 	c.ws.SetReadLimit(c.srv.cfg.MaxMessageBytes * 4)
+	// A client that answers neither messages nor pings for this long is
+	// gone (half-open TCP after a network change); its seat is then held
+	// for the reconnect grace period.
+	idle := 2*c.srv.cfg.PingInterval + 5*time.Second
+	c.ws.SetPongHandler(func(string) error {
+		if c.isClosed() {
+			return nil // keep the short deadline closeOut set
+		}
+		return c.ws.SetReadDeadline(time.Now().Add(idle))
+	})
 	for {
+		if !c.isClosed() {
+			_ = c.ws.SetReadDeadline(time.Now().Add(idle))
+		}
 		typ, r, err := c.ws.NextReader()
 		if err != nil {
+			// A normal close is a goodbye; anything else may be a blip.
+			if websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+				c.mu.Lock()
+				c.explicit = true
+				c.mu.Unlock()
+			}
 			if !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway) && !errors.Is(err, io.EOF) {
 				c.log.Debug("websocket read ended", "err", err)
 			}
@@ -122,14 +149,15 @@ func (c *conn) writeLoop() {
 			}
 			_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
 			if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
-				c.ws.Close() // ends the read loop, which cleans up
+				// Leave the socket to the read loop: the client's close
+				// frame may still be there to read, telling a goodbye from
+				// a drop; if not, its deadline ends the loop.
 				for range c.out {
 				}
 				return
 			}
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
-				c.ws.Close()
 				for range c.out {
 				}
 				return
@@ -193,6 +221,15 @@ func (c *conn) closeOutLocked(code int, text string) {
 // kick sends a last message and closes the connection from the server side.
 // The read loop notices, and the participant leaves.
 func (c *conn) kick(last any, code int) {
+	if c.isDetached() {
+		// Nobody to tell: release the held seat now.
+		reason := "left"
+		if b, ok := last.(byeMsg); ok {
+			reason = b.Reason
+		}
+		c.leave(reason)
+		return
+	}
 	c.send(last)
 	c.closeOut(code, "")
 }
@@ -207,6 +244,13 @@ func (c *conn) isActive() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.state == stateActive
+}
+
+// isSeated: active, or holding the seat while reconnecting.
+func (c *conn) isSeated() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state == stateActive || c.state == stateDetached
 }
 
 func (c *conn) participantID() string {
@@ -237,7 +281,10 @@ func (c *conn) info(tracks []sfu.TrackInfo) participantInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	pi := participantInfo{ID: c.part.ID, Identity: c.part.Identity, Name: c.part.Name, Role: c.part.Role,
-		Muted: c.muted, Tracks: []trackInfo{}}
+		Muted: c.muted, State: "active", Tracks: []trackInfo{}}
+	if c.state == stateDetached {
+		pi.State = "reconnecting"
+	}
 	for _, t := range tracks {
 		if t.Publisher == c.part.ID {
 			pi.Tracks = append(pi.Tracks, toTrackInfo(t))
@@ -251,13 +298,18 @@ func (c *conn) info(tracks []sfu.TrackInfo) participantInfo {
 func (c *conn) leave(reason string) {
 	c.mu.Lock()
 	sess, peer, part := c.sess, c.peer, c.part
-	wasActive := c.state == stateActive
+	wasActive := c.state == stateActive || c.state == stateDetached
 	c.sess, c.peer = nil, nil
 	c.state = stateClosed
+	if c.grace != nil {
+		c.grace.Stop()
+		c.grace = nil
+	}
 	c.mu.Unlock()
 	if sess == nil {
 		return
 	}
+	c.srv.forgetResume(c)
 	sess.remove(c)
 	if peer != nil {
 		peer.Close()

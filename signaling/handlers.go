@@ -101,6 +101,9 @@ func (c *conn) handleJoin(ctx context.Context, data []byte) error {
 		return &protoError{code: codeVersion, close: true,
 			message: "this server speaks protocol version 1"}
 	}
+	if m.Resume != "" {
+		return c.handleResume(ctx, m)
+	}
 	res, err := c.srv.cfg.Rooms.Join(ctx, room.JoinRequest{Room: m.Room, Name: m.Name, Token: m.Token, Passcode: m.Passcode})
 	if err != nil {
 		return err
@@ -136,17 +139,11 @@ func (c *conn) activate(ctx context.Context, p room.Participant, info room.RoomI
 	if ss == nil || closed {
 		return nil
 	}
+	c.mu.Lock()
+	c.relay = newRelay(c)
+	c.mu.Unlock()
 	ss.seat(c, p, info)
-	peer, err := ss.router.AddPeer(sfu.PeerParams{
-		ID:       p.ID,
-		Signaler: c,
-		CanPublish: func(k sfu.Kind) bool {
-			if k == sfu.KindVideo {
-				return p.Role.Can(room.PermPublishVideo)
-			}
-			return p.Role.Can(room.PermPublishAudio)
-		},
-	})
+	peer, err := ss.router.AddPeer(c.peerParams(p))
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,10 @@ type joinMsg struct {
 	Name     string `json:"name"`
 	Token    string `json:"token"`
 	Passcode string `json:"passcode"`
+	// Resume takes back a seat held after a dropped connection; NewPeer
+	// says the client's peer connection is gone too.
+	Resume  string `json:"resume"`
+	NewPeer bool   `json:"newPeer"`
 }
 
 type sdpMsg struct {
@@ -82,6 +86,7 @@ type participantInfo struct {
 	Name     string      `json:"name"`
 	Role     room.Role   `json:"role"`
 	Muted    muteState   `json:"muted"`
+	State    string      `json:"state"` // active or reconnecting
 	Tracks   []trackInfo `json:"tracks"`
 }
 
@@ -92,6 +97,8 @@ type joinedMsg struct {
 	Self         selfInfo          `json:"self"`
 	Participants []participantInfo `json:"participants"`
 	ICEServers   []iceServer       `json:"iceServers"`
+	Resume       string            `json:"resume"`
+	Resumed      bool              `json:"resumed"`
 }
 
 type waitingMsg struct {

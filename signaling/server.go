@@ -29,6 +29,7 @@ type Rooms interface {
 	Room(ctx context.Context, name string) (room.RoomConfig, error)
 	WaitingList(ctx context.Context, room string) ([]room.Participant, error)
 	Session(ctx context.Context, room string) (room.Session, error)
+	SetReconnecting(ctx context.Context, room, id string, reconnecting bool) (room.Participant, error)
 }
 
 var _ Rooms = (*room.Service)(nil)
@@ -57,6 +58,9 @@ type Config struct {
 	// PingInterval keeps idle connections (and NAT mappings) alive and
 	// detects dead peers; 20 s if zero.
 	PingInterval time.Duration
+	// ReconnectGrace is how long a seated participant's seat is held after
+	// its connection drops; 20 s if zero, none if negative.
+	ReconnectGrace time.Duration
 }
 
 // Server is the websocket endpoint. It implements http.Handler.
@@ -70,6 +74,7 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[string]*session
 	conns    map[*conn]struct{}
+	resumes  map[string]*conn // resume secret -> seat holder
 	closing  bool
 	wg       sync.WaitGroup
 }
@@ -82,6 +87,9 @@ func New(cfg Config) *Server {
 	if cfg.MaxMessageBytes == 0 {
 		cfg.MaxMessageBytes = 64 << 10
 	}
+	if cfg.ReconnectGrace == 0 {
+		cfg.ReconnectGrace = 20 * time.Second
+	}
 	if cfg.PingInterval == 0 {
 		cfg.PingInterval = 20 * time.Second
 	}
@@ -90,6 +98,7 @@ func New(cfg Config) *Server {
 		log:      cfg.Logger,
 		sessions: map[string]*session{},
 		conns:    map[*conn]struct{}{},
+		resumes:  map[string]*conn{},
 	}
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
@@ -198,6 +207,12 @@ func (s *Server) closeSessions() error {
 	s.sessions = map[string]*session{}
 	s.mu.Unlock()
 	for _, ss := range sessions {
+		// Seats held for reconnection end with the server.
+		for _, c := range ss.allConns() {
+			if c.isDetached() {
+				c.leave("server_shutdown")
+			}
+		}
 		ss.stopControls()
 		ss.router.Close()
 	}

@@ -84,10 +84,11 @@ func (ss *session) broadcast(msg any, skip *conn) {
 // tells the others, atomically with respect to other broadcasts.
 func (ss *session) seat(c *conn, p room.Participant, info room.RoomInfo) {
 	tracks := ss.router.Tracks()
+	secret := ss.srv.newResumeSecret(c) // before ss.mu: lock order is Server.mu, then session.mu
 	ss.mu.Lock()
 	others := make([]participantInfo, 0, len(ss.conns))
 	for o := range ss.conns {
-		if o != c && o.isActive() {
+		if o != c && o.isSeated() {
 			others = append(others, o.info(tracks))
 		}
 	}
@@ -98,6 +99,7 @@ func (ss *session) seat(c *conn, p room.Participant, info room.RoomInfo) {
 		Self:         selfInfo{ID: p.ID, Identity: p.Identity, Name: p.Name, Role: p.Role},
 		Participants: others,
 		ICEServers:   ss.srv.iceServersFor(p.ID),
+		Resume:       secret,
 	})
 	me := participantMsg{Type: "participant_joined", Participant: c.info(nil)}
 	b, _ := json.Marshal(me)

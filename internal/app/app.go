@@ -49,9 +49,11 @@ type Config struct {
 	// APIKey and APISecret enable the admin API when both are set.
 	APIKey, APISecret string
 	AllowedOrigins    []string
-	ICEServers        []signaling.ICEServer
-	NodeID            string
-	Logger            *slog.Logger
+	// ReconnectGrace holds a dropped participant's seat; 20 s if zero.
+	ReconnectGrace time.Duration
+	ICEServers     []signaling.ICEServer
+	NodeID         string
+	Logger         *slog.Logger
 	// TURN configures the embedded TURN server (off unless enabled).
 	TURN TURNConfig
 }
@@ -158,6 +160,7 @@ func New(cfg Config) (*App, error) {
 		Rooms:          a.rooms,
 		Engine:         a.engine,
 		AllowedOrigins: cfg.AllowedOrigins,
+		ReconnectGrace: cfg.ReconnectGrace,
 		ICEServers:     cfg.ICEServers,
 		ICEServersFor:  a.turnICEServers,
 		Logger:         log,

@@ -22,6 +22,7 @@ type Options struct {
 	HeartbeatInterval time.Duration
 	APIKey, APISecret string
 	AllowedOrigins    []string
+	ReconnectGrace    time.Duration
 	// TURN runs the embedded TURN server on free loopback ports.
 	TURN bool
 	// Logger defaults to discarding, or to stderr when HEARTH_TEST_LOG is set.
@@ -80,6 +81,7 @@ func start(opts Options) (*Server, error) {
 		APIKey:            opts.APIKey,
 		APISecret:         opts.APISecret,
 		AllowedOrigins:    opts.AllowedOrigins,
+		ReconnectGrace:    opts.ReconnectGrace,
 		NodeID:            "test-node",
 		TURN:              app.TURNConfig{Enabled: opts.TURN},
 		Logger:            log,

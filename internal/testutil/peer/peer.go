@@ -34,6 +34,9 @@ type Options struct {
 	Audio, Video bool
 	// Header is sent with the websocket upgrade (e.g. Origin).
 	Header http.Header
+	// Resume and NewPeer make Join resume a held seat (see PROTOCOL.md).
+	Resume  string
+	NewPeer bool
 }
 
 // Message is one server message, kept raw with its type.
@@ -97,6 +100,7 @@ type Client struct {
 	negErrs  []error
 	changed  chan struct{}
 	sending  bool
+	resume   string
 	hold     bool
 	held     string
 	pendingC []webrtc.ICECandidateInit
@@ -239,10 +243,49 @@ func (c *Client) addSender(t *webrtc.TrackLocalStaticRTP) error {
 // SendRTCP sends RTCP about received media to the server (NACKs, PLIs).
 func (c *Client) SendRTCP(pkts ...rtcp.Packet) error { return c.pc.WriteRTCP(pkts) }
 
-// Join sends the join message.
+// Join sends the join message (a resume, when Options.Resume is set).
 func (c *Client) Join() error {
 	return c.Send(map[string]any{"type": "join", "version": 1, "room": c.opts.Room, "name": c.opts.Name,
-		"token": c.opts.Token, "passcode": c.opts.Passcode})
+		"token": c.opts.Token, "passcode": c.opts.Passcode, "resume": c.opts.Resume, "newPeer": c.opts.NewPeer})
+}
+
+// ResumeSecret is the secret from the latest joined message.
+func (c *Client) ResumeSecret() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.resume
+}
+
+// Drop cuts the websocket without a goodbye, as a network failure would;
+// the peer connection stays up.
+func (c *Client) Drop() {
+	c.wmu.Lock()
+	ws := c.ws
+	c.wmu.Unlock()
+	_ = ws.NetConn().Close()
+	<-c.readDone
+}
+
+// Reconnect opens a new websocket and resumes the seat with the latest
+// resume secret, keeping the peer connection.
+func (c *Client) Reconnect(ctx context.Context) error {
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	ws, resp, err := d.DialContext(ctx, c.opts.URL, c.opts.Header)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("peer: redial: %w", err)
+	}
+	c.wmu.Lock()
+	c.ws = ws
+	c.wmu.Unlock()
+	c.readDone = make(chan struct{})
+	go func() {
+		defer close(c.readDone)
+		c.readLoop()
+	}()
+	return c.Send(map[string]any{"type": "join", "version": 1, "room": c.opts.Room, "resume": c.ResumeSecret()})
 }
 
 // Send writes one JSON message.
@@ -264,8 +307,11 @@ func (c *Client) SendRaw(typ int, b []byte) error {
 
 func (c *Client) readLoop() {
 	defer c.notify()
+	c.wmu.Lock()
+	ws := c.ws
+	c.wmu.Unlock()
 	for {
-		_, b, err := c.ws.ReadMessage()
+		_, b, err := ws.ReadMessage()
 		if err != nil {
 			c.mu.Lock()
 			c.msgs = append(c.msgs, Message{Type: "_closed", Raw: json.RawMessage(fmt.Sprintf("%q", err.Error()))})
@@ -285,10 +331,12 @@ func (c *Client) readLoop() {
 				Self struct {
 					ID string `json:"id"`
 				} `json:"self"`
+				Resume string `json:"resume"`
 			}
 			_ = json.Unmarshal(b, &j)
 			c.mu.Lock()
 			c.selfID = j.Self.ID
+			c.resume = j.Resume
 			c.mu.Unlock()
 			c.startSending()
 		case "offer":

@@ -1,0 +1,268 @@
+package signaling
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/hearth-rtc/hearth/room"
+	"github.com/hearth-rtc/hearth/sfu"
+	"github.com/pion/webrtc/v4"
+)
+
+// Reconnection: a seated participant whose websocket drops keeps the seat
+// (participant id, role, mutes, hand, peer connection) for the grace
+// period. A new websocket that presents the single-use resume secret takes
+// the seat over; after the grace period the participant leaves.
+
+const codeResumeFailed = "resume_failed"
+
+// relay is the peer connection's Signaler. It follows the participant from
+// socket to socket, so the SFU never holds a dead connection.
+type relay struct{ cur atomic.Pointer[conn] }
+
+func newRelay(c *conn) *relay {
+	r := &relay{}
+	r.cur.Store(c)
+	return r
+}
+
+func (r *relay) SendOffer(sdp string)  { r.cur.Load().SendOffer(sdp) }
+func (r *relay) SendAnswer(sdp string) { r.cur.Load().SendAnswer(sdp) }
+func (r *relay) SendCandidate(ci webrtc.ICECandidateInit) {
+	r.cur.Load().SendCandidate(ci)
+}
+
+// newResumeSecret issues c a fresh secret, retiring its previous one.
+func (s *Server) newResumeSecret(c *conn) string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	secret := hex.EncodeToString(b)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.mu.Lock()
+	old := c.resume
+	c.resume = secret
+	c.mu.Unlock()
+	if old != "" {
+		delete(s.resumes, old)
+	}
+	s.resumes[secret] = c
+	return secret
+}
+
+// forgetResume retires c's secret.
+func (s *Server) forgetResume(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.mu.Lock()
+	secret := c.resume
+	c.resume = ""
+	c.mu.Unlock()
+	if secret != "" && s.resumes[secret] == c {
+		delete(s.resumes, secret)
+	}
+}
+
+func (s *Server) takeResume(secret string) *conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.resumes[secret]
+	delete(s.resumes, secret)
+	return c
+}
+
+// detach holds the seat after an unexpected drop. It reports false when the
+// participant should simply leave (not seated, said goodbye, or kicked).
+func (c *conn) detach() bool {
+	c.mu.Lock()
+	if c.state != stateActive || c.outClosed || c.explicit || c.sess == nil || c.srv.cfg.ReconnectGrace < 0 {
+		c.mu.Unlock()
+		return false
+	}
+	c.state = stateDetached
+	ss, part := c.sess, c.part
+	c.grace = time.AfterFunc(c.srv.cfg.ReconnectGrace, c.expire)
+	c.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), handlerTimeout)
+	defer cancel()
+	if _, err := c.srv.cfg.Rooms.SetReconnecting(ctx, part.Room, part.ID, true); err != nil {
+		c.log.Warn("mark reconnecting", "err", err)
+	}
+	c.log.Info("connection lost; holding the seat", "grace", c.srv.cfg.ReconnectGrace.String())
+	ss.broadcast(participantMsg{Type: "participant_updated", Participant: c.info(ss.router.Tracks())}, c)
+	return true
+}
+
+// expire releases a seat whose grace period ran out.
+func (c *conn) expire() {
+	c.mu.Lock()
+	detached := c.state == stateDetached
+	c.mu.Unlock()
+	if detached {
+		c.log.Info("grace period over; releasing the seat")
+		c.leave("timeout")
+	}
+}
+
+func (c *conn) isDetached() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state == stateDetached
+}
+
+// seatState is what moves from an old socket to a new one on resume.
+type seatState struct {
+	part  room.Participant
+	sess  *session
+	peer  *sfu.Peer
+	relay *relay
+	muted muteState
+}
+
+// claim hands this connection's seat to a resuming socket. It works while
+// the seat is held and also while the old socket still looks alive (the
+// server has not noticed a half-open connection yet).
+func (c *conn) claim() (seatState, bool) {
+	c.mu.Lock()
+	if (c.state != stateActive && c.state != stateDetached) || c.sess == nil || c.relay == nil {
+		c.mu.Unlock()
+		return seatState{}, false
+	}
+	st := seatState{part: c.part, sess: c.sess, peer: c.peer, relay: c.relay, muted: c.muted}
+	c.state = stateMoved
+	c.sess, c.peer, c.relay = nil, nil, nil
+	if c.grace != nil {
+		c.grace.Stop()
+		c.grace = nil
+	}
+	c.mu.Unlock()
+	// The old socket, if still open, is now nobody's.
+	c.ws.Close()
+	return st, true
+}
+
+// handleResume takes over a held seat.
+func (c *conn) handleResume(ctx context.Context, m joinMsg) error {
+	old := c.srv.takeResume(m.Resume)
+	if old == nil {
+		return perr(codeResumeFailed, "that seat is no longer held; join again")
+	}
+	st, ok := old.claim()
+	if !ok {
+		return perr(codeResumeFailed, "that seat is no longer held; join again")
+	}
+	p := st.part
+	c.mu.Lock()
+	c.part, c.sess, c.peer, c.relay, c.muted = p, st.sess, st.peer, st.relay, st.muted
+	c.log = c.srv.log.With("room", p.Room, "participant", p.ID, "identity", p.Identity)
+	c.state = stateWaiting // not active until the snapshot is sent
+	c.mu.Unlock()
+	st.sess.replace(old, c)
+	st.relay.cur.Store(c)
+
+	if _, err := c.srv.cfg.Rooms.SetReconnecting(ctx, p.Room, p.ID, false); err != nil {
+		c.log.Warn("mark active", "err", err)
+	}
+	st.sess.reseat(c, p, c.srv.roomInfo(ctx, p.Room))
+	st.sess.controlsResync(c)
+
+	if m.NewPeer {
+		// The client lost its peer connection: start a new one, which ends
+		// the old one's tracks and publishes the new ones.
+		st.peer.Close()
+		peer, err := st.sess.router.AddPeer(c.peerParams(p))
+		if err != nil {
+			return err
+		}
+		c.mu.Lock()
+		c.peer = peer
+		c.mu.Unlock()
+	} else {
+		st.peer.Resync()
+	}
+	c.log.Info("resumed", "new_peer", m.NewPeer)
+	if p.Role.Can(room.PermAdmit) {
+		c.srv.sendWaitingListTo(ctx, st.sess, c)
+	}
+	return nil
+}
+
+// peerParams describes the participant's media connection to the SFU.
+func (c *conn) peerParams(p room.Participant) sfu.PeerParams {
+	c.mu.Lock()
+	r := c.relay
+	c.mu.Unlock()
+	return sfu.PeerParams{
+		ID:       p.ID,
+		Signaler: r,
+		CanPublish: func(k sfu.Kind) bool {
+			if k == sfu.KindVideo {
+				return p.Role.Can(room.PermPublishVideo)
+			}
+			return p.Role.Can(room.PermPublishAudio)
+		},
+	}
+}
+
+// replace swaps a participant's old connection for its new one.
+func (ss *session) replace(old, c *conn) {
+	ss.mu.Lock()
+	delete(ss.conns, old)
+	ss.conns[c] = struct{}{}
+	ss.mu.Unlock()
+}
+
+// reseat sends a resumed participant the session as it is now and tells
+// the others it is back.
+func (ss *session) reseat(c *conn, p room.Participant, info room.RoomInfo) {
+	tracks := ss.router.Tracks()
+	secret := ss.srv.newResumeSecret(c) // before ss.mu: lock order is Server.mu, then session.mu
+	ss.mu.Lock()
+	others := make([]participantInfo, 0, len(ss.conns))
+	for o := range ss.conns {
+		if o != c && o.isSeated() {
+			others = append(others, o.info(tracks))
+		}
+	}
+	slices.SortFunc(others, func(a, b participantInfo) int { return strings.Compare(a.ID, b.ID) })
+	c.setActive(p)
+	c.send(joinedMsg{
+		Type: "joined", Version: ProtocolVersion, Room: info,
+		Self:         selfInfo{ID: p.ID, Identity: p.Identity, Name: p.Name, Role: p.Role},
+		Participants: others,
+		ICEServers:   ss.srv.iceServersFor(p.ID),
+		Resume:       secret,
+		Resumed:      true,
+	})
+	b, _ := json.Marshal(participantMsg{Type: "participant_updated", Participant: c.info(tracks)})
+	for o := range ss.conns {
+		if o != c && o.isActive() {
+			o.sendRaw(b)
+		}
+	}
+	ss.mu.Unlock()
+}
+
+// controlsResync sends a resumed participant the controls state it missed.
+func (ss *session) controlsResync(c *conn) {
+	k := &ss.ctl
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ctl == nil || k.stopped {
+		return
+	}
+	c.send(roomStateMsg{Type: "room_state", RoomState: k.ctl.Snapshot()})
+	if k.active != "" {
+		c.send(activeSpeakerMsg{Type: "active_speaker", Participant: &k.active})
+	}
+	if c.role().Can(room.PermModerate) {
+		c.send(talkTimeMsg{Type: "talk_time", Entries: k.ctl.TalkTime()})
+	}
+}
