@@ -104,27 +104,27 @@ func (d *downTrack) setAllowed(ok bool) {
 // the gate holds back are taken out of the sequence number space, so the
 // subscriber sees a continuous stream and does not NACK what it was never
 // meant to get. It allocates nothing.
-func (d *downTrack) forward(pkt *rtp.Packet, keyframe bool) {
+func (d *downTrack) forward(pkt *rtp.Packet, keyframe bool) outcome {
 	b := d.bound.Load()
 	if b == nil {
-		return
+		return dropped(DropUnbound)
 	}
 	if !d.allowed.Load() {
 		d.seqOffset++
 		if d.kind == KindVideo {
 			d.needKeyframe = true
 		}
-		return
+		return dropped(DropGate)
 	}
 	if len(pkt.Payload) == 0 {
 		// Padding-only probes carry nothing for the subscriber.
 		d.seqOffset++
-		return
+		return dropped(DropPadding)
 	}
 	if d.needKeyframe {
 		if !keyframe {
 			d.seqOffset++
-			return
+			return dropped(DropKeyframe)
 		}
 		d.needKeyframe = false
 	}
@@ -139,9 +139,11 @@ func (d *downTrack) forward(pkt *rtp.Packet, keyframe bool) {
 	s.Header.PaddingSize = 0
 	s.Header.Extension = false
 	s.Header.Extensions = s.Header.Extensions[:0:0]
-	if _, err := b.w.WriteRTP(&s.Header, pkt.Payload); err == nil {
-		d.forwarded++
+	if _, err := b.w.WriteRTP(&s.Header, pkt.Payload); err != nil {
+		return dropped(DropError)
 	}
+	d.forwarded++
+	return outcomeForwarded
 }
 
 // readRTCP drains the subscriber's RTCP for this track (the interceptors need
@@ -156,5 +158,6 @@ func (d *downTrack) readRTCP(sender *webrtc.RTPSender) {
 		if wantsKeyframe(pkts) {
 			d.pub.requestKeyframe()
 		}
+		d.pub.stats.NACKsReceived.Add(countNACKs(pkts))
 	}
 }

@@ -32,16 +32,23 @@ type Config struct {
 	// UDPBufferBytes sizes the socket's kernel buffers; 0 means 4 MiB.
 	UDPBufferBytes int
 	Logger         *slog.Logger
+	// Stats, if set, receives the engine's counters (for metrics); an
+	// engine without one keeps its own.
+	Stats *Stats
 }
 
 // Engine owns the media socket and the WebRTC API shared by every Router.
 //
 // Lifecycle: NewEngine → any number of Routers → Close (after the Routers).
 type Engine struct {
-	api  *webrtc.API
-	mux  ice.UDPMux
-	conn *net.UDPConn
-	log  *slog.Logger
+	api   *webrtc.API
+	mux   ice.UDPMux
+	conn  *net.UDPConn
+	log   *slog.Logger
+	stats *Stats
+	// batch is the socket as the ICE mux sees it; forwarders cork it
+	// around each fan-out so the fan-out leaves in one sendmmsg.
+	batch *udpBatcher
 }
 
 // NewEngine opens the media socket and prepares codecs and interceptors.
@@ -67,14 +74,26 @@ func NewEngine(cfg Config) (*Engine, error) {
 	_ = conn.SetReadBuffer(bufBytes)
 	_ = conn.SetWriteBuffer(bufBytes)
 
-	api, mux, err := newAPI(cfg, conn)
+	stats := cfg.Stats
+	if stats == nil {
+		stats = &Stats{}
+	}
+	batch, err := newUDPBatcher(conn, stats)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("sfu: media socket: %w", err)
+	}
+	api, mux, err := newAPI(cfg, batch, stats)
 	if err != nil {
 		conn.Close()
 		return nil, err
 	}
 	log.Info("media socket open", "addr", conn.LocalAddr().String())
-	return &Engine{api: api, mux: mux, conn: conn, log: log}, nil
+	return &Engine{api: api, mux: mux, conn: conn, log: log, stats: stats, batch: batch}, nil
 }
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() *Stats { return e.stats }
 
 // LocalAddr is the address of the media socket.
 func (e *Engine) LocalAddr() *net.UDPAddr { return e.conn.LocalAddr().(*net.UDPAddr) }
@@ -88,12 +107,13 @@ func (e *Engine) Close() error {
 	return err
 }
 
-func newAPI(cfg Config, conn *net.UDPConn) (*webrtc.API, ice.UDPMux, error) {
+func newAPI(cfg Config, conn net.PacketConn, stats *Stats) (*webrtc.API, ice.UDPMux, error) {
 	m := &webrtc.MediaEngine{}
 	if err := registerCodecs(m); err != nil {
 		return nil, nil, err
 	}
 	ir := &interceptor.Registry{}
+	ir.Add(nackCounterFactory{stats: stats})
 	// NACK generation/response and RTCP reports are what keep media healthy
 	// across loss; TWCC feedback lets browsers estimate their send bandwidth.
 	if err := webrtc.ConfigureNack(m, ir); err != nil {

@@ -122,6 +122,7 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 		return nil, ErrDuplicatePeer
 	}
 	r.peers[p.id] = p
+	r.engine.stats.Peers.Add(1)
 	existing := make([]*publishedTrack, 0, len(r.tracks))
 	for _, t := range r.tracks {
 		existing = append(existing, t)
@@ -212,6 +213,7 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 	}
 	r.tracks[id] = t
 	p.published[id] = t
+	r.engine.stats.Tracks.Add(1)
 	subs := make([]*Peer, 0, len(r.peers))
 	for _, s := range r.peers {
 		if s != p {
@@ -287,6 +289,7 @@ func (r *Router) unpublish(t *publishedTrack) {
 	}
 	delete(r.tracks, t.info.ID)
 	delete(t.pub.published, t.info.ID)
+	r.engine.stats.Tracks.Add(-1)
 	var subs []*Peer
 	for _, d := range *t.downs.Load() {
 		subs = append(subs, d.sub)
@@ -305,6 +308,7 @@ func (r *Router) removePeer(p *Peer) {
 	r.mu.Lock()
 	if r.peers[p.id] == p {
 		delete(r.peers, p.id)
+		r.engine.stats.Peers.Add(-1)
 	}
 	tracks := make([]*publishedTrack, 0, len(p.published))
 	for _, t := range p.published {

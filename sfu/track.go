@@ -43,6 +43,8 @@ type publishedTrack struct {
 
 	kf       keyframeRequester
 	received atomic.Uint64
+	stats    *Stats
+	batch    *udpBatcher
 	done     chan struct{}
 }
 
@@ -52,12 +54,16 @@ func newPublishedTrack(info TrackInfo, remote *webrtc.TrackRemote, pub *Peer) *p
 		codec:  remote.Codec().RTPCodecCapability,
 		remote: remote,
 		pub:    pub,
+		stats:  pub.router.engine.stats,
+		batch:  pub.router.engine.batch,
 		done:   make(chan struct{}),
 	}
 	ssrc := uint32(remote.SSRC())
 	pc := pub.pc
+	stats := t.stats
 	t.kf.min = keyframeMinInterval
 	t.kf.send = func() {
+		stats.KeyframeRequests.Add(1)
 		_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 	}
 	empty := []*downTrack{}
@@ -90,9 +96,18 @@ func (t *publishedTrack) run(onEnd func(*publishedTrack)) {
 }
 
 func (t *publishedTrack) forward(pkt *rtp.Packet, keyframe bool) {
-	for _, d := range *t.downs.Load() {
-		d.forward(pkt, keyframe)
+	var f fanout
+	if t.batch != nil {
+		t.batch.cork()
 	}
+	for _, d := range *t.downs.Load() {
+		f.add(d.forward(pkt, keyframe))
+	}
+	if t.batch != nil {
+		t.batch.uncork()
+	}
+	// RTP size as forwarded: downTrack.forward strips extensions and padding.
+	t.stats.record(&f, 12+4*len(pkt.CSRC)+len(pkt.Payload))
 }
 
 // addDown and removeDown run under Router.mu.

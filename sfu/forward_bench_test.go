@@ -1,0 +1,148 @@
+package sfu
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"testing"
+
+	"github.com/pion/rtp"
+)
+
+// discardWriter stands in for pion's write stream: it counts what it is given.
+type discardWriter struct{ n, bytes int }
+
+func (w *discardWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
+	w.n++
+	w.bytes += len(payload)
+	return 12 + len(payload), nil
+}
+
+// socketWriter marshals the packet (as SRTP would, without the cipher) and
+// writes it to a real UDP socket through the batcher, or directly.
+type socketWriter struct {
+	u    *udpBatcher
+	dst  netip.AddrPort
+	buf  []byte
+	conn *net.UDPConn // set: bypass the batcher (one sendto per packet)
+}
+
+func (w *socketWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
+	n, err := rtp.MarshalPacketTo(w.buf, h, payload)
+	if err != nil {
+		return 0, err
+	}
+	if w.conn != nil {
+		return w.conn.WriteToUDPAddrPort(w.buf[:n], w.dst)
+	}
+	return w.u.WriteToAddrPort(w.buf[:n], w.dst)
+}
+
+// benchTrack is a published audio track with subs bound subscribers.
+func benchTrack(subs int, writer func(i int) rtpWriter) *publishedTrack {
+	t := &publishedTrack{
+		info:  TrackInfo{ID: "p-audio-1", Publisher: "p", StreamID: "p", Kind: KindAudio, MimeType: "audio/opus"},
+		stats: &Stats{},
+		done:  make(chan struct{}),
+	}
+	empty := []*downTrack{}
+	t.downs.Store(&empty)
+	for i := range subs {
+		d := newDownTrack(t, &Peer{id: fmt.Sprint("s", i)})
+		d.allowed.Store(true)
+		d.bound.Store(&binding{ssrc: uint32(1000 + i), pt: 111, w: writer(i)})
+		t.addDown(d)
+	}
+	return t
+}
+
+func audioPacket() *rtp.Packet {
+	return &rtp.Packet{
+		Header:  rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: 1, Timestamp: 960, SSRC: 42},
+		Payload: make([]byte, 80),
+	}
+}
+
+// BenchmarkForward measures the SFU's own per-packet work: one publisher to
+// S subscribers (gate, sequence rewriting, header rewrite, counters), with
+// pion's write stream replaced by a counter. It must not allocate.
+func BenchmarkForward(b *testing.B) {
+	for _, subs := range []int{7, 11, 50} {
+		b.Run(fmt.Sprintf("subs=%d", subs), func(b *testing.B) {
+			t := benchTrack(subs, func(int) rtpWriter { return &discardWriter{} })
+			pkt := audioPacket()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				pkt.SequenceNumber++
+				t.forward(pkt, false)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(subs), "ns/pkt/sub")
+			if got := t.stats.PacketsForwarded.Load(); got != uint64(b.N*subs) {
+				b.Fatalf("forwarded %d, want %d", got, b.N*subs)
+			}
+		})
+	}
+}
+
+// BenchmarkForwardSocket adds the system calls: each forwarded packet goes to
+// a real loopback socket, one sendto each or batched by the engine's
+// udpBatcher into one sendmmsg per fan-out. Receivers are drained by other
+// goroutines, so the kernel's delivery work is on the sender, as it is for a
+// server. The difference between the two is what batching saves per packet.
+func BenchmarkForwardSocket(b *testing.B) {
+	for _, mode := range []string{"sendto", "sendmmsg"} {
+		for _, subs := range []int{7, 11} {
+			b.Run(fmt.Sprintf("%s/subs=%d", mode, subs), func(b *testing.B) {
+				src := loopbackUDP(b)
+				_ = src.SetWriteBuffer(4 << 20)
+				u, err := newUDPBatcher(src, &Stats{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				var wg sync.WaitGroup
+				sinks := make([]*net.UDPConn, subs)
+				for i := range sinks {
+					sinks[i] = loopbackUDP(b)
+					_ = sinks[i].SetReadBuffer(4 << 20)
+					wg.Add(1)
+					go func(c *net.UDPConn) {
+						defer wg.Done()
+						buf := make([]byte, 1500)
+						for {
+							if _, _, err := c.ReadFromUDPAddrPort(buf); err != nil {
+								return
+							}
+						}
+					}(sinks[i])
+				}
+				t := benchTrack(subs, func(i int) rtpWriter {
+					w := &socketWriter{u: u, dst: addrOf(sinks[i]), buf: make([]byte, 1500)}
+					if mode == "sendto" {
+						w.conn = src
+					}
+					return w
+				})
+				t.batch = u
+				if mode == "sendto" {
+					t.batch = nil
+				}
+				pkt := audioPacket()
+				b.ReportAllocs()
+				b.ResetTimer()
+				for range b.N {
+					pkt.SequenceNumber++
+					t.forward(pkt, false)
+				}
+				b.StopTimer()
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(subs), "ns/pkt/sub")
+				for _, c := range sinks {
+					c.Close()
+				}
+				wg.Wait()
+			})
+		}
+	}
+}

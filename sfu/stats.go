@@ -1,0 +1,149 @@
+package sfu
+
+import (
+	"sync/atomic"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
+)
+
+// DropReason says why a packet was not sent to a subscriber.
+type DropReason int
+
+const (
+	// DropGate: the gate holds the track back from this subscriber.
+	DropGate DropReason = iota
+	// DropKeyframe: video waiting for a keyframe before it starts or resumes.
+	DropKeyframe
+	// DropUnbound: the subscriber's transceiver is not negotiated yet.
+	DropUnbound
+	// DropError: the write failed (connection closing, socket error).
+	DropError
+	// DropPadding: padding-only packets, which carry nothing to forward.
+	DropPadding
+	numDropReasons
+)
+
+// String names the reason for metrics labels.
+func (r DropReason) String() string {
+	switch r {
+	case DropGate:
+		return "gate"
+	case DropKeyframe:
+		return "keyframe"
+	case DropUnbound:
+		return "unbound"
+	case DropError:
+		return "error"
+	case DropPadding:
+		return "padding"
+	}
+	return "unknown"
+}
+
+// DropReasons lists every reason, for exporters.
+func DropReasons() []DropReason {
+	return []DropReason{DropGate, DropKeyframe, DropUnbound, DropError, DropPadding}
+}
+
+// Stats counts what an Engine receives and forwards. The forwarding path adds
+// to it once per incoming packet (not per subscriber), from local tallies, so
+// that many tracks on few cores do not fight over these cache lines.
+//
+// Every field is safe to read at any time; exporters (internal/metrics) read
+// them when scraped.
+type Stats struct {
+	PacketsIn, BytesIn               atomic.Uint64 // RTP from publishers
+	PacketsForwarded, BytesForwarded atomic.Uint64 // RTP sent to subscribers
+	// Dropped is indexed by DropReason.
+	PacketsDropped, BytesDropped [numDropReasons]atomic.Uint64
+	// KeyframeRequests counts PLIs sent to publishers (after throttling).
+	KeyframeRequests atomic.Uint64
+	// NACKsReceived counts NACK messages from subscribers, which the NACK
+	// responder answers from its buffer; NACKsSent counts those sent to
+	// publishers about packets that did not reach us.
+	NACKsReceived, NACKsSent atomic.Uint64
+	// Tracks and Peers are gauges of what is live.
+	Tracks, Peers atomic.Int64
+	// UDPBatches and UDPBatchedPackets count sendmmsg batches and what
+	// they carried; UDPWriteErrors counts datagrams the kernel refused.
+	UDPBatches, UDPBatchedPackets, UDPWriteErrors atomic.Uint64
+}
+
+// Dropped returns the packets and bytes dropped for a reason.
+func (s *Stats) Dropped(r DropReason) (packets, bytes uint64) {
+	if r < 0 || r >= numDropReasons {
+		return 0, 0
+	}
+	return s.PacketsDropped[r].Load(), s.BytesDropped[r].Load()
+}
+
+// fanout tallies one packet's trip to every subscriber, on the reader's
+// stack, so the shared counters are touched once per packet.
+type fanout struct {
+	forwarded int
+	dropped   [numDropReasons]int
+}
+
+// outcome is what downTrack.forward did with one packet.
+type outcome int8
+
+const outcomeForwarded outcome = -1
+
+func dropped(r DropReason) outcome { return outcome(r) }
+
+func (f *fanout) add(o outcome) {
+	if o == outcomeForwarded {
+		f.forwarded++
+		return
+	}
+	f.dropped[o]++
+}
+
+func (s *Stats) record(f *fanout, size int) {
+	s.PacketsIn.Add(1)
+	s.BytesIn.Add(uint64(size))
+	if f.forwarded > 0 {
+		s.PacketsForwarded.Add(uint64(f.forwarded))
+		s.BytesForwarded.Add(uint64(f.forwarded * size))
+	}
+	for r, n := range f.dropped {
+		if n > 0 {
+			s.PacketsDropped[r].Add(uint64(n))
+			s.BytesDropped[r].Add(uint64(n * size))
+		}
+	}
+}
+
+func countNACKs(pkts []rtcp.Packet) uint64 {
+	var n uint64
+	for _, p := range pkts {
+		if _, ok := p.(*rtcp.TransportLayerNack); ok {
+			n++
+		}
+	}
+	return n
+}
+
+// nackCounter is an interceptor that counts the NACKs this server sends to
+// publishers. It must be registered before the NACK generator, whose RTCP
+// writes then pass through it.
+type nackCounter struct {
+	interceptor.NoOp
+	stats *Stats
+}
+
+type nackCounterFactory struct{ stats *Stats }
+
+func (f nackCounterFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
+	return &nackCounter{stats: f.stats}, nil
+}
+
+func (n *nackCounter) BindRTCPWriter(w interceptor.RTCPWriter) interceptor.RTCPWriter {
+	return interceptor.RTCPWriterFunc(func(pkts []rtcp.Packet, a interceptor.Attributes) (int, error) {
+		if c := countNACKs(pkts); c > 0 {
+			n.stats.NACKsSent.Add(c)
+		}
+		return w.Write(pkts, a)
+	})
+}
