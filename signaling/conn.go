@@ -192,6 +192,7 @@ func (c *conn) sendRaw(b []byte) {
 }
 
 func (c *conn) sendError(e *protoError, ref string) {
+	c.srv.metrics().ErrorSent(e.code)
 	c.send(errorMsg{Type: "error", Code: e.code, Message: e.message, Ref: ref})
 	if e.close {
 		c.closeOut(closeCodeFor(e.code), e.code)

@@ -27,7 +27,9 @@ func (c *conn) dispatch(data []byte) {
 	var err error
 	switch env.Type {
 	case "join":
+		start := time.Now()
 		err = c.handleJoin(ctx, data)
+		c.observeJoin(start, err)
 	case "offer":
 		err = c.handleOffer(data)
 	case "answer":
@@ -56,6 +58,7 @@ func (c *conn) dispatch(data []byte) {
 			err = perr(codeUnknownType, "unknown message type %q", ref)
 		}
 	}
+	c.countMessage(env.Type, err)
 	if err != nil {
 		pe := toProto(err)
 		if pe.code == codeInternal {

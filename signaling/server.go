@@ -61,6 +61,8 @@ type Config struct {
 	// ReconnectGrace is how long a seated participant's seat is held after
 	// its connection drops; 20 s if zero, none if negative.
 	ReconnectGrace time.Duration
+	// Metrics, if set, counts messages, errors and join latency.
+	Metrics Metrics
 }
 
 // Server is the websocket endpoint. It implements http.Handler.

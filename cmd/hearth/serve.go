@@ -32,6 +32,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	apiSecret := fs.String("api-secret", "", "admin API secret")
 	nodeID := fs.String("node-id", "", "this process's name in presence records (host-pid by default)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	pprof := fs.Bool("pprof", false, "serve the Go profiler under /debug/pprof/ on the -listen address")
 	grace := fs.Duration("reconnect-grace", 20*time.Second, "how long a dropped participant's seat is held for them to reconnect")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM); with -tls-key, serve HTTPS and wss directly")
 	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM)")
@@ -74,6 +75,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		TURN:           turn,
 		NodeID:         *nodeID,
 		Logger:         log,
+		Pprof:          *pprof,
 	})
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hearth-rtc/hearth/admin"
+	"github.com/hearth-rtc/hearth/internal/metrics"
 	"github.com/hearth-rtc/hearth/internal/turnserver"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/hearth-rtc/hearth/room/redisstore"
@@ -56,6 +57,9 @@ type Config struct {
 	Logger         *slog.Logger
 	// TURN configures the embedded TURN server (off unless enabled).
 	TURN TURNConfig
+	// Pprof serves the runtime profiler under /debug/pprof/ (keep the
+	// listener private when it is on).
+	Pprof bool
 }
 
 // App is a running server's parts.
@@ -71,6 +75,7 @@ type App struct {
 	signal  *signaling.Server
 	handler http.Handler
 	ln      net.Listener
+	metrics *metrics.Metrics
 	turn    *turnserver.Server
 
 	closeOnce sync.Once
@@ -97,7 +102,7 @@ func New(cfg Config) (*App, error) {
 		}
 		log.Info("no token secret configured: join tokens are valid for this process only")
 	}
-	a := &App{cfg: cfg, log: log}
+	a := &App{cfg: cfg, log: log, metrics: metrics.New()}
 
 	var err error
 	if cfg.RedisURL != "" {
@@ -126,6 +131,7 @@ func New(cfg Config) (*App, error) {
 		PublicIPs:    cfg.PublicIPs,
 		LoopbackOnly: cfg.LoopbackOnly,
 		Logger:       log,
+		Stats:        a.metrics.SFU,
 	})
 	if err != nil {
 		a.ln.Close()
@@ -164,8 +170,10 @@ func New(cfg Config) (*App, error) {
 		ICEServers:     cfg.ICEServers,
 		ICEServersFor:  a.turnICEServers,
 		Logger:         log,
+		Metrics:        a.metrics,
 	})
 	a.signal = sig
+	a.metrics.WatchSignaling(sig.Stats)
 
 	mux := http.NewServeMux()
 	mux.Handle("/ws", sig)
@@ -176,6 +184,10 @@ func New(cfg Config) (*App, error) {
 	mux.Handle("/admin/", admin.NewHandler(admin.Config{
 		Store: a.store, APIKey: cfg.APIKey, APISecret: cfg.APISecret, Logger: log,
 	}))
+	mux.Handle("/metrics", a.metrics.Handler())
+	if cfg.Pprof {
+		mux.Handle("/debug/pprof/", metrics.Profiling())
+	}
 	mux.Handle("/", web.Handler())
 	a.handler = mux
 	return a, nil

@@ -1,0 +1,186 @@
+// Package metrics exports a Hearth server's state to Prometheus.
+//
+// Each server builds its own registry with New; nothing is registered
+// globally. The media path never calls Prometheus: the SFU keeps plain atomic
+// counters (sfu.Stats) that are read when /metrics is scraped.
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/hearth-rtc/hearth/sfu"
+	"github.com/hearth-rtc/hearth/signaling"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics is one server's registry and the recorders handed to its parts.
+// It implements signaling.Metrics.
+type Metrics struct {
+	reg *prometheus.Registry
+	// SFU is filled by the engine (pass it as sfu.Config.Stats).
+	SFU *sfu.Stats
+
+	messages *prometheus.CounterVec
+	errors   *prometheus.CounterVec
+	joins    *prometheus.HistogramVec
+}
+
+var _ signaling.Metrics = (*Metrics)(nil)
+
+// New creates a registry with the process and Go runtime collectors and
+// Hearth's own metrics.
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		SFU: &sfu.Stats{},
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hearth_ws_messages_received_total",
+			Help: "Websocket messages received from clients, by type (unknown types as \"unknown\").",
+		}, []string{"type"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hearth_ws_errors_sent_total",
+			Help: "Error messages sent to clients, by protocol error code.",
+		}, []string{"code"}),
+		joins: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hearth_join_duration_seconds",
+			Help: "Time from a join message to its answer (joined, waiting or refused), by outcome.",
+			// Joins are dominated by store round trips and peer connection
+			// setup: milliseconds on one node, tens with a remote Redis.
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"outcome"}),
+	}
+	m.reg.MustRegister(
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewGoCollector(),
+		m.messages, m.errors, m.joins,
+		&sfuCollector{stats: m.SFU},
+	)
+	return m
+}
+
+// Registry is the server's registry, for adding collectors.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// WatchSignaling exports rooms and participants by role and state, taken
+// from snapshot on each scrape.
+func (m *Metrics) WatchSignaling(snapshot func() signaling.Stats) {
+	m.reg.MustRegister(&signalingCollector{snapshot: snapshot})
+}
+
+// MessageReceived implements signaling.Metrics.
+func (m *Metrics) MessageReceived(typ string) { m.messages.WithLabelValues(typ).Inc() }
+
+// ErrorSent implements signaling.Metrics.
+func (m *Metrics) ErrorSent(code string) { m.errors.WithLabelValues(code).Inc() }
+
+// Join implements signaling.Metrics.
+func (m *Metrics) Join(outcome string, d time.Duration) {
+	m.joins.WithLabelValues(outcome).Observe(d.Seconds())
+}
+
+var (
+	descPacketsIn = prometheus.NewDesc("hearth_sfu_received_packets_total",
+		"RTP packets received from publishers.", nil, nil)
+	descBytesIn = prometheus.NewDesc("hearth_sfu_received_bytes_total",
+		"RTP bytes (header and payload, before SRTP) received from publishers.", nil, nil)
+	descPacketsFwd = prometheus.NewDesc("hearth_sfu_forwarded_packets_total",
+		"RTP packets sent to subscribers (one per subscriber).", nil, nil)
+	descBytesFwd = prometheus.NewDesc("hearth_sfu_forwarded_bytes_total",
+		"RTP bytes (header and payload, before SRTP) sent to subscribers.", nil, nil)
+	descPacketsDrop = prometheus.NewDesc("hearth_sfu_dropped_packets_total",
+		"Packets not sent to a subscriber, by reason (gate, keyframe, unbound, error, padding).", []string{"reason"}, nil)
+	descBytesDrop = prometheus.NewDesc("hearth_sfu_dropped_bytes_total",
+		"Bytes not sent to a subscriber, by reason.", []string{"reason"}, nil)
+	descKeyframes = prometheus.NewDesc("hearth_sfu_keyframe_requests_total",
+		"Keyframe requests (PLI) sent to publishers, after throttling.", nil, nil)
+	descNACKs = prometheus.NewDesc("hearth_sfu_nacks_total",
+		"RTCP NACK messages: received from subscribers or sent to publishers.", []string{"direction"}, nil)
+	descBatches = prometheus.NewDesc("hearth_sfu_udp_batches_total",
+		"sendmmsg batches written to the media socket.", nil, nil)
+	descBatched = prometheus.NewDesc("hearth_sfu_udp_batched_packets_total",
+		"Datagrams written in sendmmsg batches.", nil, nil)
+	descWriteErrs = prometheus.NewDesc("hearth_sfu_udp_write_errors_total",
+		"Datagrams the kernel refused to send from the media socket.", nil, nil)
+	descTracks = prometheus.NewDesc("hearth_sfu_tracks",
+		"Published tracks being forwarded.", nil, nil)
+	descPeers = prometheus.NewDesc("hearth_sfu_peer_connections",
+		"Peer connections (one per seated participant).", nil, nil)
+	descRooms = prometheus.NewDesc("hearth_rooms",
+		"Rooms with a live session on this node.", nil, nil)
+	descParticipants = prometheus.NewDesc("hearth_participants",
+		"Websocket clients on this node by role (none before joining) and state (connecting, waiting, active).",
+		[]string{"role", "state"}, nil)
+)
+
+// sfuCollector reads the engine's atomic counters at scrape time.
+type sfuCollector struct{ stats *sfu.Stats }
+
+func (c *sfuCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descPacketsIn, descBytesIn, descPacketsFwd, descBytesFwd,
+		descPacketsDrop, descBytesDrop, descKeyframes, descNACKs, descBatches, descBatched, descWriteErrs,
+		descTracks, descPeers} {
+		ch <- d
+	}
+}
+
+func (c *sfuCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.stats
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	counter(descPacketsIn, s.PacketsIn.Load())
+	counter(descBytesIn, s.BytesIn.Load())
+	counter(descPacketsFwd, s.PacketsForwarded.Load())
+	counter(descBytesFwd, s.BytesForwarded.Load())
+	for _, r := range sfu.DropReasons() {
+		p, b := s.Dropped(r)
+		counter(descPacketsDrop, p, r.String())
+		counter(descBytesDrop, b, r.String())
+	}
+	counter(descKeyframes, s.KeyframeRequests.Load())
+	counter(descNACKs, s.NACKsReceived.Load(), "received")
+	counter(descNACKs, s.NACKsSent.Load(), "sent")
+	counter(descBatches, s.UDPBatches.Load())
+	counter(descBatched, s.UDPBatchedPackets.Load())
+	counter(descWriteErrs, s.UDPWriteErrors.Load())
+	ch <- prometheus.MustNewConstMetric(descTracks, prometheus.GaugeValue, float64(s.Tracks.Load()))
+	ch <- prometheus.MustNewConstMetric(descPeers, prometheus.GaugeValue, float64(s.Peers.Load()))
+}
+
+// signalingCollector takes a signaling snapshot at scrape time.
+type signalingCollector struct{ snapshot func() signaling.Stats }
+
+func (c *signalingCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descRooms
+	ch <- descParticipants
+}
+
+func (c *signalingCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.snapshot()
+	ch <- prometheus.MustNewConstMetric(descRooms, prometheus.GaugeValue, float64(st.Rooms))
+	// Report the usual series even at zero, so dashboards see them from the
+	// start rather than when the first participant arrives.
+	seen := map[signaling.ParticipantKey]bool{}
+	for _, k := range []signaling.ParticipantKey{
+		{Role: "none", State: "connecting"},
+		{Role: "member", State: "active"},
+		{Role: "member", State: "waiting"},
+		{Role: "facilitator", State: "active"},
+	} {
+		seen[k] = true
+		ch <- prometheus.MustNewConstMetric(descParticipants, prometheus.GaugeValue, float64(st.Participants[k]), k.Role, k.State)
+	}
+	for k, n := range st.Participants {
+		if !seen[k] {
+			ch <- prometheus.MustNewConstMetric(descParticipants, prometheus.GaugeValue, float64(n), k.Role, k.State)
+		}
+	}
+}
