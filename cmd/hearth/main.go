@@ -2,6 +2,7 @@
 //
 //	hearth [serve] [flags]      run the server (the default)
 //	hearth token [flags]        print a join token and link
+//	hearth load [flags]         measure a server under synthetic sessions
 //	hearth room <verb> [flags]  list, get, create, update, delete rooms
 //
 // Every flag has a HEARTH_* environment equivalent (flag -udp-port is
@@ -37,6 +38,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args, stderr)
 	case "token":
 		return token(args, stdout, stderr)
+	case "load":
+		return loadCmd(ctx, args, stdout, stderr)
 	case "room":
 		return roomCmd(ctx, args, stdout, stderr)
 	case "help":

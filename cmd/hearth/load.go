@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"time"
+
+	"github.com/hearth-rtc/hearth/internal/load"
+)
+
+// loadCmd runs synthetic group sessions against a Hearth server (one it
+// starts, with -spawn, or a running one) and, with -relay, against the bare
+// relay at the same packet rate, then prints what it measured.
+func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	url := fs.String("url", "ws://127.0.0.1:8080/ws", "websocket URL of a running Hearth (ignored with -spawn)")
+	spawn := fs.Bool("spawn", false, "start a Hearth server in a child process on free loopback ports (reproducible; lets the tool read its CPU and memory)")
+	serverPID := fs.Int("server-pid", 0, "pid of the running server, to read its CPU and memory (without -spawn)")
+	redisURL := fs.String("redis", "", "with -spawn: the server's membership store (in memory if empty)")
+	serverLog := fs.String("server-log", "", "with -spawn: file for the server's log (discarded if empty)")
+	serverPprof := fs.Bool("server-pprof", false, "with -spawn: serve the server's profiler under /debug/pprof/")
+	rooms := fs.Int("rooms", 20, "rooms")
+	size := fs.Int("size", 12, "participants per room")
+	video := fs.Bool("video", false, "publish video as well as audio")
+	bitrate := fs.Int("video-bitrate", 500_000, "video bitrate per publisher, bits/s")
+	fps := fs.Int("fps", 15, "video frames per second")
+	keyInt := fs.Duration("keyframe-interval", 3*time.Second, "periodic keyframe interval")
+	duration := fs.Duration("duration", 30*time.Second, "measured window")
+	warmup := fs.Duration("warmup", 5*time.Second, "time between everyone receiving everyone and the window")
+	settle := fs.Duration("settle", 60*time.Second, "longest wait for everyone to receive everyone")
+	joinRate := fs.Float64("join-rate", 20, "joins per second")
+	hearth := fs.Bool("hearth", true, "measure Hearth")
+	relay := fs.Bool("relay", false, "also measure the bare SRTP relay (started in a child process) at the same load")
+	relayPlain := fs.Bool("relay-plain", false, "also measure a plain UDP relay (no SRTP)")
+	decrypt := fs.Bool("decrypt", false, "receive through pion's full path (SRTP decryption, tracks) rather than counting RTP headers off the socket; heavier")
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	allowRemote := fs.Bool("allow-remote", false, "allow a target that is not a loopback address")
+	serveRelay := fs.String("serve-relay", "", "run only a relay on this address (what -relay starts)")
+	plain := fs.Bool("plain", false, "with -serve-relay: forward without SRTP")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error (progress goes to stderr)")
+	cpuProfile := fs.String("cpuprofile", "", "write the load tool's own CPU profile to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	if *serveRelay != "" {
+		if !*allowRemote {
+			if err := load.CheckLoopback(*serveRelay); err != nil {
+				return err
+			}
+		}
+		r, err := load.ListenRelay(load.RelayOptions{Addr: *serveRelay, Plain: *plain, Logger: log})
+		if err != nil {
+			return err
+		}
+		log.Info("relay listening", "addr", r.Addr().String(), "plain", *plain)
+		return r.Serve(ctx)
+	}
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("load: cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("load: cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	opts := load.Options{
+		Rooms: *rooms, Size: *size,
+		Media:    load.MediaOptions{Video: *video, VideoBitrate: *bitrate, FPS: *fps, KeyframeInterval: *keyInt},
+		Duration: *duration, Warmup: *warmup, Settle: *settle, JoinRate: *joinRate,
+		AllowRemote: *allowRemote, Decrypt: *decrypt, Logger: log,
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	report := &load.Report{Machine: load.DescribeMachine()}
+	if *hearth {
+		o := opts
+		o.URL, o.ServerPID = *url, *serverPID
+		var child *load.Child
+		if *spawn {
+			child, o.URL, err = spawnServer(ctx, exe, *redisURL, *serverLog, *serverPprof, log)
+			if err != nil {
+				return err
+			}
+			o.ServerPID = child.PID
+		}
+		res, err := load.RunHearth(ctx, o)
+		if child != nil {
+			if serr := child.Stop(10 * time.Second); serr != nil {
+				log.Warn("stopping the server", "err", serr)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		report.Results = append(report.Results, res)
+	}
+	for _, p := range []struct {
+		on    bool
+		plain bool
+	}{{*relay, false}, {*relayPlain, true}} {
+		if !p.on {
+			continue
+		}
+		res, err := runRelay(ctx, exe, opts, p.plain, log)
+		if err != nil {
+			return err
+		}
+		report.Results = append(report.Results, res)
+	}
+	if len(report.Results) == 0 {
+		return errors.New("load: nothing to measure (-hearth=false without -relay)")
+	}
+	report.Finish()
+	if *asJSON {
+		return report.WriteJSON(stdout)
+	}
+	return report.WriteTable(stdout)
+}
+
+func spawnServer(ctx context.Context, exe, redisURL, logPath string, pprof bool, log *slog.Logger) (*load.Child, string, error) {
+	httpPort, udpPort, err := load.FreePorts()
+	if err != nil {
+		return nil, "", err
+	}
+	var out io.Writer
+	if logPath != "" {
+		f, err := os.Create(logPath)
+		if err != nil {
+			return nil, "", fmt.Errorf("load: server log: %w", err)
+		}
+		// The child holds its own descriptor; ours can go.
+		defer f.Close()
+		out = f
+	}
+	listen := "127.0.0.1:" + strconv.Itoa(httpPort)
+	args := []string{"serve", "-listen", listen, "-udp-port", strconv.Itoa(udpPort), "-log-level", "warn"}
+	if redisURL != "" {
+		args = append(args, "-redis", redisURL)
+	}
+	if pprof {
+		args = append(args, "-pprof")
+	}
+	child, err := load.StartChild(exe, args, out)
+	if err != nil {
+		return nil, "", err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := load.WaitHTTP(wctx, "http://"+listen+"/healthz", child); err != nil {
+		_ = child.Stop(5 * time.Second)
+		return nil, "", err
+	}
+	log.Info("server started", "pid", child.PID, "listen", listen, "udp", udpPort)
+	return child, "ws://" + listen + "/ws", nil
+}
+
+func runRelay(ctx context.Context, exe string, opts load.Options, plain bool, log *slog.Logger) (*load.Result, error) {
+	_, udpPort, err := load.FreePorts()
+	if err != nil {
+		return nil, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(udpPort)
+	args := []string{"load", "-serve-relay", addr, "-log-level", "warn"}
+	if plain {
+		args = append(args, "-plain")
+	}
+	child, err := load.StartChild(exe, args, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err := child.Stop(5 * time.Second); err != nil {
+			log.Warn("stopping the relay", "err", err)
+		}
+	}()
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := load.WaitRelay(wctx, addr, child); err != nil {
+		return nil, err
+	}
+	log.Info("relay started", "pid", child.PID, "addr", addr, "plain", plain)
+	opts.RelayAddr, opts.RelayPlain, opts.ServerPID = addr, plain, child.PID
+	return load.RunRelay(ctx, opts)
+}

@@ -1,0 +1,203 @@
+package load
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// Synthetic media shapes.
+const (
+	audioInterval = 20 * time.Millisecond // 50 packets/s, as Opus sends
+	// audioPayload is the size of a 20 ms Opus frame at about 32 kbit/s.
+	audioPayload = 80
+	audioClock   = 48000
+	videoClock   = 90000
+	// maxVideoPayload keeps packets well under the path MTU after SRTP.
+	maxVideoPayload = 1100
+	// keyframeFactor is how much larger a keyframe is than the average
+	// frame, roughly what VP8 encoders produce at conference bitrates.
+	keyframeFactor = 4
+	// pacerTick is the generator's resolution. Packets leave within a tick
+	// of their due time, which shows in the measured jitter (under 1 ms).
+	pacerTick = 2 * time.Millisecond
+	// maxLag is how far behind the generator may fall before it skips
+	// instead of bursting to catch up.
+	maxLag = 200 * time.Millisecond
+)
+
+// MediaOptions shape what each synthetic participant sends.
+type MediaOptions struct {
+	// Video adds a VP8-like video track.
+	Video bool
+	// VideoBitrate in bits/s and FPS frames per second.
+	VideoBitrate int
+	FPS          int
+	// KeyframeInterval between periodic keyframes; keyframes also follow
+	// keyframe requests.
+	KeyframeInterval time.Duration
+}
+
+// writer sends one RTP packet of a kind.
+type writer interface {
+	writeAudio(h *rtp.Header, payload []byte)
+	writeVideo(h *rtp.Header, payload []byte)
+}
+
+// mediaSource is one participant's generator state; only the pacer goroutine
+// touches it, except wantKeyframe.
+type mediaSource struct {
+	w    writer
+	opts MediaOptions
+
+	aSeq, vSeq     uint16
+	aTS, vTS       uint32
+	nextAudio      time.Time
+	nextFrame      time.Time
+	lastKey        time.Time
+	wantKeyframe   atomic.Bool
+	audioBuf       []byte
+	videoBuf       []byte
+	frameBytes     int // delta frame size
+	keyframeBytes  int
+	frameInterval  time.Duration
+	ssrcA, ssrcV   uint32
+	sentA, sentV   atomic.Uint64
+	skipped        atomic.Uint64
+	videoTSPerTick uint32
+}
+
+func newMediaSource(w writer, opts MediaOptions, phase time.Duration, ssrcA, ssrcV uint32) *mediaSource {
+	now := time.Now()
+	m := &mediaSource{
+		w: w, opts: opts,
+		nextAudio: now.Add(phase),
+		audioBuf:  make([]byte, audioPayload),
+		ssrcA:     ssrcA, ssrcV: ssrcV,
+	}
+	if opts.Video {
+		fps := max(opts.FPS, 1)
+		m.frameInterval = time.Second / time.Duration(fps)
+		m.videoTSPerTick = uint32(videoClock / fps)
+		avg := opts.VideoBitrate / 8 / fps
+		// Spread the keyframes' extra size over the interval so that the
+		// average rate is what was asked for.
+		perKey := max(int(opts.KeyframeInterval/m.frameInterval), 1)
+		m.frameBytes = max(avg*perKey/(perKey-1+keyframeFactor), 16)
+		m.keyframeBytes = m.frameBytes * keyframeFactor
+		m.videoBuf = make([]byte, maxVideoPayload)
+		m.nextFrame = now.Add(phase)
+		m.wantKeyframe.Store(true)
+	}
+	return m
+}
+
+// due sends whatever is due by now.
+func (m *mediaSource) due(now time.Time) {
+	if now.Sub(m.nextAudio) > maxLag {
+		m.skipped.Add(uint64(now.Sub(m.nextAudio) / audioInterval))
+		m.nextAudio = now
+	}
+	for !m.nextAudio.After(now) {
+		m.aSeq++
+		m.aTS += audioClock / 50
+		m.audioBuf[0] = byte(m.aSeq)
+		h := rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: m.aSeq, Timestamp: m.aTS, SSRC: m.ssrcA}
+		m.w.writeAudio(&h, m.audioBuf)
+		m.sentA.Add(1)
+		m.nextAudio = m.nextAudio.Add(audioInterval)
+	}
+	if !m.opts.Video {
+		return
+	}
+	if now.Sub(m.nextFrame) > maxLag {
+		m.skipped.Add(uint64(now.Sub(m.nextFrame) / m.frameInterval))
+		m.nextFrame = now
+	}
+	for !m.nextFrame.After(now) {
+		m.frame(now)
+		m.nextFrame = m.nextFrame.Add(m.frameInterval)
+	}
+}
+
+// frame sends one video frame as a burst of packets, as encoders do.
+func (m *mediaSource) frame(now time.Time) {
+	key := m.wantKeyframe.Swap(false) || now.Sub(m.lastKey) >= m.opts.KeyframeInterval
+	size := m.frameBytes
+	if key {
+		size = m.keyframeBytes
+		m.lastKey = now
+	}
+	m.vTS += m.videoTSPerTick
+	first := true
+	for size > 0 {
+		n := min(size, maxVideoPayload)
+		size -= n
+		p := m.videoBuf[:n]
+		// VP8 payload descriptor: S marks a frame's first packet; then the
+		// frame tag, whose P bit is 0 on keyframes.
+		if first {
+			p[0] = 0x10
+			p[1] = 0x01
+			if key {
+				p[1] = 0x00
+			}
+		} else {
+			p[0], p[1] = 0x00, 0x01
+		}
+		first = false
+		m.vSeq++
+		h := rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: m.vSeq, Timestamp: m.vTS,
+			Marker: size == 0, SSRC: m.ssrcV}
+		m.w.writeVideo(&h, p)
+		m.sentV.Add(1)
+	}
+}
+
+// pacer drives every source from one goroutine: one timer for hundreds of
+// participants costs far less than one each, and each source keeps its own
+// phase so packets do not leave in lockstep.
+type pacer struct {
+	mu   sync.Mutex
+	srcs []*mediaSource
+}
+
+func (p *pacer) add(m *mediaSource) {
+	p.mu.Lock()
+	p.srcs = append(p.srcs, m)
+	p.mu.Unlock()
+}
+
+func (p *pacer) remove(m *mediaSource) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, x := range p.srcs {
+		if x == m {
+			p.srcs = append(p.srcs[:i], p.srcs[i+1:]...)
+			return
+		}
+	}
+}
+
+func (p *pacer) run(ctx context.Context) {
+	t := time.NewTicker(pacerTick)
+	defer t.Stop()
+	var srcs []*mediaSource
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		p.mu.Lock()
+		srcs = append(srcs[:0], p.srcs...)
+		p.mu.Unlock()
+		now := time.Now()
+		for _, s := range srcs {
+			s.due(now)
+		}
+	}
+}

@@ -1,0 +1,231 @@
+package load
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Result is one target's measurements over the window.
+type Result struct {
+	Target        string  `json:"target"` // hearth, relay or relay-plain
+	Rooms         int     `json:"rooms"`
+	RoomSize      int     `json:"room_size"`
+	Participants  int     `json:"participants"`
+	Failed        int     `json:"failed_to_join"`
+	Settled       bool    `json:"settled"` // everyone received everyone before the window
+	Video         bool    `json:"video"`
+	VideoBitrate  int     `json:"video_bitrate,omitempty"`
+	FPS           int     `json:"fps,omitempty"`
+	WindowSeconds float64 `json:"window_seconds"`
+
+	Streams         int `json:"streams"`
+	StreamsExpected int `json:"streams_expected"`
+	// SentPerSec: packets the publishers sent; ReceivedPerSec: packets
+	// the subscribers received; ServerForwardedPerSec: the server's own
+	// count of packets it sent.
+	SentPerSec            float64 `json:"sent_pps"`
+	ReceivedPerSec        float64 `json:"received_pps"`
+	ReceivedMbps          float64 `json:"received_mbps"`
+	ServerForwardedPerSec float64 `json:"server_forwarded_pps"`
+	// Loss is the fraction of expected packets that did not arrive.
+	Loss        float64     `json:"loss"`
+	JitterAudio Percentiles `json:"jitter_audio"`
+	JitterVideo Percentiles `json:"jitter_video,omitzero"`
+
+	JoinAnswer     Percentiles `json:"join_to_answer"`
+	JoinFirstMedia Percentiles `json:"join_to_first_media"`
+
+	ServerCPUCores          float64 `json:"server_cpu_cores"`
+	ServerCPUPerPacketUs    float64 `json:"server_cpu_us_per_forwarded_packet"`
+	ServerRSSBytes          uint64  `json:"server_rss_bytes"`
+	ServerRSSPerParticipant uint64  `json:"server_rss_bytes_per_participant"`
+	ToolCPUCores            float64 `json:"tool_cpu_cores"`
+	MachineBusyCores        float64 `json:"machine_busy_cores"`
+	// GeneratorSkipped counts packets the generator skipped because it
+	// fell behind: the load tool itself was saturated.
+	GeneratorSkipped uint64       `json:"generator_skipped"`
+	KernelUDP        *UDPCounters `json:"kernel_udp,omitempty"`
+}
+
+// Report is a run's output: the machine, the results and Hearth's cost as
+// a ratio of the relay's.
+type Report struct {
+	Machine Machine   `json:"machine"`
+	Results []*Result `json:"results"`
+	// CPURatio is Hearth's server CPU per forwarded packet divided by the
+	// relay's (when both ran).
+	CPURatio float64 `json:"cpu_ratio_to_relay,omitempty"`
+}
+
+// Machine describes where the run happened.
+type Machine struct {
+	CPUs    int    `json:"cpus"`
+	Model   string `json:"cpu_model"`
+	Kernel  string `json:"kernel"`
+	Go      string `json:"go"`
+	RmemMax int    `json:"rmem_max"`
+	WmemMax int    `json:"wmem_max"`
+	Started string `json:"started"`
+}
+
+// DescribeMachine reads what it can about this machine.
+func DescribeMachine() Machine {
+	m := Machine{CPUs: runtime.NumCPU(), Go: runtime.Version(), Started: time.Now().UTC().Format(time.RFC3339)}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "model name"); ok {
+				m.Model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	readInt := func(p string) int {
+		b, _ := os.ReadFile(p)
+		v, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		return v
+	}
+	m.RmemMax = readInt("/proc/sys/net/core/rmem_max")
+	m.WmemMax = readInt("/proc/sys/net/core/wmem_max")
+	return m
+}
+
+// Finish computes the ratio once results are in.
+func (r *Report) Finish() {
+	var hearth, relay *Result
+	for _, x := range r.Results {
+		switch x.Target {
+		case "hearth":
+			hearth = x
+		case "relay":
+			relay = x
+		}
+	}
+	if hearth != nil && relay != nil && relay.ServerCPUPerPacketUs > 0 {
+		r.CPURatio = hearth.ServerCPUPerPacketUs / relay.ServerCPUPerPacketUs
+	}
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteTable writes the report as a table, one column per target.
+func (r *Report) WriteTable(w io.Writer) error {
+	if len(r.Results) == 0 {
+		_, err := fmt.Fprintln(w, "no results")
+		return err
+	}
+	first := r.Results[0]
+	media := "audio 50 pkt/s"
+	if first.Video {
+		media += fmt.Sprintf(" + video %d kbit/s at %d fps", first.VideoBitrate/1000, first.FPS)
+	}
+	fmt.Fprintf(w, "%d rooms × %d = %d participants, %s, %.0f s window; %d CPUs (%s), kernel %s\n\n",
+		first.Rooms, first.RoomSize, first.Rooms*first.RoomSize, media, first.WindowSeconds,
+		r.Machine.CPUs, r.Machine.Model, r.Machine.Kernel)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	row := func(name string, f func(*Result) string) {
+		fmt.Fprintf(tw, "%s\t", name)
+		for _, x := range r.Results {
+			fmt.Fprintf(tw, "%s\t", f(x))
+		}
+		fmt.Fprintln(tw)
+	}
+	pct := func(p Percentiles) string {
+		if p.N == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.0f / %.0f / %.0f", p.P50, p.P95, p.P99)
+	}
+	row("", func(x *Result) string { return x.Target })
+	row("participants (failed)", func(x *Result) string { return fmt.Sprintf("%d (%d)", x.Participants, x.Failed) })
+	row("streams received / expected", func(x *Result) string { return fmt.Sprintf("%d / %d", x.Streams, x.StreamsExpected) })
+	row("sent pkt/s", func(x *Result) string { return fmt.Sprintf("%.0f", x.SentPerSec) })
+	row("forwarded pkt/s (server)", func(x *Result) string { return fmt.Sprintf("%.0f", x.ServerForwardedPerSec) })
+	row("received pkt/s", func(x *Result) string { return fmt.Sprintf("%.0f", x.ReceivedPerSec) })
+	row("received Mbit/s", func(x *Result) string { return fmt.Sprintf("%.1f", x.ReceivedMbps) })
+	row("receive loss", func(x *Result) string { return fmt.Sprintf("%.3f%%", x.Loss*100) })
+	row("audio jitter p50 / p99 ms", func(x *Result) string {
+		return fmt.Sprintf("%.2f / %.2f", x.JitterAudio.P50, x.JitterAudio.P99)
+	})
+	if first.Video {
+		row("video jitter p50 / p99 ms", func(x *Result) string {
+			return fmt.Sprintf("%.2f / %.2f", x.JitterVideo.P50, x.JitterVideo.P99)
+		})
+	}
+	row("join→answer p50/p95/p99 ms", func(x *Result) string { return pct(x.JoinAnswer) })
+	row("join→first media p50/p95/p99 ms", func(x *Result) string { return pct(x.JoinFirstMedia) })
+	row("server CPU (cores)", func(x *Result) string { return fmt.Sprintf("%.2f", x.ServerCPUCores) })
+	row("server CPU µs / forwarded pkt", func(x *Result) string { return fmt.Sprintf("%.2f", x.ServerCPUPerPacketUs) })
+	row("server RSS MiB", func(x *Result) string { return fmt.Sprintf("%.1f", float64(x.ServerRSSBytes)/(1<<20)) })
+	row("server RSS KiB / participant", func(x *Result) string {
+		return fmt.Sprintf("%.0f", float64(x.ServerRSSPerParticipant)/1024)
+	})
+	row("load tool CPU (cores)", func(x *Result) string { return fmt.Sprintf("%.2f", x.ToolCPUCores) })
+	row("machine busy (cores)", func(x *Result) string { return fmt.Sprintf("%.2f", x.MachineBusyCores) })
+	row("generator skipped pkts", func(x *Result) string { return strconv.FormatUint(x.GeneratorSkipped, 10) })
+	row("kernel UDP drops rcvbuf/sndbuf", func(x *Result) string {
+		if x.KernelUDP == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%d / %d", x.KernelUDP.RcvbufErrors, x.KernelUDP.SndbufErrors)
+	})
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if r.CPURatio > 0 {
+		fmt.Fprintf(w, "\nHearth CPU per forwarded packet = %.2f × the relay's\n", r.CPURatio)
+	}
+	return nil
+}
+
+// scrapeCounter reads one unlabelled counter from a Prometheus endpoint.
+func scrapeCounter(ctx context.Context, url, name string) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, fmt.Errorf("load: metrics: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("load: metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("load: metrics: %s", resp.Status)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		v, ok := strings.CutPrefix(sc.Text(), name+" ")
+		if !ok {
+			continue
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil {
+			return 0, fmt.Errorf("load: metrics: %s: %w", name, err)
+		}
+		return uint64(f), nil
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("load: metrics: %w", err)
+	}
+	return 0, fmt.Errorf("load: metrics: no %s at %s", name, url)
+}

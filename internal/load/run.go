@@ -1,0 +1,552 @@
+// Package load measures a Hearth server under synthetic group sessions, and
+// the bare relay it is compared with.
+//
+// A run starts Rooms×Size synthetic participants (pion peers for Hearth, bare
+// UDP sockets for the relay), each publishing Opus-like audio at 50 packets/s
+// and optionally VP8-like video, and subscribing to everyone in its room. After
+// everyone receives everyone and a warmup, it measures a fixed window: what
+// arrived, the loss and jitter, the server's CPU and memory, the generator's
+// own CPU, and the kernel's UDP drop counters.
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Options describe a run.
+type Options struct {
+	// URL is the Hearth websocket, e.g. ws://127.0.0.1:8080/ws.
+	URL string
+	// MetricsURL is Hearth's /metrics, for the server's own forwarded
+	// count; derived from URL if empty.
+	MetricsURL string
+	// RelayAddr is the relay's host:port (RunRelay).
+	RelayAddr string
+	// RelayPlain: the relay forwards without SRTP.
+	RelayPlain bool
+	// Decrypt counts received media through pion's full receive path
+	// (SRTP decryption, remote tracks) instead of reading RTP headers off
+	// the socket; it costs the generator several times more CPU.
+	Decrypt bool
+
+	Rooms, Size int
+	Media       MediaOptions
+	// Duration of the measured window; Warmup before it, once everyone
+	// receives everyone or Settle has passed.
+	Duration, Warmup, Settle time.Duration
+	// JoinRate is how many participants join per second.
+	JoinRate float64
+	// ServerPID, if known, lets the run read the server's CPU and memory.
+	ServerPID int
+	// AllowRemote permits a non-loopback target.
+	AllowRemote bool
+	// RoomPrefix names the rooms (prefix-0, prefix-1, …).
+	RoomPrefix string
+	Logger     *slog.Logger
+}
+
+func (o *Options) defaults() error {
+	if o.Rooms <= 0 || o.Size <= 0 {
+		return errors.New("load: rooms and size must be positive")
+	}
+	if o.Size > 1<<15 || o.Rooms > 1<<15 {
+		return errors.New("load: too many rooms or participants")
+	}
+	if o.Duration <= 0 {
+		o.Duration = 30 * time.Second
+	}
+	if o.Settle <= 0 {
+		o.Settle = 60 * time.Second
+	}
+	if o.JoinRate <= 0 {
+		o.JoinRate = 20
+	}
+	if o.RoomPrefix == "" {
+		o.RoomPrefix = "load-" + strconv.FormatInt(time.Now().Unix()%100000, 10)
+	}
+	if o.Media.Video {
+		if o.Media.VideoBitrate <= 0 {
+			o.Media.VideoBitrate = 500_000
+		}
+		if o.Media.FPS <= 0 {
+			o.Media.FPS = 15
+		}
+		if o.Media.KeyframeInterval <= 0 {
+			o.Media.KeyframeInterval = 3 * time.Second
+		}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// CheckLoopback refuses a target host that is not a loopback address, so a
+// load run cannot be pointed at someone else's server by mistake.
+func CheckLoopback(host string) error {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return fmt.Errorf("load: target %q is not an IP address; use 127.0.0.1 (or -allow-remote)", host)
+	}
+	if !ip.IsLoopback() {
+		return fmt.Errorf("load: target %s is not a loopback address (use -allow-remote to load another machine)", ip)
+	}
+	return nil
+}
+
+// RunHearth runs the load against a Hearth server.
+func RunHearth(ctx context.Context, o Options) (*Result, error) {
+	if err := o.defaults(); err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(o.URL)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("load: bad url %q", o.URL)
+	}
+	if !o.AllowRemote {
+		if err := CheckLoopback(u.Host); err != nil {
+			return nil, err
+		}
+	}
+	if o.MetricsURL == "" {
+		scheme := "http"
+		if u.Scheme == "wss" {
+			scheme = "https"
+		}
+		o.MetricsURL = scheme + "://" + u.Host + "/metrics"
+	}
+	capi, err := newClientAPI(o.Media.Video, o.AllowRemote)
+	if err != nil {
+		return nil, err
+	}
+	r := &runner{o: o, target: "hearth"}
+	r.dial = func(ctx context.Context, roomIdx, member int, phase time.Duration) (participant, error) {
+		c, err := dialHearth(ctx, capi, o.URL, fmt.Sprintf("%s-%d", o.RoomPrefix, roomIdx),
+			fmt.Sprintf("load %d.%d", roomIdx, member), o.Media, o.Decrypt, &r.pace, phase, r.origin)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	r.serverCount = func(ctx context.Context) (uint64, error) {
+		return scrapeCounter(ctx, o.MetricsURL, "hearth_sfu_forwarded_packets_total")
+	}
+	return r.run(ctx)
+}
+
+// RunRelay runs the same load against the bare relay.
+func RunRelay(ctx context.Context, o Options) (*Result, error) {
+	if err := o.defaults(); err != nil {
+		return nil, err
+	}
+	addr, err := netip.ParseAddrPort(o.RelayAddr)
+	if err != nil {
+		return nil, fmt.Errorf("load: relay address %q: %w", o.RelayAddr, err)
+	}
+	if !o.AllowRemote {
+		if err := CheckLoopback(addr.Addr().String()); err != nil {
+			return nil, err
+		}
+	}
+	r := &runner{o: o, target: "relay"}
+	if o.RelayPlain {
+		r.target = "relay-plain"
+	}
+	r.dial = func(_ context.Context, roomIdx, member int, phase time.Duration) (participant, error) {
+		c, err := dialRelay(addr, o.RelayPlain, uint16(roomIdx), uint16(member), o.Media, phase, r.origin)
+		if err != nil {
+			return nil, err
+		}
+		r.pace.add(c.src)
+		return c, nil
+	}
+	r.serverCount = func(context.Context) (uint64, error) {
+		_, fwd, err := relayStats(addr)
+		return fwd, err
+	}
+	return r.run(ctx)
+}
+
+type runner struct {
+	o           Options
+	target      string
+	origin      time.Time
+	pace        pacer
+	dial        func(ctx context.Context, room, member int, phase time.Duration) (participant, error)
+	serverCount func(ctx context.Context) (uint64, error)
+}
+
+type member struct {
+	room, idx int
+	p         participant
+	err       error
+}
+
+// snapshot is everything measured at one edge of the window.
+type snapshot struct {
+	at         time.Time
+	streams    []map[string]rxSnapshot // by member index
+	sentA      []uint64
+	sentV      []uint64
+	skipped    uint64
+	serverCPU  time.Duration
+	serverRSS  uint64
+	serverFwd  uint64
+	serverOK   bool
+	serverAt   time.Time // when the server counted serverFwd (mid-request)
+	selfCPU    time.Duration
+	machBusy   time.Duration
+	machTotal  time.Duration
+	udp        UDPCounters
+	udpOK      bool
+	serverErrs []error
+}
+
+func (r *runner) run(ctx context.Context) (*Result, error) {
+	o := r.o
+	log := o.Logger.With("target", r.target)
+	r.origin = time.Now()
+	pctx, stopPacer := context.WithCancel(ctx)
+	pacerDone := make(chan struct{})
+	go func() {
+		defer close(pacerDone)
+		r.pace.run(pctx)
+	}()
+	defer func() {
+		stopPacer()
+		<-pacerDone
+	}()
+
+	var baseRSS uint64
+	if o.ServerPID > 0 {
+		baseRSS, _ = procRSS(o.ServerPID)
+	}
+
+	n := o.Rooms * o.Size
+	members := make([]*member, n)
+	var wg sync.WaitGroup
+	defer func() {
+		closeAll(members)
+	}()
+	log.Info("joining", "participants", n, "rooms", o.Rooms, "size", o.Size, "rate", o.JoinRate)
+	interval := time.Duration(float64(time.Second) / o.JoinRate)
+	next := time.Now()
+	// Rooms fill in turn (one participant per room per round), as sessions
+	// starting at the same hour do.
+	for i := range n {
+		m := &member{room: i % o.Rooms, idx: i / o.Rooms}
+		members[i] = m
+		if d := time.Until(next); d > 0 {
+			select {
+			case <-ctx.Done():
+				wg.Wait()
+				return nil, ctx.Err()
+			case <-time.After(d):
+			}
+		}
+		next = next.Add(interval)
+		phase := time.Duration(rand.Int64N(int64(audioInterval)))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			defer cancel()
+			m.p, m.err = r.dial(dctx, m.room, m.idx, phase)
+		}()
+	}
+	wg.Wait()
+	failed := 0
+	for _, m := range members {
+		if m.err != nil {
+			failed++
+			if failed <= 3 {
+				log.Warn("participant failed to join", "room", m.room, "member", m.idx, "err", m.err)
+			}
+		}
+	}
+	if failed == n {
+		return nil, fmt.Errorf("load: no participant could join: %w", members[0].err)
+	}
+
+	kinds := 1
+	if o.Media.Video {
+		kinds = 2
+	}
+	settled := r.waitSettled(ctx, members, kinds)
+	log.Info("joined", "failed", failed, "settled", settled, "after", time.Since(r.origin).Round(time.Millisecond))
+	if o.Warmup > 0 {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(o.Warmup):
+		}
+	}
+
+	a := r.snap(ctx, members)
+	log.Info("measuring", "window", o.Duration)
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(o.Duration):
+	}
+	b := r.snap(ctx, members)
+	res := r.result(members, a, b, baseRSS, failed, kinds)
+	res.Settled = settled
+	return res, nil
+}
+
+// waitSettled waits until every joined participant receives every other
+// one's tracks, or Settle passes.
+func (r *runner) waitSettled(ctx context.Context, members []*member, kinds int) bool {
+	deadline := time.Now().Add(r.o.Settle)
+	size := make(map[int]int)
+	for _, m := range members {
+		if m.p != nil {
+			size[m.room]++
+		}
+	}
+	for {
+		done := true
+		for _, m := range members {
+			if m.p == nil {
+				continue
+			}
+			started := 0
+			for _, s := range m.p.streams() {
+				if s.snapshot().started {
+					started++
+				}
+			}
+			if started < (size[m.room]-1)*kinds {
+				done = false
+				break
+			}
+		}
+		if done {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// snap reads everything local first, all within a millisecond or so of
+// s.at, and the server's own counter last: a scrape of a loaded server can
+// take a good part of a second, so it carries its own timestamp.
+func (r *runner) snap(ctx context.Context, members []*member) snapshot {
+	s := snapshot{at: time.Now(), streams: make([]map[string]rxSnapshot, len(members)),
+		sentA: make([]uint64, len(members)), sentV: make([]uint64, len(members))}
+	if r.o.ServerPID > 0 {
+		var err1, err2 error
+		s.serverCPU, err1 = procCPU(r.o.ServerPID)
+		s.serverRSS, err2 = procRSS(r.o.ServerPID)
+		s.serverErrs = append(s.serverErrs, err1, err2)
+	}
+	s.selfCPU, _ = procCPU(0)
+	s.machBusy, s.machTotal, _ = machineCPU()
+	var err error
+	s.udp, err = udpCounters()
+	s.udpOK = err == nil
+	for i, m := range members {
+		if m.p == nil {
+			continue
+		}
+		src := m.p.source()
+		s.sentA[i], s.sentV[i] = src.sentA.Load(), src.sentV.Load()
+		s.skipped += src.skipped.Load()
+		ss := map[string]rxSnapshot{}
+		for k, st := range m.p.streams() {
+			ss[k] = st.snapshot()
+		}
+		s.streams[i] = ss
+	}
+	start := time.Now()
+	if fwd, err := r.serverCount(ctx); err == nil {
+		s.serverFwd, s.serverOK = fwd, true
+		s.serverAt = start.Add(time.Since(start) / 2)
+	} else {
+		s.serverErrs = append(s.serverErrs, err)
+	}
+	return s
+}
+
+func closeAll(members []*member) {
+	sem := make(chan struct{}, 32)
+	var wg sync.WaitGroup
+	for _, m := range members {
+		if m == nil || m.p == nil {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			m.p.close()
+		}()
+	}
+	wg.Wait()
+}
+
+func (r *runner) result(members []*member, a, b snapshot, baseRSS uint64, failed, kinds int) *Result {
+	o := r.o
+	win := b.at.Sub(a.at)
+	res := &Result{
+		Target: r.target, Rooms: o.Rooms, RoomSize: o.Size, Participants: len(members) - failed,
+		Failed: failed, Video: o.Media.Video, WindowSeconds: win.Seconds(),
+	}
+	if o.Media.Video {
+		res.VideoBitrate, res.FPS = o.Media.VideoBitrate, o.Media.FPS
+	}
+	byRoom := map[int][]int{}
+	for i, m := range members {
+		if m.p != nil {
+			byRoom[m.room] = append(byRoom[m.room], i)
+		}
+	}
+	keys := make([]string, len(members))
+	for i, m := range members {
+		if m.p != nil {
+			keys[i] = m.p.key()
+		}
+	}
+	kindNames := []string{"audio", "video"}[:kinds]
+
+	var expected, received, bytes, sent uint64
+	var jitA, jitV []time.Duration
+	for i, m := range members {
+		if m.p == nil {
+			continue
+		}
+		sent += (b.sentA[i] - a.sentA[i]) + (b.sentV[i] - a.sentV[i])
+		for _, j := range byRoom[m.room] {
+			if j == i {
+				continue
+			}
+			for ki, kind := range kindNames {
+				res.StreamsExpected++
+				k := keys[j] + "/" + kind
+				sb, okB := b.streams[i][k]
+				sa, okA := a.streams[i][k]
+				pubSent := b.sentA[j] - a.sentA[j]
+				if ki == 1 {
+					pubSent = b.sentV[j] - a.sentV[j]
+				}
+				switch {
+				case !okB || !sb.started:
+					// Never arrived: everything the publisher sent is lost.
+					expected += pubSent
+					continue
+				case !okA || !sa.started:
+					// Started during the window: count what arrived, and
+					// what the publisher sent is the best guess of what
+					// was due.
+					res.Streams++
+					got := sb.packets - sa.packets
+					received += got
+					bytes += sb.bytes - sa.bytes
+					expected += max(got, pubSent)
+				default:
+					res.Streams++
+					e, g := windowLoss(sa, sb)
+					expected += e
+					received += g
+					bytes += sb.bytes - sa.bytes
+				}
+				if kind == "audio" {
+					jitA = append(jitA, time.Duration(sb.jitterSec*float64(time.Second)))
+				} else {
+					jitV = append(jitV, time.Duration(sb.jitterSec*float64(time.Second)))
+				}
+			}
+		}
+	}
+	secs := win.Seconds()
+	res.SentPerSec = float64(sent) / secs
+	res.ReceivedPerSec = float64(received) / secs
+	res.ReceivedMbps = float64(bytes) * 8 / secs / 1e6
+	if expected > 0 {
+		res.Loss = float64(expected-min(received, expected)) / float64(expected)
+	}
+	res.JitterAudio = percentiles(jitA)
+	res.JitterVideo = percentiles(jitV)
+	res.GeneratorSkipped = b.skipped - a.skipped
+
+	// Join latencies. The first participant of a room has nobody to hear;
+	// for the others, media can flow once both they and someone before them
+	// are connected, so first media is timed from the later of their join
+	// and the earliest connection among those who joined before them.
+	var answer, first []time.Duration
+	for _, idx := range byRoom {
+		for n, i := range idx {
+			join, answered, _, fm := members[i].p.times()
+			if !answered.IsZero() {
+				answer = append(answer, answered.Sub(join))
+			}
+			if n == 0 || fm.IsZero() {
+				continue
+			}
+			var earliest time.Time
+			for _, j := range idx[:n] {
+				if _, _, c, _ := members[j].p.times(); !c.IsZero() && (earliest.IsZero() || c.Before(earliest)) {
+					earliest = c
+				}
+			}
+			base := join
+			if earliest.After(base) {
+				base = earliest
+			}
+			first = append(first, fm.Sub(base))
+		}
+	}
+	res.JoinAnswer = percentiles(answer)
+	res.JoinFirstMedia = percentiles(first)
+
+	fwdRate := res.ReceivedPerSec
+	if b.serverOK && a.serverOK {
+		res.ServerForwardedPerSec = float64(b.serverFwd-a.serverFwd) / b.serverAt.Sub(a.serverAt).Seconds()
+		fwdRate = res.ServerForwardedPerSec
+	}
+	if o.ServerPID > 0 && b.serverCPU > 0 {
+		cpu := b.serverCPU - a.serverCPU
+		res.ServerCPUCores = cpu.Seconds() / secs
+		if fwdRate > 0 {
+			res.ServerCPUPerPacketUs = res.ServerCPUCores / fwdRate * 1e6
+		}
+		res.ServerRSSBytes = b.serverRSS
+		if res.Participants > 0 && b.serverRSS > baseRSS {
+			res.ServerRSSPerParticipant = (b.serverRSS - baseRSS) / uint64(res.Participants)
+		}
+	}
+	res.ToolCPUCores = (b.selfCPU - a.selfCPU).Seconds() / secs
+	if t := b.machTotal - a.machTotal; t > 0 {
+		res.MachineBusyCores = (b.machBusy - a.machBusy).Seconds() / secs
+	}
+	if a.udpOK && b.udpOK {
+		d := b.udp.sub(a.udp)
+		res.KernelUDP = &d
+	}
+	return res
+}
