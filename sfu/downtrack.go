@@ -47,6 +47,7 @@ type downTrack struct {
 	seqOffset    uint16
 	dropping     bool
 	needKeyframe bool
+	waited       uint32 // packets dropped while waiting for a keyframe
 	scratch      rtp.Packet
 	forwarded    uint64
 }
@@ -123,10 +124,15 @@ func (d *downTrack) forward(pkt *rtp.Packet, keyframe bool) outcome {
 	}
 	if d.needKeyframe {
 		if !keyframe {
+			d.waited++
+			if d.waited%keyframeRetryPackets == 0 {
+				d.pub.requestKeyframe()
+			}
 			d.seqOffset++
 			return dropped(DropKeyframe)
 		}
 		d.needKeyframe = false
+		d.waited = 0
 	}
 	s := &d.scratch
 	s.Header = pkt.Header

@@ -21,8 +21,15 @@ type TrackInfo struct {
 
 // keyframeMinInterval bounds how often one publisher is asked for a
 // keyframe: subscribers' PLIs arrive in bursts (one per viewer after a loss),
-// and each keyframe is many times the size of a delta frame.
-const keyframeMinInterval = 300 * time.Millisecond
+// and each keyframe is many times the size of a delta frame. It is above
+// the 300 ms within which browsers (libwebrtc) ignore a repeated request,
+// so none of ours is silently dropped.
+const keyframeMinInterval = 500 * time.Millisecond
+
+// keyframeRetryPackets: a subscriber still waiting for a keyframe after
+// this many video packets (about a second) asks again, in case a request
+// or the keyframe itself was lost.
+const keyframeRetryPackets = 32
 
 // publishedTrack is one incoming track and its fan-out.
 //
