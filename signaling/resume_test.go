@@ -144,12 +144,12 @@ func TestReconnectNewPeer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	id, secret := member.ID(), member.ResumeSecret()
+	before := len(fac.Messages())
 	member.Drop()
 	member.Close() // the old page is gone, peer connection and all
 	if _, err := fac.WaitMessage(ctx, "participant_updated", participantState(fac, id, "reconnecting")); err != nil {
 		t.Fatal(err)
 	}
-	before := len(fac.Messages())
 
 	reloaded := joinWith(t, srv, peer.Options{Room: "steady", Resume: secret, NewPeer: true, Audio: true, Video: true})
 	j, err := reloaded.WaitMessage(ctx, "joined", nil)
