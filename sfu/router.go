@@ -78,11 +78,10 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 		published: map[string]*publishedTrack{},
 	}
 	// Publishing slots come first, so clients find them at the first audio
-	// and first video m-lines.
+	// and first video m-lines. Every peer gets them, even one that may not
+	// publish (what arrives there is refused in publish): the first offer
+	// needs a media section for the transport to start at all.
 	for _, k := range []Kind{KindAudio, KindVideo} {
-		if !p.canPublish(k) {
-			continue
-		}
 		if _, err := pc.AddTransceiverFromKind(k.codecType(), webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 			_ = pc.Close()
 			return nil, fmt.Errorf("sfu: add %s slot: %w", k, err)

@@ -327,3 +327,37 @@ func ping(t *testing.T, c *peer.Client) {
 		t.Fatalf("no pong: %v", err)
 	}
 }
+
+// TestObserver: an observer receives everyone but cannot publish, even if
+// its client sends media.
+func TestObserver(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	member := joinPeer(t, srv, "gallery", "Ann")
+	obs := joinWith(t, srv, peer.Options{Room: "gallery", Audio: true, Video: true,
+		Token: token(t, "gallery", "trainee", "Trainee", room.RoleObserver, time.Hour, time.Now())})
+	j, err := obs.WaitMessage(ctx, "joined", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jm struct{ Self struct{ Role string } }
+	_ = j.Decode(&jm)
+	if jm.Self.Role != "observer" {
+		t.Fatalf("role %q, want observer", jm.Self.Role)
+	}
+	waitMedia(t, obs, 25, member)
+	// The observer's client sends RTP the whole time; none of it is
+	// published or forwarded.
+	n := member.Stream(obs.ID(), "audio")
+	ping(t, member)
+	for _, m := range member.Messages() {
+		var v struct{ Participant string }
+		if m.Type == "track_published" && m.Decode(&v) == nil && v.Participant == obs.ID() {
+			t.Errorf("an observer's track was published: %s", m.Raw)
+		}
+	}
+	if n != nil {
+		t.Errorf("the member receives the observer's audio")
+	}
+}

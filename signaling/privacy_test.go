@@ -49,7 +49,7 @@ func TestLogsCarryNoPrivateData(t *testing.T) {
 	tok := token(t, "private", "client-77", secretName, room.RoleMember, time.Hour, time.Now())
 	a := joinWith(t, srv, peer.Options{Room: "private", Token: tok, Passcode: "river-stone-42", Audio: true, Video: true})
 	b := joinWith(t, srv, peer.Options{Room: "private", Name: "Ysolde Marchbanks", Passcode: "river-stone-42", Audio: true})
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, c := range []*peer.Client{a, b} {
 		if _, err := c.WaitMessage(ctx, "joined", nil); err != nil {
