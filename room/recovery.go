@@ -37,7 +37,8 @@ type Epocher interface {
 // decision waits for the next heartbeat. And a join or a facilitator
 // command checks the epoch before it reads the session, so decisions
 // (capacity, whether a facilitator is present, the lock) count the people
-// already here. While the store is unreachable, nothing is decided: joins
+// already here; a join checks it again once seated, and is undone with
+// ErrUnavailable if the store lost its data in between. While the store is unreachable, nothing is decided: joins
 // and commands fail with ErrUnavailable and running sessions carry on.
 //
 // What is written back is refreshed every heartbeat, and after each change
@@ -55,14 +56,37 @@ type hostedRoom struct {
 }
 
 // sync checks the store's epoch and writes this node's presences back if
-// the store lost its data. Stores that cannot lose data need nothing.
-func (s *Service) sync(ctx context.Context) error {
+// the store lost its data; it returns the epoch (none for stores that
+// cannot lose data, which need nothing).
+func (s *Service) sync(ctx context.Context) (epoch string, err error) {
+	ep, ok := s.store.(Epocher)
+	if !ok {
+		return "", nil
+	}
+	if _, err := s.checkEpoch(ctx, ep); err != nil {
+		return "", err
+	}
+	s.recMu.Lock()
+	defer s.recMu.Unlock()
+	return s.epoch, nil
+}
+
+// unchanged checks that the store still has the epoch a decision started
+// from; if it lost its data meanwhile, the decision was made on nothing
+// (a closed room read as a drop-in one) and must not stand.
+func (s *Service) unchanged(ctx context.Context, epoch string) error {
 	ep, ok := s.store.(Epocher)
 	if !ok {
 		return nil
 	}
-	_, err := s.checkEpoch(ctx, ep)
-	return err
+	e, err := ep.Epoch(ctx)
+	if err != nil {
+		return fmt.Errorf("store epoch: %w", err)
+	}
+	if e != epoch {
+		return fmt.Errorf("%w: the store lost its data meanwhile", ErrUnavailable)
+	}
+	return nil
 }
 
 // storeLost reports whether the store lost its data since this node last
@@ -163,42 +187,64 @@ func (s *Service) hostedState() (map[string]hostedRoom, map[string][]Participant
 
 // refresh re-reads each hosted room's configuration and session (for
 // stores that can lose data), so a restore writes back current states.
+// The reads count only if the store's epoch is the one this node knows
+// before and after them: a store that lost its data meanwhile must not
+// overwrite what is to be written back.
 func (s *Service) refresh(ctx context.Context) {
-	if _, ok := s.store.(Epocher); !ok {
+	ep, ok := s.store.(Epocher)
+	if !ok {
 		return
 	}
+	before, err := ep.Epoch(ctx)
+	if err != nil {
+		return
+	}
+	type read struct {
+		sess Session
+		cfg  *RoomConfig
+	}
+	reads := map[string]read{}
 	for name := range s.snapshot() {
 		sess, err := s.store.Session(ctx, name)
 		if err != nil {
 			continue // kept as it was; the heartbeat reports the failure
 		}
+		r := read{sess: sess}
 		cfg, err := s.store.GetRoom(ctx, name)
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		switch {
+		case err == nil:
+			cfg = cfg.Clone()
+			r.cfg = &cfg
+		case !errors.Is(err, ErrNotFound):
 			continue
 		}
-		s.mu.Lock()
-		h := hostedRoom{locked: sess.Locked, blocked: slices.Clone(sess.Blocked)}
-		if err == nil {
-			cfg = cfg.Clone()
-			h.cfg = &cfg
-		}
-		if s.local[name] != nil {
-			s.rooms[name] = h
-			for _, p := range sess.Participants {
-				if _, ok := s.local[name][p.ID]; ok {
-					s.local[name][p.ID] = p
-				}
-			}
-		}
-		s.mu.Unlock()
+		reads[name] = r
+	}
+	after, err := ep.Epoch(ctx)
+	s.recMu.Lock()
+	known := s.epoch
+	s.recMu.Unlock()
+	if err != nil || before != after || after != known {
+		return // the next epoch check restores
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, r := range reads {
+		if s.local[name] == nil {
+			continue
+		}
+		s.rooms[name] = hostedRoom{cfg: r.cfg, locked: r.sess.Locked, blocked: slices.Clone(r.sess.Blocked)}
+		for _, p := range r.sess.Participants {
+			if _, ok := s.local[name][p.ID]; ok {
+				s.local[name][p.ID] = p
+			}
+		}
+	}
 	for name := range s.rooms {
 		if s.local[name] == nil {
 			delete(s.rooms, name)
 		}
 	}
-	s.mu.Unlock()
 }
 
 // remember updates a hosted participant after a change made here.
@@ -210,21 +256,19 @@ func (s *Service) remember(p Participant) {
 	}
 }
 
-// rememberRoom records a hosted room's configuration as read by Room: a
-// stored one has its CreatedAt set by the store, a drop-in room's default
-// has none.
+// rememberRoom records a hosted room's stored configuration as read by
+// Room (a stored one has its CreatedAt set by the store; a drop-in room's
+// default has none and changes nothing: only refresh, which can tell a
+// deleted configuration from a lost one, forgets a configuration).
 func (s *Service) rememberRoom(name string, cfg RoomConfig) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.local[name] == nil {
+	if s.local[name] == nil || cfg.CreatedAt.IsZero() {
 		return
 	}
 	h := s.rooms[name]
-	h.cfg = nil
-	if !cfg.CreatedAt.IsZero() {
-		c := cfg.Clone()
-		h.cfg = &c
-	}
+	c := cfg.Clone()
+	h.cfg = &c
 	s.rooms[name] = h
 }
 

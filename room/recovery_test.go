@@ -22,6 +22,10 @@ type lossyStore struct {
 	gen       int
 	down      bool
 	epochDown bool
+	// onHeartbeat, if set, runs (once) in place of the next Heartbeat.
+	onHeartbeat func() error
+	// onGetRoom, if set, runs (once) before the next GetRoom.
+	onGetRoom func()
 }
 
 var _ room.Epocher = (*lossyStore)(nil)
@@ -79,6 +83,13 @@ func (l *lossyStore) CreateRoom(ctx context.Context, cfg room.RoomConfig) (room.
 }
 
 func (l *lossyStore) GetRoom(ctx context.Context, name string) (room.RoomConfig, error) {
+	l.mu.Lock()
+	hook := l.onGetRoom
+	l.onGetRoom = nil
+	l.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 	s, err := l.s()
 	if err != nil {
 		return room.RoomConfig{}, err
@@ -143,6 +154,13 @@ func (l *lossyStore) RemovePresence(ctx context.Context, name, id string) (room.
 }
 
 func (l *lossyStore) Heartbeat(ctx context.Context, name string, ids []string) ([]string, error) {
+	l.mu.Lock()
+	hook := l.onHeartbeat
+	l.onHeartbeat = nil
+	l.mu.Unlock()
+	if hook != nil {
+		return nil, hook()
+	}
 	s, err := l.s()
 	if err != nil {
 		return nil, err
@@ -442,6 +460,71 @@ func TestUndecidedWhileEpochUnreadable(t *testing.T) {
 	n.heartbeat()
 	if sess, _ := store.Session(n.ctx, "circle"); len(sess.Participants) != 1 {
 		t.Fatalf("not written back: %+v", sess.Participants)
+	}
+	if g := n.goneList(); len(g) != 0 {
+		t.Fatalf("disconnected: %v", g)
+	}
+}
+
+// TestLossDuringHeartbeat: the store fails a heartbeat and comes back
+// empty before the same heartbeat re-reads the rooms. What the node
+// remembers is kept (an empty store's word does not count), so the next
+// heartbeat writes everything back, configuration included.
+func TestLossDuringHeartbeat(t *testing.T) {
+	store := newLossyStore()
+	circle(t, store)
+	n := newNode(t, store, "node-a")
+	fac := n.join("circle", "fac", room.RoleFacilitator)
+	if err := n.svc.Lock(n.ctx, "circle", fac.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	n.heartbeat()
+	store.mu.Lock()
+	store.onHeartbeat = func() error {
+		store.inner = room.NewMemStore(room.MemStoreOptions{TTL: time.Minute})
+		store.gen++
+		return errDown
+	}
+	store.mu.Unlock()
+	if err := n.svc.Heartbeat(n.ctx); !errors.Is(err, room.ErrUnavailable) {
+		t.Fatalf("heartbeat: %v", err)
+	}
+	n.heartbeat()
+	cfg, err := store.GetRoom(n.ctx, "circle")
+	if err != nil || cfg.Kind != room.KindClosed {
+		t.Fatalf("configuration not written back: %+v, %v", cfg, err)
+	}
+	if sess, _ := store.Session(n.ctx, "circle"); len(sess.Participants) != 1 || !sess.Locked {
+		t.Fatalf("session not written back: %+v", sess)
+	}
+	if g := n.goneList(); len(g) != 0 {
+		t.Fatalf("disconnected: %v", g)
+	}
+}
+
+// TestLossDuringJoin: the store loses its data after a join checked it and
+// before the join read the room, so the closed room reads as a drop-in
+// one. The join must not stand: it is undone and refused as unavailable,
+// and the next one, after the node wrote everything back, is decided on
+// the real room.
+func TestLossDuringJoin(t *testing.T) {
+	store := newLossyStore()
+	circle(t, store)
+	n := newNode(t, store, "node-a")
+	fac := n.join("circle", "fac", room.RoleFacilitator)
+	store.mu.Lock()
+	store.onGetRoom = func() { store.lose() }
+	store.mu.Unlock()
+	res, err := n.svc.Join(n.ctx, room.JoinRequest{Room: "circle", Name: "Stranger"})
+	if room.ErrorCode(err) != room.CodeUnavailable {
+		t.Fatalf("join while the store lost its data: %+v, %v", res, err)
+	}
+	if _, err := n.svc.Join(n.ctx, room.JoinRequest{Room: "circle", Name: "Stranger"}); room.ErrorCode(err) != room.CodeNotOnRoster {
+		t.Fatalf("stranger in the closed room after the loss: %v", err)
+	}
+	sess, err := store.Session(n.ctx, "circle")
+	if err != nil || len(sess.Participants) != 1 || sess.Participants[0].ID != fac.ID {
+		t.Fatalf("session: %+v, %v", sess, err)
 	}
 	if g := n.goneList(); len(g) != 0 {
 		t.Fatalf("disconnected: %v", g)

@@ -153,7 +153,8 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (JoinResult, error)
 	}
 	// If the store lost its data, the people here are written back before
 	// the decision counts them (recovery.go).
-	if err := s.sync(ctx); err != nil {
+	epoch, err := s.sync(ctx)
+	if err != nil {
 		return JoinResult{}, fmt.Errorf("join %q: %w", req.Room, err)
 	}
 	cfg, err := s.Room(ctx, req.Room)
@@ -198,6 +199,12 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (JoinResult, error)
 	case errors.Is(err, ErrBlocked):
 		return JoinResult{}, refuse(CodeBlocked, "you were removed from this session", err)
 	case err != nil:
+		return JoinResult{}, fmt.Errorf("join %q: %w", req.Room, err)
+	}
+	if err := s.unchanged(ctx, epoch); err != nil {
+		if _, rerr := s.store.RemovePresence(ctx, p.Room, p.ID); rerr != nil && !errors.Is(rerr, ErrNotFound) {
+			s.log.WarnContext(ctx, "join: undo", "room", p.Room, "participant", p.ID, "err", rerr)
+		}
 		return JoinResult{}, fmt.Errorf("join %q: %w", req.Room, err)
 	}
 	s.track(p)
@@ -271,7 +278,7 @@ func (s *Service) Leave(ctx context.Context, room, id string) error {
 // authorize returns the session and the caller, who must hold a seat and a
 // role with perm; otherwise ErrForbidden.
 func (s *Service) authorize(ctx context.Context, room, by string, perm Permission) (Session, Participant, error) {
-	if err := s.sync(ctx); err != nil {
+	if _, err := s.sync(ctx); err != nil {
 		return Session{}, Participant{}, fmt.Errorf("room %q: %w", room, err)
 	}
 	sess, err := s.store.Session(ctx, room)
