@@ -13,4 +13,8 @@ var (
 	ErrBadCandidate = errors.New("sfu: bad ICE candidate")
 	// ErrDuplicatePeer: a peer with that id is already in the router.
 	ErrDuplicatePeer = errors.New("sfu: duplicate peer id")
+	// ErrNotAllowed: the peer may not publish that kind of track.
+	ErrNotAllowed = errors.New("sfu: not allowed to publish this kind")
+	// ErrTooManyTracks: the peer already publishes its maximum of tracks.
+	ErrTooManyTracks = errors.New("sfu: too many tracks")
 )

@@ -26,7 +26,17 @@ type PeerParams struct {
 	CanPublish func(Kind) bool
 	// OnConnectionState, if set, is told of peer connection state changes.
 	OnConnectionState func(webrtc.PeerConnectionState)
+	// MaxTracks bounds how many tracks the peer may publish at once;
+	// DefaultMaxTracks if zero. Tracks beyond it are not forwarded.
+	MaxTracks int
+	// OnRefusedTrack, if set, is told when a track is refused (not allowed,
+	// or over MaxTracks), to tell the client.
+	OnRefusedTrack func(kind Kind, reason error)
 }
+
+// DefaultMaxTracks allows a camera, a microphone and a screen share with
+// its sound.
+const DefaultMaxTracks = 4
 
 // maxPendingCandidates bounds the candidates queued before a remote
 // description exists; a real client needs a handful.
@@ -48,7 +58,10 @@ type Peer struct {
 	pc     *webrtc.PeerConnection
 	sig    Signaler
 	can    func(Kind) bool
-	log    *slog.Logger
+	// maxTracks and onRefused: see PeerParams.
+	maxTracks int
+	onRefused func(Kind, error)
+	log       *slog.Logger
 
 	negMu       sync.Mutex // serializes negotiation and transceiver changes
 	negotiating bool       // an offer of ours awaits its answer
@@ -68,6 +81,12 @@ type Peer struct {
 func (p *Peer) ID() string { return p.id }
 
 func (p *Peer) canPublish(k Kind) bool { return p.can == nil || p.can(k) }
+
+func (p *Peer) refused(k Kind, err error) {
+	if p.onRefused != nil {
+		p.onRefused(k, err)
+	}
+}
 
 // negotiate sends a fresh offer, or notes that one is needed once the
 // outstanding one is answered.

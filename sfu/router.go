@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -73,6 +74,8 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 		pc:        pc,
 		sig:       params.Signaler,
 		can:       params.CanPublish,
+		maxTracks: cmp.Or(params.MaxTracks, DefaultMaxTracks),
+		onRefused: params.OnRefusedTrack,
 		log:       r.log.With("peer", params.ID),
 		downs:     map[string]*downTrack{},
 		published: map[string]*publishedTrack{},
@@ -192,6 +195,7 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 	kind := kindOf(remote.Kind())
 	if !p.canPublish(kind) {
 		p.log.Info("refused track: not allowed to publish", "kind", kind)
+		p.refused(kind, ErrNotAllowed)
 		return
 	}
 	p.negMu.Lock()
@@ -208,6 +212,12 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 	r.mu.Lock()
 	if r.closed || r.peers[p.id] != p {
 		r.mu.Unlock()
+		return
+	}
+	if len(p.published) >= p.maxTracks {
+		r.mu.Unlock()
+		p.log.Info("refused track: too many", "kind", kind, "max", p.maxTracks)
+		p.refused(kind, ErrTooManyTracks)
 		return
 	}
 	r.tracks[id] = t

@@ -86,6 +86,7 @@ func (c *conn) readLoop() {
 	// gone (half-open TCP after a network change); its seat is then held
 	// for the reconnect grace period.
 	idle := 2*c.srv.cfg.PingInterval + 5*time.Second
+	limiter := newRateLimiter(c.srv.cfg.MessageRate, c.srv.cfg.MessageBurst)
 	c.ws.SetPongHandler(func(string) error {
 		if c.isClosed() {
 			return nil // keep the short deadline closeOut set
@@ -110,6 +111,13 @@ func (c *conn) readLoop() {
 			return
 		}
 		if typ != websocket.TextMessage {
+			if ok, _, disconnect := limiter.allow(time.Now()); !ok {
+				if disconnect {
+					c.sendError(&protoError{code: codeRateLimited, close: true, message: "too many messages; disconnected"}, "")
+					return
+				}
+				continue
+			}
 			c.sendError(perr(codeBinary, "binary frames are not supported; send JSON text frames"), "")
 			continue
 		}
@@ -124,6 +132,18 @@ func (c *conn) readLoop() {
 		}
 		if c.isClosed() {
 			return
+		}
+		if ok, warn, disconnect := limiter.allow(time.Now()); !ok {
+			if disconnect {
+				c.log.Info("disconnecting a client that keeps flooding")
+				c.sendError(&protoError{code: codeRateLimited, close: true,
+					message: "too many messages; disconnected"}, "")
+				return
+			}
+			if warn {
+				c.sendError(perr(codeRateLimited, "too many messages; slow down (messages are being dropped)"), "")
+			}
+			continue
 		}
 		c.dispatch(data)
 		if c.isClosed() {
@@ -185,9 +205,9 @@ func (c *conn) sendRaw(b []byte) {
 	select {
 	case c.out <- b:
 	default:
+		// The writer still flushes what is queued, within its deadline.
 		c.log.Warn("client too slow; disconnecting")
 		c.closeOutLocked(websocket.ClosePolicyViolation, "too slow")
-		c.ws.Close()
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -20,7 +22,10 @@ import (
 // period. A new websocket that presents the single-use resume secret takes
 // the seat over; after the grace period the participant leaves.
 
-const codeResumeFailed = "resume_failed"
+const (
+	codeResumeFailed  = "resume_failed"
+	codeTooManyTracks = "too_many_tracks"
+)
 
 // relay is the peer connection's Signaler. It follows the participant from
 // socket to socket, so the SFU never holds a dead connection.
@@ -207,6 +212,13 @@ func (c *conn) peerParams(p room.Participant) sfu.PeerParams {
 				return p.Role.Can(room.PermPublishVideo)
 			}
 			return p.Role.Can(room.PermPublishAudio)
+		},
+		OnRefusedTrack: func(k sfu.Kind, err error) {
+			code, msg := codeForbidden, "your role does not allow publishing "+string(k)
+			if errors.Is(err, sfu.ErrTooManyTracks) {
+				code, msg = codeTooManyTracks, fmt.Sprintf("at most %d tracks may be published at once; this %s track is not sent to anyone", sfu.DefaultMaxTracks, k)
+			}
+			r.cur.Load().sendError(perr(code, "%s", msg), "")
 		},
 	}
 }

@@ -58,6 +58,14 @@ type Config struct {
 	// PingInterval keeps idle connections (and NAT mappings) alive and
 	// detects dead peers; 20 s if zero.
 	PingInterval time.Duration
+	// MessageRate and MessageBurst bound each connection's messages per
+	// second (a token bucket); defaults 40 and 100.
+	MessageRate, MessageBurst int
+	// MaxConnsPerIP bounds websocket connections per client address;
+	// 20 if zero, none if negative. Loopback clients (a reverse proxy, or
+	// local tests) are not counted unless LimitLoopback is set.
+	MaxConnsPerIP int
+	LimitLoopback bool
 	// ReconnectGrace is how long a seated participant's seat is held after
 	// its connection drops; 20 s if zero, none if negative.
 	ReconnectGrace time.Duration
@@ -77,6 +85,7 @@ type Server struct {
 	sessions map[string]*session
 	conns    map[*conn]struct{}
 	resumes  map[string]*conn // resume secret -> seat holder
+	perIP    map[string]int   // open connections per client address
 	closing  bool
 	wg       sync.WaitGroup
 }
@@ -88,6 +97,15 @@ func New(cfg Config) *Server {
 	}
 	if cfg.MaxMessageBytes == 0 {
 		cfg.MaxMessageBytes = 64 << 10
+	}
+	if cfg.MessageRate == 0 {
+		cfg.MessageRate = defaultMessageRate
+	}
+	if cfg.MessageBurst == 0 {
+		cfg.MessageBurst = defaultMessageBurst
+	}
+	if cfg.MaxConnsPerIP == 0 {
+		cfg.MaxConnsPerIP = defaultMaxConnsIP
 	}
 	if cfg.ReconnectGrace == 0 {
 		cfg.ReconnectGrace = 20 * time.Second
@@ -101,6 +119,7 @@ func New(cfg Config) *Server {
 		sessions: map[string]*session{},
 		conns:    map[*conn]struct{}{},
 		resumes:  map[string]*conn{},
+		perIP:    map[string]int{},
 	}
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
@@ -144,6 +163,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	defer s.wg.Done()
+
+	ip := clientIP(r)
+	if !s.admitConn(ip) {
+		s.log.Info("websocket refused: too many connections", "ip", ip)
+		http.Error(w, codeTooManyConns+": too many connections from your address", http.StatusTooManyRequests)
+		return
+	}
+	defer s.releaseConn(ip)
 
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {

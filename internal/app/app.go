@@ -52,9 +52,13 @@ type Config struct {
 	AllowedOrigins    []string
 	// ReconnectGrace holds a dropped participant's seat; 20 s if zero.
 	ReconnectGrace time.Duration
-	ICEServers     []signaling.ICEServer
-	NodeID         string
-	Logger         *slog.Logger
+	// MaxConnsPerIP bounds websockets per client address (20 if zero,
+	// none if negative); LimitLoopback applies it to loopback clients too.
+	MaxConnsPerIP int
+	LimitLoopback bool
+	ICEServers    []signaling.ICEServer
+	NodeID        string
+	Logger        *slog.Logger
 	// TURN configures the embedded TURN server (off unless enabled).
 	TURN TURNConfig
 	// Pprof serves the runtime profiler under /debug/pprof/ (keep the
@@ -167,6 +171,8 @@ func New(cfg Config) (*App, error) {
 		Engine:         a.engine,
 		AllowedOrigins: cfg.AllowedOrigins,
 		ReconnectGrace: cfg.ReconnectGrace,
+		MaxConnsPerIP:  cfg.MaxConnsPerIP,
+		LimitLoopback:  cfg.LimitLoopback,
 		ICEServers:     cfg.ICEServers,
 		ICEServersFor:  a.turnICEServers,
 		Logger:         log,

@@ -23,6 +23,8 @@ type Options struct {
 	APIKey, APISecret string
 	AllowedOrigins    []string
 	ReconnectGrace    time.Duration
+	MaxConnsPerIP     int
+	LimitLoopback     bool
 	// TURN runs the embedded TURN server on free loopback ports.
 	TURN bool
 	// Logger defaults to discarding, or to stderr when HEARTH_TEST_LOG is set.
@@ -82,6 +84,8 @@ func start(opts Options) (*Server, error) {
 		APISecret:         opts.APISecret,
 		AllowedOrigins:    opts.AllowedOrigins,
 		ReconnectGrace:    opts.ReconnectGrace,
+		MaxConnsPerIP:     opts.MaxConnsPerIP,
+		LimitLoopback:     opts.LimitLoopback,
 		NodeID:            "test-node",
 		TURN:              app.TURNConfig{Enabled: opts.TURN},
 		Logger:            log,

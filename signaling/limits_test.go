@@ -1,0 +1,166 @@
+package signaling_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// TestFlood: a client flooding messages is told to slow down, then
+// disconnected; the others' media and signaling carry on.
+func TestFlood(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{})
+	a := joinPeer(t, srv, "flood", "Ann")
+	b := joinPeer(t, srv, "flood", "Ben")
+	bad := joinPeer(t, srv, "flood", "Mal")
+	waitMedia(t, a, 10, b)
+
+	for range 2000 {
+		if err := bad.SendRaw(websocket.TextMessage, []byte(`{"type":"ping","ts":1}`)); err != nil {
+			break // disconnected: expected along the way
+		}
+	}
+	waitError(t, bad, "rate_limited")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := bad.WaitMessage(ctx, "_closed", nil); err != nil {
+		t.Fatalf("a persistent flooder was not disconnected: %v", err)
+	}
+	if _, err := a.WaitMessage(ctx, "participant_left", nil); err != nil {
+		t.Errorf("others not told the flooder left: %v", err)
+	}
+	ping(t, a)
+	n := a.Stream(b.ID(), "audio").Packets.Load()
+	waitMedia(t, a, n+50, b)
+	n = b.Stream(a.ID(), "audio").Packets.Load()
+	waitMedia(t, b, n+50, a)
+}
+
+// TestConnectionsPerIP: one address cannot open more than the limit.
+func TestConnectionsPerIP(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{MaxConnsPerIP: 3, LimitLoopback: true})
+	var open []*websocket.Conn
+	defer func() {
+		for _, ws := range open {
+			ws.Close()
+		}
+	}()
+	for i := range 3 {
+		ws, resp, err := websocket.DefaultDialer.Dial(srv.WSURL, nil)
+		if resp != nil {
+			resp.Body.Close()
+		}
+		if err != nil {
+			t.Fatalf("connection %d refused: %v", i+1, err)
+		}
+		open = append(open, ws)
+	}
+	ws, resp, err := websocket.DefaultDialer.Dial(srv.WSURL, nil)
+	if ws != nil {
+		ws.Close()
+	}
+	if err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("fourth connection: err %v, status %v; want 429", err, resp)
+	}
+	resp.Body.Close()
+	// Closing one frees a place.
+	open[0].Close()
+	open = open[1:]
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		ws, resp, err := websocket.DefaultDialer.DialContext(ctx, srv.WSURL, nil)
+		if resp != nil {
+			resp.Body.Close()
+		}
+		if err == nil {
+			open = append(open, ws)
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("place not freed after a close: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond) // polling interval
+	}
+}
+
+// TestTooManyTracks: a participant offering more tracks than allowed gets
+// an error, and the extra tracks reach nobody.
+func TestTooManyTracks(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{})
+	a := joinPeer(t, srv, "tracks", "Ann")
+	b := joinPeer(t, srv, "tracks", "Ben")
+	waitMedia(t, a, 10, b)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	// Ben's client adds six more audio tracks and offers them.
+	pc := b.PC()
+	var extra []*webrtc.TrackLocalStaticRTP
+	for i := range 6 {
+		tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2},
+			"extra"+string(rune('a'+i)), "extra")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+			t.Fatal(err)
+		}
+		extra = append(extra, tr)
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Send(map[string]any{"type": "offer", "sdp": offer.SDP}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Wait(ctx, func() bool { return pc.SignalingState() == webrtc.SignalingStateStable }); err != nil {
+		t.Fatalf("offer not answered: %v", err)
+	}
+	// Send on every extra track until the server has refused some.
+	payload := make([]byte, 60)
+	refused := func() bool {
+		for _, m := range b.Messages() {
+			if m.Type == "error" && strings.Contains(string(m.Raw), "too_many_tracks") {
+				return true
+			}
+		}
+		return false
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for seq := uint16(1); !refused(); seq++ {
+		for _, tr := range extra {
+			_ = tr.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 960}, Payload: payload})
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("no too_many_tracks error")
+		case <-tick.C:
+		}
+	}
+	ping(t, a)
+	published := 0
+	for _, m := range a.Messages() {
+		var v struct{ Participant string }
+		if m.Type == "track_published" && m.Decode(&v) == nil && v.Participant == b.ID() {
+			published++
+		}
+	}
+	if published > 4 {
+		t.Errorf("Ann was told of %d tracks from Ben; at most 4 may be published", published)
+	}
+	n := a.Stream(b.ID(), "video").Packets.Load()
+	waitMedia(t, a, n+20, b)
+}
