@@ -94,7 +94,8 @@ func ValidRoomName(name string) bool {
 }
 
 // CleanName trims a display name and checks it is 1–64 characters with no
-// control characters.
+// control or formatting characters (bidirectional overrides and other
+// invisible format marks could make one person's name pass for another's).
 func CleanName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
@@ -105,6 +106,9 @@ func CleanName(name string) (string, error) {
 	}
 	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
 		return "", fmt.Errorf("%w: name contains control characters", ErrInvalid)
+	}
+	if strings.IndexFunc(name, func(r rune) bool { return unicode.Is(unicode.Cf, r) }) >= 0 {
+		return "", fmt.Errorf("%w: name contains invisible formatting characters", ErrInvalid)
 	}
 	return name, nil
 }

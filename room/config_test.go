@@ -30,7 +30,7 @@ func TestCleanName(t *testing.T) {
 	if got, err := room.CleanName(strings.Repeat("é", 64)); err != nil || got == "" {
 		t.Errorf("64 runes refused: %v", err)
 	}
-	for _, bad := range []string{"", "   ", strings.Repeat("é", 65), "bell\a", "\xff\xfe"} {
+	for _, bad := range []string{"", "   ", strings.Repeat("é", 65), "bell\a", "\xff\xfe", "\u202eevil", "zero\u200bwidth"} {
 		if _, err := room.CleanName(bad); !errors.Is(err, room.ErrInvalid) {
 			t.Errorf("CleanName(%q) = %v, want ErrInvalid", bad, err)
 		}

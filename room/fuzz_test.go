@@ -122,7 +122,7 @@ var roomNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 // FuzzNames checks the room name, display name and identity validators
 // against their definitions: room names are 1-64 of A-Z a-z 0-9 . _ -;
 // a clean display name is trimmed, 1-64 characters of valid UTF-8
-// without control characters, and cleaning it again changes nothing;
+// without control or format characters, and cleaning it again changes nothing;
 // identities are 1-128 bytes of valid UTF-8, printable, without spaces.
 // Refusals wrap ErrInvalid.
 func FuzzNames(f *testing.F) {
@@ -145,13 +145,13 @@ func FuzzNames(f *testing.F) {
 				t.Fatalf("CleanName(%q): %v, want ErrInvalid", s, err)
 			}
 			if t2 := strings.TrimSpace(s); t2 != "" && utf8.ValidString(t2) && utf8.RuneCountInString(t2) <= 64 &&
-				strings.IndexFunc(t2, unicode.IsControl) < 0 {
+				strings.IndexFunc(t2, unicode.IsControl) < 0 && strings.IndexFunc(t2, isFormat) < 0 {
 				t.Fatalf("CleanName refused the fine name %q: %v", s, err)
 			}
 		} else {
 			n := utf8.RuneCountInString(clean)
 			if clean != strings.TrimSpace(s) || n < 1 || n > 64 || !utf8.ValidString(clean) ||
-				strings.IndexFunc(clean, unicode.IsControl) >= 0 {
+				strings.IndexFunc(clean, unicode.IsControl) >= 0 || strings.IndexFunc(clean, isFormat) >= 0 {
 				t.Fatalf("CleanName(%q) = %q", s, clean)
 			}
 			if again, err := room.CleanName(clean); err != nil || again != clean {
@@ -219,3 +219,5 @@ func FuzzPasscode(f *testing.F) {
 		}
 	})
 }
+
+func isFormat(r rune) bool { return unicode.Is(unicode.Cf, r) }
