@@ -35,10 +35,14 @@ func checkSmoke(t *testing.T, res *Result, kinds int) {
 	if res.StreamsExpected != want || res.Streams != want {
 		t.Errorf("%s: %d streams of %d expected, want %d", res.Target, res.Streams, res.StreamsExpected, want)
 	}
-	// Every audio packet sent reaches RoomSize-1 others.
-	audio := float64(n * 50 * (res.RoomSize - 1))
-	if res.ReceivedPerSec < 0.8*audio {
-		t.Errorf("%s: received %.0f packets/s, want at least %.0f", res.Target, res.ReceivedPerSec, 0.8*audio)
+	// Every packet sent reaches RoomSize-1 others. Measured against what
+	// the generator really sent, not the nominal 50/s: on a busy machine
+	// the generator falls behind, and that says nothing about forwarding.
+	if res.SentPerSec <= 0 {
+		t.Fatalf("%s: nothing was sent", res.Target)
+	}
+	if want := 0.9 * res.SentPerSec * float64(res.RoomSize-1); res.ReceivedPerSec < want {
+		t.Errorf("%s: received %.0f packets/s of %.0f sent, want at least %.0f", res.Target, res.ReceivedPerSec, res.SentPerSec, want)
 	}
 	if res.Loss > 0.05 {
 		t.Errorf("%s: loss %.2f%%", res.Target, res.Loss*100)
