@@ -112,7 +112,11 @@ type Client struct {
 }
 
 // NewAPI builds a pion API restricted to loopback ICE, like every test peer.
-func NewAPI() (*webrtc.API, error) {
+func NewAPI() (*webrtc.API, error) { return NewAPIWith() }
+
+// NewAPIWith is NewAPI with extra interceptors, for tests that tamper with
+// what the client sends.
+func NewAPIWith(extra ...interceptor.Factory) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, err
@@ -127,6 +131,9 @@ func NewAPI() (*webrtc.API, error) {
 	}
 	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
 		return nil, err
+	}
+	for _, f := range extra {
+		ir.Add(f)
 	}
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
