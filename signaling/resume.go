@@ -4,11 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -175,7 +172,7 @@ func (c *conn) handleResume(ctx context.Context, m joinMsg) error {
 	if _, err := c.srv.cfg.Rooms.SetReconnecting(ctx, p.Room, p.ID, false); err != nil {
 		c.log.Warn("mark active", "err", err)
 	}
-	st.sess.reseat(c, p, c.srv.roomInfo(ctx, p.Room))
+	st.sess.announce(c, p, c.srv.roomInfo(ctx, p.Room), true)
 	st.sess.controlsResync(c)
 
 	if m.NewPeer {
@@ -228,37 +225,6 @@ func (ss *session) replace(old, c *conn) {
 	ss.mu.Lock()
 	delete(ss.conns, old)
 	ss.conns[c] = struct{}{}
-	ss.mu.Unlock()
-}
-
-// reseat sends a resumed participant the session as it is now and tells
-// the others it is back.
-func (ss *session) reseat(c *conn, p room.Participant, info room.RoomInfo) {
-	tracks := ss.router.Tracks()
-	secret := ss.srv.newResumeSecret(c) // before ss.mu: lock order is Server.mu, then session.mu
-	ss.mu.Lock()
-	others := make([]participantInfo, 0, len(ss.conns))
-	for o := range ss.conns {
-		if o != c && o.isSeated() {
-			others = append(others, o.info(tracks))
-		}
-	}
-	slices.SortFunc(others, func(a, b participantInfo) int { return strings.Compare(a.ID, b.ID) })
-	c.setActive(p)
-	c.send(joinedMsg{
-		Type: "joined", Version: ProtocolVersion, Room: info,
-		Self:         selfInfo{ID: p.ID, Identity: p.Identity, Name: p.Name, Role: p.Role},
-		Participants: others,
-		ICEServers:   ss.srv.iceServersFor(p.ID),
-		Resume:       secret,
-		Resumed:      true,
-	})
-	b, _ := json.Marshal(participantMsg{Type: "participant_updated", Participant: c.info(tracks)})
-	for o := range ss.conns {
-		if o != c && o.isActive() {
-			o.sendRaw(b)
-		}
-	}
 	ss.mu.Unlock()
 }
 

@@ -83,9 +83,21 @@ func (ss *session) broadcast(msg any, skip *conn) {
 // seat makes c an active participant: it sends c the joined snapshot and
 // tells the others, atomically with respect to other broadcasts.
 func (ss *session) seat(c *conn, p room.Participant, info room.RoomInfo) {
+	ss.announce(c, p, info, false)
+	// Before the peer connection exists, so its first subscriptions already
+	// obey the participant's mutes.
+	ss.controlsSeat(c, p, info)
+}
+
+// announce sends c the session as it is now (joined, with a fresh resume
+// secret) and tells the others: participant_joined for an arrival,
+// participant_updated for a resumed seat. Holding the session lock makes
+// each event reach c either in the snapshot or after it, never before.
+func (ss *session) announce(c *conn, p room.Participant, info room.RoomInfo, resumed bool) {
 	tracks := ss.router.Tracks()
 	secret := ss.srv.newResumeSecret(c) // before ss.mu: lock order is Server.mu, then session.mu
 	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	others := make([]participantInfo, 0, len(ss.conns))
 	for o := range ss.conns {
 		if o != c && o.isSeated() {
@@ -100,18 +112,18 @@ func (ss *session) seat(c *conn, p room.Participant, info room.RoomInfo) {
 		Participants: others,
 		ICEServers:   ss.srv.iceServersFor(p.ID),
 		Resume:       secret,
+		Resumed:      resumed,
 	})
 	me := participantMsg{Type: "participant_joined", Participant: c.info(nil)}
+	if resumed {
+		me = participantMsg{Type: "participant_updated", Participant: c.info(tracks)}
+	}
 	b, _ := json.Marshal(me)
 	for o := range ss.conns {
 		if o != c && o.isActive() {
 			o.sendRaw(b)
 		}
 	}
-	ss.mu.Unlock()
-	// Before the peer connection exists, so its first subscriptions already
-	// obey the participant's mutes.
-	ss.controlsSeat(c, p, info)
 }
 
 // sendToAdmins sends msg to the seated participants who may admit.
