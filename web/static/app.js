@@ -21,15 +21,46 @@
  *             tiles .tile[data-participant="<id>"][data-testid="tile"]
  *               with data-self="true" on your own tile,
  *               data-mic-off and data-cam-off = "true" | "false";
- *             #mic-button, #cam-button (data-muted="true" | "false"),
- *             #panel-button, #leave-button,
+ *               data-state = "active" | "reconnecting",
+ *               data-active-speaker, data-floor, data-aside,
+ *               data-enforced-mute = "true" | "false",
+ *               data-hand = queue position ("0": no hand),
+ *               data-turn = "current" | "next" | "";
+ *             #mic-button, #cam-button (data-muted="true" | "false",
+ *               data-mode = "normal" | "lift" | "ask" | "cancel": a
+ *               facilitator's mute is lifted, asked about, or the request
+ *               cancelled by the next click),
+ *             #hand-button (aria-pressed), #panel-button, #leave-button,
  *             #status (data-state = connecting | connected | reconnecting |
  *               disconnected), #status-text, #notice + #notice-text
- *               (errors and warnings), #announcer (aria-live)
+ *               (errors and warnings), #announcer (aria-live),
+ *             #connection-banner (shown while reconnecting)
+ *   Strip:    #session-info with #turn-info (data-mine) + #turn-text,
+ *             #share-timer (m:ss left), #pass-button, #end-turn-button;
+ *             #aside-info + #aside-text, #end-aside-button;
+ *             #hands-info, #hands-queue > li[data-hand="<id>"];
+ *             #self-info + #self-text (one's own enforced mute)
  *   Panel:    #panel, #waiting-list > li[data-waiting="<id>"] with
  *             button[data-action="admit"] and button[data-action="deny"],
  *             #admit-all, #deny-all, #lock-button (aria-pressed),
- *             #people-list > li[data-person="<id>"]
+ *             #hands-list > li[data-hand="<id>"] with
+ *               button[data-action="give-floor" | "lower-hand"],
+ *             #requests-list > li[data-request="<id>"] with
+ *               button[data-action="allow" | "decline"],
+ *             #floor-open, #floor-moderated (radios), #share-length,
+ *             #give-floor-next, #set-timer, #take-floor, #panel-timer,
+ *             #round-order, #turn-length, #start-round,
+ *             #round-turns > li[data-turn="<id>"][data-status], #next-turn,
+ *             #skip-turn, #end-round,
+ *             #people-list > li[data-person="<id>"] with
+ *               button[data-action="mute-audio" | "more" | "mute-video" |
+ *               "give-floor" | "aside" | "remove"] (data-muted on the mutes),
+ *             #talk-time-list > li[data-talk="<id>"],
+ *             #mute-all, #unmute-all, #policy-self-unmute,
+ *             #policy-join-muted, #policy-floor-return,
+ *             #end-session-button
+ *   Dialog:   #confirm-dialog, #confirm-title, #confirm-block, #confirm-ok,
+ *             #confirm-cancel
  *   Ended:    #ended-screen, #ended-title, #ended-message, #rejoin-button,
  *             #start-over-button
  *
@@ -45,6 +76,13 @@
  *     localTracks   {audio, video}: MediaStreamTrack or null
  *     lastError     {code, message, ref} of the last error message
  *     received      count of messages received, by type
+ *     roomState     the newest room_state (the message), or null
+ *     activeSpeaker participant id from active_speaker, or null
+ *     talkTime      entries of the last talk_time message
+ *     resumable     whether we hold a resume secret for our seat
+ *     resumes       how many times the seat was resumed on a new socket
+ *     iceRestarts   how many times this peer connection restarted ICE
+ *     debugDropSocket()  closes the websocket as a network failure would
  *     inboundStats()   Promise of [{participant, kind, mid, trackIdentifier,
  *                      packetsReceived, bytesReceived, framesDecoded}], one
  *                      per inbound RTP stream, participant from the msid
@@ -55,7 +93,11 @@
 import { Signaling, signalingURL } from './signaling.js';
 import { MediaSession } from './session.js';
 import { getLocalMedia, stopTracks } from './media.js';
-import { FacilitatorPanel } from './facilitator.js';
+import { FacilitatorPanel, clearPending } from './facilitator.js';
+import {
+  makeView, announcements, renderStrip, updateTimers, tileFacts,
+  silencedByFacilitator, silencedByFloor,
+} from './controls.js';
 import * as text from './text.js';
 import {
   $, showScreen, setStatus, announce, showNotice, hideNotice, showJoinError,
@@ -63,10 +105,18 @@ import {
 } from './ui.js';
 
 const ROOM_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15000];
+// Reconnection backoff: these delays, then RETRY_EVERY_MS until
+// RETRY_GIVE_UP_MS have passed since the connection dropped.
+const RETRY_DELAYS_MS = [500, 1000, 2000, 4000];
+const RETRY_EVERY_MS = 5000;
+const RETRY_GIVE_UP_MS = 120_000;
 const LEAVE_WAIT_MS = 1500;
 const NAME_KEY = 'hearth.name';
 const TOKEN_KEY = 'hearth.invite';
+const RESUME_KEY = 'hearth.resume';
+// A saved seat is tried again after a reload only this soon after the page
+// went away; the server's grace period is shorter still.
+const RESUME_MAX_AGE_MS = 60_000;
 
 const app = {
   state: 'idle',
@@ -77,7 +127,13 @@ const app = {
   gotReply: false, // joined or waiting on the current socket
   retries: 0,
   retryTimer: 0,
+  droppedAt: 0, // when the connection dropped, for giving up
+  socketUp: false, // the current socket is open and answered join
+  pcState: 'new',
   leaving: false,
+  resume: null, // the secret of our seat, from the last joined
+  resuming: false, // a join with resume is waiting for its answer
+  resumes: 0,
 
   self: null,
   room: null,
@@ -95,6 +151,13 @@ const app = {
   panelOpen: null, // null until the person chooses; then true or false
   watchedTracks: new WeakSet(),
   invite: null, // {token, room}
+
+  // Facilitator controls: the newest room_state and its view.
+  roomState: null,
+  view: null,
+  acceptAnyState: true, // the first room_state after joined is taken whole
+  activeSpeaker: null,
+  talkTime: [],
 };
 
 // ---------------------------------------------------------------- state
@@ -102,6 +165,14 @@ const app = {
 function setState(state) {
   app.state = state;
   if (state !== 'idle' && state !== 'ended') setStatus(state);
+}
+
+// updateConnectionState sets the state of a seated call from the socket and
+// the peer connection: reconnecting while either is down.
+function updateConnectionState() {
+  if (!['connecting', 'connected', 'reconnecting'].includes(app.state)) return;
+  if (!app.socketUp) setState('reconnecting');
+  else setState(connectionStateFromPC(app.pcState));
 }
 
 function setScreen(name, focusEl) {
@@ -274,7 +345,7 @@ function onLocalTrackEnded(kind, track) {
 }
 
 // connect opens a socket and sends join; used for the first attempt and for
-// every reconnection.
+// every reconnection. Holding a resume secret, it asks for our seat back.
 async function connect() {
   const sig = new Signaling(signalingURL(), {
     onMessage: (msg) => {
@@ -286,26 +357,48 @@ async function connect() {
   });
   app.sig = sig;
   app.gotReply = false;
+  app.socketUp = false;
   try {
     await sig.open();
   } catch {
     return; // onSocketClose decides what to do
   }
+  if (app.resume) sendResume();
+  else sendJoin();
+}
+
+function sendJoin() {
+  app.resuming = false;
   const join = { type: 'join', version: 1, room: app.params.room };
   if (app.params.name) join.name = app.params.name;
   if (app.params.token) join.token = app.params.token;
   if (app.params.passcode) join.passcode = app.params.passcode;
-  sig.send(join);
+  if (app.sig) app.sig.send(join);
+}
+
+// sendResume asks for our seat back. Without a live peer connection (a
+// reload) the server makes a new one.
+function sendResume() {
+  app.resuming = true;
+  const join = { type: 'join', version: 1, room: app.params.room, resume: app.resume };
+  if (!app.session) join.newPeer = true;
+  if (app.sig) app.sig.send(join);
 }
 
 function onSocketClose({ expected }) {
-  closeSession();
-  if (expected || app.state === 'ended' || app.state === 'idle') return;
+  app.socketUp = false;
+  if (expected || app.state === 'ended' || app.state === 'idle') {
+    closeSession();
+    return;
+  }
   if (app.leaving) {
     onBye('left');
     return;
   }
-  if (app.gotReply || app.retries > 0) {
+  // Seated with a resume secret, the peer connection stays: media may keep
+  // flowing, and the server keeps our seat for a while.
+  if (!(app.resume && app.screen === 'call')) closeSession();
+  if (app.gotReply || app.retries > 0 || app.resume) {
     scheduleReconnect();
     return;
   }
@@ -318,17 +411,21 @@ function onSocketClose({ expected }) {
 }
 
 function scheduleReconnect() {
-  if (app.retries >= RETRY_DELAYS_MS.length) {
+  if (app.retries === 0) app.droppedAt = Date.now();
+  if (Date.now() - app.droppedAt > RETRY_GIVE_UP_MS) {
     app.sig = null;
     endWith('disconnected', 'You were disconnected',
       'We lost the connection to the session and could not get it back. Please check your internet connection, then join again.');
     return;
   }
-  const delay = RETRY_DELAYS_MS[app.retries];
+  const delay = app.retries < RETRY_DELAYS_MS.length ? RETRY_DELAYS_MS[app.retries] : RETRY_EVERY_MS;
   app.retries += 1;
   setState('reconnecting');
-  // The new connection brings a fresh list of who is here.
-  app.participants.clear();
+  if (!app.resume) {
+    // A fresh join brings a fresh list of who is here.
+    app.participants.clear();
+    clearControls();
+  }
   app.waitingList = [];
   render();
   app.retryTimer = window.setTimeout(connect, delay);
@@ -354,6 +451,13 @@ function onMessage(msg) {
     case 'waiting_list': return onWaitingList(msg.entries || []);
     case 'error': return onError(msg);
     case 'bye': return onBye(msg.reason);
+    case 'room_state': return onRoomState(msg);
+    case 'active_speaker':
+      app.activeSpeaker = typeof msg.participant === 'string' ? msg.participant : null;
+      return render();
+    case 'talk_time':
+      app.talkTime = Array.isArray(msg.entries) ? msg.entries : [];
+      return render();
     case 'room_updated':
       if (msg.room) app.room = { ...app.room, ...msg.room };
       return render();
@@ -363,37 +467,59 @@ function onMessage(msg) {
 }
 
 function onJoined(msg) {
-  const first = app.state !== 'reconnecting';
+  const reconnecting = app.state === 'reconnecting' || app.resuming;
+  // Our seat came back with our peer connection still alive: keep it.
+  const kept = msg.resumed === true && app.session !== null && app.self !== null && msg.self && msg.self.id === app.self.id;
+  const resumed = msg.resumed === true;
   app.gotReply = true;
+  app.socketUp = true;
+  app.resuming = false;
   app.retries = 0;
+  app.resume = typeof msg.resume === 'string' && msg.resume ? msg.resume : null;
   app.room = msg.room || { name: app.params.room };
   app.self = { ...msg.self, muted: { audio: app.micMuted || !app.local.audio, video: app.camMuted || !app.local.video } };
   app.participants = new Map((msg.participants || []).map((p) => [p.id, normalize(p)]));
   app.waitingList = [];
+  app.acceptAnyState = true;
+  if (!resumed) clearControls();
+  if (resumed) app.resumes += 1;
+  saveResume();
 
   if (app.self.role === 'observer') {
     // Observers only watch and listen; the server takes no media from them.
     releaseMedia();
     app.mediaProblems = [];
     app.self.muted = { audio: true, video: true };
-    if (first) showNotice('You are here as an observer. Others cannot see or hear you.', { sticky: true });
+    if (!reconnecting && !resumed) showNotice('You are here as an observer. Others cannot see or hear you.', { sticky: true });
   }
 
-  closeSession();
-  app.session = new MediaSession({
-    iceServers: msg.iceServers || [],
-    send: (m) => app.sig && app.sig.send(m),
-    localTracks: app.local,
-    onRemoteTracks: render,
-    onConnectionState: (s) => {
-      if (app.state === 'ended') return;
-      setState(connectionStateFromPC(s));
-      render();
-    },
-  });
-  setState('connecting');
+  if (kept) {
+    app.session.afterResume();
+    app.pcState = app.session.pc.connectionState;
+  } else {
+    closeSession();
+    app.pcState = 'new';
+    const session = new MediaSession({
+      iceServers: msg.iceServers || [],
+      send: (m) => send(m),
+      canSignal: () => app.socketUp && !app.resuming,
+      localTracks: app.local,
+      onRemoteTracks: render,
+      onConnectionState: (s) => {
+        if (app.session !== session || app.state === 'ended') return;
+        app.pcState = s;
+        updateConnectionState();
+        render();
+      },
+    });
+    app.session = session;
+  }
+  app.state = 'connecting';
+  updateConnectionState();
   if (app.self.role !== 'observer') {
-    for (const kind of ['audio', 'video']) if (app.self.muted[kind]) sendMute(kind, true);
+    // After a resume, say both: a change made while the socket was down was
+    // never sent.
+    for (const kind of ['audio', 'video']) if (app.self.muted[kind] || resumed) sendMute(kind, app.self.muted[kind]);
   }
 
   $('room-title').textContent = app.room.name || app.params.room;
@@ -402,14 +528,52 @@ function onJoined(msg) {
 
   const others = app.participants.size;
   const who = others === 0 ? 'No one else is here yet.' : others === 1 ? 'One other person is here.' : `${others} other people are here.`;
-  announce(first ? `You joined ${app.room.name || app.params.room}. ${who}` : `Reconnected. ${who}`);
-  if (first && app.mediaProblems.length) {
+  if (resumed) announce(`Reconnected. You kept your place. ${who}`);
+  else if (reconnecting) announce(`Reconnected. ${who}`);
+  else announce(`You joined ${app.room.name || app.params.room}. ${who}`);
+  if (!reconnecting && !resumed && app.mediaProblems.length) {
     const missing = app.mediaProblems.map((p) => p.text).join(' ');
     const can = !app.local.audio && !app.local.video
       ? 'You can still see and hear the others.'
       : !app.local.video ? 'Others can hear you but not see you.' : 'Others can see you but not hear you.';
     showNotice(`${missing} ${can}`, { sticky: true });
   }
+}
+
+// onRoomState keeps the newest controls state and says what changed for us.
+function onRoomState(msg) {
+  if (!app.self) return;
+  if (!app.acceptAnyState && app.roomState && !(msg.version > app.roomState.version)) return;
+  app.acceptAnyState = false;
+  const prev = app.view;
+  app.roomState = msg;
+  app.view = makeView(msg, performance.now(), app.self.id, app.self.role);
+  const said = announcements(prev, app.view, nameOf);
+  // A lifted mute does not turn on a microphone we turned off ourselves.
+  if (prev && prev.enforced.audio && !app.view.enforced.audio && app.micMuted && app.local.audio) {
+    said.push('Your own microphone is still off. Unmute when you are ready.');
+  }
+  if (said.length) announce(said.join(' '));
+  render();
+}
+
+function clearControls() {
+  app.roomState = null;
+  app.view = null;
+  app.acceptAnyState = true;
+  app.activeSpeaker = null;
+  app.talkTime = [];
+}
+
+// nameOf names a participant for people: from the roster, the controls
+// state, or "Someone".
+function nameOf(id) {
+  if (app.self && id === app.self.id) return app.self.name || app.params.name || 'You';
+  const p = app.participants.get(id);
+  if (p && p.name) return p.name;
+  const st = app.view && app.view.byId.get(id);
+  if (st && st.name) return st.name;
+  return 'Someone';
 }
 
 function normalize(p) {
@@ -420,12 +584,19 @@ function normalize(p) {
     role: p.role,
     muted: { audio: Boolean(p.muted && p.muted.audio), video: Boolean(p.muted && p.muted.video) },
     tracks: Array.isArray(p.tracks) ? p.tracks : [],
+    state: p.state === 'reconnecting' ? 'reconnecting' : 'active',
   };
 }
 
 function onWaiting(msg) {
   app.gotReply = true;
+  app.socketUp = true;
+  app.resuming = false;
   app.retries = 0;
+  app.resume = null;
+  forgetResume();
+  closeSession();
+  clearControls();
   setState('waiting');
   const message = text.waitingMessage(msg.reason, msg.message);
   $('waiting-message').textContent = message;
@@ -452,7 +623,13 @@ function onParticipantUpdated(p) {
     const old = app.participants.get(p.id);
     const next = normalize({ ...old, ...p });
     if (old && !p.tracks) next.tracks = old.tracks;
+    if (old && !p.state) next.state = old.state;
     app.participants.set(p.id, next);
+    if (old && old.state !== next.state) {
+      announce(next.state === 'reconnecting'
+        ? `${next.name || 'Someone'} lost their connection and is reconnecting.`
+        : `${next.name || 'Someone'} is back.`);
+    }
   }
   render();
 }
@@ -461,7 +638,7 @@ function onParticipantLeft(id, reason) {
   const p = app.participants.get(id);
   if (!p) return;
   app.participants.delete(id);
-  announce(`${p.name || 'Someone'} ${reason === 'removed' ? 'was removed' : 'left'}.`);
+  announce(`${p.name || 'Someone'} ${text.leftPhrase(reason)}.`);
   render();
 }
 
@@ -492,6 +669,10 @@ function onWaitingList(entries) {
 
 function onError(msg) {
   app.lastError = { code: msg.code, message: msg.message, ref: msg.ref };
+  if (msg.code === 'resume_failed') {
+    onResumeFailed();
+    return;
+  }
   if (text.FATAL_CODES.has(msg.code)) {
     refuse(msg.code, msg.message);
     return;
@@ -500,13 +681,34 @@ function onError(msg) {
     app.room = { ...app.room, locked: !app.room.locked };
     render();
   }
-  if (app.screen === 'call') showNotice(text.notice(msg.code, msg.message), { error: true });
+  if (text.CONTROL_REFS.has(msg.ref)) {
+    clearPending();
+    render();
+  }
+  if (app.screen === 'call') showNotice(text.notice(msg.code, msg.message, msg.ref), { error: true });
   else console.warn('hearth: server error', msg.code, msg.message);
+}
+
+// onResumeFailed: our seat is gone (we were away too long). The socket
+// stays open; we join afresh on it, which may mean the waiting room.
+function onResumeFailed() {
+  app.resume = null;
+  app.resuming = false;
+  forgetResume();
+  closeSession();
+  app.participants.clear();
+  app.waitingList = [];
+  clearControls();
+  if (app.screen === 'call') announce('You were away too long to keep your place, so you are joining again.');
+  render();
+  sendJoin();
 }
 
 // refuse handles an error after which the server closes the socket.
 function refuse(code, message) {
   app.state = 'ended';
+  app.resume = null;
+  forgetResume();
   if (app.sig) app.sig.close();
   app.sig = null;
   closeSession();
@@ -527,6 +729,8 @@ function refuse(code, message) {
 
 function onBye(reason) {
   const [title, body] = text.goodbye(reason);
+  app.resume = null;
+  forgetResume();
   if (app.sig) app.sig.close();
   app.sig = null;
   endWith('ended', title, body, reason !== 'removed');
@@ -536,10 +740,15 @@ function onBye(reason) {
 function endWith(state, title, body, canRetry = true) {
   window.clearTimeout(app.retryTimer);
   app.state = state;
+  app.resume = null;
+  app.resuming = false;
+  app.socketUp = false;
+  forgetResume();
   closeSession();
   releaseMedia();
   app.participants.clear();
   app.waitingList = [];
+  clearControls();
   app.leaving = false;
   setStatus(state === 'disconnected' ? 'disconnected' : 'ended');
   $('ended-title').textContent = title;
@@ -552,8 +761,10 @@ function endWith(state, title, body, canRetry = true) {
 
 // ---------------------------------------------------------------- actions
 
+// send sends a message on a socket that has answered our join; before
+// that, the server would refuse it.
 function send(msg) {
-  return Boolean(app.sig && app.sig.send(msg));
+  return Boolean(app.socketUp && app.sig && app.sig.send(msg));
 }
 
 function sendMute(kind, muted) {
@@ -561,27 +772,65 @@ function sendMute(kind, muted) {
   send({ type: 'mute', kind, muted });
 }
 
-function toggleMic() {
-  if (!app.local.audio) return;
-  app.micMuted = !app.micMuted;
-  app.local.audio.enabled = !app.micMuted;
-  sendMute('audio', app.micMuted);
-  announce(app.micMuted ? 'Microphone off.' : 'Microphone on.');
+// micMode says what the microphone button does now (see the hooks above).
+function micMode(kind) {
+  const v = app.view;
+  if (v && silencedByFacilitator(v, kind)) {
+    if (v.canSelfUnmute) return 'lift';
+    return v.requested[kind] ? 'cancel' : 'ask';
+  }
+  return 'normal';
+}
+
+function onMediaButton(kind) {
+  if (!app.local[kind]) return;
+  const mode = micMode(kind);
+  const device = kind === 'audio' ? 'Microphone' : 'Camera';
+  if (mode === 'ask') {
+    send({ type: 'request_unmute', kind });
+    announce(kind === 'audio' ? 'You asked to speak. The facilitator will see your request.' : 'You asked to turn on your camera.');
+    return;
+  }
+  if (mode === 'cancel') {
+    send({ type: 'cancel_unmute_request', kind });
+    announce('Request cancelled.');
+    return;
+  }
+  if (mode === 'lift') {
+    // We may lift the facilitator's mute ourselves; doing so means we want
+    // to be heard (or seen), so our own mute goes too.
+    send({ type: 'request_unmute', kind });
+    setLocalMute(kind, false);
+    announce(`${device} on.`);
+    render();
+    return;
+  }
+  const muted = kind === 'audio' ? !app.micMuted : !app.camMuted;
+  setLocalMute(kind, muted);
+  announce(kind === 'audio' ? (muted ? 'Microphone off.' : 'Microphone on.') : (muted ? 'Camera off.' : 'Camera on.'));
   render();
 }
 
-function toggleCam() {
-  if (!app.local.video) return;
-  app.camMuted = !app.camMuted;
-  app.local.video.enabled = !app.camMuted;
-  sendMute('video', app.camMuted);
-  announce(app.camMuted ? 'Camera off.' : 'Camera on.');
-  render();
+function setLocalMute(kind, muted) {
+  if (kind === 'audio') app.micMuted = muted;
+  else app.camMuted = muted;
+  if (app.local[kind]) app.local[kind].enabled = !muted;
+  sendMute(kind, muted);
+  saveResume();
+}
+
+function toggleHand() {
+  const raised = Boolean(app.view && app.self && app.view.handPos.has(app.self.id));
+  if (send({ type: raised ? 'lower_hand' : 'raise_hand' })) {
+    announce(raised ? 'You lowered your hand.' : 'You raised your hand. The facilitator will see it.');
+  }
 }
 
 function leave() {
   if (app.leaving) return;
   window.clearTimeout(app.retryTimer);
+  app.resume = null;
+  forgetResume();
   if (!send({ type: 'leave' })) {
     onBye('left');
     return;
@@ -606,7 +855,42 @@ const facilitatorActions = {
     render();
   },
   send,
+  confirm: confirmDialog,
+  // The room_state version the panel was drawn from.
+  version: () => (app.roomState ? app.roomState.version : 0),
+  refresh: () => render(),
 };
+
+// confirmDialog asks before something that cannot be undone. It resolves
+// to {ok, block}; block is the optional checkbox (blockLabel).
+let confirmResolve = null;
+
+function confirmDialog({ title, message, confirmLabel, blockLabel = '' }) {
+  const dialog = $('confirm-dialog');
+  if (confirmResolve) confirmResolve({ ok: false, block: false });
+  $('confirm-title').textContent = title;
+  $('confirm-message').textContent = message;
+  $('confirm-ok').textContent = confirmLabel;
+  $('confirm-block-field').hidden = !blockLabel;
+  $('confirm-block-label').textContent = blockLabel;
+  $('confirm-block').checked = false;
+  const back = document.activeElement;
+  return new Promise((resolve) => {
+    confirmResolve = (answer) => {
+      confirmResolve = null;
+      if (dialog.open) dialog.close();
+      if (back && document.contains(back)) back.focus();
+      resolve(answer);
+    };
+    dialog.showModal();
+    // The safe choice has focus, so Enter does not do the harmful thing.
+    $('confirm-cancel').focus();
+  });
+}
+
+function answerConfirm(ok) {
+  if (confirmResolve) confirmResolve({ ok, block: ok && !$('confirm-block-field').hidden && $('confirm-block').checked });
+}
 
 function togglePanel(open) {
   app.panelOpen = open;
@@ -618,6 +902,46 @@ function togglePanel(open) {
 function closeSession() {
   if (app.session) app.session.close();
   app.session = null;
+  app.pcState = 'new';
+}
+
+// ---------------------------------------------------------------- resume
+
+// saveResume keeps what a reload needs to get our seat back, for this tab.
+function saveResume() {
+  if (!app.resume || !app.params) return;
+  try {
+    sessionStorage.setItem(RESUME_KEY, JSON.stringify({
+      room: app.params.room,
+      secret: app.resume,
+      name: app.params.name,
+      micMuted: app.micMuted,
+      camMuted: app.camMuted,
+      at: Date.now(),
+    }));
+  } catch { /* storage may be off; a reload then joins afresh */ }
+}
+
+function forgetResume() {
+  try {
+    sessionStorage.removeItem(RESUME_KEY);
+  } catch { /* ignore */ }
+}
+
+// savedResume returns the seat saved for the room of this page, if it was
+// saved a moment ago and this page is a reload (a duplicated tab, which
+// copies sessionStorage, must not take the seat of the tab it came from).
+function savedResume() {
+  const nav = performance.getEntriesByType('navigation')[0];
+  if (!nav || nav.type !== 'reload') return null;
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(RESUME_KEY) || 'null');
+    if (!saved || !saved.secret || saved.room !== roomFromLocation()) return null;
+    if (!(Date.now() - saved.at < RESUME_MAX_AGE_MS)) return null;
+    return saved;
+  } catch {
+    return null;
+  }
 }
 
 function releaseMedia() {
@@ -634,8 +958,15 @@ function render() {
   $('join-button').textContent = joining ? 'Joining…' : 'Join';
   $('rejoin-button').disabled = joining;
   $('leave-button').disabled = app.leaving;
-  setToggle($('mic-button'), { kind: 'audio', muted: app.micMuted, available: Boolean(app.local.audio) });
-  setToggle($('cam-button'), { kind: 'video', muted: app.camMuted, available: Boolean(app.local.video) });
+  const v = inCall ? app.view : null;
+  setToggle($('mic-button'), { kind: 'audio', muted: app.micMuted, available: Boolean(app.local.audio), mode: micMode('audio') });
+  setToggle($('cam-button'), { kind: 'video', muted: app.camMuted, available: Boolean(app.local.video), mode: micMode('video') });
+  const member = Boolean(app.self && app.self.role === 'member');
+  const hand = $('hand-button');
+  hand.hidden = !(v && member);
+  const raised = Boolean(v && v.handPos.has(app.self.id));
+  hand.setAttribute('aria-pressed', String(raised));
+  hand.querySelector('.ctrl-label').textContent = raised ? 'Lower hand' : 'Raise hand';
 
   const entries = [];
   if (inCall && app.self) {
@@ -644,10 +975,13 @@ function render() {
       name: app.self.name || app.params.name,
       role: app.self.role,
       self: true,
-      micOff: app.micMuted || !app.local.audio,
-      camOff: app.camMuted || !app.local.video,
+      micOff: app.micMuted || !app.local.audio || silencedByFacilitator(v, 'audio') || silencedByFloor(v),
+      camOff: app.camMuted || !app.local.video || silencedByFacilitator(v, 'video'),
       videoTrack: app.local.video,
       audioTrack: null,
+      away: app.state === 'reconnecting',
+      speaking: app.activeSpeaker === app.self.id,
+      facts: tileFacts(v, app.self.id),
     });
     const received = new Map();
     for (const r of app.session ? app.session.remoteTracks() : []) {
@@ -660,21 +994,25 @@ function render() {
     const people = [...app.participants.values()];
     for (const id of received.keys()) {
       if (!app.participants.has(id) && id !== app.self.id) {
-        people.push({ id, name: '', role: '', muted: { audio: false, video: false }, tracks: [] });
+        people.push({ id, name: '', role: '', muted: { audio: false, video: false }, tracks: [], state: 'active' });
       }
     }
     for (const p of people) {
       const got = received.get(p.id) || {};
       const publishesAudio = p.tracks.some((t) => t.kind === 'audio') || Boolean(got.audio);
+      const facts = tileFacts(v, p.id);
       entries.push({
         id: p.id,
-        name: p.name,
+        name: p.name || nameOf(p.id),
         role: p.role,
         self: false,
-        micOff: p.muted.audio || !publishesAudio,
-        camOff: p.muted.video || !got.video,
+        micOff: p.muted.audio || !publishesAudio || Boolean(facts.unheard),
+        camOff: p.muted.video || !got.video || Boolean(facts.enforcedVideo),
         videoTrack: got.video || null,
         audioTrack: got.audio || null,
+        away: p.state === 'reconnecting',
+        speaking: app.activeSpeaker === p.id,
+        facts,
       });
     }
   }
@@ -683,6 +1021,8 @@ function render() {
   layoutGrid(grid);
   const settled = app.state === 'connecting' || app.state === 'connected';
   $('alone-message').hidden = !(inCall && settled && app.self && app.participants.size === 0);
+  renderConnectionBanner(inCall);
+  renderStrip(v, nameOf, inCall && Boolean(app.self));
 
   const isFac = Boolean(app.self && text.isFacilitator(app.self.role));
   $('panel-button').hidden = !isFac;
@@ -702,8 +1042,26 @@ function render() {
       self: app.self,
       participants: [...app.participants.values()],
       waitingList: app.waitingList,
+      ctl: v,
+      talkTime: app.talkTime,
+      nameOf,
     });
   }
+}
+
+// renderConnectionBanner says calmly that we are reconnecting, and what it
+// means for the person.
+function renderConnectionBanner(inCall) {
+  const banner = $('connection-banner');
+  const show = inCall && app.state === 'reconnecting';
+  banner.hidden = !show;
+  if (!show) return;
+  let words;
+  if (app.socketUp) words = 'The connection is unsteady. Reconnecting sound and video…';
+  else if (app.retries > RETRY_DELAYS_MS.length) words = 'Still trying to reconnect… Please check your internet connection. You can stay on this page.';
+  else if (app.resume) words = 'Your connection dropped. Reconnecting… You keep your place in the session.';
+  else words = 'Your connection dropped. Reconnecting…';
+  if ($('connection-text').textContent !== words) $('connection-text').textContent = words;
 }
 
 // watchTrack redraws when a received track starts or stops getting media,
@@ -760,6 +1118,17 @@ window.hearth = Object.freeze({
   get localTracks() { return { ...app.local }; },
   get lastError() { return snapshot(app.lastError); },
   get received() { return { ...app.received }; },
+  get roomState() { return snapshot(app.roomState); },
+  get activeSpeaker() { return app.activeSpeaker; },
+  get talkTime() { return snapshot(app.talkTime); },
+  get resumable() { return Boolean(app.resume); },
+  get resumes() { return app.resumes; },
+  get iceRestarts() { return app.session ? app.session.iceRestarts : 0; },
+  debugDropSocket() {
+    if (!app.sig) return false;
+    app.sig.drop();
+    return true;
+  },
   inboundStats() { return app.session ? app.session.inboundStats() : Promise.resolve([]); },
   outboundStats() { return app.session ? app.session.outboundStats() : Promise.resolve([]); },
 });
@@ -775,8 +1144,15 @@ function init() {
     updateNameHint();
   });
   $('name').addEventListener('input', () => setFieldError('name', ''));
-  $('mic-button').addEventListener('click', toggleMic);
-  $('cam-button').addEventListener('click', toggleCam);
+  $('mic-button').addEventListener('click', () => onMediaButton('audio'));
+  $('cam-button').addEventListener('click', () => onMediaButton('video'));
+  $('hand-button').addEventListener('click', toggleHand);
+  $('pass-button').addEventListener('click', () => send({ type: 'pass' }));
+  $('end-turn-button').addEventListener('click', () => send({ type: 'end_turn' }));
+  $('end-aside-button').addEventListener('click', () => send({ type: 'end_aside' }));
+  $('confirm-ok').addEventListener('click', () => answerConfirm(true));
+  $('confirm-cancel').addEventListener('click', () => answerConfirm(false));
+  $('confirm-dialog').addEventListener('close', () => answerConfirm(false));
   $('leave-button').addEventListener('click', leave);
   $('waiting-leave-button').addEventListener('click', leave);
   $('panel-button').addEventListener('click', () => togglePanel($('panel').hidden));
@@ -790,19 +1166,42 @@ function init() {
     setScreen('join', $('room').value ? $('name') : $('room'));
   });
   document.addEventListener('keydown', (ev) => {
-    if (ev.key === 'Escape' && !$('panel').hidden && !window.matchMedia('(min-width: 900px)').matches) togglePanel(false);
+    if (ev.key === 'Escape' && !$('panel').hidden && !$('confirm-dialog').open && !window.matchMedia('(min-width: 900px)').matches) togglePanel(false);
   });
   document.addEventListener('pointerdown', resumeBlockedMedia);
   document.addEventListener('keydown', resumeBlockedMedia);
   window.addEventListener('pagehide', () => {
-    if (app.sig && app.sig.isOpen) app.sig.send({ type: 'leave' });
+    // With a resume secret a reload gets our seat back, so the page goes
+    // without leaving: the seat waits for the server's grace period.
+    if (app.resume) saveResume();
+    else if (app.sig && app.sig.isOpen) app.sig.send({ type: 'leave' });
   });
   const stage = $('grid').parentElement;
   new ResizeObserver(() => layoutGrid($('grid'))).observe(stage);
   window.matchMedia('(min-width: 900px)').addEventListener('change', render);
   window.setInterval(updateSpeaking, SPEAKING_POLL_MS);
+  window.setInterval(() => updateTimers(app.view), 250);
   document.body.dataset.ready = 'true';
   render();
+  resumeAfterReload();
+}
+
+// resumeAfterReload gets our seat back when this tab was in the session a
+// moment ago (the page was reloaded): the same resume, with a new peer
+// connection.
+function resumeAfterReload() {
+  const saved = savedResume();
+  if (!saved) return;
+  app.resume = saved.secret;
+  app.params = {
+    room: saved.room,
+    name: saved.name || '',
+    token: currentToken(saved.room),
+    passcode: '',
+    startMic: !saved.micMuted,
+    startCam: !saved.camMuted,
+  };
+  startJoin();
 }
 
 init();

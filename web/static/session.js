@@ -9,14 +9,29 @@
 // Offers may also come from us (an ICE restart). Collisions follow "perfect
 // negotiation" with the client as the polite peer: we roll back our offer and
 // answer the server's.
+//
+// When ICE stays `disconnected` or `failed` for a few seconds while we can
+// signal, we restart it (PROTOCOL.md, "Reconnecting"); the connection
+// survives a dropped websocket, and app.js calls afterResume once a new one
+// is back in the seat.
+
+// How long ICE may stay disconnected, or failed, before we restart it, and
+// how long a restart gets before we try again.
+const ICE_DISCONNECTED_WAIT_MS = 3000;
+const ICE_FAILED_WAIT_MS = 1000;
+const ICE_RETRY_MS = 8000;
 
 export class MediaSession {
   // send(msg) sends a signaling message.
+  // canSignal() reports whether signaling messages reach the server now.
   // localTracks is {audio, video}: MediaStreamTracks or null.
   // onRemoteTracks() is called when the set of received tracks changes.
   // onConnectionState(state) reports pc.connectionState.
-  constructor({ iceServers, send, localTracks, onRemoteTracks, onConnectionState }) {
+  constructor({ iceServers, send, canSignal, localTracks, onRemoteTracks, onConnectionState }) {
     this.send = send;
+    this.canSignal = canSignal || (() => true);
+    this.iceTimer = 0;
+    this.iceRestarts = 0;
     this.localTracks = { audio: localTracks.audio || null, video: localTracks.video || null };
     this.onRemoteTracks = onRemoteTracks;
     this.onConnectionState = onConnectionState;
@@ -48,11 +63,65 @@ export class MediaSession {
     });
     this.pc.addEventListener('negotiationneeded', () => this.makeOffer());
     this.pc.addEventListener('track', () => this.onRemoteTracks());
-    this.pc.addEventListener('connectionstatechange', () => {
-      const state = this.pc.connectionState;
-      if (state === 'failed' && !this.closed) this.pc.restartIce();
-      this.onConnectionState(state);
-    });
+    this.pc.addEventListener('connectionstatechange', () => this.onConnectionState(this.pc.connectionState));
+    this.pc.addEventListener('iceconnectionstatechange', () => this.watchIce());
+  }
+
+  // watchIce starts a restart timer while ICE is disconnected or failed, and
+  // stops it when ICE recovers by itself.
+  watchIce() {
+    if (this.closed) return;
+    const state = this.pc.iceConnectionState;
+    if (state !== 'disconnected' && state !== 'failed') {
+      window.clearTimeout(this.iceTimer);
+      this.iceTimer = 0;
+      return;
+    }
+    if (state === 'failed') window.clearTimeout(this.iceTimer);
+    else if (this.iceTimer) return;
+    this.iceTimer = window.setTimeout(() => this.iceTrouble(),
+      state === 'failed' ? ICE_FAILED_WAIT_MS : ICE_DISCONNECTED_WAIT_MS);
+  }
+
+  iceTrouble() {
+    this.iceTimer = 0;
+    if (this.closed || !this.iceBroken()) return;
+    // Without signaling the new credentials cannot reach the server; the
+    // resume after the websocket comes back restarts ICE instead.
+    if (this.canSignal()) this.restartIce();
+    this.iceTimer = window.setTimeout(() => this.iceTrouble(), ICE_RETRY_MS);
+  }
+
+  iceBroken() {
+    const state = this.pc.iceConnectionState;
+    return state === 'disconnected' || state === 'failed';
+  }
+
+  // restartIce makes the next offer carry new ICE credentials; the browser
+  // then asks to negotiate and we offer.
+  restartIce() {
+    if (this.closed) return;
+    this.iceRestarts += 1;
+    this.pc.restartIce();
+  }
+
+  // afterResume puts negotiation right after the websocket came back: an
+  // offer of ours that went out on the old socket may never have arrived,
+  // so it is rolled back (the browser then asks to negotiate again if it
+  // still needs to), and broken ICE is restarted.
+  afterResume() {
+    this.queue = this.queue
+      .then(async () => {
+        if (this.closed) return;
+        if (this.pc.signalingState === 'have-local-offer' && !this.makingOffer) {
+          await this.pc.setLocalDescription({ type: 'rollback' });
+        }
+        if (this.iceBroken()) this.restartIce();
+      })
+      .catch((err) => {
+        if (!this.closed) console.warn('hearth: resuming negotiation failed:', err);
+      });
+    return this.queue;
   }
 
   // handle takes an offer, answer or candidate message from the server.
@@ -254,6 +323,7 @@ export class MediaSession {
   close() {
     if (this.closed) return;
     this.closed = true;
+    window.clearTimeout(this.iceTimer);
     this.pc.close();
   }
 }

@@ -93,6 +93,13 @@ export class Signaling {
     this.send({ type: 'ping', ts: Date.now() });
   }
 
+  // drop closes the socket as a network failure would look to its owner:
+  // onClose says expected: false, so the owner reconnects. For tests.
+  drop() {
+    if (this.ws && this.ws.readyState <= WebSocket.OPEN) this.ws.close(4001, 'dropped');
+    this.finish(1006, 'dropped');
+  }
+
   // close closes the socket on purpose; onClose then says expected: true.
   close(code = 1000, reason = '') {
     this.closedByUs = true;

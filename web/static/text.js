@@ -11,6 +11,15 @@ export const FATAL_CODES = new Set([
   'denied', 'unavailable',
 ]);
 
+// Error codes that concern one control message and need no notice of
+// their own beyond a calm sentence (the room_state already shows the truth).
+export const CONTROL_REFS = new Set([
+  'mute_participant', 'mute_all', 'set_policy', 'request_unmute', 'cancel_unmute_request',
+  'decline_unmute', 'raise_hand', 'lower_hand', 'give_floor', 'take_floor', 'set_floor_mode',
+  'set_timer', 'start_round', 'pass', 'end_turn', 'next_turn', 'skip', 'end_round',
+  'start_aside', 'end_aside', 'remove', 'end_session',
+]);
+
 // Titles and messages for the screen shown when joining is refused.
 const REFUSALS = {
   denied: ['You were not admitted', 'A facilitator did not let you into this session. If you think this is a mistake, please contact them.'],
@@ -39,7 +48,10 @@ const NOTICES = {
   internal: 'Something went wrong on the server. If things stop working, please leave and join again.',
 };
 
-export function notice(code, serverMessage) {
+export function notice(code, serverMessage, ref) {
+  if (code === 'bad_request' && CONTROL_REFS.has(ref)) {
+    return 'That did not fit what is happening in the session just now, so nothing changed.';
+  }
   return NOTICES[code] || serverMessage || 'Something went wrong.';
 }
 
@@ -61,6 +73,60 @@ const BYES = {
   removed: ['You were removed from the session', 'A facilitator ended your place in this session. Please contact them if you have questions.'],
   server_shutdown: ['The session was interrupted', 'The server is restarting. You can join again in a moment.'],
 };
+
+// How a departure is announced, by the reason in participant_left.
+export function leftPhrase(reason) {
+  switch (reason) {
+    case 'removed': return 'was removed';
+    case 'timeout': return 'lost their connection';
+    default: return 'left';
+  }
+}
+
+// Lengths offered for a timed share or a turn, in seconds (0: no limit).
+export const SHARE_LENGTHS = [0, 60, 120, 180, 300, 600];
+
+export function shareLengthLabel(seconds) {
+  if (!seconds) return 'No time limit';
+  const m = Math.round(seconds / 60);
+  return m === 1 ? '1 minute' : `${m} minutes`;
+}
+
+// ordinal: 1 -> "1st".
+export function ordinal(n) {
+  const s = ['th', 'st', 'nd', 'rd'];
+  const v = n % 100;
+  return n + (s[(v - 20) % 10] || s[v] || s[0]);
+}
+
+// clock formats milliseconds left as m:ss.
+export function clock(ms) {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+// duration says a length of time in words: "3 min 5 s", "40 s".
+export function duration(ms) {
+  const s = Math.round(Math.max(0, ms) / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
+}
+
+export const TURN_STATUS = {
+  pending: 'waiting',
+  speaking: 'sharing now',
+  spoke: 'shared',
+  passed: 'passed',
+  skipped: 'skipped',
+  left: 'left',
+};
+
+export const ROUND_ORDERS = [
+  ['join', 'In the order people arrived'],
+  ['roster', 'In the order of the group list'],
+  ['shuffle', 'In a random order'],
+];
 
 export function goodbye(reason) {
   return BYES[reason] || BYES.left;

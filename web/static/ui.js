@@ -1,7 +1,7 @@
 // Drawing the page: screens, the status line, messages and the video grid.
 // Nothing here talks to the server; app.js decides what to show.
 
-import { STATUS_TEXT, roleLabel } from './text.js';
+import { STATUS_TEXT, roleLabel, ordinal } from './text.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -26,14 +26,21 @@ export function setStatus(state, detail) {
 }
 
 let announceTimer = 0;
+let announcePending = '';
 
 // announce says something to screen readers through the live region.
+// Sentences announced within a moment of each other are read together.
 export function announce(text) {
+  if (!text) return;
   const el = $('announcer');
   window.clearTimeout(announceTimer);
+  announcePending = announcePending ? `${announcePending} ${text}` : text;
   el.textContent = '';
   // A short gap makes the same words be read again.
-  announceTimer = window.setTimeout(() => { el.textContent = text; }, 60);
+  announceTimer = window.setTimeout(() => {
+    el.textContent = announcePending;
+    announcePending = '';
+  }, 60);
 }
 
 let noticeTimer = 0;
@@ -70,23 +77,42 @@ export function setFieldError(field, text) {
   else input.removeAttribute('aria-invalid');
 }
 
-// setToggle sets a mic or camera button: muted or not, and whether there is
-// a device at all.
-export function setToggle(button, { muted, available, kind }) {
+// setToggle sets a mic or camera button: muted or not, whether there is a
+// device at all, and its mode when a facilitator's mute holds it: "lift"
+// (we may lift it ourselves), "ask" (ask the facilitator) or "cancel" (we
+// asked; the next click takes the request back).
+export function setToggle(button, { muted, available, kind, mode = 'normal' }) {
   const device = kind === 'audio' ? 'microphone' : 'camera';
-  button.dataset.muted = String(muted || !available);
+  const enforced = available && mode !== 'normal';
+  button.dataset.muted = String(muted || !available || enforced);
+  button.dataset.mode = available ? mode : 'normal';
   button.disabled = !available;
   const label = button.querySelector('.ctrl-label');
+  let text;
+  let aria;
   if (!available) {
-    label.textContent = kind === 'audio' ? 'No mic' : 'No camera';
-    button.setAttribute('aria-label', `No ${device} available`);
+    text = kind === 'audio' ? 'No mic' : 'No camera';
+    aria = `No ${device} available`;
+  } else if (mode === 'ask') {
+    text = kind === 'audio' ? 'Ask to speak' : 'Ask for video';
+    aria = kind === 'audio'
+      ? 'Your microphone is muted by the facilitator. Ask to speak'
+      : 'Your camera is turned off by the facilitator. Ask to turn it on';
+  } else if (mode === 'cancel') {
+    text = 'Cancel ask';
+    aria = kind === 'audio' ? 'You asked to speak. Cancel the request' : 'You asked to turn on your camera. Cancel the request';
+  } else if (mode === 'lift') {
+    text = kind === 'audio' ? 'Unmute' : 'Start video';
+    aria = kind === 'audio' ? 'Muted by the facilitator. Unmute microphone' : 'Camera off by the facilitator. Turn camera on';
   } else if (kind === 'audio') {
-    label.textContent = muted ? 'Unmute' : 'Mute';
-    button.setAttribute('aria-label', muted ? 'Unmute microphone' : 'Mute microphone');
+    text = muted ? 'Unmute' : 'Mute';
+    aria = muted ? 'Unmute microphone' : 'Mute microphone';
   } else {
-    label.textContent = muted ? 'Start video' : 'Stop video';
-    button.setAttribute('aria-label', muted ? 'Turn camera on' : 'Turn camera off');
+    text = muted ? 'Start video' : 'Stop video';
+    aria = muted ? 'Turn camera on' : 'Turn camera off';
   }
+  if (label.textContent !== text) label.textContent = text;
+  button.setAttribute('aria-label', aria);
 }
 
 // initials returns one or two letters for a name: "Ann Lee" -> "AL".
@@ -107,7 +133,9 @@ function hue(id) {
 
 // renderTiles makes the grid show exactly the given tiles, in order, reusing
 // existing elements. Each entry:
-//   {id, name, role, self, micOff, camOff, videoTrack, audioTrack}
+//   {id, name, role, self, micOff, camOff, videoTrack, audioTrack,
+//    away (reconnecting), speaking (the server's active speaker),
+//    facts: {hand, floor, turn, aside, enforcedAudio, enforcedVideo}}
 export function renderTiles(grid, entries) {
   const existing = new Map();
   for (const el of grid.querySelectorAll(':scope > .tile')) existing.set(el.dataset.participant, el);
@@ -146,6 +174,21 @@ function updateTile(tile, e) {
   roleEl.hidden = !role;
   tile.querySelector('.tile-mic').hidden = !e.micOff;
   tile.dataset.micOff = String(Boolean(e.micOff));
+  const facts = e.facts || {};
+  tile.dataset.state = e.away ? 'reconnecting' : 'active';
+  tile.dataset.activeSpeaker = String(Boolean(e.speaking));
+  tile.dataset.hand = String(facts.hand || 0);
+  tile.dataset.floor = String(Boolean(facts.floor));
+  tile.dataset.turn = facts.turn || '';
+  tile.dataset.aside = String(Boolean(facts.aside));
+  tile.dataset.enforcedMute = String(Boolean(facts.enforcedAudio));
+  const badges = [];
+  if (facts.floor) badges.push(['floor', 'Has the floor']);
+  if (facts.turn === 'current') badges.push(['floor', 'Sharing']);
+  if (facts.turn === 'next') badges.push(['next', 'Next']);
+  if (facts.hand) badges.push(['hand', `Hand raised · ${facts.hand}`]);
+  if (facts.aside) badges.push(['aside', 'Private conversation']);
+  drawBadges(tile.querySelector('.tile-badges'), badges);
 
   const video = tile.querySelector('video');
   const showVideo = Boolean(e.videoTrack) && !e.camOff;
@@ -174,9 +217,31 @@ function updateTile(tile, e) {
   // A label for the whole tile, read when moving through the list.
   const parts = [name];
   if (role) parts.push(role);
-  if (e.micOff) parts.push('microphone off');
+  if (e.away) parts.push('reconnecting');
+  if (facts.floor) parts.push('has the floor');
+  if (facts.turn === 'current') parts.push('sharing now');
+  if (facts.turn === 'next') parts.push('next in the go-around');
+  if (facts.hand) parts.push(`hand raised, ${ordinal(facts.hand)} in line`);
+  if (facts.aside) parts.push('in a private conversation');
+  if (facts.enforcedAudio) parts.push('muted by a facilitator');
+  else if (e.micOff) parts.push('microphone off');
   if (!showVideo) parts.push('camera off');
+  if (e.speaking) parts.push('speaking');
   tile.setAttribute('aria-label', parts.join(', '));
+}
+
+// drawBadges shows small labels at the top of a tile: [[kind, text]].
+function drawBadges(box, badges) {
+  const key = JSON.stringify(badges);
+  if (box.dataset.key === key) return;
+  box.dataset.key = key;
+  box.replaceChildren(...badges.map(([kind, text]) => {
+    const b = document.createElement('span');
+    b.className = 'tile-badge';
+    b.dataset.kind = kind;
+    b.textContent = text;
+    return b;
+  }));
 }
 
 // showFrames shows the video of a tile when it should be seen and has a

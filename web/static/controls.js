@@ -1,0 +1,304 @@
+// What the facilitator controls state means for the person at this browser
+// (PROTOCOL.md, "Facilitator controls and turn-taking"): who may be heard,
+// whose turn it is, the raised hands, the private aside, and one's own
+// enforced mute. app.js keeps the newest room_state; this module turns it
+// into a view, into words to announce when it changes, and into the session
+// strip above the video grid.
+
+import { $ } from './ui.js';
+import { clock, isFacilitator } from './text.js';
+
+// makeView derives everything the page shows from one room_state.
+// receivedAt is performance.now() when the state arrived, for the countdown.
+// Returns null when there is no state yet.
+export function makeView(state, receivedAt, selfId, selfRole) {
+  if (!state) return null;
+  const byId = new Map((state.participants || []).map((p) => [p.id, p]));
+  const floor = state.floor || { mode: 'open' };
+  const hands = Array.isArray(state.hands) ? state.hands : [];
+  const handPos = new Map(hands.map((h, i) => [h.participant, i + 1]));
+  const round = state.round || null;
+  const aside = state.aside || null;
+  const me = byId.get(selfId) || null;
+  const policy = state.policy || { selfUnmute: false, joinMuted: false, floorReturn: 'facilitator' };
+  const role = (me && me.role) || selfRole;
+  const isFac = isFacilitator(role);
+  const timer = floor.timer
+    ? { seconds: floor.timer.seconds, deadline: receivedAt + Math.max(0, floor.timer.remainingMs || 0) }
+    : null;
+  const holder = floor.holder || (round ? round.current : '') || '';
+  const inAside = Boolean(aside && (aside.host === selfId || aside.member === selfId));
+  const flags = (m) => ({ audio: Boolean(m && m.audio), video: Boolean(m && m.video) });
+  const enforced = flags(me && me.muted);
+  const isHolder = Boolean(holder) && holder === selfId;
+  return {
+    version: state.version,
+    ended: Boolean(state.ended),
+    change: state.change || null,
+    policy,
+    mode: floor.mode === 'moderated' ? 'moderated' : 'open',
+    moderated: floor.mode === 'moderated' || Boolean(round),
+    byId,
+    participants: state.participants || [],
+    hands,
+    handPos,
+    holder,
+    timer,
+    round,
+    aside,
+    selfId,
+    me,
+    isFac,
+    enforced,
+    requested: flags(me && me.unmuteRequested),
+    isHolder,
+    myTurn: Boolean(round && round.current === selfId),
+    imNext: Boolean(round && round.next === selfId),
+    inAside,
+    asidePeer: inAside ? (aside.host === selfId ? aside.member : aside.host) : '',
+    canSelfUnmute: isFac || Boolean(policy.selfUnmute),
+  };
+}
+
+// silencedByFacilitator reports whether a facilitator's mute of kind keeps
+// the person at this browser from being heard (or seen) right now: the floor
+// and the aside lift an audio mute while they last.
+export function silencedByFacilitator(v, kind) {
+  if (!v || !v.enforced[kind]) return false;
+  if (kind === 'audio' && (v.isHolder || v.inAside)) return false;
+  return true;
+}
+
+// silencedByFloor reports whether the moderated floor or a round keeps the
+// person from being heard.
+export function silencedByFloor(v) {
+  return Boolean(v && v.moderated && !v.isHolder && !v.isFac && !v.inAside);
+}
+
+// tileFacts says what a participant's tile shows beyond name and media.
+export function tileFacts(v, id) {
+  if (!v) return {};
+  const p = v.byId.get(id);
+  const inAside = Boolean(v.aside && (v.aside.host === id || v.aside.member === id));
+  return {
+    hand: v.handPos.get(id) || 0,
+    floor: !v.round && v.holder === id,
+    turn: v.round ? (v.round.current === id ? 'current' : v.round.next === id ? 'next' : '') : '',
+    aside: inAside,
+    enforcedAudio: Boolean(p && p.muted && p.muted.audio),
+    enforcedVideo: Boolean(p && p.muted && p.muted.video),
+    // The group does not hear them; people in an aside are heard by each
+    // other, which the aside badge says.
+    unheard: Boolean(p) && p.audible === false && !inAside,
+    requested: Boolean(p && p.unmuteRequested && p.unmuteRequested.audio),
+  };
+}
+
+// announcements returns the sentences to say when the state moves from
+// prev to next (either may be null), for the person at this browser.
+export function announcements(prev, next, nameOf) {
+  if (!next) return [];
+  const out = [];
+  const me = next.selfId;
+  const name = (id) => (id === me ? 'you' : nameOf(id));
+  const cap = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+  const by = next.change && next.change.by;
+  const change = next.change ? next.change.kind : '';
+
+  if (!prev) {
+    // The first state after joining: say only what limits us.
+    if (silencedByFacilitator(next, 'audio')) {
+      out.push(next.canSelfUnmute
+        ? 'Your microphone is muted by the facilitator. You can unmute when you are ready.'
+        : 'Your microphone is muted by the facilitator. Use the Ask to speak button when you would like to talk.');
+    }
+    if (next.round) out.push(`A go-around is in progress. ${cap(name(next.round.current))} ${next.round.current === me ? 'are' : 'is'} sharing.`);
+    else if (next.holder && !next.isHolder) out.push(`${nameOf(next.holder)} has the floor.`);
+    return out;
+  }
+
+  // Go-around.
+  if (!prev.round && next.round) {
+    out.push('A go-around has started.');
+    if (next.myTurn) out.push("It's your turn. Others can hear you.");
+    else {
+      out.push(`${nameOf(next.round.current)} goes first.`);
+      if (next.imNext) out.push('You are next.');
+    }
+  } else if (prev.round && !next.round) {
+    out.push('The go-around has ended.');
+  } else if (prev.round && next.round) {
+    if (prev.round.current !== next.round.current) {
+      if (next.myTurn) out.push("It's your turn. Others can hear you.");
+      else if (next.round.current) out.push(`${nameOf(next.round.current)}'s turn.`);
+      if (next.imNext && !prev.imNext) out.push('You are next.');
+    }
+  }
+
+  // The floor, outside rounds.
+  if (!next.round && !prev.round) {
+    if (next.isHolder && !prev.isHolder) {
+      out.push('You have the floor. Others can hear you.');
+      if (next.timer) out.push(`You have ${minutes(next.timer.seconds)}.`);
+    } else if (prev.isHolder && !next.isHolder) {
+      out.push(change === 'timer_expired' ? 'Your time is up. Thank you.' : 'The floor has returned to the facilitator.');
+    } else if (next.holder && next.holder !== prev.holder) {
+      out.push(`${nameOf(next.holder)} has the floor.`);
+    }
+  }
+  if (prev.mode !== next.mode && !next.isFac && !prev.round && !next.round) {
+    out.push(next.mode === 'moderated'
+      ? 'Only the person with the floor is heard now. Raise your hand if you would like to speak.'
+      : 'Everyone can speak again.');
+  }
+
+  // One's own mute, request and hand.
+  for (const kind of ['audio', 'video']) {
+    if (!prev.enforced[kind] && next.enforced[kind]) {
+      if (kind === 'audio') {
+        out.push(next.canSelfUnmute
+          ? 'The facilitator muted your microphone. You can unmute when you are ready.'
+          : 'The facilitator muted your microphone. Use the Ask to speak button when you would like to talk.');
+      } else {
+        out.push('The facilitator turned off your camera.');
+      }
+    } else if (prev.enforced[kind] && !next.enforced[kind]) {
+      out.push(kind === 'audio' ? 'The facilitator unmuted your microphone.' : 'The facilitator allowed your camera again.');
+    }
+  }
+  if (change === 'decline_unmute' && next.change.participant === me) {
+    out.push('Your request to speak was declined for now.');
+  }
+  if (prev.policy.selfUnmute !== next.policy.selfUnmute && !next.isFac) {
+    out.push(next.policy.selfUnmute ? 'You can now unmute yourself.' : 'You now ask the facilitator before unmuting.');
+  }
+  if (prev.handPos.has(me) && !next.handPos.has(me) && change === 'lower_hand' && by && by !== me) {
+    out.push('The facilitator lowered your hand.');
+  }
+
+  // The private aside.
+  if (!prev.aside && next.aside) {
+    if (next.inAside) {
+      out.push(next.aside.member === me
+        ? `${nameOf(next.aside.host)} started a private conversation with you. Only the two of you hear each other.`
+        : `You are talking privately with ${nameOf(next.aside.member)}. The group does not hear either of you.`);
+    } else {
+      out.push(`${nameOf(next.aside.host)} is talking privately with ${nameOf(next.aside.member)}.`);
+    }
+  } else if (prev.aside && !next.aside) {
+    out.push('The private conversation has ended.');
+  }
+
+  // For facilitators: hands and requests to speak.
+  if (next.isFac) {
+    const raised = next.hands.filter((h) => !prev.handPos.has(h.participant) && h.participant !== me);
+    for (const h of raised) out.push(`${nameOf(h.participant)} raised their hand.`);
+    for (const p of next.participants) {
+      const before = prev.byId.get(p.id);
+      const asked = p.unmuteRequested && p.unmuteRequested.audio;
+      const askedBefore = before && before.unmuteRequested && before.unmuteRequested.audio;
+      if (asked && !askedBefore && p.id !== me) out.push(`${nameOf(p.id)} asks to speak.`);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- strip
+
+// renderStrip draws the session strip: who may speak now (floor, round
+// and its timer), the private aside, the raised hands and one's own mute.
+export function renderStrip(v, nameOf, show) {
+  const strip = $('session-info');
+  if (!v || !show) {
+    strip.hidden = true;
+    return;
+  }
+  const me = v.selfId;
+  const you = (id) => (id === me ? 'you' : nameOf(id));
+
+  // Who may speak now.
+  let turn = '';
+  let mine = false;
+  if (v.round) {
+    if (v.myTurn) {
+      turn = "It's your turn in the go-around. Others can hear you.";
+      mine = true;
+    } else if (v.round.current) {
+      turn = `Go-around: ${nameOf(v.round.current)} is sharing.`;
+      if (v.imNext) turn += ' You are next.';
+      else if (v.round.next) turn += ` ${nameOf(v.round.next)} is next.`;
+    } else {
+      turn = 'Go-around in progress.';
+    }
+  } else if (v.holder) {
+    mine = v.isHolder;
+    turn = mine ? 'You have the floor. Others can hear you.' : `${nameOf(v.holder)} has the floor.`;
+  } else if (v.moderated) {
+    turn = v.isFac
+      ? 'The floor is moderated: only facilitators and whoever has the floor are heard.'
+      : 'Only the facilitator is heard right now. Raise your hand if you would like to speak.';
+  }
+  const turnInfo = $('turn-info');
+  turnInfo.hidden = !turn;
+  turnInfo.dataset.mine = String(mine);
+  $('turn-text').textContent = turn;
+  $('turn-actions').hidden = !v.myTurn;
+  $('share-timer').hidden = !(turn && v.timer && v.holder);
+  updateTimers(v);
+
+  // The aside: everyone sees that it happens, never what is said.
+  const asideInfo = $('aside-info');
+  asideInfo.hidden = !v.aside;
+  if (v.aside) {
+    asideInfo.dataset.mine = String(v.inAside);
+    $('aside-text').textContent = v.inAside
+      ? `You are talking privately with ${nameOf(v.asidePeer)}. Only the two of you hear each other.`
+      : `${nameOf(v.aside.host)} is talking privately with ${nameOf(v.aside.member)}.`;
+    $('end-aside-button').hidden = !(v.inAside && (v.isFac || v.aside.member === me));
+  }
+
+  // Raised hands, in queue order.
+  const handsInfo = $('hands-info');
+  handsInfo.hidden = v.hands.length === 0;
+  const queue = $('hands-queue');
+  const items = v.hands.map((h) => you(h.participant));
+  if (queue.dataset.items !== JSON.stringify(items)) {
+    queue.dataset.items = JSON.stringify(items);
+    queue.replaceChildren(...v.hands.map((h, i) => {
+      const li = document.createElement('li');
+      li.dataset.hand = h.participant;
+      if (h.participant === me) li.dataset.self = 'true';
+      li.textContent = h.participant === me ? 'You' : items[i];
+      return li;
+    }));
+  }
+
+  // One's own mute, when a facilitator's rule holds it.
+  let self = '';
+  if (silencedByFacilitator(v, 'audio')) {
+    if (v.requested.audio) self = 'You asked to speak. The facilitator will see your request.';
+    else if (v.canSelfUnmute) self = 'You are muted by the facilitator. You can unmute when you are ready.';
+    else self = 'You are muted by the facilitator. Ask to speak when you are ready.';
+  }
+  if (silencedByFacilitator(v, 'video')) self += (self ? ' ' : '') + 'Your camera is off by the facilitator.';
+  $('self-info').hidden = !self;
+  $('self-text').textContent = self;
+
+  strip.hidden = turnInfo.hidden && asideInfo.hidden && handsInfo.hidden && $('self-info').hidden;
+}
+
+// updateTimers redraws every countdown of a timed share from its deadline;
+// app.js calls it a few times a second.
+export function updateTimers(v) {
+  const left = v && v.timer ? Math.max(0, v.timer.deadline - performance.now()) : 0;
+  const text = v && v.timer ? `${clock(left)} left` : '';
+  for (const el of document.querySelectorAll('[data-countdown]')) {
+    if (el.textContent !== text) el.textContent = text;
+    el.dataset.remainingMs = String(Math.round(left));
+  }
+}
+
+function minutes(seconds) {
+  const m = Math.max(1, Math.round(seconds / 60));
+  return m === 1 ? 'one minute' : `${m} minutes`;
+}
