@@ -9,6 +9,7 @@ package web_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
@@ -28,6 +30,10 @@ type echoServer struct {
 	t      *testing.T
 	wg     sync.WaitGroup
 	addTwo chan struct{}
+	// silence closes the server's peer connection and keeps the socket,
+	// as if the media path broke; offers gets the client's offers.
+	silence chan struct{}
+	offers  chan string
 
 	mu    sync.Mutex
 	conns []*websocket.Conn
@@ -35,7 +41,7 @@ type echoServer struct {
 }
 
 func newEchoServer(t *testing.T) *echoServer {
-	e := &echoServer{t: t, addTwo: make(chan struct{}, 1)}
+	e := &echoServer{t: t, addTwo: make(chan struct{}, 1), silence: make(chan struct{}, 1), offers: make(chan string, 8)}
 	t.Cleanup(func() {
 		e.mu.Lock()
 		for _, pc := range e.pcs {
@@ -93,7 +99,33 @@ func (e *echoServer) serve(ws *websocket.Conn) error {
 	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	// Set up like the real server: Opus and VP8, NACK, RTCP reports and
+	// transport-wide congestion control, and not pion's default simulcast
+	// header extensions, with which the browser could not make an offer of
+	// its own (an ICE restart) that tells the m-lines apart.
+	var me webrtc.MediaEngine
+	for _, c := range []struct {
+		p    webrtc.RTPCodecParameters
+		kind webrtc.RTPCodecType
+	}{
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, PayloadType: 111}, webrtc.RTPCodecTypeAudio},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, PayloadType: 96}, webrtc.RTPCodecTypeVideo},
+	} {
+		if err := me.RegisterCodec(c.p, c.kind); err != nil {
+			return err
+		}
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.ConfigureNack(&me, ir); err != nil {
+		return err
+	}
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		return err
+	}
+	if err := webrtc.ConfigureTWCCSender(&me, ir); err != nil {
+		return err
+	}
+	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(&me), webrtc.WithInterceptorRegistry(ir)).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return err
 	}
@@ -198,10 +230,16 @@ func (e *echoServer) serve(ws *websocket.Conn) error {
 		}
 	})
 	addTwo := e.addTwo
+	silence := e.silence
+	silent := false
 	for {
 		select {
 		case err := <-readErr:
 			return err
+		case <-silence:
+			silence = nil
+			silent = true
+			pc.Close()
 		case <-addTwo:
 			addTwo = nil
 			if _, err := pc.AddTransceiverFromTrack(twoVideo, sendonly); err != nil {
@@ -213,6 +251,16 @@ func (e *echoServer) serve(ws *websocket.Conn) error {
 				return err
 			}
 		case m := <-msgs:
+			if silent {
+				if m["type"] == "offer" {
+					sdp, _ := m["sdp"].(string)
+					select {
+					case e.offers <- sdp:
+					default:
+					}
+				}
+				continue
+			}
 			switch m["type"] {
 			case "answer":
 				sdp, _ := m["sdp"].(string)
@@ -308,6 +356,59 @@ func TestMediaEcho(t *testing.T) {
 		}
 	}
 	shot(t, b, "call-echo-desktop")
+	checkClean(t, b)
+}
+
+// TestIceRestart breaks the media path while the websocket stays up: the
+// client says it is reconnecting and, after a few seconds, restarts ICE by
+// offering with new credentials.
+func TestIceRestart(t *testing.T) {
+	echo := newEchoServer(t)
+	srv := serveClient(t, echo)
+	b := browser.New(t, browser.Desktop)
+	if err := b.Navigate(t.Context(), srv.URL+"/r/echo"); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, b, `document.body.dataset.ready === "true"`)
+	fill(t, b, "#name", "Me")
+	click(t, b, "#join-button")
+	if err := b.WaitJS(t.Context(), `hearth.state === "connected"`, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	ufrag := func(sdp string) string {
+		for line := range strings.SplitSeq(sdp, "\r\n") {
+			if v, ok := strings.CutPrefix(line, "a=ice-ufrag:"); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	first := ufrag(eval[string](t, b, `hearth.pc.localDescription.sdp`))
+	if first == "" {
+		t.Fatal("no ice-ufrag in the client's answer")
+	}
+	echo.silence <- struct{}{}
+	if err := b.WaitJS(t.Context(), `hearth.state === "reconnecting" && !document.getElementById("connection-banner").hidden`, 30*time.Second); err != nil {
+		t.Fatalf("the client did not notice: %v (ICE %s)", err, eval[string](t, b, `hearth.pc.iceConnectionState`))
+	}
+	if got := text(t, b, "#connection-text"); got != "The connection is unsteady. Reconnecting sound and video…" {
+		t.Errorf("banner = %q", got)
+	}
+	select {
+	case sdp := <-echo.offers:
+		if got := ufrag(sdp); got == "" || got == first {
+			t.Errorf("the client's offer has ice-ufrag %q, want a new one (was %q)", got, first)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no ICE restart offer (ICE %s, restarts %d, signaling %s)\nconsole: %q", eval[string](t, b, `hearth.pc.iceConnectionState`),
+			eval[int](t, b, `hearth.iceRestarts`), eval[string](t, b, `hearth.pc.signalingState`), b.ConsoleMessages())
+	}
+	if n := eval[int](t, b, `hearth.iceRestarts`); n < 1 {
+		t.Errorf("iceRestarts = %d", n)
+	}
+	if got := eval[any](t, b, `[hearth.received.joined, hearth.resumes]`); fmt.Sprint(got) != "[1 0]" {
+		t.Errorf("the websocket was replaced: joined, resumes = %v", got)
+	}
 	checkClean(t, b)
 }
 
