@@ -209,6 +209,15 @@ func TestControlsMember(t *testing.T) {
 				t.Errorf("muting ourselves sent %v", m)
 			}
 
+			// The server names who is speaking.
+			c.send(t, `{"type":"active_speaker","participant":"p_dana"}`)
+			wait(t, b, `document.querySelector('[data-participant="p_dana"]').dataset.activeSpeaker === "true"`)
+			if got := eval[string](t, b, `document.querySelector('[data-participant="p_dana"]').getAttribute("aria-label")`); !strings.HasSuffix(got, "speaking") {
+				t.Errorf("Dana's tile label = %q", got)
+			}
+			c.send(t, `{"type":"active_speaker","participant":null}`)
+			wait(t, b, `hearth.activeSpeaker === null && document.querySelector('[data-participant="p_dana"]').dataset.activeSpeaker === "false"`)
+
 			// Others talk privately: everyone sees that, nobody hears it.
 			c.send(t, roomState(10, `aside={"host":"p_dana","member":"p_cai"}`,
 				with(with(with(memberPeople, "p_ann", "m"), "p_dana", "q"), "p_cai", "q")...))
@@ -225,8 +234,6 @@ func TestControlsMember(t *testing.T) {
 			c.send(t, `{"type":"participant_updated","participant":{"id":"p_ben","identity":"anon-2","name":"Ben Okafor","role":"member","muted":{"audio":false,"video":false},"state":"reconnecting"}}`)
 			wait(t, b, `document.querySelector('[data-participant="p_ben"]').dataset.state === "reconnecting"`)
 			announced(t, b, "Ben Okafor lost their connection and is reconnecting.")
-			c.send(t, `{"type":"active_speaker","participant":"p_dana"}`)
-			wait(t, b, `document.querySelector('[data-participant="p_dana"]').dataset.activeSpeaker === "true"`)
 			if got := eval[string](t, b, `document.querySelector('[data-participant="p_ben"]').getAttribute("aria-label")`); !strings.Contains(got, "reconnecting") {
 				t.Errorf("Ben's tile label = %q", got)
 			}
