@@ -354,6 +354,8 @@ const handsSection = {
   },
   update(root, view) {
     const ctl = view.ctl;
+    // Without a room_state the server has no controls to offer.
+    root.hidden = !ctl;
     const hands = ctl ? ctl.hands : [];
     root.querySelector('.section-count').textContent = hands.length ? String(hands.length) : '';
     root.querySelector('#hands-empty').hidden = hands.length > 0;
