@@ -12,28 +12,36 @@ import (
 
 // Write batching on the media socket.
 //
-// Forwarding one packet to S subscribers costs S sendto system calls, and on
-// a small machine those calls are most of the SFU's CPU. The socket the ICE
+// Forwarding one packet to S subscribers costs S datagrams, and on a small
+// machine their system calls are most of the SFU's CPU. The socket the ICE
 // mux writes to is therefore a udpBatcher: while a track's reader fans a
-// packet out it holds the batcher corked, writes are copied into a queue, and
-// the queue leaves in one sendmmsg when the fan-out ends (or fills a batch).
-// Writes when nobody is forwarding (ICE, DTLS, RTCP) go straight out.
+// packet out it holds the batcher corked, writes are copied into a queue,
+// and when the fan-out ends the queue leaves in one sendmmsg.
 //
-// Batching never delays a packet beyond the end of the fan-out that is in
-// progress when it is written, and a stream's packets keep their order: one
-// stream is only ever written by one goroutine, and the queue is FIFO.
+// At most one goroutine sends at a time. A fan-out that ends while another
+// goroutine is sending leaves its queue to that sender, which drains every
+// queue ready before it stops; so readers do not pile up in the kernel on
+// the same socket (each holding an OS thread), batches grow with load, and
+// nobody waits for a send in progress. Writes made when no fan-out is under
+// way (ICE, DTLS, RTCP) go straight out.
+//
+// A queued packet leaves when its fan-out ends, after the sends ahead of it;
+// under load, when a sender has drained its share (maxDrain), by the end of
+// the next fan-out. One stream's packets keep their order: one goroutine
+// writes a stream, and the queues leave in order.
 
 const (
-	// maxBatch is how many datagrams one sendmmsg carries; a group's
-	// fan-out (7 to 11 subscribers) fits, with room for concurrent ones.
-	maxBatch = 32
-	// slotSize holds any SRTP packet the SFU forwards (the ICE mux's MTU is
-	// 1500 on the wire side; larger writes bypass the queue).
+	// maxBatch is how many datagrams one sendmmsg carries.
+	maxBatch = 64
+	// slotSize holds any SRTP packet the SFU forwards (the wire MTU is
+	// 1500; larger writes bypass the queue).
 	slotSize = 1500
-	// maxBatches bounds the queues in existence (each is 48 KiB). A queue
-	// is in flight while its sendmmsg runs, so this is also how many
-	// fan-outs can send at once before further writes go out one by one.
-	maxBatches = 4
+	// maxBatches bounds the queues (96 KiB each). When every one is full
+	// or in flight, writers wait for one, as a blocking sendto would.
+	maxBatches = 8
+	// maxDrain bounds how many queues one sender sends before handing the
+	// job back, so that its own track is not held up for long.
+	maxDrain = 4
 )
 
 // batch is one queue of datagrams and, on Linux, the sendmmsg headers that
@@ -59,10 +67,15 @@ type udpBatcher struct {
 	corks atomic.Int32
 
 	mu      sync.Mutex
-	cur     *batch // nil while every batch is in flight: write directly
+	cur     *batch   // being filled; nil when none is free
+	ready   []*batch // full or finished, waiting to be sent, oldest first
 	free    []*batch
-	batches int // allocated
+	batches int  // allocated
+	sending bool // a goroutine is draining ready
 	closed  bool
+	// freed is signalled when a sent queue is free again, for writers
+	// that found every queue full (they wait rather than overtake them).
+	freed sync.Cond
 }
 
 func newUDPBatcher(conn *net.UDPConn, stats *Stats) (*udpBatcher, error) {
@@ -70,7 +83,9 @@ func newUDPBatcher(conn *net.UDPConn, stats *Stats) (*udpBatcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := &udpBatcher{conn: conn, raw: raw, stats: stats}
+	u := &udpBatcher{conn: conn, raw: raw, stats: stats,
+		ready: make([]*batch, 0, maxBatches), free: make([]*batch, 0, maxBatches)}
+	u.freed.L = &u.mu
 	u.cur = u.newBatchLocked()
 	return u, nil
 }
@@ -85,33 +100,55 @@ func (u *udpBatcher) newBatchLocked() *batch {
 // cork starts a fan-out: writes are queued until the matching uncork.
 func (u *udpBatcher) cork() { u.corks.Add(1) }
 
-// uncork ends a fan-out and sends what is queued, including what concurrent
-// fan-outs queued: nothing waits for a later packet.
+// uncork ends a fan-out: what is queued is sent now, by this goroutine or by
+// the one already sending.
 func (u *udpBatcher) uncork() {
 	u.corks.Add(-1)
 	u.mu.Lock()
-	if u.cur == nil || u.cur.n == 0 {
-		u.mu.Unlock()
-		return
+	if u.cur != nil && u.cur.n > 0 {
+		u.ready = append(u.ready, u.cur)
+		u.cur = u.takeFreeLocked()
 	}
-	full := u.takeLocked()
+	u.drainLocked()
 	u.mu.Unlock()
-	u.send(full)
 }
 
-// takeLocked swaps the current queue for an empty one and returns it.
-func (u *udpBatcher) takeLocked() *batch {
-	full := u.cur
-	switch n := len(u.free); {
-	case n > 0:
-		u.cur = u.free[n-1]
-		u.free = u.free[:n-1]
-	case u.batches < maxBatches:
-		u.cur = u.newBatchLocked()
-	default:
-		u.cur = nil
+// drainLocked sends ready queues unless someone else is; it is called and
+// returns with u.mu held, and releases it while sending.
+func (u *udpBatcher) drainLocked() {
+	if u.sending {
+		return
 	}
-	return full
+	u.sending = true
+	for i := 0; i < maxDrain && len(u.ready) > 0; i++ {
+		b := u.ready[0]
+		copy(u.ready, u.ready[1:])
+		u.ready = u.ready[:len(u.ready)-1]
+		u.mu.Unlock()
+		u.send(b)
+		u.mu.Lock()
+		b.n = 0
+		if u.cur == nil {
+			u.cur = b
+		} else {
+			u.free = append(u.free, b)
+		}
+		u.freed.Broadcast()
+	}
+	u.sending = false
+}
+
+// takeFreeLocked returns an empty queue, or nil if none can be had.
+func (u *udpBatcher) takeFreeLocked() *batch {
+	if n := len(u.free); n > 0 {
+		b := u.free[n-1]
+		u.free = u.free[:n-1]
+		return b
+	}
+	if u.batches < maxBatches {
+		return u.newBatchLocked()
+	}
+	return nil
 }
 
 func (u *udpBatcher) send(b *batch) {
@@ -120,14 +157,6 @@ func (u *udpBatcher) send(b *batch) {
 	}
 	u.stats.UDPBatches.Add(1)
 	u.stats.UDPBatchedPackets.Add(uint64(b.n))
-	b.n = 0
-	u.mu.Lock()
-	if u.cur == nil {
-		u.cur = b
-	} else {
-		u.free = append(u.free, b)
-	}
-	u.mu.Unlock()
 }
 
 // WriteToAddrPort queues p while corked, or sends it now.
@@ -136,27 +165,31 @@ func (u *udpBatcher) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error)
 		return u.conn.WriteToUDPAddrPort(p, addr)
 	}
 	u.mu.Lock()
+	// Every queue full or in flight: help send, or wait for a queue. A
+	// direct write here would overtake this stream's queued packets.
+	for u.cur == nil && !u.closed {
+		if !u.sending && len(u.ready) > 0 {
+			u.drainLocked()
+		} else {
+			u.freed.Wait()
+		}
+	}
 	if u.closed {
 		u.mu.Unlock()
 		return 0, net.ErrClosed
 	}
 	b := u.cur
-	if b == nil {
-		u.mu.Unlock()
-		return u.conn.WriteToUDPAddrPort(p, addr)
-	}
 	i := b.n
 	b.lens[i] = copy(b.data[i][:], p)
 	b.addrs[i] = addr
 	b.sys.set(i, len(p), addr)
 	b.n++
-	if b.n < maxBatch {
-		u.mu.Unlock()
-		return len(p), nil
+	if b.n == maxBatch {
+		u.ready = append(u.ready, b)
+		u.cur = u.takeFreeLocked()
+		u.drainLocked()
 	}
-	full := u.takeLocked()
 	u.mu.Unlock()
-	u.send(full)
 	return len(p), nil
 }
 
@@ -181,6 +214,7 @@ func (u *udpBatcher) WriteTo(p []byte, addr net.Addr) (int, error) {
 func (u *udpBatcher) Close() error {
 	u.mu.Lock()
 	u.closed = true
+	u.freed.Broadcast()
 	u.mu.Unlock()
 	return u.conn.Close()
 }

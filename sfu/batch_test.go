@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,38 +77,52 @@ func TestBatcherDeliversInOrder(t *testing.T) {
 	}
 }
 
-// TestBatcherBoundsQueues: with every batch in flight, writes go straight
-// out rather than allocating more queues.
+// TestBatcherBoundsQueues: with every queue in flight, a corked writer
+// waits for one to come back rather than allocate more or overtake them.
 func TestBatcherBoundsQueues(t *testing.T) {
 	u, err := newUDPBatcher(loopbackUDP(t), &Stats{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rx := loopbackUDP(t)
-	var held []*batch
 	u.mu.Lock()
-	for u.cur != nil {
-		held = append(held, u.takeLocked())
+	held := []*batch{u.cur}
+	u.cur = nil
+	for b := u.takeFreeLocked(); b != nil; b = u.takeFreeLocked() {
+		held = append(held, b)
 	}
+	u.sending = true // as if another goroutine were sending them
 	u.mu.Unlock()
 	if len(held) != maxBatches {
 		t.Fatalf("took %d batches, want %d", len(held), maxBatches)
 	}
+	wrote := make(chan error, 1)
 	u.cork()
-	if _, err := u.WriteToAddrPort([]byte("direct"), addrOf(rx)); err != nil {
+	go func() {
+		_, err := u.WriteToAddrPort([]byte("waited"), addrOf(rx))
+		wrote <- err
+	}()
+	select {
+	case err := <-wrote:
+		t.Fatalf("write did not wait for a queue: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	u.mu.Lock()
+	u.sending = false
+	u.cur, u.free = held[0], append(u.free, held[1:]...)
+	u.freed.Broadcast()
+	u.mu.Unlock()
+	if err := <-wrote; err != nil {
 		t.Fatal(err)
 	}
+	u.uncork()
 	buf := make([]byte, 100)
 	_ = rx.SetReadDeadline(time.Now().Add(2 * time.Second))
-	if _, _, err := rx.ReadFromUDPAddrPort(buf); err != nil {
-		t.Fatalf("write with every batch in flight did not go out: %v", err)
+	if n, _, err := rx.ReadFromUDPAddrPort(buf); err != nil || string(buf[:n]) != "waited" {
+		t.Fatalf("queued write not sent: %q %v", buf[:n], err)
 	}
-	for _, b := range held {
-		u.send(b)
-	}
-	u.uncork()
-	if u.cur == nil || u.batches != maxBatches {
-		t.Fatalf("batches not recycled: cur=%v, %d allocated", u.cur != nil, u.batches)
+	if u.batches != maxBatches || u.sending {
+		t.Fatalf("%d batches allocated (want %d), sending %v", u.batches, maxBatches, u.sending)
 	}
 }
 
@@ -131,5 +146,59 @@ func TestBatcherAllocatesNothing(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("%.1f allocations per fan-out, want 0", allocs)
+	}
+}
+
+// TestBatcherConcurrentFanouts: fan-outs from many goroutines at once lose
+// nothing and keep each stream in order, with one sender at a time.
+func TestBatcherConcurrentFanouts(t *testing.T) {
+	u, err := newUDPBatcher(loopbackUDP(t), &Stats{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, fanouts, subs = 8, 200, 5
+	var sinks []*net.UDPConn
+	for range subs {
+		c := loopbackUDP(t)
+		_ = c.SetReadBuffer(4 << 20)
+		sinks = append(sinks, c)
+	}
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := make([]byte, 8)
+			for i := range fanouts {
+				binary.BigEndian.PutUint32(p, uint32(w))
+				binary.BigEndian.PutUint32(p[4:], uint32(i))
+				u.cork()
+				for _, s := range sinks {
+					if _, err := u.WriteToAddrPort(p, addrOf(s)); err != nil {
+						t.Error(err)
+					}
+				}
+				u.uncork()
+			}
+		}()
+	}
+	wg.Wait()
+	// Whatever a last sender left behind goes with one more fan-out.
+	u.cork()
+	u.uncork()
+	buf := make([]byte, 100)
+	for si, s := range sinks {
+		next := make([]uint32, writers)
+		for range writers * fanouts {
+			_ = s.SetReadDeadline(time.Now().Add(2 * time.Second))
+			if _, _, err := s.ReadFromUDPAddrPort(buf); err != nil {
+				t.Fatalf("sink %d: %v after %v", si, err, next)
+			}
+			w, i := binary.BigEndian.Uint32(buf), binary.BigEndian.Uint32(buf[4:])
+			if i != next[w] {
+				t.Fatalf("sink %d: writer %d packet %d arrived when %d was due", si, w, i, next[w])
+			}
+			next[w]++
+		}
 	}
 }
