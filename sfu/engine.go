@@ -83,6 +83,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		conn.Close()
 		return nil, fmt.Errorf("sfu: media socket: %w", err)
 	}
+	cfg.Logger = log
 	api, mux, err := newAPI(cfg, batch, stats)
 	if err != nil {
 		conn.Close()
@@ -107,7 +108,7 @@ func (e *Engine) Close() error {
 	return err
 }
 
-func newAPI(cfg Config, conn net.PacketConn, stats *Stats) (*webrtc.API, ice.UDPMux, error) {
+func newAPI(cfg Config, conn *udpBatcher, stats *Stats) (*webrtc.API, ice.UDPMux, error) {
 	m := &webrtc.MediaEngine{}
 	if err := registerCodecs(m); err != nil {
 		return nil, nil, err
@@ -127,8 +128,7 @@ func newAPI(cfg Config, conn net.PacketConn, stats *Stats) (*webrtc.API, ice.UDP
 	}
 
 	se := webrtc.SettingEngine{}
-	mux := webrtc.NewICEUDPMux(nil, conn)
-	se.SetICEUDPMux(mux)
+	se.LoggerFactory = newPionLogs(cfg.Logger)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	local := conn.LocalAddr().(*net.UDPAddr)
@@ -147,6 +147,9 @@ func newAPI(cfg Config, conn net.PacketConn, stats *Stats) (*webrtc.API, ice.UDP
 			return nil, nil, fmt.Errorf("sfu: public ip: %w", err)
 		}
 	}
+	// Created last: it starts the socket's reader.
+	mux := newUDPMux(conn, cfg.Logger, stats)
+	se.SetICEUDPMux(mux)
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	return api, mux, nil
 }

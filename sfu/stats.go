@@ -68,6 +68,9 @@ type Stats struct {
 	// UDPBatches and UDPBatchedPackets count sendmmsg batches and what
 	// they carried; UDPWriteErrors counts datagrams the kernel refused.
 	UDPBatches, UDPBatchedPackets, UDPWriteErrors atomic.Uint64
+	// MuxDropped counts datagrams the mux could not route (unknown
+	// source, not STUN) or that found their agent's queue full.
+	MuxDropped atomic.Uint64
 }
 
 // Dropped returns the packets and bytes dropped for a reason.

@@ -1,0 +1,406 @@
+package sfu
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/stun/v4"
+)
+
+// udpMux is the engine's ICE UDP mux: every peer connection's ICE agent gets
+// a conn from it, all over the one media socket. It stands in for pion's
+// UDPMuxDefault, which queues every received datagram in an 8 KiB buffer
+// (70 KiB a participant at the packet rates of a group) and takes several
+// atomics and a lock per datagram written.
+//
+// Routing follows pion's: a datagram goes to the conn that last wrote to its
+// source address; from an unknown address, a STUN request is routed by the
+// local ufrag in its USERNAME, and anything else is dropped.
+//
+// Lifecycle: newUDPMux starts one reader goroutine; Close stops it, closes
+// every conn and the socket.
+type udpMux struct {
+	sock  *udpBatcher
+	local *net.UDPAddr
+	log   *slog.Logger
+	stats *Stats
+
+	mu      sync.Mutex
+	byUfrag map[string]*muxConn
+	closed  bool
+
+	addrMu sync.RWMutex
+	byAddr map[netip.AddrPort]*muxConn
+
+	pool sync.Pool // *muxPacket
+	done chan struct{}
+}
+
+var _ ice.UDPMux = (*udpMux)(nil)
+
+const (
+	// muxPacketSize holds any datagram a WebRTC peer sends in practice
+	// (they keep under the path MTU); larger ones get their own buffer.
+	muxPacketSize = 1500
+	// muxQueue bounds what waits for one agent; a stalled agent loses
+	// packets instead of growing the server's memory.
+	muxQueue = 256
+)
+
+type muxPacket struct {
+	next *muxPacket
+	from netip.AddrPort
+	n    int
+	buf  []byte
+}
+
+func newUDPMux(sock *udpBatcher, log *slog.Logger, stats *Stats) *udpMux {
+	m := &udpMux{
+		sock: sock, local: sock.LocalAddr().(*net.UDPAddr), log: log, stats: stats,
+		byUfrag: map[string]*muxConn{}, byAddr: map[netip.AddrPort]*muxConn{},
+		done: make(chan struct{}),
+	}
+	m.pool.New = func() any { return &muxPacket{buf: make([]byte, muxPacketSize)} }
+	go m.readLoop()
+	return m
+}
+
+// GetConn implements ice.UDPMux. Each call returns a handle to the ufrag's
+// conn; the conn lives until its last handle is closed.
+func (m *udpMux) GetConn(ufrag string, addr net.Addr) (net.PacketConn, error) {
+	if ua, ok := addr.(*net.UDPAddr); !ok || !ua.IP.Equal(m.local.IP) || ua.Port != m.local.Port {
+		return nil, fmt.Errorf("sfu: mux: no listener on %v", addr)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, io.ErrClosedPipe
+	}
+	c := m.byUfrag[ufrag]
+	if c == nil {
+		c = &muxConn{mux: m, ufrag: ufrag, notify: make(chan struct{}, 1), closed: make(chan struct{})}
+		m.byUfrag[ufrag] = c
+	}
+	c.refs++
+	return &muxHandle{muxConn: c, done: make(chan struct{})}, nil
+}
+
+// RemoveConnByUfrag implements ice.UDPMux.
+func (m *udpMux) RemoveConnByUfrag(ufrag string) {
+	m.mu.Lock()
+	c := m.byUfrag[ufrag]
+	delete(m.byUfrag, ufrag)
+	m.mu.Unlock()
+	if c != nil {
+		c.shut()
+	}
+}
+
+// GetListenAddresses implements ice.UDPMux.
+func (m *udpMux) GetListenAddresses() []net.Addr { return []net.Addr{m.local} }
+
+// Close implements ice.UDPMux.
+func (m *udpMux) Close() error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	conns := m.byUfrag
+	m.byUfrag = map[string]*muxConn{}
+	m.mu.Unlock()
+	for _, c := range conns {
+		c.shut()
+	}
+	err := m.sock.Close()
+	<-m.done
+	return err
+}
+
+func (m *udpMux) readLoop() {
+	defer close(m.done)
+	buf := make([]byte, 64<<10)
+	for {
+		n, from, err := m.sock.ReadFromAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			m.log.Warn("media socket read failed; media stops", "err", err)
+			return
+		}
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		m.addrMu.RLock()
+		c := m.byAddr[from]
+		m.addrMu.RUnlock()
+		if c == nil {
+			c = m.byStun(buf[:n])
+		}
+		if c == nil {
+			m.stats.MuxDropped.Add(1)
+			continue
+		}
+		c.push(m, buf[:n], from)
+	}
+}
+
+// byStun finds the conn a STUN message from an unknown address is for.
+func (m *udpMux) byStun(b []byte) *muxConn {
+	if !stun.IsMessage(b) {
+		return nil
+	}
+	user, ok := stunUsername(b)
+	if !ok {
+		return nil
+	}
+	// USERNAME is "<receiver's ufrag>:<sender's ufrag>".
+	for i := range len(user) {
+		if user[i] == ':' {
+			user = user[:i]
+			break
+		}
+	}
+	m.mu.Lock()
+	c := m.byUfrag[string(user)]
+	m.mu.Unlock()
+	return c
+}
+
+// stunUsername finds the USERNAME attribute of a STUN message without
+// decoding the rest (RFC 8489 §14: 4-byte aligned type-length-value).
+func stunUsername(b []byte) ([]byte, bool) {
+	const header = 20
+	if len(b) < header {
+		return nil, false
+	}
+	end := min(header+int(binary.BigEndian.Uint16(b[2:4])), len(b))
+	for i := header; i+4 <= end; {
+		typ := binary.BigEndian.Uint16(b[i:])
+		l := int(binary.BigEndian.Uint16(b[i+2:]))
+		if i+4+l > end {
+			return nil, false
+		}
+		if typ == uint16(stun.AttrUsername) {
+			return b[i+4 : i+4+l], true
+		}
+		i += 4 + (l+3)&^3
+	}
+	return nil, false
+}
+
+// register routes datagrams from addr to c (the last conn to write to an
+// address owns it, as in pion's mux).
+func (m *udpMux) register(c *muxConn, addr netip.AddrPort) {
+	m.addrMu.RLock()
+	owner := m.byAddr[addr]
+	m.addrMu.RUnlock()
+	if owner == c {
+		return
+	}
+	m.addrMu.Lock()
+	defer m.addrMu.Unlock()
+	if c.isShut() {
+		return
+	}
+	m.byAddr[addr] = c
+	c.addrs = append(c.addrs, addr)
+}
+
+// muxConn is one ICE agent's view of the socket: a queue of what arrived
+// for it, and writes that register the destination as its own.
+type muxConn struct {
+	mux   *udpMux
+	ufrag string
+	refs  int // handles, under mux.mu
+
+	mu         sync.Mutex
+	head, tail *muxPacket
+	queued     int
+	notify     chan struct{} // a packet arrived (capacity 1)
+	closed     chan struct{}
+	shutOnce   sync.Once
+
+	addrs []netip.AddrPort // under mux.addrMu
+}
+
+func (c *muxConn) push(m *udpMux, b []byte, from netip.AddrPort) {
+	var p *muxPacket
+	if len(b) <= muxPacketSize {
+		p = m.pool.Get().(*muxPacket)
+	} else {
+		p = &muxPacket{buf: make([]byte, len(b))}
+	}
+	p.n = copy(p.buf, b)
+	p.from = from
+	c.mu.Lock()
+	if c.queued >= muxQueue || c.isShut() {
+		c.mu.Unlock()
+		m.release(p)
+		m.stats.MuxDropped.Add(1)
+		return
+	}
+	if c.tail != nil {
+		c.tail.next = p
+	} else {
+		c.head = p
+	}
+	c.tail = p
+	c.queued++
+	c.mu.Unlock()
+	select {
+	case c.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (m *udpMux) release(p *muxPacket) {
+	if cap(p.buf) != muxPacketSize {
+		return
+	}
+	p.next, p.n = nil, 0
+	m.pool.Put(p)
+}
+
+func (c *muxConn) isShut() bool {
+	select {
+	case <-c.closed:
+		return true
+	default:
+		return false
+	}
+}
+
+// shut closes the conn for every handle and drops its routes and queue.
+func (c *muxConn) shut() {
+	c.shutOnce.Do(func() {
+		m := c.mux
+		m.addrMu.Lock()
+		close(c.closed)
+		for _, a := range c.addrs {
+			if m.byAddr[a] == c {
+				delete(m.byAddr, a)
+			}
+		}
+		c.addrs = nil
+		m.addrMu.Unlock()
+		c.mu.Lock()
+		p := c.head
+		c.head, c.tail, c.queued = nil, nil, 0
+		c.mu.Unlock()
+		for p != nil {
+			next := p.next
+			m.release(p)
+			p = next
+		}
+	})
+}
+
+// muxHandle is what GetConn returns: closing it releases one reference and
+// ends reads made through it.
+type muxHandle struct {
+	*muxConn
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// ReadFromAddrPort waits for the next datagram for this agent.
+func (h *muxHandle) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
+	c := h.muxConn
+	for {
+		c.mu.Lock()
+		if p := c.head; p != nil {
+			c.head = p.next
+			if c.head == nil {
+				c.tail = nil
+			}
+			c.queued--
+			c.mu.Unlock()
+			if len(b) < p.n {
+				c.mux.release(p)
+				return 0, netip.AddrPort{}, io.ErrShortBuffer
+			}
+			n, from := copy(b, p.buf[:p.n]), p.from
+			c.mux.release(p)
+			return n, from, nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.notify:
+		case <-c.closed:
+			return 0, netip.AddrPort{}, net.ErrClosed
+		case <-h.done:
+			return 0, netip.AddrPort{}, net.ErrClosed
+		}
+	}
+}
+
+// ReadFrom implements net.PacketConn.
+func (h *muxHandle) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, from, err := h.ReadFromAddrPort(b)
+	if err != nil {
+		return 0, nil, err
+	}
+	return n, net.UDPAddrFromAddrPort(from), nil
+}
+
+// WriteToAddrPort sends b to addr and routes addr's datagrams here.
+func (h *muxHandle) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {
+	select {
+	case <-h.done:
+		return 0, io.ErrClosedPipe
+	case <-h.closed:
+		return 0, io.ErrClosedPipe
+	default:
+	}
+	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
+	h.mux.register(h.muxConn, addr)
+	return h.mux.sock.WriteToAddrPort(b, addr)
+}
+
+// WriteTo implements net.PacketConn.
+func (h *muxHandle) WriteTo(b []byte, addr net.Addr) (int, error) {
+	ua, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return 0, fmt.Errorf("sfu: mux: not a UDP address: %v", addr)
+	}
+	return h.WriteToAddrPort(b, ua.AddrPort())
+}
+
+// Close releases this handle; the conn closes with its last handle.
+func (h *muxHandle) Close() error {
+	h.closeOnce.Do(func() {
+		close(h.done)
+		m := h.mux
+		m.mu.Lock()
+		h.refs--
+		last := h.refs == 0
+		if last && m.byUfrag[h.ufrag] == h.muxConn {
+			delete(m.byUfrag, h.ufrag)
+		}
+		m.mu.Unlock()
+		if last {
+			h.shut()
+		}
+	})
+	return nil
+}
+
+func (h *muxHandle) LocalAddr() net.Addr { return h.mux.local }
+
+// Deadlines are not used by ICE on mux conns; like pion's, they are no-ops.
+func (h *muxHandle) SetDeadline(time.Time) error      { return nil }
+func (h *muxHandle) SetReadDeadline(time.Time) error  { return nil }
+func (h *muxHandle) SetWriteDeadline(time.Time) error { return nil }

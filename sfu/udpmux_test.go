@@ -1,0 +1,180 @@
+package sfu
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/pion/stun/v4"
+	"go.uber.org/goleak"
+)
+
+func newTestMux(t *testing.T) (*udpMux, *Stats) {
+	t.Helper()
+	sock, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := &Stats{}
+	b, err := newUDPBatcher(sock, stats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newUDPMux(b, slog.New(slog.DiscardHandler), stats), stats
+}
+
+func bindingRequest(t *testing.T, username string) []byte {
+	t.Helper()
+	m, err := stun.Build(stun.BindingRequest, stun.TransactionID, stun.NewUsername(username))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Raw
+}
+
+type readResult struct {
+	b    []byte
+	from netip.AddrPort
+	err  error
+}
+
+func readAsync(h *muxHandle) chan readResult {
+	ch := make(chan readResult, 1)
+	go func() {
+		buf := make([]byte, 2000)
+		n, from, err := h.ReadFromAddrPort(buf)
+		ch <- readResult{buf[:n], from, err}
+	}()
+	return ch
+}
+
+func wait(t *testing.T, ch chan readResult) readResult {
+	t.Helper()
+	select {
+	case r := <-ch:
+		return r
+	case <-time.After(2 * time.Second):
+		t.Fatal("read timed out")
+		return readResult{}
+	}
+}
+
+// TestMuxRouting: a STUN request finds its agent by ufrag; once the agent
+// writes to the peer, everything from the peer's address goes to it; other
+// traffic from unknown addresses is dropped.
+func TestMuxRouting(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	m, stats := newTestMux(t)
+	defer m.Close()
+	conn, err := m.GetConn("srvA", m.local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := conn.(*muxHandle)
+	other, err := m.GetConn("srvB", m.local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.GetConn("srvA", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2), Port: 9}); err == nil {
+		t.Fatal("GetConn accepted an address the mux does not listen on")
+	}
+
+	peer := loopbackUDP(t)
+	dst := net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(m.local.Port)))
+	// Not STUN, unknown source: dropped.
+	if _, err := peer.WriteTo([]byte{0x80, 111, 0, 1}, dst); err != nil {
+		t.Fatal(err)
+	}
+	req := bindingRequest(t, "srvA:cli1")
+	got := readAsync(a)
+	if _, err := peer.WriteTo(req, dst); err != nil {
+		t.Fatal(err)
+	}
+	r := wait(t, got)
+	if r.err != nil || string(r.b) != string(req) || r.from != addrOf(peer) {
+		t.Fatalf("STUN routed wrong: %v from %v", r.err, r.from)
+	}
+	if stats.MuxDropped.Load() != 1 {
+		t.Errorf("dropped %d, want 1 (the stray RTP)", stats.MuxDropped.Load())
+	}
+	// The agent answers; the peer's address is now its own.
+	if _, err := a.WriteToAddrPort([]byte("response"), addrOf(peer)); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 100)
+	_ = peer.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if n, _, err := peer.ReadFrom(buf); err != nil || string(buf[:n]) != "response" {
+		t.Fatalf("peer got %q, %v", buf[:n], err)
+	}
+	got = readAsync(a)
+	if _, err := peer.WriteTo([]byte{0x80, 111, 0, 2}, dst); err != nil {
+		t.Fatal(err)
+	}
+	if r := wait(t, got); r.err != nil || len(r.b) != 4 {
+		t.Fatalf("media from a known address: %v %v", r.b, r.err)
+	}
+
+	// Closing the last handle ends reads and routes.
+	blocked := readAsync(a)
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r := wait(t, blocked); r.err == nil {
+		t.Fatal("read on a closed handle returned no error")
+	}
+	if _, err := a.WriteToAddrPort([]byte("x"), addrOf(peer)); err != io.ErrClosedPipe {
+		t.Fatalf("write after close: %v", err)
+	}
+	m.addrMu.RLock()
+	routes := len(m.byAddr)
+	m.addrMu.RUnlock()
+	if routes != 0 {
+		t.Fatalf("%d routes left after close", routes)
+	}
+	_ = other.Close()
+}
+
+// TestMuxSharedHandles: several handles share a conn, which closes with the
+// last; RemoveConnByUfrag closes it for all.
+func TestMuxSharedHandles(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	m, _ := newTestMux(t)
+	defer m.Close()
+	h1, _ := m.GetConn("u", m.local)
+	h2, _ := m.GetConn("u", m.local)
+	if h1.(*muxHandle).muxConn != h2.(*muxHandle).muxConn {
+		t.Fatal("two handles for one ufrag do not share a conn")
+	}
+	_ = h1.Close()
+	_ = h1.Close() // twice is fine
+	if h2.(*muxHandle).isShut() {
+		t.Fatal("conn closed while a handle remains")
+	}
+	pending := readAsync(h2.(*muxHandle))
+	m.RemoveConnByUfrag("u")
+	if r := wait(t, pending); r.err == nil {
+		t.Fatal("RemoveConnByUfrag did not end the read")
+	}
+	_ = h2.Close()
+	// The mux's close ends its reader, and GetConn fails after it.
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.GetConn("v", m.local); err == nil {
+		t.Fatal("GetConn on a closed mux succeeded")
+	}
+}
+
+func TestStunUsername(t *testing.T) {
+	req := bindingRequest(t, "abcd:efgh")
+	u, ok := stunUsername(req)
+	if !ok || string(u) != "abcd:efgh" {
+		t.Fatalf("got %q %v", u, ok)
+	}
+	if _, ok := stunUsername(req[:22]); ok {
+		t.Fatal("truncated message parsed")
+	}
+}
