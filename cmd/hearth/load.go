@@ -24,6 +24,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	url := fs.String("url", "ws://127.0.0.1:8080/ws", "websocket URL of a running Hearth (ignored with -spawn)")
 	spawn := fs.Bool("spawn", false, "start a Hearth server in a child process on free loopback ports (reproducible; lets the tool read its CPU and memory)")
 	serverPID := fs.Int("server-pid", 0, "pid of the running server, to read its CPU and memory (without -spawn)")
+	serverUDP := fs.Int("server-udp-port", 0, "the running server's media port, to read the drops at its socket (without -spawn)")
 	redisURL := fs.String("redis", "", "with -spawn: the server's membership store (in memory if empty)")
 	serverLog := fs.String("server-log", "", "with -spawn: file for the server's log (discarded if empty)")
 	serverPprof := fs.Bool("server-pprof", false, "with -spawn: serve the server's profiler under /debug/pprof/")
@@ -95,10 +96,10 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	report := &load.Report{Machine: load.DescribeMachine()}
 	if *hearth {
 		o := opts
-		o.URL, o.ServerPID = *url, *serverPID
+		o.URL, o.ServerPID, o.ServerUDPPort = *url, *serverPID, *serverUDP
 		var child *load.Child
 		if *spawn {
-			child, o.URL, err = spawnServer(ctx, exe, *redisURL, *serverLog, *serverPprof, log)
+			child, o.URL, o.ServerUDPPort, err = spawnServer(ctx, exe, *redisURL, *serverLog, *serverPprof, log)
 			if err != nil {
 				return err
 			}
@@ -138,16 +139,16 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return report.WriteTable(stdout)
 }
 
-func spawnServer(ctx context.Context, exe, redisURL, logPath string, pprof bool, log *slog.Logger) (*load.Child, string, error) {
+func spawnServer(ctx context.Context, exe, redisURL, logPath string, pprof bool, log *slog.Logger) (*load.Child, string, int, error) {
 	httpPort, udpPort, err := load.FreePorts()
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	var out io.Writer
 	if logPath != "" {
 		f, err := os.Create(logPath)
 		if err != nil {
-			return nil, "", fmt.Errorf("load: server log: %w", err)
+			return nil, "", 0, fmt.Errorf("load: server log: %w", err)
 		}
 		// The child holds its own descriptor; ours can go.
 		defer f.Close()
@@ -163,16 +164,16 @@ func spawnServer(ctx context.Context, exe, redisURL, logPath string, pprof bool,
 	}
 	child, err := load.StartChild(exe, args, out)
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := load.WaitHTTP(wctx, "http://"+listen+"/healthz", child); err != nil {
 		_ = child.Stop(5 * time.Second)
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	log.Info("server started", "pid", child.PID, "listen", listen, "udp", udpPort)
-	return child, "ws://" + listen + "/ws", nil
+	return child, "ws://" + listen + "/ws", udpPort, nil
 }
 
 func runRelay(ctx context.Context, exe string, opts load.Options, plain bool, log *slog.Logger) (*load.Result, error) {

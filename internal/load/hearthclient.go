@@ -94,10 +94,8 @@ func (a *clientAPI) tapAPI(onRTP func([]byte)) (*webrtc.API, error) {
 // participant is what the orchestrator needs from a synthetic participant,
 // whether it talks to Hearth or to the relay.
 type participant interface {
-	// times reports when the join was sent, answered (joined), when the
-	// media path came up, and when the first packet from anyone arrived;
-	// zero if it did not happen.
-	times() (join, answered, connected, firstMedia time.Time)
+	// times reports when the join steps happened.
+	times() joinTimes
 	// streams returns the receive streams so far, keyed by publisher and
 	// kind.
 	streams() map[string]*rxStream
@@ -124,6 +122,7 @@ type hearthClient struct {
 
 	joinSent   time.Time
 	answered   atomic.Int64 // ns since origin, 0 = not yet
+	iceUp      atomic.Int64
 	connected  atomic.Int64
 	firstMedia atomic.Int64
 
@@ -187,6 +186,11 @@ func dialHearth(ctx context.Context, capi *clientAPI, url, room, name string, me
 	pc.OnICECandidate(func(ci *webrtc.ICECandidate) {
 		if ci != nil {
 			_ = c.send(map[string]any{"type": "candidate", "candidate": ci.ToJSON()})
+		}
+	})
+	pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
+		if s == webrtc.ICEConnectionStateConnected {
+			c.iceUp.CompareAndSwap(0, int64(time.Since(origin)))
 		}
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
@@ -414,14 +418,24 @@ func (c *hearthClient) readTrack(tr *webrtc.TrackRemote) {
 	}
 }
 
-func (c *hearthClient) times() (join, answered, connected, firstMedia time.Time) {
+func (c *hearthClient) times() joinTimes {
 	at := func(v int64) time.Time {
 		if v == 0 {
 			return time.Time{}
 		}
 		return c.origin.Add(time.Duration(v))
 	}
-	return c.joinSent, at(c.answered.Load()), at(c.connected.Load()), at(c.firstMedia.Load())
+	return joinTimes{join: c.joinSent, answered: at(c.answered.Load()), iceUp: at(c.iceUp.Load()),
+		connected: at(c.connected.Load()), firstMedia: at(c.firstMedia.Load())}
+}
+
+// joinTimes are the steps of one join; zero if a step did not happen.
+type joinTimes struct {
+	join       time.Time // join sent
+	answered   time.Time // joined received
+	iceUp      time.Time // ICE connected
+	connected  time.Time // DTLS up: the peer connection is connected
+	firstMedia time.Time // first packet from anyone
 }
 
 func (c *hearthClient) streams() map[string]*rxStream {

@@ -155,3 +155,24 @@ func udpCounters() (UDPCounters, error) {
 	}
 	return UDPCounters{}, fmt.Errorf("load: /proc/net/snmp: no Udp line")
 }
+
+// socketDrops returns the datagrams the kernel dropped at the IPv4 UDP
+// socket bound to port (its receive buffer was full), from /proc/net/udp.
+func socketDrops(port int) (uint64, error) {
+	b, err := os.ReadFile("/proc/net/udp")
+	if err != nil {
+		return 0, fmt.Errorf("load: /proc/net/udp: %w", err)
+	}
+	want := fmt.Sprintf(":%04X", port)
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Scan() // header
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		// sl local rem st tx:rx tr:tm retrnsmt uid timeout inode ref pointer drops
+		if len(f) < 13 || !strings.HasSuffix(f[1], want) {
+			continue
+		}
+		return strconv.ParseUint(f[12], 10, 64)
+	}
+	return 0, fmt.Errorf("load: no UDP socket on port %d", port)
+}

@@ -394,15 +394,16 @@ func (c *relayClient) write(h *rtp.Header, payload []byte) {
 func (c *relayClient) writeAudio(h *rtp.Header, p []byte) { c.write(h, p) }
 func (c *relayClient) writeVideo(h *rtp.Header, p []byte) { c.write(h, p) }
 
-func (c *relayClient) times() (join, answered, connected, firstMedia time.Time) {
+func (c *relayClient) times() joinTimes {
 	at := func(v int64) time.Time {
 		if v == 0 {
 			return time.Time{}
 		}
 		return c.origin.Add(time.Duration(v))
 	}
+	// No ICE or DTLS: the hello's answer is all there is.
 	a := at(c.answered.Load())
-	return c.joinSent, a, a, at(c.firstMedia.Load())
+	return joinTimes{join: c.joinSent, answered: a, iceUp: a, connected: a, firstMedia: at(c.firstMedia.Load())}
 }
 
 func (c *relayClient) streams() map[string]*rxStream {

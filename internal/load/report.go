@@ -42,7 +42,12 @@ type Result struct {
 	JitterAudio Percentiles `json:"jitter_audio"`
 	JitterVideo Percentiles `json:"jitter_video,omitzero"`
 
+	// Join steps, from the join message: the server's answer (joined),
+	// ICE connected, DTLS up (peer connection connected), and the first
+	// packet heard from someone already there.
 	JoinAnswer     Percentiles `json:"join_to_answer"`
+	JoinICE        Percentiles `json:"join_to_ice_connected"`
+	JoinConnected  Percentiles `json:"join_to_connected"`
 	JoinFirstMedia Percentiles `json:"join_to_first_media"`
 
 	ServerCPUCores          float64 `json:"server_cpu_cores"`
@@ -55,6 +60,9 @@ type Result struct {
 	// fell behind: the load tool itself was saturated.
 	GeneratorSkipped uint64       `json:"generator_skipped"`
 	KernelUDP        *UDPCounters `json:"kernel_udp,omitempty"`
+	// ServerSocketDrops counts datagrams dropped at the server's own
+	// socket (its receive buffer full), when its port is known.
+	ServerSocketDrops *uint64 `json:"server_socket_drops,omitempty"`
 }
 
 // Report is a run's output: the machine, the results and Hearth's cost as
@@ -170,6 +178,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 		})
 	}
 	row("join→answer p50/p95/p99 ms", func(x *Result) string { return pct(x.JoinAnswer) })
+	row("join→ICE connected p50/p95/p99 ms", func(x *Result) string { return pct(x.JoinICE) })
+	row("join→DTLS up p50/p95/p99 ms", func(x *Result) string { return pct(x.JoinConnected) })
 	row("join→first media p50/p95/p99 ms", func(x *Result) string { return pct(x.JoinFirstMedia) })
 	row("server CPU (cores)", func(x *Result) string { return fmt.Sprintf("%.2f", x.ServerCPUCores) })
 	row("server CPU µs / forwarded pkt", func(x *Result) string { return fmt.Sprintf("%.2f", x.ServerCPUPerPacketUs) })
@@ -185,6 +195,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 			return "-"
 		}
 		return fmt.Sprintf("%d / %d", x.KernelUDP.RcvbufErrors, x.KernelUDP.SndbufErrors)
+	})
+	row("server socket drops", func(x *Result) string {
+		if x.ServerSocketDrops == nil {
+			return "-"
+		}
+		return strconv.FormatUint(*x.ServerSocketDrops, 10)
 	})
 	if err := tw.Flush(); err != nil {
 		return err

@@ -48,6 +48,9 @@ type Options struct {
 	JoinRate float64
 	// ServerPID, if known, lets the run read the server's CPU and memory.
 	ServerPID int
+	// ServerUDPPort, if known, lets the run read the drops at the
+	// server's media socket.
+	ServerUDPPort int
 	// AllowRemote permits a non-loopback target.
 	AllowRemote bool
 	// RoomPrefix names the rooms (prefix-0, prefix-1, …).
@@ -164,6 +167,7 @@ func RunRelay(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	o.ServerUDPPort = int(addr.Port())
 	r := &runner{o: o, target: "relay"}
 	if o.RelayPlain {
 		r.target = "relay-plain"
@@ -215,6 +219,8 @@ type snapshot struct {
 	machTotal  time.Duration
 	udp        UDPCounters
 	udpOK      bool
+	sockDrops  uint64
+	sockOK     bool
 	serverErrs []error
 }
 
@@ -369,6 +375,10 @@ func (r *runner) snap(ctx context.Context, members []*member) snapshot {
 	var err error
 	s.udp, err = udpCounters()
 	s.udpOK = err == nil
+	if r.o.ServerUDPPort > 0 {
+		s.sockDrops, err = socketDrops(r.o.ServerUDPPort)
+		s.sockOK = err == nil
+	}
 	for i, m := range members {
 		if m.p == nil {
 			continue
@@ -498,30 +508,38 @@ func (r *runner) result(members []*member, a, b snapshot, baseRSS uint64, failed
 	// for the others, media can flow once both they and someone before them
 	// are connected, so first media is timed from the later of their join
 	// and the earliest connection among those who joined before them.
-	var answer, first []time.Duration
+	var answer, ice, conn, first []time.Duration
 	for _, idx := range byRoom {
 		for n, i := range idx {
-			join, answered, _, fm := members[i].p.times()
-			if !answered.IsZero() {
-				answer = append(answer, answered.Sub(join))
+			t := members[i].p.times()
+			if !t.answered.IsZero() {
+				answer = append(answer, t.answered.Sub(t.join))
 			}
-			if n == 0 || fm.IsZero() {
+			if !t.iceUp.IsZero() {
+				ice = append(ice, t.iceUp.Sub(t.join))
+			}
+			if !t.connected.IsZero() {
+				conn = append(conn, t.connected.Sub(t.join))
+			}
+			if n == 0 || t.firstMedia.IsZero() {
 				continue
 			}
 			var earliest time.Time
 			for _, j := range idx[:n] {
-				if _, _, c, _ := members[j].p.times(); !c.IsZero() && (earliest.IsZero() || c.Before(earliest)) {
+				if c := members[j].p.times().connected; !c.IsZero() && (earliest.IsZero() || c.Before(earliest)) {
 					earliest = c
 				}
 			}
-			base := join
+			base := t.join
 			if earliest.After(base) {
 				base = earliest
 			}
-			first = append(first, fm.Sub(base))
+			first = append(first, t.firstMedia.Sub(base))
 		}
 	}
 	res.JoinAnswer = percentiles(answer)
+	res.JoinICE = percentiles(ice)
+	res.JoinConnected = percentiles(conn)
 	res.JoinFirstMedia = percentiles(first)
 
 	fwdRate := res.ReceivedPerSec
@@ -547,6 +565,10 @@ func (r *runner) result(members []*member, a, b snapshot, baseRSS uint64, failed
 	if a.udpOK && b.udpOK {
 		d := b.udp.sub(a.udp)
 		res.KernelUDP = &d
+	}
+	if a.sockOK && b.sockOK {
+		d := b.sockDrops - a.sockDrops
+		res.ServerSocketDrops = &d
 	}
 	return res
 }
