@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -203,11 +204,11 @@ func stunUsername(b []byte) ([]byte, bool) {
 
 // register routes datagrams from addr to c (the last conn to write to an
 // address owns it, as in pion's mux).
+//
+// Every forwarded packet passes here, from many goroutines: the common case
+// (the conn's last address again) is one atomic load, not a shared lock.
 func (m *udpMux) register(c *muxConn, addr netip.AddrPort) {
-	m.addrMu.RLock()
-	owner := m.byAddr[addr]
-	m.addrMu.RUnlock()
-	if owner == c {
+	if last := c.lastAddr.Load(); last != nil && *last == addr {
 		return
 	}
 	m.addrMu.Lock()
@@ -215,8 +216,14 @@ func (m *udpMux) register(c *muxConn, addr netip.AddrPort) {
 	if c.isShut() {
 		return
 	}
-	m.byAddr[addr] = c
-	c.addrs = append(c.addrs, addr)
+	if owner := m.byAddr[addr]; owner != c {
+		if owner != nil {
+			owner.lastAddr.Store(nil)
+		}
+		m.byAddr[addr] = c
+		c.addrs = append(c.addrs, addr)
+	}
+	c.lastAddr.Store(&addr)
 }
 
 // muxConn is one ICE agent's view of the socket: a queue of what arrived
@@ -233,7 +240,8 @@ type muxConn struct {
 	closed     chan struct{}
 	shutOnce   sync.Once
 
-	addrs []netip.AddrPort // under mux.addrMu
+	addrs    []netip.AddrPort // under mux.addrMu
+	lastAddr atomic.Pointer[netip.AddrPort]
 }
 
 func (c *muxConn) push(m *udpMux, b []byte, from netip.AddrPort) {
