@@ -50,6 +50,7 @@ type downTrack struct {
 	waited       uint32 // packets dropped while waiting for a keyframe
 	scratch      rtp.Packet
 	forwarded    uint64
+	fast         fastTrack
 }
 
 func newDownTrack(pub *publishedTrack, sub *Peer) *downTrack {
@@ -145,6 +146,19 @@ func (d *downTrack) forward(pkt *rtp.Packet, keyframe bool) outcome {
 	s.Header.PaddingSize = 0
 	s.Header.Extension = false
 	s.Header.Extensions = s.Header.Extensions[:0:0]
+	if f := d.sub.fast; f != nil && d.kind == KindAudio && d.pub.batch != nil {
+		switch f.state.Load() {
+		case fastReady:
+			if err := d.writeFast(f, d.pub.batch, &s.Header, pkt.Payload, d.pub.fastBuf[:]); err != nil {
+				return dropped(DropError)
+			}
+			d.forwarded++
+			return outcomeForwardedFast
+		case fastPending:
+			// Keys on their way: one SRTP sender per stream, so not pion.
+			return dropped(DropUnbound)
+		}
+	}
 	if _, err := b.w.WriteRTP(&s.Header, pkt.Payload); err != nil {
 		return dropped(DropError)
 	}

@@ -6,11 +6,13 @@
 package sfu
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
@@ -35,6 +37,9 @@ type Config struct {
 	// Stats, if set, receives the engine's counters (for metrics); an
 	// engine without one keeps its own.
 	Stats *Stats
+	// DisableAudioFastPath sends audio through pion's write path too
+	// (see fastpath.go), for comparison.
+	DisableAudioFastPath bool
 }
 
 // Engine owns the media socket and the WebRTC API shared by every Router.
@@ -49,6 +54,14 @@ type Engine struct {
 	// batch is the socket as the ICE mux sees it; forwarders cork it
 	// around each fan-out so the fan-out leaves in one sendmmsg.
 	batch *udpBatcher
+	// parts build a peer's own API when the audio fast path needs hooks
+	// in its DTLS handshake.
+	parts     *apiParts
+	fastAudio bool
+	fastMu    sync.Mutex
+	fastPeers map[*Peer]struct{}
+	stopRep   context.CancelFunc
+	repDone   chan struct{}
 }
 
 // NewEngine opens the media socket and prepares codecs and interceptors.
@@ -84,13 +97,22 @@ func NewEngine(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("sfu: media socket: %w", err)
 	}
 	cfg.Logger = log
-	api, mux, err := newAPI(cfg, batch, stats)
+	parts, err := newAPI(cfg, batch, stats)
 	if err != nil {
 		conn.Close()
 		return nil, err
 	}
 	log.Info("media socket open", "addr", conn.LocalAddr().String())
-	return &Engine{api: api, mux: mux, conn: conn, log: log, stats: stats, batch: batch}, nil
+	e := &Engine{api: parts.api, mux: parts.mux, conn: conn, log: log, stats: stats, batch: batch,
+		parts: parts, fastAudio: !cfg.DisableAudioFastPath, fastPeers: map[*Peer]struct{}{},
+		repDone: make(chan struct{})}
+	ctx, stop := context.WithCancel(context.Background())
+	e.stopRep = stop
+	go func() {
+		defer close(e.repDone)
+		e.sendReports(ctx)
+	}()
+	return e, nil
 }
 
 // Stats returns the engine's counters.
@@ -101,6 +123,8 @@ func (e *Engine) LocalAddr() *net.UDPAddr { return e.conn.LocalAddr().(*net.UDPA
 
 // Close closes the media socket. Close every Router first.
 func (e *Engine) Close() error {
+	e.stopRep()
+	<-e.repDone
 	err := e.mux.Close()
 	if cerr := e.conn.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) && err == nil {
 		err = cerr
@@ -108,23 +132,32 @@ func (e *Engine) Close() error {
 	return err
 }
 
-func newAPI(cfg Config, conn *udpBatcher, stats *Stats) (*webrtc.API, ice.UDPMux, error) {
+// apiParts are the shared API and what a peer's own API is built from.
+type apiParts struct {
+	api      *webrtc.API
+	mux      ice.UDPMux
+	media    *webrtc.MediaEngine
+	registry *interceptor.Registry
+	settings webrtc.SettingEngine
+}
+
+func newAPI(cfg Config, conn *udpBatcher, stats *Stats) (*apiParts, error) {
 	m := &webrtc.MediaEngine{}
 	if err := registerCodecs(m); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	ir := &interceptor.Registry{}
 	ir.Add(nackCounterFactory{stats: stats})
 	// NACK generation/response and RTCP reports are what keep media healthy
 	// across loss; TWCC feedback lets browsers estimate their send bandwidth.
 	if err := webrtc.ConfigureNack(m, ir); err != nil {
-		return nil, nil, fmt.Errorf("sfu: nack: %w", err)
+		return nil, fmt.Errorf("sfu: nack: %w", err)
 	}
 	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
-		return nil, nil, fmt.Errorf("sfu: reports: %w", err)
+		return nil, fmt.Errorf("sfu: reports: %w", err)
 	}
 	if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
-		return nil, nil, fmt.Errorf("sfu: twcc: %w", err)
+		return nil, fmt.Errorf("sfu: twcc: %w", err)
 	}
 
 	se := webrtc.SettingEngine{}
@@ -144,14 +177,14 @@ func newAPI(cfg Config, conn *udpBatcher, stats *Stats) (*webrtc.API, ice.UDPMux
 			AsCandidateType: webrtc.ICECandidateTypeHost,
 			Mode:            webrtc.ICEAddressRewriteReplace,
 		}); err != nil {
-			return nil, nil, fmt.Errorf("sfu: public ip: %w", err)
+			return nil, fmt.Errorf("sfu: public ip: %w", err)
 		}
 	}
 	// Created last: it starts the socket's reader.
 	mux := newUDPMux(conn, cfg.Logger, stats)
 	se.SetICEUDPMux(mux)
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
-	return api, mux, nil
+	return &apiParts{api: api, mux: mux, media: m, registry: ir, settings: se}, nil
 }
 
 // registerCodecs limits negotiation to what browsers all decode and the SFU

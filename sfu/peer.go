@@ -53,6 +53,8 @@ const maxPendingCandidates = 64
 // Lifecycle: Router.AddPeer → HandleAnswer/HandleOffer/AddICECandidate …
 // → Close. Never reused.
 type Peer struct {
+	// fast is the audio fast path (fastpath.go), nil when off.
+	fast   *peerFast
 	id     string
 	router *Router
 	pc     *webrtc.PeerConnection

@@ -64,11 +64,17 @@ func (e *Engine) NewRouter(p RouterParams) *Router {
 // AddPeer creates the peer's connection, subscribes it to every track
 // already published, and sends the first offer through its Signaler.
 func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
-	pc, err := r.engine.api.NewPeerConnection(webrtc.Configuration{})
+	api, fast := r.engine.api, (*peerFast)(nil)
+	if r.engine.fastAudio {
+		fast = &peerFast{}
+		api = r.engine.peerAPI(fast)
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, fmt.Errorf("sfu: new peer connection: %w", err)
 	}
 	p := &Peer{
+		fast:      fast,
 		id:        params.ID,
 		router:    r,
 		pc:        pc,
@@ -107,6 +113,11 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		p.log.Debug("connection state", "state", s.String())
+		if s == webrtc.PeerConnectionStateConnected && p.fast != nil {
+			if err := p.fast.activate(pc); err != nil {
+				p.log.Info("audio fast path off", "err", err)
+			}
+		}
 		if params.OnConnectionState != nil {
 			params.OnConnectionState(s)
 		}
@@ -125,6 +136,7 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 	}
 	r.peers[p.id] = p
 	r.engine.stats.Peers.Add(1)
+	r.engine.addFastPeer(p)
 	existing := make([]*publishedTrack, 0, len(r.tracks))
 	for _, t := range r.tracks {
 		existing = append(existing, t)
@@ -318,6 +330,7 @@ func (r *Router) removePeer(p *Peer) {
 	if r.peers[p.id] == p {
 		delete(r.peers, p.id)
 		r.engine.stats.Peers.Add(-1)
+		r.engine.removeFastPeer(p)
 	}
 	tracks := make([]*publishedTrack, 0, len(p.published))
 	for _, t := range p.published {

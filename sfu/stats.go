@@ -71,6 +71,9 @@ type Stats struct {
 	// MuxDropped counts datagrams the mux could not route (unknown
 	// source, not STUN) or that found their agent's queue full.
 	MuxDropped atomic.Uint64
+	// FastForwarded counts the forwarded packets that took the audio fast
+	// path (included in PacketsForwarded).
+	FastForwarded atomic.Uint64
 }
 
 // Dropped returns the packets and bytes dropped for a reason.
@@ -85,19 +88,28 @@ func (s *Stats) Dropped(r DropReason) (packets, bytes uint64) {
 // stack, so the shared counters are touched once per packet.
 type fanout struct {
 	forwarded int
+	fast      int
 	dropped   [numDropReasons]int
 }
 
 // outcome is what downTrack.forward did with one packet.
 type outcome int8
 
-const outcomeForwarded outcome = -1
+const (
+	outcomeForwarded     outcome = -1
+	outcomeForwardedFast outcome = -2
+)
 
 func dropped(r DropReason) outcome { return outcome(r) }
 
 func (f *fanout) add(o outcome) {
-	if o == outcomeForwarded {
+	switch o {
+	case outcomeForwarded:
 		f.forwarded++
+		return
+	case outcomeForwardedFast:
+		f.forwarded++
+		f.fast++
 		return
 	}
 	f.dropped[o]++
@@ -109,6 +121,9 @@ func (s *Stats) record(f *fanout, size int) {
 	if f.forwarded > 0 {
 		s.PacketsForwarded.Add(uint64(f.forwarded))
 		s.BytesForwarded.Add(uint64(f.forwarded * size))
+		if f.fast > 0 {
+			s.FastForwarded.Add(uint64(f.fast))
+		}
 	}
 	for r, n := range f.dropped {
 		if n > 0 {

@@ -53,6 +53,9 @@ type publishedTrack struct {
 	stats    *Stats
 	batch    *udpBatcher
 	done     chan struct{}
+	// fastBuf is the reader's buffer for fast-path encryption: a packet,
+	// its SRTP tag and room to spare.
+	fastBuf [1600]byte
 }
 
 func newPublishedTrack(info TrackInfo, remote *webrtc.TrackRemote, pub *Peer) *publishedTrack {

@@ -68,6 +68,16 @@ func TestMetricsMoveWithMedia(t *testing.T) {
 	if v := value(t, first, "hearth_ws_messages_received_total{type=\"answer\"}"); v < 2 {
 		t.Errorf("answers counted: %v, want at least 2", v)
 	}
+	// Audio to these peers takes the fast path, which also sends their
+	// sender reports.
+	if v := value(t, first, "hearth_sfu_fast_forwarded_packets_total"); v < fwd/2 {
+		t.Errorf("fast path forwarded %v of %v packets", v, fwd)
+	}
+	for _, c := range clients {
+		if err := c.Wait(ctx, func() bool { return c.SenderReports.Load() > 0 }); err != nil {
+			t.Errorf("%s got no sender report for its audio", c.ID())
+		}
+	}
 	// Audio flows at 50 packets/s each way: the counters must move.
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -109,6 +109,8 @@ var (
 		"Datagrams written in sendmmsg batches.", nil, nil)
 	descWriteErrs = prometheus.NewDesc("hearth_sfu_udp_write_errors_total",
 		"Datagrams the kernel refused to send from the media socket.", nil, nil)
+	descFast = prometheus.NewDesc("hearth_sfu_fast_forwarded_packets_total",
+		"Forwarded packets encrypted and sent by the SFU's audio fast path (included in forwarded).", nil, nil)
 	descMuxDropped = prometheus.NewDesc("hearth_sfu_mux_dropped_total",
 		"Datagrams the ICE mux dropped: from unknown sources, or finding their peer's queue full.", nil, nil)
 	descTracks = prometheus.NewDesc("hearth_sfu_tracks",
@@ -128,7 +130,7 @@ type sfuCollector struct{ stats *sfu.Stats }
 func (c *sfuCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPacketsIn, descBytesIn, descPacketsFwd, descBytesFwd,
 		descPacketsDrop, descBytesDrop, descKeyframes, descNACKs, descBatches, descBatched, descWriteErrs,
-		descMuxDropped, descTracks, descPeers} {
+		descFast, descMuxDropped, descTracks, descPeers} {
 		ch <- d
 	}
 }
@@ -154,6 +156,7 @@ func (c *sfuCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descBatched, s.UDPBatchedPackets.Load())
 	counter(descWriteErrs, s.UDPWriteErrors.Load())
 	counter(descMuxDropped, s.MuxDropped.Load())
+	counter(descFast, s.FastForwarded.Load())
 	ch <- prometheus.MustNewConstMetric(descTracks, prometheus.GaugeValue, float64(s.Tracks.Load()))
 	ch <- prometheus.MustNewConstMetric(descPeers, prometheus.GaugeValue, float64(s.Peers.Load()))
 }
