@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hearth-rtc/hearth/internal/load"
@@ -28,6 +29,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	redisURL := fs.String("redis", "", "with -spawn: the server's membership store (in memory if empty)")
 	serverLog := fs.String("server-log", "", "with -spawn: file for the server's log (discarded if empty)")
 	serverPprof := fs.Bool("server-pprof", false, "with -spawn: serve the server's profiler under /debug/pprof/")
+	serverFlags := fs.String("server-flags", "", "with -spawn: more flags for hearth serve, space-separated (e.g. \"-audio-fast-path=false\")")
 	rooms := fs.Int("rooms", 20, "rooms")
 	size := fs.Int("size", 12, "participants per room")
 	video := fs.Bool("video", false, "publish video as well as audio")
@@ -99,7 +101,11 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		o.URL, o.ServerPID, o.ServerUDPPort = *url, *serverPID, *serverUDP
 		var child *load.Child
 		if *spawn {
-			child, o.URL, o.ServerUDPPort, err = spawnServer(ctx, exe, *redisURL, *serverLog, *serverPprof, log)
+			extra := strings.Fields(*serverFlags)
+			if *serverPprof {
+				extra = append(extra, "-pprof")
+			}
+			child, o.URL, o.ServerUDPPort, err = spawnServer(ctx, exe, *redisURL, *serverLog, extra, log)
 			if err != nil {
 				return err
 			}
@@ -139,7 +145,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return report.WriteTable(stdout)
 }
 
-func spawnServer(ctx context.Context, exe, redisURL, logPath string, pprof bool, log *slog.Logger) (*load.Child, string, int, error) {
+func spawnServer(ctx context.Context, exe, redisURL, logPath string, extra []string, log *slog.Logger) (*load.Child, string, int, error) {
 	httpPort, udpPort, err := load.FreePorts()
 	if err != nil {
 		return nil, "", 0, err
@@ -159,9 +165,7 @@ func spawnServer(ctx context.Context, exe, redisURL, logPath string, pprof bool,
 	if redisURL != "" {
 		args = append(args, "-redis", redisURL)
 	}
-	if pprof {
-		args = append(args, "-pprof")
-	}
+	args = append(args, extra...)
 	child, err := load.StartChild(exe, args, out)
 	if err != nil {
 		return nil, "", 0, err

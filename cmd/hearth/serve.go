@@ -33,6 +33,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	nodeID := fs.String("node-id", "", "this process's name in presence records (host-pid by default)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	pprof := fs.Bool("pprof", false, "serve the Go profiler under /debug/pprof/ on the -listen address")
+	fastAudio := fs.Bool("audio-fast-path", true, "encrypt and send forwarded audio in the SFU itself rather than through pion's write path")
 	grace := fs.Duration("reconnect-grace", 20*time.Second, "how long a dropped participant's seat is held for them to reconnect")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM); with -tls-key, serve HTTPS and wss directly")
 	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM)")
@@ -76,6 +77,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		NodeID:         *nodeID,
 		Logger:         log,
 		Pprof:          *pprof,
+		// The flag reads positively; the config's zero value is on.
+		DisableAudioFastPath: !*fastAudio,
 	})
 	if err != nil {
 		return err

@@ -64,6 +64,9 @@ type Config struct {
 	// Pprof serves the runtime profiler under /debug/pprof/ (keep the
 	// listener private when it is on).
 	Pprof bool
+	// DisableAudioFastPath sends audio through pion's write path (the
+	// SFU's fast path is on by default).
+	DisableAudioFastPath bool
 }
 
 // App is a running server's parts.
@@ -136,6 +139,8 @@ func New(cfg Config) (*App, error) {
 		LoopbackOnly: cfg.LoopbackOnly,
 		Logger:       log,
 		Stats:        a.metrics.SFU,
+		// Fast path: see sfu/fastpath.go.
+		DisableAudioFastPath: cfg.DisableAudioFastPath,
 	})
 	if err != nil {
 		a.ln.Close()
