@@ -201,3 +201,17 @@ func (p *pacer) run(ctx context.Context) {
 		}
 	}
 }
+
+// nominalRate is the packets per second one participant should send: what
+// the generator sends when it keeps up.
+func nominalRate(opts MediaOptions) float64 {
+	r := float64(time.Second / audioInterval)
+	if !opts.Video {
+		return r
+	}
+	m := newMediaSource(nil, opts, 0, 0, 0)
+	perKey := max(int(opts.KeyframeInterval/m.frameInterval), 1)
+	pkts := func(size int) int { return (size + maxVideoPayload - 1) / maxVideoPayload }
+	perInterval := (perKey-1)*pkts(m.frameBytes) + pkts(m.keyframeBytes)
+	return r + float64(perInterval)/(float64(perKey)*m.frameInterval.Seconds())
+}

@@ -33,7 +33,10 @@ type Result struct {
 	// SentPerSec: packets the publishers sent; ReceivedPerSec: packets
 	// the subscribers received; ServerForwardedPerSec: the server's own
 	// count of packets it sent.
-	SentPerSec            float64 `json:"sent_pps"`
+	SentPerSec float64 `json:"sent_pps"`
+	// NominalSentPerSec is what the publishers should send; falling short
+	// of it means the generator did not keep up.
+	NominalSentPerSec     float64 `json:"nominal_sent_pps"`
 	ReceivedPerSec        float64 `json:"received_pps"`
 	ReceivedMbps          float64 `json:"received_mbps"`
 	ServerForwardedPerSec float64 `json:"server_forwarded_pps"`
@@ -164,7 +167,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("", func(x *Result) string { return x.Target })
 	row("participants (failed)", func(x *Result) string { return fmt.Sprintf("%d (%d)", x.Participants, x.Failed) })
 	row("streams received / expected", func(x *Result) string { return fmt.Sprintf("%d / %d", x.Streams, x.StreamsExpected) })
-	row("sent pkt/s", func(x *Result) string { return fmt.Sprintf("%.0f", x.SentPerSec) })
+	row("sent pkt/s (of nominal)", func(x *Result) string {
+		return fmt.Sprintf("%.0f (%.1f%%)", x.SentPerSec, 100*x.SentPerSec/max(x.NominalSentPerSec, 1))
+	})
 	row("forwarded pkt/s (server)", func(x *Result) string { return fmt.Sprintf("%.0f", x.ServerForwardedPerSec) })
 	row("received pkt/s", func(x *Result) string { return fmt.Sprintf("%.0f", x.ReceivedPerSec) })
 	row("received Mbit/s", func(x *Result) string { return fmt.Sprintf("%.1f", x.ReceivedMbps) })

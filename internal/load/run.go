@@ -495,6 +495,7 @@ func (r *runner) result(members []*member, a, b snapshot, baseRSS uint64, failed
 	}
 	secs := win.Seconds()
 	res.SentPerSec = float64(sent) / secs
+	res.NominalSentPerSec = float64(res.Participants) * nominalRate(o.Media)
 	res.ReceivedPerSec = float64(received) / secs
 	res.ReceivedMbps = float64(bytes) * 8 / secs / 1e6
 	if expected > 0 {
