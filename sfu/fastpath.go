@@ -307,13 +307,17 @@ func ntpTime(t time.Time) uint64 {
 	return s<<32 | frac
 }
 
-// peerAPI builds a peer's own API: the shared one plus hooks that capture
-// its DTLS keys for the fast path.
-func (e *Engine) peerAPI(f *peerFast) *webrtc.API {
+// peerAPI builds a peer's own API: the shared one with the peer's stream
+// buffers (buffers.go) and, when the fast path is on (f not nil), hooks
+// that capture its DTLS keys.
+func (e *Engine) peerAPI(f *peerFast, bufs *streamBuffers) *webrtc.API {
 	p := e.parts
 	se := p.settings
-	se.SetDTLSKeyLogWriter(&f.keys)
-	se.SetDTLSServerHelloMessageHook(f.serverHello)
+	se.BufferFactory = bufs.factory
+	if f != nil {
+		se.SetDTLSKeyLogWriter(&f.keys)
+		se.SetDTLSServerHelloMessageHook(f.serverHello)
+	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(p.media), webrtc.WithInterceptorRegistry(p.registry),
 		webrtc.WithSettingEngine(se))
 }

@@ -55,6 +55,7 @@ const maxPendingCandidates = 64
 type Peer struct {
 	// fast is the audio fast path (fastpath.go), nil when off.
 	fast   *peerFast
+	bufs   *streamBuffers
 	id     string
 	router *Router
 	pc     *webrtc.PeerConnection
@@ -243,6 +244,14 @@ func (p *Peer) addDownTrackLocked(d *downTrack) error {
 	d.mu.Lock()
 	d.sender = sender
 	d.mu.Unlock()
+	if d.kind == KindAudio {
+		// Nothing a subscriber says about audio needs an answer
+		// (buffers.go): no reader.
+		for _, enc := range sender.GetParameters().Encodings {
+			p.bufs.sink(uint32(enc.SSRC))
+		}
+		return nil
+	}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()

@@ -64,17 +64,18 @@ func (e *Engine) NewRouter(p RouterParams) *Router {
 // AddPeer creates the peer's connection, subscribes it to every track
 // already published, and sends the first offer through its Signaler.
 func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
-	api, fast := r.engine.api, (*peerFast)(nil)
+	var fast *peerFast
 	if r.engine.fastAudio {
 		fast = &peerFast{}
-		api = r.engine.peerAPI(fast)
 	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	bufs := &streamBuffers{}
+	pc, err := r.engine.peerAPI(fast, bufs).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, fmt.Errorf("sfu: new peer connection: %w", err)
 	}
 	p := &Peer{
 		fast:      fast,
+		bufs:      bufs,
 		id:        params.ID,
 		router:    r,
 		pc:        pc,
@@ -235,6 +236,14 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 	r.tracks[id] = t
 	p.published[id] = t
 	r.engine.stats.Tracks.Add(1)
+	// The publisher's sender reports must be read for pion's receiver
+	// reports back to it to carry the round-trip fields (and so that they
+	// do not pile up in the stream's buffer).
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		drainRTCP(recv)
+	}()
 	subs := make([]*Peer, 0, len(r.peers))
 	for _, s := range r.peers {
 		if s != p {

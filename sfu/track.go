@@ -207,3 +207,14 @@ func wantsKeyframe(pkts []rtcp.Packet) bool {
 	}
 	return false
 }
+
+// drainRTCP reads a receiver's RTCP, for pion's interceptors to see, until
+// the receiver stops.
+func drainRTCP(recv *webrtc.RTPReceiver) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := recv.Read(buf); err != nil {
+			return
+		}
+	}
+}

@@ -57,6 +57,11 @@ func TestRTCP(t *testing.T) {
 	if err := pub.Wait(ctx, func() bool { return pub.ReceiverReports.Load() > 0 }); err != nil {
 		t.Error("no receiver report reached the publisher")
 	}
+	// ... and they echo the publisher's sender reports, so its round-trip
+	// time can be measured: the server reads them.
+	if err := pub.Wait(ctx, func() bool { return pub.RoundTripReports.Load() > 0 }); err != nil {
+		t.Error("no receiver report echoed the publisher's sender report (LSR)")
+	}
 	if err := sub.Wait(ctx, func() bool { return sub.SenderReports.Load() > 0 }); err != nil {
 		t.Error("no sender report reached the subscriber")
 	}

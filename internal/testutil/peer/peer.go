@@ -78,8 +78,11 @@ type Client struct {
 	audio, video *webrtc.TrackLocalStaticRTP
 	// KeyframeRequests counts PLI/FIR the server sent about our video.
 	KeyframeRequests atomic.Uint64
-	// ReceiverReports counts RTCP receiver reports about what we publish.
-	ReceiverReports atomic.Uint64
+	// ReceiverReports counts RTCP receiver reports about what we publish;
+	// RoundTripReports those that echo one of our sender reports (LSR set),
+	// from which a sender learns its round-trip time.
+	ReceiverReports  atomic.Uint64
+	RoundTripReports atomic.Uint64
 	// SenderReports counts RTCP sender reports about what we receive.
 	SenderReports atomic.Uint64
 	forceKeyframe atomic.Bool
@@ -234,12 +237,18 @@ func (c *Client) addSender(t *webrtc.TrackLocalStaticRTP) error {
 				return
 			}
 			for _, p := range pkts {
-				switch p.(type) {
+				switch p := p.(type) {
 				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 					c.KeyframeRequests.Add(1)
 					c.forceKeyframe.Store(true)
 				case *rtcp.ReceiverReport:
 					c.ReceiverReports.Add(1)
+					for _, r := range p.Reports {
+						if r.LastSenderReport != 0 {
+							c.RoundTripReports.Add(1)
+							break
+						}
+					}
 				}
 			}
 		}
