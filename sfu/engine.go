@@ -17,6 +17,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/sdp/v3"
+	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -163,6 +164,15 @@ func newAPI(cfg Config, conn *udpBatcher, stats *Stats) (*apiParts, error) {
 	se := webrtc.SettingEngine{}
 	se.LoggerFactory = newPionLogs(cfg.Logger)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	// One view of the host's interfaces for every ICE agent, read once:
+	// otherwise each join dumps the interface table over netlink and keeps
+	// its own copy (about 10 KiB a participant). Media uses the one socket
+	// bound at start, so interfaces added later are not needed.
+	hostNet, err := stdnet.NewNet()
+	if err != nil {
+		return nil, fmt.Errorf("sfu: interfaces: %w", err)
+	}
+	se.SetNet(hostNet)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	local := conn.LocalAddr().(*net.UDPAddr)
 	if cfg.LoopbackOnly || local.IP.IsLoopback() {
