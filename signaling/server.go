@@ -121,9 +121,13 @@ func New(cfg Config) *Server {
 		resumes:  map[string]*conn{},
 		perIP:    map[string]int{},
 	}
+	// Connections are mostly idle: a small read buffer (larger messages
+	// are read in several pieces), and write buffers shared, held only
+	// while a message is written.
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  4096,
+		ReadBufferSize:  1024,
 		WriteBufferSize: 4096,
+		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     s.checkOrigin,
 	}
 	return s
