@@ -149,7 +149,7 @@ func (d *downTrack) forward(pkt *rtp.Packet, keyframe bool) outcome {
 	if f := d.sub.fast; f != nil && d.kind == KindAudio && d.pub.batch != nil {
 		switch f.state.Load() {
 		case fastReady:
-			if err := d.writeFast(f, d.pub.batch, &s.Header, pkt.Payload, d.pub.fastBuf[:]); err != nil {
+			if err := d.writeFast(f, d.pub.batch, &s.Header, pkt.Payload, d.pub.fastBuf[:], d.pub.fanoutAt); err != nil {
 				return dropped(DropError)
 			}
 			d.forwarded++

@@ -150,7 +150,10 @@ type peerFast struct {
 	// participant would not stay in cache (each carries its cipher's key
 	// schedule and GHASH tables). mu is rarely contended.
 	mu  sync.Mutex
-	ctx *srtp.Context // set before state becomes fastReady
+	ctx *srtp.Context // set before state becomes fastReady, unless gcm is
+	// gcm seals without a lock (srtpgcm.go) when an AES-GCM profile was
+	// negotiated, as browsers and pion do with Hearth.
+	gcm *gcmSealer
 
 	addr atomic.Pointer[netip.AddrPort] // the selected candidate pair's remote
 }
@@ -173,12 +176,16 @@ func (f *peerFast) activate(pc *webrtc.PeerConnection) error {
 		f.state.Store(fastOff)
 		return err
 	}
-	ctx, err := srtp.CreateContext(key, salt, profile)
-	if err != nil {
-		f.state.Store(fastOff)
-		return fmt.Errorf("sfu: fast path: %w", err)
+	if g, err := newGCMSealer(key, salt, profile); err == nil {
+		f.gcm = g
+	} else {
+		ctx, err := srtp.CreateContext(key, salt, profile)
+		if err != nil {
+			f.state.Store(fastOff)
+			return fmt.Errorf("sfu: fast path: %w", err)
+		}
+		f.ctx = ctx
 	}
-	f.ctx = ctx
 	f.state.Store(fastReady)
 	return nil
 }
@@ -212,6 +219,8 @@ func (f *peerFast) watchAddr(pc *webrtc.PeerConnection) error {
 // read by the report ticker.
 type fastTrack struct {
 	hdr rtp.Header // EncryptRTP's scratch, under peerFast.mu
+	roc rocTracker // for gcmSealer, owned by the track's reader
+	iv  [12]byte   // gcmSealer's scratch, owned by the track's reader
 
 	packets, octets atomic.Uint32
 	lastTS          atomic.Uint32
@@ -220,7 +229,8 @@ type fastTrack struct {
 
 // writeFast encrypts one packet for the subscriber and queues it on the
 // batched socket. buf is the reader's scratch buffer.
-func (d *downTrack) writeFast(f *peerFast, batch *udpBatcher, h *rtp.Header, payload []byte, buf []byte) error {
+// now is the fan-out's time (unix ns).
+func (d *downTrack) writeFast(f *peerFast, batch *udpBatcher, h *rtp.Header, payload []byte, buf []byte, now int64) error {
 	ft := &d.fast
 	hl, err := h.MarshalTo(buf)
 	if err != nil {
@@ -228,11 +238,16 @@ func (d *downTrack) writeFast(f *peerFast, batch *udpBatcher, h *rtp.Header, pay
 	}
 	n := hl + copy(buf[hl:], payload)
 	// Encrypted in place: the cipher supports it and the tag fits.
-	f.mu.Lock()
-	enc, err := f.ctx.EncryptRTP(buf[:0], buf[:n], &ft.hdr)
-	f.mu.Unlock()
-	if err != nil {
-		return err
+	var enc []byte
+	if g := f.gcm; g != nil {
+		enc = g.seal(buf, n, hl, h.SSRC, ft.roc.next(h.SequenceNumber), h.SequenceNumber, &ft.iv)
+	} else {
+		f.mu.Lock()
+		enc, err = f.ctx.EncryptRTP(buf[:0], buf[:n], &ft.hdr)
+		f.mu.Unlock()
+		if err != nil {
+			return err
+		}
 	}
 	if _, err := batch.WriteToAddrPort(enc, *f.addr.Load()); err != nil {
 		return err
@@ -240,7 +255,7 @@ func (d *downTrack) writeFast(f *peerFast, batch *udpBatcher, h *rtp.Header, pay
 	ft.packets.Add(1)
 	ft.octets.Add(uint32(len(payload)))
 	ft.lastTS.Store(h.Timestamp)
-	ft.lastAt.Store(time.Now().UnixNano())
+	ft.lastAt.Store(now)
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"fmt"
 	"testing"
 	"time"
 
@@ -129,8 +128,13 @@ func dtlsHandshake(t *testing.T, f *peerFast, suite dtls.CipherSuiteID, profile 
 // pion and browsers) and the batched socket, to loopback sinks nobody
 // reads (the kernel drops what does not fit; the send cost is the same).
 func BenchmarkForwardFast(b *testing.B) {
-	for _, subs := range []int{7, 11} {
-		b.Run(fmt.Sprintf("subs=%d", subs), func(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		subs int
+		gcm  bool
+	}{{"subs=7", 7, true}, {"subs=11", 11, true}, {"subs=11/pion-srtp", 11, false}} {
+		subs := c.subs
+		b.Run(c.name, func(b *testing.B) {
 			src := loopbackUDP(b)
 			u, err := newUDPBatcher(src, &Stats{})
 			if err != nil {
@@ -143,11 +147,16 @@ func BenchmarkForwardFast(b *testing.B) {
 			key := make([]byte, 32)
 			salt := make([]byte, 12)
 			for _, d := range *t.downs.Load() {
-				ctx, err := srtp.CreateContext(key, salt, srtp.ProtectionProfileAeadAes256Gcm)
+				f := &peerFast{}
+				var err error
+				if c.gcm {
+					f.gcm, err = newGCMSealer(key, salt, srtp.ProtectionProfileAeadAes256Gcm)
+				} else {
+					f.ctx, err = srtp.CreateContext(key, salt, srtp.ProtectionProfileAeadAes256Gcm)
+				}
 				if err != nil {
 					b.Fatal(err)
 				}
-				f := &peerFast{ctx: ctx}
 				f.addr.Store(&dst)
 				f.state.Store(fastReady)
 				d.sub.fast = f

@@ -56,6 +56,9 @@ type publishedTrack struct {
 	// fastBuf is the reader's buffer for fast-path encryption: a packet,
 	// its SRTP tag and room to spare.
 	fastBuf [1600]byte
+	// fanoutAt is when the packet being fanned out was read (unix ns), one
+	// clock read per packet rather than per subscriber. Reader-owned.
+	fanoutAt int64
 }
 
 func newPublishedTrack(info TrackInfo, remote *webrtc.TrackRemote, pub *Peer) *publishedTrack {
@@ -107,6 +110,7 @@ func (t *publishedTrack) run(onEnd func(*publishedTrack)) {
 
 func (t *publishedTrack) forward(pkt *rtp.Packet, keyframe bool) {
 	var f fanout
+	t.fanoutAt = time.Now().UnixNano()
 	if t.batch != nil {
 		t.batch.cork()
 	}

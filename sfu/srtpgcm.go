@@ -1,0 +1,132 @@
+package sfu
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/pion/srtp/v3"
+)
+
+// gcmSealer encrypts RTP for one subscriber with AEAD_AES_128_GCM or
+// AEAD_AES_256_GCM (RFC 7714), the profiles browsers and pion negotiate
+// with Hearth. It exists for the audio fast path: pion's srtp.Context keeps
+// per-SSRC state in a map behind the caller's lock and works out the
+// rollover counter on every packet, which cost more than the encryption
+// itself. Here the cipher is shared and stateless, so the readers of every
+// track a subscriber receives seal concurrently without a lock, and each
+// stream's rollover counter stays with the stream (rocTracker).
+type gcmSealer struct {
+	aead cipher.AEAD
+	salt [12]byte // the session salt
+}
+
+// SRTP key derivation labels (RFC 3711 §4.3.2).
+const (
+	labelSRTPEncryption = 0x00
+	labelSRTPSalt       = 0x02
+)
+
+func newGCMSealer(masterKey, masterSalt []byte, profile srtp.ProtectionProfile) (*gcmSealer, error) {
+	keyLen, err := profile.KeyLen()
+	if err != nil {
+		return nil, fmt.Errorf("sfu: srtp: %w", err)
+	}
+	saltLen, err := profile.SaltLen()
+	if err != nil {
+		return nil, fmt.Errorf("sfu: srtp: %w", err)
+	}
+	if profile != srtp.ProtectionProfileAeadAes128Gcm && profile != srtp.ProtectionProfileAeadAes256Gcm {
+		return nil, fmt.Errorf("sfu: srtp: %v is not an AES-GCM profile", profile)
+	}
+	if len(masterKey) != keyLen || len(masterSalt) != saltLen || saltLen != 12 {
+		return nil, fmt.Errorf("sfu: srtp: master key %d and salt %d bytes, want %d and %d", len(masterKey), len(masterSalt), keyLen, saltLen)
+	}
+	sessionKey, err := kdf(labelSRTPEncryption, masterKey, masterSalt, keyLen)
+	if err != nil {
+		return nil, err
+	}
+	sessionSalt, err := kdf(labelSRTPSalt, masterKey, masterSalt, saltLen)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(sessionKey)
+	if err != nil {
+		return nil, fmt.Errorf("sfu: srtp: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("sfu: srtp: %w", err)
+	}
+	g := &gcmSealer{aead: aead}
+	copy(g.salt[:], sessionSalt)
+	return g, nil
+}
+
+// kdf is SRTP's AES-CM key derivation with a key derivation rate of 0
+// (RFC 3711 §4.3.1 and §4.3.3): AES in counter mode under the master key,
+// over the master salt with the label at byte 7.
+func kdf(label byte, masterKey, masterSalt []byte, n int) ([]byte, error) {
+	block, err := aes.NewCipher(masterKey)
+	if err != nil {
+		return nil, fmt.Errorf("sfu: srtp kdf: %w", err)
+	}
+	var in [aes.BlockSize]byte
+	copy(in[:], masterSalt)
+	in[7] ^= label
+	out := make([]byte, (n+aes.BlockSize-1)/aes.BlockSize*aes.BlockSize)
+	for i := 0; i*aes.BlockSize < n; i++ {
+		binary.BigEndian.PutUint16(in[aes.BlockSize-2:], uint16(i))
+		block.Encrypt(out[i*aes.BlockSize:], in[:])
+	}
+	return out[:n], nil
+}
+
+// sealTag is what sealing adds to a packet.
+const sealTag = 16
+
+// seal encrypts the RTP packet in buf[:n], whose header is buf[:hdrLen],
+// in place and returns the SRTP packet; buf needs sealTag spare bytes.
+// iv is the caller's scratch (on the stack it would escape to the heap).
+func (g *gcmSealer) seal(buf []byte, n, hdrLen int, ssrc, roc uint32, seq uint16, iv *[12]byte) []byte {
+	// IV (RFC 7714 §8.1): 00 00 || SSRC || ROC || SEQ, XOR the salt.
+	*iv = [12]byte{}
+	binary.BigEndian.PutUint32(iv[2:], ssrc)
+	binary.BigEndian.PutUint32(iv[6:], roc)
+	binary.BigEndian.PutUint16(iv[10:], seq)
+	for i := range iv {
+		iv[i] ^= g.salt[i]
+	}
+	// The header is the associated data; the payload is sealed where it is.
+	return g.aead.Seal(buf[:hdrLen], iv[:], buf[hdrLen:n], buf[:hdrLen])
+}
+
+// rocTracker keeps one outgoing stream's rollover counter (RFC 3711
+// §3.3.1): the sender's count of sequence number wraps, which the receiver
+// infers the same way. Owned by the stream's one writer.
+type rocTracker struct {
+	started bool
+	last    uint16 // highest sequence number sent
+	roc     uint32
+}
+
+// next returns the rollover counter for a packet with sequence number seq.
+func (r *rocTracker) next(seq uint16) uint32 {
+	if !r.started {
+		r.started, r.last = true, seq
+		return r.roc
+	}
+	switch d := int32(seq) - int32(r.last); {
+	case d < -0x8000: // wrapped forward
+		r.roc++
+		r.last = seq
+	case d > 0x8000: // a late packet from before the last wrap
+		if r.roc > 0 {
+			return r.roc - 1
+		}
+	case d > 0:
+		r.last = seq
+	}
+	return r.roc
+}
