@@ -72,6 +72,10 @@ func TestHearthSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSmoke(t, res, 2)
+	// Bytes forwarded, per packet forwarded, must look like RTP packets.
+	if per := res.ServerForwardedMbps * 1e6 / 8 / res.ServerForwardedPerSec; per < 12 || per > 1500 {
+		t.Errorf("server forwarded %.1f Mbit/s at %.0f packets/s: %.0f bytes a packet", res.ServerForwardedMbps, res.ServerForwardedPerSec, per)
+	}
 	if res.JitterVideo.N == 0 || res.JitterAudio.N == 0 {
 		t.Errorf("jitter not measured: %+v %+v", res.JitterAudio, res.JitterVideo)
 	}
@@ -82,7 +86,7 @@ func TestHearthSmoke(t *testing.T) {
 	if err := rep.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"receive loss", "join→first media", "server CPU µs / forwarded pkt"} {
+	for _, want := range []string{"receive loss", "join→first media", "server CPU µs / forwarded pkt", "forwarded RTP Mbit/s"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}

@@ -40,6 +40,9 @@ type Result struct {
 	ReceivedPerSec        float64 `json:"received_pps"`
 	ReceivedMbps          float64 `json:"received_mbps"`
 	ServerForwardedPerSec float64 `json:"server_forwarded_pps"`
+	// ServerForwardedMbps is the server's count of RTP bytes it forwarded
+	// (headers and payload, before encryption); 0 when it has none.
+	ServerForwardedMbps float64 `json:"server_forwarded_mbps,omitempty"`
 	// Loss is the fraction of expected packets that did not arrive.
 	Loss        float64     `json:"loss"`
 	JitterAudio Percentiles `json:"jitter_audio"`
@@ -171,6 +174,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 		return fmt.Sprintf("%.0f (%.1f%%)", x.SentPerSec, 100*x.SentPerSec/max(x.NominalSentPerSec, 1))
 	})
 	row("forwarded pkt/s (server)", func(x *Result) string { return fmt.Sprintf("%.0f", x.ServerForwardedPerSec) })
+	row("forwarded RTP Mbit/s (server)", func(x *Result) string {
+		if x.ServerForwardedMbps == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f", x.ServerForwardedMbps)
+	})
 	row("received pkt/s", func(x *Result) string { return fmt.Sprintf("%.0f", x.ReceivedPerSec) })
 	row("received Mbit/s", func(x *Result) string { return fmt.Sprintf("%.1f", x.ReceivedMbps) })
 	row("receive loss", func(x *Result) string { return fmt.Sprintf("%.3f%%", x.Loss*100) })
@@ -217,6 +226,20 @@ func (r *Report) WriteTable(w io.Writer) error {
 }
 
 // scrapeCounter reads one unlabelled counter from a Prometheus endpoint.
+// scrapeCounters reads counters from a Prometheus text page, in the order
+// of names; each must be there.
+func scrapeCounters(ctx context.Context, url string, names ...string) ([]uint64, error) {
+	out := make([]uint64, len(names))
+	for i, n := range names {
+		v, err := scrapeCounter(ctx, url, n)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
 func scrapeCounter(ctx context.Context, url, name string) (uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

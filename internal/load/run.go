@@ -147,8 +147,12 @@ func RunHearth(ctx context.Context, o Options) (*Result, error) {
 		}
 		return c, nil
 	}
-	r.serverCount = func(ctx context.Context) (uint64, error) {
-		return scrapeCounter(ctx, o.MetricsURL, "hearth_sfu_forwarded_packets_total")
+	r.serverCount = func(ctx context.Context) (uint64, uint64, error) {
+		v, err := scrapeCounters(ctx, o.MetricsURL, "hearth_sfu_forwarded_packets_total", "hearth_sfu_forwarded_bytes_total")
+		if err != nil {
+			return 0, 0, err
+		}
+		return v[0], v[1], nil
 	}
 	return r.run(ctx)
 }
@@ -180,20 +184,22 @@ func RunRelay(ctx context.Context, o Options) (*Result, error) {
 		r.pace.add(c.src)
 		return c, nil
 	}
-	r.serverCount = func(context.Context) (uint64, error) {
+	r.serverCount = func(context.Context) (uint64, uint64, error) {
 		_, fwd, err := relayStats(addr)
-		return fwd, err
+		return fwd, 0, err
 	}
 	return r.run(ctx)
 }
 
 type runner struct {
-	o           Options
-	target      string
-	origin      time.Time
-	pace        pacer
-	dial        func(ctx context.Context, room, member int, phase time.Duration) (participant, error)
-	serverCount func(ctx context.Context) (uint64, error)
+	o      Options
+	target string
+	origin time.Time
+	pace   pacer
+	dial   func(ctx context.Context, room, member int, phase time.Duration) (participant, error)
+	// serverCount reads the server's forwarded packets and bytes (0 if
+	// it does not count them).
+	serverCount func(ctx context.Context) (pkts, bytes uint64, err error)
 }
 
 type member struct {
@@ -212,6 +218,7 @@ type snapshot struct {
 	serverCPU  time.Duration
 	serverRSS  uint64
 	serverFwd  uint64
+	serverFwdB uint64
 	serverOK   bool
 	serverAt   time.Time // when the server counted serverFwd (mid-request)
 	selfCPU    time.Duration
@@ -393,8 +400,8 @@ func (r *runner) snap(ctx context.Context, members []*member) snapshot {
 		s.streams[i] = ss
 	}
 	start := time.Now()
-	if fwd, err := r.serverCount(ctx); err == nil {
-		s.serverFwd, s.serverOK = fwd, true
+	if fwd, fwdB, err := r.serverCount(ctx); err == nil {
+		s.serverFwd, s.serverFwdB, s.serverOK = fwd, fwdB, true
 		s.serverAt = start.Add(time.Since(start) / 2)
 	} else {
 		s.serverErrs = append(s.serverErrs, err)
@@ -545,7 +552,9 @@ func (r *runner) result(members []*member, a, b snapshot, baseRSS uint64, failed
 
 	fwdRate := res.ReceivedPerSec
 	if b.serverOK && a.serverOK {
-		res.ServerForwardedPerSec = float64(b.serverFwd-a.serverFwd) / b.serverAt.Sub(a.serverAt).Seconds()
+		dt := b.serverAt.Sub(a.serverAt).Seconds()
+		res.ServerForwardedPerSec = float64(b.serverFwd-a.serverFwd) / dt
+		res.ServerForwardedMbps = float64(b.serverFwdB-a.serverFwdB) * 8 / dt / 1e6
 		fwdRate = res.ServerForwardedPerSec
 	}
 	if o.ServerPID > 0 && b.serverCPU > 0 {
