@@ -43,11 +43,11 @@ type Config struct {
 	DisableAudioFastPath bool
 }
 
-// Engine owns the media socket and the WebRTC API shared by every Router.
+// Engine owns the media socket and what every peer's WebRTC API is built
+// from.
 //
 // Lifecycle: NewEngine → any number of Routers → Close (after the Routers).
 type Engine struct {
-	api   *webrtc.API
 	mux   ice.UDPMux
 	conn  *net.UDPConn
 	log   *slog.Logger
@@ -104,7 +104,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	log.Info("media socket open", "addr", conn.LocalAddr().String())
-	e := &Engine{api: parts.api, mux: parts.mux, conn: conn, log: log, stats: stats, batch: batch,
+	e := &Engine{mux: parts.mux, conn: conn, log: log, stats: stats, batch: batch,
 		parts: parts, fastAudio: !cfg.DisableAudioFastPath, fastPeers: map[*Peer]struct{}{},
 		repDone: make(chan struct{})}
 	ctx, stop := context.WithCancel(context.Background())
@@ -133,9 +133,8 @@ func (e *Engine) Close() error {
 	return err
 }
 
-// apiParts are the shared API and what a peer's own API is built from.
+// apiParts are what a peer's own API is built from (Engine.peerAPI).
 type apiParts struct {
-	api      *webrtc.API
 	mux      ice.UDPMux
 	media    *webrtc.MediaEngine
 	registry *interceptor.Registry
@@ -193,8 +192,7 @@ func newAPI(cfg Config, conn *udpBatcher, stats *Stats) (*apiParts, error) {
 	// Created last: it starts the socket's reader.
 	mux := newUDPMux(conn, cfg.Logger, stats)
 	se.SetICEUDPMux(mux)
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
-	return &apiParts{api: api, mux: mux, media: m, registry: ir, settings: se}, nil
+	return &apiParts{mux: mux, media: m, registry: ir, settings: se}, nil
 }
 
 // registerCodecs limits negotiation to what browsers all decode and the SFU

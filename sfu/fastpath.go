@@ -145,15 +145,15 @@ type peerFast struct {
 	state atomic.Int32
 	keys  keyCapture
 
-	// One SRTP context per subscriber, as pion and the relay have, shared
-	// by the readers of every track it receives: eleven contexts per
-	// participant would not stay in cache (each carries its cipher's key
-	// schedule and GHASH tables). mu is rarely contended.
-	mu  sync.Mutex
-	ctx *srtp.Context // set before state becomes fastReady, unless gcm is
-	// gcm seals without a lock (srtpgcm.go) when an AES-GCM profile was
-	// negotiated, as browsers and pion do with Hearth.
+	// One cipher per subscriber, as pion and the relay have, shared by the
+	// readers of every track it receives: eleven per participant would not
+	// stay in cache (each carries its key schedule and GHASH tables). One
+	// of the two is set before state becomes fastReady: gcm, which seals
+	// without a lock (srtpgcm.go), for the AES-GCM profiles browsers and
+	// pion negotiate with Hearth; otherwise pion's ctx, under mu.
 	gcm *gcmSealer
+	mu  sync.Mutex
+	ctx *srtp.Context
 
 	addr atomic.Pointer[netip.AddrPort] // the selected candidate pair's remote
 }
