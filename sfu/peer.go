@@ -3,6 +3,7 @@ package sfu
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/pion/webrtc/v4"
@@ -38,6 +39,11 @@ type PeerParams struct {
 // its sound.
 const DefaultMaxTracks = 4
 
+// maxClientSections bounds the media sections a client's offers may add,
+// as a multiple of its track limit: tracks beyond the limit are refused
+// anyway, and each section costs the server a transceiver.
+const maxClientSections = 2
+
 // maxPendingCandidates bounds the candidates queued before a remote
 // description exists; a real client needs a handful.
 const maxPendingCandidates = 64
@@ -72,6 +78,10 @@ type Peer struct {
 	closed      bool
 	candidates  []webrtc.ICECandidateInit
 	trackSeq    int
+	// ownSections counts the media sections the server created (the two
+	// publishing slots and one per subscription; they are never reused),
+	// so that what a client's offer adds of its own can be bounded.
+	ownSections int
 
 	// Guarded by Router.mu.
 	downs     map[string]*downTrack
@@ -172,6 +182,11 @@ func (p *Peer) HandleOffer(sdp string) (ignored bool, err error) {
 	if err := checkRemoteSDP(sdp); err != nil {
 		return false, fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
+	// Each section becomes a transceiver kept for the connection's life;
+	// a client may add a few (a screen share), not any number.
+	if added, limit := strings.Count(sdp, "\nm=")-p.ownSections, maxClientSections*p.maxTracks; added > limit {
+		return false, fmt.Errorf("%w: the offer adds %d media sections of its own, at most %d are taken", ErrBadSDP, added, limit)
+	}
 	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		return false, fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
@@ -240,6 +255,7 @@ func (p *Peer) addDownTrackLocked(d *downTrack) error {
 	if err != nil {
 		return fmt.Errorf("sfu: add transceiver: %w", err)
 	}
+	p.ownSections++
 	sender := tr.Sender()
 	d.mu.Lock()
 	d.sender = sender

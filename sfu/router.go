@@ -96,6 +96,7 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 			_ = pc.Close()
 			return nil, fmt.Errorf("sfu: add %s slot: %w", k, err)
 		}
+		p.ownSections++
 	}
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c == nil {
@@ -208,6 +209,9 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 	kind := kindOf(remote.Kind())
 	if !p.canPublish(kind) {
 		p.log.Info("refused track: not allowed to publish", "kind", kind)
+		r.mu.Lock()
+		r.discardLocked(p, remote, recv)
+		r.mu.Unlock()
 		p.refused(kind, ErrNotAllowed)
 		return
 	}
@@ -228,6 +232,7 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 		return
 	}
 	if len(p.published) >= p.maxTracks {
+		r.discardLocked(p, remote, recv)
 		r.mu.Unlock()
 		p.log.Info("refused track: too many", "kind", kind, "max", p.maxTracks)
 		p.refused(kind, ErrTooManyTracks)
@@ -259,6 +264,31 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 	for _, s := range subs {
 		r.subscribe(s, t, true)
 	}
+}
+
+// discardLocked reads a refused track until it ends and drops what it
+// reads, so that a client sending on it anyway does not fill pion's
+// buffers (up to 1 MB a stream) for as long as it stays. Under r.mu.
+func (r *Router) discardLocked(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	if r.closed || r.peers[p.id] != p {
+		return
+	}
+	stats := r.engine.stats
+	p.wg.Add(2)
+	go func() {
+		defer p.wg.Done()
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := remote.Read(buf); err != nil {
+				return
+			}
+			stats.Refused.Add(1)
+		}
+	}()
+	go func() {
+		defer p.wg.Done()
+		drainRTCP(recv)
+	}()
 }
 
 // subscribe adds t to sub's connection (once) and renegotiates if asked.

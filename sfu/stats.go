@@ -74,6 +74,10 @@ type Stats struct {
 	// FastForwarded counts the forwarded packets that took the audio fast
 	// path (included in PacketsForwarded).
 	FastForwarded atomic.Uint64
+	// Refused counts RTP packets that arrived on tracks the SFU refused
+	// (not allowed for the role, or over the track limit): read and
+	// dropped, never forwarded.
+	Refused atomic.Uint64
 }
 
 // Dropped returns the packets and bytes dropped for a reason.

@@ -2,13 +2,17 @@ package signaling_test
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
+	"github.com/hearth-rtc/hearth/sfu"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
@@ -150,6 +154,11 @@ func TestTooManyTracks(t *testing.T) {
 		case <-tick.C:
 		}
 	}
+	// What Ben keeps sending on the refused tracks is read and dropped by
+	// the server, not left to pile up in its buffers.
+	if err := waitMetric(ctx, srv, "hearth_sfu_refused_packets_total", func(v float64) bool { return v > 0 }); err != nil {
+		t.Errorf("packets on refused tracks are not being read: %v", err)
+	}
 	ping(t, a)
 	published := 0
 	for _, m := range a.Messages() {
@@ -163,4 +172,85 @@ func TestTooManyTracks(t *testing.T) {
 	}
 	n := a.Stream(b.ID(), "video").Packets.Load()
 	waitMedia(t, a, n+20, b)
+}
+
+// TestOfferSectionLimit: a client's offer that adds more media sections of
+// its own than it could ever publish on is refused with a clear error,
+// before the server takes any of it, and the meeting carries on.
+func TestOfferSectionLimit(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{})
+	a := joinPeer(t, srv, "sections", "Ann")
+	b := joinPeer(t, srv, "sections", "Ben")
+	waitMedia(t, a, 10, b)
+	waitMedia(t, b, 10, a)
+
+	pc := b.PC()
+	for i := range 2*sfu.DefaultMaxTracks + 1 {
+		tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2},
+			fmt.Sprintf("extra%d", i), "extra")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pc.AddTransceiverFromTrack(tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Send(map[string]any{"type": "offer", "sdp": offer.SDP}); err != nil {
+		t.Fatal(err)
+	}
+	waitError(t, b, "bad_sdp")
+	ping(t, b)
+	waitMedia(t, a, a.Stream(b.ID(), "audio").Packets.Load()+20, b)
+	waitMedia(t, b, b.Stream(a.ID(), "audio").Packets.Load()+20, a)
+}
+
+// waitMetric waits until the server's metric (unlabelled) satisfies ok.
+func waitMetric(ctx context.Context, srv *hearthtest.Server, name string, ok func(float64) bool) error {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	var last error
+	for {
+		v, err := scrapeMetric(ctx, srv.URL+"/metrics", name)
+		if err == nil && ok(v) {
+			return nil
+		}
+		last = err
+		if err == nil {
+			last = fmt.Errorf("%s is %v", name, v)
+		}
+		select {
+		case <-ctx.Done():
+			return last
+		case <-tick.C:
+		}
+	}
+}
+
+func scrapeMetric(ctx context.Context, url, name string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return 0, fmt.Errorf("no %s in %s", name, url)
 }

@@ -113,6 +113,8 @@ var (
 		"Forwarded packets encrypted and sent by the SFU's audio fast path (included in forwarded).", nil, nil)
 	descMuxDropped = prometheus.NewDesc("hearth_sfu_mux_dropped_total",
 		"Datagrams the ICE mux dropped: from unknown sources, or finding their peer's queue full.", nil, nil)
+	descRefused = prometheus.NewDesc("hearth_sfu_refused_packets_total",
+		"RTP packets on tracks the SFU refused (role or track limit), read and dropped.", nil, nil)
 	descTracks = prometheus.NewDesc("hearth_sfu_tracks",
 		"Published tracks being forwarded.", nil, nil)
 	descPeers = prometheus.NewDesc("hearth_sfu_peer_connections",
@@ -130,7 +132,7 @@ type sfuCollector struct{ stats *sfu.Stats }
 func (c *sfuCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPacketsIn, descBytesIn, descPacketsFwd, descBytesFwd,
 		descPacketsDrop, descBytesDrop, descKeyframes, descNACKs, descBatches, descBatched, descWriteErrs,
-		descFast, descMuxDropped, descTracks, descPeers} {
+		descFast, descMuxDropped, descRefused, descTracks, descPeers} {
 		ch <- d
 	}
 }
@@ -157,6 +159,7 @@ func (c *sfuCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descWriteErrs, s.UDPWriteErrors.Load())
 	counter(descMuxDropped, s.MuxDropped.Load())
 	counter(descFast, s.FastForwarded.Load())
+	counter(descRefused, s.Refused.Load())
 	ch <- prometheus.MustNewConstMetric(descTracks, prometheus.GaugeValue, float64(s.Tracks.Load()))
 	ch <- prometheus.MustNewConstMetric(descPeers, prometheus.GaugeValue, float64(s.Peers.Load()))
 }
