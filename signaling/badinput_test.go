@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
+	"github.com/hearth-rtc/hearth/signaling"
 )
 
 // errorCode waits for the next error message after skip earlier ones and
@@ -107,15 +108,29 @@ func TestBadInput(t *testing.T) {
 	waitMedia(t, b, n+25, a)
 }
 
-// TestOversizedFrame: a frame over the limit gets too_large and a 1009
-// close; the others are unaffected.
+// TestOversizedFrame: a frame the size of a browser's answer in a full
+// room passes; a frame over the limit gets too_large and a 1009 close; the
+// others are unaffected.
 func TestOversizedFrame(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
 	a := joinPeer(t, srv, "big", "Ann")
 	b := joinPeer(t, srv, "big", "Ben")
 	waitMedia(t, a, 10, b)
 
-	huge := `{"type": "ping", "pad": "` + strings.Repeat("x", 70<<10) + `"}`
+	// About what a browser answers in a room of 50 with cameras on after
+	// a few dozen departures.
+	large := `{"type": "ping", "pad": "` + strings.Repeat("x", 120<<10) + `"}`
+	if err := b.SendRaw(websocket.TextMessage, []byte(large)); err != nil {
+		t.Fatal(err)
+	}
+	ping(t, b)
+	for _, m := range b.Messages() {
+		if m.Type == "error" {
+			t.Fatalf("a %d KiB message was refused: %s", len(large)>>10, m.Raw)
+		}
+	}
+
+	huge := `{"type": "ping", "pad": "` + strings.Repeat("x", signaling.DefaultMaxMessageBytes+1) + `"}`
 	if err := b.SendRaw(websocket.TextMessage, []byte(huge)); err != nil {
 		t.Fatal(err)
 	}

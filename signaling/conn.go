@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -127,7 +128,7 @@ func (c *conn) readLoop() {
 		}
 		if int64(len(data)) > c.srv.cfg.MaxMessageBytes {
 			c.sendError(&protoError{code: codeTooLarge, close: true,
-				message: "message larger than the 64 KiB limit"}, "")
+				message: fmt.Sprintf("message larger than the %d KiB limit", c.srv.cfg.MaxMessageBytes>>10)}, "")
 			return
 		}
 		if c.isClosed() {

@@ -42,6 +42,15 @@ type ICEServer struct {
 }
 
 // Config configures a Server.
+// DefaultMaxMessageBytes bounds one client message. The largest messages
+// are a browser's SDP answers, which grow with the room: Chromium's run
+// about 570 bytes per audio and 890 per video section, so a full room of
+// DefaultCapacity (50) with cameras on answers in about 72 KB, and every
+// departure leaves two inactive sections behind (transceivers are not
+// reused). 256 KiB leaves room for that and for a long session's comings
+// and goings.
+const DefaultMaxMessageBytes = 256 << 10
+
 type Config struct {
 	Rooms  Rooms
 	Engine *sfu.Engine
@@ -53,7 +62,8 @@ type Config struct {
 	// ICEServersFor, if set, adds ICE servers for one participant (by id)
 	// to those handed out in joined, e.g. short-lived TURN credentials.
 	ICEServersFor func(participantID string) []ICEServer
-	// MaxMessageBytes is the largest frame accepted; 64 KiB if zero.
+	// MaxMessageBytes is the largest frame accepted; 256 KiB if zero
+	// (DefaultMaxMessageBytes).
 	MaxMessageBytes int64
 	// PingInterval keeps idle connections (and NAT mappings) alive and
 	// detects dead peers; 20 s if zero.
@@ -96,7 +106,7 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.MaxMessageBytes == 0 {
-		cfg.MaxMessageBytes = 64 << 10
+		cfg.MaxMessageBytes = DefaultMaxMessageBytes
 	}
 	if cfg.MessageRate == 0 {
 		cfg.MessageRate = defaultMessageRate
