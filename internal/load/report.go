@@ -225,51 +225,48 @@ func (r *Report) WriteTable(w io.Writer) error {
 	return nil
 }
 
-// scrapeCounter reads one unlabelled counter from a Prometheus endpoint.
-// scrapeCounters reads counters from a Prometheus text page, in the order
-// of names; each must be there.
+// scrapeCounters reads unlabelled counters from one fetch of a Prometheus
+// text page, in the order of names (one fetch, so they are read at the
+// same moment); each must be there.
 func scrapeCounters(ctx context.Context, url string, names ...string) ([]uint64, error) {
-	out := make([]uint64, len(names))
-	for i, n := range names {
-		v, err := scrapeCounter(ctx, url, n)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
-	}
-	return out, nil
-}
-
-func scrapeCounter(ctx context.Context, url, name string) (uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return 0, fmt.Errorf("load: metrics: %w", err)
+		return nil, fmt.Errorf("load: metrics: %w", err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("load: metrics: %w", err)
+		return nil, fmt.Errorf("load: metrics: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("load: metrics: %s", resp.Status)
+		return nil, fmt.Errorf("load: metrics: %s", resp.Status)
 	}
+	out := make([]uint64, len(names))
+	found := make([]bool, len(names))
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		v, ok := strings.CutPrefix(sc.Text(), name+" ")
-		if !ok {
-			continue
+		for i, name := range names {
+			v, ok := strings.CutPrefix(sc.Text(), name+" ")
+			if !ok {
+				continue
+			}
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return nil, fmt.Errorf("load: metrics: %s: %w", name, err)
+			}
+			out[i], found[i] = uint64(f), true
 		}
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil {
-			return 0, fmt.Errorf("load: metrics: %s: %w", name, err)
-		}
-		return uint64(f), nil
 	}
 	if err := sc.Err(); err != nil {
-		return 0, fmt.Errorf("load: metrics: %w", err)
+		return nil, fmt.Errorf("load: metrics: %w", err)
 	}
-	return 0, fmt.Errorf("load: metrics: no %s at %s", name, url)
+	for i, ok := range found {
+		if !ok {
+			return nil, fmt.Errorf("load: metrics: no %s at %s", names[i], url)
+		}
+	}
+	return out, nil
 }
