@@ -161,18 +161,7 @@ func BenchmarkForwardFast(b *testing.B) {
 				f.state.Store(fastReady)
 				d.sub.fast = f
 			}
-			pkt := audioPacket()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				pkt.SequenceNumber++
-				t.forward(pkt, false)
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(subs), "ns/pkt/sub")
-			if got := t.stats.FastForwarded.Load(); got != uint64(b.N*subs) {
-				b.Fatalf("fast path forwarded %d, want %d", got, b.N*subs)
-			}
+			benchFanout(b, t, subs, &t.stats.FastForwarded)
 		})
 	}
 }
