@@ -16,6 +16,8 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
@@ -59,8 +61,8 @@ type Engine struct {
 	// in its DTLS handshake.
 	parts     *apiParts
 	fastAudio bool
-	fastMu    sync.Mutex
-	fastPeers map[*Peer]struct{}
+	peersMu   sync.Mutex
+	peers     map[*Peer]struct{}
 	stopRep   context.CancelFunc
 	repDone   chan struct{}
 }
@@ -105,7 +107,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	}
 	log.Info("media socket open", "addr", conn.LocalAddr().String())
 	e := &Engine{mux: parts.mux, conn: conn, log: log, stats: stats, batch: batch,
-		parts: parts, fastAudio: !cfg.DisableAudioFastPath, fastPeers: map[*Peer]struct{}{},
+		parts: parts, fastAudio: !cfg.DisableAudioFastPath, peers: map[*Peer]struct{}{},
 		repDone: make(chan struct{})}
 	ctx, stop := context.WithCancel(context.Background())
 	e.stopRep = stop
@@ -135,7 +137,7 @@ func (e *Engine) Close() error {
 
 // apiParts are what a peer's own API is built from (Engine.peerAPI).
 type apiParts struct {
-	mux      ice.UDPMux
+	mux      *udpMux
 	media    *webrtc.MediaEngine
 	registry *interceptor.Registry
 	settings webrtc.SettingEngine
@@ -148,15 +150,19 @@ func newAPI(cfg Config, conn *udpBatcher, stats *Stats) (*apiParts, error) {
 	}
 	ir := &interceptor.Registry{}
 	ir.Add(nackCounterFactory{stats: stats})
-	// NACK generation/response and RTCP reports are what keep media healthy
-	// across loss; TWCC feedback lets browsers estimate their send bandwidth.
+	// NACK generation/response and sender reports keep media healthy across
+	// loss; receiver reports come from the server itself (rxreport.go), for
+	// every stream, since fast-path audio never reaches pion's. TWCC
+	// feedback lets browsers estimate their send bandwidth.
 	if err := webrtc.ConfigureNack(m, ir); err != nil {
 		return nil, fmt.Errorf("sfu: nack: %w", err)
 	}
-	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+	sr, err := report.NewSenderInterceptor()
+	if err != nil {
 		return nil, fmt.Errorf("sfu: reports: %w", err)
 	}
-	if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
+	ir.Add(sr)
+	if err := configureTWCC(m, ir, !cfg.DisableAudioFastPath); err != nil {
 		return nil, fmt.Errorf("sfu: twcc: %w", err)
 	}
 
@@ -193,6 +199,29 @@ func newAPI(cfg Config, conn *udpBatcher, stats *Stats) (*apiParts, error) {
 	mux := newUDPMux(conn, cfg.Logger, stats)
 	se.SetICEUDPMux(mux)
 	return &apiParts{mux: mux, media: m, registry: ir, settings: se}, nil
+}
+
+// configureTWCC negotiates transport-wide congestion control feedback for
+// video and, unless the audio fast path takes audio off pion's path (where
+// the feedback is produced), for audio too. Browsers then leave audio out
+// of their bandwidth estimate, as they long did by default.
+func configureTWCC(m *webrtc.MediaEngine, ir *interceptor.Registry, videoOnly bool) error {
+	kinds := []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo}
+	if !videoOnly {
+		kinds = append(kinds, webrtc.RTPCodecTypeAudio)
+	}
+	for _, k := range kinds {
+		m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, k)
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI}, k); err != nil {
+			return err
+		}
+	}
+	gen, err := twcc.NewSenderInterceptor()
+	if err != nil {
+		return err
+	}
+	ir.Add(gen)
+	return nil
 }
 
 // registerCodecs limits negotiation to what browsers all decode and the SFU

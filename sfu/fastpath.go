@@ -118,19 +118,20 @@ func (k *keyCapture) ExportKeyingMaterial(label string, context []byte, length i
 
 var errNoKeys = errors.New("sfu: DTLS keys not captured")
 
-// serverKeys derives the server's SRTP master key and salt.
-func (k *keyCapture) serverKeys() (key, salt []byte, profile srtp.ProtectionProfile, err error) {
+// serverKeys derives the SRTP master keys and salts: the server's own and
+// the client's.
+func (k *keyCapture) serverKeys() (keys srtp.SessionKeys, profile srtp.ProtectionProfile, err error) {
 	k.mu.Lock()
 	profile = k.profile
 	k.mu.Unlock()
 	if profile == 0 {
-		return nil, nil, 0, errNoKeys
+		return keys, 0, errNoKeys
 	}
 	cfg := srtp.Config{Profile: profile}
 	if err := cfg.ExtractSessionKeysFromDTLS(k, false); err != nil {
-		return nil, nil, 0, err
+		return keys, 0, err
 	}
-	return cfg.Keys.LocalMasterKey, cfg.Keys.LocalMasterSalt, profile, nil
+	return cfg.Keys, profile, nil
 }
 
 // Fast path states of a peer.
@@ -156,11 +157,16 @@ type peerFast struct {
 	ctx *srtp.Context
 
 	addr atomic.Pointer[netip.AddrPort] // the selected candidate pair's remote
+
+	// in is the receive side (fastrecv.go), set with fastReady for the
+	// AES-GCM profiles.
+	in atomic.Pointer[fastIn]
 }
 
-// activate derives the keys and the destination once the connection is up.
-// It runs on pion's callback goroutine; failure leaves pion's path in use.
-func (f *peerFast) activate(pc *webrtc.PeerConnection) error {
+// activate derives the keys and the destination once the connection is up,
+// and has mux hand the peer's audio to the receive fast path. It runs on
+// pion's callback goroutine; failure leaves pion's path in use.
+func (f *peerFast) activate(pc *webrtc.PeerConnection, mux *udpMux) error {
 	if f.state.Load() == fastReady {
 		return nil
 	}
@@ -168,7 +174,7 @@ func (f *peerFast) activate(pc *webrtc.PeerConnection) error {
 		f.state.Store(fastOff)
 		return nil
 	}
-	key, salt, profile, err := f.keys.serverKeys()
+	keys, profile, err := f.keys.serverKeys()
 	if err == nil {
 		err = f.watchAddr(pc)
 	}
@@ -176,10 +182,19 @@ func (f *peerFast) activate(pc *webrtc.PeerConnection) error {
 		f.state.Store(fastOff)
 		return err
 	}
-	if g, err := newGCMSealer(key, salt, profile); err == nil {
+	if g, err := newGCMSealer(keys.LocalMasterKey, keys.LocalMasterSalt, profile); err == nil {
 		f.gcm = g
+		open, err := newGCMSealer(keys.RemoteMasterKey, keys.RemoteMasterSalt, profile)
+		if err != nil {
+			f.state.Store(fastOff)
+			return fmt.Errorf("sfu: fast path: %w", err)
+		}
+		f.in.Store(&fastIn{open: open})
+		if d := pc.LocalDescription(); d != nil && mux != nil {
+			mux.attach(localUfrag(d.SDP), f)
+		}
 	} else {
-		ctx, err := srtp.CreateContext(key, salt, profile)
+		ctx, err := srtp.CreateContext(keys.LocalMasterKey, keys.LocalMasterSalt, profile)
 		if err != nil {
 			f.state.Store(fastOff)
 			return fmt.Errorf("sfu: fast path: %w", err)
@@ -259,14 +274,14 @@ func (d *downTrack) writeFast(f *peerFast, batch *udpBatcher, h *rtp.Header, pay
 	return nil
 }
 
-// senderReportInterval is how often fast-path streams are reported, as
-// pion's report interceptor does.
-const senderReportInterval = time.Second
+// reportInterval is how often streams are reported, as pion's report
+// interceptors do.
+const reportInterval = time.Second
 
-// sendReports sends sender reports for every fast-path stream of every
-// peer, each second, until ctx ends.
+// sendReports sends each peer, each second until ctx ends, sender reports
+// for its fast-path streams and receiver reports for what it publishes.
 func (e *Engine) sendReports(ctx context.Context) {
-	t := time.NewTicker(senderReportInterval)
+	t := time.NewTicker(reportInterval)
 	defer t.Stop()
 	var peers []*Peer
 	var pkts []rtcp.Packet
@@ -276,14 +291,16 @@ func (e *Engine) sendReports(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		e.fastMu.Lock()
+		e.peersMu.Lock()
 		peers = peers[:0]
-		for p := range e.fastPeers {
+		for p := range e.peers {
 			peers = append(peers, p)
 		}
-		e.fastMu.Unlock()
+		e.peersMu.Unlock()
 		for _, p := range peers {
-			pkts = p.fastReports(pkts[:0], time.Now())
+			now := time.Now()
+			pkts = p.fastReports(pkts[:0], now)
+			pkts = p.receiverReports(pkts, now)
 			if len(pkts) > 0 {
 				_ = p.pc.WriteRTCP(pkts)
 			}
@@ -312,6 +329,30 @@ func (p *Peer) fastReports(pkts []rtcp.Packet, now time.Time) []rtcp.Packet {
 		})
 	}
 	return pkts
+}
+
+// receiverReports appends a receiver report on what p publishes.
+func (p *Peer) receiverReports(pkts []rtcp.Packet, now time.Time) []rtcp.Packet {
+	r := p.router
+	r.mu.Lock()
+	tracks := make([]*publishedTrack, 0, len(p.published))
+	for _, t := range p.published {
+		tracks = append(tracks, t)
+	}
+	r.mu.Unlock()
+	rr := &rtcp.ReceiverReport{SSRC: p.rtcpSSRC}
+	for _, t := range tracks {
+		t.fwdMu.Lock()
+		rep, ok := t.rx.report(uint32(t.remote.SSRC()), now.UnixNano())
+		t.fwdMu.Unlock()
+		if ok {
+			rr.Reports = append(rr.Reports, rep)
+		}
+	}
+	if len(rr.Reports) == 0 {
+		return pkts
+	}
+	return append(pkts, rr)
 }
 
 // ntpTime is now in the 64-bit NTP format (seconds since 1900, fraction).
@@ -345,17 +386,14 @@ func (f *peerFast) serverHello(m handshake.MessageServerHello) handshake.Message
 	return msg
 }
 
-func (e *Engine) addFastPeer(p *Peer) {
-	if p.fast == nil {
-		return
-	}
-	e.fastMu.Lock()
-	e.fastPeers[p] = struct{}{}
-	e.fastMu.Unlock()
+func (e *Engine) addPeer(p *Peer) {
+	e.peersMu.Lock()
+	e.peers[p] = struct{}{}
+	e.peersMu.Unlock()
 }
 
-func (e *Engine) removeFastPeer(p *Peer) {
-	e.fastMu.Lock()
-	delete(e.fastPeers, p)
-	e.fastMu.Unlock()
+func (e *Engine) removePeer(p *Peer) {
+	e.peersMu.Lock()
+	delete(e.peers, p)
+	e.peersMu.Unlock()
 }

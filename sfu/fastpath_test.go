@@ -35,7 +35,8 @@ func TestKeyCaptureMatchesDTLS(t *testing.T) {
 			if f.state.Load() != fastPending {
 				t.Fatalf("state %d after the ServerHello, want pending", f.state.Load())
 			}
-			key, salt, profile, err := f.keys.serverKeys()
+			keys, profile, err := f.keys.serverKeys()
+			key, salt := keys.LocalMasterKey, keys.LocalMasterSalt
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -49,6 +50,10 @@ func TestKeyCaptureMatchesDTLS(t *testing.T) {
 			}
 			if !bytes.Equal(key, want.Keys.RemoteMasterKey) || !bytes.Equal(salt, want.Keys.RemoteMasterSalt) {
 				t.Fatal("derived keys differ from the DTLS stack's")
+			}
+			// The client's own, with which the server opens what it sends.
+			if !bytes.Equal(keys.RemoteMasterKey, want.Keys.LocalMasterKey) || !bytes.Equal(keys.RemoteMasterSalt, want.Keys.LocalMasterSalt) {
+				t.Fatal("derived client keys differ from the DTLS stack's")
 			}
 			// And a packet sealed with them opens on the client's side.
 			tx, err := srtp.CreateContext(key, salt, profile)

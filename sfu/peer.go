@@ -88,6 +88,9 @@ type Peer struct {
 	published map[string]*publishedTrack
 
 	wg sync.WaitGroup // RTCP readers
+
+	// rtcpSSRC names the server in the receiver reports it sends this peer.
+	rtcpSSRC uint32
 }
 
 // ID returns the peer's id.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"sync"
 
@@ -86,6 +87,7 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 		log:       r.log.With("peer", params.ID),
 		downs:     map[string]*downTrack{},
 		published: map[string]*publishedTrack{},
+		rtcpSSRC:  rand.Uint32(),
 	}
 	// Publishing slots come first, so clients find them at the first audio
 	// and first video m-lines. Every peer gets them, even one that may not
@@ -116,7 +118,7 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		p.log.Debug("connection state", "state", s.String())
 		if s == webrtc.PeerConnectionStateConnected && p.fast != nil {
-			if err := p.fast.activate(pc); err != nil {
+			if err := p.fast.activate(pc, r.engine.parts.mux); err != nil {
 				p.log.Info("audio fast path off", "err", err)
 			}
 		}
@@ -138,7 +140,7 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 	}
 	r.peers[p.id] = p
 	r.engine.stats.Peers.Add(1)
-	r.engine.addFastPeer(p)
+	r.engine.addPeer(p)
 	existing := make([]*publishedTrack, 0, len(r.tracks))
 	for _, t := range r.tracks {
 		existing = append(existing, t)
@@ -247,7 +249,7 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		drainRTCP(recv)
+		drainRTCP(recv, t)
 	}()
 	subs := make([]*Peer, 0, len(r.peers))
 	for _, s := range r.peers {
@@ -287,7 +289,7 @@ func (r *Router) discardLocked(p *Peer, remote *webrtc.TrackRemote, recv *webrtc
 	}()
 	go func() {
 		defer p.wg.Done()
-		drainRTCP(recv)
+		drainRTCP(recv, nil)
 	}()
 }
 
@@ -369,7 +371,7 @@ func (r *Router) removePeer(p *Peer) {
 	if r.peers[p.id] == p {
 		delete(r.peers, p.id)
 		r.engine.stats.Peers.Add(-1)
-		r.engine.removeFastPeer(p)
+		r.engine.removePeer(p)
 	}
 	tracks := make([]*publishedTrack, 0, len(p.published))
 	for _, t := range p.published {

@@ -130,3 +130,87 @@ func (r *rocTracker) next(seq uint16) uint32 {
 	}
 	return r.roc
 }
+
+// open authenticates and decrypts the SRTP packet in buf, whose header is
+// buf[:hdrLen], in place; it returns the RTP packet, or false when the
+// packet is not authentic under this key and rollover counter.
+func (g *gcmSealer) open(buf []byte, hdrLen int, ssrc, roc uint32, seq uint16, iv *[12]byte) ([]byte, bool) {
+	if len(buf) < hdrLen+sealTag {
+		return nil, false
+	}
+	*iv = [12]byte{}
+	binary.BigEndian.PutUint32(iv[2:], ssrc)
+	binary.BigEndian.PutUint32(iv[6:], roc)
+	binary.BigEndian.PutUint16(iv[10:], seq)
+	for i := range iv {
+		iv[i] ^= g.salt[i]
+	}
+	plain, err := g.aead.Open(buf[hdrLen:hdrLen], iv[:], buf[hdrLen:], buf[:hdrLen])
+	if err != nil {
+		return nil, false
+	}
+	return buf[:hdrLen+len(plain)], true
+}
+
+// replayWindow is how many packets below the highest one received may
+// still arrive (RFC 3711 §3.3.2 asks for at least 64).
+const replayWindow = 64
+
+// srtpIn is one incoming stream's SRTP receive state (RFC 3711 §3.3): its
+// rollover counter, the highest sequence number seen, and which of the
+// packets just below it have been seen, so a replayed packet is refused.
+// Owned by whoever holds the stream's lock.
+type srtpIn struct {
+	started bool
+	roc     uint32
+	top     uint16
+	seen    uint64 // bit i: packet top-i was received
+}
+
+// guess returns the rollover counter a packet with sequence number seq
+// was most likely sent under (RFC 3711 Appendix A), and false when the
+// packet is a replay or too old to tell.
+func (s *srtpIn) guess(seq uint16) (uint32, bool) {
+	if !s.started {
+		return 0, true
+	}
+	v := s.roc
+	if s.top < 0x8000 {
+		if int32(seq)-int32(s.top) > 0x8000 {
+			if v == 0 {
+				return 0, false // from before the stream began
+			}
+			v--
+		}
+	} else if int32(s.top)-0x8000 > int32(seq) {
+		v++
+	}
+	idx, top := uint64(v)<<16|uint64(seq), uint64(s.roc)<<16|uint64(s.top)
+	if idx <= top {
+		d := top - idx
+		if d >= replayWindow || s.seen&(1<<d) != 0 {
+			return 0, false
+		}
+	}
+	return v, true
+}
+
+// accept records an authentic packet sent under rollover counter roc.
+func (s *srtpIn) accept(seq uint16, roc uint32) {
+	idx := uint64(roc)<<16 | uint64(seq)
+	if !s.started {
+		s.started, s.roc, s.top, s.seen = true, roc, seq, 1
+		return
+	}
+	top := uint64(s.roc)<<16 | uint64(s.top)
+	if idx > top {
+		if d := idx - top; d < replayWindow {
+			s.seen = s.seen<<d | 1
+		} else {
+			s.seen = 1
+		}
+		s.roc, s.top = roc, seq
+		return
+	}
+	s.seen |= 1 << (top - idx)
+}

@@ -74,6 +74,10 @@ type Stats struct {
 	// FastForwarded counts the forwarded packets that took the audio fast
 	// path (included in PacketsForwarded).
 	FastForwarded atomic.Uint64
+	// FastReceived counts audio packets the socket's reader decrypted and
+	// forwarded itself; FastRejected, those it refused (not authentic, a
+	// replay, or malformed).
+	FastReceived, FastRejected atomic.Uint64
 	// Refused counts RTP packets that arrived on tracks the SFU refused
 	// (not allowed for the role, or over the track limit): read and
 	// dropped, never forwarded.

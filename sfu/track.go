@@ -53,12 +53,21 @@ type publishedTrack struct {
 	stats    *Stats
 	batch    *udpBatcher
 	done     chan struct{}
-	// fastBuf is the reader's buffer for fast-path encryption: a packet,
-	// its SRTP tag and room to spare.
+
+	// fwdMu is held while a packet is fanned out. Packets come from pion's
+	// reader (run) or, for audio on the fast path, from the media socket's
+	// reader (fastrecv.go); only at the hand-over do both hold some. What
+	// follows is guarded by it.
+	fwdMu sync.Mutex
+	// fastBuf is the buffer for fast-path encryption: a packet, its SRTP
+	// tag and room to spare.
 	fastBuf [1600]byte
 	// fanoutAt is when the packet being fanned out was read (unix ns), one
-	// clock read per packet rather than per subscriber. Reader-owned.
+	// clock read per packet rather than per subscriber.
 	fanoutAt int64
+	rx       rxStats // for receiver reports to the publisher
+	srtp     srtpIn  // the fast path's decryption state
+	iv       [12]byte
 }
 
 func newPublishedTrack(info TrackInfo, remote *webrtc.TrackRemote, pub *Peer) *publishedTrack {
@@ -81,6 +90,7 @@ func newPublishedTrack(info TrackInfo, remote *webrtc.TrackRemote, pub *Peer) *p
 	}
 	empty := []*downTrack{}
 	t.downs.Store(&empty)
+	t.rx.clockRate = t.codec.ClockRate
 	return t
 }
 
@@ -93,7 +103,9 @@ func (t *publishedTrack) run(onEnd func(*publishedTrack)) {
 	defer onEnd(t)
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
-	video := t.info.Kind == KindVideo
+	fast := t.pub.fast
+	defer fast.stopReceiving(t)
+	moved := fast == nil || t.info.Kind != KindAudio
 	for {
 		n, _, err := t.remote.Read(buf)
 		if err != nil {
@@ -102,15 +114,32 @@ func (t *publishedTrack) run(onEnd func(*publishedTrack)) {
 		if pkt.Unmarshal(buf[:n]) != nil {
 			continue
 		}
-		t.received.Add(1)
-		t.levels.observe(&pkt)
-		t.forward(&pkt, video && isKeyframe(t.codec.MimeType, pkt.Payload))
+		t.fwdMu.Lock()
+		t.handleLocked(&pkt, time.Now().UnixNano())
+		t.fwdMu.Unlock()
+		// Audio moves to the fast path once the publisher's keys are known:
+		// from then on the socket's reader decrypts and forwards it, and
+		// pion sees only what was already on its way.
+		if !moved {
+			moved = fast.startReceiving(t)
+		}
 	}
 }
 
+// handleLocked takes one packet from the publisher, read at now (unix ns),
+// and fans it out. Under fwdMu.
+func (t *publishedTrack) handleLocked(pkt *rtp.Packet, now int64) {
+	t.received.Add(1)
+	t.rx.update(pkt.SequenceNumber, pkt.Timestamp, now)
+	t.levels.observe(pkt)
+	keyframe := t.info.Kind == KindVideo && isKeyframe(t.codec.MimeType, pkt.Payload)
+	t.fanoutAt = now
+	t.forward(pkt, keyframe)
+}
+
+// forward fans pkt out to every subscriber. Under fwdMu.
 func (t *publishedTrack) forward(pkt *rtp.Packet, keyframe bool) {
 	var f fanout
-	t.fanoutAt = time.Now().UnixNano()
 	if t.batch != nil {
 		t.batch.cork()
 	}
@@ -213,12 +242,29 @@ func wantsKeyframe(pkts []rtcp.Packet) bool {
 }
 
 // drainRTCP reads a receiver's RTCP, for pion's interceptors to see, until
-// the receiver stops.
-func drainRTCP(recv *webrtc.RTPReceiver) {
-	buf := make([]byte, 1500)
+// the receiver stops. For a published track (t not nil) it notes the
+// publisher's sender reports, which its receiver reports echo.
+func drainRTCP(recv *webrtc.RTPReceiver, t *publishedTrack) {
+	if t == nil {
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := recv.Read(buf); err != nil {
+				return
+			}
+		}
+	}
+	ssrc := uint32(t.remote.SSRC())
 	for {
-		if _, _, err := recv.Read(buf); err != nil {
+		pkts, _, err := recv.ReadRTCP()
+		if err != nil {
 			return
+		}
+		for _, p := range pkts {
+			if sr, ok := p.(*rtcp.SenderReport); ok && sr.SSRC == ssrc {
+				t.fwdMu.Lock()
+				t.rx.senderReport(sr.NTPTime, time.Now().UnixNano())
+				t.fwdMu.Unlock()
+			}
 		}
 	}
 }

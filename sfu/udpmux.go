@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/rtp"
 	"github.com/pion/stun/v4"
 )
 
@@ -130,6 +131,7 @@ func (m *udpMux) Close() error {
 func (m *udpMux) readLoop() {
 	defer close(m.done)
 	buf := make([]byte, 64<<10)
+	var pkt rtp.Packet // the fast path's scratch
 	for {
 		n, from, err := m.sock.ReadFromAddrPort(buf)
 		if err != nil {
@@ -154,7 +156,20 @@ func (m *udpMux) readLoop() {
 			m.stats.MuxDropped.Add(1)
 			continue
 		}
+		if f := c.fast.Load(); f != nil && f.receive(buf[:n], time.Now().UnixNano(), &pkt, m.stats) {
+			continue
+		}
 		c.push(m, buf[:n], from)
+	}
+}
+
+// attach hands datagrams for the ICE agent with local ufrag to f's receive
+// fast path first.
+func (m *udpMux) attach(ufrag string, f *peerFast) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c := m.byUfrag[ufrag]; c != nil {
+		c.fast.Store(f)
 	}
 }
 
@@ -242,6 +257,10 @@ type muxConn struct {
 
 	addrs    []netip.AddrPort // under mux.addrMu
 	lastAddr atomic.Pointer[netip.AddrPort]
+
+	// fast, once the peer's keys are known, takes its audio off pion's
+	// path (fastrecv.go).
+	fast atomic.Pointer[peerFast]
 }
 
 func (c *muxConn) push(m *udpMux, b []byte, from netip.AddrPort) {

@@ -66,3 +66,48 @@ func TestRTCP(t *testing.T) {
 		t.Error("no sender report reached the subscriber")
 	}
 }
+
+// TestAudioFastPathReports: a publisher's audio is taken off pion's path by
+// the socket's reader (the receive fast path), still reaches its
+// subscriber, and the receiver reports the publisher gets about it say how
+// much of it was lost on the way and echo its sender reports.
+func TestAudioFastPathReports(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{})
+	pub := joinPeer(t, srv, "rtcp-fast", "Pub")
+	sub := joinPeer(t, srv, "rtcp-fast", "Sub")
+	waitMedia(t, sub, 50, pub)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	if err := waitMetric(ctx, srv, "hearth_sfu_fast_received_packets_total", func(v float64) bool { return v >= 50 }); err != nil {
+		t.Fatalf("audio not taken by the receive fast path: %v", err)
+	}
+	s := sub.Stream(pub.ID(), "audio")
+	before := s.Packets.Load()
+	if err := sub.Wait(ctx, func() bool { return s.Packets.Load() >= before+50 }); err != nil {
+		t.Fatalf("audio stopped reaching the subscriber: %d packets", s.Packets.Load()-before)
+	}
+	if v, err := scrapeMetric(ctx, srv.URL+"/metrics", "hearth_sfu_fast_rejected_packets_total"); err != nil || v != 0 {
+		t.Errorf("fast path refused %v packets (%v)", v, err)
+	}
+
+	// One audio packet in ten lost: the reports say about 10 % (25 of 256).
+	pub.AudioLoss.Store(10)
+	lossy := func() bool {
+		r := pub.AudioReport.Load()
+		return r != nil && r.FractionLost >= 15 && r.FractionLost <= 40 && r.TotalLost > 0
+	}
+	if err := pub.Wait(ctx, lossy); err != nil {
+		t.Fatalf("no receiver report shows the loss: last %+v", pub.AudioReport.Load())
+	}
+	if r := pub.AudioReport.Load(); r.LastSenderReport == 0 {
+		t.Errorf("audio report does not echo a sender report: %+v", r)
+	}
+	pub.AudioLoss.Store(0)
+	if err := pub.Wait(ctx, func() bool {
+		r := pub.AudioReport.Load()
+		return r != nil && r.FractionLost == 0
+	}); err != nil {
+		t.Fatalf("loss still reported after it stopped: last %+v", pub.AudioReport.Load())
+	}
+}

@@ -111,6 +111,10 @@ var (
 		"Datagrams the kernel refused to send from the media socket.", nil, nil)
 	descFast = prometheus.NewDesc("hearth_sfu_fast_forwarded_packets_total",
 		"Forwarded packets encrypted and sent by the SFU's audio fast path (included in forwarded).", nil, nil)
+	descFastIn = prometheus.NewDesc("hearth_sfu_fast_received_packets_total",
+		"Audio packets from publishers decrypted and fanned out by the SFU's receive fast path.", nil, nil)
+	descFastRejected = prometheus.NewDesc("hearth_sfu_fast_rejected_packets_total",
+		"Packets the receive fast path refused: not authentic, replayed or malformed.", nil, nil)
 	descMuxDropped = prometheus.NewDesc("hearth_sfu_mux_dropped_total",
 		"Datagrams the ICE mux dropped: from unknown sources, or finding their peer's queue full.", nil, nil)
 	descRefused = prometheus.NewDesc("hearth_sfu_refused_packets_total",
@@ -132,7 +136,7 @@ type sfuCollector struct{ stats *sfu.Stats }
 func (c *sfuCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPacketsIn, descBytesIn, descPacketsFwd, descBytesFwd,
 		descPacketsDrop, descBytesDrop, descKeyframes, descNACKs, descBatches, descBatched, descWriteErrs,
-		descFast, descMuxDropped, descRefused, descTracks, descPeers} {
+		descFast, descFastIn, descFastRejected, descMuxDropped, descRefused, descTracks, descPeers} {
 		ch <- d
 	}
 }
@@ -159,6 +163,8 @@ func (c *sfuCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descWriteErrs, s.UDPWriteErrors.Load())
 	counter(descMuxDropped, s.MuxDropped.Load())
 	counter(descFast, s.FastForwarded.Load())
+	counter(descFastIn, s.FastReceived.Load())
+	counter(descFastRejected, s.FastRejected.Load())
 	counter(descRefused, s.Refused.Load())
 	ch <- prometheus.MustNewConstMetric(descTracks, prometheus.GaugeValue, float64(s.Tracks.Load()))
 	ch <- prometheus.MustNewConstMetric(descPeers, prometheus.GaugeValue, float64(s.Peers.Load()))

@@ -85,6 +85,11 @@ type Client struct {
 	RoundTripReports atomic.Uint64
 	// SenderReports counts RTCP sender reports about what we receive.
 	SenderReports atomic.Uint64
+	// AudioReport is the last reception report about our audio.
+	AudioReport atomic.Pointer[rtcp.ReceptionReport]
+	// AudioLoss, when n > 0, leaves out every n-th audio packet (its
+	// sequence number is used, the packet never sent), as loss on the way.
+	AudioLoss     atomic.Uint32
 	forceKeyframe atomic.Bool
 	// Paused stops sending while true.
 	Paused atomic.Bool
@@ -247,6 +252,13 @@ func (c *Client) addSender(t *webrtc.TrackLocalStaticRTP) error {
 						if r.LastSenderReport != 0 {
 							c.RoundTripReports.Add(1)
 							break
+						}
+					}
+					if t == c.audio {
+						for _, r := range p.Reports {
+							if encs := sender.GetParameters().Encodings; len(encs) > 0 && r.SSRC == uint32(encs[0].SSRC) {
+								c.AudioReport.Store(&r)
+							}
 						}
 					}
 				}
@@ -560,7 +572,9 @@ func (c *Client) generate() {
 			audioPayload[0] = byte(aSeq)
 			pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: aSeq, Timestamp: aTS, SSRC: 1}, Payload: audioPayload}
 			levelID = c.setAudioLevel(&pkt.Header, levelID)
-			_ = c.audio.WriteRTP(pkt)
+			if n := c.AudioLoss.Load(); n == 0 || aSeq%uint16(n) != 0 {
+				_ = c.audio.WriteRTP(pkt)
+			}
 		}
 		if c.video != nil && n%3 == 0 {
 			key := c.forceKeyframe.Swap(false) || time.Since(lastKey) > 3*time.Second
