@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -40,6 +41,10 @@ type Config struct {
 	// Stats, if set, receives the engine's counters (for metrics); an
 	// engine without one keeps its own.
 	Stats *Stats
+	// MediaSockets is how many sockets share the media port, each with a
+	// reader; 0 means one per core. Where the system cannot share a port
+	// between sockets, one.
+	MediaSockets int
 	// DisableAudioFastPath sends audio through pion's write path too
 	// (see fastpath.go), for comparison.
 	DisableAudioFastPath bool
@@ -77,35 +82,49 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sfu: media address %q: %w", cfg.UDPAddr, err)
 	}
-	conn, err := net.ListenUDP("udp4", addr)
+	// One socket per core on the same port where the kernel can share it
+	// out (SO_REUSEPORT: each client's datagrams always reach the same
+	// socket), each with its own reader (udpmux.go).
+	n := cfg.MediaSockets
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	conns, err := listenMedia(addr, n)
 	if err != nil {
 		return nil, fmt.Errorf("sfu: listen on %s: %w", addr, err)
+	}
+	closeAll := func() {
+		for _, c := range conns {
+			c.Close()
+		}
 	}
 	bufBytes := cfg.UDPBufferBytes
 	if bufBytes == 0 {
 		bufBytes = 4 << 20
 	}
-	// Bursts of video from many publishers overflow the default buffers;
-	// the kernel silently drops what does not fit.
-	_ = conn.SetReadBuffer(bufBytes)
-	_ = conn.SetWriteBuffer(bufBytes)
-
 	stats := cfg.Stats
 	if stats == nil {
 		stats = &Stats{}
 	}
-	batch, err := newUDPBatcher(conn, stats)
-	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("sfu: media socket: %w", err)
+	shards := make([]*udpBatcher, len(conns))
+	for i, c := range conns {
+		// Bursts of video from many publishers overflow the default
+		// buffers; the kernel silently drops what does not fit.
+		_ = c.SetReadBuffer(bufBytes)
+		_ = c.SetWriteBuffer(bufBytes)
+		if shards[i], err = newUDPBatcher(c, stats); err != nil {
+			closeAll()
+			return nil, fmt.Errorf("sfu: media socket: %w", err)
+		}
 	}
+	conn, batch := conns[0], shards[0]
 	cfg.Logger = log
-	parts, err := newAPI(cfg, batch, stats)
+	parts, err := newAPI(cfg, shards, stats)
 	if err != nil {
-		conn.Close()
+		closeAll()
 		return nil, err
 	}
-	log.Info("media socket open", "addr", conn.LocalAddr().String())
+	log.Info("media socket open", "addr", conn.LocalAddr().String(), "sockets", len(conns))
 	e := &Engine{mux: parts.mux, conn: conn, log: log, stats: stats, batch: batch,
 		parts: parts, fastAudio: !cfg.DisableAudioFastPath, peers: map[*Peer]struct{}{},
 		repDone: make(chan struct{})}
@@ -143,7 +162,8 @@ type apiParts struct {
 	settings webrtc.SettingEngine
 }
 
-func newAPI(cfg Config, conn *udpBatcher, stats *Stats) (*apiParts, error) {
+func newAPI(cfg Config, shards []*udpBatcher, stats *Stats) (*apiParts, error) {
+	conn := shards[0]
 	m := &webrtc.MediaEngine{}
 	if err := registerCodecs(m); err != nil {
 		return nil, err
@@ -196,7 +216,7 @@ func newAPI(cfg Config, conn *udpBatcher, stats *Stats) (*apiParts, error) {
 		}
 	}
 	// Created last: it starts the socket's reader.
-	mux := newUDPMux(conn, cfg.Logger, stats)
+	mux := newUDPMux(shards, cfg.Logger, stats)
 	se.SetICEUDPMux(mux)
 	return &apiParts{mux: mux, media: m, registry: ir, settings: se}, nil
 }

@@ -40,7 +40,8 @@ import (
 // the forwarder encrypts audio itself, straight into the batched socket.
 // Sender reports for those streams, which pion's report interceptor no
 // longer sees, come from Engine.sendReports. Video, and peers where the
-// server is the DTLS client, keep pion's path.
+// server is the DTLS client, keep pion's path. The way in is in
+// fastrecv.go.
 
 // keyCapture learns what the exporter needs during a peer connection's DTLS
 // handshake: the server random from the ServerHello hook, the client random

@@ -92,8 +92,9 @@ func (f *peerFast) stopReceiving(t *publishedTrack) {
 
 // receive handles a datagram from f's peer on the socket's reader. It
 // reports false for anything that is not SRTP for one of its tracks on the
-// fast path, which then takes pion's path. pkt is the reader's scratch.
-func (f *peerFast) receive(b []byte, now int64, pkt *rtp.Packet, stats *Stats) bool {
+// fast path, which then takes pion's path. pkt is the reader's scratch;
+// out, the socket it read from, which the fan-out writes to.
+func (f *peerFast) receive(b []byte, now int64, pkt *rtp.Packet, stats *Stats, out *udpBatcher) bool {
 	in := f.in.Load()
 	if in == nil || !isRTP(b) {
 		return false
@@ -106,7 +107,7 @@ func (f *peerFast) receive(b []byte, now int64, pkt *rtp.Packet, stats *Stats) b
 	if t == nil {
 		return false
 	}
-	if t.receiveSRTP(in.open, b, now, pkt) {
+	if t.receiveSRTP(in.open, b, now, pkt, out) {
 		stats.FastReceived.Add(1)
 	} else {
 		stats.FastRejected.Add(1)
@@ -122,7 +123,7 @@ func isRTP(b []byte) bool {
 
 // receiveSRTP authenticates and decrypts one SRTP packet of t in place and
 // fans it out; false if it was not authentic, a replay or malformed.
-func (t *publishedTrack) receiveSRTP(g *gcmSealer, b []byte, now int64, pkt *rtp.Packet) bool {
+func (t *publishedTrack) receiveSRTP(g *gcmSealer, b []byte, now int64, pkt *rtp.Packet, out *udpBatcher) bool {
 	t.fwdMu.Lock()
 	defer t.fwdMu.Unlock()
 	hl, err := pkt.Header.Unmarshal(b)
@@ -178,6 +179,7 @@ func (t *publishedTrack) receiveSRTP(g *gcmSealer, b []byte, now int64, pkt *rtp
 		payload = payload[:len(payload)-int(pkt.PaddingSize)]
 	}
 	pkt.Payload = payload
+	t.batch = out
 	t.handleLocked(pkt, now)
 	return true
 }

@@ -106,7 +106,7 @@ func TestReceiveSRTP(t *testing.T) {
 			if i == 1 {
 				replay = bytes.Clone(enc)
 			}
-			if !tr.receiveSRTP(g, enc, now, &pkt) {
+			if !tr.receiveSRTP(g, enc, now, &pkt, nil) {
 				t.Fatalf("%v: seq %d refused", profile, seq)
 			}
 			want = append(want, seq)
@@ -119,16 +119,16 @@ func TestReceiveSRTP(t *testing.T) {
 				}
 			}
 		}
-		if !tr.receiveSRTP(g, late, now, &pkt) {
+		if !tr.receiveSRTP(g, late, now, &pkt, nil) {
 			t.Fatalf("%v: late packet from before the wrap refused", profile)
 		}
 		want = append(want, 65535)
-		if tr.receiveSRTP(g, replay, now, &pkt) {
+		if tr.receiveSRTP(g, replay, now, &pkt, nil) {
 			t.Fatalf("%v: replayed packet accepted", profile)
 		}
 		bad := sealed(t, tx, rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: 3, SSRC: 0xfeed}, []byte("x"))
 		bad[len(bad)-1] ^= 1
-		if tr.receiveSRTP(g, bad, now, &pkt) {
+		if tr.receiveSRTP(g, bad, now, &pkt, nil) {
 			t.Fatalf("%v: tampered packet accepted", profile)
 		}
 		// 100 packets later, one from before the window is refused.
@@ -139,12 +139,12 @@ func TestReceiveSRTP(t *testing.T) {
 				old = enc
 				continue
 			}
-			if !tr.receiveSRTP(g, enc, now, &pkt) {
+			if !tr.receiveSRTP(g, enc, now, &pkt, nil) {
 				t.Fatalf("%v: seq %d refused", profile, seq)
 			}
 			want = append(want, seq)
 		}
-		if tr.receiveSRTP(g, old, now, &pkt) {
+		if tr.receiveSRTP(g, old, now, &pkt, nil) {
 			t.Fatalf("%v: packet 99 behind accepted", profile)
 		}
 		if len(w.seqs) != len(want) {
@@ -171,7 +171,7 @@ func TestReceiveSRTPStartsAfterWrap(t *testing.T) {
 	var pkt rtp.Packet
 	for seq := uint16(0); seq < 3; seq++ {
 		h.SequenceNumber = seq
-		if !tr.receiveSRTP(g, sealed(t, tx, h, []byte("after")), 0, &pkt) {
+		if !tr.receiveSRTP(g, sealed(t, tx, h, []byte("after")), 0, &pkt, nil) {
 			t.Fatalf("seq %d refused", seq)
 		}
 	}

@@ -51,14 +51,19 @@ type publishedTrack struct {
 	kf       keyframeRequester
 	received atomic.Uint64
 	stats    *Stats
-	batch    *udpBatcher
-	done     chan struct{}
+	// home is the engine's first media socket, where pion's reader's
+	// fan-outs go.
+	home *udpBatcher
+	done chan struct{}
 
 	// fwdMu is held while a packet is fanned out. Packets come from pion's
 	// reader (run) or, for audio on the fast path, from the media socket's
 	// reader (fastrecv.go); only at the hand-over do both hold some. What
 	// follows is guarded by it.
 	fwdMu sync.Mutex
+	// batch is where the fan-out under way writes: home, or the socket
+	// the fast path's reader took the packet from (udpmux.go).
+	batch *udpBatcher
 	// fastBuf is the buffer for fast-path encryption: a packet, its SRTP
 	// tag and room to spare.
 	fastBuf [1600]byte
@@ -77,6 +82,7 @@ func newPublishedTrack(info TrackInfo, remote *webrtc.TrackRemote, pub *Peer) *p
 		remote: remote,
 		pub:    pub,
 		stats:  pub.router.engine.stats,
+		home:   pub.router.engine.batch,
 		batch:  pub.router.engine.batch,
 		done:   make(chan struct{}),
 	}
@@ -115,6 +121,7 @@ func (t *publishedTrack) run(onEnd func(*publishedTrack)) {
 			continue
 		}
 		t.fwdMu.Lock()
+		t.batch = t.home
 		t.handleLocked(&pkt, time.Now().UnixNano())
 		t.fwdMu.Unlock()
 		// Audio moves to the fast path once the publisher's keys are known:

@@ -27,13 +27,16 @@ import (
 // source address; from an unknown address, a STUN request is routed by the
 // local ufrag in its USERNAME, and anything else is dropped.
 //
-// Lifecycle: newUDPMux starts one reader goroutine; Close stops it, closes
-// every conn and the socket.
+// Lifecycle: newUDPMux starts the reader goroutines (one per core); Close
+// stops them, closes every conn and the socket.
 type udpMux struct {
-	sock  *udpBatcher
-	local *net.UDPAddr
-	log   *slog.Logger
-	stats *Stats
+	sock *udpBatcher // the first socket; the one written to
+	// shards are the sockets sharing the port (the first among them),
+	// each with its reader.
+	shards []*udpBatcher
+	local  *net.UDPAddr
+	log    *slog.Logger
+	stats  *Stats
 
 	mu      sync.Mutex
 	byUfrag map[string]*muxConn
@@ -42,8 +45,8 @@ type udpMux struct {
 	addrMu sync.RWMutex
 	byAddr map[netip.AddrPort]*muxConn
 
-	pool sync.Pool // *muxPacket
-	done chan struct{}
+	pool    sync.Pool // *muxPacket
+	readers sync.WaitGroup
 }
 
 var _ ice.UDPMux = (*udpMux)(nil)
@@ -64,14 +67,23 @@ type muxPacket struct {
 	buf  []byte
 }
 
-func newUDPMux(sock *udpBatcher, log *slog.Logger, stats *Stats) *udpMux {
+func newUDPMux(shards []*udpBatcher, log *slog.Logger, stats *Stats) *udpMux {
+	sock := shards[0]
 	m := &udpMux{
-		sock: sock, local: sock.LocalAddr().(*net.UDPAddr), log: log, stats: stats,
+		sock: sock, shards: shards, local: sock.LocalAddr().(*net.UDPAddr), log: log, stats: stats,
 		byUfrag: map[string]*muxConn{}, byAddr: map[netip.AddrPort]*muxConn{},
-		done: make(chan struct{}),
 	}
 	m.pool.New = func() any { return &muxPacket{buf: make([]byte, muxPacketSize)} }
-	go m.readLoop()
+	// One reader per socket, and a socket per core (engine.go): audio on
+	// the fast path is fanned out by the reader that took it off its
+	// socket, so one reader would hold the server's audio to one core.
+	for _, sh := range shards {
+		m.readers.Add(1)
+		go func() {
+			defer m.readers.Done()
+			m.readLoop(sh)
+		}()
+	}
 	return m
 }
 
@@ -123,17 +135,22 @@ func (m *udpMux) Close() error {
 	for _, c := range conns {
 		c.shut()
 	}
-	err := m.sock.Close()
-	<-m.done
+	var err error
+	for _, sh := range m.shards {
+		if cerr := sh.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	m.readers.Wait()
 	return err
 }
 
-func (m *udpMux) readLoop() {
-	defer close(m.done)
+// readLoop reads one of the port's sockets until it closes.
+func (m *udpMux) readLoop(sock *udpBatcher) {
 	buf := make([]byte, 64<<10)
 	var pkt rtp.Packet // the fast path's scratch
 	for {
-		n, from, err := m.sock.ReadFromAddrPort(buf)
+		n, from, err := sock.ReadFromAddrPort(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -156,7 +173,7 @@ func (m *udpMux) readLoop() {
 			m.stats.MuxDropped.Add(1)
 			continue
 		}
-		if f := c.fast.Load(); f != nil && f.receive(buf[:n], time.Now().UnixNano(), &pkt, m.stats) {
+		if f := c.fast.Load(); f != nil && f.receive(buf[:n], time.Now().UnixNano(), &pkt, m.stats, sock) {
 			continue
 		}
 		c.push(m, buf[:n], from)

@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -12,18 +13,23 @@ import (
 	"go.uber.org/goleak"
 )
 
+// newTestMux is a mux over two sockets sharing a loopback port, as the
+// engine opens one per core.
 func newTestMux(t *testing.T) (*udpMux, *Stats) {
 	t.Helper()
-	sock, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	socks, err := listenMedia(&net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	stats := &Stats{}
-	b, err := newUDPBatcher(sock, stats)
-	if err != nil {
-		t.Fatal(err)
+	shards := make([]*udpBatcher, len(socks))
+	for i, sock := range socks {
+		_ = sock.SetReadBuffer(4 << 20) // as the engine's
+		if shards[i], err = newUDPBatcher(sock, stats); err != nil {
+			t.Fatal(err)
+		}
 	}
-	return newUDPMux(b, slog.New(slog.DiscardHandler), stats), stats
+	return newUDPMux(shards, slog.New(slog.DiscardHandler), stats), stats
 }
 
 func bindingRequest(t *testing.T, username string) []byte {
@@ -176,5 +182,75 @@ func TestStunUsername(t *testing.T) {
 	}
 	if _, ok := stunUsername(req[:22]); ok {
 		t.Fatal("truncated message parsed")
+	}
+}
+
+// TestMuxShards: with the port shared by several sockets, each client's
+// datagrams still reach its own agent, all of them and in the order sent,
+// whichever socket the kernel hands them to.
+func TestMuxShards(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	m, _ := newTestMux(t)
+	defer m.Close()
+	if len(m.shards) != 2 {
+		t.Fatalf("%d sockets, want 2", len(m.shards))
+	}
+	dst := net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(m.local.Port)))
+	const clients, count = 8, 30
+	type client struct {
+		h    *muxHandle
+		sock *net.UDPConn
+	}
+	cs := make([]client, clients)
+	for i := range cs {
+		ufrag := fmt.Sprint("srv", i)
+		conn, err := m.GetConn(ufrag, m.local)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs[i] = client{h: conn.(*muxHandle), sock: loopbackUDP(t)}
+		got := readAsync(cs[i].h)
+		if _, err := cs[i].sock.WriteTo(bindingRequest(t, ufrag+":cli"), dst); err != nil {
+			t.Fatal(err)
+		}
+		if r := wait(t, got); r.err != nil || r.from != addrOf(cs[i].sock) {
+			t.Fatalf("client %d: STUN not routed: %v", i, r.err)
+		}
+		// The agent answers, which routes the address to it.
+		if _, err := cs[i].h.WriteToAddrPort([]byte("ok"), addrOf(cs[i].sock)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 240 datagrams at once: inside even default socket buffers.
+	for seq := range count {
+		for _, c := range cs {
+			if _, err := c.sock.WriteTo([]byte{0x80, 111, 0, byte(seq)}, dst); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	buf := make([]byte, 100)
+	for i, c := range cs {
+		for seq := range count {
+			done := make(chan error, 1)
+			go func() {
+				n, _, err := c.h.ReadFromAddrPort(buf)
+				if err == nil && (n != 4 || buf[3] != byte(seq)) {
+					err = fmt.Errorf("got %x, want sequence %d", buf[:n], seq)
+				}
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("client %d: %v", i, err)
+				}
+			case <-time.After(2 * time.Second):
+				t.Fatalf("client %d: datagram %d never arrived", i, seq)
+			}
+		}
+	}
+	for _, c := range cs {
+		_ = c.h.Close()
 	}
 }

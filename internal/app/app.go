@@ -67,6 +67,8 @@ type Config struct {
 	// DisableAudioFastPath sends audio through pion's write path (the
 	// SFU's fast path is on by default).
 	DisableAudioFastPath bool
+	// MediaSockets: see sfu.Config.
+	MediaSockets int
 }
 
 // App is a running server's parts.
@@ -141,6 +143,7 @@ func New(cfg Config) (*App, error) {
 		Stats:        a.metrics.SFU,
 		// Fast path: see sfu/fastpath.go.
 		DisableAudioFastPath: cfg.DisableAudioFastPath,
+		MediaSockets:         cfg.MediaSockets,
 	})
 	if err != nil {
 		a.ln.Close()

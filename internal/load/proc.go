@@ -157,7 +157,8 @@ func udpCounters() (UDPCounters, error) {
 }
 
 // socketDrops returns the datagrams the kernel dropped at the IPv4 UDP
-// socket bound to port (its receive buffer was full), from /proc/net/udp.
+// sockets bound to port (their receive buffers were full), from
+// /proc/net/udp; a server may shard its port over several sockets.
 func socketDrops(port int) (uint64, error) {
 	b, err := os.ReadFile("/proc/net/udp")
 	if err != nil {
@@ -166,13 +167,23 @@ func socketDrops(port int) (uint64, error) {
 	want := fmt.Sprintf(":%04X", port)
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Scan() // header
+	var drops uint64
+	found := false
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		// sl local rem st tx:rx tr:tm retrnsmt uid timeout inode ref pointer drops
 		if len(f) < 13 || !strings.HasSuffix(f[1], want) {
 			continue
 		}
-		return strconv.ParseUint(f[12], 10, 64)
+		n, err := strconv.ParseUint(f[12], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("load: /proc/net/udp: %w", err)
+		}
+		drops += n
+		found = true
 	}
-	return 0, fmt.Errorf("load: no UDP socket on port %d", port)
+	if !found {
+		return 0, fmt.Errorf("load: no UDP socket on port %d", port)
+	}
+	return drops, nil
 }
