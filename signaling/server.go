@@ -176,18 +176,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	defer s.wg.Done()
 
 	ip := clientIP(r)
 	if !s.admitConn(ip) {
+		s.wg.Done()
 		s.log.Info("websocket refused: too many connections", "ip", ip)
 		http.Error(w, codeTooManyConns+": too many connections from your address", http.StatusTooManyRequests)
 		return
 	}
-	defer s.releaseConn(ip)
 
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		s.releaseConn(ip)
+		s.wg.Done()
 		// The upgrader has already answered with an HTTP error.
 		s.log.Info("websocket upgrade refused", "origin", r.Header.Get("Origin"), "err", err)
 		return
@@ -196,10 +197,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
-	c.serve()
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
+	// The connection is served on its own goroutine and the handler
+	// returns, so that net/http lets go of what it keeps for a request
+	// while its handler runs (its read and write buffers, the request and
+	// response): about 10 KiB for every participant.
+	go func() {
+		defer s.wg.Done()
+		defer s.releaseConn(ip)
+		c.serve()
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+	}()
 }
 
 // Shutdown tells every client the server is going away, closes their
