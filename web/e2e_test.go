@@ -5,6 +5,10 @@ package web_test
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +61,15 @@ func TestThreeBrowsers(t *testing.T) {
 			risingFor(t, b, people[i].name, ids[j], "video", "framesDecoded")
 			risingFor(t, b, people[i].name, ids[j], "audio", "packetsReceived")
 		}
+	}
+
+	// The browsers' audio took the server's receive fast path (it opened
+	// their SRTP itself) and nothing of it was refused.
+	if n := metric(t, srv, "hearth_sfu_fast_received_packets_total"); n < 100 {
+		t.Errorf("%v browser audio packets on the receive fast path, want the stream", n)
+	}
+	if n := metric(t, srv, "hearth_sfu_fast_rejected_packets_total"); n != 0 {
+		t.Errorf("the receive fast path refused %v browser packets", n)
 	}
 
 	// The page shows it: three tiles with names and pictures.
@@ -132,4 +145,33 @@ func mediaState(t *testing.T, b *browser.Browser) string {
 		return "media state: " + err.Error()
 	}
 	return fmt.Sprintf("media state: %+v", v)
+}
+
+// metric reads one unlabelled counter from the server's /metrics.
+func metric(t *testing.T, srv *hearthtest.Server, name string) float64 {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no %s in /metrics", name)
+	return 0
 }
