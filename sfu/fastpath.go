@@ -177,7 +177,7 @@ func (f *peerFast) activate(pc *webrtc.PeerConnection, mux *udpMux) error {
 	}
 	keys, profile, err := f.keys.serverKeys()
 	if err == nil {
-		err = f.watchAddr(pc)
+		err = f.watchAddr(pc, mux)
 	}
 	if err != nil {
 		f.state.Store(fastOff)
@@ -206,7 +206,10 @@ func (f *peerFast) activate(pc *webrtc.PeerConnection, mux *udpMux) error {
 	return nil
 }
 
-func (f *peerFast) watchAddr(pc *webrtc.PeerConnection) error {
+// watchAddr keeps the destination the selected candidate pair's, and the
+// receive fast path attached to the ICE agent's conn on mux: an ICE
+// restart brings a new local ufrag, and with it a new conn.
+func (f *peerFast) watchAddr(pc *webrtc.PeerConnection, mux *udpMux) error {
 	ice := pc.SCTP().Transport().ICETransport()
 	set := func(p *webrtc.ICECandidatePair) bool {
 		if p == nil || p.Remote == nil {
@@ -220,7 +223,12 @@ func (f *peerFast) watchAddr(pc *webrtc.PeerConnection) error {
 		f.addr.Store(&ap)
 		return true
 	}
-	ice.OnSelectedCandidatePairChange(func(p *webrtc.ICECandidatePair) { set(p) })
+	ice.OnSelectedCandidatePairChange(func(p *webrtc.ICECandidatePair) {
+		set(p)
+		if d := pc.LocalDescription(); d != nil && mux != nil && f.in.Load() != nil {
+			mux.attach(localUfrag(d.SDP), f)
+		}
+	})
 	pair, err := ice.GetSelectedCandidatePair()
 	if err != nil {
 		return fmt.Errorf("sfu: fast path: selected pair: %w", err)

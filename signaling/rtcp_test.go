@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
+	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
 )
 
 // TestRTCP: NACKs from a subscriber are answered with retransmissions,
@@ -109,5 +111,69 @@ func TestAudioFastPathReports(t *testing.T) {
 		return r != nil && r.FractionLost == 0
 	}); err != nil {
 		t.Fatalf("loss still reported after it stopped: last %+v", pub.AudioReport.Load())
+	}
+}
+
+// TestAudioFastPathAfterICERestart: when a publisher restarts ICE (new
+// credentials on both sides, so a new conn on the server's mux), its audio
+// stays on the receive fast path and keeps reaching its subscriber.
+func TestAudioFastPathAfterICERestart(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{})
+	pub := joinPeer(t, srv, "ice-restart", "Pub")
+	// The subscriber publishes nothing: all fast-path audio is the
+	// publisher's.
+	sub := dial(t, srv, peer.Options{Room: "ice-restart", Name: "Sub"})
+	if err := sub.Join(); err != nil {
+		t.Fatal(err)
+	}
+	waitMedia(t, sub, 50, pub)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	fast := func() float64 {
+		v, err := scrapeMetric(ctx, srv.URL+"/metrics", "hearth_sfu_fast_received_packets_total")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if err := waitMetric(ctx, srv, "hearth_sfu_fast_received_packets_total", func(v float64) bool { return v >= 50 }); err != nil {
+		t.Fatalf("audio not on the receive fast path: %v", err)
+	}
+
+	pc := pub.PC()
+	before := pc.LocalDescription().SDP
+	offer, err := pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Send(map[string]string{"type": "offer", "sdp": offer.SDP}); err != nil {
+		t.Fatal(err)
+	}
+	// The restart is done when the server's answer is in and ICE is up
+	// again with the new credentials.
+	if err := pub.Wait(ctx, func() bool {
+		r := pc.RemoteDescription()
+		return pc.SignalingState() == webrtc.SignalingStateStable && r != nil && r.Type == webrtc.SDPTypeAnswer &&
+			pc.ICEConnectionState() == webrtc.ICEConnectionStateConnected
+	}); err != nil {
+		t.Fatalf("ICE restart did not complete: %s, ICE %s", pc.SignalingState(), pc.ICEConnectionState())
+	}
+	if pc.LocalDescription().SDP == before {
+		t.Fatal("the offer did not change the client's credentials")
+	}
+
+	// Audio keeps arriving, and keeps taking the fast path: its count
+	// grows by a second's worth beyond what was already under way.
+	s := sub.Stream(pub.ID(), "audio")
+	got := s.Packets.Load()
+	if err := sub.Wait(ctx, func() bool { return s.Packets.Load() >= got+100 }); err != nil {
+		t.Fatalf("audio stopped after the ICE restart: %d packets", s.Packets.Load()-got)
+	}
+	v0 := fast()
+	if err := waitMetric(ctx, srv, "hearth_sfu_fast_received_packets_total", func(v float64) bool { return v >= v0+100 }); err != nil {
+		t.Fatalf("audio left the receive fast path after the ICE restart: %v", err)
 	}
 }
