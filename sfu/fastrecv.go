@@ -3,6 +3,7 @@ package sfu
 import (
 	"bytes"
 	"encoding/binary"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,16 +52,8 @@ func (f *peerFast) startReceiving(t *publishedTrack) bool {
 	if in == nil {
 		return true // an AES-CM peer: pion keeps its audio
 	}
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	next := map[uint32]*publishedTrack{}
-	if old := in.tracks.Load(); old != nil {
-		for k, v := range *old {
-			next[k] = v
-		}
-	}
-	next[uint32(t.remote.SSRC())] = t
-	in.tracks.Store(&next)
+	ssrc := uint32(t.remote.SSRC())
+	in.edit(func(m map[uint32]*publishedTrack) { m[ssrc] = t })
 	return true
 }
 
@@ -74,19 +67,24 @@ func (f *peerFast) stopReceiving(t *publishedTrack) {
 	if in == nil {
 		return
 	}
+	ssrc := uint32(t.remote.SSRC())
+	in.edit(func(m map[uint32]*publishedTrack) {
+		if m[ssrc] == t {
+			delete(m, ssrc)
+		}
+	})
+}
+
+// edit replaces the tracks by SSRC with a copy that fn changed: the
+// socket's readers look them up without a lock.
+func (in *fastIn) edit(fn func(map[uint32]*publishedTrack)) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	old := in.tracks.Load()
-	ssrc := uint32(t.remote.SSRC())
-	if old == nil || (*old)[ssrc] != t {
-		return
+	next := map[uint32]*publishedTrack{}
+	if old := in.tracks.Load(); old != nil {
+		maps.Copy(next, *old)
 	}
-	next := make(map[uint32]*publishedTrack, len(*old))
-	for k, v := range *old {
-		if k != ssrc {
-			next[k] = v
-		}
-	}
+	fn(next)
 	in.tracks.Store(&next)
 }
 
