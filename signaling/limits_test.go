@@ -119,16 +119,7 @@ func TestTooManyTracks(t *testing.T) {
 		}
 		extra = append(extra, tr)
 	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Send(map[string]any{"type": "offer", "sdp": offer.SDP}); err != nil {
-		t.Fatal(err)
-	}
+	sendOffer(t, b, nil)
 	if err := b.Wait(ctx, func() bool { return pc.SignalingState() == webrtc.SignalingStateStable }); err != nil {
 		t.Fatalf("offer not answered: %v", err)
 	}
@@ -195,16 +186,7 @@ func TestOfferSectionLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Send(map[string]any{"type": "offer", "sdp": offer.SDP}); err != nil {
-		t.Fatal(err)
-	}
+	sendOffer(t, b, nil)
 	waitError(t, b, "bad_sdp")
 	ping(t, b)
 	waitMedia(t, a, a.Stream(b.ID(), "audio").Packets.Load()+20, b)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
+	"github.com/pion/webrtc/v4"
 )
 
 func dial(t *testing.T, srv *hearthtest.Server, opts peer.Options) *peer.Client {
@@ -160,4 +161,22 @@ func TestGroupMeets(t *testing.T) {
 		n := o.Stream(pubs[0].ID(), "audio").Packets.Load()
 		waitMedia(t, o, n+25, pubs[0])
 	}
+}
+
+// sendOffer makes c offer (as a browser renegotiating would): it sets the
+// offer as its local description and sends it to the server.
+func sendOffer(t *testing.T, c *peer.Client, opts *webrtc.OfferOptions) webrtc.SessionDescription {
+	t.Helper()
+	pc := c.PC()
+	offer, err := pc.CreateOffer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Send(map[string]any{"type": "offer", "sdp": offer.SDP}); err != nil {
+		t.Fatal(err)
+	}
+	return offer
 }

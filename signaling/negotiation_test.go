@@ -101,16 +101,7 @@ func TestOfferCollision(t *testing.T) {
 	noErrors(t, a)
 
 	// Outside a collision the server answers a client offer.
-	again, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pc.SetLocalDescription(again); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Send(map[string]any{"type": "offer", "sdp": again.SDP}); err != nil {
-		t.Fatal(err)
-	}
+	sendOffer(t, a, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := a.WaitMessage(ctx, "answer", nil); err != nil {

@@ -224,18 +224,9 @@ func TestICERestart(t *testing.T) {
 	defer cancel()
 	pc := a.PC()
 	oldUfrag := ufrag(pc.LocalDescription().SDP)
-	offer, err := pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
+	offer := sendOffer(t, a, &webrtc.OfferOptions{ICERestart: true})
 	if ufrag(offer.SDP) == oldUfrag {
 		t.Fatal("restart offer kept the old ICE credentials")
-	}
-	if err := a.Send(map[string]any{"type": "offer", "sdp": offer.SDP}); err != nil {
-		t.Fatal(err)
 	}
 	if err := a.Wait(ctx, func() bool { return pc.SignalingState() == webrtc.SignalingStateStable }); err != nil {
 		t.Fatalf("no answer to the ICE restart: %v", err)

@@ -129,29 +129,13 @@ func TestAudioFastPathAfterICERestart(t *testing.T) {
 	waitMedia(t, sub, 50, pub)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	fast := func() float64 {
-		v, err := scrapeMetric(ctx, srv.URL+"/metrics", "hearth_sfu_fast_received_packets_total")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
 	if err := waitMetric(ctx, srv, "hearth_sfu_fast_received_packets_total", func(v float64) bool { return v >= 50 }); err != nil {
 		t.Fatalf("audio not on the receive fast path: %v", err)
 	}
 
 	pc := pub.PC()
 	before := pc.LocalDescription().SDP
-	offer, err := pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	if err := pub.Send(map[string]string{"type": "offer", "sdp": offer.SDP}); err != nil {
-		t.Fatal(err)
-	}
+	sendOffer(t, pub, &webrtc.OfferOptions{ICERestart: true})
 	// The restart is done when the server's answer is in and ICE is up
 	// again with the new credentials.
 	if err := pub.Wait(ctx, func() bool {
@@ -172,7 +156,10 @@ func TestAudioFastPathAfterICERestart(t *testing.T) {
 	if err := sub.Wait(ctx, func() bool { return s.Packets.Load() >= got+100 }); err != nil {
 		t.Fatalf("audio stopped after the ICE restart: %d packets", s.Packets.Load()-got)
 	}
-	v0 := fast()
+	v0, err := scrapeMetric(ctx, srv.URL+"/metrics", "hearth_sfu_fast_received_packets_total")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := waitMetric(ctx, srv, "hearth_sfu_fast_received_packets_total", func(v float64) bool { return v >= v0+100 }); err != nil {
 		t.Fatalf("audio left the receive fast path after the ICE restart: %v", err)
 	}
