@@ -162,6 +162,7 @@ func (d *downTrack) forward(pkt *rtp.Packet, keyframe bool) outcome {
 	if _, err := b.w.WriteRTP(&s.Header, pkt.Payload); err != nil {
 		return dropped(DropError)
 	}
+	d.fast.sent(s.Header.Timestamp, len(pkt.Payload), d.pub.fanoutAt)
 	d.forwarded++
 	return outcomeForwarded
 }

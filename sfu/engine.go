@@ -17,8 +17,9 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/logging"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
@@ -168,26 +169,24 @@ func newAPI(cfg Config, shards []*udpBatcher, stats *Stats) (*apiParts, error) {
 	if err := registerCodecs(m); err != nil {
 		return nil, err
 	}
+	logs := newPionLogs(cfg.Logger)
 	ir := &interceptor.Registry{}
 	ir.Add(nackCounterFactory{stats: stats})
-	// NACK generation/response and sender reports keep media healthy across
-	// loss; receiver reports come from the server itself (rxreport.go), for
-	// every stream, since fast-path audio never reaches pion's. TWCC
-	// feedback lets browsers estimate their send bandwidth.
-	if err := webrtc.ConfigureNack(m, ir); err != nil {
+	// NACK generation and response keep video healthy across loss; sender
+	// and receiver reports come from the server itself (fastpath.go,
+	// rxreport.go), for every stream, since fast-path audio never reaches
+	// pion's report interceptors. TWCC feedback lets browsers estimate their
+	// send bandwidth. All three serve video only, so they are made when a
+	// video stream first needs them (lazyinterceptor.go).
+	if err := configureNACK(m, ir, logs); err != nil {
 		return nil, fmt.Errorf("sfu: nack: %w", err)
 	}
-	sr, err := report.NewSenderInterceptor()
-	if err != nil {
-		return nil, fmt.Errorf("sfu: reports: %w", err)
-	}
-	ir.Add(sr)
-	if err := configureTWCC(m, ir, !cfg.DisableAudioFastPath); err != nil {
+	if err := configureTWCC(m, ir, !cfg.DisableAudioFastPath, logs); err != nil {
 		return nil, fmt.Errorf("sfu: twcc: %w", err)
 	}
 
 	se := webrtc.SettingEngine{}
-	se.LoggerFactory = newPionLogs(cfg.Logger)
+	se.LoggerFactory = logs
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	// One view of the host's interfaces for every ICE agent, read once:
 	// otherwise each join dumps the interface table over netlink and keeps
@@ -221,11 +220,39 @@ func newAPI(cfg Config, shards []*udpBatcher, stats *Stats) (*apiParts, error) {
 	return &apiParts{mux: mux, media: m, registry: ir, settings: se}, nil
 }
 
+// configureNACK negotiates generic NACK (and PLI) for video, as pion's
+// ConfigureNack does, with interceptors made on first use.
+func configureNACK(m *webrtc.MediaEngine, ir *interceptor.Registry, logs logging.LoggerFactory) error {
+	gen, err := nack.NewGeneratorInterceptor(nack.WithGeneratorLoggerFactory(logs))
+	if err != nil {
+		return err
+	}
+	resp, err := nack.NewResponderInterceptor(nack.WithResponderLoggerFactory(logs))
+	if err != nil {
+		return err
+	}
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	// The responder keeps what this side sends, the generator watches what
+	// it receives.
+	lresp, err := newLazyFactory(resp, func(info *interceptor.StreamInfo, local bool) bool { return local && usesNACK(info) })
+	if err != nil {
+		return err
+	}
+	lgen, err := newLazyFactory(gen, func(info *interceptor.StreamInfo, local bool) bool { return !local && usesNACK(info) })
+	if err != nil {
+		return err
+	}
+	ir.Add(lresp)
+	ir.Add(lgen)
+	return nil
+}
+
 // configureTWCC negotiates transport-wide congestion control feedback for
 // video and, unless the audio fast path takes audio off pion's path (where
 // the feedback is produced), for audio too. Browsers then leave audio out
 // of their bandwidth estimate, as they long did by default.
-func configureTWCC(m *webrtc.MediaEngine, ir *interceptor.Registry, videoOnly bool) error {
+func configureTWCC(m *webrtc.MediaEngine, ir *interceptor.Registry, videoOnly bool, logs logging.LoggerFactory) error {
 	kinds := []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo}
 	if !videoOnly {
 		kinds = append(kinds, webrtc.RTPCodecTypeAudio)
@@ -236,11 +263,15 @@ func configureTWCC(m *webrtc.MediaEngine, ir *interceptor.Registry, videoOnly bo
 			return err
 		}
 	}
-	gen, err := twcc.NewSenderInterceptor()
+	gen, err := twcc.NewSenderInterceptor(twcc.WithLoggerFactory(logs))
 	if err != nil {
 		return err
 	}
-	ir.Add(gen)
+	lgen, err := newLazyFactory(gen, func(info *interceptor.StreamInfo, local bool) bool { return !local && usesTWCC(info) })
+	if err != nil {
+		return err
+	}
+	ir.Add(lgen)
 	return nil
 }
 

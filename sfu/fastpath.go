@@ -239,8 +239,8 @@ func (f *peerFast) watchAddr(pc *webrtc.PeerConnection, mux *udpMux) error {
 	return nil
 }
 
-// fastTrack is a downTrack's fast-path state: what a sender report needs,
-// read by the report ticker.
+// fastTrack is a downTrack's fast-path state, and what a sender report
+// needs (for streams on either path), read by the report ticker.
 type fastTrack struct {
 	hdr rtp.Header // EncryptRTP's scratch, under peerFast.mu
 	roc rocTracker // for gcmSealer, owned by the track's reader
@@ -276,11 +276,16 @@ func (d *downTrack) writeFast(f *peerFast, batch *udpBatcher, h *rtp.Header, pay
 	if _, err := batch.WriteToAddrPort(enc, *f.addr.Load()); err != nil {
 		return err
 	}
-	ft.packets.Add(1)
-	ft.octets.Add(uint32(len(payload)))
-	ft.lastTS.Store(h.Timestamp)
-	ft.lastAt.Store(now)
+	ft.sent(h.Timestamp, len(payload), now)
 	return nil
+}
+
+// sent notes a packet sent on either path, for the stream's sender reports.
+func (ft *fastTrack) sent(ts uint32, payload int, now int64) {
+	ft.packets.Add(1)
+	ft.octets.Add(uint32(payload))
+	ft.lastTS.Store(ts)
+	ft.lastAt.Store(now)
 }
 
 // reportInterval is how often streams are reported, as pion's report
@@ -288,7 +293,9 @@ func (d *downTrack) writeFast(f *peerFast, batch *udpBatcher, h *rtp.Header, pay
 const reportInterval = time.Second
 
 // sendReports sends each peer, each second until ctx ends, sender reports
-// for its fast-path streams and receiver reports for what it publishes.
+// for what it receives and receiver reports for what it publishes. They
+// replace pion's report interceptors, which fast-path audio never passes:
+// one ticker for the server rather than a goroutine per connection.
 func (e *Engine) sendReports(ctx context.Context) {
 	t := time.NewTicker(reportInterval)
 	defer t.Stop()
@@ -308,7 +315,7 @@ func (e *Engine) sendReports(ctx context.Context) {
 		e.peersMu.Unlock()
 		for _, p := range peers {
 			now := time.Now()
-			pkts = p.fastReports(pkts[:0], now)
+			pkts = p.senderReports(pkts[:0], now)
 			pkts = p.receiverReports(pkts, now)
 			if len(pkts) > 0 {
 				_ = p.pc.WriteRTCP(pkts)
@@ -317,8 +324,8 @@ func (e *Engine) sendReports(ctx context.Context) {
 	}
 }
 
-// fastReports appends a sender report per fast-path stream of p.
-func (p *Peer) fastReports(pkts []rtcp.Packet, now time.Time) []rtcp.Packet {
+// senderReports appends a sender report per stream p has been sent.
+func (p *Peer) senderReports(pkts []rtcp.Packet, now time.Time) []rtcp.Packet {
 	r := p.router
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -56,6 +56,8 @@ type Stream struct {
 	Ended     atomic.Bool
 	lastSeq   atomic.Uint32
 	Gaps      atomic.Uint64 // sequence numbers skipped
+	// SenderReports counts the RTCP sender reports about this track.
+	SenderReports atomic.Uint64
 	// Repeats counts packets whose sequence number arrived before
 	// (retransmissions answering a NACK).
 	Repeats atomic.Uint64
@@ -200,10 +202,11 @@ func Dial(ctx context.Context, api *webrtc.API, opts Options) (*Client, error) {
 		}
 	})
 	pc.OnTrack(func(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+		s := c.openStream(tr)
 		c.wg.Add(2)
 		go func() {
 			defer c.wg.Done()
-			c.readTrack(tr)
+			c.readTrack(tr, s)
 		}()
 		go func() {
 			defer c.wg.Done()
@@ -213,8 +216,11 @@ func Dial(ctx context.Context, api *webrtc.API, opts Options) (*Client, error) {
 					return
 				}
 				for _, p := range pkts {
-					if _, ok := p.(*rtcp.SenderReport); ok {
+					if sr, ok := p.(*rtcp.SenderReport); ok {
 						c.SenderReports.Add(1)
+						if sr.SSRC == uint32(tr.SSRC()) {
+							s.SenderReports.Add(1)
+						}
 					}
 				}
 			}
@@ -480,7 +486,8 @@ func (c *Client) NegotiationErrors() []error {
 	return append([]error(nil), c.negErrs...)
 }
 
-func (c *Client) readTrack(tr *webrtc.TrackRemote) {
+// openStream returns the counters for a track that has just arrived.
+func (c *Client) openStream(tr *webrtc.TrackRemote) *Stream {
 	key := tr.StreamID() + "/" + tr.Kind().String()
 	c.mu.Lock()
 	s := c.streams[key]
@@ -490,6 +497,10 @@ func (c *Client) readTrack(tr *webrtc.TrackRemote) {
 	}
 	c.mu.Unlock()
 	c.notify()
+	return s
+}
+
+func (c *Client) readTrack(tr *webrtc.TrackRemote, s *Stream) {
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
 	first := true
