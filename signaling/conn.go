@@ -50,18 +50,20 @@ type conn struct {
 	sess      *session
 	peer      *sfu.Peer
 	muted     muteState
-	relay     *relay      // the peer's signaler, kept across sockets
-	resume    string      // current resume secret
-	grace     *time.Timer // releases a detached seat
-	explicit  bool        // the client closed the socket on purpose
-	out       chan []byte
+	relay     *relay        // the peer's signaler, kept across sockets
+	resume    string        // current resume secret
+	grace     *time.Timer   // releases a detached seat
+	explicit  bool          // the client closed the socket on purpose
+	out       [][]byte      // queued for the writer
+	outReady  chan struct{} // wakes the writer; holds one token
+	outFailed bool          // the writer stopped on an error: drop what comes
 	outClosed bool
 	closeCode int
 	closeText string
 }
 
 func newConn(s *Server, ws *websocket.Conn) *conn {
-	return &conn{srv: s, ws: ws, log: s.log, out: make(chan []byte, outQueue)}
+	return &conn{srv: s, ws: ws, log: s.log, outReady: make(chan struct{}, 1)}
 }
 
 func (c *conn) serve() {
@@ -153,37 +155,65 @@ func (c *conn) readLoop() {
 	}
 }
 
-// writeLoop is the only writer of data frames. It drains the queue until
-// closeOut, then sends the close frame.
+// writeLoop is the only writer of data frames. It writes what is queued
+// until closeOut, then sends the close frame. On a write error it stops and
+// leaves the socket to the read loop: the client's close frame may still
+// be there to read, telling a goodbye from a drop; if not, its deadline
+// ends the loop.
 func (c *conn) writeLoop() {
 	ping := time.NewTicker(c.srv.cfg.PingInterval)
 	defer ping.Stop()
 	for {
 		select {
-		case b, ok := <-c.out:
-			if !ok {
+		case <-c.outReady:
+			q, closed := c.takeOut()
+			for _, b := range q {
+				_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+				if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+					c.stopWriting()
+					return
+				}
+			}
+			if closed {
 				c.mu.Lock()
 				code, text := c.closeCode, c.closeText
 				c.mu.Unlock()
 				_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 				return
 			}
-			_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
-				// Leave the socket to the read loop: the client's close
-				// frame may still be there to read, telling a goodbye from
-				// a drop; if not, its deadline ends the loop.
-				for range c.out {
-				}
-				return
-			}
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
-				for range c.out {
-				}
+				c.stopWriting()
 				return
 			}
 		}
+	}
+}
+
+// takeOut returns what is queued, emptying the queue, and whether the
+// connection is closing (nothing more will be queued).
+func (c *conn) takeOut() (q [][]byte, closed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// A queue is short and mostly empty: a slice made per burst costs less
+	// than a channel sized for the worst case on every connection.
+	q, c.out = c.out, nil
+	return q, c.outClosed
+}
+
+// stopWriting drops what is queued and whatever is sent later.
+func (c *conn) stopWriting() {
+	c.mu.Lock()
+	c.outFailed = true
+	c.out = nil
+	c.mu.Unlock()
+}
+
+// wakeWriterLocked tells the writer there is work. Under mu.
+func (c *conn) wakeWriterLocked() {
+	select {
+	case c.outReady <- struct{}{}:
+	default: // already awake
 	}
 }
 
@@ -200,16 +230,17 @@ func (c *conn) send(msg any) {
 func (c *conn) sendRaw(b []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.outClosed {
+	if c.outClosed || c.outFailed {
 		return
 	}
-	select {
-	case c.out <- b:
-	default:
+	if len(c.out) >= outQueue {
 		// The writer still flushes what is queued, within its deadline.
 		c.log.Warn("client too slow; disconnecting")
 		c.closeOutLocked(websocket.ClosePolicyViolation, "too slow")
+		return
 	}
+	c.out = append(c.out, b)
+	c.wakeWriterLocked()
 }
 
 func (c *conn) sendError(e *protoError, ref string) {
@@ -234,7 +265,7 @@ func (c *conn) closeOutLocked(code int, text string) {
 	}
 	c.outClosed = true
 	c.closeCode, c.closeText = code, text
-	close(c.out)
+	c.wakeWriterLocked()
 	// Wake the read loop even if the client never answers the close frame.
 	// net.Conn deadlines may be set from any goroutine.
 	_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(2 * time.Second))

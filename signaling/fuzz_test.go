@@ -104,8 +104,6 @@ func (h *fuzzHarness) run(t *testing.T, join bool, frame []byte) (out []sent, cl
 	defer func() {
 		c.leave("left")
 		c.closeOut(websocket.CloseNormalClosure, "")
-		for range c.out {
-		}
 	}()
 	if join {
 		j, _ := json.Marshal(map[string]any{"type": "join", "version": 1, "room": "fuzz", "token": h.token})
@@ -125,22 +123,16 @@ func (h *fuzzHarness) run(t *testing.T, join bool, frame []byte) (out []sent, cl
 func drain(t *testing.T, c *conn) []sent {
 	t.Helper()
 	var out []sent
-	for {
-		select {
-		case b, ok := <-c.out:
-			if !ok {
-				return out
-			}
-			var s sent
-			if err := json.Unmarshal(b, &s); err != nil || s.Type == "" {
-				t.Fatalf("server sent %q: not a JSON object with a type (%v)", b, err)
-			}
-			s.raw = b
-			out = append(out, s)
-		default:
-			return out
+	q, _ := c.takeOut()
+	for _, b := range q {
+		var s sent
+		if err := json.Unmarshal(b, &s); err != nil || s.Type == "" {
+			t.Fatalf("server sent %q: not a JSON object with a type (%v)", b, err)
 		}
+		s.raw = b
+		out = append(out, s)
 	}
+	return out
 }
 
 // envelopeType is how the protocol reads a frame's type: "" when the
