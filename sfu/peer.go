@@ -266,10 +266,10 @@ func (p *Peer) addDownTrackLocked(d *downTrack) error {
 	if d.kind == KindAudio {
 		// Nothing a subscriber says about audio needs an answer
 		// (buffers.go): no reader.
-		for _, enc := range sender.GetParameters().Encodings {
-			p.bufs.sink(uint32(enc.SSRC))
-		}
 		return nil
+	}
+	for _, enc := range sender.GetParameters().Encodings {
+		p.bufs.read(uint32(enc.SSRC))
 	}
 	p.wg.Add(1)
 	go func() {

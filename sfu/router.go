@@ -212,7 +212,7 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 	if !p.canPublish(kind) {
 		p.log.Info("refused track: not allowed to publish", "kind", kind)
 		r.mu.Lock()
-		r.discardLocked(p, remote, recv)
+		r.discardLocked(p, remote)
 		r.mu.Unlock()
 		p.refused(kind, ErrNotAllowed)
 		return
@@ -234,7 +234,7 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 		return
 	}
 	if len(p.published) >= p.maxTracks {
-		r.discardLocked(p, remote, recv)
+		r.discardLocked(p, remote)
 		r.mu.Unlock()
 		p.log.Info("refused track: too many", "kind", kind, "max", p.maxTracks)
 		p.refused(kind, ErrTooManyTracks)
@@ -243,14 +243,13 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 	r.tracks[id] = t
 	p.published[id] = t
 	r.engine.stats.Tracks.Add(1)
-	// The publisher's sender reports must be read for pion's receiver
-	// reports back to it to carry the round-trip fields (and so that they
-	// do not pile up in the stream's buffer).
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		drainRTCP(recv, t)
-	}()
+	// The receiver reports back to the publisher echo its sender reports'
+	// times, from which it learns the round-trip time (buffers.go).
+	p.bufs.senderReports(uint32(remote.SSRC()), func(ntp uint64, at int64) {
+		t.fwdMu.Lock()
+		t.rx.senderReport(ntp, at)
+		t.fwdMu.Unlock()
+	})
 	subs := make([]*Peer, 0, len(r.peers))
 	for _, s := range r.peers {
 		if s != p {
@@ -271,12 +270,12 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 // discardLocked reads a refused track until it ends and drops what it
 // reads, so that a client sending on it anyway does not fill pion's
 // buffers (up to 1 MB a stream) for as long as it stays. Under r.mu.
-func (r *Router) discardLocked(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+func (r *Router) discardLocked(p *Peer, remote *webrtc.TrackRemote) {
 	if r.closed || r.peers[p.id] != p {
 		return
 	}
 	stats := r.engine.stats
-	p.wg.Add(2)
+	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
 		buf := make([]byte, 1500)
@@ -286,10 +285,6 @@ func (r *Router) discardLocked(p *Peer, remote *webrtc.TrackRemote, recv *webrtc
 			}
 			stats.Refused.Add(1)
 		}
-	}()
-	go func() {
-		defer p.wg.Done()
-		drainRTCP(recv, nil)
 	}()
 }
 

@@ -247,31 +247,3 @@ func wantsKeyframe(pkts []rtcp.Packet) bool {
 	}
 	return false
 }
-
-// drainRTCP reads a receiver's RTCP, for pion's interceptors to see, until
-// the receiver stops. For a published track (t not nil) it notes the
-// publisher's sender reports, which its receiver reports echo.
-func drainRTCP(recv *webrtc.RTPReceiver, t *publishedTrack) {
-	if t == nil {
-		buf := make([]byte, 1500)
-		for {
-			if _, _, err := recv.Read(buf); err != nil {
-				return
-			}
-		}
-	}
-	ssrc := uint32(t.remote.SSRC())
-	for {
-		pkts, _, err := recv.ReadRTCP()
-		if err != nil {
-			return
-		}
-		for _, p := range pkts {
-			if sr, ok := p.(*rtcp.SenderReport); ok && sr.SSRC == ssrc {
-				t.fwdMu.Lock()
-				t.rx.senderReport(sr.NTPTime, time.Now().UnixNano())
-				t.fwdMu.Unlock()
-			}
-		}
-	}
-}
