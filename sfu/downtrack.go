@@ -1,7 +1,6 @@
 package sfu
 
 import (
-	"sync"
 	"sync/atomic"
 
 	"github.com/pion/rtp"
@@ -40,11 +39,22 @@ type downTrack struct {
 	allowed atomic.Bool
 	bound   atomic.Pointer[binding]
 
-	mu     sync.Mutex // guards sender
-	sender *webrtc.RTPSender
+	// slot is the subscriber's media section this track goes out on
+	// (slots.go). cont, when the slot carried another track before, is
+	// where that stream left off: this one continues it. Both are set
+	// before the track is bound.
+	slot *slot
+	cont *continuation
+	// held keeps a reused section quiet until the subscriber knows what it
+	// carries; heldGen is the peer's localGen when it was reused.
+	held    atomic.Bool
+	heldGen int
 
 	// reader state
+	started      bool // the first packet since binding has been seen
 	seqOffset    uint16
+	tsOffset     uint32
+	lastSeq      uint16 // of the last packet sent
 	dropping     bool
 	needKeyframe bool
 	waited       uint32 // packets dropped while waiting for a keyframe
@@ -108,8 +118,14 @@ func (d *downTrack) setAllowed(ok bool) {
 // meant to get. It allocates nothing.
 func (d *downTrack) forward(pkt *rtp.Packet, keyframe bool) outcome {
 	b := d.bound.Load()
-	if b == nil {
+	if b == nil || d.held.Load() {
 		return dropped(DropUnbound)
+	}
+	if !d.started {
+		d.started = true
+		if c := d.cont; c != nil {
+			d.continueAt(c, pkt)
+		}
 	}
 	if !d.allowed.Load() {
 		d.seqOffset++
@@ -138,6 +154,7 @@ func (d *downTrack) forward(pkt *rtp.Packet, keyframe bool) outcome {
 	s := &d.scratch
 	s.Header = pkt.Header
 	s.Header.SequenceNumber -= d.seqOffset
+	s.Header.Timestamp -= d.tsOffset
 	s.Header.SSRC = b.ssrc
 	s.Header.PayloadType = b.pt
 	// The publisher's header extension ids were negotiated with the
@@ -152,6 +169,7 @@ func (d *downTrack) forward(pkt *rtp.Packet, keyframe bool) outcome {
 			if err := d.writeFast(f, d.pub.batch, &s.Header, pkt.Payload, d.pub.fastBuf[:], d.pub.fanoutAt); err != nil {
 				return dropped(DropError)
 			}
+			d.lastSeq = s.Header.SequenceNumber
 			d.forwarded++
 			return outcomeForwardedFast
 		case fastPending:
@@ -163,22 +181,7 @@ func (d *downTrack) forward(pkt *rtp.Packet, keyframe bool) outcome {
 		return dropped(DropError)
 	}
 	d.fast.sent(s.Header.Timestamp, len(pkt.Payload), d.pub.fanoutAt)
+	d.lastSeq = s.Header.SequenceNumber
 	d.forwarded++
 	return outcomeForwarded
-}
-
-// readRTCP drains the subscriber's RTCP for this track (the interceptors need
-// it read) and turns keyframe requests into one throttled request upstream.
-// It ends when the sender stops.
-func (d *downTrack) readRTCP(sender *webrtc.RTPSender) {
-	for {
-		pkts, _, err := sender.ReadRTCP()
-		if err != nil {
-			return
-		}
-		if wantsKeyframe(pkts) {
-			d.pub.requestKeyframe()
-		}
-		d.pub.stats.NACKsReceived.Add(countNACKs(pkts))
-	}
 }

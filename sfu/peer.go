@@ -79,9 +79,18 @@ type Peer struct {
 	candidates  []webrtc.ICECandidateInit
 	trackSeq    int
 	// ownSections counts the media sections the server created (the two
-	// publishing slots and one per subscription; they are never reused),
-	// so that what a client's offer adds of its own can be bounded.
+	// publishing slots and those that carry subscriptions), so that what a
+	// client's offer adds of its own can be bounded.
 	ownSections int
+	// idle are the sections of ended subscriptions, for the next ones, and
+	// held the subscriptions on reused sections not yet released
+	// (slots.go). localGen counts the local descriptions set; offerGen is
+	// that of the outstanding offer, stableGen that of the last one
+	// negotiated (our offer answered, or our answer to the client's), and
+	// answeredGen that of our last offer answered.
+	idle                                       []*slot
+	held                                       []*downTrack
+	localGen, offerGen, stableGen, answeredGen int
 
 	// Guarded by Router.mu.
 	downs     map[string]*downTrack
@@ -130,6 +139,8 @@ func (p *Peer) negotiateLocked() {
 		p.log.Warn("set local offer", "err", err)
 		return
 	}
+	p.localGen++
+	p.offerGen = p.localGen
 	p.negotiating = true
 	p.sig.SendOffer(offer.SDP)
 }
@@ -161,6 +172,9 @@ func (p *Peer) HandleAnswer(sdp string) error {
 		return fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
 	p.negotiating = false
+	p.stableGen = p.offerGen
+	p.answeredGen = p.offerGen
+	p.releaseHeldLocked()
 	p.flushCandidatesLocked()
 	if p.pending {
 		p.negotiateLocked()
@@ -200,6 +214,13 @@ func (p *Peer) HandleOffer(sdp string) (ignored bool, err error) {
 	}
 	if err := p.pc.SetLocalDescription(answer); err != nil {
 		return false, fmt.Errorf("%w: %w", ErrBadSDP, err)
+	}
+	p.localGen++
+	p.stableGen = p.localGen
+	if len(p.held) > 0 {
+		// Held sections are released by an offer of ours, answered: only
+		// then is the client known to have taken in whose they are.
+		p.pending = true
 	}
 	p.sig.SendAnswer(answer.SDP)
 	p.flushCandidatesLocked()
@@ -250,44 +271,6 @@ func (p *Peer) flushCandidatesLocked() {
 		}
 	}
 	p.candidates = nil
-}
-
-// addDownTrack attaches a subscriber-side track to this peer's connection.
-func (p *Peer) addDownTrackLocked(d *downTrack) error {
-	tr, err := p.pc.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-	if err != nil {
-		return fmt.Errorf("sfu: add transceiver: %w", err)
-	}
-	p.ownSections++
-	sender := tr.Sender()
-	d.mu.Lock()
-	d.sender = sender
-	d.mu.Unlock()
-	if d.kind == KindAudio {
-		// Nothing a subscriber says about audio needs an answer
-		// (buffers.go): no reader.
-		return nil
-	}
-	for _, enc := range sender.GetParameters().Encodings {
-		p.bufs.read(uint32(enc.SSRC))
-	}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		d.readRTCP(sender)
-	}()
-	return nil
-}
-
-func (p *Peer) removeDownTrackLocked(d *downTrack) {
-	d.mu.Lock()
-	sender := d.sender
-	d.mu.Unlock()
-	if sender != nil && !p.closed {
-		if err := p.pc.RemoveTrack(sender); err != nil {
-			p.log.Debug("remove track", "err", err)
-		}
-	}
 }
 
 // Close leaves the router: this peer's tracks end everywhere, its

@@ -103,7 +103,37 @@ func TestThreeBrowsers(t *testing.T) {
 	for _, b := range bs[:2] {
 		waitLong(t, b, fmt.Sprintf(`document.querySelector('[data-participant=%q]') === null && hearth.participants.length === 1`, ids[2]))
 	}
-	for _, b := range bs {
+
+	// A newcomer's media reaches the others on the media sections Cai left,
+	// once they have seen them emptied, and shows as the newcomer's: their
+	// connections do not grow with each departure.
+	sections := make([]int, 2)
+	for i, b := range bs[:2] {
+		waitLong(t, b, fmt.Sprintf(`hearth.pc.signalingState === "stable" && !hearth.pc.remoteDescription.sdp.includes(%q)`, "msid:"+ids[2]))
+		sections[i] = eval[int](t, b, `hearth.pc.getTransceivers().length`)
+	}
+	dee := browser.New(t, browser.Desktop)
+	if err := dee.Navigate(t.Context(), srv.URL+"/r/e2e-circle"); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, dee, `document.body.dataset.ready === "true"`)
+	fill(t, dee, "#name", "Dee")
+	click(t, dee, "#join-button")
+	waitLong(t, dee, `hearth.screen === "call" && hearth.participants.length === 2 && hearth.state === "connected"`)
+	deeID := eval[string](t, dee, `hearth.selfId`)
+	for i, b := range bs[:2] {
+		risingFor(t, b, people[i].name, deeID, "video", "framesDecoded")
+		risingFor(t, b, people[i].name, deeID, "audio", "packetsReceived")
+		tile := fmt.Sprintf(`document.querySelector('[data-participant=%q]')`, deeID)
+		waitLong(t, b, tile+` && `+tile+`.dataset.camOff === "false" && `+tile+`.querySelector("video").videoWidth > 0`)
+		if got := eval[string](t, b, tile+`.querySelector(".tile-name").textContent`); got != "Dee" {
+			t.Errorf("%s sees Dee's tile named %q", people[i].name, got)
+		}
+		if n := eval[int](t, b, `hearth.pc.getTransceivers().length`); n != sections[i] {
+			t.Errorf("%s has %d transceivers with Dee, %d before: Cai's were not reused\n%s", people[i].name, n, sections[i], mediaState(t, b))
+		}
+	}
+	for _, b := range append(bs, dee) {
 		checkClean(t, b)
 	}
 }

@@ -1,0 +1,233 @@
+package sfu
+
+import (
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// Media sections are reused.
+//
+// Each subscription goes out on a media section (m-line) of the
+// subscriber's connection, and a section once negotiated stays for the
+// connection's life. Were a new one opened for every subscription, a drop-in
+// group would grow every member's session description by a section (about
+// 1.5 KB, and the server's transceiver, sender and parsed copies of both
+// descriptions) for each person who ever came and went; after an evening of
+// arrivals and departures the offers, sent to everyone on every change,
+// would run to tens of kilobytes. So when a subscription ends, its sender
+// stays, without a track, and the next subscription of the same kind takes
+// it over: same section, same SSRC, a new stream id in the next offer.
+//
+// Two rules keep that safe and seamless:
+//   - A section is reused only once the subscriber has answered an offer in
+//     which it carries nothing. Clients tell whose media a section carries
+//     from the stream id in the latest description; until they have seen
+//     the section emptied they would show the newcomer under the name of
+//     the one who left.
+//   - The new track continues the old one's RTP stream: sequence numbers
+//     and timestamps go on from where it stopped (as if after a pause), and
+//     so do the SRTP rollover counter and the sender report counts, as one
+//     SSRC must.
+
+// slot is a media section that carries subscriptions, one at a time.
+type slot struct {
+	kind   Kind
+	sender *webrtc.RTPSender
+	// cur is the subscription it carries now, nil while idle.
+	cur atomic.Pointer[downTrack]
+
+	// While idle, under the peer's negMu: the stream to continue (nil if
+	// nothing was sent), and how many local descriptions had been set
+	// when it went idle.
+	cont *continuation
+	gen  int
+}
+
+// continuation is where a section's RTP stream stopped.
+type continuation struct {
+	seq             uint16 // last sequence number sent
+	ts              uint32 // last timestamp sent
+	at              int64  // when it was sent (unix ns)
+	roc             rocTracker
+	packets, octets uint32
+}
+
+// continuationLocked returns where d's stream stands; false if d sent
+// nothing and continues nothing. Under d.pub.fwdMu.
+func (d *downTrack) continuationLocked() (continuation, bool) {
+	if d.forwarded == 0 {
+		if d.cont != nil {
+			return *d.cont, true
+		}
+		return continuation{}, false
+	}
+	ft := &d.fast
+	return continuation{
+		seq: d.lastSeq, ts: ft.lastTS.Load(), at: ft.lastAt.Load(), roc: ft.roc,
+		packets: ft.packets.Load(), octets: ft.octets.Load(),
+	}, true
+}
+
+// continueFrom makes d continue c. Before d is bound.
+func (d *downTrack) continueFrom(c *continuation) {
+	d.cont = c
+	ft := &d.fast
+	ft.roc = c.roc
+	ft.packets.Store(c.packets)
+	ft.octets.Store(c.octets)
+	ft.lastTS.Store(c.ts)
+	ft.lastAt.Store(c.at)
+}
+
+// continueAt sets the offsets that carry on c from pkt, the first packet:
+// the next sequence number, and the timestamp as far past the last as
+// wall time has passed. On the reader.
+func (d *downTrack) continueAt(c *continuation, pkt *rtp.Packet) {
+	d.seqOffset = pkt.SequenceNumber - (c.seq + 1)
+	elapsed := max(d.pub.fanoutAt-c.at, 0)
+	d.tsOffset = pkt.Timestamp - (c.ts + uint32(elapsed*int64(d.codec.ClockRate)/int64(time.Second)))
+}
+
+// carries says whether the section has negotiated d's codec.
+func (s *slot) carries(d *downTrack) bool {
+	return slices.ContainsFunc(s.sender.GetParameters().Codecs, func(c webrtc.RTPCodecParameters) bool {
+		return sameCodec(c.RTPCodecCapability, d.codec)
+	})
+}
+
+// readRTCP drains the subscriber's RTCP about a video section (the NACK
+// interceptor needs it read) and turns keyframe requests into one
+// throttled request to the publisher of what it carries now. It ends when
+// the sender stops.
+func (s *slot) readRTCP() {
+	for {
+		pkts, _, err := s.sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		d := s.cur.Load()
+		if d == nil {
+			continue
+		}
+		if wantsKeyframe(pkts) {
+			d.pub.requestKeyframe()
+		}
+		d.pub.stats.NACKsReceived.Add(countNACKs(pkts))
+	}
+}
+
+// addDownTrackLocked puts a subscription on an idle section of its kind,
+// or a new one. Under negMu.
+func (p *Peer) addDownTrackLocked(d *downTrack) error {
+	if s := p.takeIdleLocked(d); s != nil {
+		d.slot = s
+		if s.cont != nil {
+			d.continueFrom(s.cont)
+		}
+		s.cur.Store(d)
+		// Held until the subscriber has the offer that says whose it is
+		// (releaseHeldLocked): its client would not know what to make of
+		// packets on a section it last saw empty, nor whose they are.
+		d.held.Store(true)
+		d.heldGen = p.localGen
+		p.held = append(p.held, d)
+		// The sender has sent before: this binds d at once.
+		if err := s.sender.ReplaceTrack(d); err != nil {
+			p.held = slices.DeleteFunc(p.held, func(x *downTrack) bool { return x == d })
+			s.cur.Store(nil)
+			if rerr := p.pc.RemoveTrack(s.sender); rerr != nil {
+				p.log.Debug("remove track", "err", rerr)
+			}
+			return fmt.Errorf("sfu: reuse section: %w", err)
+		}
+		return nil
+	}
+	tr, err := p.pc.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		return fmt.Errorf("sfu: add transceiver: %w", err)
+	}
+	p.ownSections++
+	s := &slot{kind: d.kind, sender: tr.Sender()}
+	s.cur.Store(d)
+	d.slot = s
+	if d.kind == KindAudio {
+		// Nothing a subscriber says about audio needs an answer
+		// (buffers.go): no reader.
+		return nil
+	}
+	for _, enc := range s.sender.GetParameters().Encodings {
+		p.bufs.read(uint32(enc.SSRC))
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		s.readRTCP()
+	}()
+	return nil
+}
+
+// takeIdleLocked returns an idle section that can carry d, if there is
+// one the subscriber has seen emptied. Under negMu.
+func (p *Peer) takeIdleLocked(d *downTrack) *slot {
+	for i, s := range p.idle {
+		if s.kind == d.kind && s.gen < p.stableGen && s.carries(d) {
+			p.idle = slices.Delete(p.idle, i, i+1)
+			return s
+		}
+	}
+	return nil
+}
+
+// removeDownTrackLocked ends a subscription; its section goes idle for the
+// next one. Under negMu; d is no longer among its track's subscribers.
+func (p *Peer) removeDownTrackLocked(d *downTrack) {
+	s := d.slot
+	if s == nil || p.closed {
+		return
+	}
+	p.held = slices.DeleteFunc(p.held, func(x *downTrack) bool { return x == d })
+	// Wait out a fan-out that may still hold d, then note where its stream
+	// stands: nothing more is sent to it.
+	d.pub.fwdMu.Lock()
+	s.cur.Store(nil)
+	cont, sent := d.continuationLocked()
+	started := d.bound.Load() != nil
+	d.pub.fwdMu.Unlock()
+	// A sender that never started cannot be handed on (pion would try to
+	// start it without a track): its section goes inactive for good.
+	if started {
+		if err := s.sender.ReplaceTrack(nil); err == nil {
+			s.cont = nil
+			if sent {
+				s.cont = &cont
+			}
+			s.gen = p.localGen
+			p.idle = append(p.idle, s)
+			return
+		}
+	}
+	if err := p.pc.RemoveTrack(s.sender); err != nil {
+		p.log.Debug("remove track", "err", err)
+	}
+}
+
+// releaseHeldLocked lets the subscriptions on reused sections flow once
+// the subscriber has answered an offer made after they were added. Under
+// negMu.
+func (p *Peer) releaseHeldLocked() {
+	p.held = slices.DeleteFunc(p.held, func(d *downTrack) bool {
+		if d.heldGen >= p.answeredGen {
+			return false
+		}
+		d.held.Store(false)
+		if d.kind == KindVideo && d.allowed.Load() {
+			d.pub.requestKeyframe()
+		}
+		return true
+	})
+}
