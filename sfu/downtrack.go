@@ -1,6 +1,8 @@
 package sfu
 
 import (
+	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"github.com/pion/rtp"
@@ -18,6 +20,10 @@ type binding struct {
 	ssrc uint32
 	pt   uint8
 	w    rtpWriter
+	// rtxSSRC and rtxPT, when the subscriber negotiated RTX (RFC 4588),
+	// are where retransmissions go.
+	rtxSSRC uint32
+	rtxPT   uint8
 }
 
 // downTrack sends one published track to one subscriber. It implements
@@ -45,6 +51,9 @@ type downTrack struct {
 	// before the track is bound.
 	slot *slot
 	cont *continuation
+	// sent maps what a video subscription sent to the publisher's packets,
+	// for retransmissions (history.go).
+	sent *sentMap
 	// held keeps a reused section quiet until the subscriber knows what it
 	// carries; heldGen is the peer's localGen when it was reused.
 	held    atomic.Bool
@@ -74,6 +83,9 @@ func newDownTrack(pub *publishedTrack, sub *Peer) *downTrack {
 	}
 	// Video starts on a keyframe; audio can start anywhere.
 	d.needKeyframe = d.kind == KindVideo
+	if d.kind == KindVideo {
+		d.sent = &sentMap{}
+	}
 	return d
 }
 
@@ -81,7 +93,19 @@ func newDownTrack(pub *publishedTrack, sub *Peer) *downTrack {
 func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
 	for _, c := range ctx.CodecParameters() {
 		if sameCodec(c.RTPCodecCapability, d.codec) {
-			d.bound.Store(&binding{ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType), w: ctx.WriteStream()})
+			b := &binding{ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType), w: ctx.WriteStream()}
+			b.rtxSSRC = uint32(ctx.SSRCRetransmission())
+			if b.rtxSSRC == 0 && d.slot != nil {
+				// pion leaves it out when a sender takes a new track.
+				b.rtxSSRC = d.slot.rtxSSRC
+			}
+			apt := "apt=" + strconv.Itoa(int(c.PayloadType))
+			for _, r := range ctx.CodecParameters() {
+				if strings.EqualFold(r.MimeType, webrtc.MimeTypeRTX) && r.SDPFmtpLine == apt {
+					b.rtxPT = uint8(r.PayloadType)
+				}
+			}
+			d.bound.Store(b)
 			// Video waits for a keyframe from here on; ask for one now,
 			// since publishers (browsers) send them only when asked.
 			if d.allowed.Load() {
@@ -182,6 +206,9 @@ func (d *downTrack) forward(pkt *rtp.Packet, keyframe bool) outcome {
 	}
 	d.fast.sent(s.Header.Timestamp, len(pkt.Payload), d.pub.fanoutAt)
 	d.lastSeq = s.Header.SequenceNumber
+	if d.sent != nil {
+		d.sent.record(s.Header.SequenceNumber, pkt.SequenceNumber)
+	}
 	d.forwarded++
 	return outcomeForwarded
 }

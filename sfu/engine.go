@@ -220,30 +220,22 @@ func newAPI(cfg Config, shards []*udpBatcher, stats *Stats) (*apiParts, error) {
 	return &apiParts{mux: mux, media: m, registry: ir, settings: se}, nil
 }
 
-// configureNACK negotiates generic NACK (and PLI) for video, as pion's
-// ConfigureNack does, with interceptors made on first use.
+// configureNACK negotiates generic NACK (and PLI) for video, with the
+// generator made on first use.
 func configureNACK(m *webrtc.MediaEngine, ir *interceptor.Registry, logs logging.LoggerFactory) error {
 	gen, err := nack.NewGeneratorInterceptor(nack.WithGeneratorLoggerFactory(logs))
 	if err != nil {
 		return err
 	}
-	resp, err := nack.NewResponderInterceptor(nack.WithResponderLoggerFactory(logs))
-	if err != nil {
-		return err
-	}
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
-	// The responder keeps what this side sends, the generator watches what
-	// it receives.
-	lresp, err := newLazyFactory(resp, func(info *interceptor.StreamInfo, local bool) bool { return local && usesNACK(info) })
-	if err != nil {
-		return err
-	}
+	// The generator asks publishers again for what did not arrive; what
+	// subscribers ask for is answered from each track's history
+	// (history.go), not by pion's responder.
 	lgen, err := newLazyFactory(gen, func(info *interceptor.StreamInfo, local bool) bool { return !local && usesNACK(info) })
 	if err != nil {
 		return err
 	}
-	ir.Add(lresp)
 	ir.Add(lgen)
 	return nil
 }

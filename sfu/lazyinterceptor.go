@@ -15,17 +15,16 @@ import (
 // pion builds every registered interceptor for every peer connection when
 // the connection is made, and the NACK generator and the transport-cc
 // feedback sender each start a goroutine then, whether or not a stream
-// ever needs them; the NACK responder carries an 8 KiB retransmission-rate
-// window. All three serve video only (audio negotiates neither NACK nor,
-// with the audio fast path, transport-cc), so a participant in an
-// audio-only group paid for them for nothing: three goroutines and about
-// 15 KiB. lazyFactory defers the interceptor until a stream that needs it
-// is bound; from then on it sees every stream, as it would have.
+// ever needs them. Both serve video only (audio negotiates neither NACK
+// nor, with the audio fast path, transport-cc), so a participant in an
+// audio-only group paid for them for nothing. lazyFactory defers the
+// interceptor until a stream that needs it is bound; from then on it sees
+// every stream, as it would have.
 
 // lazyFactory makes interceptors that exist only once a stream needs them.
 // It suits interceptors whose BindRTCPWriter keeps the writer it is given
 // and returns it unchanged (they send RTCP; they do not filter it), which
-// is true of pion's NACK and transport-cc interceptors.
+// is true of pion's NACK generator and transport-cc sender.
 type lazyFactory struct {
 	inner interceptor.Factory
 	// needs says whether a stream being bound needs the interceptor; local

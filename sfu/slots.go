@@ -2,10 +2,12 @@ package sfu
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
@@ -38,6 +40,12 @@ import (
 type slot struct {
 	kind   Kind
 	sender *webrtc.RTPSender
+	// For retransmissions, by its RTCP reader (history.go): the budget,
+	// and the RTX stream's SSRC, sequence numbers and buffer.
+	budget  resendBudget
+	rtxSSRC uint32
+	rtxSeq  uint16
+	rtxBuf  []byte
 	// cur is the subscription it carries now, nil while idle.
 	cur atomic.Pointer[downTrack]
 
@@ -100,10 +108,10 @@ func (s *slot) carries(d *downTrack) bool {
 	})
 }
 
-// readRTCP drains the subscriber's RTCP about a video section (the NACK
-// interceptor needs it read) and turns keyframe requests into one
-// throttled request to the publisher of what it carries now. It ends when
-// the sender stops.
+// readRTCP reads the subscriber's RTCP about a video section: keyframe
+// requests become one throttled request to the publisher of what it
+// carries now, and what it reports lost is sent again (history.go). It ends
+// when the sender stops.
 func (s *slot) readRTCP() {
 	for {
 		pkts, _, err := s.sender.ReadRTCP()
@@ -117,7 +125,13 @@ func (s *slot) readRTCP() {
 		if wantsKeyframe(pkts) {
 			d.pub.requestKeyframe()
 		}
-		d.pub.stats.NACKsReceived.Add(countNACKs(pkts))
+		stats := d.pub.stats
+		for _, pkt := range pkts {
+			if n, ok := pkt.(*rtcp.TransportLayerNack); ok {
+				stats.NACKsReceived.Add(1)
+				stats.Retransmitted.Add(uint64(d.resend(n, s)))
+			}
+		}
 	}
 }
 
@@ -162,7 +176,9 @@ func (p *Peer) addDownTrackLocked(d *downTrack) error {
 	}
 	for _, enc := range s.sender.GetParameters().Encodings {
 		p.bufs.read(uint32(enc.SSRC))
+		s.rtxSSRC = uint32(enc.RTX.SSRC)
 	}
+	s.rtxSeq = uint16(rand.Uint32())
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()

@@ -59,10 +59,10 @@ type Stats struct {
 	PacketsDropped, BytesDropped [numDropReasons]atomic.Uint64
 	// KeyframeRequests counts PLIs sent to publishers (after throttling).
 	KeyframeRequests atomic.Uint64
-	// NACKsReceived counts NACK messages from subscribers, which the NACK
-	// responder answers from its buffer; NACKsSent counts those sent to
-	// publishers about packets that did not reach us.
-	NACKsReceived, NACKsSent atomic.Uint64
+	// NACKsReceived counts NACK messages from subscribers, Retransmitted
+	// the packets sent again in answer (history.go); NACKsSent counts those
+	// sent to publishers about packets that did not reach us.
+	NACKsReceived, NACKsSent, Retransmitted atomic.Uint64
 	// Tracks and Peers are gauges of what is live.
 	Tracks, Peers atomic.Int64
 	// UDPBatches and UDPBatchedPackets count sendmmsg batches and what

@@ -70,8 +70,9 @@ type publishedTrack struct {
 	// fanoutAt is when the packet being fanned out was read (unix ns), one
 	// clock read per packet rather than per subscriber.
 	fanoutAt int64
-	rx       rxStats // for receiver reports to the publisher
-	srtp     srtpIn  // the fast path's decryption state
+	rx       rxStats        // for receiver reports to the publisher
+	hist     *packetHistory // video: what NACKs are answered from
+	srtp     srtpIn         // the fast path's decryption state
 	iv       [12]byte
 }
 
@@ -97,6 +98,9 @@ func newPublishedTrack(info TrackInfo, remote *webrtc.TrackRemote, pub *Peer) *p
 	empty := []*downTrack{}
 	t.downs.Store(&empty)
 	t.rx.clockRate = t.codec.ClockRate
+	if info.Kind == KindVideo {
+		t.hist = &packetHistory{}
+	}
 	return t
 }
 
@@ -139,6 +143,9 @@ func (t *publishedTrack) handleLocked(pkt *rtp.Packet, now int64) {
 	t.received.Add(1)
 	t.rx.update(pkt.SequenceNumber, pkt.Timestamp, now)
 	t.levels.observe(pkt)
+	if t.hist != nil && len(pkt.Payload) > 0 {
+		t.hist.put(pkt)
+	}
 	keyframe := t.info.Kind == KindVideo && isKeyframe(t.codec.MimeType, pkt.Payload)
 	t.fanoutAt = now
 	t.forward(pkt, keyframe)

@@ -33,6 +33,63 @@ func TestRTCP(t *testing.T) {
 	if err := sub.Wait(ctx, func() bool { return s.Repeats.Load() >= 3 }); err != nil {
 		t.Errorf("NACKed packets not retransmitted: %d repeats", s.Repeats.Load())
 	}
+	if err := waitMetric(ctx, srv, "hearth_sfu_retransmitted_packets_total", func(v float64) bool { return v >= 3 }); err != nil {
+		t.Errorf("retransmissions not counted: %v", err)
+	}
+	// Packets never sent (ahead of the stream) are not made up: of these
+	// two NACKs, read in order, only the second's one packet is sent.
+	r0, err := scrapeMetric(ctx, srv.URL+"/metrics", "hearth_sfu_retransmitted_packets_total")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.SendRTCP(&rtcp.TransportLayerNack{MediaSSRC: s.SSRC.Load(),
+		Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{last + 5000, last + 5001})}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.SendRTCP(&rtcp.TransportLayerNack{MediaSSRC: s.SSRC.Load(),
+		Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{last - 1})}); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitMetric(ctx, srv, "hearth_sfu_retransmitted_packets_total", func(v float64) bool { return v >= r0+1 }); err != nil {
+		t.Fatal(err)
+	}
+	if r1, err := scrapeMetric(ctx, srv.URL+"/metrics", "hearth_sfu_retransmitted_packets_total"); err != nil || r1 != r0+1 {
+		t.Errorf("%v packets retransmitted for one that was sent and two that never were (%v)", r1-r0, err)
+	}
+
+	// A flood of NACKs naming hundreds of packets each is answered within
+	// a budget, not packet for packet: NACKs must not make the server an
+	// amplifier. The stream carries on.
+	var seqs []uint16
+	for i := range uint16(400) {
+		seqs = append(seqs, uint16(s.LastSeq.Load())-400+i)
+	}
+	sent0, err := scrapeMetric(ctx, srv.URL+"/metrics", "hearth_sfu_retransmitted_packets_total")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flood := time.Now()
+	for range 20 {
+		if err := sub.SendRTCP(&rtcp.TransportLayerNack{MediaSSRC: s.SSRC.Load(),
+			Nacks: rtcp.NackPairsFromSequenceNumbers(seqs)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := waitMetric(ctx, srv, "hearth_sfu_retransmitted_packets_total", func(v float64) bool { return v >= sent0+200 }); err != nil {
+		t.Errorf("a NACK flood was not answered at all: %v", err)
+	}
+	quiet := time.NewTimer(500 * time.Millisecond)
+	<-quiet.C
+	sent1, err := scrapeMetric(ctx, srv.URL+"/metrics", "hearth_sfu_retransmitted_packets_total")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Thousands of packets asked for; the budget allows 256 at once and
+	// 256 a second after.
+	if got, limit := sent1-sent0, 256+256*time.Since(flood).Seconds()+1; got > limit {
+		t.Errorf("20 NACKs for 400 packets each brought %.0f retransmissions, want at most %.0f", got, limit)
+	}
+	waitMedia(t, sub, s.Packets.Load()+20, pub)
 
 	// A burst of PLIs becomes a few keyframe requests, not one per PLI.
 	v := s

@@ -103,6 +103,8 @@ var (
 		"Keyframe requests (PLI) sent to publishers, after throttling.", nil, nil)
 	descNACKs = prometheus.NewDesc("hearth_sfu_nacks_total",
 		"RTCP NACK messages: received from subscribers or sent to publishers.", []string{"direction"}, nil)
+	descRetransmitted = prometheus.NewDesc("hearth_sfu_retransmitted_packets_total",
+		"Packets sent to subscribers again in answer to their NACKs.", nil, nil)
 	descBatches = prometheus.NewDesc("hearth_sfu_udp_batches_total",
 		"sendmmsg batches written to the media socket.", nil, nil)
 	descBatched = prometheus.NewDesc("hearth_sfu_udp_batched_packets_total",
@@ -135,7 +137,7 @@ type sfuCollector struct{ stats *sfu.Stats }
 
 func (c *sfuCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPacketsIn, descBytesIn, descPacketsFwd, descBytesFwd,
-		descPacketsDrop, descBytesDrop, descKeyframes, descNACKs, descBatches, descBatched, descWriteErrs,
+		descPacketsDrop, descBytesDrop, descKeyframes, descNACKs, descRetransmitted, descBatches, descBatched, descWriteErrs,
 		descFast, descFastIn, descFastRejected, descMuxDropped, descRefused, descTracks, descPeers} {
 		ch <- d
 	}
@@ -158,6 +160,7 @@ func (c *sfuCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descKeyframes, s.KeyframeRequests.Load())
 	counter(descNACKs, s.NACKsReceived.Load(), "received")
 	counter(descNACKs, s.NACKsSent.Load(), "sent")
+	counter(descRetransmitted, s.Retransmitted.Load())
 	counter(descBatches, s.UDPBatches.Load())
 	counter(descBatched, s.UDPBatchedPackets.Load())
 	counter(descWriteErrs, s.UDPWriteErrors.Load())

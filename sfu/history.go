@@ -1,0 +1,158 @@
+package sfu
+
+import (
+	"encoding/binary"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+)
+
+// Retransmission.
+//
+// A subscriber that misses a video packet asks for it again (a NACK), and
+// the server sends it from what it keeps of the track. pion's NACK
+// responder keeps that per subscriber: a copy of every packet sent, in a
+// 1,024-packet buffer for each stream, about 1.5 MB per video subscription
+// (10 MB per participant in a video group of eight) and a copy per packet
+// per subscriber. The packets are the same for every subscriber, though;
+// only their headers differ. So each published video track keeps its
+// recent packets once (packetHistory), each subscription remembers which
+// of them it sent under which sequence number (sentMap), and a NACK is
+// answered by rewriting the header as it was sent.
+
+// historySize is how many recent packets a video track keeps: 10 s at
+// 500 kbit/s, 2.5 s at 2 Mbit/s; NACKs come within a few round trips.
+const historySize = 512
+
+// packetHistory is a published video track's recent packets. Written by
+// the track's reader and read by retransmissions, both under the track's
+// fwdMu.
+type packetHistory struct {
+	entries [historySize]historyEntry
+}
+
+type historyEntry struct {
+	seq     uint16
+	valid   bool
+	marker  bool
+	ts      uint32
+	csrc    []uint32
+	payload []byte // reused: once the ring has gone round, put allocates nothing
+}
+
+func (h *packetHistory) put(pkt *rtp.Packet) {
+	e := &h.entries[pkt.SequenceNumber%historySize]
+	e.seq, e.valid, e.marker, e.ts = pkt.SequenceNumber, true, pkt.Marker, pkt.Timestamp
+	e.csrc = append(e.csrc[:0], pkt.CSRC...)
+	e.payload = append(e.payload[:0], pkt.Payload...)
+}
+
+func (h *packetHistory) get(seq uint16) *historyEntry {
+	e := &h.entries[seq%historySize]
+	if !e.valid || e.seq != seq {
+		return nil
+	}
+	return e
+}
+
+// sentMap records, for a video subscription, which of the publisher's
+// packets went out under each recent sequence number of its own: the gate,
+// keyframe waits and padding make the two drift apart.
+type sentMap [historySize]struct {
+	own, pub uint16
+	set      bool
+}
+
+func (m *sentMap) record(own, pub uint16) {
+	e := &m[own%historySize]
+	e.own, e.pub, e.set = own, pub, true
+}
+
+func (m *sentMap) lookup(own uint16) (uint16, bool) {
+	e := &m[own%historySize]
+	if !e.set || e.own != own {
+		return 0, false
+	}
+	return e.pub, true
+}
+
+// retransmit bucket: a subscriber may have at most this many packets sent
+// again at once, refilled at this rate, so that NACKs (a few bytes each,
+// naming up to 17 packets) cannot turn the server into an amplifier.
+const (
+	resendBurst = 256
+	resendRate  = 256 // per second
+)
+
+// resendBudget is a slot's token bucket, used by its RTCP reader only.
+type resendBudget struct {
+	tokens float64
+	last   time.Time
+}
+
+func (b *resendBudget) take(now time.Time) bool {
+	if b.last.IsZero() {
+		b.tokens = resendBurst
+	} else {
+		b.tokens = min(resendBurst, b.tokens+now.Sub(b.last).Seconds()*resendRate)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// resend sends again what a subscriber reports lost, as it was sent, from
+// the publisher's history: in an RTX packet (RFC 4588) when the subscriber
+// negotiated RTX, as browsers do, else as it was. Packets the server no
+// longer has, never sent it, or beyond the budget are skipped. It returns
+// how many it sent. On s's RTCP reader.
+func (d *downTrack) resend(nack *rtcp.TransportLayerNack, s *slot) int {
+	b := d.bound.Load()
+	if b == nil || d.held.Load() || d.sent == nil {
+		return 0
+	}
+	t := d.pub
+	now := time.Now()
+	n := 0
+	t.fwdMu.Lock()
+	defer t.fwdMu.Unlock()
+	if t.hist == nil {
+		return 0
+	}
+	var hdr rtp.Header
+	for i := range nack.Nacks {
+		nack.Nacks[i].Range(func(seq uint16) bool {
+			pub, ok := d.sent.lookup(seq)
+			if !ok {
+				return true
+			}
+			e := t.hist.get(pub)
+			if e == nil {
+				return true
+			}
+			if !s.budget.take(now) {
+				return false
+			}
+			hdr = rtp.Header{Version: 2, Marker: e.marker, PayloadType: b.pt, SequenceNumber: seq,
+				Timestamp: e.ts - d.tsOffset, SSRC: b.ssrc, CSRC: e.csrc}
+			payload := e.payload
+			if b.rtxSSRC != 0 && b.rtxPT != 0 {
+				// The original sequence number, then the payload.
+				s.rtxBuf = binary.BigEndian.AppendUint16(s.rtxBuf[:0], seq)
+				s.rtxBuf = append(s.rtxBuf, e.payload...)
+				payload = s.rtxBuf
+				hdr.SSRC, hdr.PayloadType, hdr.SequenceNumber = b.rtxSSRC, b.rtxPT, s.rtxSeq
+				s.rtxSeq++
+			}
+			if _, err := b.w.WriteRTP(&hdr, payload); err == nil {
+				n++
+			}
+			return true
+		})
+	}
+	return n
+}
