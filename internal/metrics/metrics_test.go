@@ -20,6 +20,7 @@ func TestExposition(t *testing.T) {
 	m.SFU.PacketsDropped[sfu.DropGate].Add(3)
 	m.SFU.Tracks.Add(2)
 	m.SFU.NACKsSent.Add(1)
+	m.SFU.Retransmitted.Add(5)
 	m.MessageReceived("join")
 	m.MessageReceived("join")
 	m.ErrorSent("bad_json")
@@ -38,6 +39,7 @@ func TestExposition(t *testing.T) {
 		`hearth_sfu_dropped_packets_total{reason="keyframe"}`:              "0",
 		`hearth_sfu_tracks`:                                                "2",
 		`hearth_sfu_nacks_total{direction="sent"}`:                         "1",
+		`hearth_sfu_retransmitted_packets_total`:                           "5",
 		`hearth_sfu_keyframe_requests_total`:                               "0",
 		`hearth_ws_messages_received_total{type="join"}`:                   "2",
 		`hearth_ws_errors_sent_total{code="bad_json"}`:                     "1",
