@@ -21,9 +21,10 @@ import (
 // of them it sent under which sequence number (sentMap), and a NACK is
 // answered by rewriting the header as it was sent.
 
-// historySize is how many recent packets a video track keeps: 10 s at
-// 500 kbit/s, 2.5 s at 2 Mbit/s; NACKs come within a few round trips.
-const historySize = 512
+// historySize is how many recent packets a video track keeps: 5 s at
+// 500 kbit/s, over a second at 2 Mbit/s; NACKs that help come within a few
+// round trips, and a packet resent later than that is too late to play.
+const historySize = 256
 
 // packetHistory is a published video track's recent packets. Written by
 // the track's reader and read by retransmissions, both under the track's
