@@ -246,9 +246,10 @@ type fastTrack struct {
 	roc rocTracker // for gcmSealer, owned by the track's reader
 	iv  [12]byte   // gcmSealer's scratch, owned by the track's reader
 
-	packets, octets atomic.Uint32
-	lastTS          atomic.Uint32
-	lastAt          atomic.Int64 // unix ns of the last packet
+	// For sender reports, under the track's fwdMu.
+	packets, octets uint32
+	lastTS          uint32
+	lastAt          int64 // unix ns of the last packet
 }
 
 // writeFast encrypts one packet for the subscriber and queues it on the
@@ -282,10 +283,10 @@ func (d *downTrack) writeFast(f *peerFast, batch *udpBatcher, h *rtp.Header, pay
 
 // sent notes a packet sent on either path, for the stream's sender reports.
 func (ft *fastTrack) sent(ts uint32, payload int, now int64) {
-	ft.packets.Add(1)
-	ft.octets.Add(uint32(payload))
-	ft.lastTS.Store(ts)
-	ft.lastAt.Store(now)
+	ft.packets++
+	ft.octets += uint32(payload)
+	ft.lastTS = ts
+	ft.lastAt = now
 }
 
 // reportInterval is how often streams are reported, as pion's report
@@ -328,20 +329,31 @@ func (e *Engine) sendReports(ctx context.Context) {
 func (p *Peer) senderReports(pkts []rtcp.Packet, now time.Time) []rtcp.Packet {
 	r := p.router
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	downs := make([]*downTrack, 0, len(p.downs))
 	for _, d := range p.downs {
-		ft := &d.fast
+		downs = append(downs, d)
+	}
+	r.mu.Unlock()
+	for _, d := range downs {
 		b := d.bound.Load()
-		n := ft.packets.Load()
-		if b == nil || n == 0 {
+		if b == nil {
+			continue
+		}
+		// The counts are the reader's, kept under its lock: a lock a
+		// second here rather than atomics on every packet there.
+		d.pub.fwdMu.Lock()
+		ft := &d.fast
+		n, octets, lastTS, lastAt := ft.packets, ft.octets, ft.lastTS, ft.lastAt
+		d.pub.fwdMu.Unlock()
+		if n == 0 {
 			continue
 		}
 		// The RTP time now, extrapolated from the last packet sent.
-		since := now.UnixNano() - ft.lastAt.Load()
-		rtpNow := ft.lastTS.Load() + uint32(since*int64(d.codec.ClockRate)/int64(time.Second))
+		since := now.UnixNano() - lastAt
+		rtpNow := lastTS + uint32(since*int64(d.codec.ClockRate)/int64(time.Second))
 		pkts = append(pkts, &rtcp.SenderReport{
 			SSRC: b.ssrc, NTPTime: ntpTime(now), RTPTime: rtpNow,
-			PacketCount: n, OctetCount: ft.octets.Load(),
+			PacketCount: n, OctetCount: octets,
 		})
 	}
 	return pkts

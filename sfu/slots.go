@@ -76,8 +76,8 @@ func (d *downTrack) continuationLocked() (continuation, bool) {
 	}
 	ft := &d.fast
 	return continuation{
-		seq: d.lastSeq, ts: ft.lastTS.Load(), at: ft.lastAt.Load(), roc: ft.roc,
-		packets: ft.packets.Load(), octets: ft.octets.Load(),
+		seq: d.lastSeq, ts: ft.lastTS, at: ft.lastAt, roc: ft.roc,
+		packets: ft.packets, octets: ft.octets,
 	}, true
 }
 
@@ -86,10 +86,7 @@ func (d *downTrack) continueFrom(c *continuation) {
 	d.cont = c
 	ft := &d.fast
 	ft.roc = c.roc
-	ft.packets.Store(c.packets)
-	ft.octets.Store(c.octets)
-	ft.lastTS.Store(c.ts)
-	ft.lastAt.Store(c.at)
+	ft.packets, ft.octets, ft.lastTS, ft.lastAt = c.packets, c.octets, c.ts, c.at
 }
 
 // continueAt sets the offsets that carry on c from pkt, the first packet:

@@ -20,7 +20,7 @@ func TestContinuation(t *testing.T) {
 	old.fast.roc = rocTracker{started: true, last: 0xffff, roc: 7}
 	start := time.Now().UnixNano()
 	old.fast.sent(1000, 100, start)
-	old.fast.packets.Store(50)
+	old.fast.packets = 50
 	c, ok := old.continuationLocked()
 	if !ok {
 		t.Fatal("a stream that sent nothing to continue")
@@ -40,8 +40,8 @@ func TestContinuation(t *testing.T) {
 	if roc := d.fast.roc.next(0); roc != 8 {
 		t.Errorf("rollover counter %d after the wrap, want 8", roc)
 	}
-	if d.fast.packets.Load() != 50 || d.fast.octets.Load() != 100 {
-		t.Errorf("sender report counts %d/%d, want 50/100 carried on", d.fast.packets.Load(), d.fast.octets.Load())
+	if d.fast.packets != 50 || d.fast.octets != 100 {
+		t.Errorf("sender report counts %d/%d, want 50/100 carried on", d.fast.packets, d.fast.octets)
 	}
 
 	// One that never sent passes on what it was given; a fresh one that
