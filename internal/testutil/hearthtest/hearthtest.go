@@ -3,11 +3,13 @@
 package hearthtest
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +29,9 @@ type Options struct {
 	LimitLoopback     bool
 	// TURN runs the embedded TURN server on free loopback ports.
 	TURN bool
-	// Logger defaults to discarding, or to stderr when HEARTH_TEST_LOG is set.
+	// Logger defaults to keeping the last lines at info level and above,
+	// printed if the test fails; with HEARTH_TEST_LOG set, everything goes
+	// to stderr as it happens.
 	Logger *slog.Logger
 }
 
@@ -47,6 +51,16 @@ const DefaultSecret = "hearth-test-secret-0123456789abcdef"
 // Start starts a server and stops it when the test ends.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
+	if opts.Logger == nil && os.Getenv("HEARTH_TEST_LOG") == "" {
+		tail := &logTail{}
+		opts.Logger = slog.New(slog.NewTextHandler(tail, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		// Registered first, so it runs last, after the server has stopped.
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("hearthtest: the server's last log lines:\n%s", tail.String())
+			}
+		})
+	}
 	s, err := start(opts)
 	if err != nil {
 		t.Fatalf("hearthtest: start: %v", err)
@@ -57,6 +71,38 @@ func Start(t testing.TB, opts Options) *Server {
 		}
 	})
 	return s
+}
+
+// logTail keeps the last lines a logger wrote (slog writes one per call).
+type logTail struct {
+	mu    sync.Mutex
+	lines [][]byte
+	next  int
+}
+
+const logTailLines = 300
+
+func (l *logTail) Write(p []byte) (int, error) {
+	line := bytes.Clone(p)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.lines) < logTailLines {
+		l.lines = append(l.lines, line)
+	} else {
+		l.lines[l.next] = line
+		l.next = (l.next + 1) % logTailLines
+	}
+	return len(p), nil
+}
+
+func (l *logTail) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var b strings.Builder
+	for i := range l.lines {
+		b.Write(l.lines[(l.next+i)%len(l.lines)])
+	}
+	return b.String()
 }
 
 func start(opts Options) (*Server, error) {
