@@ -187,22 +187,28 @@ func (d *downTrack) forward(pkt *rtp.Packet, keyframe bool) outcome {
 	s.Header.PaddingSize = 0
 	s.Header.Extension = false
 	s.Header.Extensions = s.Header.Extensions[:0:0]
-	if f := d.sub.fast; f != nil && d.kind == KindAudio && d.pub.batch != nil {
+	out := outcomeForwarded
+	if f := d.sub.fast; f != nil && d.pub.batch != nil {
 		switch f.state.Load() {
 		case fastReady:
-			if err := d.writeFast(f, d.pub.batch, &s.Header, pkt.Payload, d.pub.fastBuf[:], d.pub.fanoutAt); err != nil {
+			if err := d.writeFast(f, d.pub.batch, &s.Header, pkt.Payload, d.pub.fastBuf[:]); err != nil {
 				return dropped(DropError)
 			}
-			d.lastSeq = s.Header.SequenceNumber
-			d.forwarded++
-			return outcomeForwardedFast
+			out = outcomeForwardedFast
 		case fastPending:
 			// Keys on their way: one SRTP sender per stream, so not pion.
+			// Video starts again from a keyframe once they are here.
+			if d.kind == KindVideo {
+				d.needKeyframe = true
+				d.seqOffset++
+			}
 			return dropped(DropUnbound)
 		}
 	}
-	if _, err := b.w.WriteRTP(&s.Header, pkt.Payload); err != nil {
-		return dropped(DropError)
+	if out == outcomeForwarded {
+		if _, err := b.w.WriteRTP(&s.Header, pkt.Payload); err != nil {
+			return dropped(DropError)
+		}
 	}
 	d.fast.sent(s.Header.Timestamp, len(pkt.Payload), d.pub.fanoutAt)
 	d.lastSeq = s.Header.SequenceNumber
@@ -210,5 +216,5 @@ func (d *downTrack) forward(pkt *rtp.Packet, keyframe bool) outcome {
 		d.sent.record(s.Header.SequenceNumber, pkt.SequenceNumber)
 	}
 	d.forwarded++
-	return outcomeForwarded
+	return out
 }

@@ -25,23 +25,23 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// The audio fast path.
+// The fast path.
 //
 // Through pion, each forwarded packet crosses an interceptor chain, pion's
 // SRTP session (buffer pool, marshal, lock), the DTLS mux endpoint, the ICE
 // conn and candidate pair, and the ICE mux: about 1.5 µs a packet on the
 // reference machine, more than the encryption itself and a fifth of the
-// server's CPU in a support-group load. Audio needs none of it on the way
-// out: it negotiates no NACK (there is nothing to buffer for
-// retransmission) and no header extensions toward subscribers. So when the
-// server is the DTLS server (browsers answer an actpass offer as the DTLS
-// client), the engine derives the subscriber's SRTP keys the way pion does
-// (RFC 5764's exporter over the handshake's master secret and randoms) and
-// the forwarder encrypts audio itself, straight into the batched socket.
-// Sender reports for those streams, which pion's report interceptor no
-// longer sees, come from Engine.sendReports. Video, and peers where the
-// server is the DTLS client, keep pion's path. The way in is in
-// fastrecv.go.
+// server's CPU in a support-group load. None of it is needed on the way
+// out: the server sends no header extensions toward subscribers, answers
+// their NACKs from its own history (history.go) and makes their sender
+// reports itself (Engine.sendReports). So when the server is the DTLS
+// server (browsers answer an actpass offer as the DTLS client), the engine
+// derives the subscriber's SRTP keys the way pion does (RFC 5764's
+// exporter over the handshake's master secret and randoms) and the
+// forwarder encrypts audio and video itself, straight into the batched
+// socket. Retransmissions in RTX, a stream of their own, and peers where
+// the server is the DTLS client keep pion's path. The way in, for audio,
+// is in fastrecv.go.
 
 // keyCapture learns what the exporter needs during a peer connection's DTLS
 // handshake: the server random from the ServerHello hook, the client random
@@ -118,6 +118,8 @@ func (k *keyCapture) ExportKeyingMaterial(label string, context []byte, length i
 }
 
 var errNoKeys = errors.New("sfu: DTLS keys not captured")
+
+var errTooLarge = errors.New("sfu: packet too large to forward")
 
 // serverKeys derives the SRTP master keys and salts: the server's own and
 // the client's.
@@ -254,12 +256,14 @@ type fastTrack struct {
 
 // writeFast encrypts one packet for the subscriber and queues it on the
 // batched socket. buf is the reader's scratch buffer.
-// now is the fan-out's time (unix ns).
-func (d *downTrack) writeFast(f *peerFast, batch *udpBatcher, h *rtp.Header, payload []byte, buf []byte, now int64) error {
+func (d *downTrack) writeFast(f *peerFast, batch *udpBatcher, h *rtp.Header, payload []byte, buf []byte) error {
 	ft := &d.fast
 	hl, err := h.MarshalTo(buf)
 	if err != nil {
 		return err
+	}
+	if hl+len(payload)+sealTag > len(buf) {
+		return errTooLarge
 	}
 	n := hl + copy(buf[hl:], payload)
 	// Encrypted in place: the cipher supports it and the tag fits.
@@ -277,7 +281,6 @@ func (d *downTrack) writeFast(f *peerFast, batch *udpBatcher, h *rtp.Header, pay
 	if _, err := batch.WriteToAddrPort(enc, *f.addr.Load()); err != nil {
 		return err
 	}
-	ft.sent(h.Timestamp, len(payload), now)
 	return nil
 }
 

@@ -124,6 +124,14 @@ func (d *downTrack) resend(nack *rtcp.TransportLayerNack, s *slot) int {
 	if t.hist == nil {
 		return 0
 	}
+	// Resent on the media stream's own SRTP state: the fast path's when
+	// it carries the stream (RTX, a stream of its own, stays with pion).
+	fast := d.sub.fast
+	if fast != nil && fast.state.Load() != fastReady {
+		fast = nil
+	}
+	t.home.cork()
+	defer t.home.uncork()
 	var hdr rtp.Header
 	for i := range nack.Nacks {
 		nack.Nacks[i].Range(func(seq uint16) bool {
@@ -149,7 +157,13 @@ func (d *downTrack) resend(nack *rtcp.TransportLayerNack, s *slot) int {
 				hdr.SSRC, hdr.PayloadType, hdr.SequenceNumber = b.rtxSSRC, b.rtxPT, s.rtxSeq
 				s.rtxSeq++
 			}
-			if _, err := b.w.WriteRTP(&hdr, payload); err == nil {
+			var err error
+			if fast != nil && hdr.SSRC == b.ssrc {
+				err = d.writeFast(fast, t.home, &hdr, payload, t.fastBuf[:])
+			} else {
+				_, err = b.w.WriteRTP(&hdr, payload)
+			}
+			if err == nil {
 				n++
 			}
 			return true

@@ -59,7 +59,7 @@ const maxPendingCandidates = 64
 // Lifecycle: Router.AddPeer → HandleAnswer/HandleOffer/AddICECandidate …
 // → Close. Never reused.
 type Peer struct {
-	// fast is the audio fast path (fastpath.go), nil when off.
+	// fast is the fast path (fastpath.go), nil when off.
 	fast   *peerFast
 	bufs   *streamBuffers
 	id     string

@@ -71,7 +71,7 @@ type Stats struct {
 	// MuxDropped counts datagrams the mux could not route (unknown
 	// source, not STUN) or that found their agent's queue full.
 	MuxDropped atomic.Uint64
-	// FastForwarded counts the forwarded packets that took the audio fast
+	// FastForwarded counts the forwarded packets that took the fast
 	// path (included in PacketsForwarded).
 	FastForwarded atomic.Uint64
 	// FastReceived counts audio packets the socket's reader decrypted and

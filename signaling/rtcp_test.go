@@ -2,11 +2,13 @@ package signaling_test
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
+	"github.com/pion/ice/v4"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 )
@@ -225,4 +227,68 @@ func TestAudioFastPathAfterICERestart(t *testing.T) {
 	if err := waitMetric(ctx, srv, "hearth_sfu_fast_received_packets_total", func(v float64) bool { return v >= v0+100 }); err != nil {
 		t.Fatalf("audio left the receive fast path after the ICE restart: %v", err)
 	}
+}
+
+// TestVideoFastPath: video, like audio, is encrypted and sent by the
+// server's fast path, and a subscriber that did not negotiate RTX gets
+// what it reports lost again on the same stream, under the same SRTP
+// state (so it decrypts).
+func TestVideoFastPath(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{})
+	pub := joinPeer(t, srv, "video-fast", "Pub")
+
+	// A subscriber without RTX, which takes a packet it already has
+	// (replay protection off), so that a retransmission shows.
+	m := &webrtc.MediaEngine{}
+	for _, c := range []struct {
+		p webrtc.RTPCodecParameters
+		k webrtc.RTPCodecType
+	}{
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, PayloadType: 111}, webrtc.RTPCodecTypeAudio},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000,
+			RTCPFeedback: []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}}}, PayloadType: 96}, webrtc.RTPCodecTypeVideo},
+	} {
+		if err := m.RegisterCodec(c.p, c.k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	se := webrtc.SettingEngine{}
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.DisableSRTPReplayProtection(true)
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	sub, err := peer.Dial(ctx, api, peer.Options{URL: srv.WSURL, Room: "video-fast", Name: "Sub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sub.Close)
+	if err := sub.Join(); err != nil {
+		t.Fatal(err)
+	}
+	waitMedia(t, sub, 50, pub)
+
+	// Everything forwarded, audio and video, took the fast path.
+	fast, err1 := scrapeMetric(ctx, srv.URL+"/metrics", "hearth_sfu_fast_forwarded_packets_total")
+	all, err2 := scrapeMetric(ctx, srv.URL+"/metrics", "hearth_sfu_forwarded_packets_total")
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if all == 0 || fast < 0.95*all {
+		t.Errorf("%v of %v forwarded packets took the fast path, want nearly all", fast, all)
+	}
+
+	s := sub.Stream(pub.ID(), "video")
+	last := uint16(s.LastSeq.Load())
+	if err := sub.SendRTCP(&rtcp.TransportLayerNack{MediaSSRC: s.SSRC.Load(),
+		Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{last - 3, last - 2, last - 1})}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Wait(ctx, func() bool { return s.Repeats.Load() >= 3 }); err != nil {
+		t.Errorf("NACKed packets not retransmitted on the stream: %d repeats", s.Repeats.Load())
+	}
+	waitMedia(t, sub, s.Packets.Load()+20, pub)
 }

@@ -112,7 +112,7 @@ var (
 	descWriteErrs = prometheus.NewDesc("hearth_sfu_udp_write_errors_total",
 		"Datagrams the kernel refused to send from the media socket.", nil, nil)
 	descFast = prometheus.NewDesc("hearth_sfu_fast_forwarded_packets_total",
-		"Forwarded packets encrypted and sent by the SFU's audio fast path (included in forwarded).", nil, nil)
+		"Forwarded packets encrypted and sent by the SFU's fast path (included in forwarded).", nil, nil)
 	descFastIn = prometheus.NewDesc("hearth_sfu_fast_received_packets_total",
 		"Audio packets from publishers decrypted and fanned out by the SFU's receive fast path.", nil, nil)
 	descFastRejected = prometheus.NewDesc("hearth_sfu_fast_rejected_packets_total",
