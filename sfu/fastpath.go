@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"maps"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -330,13 +332,9 @@ func (e *Engine) sendReports(ctx context.Context) {
 
 // senderReports appends a sender report per stream p has been sent.
 func (p *Peer) senderReports(pkts []rtcp.Packet, now time.Time) []rtcp.Packet {
-	r := p.router
-	r.mu.Lock()
-	downs := make([]*downTrack, 0, len(p.downs))
-	for _, d := range p.downs {
-		downs = append(downs, d)
-	}
-	r.mu.Unlock()
+	p.router.mu.Lock()
+	downs := slices.Collect(maps.Values(p.downs))
+	p.router.mu.Unlock()
 	for _, d := range downs {
 		b := d.bound.Load()
 		if b == nil {
@@ -364,13 +362,9 @@ func (p *Peer) senderReports(pkts []rtcp.Packet, now time.Time) []rtcp.Packet {
 
 // receiverReports appends a receiver report on what p publishes.
 func (p *Peer) receiverReports(pkts []rtcp.Packet, now time.Time) []rtcp.Packet {
-	r := p.router
-	r.mu.Lock()
-	tracks := make([]*publishedTrack, 0, len(p.published))
-	for _, t := range p.published {
-		tracks = append(tracks, t)
-	}
-	r.mu.Unlock()
+	p.router.mu.Lock()
+	tracks := slices.Collect(maps.Values(p.published))
+	p.router.mu.Unlock()
 	rr := &rtcp.ReceiverReport{SSRC: p.rtcpSSRC}
 	for _, t := range tracks {
 		t.fwdMu.Lock()

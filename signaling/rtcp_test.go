@@ -27,14 +27,7 @@ func TestRTCP(t *testing.T) {
 	// NACK three recent video packets: the SFU resends them from its cache.
 	// (Audio negotiates no NACK, as in browsers.)
 	s := sub.Stream(pub.ID(), "video")
-	last := uint16(s.LastSeq.Load())
-	if err := sub.SendRTCP(&rtcp.TransportLayerNack{MediaSSRC: s.SSRC.Load(),
-		Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{last - 3, last - 2, last - 1})}); err != nil {
-		t.Fatal(err)
-	}
-	if err := sub.Wait(ctx, func() bool { return s.Repeats.Load() >= 3 }); err != nil {
-		t.Errorf("NACKed packets not retransmitted: %d repeats", s.Repeats.Load())
-	}
+	last := nackRecent(ctx, t, sub, s)
 	if err := waitMetric(ctx, srv, "hearth_sfu_retransmitted_packets_total", func(v float64) bool { return v >= 3 }); err != nil {
 		t.Errorf("retransmissions not counted: %v", err)
 	}
@@ -282,13 +275,22 @@ func TestVideoFastPath(t *testing.T) {
 	}
 
 	s := sub.Stream(pub.ID(), "video")
+	nackRecent(ctx, t, sub, s)
+	waitMedia(t, sub, s.Packets.Load()+20, pub)
+}
+
+// nackRecent has sub NACK the three packets of s before the last it got,
+// and waits until they arrive again. It returns that last sequence number.
+func nackRecent(ctx context.Context, t *testing.T, sub *peer.Client, s *peer.Stream) uint16 {
+	t.Helper()
 	last := uint16(s.LastSeq.Load())
+	repeats := s.Repeats.Load()
 	if err := sub.SendRTCP(&rtcp.TransportLayerNack{MediaSSRC: s.SSRC.Load(),
 		Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{last - 3, last - 2, last - 1})}); err != nil {
 		t.Fatal(err)
 	}
-	if err := sub.Wait(ctx, func() bool { return s.Repeats.Load() >= 3 }); err != nil {
-		t.Errorf("NACKed packets not retransmitted on the stream: %d repeats", s.Repeats.Load())
+	if err := sub.Wait(ctx, func() bool { return s.Repeats.Load() >= repeats+3 }); err != nil {
+		t.Errorf("NACKed packets not retransmitted: %d repeats", s.Repeats.Load()-repeats)
 	}
-	waitMedia(t, sub, s.Packets.Load()+20, pub)
+	return last
 }
