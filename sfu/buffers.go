@@ -57,8 +57,9 @@ func (s *streamBuffers) read(ssrc uint32) {
 }
 
 // senderReports passes the sender reports of a remote SSRC to f from now
-// on, whether pion has opened its RTCP stream yet or not.
-func (s *streamBuffers) senderReports(ssrc uint32, f srHandler) {
+// on, whether pion has opened its RTCP stream yet or not, until
+// stopSenderReports is given the handle it returns.
+func (s *streamBuffers) senderReports(ssrc uint32, f srHandler) *srHandler {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.onSR == nil {
@@ -67,6 +68,21 @@ func (s *streamBuffers) senderReports(ssrc uint32, f srHandler) {
 	s.onSR[ssrc] = &f
 	if k := s.sinks[ssrc]; k != nil {
 		k.onSR.Store(&f)
+	}
+	return &f
+}
+
+// stopSenderReports undoes senderReports, unless the SSRC has been given
+// to another handler since.
+func (s *streamBuffers) stopSenderReports(ssrc uint32, h *srHandler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.onSR[ssrc] != h {
+		return
+	}
+	delete(s.onSR, ssrc)
+	if k := s.sinks[ssrc]; k != nil {
+		k.onSR.CompareAndSwap(h, nil)
 	}
 }
 

@@ -128,4 +128,23 @@ func TestSenderReportTap(t *testing.T) {
 	if count != 101 {
 		t.Errorf("handler called %d times for 101 packets", count)
 	}
+
+	// Stopped, the handler (and the track it holds) is let go; a stale
+	// handle does not stop a newer handler of the same SSRC.
+	old := bufs.senderReports(1, func(uint64, int64) { count = -1000 })
+	newer := 0
+	cur := bufs.senderReports(1, func(uint64, int64) { newer++ })
+	bufs.stopSenderReports(1, old)
+	_, _ = early.Write(pkt)
+	if newer != 1 || count < 0 {
+		t.Errorf("after a stale stop: newer handler called %d times, old %v", newer, count < 0)
+	}
+	bufs.stopSenderReports(1, cur)
+	_, _ = early.Write(pkt)
+	if newer != 1 {
+		t.Error("handler still called after it was stopped")
+	}
+	if len(bufs.onSR) != 1 { // SSRC 2's
+		t.Errorf("%d handlers kept, want 1", len(bufs.onSR))
+	}
 }

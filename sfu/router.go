@@ -245,7 +245,7 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 	r.engine.stats.Tracks.Add(1)
 	// The receiver reports back to the publisher echo its sender reports'
 	// times, from which it learns the round-trip time (buffers.go).
-	p.bufs.senderReports(uint32(remote.SSRC()), func(ntp uint64, at int64) {
+	t.onSR = p.bufs.senderReports(uint32(remote.SSRC()), func(ntp uint64, at int64) {
 		t.fwdMu.Lock()
 		t.rx.senderReport(ntp, at)
 		t.fwdMu.Unlock()
@@ -347,6 +347,8 @@ func (r *Router) unpublish(t *publishedTrack) {
 	delete(r.tracks, t.info.ID)
 	delete(t.pub.published, t.info.ID)
 	r.engine.stats.Tracks.Add(-1)
+	// Its handler holds the track, and with it a video track's history.
+	t.pub.bufs.stopSenderReports(uint32(t.remote.SSRC()), t.onSR)
 	var subs []*Peer
 	for _, d := range *t.downs.Load() {
 		subs = append(subs, d.sub)

@@ -72,6 +72,7 @@ type publishedTrack struct {
 	fanoutAt int64
 	rx       rxStats        // for receiver reports to the publisher
 	hist     *packetHistory // video: what NACKs are answered from
+	onSR     *srHandler     // the publisher's sender reports' handler (buffers.go)
 	srtp     srtpIn         // the fast path's decryption state
 	iv       [12]byte
 }
