@@ -46,8 +46,9 @@ type Config struct {
 	// reader; 0 means one per core. Where the system cannot share a port
 	// between sockets, one.
 	MediaSockets int
-	// DisableAudioFastPath sends audio through pion's write path too
-	// (see fastpath.go), for comparison.
+	// DisableAudioFastPath sends media through pion's paths only (see
+	// fastpath.go; the name is from when only audio took the fast path),
+	// for comparison.
 	DisableAudioFastPath bool
 }
 
@@ -172,12 +173,13 @@ func newAPI(cfg Config, shards []*udpBatcher, stats *Stats) (*apiParts, error) {
 	logs := newPionLogs(cfg.Logger)
 	ir := &interceptor.Registry{}
 	ir.Add(nackCounterFactory{stats: stats})
-	// NACK generation and response keep video healthy across loss; sender
-	// and receiver reports come from the server itself (fastpath.go,
-	// rxreport.go), for every stream, since fast-path audio never reaches
-	// pion's report interceptors. TWCC feedback lets browsers estimate their
-	// send bandwidth. All three serve video only, so they are made when a
-	// video stream first needs them (lazyinterceptor.go).
+	// NACKs to publishers keep video healthy across loss (those from
+	// subscribers are answered from history.go); sender and receiver
+	// reports come from the server itself (fastpath.go, rxreport.go), for
+	// every stream, since the fast path never reaches pion's report
+	// interceptors. TWCC feedback lets browsers estimate their send
+	// bandwidth. Both interceptors serve video only, so they are made when
+	// a video stream first needs them (lazyinterceptor.go).
 	if err := configureNACK(m, ir, logs); err != nil {
 		return nil, fmt.Errorf("sfu: nack: %w", err)
 	}

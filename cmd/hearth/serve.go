@@ -33,7 +33,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	nodeID := fs.String("node-id", "", "this process's name in presence records (host-pid by default)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	pprof := fs.Bool("pprof", false, "serve the Go profiler under /debug/pprof/ on the -listen address")
-	fastAudio := fs.Bool("audio-fast-path", true, "decrypt, encrypt and send audio in the SFU itself rather than through pion's media path")
+	fastAudio := fs.Bool("audio-fast-path", true, "decrypt and encrypt media in the SFU itself (audio both ways, video out) rather than through pion's media path")
 	mediaSockets := fs.Int("media-sockets", 0, "sockets sharing the media port, each with a reader (0: one per core)")
 	grace := fs.Duration("reconnect-grace", 20*time.Second, "how long a dropped participant's seat is held for them to reconnect")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM); with -tls-key, serve HTTPS and wss directly")

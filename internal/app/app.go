@@ -64,8 +64,9 @@ type Config struct {
 	// Pprof serves the runtime profiler under /debug/pprof/ (keep the
 	// listener private when it is on).
 	Pprof bool
-	// DisableAudioFastPath sends audio through pion's write path (the
-	// SFU's fast path is on by default).
+	// DisableAudioFastPath sends media through pion's paths only (the
+	// SFU's fast path, for audio both ways and video out, is on by
+	// default).
 	DisableAudioFastPath bool
 	// MediaSockets: see sfu.Config.
 	MediaSockets int
