@@ -2,13 +2,11 @@ package signaling_test
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
-	"github.com/pion/ice/v4"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 )
@@ -245,11 +243,7 @@ func TestVideoFastPath(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	se := webrtc.SettingEngine{}
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se := peer.LoopbackSettings()
 	se.DisableSRTPReplayProtection(true)
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

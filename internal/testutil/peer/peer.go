@@ -145,12 +145,18 @@ func NewAPIWith(extra ...interceptor.Factory) (*webrtc.API, error) {
 	for _, f := range extra {
 		ir.Add(f)
 	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(LoopbackSettings())), nil
+}
+
+// LoopbackSettings keeps ICE on UDP over loopback, without mDNS, as every
+// test peer does.
+func LoopbackSettings() webrtc.SettingEngine {
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+	return se
 }
 
 // Dial connects the websocket and prepares the peer connection; it does
