@@ -36,9 +36,11 @@ const (
 
 // conn is one client's websocket.
 //
-// Lifecycle: serve runs the read loop on the HTTP handler's goroutine and
-// one writer goroutine; when the read loop ends (client gone, kicked, or
-// shut down) the participant leaves and both goroutines end.
+// Lifecycle: serve runs the read loop on its own goroutine; a writer
+// goroutine runs while there is something to send, so an idle connection
+// costs one goroutine, not two. When the read loop ends (client gone,
+// kicked, or shut down) the participant leaves, the last writer sends the
+// close frame, and serve returns once it has ended.
 type conn struct {
 	srv *Server
 	ws  *websocket.Conn
@@ -50,34 +52,38 @@ type conn struct {
 	sess      *session
 	peer      *sfu.Peer
 	muted     muteState
-	relay     *relay        // the peer's signaler, kept across sockets
-	resume    string        // current resume secret
-	grace     *time.Timer   // releases a detached seat
-	explicit  bool          // the client closed the socket on purpose
-	out       [][]byte      // queued for the writer
-	outReady  chan struct{} // wakes the writer; holds one token
-	outFailed bool          // the writer stopped on an error: drop what comes
+	relay     *relay      // the peer's signaler, kept across sockets
+	resume    string      // current resume secret
+	grace     *time.Timer // releases a detached seat
+	explicit  bool        // the client closed the socket on purpose
+	out       [][]byte    // queued for the writer; nil is a ping
+	writing   bool        // a writer goroutine owns the socket's writes
+	outFailed bool        // the writer stopped on an error: drop what comes
 	outClosed bool
 	closeCode int
 	closeText string
+	pinger    *time.Timer
+	// writers counts writer goroutines, so that serve returns only when
+	// the last has ended.
+	writers sync.WaitGroup
 }
 
 func newConn(s *Server, ws *websocket.Conn) *conn {
-	return &conn{srv: s, ws: ws, log: s.log, outReady: make(chan struct{}, 1)}
+	return &conn{srv: s, ws: ws, log: s.log}
 }
 
 func (c *conn) serve() {
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		c.writeLoop()
-	}()
+	c.mu.Lock()
+	if !c.outClosed {
+		c.pinger = time.AfterFunc(c.srv.cfg.PingInterval, c.queuePing)
+	}
+	c.mu.Unlock()
 	c.readLoop()
 	if !c.detach() {
 		c.leave("left")
 	}
 	c.closeOut(websocket.CloseNormalClosure, "")
-	<-writerDone
+	c.writers.Wait()
 	c.ws.Close()
 }
 
@@ -155,50 +161,69 @@ func (c *conn) readLoop() {
 	}
 }
 
-// writeLoop is the only writer of data frames. It writes what is queued
-// until closeOut, then sends the close frame. On a write error it stops and
-// leaves the socket to the read loop: the client's close frame may still
-// be there to read, telling a goodbye from a drop; if not, its deadline
-// ends the loop.
-func (c *conn) writeLoop() {
-	ping := time.NewTicker(c.srv.cfg.PingInterval)
-	defer ping.Stop()
+// flush is the only writer of frames while it runs: it writes what is
+// queued, and ends when the queue is empty (the next send starts another)
+// or once it has sent the close frame after closeOut. On a write error it
+// stops and leaves the socket to the read loop: the client's close frame
+// may still be there to read, telling a goodbye from a drop; if not, its
+// deadline ends the loop.
+func (c *conn) flush() {
+	defer c.writers.Done()
 	for {
-		select {
-		case <-c.outReady:
-			q, closed := c.takeOut()
-			for _, b := range q {
+		q, closed, more := c.takeOut()
+		if !more {
+			return
+		}
+		for _, b := range q {
+			var err error
+			if b == nil {
+				err = c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait))
+			} else {
 				_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-				if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
-					c.stopWriting()
-					return
-				}
+				err = c.ws.WriteMessage(websocket.TextMessage, b)
 			}
-			if closed {
-				c.mu.Lock()
-				code, text := c.closeCode, c.closeText
-				c.mu.Unlock()
-				_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
-				return
-			}
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+			if err != nil {
 				c.stopWriting()
 				return
 			}
 		}
+		if closed {
+			c.mu.Lock()
+			code, text := c.closeCode, c.closeText
+			c.mu.Unlock()
+			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
+			return
+		}
 	}
 }
 
-// takeOut returns what is queued, emptying the queue, and whether the
-// connection is closing (nothing more will be queued).
-func (c *conn) takeOut() (q [][]byte, closed bool) {
+// queuePing queues a keepalive ping, every PingInterval until closeOut.
+func (c *conn) queuePing() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.outClosed || c.outFailed {
+		return
+	}
+	c.out = append(c.out, nil)
+	c.startWriterLocked()
+	c.pinger.Reset(c.srv.cfg.PingInterval)
+}
+
+// takeOut returns what is queued, emptying the queue, and whether the
+// connection is closing (nothing more will be queued). more is false when
+// there is nothing left to do: the writer then ends, and the next send
+// starts another.
+func (c *conn) takeOut() (q [][]byte, closed, more bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.out) == 0 && !c.outClosed {
+		c.writing = false
+		return nil, false, false
+	}
 	// A queue is short and mostly empty: a slice made per burst costs less
 	// than a channel sized for the worst case on every connection.
 	q, c.out = c.out, nil
-	return q, c.outClosed
+	return q, c.outClosed, true
 }
 
 // stopWriting drops what is queued and whatever is sent later.
@@ -209,12 +234,15 @@ func (c *conn) stopWriting() {
 	c.mu.Unlock()
 }
 
-// wakeWriterLocked tells the writer there is work. Under mu.
-func (c *conn) wakeWriterLocked() {
-	select {
-	case c.outReady <- struct{}{}:
-	default: // already awake
+// startWriterLocked starts a writer unless one is running (it will see
+// what was just queued). Under mu.
+func (c *conn) startWriterLocked() {
+	if c.writing {
+		return
 	}
+	c.writing = true
+	c.writers.Add(1)
+	go c.flush()
 }
 
 // send queues a message; it never blocks.
@@ -240,7 +268,7 @@ func (c *conn) sendRaw(b []byte) {
 		return
 	}
 	c.out = append(c.out, b)
-	c.wakeWriterLocked()
+	c.startWriterLocked()
 }
 
 func (c *conn) sendError(e *protoError, ref string) {
@@ -265,7 +293,10 @@ func (c *conn) closeOutLocked(code int, text string) {
 	}
 	c.outClosed = true
 	c.closeCode, c.closeText = code, text
-	c.wakeWriterLocked()
+	if c.pinger != nil {
+		c.pinger.Stop()
+	}
+	c.startWriterLocked()
 	// Wake the read loop even if the client never answers the close frame.
 	// net.Conn deadlines may be set from any goroutine.
 	_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(2 * time.Second))

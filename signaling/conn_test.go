@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -36,11 +37,6 @@ func TestSlowClientDisconnected(t *testing.T) {
 	defer ws.Close()
 
 	c := newConn(srv, ws)
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		c.writeLoop()
-	}()
 	// Far more than the socket buffers hold, so the writer blocks while
 	// the client reads nothing.
 	msg := []byte(`"` + strings.Repeat("x", 64<<10) + `"`)
@@ -76,5 +72,69 @@ func TestSlowClientDisconnected(t *testing.T) {
 	if got < outQueue || got >= sent {
 		t.Errorf("client read %d of %d messages, want the %d+ queued before the cut-off and not all", got, sent, outQueue)
 	}
-	<-writerDone
+	c.writers.Wait()
+}
+
+// TestIdleConnectionPinged: a connection with nothing to say is still
+// pinged every PingInterval (which keeps NAT mappings open and tells a
+// dead client from a quiet one), and between pings the server holds no
+// writer for it: an idle participant costs one goroutine, its reader.
+func TestIdleConnectionPinged(t *testing.T) {
+	srv := New(Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), PingInterval: 50 * time.Millisecond})
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	client, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	pings := make(chan struct{}, 100)
+	client.SetPingHandler(func(data string) error {
+		pings <- struct{}{}
+		return client.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		for {
+			if _, _, err := client.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	deadline := time.After(10 * time.Second)
+	for range 3 {
+		select {
+		case <-pings:
+		case <-deadline:
+			t.Fatal("an idle connection was not pinged three times in 10 s at a 50 ms interval")
+		}
+	}
+	srv.mu.Lock()
+	var c *conn
+	for x := range srv.conns {
+		c = x
+	}
+	srv.mu.Unlock()
+	if c == nil {
+		t.Fatal("the server does not know the connection")
+	}
+	idle := false
+	for !idle {
+		select {
+		case <-deadline:
+			t.Fatal("a writer stays busy for a connection that has nothing to send but pings")
+		case <-time.After(5 * time.Millisecond):
+		}
+		c.mu.Lock()
+		idle = !c.writing && len(c.out) == 0
+		c.mu.Unlock()
+	}
+	client.Close()
+	<-readDone
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
 }

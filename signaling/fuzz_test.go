@@ -101,6 +101,9 @@ type sent struct {
 // participant leaves before run returns.
 func (h *fuzzHarness) run(t *testing.T, join bool, frame []byte) (out []sent, closed bool) {
 	c := newConn(h.srv, h.ws)
+	// The harness stands in for the writer: what is sent stays queued
+	// for drain to read.
+	c.writing = true
 	defer func() {
 		c.leave("left")
 		c.closeOut(websocket.CloseNormalClosure, "")
@@ -123,7 +126,10 @@ func (h *fuzzHarness) run(t *testing.T, join bool, frame []byte) (out []sent, cl
 func drain(t *testing.T, c *conn) []sent {
 	t.Helper()
 	var out []sent
-	q, _ := c.takeOut()
+	c.mu.Lock()
+	q := c.out
+	c.out = nil
+	c.mu.Unlock()
 	for _, b := range q {
 		var s sent
 		if err := json.Unmarshal(b, &s); err != nil || s.Type == "" {
