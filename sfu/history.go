@@ -42,10 +42,18 @@ type historyEntry struct {
 	payload []byte // reused: once the ring has gone round, put allocates nothing
 }
 
+// historyPayload is the room each entry takes for its first payload: as
+// much as a browser puts in one packet, so that an entry is allocated
+// once, not again each time a larger packet lands on it.
+const historyPayload = 1200
+
 func (h *packetHistory) put(pkt *rtp.Packet) {
 	e := &h.entries[pkt.SequenceNumber%historySize]
 	e.seq, e.valid, e.marker, e.ts = pkt.SequenceNumber, true, pkt.Marker, pkt.Timestamp
 	e.csrc = append(e.csrc[:0], pkt.CSRC...)
+	if cap(e.payload) < len(pkt.Payload) {
+		e.payload = make([]byte, 0, max(len(pkt.Payload), historyPayload))
+	}
 	e.payload = append(e.payload[:0], pkt.Payload...)
 }
 
