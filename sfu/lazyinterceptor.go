@@ -159,9 +159,26 @@ func (l *lazyInterceptor) UnbindLocalStream(info *interceptor.StreamInfo) {
 // BindRemoteStream implements interceptor.Interceptor.
 func (l *lazyInterceptor) BindRemoteStream(info *interceptor.StreamInfo, r interceptor.RTPReader) interceptor.RTPReader {
 	if i := l.forStream(info, false); i != nil {
-		return i.BindRemoteStream(info, r)
+		return i.BindRemoteStream(info, reuseAttributes(r))
 	}
 	return r
+}
+
+// reuseAttributes hands the readers above it one attributes map per
+// stream, emptied for each packet, where pion's receive path gives them
+// none: the NACK generator and the transport-cc sender would otherwise
+// each packet make a map and store the parsed header in it (about 300
+// bytes of garbage for every video packet received). A stream is read by
+// one goroutine, and the map is passed up with each packet, not kept.
+func reuseAttributes(r interceptor.RTPReader) interceptor.RTPReader {
+	attrs := interceptor.Attributes{}
+	return interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
+		if a == nil {
+			clear(attrs)
+			a = attrs
+		}
+		return r.Read(b, a)
+	})
 }
 
 // UnbindRemoteStream implements interceptor.Interceptor.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
@@ -165,5 +166,48 @@ func TestUsesFeedback(t *testing.T) {
 	}
 	if usesTWCC(pli) || !usesTWCC(&interceptor.StreamInfo{RTPHeaderExtensions: []interceptor.RTPHeaderExtension{{URI: sdp.TransportCCURI}}}) {
 		t.Error("transport-cc extension not told apart")
+	}
+}
+
+// TestLazyNACKReadAllocs: pion's NACK generator, made lazily, reads a
+// video stream without a map per packet; only the header it parses is
+// new each time.
+func TestLazyNACKReadAllocs(t *testing.T) {
+	gen, err := nack.NewGeneratorInterceptor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := newLazyFactory(gen, func(info *interceptor.StreamInfo, local bool) bool { return !local && usesNACK(info) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	i, err := f.NewInterceptor("pc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer i.Close()
+	pkt, err := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SSRC: 5}, Payload: make([]byte, 1000)}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seq uint16
+	src := interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
+		seq++
+		n := copy(b, pkt)
+		b[2], b[3] = byte(seq>>8), byte(seq)
+		return n, a, nil
+	})
+	info := &interceptor.StreamInfo{SSRC: 5, MimeType: "video/VP8", RTCPFeedback: []interceptor.RTCPFeedback{{Type: "nack"}}}
+	r := i.BindRemoteStream(info, src)
+	buf := make([]byte, 1500)
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, a, err := r.Read(buf, nil); err != nil {
+			t.Fatal(err)
+		} else if h, err := a.GetRTPHeader(buf); err != nil || h.SequenceNumber != seq {
+			t.Fatalf("the packet's header: %v, %v", h, err)
+		}
+	})
+	if allocs > 1 {
+		t.Errorf("%.0f allocations a packet, want at most the header's", allocs)
 	}
 }
