@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -130,11 +131,12 @@ func (c *conn) readLoop() {
 			c.sendError(perr(codeBinary, "binary frames are not supported; send JSON text frames"), "")
 			continue
 		}
-		data, err := io.ReadAll(io.LimitReader(r, c.srv.cfg.MaxMessageBytes+1))
+		buf := c.srv.msgBuf()
+		_, err = buf.ReadFrom(io.LimitReader(r, c.srv.cfg.MaxMessageBytes+1))
 		if err != nil {
 			return
 		}
-		if int64(len(data)) > c.srv.cfg.MaxMessageBytes {
+		if int64(buf.Len()) > c.srv.cfg.MaxMessageBytes {
 			c.sendError(&protoError{code: codeTooLarge, close: true,
 				message: fmt.Sprintf("message larger than the %d KiB limit", c.srv.cfg.MaxMessageBytes>>10)}, "")
 			return
@@ -143,6 +145,7 @@ func (c *conn) readLoop() {
 			return
 		}
 		if ok, warn, disconnect := limiter.allow(time.Now()); !ok {
+			c.srv.putMsgBuf(buf)
 			if disconnect {
 				c.log.Info("disconnecting a client that keeps flooding")
 				c.sendError(&protoError{code: codeRateLimited, close: true,
@@ -154,11 +157,33 @@ func (c *conn) readLoop() {
 			}
 			continue
 		}
-		c.dispatch(data)
+		c.dispatch(buf.Bytes())
+		c.srv.putMsgBuf(buf)
 		if c.isClosed() {
 			return
 		}
 	}
+}
+
+// maxPooledMsg bounds the buffers kept for reading messages: a rare large
+// one is let go rather than kept for every later small one.
+const maxPooledMsg = 64 << 10
+
+// msgBuf returns an empty buffer to read a message into.
+func (s *Server) msgBuf() *bytes.Buffer {
+	if b, ok := s.msgBufs.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return &bytes.Buffer{}
+}
+
+// putMsgBuf takes back a buffer once the message in it is handled.
+func (s *Server) putMsgBuf(b *bytes.Buffer) {
+	if b.Cap() > maxPooledMsg {
+		return
+	}
+	b.Reset()
+	s.msgBufs.Put(b)
 }
 
 // flush is the only writer of frames while it runs: it writes what is

@@ -90,6 +90,9 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	upgrader websocket.Upgrader
+	// msgBufs hold a message while it is read and handled: handlers copy
+	// out what they keep, so one buffer serves message after message.
+	msgBufs sync.Pool
 
 	mu       sync.Mutex
 	sessions map[string]*session
