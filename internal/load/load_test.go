@@ -76,6 +76,11 @@ func TestHearthSmoke(t *testing.T) {
 	if per := res.ServerForwardedMbps * 1e6 / 8 / res.ServerForwardedPerSec; per < 12 || per > 1500 {
 		t.Errorf("server forwarded %.1f Mbit/s at %.0f packets/s: %.0f bytes a packet", res.ServerForwardedMbps, res.ServerForwardedPerSec, per)
 	}
+	// The server's collector worked during the joins (a join allocates
+	// hundreds of kilobytes), and its CPU was read.
+	if res.ServerJoinGCCPUSeconds <= 0 {
+		t.Errorf("the server's collector CPU during joins was not read: %v s", res.ServerJoinGCCPUSeconds)
+	}
 	if res.JitterVideo.N == 0 || res.JitterAudio.N == 0 {
 		t.Errorf("jitter not measured: %+v %+v", res.JitterAudio, res.JitterVideo)
 	}

@@ -60,8 +60,16 @@ type Result struct {
 	ServerCPUPerPacketUs    float64 `json:"server_cpu_us_per_forwarded_packet"`
 	ServerRSSBytes          uint64  `json:"server_rss_bytes"`
 	ServerRSSPerParticipant uint64  `json:"server_rss_bytes_per_participant"`
-	ToolCPUCores            float64 `json:"tool_cpu_cores"`
-	MachineBusyCores        float64 `json:"machine_busy_cores"`
+	// ServerJoinCPUSeconds is the server's CPU from the first join until
+	// everyone received everyone: joins, renegotiations, the collector's
+	// work on what they leave behind, and the media that flowed meanwhile;
+	// ServerJoinGCCPUSeconds is the collector's share of it.
+	ServerJoinCPUSeconds   float64 `json:"server_join_cpu_seconds,omitempty"`
+	ServerJoinGCCPUSeconds float64 `json:"server_join_gc_cpu_seconds,omitempty"`
+	// ServerGCCPUCores is the collector's CPU over the window.
+	ServerGCCPUCores float64 `json:"server_gc_cpu_cores,omitempty"`
+	ToolCPUCores     float64 `json:"tool_cpu_cores"`
+	MachineBusyCores float64 `json:"machine_busy_cores"`
 	// GeneratorSkipped counts packets the generator skipped because it
 	// fell behind: the load tool itself was saturated.
 	GeneratorSkipped uint64       `json:"generator_skipped"`
@@ -201,6 +209,24 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("server RSS KiB / participant", func(x *Result) string {
 		return fmt.Sprintf("%.0f", float64(x.ServerRSSPerParticipant)/1024)
 	})
+	row("server CPU ms / join (ramp)", func(x *Result) string {
+		if x.Participants == 0 || x.ServerJoinCPUSeconds == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f", x.ServerJoinCPUSeconds*1000/float64(x.Participants))
+	})
+	row("  of which collector", func(x *Result) string {
+		if x.Participants == 0 || x.ServerJoinGCCPUSeconds == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f", x.ServerJoinGCCPUSeconds*1000/float64(x.Participants))
+	})
+	row("server collector CPU (cores)", func(x *Result) string {
+		if x.ServerGCCPUCores == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.3f", x.ServerGCCPUCores)
+	})
 	row("load tool CPU (cores)", func(x *Result) string { return fmt.Sprintf("%.2f", x.ToolCPUCores) })
 	row("machine busy (cores)", func(x *Result) string { return fmt.Sprintf("%.2f", x.MachineBusyCores) })
 	row("generator skipped pkts", func(x *Result) string { return strconv.FormatUint(x.GeneratorSkipped, 10) })
@@ -228,7 +254,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 // scrapeCounters reads unlabelled counters from one fetch of a Prometheus
 // text page, in the order of names (one fetch, so they are read at the
 // same moment); each must be there.
-func scrapeCounters(ctx context.Context, url string, names ...string) ([]uint64, error) {
+func scrapeCounters(ctx context.Context, url string, names ...string) ([]float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -243,7 +269,7 @@ func scrapeCounters(ctx context.Context, url string, names ...string) ([]uint64,
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("load: metrics: %s", resp.Status)
 	}
-	out := make([]uint64, len(names))
+	out := make([]float64, len(names))
 	found := make([]bool, len(names))
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -257,7 +283,7 @@ func scrapeCounters(ctx context.Context, url string, names ...string) ([]uint64,
 			if err != nil {
 				return nil, fmt.Errorf("load: metrics: %s: %w", name, err)
 			}
-			out[i], found[i] = uint64(f), true
+			out[i], found[i] = f, true
 		}
 	}
 	if err := sc.Err(); err != nil {

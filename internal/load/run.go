@@ -152,7 +152,14 @@ func RunHearth(ctx context.Context, o Options) (*Result, error) {
 		if err != nil {
 			return 0, 0, err
 		}
-		return v[0], v[1], nil
+		return uint64(v[0]), uint64(v[1]), nil
+	}
+	r.gcCPU = func(ctx context.Context) (float64, error) {
+		v, err := scrapeCounters(ctx, o.MetricsURL, "go_cpu_classes_gc_total_cpu_seconds_total")
+		if err != nil {
+			return 0, err
+		}
+		return v[0], nil
 	}
 	return r.run(ctx)
 }
@@ -200,6 +207,8 @@ type runner struct {
 	// serverCount reads the server's forwarded packets and bytes (0 if
 	// it does not count them).
 	serverCount func(ctx context.Context) (pkts, bytes uint64, err error)
+	// gcCPU, when set, reads the CPU seconds the server's collector used.
+	gcCPU func(ctx context.Context) (float64, error)
 }
 
 type member struct {
@@ -229,6 +238,8 @@ type snapshot struct {
 	sockDrops  uint64
 	sockOK     bool
 	serverErrs []error
+	gcCPU      float64 // the collector's CPU seconds, when gcOK
+	gcOK       bool
 }
 
 func (r *runner) run(ctx context.Context) (*Result, error) {
@@ -247,9 +258,12 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}()
 
 	var baseRSS uint64
+	var baseCPU time.Duration
 	if o.ServerPID > 0 {
 		baseRSS, _ = procRSS(o.ServerPID)
+		baseCPU, _ = procCPU(o.ServerPID)
 	}
+	baseGC, baseGCErr := r.readGC(ctx)
 
 	n := o.Rooms * o.Size
 	members := make([]*member, n)
@@ -302,6 +316,16 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		kinds = 2
 	}
 	settled := r.waitSettled(ctx, members, kinds)
+	var joinCPU time.Duration
+	if o.ServerPID > 0 {
+		if c, err := procCPU(o.ServerPID); err == nil {
+			joinCPU = c - baseCPU
+		}
+	}
+	var joinGC float64
+	if gc, err := r.readGC(ctx); err == nil && baseGCErr == nil {
+		joinGC = gc - baseGC
+	}
 	log.Info("joined", "failed", failed, "settled", settled, "after", time.Since(r.origin).Round(time.Millisecond))
 	if o.Warmup > 0 {
 		select {
@@ -321,7 +345,17 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	b := r.snap(ctx, members)
 	res := r.result(members, a, b, baseRSS, failed, kinds)
 	res.Settled = settled
+	res.ServerJoinCPUSeconds = joinCPU.Seconds()
+	res.ServerJoinGCCPUSeconds = joinGC
 	return res, nil
+}
+
+// readGC reads the server's collector CPU, if the target reports it.
+func (r *runner) readGC(ctx context.Context) (float64, error) {
+	if r.gcCPU == nil {
+		return 0, errors.New("load: no collector figures")
+	}
+	return r.gcCPU(ctx)
 }
 
 // waitSettled waits until every joined participant receives every other
@@ -399,6 +433,8 @@ func (r *runner) snap(ctx context.Context, members []*member) snapshot {
 		}
 		s.streams[i] = ss
 	}
+	s.gcCPU, err = r.readGC(ctx)
+	s.gcOK = err == nil
 	start := time.Now()
 	if fwd, fwdB, err := r.serverCount(ctx); err == nil {
 		s.serverFwd, s.serverFwdB, s.serverOK = fwd, fwdB, true
@@ -567,6 +603,9 @@ func (r *runner) result(members []*member, a, b snapshot, baseRSS uint64, failed
 		if res.Participants > 0 && b.serverRSS > baseRSS {
 			res.ServerRSSPerParticipant = (b.serverRSS - baseRSS) / uint64(res.Participants)
 		}
+	}
+	if a.gcOK && b.gcOK {
+		res.ServerGCCPUCores = (b.gcCPU - a.gcCPU) / secs
 	}
 	res.ToolCPUCores = (b.selfCPU - a.selfCPU).Seconds() / secs
 	if t := b.machTotal - a.machTotal; t > 0 {

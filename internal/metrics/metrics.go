@@ -7,6 +7,7 @@ package metrics
 
 import (
 	"net/http"
+	"regexp"
 	"time"
 
 	"github.com/hearth-rtc/hearth/sfu"
@@ -54,7 +55,11 @@ func New() *Metrics {
 	}
 	m.reg.MustRegister(
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewGoCollector(),
+		// The collector's CPU, besides the default runtime figures: the
+		// heap's growth between collections trades it for memory
+		// (hearth serve -gc-percent), and the load tool reports it.
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/cpu/classes/gc/total:cpu-seconds$`)})),
 		m.messages, m.errors, m.joins,
 		&sfuCollector{stats: m.SFU},
 	)
