@@ -200,6 +200,12 @@ func newAPI(cfg Config, shards []*udpBatcher, stats *Stats) (*apiParts, error) {
 	}
 	se.SetNet(hostNet)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	// pion otherwise matches every media section's codecs against the
+	// server's on each remote description, parsing every format line of
+	// every section: a fifth of what a join allocated. The server offers
+	// one list of codecs for every section of a kind, so the first
+	// section of each kind settles them (TestMixedVideoCodecs).
+	se.DisableMediaEngineMultipleCodecs(true)
 	local := conn.LocalAddr().(*net.UDPAddr)
 	if cfg.LoopbackOnly || local.IP.IsLoopback() {
 		se.SetIncludeLoopbackCandidate(true)

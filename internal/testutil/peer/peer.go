@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,9 @@ type Options struct {
 	Passcode string
 	// Audio and Video make the client publish that kind.
 	Audio, Video bool
+	// VideoCodec is the video's MIME type: VP8 if empty, or H.264
+	// (constrained baseline, packetization mode 1).
+	VideoCodec string
 	// Header is sent with the websocket upgrade (e.g. Origin).
 	Header http.Header
 	// Resume and NewPeer make Join resume a held seat (see PROTOCOL.md).
@@ -65,6 +69,7 @@ type Stream struct {
 	SSRC atomic.Uint32
 	// LastSeq is the newest sequence number received.
 	LastSeq atomic.Uint32
+	mime    atomic.Pointer[string]
 
 	seen [1 << 16]bool // touched by the track's reader only
 }
@@ -191,7 +196,12 @@ func Dial(ctx context.Context, api *webrtc.API, opts Options) (*Client, error) {
 		}
 	}
 	if err == nil && opts.Video {
-		c.video, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", "self")
+		vc := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+		if strings.EqualFold(opts.VideoCodec, webrtc.MimeTypeH264) {
+			vc = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+				SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"}
+		}
+		c.video, err = webrtc.NewTrackLocalStaticRTP(vc, "video", "self")
 		if err == nil {
 			err = c.addSender(c.video)
 		}
@@ -492,6 +502,14 @@ func (c *Client) NegotiationErrors() []error {
 	return append([]error(nil), c.negErrs...)
 }
 
+// MimeType is the codec the track arrived in.
+func (s *Stream) MimeType() string {
+	if m := s.mime.Load(); m != nil {
+		return *m
+	}
+	return ""
+}
+
 // openStream returns the counters for a track that has just arrived.
 func (c *Client) openStream(tr *webrtc.TrackRemote) *Stream {
 	key := tr.StreamID() + "/" + tr.Kind().String()
@@ -500,6 +518,9 @@ func (c *Client) openStream(tr *webrtc.TrackRemote) *Stream {
 	if s == nil || s.Ended.Load() {
 		s = &Stream{}
 		c.streams[key] = s
+	}
+	if mime := tr.Codec().MimeType; s.MimeType() != mime {
+		s.mime.Store(&mime)
 	}
 	c.mu.Unlock()
 	c.notify()
@@ -536,7 +557,7 @@ func (c *Client) readTrack(tr *webrtc.TrackRemote, s *Stream) {
 		s.SSRC.Store(pkt.SSRC)
 		s.Packets.Add(1)
 		s.Bytes.Add(uint64(n))
-		if tr.Kind() == webrtc.RTPCodecTypeVideo && len(pkt.Payload) > 1 && pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&0x01 == 0 {
+		if tr.Kind() == webrtc.RTPCodecTypeVideo && isKeyframe(s.MimeType(), pkt.Payload) {
 			s.Keyframes.Add(1)
 		}
 	}
@@ -599,17 +620,39 @@ func (c *Client) generate() {
 				lastKey = time.Now()
 			}
 			vTS += 3000
-			// One-packet frames: VP8 descriptor (S=1) then the frame tag's
-			// P bit (0 = keyframe).
-			videoPayload[0] = 0x10
-			videoPayload[1] = 0x01
-			if key {
-				videoPayload[1] = 0x00
-			}
+			setVideoPayload(c.video.Codec().MimeType, videoPayload, key)
 			vSeq++
 			_ = c.video.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: vSeq, Timestamp: vTS, Marker: true, SSRC: 2}, Payload: videoPayload})
 		}
 	}
+}
+
+// setVideoPayload makes p a one-packet frame of the codec: for VP8 a
+// payload descriptor (S=1) then the frame tag's P bit (0 = keyframe); for
+// H.264 a single NAL unit, IDR (5) or not (1).
+func setVideoPayload(mime string, p []byte, key bool) {
+	if strings.EqualFold(mime, webrtc.MimeTypeH264) {
+		p[0] = 0x41
+		if key {
+			p[0] = 0x65
+		}
+		return
+	}
+	p[0], p[1] = 0x10, 0x01
+	if key {
+		p[1] = 0x00
+	}
+}
+
+// isKeyframe tells a keyframe's packet from what setVideoPayload made.
+func isKeyframe(mime string, p []byte) bool {
+	if len(p) < 2 {
+		return false
+	}
+	if strings.EqualFold(mime, webrtc.MimeTypeH264) {
+		return p[0]&0x1f == 5
+	}
+	return p[0]&0x10 != 0 && p[1]&0x01 == 0
 }
 
 func (c *Client) notify() {
