@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
@@ -30,8 +32,14 @@ func TestMain(m *testing.M) {
 // process and its base URL.
 func startBinary(t *testing.T, args ...string) (*exec.Cmd, string) {
 	t.Helper()
+	return startBinaryEnv(t, os.Environ(), args...)
+}
+
+// startBinaryEnv is startBinary with the given environment.
+func startBinaryEnv(t *testing.T, env []string, args ...string) (*exec.Cmd, string) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"serve", "-listen", "127.0.0.1:0", "-udp-port", "0"}, args...)...)
-	cmd.Env = append(os.Environ(), "HEARTH_TEST_RUN_MAIN=1")
+	cmd.Env = append(env, "HEARTH_TEST_RUN_MAIN=1")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -159,5 +167,54 @@ func TestToken(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"token", "-room", "r", "-identity", "i", "-name", "n"}, &out, &errOut); err == nil {
 		t.Error("token without a secret accepted")
+	}
+}
+
+// TestGCPercent: the server runs its collector at -gc-percent (10 unless
+// told otherwise), or at GOGC when that is set and the flag is not, as
+// its own metrics report.
+func TestGCPercent(t *testing.T) {
+	var base []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOGC=") && !strings.HasPrefix(kv, "HEARTH_GC_PERCENT=") {
+			base = append(base, kv)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"default", nil, nil, "10"},
+		{"GOGC", []string{"GOGC=80"}, nil, "80"},
+		{"flag over GOGC", []string{"GOGC=80"}, []string{"-gc-percent", "30"}, "30"},
+		{"environment over GOGC", []string{"GOGC=80", "HEARTH_GC_PERCENT=40"}, nil, "40"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, url := startBinaryEnv(t, append(append([]string{}, base...), c.env...), c.args...)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/metrics", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := regexp.MustCompile(`(?m)^go_gc_gogc_percent (\S+)$`).FindSubmatch(body)
+			if m == nil {
+				t.Fatal("no go_gc_gogc_percent on /metrics")
+			}
+			if string(m[1]) != c.want {
+				t.Errorf("the collector runs at %s%%, want %s%%", m[1], c.want)
+			}
+		})
 	}
 }
