@@ -2,26 +2,21 @@ package sfu
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
-	"maps"
 	"net/netip"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/dtls/v3/pkg/crypto/prf"
 	"github.com/pion/dtls/v3/pkg/protocol/extension"
 	"github.com/pion/dtls/v3/pkg/protocol/handshake"
-	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 	"github.com/pion/webrtc/v4"
@@ -160,6 +155,10 @@ type peerFast struct {
 	gcm *gcmSealer
 	mu  sync.Mutex
 	ctx *srtp.Context
+	// rtcp seals the server's reports with gcm's profile (reports.go);
+	// rtcpIndex is the next SRTCP index, owned by the report ticker.
+	rtcp      *gcmSealer
+	rtcpIndex uint32
 
 	addr atomic.Pointer[netip.AddrPort] // the selected candidate pair's remote
 
@@ -190,6 +189,9 @@ func (f *peerFast) activate(pc *webrtc.PeerConnection, mux *udpMux) error {
 	if g, err := newGCMSealer(keys.LocalMasterKey, keys.LocalMasterSalt, profile); err == nil {
 		f.gcm = g
 		open, err := newGCMSealer(keys.RemoteMasterKey, keys.RemoteMasterSalt, profile)
+		if err == nil {
+			f.rtcp, err = newRTCPSealer(keys.LocalMasterKey, keys.LocalMasterSalt, profile)
+		}
 		if err != nil {
 			f.state.Store(fastOff)
 			return fmt.Errorf("sfu: fast path: %w", err)
@@ -292,100 +294,6 @@ func (ft *fastTrack) sent(ts uint32, payload int, now int64) {
 	ft.octets += uint32(payload)
 	ft.lastTS = ts
 	ft.lastAt = now
-}
-
-// reportInterval is how often streams are reported, as pion's report
-// interceptors do.
-const reportInterval = time.Second
-
-// sendReports sends each peer, each second until ctx ends, sender reports
-// for what it receives and receiver reports for what it publishes. They
-// replace pion's report interceptors, which fast-path audio never passes:
-// one ticker for the server rather than a goroutine per connection.
-func (e *Engine) sendReports(ctx context.Context) {
-	t := time.NewTicker(reportInterval)
-	defer t.Stop()
-	var peers []*Peer
-	var pkts []rtcp.Packet
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		e.peersMu.Lock()
-		peers = peers[:0]
-		for p := range e.peers {
-			peers = append(peers, p)
-		}
-		e.peersMu.Unlock()
-		for _, p := range peers {
-			now := time.Now()
-			pkts = p.senderReports(pkts[:0], now)
-			pkts = p.receiverReports(pkts, now)
-			if len(pkts) > 0 {
-				_ = p.pc.WriteRTCP(pkts)
-			}
-		}
-	}
-}
-
-// senderReports appends a sender report per stream p has been sent.
-func (p *Peer) senderReports(pkts []rtcp.Packet, now time.Time) []rtcp.Packet {
-	p.router.mu.Lock()
-	downs := slices.Collect(maps.Values(p.downs))
-	p.router.mu.Unlock()
-	for _, d := range downs {
-		b := d.bound.Load()
-		if b == nil {
-			continue
-		}
-		// The counts are the reader's, kept under its lock: a lock a
-		// second here rather than atomics on every packet there.
-		d.pub.fwdMu.Lock()
-		ft := &d.fast
-		n, octets, lastTS, lastAt := ft.packets, ft.octets, ft.lastTS, ft.lastAt
-		d.pub.fwdMu.Unlock()
-		if n == 0 {
-			continue
-		}
-		// The RTP time now, extrapolated from the last packet sent.
-		since := now.UnixNano() - lastAt
-		rtpNow := lastTS + uint32(since*int64(d.codec.ClockRate)/int64(time.Second))
-		pkts = append(pkts, &rtcp.SenderReport{
-			SSRC: b.ssrc, NTPTime: ntpTime(now), RTPTime: rtpNow,
-			PacketCount: n, OctetCount: octets,
-		})
-	}
-	return pkts
-}
-
-// receiverReports appends a receiver report on what p publishes.
-func (p *Peer) receiverReports(pkts []rtcp.Packet, now time.Time) []rtcp.Packet {
-	p.router.mu.Lock()
-	tracks := slices.Collect(maps.Values(p.published))
-	p.router.mu.Unlock()
-	rr := &rtcp.ReceiverReport{SSRC: p.rtcpSSRC}
-	for _, t := range tracks {
-		t.fwdMu.Lock()
-		rep, ok := t.rx.report(uint32(t.remote.SSRC()), now.UnixNano())
-		t.fwdMu.Unlock()
-		if ok {
-			rr.Reports = append(rr.Reports, rep)
-		}
-	}
-	if len(rr.Reports) == 0 {
-		return pkts
-	}
-	return append(pkts, rr)
-}
-
-// ntpTime is now in the 64-bit NTP format (seconds since 1900, fraction).
-func ntpTime(t time.Time) uint64 {
-	const ntpEpochOffset = 2208988800
-	s := uint64(t.Unix()) + ntpEpochOffset
-	frac := uint64(t.Nanosecond()) << 32 / uint64(time.Second)
-	return s<<32 | frac
 }
 
 // peerAPI builds a peer's own API: the shared one with the peer's stream

@@ -22,13 +22,25 @@ type gcmSealer struct {
 	salt [12]byte // the session salt
 }
 
-// SRTP key derivation labels (RFC 3711 §4.3.2).
+// SRTP and SRTCP key derivation labels (RFC 3711 §4.3.2).
 const (
-	labelSRTPEncryption = 0x00
-	labelSRTPSalt       = 0x02
+	labelSRTPEncryption  = 0x00
+	labelSRTPSalt        = 0x02
+	labelSRTCPEncryption = 0x03
+	labelSRTCPSalt       = 0x05
 )
 
+// newGCMSealer makes the cipher for SRTP; newRTCPSealer for SRTCP, from the
+// same master key under SRTCP's labels.
 func newGCMSealer(masterKey, masterSalt []byte, profile srtp.ProtectionProfile) (*gcmSealer, error) {
+	return newSealer(masterKey, masterSalt, profile, labelSRTPEncryption, labelSRTPSalt)
+}
+
+func newRTCPSealer(masterKey, masterSalt []byte, profile srtp.ProtectionProfile) (*gcmSealer, error) {
+	return newSealer(masterKey, masterSalt, profile, labelSRTCPEncryption, labelSRTCPSalt)
+}
+
+func newSealer(masterKey, masterSalt []byte, profile srtp.ProtectionProfile, keyLabel, saltLabel byte) (*gcmSealer, error) {
 	keyLen, err := profile.KeyLen()
 	if err != nil {
 		return nil, fmt.Errorf("sfu: srtp: %w", err)
@@ -43,11 +55,11 @@ func newGCMSealer(masterKey, masterSalt []byte, profile srtp.ProtectionProfile) 
 	if len(masterKey) != keyLen || len(masterSalt) != saltLen || saltLen != 12 {
 		return nil, fmt.Errorf("sfu: srtp: master key %d and salt %d bytes, want %d and %d", len(masterKey), len(masterSalt), keyLen, saltLen)
 	}
-	sessionKey, err := kdf(labelSRTPEncryption, masterKey, masterSalt, keyLen)
+	sessionKey, err := kdf(keyLabel, masterKey, masterSalt, keyLen)
 	if err != nil {
 		return nil, err
 	}
-	sessionSalt, err := kdf(labelSRTPSalt, masterKey, masterSalt, saltLen)
+	sessionSalt, err := kdf(saltLabel, masterKey, masterSalt, saltLen)
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +112,30 @@ func (g *gcmSealer) seal(buf []byte, n, hdrLen int, ssrc, roc uint32, seq uint16
 	}
 	// The header is the associated data; the payload is sealed where it is.
 	return g.aead.Seal(buf[:hdrLen], iv[:], buf[hdrLen:n], buf[:hdrLen])
+}
+
+// srtcpTrailer is what sealing an RTCP compound adds: the tag, then the
+// E flag and SRTCP index.
+const srtcpTrailer = sealTag + 4
+
+// sealRTCP encrypts the RTCP compound packet in buf[:n] in place as SRTCP
+// packet number index of the sender SSRC in its first packet (RFC 7714
+// §9: the first 8 bytes stay clear and, with the E flag and index, are the
+// associated data). buf needs srtcpTrailer spare bytes; iv and aad are the
+// caller's scratch. Each index may be used once per SSRC.
+func (g *gcmSealer) sealRTCP(buf []byte, n int, index uint32, iv *[12]byte, aad *[12]byte) []byte {
+	const clear = 8
+	ssrc := binary.BigEndian.Uint32(buf[4:8])
+	*iv = [12]byte{}
+	binary.BigEndian.PutUint32(iv[2:], ssrc)
+	binary.BigEndian.PutUint32(iv[8:], index&0x7fffffff)
+	for i := range iv {
+		iv[i] ^= g.salt[i]
+	}
+	copy(aad[:clear], buf[:clear])
+	binary.BigEndian.PutUint32(aad[clear:], index|1<<31)
+	out := g.aead.Seal(buf[:clear], iv[:], buf[clear:n], aad[:])
+	return append(out, aad[clear:]...)
 }
 
 // rocTracker keeps one outgoing stream's rollover counter (RFC 3711

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 )
@@ -125,4 +126,55 @@ func BenchmarkSRTPSeal(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestRTCPSealerOpensInPion: RTCP compounds sealed by the fast path open
+// with pion's SRTCP, for both AES-GCM profiles, packet by packet; a
+// compound sealed again under an index already used is refused as a
+// replay, as a browser would.
+func TestRTCPSealerOpensInPion(t *testing.T) {
+	for _, profile := range []srtp.ProtectionProfile{srtp.ProtectionProfileAeadAes128Gcm, srtp.ProtectionProfileAeadAes256Gcm} {
+		keyLen, _ := profile.KeyLen()
+		key, salt := make([]byte, keyLen), make([]byte, 12)
+		_, _ = rand.Read(key)
+		_, _ = rand.Read(salt)
+		g, err := newRTCPSealer(key, salt, profile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rx, err := srtp.CreateContext(key, salt, profile, srtp.SRTCPReplayProtection(64))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var iv, aad [12]byte
+		seal := func(index uint32) (plain, wire []byte) {
+			pkts := []rtcp.Packet{
+				&rtcp.ReceiverReport{SSRC: 0xfeedface, Reports: []rtcp.ReceptionReport{{SSRC: 7, FractionLost: 3, LastSequenceNumber: uint32(index)}}},
+				&rtcp.SenderReport{SSRC: 0x1234, NTPTime: uint64(index) << 32, PacketCount: index},
+			}
+			plain, err := rtcp.Marshal(pkts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, len(plain)+srtcpTrailer)
+			copy(buf, plain)
+			return plain, g.sealRTCP(buf, len(plain), index, &iv, &aad)
+		}
+		for index := range uint32(5) {
+			want, wire := seal(index)
+			if len(wire) != len(want)+srtcpTrailer {
+				t.Fatalf("sealed %d bytes, want %d", len(wire), len(want)+srtcpTrailer)
+			}
+			got, err := rx.DecryptRTCP(nil, wire, nil)
+			if err != nil {
+				t.Fatalf("%v: compound %d does not open: %v", profile, index, err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%v: compound %d opened as %x, want %x", profile, index, got, want)
+			}
+		}
+		if _, wire := seal(2); func() error { _, err := rx.DecryptRTCP(nil, wire, nil); return err }() == nil {
+			t.Errorf("%v: a compound under a used index was taken", profile)
+		}
+	}
 }
