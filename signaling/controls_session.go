@@ -39,9 +39,12 @@ type controls struct {
 	active  string          // active speaker last sent
 	talk    []room.TalkTime // talk_time last sent
 
-	// Used by the ticker goroutine only.
-	levels []sfu.AudioLevel
-	prev   map[string]sfu.AudioLevel // track id -> counters at the last sample
+	// Used by the ticker goroutine only, and reused tick after tick: four
+	// ticks a second in every room.
+	levels  []sfu.AudioLevel
+	prev    map[string]sfu.AudioLevel // track id -> counters at the last sample
+	next    map[string]sfu.AudioLevel // becomes prev
+	samples []room.AudioSample
 }
 
 // controlsSeat puts a newly seated participant in the controls (applying
@@ -212,12 +215,17 @@ func (ss *session) controlsTick(now time.Time, interval time.Duration, sendTalk 
 }
 
 // sampleAudio turns the router's cumulative audio-level counters into one
-// interval's sample per publisher. Only the ticker goroutine calls it.
+// interval's sample per publisher, valid until the next call. Only the
+// ticker goroutine calls it.
 func (ss *session) sampleAudio() []room.AudioSample {
 	k := &ss.ctl
 	k.levels = ss.router.AudioLevels(k.levels)
-	next := make(map[string]sfu.AudioLevel, len(k.levels))
-	var out []room.AudioSample
+	next := k.next
+	if next == nil {
+		next = make(map[string]sfu.AudioLevel, len(k.levels))
+	}
+	clear(next)
+	out := k.samples[:0]
 	for _, l := range k.levels {
 		next[l.Track] = l
 		p := k.prev[l.Track] // zero for a new track
@@ -234,7 +242,8 @@ func (ss *session) sampleAudio() []room.AudioSample {
 		out[i].Voiced += l.Voiced - p.Voiced
 		out[i].Loudness += l.Loudness - p.Loudness
 	}
-	k.prev = next
+	k.prev, k.next = next, k.prev
+	k.samples = out
 	return out
 }
 
