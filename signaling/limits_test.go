@@ -3,9 +3,7 @@ package signaling_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -199,7 +197,7 @@ func waitMetric(ctx context.Context, srv *hearthtest.Server, name string, ok fun
 	defer tick.Stop()
 	var last error
 	for {
-		v, err := scrapeMetric(ctx, srv.URL+"/metrics", name)
+		v, err := hearthtest.Metric(ctx, srv.URL+"/metrics", name)
 		if err == nil && ok(v) {
 			return nil
 		}
@@ -213,26 +211,4 @@ func waitMetric(ctx context.Context, srv *hearthtest.Server, name string, ok fun
 		case <-tick.C:
 		}
 	}
-}
-
-func scrapeMetric(ctx context.Context, url, name string) (float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(body), "\n") {
-		if v, ok := strings.CutPrefix(line, name+" "); ok {
-			return strconv.ParseFloat(strings.TrimSpace(v), 64)
-		}
-	}
-	return 0, fmt.Errorf("no %s in %s", name, url)
 }

@@ -31,7 +31,7 @@ func TestRTCP(t *testing.T) {
 	}
 	// Packets never sent (ahead of the stream) are not made up: of these
 	// two NACKs, read in order, only the second's one packet is sent.
-	r0, err := scrapeMetric(ctx, srv.URL+"/metrics", "hearth_sfu_retransmitted_packets_total")
+	r0, err := hearthtest.Metric(ctx, srv.URL+"/metrics", "hearth_sfu_retransmitted_packets_total")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestRTCP(t *testing.T) {
 	if err := waitMetric(ctx, srv, "hearth_sfu_retransmitted_packets_total", func(v float64) bool { return v >= r0+1 }); err != nil {
 		t.Fatal(err)
 	}
-	if r1, err := scrapeMetric(ctx, srv.URL+"/metrics", "hearth_sfu_retransmitted_packets_total"); err != nil || r1 != r0+1 {
+	if r1, err := hearthtest.Metric(ctx, srv.URL+"/metrics", "hearth_sfu_retransmitted_packets_total"); err != nil || r1 != r0+1 {
 		t.Errorf("%v packets retransmitted for one that was sent and two that never were (%v)", r1-r0, err)
 	}
 
@@ -57,7 +57,7 @@ func TestRTCP(t *testing.T) {
 	for i := range uint16(400) {
 		seqs = append(seqs, uint16(s.LastSeq.Load())-400+i)
 	}
-	sent0, err := scrapeMetric(ctx, srv.URL+"/metrics", "hearth_sfu_retransmitted_packets_total")
+	sent0, err := hearthtest.Metric(ctx, srv.URL+"/metrics", "hearth_sfu_retransmitted_packets_total")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestRTCP(t *testing.T) {
 	}
 	quiet := time.NewTimer(500 * time.Millisecond)
 	<-quiet.C
-	sent1, err := scrapeMetric(ctx, srv.URL+"/metrics", "hearth_sfu_retransmitted_packets_total")
+	sent1, err := hearthtest.Metric(ctx, srv.URL+"/metrics", "hearth_sfu_retransmitted_packets_total")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestAudioFastPathReports(t *testing.T) {
 	if err := sub.Wait(ctx, func() bool { return s.Packets.Load() >= before+50 }); err != nil {
 		t.Fatalf("audio stopped reaching the subscriber: %d packets", s.Packets.Load()-before)
 	}
-	if v, err := scrapeMetric(ctx, srv.URL+"/metrics", "hearth_sfu_fast_rejected_packets_total"); err != nil || v != 0 {
+	if v, err := hearthtest.Metric(ctx, srv.URL+"/metrics", "hearth_sfu_fast_rejected_packets_total"); err != nil || v != 0 {
 		t.Errorf("fast path refused %v packets (%v)", v, err)
 	}
 
@@ -211,7 +211,7 @@ func TestAudioFastPathAfterICERestart(t *testing.T) {
 	if err := sub.Wait(ctx, func() bool { return s.Packets.Load() >= got+100 }); err != nil {
 		t.Fatalf("audio stopped after the ICE restart: %d packets", s.Packets.Load()-got)
 	}
-	v0, err := scrapeMetric(ctx, srv.URL+"/metrics", "hearth_sfu_fast_received_packets_total")
+	v0, err := hearthtest.Metric(ctx, srv.URL+"/metrics", "hearth_sfu_fast_received_packets_total")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,8 +259,8 @@ func TestVideoFastPath(t *testing.T) {
 	waitMedia(t, sub, 50, pub)
 
 	// Everything forwarded, audio and video, took the fast path.
-	fast, err1 := scrapeMetric(ctx, srv.URL+"/metrics", "hearth_sfu_fast_forwarded_packets_total")
-	all, err2 := scrapeMetric(ctx, srv.URL+"/metrics", "hearth_sfu_forwarded_packets_total")
+	fast, err1 := hearthtest.Metric(ctx, srv.URL+"/metrics", "hearth_sfu_fast_forwarded_packets_total")
+	all, err2 := hearthtest.Metric(ctx, srv.URL+"/metrics", "hearth_sfu_forwarded_packets_total")
 	if err1 != nil || err2 != nil {
 		t.Fatal(err1, err2)
 	}

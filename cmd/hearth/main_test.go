@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
@@ -14,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/room"
 	"go.uber.org/goleak"
@@ -184,36 +183,23 @@ func TestGCPercent(t *testing.T) {
 		name string
 		env  []string
 		args []string
-		want string
+		want float64
 	}{
-		{"default", nil, nil, "10"},
-		{"GOGC", []string{"GOGC=80"}, nil, "80"},
-		{"flag over GOGC", []string{"GOGC=80"}, []string{"-gc-percent", "30"}, "30"},
-		{"environment over GOGC", []string{"GOGC=80", "HEARTH_GC_PERCENT=40"}, nil, "40"},
+		{"default", nil, nil, 10},
+		{"GOGC", []string{"GOGC=80"}, nil, 80},
+		{"flag over GOGC", []string{"GOGC=80"}, []string{"-gc-percent", "30"}, 30},
+		{"environment over GOGC", []string{"GOGC=80", "HEARTH_GC_PERCENT=40"}, nil, 40},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, url := startBinaryEnv(t, append(append([]string{}, base...), c.env...), c.args...)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/metrics", nil)
+			got, err := hearthtest.Metric(ctx, url+"/metrics", "go_gc_gogc_percent")
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			body, err := io.ReadAll(resp.Body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := regexp.MustCompile(`(?m)^go_gc_gogc_percent (\S+)$`).FindSubmatch(body)
-			if m == nil {
-				t.Fatal("no go_gc_gogc_percent on /metrics")
-			}
-			if string(m[1]) != c.want {
-				t.Errorf("the collector runs at %s%%, want %s%%", m[1], c.want)
+			if got != c.want {
+				t.Errorf("the collector runs at %g%%, want %g%%", got, c.want)
 			}
 		})
 	}
