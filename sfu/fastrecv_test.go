@@ -2,7 +2,6 @@ package sfu
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/binary"
 	"testing"
 	"time"
@@ -28,10 +27,7 @@ func (w *recordWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 // and the fast path's cipher for it.
 func fastRecvFixture(t *testing.T, profile srtp.ProtectionProfile, opts ...srtp.ContextOption) (*publishedTrack, *recordWriter, *srtp.Context, *gcmSealer) {
 	t.Helper()
-	keyLen, _ := profile.KeyLen()
-	key, salt := make([]byte, keyLen), make([]byte, 12)
-	_, _ = rand.Read(key)
-	_, _ = rand.Read(salt)
+	key, salt := testKeys(profile)
 	tx, err := srtp.CreateContext(key, salt, profile, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -277,9 +273,7 @@ func BenchmarkReceiveSRTP(b *testing.B) {
 		{"gcm+cryptex", []srtp.ContextOption{srtp.Cryptex(srtp.CryptexModeEnabled)}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			key, salt := make([]byte, 32), make([]byte, 12)
-			_, _ = rand.Read(key)
-			_, _ = rand.Read(salt)
+			key, salt := testKeys(srtp.ProtectionProfileAeadAes256Gcm)
 			tx, err := srtp.CreateContext(key, salt, srtp.ProtectionProfileAeadAes256Gcm, c.opts...)
 			if err != nil {
 				b.Fatal(err)

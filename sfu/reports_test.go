@@ -2,7 +2,6 @@ package sfu
 
 import (
 	"bytes"
-	"crypto/rand"
 	"testing"
 	"time"
 
@@ -46,9 +45,7 @@ func TestReportMarshal(t *testing.T) {
 // and sending them allocates nothing.
 func TestFastReports(t *testing.T) {
 	profile := srtp.ProtectionProfileAeadAes128Gcm
-	key, salt := make([]byte, 16), make([]byte, 12)
-	_, _ = rand.Read(key)
-	_, _ = rand.Read(salt)
+	key, salt := testKeys(profile)
 	seal, err := newRTCPSealer(key, salt, profile)
 	if err != nil {
 		t.Fatal(err)

@@ -11,16 +11,24 @@ import (
 	"github.com/pion/srtp/v3"
 )
 
+// testKeys makes a random master key and salt for profile, as a DTLS
+// handshake would export them.
+func testKeys(profile srtp.ProtectionProfile) (key, salt []byte) {
+	keyLen, _ := profile.KeyLen()
+	saltLen, _ := profile.SaltLen()
+	key, salt = make([]byte, keyLen), make([]byte, saltLen)
+	_, _ = rand.Read(key)
+	_, _ = rand.Read(salt)
+	return key, salt
+}
+
 // TestGCMSealerOpensInPion: packets sealed by the fast path's sealer open
 // with pion's SRTP (the same code browsers' peers and Hearth's tests use
 // to receive), for both AES-GCM profiles, across a sequence number wrap
 // and with a late packet from before it.
 func TestGCMSealerOpensInPion(t *testing.T) {
 	for _, profile := range []srtp.ProtectionProfile{srtp.ProtectionProfileAeadAes128Gcm, srtp.ProtectionProfileAeadAes256Gcm} {
-		keyLen, _ := profile.KeyLen()
-		key, salt := make([]byte, keyLen), make([]byte, 12)
-		_, _ = rand.Read(key)
-		_, _ = rand.Read(salt)
+		key, salt := testKeys(profile)
 		g, err := newGCMSealer(key, salt, profile)
 		if err != nil {
 			t.Fatal(err)
@@ -134,10 +142,7 @@ func BenchmarkSRTPSeal(b *testing.B) {
 // replay, as a browser would.
 func TestRTCPSealerOpensInPion(t *testing.T) {
 	for _, profile := range []srtp.ProtectionProfile{srtp.ProtectionProfileAeadAes128Gcm, srtp.ProtectionProfileAeadAes256Gcm} {
-		keyLen, _ := profile.KeyLen()
-		key, salt := make([]byte, keyLen), make([]byte, 12)
-		_, _ = rand.Read(key)
-		_, _ = rand.Read(salt)
+		key, salt := testKeys(profile)
 		g, err := newRTCPSealer(key, salt, profile)
 		if err != nil {
 			t.Fatal(err)
