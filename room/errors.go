@@ -16,6 +16,9 @@ var (
 	ErrRoomFull = errors.New("room: full")
 	// ErrBlocked: the identity was removed and blocked for this session.
 	ErrBlocked = errors.New("room: identity blocked")
+	// ErrIdentityPresent: the identity already has a presence in the
+	// session (one seat per person); the caller takes that one over.
+	ErrIdentityPresent = errors.New("room: identity already present")
 	// ErrUnavailable: the store cannot be reached; the caller should report
 	// a temporary failure ("unavailable") rather than a refusal.
 	ErrUnavailable = errors.New("room: store unavailable")

@@ -245,6 +245,11 @@ func (m *MemStore) AddPresence(ctx context.Context, p Participant, limit int) (P
 	if _, dup := s.present[p.ID]; dup {
 		return Participant{}, fmt.Errorf("participant %q: %w", p.ID, ErrExists)
 	}
+	for _, e := range s.present {
+		if e.p.Identity == p.Identity {
+			return Participant{}, fmt.Errorf("identity %q in room %q: %w", p.Identity, p.Room, ErrIdentityPresent)
+		}
+	}
 	if limit > 0 && s.countClass(p.State) >= limit {
 		return Participant{}, fmt.Errorf("room %q: %w", p.Room, ErrRoomFull)
 	}

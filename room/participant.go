@@ -85,6 +85,17 @@ func (s Session) Find(id string) (Participant, bool) {
 }
 
 // Seated returns the participants holding a seat (active or reconnecting).
+// FindIdentity returns the presence of identity, if any: a session has at
+// most one per identity.
+func (s Session) FindIdentity(identity string) (Participant, bool) {
+	for _, p := range s.Participants {
+		if p.Identity == identity {
+			return p, true
+		}
+	}
+	return Participant{}, false
+}
+
 func (s Session) Seated() []Participant {
 	return s.filter(func(p Participant) bool { return p.State.Seated() })
 }

@@ -140,7 +140,7 @@ func (s *Service) restore(ctx context.Context) error {
 			switch {
 			case err == nil:
 				n++
-			case errors.Is(err, ErrExists):
+			case errors.Is(err, ErrExists), errors.Is(err, ErrIdentityPresent):
 				// Still there, or written back already.
 			case errors.Is(err, ErrBlocked):
 				// The store still blocks this identity: the next heartbeat

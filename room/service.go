@@ -133,12 +133,34 @@ type JoinResult struct {
 	Reason WaitReason
 	// Others are the seated participants besides this one (when admitted).
 	Others []Participant
+	// TakeOver says the identity was already present on this node:
+	// Participant is that presence (same id), which the caller moves from
+	// the older connection to this one.
+	TakeOver bool
 }
 
-// Join decides on an arrival and records its presence on this node.
+// Join decides on an arrival and records its presence on this node. A
+// room has one seat per person: an invited identity already present is
+// given that presence back (JoinResult.TakeOver) rather than a second one.
 // Refusals are *RefusedError (use ErrorCode); a store failure wraps
 // ErrUnavailable.
 func (s *Service) Join(ctx context.Context, req JoinRequest) (JoinResult, error) {
+	for attempt := 0; ; attempt++ {
+		res, err := s.join(ctx, req)
+		if !errors.Is(err, errRetryJoin) {
+			return res, err
+		}
+		if attempt == 2 {
+			return JoinResult{}, fmt.Errorf("join %q: %w: this person's other connection kept changing", req.Room, ErrUnavailable)
+		}
+	}
+}
+
+// errRetryJoin asks Join to decide again: the person's presence it was
+// to take over went away or moved meanwhile.
+var errRetryJoin = errors.New("room: decide the join again")
+
+func (s *Service) join(ctx context.Context, req JoinRequest) (JoinResult, error) {
 	if !ValidRoomName(req.Room) {
 		return JoinResult{}, refuse(CodeBadRequest, "room must be 1-64 characters of A-Z a-z 0-9 . _ -", nil)
 	}
@@ -166,6 +188,9 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (JoinResult, error)
 		return JoinResult{}, fmt.Errorf("join %q: %w", req.Room, err)
 	}
 	d := Decide(cfg, sess, a)
+	if cur, ok := s.takeOverable(sess, a, d); ok {
+		return s.takeOver(ctx, cfg, sess, cur)
+	}
 	if d.Outcome == OutcomeRefuse {
 		s.log.InfoContext(ctx, "join refused", "room", req.Room, "identity", a.Identity, "code", d.Code)
 		return JoinResult{}, d.Err()
@@ -190,6 +215,18 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (JoinResult, error)
 			continue // id collision: draw again
 		}
 		break
+	}
+	if errors.Is(err, ErrIdentityPresent) {
+		// Another connection of this person arrived meanwhile: take its
+		// presence over instead.
+		fresh, rerr := s.store.Session(ctx, req.Room)
+		if rerr != nil {
+			return JoinResult{}, fmt.Errorf("join %q: %w", req.Room, rerr)
+		}
+		if cur, ok := s.takeOverable(fresh, a, Decide(cfg, fresh, a)); ok {
+			return s.takeOver(ctx, cfg, fresh, cur)
+		}
+		return JoinResult{}, errRetryJoin
 	}
 	switch {
 	case errors.Is(err, ErrRoomFull) && d.Outcome == OutcomeWait:
@@ -232,6 +269,57 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (JoinResult, error)
 		}
 	}
 	s.log.InfoContext(ctx, "join admitted", "room", p.Room, "participant", p.ID, "identity", p.Identity, "role", p.Role)
+	return res, nil
+}
+
+// takeOverable returns the presence an arrival takes over: one seat per
+// person, so an identity already present (a second tab, another device)
+// gets that presence back, with its role, state and place, rather than a
+// second one. The refusals that concern the person (blocked, not on the
+// roster, passcode) still apply; those that concern a new seat (lock,
+// capacity) do not, since the seat is already theirs.
+func (s *Service) takeOverable(sess Session, a Arrival, d Decision) (Participant, bool) {
+	if !a.HasToken || a.Identity == "" {
+		return Participant{}, false
+	}
+	cur, ok := sess.FindIdentity(a.Identity)
+	if !ok {
+		return Participant{}, false
+	}
+	if d.Outcome == OutcomeRefuse && d.Code != CodeRoomLocked && d.Code != CodeRoomFull {
+		return Participant{}, false
+	}
+	return cur, true
+}
+
+// takeOver answers a join by an identity already present. A presence
+// hosted on this node is handed over as it is (JoinResult.TakeOver): the
+// caller moves it from the older connection to the newer. One hosted
+// elsewhere is ended there (that node finds it gone and disconnects it)
+// and the arrival decided afresh here.
+func (s *Service) takeOver(ctx context.Context, cfg RoomConfig, sess Session, cur Participant) (JoinResult, error) {
+	if cur.Node != s.node {
+		if _, err := s.store.RemovePresence(ctx, cur.Room, cur.ID); err != nil && !errors.Is(err, ErrNotFound) {
+			return JoinResult{}, fmt.Errorf("join %q: %w", cur.Room, err)
+		}
+		s.log.InfoContext(ctx, "join takes over a presence from another node", "room", cur.Room, "participant", cur.ID, "node", cur.Node)
+		return JoinResult{}, errRetryJoin
+	}
+	s.track(cur)
+	s.rememberRoom(cur.Room, cfg)
+	res := JoinResult{Participant: cur, Room: roomInfo(cfg, sess.Locked), TakeOver: true}
+	if cur.State == StateWaiting {
+		res.Status, res.Reason = JoinWaiting, cur.Reason
+	} else {
+		res.Status = JoinAdmitted
+		res.Others = []Participant{}
+		for _, o := range sess.Seated() {
+			if o.ID != cur.ID {
+				res.Others = append(res.Others, o)
+			}
+		}
+	}
+	s.log.InfoContext(ctx, "join takes over", "room", cur.Room, "participant", cur.ID, "identity", cur.Identity)
 	return res, nil
 }
 
@@ -468,8 +556,8 @@ func (s *Service) WaitingList(ctx context.Context, room string) ([]Participant, 
 	return sess.Waiting(), nil
 }
 
-// RosterLine is one roster entry with its live presences (none, or several
-// if the identity is connected more than once).
+// RosterLine is one roster entry with its live presence (none or one: a
+// room has one seat per identity).
 type RosterLine struct {
 	RosterEntry
 	Present []Participant `json:"present"`

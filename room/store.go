@@ -48,7 +48,9 @@ type Store interface {
 	//   - limit > 0 and p is seated (active/reconnecting): fewer than limit
 	//     participants are seated; if p is waiting: fewer than limit are
 	//     waiting. Else ErrRoomFull. limit <= 0 means no limit;
-	//   - p.ID is not present already: else ErrExists.
+	//   - p.ID is not present already: else ErrExists;
+	//   - p.Identity has no presence yet (one per person, seated or
+	//     waiting): else ErrIdentityPresent.
 	// This is where capacity is enforced: N racing calls for M < N seats
 	// succeed exactly M times.
 	AddPresence(ctx context.Context, p Participant, limit int) (Participant, error)

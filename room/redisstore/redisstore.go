@@ -349,6 +349,8 @@ func (s *Store) AddPresence(ctx context.Context, p room.Participant, limit int) 
 		return room.Participant{}, fmt.Errorf("identity %q in room %q: %w", p.Identity, p.Room, room.ErrBlocked)
 	case "exists":
 		return room.Participant{}, fmt.Errorf("participant %q: %w", p.ID, room.ErrExists)
+	case "identity":
+		return room.Participant{}, fmt.Errorf("identity %q in room %q: %w", p.Identity, p.Room, room.ErrIdentityPresent)
 	case "full":
 		return room.Participant{}, fmt.Errorf("room %q: %w", p.Room, room.ErrRoomFull)
 	}

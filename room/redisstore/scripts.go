@@ -50,6 +50,9 @@ local now = now_ms()
 purge(now)
 if redis.call('SISMEMBER', KB, ARGV[6]) == 1 then return 'blocked' end
 if redis.call('HEXISTS', KP, ARGV[1]) == 1 then return 'exists' end
+for _, raw in ipairs(redis.call('HVALS', KP)) do
+  if cjson.decode(raw)['identity'] == ARGV[6] then return 'identity' end
+end
 local cls = KS
 if ARGV[3] == 'w' then cls = KW end
 local limit = tonumber(ARGV[4])

@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"SetState", testSetState},
 		{"WaitingRoom", testWaitingRoom},
 		{"CapacityRace", testCapacityRace},
+		{"OneSeatPerIdentity", testOneSeatPerIdentity},
 		{"AdmitRace", testAdmitRace},
 		{"HeartbeatKeepsAlive", testHeartbeatKeepsAlive},
 		{"Expiry", testExpiry},
@@ -448,6 +449,47 @@ func race(n int, fn func(i int) error) []error {
 	close(start)
 	wg.Wait()
 	return errs
+}
+
+// testOneSeatPerIdentity: an identity has at most one presence in a
+// session, seated or waiting, however many joins race for it; once it is
+// gone, it may come back under a new id.
+func testOneSeatPerIdentity(t *testing.T, newStore NewStore) {
+	s, ctx := newStore(t, longTTL), ctxT(t)
+	a := person("circle", "p_bbbb0001", "sam", room.RoleMember, room.StateActive)
+	_, err := s.AddPresence(ctx, a, 0)
+	must(t, err, "add sam")
+	again := person("circle", "p_bbbb0002", "sam", room.RoleMember, room.StateActive)
+	_, err = s.AddPresence(ctx, again, 0)
+	mustErr(t, err, room.ErrIdentityPresent, "sam again")
+	waiting := person("circle", "p_bbbb0003", "sam", room.RoleMember, room.StateWaiting)
+	_, err = s.AddPresence(ctx, waiting, 0)
+	mustErr(t, err, room.ErrIdentityPresent, "sam again, waiting")
+	// The same identity in another room is another seat.
+	_, err = s.AddPresence(ctx, person("other", "p_bbbb0004", "sam", room.RoleMember, room.StateActive), 0)
+	must(t, err, "sam in another room")
+
+	_, err = s.RemovePresence(ctx, "circle", a.ID)
+	must(t, err, "remove sam")
+	const joins = 20
+	errs := race(joins, func(i int) error {
+		_, err := s.AddPresence(ctx, person("circle", fmt.Sprintf("p_c%07d", i), "sam", room.RoleMember, room.StateActive), 0)
+		return err
+	})
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, room.ErrIdentityPresent):
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	sess, err := s.Session(ctx, "circle")
+	must(t, err, "session")
+	if _, found := sess.FindIdentity("sam"); ok != 1 || len(sess.Participants) != 1 || !found {
+		t.Fatalf("%d joins of one identity racing: %d succeeded, %d present, want 1", joins, ok, len(sess.Participants))
+	}
 }
 
 func testCapacityRace(t *testing.T, newStore NewStore) {
