@@ -377,8 +377,8 @@ func (c *conn) role() room.Role {
 func (c *conn) setActive(p room.Participant) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.state == stateClosed {
-		return
+	if c.state != stateWaiting {
+		return // closed, or moved to a newer connection meanwhile
 	}
 	c.state = stateActive
 	c.part = p

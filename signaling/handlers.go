@@ -107,9 +107,26 @@ func (c *conn) handleJoin(ctx context.Context, data []byte) error {
 	if m.Resume != "" {
 		return c.handleResume(ctx, m)
 	}
-	res, err := c.srv.cfg.Rooms.Join(ctx, room.JoinRequest{Room: m.Room, Name: m.Name, Token: m.Token, Passcode: m.Passcode})
+	req := room.JoinRequest{Room: m.Room, Name: m.Name, Token: m.Token, Passcode: m.Passcode}
+	res, err := c.srv.cfg.Rooms.Join(ctx, req)
 	if err != nil {
 		return err
+	}
+	if res.TakeOver {
+		if done, err := c.handleTakeover(ctx, res); done || err != nil {
+			return err
+		}
+		// Nobody here holds that place any more: it was leaving. Let it go
+		// and decide afresh.
+		if err := c.srv.cfg.Rooms.Leave(ctx, res.Participant.Room, res.Participant.ID); err != nil {
+			return err
+		}
+		if res, err = c.srv.cfg.Rooms.Join(ctx, req); err != nil {
+			return err
+		}
+		if res.TakeOver {
+			return perr(string(room.CodeUnavailable), "you are joining from another window at the same time; please try again")
+		}
 	}
 	p := res.Participant
 	c.mu.Lock()

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/hearth-rtc/hearth/sfu"
 	"github.com/pion/webrtc/v4"
@@ -121,6 +122,7 @@ func (c *conn) isDetached() bool {
 
 // seatState is what moves from an old socket to a new one on resume.
 type seatState struct {
+	from  *conn
 	part  room.Participant
 	sess  *session
 	peer  *sfu.Peer
@@ -137,7 +139,7 @@ func (c *conn) claim() (seatState, bool) {
 		c.mu.Unlock()
 		return seatState{}, false
 	}
-	st := seatState{part: c.part, sess: c.sess, peer: c.peer, relay: c.relay, muted: c.muted}
+	st := seatState{from: c, part: c.part, sess: c.sess, peer: c.peer, relay: c.relay, muted: c.muted}
 	c.state = stateMoved
 	c.sess, c.peer, c.relay = nil, nil, nil
 	if c.grace != nil {
@@ -160,24 +162,47 @@ func (c *conn) handleResume(ctx context.Context, m joinMsg) error {
 	if !ok {
 		return perr(codeResumeFailed, "that seat is no longer held; join again")
 	}
+	return c.takeSeat(ctx, st, seatResumed, m.NewPeer)
+}
+
+// seatHandover says how a connection came by its seat.
+type seatHandover int
+
+const (
+	seatArrival  seatHandover = iota // not moved: a new seat
+	seatResumed                      // the same client, back on a new socket
+	seatTakeover                     // the same person, from another window or device
+)
+
+// takeSeat makes c the holder of a seat moved from another connection:
+// same participant id, role, mutes, hand and place in every queue. The
+// others see the participant updated, not a departure and an arrival.
+func (c *conn) takeSeat(ctx context.Context, st seatState, how seatHandover, newPeer bool) error {
 	p := st.part
+	if how == seatTakeover {
+		// Self mutes belong to the device: the new window starts with its
+		// own and says so (mute), as any arrival does.
+		st.muted = muteState{}
+		st.sess.controlsSelfMute(p.ID, room.MediaAudio, false)
+		st.sess.controlsSelfMute(p.ID, room.MediaVideo, false)
+	}
 	c.mu.Lock()
 	c.part, c.sess, c.peer, c.relay, c.muted = p, st.sess, st.peer, st.relay, st.muted
 	c.log = c.srv.log.With("room", p.Room, "participant", p.ID, "identity", p.Identity)
 	c.state = stateWaiting // not active until the snapshot is sent
 	c.mu.Unlock()
-	st.sess.replace(old, c)
+	st.sess.replace(st.from, c)
 	st.relay.cur.Store(c)
 
 	if _, err := c.srv.cfg.Rooms.SetReconnecting(ctx, p.Room, p.ID, false); err != nil {
 		c.log.Warn("mark active", "err", err)
 	}
-	st.sess.announce(c, p, c.srv.roomInfo(ctx, p.Room), true)
+	st.sess.announce(c, p, c.srv.roomInfo(ctx, p.Room), how)
 	st.sess.controlsResync(c)
 
-	if m.NewPeer {
-		// The client lost its peer connection: start a new one, which ends
-		// the old one's tracks and publishes the new ones.
+	if newPeer {
+		// The client has no peer connection for this seat: start a new one,
+		// which ends the old one's tracks and publishes the new ones.
 		st.peer.Close()
 		peer, err := st.sess.router.AddPeer(c.peerParams(p))
 		if err != nil {
@@ -189,11 +214,81 @@ func (c *conn) handleResume(ctx context.Context, m joinMsg) error {
 	} else {
 		st.peer.Resync()
 	}
-	c.log.Info("resumed", "new_peer", m.NewPeer)
+	c.log.Info("seat moved to a new connection", "resumed", how == seatResumed, "new_peer", newPeer)
 	if p.Role.Can(room.PermAdmit) {
 		c.srv.sendWaitingListTo(ctx, st.sess, c)
 	}
 	return nil
+}
+
+// byeJoinedElsewhere is the bye reason of a connection whose person joined
+// again from another window or device.
+const byeJoinedElsewhere = "joined_elsewhere"
+
+// handleTakeover answers a join by a person already here: one seat per
+// person, so the newer connection takes the older one's seat or
+// waiting-room place, and the older one is told why and closed. It
+// reports false when no connection here holds the place any more (it is
+// leaving right now); the caller then joins afresh.
+func (c *conn) handleTakeover(ctx context.Context, res room.JoinResult) (bool, error) {
+	p := res.Participant
+	old := c.srv.holder(p.Room, p.ID)
+	if old == nil || old == c {
+		return false, nil
+	}
+	st, prev, ok := old.yield()
+	if !ok {
+		return false, nil
+	}
+	if prev != stateWaiting {
+		return true, c.takeSeat(ctx, st, seatTakeover, true)
+	}
+	c.mu.Lock()
+	c.part, c.sess, c.state = p, st.sess, stateWaiting
+	c.log = c.srv.log.With("room", p.Room, "participant", p.ID, "identity", p.Identity)
+	c.mu.Unlock()
+	st.sess.replace(st.from, c)
+	c.log.Info("waiting place moved to a new connection", "reason", res.Reason)
+	c.send(waitingMsg{Type: "waiting", Reason: res.Reason, Message: res.Reason.Message()})
+	return true, nil
+}
+
+// yield gives this connection's seat or waiting-room place to a newer
+// connection of the same person and tells this one why (a held seat has
+// nobody to tell). It reports false if there is no place to give.
+func (c *conn) yield() (seatState, connState, bool) {
+	c.mu.Lock()
+	prev := c.state
+	if (prev != stateActive && prev != stateDetached && prev != stateWaiting) || c.sess == nil {
+		c.mu.Unlock()
+		return seatState{}, prev, false
+	}
+	st := seatState{from: c, part: c.part, sess: c.sess, peer: c.peer, relay: c.relay, muted: c.muted}
+	c.state = stateMoved
+	c.sess, c.peer, c.relay = nil, nil, nil
+	if c.grace != nil {
+		c.grace.Stop()
+		c.grace = nil
+	}
+	c.mu.Unlock()
+	c.srv.forgetResume(c)
+	if prev != stateDetached {
+		c.send(byeMsg{Type: "bye", Reason: byeJoinedElsewhere})
+		c.closeOut(websocket.CloseNormalClosure, "")
+	}
+	return st, prev, true
+}
+
+// holder returns the connection here that holds participant id's place in
+// a room, or nil.
+func (s *Server) holder(roomName, id string) *conn {
+	s.mu.Lock()
+	ss := s.sessions[roomName]
+	s.mu.Unlock()
+	if ss == nil {
+		return nil
+	}
+	return ss.find(id)
 }
 
 // peerParams describes the participant's media connection to the SFU.

@@ -83,7 +83,7 @@ func (ss *session) broadcast(msg any, skip *conn) {
 // seat makes c an active participant: it sends c the joined snapshot and
 // tells the others, atomically with respect to other broadcasts.
 func (ss *session) seat(c *conn, p room.Participant, info room.RoomInfo) {
-	ss.announce(c, p, info, false)
+	ss.announce(c, p, info, seatArrival)
 	// Before the peer connection exists, so its first subscriptions already
 	// obey the participant's mutes.
 	ss.controlsSeat(c, p, info)
@@ -91,9 +91,11 @@ func (ss *session) seat(c *conn, p room.Participant, info room.RoomInfo) {
 
 // announce sends c the session as it is now (joined, with a fresh resume
 // secret) and tells the others: participant_joined for an arrival,
-// participant_updated for a resumed seat. Holding the session lock makes
-// each event reach c either in the snapshot or after it, never before.
-func (ss *session) announce(c *conn, p room.Participant, info room.RoomInfo, resumed bool) {
+// participant_updated for a seat that moved to c. Holding the session lock
+// makes each event reach c either in the snapshot or after it, never
+// before.
+func (ss *session) announce(c *conn, p room.Participant, info room.RoomInfo, how seatHandover) {
+	resumed := how == seatResumed
 	tracks := ss.router.Tracks()
 	secret := ss.srv.newResumeSecret(c) // before ss.mu: lock order is Server.mu, then session.mu
 	ss.mu.Lock()
@@ -115,7 +117,7 @@ func (ss *session) announce(c *conn, p room.Participant, info room.RoomInfo, res
 		Resumed:      resumed,
 	})
 	me := participantMsg{Type: "participant_joined", Participant: c.info(nil)}
-	if resumed {
+	if how != seatArrival {
 		me = participantMsg{Type: "participant_updated", Participant: c.info(tracks)}
 	}
 	b, _ := json.Marshal(me)

@@ -72,6 +72,7 @@ const BYES = {
   ended: ['The session has ended', 'Thank you for being here. Take care of yourself.'],
   removed: ['You were removed from the session', 'A facilitator ended your place in this session. Please contact them if you have questions.'],
   server_shutdown: ['The session was interrupted', 'The server is restarting. You can join again in a moment.'],
+  joined_elsewhere: ['You joined from another window', 'You are in the session in another window or on another device, so this one has left. Join again here to move back to this window.'],
 };
 
 // How a departure is announced, by the reason in participant_left.

@@ -110,7 +110,8 @@ type Client struct {
 
 	mu       sync.Mutex
 	msgs     []Message
-	streams  map[string]*Stream // key: participant + "/" + kind
+	streams  map[string]*Stream   // key: participant + "/" + kind
+	replaced map[string][]*Stream // ended streams a newer one replaced, by key
 	selfID   string
 	negErrs  []error
 	changed  chan struct{}
@@ -187,7 +188,7 @@ func Dial(ctx context.Context, api *webrtc.API, opts Options) (*Client, error) {
 		return nil, err
 	}
 	cctx, cancel := context.WithCancel(context.Background())
-	c := &Client{opts: opts, ws: ws, pc: pc, streams: map[string]*Stream{}, changed: make(chan struct{}),
+	c := &Client{opts: opts, ws: ws, pc: pc, streams: map[string]*Stream{}, replaced: map[string][]*Stream{}, changed: make(chan struct{}),
 		ctx: cctx, cancel: cancel, readDone: make(chan struct{})}
 	if opts.Audio {
 		c.audio, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "self")
@@ -516,6 +517,9 @@ func (c *Client) openStream(tr *webrtc.TrackRemote) *Stream {
 	c.mu.Lock()
 	s := c.streams[key]
 	if s == nil || s.Ended.Load() {
+		if s != nil {
+			c.replaced[key] = append(c.replaced[key], s)
+		}
 		s = &Stream{}
 		c.streams[key] = s
 	}
@@ -682,6 +686,23 @@ func (c *Client) Stream(participant, kind string) *Stream {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.streams[participant+"/"+kind]
+}
+
+// Received counts every packet of kind received from participant, over
+// all the tracks it has published to us (a participant whose connection
+// changed publishes anew).
+func (c *Client) Received(participant, kind string) uint64 {
+	key := participant + "/" + kind
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var n uint64
+	for _, s := range c.replaced[key] {
+		n += s.Packets.Load()
+	}
+	if s := c.streams[key]; s != nil {
+		n += s.Packets.Load()
+	}
+	return n
 }
 
 // ErrTimeout is returned by Wait when the deadline passes.
