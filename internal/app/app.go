@@ -201,7 +201,7 @@ func New(cfg Config) (*App, error) {
 	}))
 	mux.Handle("/metrics", a.metrics.Handler())
 	if cfg.Pprof {
-		mux.Handle("/debug/pprof/", metrics.Profiling())
+		mux.Handle("/debug/pprof/", profiling())
 	}
 	mux.Handle("/", web.Handler())
 	a.handler = mux

@@ -1,13 +1,13 @@
-package metrics
+package app
 
 import (
 	"net/http"
 	"net/http/pprof"
 )
 
-// Profiling serves the Go runtime profiler under /debug/pprof/. Mount it
+// profiling serves the Go runtime profiler under /debug/pprof/. Mount it
 // only on a private listener: profiles reveal internals and cost CPU.
-func Profiling() http.Handler {
+func profiling() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
