@@ -260,6 +260,32 @@ func TestRefusals(t *testing.T) {
 	checkClean(t, b)
 }
 
+// TestJoinedElsewhere: when the same person joins from another window, the
+// server closes this one with bye joined_elsewhere; the client says so
+// plainly, does not reconnect by itself, and offers to move back here.
+func TestJoinedElsewhere(t *testing.T) {
+	b, fake, c, _ := joinAs(t, browser.Phone, "circle", "Ann")
+	c.send(t, `{"type":"joined","version":1,"room":{"name":"circle","kind":"open","locked":false},
+		"self":{"id":"p_a","identity":"a","name":"Ann","role":"member"},"participants":[],"iceServers":[]}`)
+	wait(t, b, `hearth.screen === "call"`)
+	c.send(t, `{"type":"bye","reason":"joined_elsewhere"}`)
+	wait(t, b, `hearth.screen === "ended" && document.getElementById("ended-title").textContent === "You joined from another window"`)
+	if !eval[bool](t, b, `!document.getElementById("rejoin-button").hidden`) {
+		t.Error("no way to move back to this window")
+	}
+	shot(t, b, "joined-elsewhere-phone")
+	select {
+	case <-fake.conns:
+		t.Fatal("the client reconnected by itself after joined_elsewhere")
+	case <-time.After(2 * time.Second):
+	}
+	click(t, b, "#rejoin-button")
+	if _, join := fake.accept(t); join["room"] != "circle" {
+		t.Errorf("join again = %v", join)
+	}
+	checkClean(t, b)
+}
+
 // TestReconnect drops the socket during a call and checks that the client
 // says so and joins again by itself.
 func TestReconnect(t *testing.T) {
