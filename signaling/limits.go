@@ -1,8 +1,6 @@
 package signaling
 
 import (
-	"net"
-	"net/http"
 	"time"
 )
 
@@ -57,40 +55,29 @@ func (l *rateLimiter) allow(now time.Time) (ok, warn, disconnect bool) {
 	return false, warn, l.violations > maxViolations
 }
 
-// clientIP is the address a connection is counted against. Behind a
-// reverse proxy every client looks like the proxy: loopback addresses are
-// not limited unless Config.LimitLoopback says so.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// admitConn counts a new connection from ip, refusing it over the limit.
-func (s *Server) admitConn(ip string) bool {
+// admitConn counts a new connection against key (limitKey of the client
+// address), refusing it over the limit. Loopback peers count like any
+// other: a reverse proxy on this machine is named in TrustedProxies, and
+// its clients are counted by the address it forwards for.
+func (s *Server) admitConn(key string) bool {
 	if s.cfg.MaxConnsPerIP < 0 {
 		return true
 	}
-	if parsed := net.ParseIP(ip); parsed != nil && parsed.IsLoopback() && !s.cfg.LimitLoopback {
-		return true
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.perIP[ip] >= s.cfg.MaxConnsPerIP {
+	if s.perIP[key] >= s.cfg.MaxConnsPerIP {
 		return false
 	}
-	s.perIP[ip]++
+	s.perIP[key]++
 	return true
 }
 
-func (s *Server) releaseConn(ip string) {
+func (s *Server) releaseConn(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if n := s.perIP[ip]; n > 1 {
-		s.perIP[ip] = n - 1
+	if n := s.perIP[key]; n > 1 {
+		s.perIP[key] = n - 1
 	} else {
-		delete(s.perIP, ip)
+		delete(s.perIP, key)
 	}
 }
