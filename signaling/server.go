@@ -81,6 +81,14 @@ type Config struct {
 	// The client address so found is what the limits count and the logs
 	// show.
 	TrustedProxies []netip.Prefix
+	// JoinTimeout is how long a new socket has to join (be seated or put in
+	// the waiting room) before it is closed with join_timeout; 10 s if
+	// zero, none if negative.
+	JoinTimeout time.Duration
+	// MaxUnjoined bounds the sockets on this server that have not joined;
+	// more upgrades are refused with HTTP 503 (limits.go). 1,000 if zero,
+	// none if negative.
+	MaxUnjoined int
 	// ReconnectGrace is how long a seated participant's seat is held after
 	// its connection drops; 20 s if zero, none if negative.
 	ReconnectGrace time.Duration
@@ -105,8 +113,14 @@ type Server struct {
 	conns    map[*conn]struct{}
 	resumes  map[string]*conn // resume secret -> seat holder
 	perIP    map[string]int   // open connections per limitKey
+	unjoined int              // open sockets that have not joined
 	closing  bool
 	wg       sync.WaitGroup
+
+	// busyRefused counts upgrades refused over MaxUnjoined since
+	// busyLogged, when that was last logged.
+	busyRefused int
+	busyLogged  time.Time
 }
 
 // New returns a Server.
@@ -125,6 +139,12 @@ func New(cfg Config) *Server {
 	}
 	if cfg.MaxConnsPerIP == 0 {
 		cfg.MaxConnsPerIP = defaultMaxConnsIP
+	}
+	if cfg.JoinTimeout == 0 {
+		cfg.JoinTimeout = defaultJoinTimeout
+	}
+	if cfg.MaxUnjoined == 0 {
+		cfg.MaxUnjoined = defaultMaxUnjoined
 	}
 	if cfg.ReconnectGrace == 0 {
 		cfg.ReconnectGrace = 20 * time.Second
@@ -195,9 +215,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, codeTooManyConns+": too many connections from your address", http.StatusTooManyRequests)
 		return
 	}
+	if !s.admitUnjoined() {
+		s.releaseConn(key)
+		s.wg.Done()
+		s.refuseBusy(w)
+		return
+	}
 
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		s.releaseUnjoined()
 		s.releaseConn(key)
 		s.wg.Done()
 		// The upgrader has already answered with an HTTP error.
@@ -205,6 +232,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := newConn(s, ws)
+	c.watchJoin(ip)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
@@ -216,6 +244,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer s.wg.Done()
 		defer s.releaseConn(key)
 		c.serve()
+		c.endJoinWatch()
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()

@@ -57,8 +57,11 @@ type Config struct {
 	// none if negative), loopback included.
 	MaxConnsPerIP int
 	// TrustedProxies are the reverse proxies believed about the client
-	// they forward for (signaling.Config).
+	// they forward for; JoinTimeout and MaxUnjoined bound the sockets
+	// that have not joined. See signaling.Config.
 	TrustedProxies []netip.Prefix
+	JoinTimeout    time.Duration
+	MaxUnjoined    int
 	ICEServers     []signaling.ICEServer
 	NodeID         string
 	Logger         *slog.Logger
@@ -185,6 +188,8 @@ func New(cfg Config) (*App, error) {
 		ReconnectGrace: cfg.ReconnectGrace,
 		MaxConnsPerIP:  cfg.MaxConnsPerIP,
 		TrustedProxies: cfg.TrustedProxies,
+		JoinTimeout:    cfg.JoinTimeout,
+		MaxUnjoined:    cfg.MaxUnjoined,
 		ICEServers:     cfg.ICEServers,
 		ICEServersFor:  a.turnICEServers,
 		Logger:         log,

@@ -30,8 +30,10 @@ type Options struct {
 	// client connects from 127.0.0.1, so zero means no limit here, unlike
 	// the server's default of 20; a test of the limit sets it.
 	MaxConnsPerIP int
-	// TrustedProxies: see signaling.Config.
+	// TrustedProxies, JoinTimeout and MaxUnjoined: see signaling.Config.
 	TrustedProxies []netip.Prefix
+	JoinTimeout    time.Duration
+	MaxUnjoined    int
 	// TURN runs the embedded TURN server on free loopback ports.
 	TURN bool
 	// Logger defaults to keeping the last lines at info level and above,
@@ -141,6 +143,8 @@ func start(opts Options) (*Server, error) {
 		ReconnectGrace:    opts.ReconnectGrace,
 		MaxConnsPerIP:     maxConns,
 		TrustedProxies:    opts.TrustedProxies,
+		JoinTimeout:       opts.JoinTimeout,
+		MaxUnjoined:       opts.MaxUnjoined,
 		NodeID:            "test-node",
 		TURN:              app.TURNConfig{Enabled: opts.TURN},
 		Logger:            log,
