@@ -64,6 +64,7 @@ type conn struct {
 	closeCode int
 	closeText string
 	pinger    *time.Timer
+	join      joinWatch // the join deadline (limits.go)
 	// writers counts writer goroutines, so that serve returns only when
 	// the last has ended.
 	writers sync.WaitGroup

@@ -25,7 +25,7 @@ var documentedCodes = map[string]bool{
 	"forbidden": false, "rate_limited": false, "version": true, "invalid_token": true,
 	"token_expired": true, "wrong_room": true, "not_on_roster": true, "blocked": true,
 	"bad_passcode": true, "room_full": true, "room_locked": true, "denied": true,
-	"unavailable": true, "internal": false,
+	"unavailable": true, "internal": false, "join_timeout": true,
 }
 
 const fuzzSecret = "fuzz-secret-0123456789abcdef"

@@ -28,7 +28,7 @@ func (c *conn) dispatch(data []byte) {
 	switch env.Type {
 	case "join":
 		start := time.Now()
-		err = c.handleJoin(ctx, data)
+		err = c.handleJoinInTime(ctx, data)
 		c.observeJoin(start, err)
 	case "offer":
 		err = c.handleOffer(data)

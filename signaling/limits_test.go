@@ -45,9 +45,10 @@ func TestFlood(t *testing.T) {
 	waitMedia(t, b, n+50, a)
 }
 
-// TestConnectionsPerIP: one address cannot open more than the limit.
+// TestConnectionsPerIP: one address cannot open more than the limit,
+// loopback included (127.0.0.1 is not a trusted proxy here).
 func TestConnectionsPerIP(t *testing.T) {
-	srv := hearthtest.Start(t, hearthtest.Options{MaxConnsPerIP: 3, LimitLoopback: true})
+	srv := hearthtest.Start(t, hearthtest.Options{MaxConnsPerIP: 3})
 	var open []*websocket.Conn
 	defer func() {
 		for _, ws := range open {

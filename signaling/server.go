@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -71,11 +72,23 @@ type Config struct {
 	// MessageRate and MessageBurst bound each connection's messages per
 	// second (a token bucket); defaults 40 and 100.
 	MessageRate, MessageBurst int
-	// MaxConnsPerIP bounds websocket connections per client address;
-	// 20 if zero, none if negative. Loopback clients (a reverse proxy, or
-	// local tests) are not counted unless LimitLoopback is set.
+	// MaxConnsPerIP bounds websocket connections per client address (an
+	// IPv6 client's /64); 20 if zero, none if negative. Loopback clients
+	// count like any other: a reverse proxy belongs in TrustedProxies.
 	MaxConnsPerIP int
-	LimitLoopback bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For or
+	// Forwarded header names the client (proxy.go; ParseTrustedProxies).
+	// The client address so found is what the limits count and the logs
+	// show.
+	TrustedProxies []netip.Prefix
+	// JoinTimeout is how long a new socket has to join (be seated or put in
+	// the waiting room) before it is closed with join_timeout; 10 s if
+	// zero, none if negative.
+	JoinTimeout time.Duration
+	// MaxUnjoined bounds the sockets on this server that have not joined;
+	// more upgrades are refused with HTTP 503 (limits.go). 1,000 if zero,
+	// none if negative.
+	MaxUnjoined int
 	// ReconnectGrace is how long a seated participant's seat is held after
 	// its connection drops; 20 s if zero, none if negative.
 	ReconnectGrace time.Duration
@@ -89,6 +102,7 @@ type Config struct {
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
+	trusted  proxySet
 	upgrader websocket.Upgrader
 	// msgBufs hold a message while it is read and handled: handlers copy
 	// out what they keep, so one buffer serves message after message.
@@ -98,9 +112,15 @@ type Server struct {
 	sessions map[string]*session
 	conns    map[*conn]struct{}
 	resumes  map[string]*conn // resume secret -> seat holder
-	perIP    map[string]int   // open connections per client address
+	perIP    map[string]int   // open connections per limitKey
+	unjoined int              // open sockets that have not joined
 	closing  bool
 	wg       sync.WaitGroup
+
+	// busyRefused counts upgrades refused over MaxUnjoined since
+	// busyLogged, when that was last logged.
+	busyRefused int
+	busyLogged  time.Time
 }
 
 // New returns a Server.
@@ -120,6 +140,12 @@ func New(cfg Config) *Server {
 	if cfg.MaxConnsPerIP == 0 {
 		cfg.MaxConnsPerIP = defaultMaxConnsIP
 	}
+	if cfg.JoinTimeout == 0 {
+		cfg.JoinTimeout = defaultJoinTimeout
+	}
+	if cfg.MaxUnjoined == 0 {
+		cfg.MaxUnjoined = defaultMaxUnjoined
+	}
 	if cfg.ReconnectGrace == 0 {
 		cfg.ReconnectGrace = 20 * time.Second
 	}
@@ -129,6 +155,7 @@ func New(cfg Config) *Server {
 	s := &Server{
 		cfg:      cfg,
 		log:      cfg.Logger,
+		trusted:  proxySet(cfg.TrustedProxies),
 		sessions: map[string]*session{},
 		conns:    map[*conn]struct{}{},
 		resumes:  map[string]*conn{},
@@ -180,23 +207,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 
-	ip := clientIP(r)
-	if !s.admitConn(ip) {
+	ip := s.clientAddr(r)
+	key := limitKey(ip)
+	if !s.admitConn(key) {
 		s.wg.Done()
 		s.log.Info("websocket refused: too many connections", "ip", ip)
 		http.Error(w, codeTooManyConns+": too many connections from your address", http.StatusTooManyRequests)
 		return
 	}
+	if !s.admitUnjoined() {
+		s.releaseConn(key)
+		s.wg.Done()
+		s.refuseBusy(w)
+		return
+	}
 
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
-		s.releaseConn(ip)
+		s.releaseUnjoined()
+		s.releaseConn(key)
 		s.wg.Done()
 		// The upgrader has already answered with an HTTP error.
 		s.log.Info("websocket upgrade refused", "origin", r.Header.Get("Origin"), "err", err)
 		return
 	}
 	c := newConn(s, ws)
+	c.watchJoin(ip)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
@@ -206,8 +242,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// response): about 10 KiB for every participant.
 	go func() {
 		defer s.wg.Done()
-		defer s.releaseConn(ip)
+		defer s.releaseConn(key)
 		c.serve()
+		c.endJoinWatch()
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()

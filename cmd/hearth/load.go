@@ -22,7 +22,7 @@ import (
 func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	url := fs.String("url", "ws://127.0.0.1:8080/ws", "websocket URL of a running Hearth (ignored with -spawn)")
+	url := fs.String("url", "ws://127.0.0.1:8080/ws", "websocket URL of a running Hearth, started with -max-conns-per-ip 0 since every client comes from this machine (ignored with -spawn)")
 	spawn := fs.Bool("spawn", false, "start a Hearth server in a child process on free loopback ports (reproducible; lets the tool read its CPU and memory)")
 	serverPID := fs.Int("server-pid", 0, "pid of the running server, to read its CPU and memory (without -spawn)")
 	serverUDP := fs.Int("server-udp-port", 0, "the running server's media port, to read the drops at its socket (without -spawn)")
@@ -161,7 +161,8 @@ func spawnServer(ctx context.Context, exe, redisURL, logPath string, extra []str
 		out = f
 	}
 	listen := "127.0.0.1:" + strconv.Itoa(httpPort)
-	args := []string{"serve", "-listen", listen, "-udp-port", strconv.Itoa(udpPort), "-log-level", "warn"}
+	// Every synthetic client connects from 127.0.0.1.
+	args := []string{"serve", "-listen", listen, "-udp-port", strconv.Itoa(udpPort), "-log-level", "warn", "-max-conns-per-ip", "0"}
 	if redisURL != "" {
 		args = append(args, "-redis", redisURL)
 	}

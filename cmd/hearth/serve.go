@@ -38,6 +38,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fastAudio := fs.Bool("audio-fast-path", true, "decrypt and encrypt media in the SFU itself (audio both ways, video out) rather than through pion's media path")
 	mediaSockets := fs.Int("media-sockets", 0, "sockets sharing the media port, each with a reader (0: one per core)")
 	grace := fs.Duration("reconnect-grace", 20*time.Second, "how long a dropped participant's seat is held for them to reconnect")
+	trustedProxies := fs.String("trusted-proxies", "", "reverse proxies whose X-Forwarded-For or Forwarded header names the client, comma-separated addresses or CIDRs (e.g. 127.0.0.1)")
+	maxConns := fs.Int("max-conns-per-ip", 20, "websockets per client address (an IPv6 client's /64), loopback included (0: no limit)")
+	joinTimeout := fs.Duration("join-timeout", 10*time.Second, "how long a new websocket has to send join before it is closed (0: no deadline)")
+	maxUnjoined := fs.Int("max-unjoined", 1000, "websockets that have not joined yet, per server; more are refused with HTTP 503 (0: no limit)")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM); with -tls-key, serve HTTPS and wss directly")
 	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM)")
 	gcPercent := fs.Int("gc-percent", defaultGCPercent, "how far the heap may grow past live memory before the collector runs, in percent, as GOGC (which applies instead when set and this flag is not)")
@@ -63,6 +67,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if urls := splitList(*iceServers); len(urls) > 0 {
 		ice = append(ice, signaling.ICEServer{URLs: urls, Username: *iceUser, Credential: *iceCred})
 	}
+	proxies, err := signaling.ParseTrustedProxies(splitList(*trustedProxies))
+	if err != nil {
+		return fmt.Errorf("-trusted-proxies: %w", err)
+	}
 	turn, err := turnConfig(*turnPort, *turnPublicIP, *turnRealm, *turnRelayPorts)
 	if err != nil {
 		return err
@@ -84,6 +92,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		NodeID:         *nodeID,
 		Logger:         log,
 		Pprof:          *pprof,
+		TrustedProxies: proxies,
+		// Zero in these flags means none; in the config, the default.
+		MaxConnsPerIP: noneIfZero(*maxConns),
+		JoinTimeout:   noneIfZero(*joinTimeout),
+		MaxUnjoined:   noneIfZero(*maxUnjoined),
 		// The flag reads positively; the config's zero value is on.
 		DisableAudioFastPath: !*fastAudio,
 		MediaSockets:         *mediaSockets,
@@ -117,4 +130,13 @@ func gcPercentToSet(fs *flag.FlagSet, percent int, lookupEnv func(string) (strin
 		return 0, false
 	}
 	return percent, true
+}
+
+// noneIfZero maps a flag's "0: none" to the config's "negative: none"
+// (whose zero means the default).
+func noneIfZero[T int | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }

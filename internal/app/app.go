@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"sync"
@@ -53,12 +54,17 @@ type Config struct {
 	// ReconnectGrace holds a dropped participant's seat; 20 s if zero.
 	ReconnectGrace time.Duration
 	// MaxConnsPerIP bounds websockets per client address (20 if zero,
-	// none if negative); LimitLoopback applies it to loopback clients too.
+	// none if negative), loopback included.
 	MaxConnsPerIP int
-	LimitLoopback bool
-	ICEServers    []signaling.ICEServer
-	NodeID        string
-	Logger        *slog.Logger
+	// TrustedProxies are the reverse proxies believed about the client
+	// they forward for; JoinTimeout and MaxUnjoined bound the sockets
+	// that have not joined. See signaling.Config.
+	TrustedProxies []netip.Prefix
+	JoinTimeout    time.Duration
+	MaxUnjoined    int
+	ICEServers     []signaling.ICEServer
+	NodeID         string
+	Logger         *slog.Logger
 	// TURN configures the embedded TURN server (off unless enabled).
 	TURN TURNConfig
 	// Pprof serves the runtime profiler under /debug/pprof/ (keep the
@@ -181,7 +187,9 @@ func New(cfg Config) (*App, error) {
 		AllowedOrigins: cfg.AllowedOrigins,
 		ReconnectGrace: cfg.ReconnectGrace,
 		MaxConnsPerIP:  cfg.MaxConnsPerIP,
-		LimitLoopback:  cfg.LimitLoopback,
+		TrustedProxies: cfg.TrustedProxies,
+		JoinTimeout:    cfg.JoinTimeout,
+		MaxUnjoined:    cfg.MaxUnjoined,
 		ICEServers:     cfg.ICEServers,
 		ICEServersFor:  a.turnICEServers,
 		Logger:         log,

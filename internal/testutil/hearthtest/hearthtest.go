@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -25,8 +26,14 @@ type Options struct {
 	APIKey, APISecret string
 	AllowedOrigins    []string
 	ReconnectGrace    time.Duration
-	MaxConnsPerIP     int
-	LimitLoopback     bool
+	// MaxConnsPerIP bounds websockets per client address. Every test
+	// client connects from 127.0.0.1, so zero means no limit here, unlike
+	// the server's default of 20; a test of the limit sets it.
+	MaxConnsPerIP int
+	// TrustedProxies, JoinTimeout and MaxUnjoined: see signaling.Config.
+	TrustedProxies []netip.Prefix
+	JoinTimeout    time.Duration
+	MaxUnjoined    int
 	// TURN runs the embedded TURN server on free loopback ports.
 	TURN bool
 	// Logger defaults to keeping the last lines at info level and above,
@@ -118,6 +125,10 @@ func start(opts Options) (*Server, error) {
 	if secret == nil {
 		secret = []byte(DefaultSecret)
 	}
+	maxConns := opts.MaxConnsPerIP
+	if maxConns == 0 {
+		maxConns = -1
+	}
 	a, err := app.New(app.Config{
 		Listen:            "127.0.0.1:0",
 		UDPPort:           0,
@@ -130,8 +141,10 @@ func start(opts Options) (*Server, error) {
 		APISecret:         opts.APISecret,
 		AllowedOrigins:    opts.AllowedOrigins,
 		ReconnectGrace:    opts.ReconnectGrace,
-		MaxConnsPerIP:     opts.MaxConnsPerIP,
-		LimitLoopback:     opts.LimitLoopback,
+		MaxConnsPerIP:     maxConns,
+		TrustedProxies:    opts.TrustedProxies,
+		JoinTimeout:       opts.JoinTimeout,
+		MaxUnjoined:       opts.MaxUnjoined,
 		NodeID:            "test-node",
 		TURN:              app.TURNConfig{Enabled: opts.TURN},
 		Logger:            log,
