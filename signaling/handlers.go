@@ -60,7 +60,7 @@ func (c *conn) dispatch(data []byte) {
 	}
 	c.countMessage(env.Type, err)
 	if err != nil {
-		pe := toProto(err)
+		pe := toProto(err, env.Type)
 		if pe.code == codeInternal {
 			c.log.Error("handler failed", "type", env.Type, "err", err)
 		}
@@ -259,7 +259,7 @@ func (c *conn) handleAdmit(ctx context.Context, data []byte) error {
 	for _, p := range admitted {
 		if w := ss.find(p.ID); w != nil {
 			if aerr := w.activate(ctx, p, c.srv.roomInfo(ctx, me.Room)); aerr != nil {
-				w.sendError(toProto(aerr), "")
+				w.sendError(toProto(aerr, ""), "")
 			}
 		}
 	}
