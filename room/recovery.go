@@ -38,8 +38,10 @@ type Epocher interface {
 // command checks the epoch before it reads the session, so decisions
 // (capacity, whether a facilitator is present, the lock) count the people
 // already here; a join checks it again once seated, and is undone with
-// ErrUnavailable if the store lost its data in between. While the store is unreachable, nothing is decided: joins
-// and commands fail with ErrUnavailable and running sessions carry on.
+// ErrUnavailable if the store lost its data in between. While the store is
+// unreachable, no join is decided (joins fail with ErrUnavailable), running
+// sessions carry on, and a lock, a removal or a block takes effect here and
+// is written once the store answers (pending.go).
 //
 // What is written back is refreshed every heartbeat, and after each change
 // this node makes, so it is at most one heartbeat old. A removal made on
@@ -56,19 +58,23 @@ type hostedRoom struct {
 }
 
 // sync checks the store's epoch and writes this node's presences back if
-// the store lost its data; it returns the epoch (none for stores that
-// cannot lose data, which need nothing).
+// the store lost its data, then writes the changes made here while the
+// store was unreachable (pending.go); it returns the epoch (none for
+// stores that cannot lose data). It fails while either is left undone, so
+// no decision is made on a store that does not know them.
 func (s *Service) sync(ctx context.Context) (epoch string, err error) {
-	ep, ok := s.store.(Epocher)
-	if !ok {
-		return "", nil
+	if ep, ok := s.store.(Epocher); ok {
+		if _, err := s.checkEpoch(ctx, ep); err != nil {
+			return "", err
+		}
+		s.recMu.Lock()
+		epoch = s.epoch
+		s.recMu.Unlock()
 	}
-	if _, err := s.checkEpoch(ctx, ep); err != nil {
+	if err := s.flush(ctx); err != nil {
 		return "", err
 	}
-	s.recMu.Lock()
-	defer s.recMu.Unlock()
-	return s.epoch, nil
+	return epoch, nil
 }
 
 // unchanged checks that the store still has the epoch a decision started
@@ -233,7 +239,9 @@ func (s *Service) refresh(ctx context.Context) {
 		if s.local[name] == nil {
 			continue
 		}
-		s.rooms[name] = hostedRoom{cfg: r.cfg, locked: r.sess.Locked, blocked: slices.Clone(r.sess.Blocked)}
+		h := hostedRoom{cfg: r.cfg, locked: r.sess.Locked, blocked: slices.Clone(r.sess.Blocked)}
+		s.overlayPending(name, &h)
+		s.rooms[name] = h
 		for _, p := range r.sess.Participants {
 			if _, ok := s.local[name][p.ID]; ok {
 				s.local[name][p.ID] = p
@@ -270,28 +278,4 @@ func (s *Service) rememberRoom(name string, cfg RoomConfig) {
 	c := cfg.Clone()
 	h.cfg = &c
 	s.rooms[name] = h
-}
-
-// rememberLock records a lock change made here.
-func (s *Service) rememberLock(name string, locked bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.local[name] != nil {
-		h := s.rooms[name]
-		h.locked = locked
-		s.rooms[name] = h
-	}
-}
-
-// rememberBlock records an identity blocked here.
-func (s *Service) rememberBlock(name, identity string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.local[name] != nil {
-		h := s.rooms[name]
-		if !slices.Contains(h.blocked, identity) {
-			h.blocked = append(slices.Clone(h.blocked), identity)
-		}
-		s.rooms[name] = h
-	}
 }

@@ -53,9 +53,12 @@ type Service struct {
 	maxWaiting int
 	onGone     func(room, id string)
 
-	mu    sync.Mutex
-	local map[string]map[string]Participant // room -> id -> hosted here, as last known
-	rooms map[string]hostedRoom             // what is known of the rooms in local
+	mu      sync.Mutex
+	local   map[string]map[string]Participant // room -> id -> hosted here, as last known
+	rooms   map[string]hostedRoom             // what is known of the rooms in local
+	pending map[string]pendingRoom            // changes not yet written to the store (pending.go)
+
+	flushMu sync.Mutex // serializes writing pending changes
 
 	recMu sync.Mutex // serializes epoch checks and restores (recovery.go)
 	epoch string     // the store's epoch last seen
@@ -84,6 +87,7 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 		onGone:     cfg.OnGone,
 		local:      make(map[string]map[string]Participant),
 		rooms:      make(map[string]hostedRoom),
+		pending:    make(map[string]pendingRoom),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -466,47 +470,55 @@ func (s *Service) Deny(ctx context.Context, room, by, target string) ([]Particip
 
 // Remove takes a participant out of the session and, with block, refuses
 // that identity (code blocked) for the rest of the session. The caller needs
-// PermModerate and may not remove someone of a higher role.
+// PermModerate and may not remove someone of a higher role. While the store
+// cannot answer, it takes effect here and is written later (pending.go);
+// only someone hosted here can be removed then (else ErrUnavailable).
 func (s *Service) Remove(ctx context.Context, room, by, target string, block bool) (Participant, error) {
 	sess, actor, err := s.authorize(ctx, room, by, PermModerate)
+	stored := err == nil
+	if unreachable(err) {
+		actor, err = s.authorizeHere(room, by, PermModerate)
+	}
 	if err != nil {
 		return Participant{}, err
 	}
 	t, ok := sess.Find(target)
+	if !stored {
+		if t, ok = s.hostedHere(room, target); !ok {
+			return Participant{}, fmt.Errorf("remove %q: not hosted here: %w", target, ErrUnavailable)
+		}
+	}
 	if !ok {
 		return Participant{}, fmt.Errorf("participant %q: %w", target, ErrNotFound)
 	}
 	if t.Role.rank() > actor.Role.rank() {
 		return Participant{}, fmt.Errorf("%w: cannot remove a %s", ErrForbidden, t.Role)
 	}
-	if block {
-		// Block first, so the identity cannot slip back in between.
-		if err := s.store.SetBlocked(ctx, room, t.Identity, true); err != nil {
-			return Participant{}, fmt.Errorf("block %q: %w", t.Identity, err)
-		}
+	// Written in order: the block first, so the identity cannot slip back
+	// in between.
+	s.removeHere(room, t, block)
+	if err := s.flush(ctx); err != nil {
+		s.log.WarnContext(ctx, "remove: store unavailable; written when it answers", "room", room, "participant", t.ID, "err", err)
 	}
-	p, err := s.store.RemovePresence(ctx, room, target)
-	if err != nil {
-		return Participant{}, fmt.Errorf("remove %q: %w", target, err)
-	}
-	s.untrack(room, p.ID)
-	if block {
-		s.rememberBlock(room, t.Identity)
-	}
-	s.log.InfoContext(ctx, "removed", "room", room, "participant", p.ID, "identity", p.Identity, "blocked", block, "by", actor.ID)
-	return p, nil
+	s.log.InfoContext(ctx, "removed", "room", room, "participant", t.ID, "identity", t.Identity, "blocked", block, "by", actor.ID)
+	return t, nil
 }
 
-// Lock locks or unlocks the session; the caller needs PermModerate.
+// Lock locks or unlocks the session; the caller needs PermModerate. While
+// the store cannot answer, the lock takes effect here and is written later
+// (pending.go).
 func (s *Service) Lock(ctx context.Context, room, by string, locked bool) error {
 	_, actor, err := s.authorize(ctx, room, by, PermModerate)
+	if unreachable(err) {
+		actor, err = s.authorizeHere(room, by, PermModerate)
+	}
 	if err != nil {
 		return err
 	}
-	if err := s.store.SetLocked(ctx, room, locked); err != nil {
-		return fmt.Errorf("lock %q: %w", room, err)
+	s.setLock(room, locked)
+	if err := s.flush(ctx); err != nil {
+		s.log.WarnContext(ctx, "lock: store unavailable; written when it answers", "room", room, "err", err)
 	}
-	s.rememberLock(room, locked)
 	s.log.InfoContext(ctx, "lock changed", "room", room, "locked", locked, "by", actor.ID)
 	return nil
 }
@@ -597,12 +609,17 @@ func (s *Service) Roster(ctx context.Context, room string) (RosterView, error) {
 	return v, nil
 }
 
-// Heartbeat refreshes, once, every presence hosted on this node, and
-// reports to OnGone those the store no longer has, unless the store lost
-// its data: then they are written back instead (see recovery.go). Run
-// calls it.
+// Heartbeat writes what changed here while the store was unreachable,
+// refreshes, once, every presence hosted on this node, and reports to
+// OnGone those the store no longer has, unless the store lost its data:
+// then they are written back instead (see recovery.go). Run calls it.
 func (s *Service) Heartbeat(ctx context.Context) error {
 	var errs []error
+	// Changes made here while the store was unreachable are written first
+	// (pending.go); the presences are refreshed whatever comes of it.
+	if _, err := s.sync(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	for room, ids := range s.snapshot() {
 		gone, err := s.store.Heartbeat(ctx, room, ids)
 		if err != nil {

@@ -40,8 +40,10 @@ func perr(code, format string, args ...any) *protoError {
 	return &protoError{code: code, message: fmt.Sprintf(format, args...)}
 }
 
-// fatal reports whether a refusal ends the connection: the client cannot
-// go on on this socket.
+// fatal reports whether a refusal of a join ends the connection: the
+// client cannot go on on this socket. In answer to anything else no
+// refusal is fatal: whoever sent it keeps their seat (or their place in
+// the waiting room), whatever the store says.
 func fatal(c room.Code) bool {
 	switch c {
 	case room.CodeInvalidToken, room.CodeTokenExpired, room.CodeWrongRoom, room.CodeNotOnRoster,
@@ -52,9 +54,10 @@ func fatal(c room.Code) bool {
 	return false
 }
 
-// toProto maps any handler error to what the client is told. It is the one
-// place where error kinds become protocol codes.
-func toProto(err error) *protoError {
+// toProto maps any handler error to what the client is told in answer to
+// a message of type typ. It is the one place where error kinds become
+// protocol codes.
+func toProto(err error, typ string) *protoError {
 	var pe *protoError
 	if errors.As(err, &pe) {
 		return pe
@@ -77,7 +80,7 @@ func toProto(err error) *protoError {
 	if code == room.CodeInternal {
 		return &protoError{code: codeInternal, message: "internal error"}
 	}
-	return &protoError{code: string(code), message: msg, close: fatal(code)}
+	return &protoError{code: string(code), message: msg, close: typ == "join" && fatal(code)}
 }
 
 // closeCodeFor picks the websocket close code for a fatal protocol error.

@@ -60,7 +60,7 @@ func (c *conn) dispatch(data []byte) {
 	}
 	c.countMessage(env.Type, err)
 	if err != nil {
-		pe := toProto(err)
+		pe := toProto(err, env.Type)
 		if pe.code == codeInternal {
 			c.log.Error("handler failed", "type", env.Type, "err", err)
 		}
@@ -276,7 +276,7 @@ func (c *conn) handleAdmit(ctx context.Context, data []byte) error {
 	for _, p := range admitted {
 		if w := ss.find(p.ID); w != nil {
 			if aerr := w.activate(ctx, p, c.srv.roomInfo(ctx, me.Room)); aerr != nil {
-				w.sendError(toProto(aerr), "")
+				w.sendError(toProto(aerr, ""), "")
 			}
 		}
 	}
@@ -387,15 +387,8 @@ func (s *Server) sendWaitingListTo(ctx context.Context, ss *session, c *conn) {
 	c.send(waitingListMsg{Type: "waiting_list", Entries: entries})
 }
 
-// roomInfo describes the room to participants; on a store failure it says
-// what it can rather than fail the message.
+// roomInfo describes the room to participants; when the store cannot
+// answer it says what this node knows.
 func (s *Server) roomInfo(ctx context.Context, name string) room.RoomInfo {
-	info := room.RoomInfo{Name: name}
-	if cfg, err := s.cfg.Rooms.Room(ctx, name); err == nil {
-		info.Kind, info.MembersJoinMuted = cfg.Kind, cfg.MembersJoinMuted
-	}
-	if sess, err := s.cfg.Rooms.Session(ctx, name); err == nil {
-		info.Locked = sess.Locked
-	}
-	return info
+	return s.cfg.Rooms.RoomInfo(ctx, name)
 }

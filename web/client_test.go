@@ -144,6 +144,13 @@ func TestWaitingThenFacilitator(t *testing.T) {
 	c.send(t, `{"type":"error","code":"forbidden","message":"not allowed","ref":"lock"}`)
 	wait(t, b, `document.getElementById("lock-button").getAttribute("aria-pressed") === "false"`)
 	wait(t, b, `!document.getElementById("notice").hidden && document.getElementById("notice-text").textContent === "Only facilitators can do that."`)
+	// A store outage answering a command is a notice: the call goes on
+	// (the messages below still arrive and are drawn).
+	c.send(t, `{"type":"error","code":"unavailable","message":"the service is temporarily unavailable, please try again shortly","ref":"admit"}`)
+	wait(t, b, `document.getElementById("notice-text").textContent.startsWith("Hearth could not do that just now")`)
+	if !eval[bool](t, b, `hearth.screen === "call" && hearth.state !== "ended"`) {
+		t.Error("an unavailable answer to admit ended the call")
+	}
 
 	// Arrivals and departures are announced and drawn.
 	c.send(t, `{"type":"participant_joined","participant":{"id":"p_rae","identity":"client-04","name":"Rae","role":"member","muted":{"audio":false,"video":false},"tracks":[]}}`)

@@ -673,7 +673,9 @@ function onError(msg) {
     onResumeFailed();
     return;
   }
-  if (text.FATAL_CODES.has(msg.code)) {
+  // Refusals close the socket only in answer to join (or to no message);
+  // answering a command, they leave our seat alone.
+  if (text.FATAL_CODES.has(msg.code) && (!msg.ref || msg.ref === 'join')) {
     refuse(msg.code, msg.message);
     return;
   }

@@ -4,7 +4,8 @@
 // for the codes people are likely to meet we say it our own way, calmly and
 // with what they can do next.
 
-// Error codes after which the server closes the socket (PROTOCOL.md).
+// Error codes after which the server closes the socket, when they answer
+// join (PROTOCOL.md).
 export const FATAL_CODES = new Set([
   'too_large', 'version', 'invalid_token', 'token_expired', 'wrong_room',
   'not_on_roster', 'blocked', 'bad_passcode', 'room_full', 'room_locked',
@@ -46,6 +47,8 @@ const NOTICES = {
   rate_limited: 'That was a lot at once. Please wait a moment before trying again.',
   bad_sdp: 'There was a problem setting up audio or video. If others cannot see or hear you, please leave and join again.',
   internal: 'Something went wrong on the server. If things stop working, please leave and join again.',
+  unavailable: 'Hearth could not do that just now. Please try again in a minute; the session carries on.',
+  room_full: 'There is no free seat in the room just now.',
 };
 
 export function notice(code, serverMessage, ref) {

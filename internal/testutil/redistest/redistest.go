@@ -1,5 +1,5 @@
 // Package redistest runs a real redis-server for tests, on a free loopback
-// port, with no persistence.
+// port, with no persistence unless a test asks for it (StopSaving).
 //
 // If redis-server is not installed the test is skipped, except under
 // CI=true, where it fails: CI must never silently skip the Redis runs.
@@ -9,10 +9,13 @@ package redistest
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -23,6 +26,8 @@ import (
 const (
 	startTimeout = 10 * time.Second
 	stopTimeout  = 5 * time.Second
+	// dumpFile is where StopSaving leaves the data and launch reads it.
+	dumpFile = "dump.rdb"
 )
 
 // Server is one redis-server process; Stop and Restart keep the same port,
@@ -80,16 +85,26 @@ func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
 // no-op. Its data is lost (no persistence).
 func (s *Server) Stop(t testing.TB) {
 	t.Helper()
-	if err := s.stop(); err != nil {
+	if err := s.stop(false); err != nil {
 		t.Errorf("redistest: stop: %v", err)
 	}
 }
 
-// Restart starts the server again on the same port (empty, since nothing is
-// persisted) and waits until it answers PING.
+// StopSaving writes the server's data to disk and stops it, as a Redis
+// with persistence does when shut down: the next Restart comes back with
+// the data (keys with a lifetime keep counting it down meanwhile).
+func (s *Server) StopSaving(t testing.TB) {
+	t.Helper()
+	if err := s.stop(true); err != nil {
+		t.Fatalf("redistest: stop saving: %v", err)
+	}
+}
+
+// Restart starts the server again on the same port and waits until it
+// answers PING. It is empty unless the last stop was StopSaving.
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
-	if err := s.stop(); err != nil {
+	if err := s.stop(false); err != nil {
 		t.Fatalf("redistest: stop: %v", err)
 	}
 	// The old socket may linger briefly; launch retries until the deadline.
@@ -120,6 +135,7 @@ func (s *Server) launch() error {
 		"--appendonly", "no",
 		"--daemonize", "no",
 		"--dir", s.dir,
+		"--dbfilename", dumpFile,
 		"--logfile", "",
 	)
 	cmd.Stdout, cmd.Stderr = out, out
@@ -143,7 +159,10 @@ func (s *Server) launch() error {
 	return nil
 }
 
-func (s *Server) stop() error {
+// stop ends the running server, if any. With save it has the server write
+// its data to dumpFile first; without, the file is removed, so the next
+// launch starts empty.
+func (s *Server) stop(save bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd == nil {
@@ -151,19 +170,57 @@ func (s *Server) stop() error {
 	}
 	cmd, done := s.cmd, s.done
 	s.cmd, s.done = nil, nil
-	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if save {
+		if err := shutdownSave(s.Addr()); err != nil {
+			_ = cmd.Process.Kill()
+			<-done
+			return err
+		}
+	} else {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+	}
+	exited := false
 	select {
 	case <-done:
-		return nil
+		exited = true
 	case <-time.After(stopTimeout):
 	}
-	_ = cmd.Process.Kill()
-	select {
-	case <-done:
-		return nil
-	case <-time.After(stopTimeout):
-		return fmt.Errorf("redis-server pid %d did not exit", cmd.Process.Pid)
+	if !exited {
+		_ = cmd.Process.Kill()
+		select {
+		case <-done:
+		case <-time.After(stopTimeout):
+			return fmt.Errorf("redis-server pid %d did not exit", cmd.Process.Pid)
+		}
+		if save {
+			return fmt.Errorf("redis-server pid %d did not exit after SHUTDOWN SAVE", cmd.Process.Pid)
+		}
 	}
+	if !save {
+		if err := os.Remove(filepath.Join(s.dir, dumpFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove saved data: %w", err)
+		}
+	}
+	return nil
+}
+
+// shutdownSave asks the server to save its data and exit. On success the
+// server closes the connection without a reply.
+func shutdownSave(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return fmt.Errorf("shutdown save: %w", err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(stopTimeout))
+	if _, err := c.Write([]byte("SHUTDOWN SAVE\r\n")); err != nil {
+		return fmt.Errorf("shutdown save: %w", err)
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err == nil {
+		return fmt.Errorf("shutdown save refused: %q", line)
+	}
+	return nil
 }
 
 // waitPing polls until the server answers +PONG, the process exits, or the

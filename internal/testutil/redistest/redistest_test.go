@@ -1,10 +1,13 @@
 package redistest
 
 import (
+	"bufio"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 )
@@ -32,6 +35,47 @@ func TestStartStopRestart(t *testing.T) {
 	if !strings.HasPrefix(s.URL(), "redis://127.0.0.1:") {
 		t.Fatalf("URL = %q", s.URL())
 	}
+}
+
+// TestStopSaving: data survives StopSaving and Restart, and is gone after
+// Stop and Restart.
+func TestStopSaving(t *testing.T) {
+	s := Start(t)
+	if got := command(t, s.Addr(), "SET kept yes"); got != "+OK" {
+		t.Fatalf("SET: %q", got)
+	}
+	s.StopSaving(t)
+	if err := ping(s.Addr()); err == nil {
+		t.Fatal("ping succeeded after StopSaving")
+	}
+	s.Restart(t)
+	if got := command(t, s.Addr(), "EXISTS kept"); got != ":1" {
+		t.Fatalf("after StopSaving and Restart, EXISTS = %q", got)
+	}
+	s.Stop(t)
+	s.Restart(t)
+	if got := command(t, s.Addr(), "EXISTS kept"); got != ":0" {
+		t.Fatalf("after Stop and Restart, EXISTS = %q", got)
+	}
+}
+
+// command sends one inline command and returns the first line of the reply.
+func command(t *testing.T, addr, cmd string) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Write([]byte(cmd + "\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSuffix(line, "\r\n")
 }
 
 // TestMissingServer runs the helper test in a child process with a
