@@ -229,7 +229,7 @@ func (c *conn) handleJoinInTime(ctx context.Context, data []byte) error {
 	if err == nil {
 		return errJoinTimeout()
 	}
-	pe := *toProto(err)
+	pe := *toProto(err, "join")
 	pe.close = true
 	return &pe
 }
