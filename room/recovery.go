@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // Epocher is implemented by stores that can lose their data while Hearth
@@ -22,8 +23,9 @@ type Epocher interface {
 //
 // The rule: a store that kept its data is authoritative. Someone hosted
 // here that it no longer has was denied, removed or ended from another
-// node, or expired because this node could not refresh them for a whole
-// presence TTL; the node disconnects them (OnGone) and they may rejoin.
+// node; the node disconnects them (OnGone) and they may rejoin. (Unless
+// the node could not refresh them for about a TTL: then they expired by
+// themselves and are written back; see rewrite.)
 // A store that lost its data (its epoch changed) has no say: every
 // presence hosted here is written back as this node last knew it (id,
 // identity, name, role, state, arrival time; with no capacity limit, since
@@ -70,6 +72,9 @@ func (s *Service) sync(ctx context.Context) (epoch string, err error) {
 		s.recMu.Lock()
 		epoch = s.epoch
 		s.recMu.Unlock()
+	}
+	if err := s.catchUp(ctx); err != nil {
+		return "", err
 	}
 	if err := s.flush(ctx); err != nil {
 		return "", err
@@ -135,35 +140,10 @@ func (s *Service) restore(ctx context.Context) error {
 	var errs []error
 	n := 0
 	for name, ps := range hosted {
-		h := rooms[name]
-		if h.cfg != nil {
-			if _, err := s.store.CreateRoom(ctx, *h.cfg); err != nil && !errors.Is(err, ErrExists) {
-				errs = append(errs, fmt.Errorf("restore room %q: %w", name, err))
-			}
-		}
-		for _, p := range ps {
-			_, err := s.store.AddPresence(ctx, p, 0)
-			switch {
-			case err == nil:
-				n++
-			case errors.Is(err, ErrExists), errors.Is(err, ErrIdentityPresent):
-				// Still there, or written back already.
-			case errors.Is(err, ErrBlocked):
-				// The store still blocks this identity: the next heartbeat
-				// finds them gone and disconnects them.
-			default:
-				errs = append(errs, fmt.Errorf("restore %q in %q: %w", p.ID, name, err))
-			}
-		}
-		for _, id := range h.blocked {
-			if err := s.store.SetBlocked(ctx, name, id, true); err != nil && !errors.Is(err, ErrNotFound) {
-				errs = append(errs, fmt.Errorf("restore block in %q: %w", name, err))
-			}
-		}
-		if h.locked {
-			if err := s.store.SetLocked(ctx, name, true); err != nil && !errors.Is(err, ErrNotFound) {
-				errs = append(errs, fmt.Errorf("restore lock of %q: %w", name, err))
-			}
+		added, _, err := s.restoreRoom(ctx, name, rooms[name], ps)
+		n += added
+		if err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -172,6 +152,150 @@ func (s *Service) restore(ctx context.Context) error {
 	s.log.WarnContext(ctx, "membership store lost its data: presences hosted here written back",
 		"participants", n, "rooms", len(hosted))
 	return nil
+}
+
+// restoreRoom writes back one room: its configuration, the presences
+// hosted here (ps), its blocks and its lock. It returns how many presences
+// it added and the ids the store now refuses for good (blocked, or the
+// same person present through another node).
+func (s *Service) restoreRoom(ctx context.Context, name string, h hostedRoom, ps []Participant) (added int, refused []string, err error) {
+	var errs []error
+	if h.cfg != nil {
+		if _, err := s.store.CreateRoom(ctx, *h.cfg); err != nil && !errors.Is(err, ErrExists) {
+			errs = append(errs, fmt.Errorf("restore room %q: %w", name, err))
+		}
+	}
+	for _, p := range ps {
+		_, err := s.store.AddPresence(ctx, p, 0)
+		switch {
+		case err == nil:
+			added++
+		case errors.Is(err, ErrExists):
+			// Still there, or written back already.
+		case errors.Is(err, ErrBlocked), errors.Is(err, ErrIdentityPresent):
+			// Blocked, or taken over through another node: the next
+			// heartbeat finds them gone and disconnects them.
+			refused = append(refused, p.ID)
+		default:
+			errs = append(errs, fmt.Errorf("restore %q in %q: %w", p.ID, name, err))
+		}
+	}
+	for _, id := range h.blocked {
+		if err := s.store.SetBlocked(ctx, name, id, true); err != nil && !errors.Is(err, ErrNotFound) {
+			errs = append(errs, fmt.Errorf("restore block in %q: %w", name, err))
+		}
+	}
+	if h.locked {
+		if err := s.store.SetLocked(ctx, name, true); err != nil && !errors.Is(err, ErrNotFound) {
+			errs = append(errs, fmt.Errorf("restore lock of %q: %w", name, err))
+		}
+	}
+	return added, refused, errors.Join(errs...)
+}
+
+// Riding out an outage longer than the presence TTL.
+//
+// A store that kept its data but could not be reached for about a TTL has
+// let this node's presences expire, and with the last of them the
+// session's lock and blocks: nobody removed them (nobody could reach the
+// store either). A heartbeat that finds them gone a TTL or more after the
+// last one that refreshed the room (before which none could expire)
+// writes the room back as this node knows it (presences, lock, blocks),
+// like after a loss, rather than disconnect anyone: a store error never
+// costs anyone their seat. Joins and commands first catch up on rooms not
+// refreshed for half a TTL (sync), so no decision is made on a session
+// that expired.
+
+// heartbeatRoom refreshes one room's presences hosted here and
+// disconnects (OnGone) those the store no longer has, unless it lost or
+// let expire what it had: then they are written back.
+func (s *Service) heartbeatRoom(ctx context.Context, room string, ids []string) error {
+	s.beatMu.Lock()
+	defer s.beatMu.Unlock()
+	last, started := s.lastBeat(room), s.now()
+	gone, err := s.store.Heartbeat(ctx, room, ids)
+	if err != nil {
+		return fmt.Errorf("heartbeat %q: %w", room, err)
+	}
+	s.beat(room, started)
+	if len(gone) > 0 {
+		lost, err := s.storeLost(ctx)
+		if err != nil {
+			// Removed, or forgotten? Decide on the next heartbeat.
+			return fmt.Errorf("heartbeat %q: %w", room, err)
+		}
+		if lost {
+			return nil // written back: present again
+		}
+		if s.now().Sub(last) >= s.ttl {
+			if gone, err = s.rewrite(ctx, room, gone); err != nil {
+				return err
+			}
+		}
+	}
+	for _, id := range gone {
+		if !s.untrack(room, id) {
+			continue // left meanwhile: not gone, just done
+		}
+		s.log.InfoContext(ctx, "presence gone", "room", room, "participant", id)
+		if s.onGone != nil {
+			s.onGone(room, id)
+		}
+	}
+	return nil
+}
+
+// catchUp heartbeats the hosted rooms not refreshed for half a TTL, so
+// that a join or a command after an outage is decided on a session
+// written back, with its lock and blocks.
+func (s *Service) catchUp(ctx context.Context) error {
+	var errs []error
+	for room, ids := range s.snapshot() {
+		if s.now().Sub(s.lastBeat(room)) > s.ttl/2 {
+			if err := s.heartbeatRoom(ctx, room, ids); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// lastBeat returns when room's presences were last refreshed.
+func (s *Service) lastBeat(room string) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.beats[room]
+}
+
+// beat records that room's presences were refreshed by a heartbeat sent
+// at t: none of them can expire before t plus the TTL.
+func (s *Service) beat(room string, t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.local[room] != nil {
+		s.beats[room] = t
+	}
+}
+
+// rewrite writes back a room whose presences hosted here the store let
+// expire, and returns those of gone that are gone for good.
+func (s *Service) rewrite(ctx context.Context, room string, gone []string) ([]string, error) {
+	rooms, hosted := s.hostedState()
+	added, refused, err := s.restoreRoom(ctx, room, rooms[room], hosted[room])
+	if err != nil {
+		return nil, fmt.Errorf("write back %q: %w", room, err)
+	}
+	if added > 0 {
+		s.log.WarnContext(ctx, "presences expired while the store was unreachable: written back",
+			"room", room, "participants", added)
+	}
+	out := []string{}
+	for _, id := range gone {
+		if slices.Contains(refused, id) {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }
 
 // hostedState copies the presences hosted here, by room, and what is known

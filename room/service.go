@@ -32,6 +32,10 @@ type ServiceConfig struct {
 	// HeartbeatInterval is how often Run refreshes this node's presences;
 	// DefaultHeartbeatInterval if zero. Keep it well under the store TTL.
 	HeartbeatInterval time.Duration
+	// PresenceTTL is the store's presence lifetime (DefaultPresenceTTL if
+	// zero): a node that could not refresh its presences for about that
+	// long writes back those the store let expire (recovery.go).
+	PresenceTTL time.Duration
 	// MaxWaiting caps each room's waiting room; DefaultMaxWaiting if zero.
 	MaxWaiting int
 	// OnGone, if set, is called from Run (one call at a time) for each
@@ -50,6 +54,7 @@ type Service struct {
 	log        *slog.Logger
 	now        func() time.Time
 	interval   time.Duration
+	ttl        time.Duration
 	maxWaiting int
 	onGone     func(room, id string)
 
@@ -57,8 +62,10 @@ type Service struct {
 	local   map[string]map[string]Participant // room -> id -> hosted here, as last known
 	rooms   map[string]hostedRoom             // what is known of the rooms in local
 	pending map[string]pendingRoom            // changes not yet written to the store (pending.go)
+	beats   map[string]time.Time              // room -> when its presences were last refreshed
 
 	flushMu sync.Mutex // serializes writing pending changes
+	beatMu  sync.Mutex // serializes heartbeats of a room (recovery.go)
 
 	recMu sync.Mutex // serializes epoch checks and restores (recovery.go)
 	epoch string     // the store's epoch last seen
@@ -83,11 +90,13 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 		log:        cfg.Logger,
 		now:        cfg.Now,
 		interval:   cfg.HeartbeatInterval,
+		ttl:        cfg.PresenceTTL,
 		maxWaiting: cfg.MaxWaiting,
 		onGone:     cfg.OnGone,
 		local:      make(map[string]map[string]Participant),
 		rooms:      make(map[string]hostedRoom),
 		pending:    make(map[string]pendingRoom),
+		beats:      make(map[string]time.Time),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -97,6 +106,9 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	}
 	if s.interval <= 0 {
 		s.interval = DefaultHeartbeatInterval
+	}
+	if s.ttl <= 0 {
+		s.ttl = DefaultPresenceTTL
 	}
 	if s.maxWaiting <= 0 {
 		s.maxWaiting = DefaultMaxWaiting
@@ -621,30 +633,8 @@ func (s *Service) Heartbeat(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	for room, ids := range s.snapshot() {
-		gone, err := s.store.Heartbeat(ctx, room, ids)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("heartbeat %q: %w", room, err))
-			continue
-		}
-		if len(gone) > 0 {
-			lost, err := s.storeLost(ctx)
-			if err != nil {
-				// Removed, or forgotten? Decide on the next heartbeat.
-				errs = append(errs, fmt.Errorf("heartbeat %q: %w", room, err))
-				continue
-			}
-			if lost {
-				continue // written back: present again
-			}
-		}
-		for _, id := range gone {
-			if !s.untrack(room, id) {
-				continue // left meanwhile: not gone, just done
-			}
-			s.log.InfoContext(ctx, "presence gone", "room", room, "participant", id)
-			if s.onGone != nil {
-				s.onGone(room, id)
-			}
+		if err := s.heartbeatRoom(ctx, room, ids); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	s.refresh(ctx)
@@ -685,6 +675,7 @@ func (s *Service) track(p Participant) {
 	defer s.mu.Unlock()
 	if s.local[p.Room] == nil {
 		s.local[p.Room] = map[string]Participant{}
+		s.beats[p.Room] = s.now()
 	}
 	s.local[p.Room][p.ID] = p
 }
@@ -699,6 +690,7 @@ func (s *Service) untrack(room, id string) bool {
 	delete(s.local[room], id)
 	if len(s.local[room]) == 0 {
 		delete(s.local, room)
+		delete(s.beats, room)
 	}
 	return true
 }

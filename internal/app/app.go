@@ -165,6 +165,7 @@ func New(cfg Config) (*App, error) {
 		NodeID:            cfg.NodeID,
 		Logger:            log,
 		HeartbeatInterval: cfg.HeartbeatInterval,
+		PresenceTTL:       cfg.PresenceTTL,
 		OnGone: func(roomName, id string) {
 			sig.Kick(roomName, id, "removed")
 		},

@@ -27,11 +27,12 @@ func TestControlsDuringRedisOutage(t *testing.T) {
 
 func controlsDuringOutage(t *testing.T, keepData bool) {
 	rs := redistest.Start(t)
-	// Presences outlive the outage, so a Redis that kept its data still
-	// has everyone (one that forgets them for a whole TTL has them expire,
-	// and the node then disconnects them: see room/recovery.go).
+	// The outage outlasts the presence TTL: a Redis that kept its data has
+	// let every presence expire, and the session's lock and blocks with
+	// them; the node writes the room back rather than disconnect anyone.
+	const ttl = 1500 * time.Millisecond
 	srv := hearthtest.Start(t, hearthtest.Options{RedisURL: rs.URL(),
-		PresenceTTL: 2 * time.Minute, HeartbeatInterval: 100 * time.Millisecond})
+		PresenceTTL: ttl, HeartbeatInterval: 100 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	store := srv.App.Store()
@@ -55,6 +56,7 @@ func controlsDuringOutage(t *testing.T, keepData bool) {
 	} else {
 		rs.Stop(t)
 	}
+	down := time.Now()
 
 	// Lock: everyone is told at once.
 	if err := fac.Send(map[string]any{"type": "lock", "locked": true}); err != nil {
@@ -87,6 +89,10 @@ func controlsDuringOutage(t *testing.T, keepData bool) {
 	noGoodbye(t, fac, "fac")
 	noGoodbye(t, m1, "m1")
 
+	// Longer than the TTL, however fast the steps above went.
+	if wait := 2*ttl - time.Since(down); wait > 0 {
+		time.Sleep(wait)
+	}
 	rs.Restart(t)
 
 	// The lock and the block reach Redis; the removed member's presence is
