@@ -57,6 +57,7 @@ type conn struct {
 	resume    string      // current resume secret
 	grace     *time.Timer // releases a detached seat
 	explicit  bool        // the client closed the socket on purpose
+	byeReason string      // why the server closed it (bye), for the others
 	out       [][]byte    // queued for the writer; nil is a ping
 	writing   bool        // a writer goroutine owns the socket's writes
 	outFailed bool        // the writer stopped on an error: drop what comes
@@ -82,7 +83,13 @@ func (c *conn) serve() {
 	c.mu.Unlock()
 	c.readLoop()
 	if !c.detach() {
-		c.leave("left")
+		c.mu.Lock()
+		reason := c.byeReason
+		c.mu.Unlock()
+		if reason == "" {
+			reason = "left"
+		}
+		c.leave(reason)
 	}
 	c.closeOut(websocket.CloseNormalClosure, "")
 	c.writers.Wait()
@@ -339,6 +346,11 @@ func (c *conn) kick(last any, code int) {
 		}
 		c.leave(reason)
 		return
+	}
+	if b, ok := last.(byeMsg); ok {
+		c.mu.Lock()
+		c.byeReason = b.Reason
+		c.mu.Unlock()
 	}
 	c.send(last)
 	c.closeOut(code, "")

@@ -301,6 +301,12 @@ func TestRemoveAndBlock(t *testing.T) {
 		t.Fatal("removed participant's socket stayed open")
 	}
 	ctlWaitState(t, s, func(st room.RoomState) bool { return ctlFind(st, gone) == nil })
+	if _, err := s.WaitMessage(ctx, "participant_left", func(msg peer.Message) bool {
+		var v struct{ Participant, Reason string }
+		return msg.Decode(&v) == nil && v.Participant == gone && v.Reason == "removed"
+	}); err != nil {
+		t.Fatalf("others not told the participant was removed: %v", err)
+	}
 	ctlExpect(t, "audio", map[string]*peer.Client{"f": f, "s": s}, "f<s s<f")
 
 	again := dial(t, srv, peer.Options{Room: "rm", Name: "milo", Token: ctlToken(t, "rm", "milo", room.RoleMember)})
