@@ -185,6 +185,9 @@ func TestForeignOrigin(t *testing.T) {
 	if _, err := dialWith(""); err != nil {
 		t.Errorf("no origin (non-browser client) refused: %v", err)
 	}
+	if code, err := dialWith("null"); err == nil || code != http.StatusForbidden {
+		t.Errorf("origin null: status %d err %v, want 403 refusal", code, err)
+	}
 }
 
 // TestVersionMismatch: an unknown protocol version is refused plainly.

@@ -350,3 +350,21 @@ func FuzzCheckOrigin(f *testing.F) {
 		}
 	})
 }
+
+// TestOriginNull: the opaque origin "null" (a sandboxed frame, a local
+// file, a cross-origin redirect) is refused, even where any origin is
+// allowed; a missing Origin is a client that is not a browser.
+func TestOriginNull(t *testing.T) {
+	for _, allowed := range [][]string{nil, {"*"}, {"null"}} {
+		s := New(Config{AllowedOrigins: allowed})
+		for origin, want := range map[string]bool{"null": false, "NULL": false, "": true, "https://hearth.example": true} {
+			r := httptest.NewRequest(http.MethodGet, "https://hearth.example/ws", nil)
+			if origin != "" {
+				r.Header.Set("Origin", origin)
+			}
+			if got := s.checkOrigin(r); got != want {
+				t.Errorf("allowed %q, Origin %q: accepted %v, want %v", allowed, origin, got, want)
+			}
+		}
+	}
+}
