@@ -443,3 +443,49 @@ func parseRoomConsts(t testing.TB) map[string][]string {
 func typeName(v any) string {
 	return strings.TrimPrefix(fmt.Sprintf("%T", v), "*signaling.")
 }
+
+// TestProtocolDocumentsTokenClaims: the claims a join token is issued with
+// (room/token.go) are the rows of PROTOCOL.md's claims table.
+func TestProtocolDocumentsTokenClaims(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "../room/token.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The registered claims, by the field names jwt.RegisteredClaims gives them.
+	registered := map[string]string{"Issuer": "iss", "Subject": "sub", "Audience": "aud", "ExpiresAt": "exp",
+		"NotBefore": "nbf", "IssuedAt": "iat", "ID": "jti"}
+	var claims []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.TypeSpec:
+			if st, ok := n.Type.(*ast.StructType); ok && n.Name.Name == "jwtClaims" {
+				for _, field := range st.Fields.List {
+					if field.Tag != nil {
+						tag, _ := strconv.Unquote(field.Tag.Value)
+						if name, _, _ := strings.Cut(strings.TrimPrefix(tag, `json:"`), `"`); name != "" {
+							claims = append(claims, name)
+						}
+					}
+				}
+			}
+		case *ast.CompositeLit:
+			if sel, ok := n.Type.(*ast.SelectorExpr); ok && sel.Sel.Name == "RegisteredClaims" {
+				for _, el := range n.Elts {
+					if kv, ok := el.(*ast.KeyValueExpr); ok {
+						claims = append(claims, registered[kv.Key.(*ast.Ident).Name])
+					}
+				}
+			}
+		}
+		return true
+	})
+	if len(claims) < 4 {
+		t.Fatalf("found only claims %q in room/token.go", claims)
+	}
+	section := readProtocol(t).sections["Join tokens"]
+	for _, c := range claims {
+		if !strings.Contains(section, "| `"+c+"` |") {
+			t.Errorf("token claim %q is not in PROTOCOL.md's claims table", c)
+		}
+	}
+}
