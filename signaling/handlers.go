@@ -38,7 +38,7 @@ func (c *conn) dispatch(data []byte) {
 		case codeInternal:
 			c.log.Error("handler failed", "type", ref, "err", err)
 		case codeBadSDP, codeBadCandidate:
-			c.log.Debug("client input refused", "type", ref, "err", excerpt(err.Error()))
+			c.log.Debug("client input refused", "type", ref, "err", clip(err.Error(), 300))
 		}
 		c.sendError(pe, ref)
 	}
