@@ -66,18 +66,18 @@ func (d Decision) Err() error {
 //  10. otherwise, admit.
 func Decide(cfg RoomConfig, sess Session, a Arrival) Decision {
 	if sess.IsBlocked(a.Identity) {
-		return Decision{Outcome: OutcomeRefuse, Code: CodeBlocked, Message: "you were removed from this session"}
+		return Decision{Outcome: OutcomeRefuse, Code: CodeBlocked, Message: "You were removed from this session."}
 	}
 	name := a.Name
 	var role Role
 	switch {
 	case cfg.Kind == KindClosed:
 		if !a.HasToken || a.Identity == "" {
-			return Decision{Outcome: OutcomeRefuse, Code: CodeNotOnRoster, Message: "this room is by personal invitation only"}
+			return Decision{Outcome: OutcomeRefuse, Code: CodeNotOnRoster, Message: "This room is by personal invitation only."}
 		}
 		entry, ok := cfg.RosterEntry(a.Identity)
 		if !ok {
-			return Decision{Outcome: OutcomeRefuse, Code: CodeNotOnRoster, Message: "you are not on this room's roster"}
+			return Decision{Outcome: OutcomeRefuse, Code: CodeNotOnRoster, Message: "You are not on this room's list of members."}
 		}
 		role = a.Role.AtMost(entry.Role)
 		if !role.Valid() {
@@ -93,12 +93,12 @@ func Decide(cfg RoomConfig, sess Session, a Arrival) Decision {
 	}
 	clean, err := CleanName(name)
 	if err != nil {
-		return Decision{Outcome: OutcomeRefuse, Code: CodeBadRequest, Message: "a display name of 1-64 characters is required"}
+		return Decision{Outcome: OutcomeRefuse, Code: CodeBadRequest, Message: "A display name of 1 to 64 characters is needed."}
 	}
 	d := Decision{Role: role, Name: clean}
 
 	if !role.IsFacilitator() && !cfg.CheckPasscode(a.Passcode) {
-		return Decision{Outcome: OutcomeRefuse, Code: CodeBadPasscode, Message: "wrong or missing passcode"}
+		return Decision{Outcome: OutcomeRefuse, Code: CodeBadPasscode, Message: "The passcode is wrong or missing."}
 	}
 	if role.IsFacilitator() {
 		d.Outcome = OutcomeAdmit
@@ -106,7 +106,7 @@ func Decide(cfg RoomConfig, sess Session, a Arrival) Decision {
 	}
 	if sess.Locked {
 		if cfg.LockBehavior == LockRefuse {
-			return Decision{Outcome: OutcomeRefuse, Code: CodeRoomLocked, Message: "the room is locked"}
+			return Decision{Outcome: OutcomeRefuse, Code: CodeRoomLocked, Message: "The room is locked."}
 		}
 		d.Outcome, d.Reason = OutcomeWait, WaitLocked
 		return d
@@ -120,7 +120,7 @@ func Decide(cfg RoomConfig, sess Session, a Arrival) Decision {
 		return d
 	}
 	if len(sess.Seated()) >= capacityOf(cfg) {
-		return Decision{Outcome: OutcomeRefuse, Code: CodeRoomFull, Message: "the room is full"}
+		return Decision{Outcome: OutcomeRefuse, Code: CodeRoomFull, Message: "The room is full."}
 	}
 	d.Outcome = OutcomeAdmit
 	return d

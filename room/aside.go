@@ -11,17 +11,17 @@ func (a *aside) has(id string) bool { return a != nil && (a.host == id || a.memb
 
 func (c *Controls) startAside(host, member string) (bool, error) {
 	if c.aside != nil {
-		return false, errInvalid("an aside is already in progress")
+		return false, errInvalid("A private aside is already in progress.")
 	}
 	if member == host {
-		return false, errInvalid("an aside needs another participant")
+		return false, errInvalid("A private aside needs another participant.")
 	}
 	t, ok := c.parts[member]
 	if !ok {
-		return false, errInvalid("participant %q is not in the session", member)
+		return false, errNotHere()
 	}
 	if !t.p.Role.Can(PermPublishAudio) {
-		return false, errInvalid("a %s cannot speak in an aside", t.p.Role)
+		return false, errInvalid(t.p.Role.withArticleCapital() + " cannot speak in a private aside.")
 	}
 	c.aside = &aside{host: host, member: member}
 	return true, nil
@@ -29,7 +29,7 @@ func (c *Controls) startAside(host, member string) (bool, error) {
 
 func (c *Controls) endAside() (bool, error) {
 	if c.aside == nil {
-		return false, errInvalid("no aside is in progress")
+		return false, errInvalid("No private aside is in progress.")
 	}
 	c.aside = nil
 	return true, nil

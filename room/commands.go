@@ -94,39 +94,46 @@ func need(k CommandKind) (w who, known bool) {
 func (c *Controls) Authorize(cmd Command) error {
 	actor, ok := c.parts[cmd.By]
 	if !ok {
-		return errForbidden("%q is not seated in the session", cmd.By)
+		return errForbidden("You are not seated in this session.")
 	}
 	w, known := need(cmd.Kind)
 	if !known {
-		return errInvalid("unknown command %q", cmd.Kind)
+		return errInvalid("That is not a command this session knows.")
 	}
 	role := actor.p.Role
 	switch w {
 	case whoModerator:
 		if !role.Can(PermModerate) {
-			return errForbidden("a %s may not %s", role, cmd.Kind)
+			return errForbidden("Only facilitators and co-facilitators may do this.")
 		}
 	case whoSpeaker:
 		if !role.Can(PermPublishAudio) {
-			return errForbidden("a %s may not %s", role, cmd.Kind)
+			return errForbidden("As " + role.withArticle() + " you can listen but not do this.")
 		}
 	}
 	switch cmd.Kind {
 	case CmdMute, CmdRemove:
+		if cmd.Kind == CmdRemove && cmd.Participant == cmd.By {
+			return errInvalid("You cannot remove yourself; leave the session instead.")
+		}
 		t, ok := c.parts[cmd.Participant]
 		if !ok {
-			return errInvalid("participant %q is not in the session", cmd.Participant)
+			return errNotHere()
 		}
 		if t.p.Role.rank() > role.rank() {
-			return errForbidden("a %s may not %s a %s", role, cmd.Kind, t.p.Role)
+			verb := "mute"
+			if cmd.Kind == CmdRemove {
+				verb = "remove"
+			}
+			return errForbidden("You may not " + verb + " " + t.p.Role.withArticle() + ".")
 		}
 	case CmdLowerHand:
 		if cmd.Participant != "" && cmd.Participant != cmd.By && !role.Can(PermModerate) {
-			return errForbidden("only facilitators lower someone else's hand")
+			return errForbidden("Only facilitators may lower someone else's hand.")
 		}
 	case CmdEndAside:
 		if !role.Can(PermModerate) && (c.aside == nil || c.aside.member != cmd.By) {
-			return errForbidden("only facilitators and the member in the aside end it")
+			return errForbidden("Only facilitators and the member in the private aside may end it.")
 		}
 	}
 	return nil
@@ -137,7 +144,7 @@ func (c *Controls) Authorize(cmd Command) error {
 // succeeds without a new version.
 func (c *Controls) Apply(cmd Command) (RoomState, error) {
 	if c.ended {
-		return RoomState{}, errInvalid("the session has ended")
+		return RoomState{}, errInvalid("The session has ended.")
 	}
 	if err := c.Authorize(cmd); err != nil {
 		return RoomState{}, err
@@ -214,14 +221,11 @@ func (c *Controls) apply(cmd Command) (bool, error) {
 		c.ended = true
 		return true, nil
 	}
-	return false, errInvalid("unknown command %q", cmd.Kind)
+	return false, errInvalid("That is not a command this session knows.")
 }
 
 // remove takes the target out of the controls at once, so its media stops
-// before its connection is closed.
+// before its connection is closed. Authorize refused removing oneself.
 func (c *Controls) remove(cmd Command) (bool, error) {
-	if cmd.Participant == cmd.By {
-		return false, errInvalid("use leave to leave the session")
-	}
 	return c.drop(cmd.Participant), nil
 }

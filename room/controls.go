@@ -1,7 +1,6 @@
 package room
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -296,10 +295,11 @@ func (c *Controls) Tick(now time.Time) bool {
 	return true
 }
 
-func errInvalid(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
-}
+// errInvalid and errForbidden are the controls' refusals: they wrap
+// ErrInvalid and ErrForbidden, with a sentence for the sender.
+func errInvalid(msg string) error { return refuse(CodeBadRequest, msg, ErrInvalid) }
 
-func errForbidden(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrForbidden}, args...)...)
-}
+func errForbidden(msg string) error { return refuse(CodeForbidden, msg, ErrForbidden) }
+
+// errNotHere refuses a command naming someone who is not seated.
+func errNotHere() error { return errInvalid("That participant is not in the session.") }

@@ -60,11 +60,12 @@ const (
 	CodeInternal     Code = "internal"
 )
 
-// RefusedError is returned by Service.Join when the arrival is refused. Its
-// Code is the protocol error code to send before closing the socket.
+// RefusedError is a refusal with a message for the person refused: Service.Join
+// returns one when the arrival is refused, Controls when a command is
+// (bad_request, forbidden). Its Code is the protocol error code to send.
 type RefusedError struct {
 	Code    Code
-	Message string // for people
+	Message string // a sentence for people, quoting nothing they sent
 	Err     error  // underlying cause, if any
 }
 

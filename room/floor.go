@@ -1,6 +1,9 @@
 package room
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // FloorMode says whose audio the floor lets through.
 type FloorMode string
@@ -36,7 +39,7 @@ func (c *Controls) moderated() bool { return c.floor.mode == FloorModerated || c
 
 func checkSeconds(s int) error {
 	if s < 0 || s > MaxShareSeconds {
-		return errInvalid("seconds must be 0-%d", MaxShareSeconds)
+		return errInvalid(fmt.Sprintf("The time must be from 0 to %d seconds.", MaxShareSeconds))
 	}
 	return nil
 }
@@ -56,7 +59,7 @@ func (c *Controls) give(id string, seconds int) {
 // no target is named.
 func (c *Controls) giveFloor(cmd Command) (bool, error) {
 	if c.round != nil {
-		return false, errInvalid("a round is in progress; skip or end it instead")
+		return false, errInvalid("A round is in progress; skip or end it instead.")
 	}
 	if err := checkSeconds(cmd.Seconds); err != nil {
 		return false, err
@@ -64,16 +67,16 @@ func (c *Controls) giveFloor(cmd Command) (bool, error) {
 	id := cmd.Participant
 	if id == "" {
 		if len(c.hands) == 0 {
-			return false, errInvalid("no hand is raised")
+			return false, errInvalid("No hand is raised.")
 		}
 		id = c.hands[0].Participant
 	}
 	t, ok := c.parts[id]
 	if !ok {
-		return false, errInvalid("participant %q is not in the session", id)
+		return false, errNotHere()
 	}
 	if !t.p.Role.Can(PermPublishAudio) {
-		return false, errInvalid("a %s cannot take the floor", t.p.Role)
+		return false, errInvalid(t.p.Role.withArticleCapital() + " cannot take the floor.")
 	}
 	c.give(id, cmd.Seconds)
 	return true, nil
@@ -82,7 +85,7 @@ func (c *Controls) giveFloor(cmd Command) (bool, error) {
 // takeFloor returns the floor to the facilitators.
 func (c *Controls) takeFloor() (bool, error) {
 	if c.round != nil {
-		return false, errInvalid("a round is in progress; skip or end it instead")
+		return false, errInvalid("A round is in progress; skip or end it instead.")
 	}
 	if c.floor.holder == "" {
 		return false, nil
@@ -93,7 +96,7 @@ func (c *Controls) takeFloor() (bool, error) {
 
 func (c *Controls) setFloorMode(m FloorMode) (bool, error) {
 	if m != FloorOpen && m != FloorModerated {
-		return false, errInvalid("mode must be open or moderated")
+		return false, errInvalid("The floor mode must be \"open\" or \"moderated\".")
 	}
 	if c.floor.mode == m {
 		return false, nil
@@ -109,7 +112,7 @@ func (c *Controls) setTimer(seconds int) (bool, error) {
 		return false, err
 	}
 	if c.floor.holder == "" {
-		return false, errInvalid("nobody holds the floor")
+		return false, errInvalid("Nobody holds the floor.")
 	}
 	if seconds == 0 {
 		changed := !c.floor.deadline.IsZero()

@@ -24,7 +24,7 @@ func (c *Controls) lowerHandCmd(cmd Command) (bool, error) {
 		id = cmd.By
 	}
 	if _, ok := c.parts[id]; !ok {
-		return false, errInvalid("participant %q is not in the session", id)
+		return false, errNotHere()
 	}
 	return c.lowerHand(id), nil
 }

@@ -4,11 +4,11 @@ package room
 // also settles the participant's request to be unmuted.
 func (c *Controls) mute(cmd Command) (bool, error) {
 	if !cmd.Media.Valid() {
-		return false, errInvalid("kind must be audio or video")
+		return false, errInvalid("The kind must be \"audio\" or \"video\".")
 	}
 	t := c.parts[cmd.Participant] // Authorize checked it is seated
 	if !t.p.Role.Can(PermPublishAudio) {
-		return false, errInvalid("a %s publishes no media", t.p.Role)
+		return false, errInvalid(t.p.Role.withArticleCapital() + " sends no audio or video.")
 	}
 	changed := t.enforced.Get(cmd.Media) != cmd.Muted
 	t.enforced.set(cmd.Media, cmd.Muted)
@@ -27,7 +27,7 @@ func (c *Controls) muteAll(cmd Command) (bool, error) {
 		cmd.Media = MediaAudio
 	}
 	if !cmd.Media.Valid() {
-		return false, errInvalid("kind must be audio or video")
+		return false, errInvalid("The kind must be \"audio\" or \"video\".")
 	}
 	changed := false
 	for _, s := range c.parts {
@@ -57,7 +57,7 @@ func (c *Controls) setPolicy(p PolicyPatch) (bool, error) {
 	}
 	if p.FloorReturn != nil {
 		if *p.FloorReturn != ReturnToFacilitator && *p.FloorReturn != ReturnToNext {
-			return false, errInvalid("floorReturn must be facilitator or next")
+			return false, errInvalid("\"floorReturn\" must be \"facilitator\" or \"next\".")
 		}
 		next.FloorReturn = *p.FloorReturn
 	}
@@ -72,7 +72,7 @@ func (c *Controls) setPolicy(p PolicyPatch) (bool, error) {
 // muted false) or decline. Not being muted is not an error.
 func (c *Controls) requestUnmute(cmd Command) (bool, error) {
 	if !cmd.Media.Valid() {
-		return false, errInvalid("kind must be audio or video")
+		return false, errInvalid("The kind must be \"audio\" or \"video\".")
 	}
 	s := c.parts[cmd.By]
 	if !s.enforced.Get(cmd.Media) {
@@ -89,7 +89,7 @@ func (c *Controls) requestUnmute(cmd Command) (bool, error) {
 
 func (c *Controls) setRequested(id string, kind MediaKind, v bool) (bool, error) {
 	if !kind.Valid() {
-		return false, errInvalid("kind must be audio or video")
+		return false, errInvalid("The kind must be \"audio\" or \"video\".")
 	}
 	s := c.parts[id]
 	if s.requested.Get(kind) == v {
@@ -101,7 +101,7 @@ func (c *Controls) setRequested(id string, kind MediaKind, v bool) (bool, error)
 
 func (c *Controls) declineUnmute(cmd Command) (bool, error) {
 	if _, ok := c.parts[cmd.Participant]; !ok {
-		return false, errInvalid("participant %q is not in the session", cmd.Participant)
+		return false, errNotHere()
 	}
 	return c.setRequested(cmd.Participant, cmd.Media, false)
 }

@@ -1,6 +1,9 @@
 package room
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Role is a participant's role in a room. The string values are the wire
 // names used in tokens, the protocol and the admin API.
@@ -45,6 +48,21 @@ func ParseRole(s string) (Role, error) {
 		return "", fmt.Errorf("%w: unknown role %q (want facilitator, co-facilitator, member or observer)", ErrInvalid, s)
 	}
 	return r, nil
+}
+
+// withArticle names the role for a sentence: "a facilitator", "an
+// observer".
+func (r Role) withArticle() string {
+	if r == RoleObserver {
+		return "an " + string(r)
+	}
+	return "a " + string(r)
+}
+
+// withArticleCapital is withArticle at the start of a sentence.
+func (r Role) withArticleCapital() string {
+	s := r.withArticle()
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // Valid reports whether r is one of the four roles.

@@ -47,7 +47,7 @@ type round struct {
 // floor. Hands stay raised for after the round.
 func (c *Controls) startRound(cmd Command) (bool, error) {
 	if c.round != nil {
-		return false, errInvalid("a round is already in progress")
+		return false, errInvalid("A round is already in progress.")
 	}
 	if err := checkSeconds(cmd.Seconds); err != nil {
 		return false, err
@@ -59,7 +59,7 @@ func (c *Controls) startRound(cmd Command) (bool, error) {
 		}
 	}
 	if len(members) == 0 {
-		return false, errInvalid("no members to go around")
+		return false, errInvalid("There are no members to go around.")
 	}
 	switch cmd.Order {
 	case OrderJoin:
@@ -80,7 +80,7 @@ func (c *Controls) startRound(cmd Command) (bool, error) {
 	case OrderShuffle:
 		c.shuffle(len(members), func(i, j int) { members[i], members[j] = members[j], members[i] })
 	default:
-		return false, errInvalid("order must be roster, join or shuffle")
+		return false, errInvalid("The order must be \"roster\", \"join\" or \"shuffle\".")
 	}
 	r := &round{order: cmd.Order, seconds: cmd.Seconds}
 	for _, s := range members {
@@ -134,10 +134,10 @@ func (r *round) index(id string) int {
 // ownTurn ends the sender's own turn, as spoken or passed.
 func (c *Controls) ownTurn(id string, status TurnStatus) (bool, error) {
 	if c.round == nil {
-		return false, errInvalid("no round is in progress")
+		return false, errInvalid("No round is in progress.")
 	}
 	if c.round.turns[c.round.current].Participant != id {
-		return false, errInvalid("it is not your turn")
+		return false, errInvalid("It is not your turn.")
 	}
 	c.advance(status)
 	return true, nil
@@ -145,7 +145,7 @@ func (c *Controls) ownTurn(id string, status TurnStatus) (bool, error) {
 
 func (c *Controls) nextTurn() (bool, error) {
 	if c.round == nil {
-		return false, errInvalid("no round is in progress")
+		return false, errInvalid("No round is in progress.")
 	}
 	c.advance(TurnSpoke)
 	return true, nil
@@ -155,7 +155,7 @@ func (c *Controls) nextTurn() (bool, error) {
 func (c *Controls) skip(id string) (bool, error) {
 	r := c.round
 	if r == nil {
-		return false, errInvalid("no round is in progress")
+		return false, errInvalid("No round is in progress.")
 	}
 	if id == "" || id == r.turns[r.current].Participant {
 		c.advance(TurnSkipped)
@@ -163,7 +163,7 @@ func (c *Controls) skip(id string) (bool, error) {
 	}
 	i := r.index(id)
 	if i < 0 || r.turns[i].Status != TurnPending {
-		return false, errInvalid("%q has no turn to come in this round", id)
+		return false, errInvalid("That participant has no turn to come in this round.")
 	}
 	r.turns[i].Status = TurnSkipped
 	return true, nil
@@ -171,7 +171,7 @@ func (c *Controls) skip(id string) (bool, error) {
 
 func (c *Controls) endRound() (bool, error) {
 	if c.round == nil {
-		return false, errInvalid("no round is in progress")
+		return false, errInvalid("No round is in progress.")
 	}
 	c.round = nil
 	c.floor.clearHolder()

@@ -178,7 +178,7 @@ var errRetryJoin = errors.New("room: decide the join again")
 
 func (s *Service) join(ctx context.Context, req JoinRequest) (JoinResult, error) {
 	if !ValidRoomName(req.Room) {
-		return JoinResult{}, refuse(CodeBadRequest, "room must be 1-64 characters of A-Z a-z 0-9 . _ -", nil)
+		return JoinResult{}, refuse(CodeBadRequest, "The room name must be 1 to 64 letters, digits, dots, dashes or underscores.", nil)
 	}
 	a := Arrival{Name: req.Name, Passcode: req.Passcode}
 	if req.Token != "" {

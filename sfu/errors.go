@@ -11,6 +11,9 @@ var (
 	ErrUnexpectedAnswer = errors.New("sfu: answer without an outstanding offer")
 	// ErrBadCandidate: an ICE candidate could not be added.
 	ErrBadCandidate = errors.New("sfu: bad ICE candidate")
+	// ErrUnknownSection: a candidate's sdpMid (or sdpMLineIndex) names no
+	// media section of the connection.
+	ErrUnknownSection = errors.New("sfu: candidate for an unknown media section")
 	// ErrDuplicatePeer: a peer with that id is already in the router.
 	ErrDuplicatePeer = errors.New("sfu: duplicate peer id")
 	// ErrNotAllowed: the peer may not publish that kind of track.

@@ -251,6 +251,9 @@ func (p *Peer) AddICECandidate(c webrtc.ICECandidateInit) error {
 	if p.closed {
 		return ErrClosed
 	}
+	if !p.hasSectionLocked(c) {
+		return fmt.Errorf("%w: %w", ErrBadCandidate, ErrUnknownSection)
+	}
 	if p.pc.RemoteDescription() == nil {
 		if len(p.candidates) >= maxPendingCandidates {
 			return fmt.Errorf("%w: too many candidates before an answer", ErrBadCandidate)
@@ -262,6 +265,27 @@ func (p *Peer) AddICECandidate(c webrtc.ICECandidateInit) error {
 		return fmt.Errorf("%w: %w", ErrBadCandidate, err)
 	}
 	return nil
+}
+
+// hasSectionLocked reports whether c names a media section of the
+// connection: by sdpMid when it has one, else by sdpMLineIndex. A candidate
+// with neither belongs to the bundled transport. Under negMu.
+func (p *Peer) hasSectionLocked(c webrtc.ICECandidateInit) bool {
+	if c.SDPMid == nil && c.SDPMLineIndex == nil {
+		return true
+	}
+	sections := 0
+	for _, t := range p.pc.GetTransceivers() {
+		mid := t.Mid()
+		if mid == "" {
+			continue // not in any description yet
+		}
+		if c.SDPMid != nil && mid == *c.SDPMid {
+			return true
+		}
+		sections++
+	}
+	return c.SDPMid == nil && int(*c.SDPMLineIndex) < sections
 }
 
 func (p *Peer) flushCandidatesLocked() {

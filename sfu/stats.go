@@ -59,6 +59,9 @@ type Stats struct {
 	PacketsDropped, BytesDropped [numDropReasons]atomic.Uint64
 	// KeyframeRequests counts PLIs sent to publishers (after throttling).
 	KeyframeRequests atomic.Uint64
+	// UnknownPayloadType counts packets from publishers dropped for a
+	// payload type their connection did not negotiate.
+	UnknownPayloadType atomic.Uint64
 	// NACKsReceived counts NACK messages from subscribers, Retransmitted
 	// the packets sent again in answer (history.go); NACKsSent counts those
 	// sent to publishers about packets that did not reach us.

@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -119,6 +120,12 @@ func (t *publishedTrack) run(onEnd func(*publishedTrack)) {
 	moved := fast == nil || t.info.Kind != KindAudio
 	for {
 		n, _, err := t.remote.Read(buf)
+		if errors.Is(err, webrtc.ErrCodecNotFound) {
+			// pion read a packet whose payload type was not negotiated
+			// and refused it: drop the packet, not the track.
+			t.stats.UnknownPayloadType.Add(1)
+			continue
+		}
 		if err != nil {
 			return
 		}

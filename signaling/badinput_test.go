@@ -61,7 +61,7 @@ func TestBadInput(t *testing.T) {
 		{"field of wrong type", fresh, `{"type": "join", "room": 7}`, websocket.TextMessage, "bad_request"},
 		{"garbage sdp", a, `{"type": "offer", "sdp": "this is not sdp"}`, websocket.TextMessage, "bad_sdp"},
 		{"answer without offer", a, `{"type": "answer", "sdp": "v=0\r\n"}`, websocket.TextMessage, "bad_sdp"},
-		{"bad candidate", a, `{"type": "candidate", "candidate": {"candidate": "candidate:garbage", "sdpMid": "0"}}`, websocket.TextMessage, "bad_request"},
+		{"bad candidate", a, `{"type": "candidate", "candidate": {"candidate": "candidate:garbage", "sdpMid": "0"}}`, websocket.TextMessage, "bad_candidate"},
 		{"second join", a, `{"type": "join", "room": "steady", "name": "Ann"}`, websocket.TextMessage, "already_joined"},
 		{"bad mute", a, `{"type": "mute", "kind": "smell", "muted": true}`, websocket.TextMessage, "bad_request"},
 		{"member admits", a, `{"type": "admit", "participant": "*"}`, websocket.TextMessage, "forbidden"},
@@ -186,6 +186,9 @@ func TestForeignOrigin(t *testing.T) {
 	}
 	if _, err := dialWith(""); err != nil {
 		t.Errorf("no origin (non-browser client) refused: %v", err)
+	}
+	if code, err := dialWith("null"); err == nil || code != http.StatusForbidden {
+		t.Errorf("origin null: status %d err %v, want 403 refusal", code, err)
 	}
 }
 

@@ -306,7 +306,7 @@ func (c *conn) sendRaw(b []byte) {
 
 func (c *conn) sendError(e *protoError, ref string) {
 	c.srv.metrics().ErrorSent(e.code)
-	c.send(errorMsg{Type: "error", Code: e.code, Message: e.message, Ref: ref})
+	c.send(errorMsg{Type: "error", Code: e.code, Message: sentence(e.message), Ref: ref})
 	if e.close {
 		c.closeOut(closeCodeFor(e.code), e.code)
 	}

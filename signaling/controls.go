@@ -42,44 +42,30 @@ type talkTimeMsg struct {
 	Entries []room.TalkTime `json:"entries"`
 }
 
-// dispatchControl handles facilitator controls and turn-taking messages.
-// handled is false for types it does not know.
-func (c *conn) dispatchControl(ctx context.Context, typ string, data []byte) (handled bool, err error) {
-	kind := room.CommandKind(typ)
-	if !isControl(kind) {
-		return false, nil
-	}
+// dispatchControl handles a facilitator control or turn-taking message.
+func (c *conn) dispatchControl(ctx context.Context, kind room.CommandKind, data []byte) error {
 	_, me, err := c.activePeer()
 	if err != nil {
-		return true, err
+		return err
 	}
 	if c.session() == nil {
-		return true, perr(codeNotJoined, "join the session first")
+		return perr(codeNotJoined, "Join the session first.")
 	}
 	var m controlMsg
 	if err := decode(data, &m); err != nil {
-		return true, err
+		return err
 	}
 	switch kind {
 	case room.CmdRemove:
-		return true, c.handleRemove(ctx, me, m)
+		return c.handleRemove(ctx, me, m)
 	case room.CmdEndSession:
-		return true, c.handleEndSession(me)
+		return c.handleEndSession(me)
 	}
 	cmd, err := c.command(ctx, kind, me, m)
 	if err != nil {
-		return true, err
+		return err
 	}
-	return true, c.session().applyControl(cmd)
-}
-
-func isControl(k room.CommandKind) bool {
-	for _, x := range room.CommandKinds() {
-		if x == k {
-			return true
-		}
-	}
-	return false
+	return c.session().applyControl(cmd)
 }
 
 func (c *conn) session() *session {
@@ -99,17 +85,17 @@ func (c *conn) command(ctx context.Context, kind room.CommandKind, me room.Parti
 	switch kind {
 	case room.CmdMute:
 		if m.Participant == "" || m.Muted == nil {
-			return cmd, perr(codeBadRequest, "mute_participant needs a participant and a boolean muted")
+			return cmd, perr(codeBadRequest, "Say which participant to mute, and true or false as \"muted\".")
 		}
 		cmd.Muted = *m.Muted
 	case room.CmdMuteAll:
 		if m.Muted == nil {
-			return cmd, perr(codeBadRequest, "mute_all needs a boolean muted")
+			return cmd, perr(codeBadRequest, "Say true or false as \"muted\".")
 		}
 		cmd.Muted = *m.Muted
 	case room.CmdDeclineUnmute, room.CmdStartAside:
 		if m.Participant == "" {
-			return cmd, perr(codeBadRequest, "%s needs a participant", kind)
+			return cmd, perr(codeBadRequest, "Say which participant this is about.")
 		}
 	case room.CmdSetPolicy:
 		cmd.Policy = room.PolicyPatch{SelfUnmute: m.SelfUnmute, JoinMuted: m.JoinMuted}
@@ -151,7 +137,7 @@ func (c *conn) rosterOrder(ctx context.Context, name string) ([]string, error) {
 // and closes its connection with bye "removed".
 func (c *conn) handleRemove(ctx context.Context, me room.Participant, m controlMsg) error {
 	if m.Participant == "" {
-		return perr(codeBadRequest, "remove needs a participant")
+		return perr(codeBadRequest, "Say which participant to remove.")
 	}
 	ss := c.session()
 	cmd := room.Command{Kind: room.CmdRemove, By: me.ID, Participant: m.Participant}

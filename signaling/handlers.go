@@ -19,74 +19,84 @@ const handlerTimeout = 5 * time.Second
 func (c *conn) dispatch(data []byte) {
 	var env envelope
 	if err := json.Unmarshal(data, &env); err != nil || env.Type == "" {
-		c.sendError(perr(codeBadJSON, "expected a JSON object with a string \"type\""), "")
+		c.sendError(perr(codeBadJSON, "That message could not be read: send one JSON object with a \"type\"."), "")
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), handlerTimeout)
-	defer cancel()
+	ref := clip(env.Type, maxRef)
 	var err error
-	switch env.Type {
-	case "join":
-		start := time.Now()
-		err = c.handleJoinInTime(ctx, data)
-		c.observeJoin(start, err)
-	case "offer":
-		err = c.handleOffer(data)
-	case "answer":
-		err = c.handleAnswer(data)
-	case "candidate":
-		err = c.handleCandidate(data)
-	case "mute":
-		err = c.handleMute(data)
-	case "admit":
-		err = c.handleAdmit(ctx, data)
-	case "deny":
-		err = c.handleDeny(ctx, data)
-	case "lock":
-		err = c.handleLock(ctx, data)
-	case "leave":
-		c.kick(byeMsg{Type: "bye", Reason: "left"}, websocket.CloseNormalClosure)
-	case "ping":
-		err = c.handlePing(data)
-	default:
-		var handled bool
-		if handled, err = c.dispatchControl(ctx, env.Type, data); !handled {
-			ref := env.Type
-			if len(ref) > 64 {
-				ref = ref[:64]
-			}
-			err = perr(codeUnknownType, "unknown message type %q", ref)
-		}
+	if _, known := clientMessages[env.Type]; known {
+		ctx, cancel := context.WithTimeout(context.Background(), handlerTimeout)
+		err = c.handle(ctx, env.Type, data)
+		cancel()
+	} else {
+		err = perr(codeUnknownType, "There is no message type %q.", excerpt(env.Type))
 	}
-	c.countMessage(env.Type, err)
+	c.countMessage(ref, err)
 	if err != nil {
 		pe := toProto(err, env.Type)
-		if pe.code == codeInternal {
-			c.log.Error("handler failed", "type", env.Type, "err", err)
-		}
-		ref := env.Type
-		if len(ref) > 64 {
-			ref = ref[:64]
+		switch pe.code {
+		case codeInternal:
+			c.log.Error("handler failed", "type", ref, "err", err)
+		case codeBadSDP, codeBadCandidate:
+			c.log.Debug("client input refused", "type", ref, "err", clip(err.Error(), 300))
 		}
 		c.sendError(pe, ref)
 	}
 }
 
+// handle calls the handler of a known message type.
+func (c *conn) handle(ctx context.Context, typ string, data []byte) error {
+	switch typ {
+	case "join":
+		start := time.Now()
+		err := c.handleJoinInTime(ctx, data)
+		c.observeJoin(start, err)
+		return err
+	case "offer":
+		return c.handleOffer(data)
+	case "answer":
+		return c.handleAnswer(data)
+	case "candidate":
+		return c.handleCandidate(data)
+	case "mute":
+		return c.handleMute(data)
+	case "admit":
+		return c.handleAdmit(ctx, data)
+	case "deny":
+		return c.handleDeny(ctx, data)
+	case "lock":
+		return c.handleLock(ctx, data)
+	case "leave":
+		c.kick(byeMsg{Type: "bye", Reason: "left"}, websocket.CloseNormalClosure)
+		return nil
+	case "ping":
+		return c.handlePing(data)
+	}
+	return c.dispatchControl(ctx, room.CommandKind(typ), data)
+}
+
+// maxRef bounds the ref of an error, in bytes.
+const maxRef = 64
+
 func decode(data []byte, v any) error {
 	if err := json.Unmarshal(data, v); err != nil {
-		return perr(codeBadRequest, "malformed message: %v", err)
+		return decodeError(err)
 	}
 	return nil
 }
 
-// activePeer returns the sender's peer, or not_joined.
+// activePeer returns the sender's peer: waiting for a client in the
+// waiting room, not_joined for one that has not joined.
 func (c *conn) activePeer() (*sfu.Peer, room.Participant, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.state != stateActive || c.peer == nil {
-		return nil, room.Participant{}, perr(codeNotJoined, "join the session first")
+	switch {
+	case c.state == stateActive && c.peer != nil:
+		return c.peer, c.part, nil
+	case c.state == stateWaiting:
+		return nil, room.Participant{}, perr(codeWaiting, "You are in the waiting room; a facilitator will let you in.")
 	}
-	return c.peer, c.part, nil
+	return nil, room.Participant{}, perr(codeNotJoined, "Join the session first.")
 }
 
 func (c *conn) handleJoin(ctx context.Context, data []byte) error {
@@ -193,7 +203,7 @@ func (c *conn) handleOffer(data []byte) error {
 		return err
 	}
 	if m.SDP == "" {
-		return perr(codeBadRequest, "offer needs an sdp")
+		return perr(codeBadRequest, "The offer has no \"sdp\".")
 	}
 	ignored, err := peer.HandleOffer(m.SDP)
 	if ignored {
@@ -212,7 +222,7 @@ func (c *conn) handleAnswer(data []byte) error {
 		return err
 	}
 	if m.SDP == "" {
-		return perr(codeBadRequest, "answer needs an sdp")
+		return perr(codeBadRequest, "The answer has no \"sdp\".")
 	}
 	return peer.HandleAnswer(m.SDP)
 }
@@ -226,14 +236,28 @@ func (c *conn) handleCandidate(data []byte) error {
 	if err := decode(data, &m); err != nil {
 		return err
 	}
-	if m.Candidate == nil || m.Candidate.Candidate == "" {
+	ci := m.Candidate
+	if ci == nil || ci.Candidate == "" {
 		return nil // end of candidates
 	}
-	return peer.AddICECandidate(*m.Candidate)
+	if len(ci.Candidate) > maxCandidateLen || (ci.SDPMid != nil && len(*ci.SDPMid) > maxMidLen) ||
+		(ci.UsernameFragment != nil && len(*ci.UsernameFragment) > maxUfragLen) {
+		return perr(codeBadCandidate, "The network candidate is too long to be real.")
+	}
+	return peer.AddICECandidate(*ci)
 }
 
+// Bounds on a trickled candidate's fields, far above what ICE agents send
+// (a candidate line is about 100 bytes, a username fragment at most 256
+// characters by RFC 8839), so that queued candidates stay small.
+const (
+	maxCandidateLen = 1024
+	maxMidLen       = 64
+	maxUfragLen     = 256
+)
+
 func (c *conn) handleMute(data []byte) error {
-	_, _, err := c.activePeer()
+	_, me, err := c.activePeer()
 	if err != nil {
 		return err
 	}
@@ -242,7 +266,14 @@ func (c *conn) handleMute(data []byte) error {
 		return err
 	}
 	if m.Muted == nil || (m.Kind != "audio" && m.Kind != "video") {
-		return perr(codeBadRequest, "mute needs kind \"audio\" or \"video\" and a boolean muted")
+		return perr(codeBadRequest, "Say \"audio\" or \"video\" as the kind, and true or false as \"muted\".")
+	}
+	perm := room.PermPublishAudio
+	if m.Kind == "video" {
+		perm = room.PermPublishVideo
+	}
+	if !me.Role.Can(perm) {
+		return perr(codeForbidden, "Your role does not send %s, so there is nothing to mute.", m.Kind)
 	}
 	c.mu.Lock()
 	if m.Kind == "audio" {
@@ -269,7 +300,7 @@ func (c *conn) handleAdmit(ctx context.Context, data []byte) error {
 		return err
 	}
 	if m.Participant == "" {
-		return perr(codeBadRequest, "admit needs a participant id or \"*\"")
+		return perr(codeBadRequest, "Say whom to admit: a participant id, or \"*\" for everyone waiting.")
 	}
 	admitted, err := c.srv.cfg.Rooms.Admit(ctx, me.Room, me.ID, m.Participant)
 	ss := c.sess
@@ -294,7 +325,7 @@ func (c *conn) handleDeny(ctx context.Context, data []byte) error {
 		return err
 	}
 	if m.Participant == "" {
-		return perr(codeBadRequest, "deny needs a participant id or \"*\"")
+		return perr(codeBadRequest, "Say whom to turn away: a participant id, or \"*\" for everyone waiting.")
 	}
 	denied, err := c.srv.cfg.Rooms.Deny(ctx, me.Room, me.ID, m.Participant)
 	ss := c.sess
@@ -318,7 +349,7 @@ func (c *conn) handleLock(ctx context.Context, data []byte) error {
 		return err
 	}
 	if m.Locked == nil {
-		return perr(codeBadRequest, "lock needs a boolean locked")
+		return perr(codeBadRequest, "Say true or false as \"locked\".")
 	}
 	if err := c.srv.cfg.Rooms.Lock(ctx, me.Room, me.ID, *m.Locked); err != nil {
 		return forbiddenOr(err)
@@ -342,7 +373,7 @@ func forbiddenOr(err error) error {
 		return nil
 	}
 	if errors.Is(err, room.ErrForbidden) {
-		return perr(codeForbidden, "your role does not allow this")
+		return perr(codeForbidden, "Your role does not allow this.")
 	}
 	return err
 }

@@ -8,6 +8,54 @@ import (
 // ProtocolVersion is the version of PROTOCOL.md this server speaks.
 const ProtocolVersion = 1
 
+// clientMessages maps every client message type to the Go type it decodes
+// into: dispatch refuses any other type, and protocol_test.go checks
+// PROTOCOL.md against it. Read-only.
+var clientMessages = clientMessageTypes()
+
+func clientMessageTypes() map[string]func() any {
+	m := map[string]func() any{
+		"join":      func() any { return new(joinMsg) },
+		"offer":     func() any { return new(sdpMsg) },
+		"answer":    func() any { return new(sdpMsg) },
+		"candidate": func() any { return new(candidateMsg) },
+		"mute":      func() any { return new(muteMsg) },
+		"admit":     func() any { return new(targetMsg) },
+		"deny":      func() any { return new(targetMsg) },
+		"lock":      func() any { return new(lockMsg) },
+		"leave":     func() any { return new(leaveMsg) },
+		"ping":      func() any { return new(pingMsg) },
+	}
+	for _, k := range room.CommandKinds() {
+		m[string(k)] = func() any { return new(controlMsg) }
+	}
+	return m
+}
+
+// serverMessages maps every message type the server sends to the Go type
+// it is encoded from; protocol_test.go checks that each is sent only in
+// that form and documented. Read-only.
+var serverMessages = map[string]func() any{
+	"joined":              func() any { return new(joinedMsg) },
+	"waiting":             func() any { return new(waitingMsg) },
+	"waiting_list":        func() any { return new(waitingListMsg) },
+	"offer":               func() any { return new(sdpMsg) },
+	"answer":              func() any { return new(sdpMsg) },
+	"candidate":           func() any { return new(candidateMsg) },
+	"participant_joined":  func() any { return new(participantMsg) },
+	"participant_updated": func() any { return new(participantMsg) },
+	"participant_left":    func() any { return new(participantLeftMsg) },
+	"track_published":     func() any { return new(trackPublishedMsg) },
+	"track_unpublished":   func() any { return new(trackUnpublishedMsg) },
+	"room_updated":        func() any { return new(roomUpdatedMsg) },
+	"room_state":          func() any { return new(roomStateMsg) },
+	"active_speaker":      func() any { return new(activeSpeakerMsg) },
+	"talk_time":           func() any { return new(talkTimeMsg) },
+	"pong":                func() any { return new(pongMsg) },
+	"error":               func() any { return new(errorMsg) },
+	"bye":                 func() any { return new(byeMsg) },
+}
+
 // Inbound messages. Each has its own struct; the dispatcher reads only the
 // envelope's type and hands the raw frame to the handler.
 
@@ -53,6 +101,9 @@ type lockMsg struct {
 type pingMsg struct {
 	TS *int64 `json:"ts"`
 }
+
+// leaveMsg has no fields.
+type leaveMsg struct{}
 
 // Outbound messages.
 

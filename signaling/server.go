@@ -176,11 +176,16 @@ func New(cfg Config) *Server {
 
 // checkOrigin lets browsers connect only from the server's own origin or an
 // allowed one, so a page elsewhere cannot act with a visitor's browser.
-// Clients that send no Origin (not browsers) are allowed.
+// Clients that send no Origin (not browsers) are allowed; "null" (a
+// sandboxed frame, a file, a redirect across origins) is refused, even
+// with "*" allowed.
 func (s *Server) checkOrigin(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
+	}
+	if strings.EqualFold(origin, "null") {
+		return false
 	}
 	u, err := url.Parse(origin)
 	if err != nil {

@@ -11,6 +11,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -28,7 +30,16 @@ func main() {
 	}
 }
 
+// run runs one command. Asking for help (-h, -help, --help) is not an
+// error: the flags are printed and the exit status is 0.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if err := dispatch(ctx, args, stdout, stderr); !errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return nil
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
@@ -43,8 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "room":
 		return roomCmd(ctx, args, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stdout, "usage: hearth [serve|token|room] [flags]; hearth <command> -h for flags")
+		fmt.Fprintln(stdout, "usage: hearth [serve|token|load|room] [flags]; hearth <command> -h for flags")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (want serve, token or room)", cmd)
+	return fmt.Errorf("unknown command %q (want serve, token, load or room)", cmd)
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"regexp"
@@ -202,5 +203,35 @@ func TestGCPercent(t *testing.T) {
 				t.Errorf("the collector runs at %g%%, want %g%%", got, c.want)
 			}
 		})
+	}
+}
+
+// TestHelpExitsZero: asking any command for help prints its usage and
+// exits with status 0, as scripts expect; a wrong flag still exits 1.
+func TestHelpExitsZero(t *testing.T) {
+	hearth := func(args ...string) (int, string) {
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(os.Environ(), "HEARTH_TEST_RUN_MAIN=1")
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatalf("hearth %v: %v", args, err)
+		}
+		return cmd.ProcessState.ExitCode(), string(out)
+	}
+	for _, args := range [][]string{
+		{"-h"}, {"--help"}, {"help"}, {"serve", "-h"}, {"serve", "--help"}, {"token", "-h"}, {"token", "--help"},
+		{"load", "-help"}, {"load", "--help"}, {"room", "--help"}, {"room", "-h"}, {"room", "list", "--help"},
+	} {
+		code, out := hearth(args...)
+		if code != 0 {
+			t.Errorf("hearth %s: exit status %d, want 0; output:\n%s", strings.Join(args, " "), code, out)
+		}
+		if !strings.Contains(strings.ToLower(out), "usage") {
+			t.Errorf("hearth %s printed no usage:\n%s", strings.Join(args, " "), out)
+		}
+	}
+	if code, out := hearth("token", "-no-such-flag"); code != 1 {
+		t.Errorf("hearth token -no-such-flag: exit status %d, want 1; output:\n%s", code, out)
 	}
 }

@@ -30,7 +30,7 @@ HEARTH_SERVER, HEARTH_API_KEY, HEARTH_API_SECRET).`
 // roomCmd manages room configuration through the admin API, so it works
 // the same whether the server keeps membership in memory or in Redis.
 func roomCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "help" {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
 		fmt.Fprintln(stdout, roomUsage)
 		return nil
 	}

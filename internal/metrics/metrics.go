@@ -106,6 +106,8 @@ var (
 		"Bytes not sent to a subscriber, by reason.", []string{"reason"}, nil)
 	descKeyframes = prometheus.NewDesc("hearth_sfu_keyframe_requests_total",
 		"Keyframe requests (PLI) sent to publishers, after throttling.", nil, nil)
+	descUnknownPT = prometheus.NewDesc("hearth_sfu_unknown_payload_type_packets_total",
+		"RTP packets from publishers dropped for a payload type their connection did not negotiate.", nil, nil)
 	descNACKs = prometheus.NewDesc("hearth_sfu_nacks_total",
 		"RTCP NACK messages: received from subscribers or sent to publishers.", []string{"direction"}, nil)
 	descRetransmitted = prometheus.NewDesc("hearth_sfu_retransmitted_packets_total",
@@ -142,7 +144,7 @@ type sfuCollector struct{ stats *sfu.Stats }
 
 func (c *sfuCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPacketsIn, descBytesIn, descPacketsFwd, descBytesFwd,
-		descPacketsDrop, descBytesDrop, descKeyframes, descNACKs, descRetransmitted, descBatches, descBatched, descWriteErrs,
+		descPacketsDrop, descBytesDrop, descKeyframes, descUnknownPT, descNACKs, descRetransmitted, descBatches, descBatched, descWriteErrs,
 		descFast, descFastIn, descFastRejected, descMuxDropped, descRefused, descTracks, descPeers} {
 		ch <- d
 	}
@@ -163,6 +165,7 @@ func (c *sfuCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descBytesDrop, b, r.String())
 	}
 	counter(descKeyframes, s.KeyframeRequests.Load())
+	counter(descUnknownPT, s.UnknownPayloadType.Load())
 	counter(descNACKs, s.NACKsReceived.Load(), "received")
 	counter(descNACKs, s.NACKsSent.Load(), "sent")
 	counter(descRetransmitted, s.Retransmitted.Load())
