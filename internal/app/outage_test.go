@@ -132,7 +132,7 @@ func TestRedisOutage(t *testing.T) {
 		t.Fatalf("join during the outage: %v; got %v", err, types(m2))
 	}
 	var em struct{ Code, Message string }
-	if err := e.Decode(&em); err != nil || em.Code != "unavailable" || !strings.Contains(em.Message, "temporarily unavailable") {
+	if err := e.Decode(&em); err != nil || em.Code != "unavailable" || !strings.Contains(em.Message, "try again") {
 		t.Fatalf("join during the outage: %s", e.Raw)
 	}
 	if _, err := m2.WaitMessage(ctx, "_closed", nil); err != nil {
