@@ -452,9 +452,8 @@ func (s *Service) Admit(ctx context.Context, room, by, target string) ([]Partici
 
 // Deny removes one waiting participant, or all, from the waiting room and
 // returns them; their connection gets "denied". The caller needs PermAdmit.
-// Denied participants hosted here are forgotten by the heartbeat (the
-// caller tells them); those on other nodes are reported by that node's
-// OnGone.
+// Denied participants hosted here are forgotten at once (the caller tells
+// them); those on other nodes are reported by that node's OnGone.
 func (s *Service) Deny(ctx context.Context, room, by, target string) ([]Participant, error) {
 	sess, actor, err := s.authorize(ctx, room, by, PermAdmit)
 	if err != nil {

@@ -43,16 +43,16 @@ type ICEServer struct {
 	Credential string
 }
 
-// Config configures a Server.
 // DefaultMaxMessageBytes bounds one client message. The largest messages
 // are a browser's SDP answers, which grow with the room: Chromium's run
 // about 570 bytes per audio and 890 per video section, so a full room of
-// DefaultCapacity (50) with cameras on answers in about 72 KB, and every
-// departure leaves two inactive sections behind (transceivers are not
-// reused). 256 KiB leaves room for that and for a long session's comings
-// and goings.
+// DefaultCapacity (50) with cameras on answers in about 72 KB. A
+// departure's sections stay in the description until a newcomer reuses
+// them (sfu/slots.go), so a long session's answers follow the most people
+// seen at once. 256 KiB leaves room for that.
 const DefaultMaxMessageBytes = 256 << 10
 
+// Config configures a Server.
 type Config struct {
 	Rooms  Rooms
 	Engine *sfu.Engine
