@@ -2,13 +2,15 @@
  * Hearth browser client: joining, the call, the waiting room and the
  * facilitator panel. Protocol: signaling/PROTOCOL.md.
  *
- * Modules
- *   app.js          this file: state, and what happens on each message
+ * Modules, each importing only the ones below it
+ *   app.js          this file: the start, the test hooks, joining, reconnecting, each message, drawing
+ *   state.js        the client's state, and redrawing
  *   signaling.js    the websocket, with pings
  *   session.js      the RTCPeerConnection (negotiation, ICE, track owners)
  *   media.js        microphone and camera
- *   ui.js           drawing screens, the status line and the video grid
+ *   controls.js     what room_state means here: the strip, tiles, announcements
  *   facilitator.js  the facilitator panel, made of sections
+ *   ui.js           drawing screens, the status line and the video grid
  *   text.js         the words shown to people
  *
  * Stable hooks for automated tests
@@ -90,9 +92,13 @@
  *                      framesEncoded}]
  */
 
+import {
+  app, setState, updateConnectionState, setScreen, setDraw, render, isJoining,
+  send, sendMute, nameOf, normalize, clearControls, closeSession, releaseMedia,
+} from './state.js';
 import { Signaling, signalingURL } from './signaling.js';
 import { MediaSession } from './session.js';
-import { getLocalMedia, stopTracks } from './media.js';
+import { getLocalMedia } from './media.js';
 import { FacilitatorPanel, clearPending } from './facilitator.js';
 import {
   makeView, announcements, renderStrip, updateTimers, tileFacts,
@@ -100,8 +106,8 @@ import {
 } from './controls.js';
 import * as text from './text.js';
 import {
-  $, showScreen, setStatus, announce, showNotice, hideNotice, showJoinError,
-  setFieldError, setToggle, renderTiles, layoutGrid,
+  $, setStatus, announce, showNotice, hideNotice, showJoinError, setFieldError,
+  setToggle, renderTiles, layoutGrid,
 } from './ui.js';
 
 const ROOM_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
@@ -117,81 +123,6 @@ const RESUME_KEY = 'hearth.resume';
 // A saved seat is tried again after a reload only this soon after the page
 // went away; the server's grace period is shorter still.
 const RESUME_MAX_AGE_MS = 60_000;
-
-const app = {
-  state: 'idle',
-  screen: 'join',
-  params: null, // {room, name, token, passcode, startMic, startCam}
-  sig: null,
-  session: null,
-  gotReply: false, // joined or waiting on the current socket
-  retries: 0,
-  retryTimer: 0,
-  droppedAt: 0, // when the connection dropped, for giving up
-  socketUp: false, // the current socket is open and answered join
-  pcState: 'new',
-  leaving: false,
-  resume: null, // the secret of our seat, from the last joined
-  resuming: false, // a join with resume is waiting for its answer
-  resumes: 0,
-
-  self: null,
-  room: null,
-  participants: new Map(),
-  waitingList: [],
-  lastError: null,
-  received: {},
-
-  local: { audio: null, video: null },
-  mediaProblems: [],
-  micMuted: false,
-  camMuted: false,
-
-  panel: null,
-  panelOpen: null, // null until the person chooses; then true or false
-  watchedTracks: new WeakSet(),
-  invite: null, // {token, room}
-
-  // Facilitator controls: the newest room_state and its view.
-  roomState: null,
-  view: null,
-  acceptAnyState: true, // the first room_state after joined is taken whole
-  activeSpeaker: null,
-  talkTime: [],
-};
-
-// ---------------------------------------------------------------- state
-
-function setState(state) {
-  app.state = state;
-  if (state !== 'idle' && state !== 'ended') setStatus(state);
-}
-
-// updateConnectionState sets the state of a seated call from the socket and
-// the peer connection: reconnecting while either is down.
-function updateConnectionState() {
-  if (!['connecting', 'connected', 'reconnecting'].includes(app.state)) return;
-  if (!app.socketUp) setState('reconnecting');
-  else setState(connectionStateFromPC(app.pcState));
-}
-
-function setScreen(name, focusEl) {
-  app.screen = name;
-  showScreen(name, focusEl);
-  render();
-}
-
-function connectionStateFromPC(pcState) {
-  switch (pcState) {
-    case 'connected': return 'connected';
-    case 'disconnected':
-    case 'failed': return 'reconnecting';
-    case 'closed': return 'disconnected';
-    default: return 'connecting';
-  }
-}
-
-// ---------------------------------------------------------------- join
 
 function readInvite() {
   const hash = new URLSearchParams(window.location.hash.slice(1));
@@ -329,11 +260,6 @@ async function startJoin() {
   }
 }
 
-// isJoining reports whether a join is under way and has had no answer yet.
-function isJoining() {
-  return app.state === 'connecting' && !app.gotReply && app.screen !== 'call';
-}
-
 function onLocalTrackEnded(kind, track) {
   if (app.local[kind] !== track) return;
   const device = kind === 'audio' ? 'microphone' : 'camera';
@@ -430,8 +356,6 @@ function scheduleReconnect() {
   render();
   app.retryTimer = window.setTimeout(connect, delay);
 }
-
-// ---------------------------------------------------------------- messages
 
 function onMessage(msg) {
   app.received[msg.type] = (app.received[msg.type] || 0) + 1;
@@ -555,37 +479,6 @@ function onRoomState(msg) {
   }
   if (said.length) announce(said.join(' '));
   render();
-}
-
-function clearControls() {
-  app.roomState = null;
-  app.view = null;
-  app.acceptAnyState = true;
-  app.activeSpeaker = null;
-  app.talkTime = [];
-}
-
-// nameOf names a participant for people: from the roster, the controls
-// state, or "Someone".
-function nameOf(id) {
-  if (app.self && id === app.self.id) return app.self.name || app.params.name || 'You';
-  const p = app.participants.get(id);
-  if (p && p.name) return p.name;
-  const st = app.view && app.view.byId.get(id);
-  if (st && st.name) return st.name;
-  return 'Someone';
-}
-
-function normalize(p) {
-  return {
-    id: p.id,
-    identity: p.identity,
-    name: p.name,
-    role: p.role,
-    muted: { audio: Boolean(p.muted && p.muted.audio), video: Boolean(p.muted && p.muted.video) },
-    tracks: Array.isArray(p.tracks) ? p.tracks : [],
-    state: p.state === 'reconnecting' ? 'reconnecting' : 'active',
-  };
 }
 
 function onWaiting(msg) {
@@ -759,19 +652,6 @@ function endWith(state, title, body, canRetry = true) {
   announce(`${title}. ${body}`);
 }
 
-// ---------------------------------------------------------------- actions
-
-// send sends a message on a socket that has answered our join; before
-// that, the server would refuse it.
-function send(msg) {
-  return Boolean(app.socketUp && app.sig && app.sig.send(msg));
-}
-
-function sendMute(kind, muted) {
-  if (app.self) app.self.muted = { ...app.self.muted, [kind]: muted };
-  send({ type: 'mute', kind, muted });
-}
-
 // micMode says what the microphone button does now (see the hooks above).
 function micMode(kind) {
   const v = app.view;
@@ -899,14 +779,6 @@ function togglePanel(open) {
   else $('panel-button').focus();
 }
 
-function closeSession() {
-  if (app.session) app.session.close();
-  app.session = null;
-  app.pcState = 'new';
-}
-
-// ---------------------------------------------------------------- resume
-
 // saveResume keeps what a reload needs to get our seat back, for this tab.
 function saveResume() {
   if (!app.resume || !app.params) return;
@@ -944,14 +816,10 @@ function savedResume() {
   }
 }
 
-function releaseMedia() {
-  stopTracks(app.local.audio, app.local.video);
-  app.local = { audio: null, video: null };
-}
-
-// ---------------------------------------------------------------- render
-
-function render() {
+// draw redraws the page from app: the buttons, the tiles, the session strip,
+// the banner and the facilitator panel. Other modules call render
+// (state.js), which calls this.
+function draw() {
   const inCall = app.screen === 'call';
   const joining = isJoining();
   $('join-button').disabled = joining;
@@ -1100,8 +968,6 @@ function resumeBlockedMedia() {
   }
 }
 
-// ---------------------------------------------------------------- test hook
-
 function snapshot(v) {
   return v === null || v === undefined ? v : JSON.parse(JSON.stringify(v));
 }
@@ -1133,9 +999,8 @@ window.hearth = Object.freeze({
   outboundStats() { return app.session ? app.session.outboundStats() : Promise.resolve([]); },
 });
 
-// ---------------------------------------------------------------- start
-
 function init() {
+  setDraw(draw);
   readInvite();
   prefillJoinForm();
   $('join-form').addEventListener('submit', onJoinSubmit);
