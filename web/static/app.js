@@ -4,6 +4,7 @@
  *
  * Modules, each importing only the ones below it
  *   app.js          this file: the start, the test hooks, joining, reconnecting, each message, drawing
+ *   dialog.js       the confirmation dialog
  *   state.js        the client's state, and redrawing
  *   signaling.js    the websocket, with pings
  *   session.js      the RTCPeerConnection (negotiation, ICE, track owners)
@@ -96,6 +97,7 @@ import {
   app, setState, updateConnectionState, setScreen, setDraw, render, isJoining,
   send, sendMute, nameOf, normalize, clearControls, closeSession, releaseMedia,
 } from './state.js';
+import { confirmDialog, answerConfirm } from './dialog.js';
 import { Signaling, signalingURL } from './signaling.js';
 import { MediaSession } from './session.js';
 import { getLocalMedia } from './media.js';
@@ -740,37 +742,6 @@ const facilitatorActions = {
   version: () => (app.roomState ? app.roomState.version : 0),
   refresh: () => render(),
 };
-
-// confirmDialog asks before something that cannot be undone. It resolves
-// to {ok, block}; block is the optional checkbox (blockLabel).
-let confirmResolve = null;
-
-function confirmDialog({ title, message, confirmLabel, blockLabel = '' }) {
-  const dialog = $('confirm-dialog');
-  if (confirmResolve) confirmResolve({ ok: false, block: false });
-  $('confirm-title').textContent = title;
-  $('confirm-message').textContent = message;
-  $('confirm-ok').textContent = confirmLabel;
-  $('confirm-block-field').hidden = !blockLabel;
-  $('confirm-block-label').textContent = blockLabel;
-  $('confirm-block').checked = false;
-  const back = document.activeElement;
-  return new Promise((resolve) => {
-    confirmResolve = (answer) => {
-      confirmResolve = null;
-      if (dialog.open) dialog.close();
-      if (back && document.contains(back)) back.focus();
-      resolve(answer);
-    };
-    dialog.showModal();
-    // The safe choice has focus, so Enter does not do the harmful thing.
-    $('confirm-cancel').focus();
-  });
-}
-
-function answerConfirm(ok) {
-  if (confirmResolve) confirmResolve({ ok, block: ok && !$('confirm-block-field').hidden && $('confirm-block').checked });
-}
 
 function togglePanel(open) {
   app.panelOpen = open;
