@@ -5,6 +5,7 @@
  * Modules, each importing only the ones below it
  *   app.js          this file: the start, the test hooks, joining, reconnecting, each message, drawing
  *   dialog.js       the confirmation dialog
+ *   invite.js       the invitation token and the room from the address
  *   state.js        the client's state, and redrawing
  *   signaling.js    the websocket, with pings
  *   session.js      the RTCPeerConnection (negotiation, ICE, track owners)
@@ -98,6 +99,7 @@ import {
   send, sendMute, nameOf, normalize, clearControls, closeSession, releaseMedia,
 } from './state.js';
 import { confirmDialog, answerConfirm } from './dialog.js';
+import { readInvite, roomFromLocation, currentToken } from './invite.js';
 import { Signaling, signalingURL } from './signaling.js';
 import { MediaSession } from './session.js';
 import { getLocalMedia } from './media.js';
@@ -120,49 +122,10 @@ const RETRY_EVERY_MS = 5000;
 const RETRY_GIVE_UP_MS = 120_000;
 const LEAVE_WAIT_MS = 1500;
 const NAME_KEY = 'hearth.name';
-const TOKEN_KEY = 'hearth.invite';
 const RESUME_KEY = 'hearth.resume';
 // A saved seat is tried again after a reload only this soon after the page
 // went away; the server's grace period is shorter still.
 const RESUME_MAX_AGE_MS = 60_000;
-
-function readInvite() {
-  const hash = new URLSearchParams(window.location.hash.slice(1));
-  const token = hash.get('token');
-  const roomFromURL = roomFromLocation();
-  if (token) {
-    app.invite = { token, room: roomFromURL };
-    try {
-      sessionStorage.setItem(TOKEN_KEY, JSON.stringify(app.invite));
-    } catch { /* storage may be off; the token still works for this visit */ }
-    // Keep the token out of the address bar, so it is not shared by
-    // copying the address or seen over a shoulder.
-    history.replaceState(null, '', window.location.pathname + window.location.search);
-  } else {
-    try {
-      const saved = JSON.parse(sessionStorage.getItem(TOKEN_KEY) || 'null');
-      if (saved && saved.token && (!roomFromURL || !saved.room || saved.room === roomFromURL)) app.invite = saved;
-    } catch { /* ignore */ }
-  }
-}
-
-function roomFromLocation() {
-  const m = window.location.pathname.match(/^\/r\/([^/]+)\/?$/);
-  if (m) {
-    try {
-      return decodeURIComponent(m[1]);
-    } catch {
-      return m[1];
-    }
-  }
-  return new URLSearchParams(window.location.search).get('room') || '';
-}
-
-function currentToken(room) {
-  if (!app.invite) return '';
-  if (app.invite.room && app.invite.room !== room) return '';
-  return app.invite.token;
-}
 
 function prefillJoinForm() {
   const room = roomFromLocation() || (app.invite && app.invite.room) || '';
