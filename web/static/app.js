@@ -5,6 +5,7 @@
  * Modules, each importing only the ones below it
  *   app.js          this file: the start, the test hooks, joining, reconnecting, each message, drawing
  *   dialog.js       the confirmation dialog
+ *   resume.js       the join message and getting our seat back
  *   invite.js       the invitation token and the room from the address
  *   state.js        the client's state, and redrawing
  *   signaling.js    the websocket, with pings
@@ -100,6 +101,9 @@ import {
 } from './state.js';
 import { confirmDialog, answerConfirm } from './dialog.js';
 import { readInvite, roomFromLocation, currentToken } from './invite.js';
+import {
+  sendJoin, sendResume, saveResume, forgetResume, savedResume, onResumeFailed,
+} from './resume.js';
 import { Signaling, signalingURL } from './signaling.js';
 import { MediaSession } from './session.js';
 import { getLocalMedia } from './media.js';
@@ -122,10 +126,6 @@ const RETRY_EVERY_MS = 5000;
 const RETRY_GIVE_UP_MS = 120_000;
 const LEAVE_WAIT_MS = 1500;
 const NAME_KEY = 'hearth.name';
-const RESUME_KEY = 'hearth.resume';
-// A saved seat is tried again after a reload only this soon after the page
-// went away; the server's grace period is shorter still.
-const RESUME_MAX_AGE_MS = 60_000;
 
 function prefillJoinForm() {
   const room = roomFromLocation() || (app.invite && app.invite.room) || '';
@@ -256,24 +256,6 @@ async function connect() {
   }
   if (app.resume) sendResume();
   else sendJoin();
-}
-
-function sendJoin() {
-  app.resuming = false;
-  const join = { type: 'join', version: 1, room: app.params.room };
-  if (app.params.name) join.name = app.params.name;
-  if (app.params.token) join.token = app.params.token;
-  if (app.params.passcode) join.passcode = app.params.passcode;
-  if (app.sig) app.sig.send(join);
-}
-
-// sendResume asks for our seat back. Without a live peer connection (a
-// reload) the server makes a new one.
-function sendResume() {
-  app.resuming = true;
-  const join = { type: 'join', version: 1, room: app.params.room, resume: app.resume };
-  if (!app.session) join.newPeer = true;
-  if (app.sig) app.sig.send(join);
 }
 
 function onSocketClose({ expected }) {
@@ -547,21 +529,6 @@ function onError(msg) {
   else console.warn('hearth: server error', msg.code, msg.message);
 }
 
-// onResumeFailed: our seat is gone (we were away too long). The socket
-// stays open; we join afresh on it, which may mean the waiting room.
-function onResumeFailed() {
-  app.resume = null;
-  app.resuming = false;
-  forgetResume();
-  closeSession();
-  app.participants.clear();
-  app.waitingList = [];
-  clearControls();
-  if (app.screen === 'call') announce('You were away too long to keep your place, so you are joining again.');
-  render();
-  sendJoin();
-}
-
 // refuse handles an error after which the server closes the socket.
 function refuse(code, message) {
   app.state = 'ended';
@@ -711,43 +678,6 @@ function togglePanel(open) {
   render();
   if (open) $('panel-title').focus();
   else $('panel-button').focus();
-}
-
-// saveResume keeps what a reload needs to get our seat back, for this tab.
-function saveResume() {
-  if (!app.resume || !app.params) return;
-  try {
-    sessionStorage.setItem(RESUME_KEY, JSON.stringify({
-      room: app.params.room,
-      secret: app.resume,
-      name: app.params.name,
-      micMuted: app.micMuted,
-      camMuted: app.camMuted,
-      at: Date.now(),
-    }));
-  } catch { /* storage may be off; a reload then joins afresh */ }
-}
-
-function forgetResume() {
-  try {
-    sessionStorage.removeItem(RESUME_KEY);
-  } catch { /* ignore */ }
-}
-
-// savedResume returns the seat saved for the room of this page, if it was
-// saved a moment ago and this page is a reload (a duplicated tab, which
-// copies sessionStorage, must not take the seat of the tab it came from).
-function savedResume() {
-  const nav = performance.getEntriesByType('navigation')[0];
-  if (!nav || nav.type !== 'reload') return null;
-  try {
-    const saved = JSON.parse(sessionStorage.getItem(RESUME_KEY) || 'null');
-    if (!saved || !saved.secret || saved.room !== roomFromLocation()) return null;
-    if (!(Date.now() - saved.at < RESUME_MAX_AGE_MS)) return null;
-    return saved;
-  } catch {
-    return null;
-  }
 }
 
 // draw redraws the page from app: the buttons, the tiles, the session strip,
