@@ -5,6 +5,7 @@
  * Modules, each importing only the ones below it
  *   app.js          this file: the start, the test hooks, joining, reconnecting, each message, drawing
  *   dialog.js       the confirmation dialog
+ *   ended.js        leaving, refusals and the ended screen
  *   resume.js       the join message and getting our seat back
  *   invite.js       the invitation token and the room from the address
  *   state.js        the client's state, and redrawing
@@ -104,6 +105,7 @@ import { readInvite, roomFromLocation, currentToken } from './invite.js';
 import {
   sendJoin, sendResume, saveResume, forgetResume, savedResume, onResumeFailed,
 } from './resume.js';
+import { leave, refuse, onBye, endWith } from './ended.js';
 import { Signaling, signalingURL } from './signaling.js';
 import { MediaSession } from './session.js';
 import { getLocalMedia } from './media.js';
@@ -114,8 +116,8 @@ import {
 } from './controls.js';
 import * as text from './text.js';
 import {
-  $, setStatus, announce, showNotice, hideNotice, showJoinError, setFieldError,
-  setToggle, renderTiles, layoutGrid,
+  $, announce, showNotice, hideNotice, showJoinError, setFieldError, setToggle,
+  renderTiles, layoutGrid,
 } from './ui.js';
 
 const ROOM_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
@@ -124,7 +126,6 @@ const ROOM_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const RETRY_DELAYS_MS = [500, 1000, 2000, 4000];
 const RETRY_EVERY_MS = 5000;
 const RETRY_GIVE_UP_MS = 120_000;
-const LEAVE_WAIT_MS = 1500;
 const NAME_KEY = 'hearth.name';
 
 function prefillJoinForm() {
@@ -529,61 +530,6 @@ function onError(msg) {
   else console.warn('hearth: server error', msg.code, msg.message);
 }
 
-// refuse handles an error after which the server closes the socket.
-function refuse(code, message) {
-  app.state = 'ended';
-  app.resume = null;
-  forgetResume();
-  if (app.sig) app.sig.close();
-  app.sig = null;
-  closeSession();
-  releaseMedia();
-  if (code === 'bad_passcode') {
-    app.state = 'idle';
-    $('passcode-field').hidden = false;
-    setScreen('join', $('passcode'));
-    showJoinError(app.params && app.params.passcode
-      ? 'That passcode did not work. Please check it and try again.'
-      : 'This room needs a passcode.');
-    return;
-  }
-  const [title, body] = text.refusal(code, message);
-  const canRetry = !['not_on_roster', 'blocked', 'invalid_token', 'token_expired', 'wrong_room'].includes(code);
-  endWith('ended', title, body, canRetry);
-}
-
-function onBye(reason) {
-  const [title, body] = text.goodbye(reason);
-  app.resume = null;
-  forgetResume();
-  if (app.sig) app.sig.close();
-  app.sig = null;
-  endWith('ended', title, body, reason !== 'removed');
-}
-
-// endWith tears everything down and shows the ended screen.
-function endWith(state, title, body, canRetry = true) {
-  window.clearTimeout(app.retryTimer);
-  app.state = state;
-  app.resume = null;
-  app.resuming = false;
-  app.socketUp = false;
-  forgetResume();
-  closeSession();
-  releaseMedia();
-  app.participants.clear();
-  app.waitingList = [];
-  clearControls();
-  app.leaving = false;
-  setStatus(state === 'disconnected' ? 'disconnected' : 'ended');
-  $('ended-title').textContent = title;
-  $('ended-message').textContent = body;
-  $('rejoin-button').hidden = !canRetry;
-  hideNotice();
-  setScreen('ended', $('ended-title'));
-  announce(`${title}. ${body}`);
-}
-
 // micMode says what the microphone button does now (see the hooks above).
 function micMode(kind) {
   const v = app.view;
@@ -636,24 +582,6 @@ function toggleHand() {
   if (send({ type: raised ? 'lower_hand' : 'raise_hand' })) {
     announce(raised ? 'You lowered your hand.' : 'You raised your hand. The facilitator will see it.');
   }
-}
-
-function leave() {
-  if (app.leaving) return;
-  window.clearTimeout(app.retryTimer);
-  app.resume = null;
-  forgetResume();
-  if (!send({ type: 'leave' })) {
-    onBye('left');
-    return;
-  }
-  app.leaving = true;
-  $('leave-button').disabled = true;
-  // The server answers with bye; do not wait long for it.
-  const sig = app.sig;
-  window.setTimeout(() => {
-    if (app.sig === sig && app.leaving) onBye('left');
-  }, LEAVE_WAIT_MS);
 }
 
 const facilitatorActions = {
