@@ -55,7 +55,7 @@ function settled(id, ctl) {
   return false;
 }
 
-// clearPending forgets the toggles waiting for the server; app.js calls it
+// clearPending forgets the toggles waiting for the server; messages.js calls it
 // when a control command is refused.
 export function clearPending() {
   pending.clear();
