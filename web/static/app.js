@@ -3,8 +3,9 @@
  * facilitator panel. Protocol: signaling/PROTOCOL.md.
  *
  * Modules, each importing only the ones below it
- *   app.js          this file: the start, the test hooks, joining, reconnecting, drawing
+ *   app.js          this file: the start, the test hooks, joining, drawing
  *   dialog.js       the confirmation dialog
+ *   connection.js   the socket: connecting, reconnecting, the banner
  *   messages.js     what happens on each message from the server
  *   ended.js        leaving, refusals and the ended screen
  *   resume.js       the join message and getting our seat back
@@ -99,14 +100,12 @@
 
 import {
   app, setState, setScreen, setDraw, render, isJoining, send, sendMute, nameOf,
-  clearControls, closeSession, releaseMedia,
 } from './state.js';
 import { confirmDialog, answerConfirm } from './dialog.js';
 import { readInvite, roomFromLocation, currentToken } from './invite.js';
-import { sendJoin, sendResume, saveResume, savedResume } from './resume.js';
-import { leave, onBye, endWith } from './ended.js';
-import { onMessage } from './messages.js';
-import { Signaling, signalingURL } from './signaling.js';
+import { saveResume, savedResume } from './resume.js';
+import { leave } from './ended.js';
+import { connect, renderConnectionBanner } from './connection.js';
 import { getLocalMedia } from './media.js';
 import { FacilitatorPanel } from './facilitator.js';
 import {
@@ -119,11 +118,6 @@ import {
 } from './ui.js';
 
 const ROOM_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-// Reconnection backoff: these delays, then RETRY_EVERY_MS until
-// RETRY_GIVE_UP_MS have passed since the connection dropped.
-const RETRY_DELAYS_MS = [500, 1000, 2000, 4000];
-const RETRY_EVERY_MS = 5000;
-const RETRY_GIVE_UP_MS = 120_000;
 const NAME_KEY = 'hearth.name';
 
 function prefillJoinForm() {
@@ -232,75 +226,6 @@ function onLocalTrackEnded(kind, track) {
   else app.camMuted = true;
   sendMute(kind, true);
   render();
-}
-
-// connect opens a socket and sends join; used for the first attempt and for
-// every reconnection. Holding a resume secret, it asks for our seat back.
-async function connect() {
-  const sig = new Signaling(signalingURL(), {
-    onMessage: (msg) => {
-      if (app.sig === sig) onMessage(msg);
-    },
-    onClose: (info) => {
-      if (app.sig === sig) onSocketClose(info);
-    },
-  });
-  app.sig = sig;
-  app.gotReply = false;
-  app.socketUp = false;
-  try {
-    await sig.open();
-  } catch {
-    return; // onSocketClose decides what to do
-  }
-  if (app.resume) sendResume();
-  else sendJoin();
-}
-
-function onSocketClose({ expected }) {
-  app.socketUp = false;
-  if (expected || app.state === 'ended' || app.state === 'idle') {
-    closeSession();
-    return;
-  }
-  if (app.leaving) {
-    onBye('left');
-    return;
-  }
-  // Seated with a resume secret, the peer connection stays: media may keep
-  // flowing, and the server keeps our seat for a while.
-  if (!(app.resume && app.screen === 'call')) closeSession();
-  if (app.gotReply || app.retries > 0 || app.resume) {
-    scheduleReconnect();
-    return;
-  }
-  // The server was never reached on the first try.
-  app.sig = null;
-  releaseMedia();
-  app.state = 'idle';
-  setScreen('join');
-  showJoinError('We could not reach Hearth. Please check your connection and try again.');
-}
-
-function scheduleReconnect() {
-  if (app.retries === 0) app.droppedAt = Date.now();
-  if (Date.now() - app.droppedAt > RETRY_GIVE_UP_MS) {
-    app.sig = null;
-    endWith('disconnected', 'You were disconnected',
-      'We lost the connection to the session and could not get it back. Please check your internet connection, then join again.');
-    return;
-  }
-  const delay = app.retries < RETRY_DELAYS_MS.length ? RETRY_DELAYS_MS[app.retries] : RETRY_EVERY_MS;
-  app.retries += 1;
-  setState('reconnecting');
-  if (!app.resume) {
-    // A fresh join brings a fresh list of who is here.
-    app.participants.clear();
-    clearControls();
-  }
-  app.waitingList = [];
-  render();
-  app.retryTimer = window.setTimeout(connect, delay);
 }
 
 // micMode says what the microphone button does now (see the hooks above).
@@ -480,21 +405,6 @@ function draw() {
       nameOf,
     });
   }
-}
-
-// renderConnectionBanner says calmly that we are reconnecting, and what it
-// means for the person.
-function renderConnectionBanner(inCall) {
-  const banner = $('connection-banner');
-  const show = inCall && app.state === 'reconnecting';
-  banner.hidden = !show;
-  if (!show) return;
-  let words;
-  if (app.socketUp) words = 'The connection is unsteady. Reconnecting sound and video…';
-  else if (app.retries > RETRY_DELAYS_MS.length) words = 'Still trying to reconnect… Please check your internet connection. You can stay on this page.';
-  else if (app.resume) words = 'Your connection dropped. Reconnecting… You keep your place in the session.';
-  else words = 'Your connection dropped. Reconnecting…';
-  if ($('connection-text').textContent !== words) $('connection-text').textContent = words;
 }
 
 // watchTrack redraws when a received track starts or stops getting media,
