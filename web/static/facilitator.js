@@ -12,7 +12,7 @@
 // where `view` is {room, self, participants, waitingList, ctl, talkTime,
 // nameOf} (ctl is the controls view of controls.js, or null before the first
 // room_state) and `actions` sends requests to the server (admit, deny,
-// setLocked, send(msg), confirm({...}) and whatever app.js adds). To add a
+// setLocked, send(msg), confirm({...}) and whatever call.js adds). To add a
 // control, write a section and pass it to addSection; the order of the
 // array is the order on screen.
 //
