@@ -2,8 +2,12 @@
  * Hearth browser client: joining, the call, the waiting room and the
  * facilitator panel. Protocol: signaling/PROTOCOL.md.
  *
+ * This file starts the client: it wires the page's controls to the modules
+ * below and gives automated tests their read-only view (window.hearth).
+ *
  * Modules, each importing only the ones below it
- *   app.js          this file: the start, the test hooks, joining
+ *   app.js          this file: the start, and the test hooks
+ *   join.js         the join form, starting a join, rejoining after a reload
  *   call.js         the call screen drawn from the state, the control bar
  *   dialog.js       the confirmation dialog
  *   connection.js   the socket: connecting, reconnecting, the banner
@@ -99,130 +103,20 @@
  *                      framesEncoded}]
  */
 
-import { app, setState, setScreen, setDraw, render, isJoining, send, sendMute } from './state.js';
+import { app, setScreen, setDraw, render, send } from './state.js';
 import { answerConfirm } from './dialog.js';
-import { readInvite, roomFromLocation, currentToken } from './invite.js';
-import { saveResume, savedResume } from './resume.js';
+import { readInvite } from './invite.js';
+import { saveResume } from './resume.js';
 import { leave } from './ended.js';
-import { connect } from './connection.js';
 import {
   draw, onMediaButton, toggleHand, togglePanel, SPEAKING_POLL_MS,
   updateSpeaking, resumeBlockedMedia,
 } from './call.js';
-import { getLocalMedia } from './media.js';
+import {
+  prefillJoinForm, updateNameHint, onJoinSubmit, startJoin, resumeAfterReload,
+} from './join.js';
 import { updateTimers } from './controls.js';
-import { $, showNotice, hideNotice, showJoinError, setFieldError, layoutGrid } from './ui.js';
-
-const ROOM_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-const NAME_KEY = 'hearth.name';
-
-function prefillJoinForm() {
-  const room = roomFromLocation() || (app.invite && app.invite.room) || '';
-  $('room').value = room;
-  let name = '';
-  try {
-    name = localStorage.getItem(NAME_KEY) || '';
-  } catch { /* ignore */ }
-  $('name').value = name;
-  updateNameHint();
-}
-
-function updateNameHint() {
-  const hasToken = Boolean(currentToken($('room').value.trim()));
-  $('name-optional').hidden = !hasToken;
-  $('name').required = !hasToken;
-  $('name-hint').textContent = hasToken
-    ? 'Your invitation already says who you are. You can add the name you would like to be called.'
-    : 'This is how others will see you. A first name is enough.';
-}
-
-function onJoinSubmit(ev) {
-  ev.preventDefault();
-  showJoinError('');
-  const room = $('room').value.trim();
-  const name = $('name').value.trim().replace(/\s+/g, ' ');
-  const token = currentToken(room);
-  let firstBad = null;
-  if (!room) {
-    setFieldError('room', 'Please enter the room name from your invitation.');
-    firstBad = firstBad || $('room');
-  } else if (!ROOM_PATTERN.test(room)) {
-    setFieldError('room', 'A room name uses only letters, numbers, dots, dashes and underscores.');
-    firstBad = firstBad || $('room');
-  } else {
-    setFieldError('room', '');
-  }
-  if (!name && !token) {
-    setFieldError('name', 'Please enter your name.');
-    firstBad = firstBad || $('name');
-  } else if (Array.from(name).length > 64) {
-    setFieldError('name', 'Please use a shorter name (up to 64 characters).');
-    firstBad = firstBad || $('name');
-  } else {
-    setFieldError('name', '');
-  }
-  if (firstBad) {
-    firstBad.focus();
-    return;
-  }
-  if (name) {
-    try {
-      localStorage.setItem(NAME_KEY, name);
-    } catch { /* ignore */ }
-  }
-  app.params = {
-    room,
-    name,
-    token,
-    passcode: $('passcode-field').hidden ? '' : $('passcode').value,
-    startMic: $('start-mic').checked,
-    startCam: $('start-cam').checked,
-  };
-  startJoin();
-}
-
-async function startJoin() {
-  if (isJoining()) return;
-  window.clearTimeout(app.retryTimer);
-  app.retries = 0;
-  app.leaving = false;
-  app.lastError = null;
-  app.gotReply = false;
-  hideNotice();
-  setState('connecting');
-  render();
-  try {
-    if (!app.local.audio && !app.local.video) {
-      const media = await getLocalMedia();
-      app.local = { audio: media.audio, video: media.video };
-      app.mediaProblems = media.problems;
-      for (const kind of ['audio', 'video']) {
-        const track = app.local[kind];
-        if (track) track.addEventListener('ended', () => onLocalTrackEnded(kind, track));
-      }
-    }
-    app.micMuted = !app.params.startMic;
-    app.camMuted = !app.params.startCam;
-    if (app.local.audio) app.local.audio.enabled = !app.micMuted;
-    if (app.local.video) app.local.video.enabled = !app.camMuted;
-    await connect();
-  } catch (err) {
-    console.warn('hearth: joining failed:', err);
-    app.state = 'idle';
-    setScreen('join');
-    showJoinError('Something went wrong while joining. Please try again.');
-  }
-}
-
-function onLocalTrackEnded(kind, track) {
-  if (app.local[kind] !== track) return;
-  const device = kind === 'audio' ? 'microphone' : 'camera';
-  showNotice(`Your ${device} stopped working. Others can no longer ${kind === 'audio' ? 'hear' : 'see'} you.`, { error: true });
-  if (kind === 'audio') app.micMuted = true;
-  else app.camMuted = true;
-  sendMute(kind, true);
-  render();
-}
+import { $, hideNotice, setFieldError, layoutGrid } from './ui.js';
 
 function snapshot(v) {
   return v === null || v === undefined ? v : JSON.parse(JSON.stringify(v));
@@ -305,24 +199,6 @@ function init() {
   document.body.dataset.ready = 'true';
   render();
   resumeAfterReload();
-}
-
-// resumeAfterReload gets our seat back when this tab was in the session a
-// moment ago (the page was reloaded): the same resume, with a new peer
-// connection.
-function resumeAfterReload() {
-  const saved = savedResume();
-  if (!saved) return;
-  app.resume = saved.secret;
-  app.params = {
-    room: saved.room,
-    name: saved.name || '',
-    token: currentToken(saved.room),
-    passcode: '',
-    startMic: !saved.micMuted,
-    startCam: !saved.camMuted,
-  };
-  startJoin();
 }
 
 init();
