@@ -20,7 +20,7 @@
  *   session.js      the RTCPeerConnection (negotiation, ICE, track owners)
  *   media.js        microphone and camera
  *   controls.js     what room_state means here: the strip, tiles, announcements
- *   facilitator.js  the facilitator panel, made of sections
+ *   facilitator.js  the facilitator panel, made of sections (facilitator-*.js)
  *   ui.js           drawing screens, the status line and the video grid
  *   text.js         the words shown to people
  *
