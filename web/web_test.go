@@ -53,7 +53,7 @@ func TestHandlerRoutes(t *testing.T) {
 		{"/r/Group_2.b", "text/html; charset=utf-8", 200, index},
 		{"/assets/app.js", "text/javascript; charset=utf-8", 200, nil},
 		{"/assets/signaling.js", "text/javascript; charset=utf-8", 200, nil},
-		{"/assets/style.css", "text/css; charset=utf-8", 200, nil},
+		{"/assets/base.css", "text/css; charset=utf-8", 200, nil},
 		{"/assets/favicon.svg", "image/svg+xml", 200, nil},
 		{"/favicon.ico", "image/svg+xml", 200, nil},
 		{"/r/", "", 404, nil},
@@ -113,7 +113,7 @@ func TestHandlerMethodsAndCaching(t *testing.T) {
 	if res.StatusCode != http.StatusNotModified {
 		t.Errorf("GET with If-None-Match: %d, want 304", res.StatusCode)
 	}
-	if other := get(t, h, "GET", "/assets/style.css", nil).Header.Get("ETag"); other == etag {
+	if other := get(t, h, "GET", "/assets/base.css", nil).Header.Get("ETag"); other == etag {
 		t.Error("two files have the same ETag")
 	}
 }

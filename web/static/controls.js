@@ -1,7 +1,7 @@
 // What the facilitator controls state means for the person at this browser
 // (PROTOCOL.md, "Facilitator controls and turn-taking"): who may be heard,
 // whose turn it is, the raised hands, the private aside, and one's own
-// enforced mute. app.js keeps the newest room_state; this module turns it
+// enforced mute. messages.js keeps the newest room_state; this module turns it
 // into a view, into words to announce when it changes, and into the session
 // strip above the video grid.
 

@@ -12,7 +12,7 @@
 //
 // When ICE stays `disconnected` or `failed` for a few seconds while we can
 // signal, we restart it (PROTOCOL.md, "Reconnecting"); the connection
-// survives a dropped websocket, and app.js calls afterResume once a new one
+// survives a dropped websocket, and messages.js calls afterResume once a new one
 // is back in the seat.
 
 // How long ICE may stay disconnected, or failed, before we restart it, and

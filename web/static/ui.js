@@ -1,5 +1,5 @@
 // Drawing the page: screens, the status line, messages and the video grid.
-// Nothing here talks to the server; app.js decides what to show.
+// Nothing here talks to the server; the modules that use it decide what to show.
 
 import { STATUS_TEXT, roleLabel, ordinal } from './text.js';
 

@@ -1,0 +1,227 @@
+// The call screen: draw redraws the page from app (tiles, control bar,
+// session strip, facilitator panel); the control bar's buttons; the
+// facilitator panel's actions; who is speaking.
+
+import { app, render, isJoining, send, sendMute, nameOf } from './state.js';
+import { confirmDialog } from './dialog.js';
+import { saveResume } from './resume.js';
+import { renderConnectionBanner } from './connection.js';
+import { FacilitatorPanel } from './facilitator.js';
+import { renderStrip, tileFacts, silencedByFacilitator, silencedByFloor } from './controls.js';
+import * as text from './text.js';
+import { $, announce, setToggle, renderTiles, layoutGrid } from './ui.js';
+
+// draw redraws the page from app: the buttons, the tiles, the session strip,
+// the banner and the facilitator panel. Other modules call render
+// (state.js), which calls this.
+export function draw() {
+  const inCall = app.screen === 'call';
+  const joining = isJoining();
+  $('join-button').disabled = joining;
+  $('join-button').textContent = joining ? 'Joining…' : 'Join';
+  $('rejoin-button').disabled = joining;
+  $('leave-button').disabled = app.leaving;
+  const v = inCall ? app.view : null;
+  setToggle($('mic-button'), { kind: 'audio', muted: app.micMuted, available: Boolean(app.local.audio), mode: micMode('audio') });
+  setToggle($('cam-button'), { kind: 'video', muted: app.camMuted, available: Boolean(app.local.video), mode: micMode('video') });
+  const member = Boolean(app.self && app.self.role === 'member');
+  const hand = $('hand-button');
+  hand.hidden = !(v && member);
+  const raised = Boolean(v && v.handPos.has(app.self.id));
+  hand.setAttribute('aria-pressed', String(raised));
+  hand.querySelector('.ctrl-label').textContent = raised ? 'Lower hand' : 'Raise hand';
+
+  const entries = [];
+  if (inCall && app.self) {
+    entries.push({
+      id: app.self.id,
+      name: app.self.name || app.params.name,
+      role: app.self.role,
+      self: true,
+      micOff: app.micMuted || !app.local.audio || silencedByFacilitator(v, 'audio') || silencedByFloor(v),
+      camOff: app.camMuted || !app.local.video || silencedByFacilitator(v, 'video'),
+      videoTrack: app.local.video,
+      audioTrack: null,
+      away: app.state === 'reconnecting',
+      speaking: app.activeSpeaker === app.self.id,
+      facts: tileFacts(v, app.self.id),
+    });
+    const received = new Map();
+    for (const r of app.session ? app.session.remoteTracks() : []) {
+      const got = received.get(r.participant) || {};
+      got[r.kind] = r.track;
+      received.set(r.participant, got);
+      watchTrack(r.track);
+    }
+    // Media from someone the roster has not told us about yet still plays.
+    const people = [...app.participants.values()];
+    for (const id of received.keys()) {
+      if (!app.participants.has(id) && id !== app.self.id) {
+        people.push({ id, name: '', role: '', muted: { audio: false, video: false }, tracks: [], state: 'active' });
+      }
+    }
+    for (const p of people) {
+      const got = received.get(p.id) || {};
+      const publishesAudio = p.tracks.some((t) => t.kind === 'audio') || Boolean(got.audio);
+      const facts = tileFacts(v, p.id);
+      entries.push({
+        id: p.id,
+        name: p.name || nameOf(p.id),
+        role: p.role,
+        self: false,
+        micOff: p.muted.audio || !publishesAudio || Boolean(facts.unheard),
+        camOff: p.muted.video || !got.video || Boolean(facts.enforcedVideo),
+        videoTrack: got.video || null,
+        audioTrack: got.audio || null,
+        away: p.state === 'reconnecting',
+        speaking: app.activeSpeaker === p.id,
+        facts,
+      });
+    }
+  }
+  const grid = $('grid');
+  renderTiles(grid, entries);
+  layoutGrid(grid);
+  const settled = app.state === 'connecting' || app.state === 'connected';
+  $('alone-message').hidden = !(inCall && settled && app.self && app.participants.size === 0);
+  renderConnectionBanner(inCall);
+  renderStrip(v, nameOf, inCall && Boolean(app.self));
+
+  const isFac = Boolean(app.self && text.isFacilitator(app.self.role));
+  $('panel-button').hidden = !isFac;
+  const waiting = app.waitingList.length;
+  $('panel-badge').hidden = !isFac || waiting === 0;
+  $('panel-badge').textContent = String(waiting);
+  $('panel-button').setAttribute('aria-label', waiting ? `People, ${waiting} waiting` : 'People');
+  const wide = window.matchMedia('(min-width: 900px)').matches;
+  const open = isFac && (app.panelOpen === null ? wide : app.panelOpen);
+  $('panel').hidden = !open;
+  $('panel-button').setAttribute('aria-expanded', String(open));
+  document.body.dataset.panel = open ? 'open' : 'closed';
+  if (isFac) {
+    if (!app.panel) app.panel = new FacilitatorPanel($('panel-sections'), facilitatorActions);
+    app.panel.update({
+      room: app.room,
+      self: app.self,
+      participants: [...app.participants.values()],
+      waitingList: app.waitingList,
+      ctl: v,
+      talkTime: app.talkTime,
+      nameOf,
+    });
+  }
+}
+
+// watchTrack redraws when a received track starts or stops getting media,
+// so that a tile shows the name instead of a frozen or black picture.
+function watchTrack(track) {
+  if (app.watchedTracks.has(track)) return;
+  app.watchedTracks.add(track);
+  track.addEventListener('mute', render);
+  track.addEventListener('unmute', render);
+}
+
+// micMode says what the microphone button does now (see the hooks in app.js).
+function micMode(kind) {
+  const v = app.view;
+  if (v && silencedByFacilitator(v, kind)) {
+    if (v.canSelfUnmute) return 'lift';
+    return v.requested[kind] ? 'cancel' : 'ask';
+  }
+  return 'normal';
+}
+
+export function onMediaButton(kind) {
+  if (!app.local[kind]) return;
+  const mode = micMode(kind);
+  const device = kind === 'audio' ? 'Microphone' : 'Camera';
+  if (mode === 'ask') {
+    send({ type: 'request_unmute', kind });
+    announce(kind === 'audio' ? 'You asked to speak. The facilitator will see your request.' : 'You asked to turn on your camera.');
+    return;
+  }
+  if (mode === 'cancel') {
+    send({ type: 'cancel_unmute_request', kind });
+    announce('Request cancelled.');
+    return;
+  }
+  if (mode === 'lift') {
+    // We may lift the facilitator's mute ourselves; doing so means we want
+    // to be heard (or seen), so our own mute goes too.
+    send({ type: 'request_unmute', kind });
+    setLocalMute(kind, false);
+    announce(`${device} on.`);
+    render();
+    return;
+  }
+  const muted = kind === 'audio' ? !app.micMuted : !app.camMuted;
+  setLocalMute(kind, muted);
+  announce(kind === 'audio' ? (muted ? 'Microphone off.' : 'Microphone on.') : (muted ? 'Camera off.' : 'Camera on.'));
+  render();
+}
+
+function setLocalMute(kind, muted) {
+  if (kind === 'audio') app.micMuted = muted;
+  else app.camMuted = muted;
+  if (app.local[kind]) app.local[kind].enabled = !muted;
+  sendMute(kind, muted);
+  saveResume();
+}
+
+export function toggleHand() {
+  const raised = Boolean(app.view && app.self && app.view.handPos.has(app.self.id));
+  if (send({ type: raised ? 'lower_hand' : 'raise_hand' })) {
+    announce(raised ? 'You lowered your hand.' : 'You raised your hand. The facilitator will see it.');
+  }
+}
+
+export function togglePanel(open) {
+  app.panelOpen = open;
+  render();
+  if (open) $('panel-title').focus();
+  else $('panel-button').focus();
+}
+
+const facilitatorActions = {
+  admit: (id) => send({ type: 'admit', participant: id }),
+  deny: (id) => send({ type: 'deny', participant: id }),
+  setLocked(locked) {
+    if (!send({ type: 'lock', locked })) return;
+    // Shown at once; an error for `lock` turns it back.
+    app.room = { ...app.room, locked };
+    announce(locked ? 'Room locked.' : 'Room unlocked.');
+    render();
+  },
+  send,
+  confirm: confirmDialog,
+  // The room_state version the panel was drawn from.
+  version: () => (app.roomState ? app.roomState.version : 0),
+  refresh: () => render(),
+};
+
+// A soft ring shows who is speaking, from the sound levels in the stats.
+const SPEAKING_LEVEL = 0.04;
+export const SPEAKING_POLL_MS = 400;
+
+export async function updateSpeaking() {
+  if (!app.session || app.screen !== 'call') return;
+  let levels;
+  try {
+    levels = await app.session.audioLevels();
+  } catch {
+    return;
+  }
+  for (const tile of $('grid').children) {
+    const id = tile.dataset.self === 'true' ? 'self' : tile.dataset.participant;
+    const muted = tile.dataset.micOff === 'true';
+    tile.dataset.speaking = String(!muted && (levels.get(id) || 0) > SPEAKING_LEVEL);
+  }
+}
+
+// Browsers may refuse to start sound until the person touches the page.
+export function resumeBlockedMedia() {
+  for (const el of document.querySelectorAll('[data-blocked="true"]')) {
+    delete el.dataset.blocked;
+    el.play().catch(() => { el.dataset.blocked = 'true'; });
+  }
+}

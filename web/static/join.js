@@ -1,0 +1,138 @@
+// Joining: the join form and its checks, starting a join (devices, then
+// the socket), and taking our seat back after a reload.
+
+import { app, setState, setScreen, render, isJoining, sendMute } from './state.js';
+import { roomFromLocation, currentToken } from './invite.js';
+import { savedResume } from './resume.js';
+import { connect } from './connection.js';
+import { getLocalMedia } from './media.js';
+import { $, showNotice, hideNotice, showJoinError, setFieldError } from './ui.js';
+
+const ROOM_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+const NAME_KEY = 'hearth.name';
+
+export function prefillJoinForm() {
+  const room = roomFromLocation() || (app.invite && app.invite.room) || '';
+  $('room').value = room;
+  let name = '';
+  try {
+    name = localStorage.getItem(NAME_KEY) || '';
+  } catch { /* ignore */ }
+  $('name').value = name;
+  updateNameHint();
+}
+
+export function updateNameHint() {
+  const hasToken = Boolean(currentToken($('room').value.trim()));
+  $('name-optional').hidden = !hasToken;
+  $('name').required = !hasToken;
+  $('name-hint').textContent = hasToken
+    ? 'Your invitation already says who you are. You can add the name you would like to be called.'
+    : 'This is how others will see you. A first name is enough.';
+}
+
+export function onJoinSubmit(ev) {
+  ev.preventDefault();
+  showJoinError('');
+  const room = $('room').value.trim();
+  const name = $('name').value.trim().replace(/\s+/g, ' ');
+  const token = currentToken(room);
+  let firstBad = null;
+  if (!room) {
+    setFieldError('room', 'Please enter the room name from your invitation.');
+    firstBad = firstBad || $('room');
+  } else if (!ROOM_PATTERN.test(room)) {
+    setFieldError('room', 'A room name uses only letters, numbers, dots, dashes and underscores.');
+    firstBad = firstBad || $('room');
+  } else {
+    setFieldError('room', '');
+  }
+  if (!name && !token) {
+    setFieldError('name', 'Please enter your name.');
+    firstBad = firstBad || $('name');
+  } else if (Array.from(name).length > 64) {
+    setFieldError('name', 'Please use a shorter name (up to 64 characters).');
+    firstBad = firstBad || $('name');
+  } else {
+    setFieldError('name', '');
+  }
+  if (firstBad) {
+    firstBad.focus();
+    return;
+  }
+  if (name) {
+    try {
+      localStorage.setItem(NAME_KEY, name);
+    } catch { /* ignore */ }
+  }
+  app.params = {
+    room,
+    name,
+    token,
+    passcode: $('passcode-field').hidden ? '' : $('passcode').value,
+    startMic: $('start-mic').checked,
+    startCam: $('start-cam').checked,
+  };
+  startJoin();
+}
+
+export async function startJoin() {
+  if (isJoining()) return;
+  window.clearTimeout(app.retryTimer);
+  app.retries = 0;
+  app.leaving = false;
+  app.lastError = null;
+  app.gotReply = false;
+  hideNotice();
+  setState('connecting');
+  render();
+  try {
+    if (!app.local.audio && !app.local.video) {
+      const media = await getLocalMedia();
+      app.local = { audio: media.audio, video: media.video };
+      app.mediaProblems = media.problems;
+      for (const kind of ['audio', 'video']) {
+        const track = app.local[kind];
+        if (track) track.addEventListener('ended', () => onLocalTrackEnded(kind, track));
+      }
+    }
+    app.micMuted = !app.params.startMic;
+    app.camMuted = !app.params.startCam;
+    if (app.local.audio) app.local.audio.enabled = !app.micMuted;
+    if (app.local.video) app.local.video.enabled = !app.camMuted;
+    await connect();
+  } catch (err) {
+    console.warn('hearth: joining failed:', err);
+    app.state = 'idle';
+    setScreen('join');
+    showJoinError('Something went wrong while joining. Please try again.');
+  }
+}
+
+function onLocalTrackEnded(kind, track) {
+  if (app.local[kind] !== track) return;
+  const device = kind === 'audio' ? 'microphone' : 'camera';
+  showNotice(`Your ${device} stopped working. Others can no longer ${kind === 'audio' ? 'hear' : 'see'} you.`, { error: true });
+  if (kind === 'audio') app.micMuted = true;
+  else app.camMuted = true;
+  sendMute(kind, true);
+  render();
+}
+
+// resumeAfterReload gets our seat back when this tab was in the session a
+// moment ago (the page was reloaded): the same resume, with a new peer
+// connection.
+export function resumeAfterReload() {
+  const saved = savedResume();
+  if (!saved) return;
+  app.resume = saved.secret;
+  app.params = {
+    room: saved.room,
+    name: saved.name || '',
+    token: currentToken(saved.room),
+    passcode: '',
+    startMic: !saved.micMuted,
+    startCam: !saved.camMuted,
+  };
+  startJoin();
+}

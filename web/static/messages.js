@@ -1,0 +1,241 @@
+// What happens on each message from the server: onMessage dispatches by
+// type to one small handler each (PROTOCOL.md has every message).
+
+import {
+  app, setState, updateConnectionState, setScreen, render, send, sendMute,
+  nameOf, normalize, clearControls, closeSession, releaseMedia,
+} from './state.js';
+import { saveResume, forgetResume, onResumeFailed } from './resume.js';
+import { refuse, onBye } from './ended.js';
+import { MediaSession } from './session.js';
+import { clearPending } from './facilitator.js';
+import { makeView, announcements } from './controls.js';
+import * as text from './text.js';
+import { $, announce, showNotice } from './ui.js';
+
+export function onMessage(msg) {
+  app.received[msg.type] = (app.received[msg.type] || 0) + 1;
+  switch (msg.type) {
+    case 'joined': return onJoined(msg);
+    case 'waiting': return onWaiting(msg);
+    case 'offer':
+    case 'answer':
+    case 'candidate':
+      if (app.session) app.session.handle(msg);
+      return undefined;
+    case 'participant_joined': return onParticipantJoined(msg.participant);
+    case 'participant_updated': return onParticipantUpdated(msg.participant);
+    case 'participant_left': return onParticipantLeft(msg.participant, msg.reason);
+    case 'track_published': return onTrackPublished(msg.participant, msg.track);
+    case 'track_unpublished': return onTrackUnpublished(msg.participant, msg.track);
+    case 'waiting_list': return onWaitingList(msg.entries || []);
+    case 'error': return onError(msg);
+    case 'bye': return onBye(msg.reason);
+    case 'room_state': return onRoomState(msg);
+    case 'active_speaker':
+      app.activeSpeaker = typeof msg.participant === 'string' ? msg.participant : null;
+      return render();
+    case 'talk_time':
+      app.talkTime = Array.isArray(msg.entries) ? msg.entries : [];
+      return render();
+    case 'room_updated':
+      if (msg.room) app.room = { ...app.room, ...msg.room };
+      return render();
+    default:
+      return undefined; // pong, and types from later versions
+  }
+}
+
+function onJoined(msg) {
+  const reconnecting = app.state === 'reconnecting' || app.resuming;
+  // Our seat came back with our peer connection still alive: keep it.
+  const kept = msg.resumed === true && app.session !== null && app.self !== null && msg.self && msg.self.id === app.self.id;
+  const resumed = msg.resumed === true;
+  app.gotReply = true;
+  app.socketUp = true;
+  app.resuming = false;
+  app.retries = 0;
+  app.resume = typeof msg.resume === 'string' && msg.resume ? msg.resume : null;
+  app.room = msg.room || { name: app.params.room };
+  app.self = { ...msg.self, muted: { audio: app.micMuted || !app.local.audio, video: app.camMuted || !app.local.video } };
+  app.participants = new Map((msg.participants || []).map((p) => [p.id, normalize(p)]));
+  app.waitingList = [];
+  app.acceptAnyState = true;
+  if (!resumed) clearControls();
+  if (resumed) app.resumes += 1;
+  saveResume();
+
+  if (app.self.role === 'observer') {
+    // Observers only watch and listen; the server takes no media from them.
+    releaseMedia();
+    app.mediaProblems = [];
+    app.self.muted = { audio: true, video: true };
+    if (!reconnecting && !resumed) showNotice('You are here as an observer. Others cannot see or hear you.', { sticky: true });
+  }
+
+  if (kept) {
+    app.session.afterResume();
+    app.pcState = app.session.pc.connectionState;
+  } else {
+    closeSession();
+    app.pcState = 'new';
+    const session = new MediaSession({
+      iceServers: msg.iceServers || [],
+      send: (m) => send(m),
+      canSignal: () => app.socketUp && !app.resuming,
+      localTracks: app.local,
+      onRemoteTracks: render,
+      onConnectionState: (s) => {
+        if (app.session !== session || app.state === 'ended') return;
+        app.pcState = s;
+        updateConnectionState();
+        render();
+      },
+    });
+    app.session = session;
+  }
+  app.state = 'connecting';
+  updateConnectionState();
+  if (app.self.role !== 'observer') {
+    // After a resume, say both: a change made while the socket was down was
+    // never sent.
+    for (const kind of ['audio', 'video']) if (app.self.muted[kind] || resumed) sendMute(kind, app.self.muted[kind]);
+  }
+
+  $('room-title').textContent = app.room.name || app.params.room;
+  if (app.screen !== 'call') setScreen('call', app.local.audio ? $('mic-button') : $('leave-button'));
+  else render();
+
+  const others = app.participants.size;
+  const who = others === 0 ? 'No one else is here yet.' : others === 1 ? 'One other person is here.' : `${others} other people are here.`;
+  if (resumed) announce(`Reconnected. You kept your place. ${who}`);
+  else if (reconnecting) announce(`Reconnected. ${who}`);
+  else announce(`You joined ${app.room.name || app.params.room}. ${who}`);
+  if (!reconnecting && !resumed && app.mediaProblems.length) {
+    const missing = app.mediaProblems.map((p) => p.text).join(' ');
+    const can = !app.local.audio && !app.local.video
+      ? 'You can still see and hear the others.'
+      : !app.local.video ? 'Others can hear you but not see you.' : 'Others can see you but not hear you.';
+    showNotice(`${missing} ${can}`, { sticky: true });
+  }
+}
+
+// onRoomState keeps the newest controls state and says what changed for us.
+function onRoomState(msg) {
+  if (!app.self) return;
+  if (!app.acceptAnyState && app.roomState && !(msg.version > app.roomState.version)) return;
+  app.acceptAnyState = false;
+  const prev = app.view;
+  app.roomState = msg;
+  app.view = makeView(msg, performance.now(), app.self.id, app.self.role);
+  const said = announcements(prev, app.view, nameOf);
+  // A lifted mute does not turn on a microphone we turned off ourselves.
+  if (prev && prev.enforced.audio && !app.view.enforced.audio && app.micMuted && app.local.audio) {
+    said.push('Your own microphone is still off. Unmute when you are ready.');
+  }
+  if (said.length) announce(said.join(' '));
+  render();
+}
+
+function onWaiting(msg) {
+  app.gotReply = true;
+  app.socketUp = true;
+  app.resuming = false;
+  app.retries = 0;
+  app.resume = null;
+  forgetResume();
+  closeSession();
+  clearControls();
+  setState('waiting');
+  const message = text.waitingMessage(msg.reason, msg.message);
+  $('waiting-message').textContent = message;
+  if (app.screen !== 'waiting') {
+    setScreen('waiting');
+    announce(`You are in the waiting room. ${message}`);
+  }
+}
+
+function onParticipantJoined(p) {
+  if (!p || !app.self || p.id === app.self.id) return;
+  const known = app.participants.has(p.id);
+  app.participants.set(p.id, normalize(p));
+  if (!known) announce(`${p.name || 'Someone'} joined.`);
+  render();
+}
+
+function onParticipantUpdated(p) {
+  if (!p || !app.self) return;
+  if (p.id === app.self.id) {
+    // Our own mute state is what we set; the rest comes from the server.
+    app.self = { ...app.self, name: p.name || app.self.name, role: p.role || app.self.role };
+  } else {
+    const old = app.participants.get(p.id);
+    const next = normalize({ ...old, ...p });
+    if (old && !p.tracks) next.tracks = old.tracks;
+    if (old && !p.state) next.state = old.state;
+    app.participants.set(p.id, next);
+    if (old && old.state !== next.state) {
+      announce(next.state === 'reconnecting'
+        ? `${next.name || 'Someone'} lost their connection and is reconnecting.`
+        : `${next.name || 'Someone'} is back.`);
+    }
+  }
+  render();
+}
+
+function onParticipantLeft(id, reason) {
+  const p = app.participants.get(id);
+  if (!p) return;
+  app.participants.delete(id);
+  announce(`${p.name || 'Someone'} ${text.leftPhrase(reason)}.`);
+  render();
+}
+
+function onTrackPublished(id, track) {
+  const p = app.participants.get(id);
+  if (!p || !track) return;
+  p.tracks = p.tracks.filter((t) => t.id !== track.id).concat([track]);
+  render();
+}
+
+function onTrackUnpublished(id, trackId) {
+  const p = app.participants.get(id);
+  if (!p) return;
+  p.tracks = p.tracks.filter((t) => t.id !== trackId);
+  render();
+}
+
+function onWaitingList(entries) {
+  const before = new Set(app.waitingList.map((e) => e.id));
+  app.waitingList = entries;
+  if (app.self && text.isFacilitator(app.self.role)) {
+    const arrived = entries.filter((e) => !before.has(e.id)).map((e) => e.name || e.identity || 'Someone');
+    if (arrived.length === 1) announce(`${arrived[0]} is waiting to join.`);
+    else if (arrived.length > 1) announce(`${arrived.length} people are waiting to join.`);
+  }
+  render();
+}
+
+function onError(msg) {
+  app.lastError = { code: msg.code, message: msg.message, ref: msg.ref };
+  if (msg.code === 'resume_failed') {
+    onResumeFailed();
+    return;
+  }
+  // Refusals close the socket only in answer to join (or to no message);
+  // answering a command, they leave our seat alone.
+  if (text.FATAL_CODES.has(msg.code) && (!msg.ref || msg.ref === 'join')) {
+    refuse(msg.code, msg.message);
+    return;
+  }
+  if (msg.ref === 'lock' && app.room) {
+    app.room = { ...app.room, locked: !app.room.locked };
+    render();
+  }
+  if (text.CONTROL_REFS.has(msg.ref)) {
+    clearPending();
+    render();
+  }
+  if (app.screen === 'call') showNotice(text.notice(msg.code, msg.message, msg.ref), { error: true });
+  else console.warn('hearth: server error', msg.code, msg.message);
+}

@@ -1,0 +1,149 @@
+// The client's state: one object, app, that every module reads and changes,
+// and the small helpers over it (the connection state, screens, sending,
+// names, tearing down the peer connection and the devices). Redrawing goes
+// through render here; the drawing itself is call.js's.
+
+import { stopTracks } from './media.js';
+import { showScreen, setStatus } from './ui.js';
+
+export const app = {
+  state: 'idle',
+  screen: 'join',
+  params: null, // {room, name, token, passcode, startMic, startCam}
+  sig: null,
+  session: null,
+  gotReply: false, // joined or waiting on the current socket
+  retries: 0,
+  retryTimer: 0,
+  droppedAt: 0, // when the connection dropped, for giving up
+  socketUp: false, // the current socket is open and answered join
+  pcState: 'new',
+  leaving: false,
+  resume: null, // the secret of our seat, from the last joined
+  resuming: false, // a join with resume is waiting for its answer
+  resumes: 0,
+
+  self: null,
+  room: null,
+  participants: new Map(),
+  waitingList: [],
+  lastError: null,
+  received: {},
+
+  local: { audio: null, video: null },
+  mediaProblems: [],
+  micMuted: false,
+  camMuted: false,
+
+  panel: null,
+  panelOpen: null, // null until the person chooses; then true or false
+  watchedTracks: new WeakSet(),
+  invite: null, // {token, room}
+
+  // Facilitator controls: the newest room_state and its view.
+  roomState: null,
+  view: null,
+  acceptAnyState: true, // the first room_state after joined is taken whole
+  activeSpeaker: null,
+  talkTime: [],
+};
+
+export function setState(state) {
+  app.state = state;
+  if (state !== 'idle' && state !== 'ended') setStatus(state);
+}
+
+// updateConnectionState sets the state of a seated call from the socket and
+// the peer connection: reconnecting while either is down.
+export function updateConnectionState() {
+  if (!['connecting', 'connected', 'reconnecting'].includes(app.state)) return;
+  if (!app.socketUp) setState('reconnecting');
+  else setState(connectionStateFromPC(app.pcState));
+}
+
+function connectionStateFromPC(pcState) {
+  switch (pcState) {
+    case 'connected': return 'connected';
+    case 'disconnected':
+    case 'failed': return 'reconnecting';
+    case 'closed': return 'disconnected';
+    default: return 'connecting';
+  }
+}
+
+export function setScreen(name, focusEl) {
+  app.screen = name;
+  showScreen(name, focusEl);
+  render();
+}
+
+// render redraws the page from app. The drawing is call.js's draw, which
+// needs most of the other modules; app.js hands it over at start (setDraw),
+// so that any module can redraw without importing the ones above it.
+let drawPage = () => {};
+
+export function setDraw(fn) {
+  drawPage = fn;
+}
+
+export function render() {
+  drawPage();
+}
+
+// isJoining reports whether a join is under way and has had no answer yet.
+export function isJoining() {
+  return app.state === 'connecting' && !app.gotReply && app.screen !== 'call';
+}
+
+// send sends a message on a socket that has answered our join; before
+// that, the server would refuse it.
+export function send(msg) {
+  return Boolean(app.socketUp && app.sig && app.sig.send(msg));
+}
+
+export function sendMute(kind, muted) {
+  if (app.self) app.self.muted = { ...app.self.muted, [kind]: muted };
+  send({ type: 'mute', kind, muted });
+}
+
+// nameOf names a participant for people: from the roster, the controls
+// state, or "Someone".
+export function nameOf(id) {
+  if (app.self && id === app.self.id) return app.self.name || app.params.name || 'You';
+  const p = app.participants.get(id);
+  if (p && p.name) return p.name;
+  const st = app.view && app.view.byId.get(id);
+  if (st && st.name) return st.name;
+  return 'Someone';
+}
+
+export function normalize(p) {
+  return {
+    id: p.id,
+    identity: p.identity,
+    name: p.name,
+    role: p.role,
+    muted: { audio: Boolean(p.muted && p.muted.audio), video: Boolean(p.muted && p.muted.video) },
+    tracks: Array.isArray(p.tracks) ? p.tracks : [],
+    state: p.state === 'reconnecting' ? 'reconnecting' : 'active',
+  };
+}
+
+export function clearControls() {
+  app.roomState = null;
+  app.view = null;
+  app.acceptAnyState = true;
+  app.activeSpeaker = null;
+  app.talkTime = [];
+}
+
+export function closeSession() {
+  if (app.session) app.session.close();
+  app.session = null;
+  app.pcState = 'new';
+}
+
+export function releaseMedia() {
+  stopTracks(app.local.audio, app.local.video);
+  app.local = { audio: null, video: null };
+}
