@@ -69,7 +69,9 @@ type Stats struct {
 	// they carried; UDPWriteErrors counts datagrams the kernel refused.
 	UDPBatches, UDPBatchedPackets, UDPWriteErrors atomic.Uint64
 	// MuxDropped counts datagrams the mux could not route (unknown
-	// source, not STUN) or that found their agent's queue full.
+	// source, not STUN; larger than pion reads; a client's checks from
+	// more addresses than it may use) or that found their agent's queue
+	// full.
 	MuxDropped atomic.Uint64
 	// FastForwarded counts the forwarded packets that took the fast
 	// path (included in PacketsForwarded).

@@ -52,12 +52,18 @@ type udpMux struct {
 var _ ice.UDPMux = (*udpMux)(nil)
 
 const (
-	// muxPacketSize holds any datagram a WebRTC peer sends in practice
-	// (they keep under the path MTU); larger ones get their own buffer.
+	// muxPacketSize is the largest datagram routed: pion reads no more
+	// (its receive MTU) and logs a warning for each larger one, and WebRTC
+	// peers keep under the path MTU.
 	muxPacketSize = 1500
 	// muxQueue bounds what waits for one agent; a stalled agent loses
 	// packets instead of growing the server's memory.
 	muxQueue = 256
+	// muxAddrs bounds the addresses one agent is routed datagrams from:
+	// a client's candidates (Peer bounds those) and the addresses its
+	// connectivity checks come from. Each costs a route here and, in the
+	// agent, a peer-reflexive candidate checked from then on.
+	muxAddrs = 128
 )
 
 type muxPacket struct {
@@ -162,6 +168,10 @@ func (m *udpMux) readLoop(sock *udpBatcher) {
 			m.log.Warn("media socket read failed; media stops", "err", err)
 			return
 		}
+		if n > muxPacketSize {
+			m.stats.MuxDropped.Add(1)
+			continue
+		}
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		m.addrMu.RLock()
 		c := m.byAddr[from]
@@ -190,7 +200,8 @@ func (m *udpMux) attach(ufrag string, f *peerFast) {
 	}
 }
 
-// byStun finds the conn a STUN message from an unknown address is for.
+// byStun finds the conn a STUN message from an unknown address is for, if
+// that conn may take one more address.
 func (m *udpMux) byStun(b []byte) *muxConn {
 	if !stun.IsMessage(b) {
 		return nil
@@ -209,7 +220,17 @@ func (m *udpMux) byStun(b []byte) *muxConn {
 	m.mu.Lock()
 	c := m.byUfrag[string(user)]
 	m.mu.Unlock()
+	if c != nil && c.full() {
+		return nil
+	}
 	return c
+}
+
+// full reports whether c has its share of addresses.
+func (c *muxConn) full() bool {
+	c.mux.addrMu.RLock()
+	defer c.mux.addrMu.RUnlock()
+	return len(c.addrs) >= muxAddrs
 }
 
 // stunUsername finds the USERNAME attribute of a STUN message without
@@ -249,6 +270,9 @@ func (m *udpMux) register(c *muxConn, addr netip.AddrPort) {
 		return
 	}
 	if owner := m.byAddr[addr]; owner != c {
+		if len(c.addrs) >= muxAddrs {
+			return // the write goes out; what comes back is not routed
+		}
 		if owner != nil {
 			owner.lastAddr.Store(nil)
 		}
@@ -280,13 +304,9 @@ type muxConn struct {
 	fast atomic.Pointer[peerFast]
 }
 
+// push queues b, of at most muxPacketSize bytes, for the agent.
 func (c *muxConn) push(m *udpMux, b []byte, from netip.AddrPort) {
-	var p *muxPacket
-	if len(b) <= muxPacketSize {
-		p = m.pool.Get().(*muxPacket)
-	} else {
-		p = &muxPacket{buf: make([]byte, len(b))}
-	}
+	p := m.pool.Get().(*muxPacket)
 	p.n = copy(p.buf, b)
 	p.from = from
 	c.mu.Lock()
@@ -311,9 +331,6 @@ func (c *muxConn) push(m *udpMux, b []byte, from netip.AddrPort) {
 }
 
 func (m *udpMux) release(p *muxPacket) {
-	if cap(p.buf) != muxPacketSize {
-		return
-	}
 	p.next, p.n = nil, 0
 	m.pool.Put(p)
 }

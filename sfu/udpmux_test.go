@@ -254,3 +254,54 @@ func TestMuxShards(t *testing.T) {
 		_ = c.h.Close()
 	}
 }
+
+// TestMuxBounds: a datagram larger than pion reads is dropped and
+// counted; an agent is routed datagrams from a bounded number of
+// addresses, and connectivity checks from more find no agent.
+func TestMuxBounds(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	m, stats := newTestMux(t)
+	defer m.Close()
+	conn, err := m.GetConn("many", m.local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	h := conn.(*muxHandle)
+	c := h.muxConn
+
+	peer := loopbackUDP(t)
+	if _, err := h.WriteToAddrPort([]byte("ok"), addrOf(peer)); err != nil {
+		t.Fatal(err)
+	}
+	dst := net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(m.local.Port)))
+	got := readAsync(h)
+	for _, n := range []int{muxPacketSize + 1, muxPacketSize} {
+		if _, err := peer.WriteTo(make([]byte, n), dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := wait(t, got); r.err != nil || len(r.b) != muxPacketSize {
+		t.Fatalf("read %d bytes, %v; want the datagram of %d", len(r.b), r.err, muxPacketSize)
+	}
+	if n := stats.MuxDropped.Load(); n != 1 {
+		t.Errorf("%d dropped, want 1", n)
+	}
+
+	req := bindingRequest(t, "many:cli")
+	for i := 1; i <= muxAddrs; i++ { // the peer's address is the first
+		if i < muxAddrs && m.byStun(req) != c {
+			t.Fatalf("with %d addresses, a check found no agent", i)
+		}
+		m.register(c, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(10000+i)))
+	}
+	m.addrMu.RLock()
+	routes := len(m.byAddr)
+	m.addrMu.RUnlock()
+	if routes != muxAddrs || len(c.addrs) != muxAddrs {
+		t.Fatalf("%d routes, %d addresses; want %d", routes, len(c.addrs), muxAddrs)
+	}
+	if m.byStun(req) != nil {
+		t.Fatal("a check from one address too many found its agent")
+	}
+}

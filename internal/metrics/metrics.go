@@ -123,7 +123,7 @@ var (
 	descFastRejected = prometheus.NewDesc("hearth_sfu_fast_rejected_packets_total",
 		"Packets the receive fast path refused: not authentic, replayed or malformed.", nil, nil)
 	descMuxDropped = prometheus.NewDesc("hearth_sfu_mux_dropped_total",
-		"Datagrams the ICE mux dropped: from unknown sources, or finding their peer's queue full.", nil, nil)
+		"Datagrams the ICE mux dropped: from unknown sources, larger than a peer reads, from more addresses than a client may use, or finding their peer's queue full.", nil, nil)
 	descRefused = prometheus.NewDesc("hearth_sfu_refused_packets_total",
 		"RTP packets on tracks the SFU refused (role or track limit), read and dropped.", nil, nil)
 	descTracks = prometheus.NewDesc("hearth_sfu_tracks",
