@@ -60,7 +60,11 @@ const maxPendingCandidates = 64
 // → Close. Never reused.
 type Peer struct {
 	// fast is the fast path (fastpath.go), nil when off.
-	fast   *peerFast
+	fast *peerFast
+	// in drops what arrives on SSRCs not negotiated (ingress.go); mux is
+	// where it is registered, nil in tests without an engine.
+	in     *ingress
+	mux    *udpMux
 	bufs   *streamBuffers
 	id     string
 	router *Router
@@ -135,7 +139,7 @@ func (p *Peer) negotiateLocked() {
 		p.log.Warn("create offer", "err", err)
 		return
 	}
-	if err := p.pc.SetLocalDescription(offer); err != nil {
+	if err := p.setLocalLocked(offer); err != nil {
 		p.log.Warn("set local offer", "err", err)
 		return
 	}
@@ -158,7 +162,7 @@ func (p *Peer) HandleAnswer(sdp string) error {
 	if err := checkRemoteSDP(sdp); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadSDP, err) // our offer stays outstanding
 	}
-	err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
+	err := p.setRemoteLocked(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
 	if err != nil {
 		// An answer pion refuses before taking it leaves our offer
 		// outstanding, so the client can still answer it properly (pion
@@ -204,15 +208,17 @@ func (p *Peer) HandleOffer(sdp string) (ignored bool, err error) {
 	if added, limit := strings.Count(sdp, "\nm=")-p.ownSections, maxClientSections*p.maxTracks; added > limit {
 		return false, fmt.Errorf("%w: the offer adds %d media sections of its own, at most %d are taken", ErrBadSDP, added, limit)
 	}
-	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+	prev := p.in.remoteSDP
+	if err := p.setRemoteLocked(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		return false, fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
 	answer, err := p.pc.CreateAnswer(nil)
 	if err != nil {
 		_ = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback, SDP: sdp})
+		p.in.set(p.in.localSDP, prev)
 		return false, fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
-	if err := p.pc.SetLocalDescription(answer); err != nil {
+	if err := p.setLocalLocked(answer); err != nil {
 		return false, fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
 	p.localGen++
@@ -262,6 +268,38 @@ func (p *Peer) AddICECandidate(c webrtc.ICECandidateInit) error {
 		return fmt.Errorf("%w: %w", ErrBadCandidate, err)
 	}
 	return nil
+}
+
+// setLocalLocked sets a local description, telling the ingress guard what
+// it announces before and after, and registering the guard under its
+// ufrag (the ICE agent's conn on the mux).
+func (p *Peer) setLocalLocked(d webrtc.SessionDescription) error {
+	p.in.expect(d.SDP, true)
+	err := p.pc.SetLocalDescription(d)
+	local := p.in.localSDP
+	if err == nil {
+		local = d.SDP
+		if u := localUfrag(d.SDP); u != p.in.ufrag && p.mux != nil {
+			p.mux.unguard(p.in.ufrag, p.in)
+			p.mux.guard(u, p.in)
+			p.in.ufrag = u
+		}
+	}
+	p.in.set(local, p.in.remoteSDP)
+	return err
+}
+
+// setRemoteLocked sets a remote description, telling the ingress guard
+// what it announces before and after.
+func (p *Peer) setRemoteLocked(d webrtc.SessionDescription) error {
+	p.in.expect(d.SDP, false)
+	err := p.pc.SetRemoteDescription(d)
+	remote := p.in.remoteSDP
+	if err == nil {
+		remote = d.SDP
+	}
+	p.in.set(p.in.localSDP, remote)
+	return err
 }
 
 func (p *Peer) flushCandidatesLocked() {

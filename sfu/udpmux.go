@@ -40,7 +40,10 @@ type udpMux struct {
 
 	mu      sync.Mutex
 	byUfrag map[string]*muxConn
-	closed  bool
+	// guards are the peers' ingress guards by local ufrag (ingress.go),
+	// set before their ICE agents ask for a conn or after.
+	guards map[string]*ingress
+	closed bool
 
 	addrMu sync.RWMutex
 	byAddr map[netip.AddrPort]*muxConn
@@ -77,7 +80,7 @@ func newUDPMux(shards []*udpBatcher, log *slog.Logger, stats *Stats) *udpMux {
 	sock := shards[0]
 	m := &udpMux{
 		sock: sock, shards: shards, local: sock.LocalAddr().(*net.UDPAddr), log: log, stats: stats,
-		byUfrag: map[string]*muxConn{}, byAddr: map[netip.AddrPort]*muxConn{},
+		byUfrag: map[string]*muxConn{}, byAddr: map[netip.AddrPort]*muxConn{}, guards: map[string]*ingress{},
 	}
 	m.pool.New = func() any { return &muxPacket{buf: make([]byte, muxPacketSize)} }
 	// One reader per socket, and a socket per core (engine.go): audio on
@@ -107,6 +110,7 @@ func (m *udpMux) GetConn(ufrag string, addr net.Addr) (net.PacketConn, error) {
 	c := m.byUfrag[ufrag]
 	if c == nil {
 		c = &muxConn{mux: m, ufrag: ufrag, notify: make(chan struct{}, 1), closed: make(chan struct{})}
+		c.guard.Store(m.guards[ufrag])
 		m.byUfrag[ufrag] = c
 	}
 	c.refs++
@@ -155,6 +159,7 @@ func (m *udpMux) Close() error {
 func (m *udpMux) readLoop(sock *udpBatcher) {
 	buf := make([]byte, 64<<10)
 	var pkt rtp.Packet // the fast path's scratch
+	var scratch ingressScratch
 	for {
 		n, from, err := sock.ReadFromAddrPort(buf)
 		if err != nil {
@@ -186,6 +191,9 @@ func (m *udpMux) readLoop(sock *udpBatcher) {
 		if f := c.fast.Load(); f != nil && f.receive(buf[:n], time.Now().UnixNano(), &pkt, m.stats, sock) {
 			continue
 		}
+		if g := c.guard.Load(); g != nil && !g.admit(buf[:n], &scratch) {
+			continue
+		}
 		c.push(m, buf[:n], from)
 	}
 }
@@ -197,6 +205,26 @@ func (m *udpMux) attach(ufrag string, f *peerFast) {
 	defer m.mu.Unlock()
 	if c := m.byUfrag[ufrag]; c != nil {
 		c.fast.Store(f)
+	}
+}
+
+// guard has the socket's readers check what arrives for the ICE agent
+// with local ufrag against g, from now on and for conns made later.
+func (m *udpMux) guard(ufrag string, g *ingress) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.guards[ufrag] = g
+	if c := m.byUfrag[ufrag]; c != nil {
+		c.guard.Store(g)
+	}
+}
+
+// unguard forgets g's registration under ufrag.
+func (m *udpMux) unguard(ufrag string, g *ingress) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.guards[ufrag] == g {
+		delete(m.guards, ufrag)
 	}
 }
 
@@ -302,6 +330,9 @@ type muxConn struct {
 	// fast, once the peer's keys are known, takes its audio off pion's
 	// path (fastrecv.go).
 	fast atomic.Pointer[peerFast]
+	// guard, once the peer has set a description, drops what arrives on
+	// SSRCs not negotiated for it (ingress.go).
+	guard atomic.Pointer[ingress]
 }
 
 // push queues b, of at most muxPacketSize bytes, for the agent.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -303,5 +304,55 @@ func TestMuxBounds(t *testing.T) {
 	}
 	if m.byStun(req) != nil {
 		t.Fatal("a check from one address too many found its agent")
+	}
+}
+
+// TestMuxGuard: what arrives for an agent passes its peer's guard, set
+// before the agent asks for its conn or after.
+func TestMuxGuard(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	m, stats := newTestMux(t)
+	defer m.Close()
+	dst := net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(m.local.Port)))
+	for _, before := range []bool{true, false} {
+		ufrag := fmt.Sprint("guard-", before)
+		g := newIngress(slog.New(slog.DiscardHandler), stats, &keyCapture{})
+		g.set("", desc("", "audio 0 sendonly ssrc:11"))
+		if before {
+			m.guard(ufrag, g)
+		}
+		conn, err := m.GetConn(ufrag, m.local)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := conn.(*muxHandle)
+		if !before {
+			m.guard(ufrag, g)
+		}
+		peer := loopbackUDP(t)
+		if _, err := h.WriteToAddrPort([]byte("ok"), addrOf(peer)); err != nil {
+			t.Fatal(err)
+		}
+		dropped := stats.IngressDropped[IngressUnknownSSRC].Load()
+		got := readAsync(h)
+		for _, b := range [][]byte{rtpOn(99), rtpOn(11)} {
+			if _, err := peer.WriteTo(b, dst); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if r := wait(t, got); r.err != nil || !slices.Equal(r.b, rtpOn(11)) {
+			t.Fatalf("guard set before %v: read %x, %v; want the packet on the announced SSRC", before, r.b, r.err)
+		}
+		if stats.IngressDropped[IngressUnknownSSRC].Load() != dropped+1 {
+			t.Errorf("guard set before %v: the drop was not counted", before)
+		}
+		m.unguard(ufrag, g)
+		_ = h.Close()
+	}
+	m.mu.Lock()
+	left := len(m.guards)
+	m.mu.Unlock()
+	if left != 0 {
+		t.Errorf("%d guards left", left)
 	}
 }
