@@ -44,9 +44,11 @@ const DefaultMaxTracks = 4
 // anyway, and each section costs the server a transceiver.
 const maxClientSections = 2
 
-// maxPendingCandidates bounds the candidates queued before a remote
-// description exists; a real client needs a handful.
-const maxPendingCandidates = 64
+// maxCandidates bounds the candidates a client may trickle for one ICE
+// session (a real client has a few dozen at most, over all its networks):
+// each costs the server's ICE agent a candidate, pairs and connectivity
+// checks for the connection's life. An ICE restart starts a new count.
+const maxCandidates = 64
 
 // Peer is one participant's single peer connection, carrying what it
 // publishes and what it receives.
@@ -81,6 +83,9 @@ type Peer struct {
 	pending     bool       // something changed while negotiating
 	closed      bool
 	candidates  []webrtc.ICECandidateInit
+	// trickled counts the candidates the client sent for remoteUfrag.
+	trickled    int
+	remoteUfrag string
 	trackSeq    int
 	// ownSections counts the media sections the server created (the two
 	// publishing slots and those that carry subscriptions), so that what a
@@ -257,10 +262,13 @@ func (p *Peer) AddICECandidate(c webrtc.ICECandidateInit) error {
 	if p.closed {
 		return ErrClosed
 	}
-	if p.pc.RemoteDescription() == nil {
-		if len(p.candidates) >= maxPendingCandidates {
-			return fmt.Errorf("%w: too many candidates before an answer", ErrBadCandidate)
+	if c.Candidate != "" { // not the end of candidates
+		if p.trickled >= maxCandidates {
+			return fmt.Errorf("%w: more than %d candidates", ErrBadCandidate, maxCandidates)
 		}
+		p.trickled++
+	}
+	if p.pc.RemoteDescription() == nil {
 		p.candidates = append(p.candidates, c)
 		return nil
 	}
@@ -297,6 +305,13 @@ func (p *Peer) setRemoteLocked(d webrtc.SessionDescription) error {
 	remote := p.in.remoteSDP
 	if err == nil {
 		remote = d.SDP
+		// localUfrag reads any description's a=ice-ufrag.
+		if u := localUfrag(d.SDP); u != p.remoteUfrag {
+			if p.remoteUfrag != "" {
+				p.trickled = 0 // an ICE restart
+			}
+			p.remoteUfrag = u
+		}
 	}
 	p.in.set(p.in.localSDP, remote)
 	return err
