@@ -297,16 +297,19 @@ func (ft *fastTrack) sent(ts uint32, payload int, now int64) {
 }
 
 // peerAPI builds a peer's own API: the shared one with the peer's stream
-// buffers (buffers.go) and, when the fast path is on (f not nil), hooks
-// that capture its DTLS keys.
-func (e *Engine) peerAPI(f *peerFast, bufs *streamBuffers) *webrtc.API {
+// buffers (buffers.go) and hooks that capture its DTLS keys into keys (f's
+// own when the fast path is on, f not nil), which the fast path and the
+// ingress guard (ingress.go) use.
+func (e *Engine) peerAPI(f *peerFast, keys *keyCapture, bufs *streamBuffers) *webrtc.API {
 	p := e.parts
 	se := p.settings
 	se.BufferFactory = bufs.factory
+	se.SetDTLSKeyLogWriter(keys)
+	hello := keys.serverHello
 	if f != nil {
-		se.SetDTLSKeyLogWriter(&f.keys)
-		se.SetDTLSServerHelloMessageHook(f.serverHello)
+		hello = f.serverHello
 	}
+	se.SetDTLSServerHelloMessageHook(hello)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(p.media), webrtc.WithInterceptorRegistry(p.registry),
 		webrtc.WithSettingEngine(se))
 }

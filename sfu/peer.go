@@ -44,9 +44,11 @@ const DefaultMaxTracks = 4
 // anyway, and each section costs the server a transceiver.
 const maxClientSections = 2
 
-// maxPendingCandidates bounds the candidates queued before a remote
-// description exists; a real client needs a handful.
-const maxPendingCandidates = 64
+// maxCandidates bounds the candidates a client may trickle for one ICE
+// session (a real client has a few dozen at most, over all its networks):
+// each costs the server's ICE agent a candidate, pairs and connectivity
+// checks for the connection's life. An ICE restart starts a new count.
+const maxCandidates = 64
 
 // Peer is one participant's single peer connection, carrying what it
 // publishes and what it receives.
@@ -60,7 +62,11 @@ const maxPendingCandidates = 64
 // → Close. Never reused.
 type Peer struct {
 	// fast is the fast path (fastpath.go), nil when off.
-	fast   *peerFast
+	fast *peerFast
+	// in drops what arrives on SSRCs not negotiated (ingress.go); mux is
+	// where it is registered, nil in tests without an engine.
+	in     *ingress
+	mux    *udpMux
 	bufs   *streamBuffers
 	id     string
 	router *Router
@@ -77,6 +83,9 @@ type Peer struct {
 	pending     bool       // something changed while negotiating
 	closed      bool
 	candidates  []webrtc.ICECandidateInit
+	// trickled counts the candidates the client sent for remoteUfrag.
+	trickled    int
+	remoteUfrag string
 	trackSeq    int
 	// ownSections counts the media sections the server created (the two
 	// publishing slots and those that carry subscriptions), so that what a
@@ -135,7 +144,7 @@ func (p *Peer) negotiateLocked() {
 		p.log.Warn("create offer", "err", err)
 		return
 	}
-	if err := p.pc.SetLocalDescription(offer); err != nil {
+	if err := p.setLocalLocked(offer); err != nil {
 		p.log.Warn("set local offer", "err", err)
 		return
 	}
@@ -158,7 +167,7 @@ func (p *Peer) HandleAnswer(sdp string) error {
 	if err := checkRemoteSDP(sdp); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadSDP, err) // our offer stays outstanding
 	}
-	err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
+	err := p.setRemoteLocked(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
 	if err != nil {
 		// An answer pion refuses before taking it leaves our offer
 		// outstanding, so the client can still answer it properly (pion
@@ -204,15 +213,17 @@ func (p *Peer) HandleOffer(sdp string) (ignored bool, err error) {
 	if added, limit := strings.Count(sdp, "\nm=")-p.ownSections, maxClientSections*p.maxTracks; added > limit {
 		return false, fmt.Errorf("%w: the offer adds %d media sections of its own, at most %d are taken", ErrBadSDP, added, limit)
 	}
-	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+	prev := p.in.remoteSDP
+	if err := p.setRemoteLocked(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		return false, fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
 	answer, err := p.pc.CreateAnswer(nil)
 	if err != nil {
 		_ = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback, SDP: sdp})
+		p.in.set(p.in.localSDP, prev)
 		return false, fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
-	if err := p.pc.SetLocalDescription(answer); err != nil {
+	if err := p.setLocalLocked(answer); err != nil {
 		return false, fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
 	p.localGen++
@@ -254,11 +265,16 @@ func (p *Peer) AddICECandidate(c webrtc.ICECandidateInit) error {
 	if !p.hasSectionLocked(c) {
 		return fmt.Errorf("%w: %w", ErrBadCandidate, ErrUnknownSection)
 	}
-	if p.pc.RemoteDescription() == nil {
-		if len(p.candidates) >= maxPendingCandidates {
-			return fmt.Errorf("%w: too many candidates before an answer", ErrBadCandidate)
+	if c.Candidate != "" { // not the end of candidates
+		if p.trickled >= maxCandidates {
+			return fmt.Errorf("%w: more than %d candidates", ErrBadCandidate, maxCandidates)
 		}
-		p.candidates = append(p.candidates, c)
+		p.trickled++
+	}
+	if p.pc.RemoteDescription() == nil {
+		if c.Candidate != "" { // counted above, so the queue is bounded too
+			p.candidates = append(p.candidates, c)
+		}
 		return nil
 	}
 	if err := p.pc.AddICECandidate(c); err != nil {
@@ -286,6 +302,45 @@ func (p *Peer) hasSectionLocked(c webrtc.ICECandidateInit) bool {
 		sections++
 	}
 	return c.SDPMid == nil && int(*c.SDPMLineIndex) < sections
+}
+
+// setLocalLocked sets a local description, telling the ingress guard what
+// it announces before and after, and registering the guard under its
+// ufrag (the ICE agent's conn on the mux).
+func (p *Peer) setLocalLocked(d webrtc.SessionDescription) error {
+	p.in.expect(d.SDP, true)
+	err := p.pc.SetLocalDescription(d)
+	local := p.in.localSDP
+	if err == nil {
+		local = d.SDP
+		if u := localUfrag(d.SDP); u != p.in.ufrag && p.mux != nil {
+			p.mux.unguard(p.in.ufrag, p.in)
+			p.mux.guard(u, p.in)
+			p.in.ufrag = u
+		}
+	}
+	p.in.set(local, p.in.remoteSDP)
+	return err
+}
+
+// setRemoteLocked sets a remote description, telling the ingress guard
+// what it announces before and after.
+func (p *Peer) setRemoteLocked(d webrtc.SessionDescription) error {
+	p.in.expect(d.SDP, false)
+	err := p.pc.SetRemoteDescription(d)
+	remote := p.in.remoteSDP
+	if err == nil {
+		remote = d.SDP
+		// localUfrag reads any description's a=ice-ufrag.
+		if u := localUfrag(d.SDP); u != p.remoteUfrag {
+			if p.remoteUfrag != "" {
+				p.trickled = 0 // an ICE restart
+			}
+			p.remoteUfrag = u
+		}
+	}
+	p.in.set(p.in.localSDP, remote)
+	return err
 }
 
 func (p *Peer) flushCandidatesLocked() {

@@ -66,16 +66,22 @@ func (e *Engine) NewRouter(p RouterParams) *Router {
 // already published, and sends the first offer through its Signaler.
 func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 	var fast *peerFast
+	keys := &keyCapture{}
 	if r.engine.fastAudio {
 		fast = &peerFast{}
+		keys = &fast.keys
 	}
+	log := r.log.With("peer", params.ID)
+	in := newIngress(log, r.engine.stats, keys)
 	bufs := &streamBuffers{}
-	pc, err := r.engine.peerAPI(fast, bufs).NewPeerConnection(webrtc.Configuration{})
+	pc, err := r.engine.peerAPI(fast, keys, bufs).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, fmt.Errorf("sfu: new peer connection: %w", err)
 	}
 	p := &Peer{
 		fast:      fast,
+		in:        in,
+		mux:       r.engine.parts.mux,
 		bufs:      bufs,
 		id:        params.ID,
 		router:    r,
@@ -84,7 +90,7 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 		can:       params.CanPublish,
 		maxTracks: cmp.Or(params.MaxTracks, DefaultMaxTracks),
 		onRefused: params.OnRefusedTrack,
-		log:       r.log.With("peer", params.ID),
+		log:       log,
 		downs:     map[string]*downTrack{},
 		published: map[string]*publishedTrack{},
 		rtcpSSRC:  rand.Uint32(),
@@ -383,6 +389,9 @@ func (r *Router) removePeer(p *Peer) {
 	p.negMu.Lock()
 	already := p.closed
 	p.closed = true
+	if !already && p.mux != nil {
+		p.mux.unguard(p.in.ufrag, p.in)
+	}
 	r.mu.Lock()
 	for id, d := range p.downs {
 		d.pub.removeDown(d)
@@ -398,4 +407,5 @@ func (r *Router) removePeer(p *Peer) {
 	for _, t := range tracks {
 		<-t.done
 	}
+	p.in.close()
 }

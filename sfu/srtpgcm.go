@@ -138,6 +138,40 @@ func (g *gcmSealer) sealRTCP(buf []byte, n int, index uint32, iv *[12]byte, aad 
 	return append(out, aad[clear:]...)
 }
 
+// openRTCP authenticates and decrypts the SRTCP packet b into dst (which
+// must not overlap it) and returns the RTCP compound; false if it is not
+// authentic or dst is too small. A packet sent unencrypted (E flag clear)
+// is returned as it is, unauthenticated. iv and aad are the caller's
+// scratch.
+func (g *gcmSealer) openRTCP(dst, b []byte, iv *[12]byte, aad *[12]byte) ([]byte, bool) {
+	const clear = 8
+	if len(b) < clear+srtcpTrailer {
+		return nil, false
+	}
+	n := len(b) - 4
+	index := binary.BigEndian.Uint32(b[n:])
+	if index>>31 == 0 {
+		return b[:n-sealTag], true
+	}
+	if len(dst) < n-sealTag {
+		return nil, false
+	}
+	*iv = [12]byte{}
+	copy(iv[2:6], b[4:8])
+	binary.BigEndian.PutUint32(iv[8:], index&0x7fffffff)
+	for i := range iv {
+		iv[i] ^= g.salt[i]
+	}
+	copy(aad[:clear], b[:clear])
+	copy(aad[clear:], b[n:])
+	copy(dst, b[:clear])
+	plain, err := g.aead.Open(dst[clear:clear], iv[:], b[clear:n], aad[:])
+	if err != nil {
+		return nil, false
+	}
+	return dst[:clear+len(plain)], true
+}
+
 // rocTracker keeps one outgoing stream's rollover counter (RFC 3711
 // §3.3.1): the sender's count of sequence number wraps, which the receiver
 // infers the same way. Owned by the stream's one writer.

@@ -46,6 +46,39 @@ func DropReasons() []DropReason {
 	return []DropReason{DropGate, DropKeyframe, DropUnbound, DropError, DropPadding}
 }
 
+// IngressReason says why a packet from a client was dropped on arrival.
+type IngressReason int
+
+const (
+	// IngressUnknownSSRC: RTP on an SSRC not negotiated for the client.
+	IngressUnknownSSRC IngressReason = iota
+	// IngressUnknownRTCPSSRC: RTCP from or about SSRCs not negotiated,
+	// beyond the few let through.
+	IngressUnknownRTCPSSRC
+	// IngressUnreadableRTCP: RTCP from a client whose keys the server
+	// does not hold.
+	IngressUnreadableRTCP
+	numIngressReasons
+)
+
+// String names the reason for metrics labels.
+func (r IngressReason) String() string {
+	switch r {
+	case IngressUnknownSSRC:
+		return "unknown_ssrc"
+	case IngressUnknownRTCPSSRC:
+		return "unknown_rtcp_ssrc"
+	case IngressUnreadableRTCP:
+		return "unreadable_rtcp"
+	}
+	return "unknown"
+}
+
+// IngressReasons lists every reason, for exporters.
+func IngressReasons() []IngressReason {
+	return []IngressReason{IngressUnknownSSRC, IngressUnknownRTCPSSRC, IngressUnreadableRTCP}
+}
+
 // Stats counts what an Engine receives and forwards. The forwarding path adds
 // to it once per incoming packet (not per subscriber), from local tallies, so
 // that many tracks on few cores do not fight over these cache lines.
@@ -72,7 +105,9 @@ type Stats struct {
 	// they carried; UDPWriteErrors counts datagrams the kernel refused.
 	UDPBatches, UDPBatchedPackets, UDPWriteErrors atomic.Uint64
 	// MuxDropped counts datagrams the mux could not route (unknown
-	// source, not STUN) or that found their agent's queue full.
+	// source, not STUN; larger than pion reads; a client's checks from
+	// more addresses than it may use) or that found their agent's queue
+	// full.
 	MuxDropped atomic.Uint64
 	// FastForwarded counts the forwarded packets that took the fast
 	// path (included in PacketsForwarded).
@@ -85,6 +120,9 @@ type Stats struct {
 	// (not allowed for the role, or over the track limit): read and
 	// dropped, never forwarded.
 	Refused atomic.Uint64
+	// IngressDropped counts packets from clients dropped on arrival,
+	// before pion sees them (ingress.go), indexed by IngressReason.
+	IngressDropped [numIngressReasons]atomic.Uint64
 }
 
 // Dropped returns the packets and bytes dropped for a reason.

@@ -40,7 +40,10 @@ type udpMux struct {
 
 	mu      sync.Mutex
 	byUfrag map[string]*muxConn
-	closed  bool
+	// guards are the peers' ingress guards by local ufrag (ingress.go),
+	// set before their ICE agents ask for a conn or after.
+	guards map[string]*ingress
+	closed bool
 
 	addrMu sync.RWMutex
 	byAddr map[netip.AddrPort]*muxConn
@@ -52,12 +55,18 @@ type udpMux struct {
 var _ ice.UDPMux = (*udpMux)(nil)
 
 const (
-	// muxPacketSize holds any datagram a WebRTC peer sends in practice
-	// (they keep under the path MTU); larger ones get their own buffer.
+	// muxPacketSize is the largest datagram routed: pion reads no more
+	// (its receive MTU) and logs a warning for each larger one, and WebRTC
+	// peers keep under the path MTU.
 	muxPacketSize = 1500
 	// muxQueue bounds what waits for one agent; a stalled agent loses
 	// packets instead of growing the server's memory.
 	muxQueue = 256
+	// muxAddrs bounds the addresses one agent is routed datagrams from:
+	// a client's candidates (Peer bounds those) and the addresses its
+	// connectivity checks come from. Each costs a route here and, in the
+	// agent, a peer-reflexive candidate checked from then on.
+	muxAddrs = 128
 )
 
 type muxPacket struct {
@@ -71,7 +80,7 @@ func newUDPMux(shards []*udpBatcher, log *slog.Logger, stats *Stats) *udpMux {
 	sock := shards[0]
 	m := &udpMux{
 		sock: sock, shards: shards, local: sock.LocalAddr().(*net.UDPAddr), log: log, stats: stats,
-		byUfrag: map[string]*muxConn{}, byAddr: map[netip.AddrPort]*muxConn{},
+		byUfrag: map[string]*muxConn{}, byAddr: map[netip.AddrPort]*muxConn{}, guards: map[string]*ingress{},
 	}
 	m.pool.New = func() any { return &muxPacket{buf: make([]byte, muxPacketSize)} }
 	// One reader per socket, and a socket per core (engine.go): audio on
@@ -101,6 +110,7 @@ func (m *udpMux) GetConn(ufrag string, addr net.Addr) (net.PacketConn, error) {
 	c := m.byUfrag[ufrag]
 	if c == nil {
 		c = &muxConn{mux: m, ufrag: ufrag, notify: make(chan struct{}, 1), closed: make(chan struct{})}
+		c.guard.Store(m.guards[ufrag])
 		m.byUfrag[ufrag] = c
 	}
 	c.refs++
@@ -149,6 +159,7 @@ func (m *udpMux) Close() error {
 func (m *udpMux) readLoop(sock *udpBatcher) {
 	buf := make([]byte, 64<<10)
 	var pkt rtp.Packet // the fast path's scratch
+	var scratch ingressScratch
 	for {
 		n, from, err := sock.ReadFromAddrPort(buf)
 		if err != nil {
@@ -162,6 +173,10 @@ func (m *udpMux) readLoop(sock *udpBatcher) {
 			m.log.Warn("media socket read failed; media stops", "err", err)
 			return
 		}
+		if n > muxPacketSize {
+			m.stats.MuxDropped.Add(1)
+			continue
+		}
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		m.addrMu.RLock()
 		c := m.byAddr[from]
@@ -174,6 +189,9 @@ func (m *udpMux) readLoop(sock *udpBatcher) {
 			continue
 		}
 		if f := c.fast.Load(); f != nil && f.receive(buf[:n], time.Now().UnixNano(), &pkt, m.stats, sock) {
+			continue
+		}
+		if g := c.guard.Load(); g != nil && !g.admit(buf[:n], &scratch) {
 			continue
 		}
 		c.push(m, buf[:n], from)
@@ -190,7 +208,28 @@ func (m *udpMux) attach(ufrag string, f *peerFast) {
 	}
 }
 
-// byStun finds the conn a STUN message from an unknown address is for.
+// guard has the socket's readers check what arrives for the ICE agent
+// with local ufrag against g, from now on and for conns made later.
+func (m *udpMux) guard(ufrag string, g *ingress) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.guards[ufrag] = g
+	if c := m.byUfrag[ufrag]; c != nil {
+		c.guard.Store(g)
+	}
+}
+
+// unguard forgets g's registration under ufrag.
+func (m *udpMux) unguard(ufrag string, g *ingress) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.guards[ufrag] == g {
+		delete(m.guards, ufrag)
+	}
+}
+
+// byStun finds the conn a STUN message from an unknown address is for, if
+// that conn may take one more address.
 func (m *udpMux) byStun(b []byte) *muxConn {
 	if !stun.IsMessage(b) {
 		return nil
@@ -209,7 +248,17 @@ func (m *udpMux) byStun(b []byte) *muxConn {
 	m.mu.Lock()
 	c := m.byUfrag[string(user)]
 	m.mu.Unlock()
+	if c != nil && c.full() {
+		return nil
+	}
 	return c
+}
+
+// full reports whether c has its share of addresses.
+func (c *muxConn) full() bool {
+	c.mux.addrMu.RLock()
+	defer c.mux.addrMu.RUnlock()
+	return len(c.addrs) >= muxAddrs
 }
 
 // stunUsername finds the USERNAME attribute of a STUN message without
@@ -249,6 +298,9 @@ func (m *udpMux) register(c *muxConn, addr netip.AddrPort) {
 		return
 	}
 	if owner := m.byAddr[addr]; owner != c {
+		if len(c.addrs) >= muxAddrs {
+			return // the write goes out; what comes back is not routed
+		}
 		if owner != nil {
 			owner.lastAddr.Store(nil)
 		}
@@ -278,15 +330,14 @@ type muxConn struct {
 	// fast, once the peer's keys are known, takes its audio off pion's
 	// path (fastrecv.go).
 	fast atomic.Pointer[peerFast]
+	// guard, once the peer has set a description, drops what arrives on
+	// SSRCs not negotiated for it (ingress.go).
+	guard atomic.Pointer[ingress]
 }
 
+// push queues b, of at most muxPacketSize bytes, for the agent.
 func (c *muxConn) push(m *udpMux, b []byte, from netip.AddrPort) {
-	var p *muxPacket
-	if len(b) <= muxPacketSize {
-		p = m.pool.Get().(*muxPacket)
-	} else {
-		p = &muxPacket{buf: make([]byte, len(b))}
-	}
+	p := m.pool.Get().(*muxPacket)
 	p.n = copy(p.buf, b)
 	p.from = from
 	c.mu.Lock()
@@ -311,9 +362,6 @@ func (c *muxConn) push(m *udpMux, b []byte, from netip.AddrPort) {
 }
 
 func (m *udpMux) release(p *muxPacket) {
-	if cap(p.buf) != muxPacketSize {
-		return
-	}
 	p.next, p.n = nil, 0
 	m.pool.Put(p)
 }

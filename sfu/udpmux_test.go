@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -252,5 +253,106 @@ func TestMuxShards(t *testing.T) {
 	}
 	for _, c := range cs {
 		_ = c.h.Close()
+	}
+}
+
+// TestMuxBounds: a datagram larger than pion reads is dropped and
+// counted; an agent is routed datagrams from a bounded number of
+// addresses, and connectivity checks from more find no agent.
+func TestMuxBounds(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	m, stats := newTestMux(t)
+	defer m.Close()
+	conn, err := m.GetConn("many", m.local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	h := conn.(*muxHandle)
+	c := h.muxConn
+
+	peer := loopbackUDP(t)
+	if _, err := h.WriteToAddrPort([]byte("ok"), addrOf(peer)); err != nil {
+		t.Fatal(err)
+	}
+	dst := net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(m.local.Port)))
+	got := readAsync(h)
+	for _, n := range []int{muxPacketSize + 1, muxPacketSize} {
+		if _, err := peer.WriteTo(make([]byte, n), dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := wait(t, got); r.err != nil || len(r.b) != muxPacketSize {
+		t.Fatalf("read %d bytes, %v; want the datagram of %d", len(r.b), r.err, muxPacketSize)
+	}
+	if n := stats.MuxDropped.Load(); n != 1 {
+		t.Errorf("%d dropped, want 1", n)
+	}
+
+	req := bindingRequest(t, "many:cli")
+	for i := 1; i <= muxAddrs; i++ { // the peer's address is the first
+		if i < muxAddrs && m.byStun(req) != c {
+			t.Fatalf("with %d addresses, a check found no agent", i)
+		}
+		m.register(c, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(10000+i)))
+	}
+	m.addrMu.RLock()
+	routes := len(m.byAddr)
+	m.addrMu.RUnlock()
+	if routes != muxAddrs || len(c.addrs) != muxAddrs {
+		t.Fatalf("%d routes, %d addresses; want %d", routes, len(c.addrs), muxAddrs)
+	}
+	if m.byStun(req) != nil {
+		t.Fatal("a check from one address too many found its agent")
+	}
+}
+
+// TestMuxGuard: what arrives for an agent passes its peer's guard, set
+// before the agent asks for its conn or after.
+func TestMuxGuard(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	m, stats := newTestMux(t)
+	defer m.Close()
+	dst := net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(m.local.Port)))
+	for _, before := range []bool{true, false} {
+		ufrag := fmt.Sprint("guard-", before)
+		g := newIngress(slog.New(slog.DiscardHandler), stats, &keyCapture{})
+		g.set("", desc("", "audio 0 sendonly ssrc:11"))
+		if before {
+			m.guard(ufrag, g)
+		}
+		conn, err := m.GetConn(ufrag, m.local)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := conn.(*muxHandle)
+		if !before {
+			m.guard(ufrag, g)
+		}
+		peer := loopbackUDP(t)
+		if _, err := h.WriteToAddrPort([]byte("ok"), addrOf(peer)); err != nil {
+			t.Fatal(err)
+		}
+		dropped := stats.IngressDropped[IngressUnknownSSRC].Load()
+		got := readAsync(h)
+		for _, b := range [][]byte{rtpOn(99), rtpOn(11)} {
+			if _, err := peer.WriteTo(b, dst); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if r := wait(t, got); r.err != nil || !slices.Equal(r.b, rtpOn(11)) {
+			t.Fatalf("guard set before %v: read %x, %v; want the packet on the announced SSRC", before, r.b, r.err)
+		}
+		if stats.IngressDropped[IngressUnknownSSRC].Load() != dropped+1 {
+			t.Errorf("guard set before %v: the drop was not counted", before)
+		}
+		m.unguard(ufrag, g)
+		_ = h.Close()
+	}
+	m.mu.Lock()
+	left := len(m.guards)
+	m.mu.Unlock()
+	if left != 0 {
+		t.Errorf("%d guards left", left)
 	}
 }

@@ -125,9 +125,11 @@ var (
 	descFastRejected = prometheus.NewDesc("hearth_sfu_fast_rejected_packets_total",
 		"Packets the receive fast path refused: not authentic, replayed or malformed.", nil, nil)
 	descMuxDropped = prometheus.NewDesc("hearth_sfu_mux_dropped_total",
-		"Datagrams the ICE mux dropped: from unknown sources, or finding their peer's queue full.", nil, nil)
+		"Datagrams the ICE mux dropped: from unknown sources, larger than a peer reads, from more addresses than a client may use, or finding their peer's queue full.", nil, nil)
 	descRefused = prometheus.NewDesc("hearth_sfu_refused_packets_total",
 		"RTP packets on tracks the SFU refused (role or track limit), read and dropped.", nil, nil)
+	descIngressDrop = prometheus.NewDesc("hearth_sfu_ingress_dropped_packets_total",
+		"Packets from clients dropped on arrival, before the server keeps anything for them, by reason (unknown_ssrc: RTP on an SSRC not negotiated for the client; unknown_rtcp_ssrc: RTCP from or about such SSRCs, beyond a few; unreadable_rtcp: RTCP whose keys the server does not hold).", []string{"reason"}, nil)
 	descTracks = prometheus.NewDesc("hearth_sfu_tracks",
 		"Published tracks being forwarded.", nil, nil)
 	descPeers = prometheus.NewDesc("hearth_sfu_peer_connections",
@@ -145,7 +147,7 @@ type sfuCollector struct{ stats *sfu.Stats }
 func (c *sfuCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPacketsIn, descBytesIn, descPacketsFwd, descBytesFwd,
 		descPacketsDrop, descBytesDrop, descKeyframes, descUnknownPT, descNACKs, descRetransmitted, descBatches, descBatched, descWriteErrs,
-		descFast, descFastIn, descFastRejected, descMuxDropped, descRefused, descTracks, descPeers} {
+		descFast, descFastIn, descFastRejected, descMuxDropped, descRefused, descIngressDrop, descTracks, descPeers} {
 		ch <- d
 	}
 }
@@ -177,6 +179,9 @@ func (c *sfuCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descFastIn, s.FastReceived.Load())
 	counter(descFastRejected, s.FastRejected.Load())
 	counter(descRefused, s.Refused.Load())
+	for _, r := range sfu.IngressReasons() {
+		counter(descIngressDrop, s.IngressDropped[r].Load(), r.String())
+	}
 	ch <- prometheus.MustNewConstMetric(descTracks, prometheus.GaugeValue, float64(s.Tracks.Load()))
 	ch <- prometheus.MustNewConstMetric(descPeers, prometheus.GaugeValue, float64(s.Peers.Load()))
 }

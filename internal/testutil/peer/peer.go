@@ -133,6 +133,12 @@ func NewAPI() (*webrtc.API, error) { return NewAPIWith() }
 // NewAPIWith is NewAPI with extra interceptors, for tests that tamper with
 // what the client sends.
 func NewAPIWith(extra ...interceptor.Factory) (*webrtc.API, error) {
+	return NewAPIFrom(LoopbackSettings(), extra...)
+}
+
+// NewAPIFrom is NewAPIWith on settings of the test's own (start from
+// LoopbackSettings).
+func NewAPIFrom(se webrtc.SettingEngine, extra ...interceptor.Factory) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, err
@@ -151,7 +157,7 @@ func NewAPIWith(extra ...interceptor.Factory) (*webrtc.API, error) {
 	for _, f := range extra {
 		ir.Add(f)
 	}
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(LoopbackSettings())), nil
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 
 // LoopbackSettings keeps ICE on UDP over loopback, without mDNS, as every
