@@ -123,17 +123,34 @@ type joinWatch struct {
 	expired  bool        // the deadline closed the socket
 }
 
+// logThrottle lets a repeated event be logged once per interval, saying
+// how many times it happened since the last line.
+type logThrottle struct {
+	last time.Time
+	n    int
+}
+
+// allow counts one event and reports whether to log it now, with the count
+// since the last line.
+func (t *logThrottle) allow(now time.Time, every time.Duration) (int, bool) {
+	t.n++
+	if !t.last.IsZero() && now.Sub(t.last) < every {
+		return 0, false
+	}
+	n := t.n
+	t.last, t.n = now, 0
+	return n, true
+}
+
 // admitUnjoined counts a new socket as unjoined, refusing it over
 // MaxUnjoined.
 func (s *Server) admitUnjoined() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cfg.MaxUnjoined >= 0 && s.unjoined >= s.cfg.MaxUnjoined {
-		s.busyRefused++
-		if now := time.Now(); now.Sub(s.busyLogged) >= unjoinedLogEvery {
+		if n, log := s.busyLog.allow(time.Now(), unjoinedLogEvery); log {
 			s.log.Warn("websocket upgrades refused: too many connections have not joined",
-				"refused", s.busyRefused, "limit", s.cfg.MaxUnjoined)
-			s.busyLogged, s.busyRefused = now, 0
+				"refused", n, "limit", s.cfg.MaxUnjoined)
 		}
 		return false
 	}

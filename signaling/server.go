@@ -118,10 +118,9 @@ type Server struct {
 	closing  bool
 	wg       sync.WaitGroup
 
-	// busyRefused counts upgrades refused over MaxUnjoined since
-	// busyLogged, when that was last logged.
-	busyRefused int
-	busyLogged  time.Time
+	// Refused upgrades are logged at most once per unjoinedLogEvery, with
+	// how many there were: a flood of them must not flood the log.
+	busyLog, perIPLog logThrottle
 }
 
 // New returns a Server.
@@ -217,7 +216,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	key := limitKey(ip)
 	if !s.admitConn(key) {
 		s.wg.Done()
-		s.log.Info("websocket refused: too many connections", "ip", ip)
+		s.mu.Lock()
+		n, log := s.perIPLog.allow(time.Now(), unjoinedLogEvery)
+		s.mu.Unlock()
+		if log {
+			s.log.Info("websocket upgrades refused: too many connections from one address", "ip", ip, "refused", n)
+		}
 		http.Error(w, codeTooManyConns+": too many connections from your address", http.StatusTooManyRequests)
 		return
 	}
