@@ -1,5 +1,5 @@
-// Package peer is a Go (pion) Hearth client for tests and the load tool:
-// it joins over the real websocket protocol, publishes synthetic Opus-like
+// Package peer is a Go (pion) Hearth client for tests (the load tool has
+// its own, internal/load/hearthclient.go): it joins over the real websocket protocol, publishes synthetic Opus-like
 // audio and VP8-like video RTP, and counts what it receives per publisher.
 package peer
 
