@@ -122,7 +122,7 @@ func TestConnectionsPerIP(t *testing.T) {
 	// Closing one frees a place.
 	open[0].Close()
 	open = open[1:]
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	for {
 		ws, resp, err := websocket.DefaultDialer.DialContext(ctx, srv.WSURL, nil)
@@ -147,7 +147,7 @@ func TestTooManyTracks(t *testing.T) {
 	a := joinPeer(t, srv, "tracks", "Ann")
 	b := joinPeer(t, srv, "tracks", "Ben")
 	waitMedia(t, a, 10, b)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 
 	// Ben's client adds six more audio tracks and offers them.
