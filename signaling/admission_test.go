@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/room"
@@ -55,7 +56,7 @@ func joinWith(t *testing.T, srv *hearthtest.Server, opts peer.Options) *peer.Cli
 func expectRefused(t *testing.T, c *peer.Client, code string) {
 	t.Helper()
 	waitError(t, c, code)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
 	if _, err := c.WaitMessage(ctx, "_closed", nil); err != nil {
 		t.Errorf("refused client (%s) not disconnected: %v", code, err)
@@ -85,7 +86,7 @@ func TestRefusals(t *testing.T) {
 	now := time.Now()
 	fac := joinWith(t, srv, peer.Options{Room: "cohort", Audio: true, Video: true,
 		Token: token(t, "cohort", "dr-lee", "Dr Lee", room.RoleFacilitator, time.Hour, now)})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	if _, err := fac.WaitMessage(ctx, "joined", nil); err != nil {
 		t.Fatal(err)
@@ -153,7 +154,7 @@ func TestRefusals(t *testing.T) {
 // removed-and-blocked identity.
 func TestCapacityLockAndBlock(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	createRoom(t, srv, room.RoomConfig{Name: "small", Kind: room.KindOpen, Capacity: 2, LockBehavior: room.LockRefuse})
 	fac := joinWith(t, srv, peer.Options{Room: "small", Audio: true,
@@ -208,7 +209,7 @@ func TestCapacityLockAndBlock(t *testing.T) {
 func TestWaitingRoom(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
 	createRoom(t, srv, cohort("cohort"))
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	now := time.Now()
 
@@ -294,7 +295,7 @@ func TestWaitingRoom(t *testing.T) {
 func TestDeny(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
 	createRoom(t, srv, room.RoomConfig{Name: "knock", Kind: room.KindOpen, Capacity: 10, Knock: true})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	fac := joinWith(t, srv, peer.Options{Room: "knock", Audio: true,
 		Token: token(t, "knock", "host", "Host", room.RoleFacilitator, time.Hour, time.Now())})
@@ -318,7 +319,7 @@ func ping(t *testing.T, c *peer.Client) {
 	if err := c.Send(map[string]any{"type": "ping", "ts": ts}); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
 	if _, err := c.WaitMessage(ctx, "pong", func(m peer.Message) bool {
 		var v struct{ TS int64 }
@@ -332,7 +333,7 @@ func ping(t *testing.T, c *peer.Client) {
 // its client sends media.
 func TestObserver(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	member := joinPeer(t, srv, "gallery", "Ann")
 	obs := joinWith(t, srv, peer.Options{Room: "gallery", Audio: true, Video: true,

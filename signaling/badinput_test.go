@@ -1,13 +1,12 @@
 package signaling_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/signaling"
@@ -17,7 +16,7 @@ import (
 // returns its code.
 func waitError(t *testing.T, c *peer.Client, code string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
 	_, err := c.WaitMessage(ctx, "error", func(m peer.Message) bool {
 		var v struct{ Code, Message string }
@@ -73,7 +72,7 @@ func TestBadInput(t *testing.T) {
 			if err := tc.c.SendRaw(tc.typ, []byte(tc.frame)); err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ctx, cancel := budget.Context(t, budget.Step)
 			defer cancel()
 			err := tc.c.Wait(ctx, func() bool {
 				for _, m := range tc.c.Messages()[before:] {
@@ -99,7 +98,7 @@ func TestBadInput(t *testing.T) {
 	if err := fresh.Send(map[string]any{"type": "ping", "ts": 42}); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	if _, err := fresh.WaitMessage(ctx, "pong", nil); err != nil {
 		t.Fatalf("no pong after errors: %v", err)
@@ -137,7 +136,7 @@ func TestOversizedFrame(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitError(t, b, "too_large")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	m, err := b.WaitMessage(ctx, "_closed", nil)
 	if err != nil {

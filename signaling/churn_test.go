@@ -1,11 +1,11 @@
 package signaling_test
 
 import (
-	"context"
 	"runtime"
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 )
@@ -19,10 +19,17 @@ func TestDepartedParticipantsLeaveNothing(t *testing.T) {
 	// Warm up: the first arrival creates the room's session.
 	first := joinPeer(t, srv, "churn", "Warm")
 	waitMedia(t, stay, 5, first)
+	id := first.ID()
 	first.Close()
+	// Each visitor's sections are handed to the next once Stay has seen
+	// them emptied (answered, and the server has the answer: a ping's
+	// pong follows it); a visitor who came sooner would get new ones, each
+	// video section with its reader, for as long as Stay stays.
+	waitNegotiated(t, stay, id)
+	ping(t, stay)
 
 	settle := func() int {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := budget.Context(t, budget.Step)
 		defer cancel()
 		prev := -1
 		for {
@@ -45,9 +52,12 @@ func TestDepartedParticipantsLeaveNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitMedia(t, stay, 5, c)
+		id := c.ID()
 		c.Close()
+		waitNegotiated(t, stay, id)
+		ping(t, stay)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	for runtime.NumGoroutine() > base {
 		select {

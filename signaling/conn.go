@@ -41,7 +41,8 @@ const (
 // goroutine runs while there is something to send, so an idle connection
 // costs one goroutine, not two. When the read loop ends (client gone,
 // kicked, or shut down) the participant leaves, the last writer sends the
-// close frame, and serve returns once it has ended.
+// close frame, and serve returns once it has ended and the client has
+// answered the close (or closeWait has passed).
 type conn struct {
 	srv *Server
 	ws  *websocket.Conn
@@ -93,7 +94,27 @@ func (c *conn) serve() {
 	}
 	c.closeOut(websocket.CloseNormalClosure, "")
 	c.writers.Wait()
+	c.drain()
 	c.ws.Close()
+}
+
+// closeWait bounds how long a closing connection waits, once the close
+// frame is written, for the client to answer it.
+const closeWait = 2 * time.Second
+
+// drain reads and drops what the client still sends until it answers the
+// close frame, hangs up, or closeWait passes. A socket closed with unread
+// data is reset by the kernel, which throws away what it had not yet
+// delivered: a client cut off while it kept sending (a flood, an oversized
+// frame) would lose its last error and the close frame. After a read
+// error (the client left first) it returns at once.
+func (c *conn) drain() {
+	_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(closeWait))
+	for {
+		if _, _, err := c.ws.NextReader(); err != nil {
+			return
+		}
+	}
 }
 
 func (c *conn) readLoop() {
@@ -332,7 +353,7 @@ func (c *conn) closeOutLocked(code int, text string) {
 	c.startWriterLocked()
 	// Wake the read loop even if the client never answers the close frame.
 	// net.Conn deadlines may be set from any goroutine.
-	_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(2 * time.Second))
+	_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(closeWait))
 }
 
 // kick sends a last message and closes the connection from the server side.

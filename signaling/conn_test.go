@@ -1,7 +1,6 @@
 package signaling
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 )
 
 // TestSlowClientDisconnected: a client that stops reading while the server
@@ -55,7 +55,7 @@ func TestSlowClientDisconnected(t *testing.T) {
 		t.Errorf("close code %d, want %d (policy violation)", code, websocket.ClosePolicyViolation)
 	}
 	// The client now reads: the queued messages, then the close frame.
-	if err := client.SetReadDeadline(time.Now().Add(30 * time.Second)); err != nil {
+	if err := client.SetReadDeadline(budget.Deadline(t, budget.Step)); err != nil {
 		t.Fatal(err)
 	}
 	got := 0
@@ -102,12 +102,14 @@ func TestIdleConnectionPinged(t *testing.T) {
 			}
 		}
 	}()
-	deadline := time.After(10 * time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
+	defer cancel()
+	deadline := ctx.Done()
 	for range 3 {
 		select {
 		case <-pings:
 		case <-deadline:
-			t.Fatal("an idle connection was not pinged three times in 10 s at a 50 ms interval")
+			t.Fatal("an idle connection was not pinged three times at a 50 ms interval")
 		}
 	}
 	srv.mu.Lock()
@@ -132,8 +134,6 @@ func TestIdleConnectionPinged(t *testing.T) {
 	}
 	client.Close()
 	<-readDone
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}

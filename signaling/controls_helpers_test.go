@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/room"
@@ -64,7 +65,7 @@ func ctlState(c *peer.Client) (room.RoomState, bool) {
 // ctlWaitState waits until c's newest room_state satisfies pred.
 func ctlWaitState(t *testing.T, c *peer.Client, pred func(room.RoomState) bool) room.RoomState {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
 	var st room.RoomState
 	err := c.Wait(ctx, func() bool {
@@ -95,7 +96,7 @@ func ctlSync(t *testing.T, c *peer.Client) {
 	t.Helper()
 	ts := time.Now().UnixNano()
 	ctlSend(t, c, map[string]any{"type": "ping", "ts": ts})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
 	if _, err := c.WaitMessage(ctx, "pong", func(m peer.Message) bool {
 		var v struct{ TS int64 }
@@ -108,7 +109,7 @@ func ctlSync(t *testing.T, c *peer.Client) {
 // ctlWaitError waits for an error with code whose ref is typ.
 func ctlWaitError(t *testing.T, c *peer.Client, typ, code string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
 	if _, err := c.WaitMessage(ctx, "error", func(m peer.Message) bool {
 		var v struct{ Code, Ref string }
@@ -189,7 +190,7 @@ func ctlExpect(t *testing.T, kind string, cs map[string]*peer.Client, want strin
 		}
 		return leaks, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
 	for {
 		leaks, err := window(ctx, settle)

@@ -1,10 +1,9 @@
 package signaling_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/room"
@@ -289,7 +288,7 @@ func TestRemoveAndBlock(t *testing.T) {
 
 	gone := m.ID()
 	ctlSend(t, f, map[string]any{"type": "remove", "participant": gone, "block": true})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	if _, err := m.WaitMessage(ctx, "bye", func(msg peer.Message) bool {
 		var v struct{ Reason string }
@@ -329,7 +328,7 @@ func TestEndSession(t *testing.T) {
 	a := ctlJoin(t, srv, "end", "ann", room.RoleMember, false)
 	o := ctlJoin(t, srv, "end", "otto", room.RoleObserver, false)
 	ctlSend(t, f, map[string]any{"type": "end_session"})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	for _, c := range []*peer.Client{f, a, o} {
 		if _, err := c.WaitMessage(ctx, "bye", func(msg peer.Message) bool {
@@ -363,7 +362,7 @@ func TestActiveSpeakerAndTalkTime(t *testing.T) {
 
 	speaker := func(c *peer.Client, id string) {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := budget.Context(t, budget.Step)
 		defer cancel()
 		err := c.Wait(ctx, func() bool {
 			last := "none"
@@ -386,7 +385,7 @@ func TestActiveSpeakerAndTalkTime(t *testing.T) {
 	for _, c := range []*peer.Client{f, a, b} {
 		speaker(c, a.ID())
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	msg, err := f.WaitMessage(ctx, "talk_time", func(m peer.Message) bool {
 		var v struct{ Entries []room.TalkTime }

@@ -1,13 +1,13 @@
 package signaling_test
 
 import (
-	"context"
 	"os"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/pion/webrtc/v4"
@@ -57,7 +57,7 @@ func TestChurn(t *testing.T) {
 	// cmd/hearth, because pion's client side can leak in that case and
 	// would be counted here.)
 	cycle := func(connect bool) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := budget.Context(t, budget.Step)
 		defer cancel()
 		c, err := peer.Dial(ctx, api, peer.Options{URL: srv.WSURL, Room: "churn-1000", Name: "Visitor", Audio: true})
 		if err != nil {
@@ -104,7 +104,7 @@ func TestChurn(t *testing.T) {
 
 	// The server settles asynchronously (peer connections close in the
 	// background); wait for the counts to come back, with a deadline.
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := budget.Deadline(t, budget.Step)
 	var after usage
 	for {
 		after = measure(t)

@@ -1,11 +1,10 @@
 package signaling_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
-	"time"
 
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/pion/webrtc/v4"
@@ -14,7 +13,7 @@ import (
 func dial(t *testing.T, srv *hearthtest.Server, opts peer.Options) *peer.Client {
 	t.Helper()
 	opts.URL = srv.WSURL
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
 	c, err := peer.Dial(ctx, nil, opts)
 	if err != nil {
@@ -31,7 +30,7 @@ func joinPeer(t *testing.T, srv *hearthtest.Server, room, name string) *peer.Cli
 	if err := c.Join(); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
 	if _, err := c.WaitMessage(ctx, "joined", nil); err != nil {
 		t.Fatalf("%s: no joined: %v; got %v", name, err, types(c))
@@ -51,7 +50,7 @@ func types(c *peer.Client) []string {
 // from each publisher.
 func waitMedia(t *testing.T, sub *peer.Client, n uint64, pubs ...*peer.Client) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
 	err := sub.Wait(ctx, func() bool {
 		for _, p := range pubs {
@@ -124,7 +123,7 @@ func TestGroupMeets(t *testing.T) {
 
 	leaver := a.ID()
 	a.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	for _, o := range []*peer.Client{b, c, d} {
 		if _, err := o.WaitMessage(ctx, "participant_left", func(m peer.Message) bool {

@@ -1,10 +1,9 @@
 package signaling_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/pion/webrtc/v4"
@@ -25,7 +24,7 @@ func offers(c *peer.Client) []string {
 // waitOffers waits until the server has sent c at least n offers.
 func waitOffers(t *testing.T, c *peer.Client, n int) []string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
 	if err := c.Wait(ctx, func() bool { return len(offers(c)) >= n }); err != nil {
 		t.Fatalf("server sent %d offers, want %d: %v", len(offers(c)), n, err)
@@ -36,7 +35,7 @@ func waitOffers(t *testing.T, c *peer.Client, n int) []string {
 // holdOffer makes c hold the server's next offer and returns it.
 func waitHeld(t *testing.T, c *peer.Client) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
 	if err := c.Wait(ctx, func() bool { return c.Held() != "" }); err != nil {
 		t.Fatalf("no offer from the server: %v", err)
@@ -102,7 +101,7 @@ func TestOfferCollision(t *testing.T) {
 
 	// Outside a collision the server answers a client offer.
 	sendOffer(t, a, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	if _, err := a.WaitMessage(ctx, "answer", nil); err != nil {
 		t.Fatalf("no answer to a client offer: %v", err)
@@ -130,7 +129,7 @@ func TestLeaveMidNegotiation(t *testing.T) {
 	sent := len(offers(a))
 	leaver := c.ID()
 	c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	if _, err := a.WaitMessage(ctx, "participant_left", nil); err != nil {
 		t.Fatal(err)

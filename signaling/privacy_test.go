@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/room"
@@ -49,11 +50,11 @@ func TestLogsCarryNoPrivateData(t *testing.T) {
 	tok := token(t, "private", "client-77", secretName, room.RoleMember, time.Hour, time.Now())
 	a := joinWith(t, srv, peer.Options{Room: "private", Token: tok, Passcode: "river-stone-42", Audio: true, Video: true})
 	b := joinWith(t, srv, peer.Options{Room: "private", Name: "Ysolde Marchbanks", Passcode: "river-stone-42", Audio: true})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	for _, c := range []*peer.Client{a, b} {
 		if _, err := c.WaitMessage(ctx, "joined", nil); err != nil {
-			t.Fatal(err)
+			t.Fatalf("no joined: %v; got %v", err, types(c))
 		}
 	}
 	waitMedia(t, b, 10, a)
@@ -66,7 +67,7 @@ func TestLogsCarryNoPrivateData(t *testing.T) {
 	waitError(t, a, "already_joined")
 	a.Close()
 	if _, err := b.WaitMessage(ctx, "participant_left", nil); err != nil {
-		t.Fatal(err)
+		t.Fatalf("no participant_left: %v; got %v", err, types(b))
 	}
 
 	out := logs.String()

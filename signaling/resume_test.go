@@ -1,11 +1,11 @@
 package signaling_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/room"
@@ -19,7 +19,7 @@ func knockRoom(t *testing.T, grace time.Duration) (srv *hearthtest.Server, fac, 
 	t.Helper()
 	srv = hearthtest.Start(t, hearthtest.Options{ReconnectGrace: grace})
 	createRoom(t, srv, room.RoomConfig{Name: "steady", Kind: room.KindOpen, Capacity: 10, Knock: true})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	fac = joinWith(t, srv, peer.Options{Room: "steady", Audio: true, Video: true,
 		Token: token(t, "steady", "host", "Host", room.RoleFacilitator, time.Hour, time.Now())})
@@ -65,8 +65,8 @@ func latestState(c *peer.Client) string {
 // "reconnecting", not a leave; the member comes back without re-admission
 // with the same id, role, mute and place in the hand queue, and media flows.
 func TestReconnectKeepsSeat(t *testing.T) {
-	srv, fac, member := knockRoom(t, 20*time.Second)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	srv, fac, member := knockRoom(t, budget.Test)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	id := member.ID()
 	if err := member.Send(map[string]any{"type": "raise_hand"}); err != nil {
@@ -140,8 +140,8 @@ func TestReconnectKeepsSeat(t *testing.T) {
 // resumes the seat; the others see its tracks end and come back, never a
 // leave and join, and media flows over the new connection.
 func TestReconnectNewPeer(t *testing.T) {
-	srv, fac, member := knockRoom(t, 20*time.Second)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	srv, fac, member := knockRoom(t, budget.Test)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	id, secret := member.ID(), member.ResumeSecret()
 	before := len(fac.Messages())
@@ -189,7 +189,7 @@ func TestReconnectNewPeer(t *testing.T) {
 // is released; a late resume fails plainly and the others see a leave.
 func TestReconnectGraceExpires(t *testing.T) {
 	srv, fac, member := knockRoom(t, 1500*time.Millisecond)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	id, secret := member.ID(), member.ResumeSecret()
 	member.Drop()
@@ -220,7 +220,7 @@ func TestICERestart(t *testing.T) {
 	a := joinPeer(t, srv, "restart", "Ann")
 	b := joinPeer(t, srv, "restart", "Ben")
 	waitMedia(t, a, 20, b)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	pc := a.PC()
 	oldUfrag := ufrag(pc.LocalDescription().SDP)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/pion/rtcp"
@@ -19,7 +20,7 @@ func TestRTCP(t *testing.T) {
 	pub := joinPeer(t, srv, "rtcp", "Pub")
 	sub := joinPeer(t, srv, "rtcp", "Sub")
 	waitMedia(t, sub, 50, pub)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 
 	// NACK three recent video packets: the SFU resends them from its cache.
@@ -133,7 +134,7 @@ func TestAudioFastPathReports(t *testing.T) {
 	pub := joinPeer(t, srv, "rtcp-fast", "Pub")
 	sub := joinPeer(t, srv, "rtcp-fast", "Sub")
 	waitMedia(t, sub, 50, pub)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 
 	if err := waitMetric(ctx, srv, "hearth_sfu_fast_received_packets_total", func(v float64) bool { return v >= 50 }); err != nil {
@@ -182,7 +183,7 @@ func TestAudioFastPathAfterICERestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitMedia(t, sub, 50, pub)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	if err := waitMetric(ctx, srv, "hearth_sfu_fast_received_packets_total", func(v float64) bool { return v >= 50 }); err != nil {
 		t.Fatalf("audio not on the receive fast path: %v", err)
@@ -246,7 +247,7 @@ func TestVideoFastPath(t *testing.T) {
 	se := peer.LoopbackSettings()
 	se.DisableSRTPReplayProtection(true)
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se))
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	sub, err := peer.Dial(ctx, api, peer.Options{URL: srv.WSURL, Room: "video-fast", Name: "Sub"})
 	if err != nil {
@@ -258,14 +259,32 @@ func TestVideoFastPath(t *testing.T) {
 	}
 	waitMedia(t, sub, 50, pub)
 
-	// Everything forwarded, audio and video, took the fast path.
-	fast, err1 := hearthtest.Metric(ctx, srv.URL+"/metrics", "hearth_sfu_fast_forwarded_packets_total")
-	all, err2 := hearthtest.Metric(ctx, srv.URL+"/metrics", "hearth_sfu_forwarded_packets_total")
-	if err1 != nil || err2 != nil {
-		t.Fatal(err1, err2)
-	}
-	if all == 0 || fast < 0.95*all {
-		t.Errorf("%v of %v forwarded packets took the fast path, want nearly all", fast, all)
+	// Once the subscriber's connection is up, everything forwarded to it,
+	// audio and video, takes the fast path. Until then pion's path may
+	// carry the first packets, the more the slower the machine, so what
+	// must hold is that it then carries none: 200 forwarded packets go by
+	// with none of them off the fast path. (A scrape reads one counter
+	// after the other and may be off by what was forwarded in between; a
+	// window that sees the count move starts again.)
+	var all0, slow0, all, fast float64
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for started := false; ; {
+		v, err := hearthtest.Metrics(ctx, srv.URL+"/metrics", "hearth_sfu_forwarded_packets_total", "hearth_sfu_fast_forwarded_packets_total")
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, fast = v[0], v[1]
+		if !started || all-fast != slow0 {
+			all0, slow0, started = all, all-fast, true
+		} else if all >= all0+200 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("forwarded packets keep taking pion's path: %v of the %v forwarded so far took the fast path", fast, all)
+		case <-tick.C:
+		}
 	}
 
 	s := sub.Stream(pub.ID(), "video")

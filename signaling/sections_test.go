@@ -1,11 +1,10 @@
 package signaling_test
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/pion/webrtc/v4"
@@ -49,7 +48,7 @@ func carrying(sdp, participant string) []string {
 // that offer no longer carries gone's media.
 func waitNegotiated(t *testing.T, c *peer.Client, gone string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
 	if err := c.Wait(ctx, func() bool {
 		d := c.PC().RemoteDescription()
@@ -107,7 +106,7 @@ func TestReusedSectionWaitsForClient(t *testing.T) {
 	// Stay leaves the offer that empties Ben's sections unanswered while
 	// Cat arrives: Cat gets sections of her own.
 	stay.Hold(true)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	ben.Close()
 	if err := stay.Wait(ctx, func() bool { return stay.Held() != "" }); err != nil {

@@ -1,11 +1,10 @@
 package signaling_test
 
 import (
-	"context"
 	"sync/atomic"
 	"testing"
-	"time"
 
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/pion/interceptor"
@@ -47,7 +46,7 @@ func TestForeignSSRC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	m, err := peer.Dial(ctx, api, peer.Options{URL: srv.WSURL, Room: "ssrc", Name: "Mal", Audio: true, Video: true})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hearth-rtc/hearth/internal/testutil/browser"
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 )
 
 const joinedMember = `{"type":"joined","version":1,
@@ -80,7 +81,7 @@ func with(people []string, id, flags string) []string {
 func announced(t *testing.T, b *browser.Browser, want string) {
 	t.Helper()
 	expr := `document.getElementById("announcer").textContent.includes(` + jsString(want) + `)`
-	if err := b.WaitJS(t.Context(), expr, 10*time.Second); err != nil {
+	if err := b.WaitJS(t.Context(), expr, budget.Step); err != nil {
 		t.Fatalf("not announced: %q\nlast announcement: %q", want, text(t, b, "#announcer"))
 	}
 }

@@ -6,15 +6,15 @@ package web_test
 import (
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/hearth-rtc/hearth/internal/testutil/browser"
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 )
 
 // mediaWait bounds each wait for media; the first frames need ICE, DTLS and
 // a key frame through the server.
-const mediaWait = 30 * time.Second
+const mediaWait = budget.Step
 
 func TestThreeBrowsers(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})

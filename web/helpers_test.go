@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/hearth-rtc/hearth/internal/testutil/browser"
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/web"
 )
 
@@ -62,7 +63,7 @@ func serveClient(t *testing.T, ws http.Handler) *httptest.Server {
 // wait is WaitJS that fails the test.
 func wait(t *testing.T, b *browser.Browser, expr string) {
 	t.Helper()
-	if err := b.WaitJS(t.Context(), expr, 10*time.Second); err != nil {
+	if err := b.WaitJS(t.Context(), expr, budget.Step); err != nil {
 		t.Fatalf("%v\nconsole: %q", err, b.ConsoleMessages())
 	}
 }
@@ -162,7 +163,7 @@ func (f *fakeSignaling) accept(t *testing.T) (*fakeConn, map[string]any) {
 	select {
 	case c := <-f.conns:
 		return c, c.expect(t, "join")
-	case <-time.After(10 * time.Second):
+	case <-time.After(budget.Timeout(t, budget.Step)):
 		t.Fatal("no websocket connection from the client")
 		return nil, nil
 	}
@@ -172,7 +173,7 @@ func (f *fakeSignaling) accept(t *testing.T) (*fakeConn, map[string]any) {
 // (pings and candidates, usually).
 func (c *fakeConn) expect(t *testing.T, types ...string) map[string]any {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(budget.Timeout(t, budget.Step))
 	for {
 		select {
 		case m, ok := <-c.in:

@@ -24,6 +24,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/hearth-rtc/hearth/internal/testutil/browser"
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 )
 
 type echoServer struct {
@@ -305,7 +306,7 @@ func TestMediaEcho(t *testing.T) {
 	fill(t, b, "#name", "Me")
 	click(t, b, "#join-button")
 	wait(t, b, `hearth.screen === "call"`)
-	if err := b.WaitJS(t.Context(), `hearth.state === "connected"`, 20*time.Second); err != nil {
+	if err := b.WaitJS(t.Context(), `hearth.state === "connected"`, budget.Step); err != nil {
 		t.Fatal(err)
 	}
 	if got := eval[string](t, b, `document.getElementById("status").dataset.state`); got != "connected" {
@@ -318,13 +319,13 @@ func TestMediaEcho(t *testing.T) {
 		expr := `hearth.inboundStats().then(s => s.filter(x => x.participant === ` + jsString(participant) +
 			` && x.kind === ` + jsString(kind) + `).reduce((n, x) => n + (x.` + field + ` || 0), 0))`
 		var first int
-		if err := b.WaitJS(t.Context(), `(`+expr+`).then(n => n > 0)`, 20*time.Second); err != nil {
+		if err := b.WaitJS(t.Context(), `(`+expr+`).then(n => n > 0)`, budget.Step); err != nil {
 			t.Fatalf("%s %s %s: %v\nstats: %v", participant, kind, field, err, stats(t, b))
 		}
 		if err := b.Eval(t.Context(), expr, &first); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.WaitJS(t.Context(), `(`+expr+`).then(n => n > `+itoa(first)+`)`, 10*time.Second); err != nil {
+		if err := b.WaitJS(t.Context(), `(`+expr+`).then(n => n > `+itoa(first)+`)`, budget.Step); err != nil {
 			t.Fatalf("%s %s %s stopped at %d: %v", participant, kind, field, first, err)
 		}
 	}
@@ -372,7 +373,7 @@ func TestIceRestart(t *testing.T) {
 	wait(t, b, `document.body.dataset.ready === "true"`)
 	fill(t, b, "#name", "Me")
 	click(t, b, "#join-button")
-	if err := b.WaitJS(t.Context(), `hearth.state === "connected"`, 20*time.Second); err != nil {
+	if err := b.WaitJS(t.Context(), `hearth.state === "connected"`, budget.Step); err != nil {
 		t.Fatal(err)
 	}
 	ufrag := func(sdp string) string {
@@ -388,7 +389,7 @@ func TestIceRestart(t *testing.T) {
 		t.Fatal("no ice-ufrag in the client's answer")
 	}
 	echo.silence <- struct{}{}
-	if err := b.WaitJS(t.Context(), `hearth.state === "reconnecting" && !document.getElementById("connection-banner").hidden`, 30*time.Second); err != nil {
+	if err := b.WaitJS(t.Context(), `hearth.state === "reconnecting" && !document.getElementById("connection-banner").hidden`, budget.Step); err != nil {
 		t.Fatalf("the client did not notice: %v (ICE %s)", err, eval[string](t, b, `hearth.pc.iceConnectionState`))
 	}
 	if got := text(t, b, "#connection-text"); got != "The connection is unsteady. Reconnecting sound and video…" {
@@ -399,7 +400,7 @@ func TestIceRestart(t *testing.T) {
 		if got := ufrag(sdp); got == "" || got == first {
 			t.Errorf("the client's offer has ice-ufrag %q, want a new one (was %q)", got, first)
 		}
-	case <-time.After(30 * time.Second):
+	case <-time.After(budget.Timeout(t, budget.Step)):
 		t.Fatalf("no ICE restart offer (ICE %s, restarts %d, signaling %s)\nconsole: %q", eval[string](t, b, `hearth.pc.iceConnectionState`),
 			eval[int](t, b, `hearth.iceRestarts`), eval[string](t, b, `hearth.pc.signalingState`), b.ConsoleMessages())
 	}

@@ -165,10 +165,13 @@ func TestResumeBackoff(t *testing.T) {
 		}
 		ci.drop()
 	}
-	// 0.5, 1, 2, 4 s, give or take the time to open a socket.
+	// 0.5, 1, 2, 4 s: a gap is never shorter, since a timer does not fire
+	// early. It is longer by the time to notice the drop and open a
+	// socket, which a busy machine stretches without bound; only accept's
+	// budget bounds it.
 	for i, want := range []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second} {
-		if gaps[i] < want-200*time.Millisecond || gaps[i] > want+2*time.Second {
-			t.Errorf("gap before attempt %d = %v, want about %v (all: %v)", i+1, gaps[i], want, gaps)
+		if gaps[i] < want-50*time.Millisecond {
+			t.Errorf("gap before attempt %d = %v, want at least %v (all: %v)", i+1, gaps[i], want, gaps)
 		}
 	}
 	checkClean(t, b)

@@ -1,7 +1,6 @@
 package metrics_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"go.uber.org/goleak"
@@ -21,7 +21,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // forwarding counters grow while media flows.
 func TestMetricsMoveWithMedia(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	var clients []*peer.Client
 	for _, name := range []string{"Ann", "Ben"} {
@@ -79,7 +79,7 @@ func TestMetricsMoveWithMedia(t *testing.T) {
 		}
 	}
 	// Audio flows at 50 packets/s each way: the counters must move.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := budget.Deadline(t, budget.Step)
 	for {
 		later := get(t, srv.URL+"/metrics")
 		if value(t, later, "hearth_sfu_forwarded_packets_total") >= fwd+20 &&

@@ -8,13 +8,14 @@
 //
 //	b := browser.New(t, browser.Desktop)
 //	if err := b.Navigate(ctx, srv.URL); err != nil { ... }
-//	if err := b.WaitJS(ctx, `document.querySelector("#join-button") !== null`, 10*time.Second); err != nil { ... }
+//	if err := b.WaitJS(ctx, `document.querySelector("#join-button") !== null`, budget.Step); err != nil { ... }
 //
 // When Chromium is not installed the test is skipped, except under CI=true,
 // where a missing browser fails the test.
 package browser
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,6 +33,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 )
 
 // Flags are the Chromium command line flags that every browser of this
@@ -136,10 +138,12 @@ func New(t testing.TB, opts Options) *Browser {
 	}
 
 	b := &Browser{t: t, opts: opts, dataDir: t.TempDir()}
+	output := &startOutput{}
 	allocOpts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.UserDataDir(b.dataDir),
 		chromedp.WindowSize(opts.Width, opts.Height),
+		chromedp.CombinedOutput(output),
 	}
 	for _, f := range Flags {
 		name, value, hasValue := strings.Cut(strings.TrimPrefix(f, "--"), "=")
@@ -155,20 +159,28 @@ func New(t testing.TB, opts Options) *Browser {
 	t.Cleanup(b.Close)
 
 	// The first action starts the browser and binds its life to ctx, which
-	// has no deadline; a watchdog bounds the start instead.
+	// has no deadline; a watchdog of its own bounds the start instead. A
+	// start is the heaviest step of a browser test (half a dozen processes
+	// load a large binary): a second on an idle machine, but many where
+	// other test runs start browsers too, so it gets a budget of its own.
+	start := time.Now()
 	started := make(chan error, 1)
 	go func() { started <- chromedp.Do(ctx) }()
+	wait := budget.Timeout(t, budget.Test)
+	watchdog := time.NewTimer(wait)
+	defer watchdog.Stop()
 	select {
 	case err = <-started:
-	case <-time.After(30 * time.Second):
+	case <-watchdog.C:
 		cancel()
-		err = <-started
-		if err == nil {
-			err = errors.New("timed out")
-		}
+		<-started
+		err = fmt.Errorf("not started within %v; its output:\n%s", wait.Round(time.Second), output)
 	}
 	if err != nil {
 		t.Fatalf("browser: start %s: %v", exe, err)
+	}
+	if d := time.Since(start); d > budget.Step/4 {
+		t.Logf("browser: started in %v (a busy machine)", d.Round(time.Second))
 	}
 
 	b.listen()
@@ -179,11 +191,36 @@ func New(t testing.TB, opts Options) *Browser {
 	if opts.Mobile {
 		emu = append(emu, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait)
 	}
-	if err := b.run(context.Background(), 10*time.Second,
+	if err := b.run(context.Background(), budget.Timeout(t, budget.Step),
 		chromedp.EmulateViewport(int64(opts.Width), int64(opts.Height), emu...)); err != nil {
 		t.Fatalf("browser: emulate %dx%d: %v", opts.Width, opts.Height, err)
 	}
 	return b
+}
+
+// startOutput keeps the first output of a browser, for the message of a
+// start that hangs (chromedp reports that of one that exits).
+type startOutput struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// errOutputFull stops chromedp copying output to a startOutput.
+var errOutputFull = errors.New("browser: enough output kept")
+
+func (o *startOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.buf.Len() >= 16<<10 {
+		return 0, errOutputFull
+	}
+	return o.buf.Write(p)
+}
+
+func (o *startOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
 }
 
 // listen collects the console messages and the requests of the tab until the
@@ -282,9 +319,9 @@ func (b *Browser) tabContext(ctx context.Context, timeout time.Duration) (contex
 }
 
 // Navigate loads url in the tab and waits for the load event, for at most
-// 30 seconds.
+// budget.Step.
 func (b *Browser) Navigate(ctx context.Context, url string) error {
-	if err := b.run(ctx, 30*time.Second, chromedp.Navigate(url)); err != nil {
+	if err := b.run(ctx, budget.Timeout(b.t, budget.Step), chromedp.Navigate(url)); err != nil {
 		return fmt.Errorf("navigate to %s: %w", url, err)
 	}
 	return nil
@@ -344,19 +381,19 @@ func (b *Browser) WaitJS(ctx context.Context, expr string, timeout time.Duration
 }
 
 // Click clicks the first element that matches the CSS selector sel, with real
-// mouse events, after waiting up to 10 seconds for it to be visible.
+// mouse events, after waiting up to budget.Step for it to be visible.
 func (b *Browser) Click(ctx context.Context, sel string) error {
-	if err := b.run(ctx, 10*time.Second, chromedp.Click(chromedp.CSS(sel))); err != nil {
+	if err := b.run(ctx, budget.Timeout(b.t, budget.Step), chromedp.Click(chromedp.CSS(sel))); err != nil {
 		return fmt.Errorf("click %s: %w", sel, err)
 	}
 	return nil
 }
 
 // Fill replaces the value of the input that matches sel with text, typed
-// with key events.
+// with key events, after waiting up to budget.Step for it to be visible.
 func (b *Browser) Fill(ctx context.Context, sel, text string) error {
 	q, _ := json.Marshal(sel)
-	err := b.run(ctx, 10*time.Second,
+	err := b.run(ctx, budget.Timeout(b.t, budget.Step),
 		chromedp.WaitVisible(chromedp.CSS(sel)),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector(`+string(q)+`).value = ""`),
 		chromedp.SendKeys(chromedp.CSS(sel), text),
@@ -370,12 +407,12 @@ func (b *Browser) Fill(ctx context.Context, sel, text string) error {
 // Press sends key presses (as in chromedp.KeyEvent, e.g. "\t") to the
 // focused element.
 func (b *Browser) Press(ctx context.Context, keys string) error {
-	return b.run(ctx, 10*time.Second, chromedp.KeyEvent(keys))
+	return b.run(ctx, budget.Timeout(b.t, budget.Step), chromedp.KeyEvent(keys))
 }
 
 // Screenshot writes a PNG of the viewport to path, making its directory.
 func (b *Browser) Screenshot(path string) error {
-	tctx, cancel := b.tabContext(context.Background(), 20*time.Second)
+	tctx, cancel := b.tabContext(context.Background(), budget.Timeout(b.t, budget.Step))
 	defer cancel()
 	buf, err := chromedp.Run(tctx, chromedp.CaptureScreenshot())
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
@@ -174,7 +175,7 @@ func LoopbackSettings() webrtc.SettingEngine {
 // Dial connects the websocket and prepares the peer connection; it does
 // not join.
 func Dial(ctx context.Context, api *webrtc.API, opts Options) (*Client, error) {
-	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	d := websocket.Dialer{} // bounded by ctx
 	ws, resp, err := d.DialContext(ctx, opts.URL, opts.Header)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
@@ -326,7 +327,7 @@ func (c *Client) Drop() {
 // Reconnect opens a new websocket and resumes the seat with the latest
 // resume secret, keeping the peer connection.
 func (c *Client) Reconnect(ctx context.Context) error {
-	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	d := websocket.Dialer{} // bounded by ctx
 	ws, resp, err := d.DialContext(ctx, c.opts.URL, c.opts.Header)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
@@ -358,7 +359,7 @@ func (c *Client) Send(v any) error {
 func (c *Client) SendRaw(typ int, b []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	_ = c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	_ = c.ws.SetWriteDeadline(time.Now().Add(budget.Step))
 	return c.ws.WriteMessage(typ, b)
 }
 

@@ -21,10 +21,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 )
 
 const (
-	startTimeout = 10 * time.Second
+	startTimeout = budget.Step
 	stopTimeout  = 5 * time.Second
 	// dumpFile is where StopSaving leaves the data and launch reads it.
 	dumpFile = "dump.rdb"
