@@ -181,7 +181,8 @@ func (r *Router) Tracks() []TrackInfo {
 }
 
 // SetGate replaces the gate and applies it to every subscription at once.
-// The room calls it whenever who-may-hear-whom changes.
+// The owner of the room's live state (today the signaling session) calls
+// it whenever who may receive whom changes.
 func (r *Router) SetGate(g Gate) {
 	r.mu.Lock()
 	r.gate = g
