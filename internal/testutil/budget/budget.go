@@ -15,11 +15,12 @@ import (
 
 const (
 	// Step bounds one wait for one thing: a message, media starting or
-	// advancing, a page element, a browser starting. On an idle machine
-	// each takes milliseconds to a few seconds.
+	// advancing, a page element. On an idle machine each takes
+	// milliseconds to a few seconds.
 	Step = time.Minute
 
-	// Test bounds a sequence of waits that share one context.
+	// Test bounds a sequence of waits that share one context, and the
+	// start of a browser.
 	Test = 3 * time.Minute
 
 	// margin is kept before the test binary's -timeout, so that a wait that
