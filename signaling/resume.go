@@ -139,13 +139,7 @@ func (c *conn) claim() (seatState, bool) {
 		c.mu.Unlock()
 		return seatState{}, false
 	}
-	st := seatState{from: c, part: c.part, sess: c.sess, peer: c.peer, relay: c.relay, muted: c.muted}
-	c.state = stateMoved
-	c.sess, c.peer, c.relay = nil, nil, nil
-	if c.grace != nil {
-		c.grace.Stop()
-		c.grace = nil
-	}
+	st := c.moveOutLocked()
 	c.mu.Unlock()
 	// The old socket, if still open, is now nobody's.
 	c.ws.Close()
@@ -253,6 +247,19 @@ func (c *conn) handleTakeover(ctx context.Context, res room.JoinResult) (bool, e
 	return true, nil
 }
 
+// moveOutLocked hands over what this connection holds and leaves it with
+// nothing (stateMoved); a held seat's grace timer stops. Under c.mu.
+func (c *conn) moveOutLocked() seatState {
+	st := seatState{from: c, part: c.part, sess: c.sess, peer: c.peer, relay: c.relay, muted: c.muted}
+	c.state = stateMoved
+	c.sess, c.peer, c.relay = nil, nil, nil
+	if c.grace != nil {
+		c.grace.Stop()
+		c.grace = nil
+	}
+	return st
+}
+
 // yield gives this connection's seat or waiting-room place to a newer
 // connection of the same person and tells this one why (a held seat has
 // nobody to tell). It reports false if there is no place to give.
@@ -263,13 +270,7 @@ func (c *conn) yield() (seatState, connState, bool) {
 		c.mu.Unlock()
 		return seatState{}, prev, false
 	}
-	st := seatState{from: c, part: c.part, sess: c.sess, peer: c.peer, relay: c.relay, muted: c.muted}
-	c.state = stateMoved
-	c.sess, c.peer, c.relay = nil, nil, nil
-	if c.grace != nil {
-		c.grace.Stop()
-		c.grace = nil
-	}
+	st := c.moveOutLocked()
 	c.mu.Unlock()
 	c.srv.forgetResume(c)
 	if prev != stateDetached {
