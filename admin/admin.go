@@ -34,6 +34,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hearth-rtc/hearth/membership"
 	"github.com/hearth-rtc/hearth/room"
 )
 
@@ -42,9 +43,9 @@ const DefaultMaxBodyBytes = 1 << 20
 
 // Config configures NewHandler.
 type Config struct {
-	Store     room.Store // required
-	APIKey    string     // required; without key and secret every request gets 503
-	APISecret string     // required
+	Store     membership.Store // required
+	APIKey    string           // required; without key and secret every request gets 503
+	APISecret string           // required
 	Logger    *slog.Logger
 	// Prefix is the path the handler is mounted at; "/admin" by default.
 	// Mount it without stripping: mux.Handle("/admin/", h).
@@ -56,7 +57,7 @@ type Config struct {
 }
 
 type handler struct {
-	store   room.Store
+	store   membership.Store
 	keyHash [sha256.Size]byte
 	secHash [sha256.Size]byte
 	enabled bool

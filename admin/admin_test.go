@@ -15,8 +15,9 @@ import (
 
 	"github.com/hearth-rtc/hearth/admin"
 	"github.com/hearth-rtc/hearth/internal/testutil/redistest"
+	"github.com/hearth-rtc/hearth/membership"
+	"github.com/hearth-rtc/hearth/membership/redisstore"
 	"github.com/hearth-rtc/hearth/room"
-	"github.com/hearth-rtc/hearth/room/redisstore"
 	"go.uber.org/goleak"
 )
 
@@ -27,11 +28,11 @@ const (
 	apiSecret = "ops-secret-value"
 )
 
-type newStore func(t *testing.T) room.Store
+type newStore func(t *testing.T) membership.Store
 
 func TestAdminMemStore(t *testing.T) {
-	run(t, func(t *testing.T) room.Store {
-		s := room.NewMemStore(room.MemStoreOptions{})
+	run(t, func(t *testing.T) membership.Store {
+		s := membership.NewMemStore(membership.MemStoreOptions{})
 		t.Cleanup(func() { _ = s.Close() })
 		return s
 	})
@@ -40,7 +41,7 @@ func TestAdminMemStore(t *testing.T) {
 func TestAdminRedisStore(t *testing.T) {
 	srv := redistest.Start(t)
 	var n atomic.Int64
-	run(t, func(t *testing.T) room.Store {
+	run(t, func(t *testing.T) membership.Store {
 		s, err := redisstore.New(redisstore.Options{URL: srv.URL(), Prefix: fmt.Sprintf("admin%d:", n.Add(1))})
 		if err != nil {
 			t.Fatal(err)
@@ -76,7 +77,7 @@ type client struct {
 	pass string
 }
 
-func start(t *testing.T, store room.Store) *client {
+func start(t *testing.T, store membership.Store) *client {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle("/admin/", admin.NewHandler(admin.Config{Store: store, APIKey: apiKey, APISecret: apiSecret,

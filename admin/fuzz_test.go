@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/hearth-rtc/hearth/admin"
+	"github.com/hearth-rtc/hearth/membership"
 	"github.com/hearth-rtc/hearth/room"
 )
 
@@ -36,7 +37,7 @@ func FuzzRoomInput(f *testing.F) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	f.Fuzz(func(t *testing.T, body []byte, patch bool) {
-		store := room.NewMemStore(room.MemStoreOptions{})
+		store := membership.NewMemStore(membership.MemStoreOptions{})
 		defer store.Close()
 		h := admin.NewHandler(admin.Config{Store: store, APIKey: apiKey, APISecret: apiSecret, Logger: log, MaxBodyBytes: 4 << 10})
 		ctx := context.Background()

@@ -40,7 +40,7 @@ func (d Decision) Err() error {
 	if d.Outcome != OutcomeRefuse {
 		return nil
 	}
-	return refuse(d.Code, d.Message, nil)
+	return Refuse(d.Code, d.Message, nil)
 }
 
 // Decide applies the admission rules to one arrival, given the room's
@@ -119,16 +119,18 @@ func Decide(cfg RoomConfig, sess Session, a Arrival) Decision {
 		d.Outcome, d.Reason = OutcomeWait, WaitKnock
 		return d
 	}
-	if len(sess.Seated()) >= capacityOf(cfg) {
+	if len(sess.Seated()) >= cfg.Seats() {
 		return Decision{Outcome: OutcomeRefuse, Code: CodeRoomFull, Message: "The room is full."}
 	}
 	d.Outcome = OutcomeAdmit
 	return d
 }
 
-func capacityOf(cfg RoomConfig) int {
-	if cfg.Capacity <= 0 {
+// Seats is how many participants the room seats: Capacity, or
+// DefaultCapacity when unset.
+func (c RoomConfig) Seats() int {
+	if c.Capacity <= 0 {
 		return DefaultCapacity
 	}
-	return cfg.Capacity
+	return c.Capacity
 }

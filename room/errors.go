@@ -78,7 +78,8 @@ func (e *RefusedError) Error() string {
 
 func (e *RefusedError) Unwrap() error { return e.Err }
 
-func refuse(code Code, msg string, err error) *RefusedError {
+// Refuse is a refusal with a code, a sentence for the person and the cause.
+func Refuse(code Code, msg string, err error) *RefusedError {
 	return &RefusedError{Code: code, Message: msg, Err: err}
 }
 

@@ -50,20 +50,24 @@ func ParseRole(s string) (Role, error) {
 	return r, nil
 }
 
-// withArticle names the role for a sentence: "a facilitator", "an
+// WithArticle names the role for a sentence: "a facilitator", "an
 // observer".
-func (r Role) withArticle() string {
+func (r Role) WithArticle() string {
 	if r == RoleObserver {
 		return "an " + string(r)
 	}
 	return "a " + string(r)
 }
 
-// withArticleCapital is withArticle at the start of a sentence.
-func (r Role) withArticleCapital() string {
-	s := r.withArticle()
+// WithArticleCapital is WithArticle at the start of a sentence.
+func (r Role) WithArticleCapital() string {
+	s := r.WithArticle()
 	return strings.ToUpper(s[:1]) + s[1:]
 }
+
+// Outranks reports whether r is above other (facilitator, co-facilitator,
+// member, observer, in that order).
+func (r Role) Outranks(other Role) bool { return r.rank() > other.rank() }
 
 // Valid reports whether r is one of the four roles.
 func (r Role) Valid() bool { return r.rank() > 0 }

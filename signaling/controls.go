@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/live"
 	"github.com/hearth-rtc/hearth/room"
 )
 
@@ -27,7 +28,7 @@ type controlMsg struct {
 // after every change.
 type roomStateMsg struct {
 	Type string `json:"type"`
-	room.RoomState
+	live.RoomState
 }
 
 // activeSpeakerMsg names who is speaking; Participant is null for nobody.
@@ -39,11 +40,11 @@ type activeSpeakerMsg struct {
 // talkTimeMsg is sent to facilitators only.
 type talkTimeMsg struct {
 	Type    string          `json:"type"`
-	Entries []room.TalkTime `json:"entries"`
+	Entries []live.TalkTime `json:"entries"`
 }
 
 // dispatchControl handles a facilitator control or turn-taking message.
-func (c *conn) dispatchControl(ctx context.Context, kind room.CommandKind, data []byte) error {
+func (c *conn) dispatchControl(ctx context.Context, kind live.CommandKind, data []byte) error {
 	_, me, err := c.activePeer()
 	if err != nil {
 		return err
@@ -56,9 +57,9 @@ func (c *conn) dispatchControl(ctx context.Context, kind room.CommandKind, data 
 		return err
 	}
 	switch kind {
-	case room.CmdRemove:
+	case live.CmdRemove:
 		return c.handleRemove(ctx, me, m)
-	case room.CmdEndSession:
+	case live.CmdEndSession:
 		return c.handleEndSession(me)
 	}
 	cmd, err := c.command(ctx, kind, me, m)
@@ -74,40 +75,40 @@ func (c *conn) session() *session {
 	return c.sess
 }
 
-// command turns a message into a room.Command, checking that the fields
-// its type needs are present. Permissions are checked by room.Controls.
-func (c *conn) command(ctx context.Context, kind room.CommandKind, me room.Participant, m controlMsg) (room.Command, error) {
-	cmd := room.Command{Kind: kind, By: me.ID, Participant: m.Participant, Media: room.MediaKind(m.Kind),
-		Mode: room.FloorMode(m.Mode), Seconds: m.Seconds, Order: room.RoundOrder(m.Order)}
+// command turns a message into a live.Command, checking that the fields
+// its type needs are present. Permissions are checked by live.Controls.
+func (c *conn) command(ctx context.Context, kind live.CommandKind, me room.Participant, m controlMsg) (live.Command, error) {
+	cmd := live.Command{Kind: kind, By: me.ID, Participant: m.Participant, Media: live.MediaKind(m.Kind),
+		Mode: live.FloorMode(m.Mode), Seconds: m.Seconds, Order: live.RoundOrder(m.Order)}
 	if cmd.Media == "" {
-		cmd.Media = room.MediaAudio
+		cmd.Media = live.MediaAudio
 	}
 	switch kind {
-	case room.CmdMute:
+	case live.CmdMute:
 		if m.Participant == "" || m.Muted == nil {
 			return cmd, perr(codeBadRequest, "Say which participant to mute, and true or false as \"muted\".")
 		}
 		cmd.Muted = *m.Muted
-	case room.CmdMuteAll:
+	case live.CmdMuteAll:
 		if m.Muted == nil {
 			return cmd, perr(codeBadRequest, "Say true or false as \"muted\".")
 		}
 		cmd.Muted = *m.Muted
-	case room.CmdDeclineUnmute, room.CmdStartAside:
+	case live.CmdDeclineUnmute, live.CmdStartAside:
 		if m.Participant == "" {
 			return cmd, perr(codeBadRequest, "Say which participant this is about.")
 		}
-	case room.CmdSetPolicy:
-		cmd.Policy = room.PolicyPatch{SelfUnmute: m.SelfUnmute, JoinMuted: m.JoinMuted}
+	case live.CmdSetPolicy:
+		cmd.Policy = live.PolicyPatch{SelfUnmute: m.SelfUnmute, JoinMuted: m.JoinMuted}
 		if m.FloorReturn != nil {
-			fr := room.FloorReturn(*m.FloorReturn)
+			fr := live.FloorReturn(*m.FloorReturn)
 			cmd.Policy.FloorReturn = &fr
 		}
-	case room.CmdStartRound:
+	case live.CmdStartRound:
 		if cmd.Order == "" {
-			cmd.Order = room.OrderJoin
+			cmd.Order = live.OrderJoin
 		}
-		if cmd.Order == room.OrderRoster {
+		if cmd.Order == live.OrderRoster {
 			roster, err := c.rosterOrder(ctx, me.Room)
 			if err != nil {
 				return cmd, err
@@ -140,7 +141,7 @@ func (c *conn) handleRemove(ctx context.Context, me room.Participant, m controlM
 		return perr(codeBadRequest, "Say which participant to remove.")
 	}
 	ss := c.session()
-	cmd := room.Command{Kind: room.CmdRemove, By: me.ID, Participant: m.Participant}
+	cmd := live.Command{Kind: live.CmdRemove, By: me.ID, Participant: m.Participant}
 	if err := ss.authorizeControl(cmd); err != nil {
 		return err
 	}
@@ -161,7 +162,7 @@ func (c *conn) handleRemove(ctx context.Context, me room.Participant, m controlM
 // waiting: the last room_state says ended, then each gets bye "ended".
 func (c *conn) handleEndSession(me room.Participant) error {
 	ss := c.session()
-	if err := ss.applyControl(room.Command{Kind: room.CmdEndSession, By: me.ID}); err != nil {
+	if err := ss.applyControl(live.Command{Kind: live.CmdEndSession, By: me.ID}); err != nil {
 		return err
 	}
 	c.log.Info("session ended")

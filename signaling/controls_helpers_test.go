@@ -11,6 +11,7 @@ import (
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
+	"github.com/hearth-rtc/hearth/live"
 	"github.com/hearth-rtc/hearth/room"
 )
 
@@ -35,7 +36,7 @@ func ctlJoin(t *testing.T, srv *hearthtest.Server, roomName, identity string, ro
 	if err := c.Join(); err != nil {
 		t.Fatal(err)
 	}
-	ctlWaitState(t, c, func(st room.RoomState) bool { return ctlFind(st, c.ID()) != nil })
+	ctlWaitState(t, c, func(st live.RoomState) bool { return ctlFind(st, c.ID()) != nil })
 	return c
 }
 
@@ -47,14 +48,14 @@ func ctlSend(t *testing.T, c *peer.Client, msg map[string]any) {
 }
 
 // ctlState returns the newest room_state c received.
-func ctlState(c *peer.Client) (room.RoomState, bool) {
-	var best room.RoomState
+func ctlState(c *peer.Client) (live.RoomState, bool) {
+	var best live.RoomState
 	found := false
 	for _, m := range c.Messages() {
 		if m.Type != "room_state" {
 			continue
 		}
-		var st room.RoomState
+		var st live.RoomState
 		if m.Decode(&st) == nil && (!found || st.Version > best.Version) {
 			best, found = st, true
 		}
@@ -63,11 +64,11 @@ func ctlState(c *peer.Client) (room.RoomState, bool) {
 }
 
 // ctlWaitState waits until c's newest room_state satisfies pred.
-func ctlWaitState(t *testing.T, c *peer.Client, pred func(room.RoomState) bool) room.RoomState {
+func ctlWaitState(t *testing.T, c *peer.Client, pred func(live.RoomState) bool) live.RoomState {
 	t.Helper()
 	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
-	var st room.RoomState
+	var st live.RoomState
 	err := c.Wait(ctx, func() bool {
 		var ok bool
 		st, ok = ctlState(c)
@@ -80,7 +81,7 @@ func ctlWaitState(t *testing.T, c *peer.Client, pred func(room.RoomState) bool) 
 	return st
 }
 
-func ctlFind(st room.RoomState, id string) *room.ParticipantState {
+func ctlFind(st live.RoomState, id string) *live.ParticipantState {
 	for i := range st.Participants {
 		if st.Participants[i].ID == id {
 			return &st.Participants[i]

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hearth-rtc/hearth/live"
+	"github.com/hearth-rtc/hearth/membership"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/hearth-rtc/hearth/sfu"
 )
@@ -17,7 +19,7 @@ const sampleInterval = 250 * time.Millisecond
 // facilitators (when something changed).
 const talkTimeEvery = 4
 
-// controls is one session's facilitator controls: the room.Controls state
+// controls is one session's facilitator controls: the live.Controls state
 // machine, the media gate derived from it, and a ticker goroutine.
 //
 // Every change happens under mu and, still under mu, sets the router's gate
@@ -31,27 +33,27 @@ const talkTimeEvery = 4
 // versions continue from the old ones.
 type controls struct {
 	mu      sync.Mutex
-	ctl     *room.Controls
+	ctl     *live.Controls
 	version uint64
 	stopped bool
 	stop    chan struct{}
 	done    chan struct{}
 	active  string          // active speaker last sent
-	talk    []room.TalkTime // talk_time last sent
+	talk    []live.TalkTime // talk_time last sent
 
 	// Used by the ticker goroutine only, and reused tick after tick: four
 	// ticks a second in every room.
 	levels  []sfu.AudioLevel
 	prev    map[string]sfu.AudioLevel // track id -> counters at the last sample
 	next    map[string]sfu.AudioLevel // becomes prev
-	samples []room.AudioSample
+	samples []live.AudioSample
 }
 
 // controlsSeat puts a newly seated participant in the controls (applying
 // the join-muted policy) and sets the gate before its peer connection
 // subscribes to anything. It also sends it who is speaking and, to a
 // facilitator, the talk time so far.
-func (ss *session) controlsSeat(c *conn, p room.Participant, info room.RoomInfo) {
+func (ss *session) controlsSeat(c *conn, p room.Participant, info membership.RoomInfo) {
 	k := &ss.ctl
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -59,7 +61,7 @@ func (ss *session) controlsSeat(c *conn, p room.Participant, info room.RoomInfo)
 		return
 	}
 	if k.ctl == nil || k.ctl.Ended() {
-		k.ctl = room.NewControls(room.ControlsConfig{Policy: room.Policy{JoinMuted: info.MembersJoinMuted}, Version: k.version})
+		k.ctl = live.NewControls(live.ControlsConfig{Policy: live.Policy{JoinMuted: info.MembersJoinMuted}, Version: k.version})
 		k.active, k.talk = "", nil
 	}
 	if k.stop == nil {
@@ -93,7 +95,7 @@ func (ss *session) controlsLeave(id string) {
 
 // controlsSelfMute records a participant's own mute, which the gate then
 // enforces.
-func (ss *session) controlsSelfMute(id string, kind room.MediaKind, muted bool) {
+func (ss *session) controlsSelfMute(id string, kind live.MediaKind, muted bool) {
 	k := &ss.ctl
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -108,7 +110,7 @@ func (ss *session) controlsSelfMute(id string, kind room.MediaKind, muted bool) 
 }
 
 // authorizeControl checks a command without applying it.
-func (ss *session) authorizeControl(cmd room.Command) error {
+func (ss *session) authorizeControl(cmd live.Command) error {
 	k := &ss.ctl
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -120,7 +122,7 @@ func (ss *session) authorizeControl(cmd room.Command) error {
 
 // applyControl applies a command; on success with a change, the gate and
 // every client follow.
-func (ss *session) applyControl(cmd room.Command) error {
+func (ss *session) applyControl(cmd live.Command) error {
 	k := &ss.ctl
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -145,7 +147,7 @@ func (ss *session) publishLocked() {
 	k := &ss.ctl
 	g := k.ctl.Gate()
 	ss.router.SetGate(func(publisher, subscriber string, kind sfu.Kind) bool {
-		return g.May(publisher, subscriber, room.MediaKind(kind))
+		return g.May(publisher, subscriber, live.MediaKind(kind))
 	})
 	st := k.ctl.Snapshot()
 	k.version = st.Version
@@ -217,7 +219,7 @@ func (ss *session) controlsTick(now time.Time, interval time.Duration, sendTalk 
 // sampleAudio turns the router's cumulative audio-level counters into one
 // interval's sample per publisher, valid until the next call. Only the
 // ticker goroutine calls it.
-func (ss *session) sampleAudio() []room.AudioSample {
+func (ss *session) sampleAudio() []live.AudioSample {
 	k := &ss.ctl
 	k.levels = ss.router.AudioLevels(k.levels)
 	next := k.next
@@ -233,9 +235,9 @@ func (ss *session) sampleAudio() []room.AudioSample {
 			continue
 		}
 		// One sample per publisher, even if it published audio twice.
-		i := slices.IndexFunc(out, func(s room.AudioSample) bool { return s.Participant == l.Publisher })
+		i := slices.IndexFunc(out, func(s live.AudioSample) bool { return s.Participant == l.Publisher })
 		if i < 0 {
-			out = append(out, room.AudioSample{Participant: l.Publisher})
+			out = append(out, live.AudioSample{Participant: l.Publisher})
 			i = len(out) - 1
 		}
 		out[i].Packets += l.Packets - p.Packets

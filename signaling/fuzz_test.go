@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/membership"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/hearth-rtc/hearth/sfu"
 )
@@ -58,8 +59,8 @@ type fuzzHarness struct {
 func newFuzzHarness(f *testing.F) *fuzzHarness {
 	f.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store := room.NewMemStore(room.MemStoreOptions{})
-	rooms, err := room.NewService(room.ServiceConfig{Store: store, Secret: []byte(fuzzSecret), NodeID: "fuzz", Logger: log})
+	store := membership.NewMemStore(membership.MemStoreOptions{})
+	rooms, err := membership.NewService(membership.ServiceConfig{Store: store, Secret: []byte(fuzzSecret), NodeID: "fuzz", Logger: log})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 package signaling
 
 import (
+	"github.com/hearth-rtc/hearth/live"
+	"github.com/hearth-rtc/hearth/membership"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/pion/webrtc/v4"
 )
@@ -26,7 +28,7 @@ func clientMessageTypes() map[string]func() any {
 		"leave":     func() any { return new(leaveMsg) },
 		"ping":      func() any { return new(pingMsg) },
 	}
-	for _, k := range room.CommandKinds() {
+	for _, k := range live.CommandKinds() {
 		m[string(k)] = func() any { return new(controlMsg) }
 	}
 	return m
@@ -142,14 +144,14 @@ type participantInfo struct {
 }
 
 type joinedMsg struct {
-	Type         string            `json:"type"`
-	Version      int               `json:"version"`
-	Room         room.RoomInfo     `json:"room"`
-	Self         selfInfo          `json:"self"`
-	Participants []participantInfo `json:"participants"`
-	ICEServers   []iceServer       `json:"iceServers"`
-	Resume       string            `json:"resume"`
-	Resumed      bool              `json:"resumed"`
+	Type         string              `json:"type"`
+	Version      int                 `json:"version"`
+	Room         membership.RoomInfo `json:"room"`
+	Self         selfInfo            `json:"self"`
+	Participants []participantInfo   `json:"participants"`
+	ICEServers   []iceServer         `json:"iceServers"`
+	Resume       string              `json:"resume"`
+	Resumed      bool                `json:"resumed"`
 }
 
 type waitingMsg struct {
@@ -194,8 +196,8 @@ type trackUnpublishedMsg struct {
 }
 
 type roomUpdatedMsg struct {
-	Type string        `json:"type"`
-	Room room.RoomInfo `json:"room"`
+	Type string              `json:"type"`
+	Room membership.RoomInfo `json:"room"`
 }
 
 type pongMsg struct {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/live"
+	"github.com/hearth-rtc/hearth/membership"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/hearth-rtc/hearth/sfu"
 	"github.com/pion/webrtc/v4"
@@ -177,8 +179,8 @@ func (c *conn) takeSeat(ctx context.Context, st seatState, how seatHandover, new
 		// Self mutes belong to the device: the new window starts with its
 		// own and says so (mute), as any arrival does.
 		st.muted = muteState{}
-		st.sess.controlsSelfMute(p.ID, room.MediaAudio, false)
-		st.sess.controlsSelfMute(p.ID, room.MediaVideo, false)
+		st.sess.controlsSelfMute(p.ID, live.MediaAudio, false)
+		st.sess.controlsSelfMute(p.ID, live.MediaVideo, false)
 	}
 	c.mu.Lock()
 	c.part, c.sess, c.peer, c.relay, c.muted = p, st.sess, st.peer, st.relay, st.muted
@@ -224,7 +226,7 @@ const byeJoinedElsewhere = "joined_elsewhere"
 // waiting-room place, and the older one is told why and closed. It
 // reports false when no connection here holds the place any more (it is
 // leaving right now); the caller then joins afresh.
-func (c *conn) handleTakeover(ctx context.Context, res room.JoinResult) (bool, error) {
+func (c *conn) handleTakeover(ctx context.Context, res membership.JoinResult) (bool, error) {
 	p := res.Participant
 	old := c.srv.holder(p.Room, p.ID)
 	if old == nil || old == c {

@@ -14,27 +14,28 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/membership"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/hearth-rtc/hearth/sfu"
 )
 
-// Rooms is what signaling needs from the room domain; *room.Service
+// Rooms is what signaling needs from the room domain; *membership.Service
 // implements it.
 type Rooms interface {
-	Join(ctx context.Context, req room.JoinRequest) (room.JoinResult, error)
+	Join(ctx context.Context, req membership.JoinRequest) (membership.JoinResult, error)
 	Leave(ctx context.Context, room, id string) error
 	Admit(ctx context.Context, room, by, target string) ([]room.Participant, error)
 	Deny(ctx context.Context, room, by, target string) ([]room.Participant, error)
 	Lock(ctx context.Context, room, by string, locked bool) error
 	Remove(ctx context.Context, room, by, target string, block bool) (room.Participant, error)
 	Room(ctx context.Context, name string) (room.RoomConfig, error)
-	RoomInfo(ctx context.Context, name string) room.RoomInfo
+	RoomInfo(ctx context.Context, name string) membership.RoomInfo
 	WaitingList(ctx context.Context, room string) ([]room.Participant, error)
 	Session(ctx context.Context, room string) (room.Session, error)
 	SetReconnecting(ctx context.Context, room, id string, reconnecting bool) (room.Participant, error)
 }
 
-var _ Rooms = (*room.Service)(nil)
+var _ Rooms = (*membership.Service)(nil)
 
 // ICEServer is a STUN or TURN server handed to clients on join.
 type ICEServer struct {

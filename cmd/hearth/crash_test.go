@@ -9,7 +9,7 @@ import (
 
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/internal/testutil/redistest"
-	"github.com/hearth-rtc/hearth/room/redisstore"
+	"github.com/hearth-rtc/hearth/membership/redisstore"
 )
 
 // TestCrashedNodeLeavesPresence: a Redis-backed hearth process killed

@@ -20,8 +20,8 @@ import (
 	"github.com/hearth-rtc/hearth/admin"
 	"github.com/hearth-rtc/hearth/internal/metrics"
 	"github.com/hearth-rtc/hearth/internal/turnserver"
-	"github.com/hearth-rtc/hearth/room"
-	"github.com/hearth-rtc/hearth/room/redisstore"
+	"github.com/hearth-rtc/hearth/membership"
+	"github.com/hearth-rtc/hearth/membership/redisstore"
 	"github.com/hearth-rtc/hearth/sfu"
 	"github.com/hearth-rtc/hearth/signaling"
 	"github.com/hearth-rtc/hearth/web"
@@ -84,9 +84,9 @@ type Config struct {
 type App struct {
 	cfg     Config
 	log     *slog.Logger
-	store   room.Store
+	store   membership.Store
 	closer  func() error
-	rooms   *room.Service
+	rooms   *membership.Service
 	engine  *sfu.Engine
 	signal  *signaling.Server
 	handler http.Handler
@@ -129,7 +129,7 @@ func New(cfg Config) (*App, error) {
 		}
 		a.store, a.closer = rs, rs.Close
 	} else {
-		a.store, a.closer = room.NewMemStore(room.MemStoreOptions{TTL: cfg.PresenceTTL}), func() error { return nil }
+		a.store, a.closer = membership.NewMemStore(membership.MemStoreOptions{TTL: cfg.PresenceTTL}), func() error { return nil }
 	}
 
 	host, _, err := net.SplitHostPort(cfg.Listen)
@@ -159,7 +159,7 @@ func New(cfg Config) (*App, error) {
 	}
 
 	var sig *signaling.Server
-	a.rooms, err = room.NewService(room.ServiceConfig{
+	a.rooms, err = membership.NewService(membership.ServiceConfig{
 		Store:             a.store,
 		Secret:            cfg.Secret,
 		NodeID:            cfg.NodeID,
@@ -232,7 +232,7 @@ func (a *App) MediaAddr() *net.UDPAddr { return a.engine.LocalAddr() }
 func (a *App) Secret() []byte { return a.cfg.Secret }
 
 // Store is the membership store.
-func (a *App) Store() room.Store { return a.store }
+func (a *App) Store() membership.Store { return a.store }
 
 // Handler is the HTTP handler (for tests that want it without the listener).
 func (a *App) Handler() http.Handler { return a.handler }

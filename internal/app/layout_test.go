@@ -16,13 +16,16 @@ const module = "github.com/hearth-rtc/hearth/"
 // would run against the layering in README.md: the domain knows no network
 // or media, the SFU knows no roles, and test helpers are for tests only.
 var forbidden = map[string][]string{
-	"room": {"net/http", module + "sfu", module + "signaling", module + "admin", module + "internal",
+	"room": {"net/http", module, "github.com/pion/", "github.com/gorilla/", "github.com/redis/"},
+	"membership": {"net/http", module + "sfu", module + "live", module + "signaling", module + "admin", module + "internal",
 		"github.com/pion/", "github.com/gorilla/", "github.com/redis/"},
-	"room/redisstore": {module + "sfu", module + "signaling", module + "admin", module + "internal", "github.com/pion/"},
-	"sfu":             {module + "room", module + "signaling", module + "admin", module + "internal"},
-	"signaling":       {module + "admin", module + "internal"},
-	"admin":           {module + "sfu", module + "signaling", module + "internal"},
-	"web":             {module},
+	"membership/redisstore": {module + "sfu", module + "live", module + "signaling", module + "admin", module + "internal", "github.com/pion/"},
+	"live": {"net/http", module + "membership", module + "signaling", module + "admin", module + "internal",
+		"github.com/gorilla/", "github.com/redis/"},
+	"sfu":       {module + "room", module + "live", module + "membership", module + "signaling", module + "admin", module + "internal"},
+	"signaling": {module + "admin", module + "internal"},
+	"admin":     {module + "sfu", module + "live", module + "signaling", module + "internal"},
+	"web":       {module},
 }
 
 // TestLayering: product code imports only downward, and nothing but tests

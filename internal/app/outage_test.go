@@ -10,6 +10,7 @@ import (
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/internal/testutil/redistest"
+	"github.com/hearth-rtc/hearth/live"
 	"github.com/hearth-rtc/hearth/room"
 )
 
@@ -108,7 +109,7 @@ func TestRedisOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := m1.WaitMessage(ctx, "room_state", func(m peer.Message) bool {
-		var st room.RoomState
+		var st live.RoomState
 		if m.Decode(&st) != nil {
 			return false
 		}

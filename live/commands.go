@@ -1,0 +1,233 @@
+package live
+
+import "github.com/hearth-rtc/hearth/room"
+
+// CommandKind names a control command; the values are the protocol's
+// message types.
+type CommandKind string
+
+const (
+	CmdMute                CommandKind = "mute_participant"
+	CmdMuteAll             CommandKind = "mute_all"
+	CmdSetPolicy           CommandKind = "set_policy"
+	CmdRequestUnmute       CommandKind = "request_unmute"
+	CmdCancelUnmuteRequest CommandKind = "cancel_unmute_request"
+	CmdDeclineUnmute       CommandKind = "decline_unmute"
+	CmdRaiseHand           CommandKind = "raise_hand"
+	CmdLowerHand           CommandKind = "lower_hand"
+	CmdGiveFloor           CommandKind = "give_floor"
+	CmdTakeFloor           CommandKind = "take_floor"
+	CmdSetFloorMode        CommandKind = "set_floor_mode"
+	CmdSetTimer            CommandKind = "set_timer"
+	CmdStartRound          CommandKind = "start_round"
+	CmdPass                CommandKind = "pass"
+	CmdEndTurn             CommandKind = "end_turn"
+	CmdNextTurn            CommandKind = "next_turn"
+	CmdSkip                CommandKind = "skip"
+	CmdEndRound            CommandKind = "end_round"
+	CmdStartAside          CommandKind = "start_aside"
+	CmdEndAside            CommandKind = "end_aside"
+	CmdRemove              CommandKind = "remove"
+	CmdEndSession          CommandKind = "end_session"
+)
+
+// CommandKinds lists every command.
+func CommandKinds() []CommandKind {
+	return []CommandKind{CmdMute, CmdMuteAll, CmdSetPolicy, CmdRequestUnmute, CmdCancelUnmuteRequest,
+		CmdDeclineUnmute, CmdRaiseHand, CmdLowerHand, CmdGiveFloor, CmdTakeFloor, CmdSetFloorMode, CmdSetTimer,
+		CmdStartRound, CmdPass, CmdEndTurn, CmdNextTurn, CmdSkip, CmdEndRound, CmdStartAside, CmdEndAside,
+		CmdRemove, CmdEndSession}
+}
+
+// Command is one control command from a seated participant. Only the
+// fields its Kind uses are read.
+type Command struct {
+	Kind CommandKind
+	// By is the sender's participant id; its role is the one seated here,
+	// never one the client claims.
+	By string
+	// Participant is the target (mute, lower_hand, give_floor, skip,
+	// start_aside, remove, decline_unmute). Empty means the sender for
+	// lower_hand, the next raised hand for give_floor and the current turn
+	// for skip.
+	Participant string
+	Media       MediaKind // mute, mute_all, *_unmute*
+	Muted       bool      // mute, mute_all
+	Mode        FloorMode // set_floor_mode
+	// Seconds is a timed share (give_floor, set_timer, start_round per
+	// turn); 0 means untimed (set_timer: cancel the timer).
+	Seconds int
+	Order   RoundOrder // start_round
+	// Roster lists identities in roster order, for rounds in roster order.
+	Roster []string
+	Policy PolicyPatch // set_policy
+}
+
+// MaxShareSeconds bounds a timed share.
+const MaxShareSeconds = 3600
+
+// who classifies the sender for permission checks.
+type who int
+
+const (
+	whoModerator who = iota // facilitator, co-facilitator: PermModerate
+	whoSpeaker              // may publish audio: facilitators and members
+)
+
+// need says which role class a command requires. Commands whose rule
+// depends on the target or on the turn are refined in Authorize and in
+// their handlers.
+func need(k CommandKind) (w who, known bool) {
+	switch k {
+	case CmdMute, CmdMuteAll, CmdSetPolicy, CmdDeclineUnmute, CmdGiveFloor, CmdTakeFloor, CmdSetFloorMode,
+		CmdSetTimer, CmdStartRound, CmdNextTurn, CmdSkip, CmdEndRound, CmdStartAside, CmdRemove, CmdEndSession:
+		return whoModerator, true
+	case CmdRequestUnmute, CmdCancelUnmuteRequest, CmdRaiseHand, CmdLowerHand, CmdPass, CmdEndTurn, CmdEndAside:
+		return whoSpeaker, true
+	}
+	return 0, false
+}
+
+// Authorize checks, without changing anything, that cmd's sender is seated
+// and its role allows the command on its target: ErrForbidden if not,
+// ErrInvalid for an unknown command or a target that is not seated where
+// one is needed. Apply calls it first; the signaling layer calls it alone
+// before side effects outside the controls (remove).
+func (c *Controls) Authorize(cmd Command) error {
+	actor, ok := c.parts[cmd.By]
+	if !ok {
+		return errForbidden("You are not seated in this session.")
+	}
+	w, known := need(cmd.Kind)
+	if !known {
+		return errInvalid("That is not a command this session knows.")
+	}
+	role := actor.p.Role
+	switch w {
+	case whoModerator:
+		if !role.Can(room.PermModerate) {
+			return errForbidden("Only facilitators and co-facilitators may do this.")
+		}
+	case whoSpeaker:
+		if !role.Can(room.PermPublishAudio) {
+			return errForbidden("As " + role.WithArticle() + " you can listen but not do this.")
+		}
+	}
+	switch cmd.Kind {
+	case CmdMute, CmdRemove:
+		if cmd.Kind == CmdRemove && cmd.Participant == cmd.By {
+			return errInvalid("You cannot remove yourself; leave the session instead.")
+		}
+		t, ok := c.parts[cmd.Participant]
+		if !ok {
+			return errNotHere()
+		}
+		if t.p.Role.Outranks(role) {
+			verb := "mute"
+			if cmd.Kind == CmdRemove {
+				verb = "remove"
+			}
+			return errForbidden("You may not " + verb + " " + t.p.Role.WithArticle() + ".")
+		}
+	case CmdLowerHand:
+		if cmd.Participant != "" && cmd.Participant != cmd.By && !role.Can(room.PermModerate) {
+			return errForbidden("Only facilitators may lower someone else's hand.")
+		}
+	case CmdEndAside:
+		if !role.Can(room.PermModerate) && (c.aside == nil || c.aside.member != cmd.By) {
+			return errForbidden("Only facilitators and the member in the private aside may end it.")
+		}
+	}
+	return nil
+}
+
+// Apply checks and applies one command and returns the new state. On error
+// nothing changed. A command that changes nothing (raising a raised hand)
+// succeeds without a new version.
+func (c *Controls) Apply(cmd Command) (RoomState, error) {
+	if c.ended {
+		return RoomState{}, errInvalid("The session has ended.")
+	}
+	if err := c.Authorize(cmd); err != nil {
+		return RoomState{}, err
+	}
+	changed, err := c.apply(cmd)
+	if err != nil {
+		return RoomState{}, err
+	}
+	if changed {
+		c.bump(Change{Kind: cmd.Kind, By: cmd.By, Participant: c.changeTarget(cmd)})
+	}
+	return c.Snapshot(), nil
+}
+
+// changeTarget names who a change was about, for the Change record.
+func (c *Controls) changeTarget(cmd Command) string {
+	switch cmd.Kind {
+	case CmdGiveFloor:
+		return c.floor.holder
+	case CmdMute, CmdDeclineUnmute, CmdLowerHand, CmdSkip, CmdStartAside, CmdRemove:
+		if cmd.Participant == "" {
+			return cmd.By
+		}
+		return cmd.Participant
+	}
+	return ""
+}
+
+func (c *Controls) apply(cmd Command) (bool, error) {
+	switch cmd.Kind {
+	case CmdMute:
+		return c.mute(cmd)
+	case CmdMuteAll:
+		return c.muteAll(cmd)
+	case CmdSetPolicy:
+		return c.setPolicy(cmd.Policy)
+	case CmdRequestUnmute:
+		return c.requestUnmute(cmd)
+	case CmdCancelUnmuteRequest:
+		return c.setRequested(cmd.By, cmd.Media, false)
+	case CmdDeclineUnmute:
+		return c.declineUnmute(cmd)
+	case CmdRaiseHand:
+		return c.raiseHand(cmd.By), nil
+	case CmdLowerHand:
+		return c.lowerHandCmd(cmd)
+	case CmdGiveFloor:
+		return c.giveFloor(cmd)
+	case CmdTakeFloor:
+		return c.takeFloor()
+	case CmdSetFloorMode:
+		return c.setFloorMode(cmd.Mode)
+	case CmdSetTimer:
+		return c.setTimer(cmd.Seconds)
+	case CmdStartRound:
+		return c.startRound(cmd)
+	case CmdPass:
+		return c.ownTurn(cmd.By, TurnPassed)
+	case CmdEndTurn:
+		return c.ownTurn(cmd.By, TurnSpoke)
+	case CmdNextTurn:
+		return c.nextTurn()
+	case CmdSkip:
+		return c.skip(cmd.Participant)
+	case CmdEndRound:
+		return c.endRound()
+	case CmdStartAside:
+		return c.startAside(cmd.By, cmd.Participant)
+	case CmdEndAside:
+		return c.endAside()
+	case CmdRemove:
+		return c.remove(cmd)
+	case CmdEndSession:
+		c.ended = true
+		return true, nil
+	}
+	return false, errInvalid("That is not a command this session knows.")
+}
+
+// remove takes the target out of the controls at once, so its media stops
+// before its connection is closed. Authorize refused removing oneself.
+func (c *Controls) remove(cmd Command) (bool, error) {
+	return c.drop(cmd.Participant), nil
+}

@@ -1,0 +1,307 @@
+package live
+
+import (
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/hearth-rtc/hearth/room"
+)
+
+// Controls is the facilitator controls and turn-taking state of one live
+// session: who is seated, enforced and self mutes, the mute policy, the
+// raised-hand queue, the floor (mode, holder, timed share), go-around rounds,
+// the private aside and talk time. Every change increases Version, so
+// clients can apply snapshots in order.
+//
+// It is a pure state machine: no network, no media, no goroutines. The clock
+// is injected (ControlsConfig.Now) and timed shares expire only when the
+// owner calls Tick. It is not safe for concurrent use: the owner (the
+// signaling session) serializes calls.
+//
+// Media rules (what May and Gate answer; "forwarded" means the SFU sends a
+// publisher's packets of that kind to a subscriber):
+//
+//   - A self mute always wins: nothing of that kind is forwarded.
+//   - An enforced (facilitator) mute stops all of that kind, except that the
+//     floor holder's audio and the audio between the two people of a private
+//     aside are forwarded: giving someone the floor, or taking them aside, is
+//     the facilitator letting them speak, and taking the floor back (or
+//     ending the aside) returns them to their mute.
+//   - Moderated floor, and any go-around round, forward only the floor
+//     holder's and facilitators' audio. Video is not restricted by the floor:
+//     seeing the group listen matters as much as hearing the speaker.
+//   - During a private aside the host's and the member's audio reach only
+//     each other; everyone else keeps hearing the rest of the group, and the
+//     two of them keep hearing the group too (the host stays aware of the
+//     room, as when two people step aside in it). Everyone sees who is in the
+//     aside; nobody else hears it.
+//   - Participants not seated here (unknown ids) send and receive nothing.
+type Controls struct {
+	now     func() time.Time
+	shuffle func(n int, swap func(i, j int))
+
+	version uint64
+	ended   bool
+	seq     uint64 // join order
+	policy  Policy
+	parts   map[string]*seat
+	// sticky remembers enforced mutes by identity for the whole session, so
+	// leaving and rejoining does not escape a mute.
+	sticky map[string]Media
+	hands  []Hand
+	floor  floor
+	round  *round
+	aside  *aside
+	change *Change
+
+	talk talkState
+}
+
+// seat is one seated participant's controls state.
+type seat struct {
+	p         room.Participant
+	seq       uint64
+	self      Media // the participant's own mute
+	enforced  Media // a facilitator's mute
+	requested Media // asked a facilitator to lift an enforced mute
+}
+
+// MediaKind is "audio" or "video", as on the wire.
+type MediaKind string
+
+const (
+	MediaAudio MediaKind = "audio"
+	MediaVideo MediaKind = "video"
+)
+
+// Valid reports whether k is audio or video.
+func (k MediaKind) Valid() bool { return k == MediaAudio || k == MediaVideo }
+
+// Media is a pair of audio and video flags (mutes, requests).
+type Media struct {
+	Audio bool `json:"audio"`
+	Video bool `json:"video"`
+}
+
+// Get returns the flag for k.
+func (m Media) Get(k MediaKind) bool {
+	if k == MediaVideo {
+		return m.Video
+	}
+	return m.Audio
+}
+
+func (m *Media) set(k MediaKind, v bool) {
+	if k == MediaVideo {
+		m.Video = v
+	} else {
+		m.Audio = v
+	}
+}
+
+// FloorReturn says where the floor goes when a timed share ends.
+type FloorReturn string
+
+const (
+	// ReturnToFacilitator clears the floor holder (the default).
+	ReturnToFacilitator FloorReturn = "facilitator"
+	// ReturnToNext gives the floor to the first raised hand, for the same
+	// length of time; with no hand raised it returns to the facilitator.
+	ReturnToNext FloorReturn = "next"
+)
+
+// Policy is the session's mute and floor policy.
+type Policy struct {
+	// SelfUnmute lets members lift a facilitator's mute themselves; when
+	// false they ask (request_unmute) and a facilitator allows it.
+	SelfUnmute bool `json:"selfUnmute"`
+	// JoinMuted mutes members' audio (enforced) when they are seated.
+	JoinMuted   bool        `json:"joinMuted"`
+	FloorReturn FloorReturn `json:"floorReturn"`
+}
+
+// PolicyPatch changes some of a Policy; nil fields are left alone.
+type PolicyPatch struct {
+	SelfUnmute  *bool
+	JoinMuted   *bool
+	FloorReturn *FloorReturn
+}
+
+// ControlsConfig configures NewControls.
+type ControlsConfig struct {
+	Policy Policy
+	// Now is the clock; time.Now if nil.
+	Now func() time.Time
+	// Shuffle orders shuffled rounds; math/rand/v2's Shuffle if nil.
+	Shuffle func(n int, swap func(i, j int))
+	// Version is the first version; a session that restarts after
+	// end_session continues from the old one so versions never go back.
+	Version uint64
+}
+
+// NewControls returns the controls of a session nobody has joined yet.
+func NewControls(cfg ControlsConfig) *Controls {
+	c := &Controls{
+		now:     cfg.Now,
+		shuffle: cfg.Shuffle,
+		version: cfg.Version,
+		policy:  cfg.Policy,
+		parts:   map[string]*seat{},
+		sticky:  map[string]Media{},
+		floor:   floor{mode: FloorOpen},
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.shuffle == nil {
+		c.shuffle = rand.Shuffle
+	}
+	if c.policy.FloorReturn == "" {
+		c.policy.FloorReturn = ReturnToFacilitator
+	}
+	c.talk.init()
+	return c
+}
+
+// Version is the current state version; it increases with every change.
+func (c *Controls) Version() uint64 { return c.version }
+
+// Ended reports whether end_session was applied.
+func (c *Controls) Ended() bool { return c.ended }
+
+// Change says what caused a new version, so clients can explain it
+// ("Sam muted you"). Kind is a command kind or one of the ChangeX values.
+type Change struct {
+	Kind        CommandKind `json:"kind"`
+	By          string      `json:"by,omitempty"`
+	Participant string      `json:"participant,omitempty"`
+}
+
+// Changes that are not commands.
+const (
+	ChangeJoined      CommandKind = "joined"
+	ChangeLeft        CommandKind = "left"
+	ChangeSelfMute    CommandKind = "self_mute"
+	ChangeTimerExpiry CommandKind = "timer_expired"
+)
+
+func (c *Controls) bump(ch Change) {
+	c.version++
+	c.change = &ch
+}
+
+// Seat adds a seated participant. Members get an enforced audio mute when
+// the policy says they join muted, and every participant gets back the
+// enforced mutes its identity had earlier in the session. A late member
+// joins the end of a running round. Seating an id twice changes nothing.
+func (c *Controls) Seat(p room.Participant) {
+	if _, ok := c.parts[p.ID]; ok || p.ID == "" {
+		return
+	}
+	c.seq++
+	s := &seat{p: p, seq: c.seq, enforced: c.sticky[p.Identity]}
+	if c.policy.JoinMuted && p.Role == room.RoleMember {
+		s.enforced.Audio = true
+	}
+	c.remember(s)
+	c.parts[p.ID] = s
+	if c.round != nil && p.Role == room.RoleMember {
+		c.round.turns = append(c.round.turns, Turn{Participant: p.ID, Status: TurnPending})
+	}
+	c.bump(Change{Kind: ChangeJoined, Participant: p.ID})
+}
+
+// Leave removes a participant from everything: hands, floor, round, aside.
+// Unknown ids change nothing.
+func (c *Controls) Leave(id string) {
+	if c.drop(id) {
+		c.bump(Change{Kind: ChangeLeft, Participant: id})
+	}
+}
+
+func (c *Controls) drop(id string) bool {
+	if _, ok := c.parts[id]; !ok {
+		return false
+	}
+	delete(c.parts, id)
+	c.lowerHand(id)
+	if c.round != nil {
+		c.roundLeft(id)
+	}
+	if c.floor.holder == id && c.round == nil {
+		c.floor.clearHolder()
+	}
+	if c.aside != nil && (c.aside.host == id || c.aside.member == id) {
+		c.aside = nil
+	}
+	c.talk.forget(id)
+	return true
+}
+
+// SetSelfMute records a participant's own mute (the "mute" message). The
+// SFU then forwards nothing of that kind, even if the client keeps sending.
+func (c *Controls) SetSelfMute(id string, kind MediaKind, muted bool) {
+	s, ok := c.parts[id]
+	if !ok || !kind.Valid() || s.self.Get(kind) == muted {
+		return
+	}
+	s.self.set(kind, muted)
+	c.bump(Change{Kind: ChangeSelfMute, By: id, Participant: id})
+}
+
+// remember keeps a seat's enforced mutes for its identity.
+func (c *Controls) remember(s *seat) {
+	if s.p.Identity == "" {
+		return
+	}
+	if s.enforced == (Media{}) {
+		delete(c.sticky, s.p.Identity)
+		return
+	}
+	c.sticky[s.p.Identity] = s.enforced
+}
+
+// participants returns the seats in join order.
+func (c *Controls) participants() []*seat {
+	out := make([]*seat, 0, len(c.parts))
+	for _, s := range c.parts {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b *seat) int {
+		switch {
+		case a.seq < b.seq:
+			return -1
+		case a.seq > b.seq:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// Tick expires a timed share whose deadline has passed: a round moves on
+// to the next turn; otherwise the floor goes where the policy says. It
+// reports whether anything changed. The owner calls it a few times a second.
+func (c *Controls) Tick(now time.Time) bool {
+	if c.ended || c.floor.deadline.IsZero() || now.Before(c.floor.deadline) {
+		return false
+	}
+	holder := c.floor.holder
+	if c.round != nil {
+		c.advance(TurnSpoke)
+	} else {
+		c.expireShare()
+	}
+	c.bump(Change{Kind: ChangeTimerExpiry, Participant: holder})
+	return true
+}
+
+// errInvalid and errForbidden are the controls' refusals: they wrap
+// ErrInvalid and ErrForbidden, with a sentence for the sender.
+func errInvalid(msg string) error { return room.Refuse(room.CodeBadRequest, msg, room.ErrInvalid) }
+
+func errForbidden(msg string) error { return room.Refuse(room.CodeForbidden, msg, room.ErrForbidden) }
+
+// errNotHere refuses a command naming someone who is not seated.
+func errNotHere() error { return errInvalid("That participant is not in the session.") }

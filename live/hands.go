@@ -1,0 +1,48 @@
+package live
+
+import "time"
+
+// Hand is one raised hand in the queue, first come first served.
+type Hand struct {
+	Participant string    `json:"participant"`
+	Since       time.Time `json:"since"`
+}
+
+// raiseHand appends the sender to the queue; raising twice keeps the first
+// place.
+func (c *Controls) raiseHand(id string) bool {
+	if c.handIndex(id) >= 0 {
+		return false
+	}
+	c.hands = append(c.hands, Hand{Participant: id, Since: c.now().UTC()})
+	return true
+}
+
+func (c *Controls) lowerHandCmd(cmd Command) (bool, error) {
+	id := cmd.Participant
+	if id == "" {
+		id = cmd.By
+	}
+	if _, ok := c.parts[id]; !ok {
+		return false, errNotHere()
+	}
+	return c.lowerHand(id), nil
+}
+
+func (c *Controls) lowerHand(id string) bool {
+	i := c.handIndex(id)
+	if i < 0 {
+		return false
+	}
+	c.hands = append(c.hands[:i:i], c.hands[i+1:]...)
+	return true
+}
+
+func (c *Controls) handIndex(id string) int {
+	for i, h := range c.hands {
+		if h.Participant == id {
+			return i
+		}
+	}
+	return -1
+}

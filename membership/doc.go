@@ -1,0 +1,23 @@
+// Package membership keeps who is in which room, and the room
+// configurations, in a Store: in memory (NewMemStore, the default when no
+// Redis is configured) or in Redis (package membership/redisstore); both
+// pass the contract suite in membership/storetest. Service is the door:
+// it verifies a join token, applies room.Decide against the stored session
+// and records the presence atomically (one seat per identity), and it
+// writes admissions, removals, blocks and the lock.
+//
+// While the store is unreachable, the node keeps its rooms running on what
+// it knows and writes the changes once the store answers; after an outage
+// longer than the presence TTL it writes its rooms back (recovery.go,
+// pending.go).
+//
+// Documented defaults:
+//
+//   - Nothing is written to the store for a drop-in room's configuration.
+//   - Lock state and blocked identities belong to the live session: they are
+//     cleared when the last participant (active, waiting or reconnecting)
+//     leaves or expires.
+//   - Presence is kept alive by heartbeats: an entry not refreshed within the
+//     store's TTL (default DefaultPresenceTTL) disappears, so participants of
+//     a crashed process vanish within the TTL.
+package membership
