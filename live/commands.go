@@ -1,48 +1,14 @@
 package live
 
-import "github.com/hearth-rtc/hearth/room"
-
-// CommandKind names a control command; the values are the protocol's
-// message types.
-type CommandKind string
-
-const (
-	CmdMute                CommandKind = "mute_participant"
-	CmdMuteAll             CommandKind = "mute_all"
-	CmdSetPolicy           CommandKind = "set_policy"
-	CmdRequestUnmute       CommandKind = "request_unmute"
-	CmdCancelUnmuteRequest CommandKind = "cancel_unmute_request"
-	CmdDeclineUnmute       CommandKind = "decline_unmute"
-	CmdRaiseHand           CommandKind = "raise_hand"
-	CmdLowerHand           CommandKind = "lower_hand"
-	CmdGiveFloor           CommandKind = "give_floor"
-	CmdTakeFloor           CommandKind = "take_floor"
-	CmdSetFloorMode        CommandKind = "set_floor_mode"
-	CmdSetTimer            CommandKind = "set_timer"
-	CmdStartRound          CommandKind = "start_round"
-	CmdPass                CommandKind = "pass"
-	CmdEndTurn             CommandKind = "end_turn"
-	CmdNextTurn            CommandKind = "next_turn"
-	CmdSkip                CommandKind = "skip"
-	CmdEndRound            CommandKind = "end_round"
-	CmdStartAside          CommandKind = "start_aside"
-	CmdEndAside            CommandKind = "end_aside"
-	CmdRemove              CommandKind = "remove"
-	CmdEndSession          CommandKind = "end_session"
+import (
+	"github.com/hearth-rtc/hearth/protocol"
+	"github.com/hearth-rtc/hearth/room"
 )
-
-// CommandKinds lists every command.
-func CommandKinds() []CommandKind {
-	return []CommandKind{CmdMute, CmdMuteAll, CmdSetPolicy, CmdRequestUnmute, CmdCancelUnmuteRequest,
-		CmdDeclineUnmute, CmdRaiseHand, CmdLowerHand, CmdGiveFloor, CmdTakeFloor, CmdSetFloorMode, CmdSetTimer,
-		CmdStartRound, CmdPass, CmdEndTurn, CmdNextTurn, CmdSkip, CmdEndRound, CmdStartAside, CmdEndAside,
-		CmdRemove, CmdEndSession}
-}
 
 // Command is one control command from a seated participant. Only the
 // fields its Kind uses are read.
 type Command struct {
-	Kind CommandKind
+	Kind protocol.CommandKind
 	// By is the sender's participant id; its role is the one seated here,
 	// never one the client claims.
 	By string
@@ -51,13 +17,13 @@ type Command struct {
 	// lower_hand, the next raised hand for give_floor and the current turn
 	// for skip.
 	Participant string
-	Media       MediaKind // mute, mute_all, *_unmute*
-	Muted       bool      // mute, mute_all
-	Mode        FloorMode // set_floor_mode
+	Media       protocol.MediaKind // mute, mute_all, *_unmute*
+	Muted       bool               // mute, mute_all
+	Mode        protocol.FloorMode // set_floor_mode
 	// Seconds is a timed share (give_floor, set_timer, start_round per
 	// turn); 0 means untimed (set_timer: cancel the timer).
 	Seconds int
-	Order   RoundOrder // start_round
+	Order   protocol.RoundOrder // start_round
 	// Roster lists identities in roster order, for rounds in roster order.
 	Roster []string
 	Policy PolicyPatch // set_policy
@@ -77,12 +43,12 @@ const (
 // need says which role class a command requires. Commands whose rule
 // depends on the target or on the turn are refined in Authorize and in
 // their handlers.
-func need(k CommandKind) (w who, known bool) {
+func need(k protocol.CommandKind) (w who, known bool) {
 	switch k {
-	case CmdMute, CmdMuteAll, CmdSetPolicy, CmdDeclineUnmute, CmdGiveFloor, CmdTakeFloor, CmdSetFloorMode,
-		CmdSetTimer, CmdStartRound, CmdNextTurn, CmdSkip, CmdEndRound, CmdStartAside, CmdRemove, CmdEndSession:
+	case protocol.CmdMute, protocol.CmdMuteAll, protocol.CmdSetPolicy, protocol.CmdDeclineUnmute, protocol.CmdGiveFloor, protocol.CmdTakeFloor, protocol.CmdSetFloorMode,
+		protocol.CmdSetTimer, protocol.CmdStartRound, protocol.CmdNextTurn, protocol.CmdSkip, protocol.CmdEndRound, protocol.CmdStartAside, protocol.CmdRemove, protocol.CmdEndSession:
 		return whoModerator, true
-	case CmdRequestUnmute, CmdCancelUnmuteRequest, CmdRaiseHand, CmdLowerHand, CmdPass, CmdEndTurn, CmdEndAside:
+	case protocol.CmdRequestUnmute, protocol.CmdCancelUnmuteRequest, protocol.CmdRaiseHand, protocol.CmdLowerHand, protocol.CmdPass, protocol.CmdEndTurn, protocol.CmdEndAside:
 		return whoSpeaker, true
 	}
 	return 0, false
@@ -114,8 +80,8 @@ func (c *Controls) Authorize(cmd Command) error {
 		}
 	}
 	switch cmd.Kind {
-	case CmdMute, CmdRemove:
-		if cmd.Kind == CmdRemove && cmd.Participant == cmd.By {
+	case protocol.CmdMute, protocol.CmdRemove:
+		if cmd.Kind == protocol.CmdRemove && cmd.Participant == cmd.By {
 			return errInvalid("You cannot remove yourself; leave the session instead.")
 		}
 		t, ok := c.parts[cmd.Participant]
@@ -124,16 +90,16 @@ func (c *Controls) Authorize(cmd Command) error {
 		}
 		if t.p.Role.Outranks(role) {
 			verb := "mute"
-			if cmd.Kind == CmdRemove {
+			if cmd.Kind == protocol.CmdRemove {
 				verb = "remove"
 			}
 			return errForbidden("You may not " + verb + " " + t.p.Role.WithArticle() + ".")
 		}
-	case CmdLowerHand:
+	case protocol.CmdLowerHand:
 		if cmd.Participant != "" && cmd.Participant != cmd.By && !role.Can(room.PermModerate) {
 			return errForbidden("Only facilitators may lower someone else's hand.")
 		}
-	case CmdEndAside:
+	case protocol.CmdEndAside:
 		if !role.Can(room.PermModerate) && (c.aside == nil || c.aside.member != cmd.By) {
 			return errForbidden("Only facilitators and the member in the private aside may end it.")
 		}
@@ -144,19 +110,19 @@ func (c *Controls) Authorize(cmd Command) error {
 // Apply checks and applies one command and returns the new state. On error
 // nothing changed. A command that changes nothing (raising a raised hand)
 // succeeds without a new version.
-func (c *Controls) Apply(cmd Command) (RoomState, error) {
+func (c *Controls) Apply(cmd Command) (protocol.RoomState, error) {
 	if c.ended {
-		return RoomState{}, errInvalid("The session has ended.")
+		return protocol.RoomState{}, errInvalid("The session has ended.")
 	}
 	if err := c.Authorize(cmd); err != nil {
-		return RoomState{}, err
+		return protocol.RoomState{}, err
 	}
 	changed, err := c.apply(cmd)
 	if err != nil {
-		return RoomState{}, err
+		return protocol.RoomState{}, err
 	}
 	if changed {
-		c.bump(Change{Kind: cmd.Kind, By: cmd.By, Participant: c.changeTarget(cmd)})
+		c.bump(protocol.Change{Kind: cmd.Kind, By: cmd.By, Participant: c.changeTarget(cmd)})
 	}
 	return c.Snapshot(), nil
 }
@@ -164,9 +130,9 @@ func (c *Controls) Apply(cmd Command) (RoomState, error) {
 // changeTarget names who a change was about, for the Change record.
 func (c *Controls) changeTarget(cmd Command) string {
 	switch cmd.Kind {
-	case CmdGiveFloor:
+	case protocol.CmdGiveFloor:
 		return c.floor.holder
-	case CmdMute, CmdDeclineUnmute, CmdLowerHand, CmdSkip, CmdStartAside, CmdRemove:
+	case protocol.CmdMute, protocol.CmdDeclineUnmute, protocol.CmdLowerHand, protocol.CmdSkip, protocol.CmdStartAside, protocol.CmdRemove:
 		if cmd.Participant == "" {
 			return cmd.By
 		}
@@ -177,49 +143,49 @@ func (c *Controls) changeTarget(cmd Command) string {
 
 func (c *Controls) apply(cmd Command) (bool, error) {
 	switch cmd.Kind {
-	case CmdMute:
+	case protocol.CmdMute:
 		return c.mute(cmd)
-	case CmdMuteAll:
+	case protocol.CmdMuteAll:
 		return c.muteAll(cmd)
-	case CmdSetPolicy:
+	case protocol.CmdSetPolicy:
 		return c.setPolicy(cmd.Policy)
-	case CmdRequestUnmute:
+	case protocol.CmdRequestUnmute:
 		return c.requestUnmute(cmd)
-	case CmdCancelUnmuteRequest:
+	case protocol.CmdCancelUnmuteRequest:
 		return c.setRequested(cmd.By, cmd.Media, false)
-	case CmdDeclineUnmute:
+	case protocol.CmdDeclineUnmute:
 		return c.declineUnmute(cmd)
-	case CmdRaiseHand:
+	case protocol.CmdRaiseHand:
 		return c.raiseHand(cmd.By), nil
-	case CmdLowerHand:
+	case protocol.CmdLowerHand:
 		return c.lowerHandCmd(cmd)
-	case CmdGiveFloor:
+	case protocol.CmdGiveFloor:
 		return c.giveFloor(cmd)
-	case CmdTakeFloor:
+	case protocol.CmdTakeFloor:
 		return c.takeFloor()
-	case CmdSetFloorMode:
+	case protocol.CmdSetFloorMode:
 		return c.setFloorMode(cmd.Mode)
-	case CmdSetTimer:
+	case protocol.CmdSetTimer:
 		return c.setTimer(cmd.Seconds)
-	case CmdStartRound:
+	case protocol.CmdStartRound:
 		return c.startRound(cmd)
-	case CmdPass:
-		return c.ownTurn(cmd.By, TurnPassed)
-	case CmdEndTurn:
-		return c.ownTurn(cmd.By, TurnSpoke)
-	case CmdNextTurn:
+	case protocol.CmdPass:
+		return c.ownTurn(cmd.By, protocol.TurnPassed)
+	case protocol.CmdEndTurn:
+		return c.ownTurn(cmd.By, protocol.TurnSpoke)
+	case protocol.CmdNextTurn:
 		return c.nextTurn()
-	case CmdSkip:
+	case protocol.CmdSkip:
 		return c.skip(cmd.Participant)
-	case CmdEndRound:
+	case protocol.CmdEndRound:
 		return c.endRound()
-	case CmdStartAside:
+	case protocol.CmdStartAside:
 		return c.startAside(cmd.By, cmd.Participant)
-	case CmdEndAside:
+	case protocol.CmdEndAside:
 		return c.endAside()
-	case CmdRemove:
+	case protocol.CmdRemove:
 		return c.remove(cmd)
-	case CmdEndSession:
+	case protocol.CmdEndSession:
 		c.ended = true
 		return true, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 )
 
@@ -44,16 +45,16 @@ type Controls struct {
 	version uint64
 	ended   bool
 	seq     uint64 // join order
-	policy  Policy
+	policy  protocol.Policy
 	parts   map[string]*seat
 	// sticky remembers enforced mutes by identity for the whole session, so
 	// leaving and rejoining does not escape a mute.
-	sticky map[string]Media
-	hands  []Hand
+	sticky map[string]protocol.Media
+	hands  []protocol.Hand
 	floor  floor
 	round  *round
 	aside  *aside
-	change *Change
+	change *protocol.Change
 
 	talk talkState
 }
@@ -62,75 +63,21 @@ type Controls struct {
 type seat struct {
 	p         room.Participant
 	seq       uint64
-	self      Media // the participant's own mute
-	enforced  Media // a facilitator's mute
-	requested Media // asked a facilitator to lift an enforced mute
-}
-
-// MediaKind is "audio" or "video", as on the wire.
-type MediaKind string
-
-const (
-	MediaAudio MediaKind = "audio"
-	MediaVideo MediaKind = "video"
-)
-
-// Valid reports whether k is audio or video.
-func (k MediaKind) Valid() bool { return k == MediaAudio || k == MediaVideo }
-
-// Media is a pair of audio and video flags (mutes, requests).
-type Media struct {
-	Audio bool `json:"audio"`
-	Video bool `json:"video"`
-}
-
-// Get returns the flag for k.
-func (m Media) Get(k MediaKind) bool {
-	if k == MediaVideo {
-		return m.Video
-	}
-	return m.Audio
-}
-
-func (m *Media) set(k MediaKind, v bool) {
-	if k == MediaVideo {
-		m.Video = v
-	} else {
-		m.Audio = v
-	}
-}
-
-// FloorReturn says where the floor goes when a timed share ends.
-type FloorReturn string
-
-const (
-	// ReturnToFacilitator clears the floor holder (the default).
-	ReturnToFacilitator FloorReturn = "facilitator"
-	// ReturnToNext gives the floor to the first raised hand, for the same
-	// length of time; with no hand raised it returns to the facilitator.
-	ReturnToNext FloorReturn = "next"
-)
-
-// Policy is the session's mute and floor policy.
-type Policy struct {
-	// SelfUnmute lets members lift a facilitator's mute themselves; when
-	// false they ask (request_unmute) and a facilitator allows it.
-	SelfUnmute bool `json:"selfUnmute"`
-	// JoinMuted mutes members' audio (enforced) when they are seated.
-	JoinMuted   bool        `json:"joinMuted"`
-	FloorReturn FloorReturn `json:"floorReturn"`
+	self      protocol.Media // the participant's own mute
+	enforced  protocol.Media // a facilitator's mute
+	requested protocol.Media // asked a facilitator to lift an enforced mute
 }
 
 // PolicyPatch changes some of a Policy; nil fields are left alone.
 type PolicyPatch struct {
 	SelfUnmute  *bool
 	JoinMuted   *bool
-	FloorReturn *FloorReturn
+	FloorReturn *protocol.FloorReturn
 }
 
 // ControlsConfig configures NewControls.
 type ControlsConfig struct {
-	Policy Policy
+	Policy protocol.Policy
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
 	// Shuffle orders shuffled rounds; math/rand/v2's Shuffle if nil.
@@ -148,8 +95,8 @@ func NewControls(cfg ControlsConfig) *Controls {
 		version: cfg.Version,
 		policy:  cfg.Policy,
 		parts:   map[string]*seat{},
-		sticky:  map[string]Media{},
-		floor:   floor{mode: FloorOpen},
+		sticky:  map[string]protocol.Media{},
+		floor:   floor{mode: protocol.FloorOpen},
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -158,7 +105,7 @@ func NewControls(cfg ControlsConfig) *Controls {
 		c.shuffle = rand.Shuffle
 	}
 	if c.policy.FloorReturn == "" {
-		c.policy.FloorReturn = ReturnToFacilitator
+		c.policy.FloorReturn = protocol.ReturnToFacilitator
 	}
 	c.talk.init()
 	return c
@@ -170,23 +117,7 @@ func (c *Controls) Version() uint64 { return c.version }
 // Ended reports whether end_session was applied.
 func (c *Controls) Ended() bool { return c.ended }
 
-// Change says what caused a new version, so clients can explain it
-// ("Sam muted you"). Kind is a command kind or one of the ChangeX values.
-type Change struct {
-	Kind        CommandKind `json:"kind"`
-	By          string      `json:"by,omitempty"`
-	Participant string      `json:"participant,omitempty"`
-}
-
-// Changes that are not commands.
-const (
-	ChangeJoined      CommandKind = "joined"
-	ChangeLeft        CommandKind = "left"
-	ChangeSelfMute    CommandKind = "self_mute"
-	ChangeTimerExpiry CommandKind = "timer_expired"
-)
-
-func (c *Controls) bump(ch Change) {
+func (c *Controls) bump(ch protocol.Change) {
 	c.version++
 	c.change = &ch
 }
@@ -207,16 +138,16 @@ func (c *Controls) Seat(p room.Participant) {
 	c.remember(s)
 	c.parts[p.ID] = s
 	if c.round != nil && p.Role == room.RoleMember {
-		c.round.turns = append(c.round.turns, Turn{Participant: p.ID, Status: TurnPending})
+		c.round.turns = append(c.round.turns, protocol.Turn{Participant: p.ID, Status: protocol.TurnPending})
 	}
-	c.bump(Change{Kind: ChangeJoined, Participant: p.ID})
+	c.bump(protocol.Change{Kind: protocol.ChangeJoined, Participant: p.ID})
 }
 
 // Leave removes a participant from everything: hands, floor, round, aside.
 // Unknown ids change nothing.
 func (c *Controls) Leave(id string) {
 	if c.drop(id) {
-		c.bump(Change{Kind: ChangeLeft, Participant: id})
+		c.bump(protocol.Change{Kind: protocol.ChangeLeft, Participant: id})
 	}
 }
 
@@ -241,13 +172,13 @@ func (c *Controls) drop(id string) bool {
 
 // SetSelfMute records a participant's own mute (the "mute" message). The
 // SFU then forwards nothing of that kind, even if the client keeps sending.
-func (c *Controls) SetSelfMute(id string, kind MediaKind, muted bool) {
+func (c *Controls) SetSelfMute(id string, kind protocol.MediaKind, muted bool) {
 	s, ok := c.parts[id]
 	if !ok || !kind.Valid() || s.self.Get(kind) == muted {
 		return
 	}
-	s.self.set(kind, muted)
-	c.bump(Change{Kind: ChangeSelfMute, By: id, Participant: id})
+	s.self.Set(kind, muted)
+	c.bump(protocol.Change{Kind: protocol.ChangeSelfMute, By: id, Participant: id})
 }
 
 // remember keeps a seat's enforced mutes for its identity.
@@ -255,7 +186,7 @@ func (c *Controls) remember(s *seat) {
 	if s.p.Identity == "" {
 		return
 	}
-	if s.enforced == (Media{}) {
+	if s.enforced == (protocol.Media{}) {
 		delete(c.sticky, s.p.Identity)
 		return
 	}
@@ -289,11 +220,11 @@ func (c *Controls) Tick(now time.Time) bool {
 	}
 	holder := c.floor.holder
 	if c.round != nil {
-		c.advance(TurnSpoke)
+		c.advance(protocol.TurnSpoke)
 	} else {
 		c.expireShare()
 	}
-	c.bump(Change{Kind: ChangeTimerExpiry, Participant: holder})
+	c.bump(protocol.Change{Kind: protocol.ChangeTimerExpiry, Participant: holder})
 	return true
 }
 

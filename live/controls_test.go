@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hearth-rtc/hearth/live"
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 )
 
@@ -20,7 +21,7 @@ func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
 // group seats, in this order: facilitator f, co-facilitator c, members m
 // and t, observer o.
-func group(t *testing.T, pol live.Policy) (*live.Controls, *clock) {
+func group(t *testing.T, pol protocol.Policy) (*live.Controls, *clock) {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)}
 	c := live.NewControls(live.ControlsConfig{Policy: pol, Now: clk.now,
@@ -43,7 +44,7 @@ func seatAs(c *live.Controls, id string, role room.Role) {
 	c.Seat(room.Participant{ID: id, Identity: "id-" + id, Name: strings.ToUpper(id), Role: role})
 }
 
-func must(t *testing.T, c *live.Controls, cmd live.Command) live.RoomState {
+func must(t *testing.T, c *live.Controls, cmd live.Command) protocol.RoomState {
 	t.Helper()
 	st, err := c.Apply(cmd)
 	if err != nil {
@@ -78,15 +79,15 @@ func outcomeOf(err error) outcome {
 // command the role may not send fails with ErrForbidden and changes nothing.
 func TestCommandPermissions(t *testing.T) {
 	roundOn := func(c *live.Controls) {
-		c.Apply(live.Command{Kind: live.CmdStartRound, By: "f", Order: live.OrderJoin}) // m first, then t
+		c.Apply(live.Command{Kind: protocol.CmdStartRound, By: "f", Order: protocol.OrderJoin}) // m first, then t
 	}
-	floorToT := func(c *live.Controls) { c.Apply(live.Command{Kind: live.CmdGiveFloor, By: "f", Participant: "t"}) }
+	floorToT := func(c *live.Controls) { c.Apply(live.Command{Kind: protocol.CmdGiveFloor, By: "f", Participant: "t"}) }
 	allMuted := func(c *live.Controls) {
 		for _, id := range []string{"f", "c", "m", "t"} {
-			c.Apply(live.Command{Kind: live.CmdMute, By: "f", Participant: id, Media: live.MediaAudio, Muted: true})
+			c.Apply(live.Command{Kind: protocol.CmdMute, By: "f", Participant: id, Media: protocol.MediaAudio, Muted: true})
 		}
 	}
-	asideFT := func(c *live.Controls) { c.Apply(live.Command{Kind: live.CmdStartAside, By: "f", Participant: "t"}) }
+	asideFT := func(c *live.Controls) { c.Apply(live.Command{Kind: protocol.CmdStartAside, By: "f", Participant: "t"}) }
 	yes := true
 	moderators := [4]outcome{ok, ok, forbidden, forbidden}
 	speakers := [4]outcome{ok, ok, ok, forbidden}
@@ -97,53 +98,53 @@ func TestCommandPermissions(t *testing.T) {
 		// noop marks roles for which the allowed command changes nothing.
 		noop [4]bool
 	}{
-		{cmd: live.Command{Kind: live.CmdMute, Participant: "t", Media: live.MediaAudio, Muted: true}, want: moderators},
-		{cmd: live.Command{Kind: live.CmdMuteAll, Media: live.MediaAudio, Muted: true}, want: moderators},
-		{cmd: live.Command{Kind: live.CmdSetPolicy, Policy: live.PolicyPatch{SelfUnmute: &yes}}, want: moderators},
-		{cmd: live.Command{Kind: live.CmdRequestUnmute, Media: live.MediaAudio}, setup: allMuted, want: speakers},
-		{cmd: live.Command{Kind: live.CmdCancelUnmuteRequest, Media: live.MediaAudio}, setup: func(c *live.Controls) {
+		{cmd: live.Command{Kind: protocol.CmdMute, Participant: "t", Media: protocol.MediaAudio, Muted: true}, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdMuteAll, Media: protocol.MediaAudio, Muted: true}, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdSetPolicy, Policy: live.PolicyPatch{SelfUnmute: &yes}}, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdRequestUnmute, Media: protocol.MediaAudio}, setup: allMuted, want: speakers},
+		{cmd: live.Command{Kind: protocol.CmdCancelUnmuteRequest, Media: protocol.MediaAudio}, setup: func(c *live.Controls) {
 			allMuted(c)
 			for _, id := range []string{"f", "c", "m"} {
-				c.Apply(live.Command{Kind: live.CmdRequestUnmute, By: id, Media: live.MediaAudio})
+				c.Apply(live.Command{Kind: protocol.CmdRequestUnmute, By: id, Media: protocol.MediaAudio})
 			}
 			// Facilitators' requests lift their mute at once: nothing to cancel.
 		}, want: speakers, noop: [4]bool{true, true, false, false}},
-		{cmd: live.Command{Kind: live.CmdDeclineUnmute, Participant: "t", Media: live.MediaAudio}, setup: func(c *live.Controls) {
+		{cmd: live.Command{Kind: protocol.CmdDeclineUnmute, Participant: "t", Media: protocol.MediaAudio}, setup: func(c *live.Controls) {
 			allMuted(c)
-			c.Apply(live.Command{Kind: live.CmdRequestUnmute, By: "t", Media: live.MediaAudio})
+			c.Apply(live.Command{Kind: protocol.CmdRequestUnmute, By: "t", Media: protocol.MediaAudio})
 		}, want: moderators},
-		{cmd: live.Command{Kind: live.CmdRaiseHand}, want: speakers},
-		{cmd: live.Command{Kind: live.CmdLowerHand}, setup: func(c *live.Controls) {
+		{cmd: live.Command{Kind: protocol.CmdRaiseHand}, want: speakers},
+		{cmd: live.Command{Kind: protocol.CmdLowerHand}, setup: func(c *live.Controls) {
 			for _, id := range []string{"f", "c", "m"} {
-				c.Apply(live.Command{Kind: live.CmdRaiseHand, By: id})
+				c.Apply(live.Command{Kind: protocol.CmdRaiseHand, By: id})
 			}
 		}, want: speakers},
-		{cmd: live.Command{Kind: live.CmdLowerHand, Participant: "t"}, setup: func(c *live.Controls) {
-			c.Apply(live.Command{Kind: live.CmdRaiseHand, By: "t"})
+		{cmd: live.Command{Kind: protocol.CmdLowerHand, Participant: "t"}, setup: func(c *live.Controls) {
+			c.Apply(live.Command{Kind: protocol.CmdRaiseHand, By: "t"})
 		}, want: moderators},
-		{cmd: live.Command{Kind: live.CmdGiveFloor, Participant: "t"}, want: moderators},
-		{cmd: live.Command{Kind: live.CmdTakeFloor}, setup: floorToT, want: moderators},
-		{cmd: live.Command{Kind: live.CmdSetFloorMode, Mode: live.FloorModerated}, want: moderators},
-		{cmd: live.Command{Kind: live.CmdSetTimer, Seconds: 60}, setup: floorToT, want: moderators},
-		{cmd: live.Command{Kind: live.CmdStartRound, Order: live.OrderJoin}, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdGiveFloor, Participant: "t"}, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdTakeFloor}, setup: floorToT, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdSetFloorMode, Mode: protocol.FloorModerated}, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdSetTimer, Seconds: 60}, setup: floorToT, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdStartRound, Order: protocol.OrderJoin}, want: moderators},
 		// Only the member whose turn it is (m) may pass or end it.
-		{cmd: live.Command{Kind: live.CmdPass}, setup: roundOn, want: [4]outcome{invalid, invalid, ok, forbidden}},
-		{cmd: live.Command{Kind: live.CmdEndTurn}, setup: roundOn, want: [4]outcome{invalid, invalid, ok, forbidden}},
-		{cmd: live.Command{Kind: live.CmdNextTurn}, setup: roundOn, want: moderators},
-		{cmd: live.Command{Kind: live.CmdSkip}, setup: roundOn, want: moderators},
-		{cmd: live.Command{Kind: live.CmdEndRound}, setup: roundOn, want: moderators},
-		{cmd: live.Command{Kind: live.CmdStartAside, Participant: "t"}, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdPass}, setup: roundOn, want: [4]outcome{invalid, invalid, ok, forbidden}},
+		{cmd: live.Command{Kind: protocol.CmdEndTurn}, setup: roundOn, want: [4]outcome{invalid, invalid, ok, forbidden}},
+		{cmd: live.Command{Kind: protocol.CmdNextTurn}, setup: roundOn, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdSkip}, setup: roundOn, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdEndRound}, setup: roundOn, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdStartAside, Participant: "t"}, want: moderators},
 		// m is not in the aside; the member in it may end it (below).
-		{cmd: live.Command{Kind: live.CmdEndAside}, setup: asideFT, want: moderators},
-		{cmd: live.Command{Kind: live.CmdRemove, Participant: "t"}, want: moderators},
-		{cmd: live.Command{Kind: live.CmdEndSession}, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdEndAside}, setup: asideFT, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdRemove, Participant: "t"}, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdEndSession}, want: moderators},
 	}
-	covered := map[live.CommandKind]bool{}
+	covered := map[protocol.CommandKind]bool{}
 	actors := [4]string{"f", "c", "m", "o"}
 	for _, tc := range cases {
 		covered[tc.cmd.Kind] = true
 		for i, by := range actors {
-			c, _ := group(t, live.Policy{})
+			c, _ := group(t, protocol.Policy{})
 			if tc.setup != nil {
 				tc.setup(c)
 			}
@@ -172,40 +173,40 @@ func TestCommandPermissions(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range live.CommandKinds() {
+	for _, k := range protocol.CommandKinds() {
 		if !covered[k] {
 			t.Errorf("command %s not in the table", k)
 		}
 	}
 	// A sender that is not seated may do nothing.
-	c, _ := group(t, live.Policy{})
-	if _, err := c.Apply(live.Command{Kind: live.CmdRaiseHand, By: "ghost"}); !errors.Is(err, room.ErrForbidden) {
+	c, _ := group(t, protocol.Policy{})
+	if _, err := c.Apply(live.Command{Kind: protocol.CmdRaiseHand, By: "ghost"}); !errors.Is(err, room.ErrForbidden) {
 		t.Errorf("unseated sender: %v", err)
 	}
 }
 
 func TestTargetRules(t *testing.T) {
-	c, _ := group(t, live.Policy{})
+	c, _ := group(t, protocol.Policy{})
 	v := c.Version()
 	for _, tc := range []struct {
 		cmd  live.Command
 		want outcome
 	}{
 		// A co-facilitator may not mute or remove the facilitator.
-		{live.Command{Kind: live.CmdMute, By: "c", Participant: "f", Media: live.MediaAudio, Muted: true}, forbidden},
-		{live.Command{Kind: live.CmdRemove, By: "c", Participant: "f"}, forbidden},
-		{live.Command{Kind: live.CmdMute, By: "f", Participant: "o", Media: live.MediaAudio, Muted: true}, invalid},
-		{live.Command{Kind: live.CmdMute, By: "f", Participant: "nobody", Media: live.MediaAudio, Muted: true}, invalid},
-		{live.Command{Kind: live.CmdMute, By: "f", Participant: "t", Media: "smell", Muted: true}, invalid},
-		{live.Command{Kind: live.CmdGiveFloor, By: "f", Participant: "o"}, invalid},
-		{live.Command{Kind: live.CmdGiveFloor, By: "f"}, invalid}, // no hand raised
-		{live.Command{Kind: live.CmdGiveFloor, By: "f", Participant: "t", Seconds: -1}, invalid},
-		{live.Command{Kind: live.CmdStartAside, By: "f", Participant: "f"}, invalid},
-		{live.Command{Kind: live.CmdStartAside, By: "f", Participant: "o"}, invalid},
-		{live.Command{Kind: live.CmdSetFloorMode, By: "f", Mode: "loud"}, invalid},
-		{live.Command{Kind: live.CmdStartRound, By: "f", Order: "alphabetical"}, invalid},
-		{live.Command{Kind: live.CmdSetTimer, By: "f", Seconds: 30}, invalid}, // nobody holds the floor
-		{live.Command{Kind: live.CmdRemove, By: "f", Participant: "f"}, invalid},
+		{live.Command{Kind: protocol.CmdMute, By: "c", Participant: "f", Media: protocol.MediaAudio, Muted: true}, forbidden},
+		{live.Command{Kind: protocol.CmdRemove, By: "c", Participant: "f"}, forbidden},
+		{live.Command{Kind: protocol.CmdMute, By: "f", Participant: "o", Media: protocol.MediaAudio, Muted: true}, invalid},
+		{live.Command{Kind: protocol.CmdMute, By: "f", Participant: "nobody", Media: protocol.MediaAudio, Muted: true}, invalid},
+		{live.Command{Kind: protocol.CmdMute, By: "f", Participant: "t", Media: "smell", Muted: true}, invalid},
+		{live.Command{Kind: protocol.CmdGiveFloor, By: "f", Participant: "o"}, invalid},
+		{live.Command{Kind: protocol.CmdGiveFloor, By: "f"}, invalid}, // no hand raised
+		{live.Command{Kind: protocol.CmdGiveFloor, By: "f", Participant: "t", Seconds: -1}, invalid},
+		{live.Command{Kind: protocol.CmdStartAside, By: "f", Participant: "f"}, invalid},
+		{live.Command{Kind: protocol.CmdStartAside, By: "f", Participant: "o"}, invalid},
+		{live.Command{Kind: protocol.CmdSetFloorMode, By: "f", Mode: "loud"}, invalid},
+		{live.Command{Kind: protocol.CmdStartRound, By: "f", Order: "alphabetical"}, invalid},
+		{live.Command{Kind: protocol.CmdSetTimer, By: "f", Seconds: 30}, invalid}, // nobody holds the floor
+		{live.Command{Kind: protocol.CmdRemove, By: "f", Participant: "f"}, invalid},
 		{live.Command{Kind: "fly", By: "f"}, invalid},
 	} {
 		_, err := c.Apply(tc.cmd)
@@ -216,16 +217,16 @@ func TestTargetRules(t *testing.T) {
 	if c.Version() != v {
 		t.Fatal("refused commands changed the version")
 	}
-	must(t, c, live.Command{Kind: live.CmdStartAside, By: "f", Participant: "t"})
-	must(t, c, live.Command{Kind: live.CmdEndAside, By: "t"}) // the member may leave the aside
-	must(t, c, live.Command{Kind: live.CmdEndSession, By: "f"})
-	if _, err := c.Apply(live.Command{Kind: live.CmdRaiseHand, By: "m"}); !errors.Is(err, room.ErrInvalid) || !c.Ended() {
+	must(t, c, live.Command{Kind: protocol.CmdStartAside, By: "f", Participant: "t"})
+	must(t, c, live.Command{Kind: protocol.CmdEndAside, By: "t"}) // the member may leave the aside
+	must(t, c, live.Command{Kind: protocol.CmdEndSession, By: "f"})
+	if _, err := c.Apply(live.Command{Kind: protocol.CmdRaiseHand, By: "m"}); !errors.Is(err, room.ErrInvalid) || !c.Ended() {
 		t.Fatalf("command after end_session: %v", err)
 	}
 }
 
 // hears lists whose media of kind sub receives, sorted.
-func hears(c *live.Controls, sub string, kind live.MediaKind) string {
+func hears(c *live.Controls, sub string, kind protocol.MediaKind) string {
 	var out []string
 	g := c.Gate()
 	for _, p := range c.Snapshot().Participants {
@@ -244,13 +245,13 @@ func hears(c *live.Controls, sub string, kind live.MediaKind) string {
 func audioMatrix(c *live.Controls) string {
 	var rows []string
 	for _, sub := range []string{"f", "c", "m", "t", "o"} {
-		rows = append(rows, sub+"<"+hears(c, sub, live.MediaAudio))
+		rows = append(rows, sub+"<"+hears(c, sub, protocol.MediaAudio))
 	}
 	return strings.Join(rows, " ")
 }
 
 func TestMediaRules(t *testing.T) {
-	c, _ := group(t, live.Policy{})
+	c, _ := group(t, protocol.Policy{})
 	step := func(name, want string) {
 		t.Helper()
 		if got := audioMatrix(c); got != want {
@@ -259,43 +260,43 @@ func TestMediaRules(t *testing.T) {
 	}
 	step("open floor", "f<c,m,o,t c<f,m,o,t m<c,f,o,t t<c,f,m,o o<c,f,m,t")
 
-	must(t, c, live.Command{Kind: live.CmdMute, By: "f", Participant: "m", Media: live.MediaAudio, Muted: true})
+	must(t, c, live.Command{Kind: protocol.CmdMute, By: "f", Participant: "m", Media: protocol.MediaAudio, Muted: true})
 	step("m muted", "f<c,o,t c<f,o,t m<c,f,o,t t<c,f,o o<c,f,t")
-	if hears(c, "t", live.MediaVideo) != "c,f,m,o" {
-		t.Errorf("an audio mute stopped video: %s", hears(c, "t", live.MediaVideo))
+	if hears(c, "t", protocol.MediaVideo) != "c,f,m,o" {
+		t.Errorf("an audio mute stopped video: %s", hears(c, "t", protocol.MediaVideo))
 	}
-	must(t, c, live.Command{Kind: live.CmdMute, By: "f", Participant: "m", Media: live.MediaVideo, Muted: true})
-	if hears(c, "t", live.MediaVideo) != "c,f,o" {
-		t.Errorf("video mute: t sees %s", hears(c, "t", live.MediaVideo))
+	must(t, c, live.Command{Kind: protocol.CmdMute, By: "f", Participant: "m", Media: protocol.MediaVideo, Muted: true})
+	if hears(c, "t", protocol.MediaVideo) != "c,f,o" {
+		t.Errorf("video mute: t sees %s", hears(c, "t", protocol.MediaVideo))
 	}
 
 	// The floor lets a muted member speak while held.
-	must(t, c, live.Command{Kind: live.CmdGiveFloor, By: "f", Participant: "m"})
+	must(t, c, live.Command{Kind: protocol.CmdGiveFloor, By: "f", Participant: "m"})
 	step("m holds the floor", "f<c,m,o,t c<f,m,o,t m<c,f,o,t t<c,f,m,o o<c,f,m,t")
-	must(t, c, live.Command{Kind: live.CmdTakeFloor, By: "c"})
+	must(t, c, live.Command{Kind: protocol.CmdTakeFloor, By: "c"})
 	step("floor taken back", "f<c,o,t c<f,o,t m<c,f,o,t t<c,f,o o<c,f,t")
-	must(t, c, live.Command{Kind: live.CmdMute, By: "f", Participant: "m", Media: live.MediaAudio, Muted: false})
+	must(t, c, live.Command{Kind: protocol.CmdMute, By: "f", Participant: "m", Media: protocol.MediaAudio, Muted: false})
 
-	must(t, c, live.Command{Kind: live.CmdSetFloorMode, By: "f", Mode: live.FloorModerated})
+	must(t, c, live.Command{Kind: protocol.CmdSetFloorMode, By: "f", Mode: protocol.FloorModerated})
 	step("moderated, nobody holds", "f<c c<f m<c,f t<c,f o<c,f")
-	if hears(c, "t", live.MediaVideo) != "c,f,o" {
-		t.Errorf("moderated mode changed video: %s", hears(c, "t", live.MediaVideo))
+	if hears(c, "t", protocol.MediaVideo) != "c,f,o" {
+		t.Errorf("moderated mode changed video: %s", hears(c, "t", protocol.MediaVideo))
 	}
-	must(t, c, live.Command{Kind: live.CmdGiveFloor, By: "f", Participant: "t"})
+	must(t, c, live.Command{Kind: protocol.CmdGiveFloor, By: "f", Participant: "t"})
 	step("moderated, t holds", "f<c,t c<f,t m<c,f,t t<c,f o<c,f,t")
 
 	// The aside: f and m hear only each other's audio; they still hear t
 	// (holding the floor) and c; the others no longer hear f or m.
-	must(t, c, live.Command{Kind: live.CmdStartAside, By: "f", Participant: "m"})
+	must(t, c, live.Command{Kind: protocol.CmdStartAside, By: "f", Participant: "m"})
 	step("aside f+m", "f<c,m,t c<t m<c,f,t t<c o<c,t")
-	c.SetSelfMute("m", live.MediaAudio, true)
+	c.SetSelfMute("m", protocol.MediaAudio, true)
 	step("aside, m self-muted", "f<c,t c<t m<c,f,t t<c o<c,t")
-	c.SetSelfMute("m", live.MediaAudio, false)
-	must(t, c, live.Command{Kind: live.CmdEndAside, By: "f"})
+	c.SetSelfMute("m", protocol.MediaAudio, false)
+	must(t, c, live.Command{Kind: protocol.CmdEndAside, By: "f"})
 	step("aside over", "f<c,t c<f,t m<c,f,t t<c,f o<c,f,t")
 
-	must(t, c, live.Command{Kind: live.CmdSetFloorMode, By: "f", Mode: live.FloorOpen})
-	c.SetSelfMute("t", live.MediaAudio, true)
+	must(t, c, live.Command{Kind: protocol.CmdSetFloorMode, By: "f", Mode: protocol.FloorOpen})
+	c.SetSelfMute("t", protocol.MediaAudio, true)
 	step("t self-muted", "f<c,m,o c<f,m,o m<c,f,o t<c,f,m,o o<c,f,m")
 	st := c.Snapshot()
 	for _, p := range st.Participants {
@@ -304,43 +305,43 @@ func TestMediaRules(t *testing.T) {
 		}
 	}
 	c.Leave("f")
-	if hears(c, "f", live.MediaAudio) != "" || strings.Contains(hears(c, "c", live.MediaAudio), "f") {
+	if hears(c, "f", protocol.MediaAudio) != "" || strings.Contains(hears(c, "c", protocol.MediaAudio), "f") {
 		t.Error("a participant who left still sends or receives")
 	}
 }
 
 func TestJoinMutedAndSelfUnmute(t *testing.T) {
-	c, _ := group(t, live.Policy{JoinMuted: true})
+	c, _ := group(t, protocol.Policy{JoinMuted: true})
 	for _, p := range c.Snapshot().Participants {
 		if want := p.Role == room.RoleMember; p.Muted.Audio != want {
 			t.Errorf("%s (%s) joined muted=%v", p.ID, p.Role, p.Muted.Audio)
 		}
 	}
 	// Without self-unmute, asking records a request; a facilitator allows it.
-	st := must(t, c, live.Command{Kind: live.CmdRequestUnmute, By: "m", Media: live.MediaAudio})
+	st := must(t, c, live.Command{Kind: protocol.CmdRequestUnmute, By: "m", Media: protocol.MediaAudio})
 	if p := find(st, "m"); !p.Muted.Audio || !p.UnmuteRequested.Audio {
 		t.Fatalf("after asking: %+v", p)
 	}
-	st = must(t, c, live.Command{Kind: live.CmdMute, By: "c", Participant: "m", Media: live.MediaAudio, Muted: false})
+	st = must(t, c, live.Command{Kind: protocol.CmdMute, By: "c", Participant: "m", Media: protocol.MediaAudio, Muted: false})
 	if p := find(st, "m"); p.Muted.Audio || p.UnmuteRequested.Audio || !p.Audible {
 		t.Fatalf("after allowing: %+v", p)
 	}
 	// Declining clears the request and leaves the mute.
-	must(t, c, live.Command{Kind: live.CmdRequestUnmute, By: "t", Media: live.MediaAudio})
-	st = must(t, c, live.Command{Kind: live.CmdDeclineUnmute, By: "f", Participant: "t", Media: live.MediaAudio})
+	must(t, c, live.Command{Kind: protocol.CmdRequestUnmute, By: "t", Media: protocol.MediaAudio})
+	st = must(t, c, live.Command{Kind: protocol.CmdDeclineUnmute, By: "f", Participant: "t", Media: protocol.MediaAudio})
 	if p := find(st, "t"); !p.Muted.Audio || p.UnmuteRequested.Audio {
 		t.Fatalf("after declining: %+v", p)
 	}
 	// With self-unmute, asking lifts the mute at once.
 	yes := true
-	must(t, c, live.Command{Kind: live.CmdSetPolicy, By: "f", Policy: live.PolicyPatch{SelfUnmute: &yes}})
-	st = must(t, c, live.Command{Kind: live.CmdRequestUnmute, By: "t", Media: live.MediaAudio})
+	must(t, c, live.Command{Kind: protocol.CmdSetPolicy, By: "f", Policy: live.PolicyPatch{SelfUnmute: &yes}})
+	st = must(t, c, live.Command{Kind: protocol.CmdRequestUnmute, By: "t", Media: protocol.MediaAudio})
 	if p := find(st, "t"); p.Muted.Audio {
 		t.Fatalf("self-unmute did not lift the mute: %+v", p)
 	}
 
 	// An enforced mute survives leaving and rejoining (same identity).
-	must(t, c, live.Command{Kind: live.CmdMuteAll, By: "f", Media: live.MediaAudio, Muted: true})
+	must(t, c, live.Command{Kind: protocol.CmdMuteAll, By: "f", Media: protocol.MediaAudio, Muted: true})
 	c.Leave("t")
 	c.Seat(room.Participant{ID: "t2", Identity: "id-t", Name: "T", Role: room.RoleMember})
 	if p := find(c.Snapshot(), "t2"); !p.Muted.Audio {
@@ -351,20 +352,20 @@ func TestJoinMutedAndSelfUnmute(t *testing.T) {
 	}
 }
 
-func find(st live.RoomState, id string) live.ParticipantState {
+func find(st protocol.RoomState, id string) protocol.ParticipantState {
 	for _, p := range st.Participants {
 		if p.ID == id {
 			return p
 		}
 	}
-	return live.ParticipantState{}
+	return protocol.ParticipantState{}
 }
 
 func TestHandsAndTimedShare(t *testing.T) {
-	c, clk := group(t, live.Policy{})
+	c, clk := group(t, protocol.Policy{})
 	for _, id := range []string{"t", "m", "c", "t"} {
 		clk.advance(time.Second)
-		must(t, c, live.Command{Kind: live.CmdRaiseHand, By: id})
+		must(t, c, live.Command{Kind: protocol.CmdRaiseHand, By: id})
 	}
 	hands := func() string {
 		var ids []string
@@ -376,7 +377,7 @@ func TestHandsAndTimedShare(t *testing.T) {
 	if got := hands(); got != "t,m,c" {
 		t.Fatalf("queue = %s, want first come first served", got)
 	}
-	st := must(t, c, live.Command{Kind: live.CmdGiveFloor, By: "f", Seconds: 120})
+	st := must(t, c, live.Command{Kind: protocol.CmdGiveFloor, By: "f", Seconds: 120})
 	if st.Floor.Holder != "t" || hands() != "m,c" || st.Floor.Timer == nil || st.Floor.Timer.RemainingMs != 120000 ||
 		st.Change == nil || st.Change.Participant != "t" {
 		t.Fatalf("give to next: %+v, hands %s", st.Floor, hands())
@@ -389,24 +390,24 @@ func TestHandsAndTimedShare(t *testing.T) {
 	if !c.Tick(clk.now()) {
 		t.Fatal("did not expire")
 	}
-	if st := c.Snapshot(); st.Floor.Holder != "" || st.Floor.Timer != nil || st.Change.Kind != live.ChangeTimerExpiry {
+	if st := c.Snapshot(); st.Floor.Holder != "" || st.Floor.Timer != nil || st.Change.Kind != protocol.ChangeTimerExpiry {
 		t.Fatalf("after expiry (to facilitator): %+v", st.Floor)
 	}
 
-	next := live.ReturnToNext
-	must(t, c, live.Command{Kind: live.CmdSetPolicy, By: "f", Policy: live.PolicyPatch{FloorReturn: &next}})
-	must(t, c, live.Command{Kind: live.CmdGiveFloor, By: "f", Participant: "t", Seconds: 60})
+	next := protocol.ReturnToNext
+	must(t, c, live.Command{Kind: protocol.CmdSetPolicy, By: "f", Policy: live.PolicyPatch{FloorReturn: &next}})
+	must(t, c, live.Command{Kind: protocol.CmdGiveFloor, By: "f", Participant: "t", Seconds: 60})
 	clk.advance(time.Minute)
 	c.Tick(clk.now())
 	if st := c.Snapshot(); st.Floor.Holder != "m" || st.Floor.Timer == nil || st.Floor.Timer.Seconds != 60 || hands() != "c" {
 		t.Fatalf("after expiry (to next): %+v, hands %s", st.Floor, hands())
 	}
-	must(t, c, live.Command{Kind: live.CmdSetTimer, By: "f", Seconds: 0})
+	must(t, c, live.Command{Kind: protocol.CmdSetTimer, By: "f", Seconds: 0})
 	clk.advance(time.Hour)
 	if c.Tick(clk.now()) || c.Snapshot().Floor.Holder != "m" {
 		t.Fatal("a cancelled timer expired")
 	}
-	must(t, c, live.Command{Kind: live.CmdLowerHand, By: "c"})
+	must(t, c, live.Command{Kind: protocol.CmdLowerHand, By: "c"})
 	if hands() != "" {
 		t.Fatal("hand not lowered")
 	}
@@ -417,7 +418,7 @@ func TestHandsAndTimedShare(t *testing.T) {
 }
 
 func TestRounds(t *testing.T) {
-	c, clk := group(t, live.Policy{})
+	c, clk := group(t, protocol.Policy{})
 	seatAs(c, "a", room.RoleMember)
 	round := func() string {
 		r := c.Snapshot().Round
@@ -439,46 +440,46 @@ func TestRounds(t *testing.T) {
 			t.Fatalf("floor holder %s is not the current turn %s", c.Snapshot().Floor.Holder, r.Current)
 		}
 	}
-	must(t, c, live.Command{Kind: live.CmdStartRound, By: "f", Order: live.OrderJoin, Seconds: 90})
+	must(t, c, live.Command{Kind: protocol.CmdStartRound, By: "f", Order: protocol.OrderJoin, Seconds: 90})
 	check("m>t m:speaking,t:pending,a:pending")
-	if h := hears(c, "f", live.MediaAudio); h != "c,m" {
+	if h := hears(c, "f", protocol.MediaAudio); h != "c,m" {
 		t.Fatalf("during m's turn f hears %s", h)
 	}
-	must(t, c, live.Command{Kind: live.CmdPass, By: "m"})
+	must(t, c, live.Command{Kind: protocol.CmdPass, By: "m"})
 	check("t>a m:passed,t:speaking,a:pending")
 	seatAs(c, "late", room.RoleMember) // joins the end
 	check("t>a m:passed,t:speaking,a:pending,late:pending")
 	clk.advance(90 * time.Second)
 	c.Tick(clk.now()) // the timed turn ends
 	check("a>late m:passed,t:spoke,a:speaking,late:pending")
-	must(t, c, live.Command{Kind: live.CmdSkip, By: "c", Participant: "late"})
+	must(t, c, live.Command{Kind: protocol.CmdSkip, By: "c", Participant: "late"})
 	check("a> m:passed,t:spoke,a:speaking,late:skipped")
-	must(t, c, live.Command{Kind: live.CmdEndTurn, By: "a"})
+	must(t, c, live.Command{Kind: protocol.CmdEndTurn, By: "a"})
 	check("none")
 	if st := c.Snapshot(); st.Floor.Holder != "" || st.Floor.Timer != nil {
 		t.Fatalf("floor after the round: %+v", st.Floor)
 	}
 
 	// Roster order, guests after; a leaver's turn passes on.
-	must(t, c, live.Command{Kind: live.CmdStartRound, By: "f", Order: live.OrderRoster,
+	must(t, c, live.Command{Kind: protocol.CmdStartRound, By: "f", Order: protocol.OrderRoster,
 		Roster: []string{"id-t", "id-f", "id-a", "id-m"}})
 	check("t>a t:speaking,a:pending,m:pending,late:pending")
 	c.Leave("t")
 	check("a>m t:left,a:speaking,m:pending,late:pending")
-	must(t, c, live.Command{Kind: live.CmdNextTurn, By: "f"})
+	must(t, c, live.Command{Kind: protocol.CmdNextTurn, By: "f"})
 	check("m>late t:left,a:spoke,m:speaking,late:pending")
-	must(t, c, live.Command{Kind: live.CmdEndRound, By: "f"})
+	must(t, c, live.Command{Kind: protocol.CmdEndRound, By: "f"})
 	check("none")
 
-	must(t, c, live.Command{Kind: live.CmdStartRound, By: "f", Order: live.OrderShuffle})
+	must(t, c, live.Command{Kind: protocol.CmdStartRound, By: "f", Order: protocol.OrderShuffle})
 	check("late>a late:speaking,a:pending,m:pending") // the test shuffle reverses join order
-	if _, err := c.Apply(live.Command{Kind: live.CmdGiveFloor, By: "f", Participant: "m"}); !errors.Is(err, room.ErrInvalid) {
+	if _, err := c.Apply(live.Command{Kind: protocol.CmdGiveFloor, By: "f", Participant: "m"}); !errors.Is(err, room.ErrInvalid) {
 		t.Fatalf("give_floor during a round: %v", err)
 	}
 }
 
 func TestTalkTime(t *testing.T) {
-	c, _ := group(t, live.Policy{})
+	c, _ := group(t, protocol.Policy{})
 	const iv = 250 * time.Millisecond
 	speech := func(id string, loud uint64) live.AudioSample {
 		return live.AudioSample{Participant: id, Packets: 12, Voiced: 12, Loudness: loud}
@@ -494,7 +495,7 @@ func TestTalkTime(t *testing.T) {
 		t.Fatalf("active = %q, want t", a)
 	}
 	// A muted member's speech is not heard, so it neither counts nor shows.
-	must(t, c, live.Command{Kind: live.CmdMute, By: "f", Participant: "c", Media: live.MediaAudio, Muted: true})
+	must(t, c, live.Command{Kind: protocol.CmdMute, By: "f", Participant: "c", Media: protocol.MediaAudio, Muted: true})
 	for range 10 {
 		c.ObserveAudio(iv, []live.AudioSample{speech("c", 5000)})
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/hearth-rtc/hearth/live"
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 )
 
@@ -13,24 +14,24 @@ import (
 // protocol code and a sentence for the sender that quotes nothing it sent,
 // and still matches ErrForbidden or ErrInvalid.
 func TestControlsRefusePlainly(t *testing.T) {
-	c, _ := group(t, live.Policy{})
+	c, _ := group(t, protocol.Policy{})
 	long := strings.Repeat("p", 1000)
 	cases := []struct {
 		cmd  live.Command
 		code room.Code
 	}{
-		{live.Command{Kind: live.CmdMute, By: "m", Participant: "f", Media: live.MediaAudio, Muted: true}, room.CodeForbidden},
-		{live.Command{Kind: live.CmdMute, By: "c", Participant: "f", Media: live.MediaAudio, Muted: true}, room.CodeForbidden},
-		{live.Command{Kind: live.CmdRaiseHand, By: "o"}, room.CodeForbidden},
-		{live.Command{Kind: live.CmdLowerHand, By: "m", Participant: "t"}, room.CodeForbidden},
-		{live.Command{Kind: live.CmdGiveFloor, By: "f", Participant: long}, room.CodeBadRequest},
-		{live.Command{Kind: live.CmdGiveFloor, By: "f", Participant: "o"}, room.CodeBadRequest},
-		{live.Command{Kind: live.CmdStartAside, By: "f", Participant: "o"}, room.CodeBadRequest},
-		{live.Command{Kind: live.CmdMute, By: "f", Participant: "o", Media: live.MediaAudio, Muted: true}, room.CodeBadRequest},
-		{live.Command{Kind: live.CmdSkip, By: "f", Participant: long}, room.CodeBadRequest},
-		{live.Command{Kind: live.CmdSetTimer, By: "f", Seconds: -1}, room.CodeBadRequest},
-		{live.Command{Kind: live.CmdRemove, By: "f", Participant: "f"}, room.CodeBadRequest},
-		{live.Command{Kind: live.CmdPass, By: long}, room.CodeForbidden},
+		{live.Command{Kind: protocol.CmdMute, By: "m", Participant: "f", Media: protocol.MediaAudio, Muted: true}, room.CodeForbidden},
+		{live.Command{Kind: protocol.CmdMute, By: "c", Participant: "f", Media: protocol.MediaAudio, Muted: true}, room.CodeForbidden},
+		{live.Command{Kind: protocol.CmdRaiseHand, By: "o"}, room.CodeForbidden},
+		{live.Command{Kind: protocol.CmdLowerHand, By: "m", Participant: "t"}, room.CodeForbidden},
+		{live.Command{Kind: protocol.CmdGiveFloor, By: "f", Participant: long}, room.CodeBadRequest},
+		{live.Command{Kind: protocol.CmdGiveFloor, By: "f", Participant: "o"}, room.CodeBadRequest},
+		{live.Command{Kind: protocol.CmdStartAside, By: "f", Participant: "o"}, room.CodeBadRequest},
+		{live.Command{Kind: protocol.CmdMute, By: "f", Participant: "o", Media: protocol.MediaAudio, Muted: true}, room.CodeBadRequest},
+		{live.Command{Kind: protocol.CmdSkip, By: "f", Participant: long}, room.CodeBadRequest},
+		{live.Command{Kind: protocol.CmdSetTimer, By: "f", Seconds: -1}, room.CodeBadRequest},
+		{live.Command{Kind: protocol.CmdRemove, By: "f", Participant: "f"}, room.CodeBadRequest},
+		{live.Command{Kind: protocol.CmdPass, By: long}, room.CodeForbidden},
 	}
 	for _, tc := range cases {
 		_, err := c.Apply(tc.cmd)
@@ -53,7 +54,7 @@ func TestControlsRefusePlainly(t *testing.T) {
 		}
 	}
 	// Authorize alone refuses removing oneself, before anything is done.
-	if err := c.Authorize(live.Command{Kind: live.CmdRemove, By: "f", Participant: "f"}); !errors.Is(err, room.ErrInvalid) {
+	if err := c.Authorize(live.Command{Kind: protocol.CmdRemove, By: "f", Participant: "f"}); !errors.Is(err, room.ErrInvalid) {
 		t.Errorf("removing oneself authorized: %v", err)
 	}
 }

@@ -4,23 +4,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
-)
-
-// FloorMode says whose audio the floor lets through.
-type FloorMode string
-
-const (
-	// FloorOpen: anyone unmuted may speak.
-	FloorOpen FloorMode = "open"
-	// FloorModerated: only the floor holder and facilitators are heard.
-	FloorModerated FloorMode = "moderated"
 )
 
 // floor is who holds the floor and for how long. During a round the holder
 // is the current turn's participant.
 type floor struct {
-	mode     FloorMode
+	mode     protocol.FloorMode
 	holder   string
 	seconds  int       // length of the timed share; 0 when untimed
 	deadline time.Time // zero when untimed
@@ -37,7 +28,7 @@ func (f *floor) clearTimer() {
 
 // moderated reports whether only the holder and facilitators are heard: in
 // moderated mode and during any round.
-func (c *Controls) moderated() bool { return c.floor.mode == FloorModerated || c.round != nil }
+func (c *Controls) moderated() bool { return c.floor.mode == protocol.FloorModerated || c.round != nil }
 
 func checkSeconds(s int) error {
 	if s < 0 || s > MaxShareSeconds {
@@ -96,8 +87,8 @@ func (c *Controls) takeFloor() (bool, error) {
 	return true, nil
 }
 
-func (c *Controls) setFloorMode(m FloorMode) (bool, error) {
-	if m != FloorOpen && m != FloorModerated {
+func (c *Controls) setFloorMode(m protocol.FloorMode) (bool, error) {
+	if m != protocol.FloorOpen && m != protocol.FloorModerated {
 		return false, errInvalid("The floor mode must be \"open\" or \"moderated\".")
 	}
 	if c.floor.mode == m {
@@ -131,7 +122,7 @@ func (c *Controls) setTimer(seconds int) (bool, error) {
 func (c *Controls) expireShare() {
 	seconds := c.floor.seconds
 	c.floor.clearHolder()
-	if c.policy.FloorReturn == ReturnToNext && len(c.hands) > 0 {
+	if c.policy.FloorReturn == protocol.ReturnToNext && len(c.hands) > 0 {
 		c.give(c.hands[0].Participant, seconds)
 	}
 }

@@ -1,12 +1,6 @@
 package live
 
-import "time"
-
-// Hand is one raised hand in the queue, first come first served.
-type Hand struct {
-	Participant string    `json:"participant"`
-	Since       time.Time `json:"since"`
-}
+import "github.com/hearth-rtc/hearth/protocol"
 
 // raiseHand appends the sender to the queue; raising twice keeps the first
 // place.
@@ -14,7 +8,7 @@ func (c *Controls) raiseHand(id string) bool {
 	if c.handIndex(id) >= 0 {
 		return false
 	}
-	c.hands = append(c.hands, Hand{Participant: id, Since: c.now().UTC()})
+	c.hands = append(c.hands, protocol.Hand{Participant: id, Since: c.now().UTC()})
 	return true
 }
 

@@ -1,6 +1,9 @@
 package live
 
-import "github.com/hearth-rtc/hearth/room"
+import (
+	"github.com/hearth-rtc/hearth/protocol"
+	"github.com/hearth-rtc/hearth/room"
+)
 
 // mute sets or lifts a facilitator's mute on one participant. Lifting it
 // also settles the participant's request to be unmuted.
@@ -13,9 +16,9 @@ func (c *Controls) mute(cmd Command) (bool, error) {
 		return false, errInvalid(t.p.Role.WithArticleCapital() + " sends no audio or video.")
 	}
 	changed := t.enforced.Get(cmd.Media) != cmd.Muted
-	t.enforced.set(cmd.Media, cmd.Muted)
+	t.enforced.Set(cmd.Media, cmd.Muted)
 	if !cmd.Muted && t.requested.Get(cmd.Media) {
-		t.requested.set(cmd.Media, false)
+		t.requested.Set(cmd.Media, false)
 		changed = true
 	}
 	c.remember(t)
@@ -26,7 +29,7 @@ func (c *Controls) mute(cmd Command) (bool, error) {
 // affect later arrivals: that is the join-muted policy.
 func (c *Controls) muteAll(cmd Command) (bool, error) {
 	if cmd.Media == "" {
-		cmd.Media = MediaAudio
+		cmd.Media = protocol.MediaAudio
 	}
 	if !cmd.Media.Valid() {
 		return false, errInvalid("The kind must be \"audio\" or \"video\".")
@@ -37,11 +40,11 @@ func (c *Controls) muteAll(cmd Command) (bool, error) {
 			continue
 		}
 		if s.enforced.Get(cmd.Media) != cmd.Muted {
-			s.enforced.set(cmd.Media, cmd.Muted)
+			s.enforced.Set(cmd.Media, cmd.Muted)
 			changed = true
 		}
 		if !cmd.Muted && s.requested.Get(cmd.Media) {
-			s.requested.set(cmd.Media, false)
+			s.requested.Set(cmd.Media, false)
 			changed = true
 		}
 		c.remember(s)
@@ -58,7 +61,7 @@ func (c *Controls) setPolicy(p PolicyPatch) (bool, error) {
 		next.JoinMuted = *p.JoinMuted
 	}
 	if p.FloorReturn != nil {
-		if *p.FloorReturn != ReturnToFacilitator && *p.FloorReturn != ReturnToNext {
+		if *p.FloorReturn != protocol.ReturnToFacilitator && *p.FloorReturn != protocol.ReturnToNext {
 			return false, errInvalid("\"floorReturn\" must be \"facilitator\" or \"next\".")
 		}
 		next.FloorReturn = *p.FloorReturn
@@ -81,15 +84,15 @@ func (c *Controls) requestUnmute(cmd Command) (bool, error) {
 		return c.setRequested(cmd.By, cmd.Media, false)
 	}
 	if s.p.Role.IsFacilitator() || c.policy.SelfUnmute {
-		s.enforced.set(cmd.Media, false)
-		s.requested.set(cmd.Media, false)
+		s.enforced.Set(cmd.Media, false)
+		s.requested.Set(cmd.Media, false)
 		c.remember(s)
 		return true, nil
 	}
 	return c.setRequested(cmd.By, cmd.Media, true)
 }
 
-func (c *Controls) setRequested(id string, kind MediaKind, v bool) (bool, error) {
+func (c *Controls) setRequested(id string, kind protocol.MediaKind, v bool) (bool, error) {
 	if !kind.Valid() {
 		return false, errInvalid("The kind must be \"audio\" or \"video\".")
 	}
@@ -97,7 +100,7 @@ func (c *Controls) setRequested(id string, kind MediaKind, v bool) (bool, error)
 	if s.requested.Get(kind) == v {
 		return false, nil
 	}
-	s.requested.set(kind, v)
+	s.requested.Set(kind, v)
 	return true, nil
 }
 

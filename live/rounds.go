@@ -3,47 +3,17 @@ package live
 import (
 	"slices"
 
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 )
-
-// RoundOrder is the order of a go-around round.
-type RoundOrder string
-
-const (
-	// OrderRoster follows the room's roster; people not on it come after,
-	// in join order.
-	OrderRoster RoundOrder = "roster"
-	// OrderJoin follows arrival order.
-	OrderJoin RoundOrder = "join"
-	// OrderShuffle is a random order.
-	OrderShuffle RoundOrder = "shuffle"
-)
-
-// TurnStatus is where one participant's turn stands.
-type TurnStatus string
-
-const (
-	TurnPending  TurnStatus = "pending"
-	TurnSpeaking TurnStatus = "speaking"
-	TurnSpoke    TurnStatus = "spoke"
-	TurnPassed   TurnStatus = "passed"
-	TurnSkipped  TurnStatus = "skipped"
-	TurnLeft     TurnStatus = "left"
-)
-
-// Turn is one participant's place in a round.
-type Turn struct {
-	Participant string     `json:"participant"`
-	Status      TurnStatus `json:"status"`
-}
 
 // round is a go-around: every member present gets the floor in turn.
 // Facilitators run it and are not in it; members who arrive during it join
 // the end.
 type round struct {
-	order   RoundOrder
+	order   protocol.RoundOrder
 	seconds int // per turn; 0 untimed
-	turns   []Turn
+	turns   []protocol.Turn
 	current int // index into turns; the round ends when none is left
 }
 
@@ -66,8 +36,8 @@ func (c *Controls) startRound(cmd Command) (bool, error) {
 		return false, errInvalid("There are no members to go around.")
 	}
 	switch cmd.Order {
-	case OrderJoin:
-	case OrderRoster:
+	case protocol.OrderJoin:
+	case protocol.OrderRoster:
 		rank := map[string]int{}
 		for i, id := range cmd.Roster {
 			if _, dup := rank[id]; !dup {
@@ -81,14 +51,14 @@ func (c *Controls) startRound(cmd Command) (bool, error) {
 			return len(cmd.Roster) // not on the roster: after, in join order
 		}
 		slices.SortStableFunc(members, func(a, b *seat) int { return pos(a) - pos(b) })
-	case OrderShuffle:
+	case protocol.OrderShuffle:
 		c.shuffle(len(members), func(i, j int) { members[i], members[j] = members[j], members[i] })
 	default:
 		return false, errInvalid("The order must be \"roster\", \"join\" or \"shuffle\".")
 	}
 	r := &round{order: cmd.Order, seconds: cmd.Seconds}
 	for _, s := range members {
-		r.turns = append(r.turns, Turn{Participant: s.p.ID, Status: TurnPending})
+		r.turns = append(r.turns, protocol.Turn{Participant: s.p.ID, Status: protocol.TurnPending})
 	}
 	c.round = r
 	r.current = -1
@@ -100,7 +70,7 @@ func (c *Controls) startRound(cmd Command) (bool, error) {
 // advance closes the current turn with status (if there is one) and gives
 // the floor to the next pending participant; with none left the round ends
 // and the floor returns to the facilitators.
-func (c *Controls) advance(status TurnStatus) {
+func (c *Controls) advance(status protocol.TurnStatus) {
 	r := c.round
 	if r.current >= 0 && status != "" {
 		r.turns[r.current].Status = status
@@ -112,14 +82,14 @@ func (c *Controls) advance(status TurnStatus) {
 		return
 	}
 	r.current = next
-	r.turns[next].Status = TurnSpeaking
+	r.turns[next].Status = protocol.TurnSpeaking
 	c.give(r.turns[next].Participant, r.seconds)
 }
 
 // nextPending is the index of the first pending turn after i, or -1.
 func (r *round) nextPending(i int) int {
 	for j := i + 1; j < len(r.turns); j++ {
-		if r.turns[j].Status == TurnPending {
+		if r.turns[j].Status == protocol.TurnPending {
 			return j
 		}
 	}
@@ -136,7 +106,7 @@ func (r *round) index(id string) int {
 }
 
 // ownTurn ends the sender's own turn, as spoken or passed.
-func (c *Controls) ownTurn(id string, status TurnStatus) (bool, error) {
+func (c *Controls) ownTurn(id string, status protocol.TurnStatus) (bool, error) {
 	if c.round == nil {
 		return false, errInvalid("No round is in progress.")
 	}
@@ -151,7 +121,7 @@ func (c *Controls) nextTurn() (bool, error) {
 	if c.round == nil {
 		return false, errInvalid("No round is in progress.")
 	}
-	c.advance(TurnSpoke)
+	c.advance(protocol.TurnSpoke)
 	return true, nil
 }
 
@@ -162,14 +132,14 @@ func (c *Controls) skip(id string) (bool, error) {
 		return false, errInvalid("No round is in progress.")
 	}
 	if id == "" || id == r.turns[r.current].Participant {
-		c.advance(TurnSkipped)
+		c.advance(protocol.TurnSkipped)
 		return true, nil
 	}
 	i := r.index(id)
-	if i < 0 || r.turns[i].Status != TurnPending {
+	if i < 0 || r.turns[i].Status != protocol.TurnPending {
 		return false, errInvalid("That participant has no turn to come in this round.")
 	}
-	r.turns[i].Status = TurnSkipped
+	r.turns[i].Status = protocol.TurnSkipped
 	return true, nil
 }
 
@@ -191,8 +161,8 @@ func (c *Controls) roundLeft(id string) {
 	}
 	switch {
 	case i == r.current:
-		c.advance(TurnLeft)
-	case r.turns[i].Status == TurnPending:
-		r.turns[i].Status = TurnLeft
+		c.advance(protocol.TurnLeft)
+	case r.turns[i].Status == protocol.TurnPending:
+		r.turns[i].Status = protocol.TurnLeft
 	}
 }

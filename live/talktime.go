@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 )
 
@@ -107,26 +108,18 @@ func (c *Controls) ObserveAudio(interval time.Duration, samples []AudioSample) s
 // ActiveSpeaker is the participant currently speaking, or "".
 func (c *Controls) ActiveSpeaker() string { return c.talk.active }
 
-// TalkTime is one seated participant's speaking time in this session.
-type TalkTime struct {
-	Participant string    `json:"participant"`
-	Name        string    `json:"name"`
-	Role        room.Role `json:"role"`
-	SpeakingMs  int64     `json:"speakingMs"`
-}
-
 // TalkTime lists everyone seated who may speak, least heard first (then in
 // join order), for facilitators.
-func (c *Controls) TalkTime() []TalkTime {
-	out := []TalkTime{}
+func (c *Controls) TalkTime() []protocol.TalkTime {
+	out := []protocol.TalkTime{}
 	for _, s := range c.participants() {
 		if !s.p.Role.Can(room.PermPublishAudio) {
 			continue
 		}
-		out = append(out, TalkTime{Participant: s.p.ID, Name: s.p.Name, Role: s.p.Role,
+		out = append(out, protocol.TalkTime{Participant: s.p.ID, Name: s.p.Name, Role: s.p.Role,
 			SpeakingMs: c.talk.byIdentity[s.p.Identity].Milliseconds()})
 	}
-	slices.SortStableFunc(out, func(a, b TalkTime) int {
+	slices.SortStableFunc(out, func(a, b protocol.TalkTime) int {
 		switch {
 		case a.SpeakingMs < b.SpeakingMs:
 			return -1

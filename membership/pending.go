@@ -224,11 +224,11 @@ func (s *Service) overlayPending(name string, h *hostedRoom) {
 	}
 }
 
-// RoomInfo describes a room to the people in it, from the store and, where
+// room.Info describes a room to the people in it, from the store and, where
 // the store cannot answer or has not yet been told of a change made here,
 // from what this node knows: a room hosted here without a remembered
 // configuration is a drop-in room.
-func (s *Service) RoomInfo(ctx context.Context, name string) RoomInfo {
+func (s *Service) RoomInfo(ctx context.Context, name string) room.Info {
 	cfg, cerr := s.Room(ctx, name)
 	sess, serr := s.store.Session(ctx, name)
 	s.mu.Lock()

@@ -134,19 +134,11 @@ const (
 	JoinWaiting  JoinStatus = "waiting"
 )
 
-// RoomInfo is what a participant is told about the room.
-type RoomInfo struct {
-	Name             string    `json:"name"`
-	Kind             room.Kind `json:"kind"`
-	Locked           bool      `json:"locked"`
-	MembersJoinMuted bool      `json:"membersJoinMuted"`
-}
-
 // JoinResult is a successful Join: admitted, or waiting with a reason.
 type JoinResult struct {
 	Status      JoinStatus
 	Participant room.Participant
-	Room        RoomInfo
+	Room        room.Info
 	// Reason is set when waiting (its Message is for the person).
 	Reason room.WaitReason
 	// Others are the seated participants besides this one (when admitted).
@@ -353,8 +345,8 @@ func tokenMessage(err error) string {
 	return "the invitation is not valid"
 }
 
-func roomInfo(cfg room.RoomConfig, locked bool) RoomInfo {
-	return RoomInfo{Name: cfg.Name, Kind: cfg.Kind, Locked: locked, MembersJoinMuted: cfg.MembersJoinMuted}
+func roomInfo(cfg room.RoomConfig, locked bool) room.Info {
+	return room.Info{Name: cfg.Name, Kind: cfg.Kind, Locked: locked, MembersJoinMuted: cfg.MembersJoinMuted}
 }
 
 // Room returns the room's stored configuration, or DefaultRoomConfig when
@@ -590,7 +582,7 @@ type RosterLine struct {
 
 // RosterView is a room's roster joined with its live session.
 type RosterView struct {
-	Room    RoomInfo     `json:"room"`
+	Room    room.Info     `json:"room"`
 	Entries []RosterLine `json:"entries"`
 	// Guests are present participants not on the roster (open rooms).
 	Guests []room.Participant `json:"guests"`

@@ -248,3 +248,11 @@ func (c RoomConfig) Clone() RoomConfig {
 	}
 	return c
 }
+
+// Info is what a participant is told about the room.
+type Info struct {
+	Name             string `json:"name"`
+	Kind             Kind   `json:"kind"`
+	Locked           bool   `json:"locked"`
+	MembersJoinMuted bool   `json:"membersJoinMuted"`
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/hearth-rtc/hearth/live"
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 )
 
@@ -28,7 +29,7 @@ type controlMsg struct {
 // after every change.
 type roomStateMsg struct {
 	Type string `json:"type"`
-	live.RoomState
+	protocol.RoomState
 }
 
 // activeSpeakerMsg names who is speaking; Participant is null for nobody.
@@ -39,12 +40,12 @@ type activeSpeakerMsg struct {
 
 // talkTimeMsg is sent to facilitators only.
 type talkTimeMsg struct {
-	Type    string          `json:"type"`
-	Entries []live.TalkTime `json:"entries"`
+	Type    string              `json:"type"`
+	Entries []protocol.TalkTime `json:"entries"`
 }
 
 // dispatchControl handles a facilitator control or turn-taking message.
-func (c *conn) dispatchControl(ctx context.Context, kind live.CommandKind, data []byte) error {
+func (c *conn) dispatchControl(ctx context.Context, kind protocol.CommandKind, data []byte) error {
 	_, me, err := c.activePeer()
 	if err != nil {
 		return err
@@ -57,9 +58,9 @@ func (c *conn) dispatchControl(ctx context.Context, kind live.CommandKind, data 
 		return err
 	}
 	switch kind {
-	case live.CmdRemove:
+	case protocol.CmdRemove:
 		return c.handleRemove(ctx, me, m)
-	case live.CmdEndSession:
+	case protocol.CmdEndSession:
 		return c.handleEndSession(me)
 	}
 	cmd, err := c.command(ctx, kind, me, m)
@@ -77,38 +78,38 @@ func (c *conn) session() *session {
 
 // command turns a message into a live.Command, checking that the fields
 // its type needs are present. Permissions are checked by live.Controls.
-func (c *conn) command(ctx context.Context, kind live.CommandKind, me room.Participant, m controlMsg) (live.Command, error) {
-	cmd := live.Command{Kind: kind, By: me.ID, Participant: m.Participant, Media: live.MediaKind(m.Kind),
-		Mode: live.FloorMode(m.Mode), Seconds: m.Seconds, Order: live.RoundOrder(m.Order)}
+func (c *conn) command(ctx context.Context, kind protocol.CommandKind, me room.Participant, m controlMsg) (live.Command, error) {
+	cmd := live.Command{Kind: kind, By: me.ID, Participant: m.Participant, Media: protocol.MediaKind(m.Kind),
+		Mode: protocol.FloorMode(m.Mode), Seconds: m.Seconds, Order: protocol.RoundOrder(m.Order)}
 	if cmd.Media == "" {
-		cmd.Media = live.MediaAudio
+		cmd.Media = protocol.MediaAudio
 	}
 	switch kind {
-	case live.CmdMute:
+	case protocol.CmdMute:
 		if m.Participant == "" || m.Muted == nil {
 			return cmd, perr(codeBadRequest, "Say which participant to mute, and true or false as \"muted\".")
 		}
 		cmd.Muted = *m.Muted
-	case live.CmdMuteAll:
+	case protocol.CmdMuteAll:
 		if m.Muted == nil {
 			return cmd, perr(codeBadRequest, "Say true or false as \"muted\".")
 		}
 		cmd.Muted = *m.Muted
-	case live.CmdDeclineUnmute, live.CmdStartAside:
+	case protocol.CmdDeclineUnmute, protocol.CmdStartAside:
 		if m.Participant == "" {
 			return cmd, perr(codeBadRequest, "Say which participant this is about.")
 		}
-	case live.CmdSetPolicy:
+	case protocol.CmdSetPolicy:
 		cmd.Policy = live.PolicyPatch{SelfUnmute: m.SelfUnmute, JoinMuted: m.JoinMuted}
 		if m.FloorReturn != nil {
-			fr := live.FloorReturn(*m.FloorReturn)
+			fr := protocol.FloorReturn(*m.FloorReturn)
 			cmd.Policy.FloorReturn = &fr
 		}
-	case live.CmdStartRound:
+	case protocol.CmdStartRound:
 		if cmd.Order == "" {
-			cmd.Order = live.OrderJoin
+			cmd.Order = protocol.OrderJoin
 		}
-		if cmd.Order == live.OrderRoster {
+		if cmd.Order == protocol.OrderRoster {
 			roster, err := c.rosterOrder(ctx, me.Room)
 			if err != nil {
 				return cmd, err
@@ -141,7 +142,7 @@ func (c *conn) handleRemove(ctx context.Context, me room.Participant, m controlM
 		return perr(codeBadRequest, "Say which participant to remove.")
 	}
 	ss := c.session()
-	cmd := live.Command{Kind: live.CmdRemove, By: me.ID, Participant: m.Participant}
+	cmd := live.Command{Kind: protocol.CmdRemove, By: me.ID, Participant: m.Participant}
 	if err := ss.authorizeControl(cmd); err != nil {
 		return err
 	}
@@ -162,7 +163,7 @@ func (c *conn) handleRemove(ctx context.Context, me room.Participant, m controlM
 // waiting: the last room_state says ended, then each gets bye "ended".
 func (c *conn) handleEndSession(me room.Participant) error {
 	ss := c.session()
-	if err := ss.applyControl(live.Command{Kind: live.CmdEndSession, By: me.ID}); err != nil {
+	if err := ss.applyControl(live.Command{Kind: protocol.CmdEndSession, By: me.ID}); err != nil {
 		return err
 	}
 	c.log.Info("session ended")

@@ -11,7 +11,7 @@ import (
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
-	"github.com/hearth-rtc/hearth/live"
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 )
 
@@ -36,7 +36,7 @@ func ctlJoin(t *testing.T, srv *hearthtest.Server, roomName, identity string, ro
 	if err := c.Join(); err != nil {
 		t.Fatal(err)
 	}
-	ctlWaitState(t, c, func(st live.RoomState) bool { return ctlFind(st, c.ID()) != nil })
+	ctlWaitState(t, c, func(st protocol.RoomState) bool { return ctlFind(st, c.ID()) != nil })
 	return c
 }
 
@@ -48,14 +48,14 @@ func ctlSend(t *testing.T, c *peer.Client, msg map[string]any) {
 }
 
 // ctlState returns the newest room_state c received.
-func ctlState(c *peer.Client) (live.RoomState, bool) {
-	var best live.RoomState
+func ctlState(c *peer.Client) (protocol.RoomState, bool) {
+	var best protocol.RoomState
 	found := false
 	for _, m := range c.Messages() {
 		if m.Type != "room_state" {
 			continue
 		}
-		var st live.RoomState
+		var st protocol.RoomState
 		if m.Decode(&st) == nil && (!found || st.Version > best.Version) {
 			best, found = st, true
 		}
@@ -64,11 +64,11 @@ func ctlState(c *peer.Client) (live.RoomState, bool) {
 }
 
 // ctlWaitState waits until c's newest room_state satisfies pred.
-func ctlWaitState(t *testing.T, c *peer.Client, pred func(live.RoomState) bool) live.RoomState {
+func ctlWaitState(t *testing.T, c *peer.Client, pred func(protocol.RoomState) bool) protocol.RoomState {
 	t.Helper()
 	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
-	var st live.RoomState
+	var st protocol.RoomState
 	err := c.Wait(ctx, func() bool {
 		var ok bool
 		st, ok = ctlState(c)
@@ -81,7 +81,7 @@ func ctlWaitState(t *testing.T, c *peer.Client, pred func(live.RoomState) bool) 
 	return st
 }
 
-func ctlFind(st live.RoomState, id string) *live.ParticipantState {
+func ctlFind(st protocol.RoomState, id string) *protocol.ParticipantState {
 	for i := range st.Participants {
 		if st.Participants[i].ID == id {
 			return &st.Participants[i]

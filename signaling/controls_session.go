@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/hearth-rtc/hearth/live"
-	"github.com/hearth-rtc/hearth/membership"
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/hearth-rtc/hearth/sfu"
 )
@@ -38,8 +38,8 @@ type controls struct {
 	stopped bool
 	stop    chan struct{}
 	done    chan struct{}
-	active  string          // active speaker last sent
-	talk    []live.TalkTime // talk_time last sent
+	active  string              // active speaker last sent
+	talk    []protocol.TalkTime // talk_time last sent
 
 	// Used by the ticker goroutine only, and reused tick after tick: four
 	// ticks a second in every room.
@@ -53,7 +53,7 @@ type controls struct {
 // the join-muted policy) and sets the gate before its peer connection
 // subscribes to anything. It also sends it who is speaking and, to a
 // facilitator, the talk time so far.
-func (ss *session) controlsSeat(c *conn, p room.Participant, info membership.RoomInfo) {
+func (ss *session) controlsSeat(c *conn, p room.Participant, info room.Info) {
 	k := &ss.ctl
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -61,7 +61,7 @@ func (ss *session) controlsSeat(c *conn, p room.Participant, info membership.Roo
 		return
 	}
 	if k.ctl == nil || k.ctl.Ended() {
-		k.ctl = live.NewControls(live.ControlsConfig{Policy: live.Policy{JoinMuted: info.MembersJoinMuted}, Version: k.version})
+		k.ctl = live.NewControls(live.ControlsConfig{Policy: protocol.Policy{JoinMuted: info.MembersJoinMuted}, Version: k.version})
 		k.active, k.talk = "", nil
 	}
 	if k.stop == nil {
@@ -95,7 +95,7 @@ func (ss *session) controlsLeave(id string) {
 
 // controlsSelfMute records a participant's own mute, which the gate then
 // enforces.
-func (ss *session) controlsSelfMute(id string, kind live.MediaKind, muted bool) {
+func (ss *session) controlsSelfMute(id string, kind protocol.MediaKind, muted bool) {
 	k := &ss.ctl
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -147,7 +147,7 @@ func (ss *session) publishLocked() {
 	k := &ss.ctl
 	g := k.ctl.Gate()
 	ss.router.SetGate(func(publisher, subscriber string, kind sfu.Kind) bool {
-		return g.May(publisher, subscriber, live.MediaKind(kind))
+		return g.May(publisher, subscriber, protocol.MediaKind(kind))
 	})
 	st := k.ctl.Snapshot()
 	k.version = st.Version

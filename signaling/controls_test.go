@@ -6,7 +6,7 @@ import (
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
-	"github.com/hearth-rtc/hearth/live"
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 )
 
@@ -26,9 +26,9 @@ func TestEnforcedMute(t *testing.T) {
 	ctlSend(t, f, map[string]any{"type": "mute_participant", "participant": m.ID(), "kind": "audio", "muted": true})
 	// The member is told; its client (this one) ignores that and keeps
 	// sending.
-	ctlWaitState(t, m, func(st live.RoomState) bool {
+	ctlWaitState(t, m, func(st protocol.RoomState) bool {
 		p := ctlFind(st, m.ID())
-		return p.Muted.Audio && !p.Audible && st.Change.Kind == live.CmdMute && st.Change.By == f.ID()
+		return p.Muted.Audio && !p.Audible && st.Change.Kind == protocol.CmdMute && st.Change.By == f.ID()
 	})
 	if m.Paused.Load() {
 		t.Fatal("the test client paused itself")
@@ -41,14 +41,14 @@ func TestEnforcedMute(t *testing.T) {
 
 	ctlSend(t, f, map[string]any{"type": "mute_participant", "participant": m.ID(), "kind": "audio", "muted": false})
 	ctlSend(t, f, map[string]any{"type": "mute_participant", "participant": m.ID(), "kind": "video", "muted": false})
-	ctlWaitState(t, s, func(st live.RoomState) bool { p := ctlFind(st, m.ID()); return !p.Muted.Audio && !p.Muted.Video })
+	ctlWaitState(t, s, func(st protocol.RoomState) bool { p := ctlFind(st, m.ID()); return !p.Muted.Audio && !p.Muted.Video })
 	ctlExpect(t, "audio", cs, all)
 	ctlExpect(t, "video", cs, all)
 
 	// A self mute is enforced the same way, even though this client keeps
 	// sending after saying it muted.
 	ctlSend(t, s, map[string]any{"type": "mute", "kind": "audio", "muted": true})
-	ctlWaitState(t, f, func(st live.RoomState) bool { return ctlFind(st, s.ID()).SelfMuted.Audio })
+	ctlWaitState(t, f, func(st protocol.RoomState) bool { return ctlFind(st, s.ID()).SelfMuted.Audio })
 	ctlExpect(t, "audio", cs, "f<m m<f s<f,m")
 	ctlSend(t, s, map[string]any{"type": "mute", "kind": "audio", "muted": false})
 	ctlExpect(t, "audio", cs, all)
@@ -61,11 +61,11 @@ func TestJoinMutedAndAskToSpeak(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
 	f := ctlJoin(t, srv, "ask", "fran", room.RoleFacilitator, false)
 	ctlSend(t, f, map[string]any{"type": "set_policy", "joinMuted": true, "selfUnmute": false})
-	ctlWaitState(t, f, func(st live.RoomState) bool { return st.Policy.JoinMuted })
+	ctlWaitState(t, f, func(st protocol.RoomState) bool { return st.Policy.JoinMuted })
 	a := ctlJoin(t, srv, "ask", "ann", room.RoleMember, false)
 	b := ctlJoin(t, srv, "ask", "ben", room.RoleMember, false)
 	cs := map[string]*peer.Client{"f": f, "a": a, "b": b}
-	if p := ctlFind(ctlWaitState(t, a, func(live.RoomState) bool { return true }), a.ID()); !p.Muted.Audio {
+	if p := ctlFind(ctlWaitState(t, a, func(protocol.RoomState) bool { return true }), a.ID()); !p.Muted.Audio {
 		t.Fatalf("member did not join muted: %+v", p)
 	}
 	// Muted from the first packet: nobody has ever heard a or b.
@@ -75,7 +75,7 @@ func TestJoinMutedAndAskToSpeak(t *testing.T) {
 	}
 
 	ctlSend(t, a, map[string]any{"type": "request_unmute", "kind": "audio"})
-	ctlWaitState(t, f, func(st live.RoomState) bool {
+	ctlWaitState(t, f, func(st protocol.RoomState) bool {
 		p := ctlFind(st, a.ID())
 		return p.UnmuteRequested.Audio && p.Muted.Audio
 	})
@@ -87,9 +87,9 @@ func TestJoinMutedAndAskToSpeak(t *testing.T) {
 	ctlExpect(t, "audio", cs, "a<f b<f f<")
 
 	ctlSend(t, f, map[string]any{"type": "set_policy", "selfUnmute": true})
-	ctlWaitState(t, b, func(st live.RoomState) bool { return st.Policy.SelfUnmute })
+	ctlWaitState(t, b, func(st protocol.RoomState) bool { return st.Policy.SelfUnmute })
 	ctlSend(t, b, map[string]any{"type": "request_unmute", "kind": "audio"})
-	ctlWaitState(t, b, func(st live.RoomState) bool { return !ctlFind(st, b.ID()).Muted.Audio })
+	ctlWaitState(t, b, func(st protocol.RoomState) bool { return !ctlFind(st, b.ID()).Muted.Audio })
 	ctlExpect(t, "audio", cs, "a<b,f b<f f<b")
 }
 
@@ -108,29 +108,29 @@ func TestModeratedFloor(t *testing.T) {
 	ctlExpect(t, "audio", cs, "f< a<f b<f")
 
 	ctlSend(t, b, map[string]any{"type": "raise_hand"})
-	ctlWaitState(t, f, func(st live.RoomState) bool { return len(st.Hands) == 1 })
+	ctlWaitState(t, f, func(st protocol.RoomState) bool { return len(st.Hands) == 1 })
 	ctlSend(t, a, map[string]any{"type": "raise_hand"})
-	st := ctlWaitState(t, a, func(st live.RoomState) bool { return len(st.Hands) == 2 })
+	st := ctlWaitState(t, a, func(st protocol.RoomState) bool { return len(st.Hands) == 2 })
 	if st.Hands[0].Participant != b.ID() || st.Hands[1].Participant != a.ID() {
 		t.Fatalf("hand queue %+v, want b then a", st.Hands)
 	}
 
 	ctlSend(t, f, map[string]any{"type": "give_floor"}) // the first hand: b
-	ctlWaitState(t, a, func(st live.RoomState) bool { return st.Floor.Holder == b.ID() && len(st.Hands) == 1 })
+	ctlWaitState(t, a, func(st protocol.RoomState) bool { return st.Floor.Holder == b.ID() && len(st.Hands) == 1 })
 	ctlExpect(t, "audio", cs, "f<b a<f,b b<f")
 
 	ctlSend(t, f, map[string]any{"type": "set_policy", "floorReturn": "next"})
 	ctlSend(t, f, map[string]any{"type": "set_timer", "seconds": 1})
-	st = ctlWaitState(t, b, func(st live.RoomState) bool { return st.Floor.Timer != nil })
+	st = ctlWaitState(t, b, func(st protocol.RoomState) bool { return st.Floor.Timer != nil })
 	if st.Floor.Timer.Seconds != 1 || st.Floor.Timer.RemainingMs <= 0 || st.Floor.Timer.RemainingMs > 1000 {
 		t.Fatalf("timer %+v", st.Floor.Timer)
 	}
 	// When b's share ends, the floor goes to the next hand, a, for as long.
-	st = ctlWaitState(t, b, func(st live.RoomState) bool { return st.Floor.Holder == a.ID() })
-	if st.Change.Kind != live.ChangeTimerExpiry || st.Floor.Timer == nil || st.Floor.Timer.Seconds != 1 {
+	st = ctlWaitState(t, b, func(st protocol.RoomState) bool { return st.Floor.Holder == a.ID() })
+	if st.Change.Kind != protocol.ChangeTimerExpiry || st.Floor.Timer == nil || st.Floor.Timer.Seconds != 1 {
 		t.Fatalf("after expiry: change %+v, floor %+v", st.Change, st.Floor)
 	}
-	ctlWaitState(t, b, func(st live.RoomState) bool { return st.Floor.Holder == "" })
+	ctlWaitState(t, b, func(st protocol.RoomState) bool { return st.Floor.Holder == "" })
 	ctlExpect(t, "audio", cs, "f< a<f b<f")
 
 	ctlSend(t, f, map[string]any{"type": "give_floor", "participant": a.ID()})
@@ -155,7 +155,7 @@ func TestGoAroundRound(t *testing.T) {
 	turn := func(cur, next *peer.Client) {
 		t.Helper()
 		for _, x := range cs {
-			ctlWaitState(t, x, func(st live.RoomState) bool {
+			ctlWaitState(t, x, func(st protocol.RoomState) bool {
 				if st.Round == nil || st.Round.Current != cur.ID() || st.Floor.Holder != cur.ID() {
 					return false
 				}
@@ -178,17 +178,17 @@ func TestGoAroundRound(t *testing.T) {
 	ctlExpect(t, "audio", cs, "f<c a<f,c b<f,c c<f")
 
 	ctlSend(t, c, map[string]any{"type": "end_turn"})
-	st := ctlWaitState(t, f, func(st live.RoomState) bool { return st.Round == nil })
-	if st.Floor.Holder != "" || st.Floor.Mode != live.FloorOpen {
+	st := ctlWaitState(t, f, func(st protocol.RoomState) bool { return st.Round == nil })
+	if st.Floor.Holder != "" || st.Floor.Mode != protocol.FloorOpen {
 		t.Fatalf("after the round: %+v", st.Floor)
 	}
 	ctlExpect(t, "audio", cs, "f<a,b,c a<f,b,c b<f,a,c c<f,a,b")
 
 	// A round ended by the facilitator midway.
 	ctlSend(t, f, map[string]any{"type": "start_round", "order": "shuffle"})
-	ctlWaitState(t, f, func(st live.RoomState) bool { return st.Round != nil && len(st.Round.Turns) == 3 })
+	ctlWaitState(t, f, func(st protocol.RoomState) bool { return st.Round != nil && len(st.Round.Turns) == 3 })
 	ctlSend(t, f, map[string]any{"type": "end_round"})
-	ctlWaitState(t, f, func(st live.RoomState) bool { return st.Round == nil })
+	ctlWaitState(t, f, func(st protocol.RoomState) bool { return st.Round == nil })
 	ctlExpect(t, "audio", cs, "f<a,b,c a<f,b,c b<f,a,c c<f,a,b")
 }
 
@@ -206,7 +206,7 @@ func TestPrivateAside(t *testing.T) {
 	ctlExpect(t, "audio", cs, all)
 
 	ctlSend(t, f, map[string]any{"type": "start_aside", "participant": a.ID()})
-	st := ctlWaitState(t, b, func(st live.RoomState) bool { return st.Aside != nil })
+	st := ctlWaitState(t, b, func(st protocol.RoomState) bool { return st.Aside != nil })
 	if st.Aside.Host != f.ID() || st.Aside.Member != a.ID() || ctlFind(st, a.ID()).Audible || ctlFind(st, f.ID()).Audible {
 		t.Fatalf("aside as the others see it: %+v", st.Aside)
 	}
@@ -214,7 +214,7 @@ func TestPrivateAside(t *testing.T) {
 	ctlExpect(t, "video", cs, all) // everyone still sees everyone
 
 	ctlSend(t, a, map[string]any{"type": "end_aside"}) // the member may end it
-	ctlWaitState(t, c, func(st live.RoomState) bool { return st.Aside == nil })
+	ctlWaitState(t, c, func(st protocol.RoomState) bool { return st.Aside == nil })
 	ctlExpect(t, "audio", cs, all)
 }
 
@@ -300,7 +300,7 @@ func TestRemoveAndBlock(t *testing.T) {
 	if _, err := m.WaitMessage(ctx, "_closed", nil); err != nil {
 		t.Fatal("removed participant's socket stayed open")
 	}
-	ctlWaitState(t, s, func(st live.RoomState) bool { return ctlFind(st, gone) == nil })
+	ctlWaitState(t, s, func(st protocol.RoomState) bool { return ctlFind(st, gone) == nil })
 	if _, err := s.WaitMessage(ctx, "participant_left", func(msg peer.Message) bool {
 		var v struct{ Participant, Reason string }
 		return msg.Decode(&v) == nil && v.Participant == gone && v.Reason == "removed"
@@ -389,7 +389,7 @@ func TestActiveSpeakerAndTalkTime(t *testing.T) {
 	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	msg, err := f.WaitMessage(ctx, "talk_time", func(m peer.Message) bool {
-		var v struct{ Entries []live.TalkTime }
+		var v struct{ Entries []protocol.TalkTime }
 		if m.Decode(&v) != nil {
 			return false
 		}
@@ -402,7 +402,7 @@ func TestActiveSpeakerAndTalkTime(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no talk_time with ann's speech: %v", err)
 	}
-	var tt struct{ Entries []live.TalkTime }
+	var tt struct{ Entries []protocol.TalkTime }
 	_ = msg.Decode(&tt)
 	if tt.Entries[len(tt.Entries)-1].Participant != a.ID() {
 		t.Fatalf("talk_time not least heard first: %+v", tt.Entries)

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/hearth-rtc/hearth/live"
 	"github.com/hearth-rtc/hearth/membership"
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/hearth-rtc/hearth/sfu"
 )
@@ -74,7 +74,7 @@ func (c *conn) handle(ctx context.Context, typ string, data []byte) error {
 	case "ping":
 		return c.handlePing(data)
 	}
-	return c.dispatchControl(ctx, live.CommandKind(typ), data)
+	return c.dispatchControl(ctx, protocol.CommandKind(typ), data)
 }
 
 // maxRef bounds the ref of an error, in bytes.
@@ -163,7 +163,7 @@ func (c *conn) handleJoin(ctx context.Context, data []byte) error {
 // activate seats the participant: joined snapshot, peer connection, first
 // offer. It runs for a direct join and for an admission from the waiting
 // room (then on the admitting facilitator's goroutine).
-func (c *conn) activate(ctx context.Context, p room.Participant, info membership.RoomInfo) error {
+func (c *conn) activate(ctx context.Context, p room.Participant, info room.Info) error {
 	c.mu.Lock()
 	ss := c.sess
 	closed := c.state == stateClosed
@@ -286,7 +286,7 @@ func (c *conn) handleMute(data []byte) error {
 	ss := c.sess
 	c.mu.Unlock()
 	if ss != nil {
-		ss.controlsSelfMute(c.participantID(), live.MediaKind(m.Kind), *m.Muted)
+		ss.controlsSelfMute(c.participantID(), protocol.MediaKind(m.Kind), *m.Muted)
 		ss.broadcast(participantMsg{Type: "participant_updated", Participant: c.info(ss.router.Tracks())}, nil)
 	}
 	return nil
@@ -422,6 +422,6 @@ func (s *Server) sendWaitingListTo(ctx context.Context, ss *session, c *conn) {
 
 // roomInfo describes the room to participants; when the store cannot
 // answer it says what this node knows.
-func (s *Server) roomInfo(ctx context.Context, name string) membership.RoomInfo {
+func (s *Server) roomInfo(ctx context.Context, name string) room.Info {
 	return s.cfg.Rooms.RoomInfo(ctx, name)
 }

@@ -1,8 +1,7 @@
 package signaling
 
 import (
-	"github.com/hearth-rtc/hearth/live"
-	"github.com/hearth-rtc/hearth/membership"
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/pion/webrtc/v4"
 )
@@ -28,7 +27,7 @@ func clientMessageTypes() map[string]func() any {
 		"leave":     func() any { return new(leaveMsg) },
 		"ping":      func() any { return new(pingMsg) },
 	}
-	for _, k := range live.CommandKinds() {
+	for _, k := range protocol.CommandKinds() {
 		m[string(k)] = func() any { return new(controlMsg) }
 	}
 	return m
@@ -144,14 +143,14 @@ type participantInfo struct {
 }
 
 type joinedMsg struct {
-	Type         string              `json:"type"`
-	Version      int                 `json:"version"`
-	Room         membership.RoomInfo `json:"room"`
-	Self         selfInfo            `json:"self"`
-	Participants []participantInfo   `json:"participants"`
-	ICEServers   []iceServer         `json:"iceServers"`
-	Resume       string              `json:"resume"`
-	Resumed      bool                `json:"resumed"`
+	Type         string            `json:"type"`
+	Version      int               `json:"version"`
+	Room         room.Info         `json:"room"`
+	Self         selfInfo          `json:"self"`
+	Participants []participantInfo `json:"participants"`
+	ICEServers   []iceServer       `json:"iceServers"`
+	Resume       string            `json:"resume"`
+	Resumed      bool              `json:"resumed"`
 }
 
 type waitingMsg struct {
@@ -196,8 +195,8 @@ type trackUnpublishedMsg struct {
 }
 
 type roomUpdatedMsg struct {
-	Type string              `json:"type"`
-	Room membership.RoomInfo `json:"room"`
+	Type string    `json:"type"`
+	Room room.Info `json:"room"`
 }
 
 type pongMsg struct {

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/hearth-rtc/hearth/live"
 	"github.com/hearth-rtc/hearth/membership"
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/hearth-rtc/hearth/sfu"
 	"github.com/pion/webrtc/v4"
@@ -179,8 +179,8 @@ func (c *conn) takeSeat(ctx context.Context, st seatState, how seatHandover, new
 		// Self mutes belong to the device: the new window starts with its
 		// own and says so (mute), as any arrival does.
 		st.muted = muteState{}
-		st.sess.controlsSelfMute(p.ID, live.MediaAudio, false)
-		st.sess.controlsSelfMute(p.ID, live.MediaVideo, false)
+		st.sess.controlsSelfMute(p.ID, protocol.MediaAudio, false)
+		st.sess.controlsSelfMute(p.ID, protocol.MediaVideo, false)
 	}
 	c.mu.Lock()
 	c.part, c.sess, c.peer, c.relay, c.muted = p, st.sess, st.peer, st.relay, st.muted

@@ -7,7 +7,7 @@ import (
 
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
-	"github.com/hearth-rtc/hearth/live"
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 )
 
@@ -27,11 +27,11 @@ func TestOneSeatPerPerson(t *testing.T) {
 	if err := first.Join(); err != nil {
 		t.Fatal(err)
 	}
-	ctlWaitState(t, first, func(st live.RoomState) bool { return ctlFind(st, first.ID()) != nil })
+	ctlWaitState(t, first, func(st protocol.RoomState) bool { return ctlFind(st, first.ID()) != nil })
 	first.Speaking.Store(true)
 	milo := first.ID()
 	ctlSend(t, first, map[string]any{"type": "raise_hand"})
-	ctlWaitState(t, f, func(st live.RoomState) bool { return len(st.Hands) == 1 && st.Hands[0].Participant == milo })
+	ctlWaitState(t, f, func(st protocol.RoomState) bool { return len(st.Hands) == 1 && st.Hands[0].Participant == milo })
 	hears := func(sub *peer.Client) uint64 { return sub.Received(milo, "audio") }
 	// Audio from milo reaches both others.
 	for _, sub := range []*peer.Client{f, l} {
@@ -55,7 +55,7 @@ func TestOneSeatPerPerson(t *testing.T) {
 	if _, err := first.WaitMessage(ctx, "_closed", nil); err != nil {
 		t.Fatal("first window's socket stayed open")
 	}
-	st := ctlWaitState(t, second, func(st live.RoomState) bool { return ctlFind(st, milo) != nil })
+	st := ctlWaitState(t, second, func(st protocol.RoomState) bool { return ctlFind(st, milo) != nil })
 	if second.ID() != milo {
 		t.Fatalf("second window got id %q, want the seat %q", second.ID(), milo)
 	}
@@ -77,7 +77,7 @@ func TestOneSeatPerPerson(t *testing.T) {
 
 	// The facilitator mutes the person: nothing from milo reaches anyone.
 	ctlSend(t, f, map[string]any{"type": "mute_participant", "participant": milo, "kind": "audio", "muted": true})
-	ctlWaitState(t, l, func(st live.RoomState) bool { p := ctlFind(st, milo); return p != nil && p.Muted.Audio })
+	ctlWaitState(t, l, func(st protocol.RoomState) bool { p := ctlFind(st, milo); return p != nil && p.Muted.Audio })
 	silent(ctx, t, milo, f, l)
 
 	// Removed with block: the second window is closed, and a third join
@@ -100,7 +100,7 @@ func TestOneSeatPerPerson(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("third join not refused: %v; got %v", err, types(third))
 	}
-	ctlWaitState(t, l, func(st live.RoomState) bool { return countIdentity(st, "milo") == 0 })
+	ctlWaitState(t, l, func(st protocol.RoomState) bool { return countIdentity(st, "milo") == 0 })
 	silent(ctx, t, milo, f, l)
 }
 
@@ -158,7 +158,7 @@ func TestOneSeatPerPersonWaiting(t *testing.T) {
 	}
 }
 
-func countIdentity(st live.RoomState, identity string) int {
+func countIdentity(st protocol.RoomState, identity string) int {
 	n := 0
 	for _, p := range st.Participants {
 		if p.Identity == identity {

@@ -29,7 +29,7 @@ type Rooms interface {
 	Lock(ctx context.Context, room, by string, locked bool) error
 	Remove(ctx context.Context, room, by, target string, block bool) (room.Participant, error)
 	Room(ctx context.Context, name string) (room.RoomConfig, error)
-	RoomInfo(ctx context.Context, name string) membership.RoomInfo
+	RoomInfo(ctx context.Context, name string) room.Info
 	WaitingList(ctx context.Context, room string) ([]room.Participant, error)
 	Session(ctx context.Context, room string) (room.Session, error)
 	SetReconnecting(ctx context.Context, room, id string, reconnecting bool) (room.Participant, error)

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/hearth-rtc/hearth/membership"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/hearth-rtc/hearth/sfu"
 )
@@ -83,7 +82,7 @@ func (ss *session) broadcast(msg any, skip *conn) {
 
 // seat makes c an active participant: it sends c the joined snapshot and
 // tells the others, atomically with respect to other broadcasts.
-func (ss *session) seat(c *conn, p room.Participant, info membership.RoomInfo) {
+func (ss *session) seat(c *conn, p room.Participant, info room.Info) {
 	ss.announce(c, p, info, seatArrival)
 	// Before the peer connection exists, so its first subscriptions already
 	// obey the participant's mutes.
@@ -95,7 +94,7 @@ func (ss *session) seat(c *conn, p room.Participant, info membership.RoomInfo) {
 // participant_updated for a seat that moved to c. Holding the session lock
 // makes each event reach c either in the snapshot or after it, never
 // before.
-func (ss *session) announce(c *conn, p room.Participant, info membership.RoomInfo, how seatHandover) {
+func (ss *session) announce(c *conn, p room.Participant, info room.Info, how seatHandover) {
 	resumed := how == seatResumed
 	tracks := ss.router.Tracks()
 	secret := ss.srv.newResumeSecret(c) // before ss.mu: lock order is Server.mu, then session.mu

@@ -10,7 +10,6 @@ import (
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/internal/testutil/redistest"
-	"github.com/hearth-rtc/hearth/membership"
 	"github.com/hearth-rtc/hearth/room"
 )
 
@@ -167,7 +166,7 @@ func awaitKept(ctx context.Context, t *testing.T, c *peer.Client, typ string, pr
 }
 
 func lockedRoom(m peer.Message) bool {
-	var u struct{ Room membership.RoomInfo }
+	var u struct{ Room room.Info }
 	return m.Decode(&u) == nil && u.Room.Locked && u.Room.Kind == room.KindClosed
 }
 

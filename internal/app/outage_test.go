@@ -10,7 +10,7 @@ import (
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/internal/testutil/redistest"
-	"github.com/hearth-rtc/hearth/live"
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 )
 
@@ -109,7 +109,7 @@ func TestRedisOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := m1.WaitMessage(ctx, "room_state", func(m peer.Message) bool {
-		var st live.RoomState
+		var st protocol.RoomState
 		if m.Decode(&st) != nil {
 			return false
 		}
