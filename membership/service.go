@@ -582,7 +582,7 @@ type RosterLine struct {
 
 // RosterView is a room's roster joined with its live session.
 type RosterView struct {
-	Room    room.Info     `json:"room"`
+	Room    room.Info    `json:"room"`
 	Entries []RosterLine `json:"entries"`
 	// Guests are present participants not on the roster (open rooms).
 	Guests []room.Participant `json:"guests"`

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/hearth-rtc/hearth/sfu"
 	"github.com/pion/webrtc/v4"
@@ -53,7 +54,7 @@ type conn struct {
 	part      room.Participant
 	sess      *session
 	peer      *sfu.Peer
-	muted     muteState
+	muted     protocol.Media
 	relay     *relay      // the peer's signaler, kept across sockets
 	resume    string      // current resume secret
 	grace     *time.Timer // releases a detached seat
@@ -152,12 +153,12 @@ func (c *conn) readLoop() {
 		if typ != websocket.TextMessage {
 			if ok, _, disconnect := limiter.allow(time.Now()); !ok {
 				if disconnect {
-					c.sendError(&protoError{code: codeRateLimited, close: true, message: "too many messages; disconnected"}, "")
+					c.sendError(&protoError{code: protocol.CodeRateLimited, close: true, message: "too many messages; disconnected"}, "")
 					return
 				}
 				continue
 			}
-			c.sendError(perr(codeBinary, "binary frames are not supported; send JSON text frames"), "")
+			c.sendError(perr(protocol.CodeBinary, "binary frames are not supported; send JSON text frames"), "")
 			continue
 		}
 		buf := c.srv.msgBuf()
@@ -166,7 +167,7 @@ func (c *conn) readLoop() {
 			return
 		}
 		if int64(buf.Len()) > c.srv.cfg.MaxMessageBytes {
-			c.sendError(&protoError{code: codeTooLarge, close: true,
+			c.sendError(&protoError{code: protocol.CodeTooLarge, close: true,
 				message: fmt.Sprintf("message larger than the %d KiB limit", c.srv.cfg.MaxMessageBytes>>10)}, "")
 			return
 		}
@@ -177,12 +178,12 @@ func (c *conn) readLoop() {
 			c.srv.putMsgBuf(buf)
 			if disconnect {
 				c.log.Info("disconnecting a client that keeps flooding")
-				c.sendError(&protoError{code: codeRateLimited, close: true,
+				c.sendError(&protoError{code: protocol.CodeRateLimited, close: true,
 					message: "too many messages; disconnected"}, "")
 				return
 			}
 			if warn {
-				c.sendError(perr(codeRateLimited, "too many messages; slow down (messages are being dropped)"), "")
+				c.sendError(perr(protocol.CodeRateLimited, "too many messages; slow down (messages are being dropped)"), "")
 			}
 			continue
 		}
@@ -326,10 +327,10 @@ func (c *conn) sendRaw(b []byte) {
 }
 
 func (c *conn) sendError(e *protoError, ref string) {
-	c.srv.metrics().ErrorSent(e.code)
-	c.send(errorMsg{Type: "error", Code: e.code, Message: sentence(e.message), Ref: ref})
+	c.srv.metrics().ErrorSent(string(e.code))
+	c.send(protocol.Error{Type: "error", Code: e.code, Message: sentence(e.message), Ref: ref})
 	if e.close {
-		c.closeOut(closeCodeFor(e.code), e.code)
+		c.closeOut(closeCodeFor(e.code), string(e.code))
 	}
 }
 
@@ -362,13 +363,13 @@ func (c *conn) kick(last any, code int) {
 	if c.isDetached() {
 		// Nobody to tell: release the held seat now.
 		reason := "left"
-		if b, ok := last.(byeMsg); ok {
+		if b, ok := last.(protocol.Bye); ok {
 			reason = b.Reason
 		}
 		c.leave(reason)
 		return
 	}
-	if b, ok := last.(byeMsg); ok {
+	if b, ok := last.(protocol.Bye); ok {
 		c.mu.Lock()
 		c.byeReason = b.Reason
 		c.mu.Unlock()
@@ -420,11 +421,11 @@ func (c *conn) setActive(p room.Participant) {
 
 // info describes this participant to others; tracks, when given, are
 // filtered to its own.
-func (c *conn) info(tracks []sfu.TrackInfo) participantInfo {
+func (c *conn) info(tracks []sfu.TrackInfo) protocol.Participant {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	pi := participantInfo{ID: c.part.ID, Identity: c.part.Identity, Name: c.part.Name, Role: c.part.Role,
-		Muted: c.muted, State: "active", Tracks: []trackInfo{}}
+	pi := protocol.Participant{ID: c.part.ID, Identity: c.part.Identity, Name: c.part.Name, Role: c.part.Role,
+		Muted: c.muted, State: "active", Tracks: []protocol.Track{}}
 	if c.state == stateDetached {
 		pi.State = "reconnecting"
 	}
@@ -464,7 +465,7 @@ func (c *conn) leave(reason string) {
 		c.log.Warn("leave", "err", err)
 	}
 	if wasActive {
-		sess.broadcast(participantLeftMsg{Type: "participant_left", Participant: part.ID, Reason: reason}, c)
+		sess.broadcast(protocol.ParticipantLeft{Type: "participant_left", Participant: part.ID, Reason: reason}, c)
 	} else {
 		c.srv.sendWaitingList(ctx, sess)
 	}
@@ -473,8 +474,8 @@ func (c *conn) leave(reason string) {
 
 // Signaler for the SFU.
 
-func (c *conn) SendOffer(sdp string)  { c.send(sdpMsg{Type: "offer", SDP: sdp}) }
-func (c *conn) SendAnswer(sdp string) { c.send(sdpMsg{Type: "answer", SDP: sdp}) }
+func (c *conn) SendOffer(sdp string)  { c.send(protocol.SDP{Type: "offer", SDP: sdp}) }
+func (c *conn) SendAnswer(sdp string) { c.send(protocol.SDP{Type: "answer", SDP: sdp}) }
 func (c *conn) SendCandidate(ci webrtc.ICECandidateInit) {
-	c.send(candidateMsg{Type: "candidate", Candidate: &ci})
+	c.send(protocol.Candidate{Type: "candidate", Candidate: &ci})
 }

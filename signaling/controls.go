@@ -10,40 +10,6 @@ import (
 	"github.com/hearth-rtc/hearth/room"
 )
 
-// controlMsg holds the fields of every control message (PROTOCOL.md,
-// "Facilitator controls and turn-taking"); each message uses a few.
-type controlMsg struct {
-	Participant string  `json:"participant"`
-	Kind        string  `json:"kind"`
-	Muted       *bool   `json:"muted"`
-	Mode        string  `json:"mode"`
-	Seconds     int     `json:"seconds"`
-	Order       string  `json:"order"`
-	Block       bool    `json:"block"`
-	SelfUnmute  *bool   `json:"selfUnmute"`
-	JoinMuted   *bool   `json:"joinMuted"`
-	FloorReturn *string `json:"floorReturn"`
-}
-
-// roomStateMsg is the versioned controls snapshot, sent on seating and
-// after every change.
-type roomStateMsg struct {
-	Type string `json:"type"`
-	protocol.RoomState
-}
-
-// activeSpeakerMsg names who is speaking; Participant is null for nobody.
-type activeSpeakerMsg struct {
-	Type        string  `json:"type"`
-	Participant *string `json:"participant"`
-}
-
-// talkTimeMsg is sent to facilitators only.
-type talkTimeMsg struct {
-	Type    string              `json:"type"`
-	Entries []protocol.TalkTime `json:"entries"`
-}
-
 // dispatchControl handles a facilitator control or turn-taking message.
 func (c *conn) dispatchControl(ctx context.Context, kind protocol.CommandKind, data []byte) error {
 	_, me, err := c.activePeer()
@@ -51,9 +17,9 @@ func (c *conn) dispatchControl(ctx context.Context, kind protocol.CommandKind, d
 		return err
 	}
 	if c.session() == nil {
-		return perr(codeNotJoined, "Join the session first.")
+		return perr(protocol.CodeNotJoined, "Join the session first.")
 	}
-	var m controlMsg
+	var m protocol.Control
 	if err := decode(data, &m); err != nil {
 		return err
 	}
@@ -78,7 +44,7 @@ func (c *conn) session() *session {
 
 // command turns a message into a live.Command, checking that the fields
 // its type needs are present. Permissions are checked by live.Controls.
-func (c *conn) command(ctx context.Context, kind protocol.CommandKind, me room.Participant, m controlMsg) (live.Command, error) {
+func (c *conn) command(ctx context.Context, kind protocol.CommandKind, me room.Participant, m protocol.Control) (live.Command, error) {
 	cmd := live.Command{Kind: kind, By: me.ID, Participant: m.Participant, Media: protocol.MediaKind(m.Kind),
 		Mode: protocol.FloorMode(m.Mode), Seconds: m.Seconds, Order: protocol.RoundOrder(m.Order)}
 	if cmd.Media == "" {
@@ -87,17 +53,17 @@ func (c *conn) command(ctx context.Context, kind protocol.CommandKind, me room.P
 	switch kind {
 	case protocol.CmdMute:
 		if m.Participant == "" || m.Muted == nil {
-			return cmd, perr(codeBadRequest, "Say which participant to mute, and true or false as \"muted\".")
+			return cmd, perr(protocol.CodeBadRequest, "Say which participant to mute, and true or false as \"muted\".")
 		}
 		cmd.Muted = *m.Muted
 	case protocol.CmdMuteAll:
 		if m.Muted == nil {
-			return cmd, perr(codeBadRequest, "Say true or false as \"muted\".")
+			return cmd, perr(protocol.CodeBadRequest, "Say true or false as \"muted\".")
 		}
 		cmd.Muted = *m.Muted
 	case protocol.CmdDeclineUnmute, protocol.CmdStartAside:
 		if m.Participant == "" {
-			return cmd, perr(codeBadRequest, "Say which participant this is about.")
+			return cmd, perr(protocol.CodeBadRequest, "Say which participant this is about.")
 		}
 	case protocol.CmdSetPolicy:
 		cmd.Policy = live.PolicyPatch{SelfUnmute: m.SelfUnmute, JoinMuted: m.JoinMuted}
@@ -137,9 +103,9 @@ func (c *conn) rosterOrder(ctx context.Context, name string) ([]string, error) {
 // handleRemove checks the command against the controls, removes the
 // participant from the room (blocking its identity if asked), cuts its media
 // and closes its connection with bye "removed".
-func (c *conn) handleRemove(ctx context.Context, me room.Participant, m controlMsg) error {
+func (c *conn) handleRemove(ctx context.Context, me room.Participant, m protocol.Control) error {
 	if m.Participant == "" {
-		return perr(codeBadRequest, "Say which participant to remove.")
+		return perr(protocol.CodeBadRequest, "Say which participant to remove.")
 	}
 	ss := c.session()
 	cmd := live.Command{Kind: protocol.CmdRemove, By: me.ID, Participant: m.Participant}
@@ -153,7 +119,7 @@ func (c *conn) handleRemove(ctx context.Context, me room.Participant, m controlM
 		return err // ErrInvalid: it left meanwhile
 	}
 	if t := ss.find(m.Participant); t != nil {
-		t.kick(byeMsg{Type: "bye", Reason: "removed"}, websocket.CloseNormalClosure)
+		t.kick(protocol.Bye{Type: "bye", Reason: "removed"}, websocket.CloseNormalClosure)
 	}
 	c.log.Info("removed", "target", m.Participant, "blocked", m.Block)
 	return nil
@@ -168,7 +134,7 @@ func (c *conn) handleEndSession(me room.Participant) error {
 	}
 	c.log.Info("session ended")
 	for _, o := range ss.allConns() {
-		o.kick(byeMsg{Type: "bye", Reason: "ended"}, websocket.CloseNormalClosure)
+		o.kick(protocol.Bye{Type: "bye", Reason: "ended"}, websocket.CloseNormalClosure)
 	}
 	return nil
 }

@@ -71,10 +71,10 @@ func (ss *session) controlsSeat(c *conn, p room.Participant, info room.Info) {
 	k.ctl.Seat(p)
 	ss.publishLocked()
 	if k.active != "" {
-		c.send(activeSpeakerMsg{Type: "active_speaker", Participant: &k.active})
+		c.send(protocol.ActiveSpeaker{Type: "active_speaker", Participant: &k.active})
 	}
 	if p.Role.Can(room.PermModerate) {
-		c.send(talkTimeMsg{Type: "talk_time", Entries: k.ctl.TalkTime()})
+		c.send(protocol.TalkTimeMsg{Type: "talk_time", Entries: k.ctl.TalkTime()})
 	}
 }
 
@@ -115,7 +115,7 @@ func (ss *session) authorizeControl(cmd live.Command) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.ctl == nil || k.stopped {
-		return perr(codeNotJoined, "join the session first")
+		return perr(protocol.CodeNotJoined, "join the session first")
 	}
 	return k.ctl.Authorize(cmd)
 }
@@ -127,7 +127,7 @@ func (ss *session) applyControl(cmd live.Command) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.ctl == nil || k.stopped {
-		return perr(codeNotJoined, "join the session first")
+		return perr(protocol.CodeNotJoined, "join the session first")
 	}
 	before := k.ctl.Version()
 	st, err := k.ctl.Apply(cmd)
@@ -151,7 +151,7 @@ func (ss *session) publishLocked() {
 	})
 	st := k.ctl.Snapshot()
 	k.version = st.Version
-	ss.broadcast(roomStateMsg{Type: "room_state", RoomState: st}, nil)
+	ss.broadcast(protocol.RoomStateMsg{Type: "room_state", RoomState: st}, nil)
 }
 
 // stopControls ends the ticker; the session is going away.
@@ -202,7 +202,7 @@ func (ss *session) controlsTick(now time.Time, interval time.Duration, sendTalk 
 	}
 	if a := k.ctl.ObserveAudio(interval, samples); a != k.active {
 		k.active = a
-		msg := activeSpeakerMsg{Type: "active_speaker"}
+		msg := protocol.ActiveSpeaker{Type: "active_speaker"}
 		if a != "" {
 			msg.Participant = &a
 		}
@@ -211,7 +211,7 @@ func (ss *session) controlsTick(now time.Time, interval time.Duration, sendTalk 
 	if sendTalk {
 		if tt := k.ctl.TalkTime(); !slices.Equal(tt, k.talk) {
 			k.talk = tt
-			ss.sendToModerators(talkTimeMsg{Type: "talk_time", Entries: tt})
+			ss.sendToModerators(protocol.TalkTimeMsg{Type: "talk_time", Entries: tt})
 		}
 	}
 }

@@ -10,44 +10,24 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/hearth-rtc/hearth/sfu"
-)
-
-// Stable protocol error codes (PROTOCOL.md). Room refusals use room.Code
-// strings, which are the same words; codes that belong to one concern sit
-// beside it (resume.go, limits.go). protocol_test.go checks that every one
-// is documented.
-const (
-	codeBadJSON      = "bad_json"
-	codeUnknownType  = "unknown_type"
-	codeBadRequest   = "bad_request"
-	codeBinary       = "binary_unsupported"
-	codeTooLarge     = "too_large"
-	codeBadSDP       = "bad_sdp"
-	codeBadCandidate = "bad_candidate"
-	codeNotJoined    = "not_joined"
-	codeWaiting      = "waiting"
-	codeAlready      = "already_joined"
-	codeForbidden    = "forbidden"
-	codeRateLimited  = "rate_limited"
-	codeVersion      = "version"
-	codeInternal     = "internal"
 )
 
 // protoError is an error that goes back to the client as an error message.
 // Its message is a sentence for people: it names no Go type or library and
 // quotes at most an excerpt of what the client sent.
 type protoError struct {
-	code    string
+	code    protocol.Code
 	message string
 	// close: the connection ends after the error is sent.
 	close bool
 }
 
-func (e *protoError) Error() string { return e.code + ": " + e.message }
+func (e *protoError) Error() string { return string(e.code) + ": " + e.message }
 
-func perr(code, format string, args ...any) *protoError {
+func perr(code protocol.Code, format string, args ...any) *protoError {
 	return &protoError{code: code, message: fmt.Sprintf(format, args...)}
 }
 
@@ -155,24 +135,24 @@ func toProto(err error, typ string) *protoError {
 	}
 	switch {
 	case errors.Is(err, sfu.ErrUnexpectedAnswer):
-		return perr(codeBadSDP, "There is no offer waiting for an answer.")
+		return perr(protocol.CodeBadSDP, "There is no offer waiting for an answer.")
 	case errors.Is(err, sfu.ErrBadSDP):
-		return perr(codeBadSDP, "The session description could not be used, so nothing changed.")
+		return perr(protocol.CodeBadSDP, "The session description could not be used, so nothing changed.")
 	case errors.Is(err, sfu.ErrUnknownSection):
-		return perr(codeBadCandidate, "The network candidate names a media section this connection does not have.")
+		return perr(protocol.CodeBadCandidate, "The network candidate names a media section this connection does not have.")
 	case errors.Is(err, sfu.ErrBadCandidate):
-		return perr(codeBadCandidate, "The network candidate could not be used.")
+		return perr(protocol.CodeBadCandidate, "The network candidate could not be used.")
 	}
 	code := room.ErrorCode(err)
 	if code == room.CodeInternal {
-		return &protoError{code: codeInternal, message: roomMessage(code)}
+		return &protoError{code: protocol.CodeInternal, message: roomMessage(code)}
 	}
 	msg := roomMessage(code)
 	var re *room.RefusedError
 	if errors.As(err, &re) && re.Message != "" && code != room.CodeUnavailable {
 		msg = re.Message
 	}
-	return &protoError{code: string(code), message: msg, close: typ == "join" && fatal(code)}
+	return &protoError{code: protocol.Code(code), message: msg, close: typ == "join" && fatal(code)}
 }
 
 // decodeError says plainly what was wrong with a message's fields.
@@ -182,11 +162,11 @@ func decodeError(err error) *protoError {
 		field := excerpt(te.Field[strings.LastIndexByte(te.Field, '.')+1:])
 		want := kindOf(te.Type)
 		if want == "a number" && strings.HasPrefix(te.Value, "number") {
-			return perr(codeBadRequest, "The %q field is out of range.", field)
+			return perr(protocol.CodeBadRequest, "The %q field is out of range.", field)
 		}
-		return perr(codeBadRequest, "The %q field should be %s.", field, want)
+		return perr(protocol.CodeBadRequest, "The %q field should be %s.", field, want)
 	}
-	return perr(codeBadRequest, "That message could not be read.")
+	return perr(protocol.CodeBadRequest, "That message could not be read.")
 }
 
 // kindOf names what a JSON value of Go type t looks like.
@@ -209,13 +189,13 @@ func kindOf(t reflect.Type) string {
 }
 
 // closeCodeFor picks the websocket close code for a fatal protocol error.
-func closeCodeFor(code string) int {
+func closeCodeFor(code protocol.Code) int {
 	switch code {
-	case codeTooLarge:
+	case protocol.CodeTooLarge:
 		return websocket.CloseMessageTooBig
-	case string(room.CodeUnavailable):
+	case protocol.CodeUnavailable:
 		return websocket.CloseTryAgainLater
-	case codeInternal:
+	case protocol.CodeInternal:
 		return websocket.CloseInternalServerErr
 	}
 	return websocket.ClosePolicyViolation

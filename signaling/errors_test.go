@@ -28,7 +28,7 @@ func TestRefusalsCloseOnlyJoins(t *testing.T) {
 		{fmt.Errorf("%w: no", room.ErrForbidden), "join", "forbidden", false},
 	} {
 		pe := toProto(tc.err, tc.typ)
-		if pe.code != tc.code || pe.close != tc.close || pe.message == "" {
+		if string(pe.code) != tc.code || pe.close != tc.close || pe.message == "" {
 			t.Errorf("%v answering %s: %+v, want code %s, close %v", tc.err, tc.typ, pe, tc.code, tc.close)
 		}
 	}

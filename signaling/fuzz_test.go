@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/hearth-rtc/hearth/membership"
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/hearth-rtc/hearth/sfu"
 )
@@ -160,7 +161,7 @@ func drain(t *testing.T, c *conn) []sent {
 // envelopeType is how the protocol reads a frame's type: "" when the
 // frame is not a JSON object with a string type.
 func envelopeType(frame []byte) string {
-	var env envelope
+	var env protocol.Envelope
 	if json.Unmarshal(frame, &env) != nil {
 		return ""
 	}
@@ -173,7 +174,7 @@ var unsolicited = map[string]bool{"candidate": true, "offer": true, "room_state"
 	"waiting_list": true, "track_published": true, "track_unpublished": true, "room_updated": true}
 
 func isKnown(typ string) bool {
-	_, ok := clientMessages[typ]
+	_, ok := protocol.ClientMessages()[typ]
 	return ok
 }
 
@@ -249,7 +250,7 @@ func FuzzDispatch(f *testing.F) {
 				t.Fatalf("unknown type %q: got %s", typ, summary(out))
 			}
 		case typ == "ping":
-			var p pingMsg
+			var p protocol.Ping
 			if err := json.Unmarshal(frame, &p); err != nil {
 				if len(out) != 1 || out[0].Code != "bad_request" {
 					t.Fatalf("bad ping %q: got %s", frame, summary(out))
@@ -296,8 +297,8 @@ func FuzzDecode(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	decoders := []func() any{func() any { return &envelope{} }}
-	for _, mk := range clientMessages {
+	decoders := []func() any{func() any { return &protocol.Envelope{} }}
+	for _, mk := range protocol.ClientMessages() {
 		decoders = append(decoders, mk)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -305,7 +306,7 @@ func FuzzDecode(f *testing.F) {
 			v := mk()
 			if err := decode(data, v); err != nil {
 				var pe *protoError
-				if !errors.As(err, &pe) || pe.code != codeBadRequest || pe.close {
+				if !errors.As(err, &pe) || pe.code != protocol.CodeBadRequest || pe.close {
 					t.Fatalf("decode %q into %T: %v", data, v, err)
 				}
 				continue

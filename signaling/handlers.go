@@ -19,27 +19,27 @@ const handlerTimeout = 5 * time.Second
 // dispatch decodes the envelope and calls the message's handler; it only
 // dispatches.
 func (c *conn) dispatch(data []byte) {
-	var env envelope
+	var env protocol.Envelope
 	if err := json.Unmarshal(data, &env); err != nil || env.Type == "" {
-		c.sendError(perr(codeBadJSON, "That message could not be read: send one JSON object with a \"type\"."), "")
+		c.sendError(perr(protocol.CodeBadJSON, "That message could not be read: send one JSON object with a \"type\"."), "")
 		return
 	}
 	ref := clip(env.Type, maxRef)
 	var err error
-	if _, known := clientMessages[env.Type]; known {
+	if _, known := c.srv.messages[env.Type]; known {
 		ctx, cancel := context.WithTimeout(context.Background(), handlerTimeout)
 		err = c.handle(ctx, env.Type, data)
 		cancel()
 	} else {
-		err = perr(codeUnknownType, "There is no message type %q.", excerpt(env.Type))
+		err = perr(protocol.CodeUnknownType, "There is no message type %q.", excerpt(env.Type))
 	}
 	c.countMessage(ref, err)
 	if err != nil {
 		pe := toProto(err, env.Type)
 		switch pe.code {
-		case codeInternal:
+		case protocol.CodeInternal:
 			c.log.Error("handler failed", "type", ref, "err", err)
-		case codeBadSDP, codeBadCandidate:
+		case protocol.CodeBadSDP, protocol.CodeBadCandidate:
 			c.log.Debug("client input refused", "type", ref, "err", clip(err.Error(), 300))
 		}
 		c.sendError(pe, ref)
@@ -69,7 +69,7 @@ func (c *conn) handle(ctx context.Context, typ string, data []byte) error {
 	case "lock":
 		return c.handleLock(ctx, data)
 	case "leave":
-		c.kick(byeMsg{Type: "bye", Reason: "left"}, websocket.CloseNormalClosure)
+		c.kick(protocol.Bye{Type: "bye", Reason: "left"}, websocket.CloseNormalClosure)
 		return nil
 	case "ping":
 		return c.handlePing(data)
@@ -96,13 +96,13 @@ func (c *conn) activePeer() (*sfu.Peer, room.Participant, error) {
 	case c.state == stateActive && c.peer != nil:
 		return c.peer, c.part, nil
 	case c.state == stateWaiting:
-		return nil, room.Participant{}, perr(codeWaiting, "You are in the waiting room; a facilitator will let you in.")
+		return nil, room.Participant{}, perr(protocol.CodeWaiting, "You are in the waiting room; a facilitator will let you in.")
 	}
-	return nil, room.Participant{}, perr(codeNotJoined, "Join the session first.")
+	return nil, room.Participant{}, perr(protocol.CodeNotJoined, "Join the session first.")
 }
 
 func (c *conn) handleJoin(ctx context.Context, data []byte) error {
-	var m joinMsg
+	var m protocol.Join
 	if err := decode(data, &m); err != nil {
 		return err
 	}
@@ -110,10 +110,10 @@ func (c *conn) handleJoin(ctx context.Context, data []byte) error {
 	st := c.state
 	c.mu.Unlock()
 	if st != stateNew {
-		return perr(codeAlready, "this connection has already joined")
+		return perr(protocol.CodeAlreadyJoined, "this connection has already joined")
 	}
-	if m.Version != 0 && m.Version != ProtocolVersion {
-		return &protoError{code: codeVersion, close: true,
+	if m.Version != 0 && m.Version != protocol.Version {
+		return &protoError{code: protocol.CodeVersion, close: true,
 			message: "this server speaks protocol version 1"}
 	}
 	if m.Resume != "" {
@@ -137,7 +137,7 @@ func (c *conn) handleJoin(ctx context.Context, data []byte) error {
 			return err
 		}
 		if res.TakeOver {
-			return perr(string(room.CodeUnavailable), "you are joining from another window at the same time; please try again")
+			return perr(protocol.CodeUnavailable, "you are joining from another window at the same time; please try again")
 		}
 	}
 	p := res.Participant
@@ -153,7 +153,7 @@ func (c *conn) handleJoin(ctx context.Context, data []byte) error {
 
 	if res.Status == membership.JoinWaiting {
 		c.log.Info("waiting", "reason", res.Reason)
-		c.send(waitingMsg{Type: "waiting", Reason: res.Reason, Message: res.Reason.Message()})
+		c.send(protocol.Waiting{Type: "waiting", Reason: res.Reason, Message: res.Reason.Message()})
 		c.srv.sendWaitingList(ctx, ss)
 		return nil
 	}
@@ -200,12 +200,12 @@ func (c *conn) handleOffer(data []byte) error {
 	if err != nil {
 		return err
 	}
-	var m sdpMsg
+	var m protocol.SDP
 	if err := decode(data, &m); err != nil {
 		return err
 	}
 	if m.SDP == "" {
-		return perr(codeBadRequest, "The offer has no \"sdp\".")
+		return perr(protocol.CodeBadRequest, "The offer has no \"sdp\".")
 	}
 	ignored, err := peer.HandleOffer(m.SDP)
 	if ignored {
@@ -219,12 +219,12 @@ func (c *conn) handleAnswer(data []byte) error {
 	if err != nil {
 		return err
 	}
-	var m sdpMsg
+	var m protocol.SDP
 	if err := decode(data, &m); err != nil {
 		return err
 	}
 	if m.SDP == "" {
-		return perr(codeBadRequest, "The answer has no \"sdp\".")
+		return perr(protocol.CodeBadRequest, "The answer has no \"sdp\".")
 	}
 	return peer.HandleAnswer(m.SDP)
 }
@@ -234,7 +234,7 @@ func (c *conn) handleCandidate(data []byte) error {
 	if err != nil {
 		return err
 	}
-	var m candidateMsg
+	var m protocol.Candidate
 	if err := decode(data, &m); err != nil {
 		return err
 	}
@@ -244,7 +244,7 @@ func (c *conn) handleCandidate(data []byte) error {
 	}
 	if len(ci.Candidate) > maxCandidateLen || (ci.SDPMid != nil && len(*ci.SDPMid) > maxMidLen) ||
 		(ci.UsernameFragment != nil && len(*ci.UsernameFragment) > maxUfragLen) {
-		return perr(codeBadCandidate, "The network candidate is too long to be real.")
+		return perr(protocol.CodeBadCandidate, "The network candidate is too long to be real.")
 	}
 	return peer.AddICECandidate(*ci)
 }
@@ -263,19 +263,19 @@ func (c *conn) handleMute(data []byte) error {
 	if err != nil {
 		return err
 	}
-	var m muteMsg
+	var m protocol.Mute
 	if err := decode(data, &m); err != nil {
 		return err
 	}
 	if m.Muted == nil || (m.Kind != "audio" && m.Kind != "video") {
-		return perr(codeBadRequest, "Say \"audio\" or \"video\" as the kind, and true or false as \"muted\".")
+		return perr(protocol.CodeBadRequest, "Say \"audio\" or \"video\" as the kind, and true or false as \"muted\".")
 	}
 	perm := room.PermPublishAudio
 	if m.Kind == "video" {
 		perm = room.PermPublishVideo
 	}
 	if !me.Role.Can(perm) {
-		return perr(codeForbidden, "Your role does not send %s, so there is nothing to mute.", m.Kind)
+		return perr(protocol.CodeForbidden, "Your role does not send %s, so there is nothing to mute.", m.Kind)
 	}
 	c.mu.Lock()
 	if m.Kind == "audio" {
@@ -287,7 +287,7 @@ func (c *conn) handleMute(data []byte) error {
 	c.mu.Unlock()
 	if ss != nil {
 		ss.controlsSelfMute(c.participantID(), protocol.MediaKind(m.Kind), *m.Muted)
-		ss.broadcast(participantMsg{Type: "participant_updated", Participant: c.info(ss.router.Tracks())}, nil)
+		ss.broadcast(protocol.ParticipantEvent{Type: "participant_updated", Participant: c.info(ss.router.Tracks())}, nil)
 	}
 	return nil
 }
@@ -297,12 +297,12 @@ func (c *conn) handleAdmit(ctx context.Context, data []byte) error {
 	if err != nil {
 		return err
 	}
-	var m targetMsg
+	var m protocol.Target
 	if err := decode(data, &m); err != nil {
 		return err
 	}
 	if m.Participant == "" {
-		return perr(codeBadRequest, "Say whom to admit: a participant id, or \"*\" for everyone waiting.")
+		return perr(protocol.CodeBadRequest, "Say whom to admit: a participant id, or \"*\" for everyone waiting.")
 	}
 	admitted, err := c.srv.cfg.Rooms.Admit(ctx, me.Room, me.ID, m.Participant)
 	ss := c.sess
@@ -322,18 +322,18 @@ func (c *conn) handleDeny(ctx context.Context, data []byte) error {
 	if err != nil {
 		return err
 	}
-	var m targetMsg
+	var m protocol.Target
 	if err := decode(data, &m); err != nil {
 		return err
 	}
 	if m.Participant == "" {
-		return perr(codeBadRequest, "Say whom to turn away: a participant id, or \"*\" for everyone waiting.")
+		return perr(protocol.CodeBadRequest, "Say whom to turn away: a participant id, or \"*\" for everyone waiting.")
 	}
 	denied, err := c.srv.cfg.Rooms.Deny(ctx, me.Room, me.ID, m.Participant)
 	ss := c.sess
 	for _, p := range denied {
 		if w := ss.find(p.ID); w != nil {
-			w.sendError(&protoError{code: string(room.CodeDenied), close: true,
+			w.sendError(&protoError{code: protocol.CodeDenied, close: true,
 				message: "The facilitator did not admit you to this session."}, "")
 		}
 	}
@@ -346,26 +346,26 @@ func (c *conn) handleLock(ctx context.Context, data []byte) error {
 	if err != nil {
 		return err
 	}
-	var m lockMsg
+	var m protocol.Lock
 	if err := decode(data, &m); err != nil {
 		return err
 	}
 	if m.Locked == nil {
-		return perr(codeBadRequest, "Say true or false as \"locked\".")
+		return perr(protocol.CodeBadRequest, "Say true or false as \"locked\".")
 	}
 	if err := c.srv.cfg.Rooms.Lock(ctx, me.Room, me.ID, *m.Locked); err != nil {
 		return forbiddenOr(err)
 	}
-	c.sess.broadcast(roomUpdatedMsg{Type: "room_updated", Room: c.srv.roomInfo(ctx, me.Room)}, nil)
+	c.sess.broadcast(protocol.RoomUpdated{Type: "room_updated", Room: c.srv.roomInfo(ctx, me.Room)}, nil)
 	return nil
 }
 
 func (c *conn) handlePing(data []byte) error {
-	var m pingMsg
+	var m protocol.Ping
 	if err := decode(data, &m); err != nil {
 		return err
 	}
-	c.send(pongMsg{Type: "pong", TS: m.TS})
+	c.send(protocol.Pong{Type: "pong", TS: m.TS})
 	return nil
 }
 
@@ -375,27 +375,27 @@ func forbiddenOr(err error) error {
 		return nil
 	}
 	if errors.Is(err, room.ErrForbidden) {
-		return perr(codeForbidden, "Your role does not allow this.")
+		return perr(protocol.CodeForbidden, "Your role does not allow this.")
 	}
 	return err
 }
 
-func (s *Server) iceServers() []iceServer {
-	out := make([]iceServer, 0, len(s.cfg.ICEServers))
+func (s *Server) iceServers() []protocol.ICEServer {
+	out := make([]protocol.ICEServer, 0, len(s.cfg.ICEServers))
 	for _, is := range s.cfg.ICEServers {
-		out = append(out, iceServer{URLs: is.URLs, Username: is.Username, Credential: is.Credential})
+		out = append(out, protocol.ICEServer{URLs: is.URLs, Username: is.Username, Credential: is.Credential})
 	}
 	return out
 }
 
-func (s *Server) waitingEntries(ctx context.Context, ss *session) ([]waitingEntry, error) {
+func (s *Server) waitingEntries(ctx context.Context, ss *session) ([]protocol.WaitingEntry, error) {
 	list, err := s.cfg.Rooms.WaitingList(ctx, ss.name)
 	if err != nil {
 		return nil, err
 	}
-	entries := make([]waitingEntry, 0, len(list))
+	entries := make([]protocol.WaitingEntry, 0, len(list))
 	for _, p := range list {
-		entries = append(entries, waitingEntry{ID: p.ID, Identity: p.Identity, Name: p.Name,
+		entries = append(entries, protocol.WaitingEntry{ID: p.ID, Identity: p.Identity, Name: p.Name,
 			Since: p.JoinedAt.UTC().Format(time.RFC3339)})
 	}
 	return entries, nil
@@ -408,7 +408,7 @@ func (s *Server) sendWaitingList(ctx context.Context, ss *session) {
 		s.log.Warn("waiting list", "room", ss.name, "err", err)
 		return
 	}
-	ss.sendToAdmins(waitingListMsg{Type: "waiting_list", Entries: entries})
+	ss.sendToAdmins(protocol.WaitingList{Type: "waiting_list", Entries: entries})
 }
 
 func (s *Server) sendWaitingListTo(ctx context.Context, ss *session, c *conn) {
@@ -417,7 +417,7 @@ func (s *Server) sendWaitingListTo(ctx context.Context, ss *session, c *conn) {
 		s.log.Warn("waiting list", "room", ss.name, "err", err)
 		return
 	}
-	c.send(waitingListMsg{Type: "waiting_list", Entries: entries})
+	c.send(protocol.WaitingList{Type: "waiting_list", Entries: entries})
 }
 
 // roomInfo describes the room to participants; when the store cannot

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/hearth-rtc/hearth/protocol"
 )
 
 // Limits that keep one client from hurting the others. Each has a default
@@ -20,16 +22,6 @@ const (
 	maxViolations   = 100
 	violationWindow = 10 * time.Second
 )
-
-// Codes of the HTTP refusals at the upgrade (the body is the code, a
-// colon and a sentence).
-const (
-	codeTooManyConns = "too_many_connections"
-	codeServerBusy   = "server_busy"
-)
-
-// codeJoinTimeout: the socket sent no join within JoinTimeout.
-const codeJoinTimeout = "join_timeout"
 
 // rateLimiter is a token bucket per connection, used by its read loop only.
 type rateLimiter struct {
@@ -170,7 +162,7 @@ func (s *Server) refuseBusy(w http.ResponseWriter) {
 	if d := s.cfg.JoinTimeout; d > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
 	}
-	http.Error(w, codeServerBusy+": the server is busy; try again shortly", http.StatusServiceUnavailable)
+	http.Error(w, string(protocol.CodeServerBusy)+": the server is busy; try again shortly", http.StatusServiceUnavailable)
 }
 
 // watchJoin starts c's join deadline; admitUnjoined has counted c.
@@ -205,7 +197,7 @@ func (c *conn) joinDeadline() {
 }
 
 func errJoinTimeout() *protoError {
-	return &protoError{code: codeJoinTimeout, close: true,
+	return &protoError{code: protocol.CodeJoinTimeout, close: true,
 		message: "No join message arrived in time; reconnect to try again."}
 }
 

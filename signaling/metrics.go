@@ -3,6 +3,8 @@ package signaling
 import (
 	"errors"
 	"time"
+
+	"github.com/hearth-rtc/hearth/protocol"
 )
 
 // Metrics hears about signaling events, for monitoring. Implementations must
@@ -43,7 +45,7 @@ func (s *Server) metrics() Metrics {
 // countMessage reports a dispatched message; err is the handler's result.
 func (c *conn) countMessage(typ string, err error) {
 	var pe *protoError
-	if errors.As(err, &pe) && (pe.code == codeUnknownType || pe.code == codeBadJSON) {
+	if errors.As(err, &pe) && (pe.code == protocol.CodeUnknownType || pe.code == protocol.CodeBadJSON) {
 		typ = "unknown"
 	}
 	c.srv.metrics().MessageReceived(typ)

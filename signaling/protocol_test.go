@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/hearth-rtc/hearth/protocol"
 )
 
 // PROTOCOL.md is kept in step with the code by the tests in this file: the
@@ -164,7 +166,7 @@ func decodeStrict(raw json.RawMessage, mk func() any) error {
 func TestProtocolExamples(t *testing.T) {
 	d := readProtocol(t)
 	for _, ex := range d.examples {
-		client, server := clientMessages[ex.typ], serverMessages[ex.typ]
+		client, server := protocol.ClientMessages()[ex.typ], protocol.ServerMessages()[ex.typ]
 		var err error
 		switch {
 		case ex.dir == fromClient && client == nil, ex.dir == fromServer && server == nil, client == nil && server == nil:
@@ -210,21 +212,21 @@ func TestProtocolDocumentsEveryMessage(t *testing.T) {
 	for _, ex := range d.examples {
 		shown[ex.dir][ex.typ] = true
 	}
-	for typ := range clientMessages {
+	for typ := range protocol.ClientMessages() {
 		if !shown[fromClient][typ] {
 			t.Errorf("PROTOCOL.md has no example of %q from a client", typ)
 		}
 	}
-	for typ := range serverMessages {
+	for typ := range protocol.ServerMessages() {
 		if !shown[fromServer][typ] {
 			t.Errorf("PROTOCOL.md has no example of %q from the server", typ)
 		}
 	}
 	src := parseSignaling(t)
 	for _, s := range src.sent {
-		mk, ok := serverMessages[s.typ]
+		mk, ok := protocol.ServerMessages()[s.typ]
 		if !ok {
-			t.Errorf("%s: the server sends %q, which serverMessages does not list", s.pos, s.typ)
+			t.Errorf("%s: the server sends %q, which protocol.ServerMessages does not list", s.pos, s.typ)
 			continue
 		}
 		if got := typeName(mk()); got != s.goType {
@@ -241,6 +243,11 @@ func TestProtocolDocumentsEveryCode(t *testing.T) {
 	d := readProtocol(t)
 	src := parseSignaling(t)
 	room := parseRoomConsts(t)
+	for _, code := range room["Code"] {
+		if !slices.Contains(protocol.Codes(), protocol.Code(code)) {
+			t.Errorf("room code %q is not a protocol code", code)
+		}
+	}
 	sent := append(slices.Clone(src.errorCodes), room["Code"]...)
 	slices.Sort(sent)
 	for _, code := range slices.Compact(sent) {
@@ -248,8 +255,8 @@ func TestProtocolDocumentsEveryCode(t *testing.T) {
 			t.Errorf("error code %q is not in PROTOCOL.md's error table", code)
 		}
 	}
-	for _, code := range src.allCodes {
-		if !strings.Contains(d.text, "`"+code+"`") {
+	for _, code := range protocol.Codes() {
+		if !strings.Contains(d.text, "`"+string(code)+"`") {
 			t.Errorf("code %q is not in PROTOCOL.md", code)
 		}
 	}
@@ -267,11 +274,11 @@ func TestProtocolDocumentsEveryCode(t *testing.T) {
 
 // signalingSource is what the tests read from this package's code.
 type signalingSource struct {
-	// allCodes are the values of the constants named code…; errorCodes
-	// those of them (and literals) that go into error messages.
-	allCodes, errorCodes []string
-	byeReasons           []string
-	sent                 []sentLiteral
+	// errorCodes are the codes (constants and literals) that go into
+	// error messages.
+	errorCodes []string
+	byeReasons []string
+	sent       []sentLiteral
 }
 
 // sentLiteral is a message literal with a type field, as sent.
@@ -297,37 +304,18 @@ func parseSignaling(t testing.TB) signalingSource {
 		}
 		files = append(files, f)
 	}
-	consts := map[string]string{}
 	var src signalingSource
-	for _, f := range files {
-		for name, v := range stringConsts(f, "") {
-			consts[name] = v
-			if strings.HasPrefix(name, "code") {
-				src.allCodes = append(src.allCodes, v)
-			}
-		}
-	}
-	room := parseRoomConsts(t)
-	roomConsts := map[string]string{}
-	for _, f := range room["*"] {
-		name, v, _ := strings.Cut(f, "=")
-		roomConsts[name] = v
-	}
-	// value resolves a string literal, a constant or string(room.Const).
+	consts := protocolCodes(t)
+	// value resolves a string literal or a protocol.Code constant.
 	value := func(e ast.Expr) (string, bool) {
 		switch e := e.(type) {
 		case *ast.BasicLit:
 			s, err := strconv.Unquote(e.Value)
 			return s, err == nil
-		case *ast.Ident:
-			v, ok := consts[e.Name]
-			return v, ok
-		case *ast.CallExpr:
-			if fn, ok := e.Fun.(*ast.Ident); ok && fn.Name == "string" && len(e.Args) == 1 {
-				if sel, ok := e.Args[0].(*ast.SelectorExpr); ok {
-					v, ok := roomConsts[sel.Sel.Name]
-					return v, ok
-				}
+		case *ast.SelectorExpr:
+			if x, ok := e.X.(*ast.Ident); ok && x.Name == "protocol" {
+				v, ok := consts[e.Sel.Name]
+				return v, ok
 			}
 		}
 		return "", false
@@ -342,8 +330,13 @@ func parseSignaling(t testing.TB) signalingSource {
 					}
 				}
 			case *ast.CompositeLit:
-				name, ok := n.Type.(*ast.Ident)
-				if !ok {
+				var name *ast.Ident
+				switch tn := n.Type.(type) {
+				case *ast.Ident:
+					name = tn
+				case *ast.SelectorExpr:
+					name = tn.Sel
+				default:
 					return true
 				}
 				for _, el := range n.Elts {
@@ -359,7 +352,7 @@ func parseSignaling(t testing.TB) signalingSource {
 					switch {
 					case name.Name == "protoError" && key.Name == "code" && ok:
 						src.errorCodes = append(src.errorCodes, v)
-					case name.Name == "byeMsg" && key.Name == "Reason" && ok:
+					case name.Name == "Bye" && key.Name == "Reason" && ok:
 						src.byeReasons = append(src.byeReasons, v)
 					case key.Name == "Type" && ok:
 						src.sent = append(src.sent, sentLiteral{pos: fset.Position(n.Pos()).String(), typ: v, goType: name.Name})
@@ -369,7 +362,7 @@ func parseSignaling(t testing.TB) signalingSource {
 			return true
 		})
 	}
-	if len(src.allCodes) == 0 || len(src.errorCodes) == 0 || len(src.byeReasons) == 0 || len(src.sent) == 0 {
+	if len(src.errorCodes) == 0 || len(src.byeReasons) == 0 || len(src.sent) == 0 {
 		t.Fatal("found no codes, bye reasons or sent messages in the source")
 	}
 	return src
@@ -404,6 +397,16 @@ func stringConsts(f *ast.File, typ string) map[string]string {
 		}
 	}
 	return out
+}
+
+// protocolCodes reads package protocol's Code constants by name.
+func protocolCodes(t testing.TB) map[string]string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "../protocol/codes.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stringConsts(f, "Code")
 }
 
 // parseRoomConsts reads package room's Code and WaitReason constants;
@@ -441,7 +444,7 @@ func parseRoomConsts(t testing.TB) map[string][]string {
 
 // typeName is the name of the struct a pointer points to.
 func typeName(v any) string {
-	return strings.TrimPrefix(fmt.Sprintf("%T", v), "*signaling.")
+	return strings.TrimPrefix(fmt.Sprintf("%T", v), "*protocol.")
 }
 
 // TestProtocolDocumentsTokenClaims: the claims a join token is issued with

@@ -22,11 +22,6 @@ import (
 // period. A new websocket that presents the single-use resume secret takes
 // the seat over; after the grace period the participant leaves.
 
-const (
-	codeResumeFailed  = "resume_failed"
-	codeTooManyTracks = "too_many_tracks"
-)
-
 // relay is the peer connection's Signaler. It follows the participant from
 // socket to socket, so the SFU never holds a dead connection.
 type relay struct{ cur atomic.Pointer[conn] }
@@ -101,7 +96,7 @@ func (c *conn) detach() bool {
 		c.log.Warn("mark reconnecting", "err", err)
 	}
 	c.log.Info("connection lost; holding the seat", "grace", c.srv.cfg.ReconnectGrace.String())
-	ss.broadcast(participantMsg{Type: "participant_updated", Participant: c.info(ss.router.Tracks())}, c)
+	ss.broadcast(protocol.ParticipantEvent{Type: "participant_updated", Participant: c.info(ss.router.Tracks())}, c)
 	return true
 }
 
@@ -129,7 +124,7 @@ type seatState struct {
 	sess  *session
 	peer  *sfu.Peer
 	relay *relay
-	muted muteState
+	muted protocol.Media
 }
 
 // claim hands this connection's seat to a resuming socket. It works while
@@ -149,14 +144,14 @@ func (c *conn) claim() (seatState, bool) {
 }
 
 // handleResume takes over a held seat.
-func (c *conn) handleResume(ctx context.Context, m joinMsg) error {
+func (c *conn) handleResume(ctx context.Context, m protocol.Join) error {
 	old := c.srv.takeResume(m.Resume)
 	if old == nil {
-		return perr(codeResumeFailed, "that seat is no longer held; join again")
+		return perr(protocol.CodeResumeFailed, "that seat is no longer held; join again")
 	}
 	st, ok := old.claim()
 	if !ok {
-		return perr(codeResumeFailed, "that seat is no longer held; join again")
+		return perr(protocol.CodeResumeFailed, "that seat is no longer held; join again")
 	}
 	return c.takeSeat(ctx, st, seatResumed, m.NewPeer)
 }
@@ -178,7 +173,7 @@ func (c *conn) takeSeat(ctx context.Context, st seatState, how seatHandover, new
 	if how == seatTakeover {
 		// Self mutes belong to the device: the new window starts with its
 		// own and says so (mute), as any arrival does.
-		st.muted = muteState{}
+		st.muted = protocol.Media{}
 		st.sess.controlsSelfMute(p.ID, protocol.MediaAudio, false)
 		st.sess.controlsSelfMute(p.ID, protocol.MediaVideo, false)
 	}
@@ -245,7 +240,7 @@ func (c *conn) handleTakeover(ctx context.Context, res membership.JoinResult) (b
 	c.mu.Unlock()
 	st.sess.replace(st.from, c)
 	c.log.Info("waiting place moved to a new connection", "reason", res.Reason)
-	c.send(waitingMsg{Type: "waiting", Reason: res.Reason, Message: res.Reason.Message()})
+	c.send(protocol.Waiting{Type: "waiting", Reason: res.Reason, Message: res.Reason.Message()})
 	return true, nil
 }
 
@@ -276,7 +271,7 @@ func (c *conn) yield() (seatState, connState, bool) {
 	c.mu.Unlock()
 	c.srv.forgetResume(c)
 	if prev != stateDetached {
-		c.send(byeMsg{Type: "bye", Reason: byeJoinedElsewhere})
+		c.send(protocol.Bye{Type: "bye", Reason: byeJoinedElsewhere})
 		c.closeOut(websocket.CloseNormalClosure, "")
 	}
 	return st, prev, true
@@ -309,9 +304,9 @@ func (c *conn) peerParams(p room.Participant) sfu.PeerParams {
 			return p.Role.Can(room.PermPublishAudio)
 		},
 		OnRefusedTrack: func(k sfu.Kind, err error) {
-			code, msg := codeForbidden, "your role does not allow publishing "+string(k)
+			code, msg := protocol.CodeForbidden, "your role does not allow publishing "+string(k)
 			if errors.Is(err, sfu.ErrTooManyTracks) {
-				code, msg = codeTooManyTracks, fmt.Sprintf("at most %d tracks may be published at once; this %s track is not sent to anyone", sfu.DefaultMaxTracks, k)
+				code, msg = protocol.CodeTooManyTracks, fmt.Sprintf("at most %d tracks may be published at once; this %s track is not sent to anyone", sfu.DefaultMaxTracks, k)
 			}
 			r.cur.Load().sendError(perr(code, "%s", msg), "")
 		},
@@ -334,11 +329,11 @@ func (ss *session) controlsResync(c *conn) {
 	if k.ctl == nil || k.stopped {
 		return
 	}
-	c.send(roomStateMsg{Type: "room_state", RoomState: k.ctl.Snapshot()})
+	c.send(protocol.RoomStateMsg{Type: "room_state", RoomState: k.ctl.Snapshot()})
 	if k.active != "" {
-		c.send(activeSpeakerMsg{Type: "active_speaker", Participant: &k.active})
+		c.send(protocol.ActiveSpeaker{Type: "active_speaker", Participant: &k.active})
 	}
 	if c.role().Can(room.PermModerate) {
-		c.send(talkTimeMsg{Type: "talk_time", Entries: k.ctl.TalkTime()})
+		c.send(protocol.TalkTimeMsg{Type: "talk_time", Entries: k.ctl.TalkTime()})
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/hearth-rtc/hearth/membership"
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/hearth-rtc/hearth/sfu"
 )
@@ -109,6 +110,8 @@ type Server struct {
 	// msgBufs hold a message while it is read and handled: handlers copy
 	// out what they keep, so one buffer serves message after message.
 	msgBufs sync.Pool
+	// messages is protocol.ClientMessages: the types dispatch accepts.
+	messages map[string]func() any
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -155,6 +158,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{
 		cfg:      cfg,
+		messages: protocol.ClientMessages(),
 		log:      cfg.Logger,
 		trusted:  proxySet(cfg.TrustedProxies),
 		sessions: map[string]*session{},
@@ -223,7 +227,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if log {
 			s.log.Info("websocket upgrades refused: too many connections from one address", "ip", ip, "refused", n)
 		}
-		http.Error(w, codeTooManyConns+": too many connections from your address", http.StatusTooManyRequests)
+		http.Error(w, string(protocol.CodeTooManyConns)+": too many connections from your address", http.StatusTooManyRequests)
 		return
 	}
 	if !s.admitUnjoined() {
@@ -273,7 +277,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
-		c.kick(byeMsg{Type: "bye", Reason: "server_shutdown"}, websocket.CloseGoingAway)
+		c.kick(protocol.Bye{Type: "bye", Reason: "server_shutdown"}, websocket.CloseGoingAway)
 	}
 	done := make(chan struct{})
 	go func() {
@@ -332,7 +336,7 @@ func (s *Server) Kick(roomName, participantID, reason string) {
 		return
 	}
 	if c := ss.find(participantID); c != nil {
-		c.kick(byeMsg{Type: "bye", Reason: reason}, websocket.CloseNormalClosure)
+		c.kick(protocol.Bye{Type: "bye", Reason: reason}, websocket.CloseNormalClosure)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/hearth-rtc/hearth/sfu"
 )
@@ -100,25 +101,25 @@ func (ss *session) announce(c *conn, p room.Participant, info room.Info, how sea
 	secret := ss.srv.newResumeSecret(c) // before ss.mu: lock order is Server.mu, then session.mu
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	others := make([]participantInfo, 0, len(ss.conns))
+	others := make([]protocol.Participant, 0, len(ss.conns))
 	for o := range ss.conns {
 		if o != c && o.isSeated() {
 			others = append(others, o.info(tracks))
 		}
 	}
-	slices.SortFunc(others, func(a, b participantInfo) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(others, func(a, b protocol.Participant) int { return strings.Compare(a.ID, b.ID) })
 	c.setActive(p)
-	c.send(joinedMsg{
-		Type: "joined", Version: ProtocolVersion, Room: info,
-		Self:         selfInfo{ID: p.ID, Identity: p.Identity, Name: p.Name, Role: p.Role},
+	c.send(protocol.Joined{
+		Type: "joined", Version: protocol.Version, Room: info,
+		Self:         protocol.Self{ID: p.ID, Identity: p.Identity, Name: p.Name, Role: p.Role},
 		Participants: others,
 		ICEServers:   ss.srv.iceServersFor(p.ID),
 		Resume:       secret,
 		Resumed:      resumed,
 	})
-	me := participantMsg{Type: "participant_joined", Participant: c.info(nil)}
+	me := protocol.ParticipantEvent{Type: "participant_joined", Participant: c.info(nil)}
 	if how != seatArrival {
-		me = participantMsg{Type: "participant_updated", Participant: c.info(tracks)}
+		me = protocol.ParticipantEvent{Type: "participant_updated", Participant: c.info(tracks)}
 	}
 	b, _ := json.Marshal(me)
 	for o := range ss.conns {
@@ -145,14 +146,14 @@ func (ss *session) sendToAdmins(msg any) {
 
 // TrackPublished implements sfu.Observer.
 func (ss *session) TrackPublished(t sfu.TrackInfo) {
-	ss.broadcast(trackPublishedMsg{Type: "track_published", Participant: t.Publisher, Track: toTrackInfo(t)}, nil)
+	ss.broadcast(protocol.TrackPublished{Type: "track_published", Participant: t.Publisher, Track: toTrackInfo(t)}, nil)
 }
 
 // TrackUnpublished implements sfu.Observer.
 func (ss *session) TrackUnpublished(t sfu.TrackInfo) {
-	ss.broadcast(trackUnpublishedMsg{Type: "track_unpublished", Participant: t.Publisher, Track: t.ID}, nil)
+	ss.broadcast(protocol.TrackUnpublished{Type: "track_unpublished", Participant: t.Publisher, Track: t.ID}, nil)
 }
 
-func toTrackInfo(t sfu.TrackInfo) trackInfo {
-	return trackInfo{ID: t.ID, Kind: string(t.Kind), StreamID: t.StreamID}
+func toTrackInfo(t sfu.TrackInfo) protocol.Track {
+	return protocol.Track{ID: t.ID, Kind: string(t.Kind), StreamID: t.StreamID}
 }

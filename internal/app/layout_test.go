@@ -20,6 +20,8 @@ var forbidden = map[string][]string{
 	"membership": {"net/http", module + "sfu", module + "live", module + "signaling", module + "admin", module + "internal",
 		"github.com/pion/", "github.com/gorilla/", "github.com/redis/"},
 	"membership/redisstore": {module + "sfu", module + "live", module + "signaling", module + "admin", module + "internal", "github.com/pion/"},
+	"protocol": {"net/http", module + "sfu", module + "live", module + "membership", module + "signaling", module + "admin",
+		module + "internal", "github.com/gorilla/", "github.com/redis/"},
 	"live": {"net/http", module + "membership", module + "signaling", module + "admin", module + "internal",
 		"github.com/gorilla/", "github.com/redis/"},
 	"sfu":       {module + "room", module + "live", module + "membership", module + "signaling", module + "admin", module + "internal"},
