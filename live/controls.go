@@ -20,8 +20,8 @@ import (
 // owner calls Tick. It is not safe for concurrent use: the owner (the
 // signaling session) serializes calls.
 //
-// Media rules (what May and Gate answer; "forwarded" means the SFU sends a
-// publisher's packets of that kind to a subscriber):
+// Media rules (what the gate built by Gate says; "forwarded" means the SFU
+// sends a publisher's packets of that kind to a subscriber):
 //
 //   - A self mute always wins: nothing of that kind is forwarded.
 //   - An enforced (facilitator) mute stops all of that kind, except that the

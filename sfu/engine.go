@@ -1,8 +1,10 @@
 // Package sfu forwards RTP between participants without transcoding.
 //
 // It knows peer connections, published tracks and who may receive each track
-// (the gate); it knows nothing of roles or rooms' rules. The signaling layer
-// tells it, through Router.SetGate, who may receive what.
+// (the Gate, plain data it evaluates itself); it knows nothing of roles or
+// rooms' rules. The room's live owner hands each Router a new Gate, through
+// Router.SetGate, whenever who may receive what changes; the SFU never calls
+// back.
 package sfu
 
 import (

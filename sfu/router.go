@@ -18,11 +18,6 @@ type Observer interface {
 	TrackUnpublished(TrackInfo)
 }
 
-// Gate decides whether subscriber may receive publisher's track of a kind.
-// It is evaluated when the gate is set and when a subscription starts, never
-// per packet, so it may take locks; it must not call back into the Router.
-type Gate func(publisher, subscriber string, kind Kind) bool
-
 // RouterParams configures a Router.
 type RouterParams struct {
 	ID       string
@@ -43,7 +38,7 @@ type Router struct {
 	mu     sync.Mutex
 	peers  map[string]*Peer
 	tracks map[string]*publishedTrack
-	gate   Gate
+	gate   *Gate // immutable; nil forwards everything
 	closed bool
 }
 
@@ -180,10 +175,12 @@ func (r *Router) Tracks() []TrackInfo {
 	return out
 }
 
-// SetGate replaces the gate and applies it to every subscription at once.
-// The owner of the room's live state (today the signaling session) calls
-// it whenever who may receive whom changes.
-func (r *Router) SetGate(g Gate) {
+// SetGate replaces the gate and applies it to every subscription at once;
+// the router keeps g, which must not change afterwards (a Gate cannot).
+// The room's live owner calls it, with the gate live.Controls builds,
+// whenever who may receive whom changes. Until then (or with nil) every
+// track reaches every other peer.
+func (r *Router) SetGate(g *Gate) {
 	r.mu.Lock()
 	r.gate = g
 	var downs []*downTrack
@@ -192,12 +189,8 @@ func (r *Router) SetGate(g Gate) {
 	}
 	r.mu.Unlock()
 	for _, d := range downs {
-		d.setAllowed(r.allowed(g, d.pub.info, d.sub.id))
+		d.setAllowed(g.Allows(d.pub.info.Publisher, d.sub.id, d.pub.info.Kind))
 	}
-}
-
-func (r *Router) allowed(g Gate, t TrackInfo, sub string) bool {
-	return g == nil || g(t.Publisher, sub, t.Kind)
 }
 
 // Close closes every peer.
@@ -303,7 +296,7 @@ func (r *Router) subscribe(sub *Peer, t *publishedTrack, renegotiate bool) {
 	var d *downTrack
 	if ok {
 		d = newDownTrack(t, sub)
-		d.allowed.Store(r.allowed(r.gate, t.info, sub.id))
+		d.allowed.Store(r.gate.Allows(t.info.Publisher, sub.id, t.info.Kind))
 		sub.downs[t.info.ID] = d
 		t.addDown(d)
 	}

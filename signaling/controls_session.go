@@ -140,15 +140,12 @@ func (ss *session) applyControl(cmd live.Command) error {
 	return nil
 }
 
-// publishLocked gives the router a gate for the current state, then tells
-// every seated client. The gate is an immutable snapshot: the SFU evaluates
-// it under its own locks without calling back here.
+// publishLocked gives the router the gate the controls build for the current
+// state, then tells every seated client. The gate is plain data: the SFU
+// evaluates it itself and never calls back.
 func (ss *session) publishLocked() {
 	k := &ss.ctl
-	g := k.ctl.Gate()
-	ss.router.SetGate(func(publisher, subscriber string, kind sfu.Kind) bool {
-		return g.May(publisher, subscriber, protocol.MediaKind(kind))
-	})
+	ss.router.SetGate(k.ctl.Gate())
 	st := k.ctl.Snapshot()
 	k.version = st.Version
 	ss.broadcast(protocol.RoomStateMsg{Type: "room_state", RoomState: st}, nil)

@@ -1,0 +1,222 @@
+package membership
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hearth-rtc/hearth/room"
+)
+
+// What those who run a room do to it and see of it: admit and deny (the
+// waiting room), remove and lock, each checked against the caller's seat
+// and role (authorize); the waiting list and the roster.
+
+// AllWaiting as the target of Admit or Deny means everyone waiting.
+const AllWaiting = "*"
+
+// authorize returns the session and the caller, who must hold a seat and a
+// role with perm; otherwise ErrForbidden.
+func (s *Service) authorize(ctx context.Context, roomName, by string, perm room.Permission) (room.Session, room.Participant, error) {
+	if _, err := s.sync(ctx); err != nil {
+		return room.Session{}, room.Participant{}, fmt.Errorf("room %q: %w", roomName, err)
+	}
+	sess, err := s.store.Session(ctx, roomName)
+	if err != nil {
+		return room.Session{}, room.Participant{}, fmt.Errorf("room %q: %w", roomName, err)
+	}
+	actor, ok := sess.Find(by)
+	if !ok || !actor.State.Seated() {
+		return room.Session{}, room.Participant{}, fmt.Errorf("%w: %q is not in the session", room.ErrForbidden, by)
+	}
+	if !actor.Role.Can(perm) {
+		return room.Session{}, room.Participant{}, fmt.Errorf("%w: role %s may not %s", room.ErrForbidden, actor.Role, perm)
+	}
+	return sess, actor, nil
+}
+
+// waitingTargets resolves a target (an id or AllWaiting) to waiting
+// participants; a single id that is not waiting is ErrNotFound.
+func waitingTargets(sess room.Session, target string) ([]room.Participant, error) {
+	if target == AllWaiting {
+		return sess.Waiting(), nil
+	}
+	p, ok := sess.Find(target)
+	if !ok || p.State != room.StateWaiting {
+		return nil, fmt.Errorf("%q is not in the waiting room: %w", target, room.ErrNotFound)
+	}
+	return []room.Participant{p}, nil
+}
+
+// Admit moves one waiting participant, or all (target AllWaiting, oldest
+// first), into the session. The caller (by) needs PermAdmit. Capacity is
+// checked atomically per admission: when the room fills up, Admit returns
+// those admitted so far and an error wrapping ErrRoomFull. Admitted
+// participants keep their connection; their node sends them "joined".
+func (s *Service) Admit(ctx context.Context, roomName, by, target string) ([]room.Participant, error) {
+	sess, actor, err := s.authorize(ctx, roomName, by, room.PermAdmit)
+	if err != nil {
+		return nil, err
+	}
+	targets, err := waitingTargets(sess, target)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := s.Room(ctx, roomName)
+	if err != nil {
+		return nil, err
+	}
+	admitted := []room.Participant{}
+	for _, t := range targets {
+		limit := cfg.Seats()
+		if t.Role.IsFacilitator() {
+			limit = 0
+		}
+		p, err := s.store.SetState(ctx, roomName, t.ID, room.StateActive, "", limit)
+		switch {
+		case errors.Is(err, room.ErrNotFound) && target == AllWaiting:
+			continue // left meanwhile
+		case err != nil:
+			return admitted, fmt.Errorf("admit %q: %w", t.ID, err)
+		}
+		admitted = append(admitted, p)
+		s.remember(p)
+		s.log.InfoContext(ctx, "admitted", "room", roomName, "participant", p.ID, "by", actor.ID)
+	}
+	return admitted, nil
+}
+
+// Deny removes one waiting participant, or all, from the waiting room and
+// returns them; their connection gets "denied". The caller needs PermAdmit.
+// Denied participants hosted here are forgotten at once (the caller tells
+// them); those on other nodes are reported by that node's OnGone.
+func (s *Service) Deny(ctx context.Context, roomName, by, target string) ([]room.Participant, error) {
+	sess, actor, err := s.authorize(ctx, roomName, by, room.PermAdmit)
+	if err != nil {
+		return nil, err
+	}
+	targets, err := waitingTargets(sess, target)
+	if err != nil {
+		return nil, err
+	}
+	denied := []room.Participant{}
+	for _, t := range targets {
+		p, err := s.store.RemovePresence(ctx, roomName, t.ID)
+		switch {
+		case errors.Is(err, room.ErrNotFound) && target == AllWaiting:
+			continue
+		case err != nil:
+			return denied, fmt.Errorf("deny %q: %w", t.ID, err)
+		}
+		s.untrack(roomName, p.ID)
+		denied = append(denied, p)
+		s.log.InfoContext(ctx, "denied", "room", roomName, "participant", p.ID, "by", actor.ID)
+	}
+	return denied, nil
+}
+
+// Remove takes a participant out of the session and, with block, refuses
+// that identity (code blocked) for the rest of the session. The caller needs
+// PermModerate and may not remove someone of a higher role. While the store
+// cannot answer, it takes effect here and is written later (pending.go);
+// only someone hosted here can be removed then (else ErrUnavailable).
+func (s *Service) Remove(ctx context.Context, roomName, by, target string, block bool) (room.Participant, error) {
+	sess, actor, err := s.authorize(ctx, roomName, by, room.PermModerate)
+	stored := err == nil
+	if unreachable(err) {
+		actor, err = s.authorizeHere(roomName, by, room.PermModerate)
+	}
+	if err != nil {
+		return room.Participant{}, err
+	}
+	t, ok := sess.Find(target)
+	if !stored {
+		if t, ok = s.hostedHere(roomName, target); !ok {
+			return room.Participant{}, fmt.Errorf("remove %q: not hosted here: %w", target, room.ErrUnavailable)
+		}
+	}
+	if !ok {
+		return room.Participant{}, fmt.Errorf("participant %q: %w", target, room.ErrNotFound)
+	}
+	if t.Role.Outranks(actor.Role) {
+		return room.Participant{}, fmt.Errorf("%w: cannot remove a %s", room.ErrForbidden, t.Role)
+	}
+	// Written in order: the block first, so the identity cannot slip back
+	// in between.
+	s.removeHere(roomName, t, block)
+	if err := s.flush(ctx); err != nil {
+		s.log.WarnContext(ctx, "remove: store unavailable; written when it answers", "room", roomName, "participant", t.ID, "err", err)
+	}
+	s.log.InfoContext(ctx, "removed", "room", roomName, "participant", t.ID, "identity", t.Identity, "blocked", block, "by", actor.ID)
+	return t, nil
+}
+
+// Lock locks or unlocks the session; the caller needs PermModerate. While
+// the store cannot answer, the lock takes effect here and is written later
+// (pending.go).
+func (s *Service) Lock(ctx context.Context, roomName, by string, locked bool) error {
+	_, actor, err := s.authorize(ctx, roomName, by, room.PermModerate)
+	if unreachable(err) {
+		actor, err = s.authorizeHere(roomName, by, room.PermModerate)
+	}
+	if err != nil {
+		return err
+	}
+	s.setLock(roomName, locked)
+	if err := s.flush(ctx); err != nil {
+		s.log.WarnContext(ctx, "lock: store unavailable; written when it answers", "room", roomName, "err", err)
+	}
+	s.log.InfoContext(ctx, "lock changed", "room", roomName, "locked", locked, "by", actor.ID)
+	return nil
+}
+
+// WaitingList returns the waiting room, oldest first (name, identity and
+// JoinedAt as "since"), for the protocol's waiting_list message.
+func (s *Service) WaitingList(ctx context.Context, roomName string) ([]room.Participant, error) {
+	sess, err := s.Session(ctx, roomName)
+	if err != nil {
+		return nil, err
+	}
+	return sess.Waiting(), nil
+}
+
+// RosterLine is one roster entry with its live presence (none or one: a
+// room has one seat per identity).
+type RosterLine struct {
+	room.RosterEntry
+	Present []room.Participant `json:"present"`
+}
+
+// RosterView is a room's roster joined with its live session.
+type RosterView struct {
+	Room    room.Info    `json:"room"`
+	Entries []RosterLine `json:"entries"`
+	// Guests are present participants not on the roster (open rooms).
+	Guests []room.Participant `json:"guests"`
+}
+
+// Roster returns the roster with who is present now.
+func (s *Service) Roster(ctx context.Context, roomName string) (RosterView, error) {
+	cfg, err := s.Room(ctx, roomName)
+	if err != nil {
+		return RosterView{}, err
+	}
+	sess, err := s.Session(ctx, roomName)
+	if err != nil {
+		return RosterView{}, err
+	}
+	v := RosterView{Room: roomInfo(cfg, sess.Locked), Entries: []RosterLine{}, Guests: []room.Participant{}}
+	index := map[string]int{}
+	for i, e := range cfg.Roster {
+		index[e.Identity] = i
+		v.Entries = append(v.Entries, RosterLine{RosterEntry: e, Present: []room.Participant{}})
+	}
+	for _, p := range sess.Participants {
+		if i, ok := index[p.Identity]; ok {
+			v.Entries[i].Present = append(v.Entries[i].Present, p)
+		} else {
+			v.Guests = append(v.Guests, p)
+		}
+	}
+	return v, nil
+}
