@@ -144,23 +144,23 @@ func (c *Controls) changeTarget(cmd Command) string {
 func (c *Controls) apply(cmd Command) (bool, error) {
 	switch cmd.Kind {
 	case protocol.CmdMute:
-		return c.mute(cmd)
+		return c.mute(cmd.Participant, cmd.Media, cmd.Muted)
 	case protocol.CmdMuteAll:
-		return c.muteAll(cmd)
+		return c.muteAll(cmd.Media, cmd.Muted)
 	case protocol.CmdSetPolicy:
 		return c.setPolicy(cmd.Policy)
 	case protocol.CmdRequestUnmute:
-		return c.requestUnmute(cmd)
+		return c.requestUnmute(cmd.By, cmd.Media)
 	case protocol.CmdCancelUnmuteRequest:
 		return c.setRequested(cmd.By, cmd.Media, false)
 	case protocol.CmdDeclineUnmute:
-		return c.declineUnmute(cmd)
+		return c.declineUnmute(cmd.Participant, cmd.Media)
 	case protocol.CmdRaiseHand:
 		return c.raiseHand(cmd.By), nil
 	case protocol.CmdLowerHand:
-		return c.lowerHandCmd(cmd)
+		return c.lowerHandCmd(cmd.By, cmd.Participant)
 	case protocol.CmdGiveFloor:
-		return c.giveFloor(cmd)
+		return c.giveFloor(cmd.Participant, cmd.Seconds)
 	case protocol.CmdTakeFloor:
 		return c.takeFloor()
 	case protocol.CmdSetFloorMode:
@@ -168,7 +168,7 @@ func (c *Controls) apply(cmd Command) (bool, error) {
 	case protocol.CmdSetTimer:
 		return c.setTimer(cmd.Seconds)
 	case protocol.CmdStartRound:
-		return c.startRound(cmd)
+		return c.startRound(cmd.Order, cmd.Seconds, cmd.Roster)
 	case protocol.CmdPass:
 		return c.ownTurn(cmd.By, protocol.TurnPassed)
 	case protocol.CmdEndTurn:
@@ -184,16 +184,12 @@ func (c *Controls) apply(cmd Command) (bool, error) {
 	case protocol.CmdEndAside:
 		return c.endAside()
 	case protocol.CmdRemove:
-		return c.remove(cmd)
+		// The target leaves the controls at once, so its media stops before
+		// its connection is closed. Authorize refused removing oneself.
+		return c.drop(cmd.Participant), nil
 	case protocol.CmdEndSession:
 		c.ended = true
 		return true, nil
 	}
 	return false, errInvalid("That is not a command this session knows.")
-}
-
-// remove takes the target out of the controls at once, so its media stops
-// before its connection is closed. Authorize refused removing oneself.
-func (c *Controls) remove(cmd Command) (bool, error) {
-	return c.drop(cmd.Participant), nil
 }

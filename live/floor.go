@@ -50,14 +50,13 @@ func (c *Controls) give(id string, seconds int) {
 
 // giveFloor gives the floor to the target, or to the first raised hand when
 // no target is named.
-func (c *Controls) giveFloor(cmd Command) (bool, error) {
+func (c *Controls) giveFloor(id string, seconds int) (bool, error) {
 	if c.round != nil {
 		return false, errInvalid("A round is in progress; skip or end it instead.")
 	}
-	if err := checkSeconds(cmd.Seconds); err != nil {
+	if err := checkSeconds(seconds); err != nil {
 		return false, err
 	}
-	id := cmd.Participant
 	if id == "" {
 		if len(c.hands) == 0 {
 			return false, errInvalid("No hand is raised.")
@@ -71,7 +70,7 @@ func (c *Controls) giveFloor(cmd Command) (bool, error) {
 	if !t.p.Role.Can(room.PermPublishAudio) {
 		return false, errInvalid(t.p.Role.WithArticleCapital() + " cannot take the floor.")
 	}
-	c.give(id, cmd.Seconds)
+	c.give(id, seconds)
 	return true, nil
 }
 

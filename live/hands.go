@@ -12,10 +12,10 @@ func (c *Controls) raiseHand(id string) bool {
 	return true
 }
 
-func (c *Controls) lowerHandCmd(cmd Command) (bool, error) {
-	id := cmd.Participant
+// lowerHandCmd lowers id's hand, or by's own when id is empty.
+func (c *Controls) lowerHandCmd(by, id string) (bool, error) {
 	if id == "" {
-		id = cmd.By
+		id = by
 	}
 	if _, ok := c.parts[id]; !ok {
 		return false, errNotHere()

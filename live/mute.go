@@ -7,18 +7,18 @@ import (
 
 // mute sets or lifts a facilitator's mute on one participant. Lifting it
 // also settles the participant's request to be unmuted.
-func (c *Controls) mute(cmd Command) (bool, error) {
-	if !cmd.Media.Valid() {
+func (c *Controls) mute(id string, kind protocol.MediaKind, muted bool) (bool, error) {
+	if !kind.Valid() {
 		return false, errInvalid("The kind must be \"audio\" or \"video\".")
 	}
-	t := c.parts[cmd.Participant] // Authorize checked it is seated
+	t := c.parts[id] // Authorize checked it is seated
 	if !t.p.Role.Can(room.PermPublishAudio) {
 		return false, errInvalid(t.p.Role.WithArticleCapital() + " sends no audio or video.")
 	}
-	changed := t.enforced.Get(cmd.Media) != cmd.Muted
-	t.enforced.Set(cmd.Media, cmd.Muted)
-	if !cmd.Muted && t.requested.Get(cmd.Media) {
-		t.requested.Set(cmd.Media, false)
+	changed := t.enforced.Get(kind) != muted
+	t.enforced.Set(kind, muted)
+	if !muted && t.requested.Get(kind) {
+		t.requested.Set(kind, false)
 		changed = true
 	}
 	c.remember(t)
@@ -27,11 +27,11 @@ func (c *Controls) mute(cmd Command) (bool, error) {
 
 // muteAll mutes, or unmutes, everyone present but facilitators. It does not
 // affect later arrivals: that is the join-muted policy.
-func (c *Controls) muteAll(cmd Command) (bool, error) {
-	if cmd.Media == "" {
-		cmd.Media = protocol.MediaAudio
+func (c *Controls) muteAll(kind protocol.MediaKind, muted bool) (bool, error) {
+	if kind == "" {
+		kind = protocol.MediaAudio
 	}
-	if !cmd.Media.Valid() {
+	if !kind.Valid() {
 		return false, errInvalid("The kind must be \"audio\" or \"video\".")
 	}
 	changed := false
@@ -39,12 +39,12 @@ func (c *Controls) muteAll(cmd Command) (bool, error) {
 		if s.p.Role != room.RoleMember {
 			continue
 		}
-		if s.enforced.Get(cmd.Media) != cmd.Muted {
-			s.enforced.Set(cmd.Media, cmd.Muted)
+		if s.enforced.Get(kind) != muted {
+			s.enforced.Set(kind, muted)
 			changed = true
 		}
-		if !cmd.Muted && s.requested.Get(cmd.Media) {
-			s.requested.Set(cmd.Media, false)
+		if !muted && s.requested.Get(kind) {
+			s.requested.Set(kind, false)
 			changed = true
 		}
 		c.remember(s)
@@ -75,21 +75,21 @@ func (c *Controls) setPolicy(p PolicyPatch) (bool, error) {
 // (facilitators always; members when the policy allows), and otherwise
 // records the request for a facilitator to allow (mute_participant with
 // muted false) or decline. Not being muted is not an error.
-func (c *Controls) requestUnmute(cmd Command) (bool, error) {
-	if !cmd.Media.Valid() {
+func (c *Controls) requestUnmute(id string, kind protocol.MediaKind) (bool, error) {
+	if !kind.Valid() {
 		return false, errInvalid("The kind must be \"audio\" or \"video\".")
 	}
-	s := c.parts[cmd.By]
-	if !s.enforced.Get(cmd.Media) {
-		return c.setRequested(cmd.By, cmd.Media, false)
+	s := c.parts[id]
+	if !s.enforced.Get(kind) {
+		return c.setRequested(id, kind, false)
 	}
 	if s.p.Role.IsFacilitator() || c.policy.SelfUnmute {
-		s.enforced.Set(cmd.Media, false)
-		s.requested.Set(cmd.Media, false)
+		s.enforced.Set(kind, false)
+		s.requested.Set(kind, false)
 		c.remember(s)
 		return true, nil
 	}
-	return c.setRequested(cmd.By, cmd.Media, true)
+	return c.setRequested(id, kind, true)
 }
 
 func (c *Controls) setRequested(id string, kind protocol.MediaKind, v bool) (bool, error) {
@@ -104,9 +104,9 @@ func (c *Controls) setRequested(id string, kind protocol.MediaKind, v bool) (boo
 	return true, nil
 }
 
-func (c *Controls) declineUnmute(cmd Command) (bool, error) {
-	if _, ok := c.parts[cmd.Participant]; !ok {
+func (c *Controls) declineUnmute(id string, kind protocol.MediaKind) (bool, error) {
+	if _, ok := c.parts[id]; !ok {
 		return false, errNotHere()
 	}
-	return c.setRequested(cmd.Participant, cmd.Media, false)
+	return c.setRequested(id, kind, false)
 }

@@ -19,11 +19,11 @@ type round struct {
 
 // startRound orders the members present and gives the first of them the
 // floor. Hands stay raised for after the round.
-func (c *Controls) startRound(cmd Command) (bool, error) {
+func (c *Controls) startRound(order protocol.RoundOrder, seconds int, roster []string) (bool, error) {
 	if c.round != nil {
 		return false, errInvalid("A round is already in progress.")
 	}
-	if err := checkSeconds(cmd.Seconds); err != nil {
+	if err := checkSeconds(seconds); err != nil {
 		return false, err
 	}
 	var members []*seat
@@ -35,11 +35,11 @@ func (c *Controls) startRound(cmd Command) (bool, error) {
 	if len(members) == 0 {
 		return false, errInvalid("There are no members to go around.")
 	}
-	switch cmd.Order {
+	switch order {
 	case protocol.OrderJoin:
 	case protocol.OrderRoster:
 		rank := map[string]int{}
-		for i, id := range cmd.Roster {
+		for i, id := range roster {
 			if _, dup := rank[id]; !dup {
 				rank[id] = i
 			}
@@ -48,7 +48,7 @@ func (c *Controls) startRound(cmd Command) (bool, error) {
 			if i, ok := rank[s.p.Identity]; ok {
 				return i
 			}
-			return len(cmd.Roster) // not on the roster: after, in join order
+			return len(roster) // not on the roster: after, in join order
 		}
 		slices.SortStableFunc(members, func(a, b *seat) int { return pos(a) - pos(b) })
 	case protocol.OrderShuffle:
@@ -56,7 +56,7 @@ func (c *Controls) startRound(cmd Command) (bool, error) {
 	default:
 		return false, errInvalid("The order must be \"roster\", \"join\" or \"shuffle\".")
 	}
-	r := &round{order: cmd.Order, seconds: cmd.Seconds}
+	r := &round{order: order, seconds: seconds}
 	for _, s := range members {
 		r.turns = append(r.turns, protocol.Turn{Participant: s.p.ID, Status: protocol.TurnPending})
 	}
