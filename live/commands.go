@@ -29,9 +29,6 @@ type Command struct {
 	Policy PolicyPatch // set_policy
 }
 
-// MaxShareSeconds bounds a timed share.
-const MaxShareSeconds = 3600
-
 // who classifies the sender for permission checks.
 type who int
 

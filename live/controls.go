@@ -50,7 +50,7 @@ type Controls struct {
 	// sticky remembers enforced mutes by identity for the whole session, so
 	// leaving and rejoining does not escape a mute.
 	sticky map[string]protocol.Media
-	hands  []protocol.Hand
+	hands  handQueue
 	floor  floor
 	round  *round
 	aside  *aside
@@ -66,13 +66,6 @@ type seat struct {
 	self      protocol.Media // the participant's own mute
 	enforced  protocol.Media // a facilitator's mute
 	requested protocol.Media // asked a facilitator to lift an enforced mute
-}
-
-// PolicyPatch changes some of a Policy; nil fields are left alone.
-type PolicyPatch struct {
-	SelfUnmute  *bool
-	JoinMuted   *bool
-	FloorReturn *protocol.FloorReturn
 }
 
 // ControlsConfig configures NewControls.
@@ -138,7 +131,7 @@ func (c *Controls) Seat(p room.Participant) {
 	c.remember(s)
 	c.parts[p.ID] = s
 	if c.round != nil && p.Role == room.RoleMember {
-		c.round.turns = append(c.round.turns, protocol.Turn{Participant: p.ID, Status: protocol.TurnPending})
+		c.round.join(p.ID)
 	}
 	c.bump(protocol.Change{Kind: protocol.ChangeJoined, Participant: p.ID})
 }
@@ -151,19 +144,20 @@ func (c *Controls) Leave(id string) {
 	}
 }
 
+// drop takes id out of everything and reports whether it was seated.
 func (c *Controls) drop(id string) bool {
 	if _, ok := c.parts[id]; !ok {
 		return false
 	}
 	delete(c.parts, id)
-	c.lowerHand(id)
-	if c.round != nil {
-		c.roundLeft(id)
+	c.hands.lower(id)
+	if c.round != nil && c.round.leave(id) {
+		c.advance(protocol.TurnLeft)
 	}
 	if c.floor.holder == id && c.round == nil {
 		c.floor.clearHolder()
 	}
-	if c.aside != nil && (c.aside.host == id || c.aside.member == id) {
+	if c.aside.has(id) {
 		c.aside = nil
 	}
 	c.talk.forget(id)
@@ -228,11 +222,37 @@ func (c *Controls) Tick(now time.Time) bool {
 	return true
 }
 
-// errInvalid and errForbidden are the controls' refusals: they wrap
-// ErrInvalid and ErrForbidden, with a sentence for the sender.
-func errInvalid(msg string) error { return room.Refuse(room.CodeBadRequest, msg, room.ErrInvalid) }
+// give hands the floor to id (lowering its hand), timed when seconds > 0.
+func (c *Controls) give(id string, seconds int) {
+	c.hands.lower(id)
+	c.floor.holder = id
+	c.floor.clearTimer()
+	if seconds > 0 {
+		c.floor.startTimer(seconds, c.now())
+	}
+}
 
-func errForbidden(msg string) error { return room.Refuse(room.CodeForbidden, msg, room.ErrForbidden) }
+// advance closes the current turn with status (if there is one) and gives
+// the floor to the next pending participant; with none left the round ends
+// and the floor returns to the facilitators.
+func (c *Controls) advance(status protocol.TurnStatus) {
+	id, ok := c.round.next(status)
+	if !ok {
+		c.round = nil
+		c.floor.clearHolder()
+		return
+	}
+	c.give(id, c.round.seconds)
+}
 
-// errNotHere refuses a command naming someone who is not seated.
-func errNotHere() error { return errInvalid("That participant is not in the session.") }
+// expireShare ends a timed share outside rounds: per policy, the floor goes
+// back to the facilitators or to the first raised hand for as long.
+func (c *Controls) expireShare() {
+	seconds := c.floor.seconds
+	c.floor.clearHolder()
+	if c.policy.FloorReturn == protocol.ReturnToNext {
+		if id := c.hands.first(); id != "" {
+			c.give(id, seconds)
+		}
+	}
+}

@@ -1,6 +1,41 @@
 package live
 
-import "github.com/hearth-rtc/hearth/sfu"
+import (
+	"github.com/hearth-rtc/hearth/protocol"
+	"github.com/hearth-rtc/hearth/sfu"
+)
+
+// The media rules (see Controls) applied: whose audio the group hears, and
+// the gate built from them for the SFU.
+
+// moderated reports whether only the holder and facilitators are heard: in
+// moderated mode and during any round.
+func (c *Controls) moderated() bool { return c.floor.mode == protocol.FloorModerated || c.round != nil }
+
+// audibleToGroup applies the mute and floor rules to s's audio, leaving the
+// aside aside.
+func (c *Controls) audibleToGroup(s *seat) bool {
+	holder := c.floor.holder == s.p.ID
+	switch {
+	case s.self.Audio:
+		return false
+	case s.enforced.Audio && !holder:
+		return false
+	case c.moderated() && !holder && !s.p.Role.IsFacilitator():
+		return false
+	}
+	return true
+}
+
+// heardByGroup reports whether the group hears id's speech, and id's
+// identity: seated, not in the aside, and audible to the group.
+func (c *Controls) heardByGroup(id string) (identity string, ok bool) {
+	s, ok := c.parts[id]
+	if !ok || c.aside.has(id) || !c.audibleToGroup(s) {
+		return "", false
+	}
+	return s.p.Identity, true
+}
 
 // Gate builds, from the media rules (see Controls), the gate the SFU is
 // given: who may receive whose media now. It shares nothing with c; the SFU

@@ -1,39 +1,44 @@
 package live
 
-import "github.com/hearth-rtc/hearth/protocol"
+import (
+	"time"
 
-// raiseHand appends the sender to the queue; raising twice keeps the first
-// place.
-func (c *Controls) raiseHand(id string) bool {
-	if c.handIndex(id) >= 0 {
+	"github.com/hearth-rtc/hearth/protocol"
+)
+
+// handQueue is the raised hands, longest raised first.
+type handQueue []protocol.Hand
+
+// raise appends id, raised at since; raising twice keeps the first place.
+// It reports whether the queue changed.
+func (q *handQueue) raise(id string, since time.Time) bool {
+	if q.index(id) >= 0 {
 		return false
 	}
-	c.hands = append(c.hands, protocol.Hand{Participant: id, Since: c.now().UTC()})
+	*q = append(*q, protocol.Hand{Participant: id, Since: since})
 	return true
 }
 
-// lowerHandCmd lowers id's hand, or by's own when id is empty.
-func (c *Controls) lowerHandCmd(by, id string) (bool, error) {
-	if id == "" {
-		id = by
-	}
-	if _, ok := c.parts[id]; !ok {
-		return false, errNotHere()
-	}
-	return c.lowerHand(id), nil
-}
-
-func (c *Controls) lowerHand(id string) bool {
-	i := c.handIndex(id)
+// lower takes id out of the queue and reports whether its hand was up.
+func (q *handQueue) lower(id string) bool {
+	i := q.index(id)
 	if i < 0 {
 		return false
 	}
-	c.hands = append(c.hands[:i:i], c.hands[i+1:]...)
+	*q = append((*q)[:i:i], (*q)[i+1:]...)
 	return true
 }
 
-func (c *Controls) handIndex(id string) int {
-	for i, h := range c.hands {
+// first is the participant whose hand has been up longest, or "".
+func (q *handQueue) first() string {
+	if len(*q) == 0 {
+		return ""
+	}
+	return (*q)[0].Participant
+}
+
+func (q *handQueue) index(id string) int {
+	for i, h := range *q {
 		if h.Participant == id {
 			return i
 		}

@@ -5,6 +5,8 @@ import (
 	"github.com/hearth-rtc/hearth/room"
 )
 
+// The state clients are sent.
+
 // Snapshot returns a snapshot of the current state; it shares nothing with c.
 func (c *Controls) Snapshot() protocol.RoomState {
 	now := c.now()
@@ -30,7 +32,7 @@ func (c *Controls) Snapshot() protocol.RoomState {
 	}
 	if r := c.round; r != nil {
 		rs := &protocol.RoundState{Order: r.order, Seconds: r.seconds, Turns: append([]protocol.Turn{}, r.turns...),
-			Current: r.turns[r.current].Participant}
+			Current: r.speaker()}
 		if n := r.nextPending(r.current); n >= 0 {
 			rs.Next = r.turns[n].Participant
 		}
@@ -40,19 +42,4 @@ func (c *Controls) Snapshot() protocol.RoomState {
 		st.Aside = &protocol.AsideState{Host: c.aside.host, Member: c.aside.member}
 	}
 	return st
-}
-
-// audibleToGroup applies the mute and floor rules to s's audio, leaving the
-// aside aside.
-func (c *Controls) audibleToGroup(s *seat) bool {
-	holder := c.floor.holder == s.p.ID
-	switch {
-	case s.self.Audio:
-		return false
-	case s.enforced.Audio && !holder:
-		return false
-	case c.moderated() && !holder && !s.p.Role.IsFacilitator():
-		return false
-	}
-	return true
 }

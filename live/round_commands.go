@@ -7,15 +7,8 @@ import (
 	"github.com/hearth-rtc/hearth/room"
 )
 
-// round is a go-around: every member present gets the floor in turn.
-// Facilitators run it and are not in it; members who arrive during it join
-// the end.
-type round struct {
-	order   protocol.RoundOrder
-	seconds int // per turn; 0 untimed
-	turns   []protocol.Turn
-	current int // index into turns; the round ends when none is left
-}
+// The round commands: start a go-around, end one's own turn, move it on,
+// skip a turn, end the round.
 
 // startRound orders the members present and gives the first of them the
 // floor. Hands stay raised for after the round.
@@ -56,53 +49,14 @@ func (c *Controls) startRound(order protocol.RoundOrder, seconds int, roster []s
 	default:
 		return false, errInvalid("The order must be \"roster\", \"join\" or \"shuffle\".")
 	}
-	r := &round{order: order, seconds: seconds}
-	for _, s := range members {
-		r.turns = append(r.turns, protocol.Turn{Participant: s.p.ID, Status: protocol.TurnPending})
+	ids := make([]string, len(members))
+	for i, s := range members {
+		ids[i] = s.p.ID
 	}
-	c.round = r
-	r.current = -1
+	c.round = newRound(order, seconds, ids)
 	c.floor.clearHolder()
 	c.advance("")
 	return true, nil
-}
-
-// advance closes the current turn with status (if there is one) and gives
-// the floor to the next pending participant; with none left the round ends
-// and the floor returns to the facilitators.
-func (c *Controls) advance(status protocol.TurnStatus) {
-	r := c.round
-	if r.current >= 0 && status != "" {
-		r.turns[r.current].Status = status
-	}
-	next := r.nextPending(r.current)
-	if next < 0 {
-		c.round = nil
-		c.floor.clearHolder()
-		return
-	}
-	r.current = next
-	r.turns[next].Status = protocol.TurnSpeaking
-	c.give(r.turns[next].Participant, r.seconds)
-}
-
-// nextPending is the index of the first pending turn after i, or -1.
-func (r *round) nextPending(i int) int {
-	for j := i + 1; j < len(r.turns); j++ {
-		if r.turns[j].Status == protocol.TurnPending {
-			return j
-		}
-	}
-	return -1
-}
-
-func (r *round) index(id string) int {
-	for i, t := range r.turns {
-		if t.Participant == id {
-			return i
-		}
-	}
-	return -1
 }
 
 // ownTurn ends the sender's own turn, as spoken or passed.
@@ -110,13 +64,14 @@ func (c *Controls) ownTurn(id string, status protocol.TurnStatus) (bool, error) 
 	if c.round == nil {
 		return false, errInvalid("No round is in progress.")
 	}
-	if c.round.turns[c.round.current].Participant != id {
+	if c.round.speaker() != id {
 		return false, errInvalid("It is not your turn.")
 	}
 	c.advance(status)
 	return true, nil
 }
 
+// nextTurn ends the current turn as spoken.
 func (c *Controls) nextTurn() (bool, error) {
 	if c.round == nil {
 		return false, errInvalid("No round is in progress.")
@@ -131,18 +86,17 @@ func (c *Controls) skip(id string) (bool, error) {
 	if r == nil {
 		return false, errInvalid("No round is in progress.")
 	}
-	if id == "" || id == r.turns[r.current].Participant {
+	if id == "" || id == r.speaker() {
 		c.advance(protocol.TurnSkipped)
 		return true, nil
 	}
-	i := r.index(id)
-	if i < 0 || r.turns[i].Status != protocol.TurnPending {
+	if !r.skip(id) {
 		return false, errInvalid("That participant has no turn to come in this round.")
 	}
-	r.turns[i].Status = protocol.TurnSkipped
 	return true, nil
 }
 
+// endRound ends the round; the floor returns to the facilitators.
 func (c *Controls) endRound() (bool, error) {
 	if c.round == nil {
 		return false, errInvalid("No round is in progress.")
@@ -150,19 +104,4 @@ func (c *Controls) endRound() (bool, error) {
 	c.round = nil
 	c.floor.clearHolder()
 	return true, nil
-}
-
-// roundLeft marks a leaver's turn; if it was speaking the round moves on.
-func (c *Controls) roundLeft(id string) {
-	r := c.round
-	i := r.index(id)
-	if i < 0 {
-		return
-	}
-	switch {
-	case i == r.current:
-		c.advance(protocol.TurnLeft)
-	case r.turns[i].Status == protocol.TurnPending:
-		r.turns[i].Status = protocol.TurnLeft
-	}
 }

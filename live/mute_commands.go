@@ -5,6 +5,16 @@ import (
 	"github.com/hearth-rtc/hearth/room"
 )
 
+// The mute commands: a facilitator's mute of one participant or of all
+// members, unmute requests and their answers, and the policy (set_policy).
+
+// PolicyPatch changes some of a Policy; nil fields are left alone.
+type PolicyPatch struct {
+	SelfUnmute  *bool
+	JoinMuted   *bool
+	FloorReturn *protocol.FloorReturn
+}
+
 // mute sets or lifts a facilitator's mute on one participant. Lifting it
 // also settles the participant's request to be unmuted.
 func (c *Controls) mute(id string, kind protocol.MediaKind, muted bool) (bool, error) {
@@ -52,6 +62,7 @@ func (c *Controls) muteAll(kind protocol.MediaKind, muted bool) (bool, error) {
 	return changed, nil
 }
 
+// setPolicy applies a patch to the policy.
 func (c *Controls) setPolicy(p PolicyPatch) (bool, error) {
 	next := c.policy
 	if p.SelfUnmute != nil {
@@ -92,6 +103,7 @@ func (c *Controls) requestUnmute(id string, kind protocol.MediaKind) (bool, erro
 	return c.setRequested(id, kind, true)
 }
 
+// setRequested records, or withdraws, id's request to be unmuted.
 func (c *Controls) setRequested(id string, kind protocol.MediaKind, v bool) (bool, error) {
 	if !kind.Valid() {
 		return false, errInvalid("The kind must be \"audio\" or \"video\".")
@@ -104,6 +116,7 @@ func (c *Controls) setRequested(id string, kind protocol.MediaKind, v bool) (boo
 	return true, nil
 }
 
+// declineUnmute refuses id's request to be unmuted; the mute stays.
 func (c *Controls) declineUnmute(id string, kind protocol.MediaKind) (bool, error) {
 	if _, ok := c.parts[id]; !ok {
 		return false, errNotHere()
