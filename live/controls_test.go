@@ -482,6 +482,22 @@ func TestRounds(t *testing.T) {
 	}
 }
 
+// TestRoundPendingLeaver: a member who leaves before their turn is marked
+// left and never gets the floor; the round ends after the last one present.
+func TestRoundPendingLeaver(t *testing.T) {
+	c, _ := group(t, protocol.Policy{})
+	must(t, c, live.Command{Kind: protocol.CmdStartRound, By: "f", Order: protocol.OrderJoin})
+	c.Leave("t")
+	want := []protocol.Turn{{Participant: "m", Status: protocol.TurnSpeaking}, {Participant: "t", Status: protocol.TurnLeft}}
+	if r := c.Snapshot().Round; r == nil || !reflect.DeepEqual(r.Turns, want) || r.Next != "" {
+		t.Fatalf("round after a pending member left: %+v", r)
+	}
+	must(t, c, live.Command{Kind: protocol.CmdEndTurn, By: "m"})
+	if st := c.Snapshot(); st.Round != nil || st.Floor.Holder != "" {
+		t.Fatalf("the round went on without anyone to speak: %+v %+v", st.Round, st.Floor)
+	}
+}
+
 func TestTalkTime(t *testing.T) {
 	c, _ := group(t, protocol.Policy{})
 	const iv = 250 * time.Millisecond
