@@ -5,6 +5,9 @@ import (
 	"github.com/hearth-rtc/hearth/room"
 )
 
+// Commands in: who may send which (Authorize), and Apply, which dispatches
+// to the handlers in the *_commands.go files.
+
 // Command is one control command from a seated participant. Only the
 // fields its Kind uses are read.
 type Command struct {
