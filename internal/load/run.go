@@ -1,12 +1,13 @@
 // Package load measures a Hearth server under synthetic group sessions, and
 // the bare relay it is compared with.
 //
-// A run starts Rooms×Size synthetic participants (pion peers for Hearth, bare
-// UDP sockets for the relay), each publishing Opus-like audio at 50 packets/s
-// and optionally VP8-like video, and subscribing to everyone in its room. After
-// everyone receives everyone and a warmup, it measures a fixed window: what
-// arrived, the loss and jitter, the server's CPU and memory, the generator's
-// own CPU, and the kernel's UDP drop counters.
+// A run starts Rooms×Size synthetic participants (internal/client's clients
+// on a shared Bare setup for Hearth, bare UDP sockets for the relay), each
+// publishing Opus-like audio at 50 packets/s and optionally VP8-like video,
+// and subscribing to everyone in its room. After everyone receives everyone
+// and a warmup, it measures a fixed window: what arrived, the loss and
+// jitter, the server's CPU and memory, the generator's own CPU, and the
+// kernel's UDP drop counters.
 package load
 
 import (
@@ -21,6 +22,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/hearth-rtc/hearth/internal/client"
 )
 
 // Options describe a run.
@@ -134,14 +137,14 @@ func RunHearth(ctx context.Context, o Options) (*Result, error) {
 		}
 		o.MetricsURL = scheme + "://" + u.Host + "/metrics"
 	}
-	capi, err := newClientAPI(o.Media.Video, o.AllowRemote)
+	bare, err := client.NewBare(client.BareOptions{AllowRemote: o.AllowRemote, Light: !o.Decrypt})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("load: %w", err)
 	}
 	r := &runner{o: o, target: "hearth"}
 	r.dial = func(ctx context.Context, roomIdx, member int, phase time.Duration) (participant, error) {
-		c, err := dialHearth(ctx, capi, o.URL, fmt.Sprintf("%s-%d", o.RoomPrefix, roomIdx),
-			fmt.Sprintf("load %d.%d", roomIdx, member), o.Media, o.Decrypt, &r.pace, phase, r.origin)
+		c, err := dialHearth(ctx, bare, o.URL, fmt.Sprintf("%s-%d", o.RoomPrefix, roomIdx),
+			fmt.Sprintf("load %d.%d", roomIdx, member), o.Media, &r.pace, phase, r.origin)
 		if err != nil {
 			return nil, err
 		}
