@@ -1,14 +1,15 @@
 // Package client is Hearth's Go client: it speaks the websocket protocol of
 // signaling/PROTOCOL.md (join, resume, negotiation, trickled candidates,
-// control messages, every server message kept for the caller), holds one
-// pion peer connection, publishes synthetic Opus-like audio and VP8- or
-// H.264-like video RTP, and counts what it receives per publisher and kind.
+// control messages; the server's messages are kept for the caller to
+// read), holds one pion peer connection, publishes synthetic Opus-like
+// audio and VP8- or H.264-like video RTP, and counts what it receives per
+// publisher and kind.
 //
 // Two users: the tests of the server's packages, with the full pion stack
 // (NewAPI), the built-in media generator and the client's own Streams; and
 // the load tool (`hearth load`, internal/load), whose hundreds of synthetic
-// participants share a Bare setup, send media from their own pacer
-// (WriteAudio, WriteVideo) and count it with their own Counters.
+// participants share a Bare setup, send media from the tool's pacer
+// (WriteAudio, WriteVideo) and count it in the tool's own Counters.
 package client
 
 import (
