@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/room"
 )
 
@@ -42,7 +42,7 @@ func cohort(name string) room.RoomConfig {
 	}}
 }
 
-func joinWith(t *testing.T, srv *hearthtest.Server, opts peer.Options) *peer.Client {
+func joinWith(t *testing.T, srv *hearthtest.Server, opts client.Options) *client.Client {
 	t.Helper()
 	c := dial(t, srv, opts)
 	if err := c.Join(); err != nil {
@@ -53,7 +53,7 @@ func joinWith(t *testing.T, srv *hearthtest.Server, opts peer.Options) *peer.Cli
 
 // expectRefused checks a refused client got the error code, was
 // disconnected, and never got the roster, an offer or media.
-func expectRefused(t *testing.T, c *peer.Client, code string) {
+func expectRefused(t *testing.T, c *client.Client, code string) {
 	t.Helper()
 	waitError(t, c, code)
 	ctx, cancel := budget.Context(t, budget.Step)
@@ -84,7 +84,7 @@ func TestRefusals(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
 	createRoom(t, srv, cohort("cohort"))
 	now := time.Now()
-	fac := joinWith(t, srv, peer.Options{Room: "cohort", Audio: true, Video: true,
+	fac := joinWith(t, srv, client.Options{Room: "cohort", Audio: true, Video: true,
 		Token: token(t, "cohort", "dr-lee", "Dr Lee", room.RoleFacilitator, time.Hour, now)})
 	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
@@ -111,7 +111,7 @@ func TestRefusals(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := joinWith(t, srv, peer.Options{Room: "cohort", Name: "Someone", Token: tc.token, Audio: true})
+			c := joinWith(t, srv, client.Options{Room: "cohort", Name: "Someone", Token: tc.token, Audio: true})
 			expectRefused(t, c, tc.code)
 		})
 	}
@@ -131,12 +131,12 @@ func TestRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("removed roster member", func(t *testing.T) {
-		expectRefused(t, joinWith(t, srv, peer.Options{Room: "cohort", Token: invite}), "not_on_roster")
+		expectRefused(t, joinWith(t, srv, client.Options{Room: "cohort", Token: invite}), "not_on_roster")
 	})
 
 	// A token cannot raise its holder above the roster role.
 	t.Run("token claims a higher role", func(t *testing.T) {
-		c := joinWith(t, srv, peer.Options{Room: "cohort", Audio: true,
+		c := joinWith(t, srv, client.Options{Room: "cohort", Audio: true,
 			Token: token(t, "cohort", "client-03", "Tam", room.RoleFacilitator, time.Hour, now)})
 		m, err := c.WaitMessage(ctx, "joined", nil)
 		if err != nil {
@@ -157,18 +157,18 @@ func TestCapacityLockAndBlock(t *testing.T) {
 	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	createRoom(t, srv, room.RoomConfig{Name: "small", Kind: room.KindOpen, Capacity: 2, LockBehavior: room.LockRefuse})
-	fac := joinWith(t, srv, peer.Options{Room: "small", Audio: true,
+	fac := joinWith(t, srv, client.Options{Room: "small", Audio: true,
 		Token: token(t, "small", "host", "Host", room.RoleFacilitator, time.Hour, time.Now())})
 	if _, err := fac.WaitMessage(ctx, "joined", nil); err != nil {
 		t.Fatal(err)
 	}
-	m1 := joinWith(t, srv, peer.Options{Room: "small", Name: "One", Audio: true,
+	m1 := joinWith(t, srv, client.Options{Room: "small", Name: "One", Audio: true,
 		Token: token(t, "small", "one", "One", room.RoleMember, time.Hour, time.Now())})
 	if _, err := m1.WaitMessage(ctx, "joined", nil); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("full", func(t *testing.T) {
-		expectRefused(t, joinWith(t, srv, peer.Options{Room: "small", Name: "Three"}), "room_full")
+		expectRefused(t, joinWith(t, srv, client.Options{Room: "small", Name: "Three"}), "room_full")
 	})
 
 	// Free a seat, lock, and the next arrival is refused.
@@ -176,18 +176,18 @@ func TestCapacityLockAndBlock(t *testing.T) {
 	if err := fac.Send(map[string]any{"type": "lock", "locked": true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fac.WaitMessage(ctx, "room_updated", func(m peer.Message) bool {
+	if _, err := fac.WaitMessage(ctx, "room_updated", func(m client.Message) bool {
 		return strings.Contains(string(m.Raw), `"locked":true`)
 	}); err != nil {
 		t.Fatalf("lock not confirmed: %v", err)
 	}
 	t.Run("locked", func(t *testing.T) {
-		expectRefused(t, joinWith(t, srv, peer.Options{Room: "small", Name: "Late"}), "room_locked")
+		expectRefused(t, joinWith(t, srv, client.Options{Room: "small", Name: "Late"}), "room_locked")
 	})
 	if err := fac.Send(map[string]any{"type": "lock", "locked": false}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fac.WaitMessage(ctx, "room_updated", func(m peer.Message) bool {
+	if _, err := fac.WaitMessage(ctx, "room_updated", func(m client.Message) bool {
 		return strings.Contains(string(m.Raw), `"locked":false`)
 	}); err != nil {
 		t.Fatal(err)
@@ -198,7 +198,7 @@ func TestCapacityLockAndBlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("blocked", func(t *testing.T) {
-		expectRefused(t, joinWith(t, srv, peer.Options{Room: "small", Audio: true,
+		expectRefused(t, joinWith(t, srv, client.Options{Room: "small", Audio: true,
 			Token: token(t, "small", "one", "One", room.RoleMember, time.Hour, time.Now())}), "blocked")
 	})
 }
@@ -213,7 +213,7 @@ func TestWaitingRoom(t *testing.T) {
 	defer cancel()
 	now := time.Now()
 
-	member := joinWith(t, srv, peer.Options{Room: "cohort", Audio: true, Video: true,
+	member := joinWith(t, srv, client.Options{Room: "cohort", Audio: true, Video: true,
 		Token: token(t, "cohort", "client-01", "Rae", room.RoleMember, time.Hour, now)})
 	w, err := member.WaitMessage(ctx, "waiting", nil)
 	if err != nil {
@@ -225,14 +225,14 @@ func TestWaitingRoom(t *testing.T) {
 		t.Errorf("waiting %+v, want reason waiting_for_facilitator with a message", wm)
 	}
 
-	fac := joinWith(t, srv, peer.Options{Room: "cohort", Audio: true, Video: true,
+	fac := joinWith(t, srv, client.Options{Room: "cohort", Audio: true, Video: true,
 		Token: token(t, "cohort", "dr-lee", "Dr Lee", room.RoleFacilitator, time.Hour, now)})
 	if _, err := fac.WaitMessage(ctx, "joined", nil); err != nil {
 		t.Fatal(err)
 	}
 	// The facilitator sees who is waiting.
 	var waitingID string
-	if _, err := fac.WaitMessage(ctx, "waiting_list", func(m peer.Message) bool {
+	if _, err := fac.WaitMessage(ctx, "waiting_list", func(m client.Message) bool {
 		var v struct {
 			Entries []struct{ ID, Identity, Name, Since string }
 		}
@@ -284,7 +284,7 @@ func TestWaitingRoom(t *testing.T) {
 	}
 	waitMedia(t, member, 25, fac)
 	waitMedia(t, fac, 25, member)
-	if _, err := fac.WaitMessage(ctx, "waiting_list", func(m peer.Message) bool {
+	if _, err := fac.WaitMessage(ctx, "waiting_list", func(m client.Message) bool {
 		return strings.Contains(string(m.Raw), `"entries":[]`)
 	}); err != nil {
 		t.Errorf("waiting list not emptied after admission: %v", err)
@@ -297,12 +297,12 @@ func TestDeny(t *testing.T) {
 	createRoom(t, srv, room.RoomConfig{Name: "knock", Kind: room.KindOpen, Capacity: 10, Knock: true})
 	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
-	fac := joinWith(t, srv, peer.Options{Room: "knock", Audio: true,
+	fac := joinWith(t, srv, client.Options{Room: "knock", Audio: true,
 		Token: token(t, "knock", "host", "Host", room.RoleFacilitator, time.Hour, time.Now())})
 	if _, err := fac.WaitMessage(ctx, "joined", nil); err != nil {
 		t.Fatal(err)
 	}
-	guest := joinWith(t, srv, peer.Options{Room: "knock", Name: "Guest", Audio: true})
+	guest := joinWith(t, srv, client.Options{Room: "knock", Name: "Guest", Audio: true})
 	if _, err := guest.WaitMessage(ctx, "waiting", nil); err != nil {
 		t.Fatalf("knock room did not make the guest wait: %v", err)
 	}
@@ -313,7 +313,7 @@ func TestDeny(t *testing.T) {
 	expectRefused(t, guest, "denied")
 }
 
-func ping(t *testing.T, c *peer.Client) {
+func ping(t *testing.T, c *client.Client) {
 	t.Helper()
 	ts := time.Now().UnixNano()
 	if err := c.Send(map[string]any{"type": "ping", "ts": ts}); err != nil {
@@ -321,7 +321,7 @@ func ping(t *testing.T, c *peer.Client) {
 	}
 	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
-	if _, err := c.WaitMessage(ctx, "pong", func(m peer.Message) bool {
+	if _, err := c.WaitMessage(ctx, "pong", func(m client.Message) bool {
 		var v struct{ TS int64 }
 		return m.Decode(&v) == nil && v.TS == ts
 	}); err != nil {
@@ -336,7 +336,7 @@ func TestObserver(t *testing.T) {
 	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	member := joinPeer(t, srv, "gallery", "Ann")
-	obs := joinWith(t, srv, peer.Options{Room: "gallery", Audio: true, Video: true,
+	obs := joinWith(t, srv, client.Options{Room: "gallery", Audio: true, Video: true,
 		Token: token(t, "gallery", "trainee", "Trainee", room.RoleObserver, time.Hour, time.Now())})
 	j, err := obs.WaitMessage(ctx, "joined", nil)
 	if err != nil {

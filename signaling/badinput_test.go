@@ -7,19 +7,19 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/signaling"
 )
 
 // errorCode waits for the next error message after skip earlier ones and
 // returns its code.
-func waitError(t *testing.T, c *peer.Client, code string) {
+func waitError(t *testing.T, c *client.Client, code string) {
 	t.Helper()
 	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
-	_, err := c.WaitMessage(ctx, "error", func(m peer.Message) bool {
+	_, err := c.WaitMessage(ctx, "error", func(m client.Message) bool {
 		var v struct{ Code, Message string }
 		return m.Decode(&v) == nil && v.Code == code && v.Message != ""
 	})
@@ -41,10 +41,10 @@ func TestBadInput(t *testing.T) {
 	waitMedia(t, b, 10, a)
 
 	// A client that has not joined.
-	fresh := dial(t, srv, peer.Options{Room: "steady", Name: "Eve"})
+	fresh := dial(t, srv, client.Options{Room: "steady", Name: "Eve"})
 	cases := []struct {
 		name  string
-		c     *peer.Client
+		c     *client.Client
 		frame string
 		typ   int
 		code  string
@@ -195,7 +195,7 @@ func TestForeignOrigin(t *testing.T) {
 // TestVersionMismatch: an unknown protocol version is refused plainly.
 func TestVersionMismatch(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
-	c := dial(t, srv, peer.Options{})
+	c := dial(t, srv, client.Options{})
 	if err := c.Send(map[string]any{"type": "join", "version": 99, "room": "x", "name": "Ann"}); err != nil {
 		t.Fatal(err)
 	}

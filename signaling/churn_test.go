@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 )
 
 // TestDepartedParticipantsLeaveNothing: participants that join, exchange
@@ -47,7 +47,7 @@ func TestDepartedParticipantsLeaveNothing(t *testing.T) {
 	}
 	base := settle()
 	for range 10 {
-		c := dial(t, srv, peer.Options{Room: "churn", Name: "Visitor", Audio: true, Video: true})
+		c := dial(t, srv, client.Options{Room: "churn", Name: "Visitor", Audio: true, Video: true})
 		if err := c.Join(); err != nil {
 			t.Fatal(err)
 		}

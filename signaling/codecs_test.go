@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -15,8 +15,8 @@ import (
 // publisher's codec.
 func TestMixedVideoCodecs(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
-	var clients []*peer.Client
-	for _, o := range []peer.Options{
+	var clients []*client.Client
+	for _, o := range []client.Options{
 		{Name: "VP8"},
 		{Name: "H264", VideoCodec: webrtc.MimeTypeH264},
 		{Name: "Viewer"},
@@ -33,7 +33,7 @@ func TestMixedVideoCodecs(t *testing.T) {
 	waitMedia(t, vp8, 20, h264)
 	waitMedia(t, h264, 20, vp8)
 	for _, c := range []struct {
-		sub, pub *peer.Client
+		sub, pub *client.Client
 		mime     string
 	}{
 		{viewer, vp8, webrtc.MimeTypeVP8}, {viewer, h264, webrtc.MimeTypeH264},

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 )
@@ -28,10 +28,10 @@ func ctlToken(t *testing.T, roomName, identity string, role room.Role) string {
 
 // ctlJoin joins identity with role; it publishes audio (and video if
 // asked) unless it is an observer, and waits for its first room_state.
-func ctlJoin(t *testing.T, srv *hearthtest.Server, roomName, identity string, role room.Role, video bool) *peer.Client {
+func ctlJoin(t *testing.T, srv *hearthtest.Server, roomName, identity string, role room.Role, video bool) *client.Client {
 	t.Helper()
 	pub := role != room.RoleObserver
-	c := dial(t, srv, peer.Options{Room: roomName, Name: identity, Token: ctlToken(t, roomName, identity, role),
+	c := dial(t, srv, client.Options{Room: roomName, Name: identity, Token: ctlToken(t, roomName, identity, role),
 		Audio: pub, Video: pub && video})
 	if err := c.Join(); err != nil {
 		t.Fatal(err)
@@ -40,7 +40,7 @@ func ctlJoin(t *testing.T, srv *hearthtest.Server, roomName, identity string, ro
 	return c
 }
 
-func ctlSend(t *testing.T, c *peer.Client, msg map[string]any) {
+func ctlSend(t *testing.T, c *client.Client, msg map[string]any) {
 	t.Helper()
 	if err := c.Send(msg); err != nil {
 		t.Fatalf("send %v: %v", msg, err)
@@ -48,7 +48,7 @@ func ctlSend(t *testing.T, c *peer.Client, msg map[string]any) {
 }
 
 // ctlState returns the newest room_state c received.
-func ctlState(c *peer.Client) (protocol.RoomState, bool) {
+func ctlState(c *client.Client) (protocol.RoomState, bool) {
 	var best protocol.RoomState
 	found := false
 	for _, m := range c.Messages() {
@@ -64,7 +64,7 @@ func ctlState(c *peer.Client) (protocol.RoomState, bool) {
 }
 
 // ctlWaitState waits until c's newest room_state satisfies pred.
-func ctlWaitState(t *testing.T, c *peer.Client, pred func(protocol.RoomState) bool) protocol.RoomState {
+func ctlWaitState(t *testing.T, c *client.Client, pred func(protocol.RoomState) bool) protocol.RoomState {
 	t.Helper()
 	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
@@ -93,13 +93,13 @@ func ctlFind(st protocol.RoomState, id string) *protocol.ParticipantState {
 // ctlSync makes sure every message c sent before has been handled and
 // every message the server queued for c before has arrived: a ping's pong
 // comes after both.
-func ctlSync(t *testing.T, c *peer.Client) {
+func ctlSync(t *testing.T, c *client.Client) {
 	t.Helper()
 	ts := time.Now().UnixNano()
 	ctlSend(t, c, map[string]any{"type": "ping", "ts": ts})
 	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
-	if _, err := c.WaitMessage(ctx, "pong", func(m peer.Message) bool {
+	if _, err := c.WaitMessage(ctx, "pong", func(m client.Message) bool {
 		var v struct{ TS int64 }
 		return m.Decode(&v) == nil && v.TS == ts
 	}); err != nil {
@@ -108,11 +108,11 @@ func ctlSync(t *testing.T, c *peer.Client) {
 }
 
 // ctlWaitError waits for an error with code whose ref is typ.
-func ctlWaitError(t *testing.T, c *peer.Client, typ, code string) {
+func ctlWaitError(t *testing.T, c *client.Client, typ, code string) {
 	t.Helper()
 	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
-	if _, err := c.WaitMessage(ctx, "error", func(m peer.Message) bool {
+	if _, err := c.WaitMessage(ctx, "error", func(m client.Message) bool {
 		var v struct{ Code, Ref string }
 		return m.Decode(&v) == nil && v.Ref == typ && v.Code == code
 	}); err != nil {
@@ -120,7 +120,7 @@ func ctlWaitError(t *testing.T, c *peer.Client, typ, code string) {
 	}
 }
 
-func ctlCount(sub, pub *peer.Client, kind string) uint64 {
+func ctlCount(sub, pub *client.Client, kind string) uint64 {
 	if s := sub.Stream(pub.ID(), kind); s != nil {
 		return s.Packets.Load()
 	}
@@ -135,7 +135,7 @@ func ctlCount(sub, pub *peer.Client, kind string) uint64 {
 // settle packets and the others nothing; then a second, longer window must
 // be clean too, or the gate leaks. No sleeps: windows are measured in
 // packets that did arrive.
-func ctlExpect(t *testing.T, kind string, cs map[string]*peer.Client, want string) {
+func ctlExpect(t *testing.T, kind string, cs map[string]*client.Client, want string) {
 	t.Helper()
 	const settle, verify = 10, 25
 	allowed := map[[2]string]bool{}
@@ -166,7 +166,7 @@ func ctlExpect(t *testing.T, kind string, cs map[string]*peer.Client, want strin
 	}
 	// window waits until every allowed pair got n packets and returns the
 	// pairs outside want that received something meanwhile.
-	var clock *peer.Client
+	var clock *client.Client
 	for _, c := range cs {
 		clock = c
 		break
@@ -211,7 +211,7 @@ func ctlExpect(t *testing.T, kind string, cs map[string]*peer.Client, want strin
 	}
 }
 
-func ctlDescribe(cs map[string]*peer.Client, kind string) string {
+func ctlDescribe(cs map[string]*client.Client, kind string) string {
 	var b strings.Builder
 	for sn, s := range cs {
 		for pn, p := range cs {

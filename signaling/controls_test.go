@@ -3,9 +3,9 @@ package signaling_test
 import (
 	"testing"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 )
@@ -18,7 +18,7 @@ func TestEnforcedMute(t *testing.T) {
 	f := ctlJoin(t, srv, "mute", "fran", room.RoleFacilitator, true)
 	m := ctlJoin(t, srv, "mute", "milo", room.RoleMember, true)
 	s := ctlJoin(t, srv, "mute", "sue", room.RoleMember, true)
-	cs := map[string]*peer.Client{"f": f, "m": m, "s": s}
+	cs := map[string]*client.Client{"f": f, "m": m, "s": s}
 	all := "f<m,s m<f,s s<f,m"
 	ctlExpect(t, "audio", cs, all)
 	ctlExpect(t, "video", cs, all)
@@ -64,7 +64,7 @@ func TestJoinMutedAndAskToSpeak(t *testing.T) {
 	ctlWaitState(t, f, func(st protocol.RoomState) bool { return st.Policy.JoinMuted })
 	a := ctlJoin(t, srv, "ask", "ann", room.RoleMember, false)
 	b := ctlJoin(t, srv, "ask", "ben", room.RoleMember, false)
-	cs := map[string]*peer.Client{"f": f, "a": a, "b": b}
+	cs := map[string]*client.Client{"f": f, "a": a, "b": b}
 	if p := ctlFind(ctlWaitState(t, a, func(protocol.RoomState) bool { return true }), a.ID()); !p.Muted.Audio {
 		t.Fatalf("member did not join muted: %+v", p)
 	}
@@ -101,7 +101,7 @@ func TestModeratedFloor(t *testing.T) {
 	f := ctlJoin(t, srv, "floor", "fran", room.RoleFacilitator, false)
 	a := ctlJoin(t, srv, "floor", "ann", room.RoleMember, false)
 	b := ctlJoin(t, srv, "floor", "ben", room.RoleMember, false)
-	cs := map[string]*peer.Client{"f": f, "a": a, "b": b}
+	cs := map[string]*client.Client{"f": f, "a": a, "b": b}
 	ctlExpect(t, "audio", cs, "f<a,b a<f,b b<f,a")
 
 	ctlSend(t, f, map[string]any{"type": "set_floor_mode", "mode": "moderated"})
@@ -150,9 +150,9 @@ func TestGoAroundRound(t *testing.T) {
 	a := ctlJoin(t, srv, "round", "ann", room.RoleMember, false)
 	b := ctlJoin(t, srv, "round", "ben", room.RoleMember, false)
 	c := ctlJoin(t, srv, "round", "cat", room.RoleMember, false)
-	cs := map[string]*peer.Client{"f": f, "a": a, "b": b, "c": c}
+	cs := map[string]*client.Client{"f": f, "a": a, "b": b, "c": c}
 
-	turn := func(cur, next *peer.Client) {
+	turn := func(cur, next *client.Client) {
 		t.Helper()
 		for _, x := range cs {
 			ctlWaitState(t, x, func(st protocol.RoomState) bool {
@@ -201,7 +201,7 @@ func TestPrivateAside(t *testing.T) {
 	a := ctlJoin(t, srv, "aside", "ann", room.RoleMember, true)
 	b := ctlJoin(t, srv, "aside", "ben", room.RoleMember, true)
 	c := ctlJoin(t, srv, "aside", "cat", room.RoleMember, true)
-	cs := map[string]*peer.Client{"f": f, "a": a, "b": b, "c": c}
+	cs := map[string]*client.Client{"f": f, "a": a, "b": b, "c": c}
 	all := "f<a,b,c a<f,b,c b<f,a,c c<f,a,b"
 	ctlExpect(t, "audio", cs, all)
 
@@ -227,7 +227,7 @@ func TestControlsForbidden(t *testing.T) {
 	// The observer only sends commands here: media to observers is not
 	// what this test is about.
 	o := ctlJoin(t, srv, "nope", "otto", room.RoleObserver, false)
-	cs := map[string]*peer.Client{"f": f, "m": m}
+	cs := map[string]*client.Client{"f": f, "m": m}
 	ctlExpect(t, "audio", cs, "f<m m<f")
 	ctlSync(t, f)
 	before, _ := ctlState(f)
@@ -285,13 +285,13 @@ func TestRemoveAndBlock(t *testing.T) {
 	f := ctlJoin(t, srv, "rm", "fran", room.RoleFacilitator, false)
 	m := ctlJoin(t, srv, "rm", "milo", room.RoleMember, false)
 	s := ctlJoin(t, srv, "rm", "sue", room.RoleMember, false)
-	ctlExpect(t, "audio", map[string]*peer.Client{"f": f, "m": m, "s": s}, "f<m,s m<f,s s<f,m")
+	ctlExpect(t, "audio", map[string]*client.Client{"f": f, "m": m, "s": s}, "f<m,s m<f,s s<f,m")
 
 	gone := m.ID()
 	ctlSend(t, f, map[string]any{"type": "remove", "participant": gone, "block": true})
 	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
-	if _, err := m.WaitMessage(ctx, "bye", func(msg peer.Message) bool {
+	if _, err := m.WaitMessage(ctx, "bye", func(msg client.Message) bool {
 		var v struct{ Reason string }
 		return msg.Decode(&v) == nil && v.Reason == "removed"
 	}); err != nil {
@@ -301,19 +301,19 @@ func TestRemoveAndBlock(t *testing.T) {
 		t.Fatal("removed participant's socket stayed open")
 	}
 	ctlWaitState(t, s, func(st protocol.RoomState) bool { return ctlFind(st, gone) == nil })
-	if _, err := s.WaitMessage(ctx, "participant_left", func(msg peer.Message) bool {
+	if _, err := s.WaitMessage(ctx, "participant_left", func(msg client.Message) bool {
 		var v struct{ Participant, Reason string }
 		return msg.Decode(&v) == nil && v.Participant == gone && v.Reason == "removed"
 	}); err != nil {
 		t.Fatalf("others not told the participant was removed: %v", err)
 	}
-	ctlExpect(t, "audio", map[string]*peer.Client{"f": f, "s": s}, "f<s s<f")
+	ctlExpect(t, "audio", map[string]*client.Client{"f": f, "s": s}, "f<s s<f")
 
-	again := dial(t, srv, peer.Options{Room: "rm", Name: "milo", Token: ctlToken(t, "rm", "milo", room.RoleMember)})
+	again := dial(t, srv, client.Options{Room: "rm", Name: "milo", Token: ctlToken(t, "rm", "milo", room.RoleMember)})
 	if err := again.Join(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := again.WaitMessage(ctx, "error", func(msg peer.Message) bool {
+	if _, err := again.WaitMessage(ctx, "error", func(msg client.Message) bool {
 		var v struct{ Code string }
 		return msg.Decode(&v) == nil && v.Code == "blocked"
 	}); err != nil {
@@ -331,8 +331,8 @@ func TestEndSession(t *testing.T) {
 	ctlSend(t, f, map[string]any{"type": "end_session"})
 	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
-	for _, c := range []*peer.Client{f, a, o} {
-		if _, err := c.WaitMessage(ctx, "bye", func(msg peer.Message) bool {
+	for _, c := range []*client.Client{f, a, o} {
+		if _, err := c.WaitMessage(ctx, "bye", func(msg client.Message) bool {
 			var v struct{ Reason string }
 			return msg.Decode(&v) == nil && v.Reason == "ended"
 		}); err != nil {
@@ -359,9 +359,9 @@ func TestActiveSpeakerAndTalkTime(t *testing.T) {
 	f := ctlJoin(t, srv, "talk", "fran", room.RoleFacilitator, false)
 	a := ctlJoin(t, srv, "talk", "ann", room.RoleMember, false)
 	b := ctlJoin(t, srv, "talk", "ben", room.RoleMember, false)
-	ctlExpect(t, "audio", map[string]*peer.Client{"f": f, "a": a, "b": b}, "f<a,b a<f,b b<f,a")
+	ctlExpect(t, "audio", map[string]*client.Client{"f": f, "a": a, "b": b}, "f<a,b a<f,b b<f,a")
 
-	speaker := func(c *peer.Client, id string) {
+	speaker := func(c *client.Client, id string) {
 		t.Helper()
 		ctx, cancel := budget.Context(t, budget.Step)
 		defer cancel()
@@ -383,12 +383,12 @@ func TestActiveSpeakerAndTalkTime(t *testing.T) {
 		}
 	}
 	a.Speaking.Store(true)
-	for _, c := range []*peer.Client{f, a, b} {
+	for _, c := range []*client.Client{f, a, b} {
 		speaker(c, a.ID())
 	}
 	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
-	msg, err := f.WaitMessage(ctx, "talk_time", func(m peer.Message) bool {
+	msg, err := f.WaitMessage(ctx, "talk_time", func(m client.Message) bool {
 		var v struct{ Entries []protocol.TalkTime }
 		if m.Decode(&v) != nil {
 			return false
@@ -414,7 +414,7 @@ func TestActiveSpeakerAndTalkTime(t *testing.T) {
 	b.Speaking.Store(false)
 	speaker(f, "")
 
-	for _, c := range []*peer.Client{a, b} {
+	for _, c := range []*client.Client{a, b} {
 		for _, m := range c.Messages() {
 			if m.Type == "talk_time" {
 				t.Fatalf("member %s received talk_time", c.ID())

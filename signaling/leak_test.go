@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -43,11 +43,11 @@ func TestChurn(t *testing.T) {
 	// The host publishes nothing, so visitors only negotiate: a visitor
 	// closing while pion starts a receiver trips a race inside pion's
 	// client side, which is not what this test is about.
-	host := dial(t, srv, peer.Options{Room: "churn-1000", Name: "Host"})
+	host := dial(t, srv, client.Options{Room: "churn-1000", Name: "Host"})
 	if err := host.Join(); err != nil {
 		t.Fatal(err)
 	}
-	api, err := peer.NewAPI()
+	api, err := client.NewAPI()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestChurn(t *testing.T) {
 	cycle := func(connect bool) error {
 		ctx, cancel := budget.Context(t, budget.Step)
 		defer cancel()
-		c, err := peer.Dial(ctx, api, peer.Options{URL: srv.WSURL, Room: "churn-1000", Name: "Visitor", Audio: true})
+		c, err := client.Dial(ctx, api, client.Options{URL: srv.WSURL, Room: "churn-1000", Name: "Visitor", Audio: true})
 		if err != nil {
 			return err
 		}

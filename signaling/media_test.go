@@ -4,18 +4,18 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/pion/webrtc/v4"
 )
 
-func dial(t *testing.T, srv *hearthtest.Server, opts peer.Options) *peer.Client {
+func dial(t *testing.T, srv *hearthtest.Server, opts client.Options) *client.Client {
 	t.Helper()
 	opts.URL = srv.WSURL
 	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
-	c, err := peer.Dial(ctx, nil, opts)
+	c, err := client.Dial(ctx, nil, opts)
 	if err != nil {
 		t.Fatalf("dial %s: %v", opts.Name, err)
 	}
@@ -24,9 +24,9 @@ func dial(t *testing.T, srv *hearthtest.Server, opts peer.Options) *peer.Client 
 }
 
 // joinPeer dials, joins and waits for "joined".
-func joinPeer(t *testing.T, srv *hearthtest.Server, room, name string) *peer.Client {
+func joinPeer(t *testing.T, srv *hearthtest.Server, room, name string) *client.Client {
 	t.Helper()
-	c := dial(t, srv, peer.Options{Room: room, Name: name, Audio: true, Video: true})
+	c := dial(t, srv, client.Options{Room: room, Name: name, Audio: true, Video: true})
 	if err := c.Join(); err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func joinPeer(t *testing.T, srv *hearthtest.Server, room, name string) *peer.Cli
 	return c
 }
 
-func types(c *peer.Client) []string {
+func types(c *client.Client) []string {
 	var out []string
 	for _, m := range c.Messages() {
 		out = append(out, m.Type)
@@ -48,7 +48,7 @@ func types(c *peer.Client) []string {
 
 // waitMedia waits until sub has received at least n packets of each kind
 // from each publisher.
-func waitMedia(t *testing.T, sub *peer.Client, n uint64, pubs ...*peer.Client) {
+func waitMedia(t *testing.T, sub *client.Client, n uint64, pubs ...*client.Client) {
 	t.Helper()
 	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
@@ -68,7 +68,7 @@ func waitMedia(t *testing.T, sub *peer.Client, n uint64, pubs ...*peer.Client) {
 	}
 }
 
-func describe(sub *peer.Client, pubs []*peer.Client) string {
+func describe(sub *client.Client, pubs []*client.Client) string {
 	out := ""
 	for _, p := range pubs {
 		for _, k := range []string{"audio", "video"} {
@@ -91,9 +91,9 @@ func TestGroupMeets(t *testing.T) {
 	a := joinPeer(t, srv, "circle", "Ann")
 	b := joinPeer(t, srv, "circle", "Ben")
 	c := joinPeer(t, srv, "circle", "Cat")
-	all := []*peer.Client{a, b, c}
+	all := []*client.Client{a, b, c}
 	for _, sub := range all {
-		var pubs []*peer.Client
+		var pubs []*client.Client
 		for _, p := range all {
 			if p != sub {
 				pubs = append(pubs, p)
@@ -102,7 +102,7 @@ func TestGroupMeets(t *testing.T) {
 		waitMedia(t, sub, 25, pubs...)
 	}
 
-	before := map[*peer.Client]uint64{}
+	before := map[*client.Client]uint64{}
 	for _, p := range all {
 		before[p] = p.KeyframeRequests.Load()
 	}
@@ -125,8 +125,8 @@ func TestGroupMeets(t *testing.T) {
 	a.Close()
 	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
-	for _, o := range []*peer.Client{b, c, d} {
-		if _, err := o.WaitMessage(ctx, "participant_left", func(m peer.Message) bool {
+	for _, o := range []*client.Client{b, c, d} {
+		if _, err := o.WaitMessage(ctx, "participant_left", func(m client.Message) bool {
 			var v struct{ Participant string }
 			return m.Decode(&v) == nil && v.Participant == leaver
 		}); err != nil {
@@ -150,9 +150,9 @@ func TestGroupMeets(t *testing.T) {
 		}
 	}
 	// Those who stay keep receiving each other.
-	for _, o := range []*peer.Client{b, c, d} {
-		var pubs []*peer.Client
-		for _, p := range []*peer.Client{b, c, d} {
+	for _, o := range []*client.Client{b, c, d} {
+		var pubs []*client.Client
+		for _, p := range []*client.Client{b, c, d} {
 			if p != o {
 				pubs = append(pubs, p)
 			}
@@ -164,7 +164,7 @@ func TestGroupMeets(t *testing.T) {
 
 // sendOffer makes c offer (as a browser renegotiating would): it sets the
 // offer as its local description and sends it to the server.
-func sendOffer(t *testing.T, c *peer.Client, opts *webrtc.OfferOptions) webrtc.SessionDescription {
+func sendOffer(t *testing.T, c *client.Client, opts *webrtc.OfferOptions) webrtc.SessionDescription {
 	t.Helper()
 	pc := c.PC()
 	offer, err := pc.CreateOffer(opts)

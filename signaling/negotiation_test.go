@@ -3,14 +3,14 @@ package signaling_test
 import (
 	"testing"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/pion/webrtc/v4"
 )
 
 // offers returns the SDPs of the offers the server has sent c, in order.
-func offers(c *peer.Client) []string {
+func offers(c *client.Client) []string {
 	var out []string
 	for _, m := range c.Messages() {
 		var v struct{ SDP string }
@@ -22,7 +22,7 @@ func offers(c *peer.Client) []string {
 }
 
 // waitOffers waits until the server has sent c at least n offers.
-func waitOffers(t *testing.T, c *peer.Client, n int) []string {
+func waitOffers(t *testing.T, c *client.Client, n int) []string {
 	t.Helper()
 	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
@@ -33,7 +33,7 @@ func waitOffers(t *testing.T, c *peer.Client, n int) []string {
 }
 
 // holdOffer makes c hold the server's next offer and returns it.
-func waitHeld(t *testing.T, c *peer.Client) string {
+func waitHeld(t *testing.T, c *client.Client) string {
 	t.Helper()
 	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
@@ -43,7 +43,7 @@ func waitHeld(t *testing.T, c *peer.Client) string {
 	return c.Held()
 }
 
-func noErrors(t *testing.T, c *peer.Client) {
+func noErrors(t *testing.T, c *client.Client) {
 	t.Helper()
 	for _, m := range c.Messages() {
 		if m.Type == "error" {
@@ -69,7 +69,7 @@ func TestOfferCollision(t *testing.T) {
 	// A polite client rolls its own offer back when the server's arrives;
 	// pion cannot roll back a local offer, so the colliding offer comes
 	// from a scratch connection: the server sees the same thing.
-	api, err := peer.NewAPI()
+	api, err := client.NewAPI()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
 )
@@ -50,13 +50,13 @@ func TestUnknownPayloadType(t *testing.T) {
 	a := joinPeer(t, srv, "pt", "Ann")
 	var armed atomic.Bool
 	var sent atomic.Int64
-	api, err := peer.NewAPIWith(ptChangerFactory{armed: &armed, sent: &sent})
+	api, err := client.NewAPIWith(ptChangerFactory{armed: &armed, sent: &sent})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	m, err := peer.Dial(ctx, api, peer.Options{URL: srv.WSURL, Room: "pt", Name: "Mal", Audio: true, Video: true})
+	m, err := client.Dial(ctx, api, client.Options{URL: srv.WSURL, Room: "pt", Name: "Mal", Audio: true, Video: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/room"
 )
 
@@ -64,7 +64,7 @@ func checkPlain(t *testing.T, e errorReply, code string) {
 
 // sendAndWaitError sends a frame and returns the first error that
 // arrives after it.
-func sendAndWaitError(t *testing.T, c *peer.Client, frame string) errorReply {
+func sendAndWaitError(t *testing.T, c *client.Client, frame string) errorReply {
 	t.Helper()
 	before := len(c.Messages())
 	if err := c.SendRaw(websocket.TextMessage, []byte(frame)); err != nil {
@@ -121,7 +121,7 @@ func TestErrorsArePlain(t *testing.T) {
 	obs := ctlJoin(t, srv, "plain", "trainee", room.RoleObserver, false)
 	// Both have answered the offers that carry each other's audio: the
 	// member's connection is stable, so its offer below is not a collision.
-	for _, c := range [][2]*peer.Client{{fac, mem}, {mem, fac}} {
+	for _, c := range [][2]*client.Client{{fac, mem}, {mem, fac}} {
 		sub, pub := c[0], c[1]
 		if err := sub.Wait(ctx, func() bool { return ctlCount(sub, pub, "audio") > 10 }); err != nil {
 			t.Fatalf("no audio between facilitator and member: %v", err)
@@ -129,12 +129,12 @@ func TestErrorsArePlain(t *testing.T) {
 	}
 
 	createRoom(t, srv, room.RoomConfig{Name: "knock", Kind: room.KindOpen, Capacity: 5, Knock: true})
-	waiting := joinWith(t, srv, peer.Options{Room: "knock", Audio: true,
+	waiting := joinWith(t, srv, client.Options{Room: "knock", Audio: true,
 		Token: token(t, "knock", "client-02", "Sol", room.RoleMember, time.Hour, time.Now())})
 	if _, err := waiting.WaitMessage(ctx, "waiting", nil); err != nil {
 		t.Fatal(err)
 	}
-	fresh := dial(t, srv, peer.Options{Room: "plain", Name: "Eve"})
+	fresh := dial(t, srv, client.Options{Room: "plain", Name: "Eve"})
 
 	huge := strings.Repeat("x", 100<<10)
 	hostCandidate := "candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host"
@@ -145,7 +145,7 @@ func TestErrorsArePlain(t *testing.T) {
 
 	cases := []struct {
 		name  string
-		c     *peer.Client
+		c     *client.Client
 		frame string
 		code  string
 		says  string // a word the message must contain, if any
@@ -215,7 +215,7 @@ func TestErrorsArePlain(t *testing.T) {
 
 	// Unknown fields are ignored, and every connection that erred is
 	// still open and answers.
-	for _, c := range []*peer.Client{fresh, waiting, mem, obs, fac} {
+	for _, c := range []*client.Client{fresh, waiting, mem, obs, fac} {
 		before := len(c.Messages())
 		if err := c.SendRaw(websocket.TextMessage, []byte(`{"type": "ping", "ts": 5, "later": {"field": true}}`)); err != nil {
 			t.Fatal(err)

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/room"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -58,20 +58,20 @@ func TestLogsCarryNoPrivateData(t *testing.T) {
 	}
 	const secretName = "Zebulon Quince"
 	tok := token(t, "private", "client-77", secretName, room.RoleMember, time.Hour, time.Now())
-	a := joinWith(t, srv, peer.Options{Room: "private", Token: tok, Passcode: "river-stone-42", Audio: true, Video: true})
-	b := joinWith(t, srv, peer.Options{Room: "private", Name: "Ysolde Marchbanks", Passcode: "river-stone-42", Audio: true})
+	a := joinWith(t, srv, client.Options{Room: "private", Token: tok, Passcode: "river-stone-42", Audio: true, Video: true})
+	b := joinWith(t, srv, client.Options{Room: "private", Name: "Ysolde Marchbanks", Passcode: "river-stone-42", Audio: true})
 	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
-	for _, c := range []*peer.Client{a, b} {
+	for _, c := range []*client.Client{a, b} {
 		if _, err := c.WaitMessage(ctx, "joined", nil); err != nil {
 			t.Fatalf("no joined: %v; got %v", err, types(c))
 		}
 	}
 	waitMedia(t, b, 10, a)
 	// Refusals and bad input that echo private data.
-	bad := joinWith(t, srv, peer.Options{Room: "private", Token: tok + "x", Passcode: "wrong-" + secretName})
+	bad := joinWith(t, srv, client.Options{Room: "private", Token: tok + "x", Passcode: "wrong-" + secretName})
 	waitError(t, bad, "invalid_token")
-	wrong := joinWith(t, srv, peer.Options{Room: "private", Name: secretName, Passcode: "river-stone-41"})
+	wrong := joinWith(t, srv, client.Options{Room: "private", Name: secretName, Passcode: "river-stone-41"})
 	waitError(t, wrong, "bad_passcode")
 	_ = a.SendRaw(1, []byte(`{"type":"join","name":"`+secretName+`","token":"`+tok+`"}`))
 	waitError(t, a, "already_joined")

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/room"
 )
 
@@ -19,12 +19,12 @@ func TestRefusalAnsweringCommandKeepsSeat(t *testing.T) {
 	createRoom(t, srv, room.RoomConfig{Name: "tiny", Kind: room.KindOpen, Capacity: 1, Knock: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	fac := joinWith(t, srv, peer.Options{Room: "tiny", Audio: true,
+	fac := joinWith(t, srv, client.Options{Room: "tiny", Audio: true,
 		Token: token(t, "tiny", "host", "Host", room.RoleFacilitator, time.Hour, time.Now())})
 	if _, err := fac.WaitMessage(ctx, "joined", nil); err != nil {
 		t.Fatal(err)
 	}
-	guest := joinWith(t, srv, peer.Options{Room: "tiny", Name: "Guest", Audio: true})
+	guest := joinWith(t, srv, client.Options{Room: "tiny", Name: "Guest", Audio: true})
 	if _, err := guest.WaitMessage(ctx, "waiting", nil); err != nil {
 		t.Fatalf("guest not waiting: %v", err)
 	}
@@ -34,7 +34,7 @@ func TestRefusalAnsweringCommandKeepsSeat(t *testing.T) {
 	waitError(t, fac, "room_full")
 	ping(t, fac)
 	ping(t, guest)
-	for _, c := range []*peer.Client{fac, guest} {
+	for _, c := range []*client.Client{fac, guest} {
 		for _, m := range c.Messages() {
 			if m.Type == "_closed" || m.Type == "bye" {
 				t.Fatalf("%s after admit into a full room: %v", m.Type, types(c))

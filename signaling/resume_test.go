@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/pion/webrtc/v4"
 )
@@ -15,18 +15,18 @@ import (
 // knockRoom sets up an open room whose arrivals must be admitted, with a
 // facilitator present, and admits one member. Rejoining afresh would mean
 // waiting again; resuming must not.
-func knockRoom(t *testing.T, grace time.Duration) (srv *hearthtest.Server, fac, member *peer.Client) {
+func knockRoom(t *testing.T, grace time.Duration) (srv *hearthtest.Server, fac, member *client.Client) {
 	t.Helper()
 	srv = hearthtest.Start(t, hearthtest.Options{ReconnectGrace: grace})
 	createRoom(t, srv, room.RoomConfig{Name: "steady", Kind: room.KindOpen, Capacity: 10, Knock: true})
 	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
-	fac = joinWith(t, srv, peer.Options{Room: "steady", Audio: true, Video: true,
+	fac = joinWith(t, srv, client.Options{Room: "steady", Audio: true, Video: true,
 		Token: token(t, "steady", "host", "Host", room.RoleFacilitator, time.Hour, time.Now())})
 	if _, err := fac.WaitMessage(ctx, "joined", nil); err != nil {
 		t.Fatal(err)
 	}
-	member = joinWith(t, srv, peer.Options{Room: "steady", Audio: true, Video: true,
+	member = joinWith(t, srv, client.Options{Room: "steady", Audio: true, Video: true,
 		Token: token(t, "steady", "client-1", "Rae", room.RoleMember, time.Hour, time.Now())})
 	if _, err := member.WaitMessage(ctx, "waiting", nil); err != nil {
 		t.Fatal(err)
@@ -42,8 +42,8 @@ func knockRoom(t *testing.T, grace time.Duration) (srv *hearthtest.Server, fac, 
 	return srv, fac, member
 }
 
-func participantState(c *peer.Client, id, state string) func(peer.Message) bool {
-	return func(m peer.Message) bool {
+func participantState(c *client.Client, id, state string) func(client.Message) bool {
+	return func(m client.Message) bool {
 		var v struct {
 			Participant struct{ ID, State string }
 		}
@@ -51,7 +51,7 @@ func participantState(c *peer.Client, id, state string) func(peer.Message) bool 
 	}
 }
 
-func latestState(c *peer.Client) string {
+func latestState(c *client.Client) string {
 	msgs := c.Messages()
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if msgs[i].Type == "room_state" {
@@ -97,7 +97,7 @@ func TestReconnectKeepsSeat(t *testing.T) {
 	if err := member.Reconnect(ctx); err != nil {
 		t.Fatal(err)
 	}
-	j, err := member.WaitMessage(ctx, "joined", func(m peer.Message) bool { return strings.Contains(string(m.Raw), `"resumed":true`) })
+	j, err := member.WaitMessage(ctx, "joined", func(m client.Message) bool { return strings.Contains(string(m.Raw), `"resumed":true`) })
 	if err != nil {
 		t.Fatalf("no resumed joined: %v (%v)", err, types(member))
 	}
@@ -132,7 +132,7 @@ func TestReconnectKeepsSeat(t *testing.T) {
 	waitMedia(t, member, n+20, fac)
 
 	// The secret was single-use.
-	thief := joinWith(t, srv, peer.Options{Room: "steady", Resume: spent})
+	thief := joinWith(t, srv, client.Options{Room: "steady", Resume: spent})
 	waitError(t, thief, "resume_failed")
 }
 
@@ -151,7 +151,7 @@ func TestReconnectNewPeer(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	reloaded := joinWith(t, srv, peer.Options{Room: "steady", Resume: secret, NewPeer: true, Audio: true, Video: true})
+	reloaded := joinWith(t, srv, client.Options{Room: "steady", Resume: secret, NewPeer: true, Audio: true, Video: true})
 	j, err := reloaded.WaitMessage(ctx, "joined", nil)
 	if err != nil {
 		t.Fatalf("no joined after reload: %v (%v)", err, types(reloaded))
@@ -196,13 +196,13 @@ func TestReconnectGraceExpires(t *testing.T) {
 	if _, err := fac.WaitMessage(ctx, "participant_updated", participantState(fac, id, "reconnecting")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fac.WaitMessage(ctx, "participant_left", func(m peer.Message) bool {
+	if _, err := fac.WaitMessage(ctx, "participant_left", func(m client.Message) bool {
 		var v struct{ Participant, Reason string }
 		return m.Decode(&v) == nil && v.Participant == id && v.Reason == "timeout"
 	}); err != nil {
 		t.Fatalf("seat not released after the grace period: %v", err)
 	}
-	late := joinWith(t, srv, peer.Options{Room: "steady", Resume: secret})
+	late := joinWith(t, srv, client.Options{Room: "steady", Resume: secret})
 	waitError(t, late, "resume_failed")
 	// The socket stays open for a fresh join (which, here, waits).
 	if err := late.Send(map[string]any{"type": "join", "room": "steady", "name": "Rae"}); err != nil {

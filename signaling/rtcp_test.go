@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 )
@@ -178,7 +178,7 @@ func TestAudioFastPathAfterICERestart(t *testing.T) {
 	pub := joinPeer(t, srv, "ice-restart", "Pub")
 	// The subscriber publishes nothing: all fast-path audio is the
 	// publisher's.
-	sub := dial(t, srv, peer.Options{Room: "ice-restart", Name: "Sub"})
+	sub := dial(t, srv, client.Options{Room: "ice-restart", Name: "Sub"})
 	if err := sub.Join(); err != nil {
 		t.Fatal(err)
 	}
@@ -244,12 +244,12 @@ func TestVideoFastPath(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	se := peer.LoopbackSettings()
+	se := client.LoopbackSettings()
 	se.DisableSRTPReplayProtection(true)
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se))
 	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
-	sub, err := peer.Dial(ctx, api, peer.Options{URL: srv.WSURL, Room: "video-fast", Name: "Sub"})
+	sub, err := client.Dial(ctx, api, client.Options{URL: srv.WSURL, Room: "video-fast", Name: "Sub"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +294,7 @@ func TestVideoFastPath(t *testing.T) {
 
 // nackRecent has sub NACK the three packets of s before the last it got,
 // and waits until they arrive again. It returns that last sequence number.
-func nackRecent(ctx context.Context, t *testing.T, sub *peer.Client, s *peer.Stream) uint16 {
+func nackRecent(ctx context.Context, t *testing.T, sub *client.Client, s *client.Stream) uint16 {
 	t.Helper()
 	last := uint16(s.LastSeq.Load())
 	repeats := s.Repeats.Load()

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 )
@@ -23,7 +23,7 @@ func TestOneSeatPerPerson(t *testing.T) {
 	f := ctlJoin(t, srv, "one", "fran", room.RoleFacilitator, false)
 	l := ctlJoin(t, srv, "one", "lee", room.RoleMember, false)
 	tok := ctlToken(t, "one", "milo", room.RoleMember)
-	first := dial(t, srv, peer.Options{Room: "one", Token: tok, Audio: true})
+	first := dial(t, srv, client.Options{Room: "one", Token: tok, Audio: true})
 	if err := first.Join(); err != nil {
 		t.Fatal(err)
 	}
@@ -32,21 +32,21 @@ func TestOneSeatPerPerson(t *testing.T) {
 	milo := first.ID()
 	ctlSend(t, first, map[string]any{"type": "raise_hand"})
 	ctlWaitState(t, f, func(st protocol.RoomState) bool { return len(st.Hands) == 1 && st.Hands[0].Participant == milo })
-	hears := func(sub *peer.Client) uint64 { return sub.Received(milo, "audio") }
+	hears := func(sub *client.Client) uint64 { return sub.Received(milo, "audio") }
 	// Audio from milo reaches both others.
-	for _, sub := range []*peer.Client{f, l} {
+	for _, sub := range []*client.Client{f, l} {
 		from := hears(sub)
 		if err := sub.Wait(ctx, func() bool { return hears(sub) >= from+10 }); err != nil {
 			t.Fatalf("%s hears nothing from milo's first window: %v", sub.ID(), err)
 		}
 	}
 
-	second := dial(t, srv, peer.Options{Room: "one", Token: tok, Audio: true})
+	second := dial(t, srv, client.Options{Room: "one", Token: tok, Audio: true})
 	second.Speaking.Store(true)
 	if err := second.Join(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := first.WaitMessage(ctx, "bye", func(m peer.Message) bool {
+	if _, err := first.WaitMessage(ctx, "bye", func(m client.Message) bool {
 		var v struct{ Reason string }
 		return m.Decode(&v) == nil && v.Reason == "joined_elsewhere"
 	}); err != nil {
@@ -68,7 +68,7 @@ func TestOneSeatPerPerson(t *testing.T) {
 		}
 	}
 	// Audio from the second window reaches both others.
-	for _, sub := range []*peer.Client{f, l} {
+	for _, sub := range []*client.Client{f, l} {
 		from := hears(sub)
 		if err := sub.Wait(ctx, func() bool { return hears(sub) >= from+10 }); err != nil {
 			t.Fatalf("%s hears nothing from milo's second window: %v", sub.ID(), err)
@@ -83,18 +83,18 @@ func TestOneSeatPerPerson(t *testing.T) {
 	// Removed with block: the second window is closed, and a third join
 	// with the same invite is refused.
 	ctlSend(t, f, map[string]any{"type": "remove", "participant": milo, "block": true})
-	if _, err := second.WaitMessage(ctx, "bye", func(m peer.Message) bool {
+	if _, err := second.WaitMessage(ctx, "bye", func(m client.Message) bool {
 		var v struct{ Reason string }
 		return m.Decode(&v) == nil && v.Reason == "removed"
 	}); err != nil {
 		t.Fatalf("second window not removed: %v; got %v", err, types(second))
 	}
-	third := dial(t, srv, peer.Options{Room: "one", Token: tok, Audio: true})
+	third := dial(t, srv, client.Options{Room: "one", Token: tok, Audio: true})
 	third.Speaking.Store(true)
 	if err := third.Join(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := third.WaitMessage(ctx, "error", func(m peer.Message) bool {
+	if _, err := third.WaitMessage(ctx, "error", func(m client.Message) bool {
 		var v struct{ Code string }
 		return m.Decode(&v) == nil && v.Code == "blocked"
 	}); err != nil {
@@ -116,21 +116,21 @@ func TestOneSeatPerPersonWaiting(t *testing.T) {
 	}
 	f := ctlJoin(t, srv, "knock", "fran", room.RoleFacilitator, false)
 	tok := ctlToken(t, "knock", "milo", room.RoleMember)
-	first := dial(t, srv, peer.Options{Room: "knock", Token: tok, Audio: true})
+	first := dial(t, srv, client.Options{Room: "knock", Token: tok, Audio: true})
 	if err := first.Join(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := first.WaitMessage(ctx, "waiting", nil); err != nil {
 		t.Fatalf("first window not waiting: %v; got %v", err, types(first))
 	}
-	second := dial(t, srv, peer.Options{Room: "knock", Token: tok, Audio: true})
+	second := dial(t, srv, client.Options{Room: "knock", Token: tok, Audio: true})
 	if err := second.Join(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := second.WaitMessage(ctx, "waiting", nil); err != nil {
 		t.Fatalf("second window not waiting: %v; got %v", err, types(second))
 	}
-	if _, err := first.WaitMessage(ctx, "bye", func(m peer.Message) bool {
+	if _, err := first.WaitMessage(ctx, "bye", func(m client.Message) bool {
 		var v struct{ Reason string }
 		return m.Decode(&v) == nil && v.Reason == "joined_elsewhere"
 	}); err != nil {
@@ -172,9 +172,9 @@ func countIdentity(st protocol.RoomState, identity string) int {
 // window passes in which each sub receives 10 packets from another
 // publisher and nothing from id (packets already on their way when the
 // gate changed may arrive first), a second window of 50 must be clean too.
-func silent(ctx context.Context, t *testing.T, id string, subs ...*peer.Client) {
+func silent(ctx context.Context, t *testing.T, id string, subs ...*client.Client) {
 	t.Helper()
-	clock := func(sub *peer.Client) uint64 {
+	clock := func(sub *client.Client) uint64 {
 		var n uint64
 		for _, o := range subs {
 			if o != sub {
@@ -184,7 +184,7 @@ func silent(ctx context.Context, t *testing.T, id string, subs ...*peer.Client) 
 		return n
 	}
 	window := func(n uint64) (bool, error) {
-		from, ticks := map[*peer.Client]uint64{}, map[*peer.Client]uint64{}
+		from, ticks := map[*client.Client]uint64{}, map[*client.Client]uint64{}
 		for _, s := range subs {
 			from[s], ticks[s] = s.Received(id, "audio"), clock(s)
 		}

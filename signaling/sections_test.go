@@ -4,9 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -46,7 +46,7 @@ func carrying(sdp, participant string) []string {
 
 // waitNegotiated waits until c has answered the server's latest offer and
 // that offer no longer carries gone's media.
-func waitNegotiated(t *testing.T, c *peer.Client, gone string) {
+func waitNegotiated(t *testing.T, c *client.Client, gone string) {
 	t.Helper()
 	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
@@ -67,7 +67,7 @@ func TestSectionsReused(t *testing.T) {
 	stay := joinPeer(t, srv, "dropin", "Stay")
 	var size int
 	for i := range 6 {
-		v := dial(t, srv, peer.Options{Room: "dropin", Name: "Visitor", Audio: true, Video: true})
+		v := dial(t, srv, client.Options{Room: "dropin", Name: "Visitor", Audio: true, Video: true})
 		if err := v.Join(); err != nil {
 			t.Fatal(err)
 		}

@@ -4,9 +4,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
 )
@@ -42,13 +42,13 @@ func TestForeignSSRC(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
 	a := joinPeer(t, srv, "ssrc", "Ann")
 	var armed atomic.Bool
-	api, err := peer.NewAPIWith(swapperFactory{armed: &armed})
+	api, err := client.NewAPIWith(swapperFactory{armed: &armed})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
-	m, err := peer.Dial(ctx, api, peer.Options{URL: srv.WSURL, Room: "ssrc", Name: "Mal", Audio: true, Video: true})
+	m, err := client.Dial(ctx, api, client.Options{URL: srv.WSURL, Room: "ssrc", Name: "Mal", Audio: true, Video: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/pion/dtls/v3"
 	"github.com/pion/dtls/v3/pkg/crypto/prf"
 	"github.com/pion/ice/v4"
@@ -154,7 +154,7 @@ func (k *srtpKeys) context() (*srtp.Context, error) {
 // rawClient is a pion client whose SRTP keys and socket the test holds, so
 // that it can write SRTP of its own making from the client's address.
 type rawClient struct {
-	*peer.Client
+	*client.Client
 	keys *srtpKeys
 	sock *net.UDPConn
 	to   *net.UDPAddr
@@ -168,16 +168,16 @@ func dialRaw(ctx context.Context, t *testing.T, srv *hearthtest.Server, room, na
 	}
 	keys := &srtpKeys{}
 	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: sniffConn{PacketConn: sock, keys: keys}})
-	se := peer.LoopbackSettings()
+	se := client.LoopbackSettings()
 	se.SetICEUDPMux(mux)
 	se.SetDTLSKeyLogWriter(keys)
 	se.SetDTLSCipherSuites(floodSuite)
 	se.SetSRTPProtectionProfiles(floodProfile)
-	api, err := peer.NewAPIFrom(se)
+	api, err := client.NewAPIFrom(se)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := peer.Dial(ctx, api, peer.Options{URL: srv.WSURL, Room: room, Name: name, Audio: true, Video: true})
+	c, err := client.Dial(ctx, api, client.Options{URL: srv.WSURL, Room: room, Name: name, Audio: true, Video: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +228,7 @@ func ingressDropped(reason string) string {
 
 // moreMedia waits until sub has received n more packets of each kind from
 // pub than it had when called.
-func moreMedia(ctx context.Context, t *testing.T, sub, pub *peer.Client, n uint64) func() {
+func moreMedia(ctx context.Context, t *testing.T, sub, pub *client.Client, n uint64) func() {
 	t.Helper()
 	var from [2]uint64
 	kinds := [2]string{"audio", "video"}
@@ -346,7 +346,7 @@ func rtcpFlood(t *testing.T, keysKnown bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	ann := joinPeer(t, srv, "flood", "Ann")
-	var mal *peer.Client
+	var mal *client.Client
 	var send func(n int, fill func(i int) []rtcp.Packet)
 	reason := "unknown_rtcp_ssrc"
 	if keysKnown {
@@ -363,13 +363,13 @@ func rtcpFlood(t *testing.T, keysKnown bool) {
 		}
 	} else {
 		reason = "unreadable_rtcp"
-		se := peer.LoopbackSettings()
+		se := client.LoopbackSettings()
 		se.SetAnsweringDTLSRole(webrtc.DTLSRoleServer)
-		api, err := peer.NewAPIFrom(se)
+		api, err := client.NewAPIFrom(se)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := peer.Dial(ctx, api, peer.Options{URL: srv.WSURL, Room: "flood", Name: "Mal", Audio: true, Video: true})
+		c, err := client.Dial(ctx, api, client.Options{URL: srv.WSURL, Room: "flood", Name: "Mal", Audio: true, Video: true})
 		if err != nil {
 			t.Fatal(err)
 		}

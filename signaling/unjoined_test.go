@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/room"
 )
 
@@ -25,21 +25,21 @@ func TestJoinDeadline(t *testing.T) {
 	defer cancel()
 	now := time.Now()
 
-	member := joinWith(t, srv, peer.Options{Room: "deadline", Audio: true,
+	member := joinWith(t, srv, client.Options{Room: "deadline", Audio: true,
 		Token: token(t, "deadline", "client-01", "Rae", room.RoleMember, time.Hour, now)})
 	if _, err := member.WaitMessage(ctx, "waiting", nil); err != nil {
 		t.Fatalf("member not put in the waiting room: %v", err)
 	}
 	// Opened after the member, so their deadlines pass before these do.
-	idle := dial(t, srv, peer.Options{})
-	bad := dial(t, srv, peer.Options{})
+	idle := dial(t, srv, client.Options{})
+	bad := dial(t, srv, client.Options{})
 	if err := bad.SendRaw(websocket.TextMessage, []byte(`{"type":"join","room":{}}`)); err != nil {
 		t.Fatal(err)
 	}
 	waitError(t, bad, "bad_request")
 
-	for name, c := range map[string]*peer.Client{"a socket that never joined": idle, "a socket whose join was refused": bad} {
-		m, err := c.WaitMessage(ctx, "error", func(m peer.Message) bool {
+	for name, c := range map[string]*client.Client{"a socket that never joined": idle, "a socket whose join was refused": bad} {
+		m, err := c.WaitMessage(ctx, "error", func(m client.Message) bool {
 			var v struct{ Code string }
 			return m.Decode(&v) == nil && v.Code == "join_timeout"
 		})
@@ -62,10 +62,10 @@ func TestJoinDeadline(t *testing.T) {
 
 	// The waiting member is still connected, and gets in once admitted.
 	ping(t, member)
-	fac := joinWith(t, srv, peer.Options{Room: "deadline", Audio: true,
+	fac := joinWith(t, srv, client.Options{Room: "deadline", Audio: true,
 		Token: token(t, "deadline", "dr-lee", "Dr Lee", room.RoleFacilitator, time.Hour, now)})
 	var waitingID string
-	if _, err := fac.WaitMessage(ctx, "waiting_list", func(m peer.Message) bool {
+	if _, err := fac.WaitMessage(ctx, "waiting_list", func(m client.Message) bool {
 		var v struct {
 			Entries []struct{ ID, Identity string }
 		}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/redistest"
 	"github.com/hearth-rtc/hearth/membership/redisstore"
 )
@@ -22,9 +22,9 @@ func TestCrashedNodeLeavesPresence(t *testing.T) {
 	defer cancel()
 	ws := "ws" + strings.TrimPrefix(base, "http") + "/ws"
 	var ids []string
-	var clients []*peer.Client
+	var clients []*client.Client
 	for _, name := range []string{"Ann", "Ben"} {
-		c, err := peer.Dial(ctx, nil, peer.Options{URL: ws, Room: "drop-in", Name: name, Audio: true})
+		c, err := client.Dial(ctx, nil, client.Options{URL: ws, Room: "drop-in", Name: name, Audio: true})
 		if err != nil {
 			t.Fatal(err)
 		}

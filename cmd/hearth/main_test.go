@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/room"
 	"go.uber.org/goleak"
 )
@@ -85,9 +85,9 @@ func TestSignalShutdown(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 			defer cancel()
 			ws := "ws" + strings.TrimPrefix(base, "http") + "/ws"
-			var clients []*peer.Client
+			var clients []*client.Client
 			for _, name := range []string{"Ann", "Ben"} {
-				c, err := peer.Dial(ctx, nil, peer.Options{URL: ws, Room: "evening", Name: name, Audio: true})
+				c, err := client.Dial(ctx, nil, client.Options{URL: ws, Room: "evening", Name: name, Audio: true})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -24,7 +24,8 @@ const module = "github.com/hearth-rtc/hearth/"
 
 // forbidden lists, for each product package (by folder), the imports that
 // would run against the layering in README.md: the domain knows no network
-// or media, the SFU knows no roles, and test helpers are for tests only.
+// or media, the SFU knows no roles, the Go client knows only the wire, and
+// test helpers are for tests only.
 var forbidden = map[string][]string{
 	"room": {"net/http", module, "github.com/pion/", "github.com/gorilla/", "github.com/redis/"},
 	"membership": {"net/http", module + "sfu", module + "live", module + "signaling", module + "admin", module + "internal",
@@ -38,6 +39,8 @@ var forbidden = map[string][]string{
 	"signaling": {module + "admin", module + "internal"},
 	"admin":     {module + "sfu", module + "live", module + "signaling", module + "internal"},
 	"web":       {module},
+	"internal/client": {module + "room", module + "sfu", module + "live", module + "membership", module + "signaling",
+		module + "admin", module + "internal/app"},
 }
 
 // TestLayering: product code imports only downward, and nothing but tests

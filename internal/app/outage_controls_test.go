@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/internal/testutil/redistest"
 	"github.com/hearth-rtc/hearth/room"
 )
@@ -42,11 +42,11 @@ func controlsDuringOutage(t *testing.T, keepData bool) {
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	fac := client(ctx, t, srv, "fac", room.RoleFacilitator)
+	fac := joinAs(ctx, t, srv, "fac", room.RoleFacilitator)
 	joined(ctx, t, fac, "fac")
-	m1 := client(ctx, t, srv, "m1", room.RoleMember)
+	m1 := joinAs(ctx, t, srv, "m1", room.RoleMember)
 	joined(ctx, t, m1, "m1")
-	m2 := client(ctx, t, srv, "m2", room.RoleMember)
+	m2 := joinAs(ctx, t, srv, "m2", room.RoleMember)
 	joined(ctx, t, m2, "m2")
 	flowing(ctx, t, fac, m2, 20, "before the outage")
 	flowing(ctx, t, m1, m2, 20, "before the outage")
@@ -62,7 +62,7 @@ func controlsDuringOutage(t *testing.T, keepData bool) {
 	if err := fac.Send(map[string]any{"type": "lock", "locked": true}); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []*peer.Client{fac, m1, m2} {
+	for _, c := range []*client.Client{fac, m1, m2} {
 		awaitKept(ctx, t, c, "room_updated", lockedRoom, fac, "told the room is locked")
 	}
 
@@ -78,7 +78,7 @@ func controlsDuringOutage(t *testing.T, keepData bool) {
 	if _, err := m2.WaitMessage(ctx, "_closed", nil); err != nil {
 		t.Fatalf("removed member's socket not closed: %v", err)
 	}
-	for _, c := range []*peer.Client{fac, m1} {
+	for _, c := range []*client.Client{fac, m1} {
 		if _, err := c.WaitMessage(ctx, "participant_left", about(m2.ID())); err != nil {
 			t.Fatalf("%s not told the removed member left: %v; got %v", c.ID(), err, types(c))
 		}
@@ -117,11 +117,11 @@ func controlsDuringOutage(t *testing.T, keepData bool) {
 		}
 	}
 
-	again := client(ctx, t, srv, "m2", room.RoleMember)
+	again := joinAs(ctx, t, srv, "m2", room.RoleMember)
 	if e, err := again.WaitMessage(ctx, "error", nil); err != nil || errorCode(e) != "blocked" {
 		t.Fatalf("removed member rejoins: %s (%v); got %v", e.Raw, err, types(again))
 	}
-	m3 := client(ctx, t, srv, "m3", room.RoleMember)
+	m3 := joinAs(ctx, t, srv, "m3", room.RoleMember)
 	w, err := m3.WaitMessage(ctx, "waiting", nil)
 	var wm struct{ Reason string }
 	if err != nil || w.Decode(&wm) != nil || wm.Reason != string(room.WaitLocked) {
@@ -138,9 +138,9 @@ func controlsDuringOutage(t *testing.T, keepData bool) {
 // awaitKept waits for c to get a message of type typ (matching pred),
 // failing at once if the facilitator fac is told to go or loses its
 // socket meanwhile.
-func awaitKept(ctx context.Context, t *testing.T, c *peer.Client, typ string, pred func(peer.Message) bool, fac *peer.Client, what string) peer.Message {
+func awaitKept(ctx context.Context, t *testing.T, c *client.Client, typ string, pred func(client.Message) bool, fac *client.Client, what string) client.Message {
 	t.Helper()
-	var found, lost peer.Message
+	var found, lost client.Message
 	err := c.Wait(ctx, func() bool {
 		for _, m := range fac.Messages() {
 			if m.Type == "error" || m.Type == "bye" || m.Type == "_closed" {
@@ -165,19 +165,19 @@ func awaitKept(ctx context.Context, t *testing.T, c *peer.Client, typ string, pr
 	return found
 }
 
-func lockedRoom(m peer.Message) bool {
+func lockedRoom(m client.Message) bool {
 	var u struct{ Room room.Info }
 	return m.Decode(&u) == nil && u.Room.Locked && u.Room.Kind == room.KindClosed
 }
 
-func about(id string) func(peer.Message) bool {
-	return func(m peer.Message) bool {
+func about(id string) func(client.Message) bool {
+	return func(m client.Message) bool {
 		var l struct{ Participant string }
 		return m.Decode(&l) == nil && l.Participant == id
 	}
 }
 
-func errorCode(m peer.Message) string {
+func errorCode(m client.Message) string {
 	var e struct{ Code string }
 	_ = m.Decode(&e)
 	return e.Code
@@ -195,7 +195,7 @@ func ids(sess room.Session) []string {
 // silent checks that sub receives no more audio from gone: what was on
 // the way arrives while sub gets 25 packets from ref, and after that
 // nothing more does while sub gets 25 more.
-func silent(ctx context.Context, t *testing.T, sub, gone, ref *peer.Client, when string) {
+func silent(ctx context.Context, t *testing.T, sub, gone, ref *client.Client, when string) {
 	t.Helper()
 	more := func(n uint64) {
 		t.Helper()

@@ -7,22 +7,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/internal/testutil/redistest"
 	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 )
 
-// client dials and joins room "circle" as identity with a token.
-func client(ctx context.Context, t *testing.T, srv *hearthtest.Server, identity string, role room.Role) *peer.Client {
+// joinAs dials and joins room "circle" as identity with a token.
+func joinAs(ctx context.Context, t *testing.T, srv *hearthtest.Server, identity string, role room.Role) *client.Client {
 	t.Helper()
 	tok, err := room.IssueToken([]byte(hearthtest.DefaultSecret), room.TokenParams{Room: "circle", Identity: identity,
 		Name: "Name " + identity, Role: role, TTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := peer.Dial(ctx, nil, peer.Options{URL: srv.WSURL, Room: "circle", Token: tok, Audio: true, Video: true})
+	c, err := client.Dial(ctx, nil, client.Options{URL: srv.WSURL, Room: "circle", Token: tok, Audio: true, Video: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,14 +33,14 @@ func client(ctx context.Context, t *testing.T, srv *hearthtest.Server, identity 
 	return c
 }
 
-func joined(ctx context.Context, t *testing.T, c *peer.Client, who string) {
+func joined(ctx context.Context, t *testing.T, c *client.Client, who string) {
 	t.Helper()
 	if _, err := c.WaitMessage(ctx, "joined", nil); err != nil {
 		t.Fatalf("%s not joined: %v; got %v", who, err, types(c))
 	}
 }
 
-func types(c *peer.Client) []string {
+func types(c *client.Client) []string {
 	var out []string
 	for _, m := range c.Messages() {
 		out = append(out, m.Type)
@@ -48,7 +48,7 @@ func types(c *peer.Client) []string {
 	return out
 }
 
-func packets(sub *peer.Client, pub *peer.Client) uint64 {
+func packets(sub *client.Client, pub *client.Client) uint64 {
 	if s := sub.Stream(pub.ID(), "audio"); s != nil {
 		return s.Packets.Load()
 	}
@@ -57,7 +57,7 @@ func packets(sub *peer.Client, pub *peer.Client) uint64 {
 
 // flowing waits until a and b have each received n more audio packets from
 // the other than when called.
-func flowing(ctx context.Context, t *testing.T, a, b *peer.Client, n uint64, when string) {
+func flowing(ctx context.Context, t *testing.T, a, b *client.Client, n uint64, when string) {
 	t.Helper()
 	fromB, fromA := packets(a, b), packets(b, a)
 	if err := a.Wait(ctx, func() bool { return packets(a, b) >= fromB+n && packets(b, a) >= fromA+n }); err != nil {
@@ -67,7 +67,7 @@ func flowing(ctx context.Context, t *testing.T, a, b *peer.Client, n uint64, whe
 }
 
 // noGoodbye fails if c was told to leave or lost its socket.
-func noGoodbye(t *testing.T, c *peer.Client, who string) {
+func noGoodbye(t *testing.T, c *client.Client, who string) {
 	t.Helper()
 	for _, m := range c.Messages() {
 		if m.Type == "bye" || m.Type == "error" || m.Type == "_closed" {
@@ -96,9 +96,9 @@ func TestRedisOutage(t *testing.T) {
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	fac := client(ctx, t, srv, "fac", room.RoleFacilitator)
+	fac := joinAs(ctx, t, srv, "fac", room.RoleFacilitator)
 	joined(ctx, t, fac, "fac")
-	m1 := client(ctx, t, srv, "m1", room.RoleMember)
+	m1 := joinAs(ctx, t, srv, "m1", room.RoleMember)
 	joined(ctx, t, m1, "m1")
 	flowing(ctx, t, fac, m1, 20, "before the outage")
 
@@ -108,7 +108,7 @@ func TestRedisOutage(t *testing.T) {
 	if err := fac.Send(map[string]any{"type": "mute_participant", "participant": m1.ID(), "kind": "video", "muted": true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m1.WaitMessage(ctx, "room_state", func(m peer.Message) bool {
+	if _, err := m1.WaitMessage(ctx, "room_state", func(m client.Message) bool {
 		var st protocol.RoomState
 		if m.Decode(&st) != nil {
 			return false
@@ -127,7 +127,7 @@ func TestRedisOutage(t *testing.T) {
 	flowing(ctx, t, fac, m1, 100, "during the outage")
 
 	// A new arrival is told to come back later.
-	m2 := client(ctx, t, srv, "m2", room.RoleMember)
+	m2 := joinAs(ctx, t, srv, "m2", room.RoleMember)
 	e, err := m2.WaitMessage(ctx, "error", nil)
 	if err != nil {
 		t.Fatalf("join during the outage: %v; got %v", err, types(m2))
@@ -172,9 +172,9 @@ func TestRedisOutage(t *testing.T) {
 
 	// New joins work again: the facilitator counts (m2 is not kept
 	// waiting) and so do the seats (a fourth is refused).
-	m2 = client(ctx, t, srv, "m2", room.RoleMember)
+	m2 = joinAs(ctx, t, srv, "m2", room.RoleMember)
 	joined(ctx, t, m2, "m2 after the outage")
-	m3 := client(ctx, t, srv, "m3", room.RoleMember)
+	m3 := joinAs(ctx, t, srv, "m3", room.RoleMember)
 	e, err = m3.WaitMessage(ctx, "error", nil)
 	if err != nil || e.Decode(&em) != nil || em.Code != "room_full" {
 		t.Fatalf("fourth arrival in a room for three: %s (%v)", e.Raw, err)

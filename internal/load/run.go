@@ -1,117 +1,27 @@
 // Package load measures a Hearth server under synthetic group sessions, and
 // the bare relay it is compared with.
 //
-// A run starts Rooms×Size synthetic participants (pion peers for Hearth, bare
-// UDP sockets for the relay), each publishing Opus-like audio at 50 packets/s
-// and optionally VP8-like video, and subscribing to everyone in its room. After
-// everyone receives everyone and a warmup, it measures a fixed window: what
-// arrived, the loss and jitter, the server's CPU and memory, the generator's
-// own CPU, and the kernel's UDP drop counters.
+// A run starts Rooms×Size synthetic participants (internal/client's clients
+// on a shared Bare setup for Hearth, bare UDP sockets for the relay), each
+// publishing Opus-like audio at 50 packets/s and optionally VP8-like video,
+// and subscribing to everyone in its room. After everyone receives everyone
+// and a warmup, it measures a fixed window: what arrived, the loss and
+// jitter, the server's CPU and memory, the generator's own CPU, and the
+// kernel's UDP drop counters.
 package load
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/hearth-rtc/hearth/internal/client"
 )
-
-// Options describe a run.
-type Options struct {
-	// URL is the Hearth websocket, e.g. ws://127.0.0.1:8080/ws.
-	URL string
-	// MetricsURL is Hearth's /metrics, for the server's own forwarded
-	// count; derived from URL if empty.
-	MetricsURL string
-	// RelayAddr is the relay's host:port (RunRelay).
-	RelayAddr string
-	// RelayPlain: the relay forwards without SRTP.
-	RelayPlain bool
-	// Decrypt counts received media through pion's full receive path
-	// (SRTP decryption, remote tracks) instead of reading RTP headers off
-	// the socket; it costs the generator several times more CPU.
-	Decrypt bool
-
-	Rooms, Size int
-	Media       MediaOptions
-	// Duration of the measured window; Warmup before it, once everyone
-	// receives everyone or Settle has passed.
-	Duration, Warmup, Settle time.Duration
-	// JoinRate is how many participants join per second.
-	JoinRate float64
-	// ServerPID, if known, lets the run read the server's CPU and memory.
-	ServerPID int
-	// ServerUDPPort, if known, lets the run read the drops at the
-	// server's media socket.
-	ServerUDPPort int
-	// AllowRemote permits a non-loopback target.
-	AllowRemote bool
-	// RoomPrefix names the rooms (prefix-0, prefix-1, …).
-	RoomPrefix string
-	Logger     *slog.Logger
-}
-
-func (o *Options) defaults() error {
-	if o.Rooms <= 0 || o.Size <= 0 {
-		return errors.New("load: rooms and size must be positive")
-	}
-	if o.Size > 1<<15 || o.Rooms > 1<<15 {
-		return errors.New("load: too many rooms or participants")
-	}
-	if o.Duration <= 0 {
-		o.Duration = 30 * time.Second
-	}
-	if o.Settle <= 0 {
-		o.Settle = 60 * time.Second
-	}
-	if o.JoinRate <= 0 {
-		o.JoinRate = 20
-	}
-	if o.RoomPrefix == "" {
-		o.RoomPrefix = "load-" + strconv.FormatInt(time.Now().Unix()%100000, 10)
-	}
-	if o.Media.Video {
-		if o.Media.VideoBitrate <= 0 {
-			o.Media.VideoBitrate = 500_000
-		}
-		if o.Media.FPS <= 0 {
-			o.Media.FPS = 15
-		}
-		if o.Media.KeyframeInterval <= 0 {
-			o.Media.KeyframeInterval = 3 * time.Second
-		}
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	return nil
-}
-
-// CheckLoopback refuses a target host that is not a loopback address, so a
-// load run cannot be pointed at someone else's server by mistake.
-func CheckLoopback(host string) error {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	if host == "localhost" {
-		return nil
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return fmt.Errorf("load: target %q is not an IP address; use 127.0.0.1 (or -allow-remote)", host)
-	}
-	if !ip.IsLoopback() {
-		return fmt.Errorf("load: target %s is not a loopback address (use -allow-remote to load another machine)", ip)
-	}
-	return nil
-}
 
 // RunHearth runs the load against a Hearth server.
 func RunHearth(ctx context.Context, o Options) (*Result, error) {
@@ -134,14 +44,14 @@ func RunHearth(ctx context.Context, o Options) (*Result, error) {
 		}
 		o.MetricsURL = scheme + "://" + u.Host + "/metrics"
 	}
-	capi, err := newClientAPI(o.Media.Video, o.AllowRemote)
+	bare, err := client.NewBare(client.BareOptions{AllowRemote: o.AllowRemote, Light: !o.Decrypt})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("load: %w", err)
 	}
 	r := &runner{o: o, target: "hearth"}
 	r.dial = func(ctx context.Context, roomIdx, member int, phase time.Duration) (participant, error) {
-		c, err := dialHearth(ctx, capi, o.URL, fmt.Sprintf("%s-%d", o.RoomPrefix, roomIdx),
-			fmt.Sprintf("load %d.%d", roomIdx, member), o.Media, o.Decrypt, &r.pace, phase, r.origin)
+		c, err := dialHearth(ctx, bare, o.URL, fmt.Sprintf("%s-%d", o.RoomPrefix, roomIdx),
+			fmt.Sprintf("load %d.%d", roomIdx, member), o.Media, &r.pace, phase, r.origin)
 		if err != nil {
 			return nil, err
 		}

@@ -5,13 +5,15 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/hearth-rtc/hearth/internal/client"
 )
 
 // rxStream follows one received RTP stream (one publisher's track at one
 // subscriber): packets, extended sequence numbers for loss, and the RFC 3550
 // interarrival jitter.
 //
-// The reader goroutine calls packet; the orchestrator snapshots. A mutex is
+// One reader goroutine calls Packet (or packet); the orchestrator snapshots. A mutex is
 // cheaper here than it looks: it is never contended except at snapshots.
 type rxStream struct {
 	clock float64 // RTP clock rate in Hz
@@ -36,6 +38,15 @@ type rxSnapshot struct {
 }
 
 func newRxStream(clock uint32) *rxStream { return &rxStream{clock: float64(clock)} }
+
+var _ client.Counter = (*rxStream)(nil)
+
+// Packet records one arrival from a client's receive path. It reads only
+// the RTP header fields it needs: a full unmarshal per packet would be the
+// load tool's own overhead.
+func (s *rxStream) Packet(b []byte, at time.Duration) {
+	s.packet(uint16(b[2])<<8|uint16(b[3]), uint32(b[4])<<24|uint32(b[5])<<16|uint32(b[6])<<8|uint32(b[7]), len(b), at)
+}
 
 // packet records one arrival. now is the arrival time since an arbitrary
 // origin shared by all packets of the stream.

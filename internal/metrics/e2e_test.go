@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"go.uber.org/goleak"
 )
 
@@ -23,9 +23,9 @@ func TestMetricsMoveWithMedia(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
 	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
-	var clients []*peer.Client
+	var clients []*client.Client
 	for _, name := range []string{"Ann", "Ben"} {
-		c, err := peer.Dial(ctx, nil, peer.Options{URL: srv.WSURL, Room: "metrics", Name: name, Audio: true})
+		c, err := client.Dial(ctx, nil, client.Options{URL: srv.WSURL, Room: "metrics", Name: name, Audio: true})
 		if err != nil {
 			t.Fatal(err)
 		}

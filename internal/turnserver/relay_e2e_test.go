@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	hclient "github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
-	"github.com/hearth-rtc/hearth/internal/testutil/peer"
 	"github.com/hearth-rtc/hearth/internal/turnserver"
 	"github.com/pion/ice/v4"
 	"github.com/pion/rtp"
@@ -305,7 +305,7 @@ func TestRelayOnlyParticipant(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 
-	direct, err := peer.Dial(ctx, nil, peer.Options{URL: srv.WSURL, Room: "relay-room", Name: "Dee", Audio: true})
+	direct, err := hclient.Dial(ctx, nil, hclient.Options{URL: srv.WSURL, Room: "relay-room", Name: "Dee", Audio: true})
 	if err != nil {
 		t.Fatal(err)
 	}

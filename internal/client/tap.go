@@ -1,4 +1,4 @@
-package load
+package client
 
 import (
 	"net"
@@ -11,14 +11,15 @@ import (
 	"github.com/pion/transport/v5/stdnet"
 )
 
-// The light receive path. A synthetic participant's pion stack handles ICE,
-// DTLS, RTCP and everything it sends, but the RTP it receives is counted
-// straight off its socket and never handed to pion: SRTP leaves the RTP
-// header in the clear, and the header is all the measurements need
+// The light receive path (BareOptions.Light). A client's pion stack handles
+// ICE, DTLS, RTCP and everything it sends, but the RTP it receives is
+// counted straight off its socket and never handed to pion: SRTP leaves the
+// RTP header in the clear, and the header is all a load run measures
 // (sequence number for loss, timestamp for jitter, SSRC for the stream).
-// That spares the generator a decryption and three goroutine hand-offs per
-// packet, which otherwise make it, not the server, the bottleneck of a
-// same-machine run. Options.Decrypt restores the full path.
+// That spares the client a decryption and three goroutine hand-offs per
+// packet, which otherwise make the load tool, not the server, the
+// bottleneck of a same-machine run. Which publisher an SSRC belongs to is
+// read from the server's offers (ssrcStreams).
 
 // tapNet is the transport pion uses to open its sockets: host candidates get
 // a tapConn.
@@ -79,15 +80,18 @@ func (c *tapConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	return n, net.UDPAddrFromAddrPort(addr), nil
 }
 
-// ssrcStreams maps the SSRCs a server offer announces to the stream keys
-// used everywhere else ("<publisher id>/<kind>"). Retransmission SSRCs
-// (RTX, in ssrc-group FID) are left out.
-func ssrcStreams(offer string) (map[uint32]string, error) {
+// streamKey names a received stream: its publisher and kind.
+type streamKey struct{ publisher, kind string }
+
+// ssrcStreams maps the SSRCs a server offer announces to the streams they
+// carry (the publisher is the msid's stream id). Retransmission SSRCs (RTX,
+// in ssrc-group FID) are left out.
+func ssrcStreams(offer string) (map[uint32]streamKey, error) {
 	var d sdp.SessionDescription
 	if err := d.UnmarshalString(offer); err != nil {
 		return nil, err
 	}
-	out := map[uint32]string{}
+	out := map[uint32]streamKey{}
 	for _, m := range d.MediaDescriptions {
 		kind := m.MediaName.Media
 		if kind != "audio" && kind != "video" {
@@ -115,6 +119,9 @@ func ssrcStreams(offer string) (map[uint32]string, error) {
 				continue
 			}
 			f := strings.Fields(a.Value)
+			if len(f) == 0 {
+				continue
+			}
 			v, err := strconv.ParseUint(f[0], 10, 32)
 			if err != nil || repair[uint32(v)] {
 				continue
@@ -124,7 +131,7 @@ func ssrcStreams(offer string) (map[uint32]string, error) {
 				s = strings.TrimPrefix(f[1], "msid:")
 			}
 			if s != "" {
-				out[uint32(v)] = s + "/" + kind
+				out[uint32(v)] = streamKey{s, kind}
 			}
 		}
 	}

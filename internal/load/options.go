@@ -1,0 +1,101 @@
+package load
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+)
+
+// Options describe a run.
+type Options struct {
+	// URL is the Hearth websocket, e.g. ws://127.0.0.1:8080/ws.
+	URL string
+	// MetricsURL is Hearth's /metrics, for the server's own forwarded
+	// count; derived from URL if empty.
+	MetricsURL string
+	// RelayAddr is the relay's host:port (RunRelay).
+	RelayAddr string
+	// RelayPlain: the relay forwards without SRTP.
+	RelayPlain bool
+	// Decrypt counts received media through pion's full receive path
+	// (SRTP decryption, remote tracks) instead of reading RTP headers off
+	// the socket; it costs the generator several times more CPU.
+	Decrypt bool
+
+	Rooms, Size int
+	Media       MediaOptions
+	// Duration of the measured window; Warmup before it, once everyone
+	// receives everyone or Settle has passed.
+	Duration, Warmup, Settle time.Duration
+	// JoinRate is how many participants join per second.
+	JoinRate float64
+	// ServerPID, if known, lets the run read the server's CPU and memory.
+	ServerPID int
+	// ServerUDPPort, if known, lets the run read the drops at the
+	// server's media socket.
+	ServerUDPPort int
+	// AllowRemote permits a non-loopback target.
+	AllowRemote bool
+	// RoomPrefix names the rooms (prefix-0, prefix-1, …).
+	RoomPrefix string
+	Logger     *slog.Logger
+}
+
+func (o *Options) defaults() error {
+	if o.Rooms <= 0 || o.Size <= 0 {
+		return errors.New("load: rooms and size must be positive")
+	}
+	if o.Size > 1<<15 || o.Rooms > 1<<15 {
+		return errors.New("load: too many rooms or participants")
+	}
+	if o.Duration <= 0 {
+		o.Duration = 30 * time.Second
+	}
+	if o.Settle <= 0 {
+		o.Settle = 60 * time.Second
+	}
+	if o.JoinRate <= 0 {
+		o.JoinRate = 20
+	}
+	if o.RoomPrefix == "" {
+		o.RoomPrefix = "load-" + strconv.FormatInt(time.Now().Unix()%100000, 10)
+	}
+	if o.Media.Video {
+		if o.Media.VideoBitrate <= 0 {
+			o.Media.VideoBitrate = 500_000
+		}
+		if o.Media.FPS <= 0 {
+			o.Media.FPS = 15
+		}
+		if o.Media.KeyframeInterval <= 0 {
+			o.Media.KeyframeInterval = 3 * time.Second
+		}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// CheckLoopback refuses a target host that is not a loopback address, so a
+// load run cannot be pointed at someone else's server by mistake.
+func CheckLoopback(host string) error {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return fmt.Errorf("load: target %q is not an IP address; use 127.0.0.1 (or -allow-remote)", host)
+	}
+	if !ip.IsLoopback() {
+		return fmt.Errorf("load: target %s is not a loopback address (use -allow-remote to load another machine)", ip)
+	}
+	return nil
+}
