@@ -65,15 +65,16 @@ type Envelope struct {
 
 // Join asks to enter a room, or to resume a held seat.
 type Join struct {
+	Type     string `json:"type"`
 	Version  int    `json:"version"`
 	Room     string `json:"room"`
-	Name     string `json:"name"`
-	Token    string `json:"token"`
-	Passcode string `json:"passcode"`
+	Name     string `json:"name,omitempty"`
+	Token    string `json:"token,omitempty"`
+	Passcode string `json:"passcode,omitempty"`
 	// Resume takes back a seat held after a dropped connection; NewPeer
 	// says the client's peer connection is gone too.
-	Resume  string `json:"resume"`
-	NewPeer bool   `json:"newPeer"`
+	Resume  string `json:"resume,omitempty"`
+	NewPeer bool   `json:"newPeer,omitempty"`
 }
 
 // SDP is an offer or an answer (Type says which).
@@ -90,27 +91,33 @@ type Candidate struct {
 
 // Mute is a participant's own mute of their audio or video.
 type Mute struct {
+	Type  string `json:"type"`
 	Kind  string `json:"kind"`
 	Muted *bool  `json:"muted"`
 }
 
 // Target names a participant, or "all" for everyone waiting (admit, deny).
 type Target struct {
+	Type        string `json:"type"`
 	Participant string `json:"participant"`
 }
 
 // Lock locks or unlocks the room.
 type Lock struct {
-	Locked *bool `json:"locked"`
+	Type   string `json:"type"`
+	Locked *bool  `json:"locked"`
 }
 
 // Ping asks for a pong, echoing TS.
 type Ping struct {
-	TS *int64 `json:"ts"`
+	Type string `json:"type"`
+	TS   *int64 `json:"ts"`
 }
 
-// Leave says goodbye; it has no fields.
-type Leave struct{}
+// Leave says goodbye.
+type Leave struct {
+	Type string `json:"type"`
+}
 
 // Server messages.
 
@@ -237,6 +244,7 @@ type Bye struct {
 // Control holds the fields of every control message (PROTOCOL.md,
 // "Facilitator controls and turn-taking"); each message uses a few.
 type Control struct {
+	Type        string  `json:"type"`
 	Participant string  `json:"participant"`
 	Kind        string  `json:"kind"`
 	Muted       *bool   `json:"muted"`

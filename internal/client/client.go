@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -180,7 +181,7 @@ func Dial(ctx context.Context, api *webrtc.API, opts Options) (*Client, error) {
 	c.pc.OnICECandidate(func(ci *webrtc.ICECandidate) {
 		if ci != nil {
 			init := ci.ToJSON()
-			_ = c.Send(candidateMsg{Type: "candidate", Candidate: &init})
+			_ = c.Send(protocol.Candidate{Type: "candidate", Candidate: &init})
 		}
 	})
 	c.pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
@@ -219,7 +220,7 @@ func (c *Client) current() *wsConn {
 func (c *Client) Join() error {
 	c.joinSent.CompareAndSwap(0, int64(time.Since(c.origin)))
 	o := c.opts
-	return c.Send(joinMsg{Type: "join", Version: protocolVersion, Room: o.Room, Name: o.Name,
+	return c.Send(protocol.Join{Type: "join", Version: protocol.Version, Room: o.Room, Name: o.Name,
 		Token: o.Token, Passcode: o.Passcode, Resume: o.Resume, NewPeer: o.NewPeer})
 }
 
@@ -239,7 +240,7 @@ func (c *Client) Reconnect(ctx context.Context) error {
 		return err
 	}
 	c.read(ws)
-	return c.Send(joinMsg{Type: "join", Version: protocolVersion, Room: c.opts.Room, Resume: c.ResumeSecret()})
+	return c.Send(protocol.Join{Type: "join", Version: protocol.Version, Room: c.opts.Room, Resume: c.ResumeSecret()})
 }
 
 // Send writes one message as JSON.
@@ -256,12 +257,12 @@ func (c *Client) SendRaw(typ int, b []byte) error { return c.current().write(typ
 
 // handle takes one server message.
 func (c *Client) handle(b []byte) {
-	var env envelope
+	var env protocol.Envelope
 	_ = json.Unmarshal(b, &env)
 	c.keep(Message{Type: env.Type, Raw: b})
 	switch env.Type {
 	case "joined":
-		var j joinedMsg
+		var j protocol.Joined
 		_ = json.Unmarshal(b, &j)
 		c.joined.CompareAndSwap(0, int64(time.Since(c.origin)))
 		c.mu.Lock()
@@ -270,7 +271,7 @@ func (c *Client) handle(b []byte) {
 		c.mu.Unlock()
 		c.out.start()
 	case "offer":
-		var m sdpMsg
+		var m protocol.SDP
 		_ = json.Unmarshal(b, &m)
 		c.mu.Lock()
 		hold := c.hold
@@ -282,14 +283,14 @@ func (c *Client) handle(b []byte) {
 			c.answer(m.SDP)
 		}
 	case "answer":
-		var m sdpMsg
+		var m protocol.SDP
 		_ = json.Unmarshal(b, &m)
 		if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP}); err != nil {
 			c.negError(err)
 		}
 		c.flushCandidates()
 	case "candidate":
-		var m candidateMsg
+		var m protocol.Candidate
 		_ = json.Unmarshal(b, &m)
 		if m.Candidate != nil {
 			c.addCandidate(*m.Candidate)
@@ -328,7 +329,7 @@ func (c *Client) answer(sdp string) {
 		c.negError(err)
 		return
 	}
-	_ = c.Send(sdpMsg{Type: "answer", SDP: ans.SDP})
+	_ = c.Send(protocol.SDP{Type: "answer", SDP: ans.SDP})
 }
 
 // addCandidate adds a remote candidate, queueing it until a remote
