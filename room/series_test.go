@@ -212,3 +212,53 @@ func TestScheduleValidate(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSchedule: any schedule fields either fail with ErrInvalid or give a
+// series whose sessions follow one another a whole number of days apart
+// (give or take a clock change), each in its own window, with At and Next
+// agreeing.
+func FuzzSchedule(f *testing.F) {
+	f.Add("2026-12-03", "19:00", 90, "weekly", 10, "Europe/London", int64(0))
+	f.Add("2026-03-08", "02:30", 60, "none", 1, "America/New_York", int64(3600))
+	f.Add("2026-10-25", "01:30", 720, "fortnightly", 520, "Australia/Lord_Howe", int64(-86400*30))
+	f.Add("0001-01-01", "00:00", 1, "", 0, "UTC", int64(1<<40))
+	f.Add("9999-12-31", "23:59", 5, "weekly", 3, "Local", int64(0))
+	f.Fuzz(func(t *testing.T, date, start string, minutes int, repeat string, sessions int, tz string, offset int64) {
+		s := room.Schedule{FirstDate: date, StartTime: start, Minutes: minutes, Repeat: room.Repeat(repeat), Sessions: sessions, TimeZone: tz}
+		x, err := s.Series()
+		if err != nil {
+			if !errors.Is(err, room.ErrInvalid) {
+				t.Fatalf("%+v: %v", s, err)
+			}
+			return
+		}
+		var prev room.SeriesSession
+		for n := 1; n <= min(x.Len(), 30); n++ {
+			cur, ok := x.Session(n)
+			if !ok || cur.Number != n || cur.End.Sub(cur.Start) != time.Duration(minutes)*time.Minute {
+				t.Fatalf("session %d: %+v %v", n, cur, ok)
+			}
+			if n > 1 && (!cur.Start.After(prev.End) || cur.Start.Sub(prev.Start) < 6*24*time.Hour) {
+				t.Fatalf("session %d %v too close to %v", n, cur.Start, prev.Start)
+			}
+			if got, ok := x.At(cur.Start, 0); !ok || got.Number != n {
+				t.Fatalf("At(start of %d) = %d %v", n, got.Number, ok)
+			}
+			if got, ok := x.Next(cur.Start.Add(-time.Minute)); !ok || got.Number != n {
+				t.Fatalf("Next(before %d) = %d %v", n, got.Number, ok)
+			}
+			prev = cur
+		}
+		first, _ := x.Session(1)
+		now := first.Start.Add(time.Duration(offset%(1<<40)) * time.Second)
+		if sess, ok := x.At(now, room.FacilitatorLead); ok {
+			if now.Before(sess.Start.Add(-room.FacilitatorLead)) || !now.Before(sess.End) {
+				t.Fatalf("At(%v) = %+v", now, sess)
+			}
+		}
+		if next, ok := x.Next(now); ok && !now.Before(next.End) {
+			t.Fatalf("Next(%v) = %+v, already over", now, next)
+		}
+		_ = x.NextSentence(now)
+	})
+}
