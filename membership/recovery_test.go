@@ -192,6 +192,46 @@ func (l *lossyStore) Ping(context.Context) error {
 
 func (l *lossyStore) Close() error { return nil }
 
+func (l *lossyStore) RecordJoin(ctx context.Context, name string, rec room.PresenceRecord) error {
+	s, err := l.s()
+	if err != nil {
+		return err
+	}
+	return s.RecordJoin(ctx, name, rec)
+}
+
+func (l *lossyStore) RecordLeave(ctx context.Context, name, id string, at time.Time) error {
+	s, err := l.s()
+	if err != nil {
+		return err
+	}
+	return s.RecordLeave(ctx, name, id, at)
+}
+
+func (l *lossyStore) Attendance(ctx context.Context, name string, from, to time.Time) ([]room.PresenceRecord, error) {
+	s, err := l.s()
+	if err != nil {
+		return nil, err
+	}
+	return s.Attendance(ctx, name, from, to)
+}
+
+func (l *lossyStore) RecordAcceptance(ctx context.Context, name string, acc room.Acceptance) error {
+	s, err := l.s()
+	if err != nil {
+		return err
+	}
+	return s.RecordAcceptance(ctx, name, acc)
+}
+
+func (l *lossyStore) Acceptances(ctx context.Context, name string, from, to time.Time) ([]room.Acceptance, error) {
+	s, err := l.s()
+	if err != nil {
+		return nil, err
+	}
+	return s.Acceptances(ctx, name, from, to)
+}
+
 // node is one Hearth node's room service on a shared lossy store, with
 // the participants its heartbeat reported gone.
 type node struct {
