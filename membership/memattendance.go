@@ -66,6 +66,8 @@ func (a *memAttendance) prune(cutoff time.Time) bool {
 	return len(a.recs) == 0 && len(a.accs) == 0
 }
 
+func (m *MemStore) AttendanceRetention() time.Duration { return m.retention }
+
 func (m *MemStore) RecordJoin(ctx context.Context, roomName string, rec room.PresenceRecord) error {
 	if err := room.CheckRoomName(roomName); err != nil {
 		return err

@@ -118,6 +118,8 @@ type AttendanceStore interface {
 	// Acceptances returns the room's acceptances with At in [from, to),
 	// sorted by At, then identity.
 	Acceptances(ctx context.Context, roomName string, from, to time.Time) ([]room.Acceptance, error)
+	// AttendanceRetention is how long this store keeps attendance.
+	AttendanceRetention() time.Duration
 }
 
 // ValidatePresence checks what every Store requires of a new participant;

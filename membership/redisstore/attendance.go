@@ -107,6 +107,8 @@ func ms(t time.Time) int64 {
 	return min(max(t.UnixMilli(), -limit), limit)
 }
 
+func (s *Store) AttendanceRetention() time.Duration { return s.retention }
+
 func (s *Store) RecordJoin(ctx context.Context, name string, rec room.PresenceRecord) error {
 	if err := room.CheckRoomName(name); err != nil {
 		return err
