@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	_ "time/tzdata" // the schedules' zones on machines without a zone database
 
 	"github.com/hearth-rtc/hearth/room"
 )
