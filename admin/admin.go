@@ -1,6 +1,7 @@
 // Package admin serves the room-configuration admin API: create, read,
-// update, list and delete rooms, and manage their rosters. JSON in and out;
-// every error is {"error":{"code":"...","message":"..."}}.
+// update, list and delete rooms (with their schedule and group agreement),
+// manage their rosters, and read attendance. JSON in and out (attendance
+// also as CSV); every error is {"error":{"code":"...","message":"..."}}.
 //
 // Authentication is HTTP Basic with the API key as user name and the API
 // secret as password, compared in constant time.
@@ -17,6 +18,7 @@
 //	PUT    /rooms/{name}/roster/{id}   add (201) or update (200) one entry
 //	DELETE /rooms/{name}/roster/{id}   remove one entry (204)
 //	GET    /rooms/{name}/session       who is present now, lock, blocked
+//	GET    /rooms/{name}/attendance    attendance by session (?session=N, ?format=csv)
 package admin
 
 import (
@@ -54,6 +56,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// Timeout bounds each request's store calls; 10 s if zero.
 	Timeout time.Duration
+	// Now is the clock for a closed cohort's roster and for attendance;
+	// time.Now if nil.
+	Now func() time.Time
 }
 
 type handler struct {
@@ -65,6 +70,7 @@ type handler struct {
 	prefix  string
 	maxBody int64
 	timeout time.Duration
+	now     func() time.Time
 }
 
 // NewHandler returns the admin API handler.
@@ -78,6 +84,10 @@ func NewHandler(cfg Config) http.Handler {
 		prefix:  strings.TrimSuffix(cfg.Prefix, "/"),
 		maxBody: cfg.MaxBodyBytes,
 		timeout: cfg.Timeout,
+		now:     cfg.Now,
+	}
+	if h.now == nil {
+		h.now = time.Now
 	}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -130,6 +140,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodGet {
 		h.log.Info("admin request", "method", r.Method, "path", r.URL.Path, "status", status, "remote", r.RemoteAddr)
+	}
+	if c, ok := body.(csvBody); ok {
+		writeCSV(w, c)
+		return
 	}
 	writeJSON(w, status, body)
 }
@@ -203,6 +217,11 @@ func (h *handler) route(ctx context.Context, w http.ResponseWriter, r *http.Requ
 			return h.getSession(ctx, seg[1])
 		}
 		return 0, nil, notAllowed(w, "GET")
+	case len(seg) == 3 && seg[2] == "attendance":
+		if r.Method == http.MethodGet {
+			return h.getAttendance(ctx, r, seg[1])
+		}
+		return 0, nil, notAllowed(w, "GET")
 	}
 	return 0, nil, errorf(http.StatusNotFound, "not_found", "no such endpoint")
 }
@@ -220,6 +239,8 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &ae):
 	case errors.As(err, &mbe):
 		ae = errorf(http.StatusRequestEntityTooLarge, "too_large", "request body over %d bytes", mbe.Limit)
+	case errors.Is(err, room.ErrRosterClosed):
+		ae = errorf(http.StatusConflict, "roster_closed", "%s", strings.Replace(err.Error(), room.ErrRosterClosed.Error()+": ", "", 1))
 	case errors.Is(err, room.ErrInvalid):
 		ae = errorf(http.StatusBadRequest, "bad_request", "%s", strings.Replace(err.Error(), room.ErrInvalid.Error()+": ", "", 1))
 	case errors.Is(err, room.ErrNotFound):

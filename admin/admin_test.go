@@ -62,6 +62,8 @@ func run(t *testing.T, ns newStore) {
 		"Session":      testSession,
 		"Unavailable":  testUnavailable,
 		"PrefixOption": testPrefixOption,
+		"Series":       testSeries,
+		"Attendance":   testAttendance,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

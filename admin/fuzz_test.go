@@ -31,6 +31,10 @@ func FuzzRoomInput(f *testing.F) {
 		`{"name":"r","kind":"open","roster":[{"identity":"a","role":"member"},{"identity":"a","role":"member"}]}`,
 		`{"name":"r","kind":"open","roster":[{"identity":"a b","role":"king"}]}`, `{"name":"base"}`, `{"name":"other"}`,
 		`{"lockBehavior":"refuse","knock":true,"membersJoinMuted":true}`, `{"lockBehavior":"maybe"}`, `null`, `[]`, ``, `{`,
+		`{"schedule":{"firstDate":"2026-12-03","startTime":"19:00","minutes":90,"repeat":"weekly","sessions":10,"timeZone":"Europe/London"},"agreement":{"text":"Confidential.","contact":"Call us."}}`,
+		`{"schedule":null,"agreement":null}`, `{"schedule":{"firstDate":"2026-12-03","timeZone":"../etc"}}`, `{"schedule":[]}`,
+		`{"agreement":{"text":"a","every":"session"}}`, `{"agreement":{"text":"\u202e"}}`, `{"agreement":"text"}`,
+		`{"overrideBy":"Dr Lee","roster":[{"identity":"new","role":"member"}]}`, `{"rosterOverrides":[]}`,
 	} {
 		f.Add([]byte(s), false)
 		f.Add([]byte(s), true)

@@ -1,7 +1,9 @@
 package admin
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -20,22 +22,47 @@ type roomView struct {
 	LockBehavior     room.LockBehavior  `json:"lockBehavior"`
 	MembersJoinMuted bool               `json:"membersJoinMuted"`
 	Roster           []room.RosterEntry `json:"roster"`
-	CreatedAt        time.Time          `json:"createdAt"`
-	UpdatedAt        time.Time          `json:"updatedAt"`
+	Schedule         *room.Schedule     `json:"schedule"`
+	// NextSession is the session under way or next, while there is one.
+	NextSession *room.SeriesSession `json:"nextSession,omitempty"`
+	// RosterClosed: a closed cohort after its first session; adding to the
+	// roster then needs "overrideBy".
+	RosterClosed     bool                  `json:"rosterClosed"`
+	RosterOverrides  []room.RosterOverride `json:"rosterOverrides"`
+	Agreement        *room.Agreement       `json:"agreement"`
+	AgreementVersion string                `json:"agreementVersion,omitempty"`
+	CreatedAt        time.Time             `json:"createdAt"`
+	UpdatedAt        time.Time             `json:"updatedAt"`
 }
 
-func view(c room.RoomConfig) roomView {
-	roster := c.Roster
-	if roster == nil {
-		roster = []room.RosterEntry{}
+func view(c room.RoomConfig, now time.Time) roomView {
+	v := roomView{Name: c.Name, Kind: c.Kind, Capacity: c.Capacity, HasPasscode: c.HasPasscode(), Knock: c.Knock,
+		LockBehavior: c.LockBehavior, MembersJoinMuted: c.MembersJoinMuted, Roster: c.Roster,
+		Schedule: c.Schedule, RosterClosed: c.RosterClosed(now), RosterOverrides: c.RosterOverrides,
+		Agreement: c.Agreement, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	if v.Roster == nil {
+		v.Roster = []room.RosterEntry{}
 	}
-	return roomView{Name: c.Name, Kind: c.Kind, Capacity: c.Capacity, HasPasscode: c.HasPasscode(), Knock: c.Knock,
-		LockBehavior: c.LockBehavior, MembersJoinMuted: c.MembersJoinMuted, Roster: roster,
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	if v.RosterOverrides == nil {
+		v.RosterOverrides = []room.RosterOverride{}
+	}
+	if c.Schedule != nil {
+		if x, err := c.Schedule.Series(); err == nil {
+			if s, ok := x.Next(now); ok {
+				v.NextSession = &s
+			}
+		}
+	}
+	if c.Agreement != nil {
+		v.AgreementVersion = c.Agreement.Version()
+	}
+	return v
 }
 
 // roomInput is a create or PATCH body. Absent fields are left alone on
-// PATCH and take defaults on create; "passcode": "" removes the passcode.
+// PATCH and take defaults on create; "passcode": "" removes the passcode,
+// "schedule": null and "agreement": null remove those. "overrideBy" names
+// who decides to add people to a closed cohort's closed roster.
 type roomInput struct {
 	Name             *string             `json:"name"`
 	Kind             *room.Kind          `json:"kind"`
@@ -45,10 +72,31 @@ type roomInput struct {
 	LockBehavior     *room.LockBehavior  `json:"lockBehavior"`
 	MembersJoinMuted *bool               `json:"membersJoinMuted"`
 	Roster           *[]room.RosterEntry `json:"roster"`
+	Schedule         json.RawMessage     `json:"schedule"`
+	Agreement        json.RawMessage     `json:"agreement"`
+	OverrideBy       string              `json:"overrideBy"`
 }
 
 // apply copies the given fields into c (hashing the passcode).
 func (in roomInput) apply(c *room.RoomConfig) error {
+	if in.Schedule != nil {
+		c.Schedule = nil
+		if string(in.Schedule) != "null" {
+			c.Schedule = &room.Schedule{}
+			if err := strict(in.Schedule, c.Schedule); err != nil {
+				return errorf(http.StatusBadRequest, "bad_request", "schedule: %v", err)
+			}
+		}
+	}
+	if in.Agreement != nil {
+		c.Agreement = nil
+		if string(in.Agreement) != "null" {
+			c.Agreement = &room.Agreement{}
+			if err := strict(in.Agreement, c.Agreement); err != nil {
+				return errorf(http.StatusBadRequest, "bad_request", "agreement: %v", err)
+			}
+		}
+	}
 	if in.Kind != nil {
 		c.Kind = *in.Kind
 	}
@@ -86,7 +134,7 @@ func (h *handler) listRooms(ctx context.Context) (int, any, error) {
 	}
 	out := make([]roomView, 0, len(list))
 	for _, c := range list {
-		out = append(out, view(c))
+		out = append(out, view(c, h.now()))
 	}
 	return http.StatusOK, map[string]any{"rooms": out}, nil
 }
@@ -112,7 +160,7 @@ func (h *handler) createRoom(ctx context.Context, w http.ResponseWriter, r *http
 		return 0, nil, err
 	}
 	w.Header().Set("Location", h.prefix+"/rooms/"+created.Name)
-	return http.StatusCreated, view(created), nil
+	return http.StatusCreated, view(created, h.now()), nil
 }
 
 func (h *handler) getRoom(ctx context.Context, name string) (int, any, error) {
@@ -120,7 +168,7 @@ func (h *handler) getRoom(ctx context.Context, name string) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, view(c), nil
+	return http.StatusOK, view(c, h.now()), nil
 }
 
 func (h *handler) patchRoom(ctx context.Context, w http.ResponseWriter, r *http.Request, name string) (int, any, error) {
@@ -140,19 +188,21 @@ func (h *handler) patchRoom(ctx context.Context, w http.ResponseWriter, r *http.
 		}
 		hash, in.Passcode = &tmp.PasscodeHash, nil
 	}
+	now := h.now()
 	updated, err := h.store.UpdateRoom(ctx, name, func(c *room.RoomConfig) error {
+		old := c.Clone()
 		if err := in.apply(c); err != nil {
 			return err
 		}
 		if hash != nil {
 			c.PasscodeHash = *hash
 		}
-		return nil
+		return c.GuardRoster(old, now, in.OverrideBy)
 	})
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, view(updated), nil
+	return http.StatusOK, view(updated, now), nil
 }
 
 func (h *handler) deleteRoom(ctx context.Context, name string) (int, any, error) {
@@ -167,12 +217,13 @@ func (h *handler) getRoster(ctx context.Context, name string) (int, any, error) 
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, map[string]any{"roster": view(c).Roster}, nil
+	return http.StatusOK, map[string]any{"roster": view(c, h.now()).Roster}, nil
 }
 
 func (h *handler) putRoster(ctx context.Context, w http.ResponseWriter, r *http.Request, name string) (int, any, error) {
 	var in struct {
-		Roster *[]room.RosterEntry `json:"roster"`
+		Roster     *[]room.RosterEntry `json:"roster"`
+		OverrideBy string              `json:"overrideBy"`
 	}
 	if err := h.decode(w, r, &in); err != nil {
 		return 0, nil, err
@@ -180,21 +231,24 @@ func (h *handler) putRoster(ctx context.Context, w http.ResponseWriter, r *http.
 	if in.Roster == nil {
 		return 0, nil, errorf(http.StatusBadRequest, "bad_request", `"roster" is required`)
 	}
+	now := h.now()
 	updated, err := h.store.UpdateRoom(ctx, name, func(c *room.RoomConfig) error {
+		old := c.Clone()
 		c.Roster = append([]room.RosterEntry{}, *in.Roster...)
-		return nil
+		return c.GuardRoster(old, now, in.OverrideBy)
 	})
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, map[string]any{"roster": view(updated).Roster}, nil
+	return http.StatusOK, map[string]any{"roster": view(updated, now).Roster}, nil
 }
 
 func (h *handler) putRosterEntry(ctx context.Context, w http.ResponseWriter, r *http.Request, name, identity string) (int, any, error) {
 	var in struct {
-		Identity *string   `json:"identity"`
-		Name     string    `json:"name"`
-		Role     room.Role `json:"role"`
+		Identity   *string   `json:"identity"`
+		Name       string    `json:"name"`
+		Role       room.Role `json:"role"`
+		OverrideBy string    `json:"overrideBy"`
 	}
 	if err := h.decode(w, r, &in); err != nil {
 		return 0, nil, err
@@ -204,6 +258,7 @@ func (h *handler) putRosterEntry(ctx context.Context, w http.ResponseWriter, r *
 	}
 	entry := room.RosterEntry{Identity: identity, Name: in.Name, Role: in.Role}
 	created := false
+	now := h.now()
 	_, err := h.store.UpdateRoom(ctx, name, func(c *room.RoomConfig) error {
 		created = true
 		for i := range c.Roster {
@@ -212,8 +267,9 @@ func (h *handler) putRosterEntry(ctx context.Context, w http.ResponseWriter, r *
 				return nil
 			}
 		}
+		old := c.Clone()
 		c.Roster = append(c.Roster, entry)
-		return nil
+		return c.GuardRoster(old, now, in.OverrideBy)
 	})
 	if err != nil {
 		return 0, nil, err
@@ -251,4 +307,14 @@ func (h *handler) getSession(ctx context.Context, name string) (int, any, error)
 		return 0, nil, err
 	}
 	return http.StatusOK, s, nil
+}
+
+// strict decodes one JSON object into v, refusing unknown fields.
+func strict(raw json.RawMessage, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	return nil
 }

@@ -20,4 +20,10 @@
 //   - Presence is kept alive by heartbeats: an entry not refreshed within the
 //     store's TTL (default DefaultPresenceTTL) disappears, so participants of
 //     a crashed process vanish within the TTL.
+//   - Attendance (attendance.go) is metadata only: when each seat was taken
+//     and let go, and when the group agreement was accepted. It is kept for
+//     rooms with a stored configuration, for DefaultAttendanceRetention
+//     (180 days) unless the store is told otherwise, and deleted with the
+//     room. A store outage loses what happens meanwhile; nobody loses a
+//     seat over it.
 package membership

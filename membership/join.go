@@ -70,7 +70,7 @@ func (s *Service) join(ctx context.Context, req JoinRequest) (JoinResult, error)
 	if !room.ValidRoomName(req.Room) {
 		return JoinResult{}, room.Refuse(room.CodeBadRequest, "The room name must be 1 to 64 letters, digits, dots, dashes or underscores.", nil)
 	}
-	a := room.Arrival{Name: req.Name, Passcode: req.Passcode}
+	a := room.Arrival{Name: req.Name, Passcode: req.Passcode, At: s.now()}
 	if req.Token != "" {
 		c, err := room.VerifyTokenFor(s.secret, req.Token, req.Room, s.now())
 		if err != nil {
@@ -160,6 +160,7 @@ func (s *Service) join(ctx context.Context, req JoinRequest) (JoinResult, error)
 		return res, nil
 	}
 	res.Status = JoinAdmitted
+	s.recordJoined(ctx, cfg, p, s.now()) // attendance.go
 	// Re-read so Others includes whoever was seated while we decided; the
 	// earlier snapshot is a fallback, since the seat is already taken.
 	if fresh, err := s.store.Session(ctx, req.Room); err == nil {
@@ -183,7 +184,8 @@ func (s *Service) join(ctx context.Context, req JoinRequest) (JoinResult, error)
 // gets that presence back, with its role, state and place, rather than a
 // second one. The refusals that concern the person (blocked, not on the
 // roster, passcode) still apply; those that concern a new seat (lock,
-// capacity) do not, since the seat is already theirs.
+// capacity, a closed cohort's door) do not, since the seat is already
+// theirs.
 func (s *Service) takeOverable(sess room.Session, a room.Arrival, d room.Decision) (room.Participant, bool) {
 	if !a.HasToken || a.Identity == "" {
 		return room.Participant{}, false
@@ -192,7 +194,7 @@ func (s *Service) takeOverable(sess room.Session, a room.Arrival, d room.Decisio
 	if !ok {
 		return room.Participant{}, false
 	}
-	if d.Outcome == room.OutcomeRefuse && d.Code != room.CodeRoomLocked && d.Code != room.CodeRoomFull {
+	if d.Outcome == room.OutcomeRefuse && d.Code != room.CodeRoomLocked && d.Code != room.CodeRoomFull && d.Code != room.CodeOutsideSession {
 		return room.Participant{}, false
 	}
 	return cur, true

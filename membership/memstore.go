@@ -18,19 +18,29 @@ type MemStoreOptions struct {
 	TTL time.Duration
 	// Now is the clock; time.Now if nil. Tests inject a fake one.
 	Now func() time.Time
+	// AttendanceRetention is how long attendance is kept;
+	// DefaultAttendanceRetention if zero.
+	AttendanceRetention time.Duration
+	// MaxAttendanceRecords bounds each room's records and acceptances;
+	// DefaultMaxAttendanceRecords if zero.
+	MaxAttendanceRecords int
 }
 
 // MemStore is the in-memory Store: the default for a single node without
 // Redis. Expired presences are dropped whenever their room is read or
 // written, so no sweeper goroutine is needed.
 type MemStore struct {
-	ttl time.Duration
-	now func() time.Time
+	ttl       time.Duration
+	now       func() time.Time
+	retention time.Duration
+	maxRecs   int
 
-	mu       sync.Mutex
-	closed   bool
-	rooms    map[string]room.RoomConfig
-	sessions map[string]*memSession
+	mu         sync.Mutex
+	closed     bool
+	rooms      map[string]room.RoomConfig
+	sessions   map[string]*memSession
+	attendance map[string]*memAttendance // memattendance.go
+	swept      time.Time                 // when every room's attendance was last pruned
 }
 
 type memSession struct {
@@ -54,11 +64,20 @@ func NewMemStore(opts MemStoreOptions) *MemStore {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.AttendanceRetention <= 0 {
+		opts.AttendanceRetention = DefaultAttendanceRetention
+	}
+	if opts.MaxAttendanceRecords <= 0 {
+		opts.MaxAttendanceRecords = DefaultMaxAttendanceRecords
+	}
 	return &MemStore{
-		ttl:      opts.TTL,
-		now:      opts.Now,
-		rooms:    make(map[string]room.RoomConfig),
-		sessions: make(map[string]*memSession),
+		ttl:        opts.TTL,
+		now:        opts.Now,
+		retention:  opts.AttendanceRetention,
+		maxRecs:    opts.MaxAttendanceRecords,
+		rooms:      make(map[string]room.RoomConfig),
+		sessions:   make(map[string]*memSession),
+		attendance: make(map[string]*memAttendance),
 	}
 }
 
@@ -149,6 +168,7 @@ func (m *MemStore) DeleteRoom(ctx context.Context, name string) error {
 		return fmt.Errorf("room %q: %w", name, room.ErrNotFound)
 	}
 	delete(m.rooms, name)
+	delete(m.attendance, name)
 	return nil
 }
 

@@ -81,6 +81,7 @@ func (s *Service) Admit(ctx context.Context, roomName, by, target string) ([]roo
 		}
 		admitted = append(admitted, p)
 		s.remember(p)
+		s.recordJoined(ctx, cfg, p, s.now())
 		s.log.InfoContext(ctx, "admitted", "room", roomName, "participant", p.ID, "by", actor.ID)
 	}
 	return admitted, nil
@@ -146,6 +147,8 @@ func (s *Service) Remove(ctx context.Context, roomName, by, target string, block
 	s.removeHere(roomName, t, block)
 	if err := s.flush(ctx); err != nil {
 		s.log.WarnContext(ctx, "remove: store unavailable; written when it answers", "room", roomName, "participant", t.ID, "err", err)
+	} else {
+		s.recordLeft(ctx, roomName, t.ID)
 	}
 	s.log.InfoContext(ctx, "removed", "room", roomName, "participant", t.ID, "identity", t.Identity, "blocked", block, "by", actor.ID)
 	return t, nil

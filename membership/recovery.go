@@ -172,6 +172,11 @@ func (s *Service) restoreRoom(ctx context.Context, name string, h hostedRoom, ps
 		switch {
 		case err == nil:
 			added++
+			if h.cfg != nil && p.State.Seated() {
+				// Attendance lost with the data is written back too, from
+				// the arrival time (RecordJoin keeps a record it still has).
+				s.recordJoined(ctx, *h.cfg, p, p.JoinedAt)
+			}
 		case errors.Is(err, room.ErrExists):
 			// Still there, or written back already.
 		case errors.Is(err, room.ErrBlocked), errors.Is(err, room.ErrIdentityPresent):

@@ -192,6 +192,50 @@ func (l *lossyStore) Ping(context.Context) error {
 
 func (l *lossyStore) Close() error { return nil }
 
+func (l *lossyStore) AttendanceRetention() time.Duration {
+	return membership.DefaultAttendanceRetention
+}
+
+func (l *lossyStore) RecordJoin(ctx context.Context, name string, rec room.PresenceRecord) error {
+	s, err := l.s()
+	if err != nil {
+		return err
+	}
+	return s.RecordJoin(ctx, name, rec)
+}
+
+func (l *lossyStore) RecordLeave(ctx context.Context, name, id string, at time.Time) error {
+	s, err := l.s()
+	if err != nil {
+		return err
+	}
+	return s.RecordLeave(ctx, name, id, at)
+}
+
+func (l *lossyStore) Attendance(ctx context.Context, name string, from, to time.Time) ([]room.PresenceRecord, error) {
+	s, err := l.s()
+	if err != nil {
+		return nil, err
+	}
+	return s.Attendance(ctx, name, from, to)
+}
+
+func (l *lossyStore) RecordAcceptance(ctx context.Context, name string, acc room.Acceptance) error {
+	s, err := l.s()
+	if err != nil {
+		return err
+	}
+	return s.RecordAcceptance(ctx, name, acc)
+}
+
+func (l *lossyStore) Acceptances(ctx context.Context, name string, from, to time.Time) ([]room.Acceptance, error) {
+	s, err := l.s()
+	if err != nil {
+		return nil, err
+	}
+	return s.Acceptances(ctx, name, from, to)
+}
+
 // node is one Hearth node's room service on a shared lossy store, with
 // the participants its heartbeat reported gone.
 type node struct {
@@ -332,6 +376,11 @@ func TestStoreLossWritesPresencesBack(t *testing.T) {
 	cfg, err := store.GetRoom(n.ctx, "circle")
 	if err != nil || cfg.Kind != room.KindClosed || cfg.Capacity != 3 || len(cfg.Roster) != 5 {
 		t.Fatalf("room configuration after the loss: %+v, %v", cfg, err)
+	}
+	// So is the seated people's attendance, from their arrival.
+	recs, err := store.Attendance(n.ctx, "circle", time.Time{}, time.Now().Add(time.Minute))
+	if err != nil || len(recs) != 2 || recs[0].ID != fac.ID || !recs[0].JoinedAt.Equal(fac.JoinedAt) || recs[1].ID != m1.ID {
+		t.Fatalf("attendance after the loss: %+v, %v", recs, err)
 	}
 
 	// New arrivals see all that: the block holds, and seats are counted.

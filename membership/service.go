@@ -139,6 +139,7 @@ func (s *Service) Leave(ctx context.Context, roomName, id string) error {
 	if err != nil && !errors.Is(err, room.ErrNotFound) {
 		return fmt.Errorf("leave: %w", err)
 	}
+	s.recordLeft(ctx, roomName, id)
 	return nil
 }
 

@@ -15,6 +15,13 @@ const (
 	DefaultHeartbeatInterval = 3 * time.Second
 )
 
+// Attendance defaults: how long presence records and agreement acceptances
+// are kept, and how many of each one room keeps (the oldest go first).
+const (
+	DefaultAttendanceRetention  = 180 * 24 * time.Hour
+	DefaultMaxAttendanceRecords = 20000
+)
+
 // Store holds room configurations (with rosters) and the live sessions (who
 // is present, the waiting room, the lock, blocked identities). It is shared
 // by every Hearth node; all methods are safe for concurrent use.
@@ -35,8 +42,9 @@ type Store interface {
 	// retry) and must not change Name; an error from fn aborts the update and
 	// is returned as is. ErrNotFound if the room has no configuration.
 	UpdateRoom(ctx context.Context, name string, fn func(*room.RoomConfig) error) (room.RoomConfig, error)
-	// DeleteRoom removes a configuration. The live session, if any, is left
-	// alone. ErrNotFound if none.
+	// DeleteRoom removes a configuration, with the room's attendance and
+	// agreement acceptances. The live session, if any, is left alone.
+	// ErrNotFound if none.
 	DeleteRoom(ctx context.Context, name string) error
 	// ListRooms returns every stored configuration, sorted by name.
 	ListRooms(ctx context.Context) ([]room.RoomConfig, error)
@@ -77,10 +85,41 @@ type Store interface {
 	// not remove anyone present. ErrNotFound if nobody is present.
 	SetBlocked(ctx context.Context, roomName, identity string, blocked bool) error
 
+	AttendanceStore
+
 	// Ping checks that the store is reachable (for health checks).
 	Ping(ctx context.Context) error
 	// Close releases resources; later calls fail with ErrUnavailable.
 	Close() error
+}
+
+// AttendanceStore keeps attendance, metadata only: when each seat was
+// taken and let go, and when people accepted a room's agreement. Records
+// older than the store's retention (DefaultAttendanceRetention unless set)
+// are deleted and never returned, and a room keeps at most its limit of
+// each kind (DefaultMaxAttendanceRecords unless set), dropping the oldest.
+type AttendanceStore interface {
+	// RecordJoin keeps rec (room.ValidatePresenceRecord; LeftAt is
+	// ignored): a seat taken in roomName at rec.JoinedAt. A second record
+	// with the same ID is ignored, the first kept; one older than the
+	// retention is not kept. Both return nil.
+	RecordJoin(ctx context.Context, roomName string, rec room.PresenceRecord) error
+	// RecordLeave sets LeftAt of the record with id to at, unless it is set
+	// already (the first leave counts). ErrNotFound if there is no such
+	// record.
+	RecordLeave(ctx context.Context, roomName, id string, at time.Time) error
+	// Attendance returns the room's records with JoinedAt in [from, to),
+	// sorted by JoinedAt, then ID.
+	Attendance(ctx context.Context, roomName string, from, to time.Time) ([]room.PresenceRecord, error)
+	// RecordAcceptance keeps acc (room.ValidateAcceptance). Recording the
+	// same acceptance twice keeps one; one older than the retention is not
+	// kept.
+	RecordAcceptance(ctx context.Context, roomName string, acc room.Acceptance) error
+	// Acceptances returns the room's acceptances with At in [from, to),
+	// sorted by At, then identity.
+	Acceptances(ctx context.Context, roomName string, from, to time.Time) ([]room.Acceptance, error)
+	// AttendanceRetention is how long this store keeps attendance.
+	AttendanceRetention() time.Duration
 }
 
 // ValidatePresence checks what every Store requires of a new participant;

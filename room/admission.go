@@ -1,5 +1,7 @@
 package room
 
+import "time"
+
 // Outcome is the kind of an admission decision.
 type Outcome string
 
@@ -19,6 +21,9 @@ type Arrival struct {
 	Role     Role
 	HasToken bool
 	Passcode string
+	// At is when the arrival comes; a closed cohort's door (rule 5) is
+	// checked against it, so a zero At finds it shut.
+	At time.Time
 }
 
 // Decision is the result of Decide.
@@ -55,15 +60,19 @@ func (d Decision) Err() error {
 //  3. a display name is required (bad_request);
 //  4. everyone but facilitators must give the passcode, if set
 //     (bad_passcode);
-//  5. facilitators and co-facilitators are admitted, whatever the lock,
+//  5. a closed cohort (a closed room with a schedule) refuses arrivals
+//     outside its sessions (outside_session, saying when the next one is):
+//     its door opens MemberLead before a session's start, FacilitatorLead
+//     before for facilitators and co-facilitators, and shuts at its end;
+//  6. facilitators and co-facilitators are admitted, whatever the lock,
 //     knock or capacity;
-//  6. a locked room refuses (room_locked) or sends to the waiting room
+//  7. a locked room refuses (room_locked) or sends to the waiting room
 //     (locked), per LockBehavior;
-//  7. a closed room without a facilitator present sends to the waiting room
+//  8. a closed room without a facilitator present sends to the waiting room
 //     (waiting_for_facilitator);
-//  8. knock admission sends to the waiting room (knock);
-//  9. a room whose seats are all taken refuses (room_full);
-//  10. otherwise, admit.
+//  9. knock admission sends to the waiting room (knock);
+//  10. a room whose seats are all taken refuses (room_full);
+//  11. otherwise, admit.
 func Decide(cfg RoomConfig, sess Session, a Arrival) Decision {
 	if sess.IsBlocked(a.Identity) {
 		return Decision{Outcome: OutcomeRefuse, Code: CodeBlocked, Message: "You were removed from this session."}
@@ -99,6 +108,9 @@ func Decide(cfg RoomConfig, sess Session, a Arrival) Decision {
 
 	if !role.IsFacilitator() && !cfg.CheckPasscode(a.Passcode) {
 		return Decision{Outcome: OutcomeRefuse, Code: CodeBadPasscode, Message: "The passcode is wrong or missing."}
+	}
+	if refusal, open := cfg.door(role, a.At); !open {
+		return refusal
 	}
 	if role.IsFacilitator() {
 		d.Outcome = OutcomeAdmit

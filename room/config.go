@@ -67,6 +67,15 @@ type RoomConfig struct {
 	LockBehavior     LockBehavior  `json:"lockBehavior"`
 	Roster           []RosterEntry `json:"roster"`
 	MembersJoinMuted bool          `json:"membersJoinMuted"`
+	// Schedule, if set, is when the room meets (series.go); a closed room
+	// with one is a closed cohort (cohort.go).
+	Schedule *Schedule `json:"schedule,omitempty"`
+	// Agreement, if set, is the group agreement members accept before
+	// entering (agreement.go).
+	Agreement *Agreement `json:"agreement,omitempty"`
+	// RosterOverrides record additions to a closed cohort's roster after it
+	// closed (GuardRoster).
+	RosterOverrides []RosterOverride `json:"rosterOverrides,omitempty"`
 	// CreatedAt and UpdatedAt are set by the store.
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
@@ -176,8 +185,15 @@ func (c RoomConfig) RosterEntry(identity string) (RosterEntry, bool) {
 }
 
 // Normalize fills defaults: capacity 0 becomes DefaultCapacity, an empty lock
-// behavior becomes LockWaiting, a nil roster becomes empty.
+// behavior becomes LockWaiting, a nil roster becomes empty; a schedule's
+// empty repeat is none (one session), an agreement's empty every is series.
 func (c *RoomConfig) Normalize() {
+	if c.Schedule != nil {
+		c.Schedule.normalize()
+	}
+	if c.Agreement != nil {
+		c.Agreement.normalize()
+	}
 	if c.Capacity == 0 {
 		c.Capacity = DefaultCapacity
 	}
@@ -210,6 +226,22 @@ func (c RoomConfig) Validate() error {
 			return fmt.Errorf("%w: passcodeHash is not a bcrypt hash of cost <= %d", ErrInvalid, maxPasscodeCost)
 		}
 	}
+	if c.Schedule != nil {
+		if err := c.Schedule.Validate(); err != nil {
+			return err
+		}
+	}
+	if c.Agreement != nil {
+		if err := c.Agreement.Validate(); err != nil {
+			return err
+		}
+		if c.Agreement.Every == AcceptEverySession && c.Schedule == nil {
+			return fmt.Errorf("%w: agreement: accepting at every session needs a schedule", ErrInvalid)
+		}
+	}
+	if err := validateOverrides(c.RosterOverrides); err != nil {
+		return err
+	}
 	return ValidateRoster(c.Roster)
 }
 
@@ -240,11 +272,22 @@ func ValidateRoster(roster []RosterEntry) error {
 	return nil
 }
 
-// Clone returns a deep copy, so stores never share a roster slice with
-// callers.
+// Clone returns a deep copy, so stores never share a roster slice (or a
+// schedule, agreement or override) with callers.
 func (c RoomConfig) Clone() RoomConfig {
 	if c.Roster != nil {
 		c.Roster = append([]RosterEntry{}, c.Roster...)
+	}
+	if c.Schedule != nil {
+		s := *c.Schedule
+		c.Schedule = &s
+	}
+	if c.Agreement != nil {
+		a := *c.Agreement
+		c.Agreement = &a
+	}
+	if c.RosterOverrides != nil {
+		c.RosterOverrides = append([]RosterOverride{}, c.RosterOverrides...)
 	}
 	return c
 }

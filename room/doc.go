@@ -1,6 +1,7 @@
 // Package room is Hearth's domain rules: room configuration (open and
-// closed rooms, rosters, passcodes), roles and their permissions, join
-// tokens, and the admission decision (Decide). It does no I/O: package
+// closed rooms, rosters, passcodes, schedules, group agreements), roles and
+// their permissions, join tokens, the admission decision (Decide), and
+// attendance by session (BuildAttendance). It does no I/O: package
 // membership keeps who is present, package live runs a room while people
 // are in it, and both apply these rules. Refusals carry a Code from
 // signaling/PROTOCOL.md and a sentence for the person (RefusedError).
@@ -21,4 +22,12 @@
 //     start even in a full room).
 //   - Capacity counts seated participants (active and reconnecting); people
 //     in the waiting room do not count.
+//   - A closed room with a schedule is a closed cohort (cohort.go): its door
+//     opens MemberLead (15 minutes) before each session's start,
+//     FacilitatorLead (30 minutes) before for facilitators and
+//     co-facilitators, and shuts at the session's end (outside_session);
+//     its roster closes when the first session ends. An open room's schedule
+//     only names its sessions (for attendance).
+//   - A group agreement is accepted once per series unless the room asks at
+//     every session; a changed text is accepted again.
 package room

@@ -55,9 +55,12 @@ const (
 	CodeBadPasscode  Code = "bad_passcode"
 	CodeRoomFull     Code = "room_full"
 	CodeRoomLocked   Code = "room_locked"
-	CodeDenied       Code = "denied"
-	CodeUnavailable  Code = "unavailable"
-	CodeInternal     Code = "internal"
+	// CodeOutsideSession: a closed cohort's invitation used outside the
+	// window around a session; the message says when the next one is.
+	CodeOutsideSession Code = "outside_session"
+	CodeDenied         Code = "denied"
+	CodeUnavailable    Code = "unavailable"
+	CodeInternal       Code = "internal"
 )
 
 // RefusedError is a refusal with a message for the person refused: Service.Join

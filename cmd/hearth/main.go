@@ -3,7 +3,7 @@
 //	hearth [serve] [flags]      run the server (the default)
 //	hearth token [flags]        print a join token and link
 //	hearth load [flags]         measure a server under synthetic sessions
-//	hearth room <verb> [flags]  list, get, create, update, delete rooms
+//	hearth room <verb> [flags]  list, get, create, update, delete rooms; attendance
 //
 // Every flag has a HEARTH_* environment equivalent (flag -udp-port is
 // HEARTH_UDP_PORT); a flag given on the command line wins.
@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // schedules' time zones, on machines without a zone database
 )
 
 func main() {

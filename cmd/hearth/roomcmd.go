@@ -10,19 +10,30 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 )
 
-const roomUsage = `usage: hearth room <list|get|create|update|delete> [flags] [name]
+const roomUsage = `usage: hearth room <list|get|create|update|delete|attendance> [flags] [name]
 
   hearth room list
   hearth room get tuesday-anxiety
   hearth room create -name tuesday-anxiety -kind closed -capacity 10 \
-      -roster 'dr-lee:facilitator:Dr Lee,client-04:member:Rae'
+      -roster 'dr-lee:facilitator:Dr Lee,client-04:member:Rae' \
+      -schedule 'first=2026-12-03,start=19:00,minutes=90,repeat=weekly,sessions=10,tz=Europe/London' \
+      -agreement-file agreement.txt -agreement-contact 'Call 01632 960123' -agreement-every series
   hearth room update tuesday-anxiety -capacity 12 -knock=true
+  hearth room update tuesday-anxiety -override-by 'Dr Lee' \
+      -roster 'dr-lee:facilitator:Dr Lee,client-04:member:Rae,client-09:member:Kim'
+  hearth room update tuesday-anxiety -schedule - -agreement-file -   (remove both)
+  hearth room attendance tuesday-anxiety [-session 3] [-csv]
   hearth room delete tuesday-anxiety
+
+A closed room with a schedule is a closed cohort: invitations work from 15
+minutes before each session (30 for facilitators) to its end, and once the
+first session is over, adding to the roster needs -override-by (recorded).
 
 It talks to a running server's admin API (-server, -api-key, -api-secret or
 HEARTH_SERVER, HEARTH_API_KEY, HEARTH_API_SECRET).`
@@ -48,6 +59,13 @@ func roomCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	lockBehavior := fs.String("lock-behavior", "", "what a locked room does with arrivals: waiting or refuse")
 	joinMuted := fs.String("members-join-muted", "", "true: members join muted")
 	roster := fs.String("roster", "", "identity:role[:name],... (replaces the roster)")
+	schedule := fs.String("schedule", "", "first=YYYY-MM-DD,start=HH:MM,minutes=N,repeat=none|weekly|fortnightly,sessions=N,tz=Area/City (\"-\" removes it)")
+	agreementFile := fs.String("agreement-file", "", "file holding the group agreement's text (\"-\" removes the agreement)")
+	agreementEvery := fs.String("agreement-every", "", "series (accept once) or session (accept at every session); with -agreement-file")
+	agreementContact := fs.String("agreement-contact", "", "how to reach the facilitator, for someone who declines; with -agreement-file")
+	overrideBy := fs.String("override-by", "", "who decides to add people to a closed cohort's roster after its first session")
+	session := fs.String("session", "", "attendance: one session (its number, or a sitting's key)")
+	asCSV := fs.Bool("csv", false, "attendance: CSV rather than JSON")
 	// Flags may come before or after the room name.
 	var positional []string
 	for {
@@ -101,6 +119,26 @@ func roomCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		body["roster"] = entries
 	}
+	if given["schedule"] {
+		s, err := parseSchedule(*schedule)
+		if err != nil {
+			return err
+		}
+		body["schedule"] = s
+	}
+	if (given["agreement-every"] || given["agreement-contact"]) && !given["agreement-file"] {
+		return errors.New("-agreement-every and -agreement-contact go with -agreement-file (the agreement is set whole)")
+	}
+	if given["agreement-file"] {
+		a, err := readAgreement(*agreementFile, *agreementEvery, *agreementContact)
+		if err != nil {
+			return err
+		}
+		body["agreement"] = a
+	}
+	if given["override-by"] {
+		body["overrideBy"] = *overrideBy
+	}
 
 	target := ""
 	if len(positional) > 0 {
@@ -122,6 +160,18 @@ func roomCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		method, path = http.MethodPatch, "/admin/rooms/"+url.PathEscape(target)
 	case "delete":
 		method, path, body = http.MethodDelete, "/admin/rooms/"+url.PathEscape(target), nil
+	case "attendance":
+		q := url.Values{}
+		if *session != "" {
+			q.Set("session", *session)
+		}
+		if *asCSV {
+			q.Set("format", "csv")
+		}
+		method, path, body = http.MethodGet, "/admin/rooms/"+url.PathEscape(target)+"/attendance", nil
+		if len(q) > 0 {
+			path += "?" + q.Encode()
+		}
 	default:
 		return fmt.Errorf("room: unknown verb %q\n%s", verb, roomUsage)
 	}
@@ -129,6 +179,54 @@ func roomCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("room %s: name the room", verb)
 	}
 	return adminCall(ctx, *server, *apiKey, *apiSecret, method, path, body, stdout)
+}
+
+// parseSchedule reads "first=...,start=...,minutes=...,repeat=...,sessions=...,tz=..."
+// into the admin API's schedule; "-" removes the schedule.
+func parseSchedule(s string) (any, error) {
+	if s == "-" {
+		return nil, nil
+	}
+	fields := map[string]string{"first": "firstDate", "start": "startTime", "minutes": "minutes", "repeat": "repeat",
+		"sessions": "sessions", "tz": "timeZone"}
+	out := map[string]any{}
+	for _, item := range splitList(s) {
+		k, v, ok := strings.Cut(item, "=")
+		field, known := fields[k]
+		if !ok || !known {
+			return nil, fmt.Errorf("-schedule: %q is not one of first=, start=, minutes=, repeat=, sessions=, tz=", item)
+		}
+		if k == "minutes" || k == "sessions" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return nil, fmt.Errorf("-schedule: %s must be a number", k)
+			}
+			out[field] = n
+			continue
+		}
+		out[field] = v
+	}
+	return out, nil
+}
+
+// readAgreement reads the agreement's text from a file; "-" removes the
+// agreement.
+func readAgreement(file, every, contact string) (any, error) {
+	if file == "-" {
+		return nil, nil
+	}
+	text, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("-agreement-file: %w", err)
+	}
+	a := map[string]string{"text": strings.TrimRight(string(text), "\n")}
+	if every != "" {
+		a["every"] = every
+	}
+	if contact != "" {
+		a["contact"] = contact
+	}
+	return a, nil
 }
 
 // parseRoster reads "identity:role[:name],...".
@@ -188,6 +286,10 @@ func adminCall(ctx context.Context, server, key, secret, method, path string, bo
 	if len(out) == 0 {
 		fmt.Fprintln(stdout, "ok")
 		return nil
+	}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		_, err := stdout.Write(out)
+		return err
 	}
 	var pretty bytes.Buffer
 	if json.Indent(&pretty, out, "", "  ") != nil {

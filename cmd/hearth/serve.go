@@ -29,6 +29,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	turnRelayPorts := fs.String("turn-relay-ports", "", "port range of TURN relay sockets, e.g. 49152-49407 (any free port if empty)")
 	origins := fs.String("allow-origin", "", "extra origins allowed to open the websocket, comma-separated (* for any)")
 	redisURL := fs.String("redis", "", "membership store, e.g. redis://127.0.0.1:6379/0 (in memory if empty)")
+	attendanceDays := fs.Int("attendance-days", 180, "days attendance (who came when; never what was said) is kept before it is deleted")
 	secret := fs.String("secret", "", "secret that signs join tokens (at least 16 bytes; random per process if empty)")
 	apiKey := fs.String("api-key", "", "admin API key (admin API disabled without key and secret)")
 	apiSecret := fs.String("api-secret", "", "admin API secret")
@@ -53,6 +54,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if p, ok := gcPercentToSet(fs, *gcPercent, os.LookupEnv); ok {
 		debug.SetGCPercent(p)
+	}
+	if *attendanceDays < 1 || *attendanceDays > 3650 {
+		return fmt.Errorf("-attendance-days must be 1-3650")
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return fmt.Errorf("-tls-cert and -tls-key go together")
@@ -100,6 +104,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		// The flag reads positively; the config's zero value is on.
 		DisableAudioFastPath: !*fastAudio,
 		MediaSockets:         *mediaSockets,
+		AttendanceRetention:  time.Duration(*attendanceDays) * 24 * time.Hour,
 	})
 	if err != nil {
 		return err

@@ -46,6 +46,9 @@ type Config struct {
 	PresenceTTL time.Duration
 	// HeartbeatInterval is how often presences are refreshed.
 	HeartbeatInterval time.Duration
+	// AttendanceRetention is how long attendance is kept;
+	// membership.DefaultAttendanceRetention if zero.
+	AttendanceRetention time.Duration
 	// Secret signs join tokens. Empty generates one for this process only.
 	Secret []byte
 	// APIKey and APISecret enable the admin API when both are set.
@@ -123,13 +126,15 @@ func New(cfg Config) (*App, error) {
 	var err error
 	if cfg.RedisURL != "" {
 		var rs *redisstore.Store
-		rs, err = redisstore.New(redisstore.Options{URL: cfg.RedisURL, TTL: cfg.PresenceTTL, Logger: log})
+		rs, err = redisstore.New(redisstore.Options{URL: cfg.RedisURL, TTL: cfg.PresenceTTL, Logger: log,
+			AttendanceRetention: cfg.AttendanceRetention})
 		if err != nil {
 			return nil, fmt.Errorf("app: redis store: %w", err)
 		}
 		a.store, a.closer = rs, rs.Close
 	} else {
-		a.store, a.closer = membership.NewMemStore(membership.MemStoreOptions{TTL: cfg.PresenceTTL}), func() error { return nil }
+		a.store, a.closer = membership.NewMemStore(membership.MemStoreOptions{TTL: cfg.PresenceTTL,
+			AttendanceRetention: cfg.AttendanceRetention}), func() error { return nil }
 	}
 
 	host, _, err := net.SplitHostPort(cfg.Listen)

@@ -7,6 +7,7 @@
 //	P rooms                    set of configured room names
 //	P room:{R}:config          room configuration (JSON)
 //	P room:{R}:presence|expiry|seated|waiting|locked|blocked  live session
+//	P room:{R}:attendance|attendance:order|agreement          attendance (attendance.go)
 //
 // Session changes run as Lua scripts, so capacity checks and presence
 // expiry are atomic on the server. It targets a single Redis primary.
@@ -43,14 +44,22 @@ type Options struct {
 	// membership.DefaultPresenceTTL if zero. Millisecond precision.
 	TTL    time.Duration
 	Logger *slog.Logger // slog.Default() if nil
+	// AttendanceRetention is how long attendance is kept;
+	// membership.DefaultAttendanceRetention if zero. Millisecond precision.
+	AttendanceRetention time.Duration
+	// MaxAttendanceRecords bounds each room's records and acceptances;
+	// membership.DefaultMaxAttendanceRecords if zero.
+	MaxAttendanceRecords int
 }
 
 // Store is a membership.Store backed by Redis.
 type Store struct {
-	rdb    *redis.Client
-	prefix string
-	ttl    time.Duration
-	log    *slog.Logger
+	rdb       *redis.Client
+	prefix    string
+	ttl       time.Duration
+	log       *slog.Logger
+	retention time.Duration
+	maxRecs   int
 }
 
 var _ membership.Store = (*Store)(nil)
@@ -95,7 +104,17 @@ func New(opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Store{rdb: redis.NewClient(ro), prefix: opts.Prefix, ttl: opts.TTL, log: opts.Logger}, nil
+	if opts.AttendanceRetention <= 0 {
+		opts.AttendanceRetention = membership.DefaultAttendanceRetention
+	}
+	if opts.AttendanceRetention < time.Millisecond {
+		return nil, fmt.Errorf("%w: attendance retention must be at least 1ms", room.ErrInvalid)
+	}
+	if opts.MaxAttendanceRecords <= 0 {
+		opts.MaxAttendanceRecords = membership.DefaultMaxAttendanceRecords
+	}
+	return &Store{rdb: redis.NewClient(ro), prefix: opts.Prefix, ttl: opts.TTL, log: opts.Logger,
+		retention: opts.AttendanceRetention, maxRecs: opts.MaxAttendanceRecords}, nil
 }
 
 func (s *Store) ttlMS() int64 { return s.ttl.Milliseconds() }
@@ -231,7 +250,8 @@ func (s *Store) DeleteRoom(ctx context.Context, name string) error {
 	if err := room.CheckRoomName(name); err != nil {
 		return err
 	}
-	n, err := deleteScript.Run(ctx, s.rdb, []string{s.configKey(name), s.indexKey()}, name).Int()
+	keys := append([]string{s.configKey(name), s.indexKey()}, s.attendanceKeys(name)...)
+	n, err := deleteScript.Run(ctx, s.rdb, keys, name).Int()
 	if err != nil {
 		return unavailable("delete room", err)
 	}

@@ -88,6 +88,15 @@ func TestUnavailable(t *testing.T) {
 		"Heartbeat":      func() error { _, err := s.Heartbeat(ctx, "r", []string{"p_1"}); return err },
 		"SetLocked":      func() error { return s.SetLocked(ctx, "r", true) },
 		"SetBlocked":     func() error { return s.SetBlocked(ctx, "r", "x", true) },
+		"RecordJoin": func() error {
+			return s.RecordJoin(ctx, "r", room.PresenceRecord{ID: "p_1", Identity: "ann", Role: room.RoleMember, JoinedAt: time.Now()})
+		},
+		"RecordLeave": func() error { return s.RecordLeave(ctx, "r", "p_1", time.Now()) },
+		"Attendance":  func() error { _, err := s.Attendance(ctx, "r", time.Time{}, time.Now()); return err },
+		"RecordAcceptance": func() error {
+			return s.RecordAcceptance(ctx, "r", room.Acceptance{Identity: "ann", Version: "v", At: time.Now()})
+		},
+		"Acceptances": func() error { _, err := s.Acceptances(ctx, "r", time.Time{}, time.Now()); return err },
 	}
 	for name, call := range calls {
 		start := time.Now()
@@ -168,5 +177,86 @@ func TestKeys(t *testing.T) {
 		if !isConfig && (ttl <= 0 || ttl > 4*time.Second) {
 			t.Errorf("session key %q lifetime %v, want (0, 2*TTL]", k, ttl)
 		}
+	}
+}
+
+// TestAttendanceKeys: attendance keys carry the retention as their
+// lifetime, so a room nobody records in any more loses its attendance;
+// records past the retention are gone; a room keeps at most
+// MaxAttendanceRecords of each kind; deleting the room deletes them.
+func TestAttendanceKeys(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	const retention = 8 * time.Second // long enough for the writes on a busy machine
+	s, err := redisstore.New(redisstore.Options{URL: srv.URL(), Prefix: "att:", AttendanceRetention: retention, MaxAttendanceRecords: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), DisableIdentity: true})
+	defer rdb.Close()
+	keys := []string{"att:room:{r}:attendance", "att:room:{r}:attendance:order", "att:room:{r}:agreement"}
+
+	now := time.Now()
+	for i := range 8 {
+		at := now.Add(time.Duration(i-8) * time.Millisecond)
+		if err := s.RecordJoin(ctx, "r", room.PresenceRecord{ID: fmt.Sprintf("p_%d", i), Identity: "ann", Role: room.RoleMember, JoinedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RecordAcceptance(ctx, "r", room.Acceptance{Identity: fmt.Sprintf("id%d", i), Version: "v", At: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, k := range keys {
+		n := rdb.HLen(ctx, k).Val()
+		if i > 0 {
+			n = rdb.ZCard(ctx, k).Val()
+		}
+		if n != 5 {
+			t.Errorf("%s holds %d entries, want 5", k, n)
+		}
+		if ttl := rdb.PTTL(ctx, k).Val(); ttl <= 0 || ttl > retention {
+			t.Errorf("%s lifetime %v, want (0, %v]", k, ttl, retention)
+		}
+	}
+	recs, err := s.Attendance(ctx, "r", time.Time{}, time.Now().Add(time.Hour))
+	if err != nil || len(recs) != 5 || recs[0].ID != "p_3" {
+		t.Fatalf("attendance = %+v, %v; want the newest 5", recs, err)
+	}
+	// Past the retention, nothing is returned, and the keys expire.
+	deadline := time.Now().Add(retention + 20*time.Second)
+	for {
+		recs, err := s.Attendance(ctx, "r", time.Time{}, time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		accs, err := s.Acceptances(ctx, "r", time.Time{}, time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) == 0 && len(accs) == 0 && rdb.Exists(ctx, keys...).Val() == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("past the retention: %d records, %d acceptances, %d keys", len(recs), len(accs), rdb.Exists(ctx, keys...).Val())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// Deleting the room deletes its attendance.
+	if _, err := s.CreateRoom(ctx, room.RoomConfig{Name: "r", Kind: room.KindOpen}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordJoin(ctx, "r", room.PresenceRecord{ID: "p_9", Identity: "ann", Role: room.RoleMember, JoinedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordAcceptance(ctx, "r", room.Acceptance{Identity: "ann", Version: "v", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteRoom(ctx, "r"); err != nil {
+		t.Fatal(err)
+	}
+	if n := rdb.Exists(ctx, keys...).Val(); n != 0 {
+		t.Fatalf("%d attendance keys left after DeleteRoom", n)
 	}
 }

@@ -161,9 +161,10 @@ redis.call('SADD', KEYS[2], ARGV[2])
 return 1
 `)
 
-// KEYS: config, index. ARGV: name
+// KEYS: config, index, then the room's attendance keys. ARGV: name
 var deleteScript = redis.NewScript(`
 if redis.call('DEL', KEYS[1]) == 0 then return 0 end
 redis.call('SREM', KEYS[2], ARGV[1])
+for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
 return 1
 `)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
+	_ "time/tzdata" // the schedules' zones on machines without a zone database
 
 	"github.com/hearth-rtc/hearth/room"
 )
@@ -190,4 +192,68 @@ func testInvalidInput(t *testing.T, newStore NewStore) {
 	p = person("r1", "p_1", "ann", "chief", room.StateActive)
 	_, err = s.AddPresence(ctx, p, 0)
 	mustErr(t, err, room.ErrInvalid, "presence with bad role")
+}
+
+// testRoomSeries: a room's schedule, group agreement and roster overrides
+// are kept with its configuration, and can be changed and removed.
+func testRoomSeries(t *testing.T, newStore NewStore) {
+	s, ctx := newStore(t, longTTL), ctxT(t)
+	cfg := closedRoom("thursday-cohort")
+	cfg.Schedule = &room.Schedule{FirstDate: "2026-12-03", StartTime: "19:00", Minutes: 90, Repeat: room.RepeatWeekly,
+		Sessions: 10, TimeZone: "Europe/London"}
+	cfg.Agreement = &room.Agreement{Text: "What is said here stays here.\nNo recording.", Contact: "Call 01632 960123.",
+		Every: room.AcceptEverySession}
+	at := time.Date(2026, 12, 5, 10, 0, 0, 123, time.UTC)
+	cfg.RosterOverrides = []room.RosterOverride{{Identity: "client-04", By: "Dr Lee", At: at}}
+	check := func(got room.RoomConfig, what string) {
+		t.Helper()
+		if got.Schedule == nil || *got.Schedule != *cfg.Schedule {
+			t.Fatalf("%s: schedule %+v, want %+v", what, got.Schedule, cfg.Schedule)
+		}
+		if got.Agreement == nil || *got.Agreement != *cfg.Agreement {
+			t.Fatalf("%s: agreement %+v, want %+v", what, got.Agreement, cfg.Agreement)
+		}
+		if len(got.RosterOverrides) != 1 || got.RosterOverrides[0].Identity != "client-04" ||
+			got.RosterOverrides[0].By != "Dr Lee" || !got.RosterOverrides[0].At.Equal(at) {
+			t.Fatalf("%s: overrides %+v", what, got.RosterOverrides)
+		}
+	}
+	created, err := s.CreateRoom(ctx, cfg)
+	must(t, err, "create")
+	check(created, "created")
+	got, err := s.GetRoom(ctx, cfg.Name)
+	must(t, err, "get")
+	check(got, "get")
+	list, err := s.ListRooms(ctx)
+	must(t, err, "list")
+	check(list[0], "list")
+
+	// Defaults: a schedule's repeat and an agreement's every.
+	up, err := s.UpdateRoom(ctx, cfg.Name, func(c *room.RoomConfig) error {
+		c.Schedule = &room.Schedule{FirstDate: "2027-01-07", StartTime: "09:30", Minutes: 60, TimeZone: "UTC"}
+		c.Agreement = &room.Agreement{Text: "Be kind."}
+		return nil
+	})
+	must(t, err, "update")
+	if up.Schedule.Repeat != room.RepeatNone || up.Schedule.Sessions != 1 || up.Agreement.Every != room.AcceptOncePerSeries {
+		t.Fatalf("defaults not applied: %+v %+v", up.Schedule, up.Agreement)
+	}
+	_, err = s.UpdateRoom(ctx, cfg.Name, func(c *room.RoomConfig) error {
+		c.Schedule.TimeZone = "Mars/Olympus_Mons"
+		return nil
+	})
+	mustErr(t, err, room.ErrInvalid, "unknown time zone")
+	up, err = s.UpdateRoom(ctx, cfg.Name, func(c *room.RoomConfig) error {
+		c.Schedule, c.Agreement = nil, nil
+		return nil
+	})
+	must(t, err, "remove")
+	got, err = s.GetRoom(ctx, cfg.Name)
+	must(t, err, "get after remove")
+	if up.Schedule != nil || up.Agreement != nil || got.Schedule != nil || got.Agreement != nil {
+		t.Fatalf("not removed: %+v", got)
+	}
+	if len(got.RosterOverrides) != 1 {
+		t.Fatalf("overrides lost: %+v", got.RosterOverrides)
+	}
 }
