@@ -40,6 +40,8 @@ const (
 	CodeRoomLocked   Code = "room_locked"
 	CodeDenied       Code = "denied"
 	CodeUnavailable  Code = "unavailable"
+
+	CodeOutsideSession Code = "outside_session"
 )
 
 // Codes lists every code.
@@ -48,5 +50,5 @@ func Codes() []Code {
 		CodeBadCandidate, CodeNotJoined, CodeWaiting, CodeAlreadyJoined, CodeForbidden, CodeRateLimited,
 		CodeVersion, CodeInternal, CodeResumeFailed, CodeTooManyTracks, CodeJoinTimeout, CodeTooManyConns,
 		CodeServerBusy, CodeInvalidToken, CodeTokenExpired, CodeWrongRoom, CodeNotOnRoster, CodeBlocked,
-		CodeBadPasscode, CodeRoomFull, CodeRoomLocked, CodeDenied, CodeUnavailable}
+		CodeBadPasscode, CodeRoomFull, CodeRoomLocked, CodeDenied, CodeUnavailable, CodeOutsideSession}
 }

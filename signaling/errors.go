@@ -86,7 +86,7 @@ func fatal(c room.Code) bool {
 	switch c {
 	case room.CodeInvalidToken, room.CodeTokenExpired, room.CodeWrongRoom, room.CodeNotOnRoster,
 		room.CodeBlocked, room.CodeBadPasscode, room.CodeRoomFull, room.CodeRoomLocked,
-		room.CodeDenied, room.CodeUnavailable:
+		room.CodeDenied, room.CodeUnavailable, room.CodeOutsideSession:
 		return true
 	}
 	return false
@@ -120,6 +120,8 @@ func roomMessage(c room.Code) string {
 		return "The facilitator did not admit you to this session."
 	case room.CodeUnavailable:
 		return "The server could not do this just now; please try again shortly."
+	case room.CodeOutsideSession:
+		return "This group meets at set times; the invitation works from shortly before each session to its end."
 	}
 	return "Something went wrong on the server."
 }
