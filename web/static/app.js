@@ -103,19 +103,19 @@
  *                      framesEncoded}]
  */
 
-import { app, setScreen, setDraw, render, send } from './state.js';
+import { app, setScreen, setDraw, render, send, nameOf } from './state.js';
 import { answerConfirm } from './dialog.js';
 import { readInvite } from './invite.js';
 import { saveResume } from './resume.js';
 import { leave } from './ended.js';
 import {
   draw, onMediaButton, toggleHand, togglePanel, SPEAKING_POLL_MS,
-  updateSpeaking, resumeBlockedMedia,
+  updateSpeaking, resumeBlockedMedia, onRequestButton,
 } from './call.js';
 import {
   prefillJoinForm, updateNameHint, onJoinSubmit, startJoin, resumeAfterReload,
 } from './join.js';
-import { updateTimers } from './controls.js';
+import { updateTimers } from './strip.js';
 import { $, hideNotice, setFieldError, layoutGrid } from './ui.js';
 
 function snapshot(v) {
@@ -165,6 +165,7 @@ function init() {
   $('pass-button').addEventListener('click', () => send({ type: 'pass' }));
   $('end-turn-button').addEventListener('click', () => send({ type: 'end_turn' }));
   $('end-aside-button').addEventListener('click', () => send({ type: 'end_aside' }));
+  $('requests-queue').addEventListener('click', onRequestButton);
   $('confirm-ok').addEventListener('click', () => answerConfirm(true));
   $('confirm-cancel').addEventListener('click', () => answerConfirm(false));
   $('confirm-dialog').addEventListener('close', () => answerConfirm(false));
@@ -195,7 +196,7 @@ function init() {
   new ResizeObserver(() => layoutGrid($('grid'))).observe(stage);
   window.matchMedia('(min-width: 900px)').addEventListener('change', render);
   window.setInterval(updateSpeaking, SPEAKING_POLL_MS);
-  window.setInterval(() => updateTimers(app.view), 250);
+  window.setInterval(() => updateTimers(app.view, nameOf), 250);
   document.body.dataset.ready = 'true';
   render();
   resumeAfterReload();

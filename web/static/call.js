@@ -7,9 +7,10 @@ import { confirmDialog } from './dialog.js';
 import { saveResume } from './resume.js';
 import { renderConnectionBanner } from './connection.js';
 import { FacilitatorPanel } from './facilitator.js';
-import { renderStrip, tileFacts, silencedByFacilitator, silencedByFloor } from './controls.js';
+import { tileFacts, silencedByFacilitator, selfGate, gateSentence } from './controls.js';
+import { renderStrip } from './strip.js';
 import * as text from './text.js';
-import { $, announce, setToggle, renderTiles, layoutGrid } from './ui.js';
+import { $, announce, showNotice, setToggle, renderTiles, layoutGrid } from './ui.js';
 
 // draw redraws the page from app: the buttons, the tiles, the session strip,
 // the banner and the facilitator panel. Other modules call render
@@ -22,7 +23,9 @@ export function draw() {
   $('rejoin-button').disabled = joining;
   $('leave-button').disabled = app.leaving;
   const v = inCall ? app.view : null;
-  setToggle($('mic-button'), { kind: 'audio', muted: app.micMuted, available: Boolean(app.local.audio), mode: micMode('audio') });
+  setToggle($('mic-button'), {
+    kind: 'audio', muted: app.micMuted, available: Boolean(app.local.audio), mode: micMode('audio'), why: gateSentence(v, nameOf),
+  });
   setToggle($('cam-button'), { kind: 'video', muted: app.camMuted, available: Boolean(app.local.video), mode: micMode('video') });
   const member = Boolean(app.self && app.self.role === 'member');
   const hand = $('hand-button');
@@ -38,7 +41,8 @@ export function draw() {
       name: app.self.name || app.params.name,
       role: app.self.role,
       self: true,
-      micOff: app.micMuted || !app.local.audio || silencedByFacilitator(v, 'audio') || silencedByFloor(v),
+      // Off when the group does not hear us, whatever the reason.
+      micOff: app.micMuted || !app.local.audio || Boolean(selfGate(v)),
       camOff: app.camMuted || !app.local.video || silencedByFacilitator(v, 'video'),
       videoTrack: app.local.video,
       audioTrack: null,
@@ -83,16 +87,20 @@ export function draw() {
   renderTiles(grid, entries);
   layoutGrid(grid);
   const settled = app.state === 'connecting' || app.state === 'connected';
-  $('alone-message').hidden = !(inCall && settled && app.self && app.participants.size === 0);
-  renderConnectionBanner(inCall);
-  renderStrip(v, nameOf, inCall && Boolean(app.self));
-
   const isFac = Boolean(app.self && text.isFacilitator(app.self.role));
+  // Alone in the room: said only when nobody is waiting to come in either.
+  $('alone-message').hidden = !(inCall && settled && app.self && app.participants.size === 0 && app.waitingList.length === 0);
+  renderConnectionBanner(inCall);
+  if (app.moment && app.moment.until <= performance.now()) app.moment = null;
+  renderStrip(v, nameOf, inCall && Boolean(app.self), app.moment);
+
   $('panel-button').hidden = !isFac;
   const waiting = app.waitingList.length;
-  $('panel-badge').hidden = !isFac || waiting === 0;
-  $('panel-badge').textContent = String(waiting);
-  $('panel-button').setAttribute('aria-label', waiting ? `People, ${waiting} waiting` : 'People');
+  const asking = v ? v.participants.filter((p) => p.id !== app.self.id && p.unmuteRequested && p.unmuteRequested.audio).length : 0;
+  $('panel-badge').hidden = !isFac || waiting + asking === 0;
+  $('panel-badge').textContent = String(waiting + asking);
+  const said = [waiting ? `${waiting} waiting` : '', asking ? `${asking} asking to speak` : ''].filter(Boolean);
+  $('panel-button').setAttribute('aria-label', said.length ? `People, ${said.join(', ')}` : 'People');
   const wide = window.matchMedia('(min-width: 900px)').matches;
   const open = isFac && (app.panelOpen === null ? wide : app.panelOpen);
   $('panel').hidden = !open;
@@ -122,8 +130,11 @@ function watchTrack(track) {
 }
 
 // micMode says what the microphone button does now (see the hooks in app.js).
+// While the floor or a go-around keeps us from being heard, the button says
+// so ("floor") rather than showing a live microphone.
 function micMode(kind) {
   const v = app.view;
+  if (kind === 'audio' && ['floor', 'round'].includes(selfGate(v))) return 'floor';
   if (v && silencedByFacilitator(v, kind)) {
     if (v.canSelfUnmute) return 'lift';
     return v.requested[kind] ? 'cancel' : 'ask';
@@ -135,6 +146,14 @@ export function onMediaButton(kind) {
   if (!app.local[kind]) return;
   const mode = micMode(kind);
   const device = kind === 'audio' ? 'Microphone' : 'Camera';
+  if (mode === 'floor') {
+    // Nothing to switch: the floor decides. Say so, and what helps.
+    const why = gateSentence(app.view, nameOf);
+    const help = app.view && app.view.round ? 'Your turn will come.' : 'Raise your hand if you would like to speak.';
+    showNotice(`${why} ${help}`);
+    announce(`${why} ${help}`);
+    return;
+  }
   if (mode === 'ask') {
     send({ type: 'request_unmute', kind });
     announce(kind === 'audio' ? 'You asked to speak. The facilitator will see your request.' : 'You asked to turn on your camera.');
@@ -173,6 +192,16 @@ export function toggleHand() {
   if (send({ type: raised ? 'lower_hand' : 'raise_hand' })) {
     announce(raised ? 'You lowered your hand.' : 'You raised your hand. The facilitator will see it.');
   }
+}
+
+// onRequestButton answers a request to speak from the session strip.
+export function onRequestButton(ev) {
+  const b = ev.target.closest('button[data-action]');
+  const li = b && b.closest('[data-request]');
+  if (!li) return;
+  const id = li.dataset.request;
+  if (b.dataset.action === 'allow') send({ type: 'mute_participant', participant: id, kind: 'audio', muted: false });
+  else send({ type: 'decline_unmute', participant: id, kind: 'audio' });
 }
 
 export function togglePanel(open) {

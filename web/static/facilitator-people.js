@@ -164,12 +164,15 @@ export const peopleSection = {
         const role = roleLabel(item.role);
         if (role) meta.push(role);
         if (item.state === 'reconnecting') meta.push('reconnecting');
-        if (enforced.audio) meta.push('muted by a facilitator');
+        const inAside = Boolean(ctl && ctl.aside && (ctl.aside.host === item.id || ctl.aside.member === item.id));
+        // In an aside the two hear each other, whatever the mute says.
+        if (enforced.audio && !inAside) meta.push('muted by a facilitator');
         else if (item.muted && item.muted.audio) meta.push('mic off');
+        else if (st && st.audible === false && !inAside && ctl && ctl.moderated && item.role === 'member') meta.push('not heard now');
         if (enforced.video) meta.push('camera off by a facilitator');
         else if (item.muted && item.muted.video) meta.push('camera off');
         if (ctl && ctl.holder === item.id) meta.push(ctl.round ? 'sharing' : 'has the floor');
-        if (ctl && ctl.aside && (ctl.aside.host === item.id || ctl.aside.member === item.id)) meta.push('in a private conversation');
+        if (inAside) meta.push(view.self && (ctl.aside.host === view.self.id || ctl.aside.member === view.self.id) && !you ? 'talking privately with you' : 'in a private conversation');
         if (st && st.unmuteRequested && st.unmuteRequested.audio) meta.push('asks to speak');
         li.querySelector('.person-meta').textContent = meta.join(' · ');
         li.dataset.enforcedAudio = String(enforced.audio);

@@ -134,7 +134,30 @@ function onRoomState(msg) {
     said.push('Your own microphone is still off. Unmute when you are ready.');
   }
   if (said.length) announce(said.join(' '));
+  showMoment(prev, app.view);
   render();
+}
+
+// How long the end of a timed share stays in the strip.
+const MOMENT_MS = 10_000;
+
+// showMoment marks the end of a timed share in the strip for a while, so
+// that nobody is cut off without a word on the screen.
+function showMoment(prev, next) {
+  if (!prev || !next || !next.change || next.change.kind !== 'timer_expired' || !prev.holder) return;
+  const who = prev.holder;
+  let words;
+  if (who === next.selfId) words = 'Your time is up. Thank you for sharing.';
+  else words = `Time is up for ${nameOf(who)}.`;
+  if (next.round && next.round.current) {
+    words += next.round.current === next.selfId ? " It's your turn now." : ` ${nameOf(next.round.current)} is next.`;
+  } else if (next.holder && next.holder !== who) {
+    words += next.holder === next.selfId ? ' You have the floor now.' : ` ${nameOf(next.holder)} has the floor now.`;
+  } else if (next.isFac && !next.holder) {
+    words += ' The floor is back with the facilitators.';
+  }
+  app.moment = { text: words, until: performance.now() + MOMENT_MS };
+  window.setTimeout(render, MOMENT_MS + 50);
 }
 
 function onWaiting(msg) {

@@ -46,6 +46,7 @@ export const app = {
   acceptAnyState: true, // the first room_state after joined is taken whole
   activeSpeaker: null,
   talkTime: [],
+  moment: null, // {text, until}: a timed share that just ended, said for a while
 };
 
 export function setState(state) {
@@ -135,6 +136,7 @@ export function clearControls() {
   app.acceptAnyState = true;
   app.activeSpeaker = null;
   app.talkTime = [];
+  app.moment = null;
 }
 
 export function closeSession() {

@@ -80,8 +80,9 @@ export function setFieldError(field, text) {
 // setToggle sets a mic or camera button: muted or not, whether there is a
 // device at all, and its mode when a facilitator's mute holds it: "lift"
 // (we may lift it ourselves), "ask" (ask the facilitator) or "cancel" (we
-// asked; the next click takes the request back).
-export function setToggle(button, { muted, available, kind, mode = 'normal' }) {
+// asked; the next click takes the request back); or "floor" (the floor or
+// a go-around keeps us from being heard; why says so).
+export function setToggle(button, { muted, available, kind, mode = 'normal', why = '' }) {
   const device = kind === 'audio' ? 'microphone' : 'camera';
   const enforced = available && mode !== 'normal';
   button.dataset.muted = String(muted || !available || enforced);
@@ -93,6 +94,9 @@ export function setToggle(button, { muted, available, kind, mode = 'normal' }) {
   if (!available) {
     text = kind === 'audio' ? 'No mic' : 'No camera';
     aria = `No ${device} available`;
+  } else if (mode === 'floor') {
+    text = 'Not heard now';
+    aria = why || "You can't be heard right now";
   } else if (mode === 'ask') {
     text = kind === 'audio' ? 'Ask to speak' : 'Ask for video';
     aria = kind === 'audio'
@@ -188,6 +192,7 @@ function updateTile(tile, e) {
   if (facts.turn === 'next') badges.push(['next', 'Next']);
   if (facts.hand) badges.push(['hand', `Hand raised · ${facts.hand}`]);
   if (facts.aside) badges.push(['aside', 'Private conversation']);
+  if (facts.requested) badges.push(['ask', e.self ? 'You asked to speak' : 'Asks to speak']);
   drawBadges(tile.querySelector('.tile-badges'), badges);
 
   const video = tile.querySelector('video');
@@ -223,7 +228,9 @@ function updateTile(tile, e) {
   if (facts.turn === 'next') parts.push('next in the go-around');
   if (facts.hand) parts.push(`hand raised, ${ordinal(facts.hand)} in line`);
   if (facts.aside) parts.push('in a private conversation');
-  if (facts.enforcedAudio) parts.push('muted by a facilitator');
+  if (facts.requested) parts.push('asks to speak');
+  // In an aside a facilitator's mute is lifted for the two of them.
+  if (facts.enforcedAudio && !facts.aside) parts.push('muted by a facilitator');
   else if (e.micOff) parts.push('microphone off');
   if (!showVideo) parts.push('camera off');
   if (e.speaking) parts.push('speaking');
