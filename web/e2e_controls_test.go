@@ -71,8 +71,11 @@ func TestClosedRoomWaitingAdmit(t *testing.T) {
 
 	member := openAndJoin(t, srv, browser.Phone, name, issueToken(t, name, "rae", "Rae", room.RoleMember), "")
 	waitLong(t, member, `hearth.screen === "waiting" && hearth.state === "waiting"`)
-	if got, want := text(t, member, "#waiting-message"), room.WaitForFacilitator.Message(); got != want {
+	if got, want := text(t, member, "#waiting-message"), "Waiting for the facilitator to let you in."; got != want {
 		t.Errorf("waiting message = %q, want %q", got, want)
+	}
+	if !eval[bool](t, member, `hearth.localTracks.audio === null && hearth.localTracks.video === null`) {
+		t.Error("the camera or microphone is on in the waiting room")
 	}
 	shot(t, member, "closed-waiting-phone")
 

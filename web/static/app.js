@@ -116,6 +116,7 @@ import {
   prefillJoinForm, updateNameHint, onJoinSubmit, startJoin, resumeAfterReload,
 } from './join.js';
 import { updateTimers } from './strip.js';
+import { wireDeviceCheck } from './devices.js';
 import { $, hideNotice, setFieldError, layoutGrid } from './ui.js';
 
 function snapshot(v) {
@@ -174,11 +175,13 @@ function init() {
   $('panel-button').addEventListener('click', () => togglePanel($('panel').hidden));
   $('panel-close').addEventListener('click', () => togglePanel(false));
   $('notice-close').addEventListener('click', hideNotice);
+  wireDeviceCheck();
   $('rejoin-button').addEventListener('click', () => {
     if (app.params) startJoin();
   });
   $('start-over-button').addEventListener('click', () => {
     app.state = 'idle';
+    app.afterEnd = false;
     setScreen('join', $('room').value ? $('name') : $('room'));
   });
   document.addEventListener('keydown', (ev) => {

@@ -9,6 +9,7 @@ import { renderConnectionBanner } from './connection.js';
 import { FacilitatorPanel } from './facilitator.js';
 import { tileFacts, silencedByFacilitator, selfGate, gateSentence } from './controls.js';
 import { renderStrip } from './strip.js';
+import { renderDeviceCheck } from './devices.js';
 import * as text from './text.js';
 import { $, announce, showNotice, setToggle, renderTiles, layoutGrid } from './ui.js';
 
@@ -83,6 +84,8 @@ export function draw() {
       });
     }
   }
+  renderDeviceCheck();
+  $('devices-button').hidden = !(inCall && app.self && app.self.role !== 'observer');
   const grid = $('grid');
   renderTiles(grid, entries);
   layoutGrid(grid);

@@ -31,6 +31,7 @@ export const app = {
   received: {},
 
   local: { audio: null, video: null },
+  mediaGen: 0, // bumped when the devices are released, so a late start stops
   mediaProblems: [],
   micMuted: false,
   camMuted: false,
@@ -39,6 +40,7 @@ export const app = {
   panelOpen: null, // null until the person chooses; then true or false
   watchedTracks: new WeakSet(),
   invite: null, // {token, room}
+  afterEnd: false, // the last visit ended with the session itself
 
   // Facilitator controls: the newest room_state and its view.
   roomState: null,
@@ -102,6 +104,12 @@ export function send(msg) {
   return Boolean(app.socketUp && app.sig && app.sig.send(msg));
 }
 
+// applyMutes makes the devices follow our own mute choices.
+export function applyMutes() {
+  if (app.local.audio) app.local.audio.enabled = !app.micMuted;
+  if (app.local.video) app.local.video.enabled = !app.camMuted;
+}
+
 export function sendMute(kind, muted) {
   if (app.self) app.self.muted = { ...app.self.muted, [kind]: muted };
   send({ type: 'mute', kind, muted });
@@ -146,6 +154,7 @@ export function closeSession() {
 }
 
 export function releaseMedia() {
+  app.mediaGen += 1;
   stopTracks(app.local.audio, app.local.video);
   app.local = { audio: null, video: null };
 }
