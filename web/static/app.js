@@ -110,13 +110,14 @@ import { saveResume } from './resume.js';
 import { leave } from './ended.js';
 import {
   draw, onMediaButton, toggleHand, togglePanel, SPEAKING_POLL_MS,
-  updateSpeaking, resumeBlockedMedia, onRequestButton,
+  updateSpeaking, resumeBlockedMedia, onRequestButton, onGridClick,
 } from './call.js';
 import {
   prefillJoinForm, updateNameHint, onJoinSubmit, startJoin, resumeAfterReload,
 } from './join.js';
 import { updateTimers } from './strip.js';
 import { wireDeviceCheck } from './devices.js';
+import { wireTileMenu } from './tile-menu.js';
 import { $, hideNotice, setFieldError, layoutGrid } from './ui.js';
 
 function snapshot(v) {
@@ -176,6 +177,8 @@ function init() {
   $('panel-close').addEventListener('click', () => togglePanel(false));
   $('notice-close').addEventListener('click', hideNotice);
   wireDeviceCheck();
+  wireTileMenu();
+  $('grid').addEventListener('click', onGridClick);
   $('rejoin-button').addEventListener('click', () => {
     if (app.params) startJoin();
   });
@@ -197,6 +200,10 @@ function init() {
   });
   const stage = $('grid').parentElement;
   new ResizeObserver(() => layoutGrid($('grid'))).observe(stage);
+  // The phone's sheet and one's own picture sit above the control bar.
+  const bar = document.querySelector('.controls');
+  new ResizeObserver(() => document.documentElement.style.setProperty('--controls-h', `${bar.offsetHeight}px`)).observe(bar);
+  window.matchMedia('(max-width: 600px)').addEventListener('change', render);
   window.matchMedia('(min-width: 900px)').addEventListener('change', render);
   window.setInterval(updateSpeaking, SPEAKING_POLL_MS);
   window.setInterval(() => updateTimers(app.view, nameOf), 250);

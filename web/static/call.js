@@ -10,6 +10,7 @@ import { FacilitatorPanel } from './facilitator.js';
 import { tileFacts, silencedByFacilitator, selfGate, gateSentence } from './controls.js';
 import { renderStrip } from './strip.js';
 import { renderDeviceCheck } from './devices.js';
+import { openTileMenu } from './tile-menu.js';
 import * as text from './text.js';
 import { $, announce, showNotice, setToggle, renderTiles, layoutGrid } from './ui.js';
 
@@ -29,6 +30,7 @@ export function draw() {
   });
   setToggle($('cam-button'), { kind: 'video', muted: app.camMuted, available: Boolean(app.local.video), mode: micMode('video') });
   const member = Boolean(app.self && app.self.role === 'member');
+  const isFac = Boolean(app.self && text.isFacilitator(app.self.role));
   const hand = $('hand-button');
   hand.hidden = !(v && member);
   const raised = Boolean(v && v.handPos.has(app.self.id));
@@ -50,6 +52,7 @@ export function draw() {
       away: app.state === 'reconnecting',
       speaking: app.activeSpeaker === app.self.id,
       facts: tileFacts(v, app.self.id),
+      pip: app.participants.size > 0 && window.matchMedia('(max-width: 600px)').matches,
     });
     const received = new Map();
     for (const r of app.session ? app.session.remoteTracks() : []) {
@@ -81,6 +84,7 @@ export function draw() {
         away: p.state === 'reconnecting',
         speaking: app.activeSpeaker === p.id,
         facts,
+        menu: isFac && Boolean(v) && app.participants.has(p.id),
       });
     }
   }
@@ -88,9 +92,9 @@ export function draw() {
   $('devices-button').hidden = !(inCall && app.self && app.self.role !== 'observer');
   const grid = $('grid');
   renderTiles(grid, entries);
+  grid.dataset.pip = String(entries.some((e) => e.pip));
   layoutGrid(grid);
   const settled = app.state === 'connecting' || app.state === 'connected';
-  const isFac = Boolean(app.self && text.isFacilitator(app.self.role));
   // Alone in the room: said only when nobody is waiting to come in either.
   $('alone-message').hidden = !(inCall && settled && app.self && app.participants.size === 0 && app.waitingList.length === 0);
   renderConnectionBanner(inCall);
@@ -111,16 +115,31 @@ export function draw() {
   document.body.dataset.panel = open ? 'open' : 'closed';
   if (isFac) {
     if (!app.panel) app.panel = new FacilitatorPanel($('panel-sections'), facilitatorActions);
-    app.panel.update({
-      room: app.room,
-      self: app.self,
-      participants: [...app.participants.values()],
-      waitingList: app.waitingList,
-      ctl: v,
-      talkTime: app.talkTime,
-      nameOf,
-    });
+    app.panel.update(panelView());
   }
+}
+
+function panelView() {
+  return {
+    room: app.room,
+    self: app.self,
+    participants: [...app.participants.values()],
+    waitingList: app.waitingList,
+    ctl: inCallView(),
+    talkTime: app.talkTime,
+    nameOf,
+  };
+}
+
+function inCallView() {
+  return app.screen === 'call' ? app.view : null;
+}
+
+// onGridClick opens a facilitator's menu from a person's tile.
+export function onGridClick(ev) {
+  const b = ev.target.closest('.tile-menu-button');
+  const tile = b && b.closest('[data-participant]');
+  if (tile) openTileMenu(b, tile.dataset.participant, panelView(), facilitatorActions);
 }
 
 // watchTrack redraws when a received track starts or stops getting media,

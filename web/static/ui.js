@@ -139,6 +139,8 @@ function hue(id) {
 // existing elements. Each entry:
 //   {id, name, role, self, micOff, camOff, videoTrack, audioTrack,
 //    away (reconnecting), speaking (the server's active speaker),
+//    menu (a facilitator's menu for this person), pip (one's own small
+//    picture in the corner of a phone),
 //    facts: {hand, floor, turn, aside, enforcedAudio, enforcedVideo}}
 export function renderTiles(grid, entries) {
   const existing = new Map();
@@ -169,7 +171,9 @@ export function renderTiles(grid, entries) {
 
 function updateTile(tile, e) {
   if (e.self) tile.dataset.self = 'true';
-  const name = e.self ? `${e.name || 'You'} (you)` : e.name || 'Guest';
+  tile.dataset.pip = String(Boolean(e.pip));
+  // One's own small picture on a phone has room for "You" only.
+  const name = e.self ? (e.pip ? 'You' : `${e.name || 'You'} (you)`) : e.name || 'Guest';
   tile.querySelector('.tile-name').textContent = name;
   tile.querySelector('.tile-initials').textContent = initials(e.name);
   const role = roleLabel(e.role);
@@ -194,6 +198,9 @@ function updateTile(tile, e) {
   if (facts.aside) badges.push(['aside', 'Private conversation']);
   if (facts.requested) badges.push(['ask', e.self ? 'You asked to speak' : 'Asks to speak']);
   drawBadges(tile.querySelector('.tile-badges'), badges);
+  const menu = tile.querySelector('.tile-menu-button');
+  menu.hidden = !e.menu;
+  menu.setAttribute('aria-label', `Options for ${e.name || 'Guest'}`);
 
   const video = tile.querySelector('video');
   const showVideo = Boolean(e.videoTrack) && !e.camOff;
@@ -279,12 +286,24 @@ function detach(tile) {
 // layoutGrid sizes the tiles so that all fit in the stage as large as they
 // can be, with a shape between 4:3 and 16:9.
 export function layoutGrid(grid) {
-  const n = grid.children.length;
+  // One's own picture in the corner of a phone takes no place in the grid.
+  const n = [...grid.children].filter((el) => el.dataset.pip !== 'true').length;
   const stage = grid.parentElement;
   const gap = parseFloat(getComputedStyle(grid).gap) || 12;
   const W = stage.clientWidth;
-  const H = stage.clientHeight;
-  if (n === 0 || W === 0 || H === 0) return;
+  let H = stage.clientHeight;
+  for (const el of stage.children) if (el !== grid && !el.hidden) H -= el.offsetHeight + 12;
+  if (n === 0 || W === 0 || H <= 0) return;
+  if (W < 600 && n >= 2) {
+    // A phone: two columns of portrait tiles, scrolling when many.
+    const w = (W - gap) / 2;
+    const rows = Math.ceil(n / 2);
+    const h = Math.max(w * 0.75, Math.min(w * 1.25, (H - gap * (rows - 1)) / rows));
+    grid.style.setProperty('--tile-w', `${Math.floor(w)}px`);
+    grid.style.setProperty('--tile-h', `${Math.floor(h)}px`);
+    grid.dataset.cols = '2';
+    return;
+  }
   let best = { area: -1, w: 0, h: 0, cols: 1 };
   for (let cols = 1; cols <= n; cols++) {
     const rows = Math.ceil(n / cols);
