@@ -293,6 +293,7 @@ export function layoutGrid(grid) {
   const W = stage.clientWidth;
   let H = stage.clientHeight;
   for (const el of stage.children) if (el !== grid && !el.hidden) H -= el.offsetHeight + 12;
+  H -= parseFloat(getComputedStyle(grid).paddingBottom) || 0;
   if (n === 0 || W === 0 || H <= 0) return;
   if (W < 600 && n >= 2) {
     // A phone: two columns of portrait tiles, scrolling when many.
