@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -19,6 +20,14 @@ import (
 )
 
 const axePath = "testdata/axe/node_modules/axe-core/axe.min.js"
+
+// withAudio gives everyone in a joined message a published microphone, so
+// that the pictures show people as a real server would (the scripted
+// server sends no media).
+func withAudio(joined string) string {
+	re := regexp.MustCompile(`("id":"(p_[a-z]+)"[^\[\]]*?"tracks":)\[\]`)
+	return re.ReplaceAllString(joined, `$1[{"id":"$2-audio","kind":"audio","streamId":"$2"}]`)
+}
 
 // axeSource returns axe-core's script. Without it the test is skipped,
 // or fails under CI=true.
@@ -125,7 +134,7 @@ func memberScreens(t *testing.T, src, size string, opts browser.Options) {
 	wait(t, b, `hearth.screen === "waiting" && hearth.localTracks.video === null`)
 	screen(t, b, src, "waiting", size)
 
-	c.send(t, joinedMember)
+	c.send(t, withAudio(joinedMember))
 	wait(t, b, `hearth.screen === "call" && hearth.localTracks.video !== null`)
 	c.send(t, roomState(1, `hands=[{"participant":"p_cai","since":"2026-01-01T10:00:00Z"}];floor={"mode":"open","holder":"p_ben","timer":{"seconds":300,"endsAt":"2026-01-01T10:05:00Z","remainingMs":163000}}`, memberPeople...))
 	wait(t, b, `document.querySelector("[data-self]").dataset.camOff === "false" && !document.getElementById("hands-info").hidden`)
@@ -165,7 +174,7 @@ func memberScreens(t *testing.T, src, size string, opts browser.Options) {
 
 func facilitatorScreens(t *testing.T, src, size string, opts browser.Options) {
 	b, _, c, _ := joinAs(t, opts, "thursday-circle", "Dr Lee")
-	c.send(t, joinedDrLee)
+	c.send(t, withAudio(joinedDrLee))
 	c.send(t, waitingTwo)
 	c.send(t, roomState(1, `hands=[{"participant":"p_kim","since":"2026-01-01T10:00:00Z"}]`, with(drLeePeople, "p_rae", "mr")...))
 	wait(t, b, `hearth.screen === "call" && hearth.waitingList.length === 2 && !document.getElementById("requests-info").hidden`)

@@ -15,11 +15,14 @@
  *   ended.js        leaving, refusals and the ended screen
  *   resume.js       the join message and getting our seat back
  *   invite.js       the invitation token and the room from the address
+ *   devices.js      camera and microphone: when they start, the device check
  *   state.js        the client's state, and redrawing
  *   signaling.js    the websocket, with pings
  *   session.js      the RTCPeerConnection (negotiation, ICE, track owners)
  *   media.js        microphone and camera
- *   controls.js     what room_state means here: the strip, tiles, announcements
+ *   strip.js        the session strip above the tiles
+ *   controls.js     what room_state means here: who is heard, tiles, announcements
+ *   tile-menu.js    a facilitator's menu on each tile
  *   facilitator.js  the facilitator panel, made of sections (facilitator-*.js)
  *   ui.js           drawing screens, the status line and the video grid
  *   text.js         the words shown to people
@@ -29,7 +32,12 @@
  *   body[data-screen]         "join" | "waiting" | "call" | "ended"
  *   Join:     #join-form, #room, #name, #passcode (shown when needed),
  *             #start-mic, #start-cam, #join-button, #join-error
- *   Waiting:  #waiting-screen, #waiting-message, #waiting-leave-button
+ *   Devices:  #device-check (data-camera), #preview-video, #preview-button,
+ *             #mic-level (data-peak: the loudest level seen, 0 to 1),
+ *             #mic-select, #camera-select; in a call #devices-button opens
+ *             #devices-dialog
+ *   Waiting:  #waiting-screen, #waiting-who, #waiting-message,
+ *             #waiting-leave-button
  *   Call:     #call-screen, #room-title, #grid,
  *             tiles .tile[data-participant="<id>"][data-testid="tile"]
  *               with data-self="true" on your own tile,
@@ -39,20 +47,28 @@
  *               data-enforced-mute = "true" | "false",
  *               data-hand = queue position ("0": no hand),
  *               data-turn = "current" | "next" | "";
+ *             data-pip="true" on one's own small picture on a phone,
+ *             .tile-menu-button (facilitators) opening #tile-menu with
+ *               [role=menuitem][data-action];
  *             #mic-button, #cam-button (data-muted="true" | "false",
- *               data-mode = "normal" | "lift" | "ask" | "cancel": a
- *               facilitator's mute is lifted, asked about, or the request
- *               cancelled by the next click),
+ *               data-mode = "normal" | "lift" | "ask" | "cancel" | "floor":
+ *               a facilitator's mute is lifted, asked about, or the request
+ *               cancelled by the next click; "floor": the floor or a
+ *               go-around keeps us from being heard, and the click says so),
  *             #hand-button (aria-pressed), #panel-button, #leave-button,
  *             #status (data-state = connecting | connected | reconnecting |
  *               disconnected), #status-text, #notice + #notice-text
  *               (errors and warnings), #announcer (aria-live),
  *             #connection-banner (shown while reconnecting)
- *   Strip:    #session-info with #turn-info (data-mine) + #turn-text,
- *             #share-timer (m:ss left), #pass-button, #end-turn-button;
+ *   Strip:    #session-info with #moment-info + #moment-text (a share
+ *             just ended), #turn-info (data-mine) + #turn-text,
+ *             #share-timer (m:ss left; data-phase = "" | "last" | "up"),
+ *             #pass-button, #end-turn-button;
+ *             #requests-info, #requests-queue > li[data-request="<id>"] with
+ *               button[data-action="allow" | "decline"] (facilitators);
  *             #aside-info + #aside-text, #end-aside-button;
  *             #hands-info, #hands-queue > li[data-hand="<id>"];
- *             #self-info + #self-text (one's own enforced mute)
+ *             #self-info + #self-text (why one is not heard now)
  *   Panel:    #panel, #waiting-list > li[data-waiting="<id>"] with
  *             button[data-action="admit"] and button[data-action="deny"],
  *             #admit-all, #deny-all, #lock-button (aria-pressed),
