@@ -151,3 +151,43 @@ func TestJoinAgainAfterEnd(t *testing.T) {
 	}
 	checkClean(t, b)
 }
+
+// TestMuteWhileDevicesStart: on a slow machine the devices start after
+// the call screen shows; the Mute button works at once, and the
+// microphone starts muted.
+func TestMuteWhileDevicesStart(t *testing.T) {
+	fake := newFakeSignaling(t)
+	srv := serveClient(t, fake)
+	b := browser.New(t, browser.Desktop)
+	if err := b.Navigate(t.Context(), srv.URL+"/r/open-circle"); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, b, `document.body.dataset.ready === "true"`)
+	// The devices start only when the test says so.
+	if err := b.Eval(t.Context(), `(() => {
+		const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+		window.__release = null;
+		const gate = new Promise((resolve) => { window.__release = resolve; });
+		navigator.mediaDevices.getUserMedia = (c) => gate.then(() => real(c));
+		return true;
+	})()`, nil); err != nil {
+		t.Fatal(err)
+	}
+	fill(t, b, "#name", "Ann")
+	click(t, b, "#join-button")
+	c, _ := fake.accept(t)
+	c.send(t, joinedMember)
+	wait(t, b, `hearth.screen === "call" && hearth.localTracks.audio === null && !document.getElementById("mic-button").disabled`)
+	if got := text(t, b, "#mic-button .ctrl-label"); got != "Mute" {
+		t.Errorf("while the microphone starts, the button says %q", got)
+	}
+	click(t, b, "#mic-button")
+	if m := c.expect(t, "mute"); m["kind"] != "audio" || m["muted"] != true {
+		t.Errorf("mute while starting = %v", m)
+	}
+	if err := b.Eval(t.Context(), `window.__release(); true`, nil); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, b, `hearth.localTracks.audio !== null && !hearth.localTracks.audio.enabled && document.getElementById("mic-button").dataset.muted === "true"`)
+	checkClean(t, b)
+}

@@ -25,10 +25,12 @@ export function draw() {
   $('rejoin-button').disabled = joining;
   $('leave-button').disabled = app.leaving;
   const v = inCall ? app.view : null;
+  // While the devices start, the buttons already take the person's choice.
+  const starting = app.mediaStarting && app.self && app.self.role !== 'observer';
   setToggle($('mic-button'), {
-    kind: 'audio', muted: app.micMuted, available: Boolean(app.local.audio), mode: micMode('audio'), why: gateSentence(v, nameOf),
+    kind: 'audio', muted: app.micMuted, available: Boolean(app.local.audio) || starting, mode: micMode('audio'), why: gateSentence(v, nameOf),
   });
-  setToggle($('cam-button'), { kind: 'video', muted: app.camMuted, available: Boolean(app.local.video), mode: micMode('video') });
+  setToggle($('cam-button'), { kind: 'video', muted: app.camMuted, available: Boolean(app.local.video) || starting, mode: micMode('video') });
   const member = Boolean(app.self && app.self.role === 'member');
   const isFac = Boolean(app.self && text.isFacilitator(app.self.role));
   const hand = $('hand-button');
@@ -165,7 +167,7 @@ function micMode(kind) {
 }
 
 export function onMediaButton(kind) {
-  if (!app.local[kind]) return;
+  if (!app.local[kind] && !app.mediaStarting) return;
   const mode = micMode(kind);
   const device = kind === 'audio' ? 'Microphone' : 'Camera';
   if (mode === 'floor') {

@@ -37,8 +37,10 @@ export function ensureMedia() {
   if (app.local.audio || app.local.video) return Promise.resolve();
   if (starting) return starting;
   const gen = app.mediaGen;
+  app.mediaStarting = true;
   const start = getLocalMedia(chosen()).then((m) => {
     if (starting === start) starting = null;
+    app.mediaStarting = Boolean(starting);
     if (gen !== app.mediaGen) {
       // Released meanwhile (left, or went to the waiting room).
       stopTracks(m.audio, m.video);
@@ -57,6 +59,7 @@ export function ensureMedia() {
 // stopMedia releases the camera and microphone.
 export function stopMedia() {
   starting = null;
+  app.mediaStarting = false;
   stopMeter();
   releaseMedia();
   render();

@@ -32,6 +32,7 @@ export const app = {
 
   local: { audio: null, video: null },
   mediaGen: 0, // bumped when the devices are released, so a late start stops
+  mediaStarting: false, // the devices are being started: the buttons work already
   mediaProblems: [],
   micMuted: false,
   camMuted: false,
@@ -155,6 +156,7 @@ export function closeSession() {
 
 export function releaseMedia() {
   app.mediaGen += 1;
+  app.mediaStarting = false;
   stopTracks(app.local.audio, app.local.video);
   app.local = { audio: null, video: null };
 }
