@@ -119,7 +119,7 @@ func TestControlsMember(t *testing.T) {
 				t.Errorf("self info = %q", got)
 			}
 			announced(t, b, "Your microphone is muted by the facilitator.")
-			wait(t, b, `document.querySelector("[data-self]").dataset.micOff === "true"`)
+			wait(t, b, `document.querySelector("[data-self]").dataset.micOff === "true" && hearth.localTracks.audio !== null`)
 			if eval[bool](t, b, `!hearth.localTracks.audio.enabled`) {
 				t.Error("the microphone track was disabled: giving the floor could not unmute")
 			}
