@@ -59,9 +59,14 @@ func TestWaitingThenFacilitator(t *testing.T) {
 	}
 	c.send(t, `{"type":"waiting","reason":"waiting_for_facilitator","message":"The session starts when the facilitator arrives."}`)
 	wait(t, b, `hearth.screen === "waiting" && hearth.state === "waiting"`)
-	if got := eval[string](t, b, `document.getElementById("waiting-message").textContent`); got != "The session starts when the facilitator arrives." {
+	if got := eval[string](t, b, `document.getElementById("waiting-message").textContent`); got != "Waiting for the facilitator to let you in." {
 		t.Errorf("waiting message = %q", got)
 	}
+	if got := text(t, b, "#waiting-who"); got != "Room tuesday-grief. You are joining as Dana." {
+		t.Errorf("waiting room says %q, want the room and the name", got)
+	}
+	// Nobody sees or hears a waiting person.
+	wait(t, b, `hearth.localTracks.audio === null && hearth.localTracks.video === null`)
 	shot(t, b, "waiting-desktop")
 
 	c.send(t, joinedFacilitator)

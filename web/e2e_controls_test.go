@@ -71,8 +71,11 @@ func TestClosedRoomWaitingAdmit(t *testing.T) {
 
 	member := openAndJoin(t, srv, browser.Phone, name, issueToken(t, name, "rae", "Rae", room.RoleMember), "")
 	waitLong(t, member, `hearth.screen === "waiting" && hearth.state === "waiting"`)
-	if got, want := text(t, member, "#waiting-message"), room.WaitForFacilitator.Message(); got != want {
+	if got, want := text(t, member, "#waiting-message"), "Waiting for the facilitator to let you in."; got != want {
 		t.Errorf("waiting message = %q, want %q", got, want)
+	}
+	if !eval[bool](t, member, `hearth.localTracks.audio === null && hearth.localTracks.video === null`) {
+		t.Error("the camera or microphone is on in the waiting room")
 	}
 	shot(t, member, "closed-waiting-phone")
 
@@ -183,7 +186,9 @@ func TestControlsMedia(t *testing.T) {
 	// facilitator, and the floor lets her be heard.
 	click(t, fac, `label:has(#floor-moderated)`)
 	stateAt(ben, `s.floor.mode === "moderated"`)
-	waitLong(t, ann, `document.getElementById("turn-text").textContent.startsWith("Only the facilitator is heard")`)
+	waitLong(t, ann, `document.getElementById("turn-text").textContent === "The facilitator has the floor."`)
+	// Her own controls say she is not heard, as the server forwards.
+	waitLong(t, ann, `document.getElementById("mic-button").dataset.mode === "floor" && document.querySelector("[data-self]").dataset.micOff === "true"`)
 	silent("moderated floor")
 	click(t, ann, "#hand-button")
 	waitLong(t, fac, fmt.Sprintf(`document.querySelector('#hands-list [data-hand=%q]') !== null`, annID))
@@ -197,7 +202,8 @@ func TestControlsMedia(t *testing.T) {
 	announced(t, ann, "You have the floor. Others can hear you. You have 2 minutes.")
 	heard("given the floor")
 	waitLong(t, ben, `/^[12]:\d\d left$/.test(document.getElementById("share-timer").textContent)`)
-	if got := text(t, ben, "#turn-text"); got != "Ann has the floor." {
+	waitLong(t, ann, `document.getElementById("mic-button").dataset.mode === "normal" && document.querySelector("[data-self]").dataset.micOff === "false"`)
+	if got := text(t, ben, "#turn-text"); got != "Ann has the floor. Only they and the facilitators are heard." {
 		t.Errorf("Ben reads %q", got)
 	}
 	shot(t, ann, "e2e-floor-member-phone")
@@ -208,6 +214,7 @@ func TestControlsMedia(t *testing.T) {
 	click(t, fac, "#take-floor")
 	stateAt(ben, `!s.floor.holder`)
 	announced(t, ann, "The floor has returned to the facilitator.")
+	waitLong(t, ann, `document.getElementById("mic-button").dataset.mode === "floor"`)
 	silent("floor taken back")
 
 	for _, b := range all {

@@ -15,11 +15,14 @@
  *   ended.js        leaving, refusals and the ended screen
  *   resume.js       the join message and getting our seat back
  *   invite.js       the invitation token and the room from the address
+ *   devices.js      camera and microphone: when they start, the device check
  *   state.js        the client's state, and redrawing
  *   signaling.js    the websocket, with pings
  *   session.js      the RTCPeerConnection (negotiation, ICE, track owners)
  *   media.js        microphone and camera
- *   controls.js     what room_state means here: the strip, tiles, announcements
+ *   strip.js        the session strip above the tiles
+ *   controls.js     what room_state means here: who is heard, tiles, announcements
+ *   tile-menu.js    a facilitator's menu on each tile
  *   facilitator.js  the facilitator panel, made of sections (facilitator-*.js)
  *   ui.js           drawing screens, the status line and the video grid
  *   text.js         the words shown to people
@@ -29,7 +32,12 @@
  *   body[data-screen]         "join" | "waiting" | "call" | "ended"
  *   Join:     #join-form, #room, #name, #passcode (shown when needed),
  *             #start-mic, #start-cam, #join-button, #join-error
- *   Waiting:  #waiting-screen, #waiting-message, #waiting-leave-button
+ *   Devices:  #device-check (data-camera), #preview-video, #preview-button,
+ *             #mic-level (data-peak: the loudest level seen, 0 to 1),
+ *             #mic-select, #camera-select; in a call #devices-button opens
+ *             #devices-dialog
+ *   Waiting:  #waiting-screen, #waiting-who, #waiting-message,
+ *             #waiting-leave-button
  *   Call:     #call-screen, #room-title, #grid,
  *             tiles .tile[data-participant="<id>"][data-testid="tile"]
  *               with data-self="true" on your own tile,
@@ -39,20 +47,28 @@
  *               data-enforced-mute = "true" | "false",
  *               data-hand = queue position ("0": no hand),
  *               data-turn = "current" | "next" | "";
+ *             data-pip="true" on one's own small picture on a phone,
+ *             .tile-menu-button (facilitators) opening #tile-menu with
+ *               [role=menuitem][data-action];
  *             #mic-button, #cam-button (data-muted="true" | "false",
- *               data-mode = "normal" | "lift" | "ask" | "cancel": a
- *               facilitator's mute is lifted, asked about, or the request
- *               cancelled by the next click),
+ *               data-mode = "normal" | "lift" | "ask" | "cancel" | "floor":
+ *               a facilitator's mute is lifted, asked about, or the request
+ *               cancelled by the next click; "floor": the floor or a
+ *               go-around keeps us from being heard, and the click says so),
  *             #hand-button (aria-pressed), #panel-button, #leave-button,
  *             #status (data-state = connecting | connected | reconnecting |
  *               disconnected), #status-text, #notice + #notice-text
  *               (errors and warnings), #announcer (aria-live),
  *             #connection-banner (shown while reconnecting)
- *   Strip:    #session-info with #turn-info (data-mine) + #turn-text,
- *             #share-timer (m:ss left), #pass-button, #end-turn-button;
+ *   Strip:    #session-info with #moment-info + #moment-text (a share
+ *             just ended), #turn-info (data-mine) + #turn-text,
+ *             #share-timer (m:ss left; data-phase = "" | "last" | "up"),
+ *             #pass-button, #end-turn-button;
+ *             #requests-info, #requests-queue > li[data-request="<id>"] with
+ *               button[data-action="allow" | "decline"] (facilitators);
  *             #aside-info + #aside-text, #end-aside-button;
  *             #hands-info, #hands-queue > li[data-hand="<id>"];
- *             #self-info + #self-text (one's own enforced mute)
+ *             #self-info + #self-text (why one is not heard now)
  *   Panel:    #panel, #waiting-list > li[data-waiting="<id>"] with
  *             button[data-action="admit"] and button[data-action="deny"],
  *             #admit-all, #deny-all, #lock-button (aria-pressed),
@@ -103,19 +119,21 @@
  *                      framesEncoded}]
  */
 
-import { app, setScreen, setDraw, render, send } from './state.js';
+import { app, setScreen, setDraw, render, send, nameOf } from './state.js';
 import { answerConfirm } from './dialog.js';
 import { readInvite } from './invite.js';
 import { saveResume } from './resume.js';
 import { leave } from './ended.js';
 import {
   draw, onMediaButton, toggleHand, togglePanel, SPEAKING_POLL_MS,
-  updateSpeaking, resumeBlockedMedia,
+  updateSpeaking, resumeBlockedMedia, onRequestButton, onGridClick,
 } from './call.js';
 import {
   prefillJoinForm, updateNameHint, onJoinSubmit, startJoin, resumeAfterReload,
 } from './join.js';
-import { updateTimers } from './controls.js';
+import { updateTimers } from './strip.js';
+import { wireDeviceCheck } from './devices.js';
+import { wireTileMenu } from './tile-menu.js';
 import { $, hideNotice, setFieldError, layoutGrid } from './ui.js';
 
 function snapshot(v) {
@@ -165,6 +183,7 @@ function init() {
   $('pass-button').addEventListener('click', () => send({ type: 'pass' }));
   $('end-turn-button').addEventListener('click', () => send({ type: 'end_turn' }));
   $('end-aside-button').addEventListener('click', () => send({ type: 'end_aside' }));
+  $('requests-queue').addEventListener('click', onRequestButton);
   $('confirm-ok').addEventListener('click', () => answerConfirm(true));
   $('confirm-cancel').addEventListener('click', () => answerConfirm(false));
   $('confirm-dialog').addEventListener('close', () => answerConfirm(false));
@@ -173,11 +192,15 @@ function init() {
   $('panel-button').addEventListener('click', () => togglePanel($('panel').hidden));
   $('panel-close').addEventListener('click', () => togglePanel(false));
   $('notice-close').addEventListener('click', hideNotice);
+  wireDeviceCheck();
+  wireTileMenu();
+  $('grid').addEventListener('click', onGridClick);
   $('rejoin-button').addEventListener('click', () => {
     if (app.params) startJoin();
   });
   $('start-over-button').addEventListener('click', () => {
     app.state = 'idle';
+    app.afterEnd = false;
     setScreen('join', $('room').value ? $('name') : $('room'));
   });
   document.addEventListener('keydown', (ev) => {
@@ -193,9 +216,13 @@ function init() {
   });
   const stage = $('grid').parentElement;
   new ResizeObserver(() => layoutGrid($('grid'))).observe(stage);
+  // The phone's sheet and one's own picture sit above the control bar.
+  const bar = document.querySelector('.controls');
+  new ResizeObserver(() => document.documentElement.style.setProperty('--controls-h', `${bar.offsetHeight}px`)).observe(bar);
+  window.matchMedia('(max-width: 600px)').addEventListener('change', render);
   window.matchMedia('(min-width: 900px)').addEventListener('change', render);
   window.setInterval(updateSpeaking, SPEAKING_POLL_MS);
-  window.setInterval(() => updateTimers(app.view), 250);
+  window.setInterval(() => updateTimers(app.view, nameOf), 250);
   document.body.dataset.ready = 'true';
   render();
   resumeAfterReload();

@@ -7,9 +7,12 @@ import { confirmDialog } from './dialog.js';
 import { saveResume } from './resume.js';
 import { renderConnectionBanner } from './connection.js';
 import { FacilitatorPanel } from './facilitator.js';
-import { renderStrip, tileFacts, silencedByFacilitator, silencedByFloor } from './controls.js';
+import { tileFacts, silencedByFacilitator, selfGate, gateSentence } from './controls.js';
+import { renderStrip } from './strip.js';
+import { renderDeviceCheck } from './devices.js';
+import { openTileMenu } from './tile-menu.js';
 import * as text from './text.js';
-import { $, announce, setToggle, renderTiles, layoutGrid } from './ui.js';
+import { $, announce, showNotice, setToggle, renderTiles, layoutGrid } from './ui.js';
 
 // draw redraws the page from app: the buttons, the tiles, the session strip,
 // the banner and the facilitator panel. Other modules call render
@@ -22,9 +25,14 @@ export function draw() {
   $('rejoin-button').disabled = joining;
   $('leave-button').disabled = app.leaving;
   const v = inCall ? app.view : null;
-  setToggle($('mic-button'), { kind: 'audio', muted: app.micMuted, available: Boolean(app.local.audio), mode: micMode('audio') });
-  setToggle($('cam-button'), { kind: 'video', muted: app.camMuted, available: Boolean(app.local.video), mode: micMode('video') });
+  // While the devices start, the buttons already take the person's choice.
+  const starting = app.mediaStarting && app.self && app.self.role !== 'observer';
+  setToggle($('mic-button'), {
+    kind: 'audio', muted: app.micMuted, available: Boolean(app.local.audio) || starting, mode: micMode('audio'), why: gateSentence(v, nameOf),
+  });
+  setToggle($('cam-button'), { kind: 'video', muted: app.camMuted, available: Boolean(app.local.video) || starting, mode: micMode('video') });
   const member = Boolean(app.self && app.self.role === 'member');
+  const isFac = Boolean(app.self && text.isFacilitator(app.self.role));
   const hand = $('hand-button');
   hand.hidden = !(v && member);
   const raised = Boolean(v && v.handPos.has(app.self.id));
@@ -38,13 +46,15 @@ export function draw() {
       name: app.self.name || app.params.name,
       role: app.self.role,
       self: true,
-      micOff: app.micMuted || !app.local.audio || silencedByFacilitator(v, 'audio') || silencedByFloor(v),
+      // Off when the group does not hear us, whatever the reason.
+      micOff: app.micMuted || !app.local.audio || Boolean(selfGate(v)),
       camOff: app.camMuted || !app.local.video || silencedByFacilitator(v, 'video'),
       videoTrack: app.local.video,
       audioTrack: null,
       away: app.state === 'reconnecting',
       speaking: app.activeSpeaker === app.self.id,
       facts: tileFacts(v, app.self.id),
+      pip: app.participants.size > 0 && window.matchMedia('(max-width: 600px)').matches,
     });
     const received = new Map();
     for (const r of app.session ? app.session.remoteTracks() : []) {
@@ -76,23 +86,30 @@ export function draw() {
         away: p.state === 'reconnecting',
         speaking: app.activeSpeaker === p.id,
         facts,
+        menu: isFac && Boolean(v) && app.participants.has(p.id),
       });
     }
   }
+  renderDeviceCheck();
+  $('devices-button').hidden = !(inCall && app.self && app.self.role !== 'observer');
   const grid = $('grid');
   renderTiles(grid, entries);
+  grid.dataset.pip = String(entries.some((e) => e.pip));
   layoutGrid(grid);
   const settled = app.state === 'connecting' || app.state === 'connected';
-  $('alone-message').hidden = !(inCall && settled && app.self && app.participants.size === 0);
+  // Alone in the room: said only when nobody is waiting to come in either.
+  $('alone-message').hidden = !(inCall && settled && app.self && app.participants.size === 0 && app.waitingList.length === 0);
   renderConnectionBanner(inCall);
-  renderStrip(v, nameOf, inCall && Boolean(app.self));
+  if (app.moment && app.moment.until <= performance.now()) app.moment = null;
+  renderStrip(v, nameOf, inCall && Boolean(app.self), app.moment);
 
-  const isFac = Boolean(app.self && text.isFacilitator(app.self.role));
   $('panel-button').hidden = !isFac;
   const waiting = app.waitingList.length;
-  $('panel-badge').hidden = !isFac || waiting === 0;
-  $('panel-badge').textContent = String(waiting);
-  $('panel-button').setAttribute('aria-label', waiting ? `People, ${waiting} waiting` : 'People');
+  const asking = v ? v.participants.filter((p) => p.id !== app.self.id && p.unmuteRequested && p.unmuteRequested.audio).length : 0;
+  $('panel-badge').hidden = !isFac || waiting + asking === 0;
+  $('panel-badge').textContent = String(waiting + asking);
+  const said = [waiting ? `${waiting} waiting` : '', asking ? `${asking} asking to speak` : ''].filter(Boolean);
+  $('panel-button').setAttribute('aria-label', said.length ? `People, ${said.join(', ')}` : 'People');
   const wide = window.matchMedia('(min-width: 900px)').matches;
   const open = isFac && (app.panelOpen === null ? wide : app.panelOpen);
   $('panel').hidden = !open;
@@ -100,16 +117,31 @@ export function draw() {
   document.body.dataset.panel = open ? 'open' : 'closed';
   if (isFac) {
     if (!app.panel) app.panel = new FacilitatorPanel($('panel-sections'), facilitatorActions);
-    app.panel.update({
-      room: app.room,
-      self: app.self,
-      participants: [...app.participants.values()],
-      waitingList: app.waitingList,
-      ctl: v,
-      talkTime: app.talkTime,
-      nameOf,
-    });
+    app.panel.update(panelView());
   }
+}
+
+function panelView() {
+  return {
+    room: app.room,
+    self: app.self,
+    participants: [...app.participants.values()],
+    waitingList: app.waitingList,
+    ctl: inCallView(),
+    talkTime: app.talkTime,
+    nameOf,
+  };
+}
+
+function inCallView() {
+  return app.screen === 'call' ? app.view : null;
+}
+
+// onGridClick opens a facilitator's menu from a person's tile.
+export function onGridClick(ev) {
+  const b = ev.target.closest('.tile-menu-button');
+  const tile = b && b.closest('[data-participant]');
+  if (tile) openTileMenu(b, tile.dataset.participant, panelView(), facilitatorActions);
 }
 
 // watchTrack redraws when a received track starts or stops getting media,
@@ -122,8 +154,11 @@ function watchTrack(track) {
 }
 
 // micMode says what the microphone button does now (see the hooks in app.js).
+// While the floor or a go-around keeps us from being heard, the button says
+// so ("floor") rather than showing a live microphone.
 function micMode(kind) {
   const v = app.view;
+  if (kind === 'audio' && ['floor', 'round'].includes(selfGate(v))) return 'floor';
   if (v && silencedByFacilitator(v, kind)) {
     if (v.canSelfUnmute) return 'lift';
     return v.requested[kind] ? 'cancel' : 'ask';
@@ -132,9 +167,17 @@ function micMode(kind) {
 }
 
 export function onMediaButton(kind) {
-  if (!app.local[kind]) return;
+  if (!app.local[kind] && !app.mediaStarting) return;
   const mode = micMode(kind);
   const device = kind === 'audio' ? 'Microphone' : 'Camera';
+  if (mode === 'floor') {
+    // Nothing to switch: the floor decides. Say so, and what helps.
+    const why = gateSentence(app.view, nameOf);
+    const help = app.view && app.view.round ? 'Your turn will come.' : 'Raise your hand if you would like to speak.';
+    showNotice(`${why} ${help}`);
+    announce(`${why} ${help}`);
+    return;
+  }
   if (mode === 'ask') {
     send({ type: 'request_unmute', kind });
     announce(kind === 'audio' ? 'You asked to speak. The facilitator will see your request.' : 'You asked to turn on your camera.');
@@ -173,6 +216,16 @@ export function toggleHand() {
   if (send({ type: raised ? 'lower_hand' : 'raise_hand' })) {
     announce(raised ? 'You lowered your hand.' : 'You raised your hand. The facilitator will see it.');
   }
+}
+
+// onRequestButton answers a request to speak from the session strip.
+export function onRequestButton(ev) {
+  const b = ev.target.closest('button[data-action]');
+  const li = b && b.closest('[data-request]');
+  if (!li) return;
+  const id = li.dataset.request;
+  if (b.dataset.action === 'allow') send({ type: 'mute_participant', participant: id, kind: 'audio', muted: false });
+  else send({ type: 'decline_unmute', participant: id, kind: 'audio' });
 }
 
 export function togglePanel(open) {

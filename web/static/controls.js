@@ -1,12 +1,11 @@
 // What the facilitator controls state means for the person at this browser
 // (PROTOCOL.md, "Facilitator controls and turn-taking"): who may be heard,
-// whose turn it is, the raised hands, the private aside, and one's own
-// enforced mute. messages.js keeps the newest room_state; this module turns it
-// into a view, into words to announce when it changes, and into the session
-// strip above the video grid.
+// whose turn it is, the raised hands, the private aside, and whether the
+// group hears oneself now. messages.js keeps the newest room_state; this
+// module turns it into a view and into words to announce when it changes;
+// strip.js draws it above the video grid.
 
-import { $ } from './ui.js';
-import { clock, isFacilitator } from './text.js';
+import { isFacilitator } from './text.js';
 
 // makeView derives everything the page shows from one room_state.
 // receivedAt is performance.now() when the state arrived, for the countdown.
@@ -75,6 +74,40 @@ export function silencedByFloor(v) {
   return Boolean(v && v.moderated && !v.isHolder && !v.isFac && !v.inAside);
 }
 
+// selfGate says what, other than one's own mute, keeps the group from
+// hearing the person at this browser now: 'round' (a go-around, not their
+// turn), 'floor' (someone else has the moderated floor, or the server says
+// they are not heard for a reason of its own), 'muted' (a facilitator's
+// mute) or '' (nothing: they are heard when their microphone is on). The
+// server's `audible` is the truth; the rules only say why.
+export function selfGate(v) {
+  if (!v || !v.me || v.me.role === 'observer' || v.inAside) return '';
+  if (silencedByFloor(v)) return v.round ? 'round' : 'floor';
+  if (silencedByFacilitator(v, 'audio')) return 'muted';
+  const selfMuted = Boolean(v.me.selfMuted && v.me.selfMuted.audio);
+  if (v.me.audible === false && !selfMuted) return 'floor';
+  return '';
+}
+
+// gateSentence says selfGate in words for the person: why they cannot be
+// heard now, or '' when they can.
+export function gateSentence(v, nameOf) {
+  switch (selfGate(v)) {
+    case 'round':
+      return v.imNext
+        ? "You can't be heard right now: it is someone else's turn. You are next."
+        : "You can't be heard right now: it is someone else's turn in the go-around.";
+    case 'floor':
+      return v.holder
+        ? `${nameOf(v.holder)} has the floor — you can't be heard right now.`
+        : "The facilitator has the floor — you can't be heard right now.";
+    case 'muted':
+      return 'The facilitator muted your microphone — you can\'t be heard right now.';
+    default:
+      return '';
+  }
+}
+
 // tileFacts says what a participant's tile shows beyond name and media.
 export function tileFacts(v, id) {
   if (!v) return {};
@@ -91,6 +124,7 @@ export function tileFacts(v, id) {
     // other, which the aside badge says.
     unheard: Boolean(p) && p.audible === false && !inAside,
     requested: Boolean(p && p.unmuteRequested && p.unmuteRequested.audio),
+    role: p ? p.role : '',
   };
 }
 
@@ -201,101 +235,6 @@ export function announcements(prev, next, nameOf) {
     }
   }
   return out;
-}
-
-// ---------------------------------------------------------------- strip
-
-// renderStrip draws the session strip: who may speak now (floor, round
-// and its timer), the private aside, the raised hands and one's own mute.
-export function renderStrip(v, nameOf, show) {
-  const strip = $('session-info');
-  if (!v || !show) {
-    strip.hidden = true;
-    return;
-  }
-  const me = v.selfId;
-  const you = (id) => (id === me ? 'you' : nameOf(id));
-
-  // Who may speak now.
-  let turn = '';
-  let mine = false;
-  if (v.round) {
-    if (v.myTurn) {
-      turn = "It's your turn in the go-around. Others can hear you.";
-      mine = true;
-    } else if (v.round.current) {
-      turn = `Go-around: ${nameOf(v.round.current)} is sharing.`;
-      if (v.imNext) turn += ' You are next.';
-      else if (v.round.next) turn += ` ${nameOf(v.round.next)} is next.`;
-    } else {
-      turn = 'Go-around in progress.';
-    }
-  } else if (v.holder) {
-    mine = v.isHolder;
-    turn = mine ? 'You have the floor. Others can hear you.' : `${nameOf(v.holder)} has the floor.`;
-  } else if (v.moderated) {
-    turn = v.isFac
-      ? 'The floor is moderated: only facilitators and whoever has the floor are heard.'
-      : 'Only the facilitator is heard right now. Raise your hand if you would like to speak.';
-  }
-  const turnInfo = $('turn-info');
-  turnInfo.hidden = !turn;
-  turnInfo.dataset.mine = String(mine);
-  $('turn-text').textContent = turn;
-  $('turn-actions').hidden = !v.myTurn;
-  $('share-timer').hidden = !(turn && v.timer && v.holder);
-  updateTimers(v);
-
-  // The aside: everyone sees that it happens, never what is said.
-  const asideInfo = $('aside-info');
-  asideInfo.hidden = !v.aside;
-  if (v.aside) {
-    asideInfo.dataset.mine = String(v.inAside);
-    $('aside-text').textContent = v.inAside
-      ? `You are talking privately with ${nameOf(v.asidePeer)}. Only the two of you hear each other.`
-      : `${nameOf(v.aside.host)} is talking privately with ${nameOf(v.aside.member)}.`;
-    $('end-aside-button').hidden = !(v.inAside && (v.isFac || v.aside.member === me));
-  }
-
-  // Raised hands, in queue order.
-  const handsInfo = $('hands-info');
-  handsInfo.hidden = v.hands.length === 0;
-  const queue = $('hands-queue');
-  const items = v.hands.map((h) => you(h.participant));
-  if (queue.dataset.items !== JSON.stringify(items)) {
-    queue.dataset.items = JSON.stringify(items);
-    queue.replaceChildren(...v.hands.map((h, i) => {
-      const li = document.createElement('li');
-      li.dataset.hand = h.participant;
-      if (h.participant === me) li.dataset.self = 'true';
-      li.textContent = h.participant === me ? 'You' : items[i];
-      return li;
-    }));
-  }
-
-  // One's own mute, when a facilitator's rule holds it.
-  let self = '';
-  if (silencedByFacilitator(v, 'audio')) {
-    if (v.requested.audio) self = 'You asked to speak. The facilitator will see your request.';
-    else if (v.canSelfUnmute) self = 'You are muted by the facilitator. You can unmute when you are ready.';
-    else self = 'You are muted by the facilitator. Ask to speak when you are ready.';
-  }
-  if (silencedByFacilitator(v, 'video')) self += (self ? ' ' : '') + 'Your camera is off by the facilitator.';
-  $('self-info').hidden = !self;
-  $('self-text').textContent = self;
-
-  strip.hidden = turnInfo.hidden && asideInfo.hidden && handsInfo.hidden && $('self-info').hidden;
-}
-
-// updateTimers redraws every countdown of a timed share from its deadline;
-// app.js calls it a few times a second.
-export function updateTimers(v) {
-  const left = v && v.timer ? Math.max(0, v.timer.deadline - performance.now()) : 0;
-  const text = v && v.timer ? `${clock(left)} left` : '';
-  for (const el of document.querySelectorAll('[data-countdown]')) {
-    if (el.textContent !== text) el.textContent = text;
-    el.dataset.remainingMs = String(Math.round(left));
-  }
 }
 
 function minutes(seconds) {

@@ -51,6 +51,9 @@ export function refuse(code, message) {
 
 export function onBye(reason) {
   const [title, body] = text.goodbye(reason);
+  // Joining again after the end is joining a new session: the waiting
+  // room says so.
+  app.afterEnd = reason === 'ended';
   app.resume = null;
   forgetResume();
   if (app.sig) app.sig.close();
@@ -76,6 +79,13 @@ export function endWith(state, title, body, canRetry = true) {
   $('ended-title').textContent = title;
   $('ended-message').textContent = body;
   $('rejoin-button').hidden = !canRetry;
+  // After the end of the session, starting over is the usual way on;
+  // joining again is offered, quietly, and means a new session.
+  const ended = app.afterEnd;
+  $('rejoin-button').textContent = ended ? 'Wait for a new session' : 'Join again';
+  $('rejoin-button').className = ended ? 'btn btn-quiet' : 'btn btn-primary';
+  $('start-over-button').className = ended ? 'btn btn-primary' : 'btn btn-quiet';
+  $('start-over-button').parentElement.prepend(ended ? $('start-over-button') : $('rejoin-button'));
   hideNotice();
   setScreen('ended', $('ended-title'));
   announce(`${title}. ${body}`);

@@ -86,11 +86,69 @@ export const waitingSection = {
   },
 };
 
+// personAction does one thing to one person, from the list or from the
+// menu on their tile: on is true when the thing is on now (muted, in an
+// aside with us), so that the action turns it off.
+export function personAction(actions, action, id, name, on) {
+  switch (action) {
+    case 'mute-audio':
+    case 'mute-video':
+      actions.send({ type: 'mute_participant', participant: id, kind: action === 'mute-audio' ? 'audio' : 'video', muted: !on });
+      break;
+    case 'give-floor':
+      actions.send(prefs.shareSeconds ? { type: 'give_floor', participant: id, seconds: prefs.shareSeconds } : { type: 'give_floor', participant: id });
+      break;
+    case 'aside':
+      actions.send(on ? { type: 'end_aside' } : { type: 'start_aside', participant: id });
+      break;
+    case 'remove':
+      actions.confirm({
+        title: `Remove ${name} from the session?`,
+        message: `${name} leaves the session at once and is told that a facilitator removed them.`,
+        confirmLabel: `Remove ${name}`,
+        blockLabel: `Also stop ${name} from joining again during this session`,
+      }).then((answer) => {
+        if (answer.ok) actions.send({ type: 'remove', participant: id, block: answer.block });
+      });
+      break;
+    default:
+  }
+}
+
+// personMenu lists what a facilitator may do to one person now, as
+// [{action, label, on}], for the menu on their tile.
+export function personMenu(view, id) {
+  const ctl = view.ctl;
+  const p = view.participants.find((x) => x.id === id);
+  if (!ctl || !p || !view.self || id === view.self.id) return [];
+  const st = ctl.byId.get(id);
+  const name = p.name || 'Guest';
+  const speaks = p.role !== 'observer';
+  const out = [];
+  if (speaks && mayModerate(view.self, p)) {
+    const audio = Boolean(st && st.muted.audio);
+    const video = Boolean(st && st.muted.video);
+    out.push({ action: 'mute-audio', on: audio, label: audio ? `Unmute ${name}` : `Mute ${name}` });
+    out.push({ action: 'mute-video', on: video, label: video ? `Allow ${name}'s camera` : `Turn off ${name}'s camera` });
+  }
+  if (speaks && !ctl.round && ctl.holder !== id) out.push({ action: 'give-floor', on: false, label: `Give the floor to ${name}` });
+  const inThis = Boolean(ctl.aside && ctl.aside.member === id);
+  if (inThis || !ctl.aside) out.push({ action: 'aside', on: inThis, label: inThis ? `End private talk with ${name}` : `Talk privately with ${name}` });
+  if (mayModerate(view.self, p)) out.push({ action: 'remove', on: false, label: `Remove ${name}…`, danger: true });
+  return out;
+}
+
 export const peopleSection = {
   id: 'people',
   title: 'In the room',
   mount(root, actions) {
-    root.append(el('ul', { id: 'people-list', className: 'people-list' }));
+    root.append(
+      el('ul', { id: 'people-list', className: 'people-list' }),
+      el('div', { className: 'button-row mute-all-row' },
+        button({ id: 'mute-all', className: 'btn btn-secondary btn-small' }, 'Mute all members'),
+        button({ id: 'unmute-all', className: 'btn btn-quiet btn-small' }, 'Unmute all')));
+    root.querySelector('#mute-all').addEventListener('click', () => actions.send({ type: 'mute_all', kind: 'audio', muted: true }));
+    root.querySelector('#unmute-all').addEventListener('click', () => actions.send({ type: 'mute_all', kind: 'audio', muted: false }));
     root.addEventListener('click', (ev) => {
       const b = ev.target.closest('button[data-action]');
       const li = b && b.closest('[data-person]');
@@ -105,27 +163,8 @@ export const peopleSection = {
           li.querySelector('.person-more').hidden = !open;
           break;
         }
-        case 'mute-audio':
-        case 'mute-video':
-          actions.send({ type: 'mute_participant', participant: id, kind: b.dataset.action === 'mute-audio' ? 'audio' : 'video', muted: b.dataset.muted !== 'true' });
-          break;
-        case 'give-floor':
-          actions.send(prefs.shareSeconds ? { type: 'give_floor', participant: id, seconds: prefs.shareSeconds } : { type: 'give_floor', participant: id });
-          break;
-        case 'aside':
-          actions.send(b.dataset.active === 'true' ? { type: 'end_aside' } : { type: 'start_aside', participant: id });
-          break;
-        case 'remove':
-          actions.confirm({
-            title: `Remove ${name} from the session?`,
-            message: `${name} leaves the session at once and is told that a facilitator removed them.`,
-            confirmLabel: `Remove ${name}`,
-            blockLabel: `Also stop ${name} from joining again during this session`,
-          }).then((answer) => {
-            if (answer.ok) actions.send({ type: 'remove', participant: id, block: answer.block });
-          });
-          break;
         default:
+          personAction(actions, b.dataset.action, id, name, b.dataset.muted === 'true' || b.dataset.active === 'true');
       }
     });
   },
@@ -164,12 +203,15 @@ export const peopleSection = {
         const role = roleLabel(item.role);
         if (role) meta.push(role);
         if (item.state === 'reconnecting') meta.push('reconnecting');
-        if (enforced.audio) meta.push('muted by a facilitator');
+        const inAside = Boolean(ctl && ctl.aside && (ctl.aside.host === item.id || ctl.aside.member === item.id));
+        // In an aside the two hear each other, whatever the mute says.
+        if (enforced.audio && !inAside) meta.push('muted by a facilitator');
         else if (item.muted && item.muted.audio) meta.push('mic off');
+        else if (st && st.audible === false && !inAside && ctl && ctl.moderated && item.role === 'member') meta.push('not heard now');
         if (enforced.video) meta.push('camera off by a facilitator');
         else if (item.muted && item.muted.video) meta.push('camera off');
         if (ctl && ctl.holder === item.id) meta.push(ctl.round ? 'sharing' : 'has the floor');
-        if (ctl && ctl.aside && (ctl.aside.host === item.id || ctl.aside.member === item.id)) meta.push('in a private conversation');
+        if (inAside) meta.push(view.self && (ctl.aside.host === view.self.id || ctl.aside.member === view.self.id) && !you ? 'talking privately with you' : 'in a private conversation');
         if (st && st.unmuteRequested && st.unmuteRequested.audio) meta.push('asks to speak');
         li.querySelector('.person-meta').textContent = meta.join(' · ');
         li.dataset.enforcedAudio = String(enforced.audio);

@@ -154,19 +154,16 @@ export const roundSection = {
   },
 };
 
-// Microphones: everyone at once, and the policies.
+// Microphone rules (muting everyone is with the people).
 export const micsSection = {
   id: 'mics',
-  title: 'Microphones',
+  title: 'Microphone rules',
   mount(root, actions) {
     const check = (id, label) => el('label', { className: 'check' }, el('input', { type: 'checkbox', id }), ` ${label}`);
     const returnSelect = el('select', { id: 'policy-floor-return', className: 'select' },
       el('option', { value: 'facilitator' }, 'The floor returns to facilitators'),
       el('option', { value: 'next' }, 'The next raised hand gets the floor'));
     root.append(
-      el('div', { className: 'button-row' },
-        button({ id: 'mute-all', className: 'btn btn-secondary btn-small' }, 'Mute all members'),
-        button({ id: 'unmute-all', className: 'btn btn-quiet btn-small' }, 'Unmute all')),
       el('fieldset', { className: 'checks' },
         el('legend', { className: 'visually-hidden' }, 'Microphone rules'),
         check('policy-self-unmute', 'Members may unmute themselves'),
@@ -174,8 +171,6 @@ export const micsSection = {
       el('div', { className: 'field' },
         el('label', { htmlFor: 'policy-floor-return' }, 'When a timed share ends'),
         returnSelect));
-    root.querySelector('#mute-all').addEventListener('click', () => actions.send({ type: 'mute_all', kind: 'audio', muted: true }));
-    root.querySelector('#unmute-all').addEventListener('click', () => actions.send({ type: 'mute_all', kind: 'audio', muted: false }));
     const policy = (id, field, value) => {
       pending.set(id, actions.version());
       actions.send({ type: 'set_policy', [field]: value });

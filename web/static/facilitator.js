@@ -31,7 +31,9 @@ import {
 
 export { clearPending } from './facilitator-kit.js';
 
-export const sections = [waitingSection, handsSection, floorSection, roundSection, peopleSection, talkSection, micsSection, roomSection];
+// People first (who waits, who asks, who is here), then how the session
+// runs; ending the session last, far from everyday controls.
+export const sections = [waitingSection, handsSection, peopleSection, floorSection, roundSection, talkSection, micsSection, roomSection];
 
 // addSection adds a section, before the section with id `before` or last.
 export function addSection(section, before) {

@@ -1,12 +1,11 @@
 // Joining: the join form and its checks, starting a join (devices, then
 // the socket), and taking our seat back after a reload.
 
-import { app, setState, setScreen, render, isJoining, sendMute } from './state.js';
+import { app, setState, setScreen, render, isJoining, applyMutes } from './state.js';
 import { roomFromLocation, currentToken } from './invite.js';
 import { savedResume } from './resume.js';
 import { connect } from './connection.js';
-import { getLocalMedia } from './media.js';
-import { $, showNotice, hideNotice, showJoinError, setFieldError } from './ui.js';
+import { $, hideNotice, showJoinError, setFieldError } from './ui.js';
 
 const ROOM_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const NAME_KEY = 'hearth.name';
@@ -65,6 +64,7 @@ export function onJoinSubmit(ev) {
       localStorage.setItem(NAME_KEY, name);
     } catch { /* ignore */ }
   }
+  app.afterEnd = false;
   app.params = {
     room,
     name,
@@ -87,19 +87,11 @@ export async function startJoin() {
   setState('connecting');
   render();
   try {
-    if (!app.local.audio && !app.local.video) {
-      const media = await getLocalMedia();
-      app.local = { audio: media.audio, video: media.video };
-      app.mediaProblems = media.problems;
-      for (const kind of ['audio', 'video']) {
-        const track = app.local[kind];
-        if (track) track.addEventListener('ended', () => onLocalTrackEnded(kind, track));
-      }
-    }
+    // The devices start once we are seated (messages.js), or are already
+    // on for the check on this screen.
     app.micMuted = !app.params.startMic;
     app.camMuted = !app.params.startCam;
-    if (app.local.audio) app.local.audio.enabled = !app.micMuted;
-    if (app.local.video) app.local.video.enabled = !app.camMuted;
+    applyMutes();
     await connect();
   } catch (err) {
     console.warn('hearth: joining failed:', err);
@@ -109,15 +101,6 @@ export async function startJoin() {
   }
 }
 
-function onLocalTrackEnded(kind, track) {
-  if (app.local[kind] !== track) return;
-  const device = kind === 'audio' ? 'microphone' : 'camera';
-  showNotice(`Your ${device} stopped working. Others can no longer ${kind === 'audio' ? 'hear' : 'see'} you.`, { error: true });
-  if (kind === 'audio') app.micMuted = true;
-  else app.camMuted = true;
-  sendMute(kind, true);
-  render();
-}
 
 // resumeAfterReload gets our seat back when this tab was in the session a
 // moment ago (the page was reloaded): the same resume, with a new peer

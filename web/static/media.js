@@ -2,16 +2,47 @@
 
 import { mediaProblem } from './text.js';
 
-const AUDIO = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+const AUDIO_BASE = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 // Modest video keeps a group call smooth on ordinary connections.
-const VIDEO = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24, max: 30 } };
+const VIDEO_BASE = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24, max: 30 } };
+
+function constraints(kind, deviceId) {
+  const base = kind === 'audio' ? AUDIO_BASE : VIDEO_BASE;
+  return deviceId ? { ...base, deviceId: { exact: deviceId } } : base;
+}
+
+// getDevice gets one microphone or camera; it throws what getUserMedia
+// throws.
+export async function getDevice(kind, deviceId) {
+  const stream = await navigator.mediaDevices.getUserMedia({ [kind]: constraints(kind, deviceId) });
+  return stream.getTracks()[0];
+}
+
+// listDevices returns the microphones and cameras the browser names:
+// {audio: [{id, label}], video: [...]}. Labels are empty until the person
+// has allowed a device once.
+export async function listDevices() {
+  const out = { audio: [], video: [] };
+  const md = navigator.mediaDevices;
+  if (!md || typeof md.enumerateDevices !== 'function') return out;
+  for (const d of await md.enumerateDevices()) {
+    const kind = d.kind === 'audioinput' ? 'audio' : d.kind === 'videoinput' ? 'video' : '';
+    if (!kind || !d.deviceId || d.deviceId === 'default' || d.deviceId === 'communications') continue;
+    out[kind].push({ id: d.deviceId, label: d.label });
+  }
+  return out;
+}
 
 // getLocalMedia asks for the microphone and the camera. It never throws:
 // what could not be had is left null and explained in `problems`, so the
 // person can still join and see and hear the others.
 //
 // Returns {audio, video, problems: [{kind, text}]}.
-export async function getLocalMedia() {
+// devices names the chosen microphone and camera ({audio, video}: device
+// ids, '' for the browser's default).
+export async function getLocalMedia(devices = { audio: '', video: '' }) {
+  const AUDIO = constraints('audio', devices.audio);
+  const VIDEO = constraints('video', devices.video);
   const result = { audio: null, video: null, problems: [] };
   const md = navigator.mediaDevices;
   if (!md || typeof md.getUserMedia !== 'function') {
@@ -28,9 +59,9 @@ export async function getLocalMedia() {
   } catch {
     // Ask for each on its own to learn which one failed, and why.
   }
-  for (const [kind, constraints] of [['audio', AUDIO], ['video', VIDEO]]) {
+  for (const [kind, c] of [['audio', AUDIO], ['video', VIDEO]]) {
     try {
-      const stream = await md.getUserMedia({ [kind]: constraints });
+      const stream = await md.getUserMedia({ [kind]: c });
       result[kind] = stream.getTracks()[0] || null;
     } catch (err) {
       result.problems.push({ kind, text: mediaProblem(kind, err) });

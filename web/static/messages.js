@@ -3,11 +3,12 @@
 
 import {
   app, setState, updateConnectionState, setScreen, render, send, sendMute,
-  nameOf, normalize, clearControls, closeSession, releaseMedia,
+  nameOf, normalize, clearControls, closeSession, releaseMedia, applyMutes,
 } from './state.js';
 import { saveResume, forgetResume, onResumeFailed } from './resume.js';
 import { refuse, onBye } from './ended.js';
 import { MediaSession } from './session.js';
+import { ensureMedia, stopMedia } from './devices.js';
 import { clearPending } from './facilitator.js';
 import { makeView, announcements } from './controls.js';
 import * as text from './text.js';
@@ -57,6 +58,10 @@ function onJoined(msg) {
   app.retries = 0;
   app.resume = typeof msg.resume === 'string' && msg.resume ? msg.resume : null;
   app.room = msg.room || { name: app.params.room };
+  const observer = msg.self && msg.self.role === 'observer';
+  // The devices start now, unless they are on already; the first answer
+  // waits for them.
+  const media = observer ? Promise.resolve() : ensureMedia();
   app.self = { ...msg.self, muted: { audio: app.micMuted || !app.local.audio, video: app.camMuted || !app.local.video } };
   app.participants = new Map((msg.participants || []).map((p) => [p.id, normalize(p)]));
   app.waitingList = [];
@@ -83,7 +88,7 @@ function onJoined(msg) {
       iceServers: msg.iceServers || [],
       send: (m) => send(m),
       canSignal: () => app.socketUp && !app.resuming,
-      localTracks: app.local,
+      localTracks: media.then(() => app.local),
       onRemoteTracks: render,
       onConnectionState: (s) => {
         if (app.session !== session || app.state === 'ended') return;
@@ -96,28 +101,40 @@ function onJoined(msg) {
   }
   app.state = 'connecting';
   updateConnectionState();
-  if (app.self.role !== 'observer') {
+  const session = app.session;
+  media.then(() => {
+    if (app.session !== session || observer) return;
+    applyMutes();
+    app.self.muted = { audio: app.micMuted || !app.local.audio, video: app.camMuted || !app.local.video };
     // After a resume, say both: a change made while the socket was down was
     // never sent.
     for (const kind of ['audio', 'video']) if (app.self.muted[kind] || resumed) sendMute(kind, app.self.muted[kind]);
-  }
+    if (!reconnecting && !resumed && app.mediaProblems.length) {
+      const missing = app.mediaProblems.map((p) => p.text).join(' ');
+      const can = !app.local.audio && !app.local.video
+        ? 'You can still see and hear the others.'
+        : !app.local.video ? 'Others can hear you but not see you.' : 'Others can see you but not hear you.';
+      showNotice(`${missing} ${can}`, { sticky: true });
+    }
+    render();
+  });
 
   $('room-title').textContent = app.room.name || app.params.room;
-  if (app.screen !== 'call') setScreen('call', app.local.audio ? $('mic-button') : $('leave-button'));
-  else render();
+  if (app.screen !== 'call') {
+    // Focus goes to the microphone once it has started.
+    setScreen('call', $('call-title'));
+    media.then(() => {
+      if (document.activeElement === $('call-title') && app.local.audio) $('mic-button').focus();
+    });
+  } else {
+    render();
+  }
 
   const others = app.participants.size;
   const who = others === 0 ? 'No one else is here yet.' : others === 1 ? 'One other person is here.' : `${others} other people are here.`;
   if (resumed) announce(`Reconnected. You kept your place. ${who}`);
   else if (reconnecting) announce(`Reconnected. ${who}`);
   else announce(`You joined ${app.room.name || app.params.room}. ${who}`);
-  if (!reconnecting && !resumed && app.mediaProblems.length) {
-    const missing = app.mediaProblems.map((p) => p.text).join(' ');
-    const can = !app.local.audio && !app.local.video
-      ? 'You can still see and hear the others.'
-      : !app.local.video ? 'Others can hear you but not see you.' : 'Others can see you but not hear you.';
-    showNotice(`${missing} ${can}`, { sticky: true });
-  }
 }
 
 // onRoomState keeps the newest controls state and says what changed for us.
@@ -134,7 +151,30 @@ function onRoomState(msg) {
     said.push('Your own microphone is still off. Unmute when you are ready.');
   }
   if (said.length) announce(said.join(' '));
+  showMoment(prev, app.view);
   render();
+}
+
+// How long the end of a timed share stays in the strip.
+const MOMENT_MS = 10_000;
+
+// showMoment marks the end of a timed share in the strip for a while, so
+// that nobody is cut off without a word on the screen.
+function showMoment(prev, next) {
+  if (!prev || !next || !next.change || next.change.kind !== 'timer_expired' || !prev.holder) return;
+  const who = prev.holder;
+  let words;
+  if (who === next.selfId) words = 'Your time is up. Thank you for sharing.';
+  else words = `Time is up for ${nameOf(who)}.`;
+  if (next.round && next.round.current) {
+    words += next.round.current === next.selfId ? " It's your turn now." : ` ${nameOf(next.round.current)} is next.`;
+  } else if (next.holder && next.holder !== who) {
+    words += next.holder === next.selfId ? ' You have the floor now.' : ` ${nameOf(next.holder)} has the floor now.`;
+  } else if (next.isFac && !next.holder) {
+    words += ' The floor is back with the facilitators.';
+  }
+  app.moment = { text: words, until: performance.now() + MOMENT_MS };
+  window.setTimeout(render, MOMENT_MS + 50);
 }
 
 function onWaiting(msg) {
@@ -146,9 +186,14 @@ function onWaiting(msg) {
   forgetResume();
   closeSession();
   clearControls();
+  // Nobody sees or hears a waiting person: the devices are off unless the
+  // person turns them on here.
+  stopMedia();
   setState('waiting');
-  const message = text.waitingMessage(msg.reason, msg.message);
+  const message = text.waitingMessage(msg.reason, app.afterEnd);
   $('waiting-message').textContent = message;
+  const name = app.params.name || 'the name on your invitation';
+  $('waiting-who').textContent = `Room ${app.params.room}. You are joining as ${name}.`;
   if (app.screen !== 'waiting') {
     setScreen('waiting');
     announce(`You are in the waiting room. ${message}`);

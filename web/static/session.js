@@ -24,7 +24,8 @@ const ICE_RETRY_MS = 8000;
 export class MediaSession {
   // send(msg) sends a signaling message.
   // canSignal() reports whether signaling messages reach the server now.
-  // localTracks is {audio, video}: MediaStreamTracks or null.
+  // localTracks is {audio, video}: MediaStreamTracks or null; or a promise
+  // of them, while the devices are being started (the first answer waits).
   // onRemoteTracks() is called when the set of received tracks changes.
   // onConnectionState(state) reports pc.connectionState.
   constructor({ iceServers, send, canSignal, localTracks, onRemoteTracks, onConnectionState }) {
@@ -32,7 +33,10 @@ export class MediaSession {
     this.canSignal = canSignal || (() => true);
     this.iceTimer = 0;
     this.iceRestarts = 0;
-    this.localTracks = { audio: localTracks.audio || null, video: localTracks.video || null };
+    this.localTracks = { audio: null, video: null };
+    this.localReady = Promise.resolve(localTracks).then((t) => {
+      this.localTracks = { audio: (t && t.audio) || null, video: (t && t.video) || null };
+    });
     this.onRemoteTracks = onRemoteTracks;
     this.onConnectionState = onConnectionState;
 
@@ -169,6 +173,7 @@ export class MediaSession {
       const sections = parseSections(desc.sdp);
       this.findPublishMids(sections);
       this.mapOwners(sections);
+      await this.localReady;
       await this.attachLocalTracks();
       await pc.setLocalDescription();
       this.send({ type: 'answer', sdp: pc.localDescription.sdp });
@@ -218,6 +223,17 @@ export class MediaSession {
       if (tr.direction !== direction) tr.direction = direction;
       if (tr.sender.track !== track) await tr.sender.replaceTrack(track);
     }
+  }
+
+  // setLocalTrack publishes track (another microphone or camera) instead
+  // of the one we send now. Sending on an m-line that carried nothing needs
+  // a new offer, which the browser asks for by itself.
+  async setLocalTrack(kind, track) {
+    this.localTracks = { ...this.localTracks, [kind]: track || null };
+    const tr = this.transceiverFor(this.publishMids[kind]);
+    if (!tr || this.closed) return;
+    if (track && tr.direction !== 'sendonly') tr.direction = 'sendonly';
+    await tr.sender.replaceTrack(track || null);
   }
 
   transceiverFor(mid) {

@@ -31,6 +31,8 @@ export const app = {
   received: {},
 
   local: { audio: null, video: null },
+  mediaGen: 0, // bumped when the devices are released, so a late start stops
+  mediaStarting: false, // the devices are being started: the buttons work already
   mediaProblems: [],
   micMuted: false,
   camMuted: false,
@@ -39,6 +41,7 @@ export const app = {
   panelOpen: null, // null until the person chooses; then true or false
   watchedTracks: new WeakSet(),
   invite: null, // {token, room}
+  afterEnd: false, // the last visit ended with the session itself
 
   // Facilitator controls: the newest room_state and its view.
   roomState: null,
@@ -46,6 +49,7 @@ export const app = {
   acceptAnyState: true, // the first room_state after joined is taken whole
   activeSpeaker: null,
   talkTime: [],
+  moment: null, // {text, until}: a timed share that just ended, said for a while
 };
 
 export function setState(state) {
@@ -101,6 +105,12 @@ export function send(msg) {
   return Boolean(app.socketUp && app.sig && app.sig.send(msg));
 }
 
+// applyMutes makes the devices follow our own mute choices.
+export function applyMutes() {
+  if (app.local.audio) app.local.audio.enabled = !app.micMuted;
+  if (app.local.video) app.local.video.enabled = !app.camMuted;
+}
+
 export function sendMute(kind, muted) {
   if (app.self) app.self.muted = { ...app.self.muted, [kind]: muted };
   send({ type: 'mute', kind, muted });
@@ -135,6 +145,7 @@ export function clearControls() {
   app.acceptAnyState = true;
   app.activeSpeaker = null;
   app.talkTime = [];
+  app.moment = null;
 }
 
 export function closeSession() {
@@ -144,6 +155,8 @@ export function closeSession() {
 }
 
 export function releaseMedia() {
+  app.mediaGen += 1;
+  app.mediaStarting = false;
   stopTracks(app.local.audio, app.local.video);
   app.local = { audio: null, video: null };
 }

@@ -58,21 +58,26 @@ export function notice(code, serverMessage, ref) {
   return NOTICES[code] || serverMessage || 'Something went wrong.';
 }
 
-// What the waiting screen says, when the server sends no message.
+// What the waiting screen says. These stay true while one waits (the
+// server does not say when the facilitator arrives), so they are ours
+// rather than the server's message.
 const WAITING = {
-  waiting_for_facilitator: 'The session starts when the facilitator arrives.',
-  knock: 'The facilitator will let you in shortly.',
-  locked: 'The room is locked for now. The facilitator can let you in.',
+  waiting_for_facilitator: 'Waiting for the facilitator to let you in.',
+  knock: 'A facilitator will let you in shortly.',
+  locked: 'The room is locked for now. A facilitator can let you in.',
 };
 
-export function waitingMessage(reason, serverMessage) {
-  return serverMessage || WAITING[reason] || 'Please wait a moment.';
+// waitingMessage says why one waits; afterEnd is true when the session one
+// was in has just ended, so this is a new one.
+export function waitingMessage(reason, afterEnd) {
+  const why = WAITING[reason] || 'Please wait a moment.';
+  return afterEnd ? `The last session has ended. You are waiting for a new one. ${why}` : why;
 }
 
 // Titles and messages for `bye`.
 const BYES = {
   left: ['You left the session', 'Thank you for being here. Take care of yourself.'],
-  ended: ['The session has ended', 'Thank you for being here. Take care of yourself.'],
+  ended: ['The session has ended', 'Thank you for being here. Take care of yourself. If you join this room again, you will wait until a facilitator starts a new session.'],
   removed: ['You were removed from the session', 'A facilitator ended your place in this session. Please contact them if you have questions.'],
   server_shutdown: ['The session was interrupted', 'The server is restarting. You can join again in a moment.'],
   joined_elsewhere: ['You joined from another window', 'You are in the session in another window or on another device, so this one has left. Join again here to move back to this window.'],

@@ -80,8 +80,9 @@ export function setFieldError(field, text) {
 // setToggle sets a mic or camera button: muted or not, whether there is a
 // device at all, and its mode when a facilitator's mute holds it: "lift"
 // (we may lift it ourselves), "ask" (ask the facilitator) or "cancel" (we
-// asked; the next click takes the request back).
-export function setToggle(button, { muted, available, kind, mode = 'normal' }) {
+// asked; the next click takes the request back); or "floor" (the floor or
+// a go-around keeps us from being heard; why says so).
+export function setToggle(button, { muted, available, kind, mode = 'normal', why = '' }) {
   const device = kind === 'audio' ? 'microphone' : 'camera';
   const enforced = available && mode !== 'normal';
   button.dataset.muted = String(muted || !available || enforced);
@@ -93,6 +94,9 @@ export function setToggle(button, { muted, available, kind, mode = 'normal' }) {
   if (!available) {
     text = kind === 'audio' ? 'No mic' : 'No camera';
     aria = `No ${device} available`;
+  } else if (mode === 'floor') {
+    text = 'Not heard now';
+    aria = why || "You can't be heard right now";
   } else if (mode === 'ask') {
     text = kind === 'audio' ? 'Ask to speak' : 'Ask for video';
     aria = kind === 'audio'
@@ -135,6 +139,8 @@ function hue(id) {
 // existing elements. Each entry:
 //   {id, name, role, self, micOff, camOff, videoTrack, audioTrack,
 //    away (reconnecting), speaking (the server's active speaker),
+//    menu (a facilitator's menu for this person), pip (one's own small
+//    picture in the corner of a phone),
 //    facts: {hand, floor, turn, aside, enforcedAudio, enforcedVideo}}
 export function renderTiles(grid, entries) {
   const existing = new Map();
@@ -165,7 +171,9 @@ export function renderTiles(grid, entries) {
 
 function updateTile(tile, e) {
   if (e.self) tile.dataset.self = 'true';
-  const name = e.self ? `${e.name || 'You'} (you)` : e.name || 'Guest';
+  tile.dataset.pip = String(Boolean(e.pip));
+  // One's own small picture on a phone has room for "You" only.
+  const name = e.self ? (e.pip ? 'You' : `${e.name || 'You'} (you)`) : e.name || 'Guest';
   tile.querySelector('.tile-name').textContent = name;
   tile.querySelector('.tile-initials').textContent = initials(e.name);
   const role = roleLabel(e.role);
@@ -188,7 +196,11 @@ function updateTile(tile, e) {
   if (facts.turn === 'next') badges.push(['next', 'Next']);
   if (facts.hand) badges.push(['hand', `Hand raised · ${facts.hand}`]);
   if (facts.aside) badges.push(['aside', 'Private conversation']);
+  if (facts.requested) badges.push(['ask', e.self ? 'You asked to speak' : 'Asks to speak']);
   drawBadges(tile.querySelector('.tile-badges'), badges);
+  const menu = tile.querySelector('.tile-menu-button');
+  menu.hidden = !e.menu;
+  menu.setAttribute('aria-label', `Options for ${e.name || 'Guest'}`);
 
   const video = tile.querySelector('video');
   const showVideo = Boolean(e.videoTrack) && !e.camOff;
@@ -223,7 +235,9 @@ function updateTile(tile, e) {
   if (facts.turn === 'next') parts.push('next in the go-around');
   if (facts.hand) parts.push(`hand raised, ${ordinal(facts.hand)} in line`);
   if (facts.aside) parts.push('in a private conversation');
-  if (facts.enforcedAudio) parts.push('muted by a facilitator');
+  if (facts.requested) parts.push('asks to speak');
+  // In an aside a facilitator's mute is lifted for the two of them.
+  if (facts.enforcedAudio && !facts.aside) parts.push('muted by a facilitator');
   else if (e.micOff) parts.push('microphone off');
   if (!showVideo) parts.push('camera off');
   if (e.speaking) parts.push('speaking');
@@ -272,12 +286,25 @@ function detach(tile) {
 // layoutGrid sizes the tiles so that all fit in the stage as large as they
 // can be, with a shape between 4:3 and 16:9.
 export function layoutGrid(grid) {
-  const n = grid.children.length;
+  // One's own picture in the corner of a phone takes no place in the grid.
+  const n = [...grid.children].filter((el) => el.dataset.pip !== 'true').length;
   const stage = grid.parentElement;
   const gap = parseFloat(getComputedStyle(grid).gap) || 12;
   const W = stage.clientWidth;
-  const H = stage.clientHeight;
-  if (n === 0 || W === 0 || H === 0) return;
+  let H = stage.clientHeight;
+  for (const el of stage.children) if (el !== grid && !el.hidden) H -= el.offsetHeight + 12;
+  H -= parseFloat(getComputedStyle(grid).paddingBottom) || 0;
+  if (n === 0 || W === 0 || H <= 0) return;
+  if (W < 600 && n >= 2) {
+    // A phone: two columns of portrait tiles, scrolling when many.
+    const w = (W - gap) / 2;
+    const rows = Math.ceil(n / 2);
+    const h = Math.max(w * 0.75, Math.min(w * 1.25, (H - gap * (rows - 1)) / rows));
+    grid.style.setProperty('--tile-w', `${Math.floor(w)}px`);
+    grid.style.setProperty('--tile-h', `${Math.floor(h)}px`);
+    grid.dataset.cols = '2';
+    return;
+  }
   let best = { area: -1, w: 0, h: 0, cols: 1 };
   for (let cols = 1; cols <= n; cols++) {
     const rows = Math.ceil(n / cols);
