@@ -164,6 +164,10 @@ func toProto(err error, typ string) *protoError {
 	return &protoError{code: protocol.Code(code), message: msg, close: typ == "join" && fatal(code)}
 }
 
+func errResumeFailed() *protoError {
+	return perr(protocol.CodeResumeFailed, "That seat is no longer held; join again.")
+}
+
 // decodeError says plainly what was wrong with a message's fields.
 func decodeError(err error) *protoError {
 	var te *json.UnmarshalTypeError

@@ -57,10 +57,6 @@ func (s *Server) takeResume(secret string) *conn {
 	return c
 }
 
-func errResumeFailed() *protoError {
-	return perr(protocol.CodeResumeFailed, "That seat is no longer held; join again.")
-}
-
 // handleResume takes over the seat the secret's connection held, while the
 // room holds it and also while the old socket still looks alive (the
 // server has not noticed a half-open connection yet); the old socket, if
