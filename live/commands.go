@@ -30,6 +30,8 @@ type Command struct {
 	// Roster lists identities in roster order, for rounds in roster order.
 	Roster []string
 	Policy PolicyPatch // set_policy
+	Block  bool        // remove: refuse the identity for the rest of the session
+	Locked bool        // lock
 }
 
 // who classifies the sender for permission checks.
@@ -38,6 +40,7 @@ type who int
 const (
 	whoModerator who = iota // facilitator, co-facilitator: PermModerate
 	whoSpeaker              // may publish audio: facilitators and members
+	whoAdmitter             // may admit and deny: PermAdmit
 )
 
 // need says which role class a command requires. Commands whose rule
@@ -46,8 +49,10 @@ const (
 func need(k protocol.CommandKind) (w who, known bool) {
 	switch k {
 	case protocol.CmdMute, protocol.CmdMuteAll, protocol.CmdSetPolicy, protocol.CmdDeclineUnmute, protocol.CmdGiveFloor, protocol.CmdTakeFloor, protocol.CmdSetFloorMode,
-		protocol.CmdSetTimer, protocol.CmdStartRound, protocol.CmdNextTurn, protocol.CmdSkip, protocol.CmdEndRound, protocol.CmdStartAside, protocol.CmdRemove, protocol.CmdEndSession:
+		protocol.CmdSetTimer, protocol.CmdStartRound, protocol.CmdNextTurn, protocol.CmdSkip, protocol.CmdEndRound, protocol.CmdStartAside, protocol.CmdRemove, protocol.CmdEndSession, protocol.CmdLock:
 		return whoModerator, true
+	case protocol.CmdAdmit, protocol.CmdDeny:
+		return whoAdmitter, true
 	case protocol.CmdRequestUnmute, protocol.CmdCancelUnmuteRequest, protocol.CmdRaiseHand, protocol.CmdLowerHand, protocol.CmdPass, protocol.CmdEndTurn, protocol.CmdEndAside:
 		return whoSpeaker, true
 	}
@@ -57,8 +62,9 @@ func need(k protocol.CommandKind) (w who, known bool) {
 // Authorize checks, without changing anything, that cmd's sender is seated
 // and its role allows the command on its target: ErrForbidden if not,
 // ErrInvalid for an unknown command or a target that is not seated where
-// one is needed. Apply calls it first; the signaling layer calls it alone
-// before side effects outside the controls (remove).
+// one is needed. Apply calls it first; Room calls it alone before what
+// the controls do not apply themselves (admit, deny and lock, which the
+// door writes) or before side effects outside them (remove).
 func (c *Controls) Authorize(cmd Command) error {
 	actor, ok := c.parts[cmd.By]
 	if !ok {
@@ -77,6 +83,10 @@ func (c *Controls) Authorize(cmd Command) error {
 	case whoSpeaker:
 		if !role.Can(room.PermPublishAudio) {
 			return errForbidden("As " + role.WithArticle() + " you can listen but not do this.")
+		}
+	case whoAdmitter:
+		if !role.Can(room.PermAdmit) {
+			return errForbidden("Only facilitators and co-facilitators may let people in or turn them away.")
 		}
 	}
 	switch cmd.Kind {

@@ -17,8 +17,8 @@ import (
 //
 // It is a pure state machine: no network, no media, no goroutines. The clock
 // is injected (ControlsConfig.Now) and timed shares expire only when the
-// owner calls Tick. It is not safe for concurrent use: the owner (the
-// signaling session) serializes calls.
+// owner calls Tick. It is not safe for concurrent use: the owner (Room)
+// serializes calls.
 //
 // Media rules (what the gate built by Gate says; "forwarded" means the SFU
 // sends a publisher's packets of that kind to a subscriber):
@@ -173,6 +173,15 @@ func (c *Controls) SetSelfMute(id string, kind protocol.MediaKind, muted bool) {
 	}
 	s.self.Set(kind, muted)
 	c.bump(protocol.Change{Kind: protocol.ChangeSelfMute, By: id, Participant: id})
+}
+
+// SelfMuted returns a seated participant's own mute (none for an id not
+// seated).
+func (c *Controls) SelfMuted(id string) protocol.Media {
+	if s, ok := c.parts[id]; ok {
+		return s.self
+	}
+	return protocol.Media{}
 }
 
 // remember keeps a seat's enforced mutes for its identity.

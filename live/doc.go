@@ -1,7 +1,12 @@
-// Package live runs a room while people are in it: the facilitator
-// controls and turn-taking state machine (Controls), the media gate built
-// from it for the SFU (an sfu.Gate), and talk time. Commands are authorized and applied here; the SFU
-// is told who may receive whom, and never learns roles.
+// Package live runs a room while people are in it on this node (Room, one
+// per room, held by Rooms): its people keyed by participant id, seated or
+// waiting, each with their peer connection and the connection they speak
+// through (Conn); the facilitator controls and turn-taking state machine
+// (Controls); the media gate built from it, which the room's SFU router
+// evaluates (an sfu.Gate); and the ticker behind talk time and the active
+// speaker. Every command is authorized and applied here; membership (Door)
+// only writes what was decided. The SFU is told who may receive whom and
+// never learns roles; clients are told what changed through their Conn.
 package live
 
 // Files, each using only files listed before it (TestFileLayering keeps

@@ -4,7 +4,8 @@
 // pass the contract suite in membership/storetest. Service is the door:
 // it verifies a join token, applies room.Decide against the stored session
 // and records the presence atomically (one seat per identity), and it
-// writes admissions, removals, blocks and the lock.
+// writes admissions, removals, blocks and the lock, which the live room
+// (package live) authorized.
 //
 // While the store is unreachable, the node keeps its rooms running on what
 // it knows and writes the changes once the store answers; after an outage

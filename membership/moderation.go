@@ -8,31 +8,26 @@ import (
 	"github.com/hearth-rtc/hearth/room"
 )
 
-// What those who run a room do to it and see of it: admit and deny (the
-// waiting room), remove and lock, each checked against the caller's seat
-// and role (authorize); the waiting list and the roster.
+// What those who run a room decided, written: admit and deny (the
+// waiting room), remove and lock; the waiting list and the roster. The
+// live room (package live) authorized each against the sender's seat and
+// role before it asks: nothing here checks the caller again.
 
 // AllWaiting as the target of Admit or Deny means everyone waiting.
 const AllWaiting = "*"
 
-// authorize returns the session and the caller, who must hold a seat and a
-// role with perm; otherwise ErrForbidden.
-func (s *Service) authorize(ctx context.Context, roomName, by string, perm room.Permission) (room.Session, room.Participant, error) {
+// session returns the room's session once what was changed here during a
+// store outage is written (pending.go): no decision is made on a store
+// that has not been told of a block or a lock.
+func (s *Service) session(ctx context.Context, roomName string) (room.Session, error) {
 	if _, err := s.sync(ctx); err != nil {
-		return room.Session{}, room.Participant{}, fmt.Errorf("room %q: %w", roomName, err)
+		return room.Session{}, fmt.Errorf("room %q: %w", roomName, err)
 	}
 	sess, err := s.store.Session(ctx, roomName)
 	if err != nil {
-		return room.Session{}, room.Participant{}, fmt.Errorf("room %q: %w", roomName, err)
+		return room.Session{}, fmt.Errorf("room %q: %w", roomName, err)
 	}
-	actor, ok := sess.Find(by)
-	if !ok || !actor.State.Seated() {
-		return room.Session{}, room.Participant{}, fmt.Errorf("%w: %q is not in the session", room.ErrForbidden, by)
-	}
-	if !actor.Role.Can(perm) {
-		return room.Session{}, room.Participant{}, fmt.Errorf("%w: role %s may not %s", room.ErrForbidden, actor.Role, perm)
-	}
-	return sess, actor, nil
+	return sess, nil
 }
 
 // waitingTargets resolves a target (an id or AllWaiting) to waiting
@@ -49,12 +44,12 @@ func waitingTargets(sess room.Session, target string) ([]room.Participant, error
 }
 
 // Admit moves one waiting participant, or all (target AllWaiting, oldest
-// first), into the session. The caller (by) needs PermAdmit. Capacity is
-// checked atomically per admission: when the room fills up, Admit returns
-// those admitted so far and an error wrapping ErrRoomFull. Admitted
-// participants keep their connection; their node sends them "joined".
-func (s *Service) Admit(ctx context.Context, roomName, by, target string) ([]room.Participant, error) {
-	sess, actor, err := s.authorize(ctx, roomName, by, room.PermAdmit)
+// first), into the session. Capacity is checked atomically per admission:
+// when the room fills up, Admit returns those admitted so far and an
+// error wrapping ErrRoomFull. Admitted participants keep their
+// connection; their node sends them "joined".
+func (s *Service) Admit(ctx context.Context, roomName, target string) ([]room.Participant, error) {
+	sess, err := s.session(ctx, roomName)
 	if err != nil {
 		return nil, err
 	}
@@ -82,17 +77,17 @@ func (s *Service) Admit(ctx context.Context, roomName, by, target string) ([]roo
 		admitted = append(admitted, p)
 		s.remember(p)
 		s.recordJoined(ctx, cfg, p, s.now())
-		s.log.InfoContext(ctx, "admitted", "room", roomName, "participant", p.ID, "by", actor.ID)
+		s.log.InfoContext(ctx, "admitted", "room", roomName, "participant", p.ID)
 	}
 	return admitted, nil
 }
 
 // Deny removes one waiting participant, or all, from the waiting room and
-// returns them; their connection gets "denied". The caller needs PermAdmit.
-// Denied participants hosted here are forgotten at once (the caller tells
-// them); those on other nodes are reported by that node's OnGone.
-func (s *Service) Deny(ctx context.Context, roomName, by, target string) ([]room.Participant, error) {
-	sess, actor, err := s.authorize(ctx, roomName, by, room.PermAdmit)
+// returns them; the caller tells those hosted here (error "denied"), and
+// they are forgotten here at once; those on other nodes are reported by
+// that node's OnGone.
+func (s *Service) Deny(ctx context.Context, roomName, target string) ([]room.Participant, error) {
+	sess, err := s.session(ctx, roomName)
 	if err != nil {
 		return nil, err
 	}
@@ -111,36 +106,34 @@ func (s *Service) Deny(ctx context.Context, roomName, by, target string) ([]room
 		}
 		s.untrack(roomName, p.ID)
 		denied = append(denied, p)
-		s.log.InfoContext(ctx, "denied", "room", roomName, "participant", p.ID, "by", actor.ID)
+		s.log.InfoContext(ctx, "denied", "room", roomName, "participant", p.ID)
 	}
 	return denied, nil
 }
 
 // Remove takes a participant out of the session and, with block, refuses
-// that identity (code blocked) for the rest of the session. The caller needs
-// PermModerate and may not remove someone of a higher role. While the store
-// cannot answer, it takes effect here and is written later (pending.go);
-// only someone hosted here can be removed then (else ErrUnavailable).
-func (s *Service) Remove(ctx context.Context, roomName, by, target string, block bool) (room.Participant, error) {
-	sess, actor, err := s.authorize(ctx, roomName, by, room.PermModerate)
-	stored := err == nil
-	if unreachable(err) {
-		actor, err = s.authorizeHere(roomName, by, room.PermModerate)
-	}
-	if err != nil {
-		return room.Participant{}, err
-	}
-	t, ok := sess.Find(target)
-	if !stored {
+// that identity (code blocked) for the rest of the session. While the
+// store cannot answer, it takes effect here and is written later
+// (pending.go); only someone hosted here can be removed then (else
+// ErrUnavailable).
+func (s *Service) Remove(ctx context.Context, roomName, target string, block bool) (room.Participant, error) {
+	sess, err := s.session(ctx, roomName)
+	var (
+		t  room.Participant
+		ok bool
+	)
+	switch {
+	case err == nil:
+		t, ok = sess.Find(target)
+	case unreachable(err):
 		if t, ok = s.hostedHere(roomName, target); !ok {
 			return room.Participant{}, fmt.Errorf("remove %q: not hosted here: %w", target, room.ErrUnavailable)
 		}
+	default:
+		return room.Participant{}, err
 	}
 	if !ok {
 		return room.Participant{}, fmt.Errorf("participant %q: %w", target, room.ErrNotFound)
-	}
-	if t.Role.Outranks(actor.Role) {
-		return room.Participant{}, fmt.Errorf("%w: cannot remove a %s", room.ErrForbidden, t.Role)
 	}
 	// Written in order: the block first, so the identity cannot slip back
 	// in between.
@@ -150,26 +143,22 @@ func (s *Service) Remove(ctx context.Context, roomName, by, target string, block
 	} else {
 		s.recordLeft(ctx, roomName, t.ID)
 	}
-	s.log.InfoContext(ctx, "removed", "room", roomName, "participant", t.ID, "identity", t.Identity, "blocked", block, "by", actor.ID)
+	s.log.InfoContext(ctx, "removed", "room", roomName, "participant", t.ID, "identity", t.Identity, "blocked", block)
 	return t, nil
 }
 
-// Lock locks or unlocks the session; the caller needs PermModerate. While
-// the store cannot answer, the lock takes effect here and is written later
-// (pending.go).
-func (s *Service) Lock(ctx context.Context, roomName, by string, locked bool) error {
-	_, actor, err := s.authorize(ctx, roomName, by, room.PermModerate)
-	if unreachable(err) {
-		actor, err = s.authorizeHere(roomName, by, room.PermModerate)
-	}
-	if err != nil {
-		return err
+// Lock locks or unlocks the session. While the store cannot answer, the
+// lock takes effect here and is written later (pending.go).
+func (s *Service) Lock(ctx context.Context, roomName string, locked bool) error {
+	// A store that lost its data is given back what this node knows first.
+	if _, err := s.sync(ctx); err != nil && !unreachable(err) {
+		return fmt.Errorf("room %q: %w", roomName, err)
 	}
 	s.setLock(roomName, locked)
 	if err := s.flush(ctx); err != nil {
 		s.log.WarnContext(ctx, "lock: store unavailable; written when it answers", "room", roomName, "err", err)
 	}
-	s.log.InfoContext(ctx, "lock changed", "room", roomName, "locked", locked, "by", actor.ID)
+	s.log.InfoContext(ctx, "lock changed", "room", roomName, "locked", locked)
 	return nil
 }
 

@@ -23,11 +23,10 @@ import (
 // back what this node knows (recovery.go); the pending writes follow.
 //
 // Within a room the writes keep their order: blocks first, then removals,
-// then the lock, so an identity cannot slip back in between. While the
-// store is unreachable, a facilitator is authorized by what this node
-// knows of them (hosted here, seated, with their role), the same checks
-// the store would make on records at most one heartbeat old; and only
-// people hosted here can be removed.
+// then the lock, so an identity cannot slip back in between. The live
+// room authorized the facilitator by their seat on this node, which needs
+// no store; while the store is unreachable only people hosted here can be
+// removed.
 
 // pendingRoom is what this node changed in one room and has not yet
 // written to the store.
@@ -54,22 +53,6 @@ func (p pendingRoom) clone() pendingRoom {
 // opposed to a refusal.
 func unreachable(err error) bool {
 	return errors.Is(err, room.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
-}
-
-// authorizeHere is authorize on what this node knows, for when the store
-// cannot answer: the caller must be hosted here, seated, with a role that
-// has perm.
-func (s *Service) authorizeHere(roomName, by string, perm room.Permission) (room.Participant, error) {
-	s.mu.Lock()
-	actor, ok := s.local[roomName][by]
-	s.mu.Unlock()
-	if !ok || !actor.State.Seated() {
-		return room.Participant{}, fmt.Errorf("%w: %q is not in the session", room.ErrForbidden, by)
-	}
-	if !actor.Role.Can(perm) {
-		return room.Participant{}, fmt.Errorf("%w: role %s may not %s", room.ErrForbidden, actor.Role, perm)
-	}
-	return actor, nil
 }
 
 // hostedHere returns a participant hosted on this node.

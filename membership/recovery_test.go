@@ -333,10 +333,10 @@ func TestStoreLossWritesPresencesBack(t *testing.T) {
 	fac := n.join("circle", "fac", room.RoleFacilitator)
 	m1 := n.join("circle", "m1", room.RoleMember)
 	m3 := n.join("circle", "m3", room.RoleMember)
-	if _, err := n.svc.Remove(n.ctx, "circle", fac.ID, m3.ID, true); err != nil {
+	if _, err := n.svc.Remove(n.ctx, "circle", m3.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.svc.Lock(n.ctx, "circle", fac.ID, true); err != nil {
+	if err := n.svc.Lock(n.ctx, "circle", true); err != nil {
 		t.Fatal(err)
 	}
 	res, err := n.svc.Join(n.ctx, membership.JoinRequest{Room: "circle", Token: token(t, "circle", "m2", room.RoleMember)})
@@ -387,11 +387,11 @@ func TestStoreLossWritesPresencesBack(t *testing.T) {
 	if _, err := n.svc.Join(n.ctx, membership.JoinRequest{Room: "circle", Token: token(t, "circle", "m3", room.RoleMember)}); room.ErrorCode(err) != room.CodeBlocked {
 		t.Fatalf("blocked identity after the loss: %v", err)
 	}
-	if err := n.svc.Lock(n.ctx, "circle", fac.ID, false); err != nil {
+	if err := n.svc.Lock(n.ctx, "circle", false); err != nil {
 		t.Fatal(err)
 	}
 	n.join("circle", "m4", room.RoleMember) // third seat
-	if _, err := n.svc.Admit(n.ctx, "circle", fac.ID, m2.ID); !errors.Is(err, room.ErrRoomFull) {
+	if _, err := n.svc.Admit(n.ctx, "circle", m2.ID); !errors.Is(err, room.ErrRoomFull) {
 		t.Fatalf("admitting a fourth into a room for three: %v", err)
 	}
 	n.heartbeat()
@@ -422,12 +422,12 @@ func TestRemovalOnAnotherNodeStillDisconnects(t *testing.T) {
 	store := newLossyStore()
 	circle(t, store)
 	a, b := newNode(t, store, "node-a"), newNode(t, store, "node-b")
-	fac := b.join("circle", "fac", room.RoleFacilitator)
+	b.join("circle", "fac", room.RoleFacilitator)
 	m1 := a.join("circle", "m1", room.RoleMember)
 	m2 := a.join("circle", "m2", room.RoleMember)
 	a.heartbeat()
 
-	if _, err := b.svc.Remove(b.ctx, "circle", fac.ID, m1.ID, false); err != nil {
+	if _, err := b.svc.Remove(b.ctx, "circle", m1.ID, false); err != nil {
 		t.Fatal(err)
 	}
 	a.heartbeat()
@@ -441,7 +441,7 @@ func TestRemovalOnAnotherNodeStillDisconnects(t *testing.T) {
 	if sess, _ := store.Session(a.ctx, "circle"); len(sess.Participants) != 2 {
 		t.Fatalf("after the loss: %+v", sess.Participants)
 	}
-	if _, err := b.svc.Remove(b.ctx, "circle", fac.ID, m2.ID, false); err != nil {
+	if _, err := b.svc.Remove(b.ctx, "circle", m2.ID, false); err != nil {
 		t.Fatal(err)
 	}
 	a.heartbeat()
@@ -524,8 +524,8 @@ func TestLossDuringHeartbeat(t *testing.T) {
 	store := newLossyStore()
 	circle(t, store)
 	n := newNode(t, store, "node-a")
-	fac := n.join("circle", "fac", room.RoleFacilitator)
-	if err := n.svc.Lock(n.ctx, "circle", fac.ID, true); err != nil {
+	n.join("circle", "fac", room.RoleFacilitator)
+	if err := n.svc.Lock(n.ctx, "circle", true); err != nil {
 		t.Fatal(err)
 	}
 	n.heartbeat()

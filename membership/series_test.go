@@ -203,9 +203,9 @@ func TestAttendanceAtTheDoor(t *testing.T) {
 		c.at(-10 * time.Minute)
 		waiting := c.join("rae", room.RoleMember, membership.JoinWaiting)
 		c.at(-5 * time.Minute)
-		fac := c.join("dr-lee", room.RoleFacilitator, membership.JoinAdmitted)
+		c.join("dr-lee", room.RoleFacilitator, membership.JoinAdmitted)
 		c.at(0)
-		if _, err := c.svc.Admit(c.ctx, "cohort", fac.Participant.ID, waiting.Participant.ID); err != nil {
+		if _, err := c.svc.Admit(c.ctx, "cohort", waiting.Participant.ID); err != nil {
 			t.Fatal(err)
 		}
 		c.at(2 * time.Minute)
@@ -217,7 +217,7 @@ func TestAttendanceAtTheDoor(t *testing.T) {
 		c.at(40 * time.Minute) // and she comes back on a new seat
 		c.join("rae", room.RoleMember, membership.JoinAdmitted)
 		c.at(60 * time.Minute)
-		if _, err := c.svc.Remove(c.ctx, "cohort", fac.Participant.ID, kim.Participant.ID, false); err != nil {
+		if _, err := c.svc.Remove(c.ctx, "cohort", kim.Participant.ID, false); err != nil {
 			t.Fatal(err)
 		}
 		c.at(61 * time.Minute)

@@ -47,8 +47,10 @@ type ServiceConfig struct {
 	OnGone func(roomName, participantID string)
 }
 
-// Service is what the signaling layer calls: admission, the waiting room,
-// lock and presence upkeep for the participants hosted on this node.
+// Service is the door: signaling asks it to decide joins, and the live
+// rooms (package live) to write what their facilitators decided (admit,
+// deny, remove, lock), which they authorized themselves; and it keeps the
+// presences of the participants hosted on this node alive.
 type Service struct {
 	store      Store
 	secret     []byte

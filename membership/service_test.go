@@ -189,10 +189,6 @@ func TestClosedRoomFlow(t *testing.T) {
 	if rae.Reason.Message() == "" {
 		t.Fatal("no message for the waiting person")
 	}
-	// A member cannot admit anyone, nor can someone waiting.
-	if _, err := h.svc.Admit(h.ctx, "cohort", rae.Participant.ID, rae.Participant.ID); !errors.Is(err, room.ErrForbidden) {
-		t.Fatalf("waiting member admits self: %v", err)
-	}
 
 	lee := h.join(membership.JoinRequest{Room: "cohort", Token: h.token("cohort", "dr-lee", room.RoleFacilitator)})
 	if lee.Status != membership.JoinAdmitted || lee.Participant.Role != room.RoleFacilitator || len(lee.Others) != 0 {
@@ -203,11 +199,11 @@ func TestClosedRoomFlow(t *testing.T) {
 		t.Fatalf("waiting list = %+v, %v", waiting, err)
 	}
 	// Those who waited are admitted by the facilitator, not automatically.
-	admitted, err := h.svc.Admit(h.ctx, "cohort", lee.Participant.ID, rae.Participant.ID)
+	admitted, err := h.svc.Admit(h.ctx, "cohort", rae.Participant.ID)
 	if err != nil || len(admitted) != 1 || admitted[0].State != room.StateActive || admitted[0].Reason != "" {
 		t.Fatalf("admit = %+v, %v", admitted, err)
 	}
-	if _, err := h.svc.Admit(h.ctx, "cohort", lee.Participant.ID, rae.Participant.ID); !errors.Is(err, room.ErrNotFound) {
+	if _, err := h.svc.Admit(h.ctx, "cohort", rae.Participant.ID); !errors.Is(err, room.ErrNotFound) {
 		t.Fatalf("admit someone not waiting: %v", err)
 	}
 	// Later roster members enter directly.
@@ -246,7 +242,7 @@ func TestClosedRoomFlow(t *testing.T) {
 func TestKnockAdmitDeny(t *testing.T) {
 	h := newHarness(t)
 	h.create(room.RoomConfig{Name: "knock", Kind: room.KindOpen, Knock: true, Capacity: 3})
-	fac := h.join(membership.JoinRequest{Room: "knock", Token: h.token("knock", "sam", room.RoleCoFacilitator)})
+	h.join(membership.JoinRequest{Room: "knock", Token: h.token("knock", "sam", room.RoleCoFacilitator)})
 	member := h.join(membership.JoinRequest{Room: "knock", Token: h.token("knock", "mo", room.RoleMember)})
 	if member.Status != membership.JoinWaiting || member.Reason != room.WaitKnock {
 		t.Fatalf("member = %+v", member)
@@ -257,25 +253,20 @@ func TestKnockAdmitDeny(t *testing.T) {
 		knockers = append(knockers, r.Participant.ID)
 	}
 	// Denying one removes it from the waiting room.
-	denied, err := h.svc.Deny(h.ctx, "knock", fac.Participant.ID, knockers[0])
+	denied, err := h.svc.Deny(h.ctx, "knock", knockers[0])
 	if err != nil || len(denied) != 1 || denied[0].ID != knockers[0] {
 		t.Fatalf("deny = %+v, %v", denied, err)
 	}
 	// Admit all: two seats are left (capacity 3, the co-facilitator sits),
 	// so the oldest two get in and the room is full.
-	admitted, err := h.svc.Admit(h.ctx, "knock", fac.Participant.ID, membership.AllWaiting)
+	admitted, err := h.svc.Admit(h.ctx, "knock", membership.AllWaiting)
 	if !errors.Is(err, room.ErrRoomFull) || room.ErrorCode(err) != room.CodeRoomFull {
 		t.Fatalf("admit all: %v", err)
 	}
 	if len(admitted) != 2 || admitted[0].ID != member.Participant.ID || admitted[1].ID != knockers[1] {
 		t.Fatalf("admitted = %v", admitted)
 	}
-	// A member may not admit or deny.
-	if _, err := h.svc.Deny(h.ctx, "knock", member.Participant.ID, membership.AllWaiting); !errors.Is(err, room.ErrForbidden) ||
-		room.ErrorCode(err) != room.CodeForbidden {
-		t.Fatalf("member denies: %v", err)
-	}
-	denied, err = h.svc.Deny(h.ctx, "knock", fac.Participant.ID, membership.AllWaiting)
+	denied, err = h.svc.Deny(h.ctx, "knock", membership.AllWaiting)
 	if err != nil || len(denied) != 2 {
 		t.Fatalf("deny all = %v, %v", denied, err)
 	}
@@ -299,12 +290,9 @@ func TestLockAndRemove(t *testing.T) {
 	h.create(room.RoomConfig{Name: "lockable", Kind: room.KindOpen, LockBehavior: room.LockWaiting})
 	h.create(room.RoomConfig{Name: "strict", Kind: room.KindOpen, LockBehavior: room.LockRefuse})
 	for _, rm := range []string{"lockable", "strict"} {
-		fac := h.join(membership.JoinRequest{Room: rm, Token: h.token(rm, "sam", room.RoleFacilitator)})
+		h.join(membership.JoinRequest{Room: rm, Token: h.token(rm, "sam", room.RoleFacilitator)})
 		m := h.join(membership.JoinRequest{Room: rm, Token: h.token(rm, "mo", room.RoleMember)})
-		if err := h.svc.Lock(h.ctx, rm, m.Participant.ID, true); !errors.Is(err, room.ErrForbidden) {
-			t.Fatalf("member locks: %v", err)
-		}
-		if err := h.svc.Lock(h.ctx, rm, fac.Participant.ID, true); err != nil {
+		if err := h.svc.Lock(h.ctx, rm, true); err != nil {
 			t.Fatal(err)
 		}
 		if rm == "strict" {
@@ -317,28 +305,13 @@ func TestLockAndRemove(t *testing.T) {
 		}
 
 		// Remove and block: the identity cannot come back this session.
-		if _, err := h.svc.Remove(h.ctx, rm, m.Participant.ID, fac.Participant.ID, true); !errors.Is(err, room.ErrForbidden) {
-			t.Fatalf("member removes facilitator: %v", err)
-		}
-		if _, err := h.svc.Remove(h.ctx, rm, fac.Participant.ID, m.Participant.ID, true); err != nil {
+		if _, err := h.svc.Remove(h.ctx, rm, m.Participant.ID, true); err != nil {
 			t.Fatal(err)
 		}
-		if err := h.svc.Lock(h.ctx, rm, fac.Participant.ID, false); err != nil {
+		if err := h.svc.Lock(h.ctx, rm, false); err != nil {
 			t.Fatal(err)
 		}
 		h.refused(membership.JoinRequest{Room: rm, Token: h.token(rm, "mo", room.RoleMember)}, room.CodeBlocked)
-	}
-}
-
-func TestCoFacilitatorCannotRemoveFacilitator(t *testing.T) {
-	h := newHarness(t)
-	f := h.join(membership.JoinRequest{Room: "r", Token: h.token("r", "f", room.RoleFacilitator)})
-	co := h.join(membership.JoinRequest{Room: "r", Token: h.token("r", "co", room.RoleCoFacilitator)})
-	if _, err := h.svc.Remove(h.ctx, "r", co.Participant.ID, f.Participant.ID, false); !errors.Is(err, room.ErrForbidden) {
-		t.Fatalf("co-facilitator removes facilitator: %v", err)
-	}
-	if _, err := h.svc.Remove(h.ctx, "r", f.Participant.ID, co.Participant.ID, false); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -30,13 +30,13 @@ func TestOneSeatPerPerson(t *testing.T) {
 		t.Fatalf("second join = %+v, want the same waiting place taken over", second)
 	}
 
-	fran := h.join(membership.JoinRequest{Room: "circle", Token: h.token("circle", "fran", room.RoleFacilitator)})
-	if _, err := h.svc.Admit(h.ctx, "circle", fran.Participant.ID, first.Participant.ID); err != nil {
+	h.join(membership.JoinRequest{Room: "circle", Token: h.token("circle", "fran", room.RoleFacilitator)})
+	if _, err := h.svc.Admit(h.ctx, "circle", first.Participant.ID); err != nil {
 		t.Fatal(err)
 	}
 	h.join(membership.JoinRequest{Room: "circle", Token: h.token("circle", "sue", room.RoleMember)})
 	// The room is full (3 seats) and locked, but milo's seat is milo's.
-	if err := h.svc.Lock(h.ctx, "circle", fran.Participant.ID, true); err != nil {
+	if err := h.svc.Lock(h.ctx, "circle", true); err != nil {
 		t.Fatal(err)
 	}
 	third := h.join(milo)
@@ -60,7 +60,7 @@ func TestOneSeatPerPerson(t *testing.T) {
 	}
 
 	// Removed with block: no way back, by any window.
-	if _, err := h.svc.Remove(h.ctx, "circle", fran.Participant.ID, first.Participant.ID, true); err != nil {
+	if _, err := h.svc.Remove(h.ctx, "circle", first.Participant.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	h.refused(milo, room.CodeBlocked)

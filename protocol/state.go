@@ -35,7 +35,16 @@ const (
 	CmdEndSession          CommandKind = "end_session"
 )
 
-// CommandKinds lists every command.
+// The waiting room's and the lock's commands. Each has a message of its own
+// (Target, Lock), not Control, so CommandKinds leaves them out; live
+// authorizes them with the others.
+const (
+	CmdAdmit CommandKind = "admit"
+	CmdDeny  CommandKind = "deny"
+	CmdLock  CommandKind = "lock"
+)
+
+// CommandKinds lists every command sent as a Control message.
 func CommandKinds() []CommandKind {
 	return []CommandKind{CmdMute, CmdMuteAll, CmdSetPolicy, CmdRequestUnmute, CmdCancelUnmuteRequest,
 		CmdDeclineUnmute, CmdRaiseHand, CmdLowerHand, CmdGiveFloor, CmdTakeFloor, CmdSetFloorMode, CmdSetTimer,

@@ -2,7 +2,6 @@ package signaling
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,10 +11,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/live"
 	"github.com/hearth-rtc/hearth/protocol"
-	"github.com/hearth-rtc/hearth/room"
-	"github.com/hearth-rtc/hearth/sfu"
-	"github.com/pion/webrtc/v4"
 )
 
 // outQueue bounds what may wait for a slow client. A client that falls this
@@ -25,44 +22,35 @@ const outQueue = 256
 // writeWait bounds one websocket write.
 const writeWait = 10 * time.Second
 
-type connState int
-
-const (
-	stateNew      connState = iota // before join
-	stateWaiting                   // in the waiting room: no media, no roster
-	stateActive                    // seated, with a peer connection
-	stateDetached                  // socket lost; seat held for the grace period
-	stateMoved                     // seat taken over by a resuming socket
-	stateClosed
-)
-
-// conn is one client's websocket.
+// conn is one client's websocket. Once joined it speaks for one
+// participant of one live room: the room holds the participant's seat or
+// waiting place and reaches the client through the conn's live.Conn
+// methods (Send, Close).
 //
 // Lifecycle: serve runs the read loop on its own goroutine; a writer
 // goroutine runs while there is something to send, so an idle connection
 // costs one goroutine, not two. When the read loop ends (client gone,
-// kicked, or shut down) the participant leaves, the last writer sends the
-// close frame, and serve returns once it has ended and the client has
-// answered the close (or closeWait has passed).
+// kicked, or shut down) the participant leaves its room, or the room holds
+// its seat for a resume; the last writer sends the close frame, and serve
+// returns once it has ended and the client has answered the close (or
+// closeWait has passed).
 type conn struct {
 	srv *Server
 	ws  *websocket.Conn
 	log *slog.Logger
 
-	mu        sync.Mutex
-	state     connState
-	part      room.Participant
-	sess      *session
-	peer      *sfu.Peer
-	muted     protocol.Media
-	relay     *relay      // the peer's signaler, kept across sockets
-	resume    string      // current resume secret
-	grace     *time.Timer // releases a detached seat
-	explicit  bool        // the client closed the socket on purpose
-	byeReason string      // why the server closed it (bye), for the others
-	out       [][]byte    // queued for the writer; nil is a ping
-	writing   bool        // a writer goroutine owns the socket's writes
-	outFailed bool        // the writer stopped on an error: drop what comes
+	mu sync.Mutex
+	// room and id are where the connection speaks once joined (seated or
+	// waiting); joinedAs is how it joined, for the metrics.
+	room      *live.Room
+	id        string
+	joinedAs  string
+	resume    string   // current resume secret
+	explicit  bool     // the client closed the socket on purpose
+	byeReason string   // why the server closed it (bye), for the others
+	out       [][]byte // queued for the writer; nil is a ping
+	writing   bool     // a writer goroutine owns the socket's writes
+	outFailed bool     // the writer stopped on an error: drop what comes
 	outClosed bool
 	closeCode int
 	closeText string
@@ -84,14 +72,8 @@ func (c *conn) serve() {
 	}
 	c.mu.Unlock()
 	c.readLoop()
-	if !c.detach() {
-		c.mu.Lock()
-		reason := c.byeReason
-		c.mu.Unlock()
-		if reason == "" {
-			reason = "left"
-		}
-		c.leave(reason)
+	if !c.hold() {
+		c.leave()
 	}
 	c.closeOut(websocket.CloseNormalClosure, "")
 	c.writers.Wait()
@@ -300,8 +282,20 @@ func (c *conn) startWriterLocked() {
 	go c.flush()
 }
 
-// send queues a message; it never blocks.
-func (c *conn) send(msg any) {
+// Send queues a message; it never blocks. It implements live.Conn: a
+// json.RawMessage is sent as it is; joined gets a fresh resume secret,
+// which retires the previous one; errors are counted.
+func (c *conn) Send(msg any) {
+	switch m := msg.(type) {
+	case json.RawMessage:
+		c.sendRaw(m)
+		return
+	case protocol.Joined:
+		m.Resume = c.srv.newResumeSecret(c)
+		msg = m
+	case protocol.Error:
+		c.srv.metrics().ErrorSent(string(m.Code))
+	}
 	b, err := json.Marshal(msg)
 	if err != nil {
 		c.log.Error("marshal", "err", err)
@@ -327,8 +321,7 @@ func (c *conn) sendRaw(b []byte) {
 }
 
 func (c *conn) sendError(e *protoError, ref string) {
-	c.srv.metrics().ErrorSent(string(e.code))
-	c.send(protocol.Error{Type: "error", Code: e.code, Message: sentence(e.message), Ref: ref})
+	c.Send(protocol.Error{Type: "error", Code: e.code, Message: sentence(e.message), Ref: ref})
 	if e.close {
 		c.closeOut(closeCodeFor(e.code), string(e.code))
 	}
@@ -357,26 +350,34 @@ func (c *conn) closeOutLocked(code int, text string) {
 	_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(closeWait))
 }
 
-// kick sends a last message and closes the connection from the server side.
-// The read loop notices, and the participant leaves.
-func (c *conn) kick(last any, code int) {
-	if c.isDetached() {
-		// Nobody to tell: release the held seat now.
-		reason := "left"
-		if b, ok := last.(protocol.Bye); ok {
-			reason = b.Reason
-		}
-		c.leave(reason)
-		return
-	}
-	if b, ok := last.(protocol.Bye); ok {
+// byeServerShutdown is the bye reason of a server going away.
+const byeServerShutdown = "server_shutdown"
+
+// Close sends a last message (a bye, or an error that ends the
+// connection) and closes the connection from the server side; the read
+// loop notices. It implements live.Conn: the room calls it when the
+// participant's part here is over, so the resume secret goes too.
+func (c *conn) Close(last any) {
+	c.srv.forgetResume(c)
+	code, text := websocket.CloseNormalClosure, ""
+	switch m := last.(type) {
+	case protocol.Bye:
 		c.mu.Lock()
-		c.byeReason = b.Reason
+		c.byeReason = m.Reason
 		c.mu.Unlock()
+		if m.Reason == byeServerShutdown {
+			code = websocket.CloseGoingAway
+		}
+	case protocol.Error:
+		code, text = closeCodeFor(m.Code), string(m.Code)
 	}
-	c.send(last)
-	c.closeOut(code, "")
+	if last != nil {
+		c.Send(last)
+	}
+	c.closeOut(code, text)
 }
+
+var _ live.Conn = (*conn)(nil)
 
 func (c *conn) isClosed() bool {
 	c.mu.Lock()
@@ -384,98 +385,45 @@ func (c *conn) isClosed() bool {
 	return c.outClosed
 }
 
-func (c *conn) isActive() bool {
+// joined records the room and participant c speaks for from now on.
+func (c *conn) joined(r *live.Room, id, how string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.state == stateActive
+	c.room, c.id, c.joinedAs = r, id, how
 }
 
-// isSeated: active, or holding the seat while reconnecting.
-func (c *conn) isSeated() bool {
+// seat returns the room and participant c speaks for: not_joined before
+// a join.
+func (c *conn) seat() (*live.Room, string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.state == stateActive || c.state == stateDetached
-}
-
-func (c *conn) participantID() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.part.ID
-}
-
-func (c *conn) role() room.Role {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.part.Role
-}
-
-func (c *conn) setActive(p room.Participant) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.state != stateWaiting {
-		return // closed, or moved to a newer connection meanwhile
+	if c.room == nil {
+		return nil, "", perr(protocol.CodeNotJoined, "Join the session first.")
 	}
-	c.state = stateActive
-	c.part = p
+	return c.room, c.id, nil
 }
 
-// info describes this participant to others; tracks, when given, are
-// filtered to its own.
-func (c *conn) info(tracks []sfu.TrackInfo) protocol.Participant {
+// hold asks the room to hold the seat for a resume, after the socket
+// ended without a goodbye (neither side closed it on purpose). It reports
+// whether the seat is held.
+func (c *conn) hold() bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	pi := protocol.Participant{ID: c.part.ID, Identity: c.part.Identity, Name: c.part.Name, Role: c.part.Role,
-		Muted: c.muted, State: "active", Tracks: []protocol.Track{}}
-	if c.state == stateDetached {
-		pi.State = "reconnecting"
-	}
-	for _, t := range tracks {
-		if t.Publisher == c.part.ID {
-			pi.Tracks = append(pi.Tracks, toTrackInfo(t))
-		}
-	}
-	return pi
-}
-
-// leave takes the participant out of its session and the room service.
-// It is called once, when the read loop ends.
-func (c *conn) leave(reason string) {
-	c.mu.Lock()
-	sess, peer, part := c.sess, c.peer, c.part
-	wasActive := c.state == stateActive || c.state == stateDetached
-	c.sess, c.peer = nil, nil
-	c.state = stateClosed
-	if c.grace != nil {
-		c.grace.Stop()
-		c.grace = nil
-	}
+	r, id, onPurpose := c.room, c.id, c.explicit || c.outClosed
 	c.mu.Unlock()
-	if sess == nil {
-		return
-	}
-	c.srv.forgetResume(c)
-	sess.remove(c)
-	if peer != nil {
-		peer.Close()
-	}
-	// Leaving must be recorded even if the client's context is gone.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.srv.cfg.Rooms.Leave(ctx, part.Room, part.ID); err != nil {
-		c.log.Warn("leave", "err", err)
-	}
-	if wasActive {
-		sess.broadcast(protocol.ParticipantLeft{Type: "participant_left", Participant: part.ID, Reason: reason}, c)
-	} else {
-		c.srv.sendWaitingList(ctx, sess)
-	}
-	c.srv.dropSessionIfEmpty(sess)
+	return r != nil && !onPurpose && r.Drop(id, c)
 }
 
-// Signaler for the SFU.
-
-func (c *conn) SendOffer(sdp string)  { c.send(protocol.SDP{Type: "offer", SDP: sdp}) }
-func (c *conn) SendAnswer(sdp string) { c.send(protocol.SDP{Type: "answer", SDP: sdp}) }
-func (c *conn) SendCandidate(ci webrtc.ICECandidateInit) {
-	c.send(protocol.Candidate{Type: "candidate", Candidate: &ci})
+// leave takes the participant out of its room, if it joined one, with the
+// reason the others are told: why the server said bye, or "left".
+func (c *conn) leave() {
+	c.srv.forgetResume(c)
+	c.mu.Lock()
+	r, id, reason := c.room, c.id, c.byeReason
+	c.mu.Unlock()
+	if reason == "" {
+		reason = "left"
+	}
+	if r != nil {
+		r.Leave(id, c, reason)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/live"
 	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/hearth-rtc/hearth/sfu"
@@ -144,6 +145,14 @@ func toProto(err error, typ string) *protoError {
 		return perr(protocol.CodeBadCandidate, "The network candidate names a media section this connection does not have.")
 	case errors.Is(err, sfu.ErrBadCandidate):
 		return perr(protocol.CodeBadCandidate, "The network candidate could not be used.")
+	case errors.Is(err, live.ErrNotSeated):
+		return perr(protocol.CodeNotJoined, "Join the session first.")
+	case errors.Is(err, live.ErrWaiting):
+		return perr(protocol.CodeWaiting, "You are in the waiting room; a facilitator will let you in.")
+	case errors.Is(err, live.ErrNotHeld):
+		return errResumeFailed()
+	case errors.Is(err, live.ErrClosed):
+		return &protoError{code: protocol.CodeUnavailable, message: roomMessage(room.CodeUnavailable), close: typ == "join"}
 	}
 	code := room.ErrorCode(err)
 	if code == room.CodeInternal {
@@ -155,6 +164,10 @@ func toProto(err error, typ string) *protoError {
 		msg = re.Message
 	}
 	return &protoError{code: protocol.Code(code), message: msg, close: typ == "join" && fatal(code)}
+}
+
+func errResumeFailed() *protoError {
+	return perr(protocol.CodeResumeFailed, "That seat is no longer held; join again.")
 }
 
 // decodeError says plainly what was wrong with a message's fields.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/live"
 	"github.com/hearth-rtc/hearth/membership"
 	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
@@ -69,9 +70,11 @@ func newFuzzHarness(f *testing.F) *fuzzHarness {
 	if err != nil {
 		f.Fatal(err)
 	}
-	srv := New(Config{Rooms: rooms, Engine: engine, Logger: log})
+	lv := live.NewRooms(live.Config{Door: rooms, Engine: engine, Logger: log})
+	srv := New(Config{Membership: rooms, Rooms: lv, Logger: log})
 	f.Cleanup(func() {
 		_ = srv.Shutdown(f.Context())
+		lv.Close()
 		_ = engine.Close()
 	})
 
@@ -122,7 +125,7 @@ func (h *fuzzHarness) run(t *testing.T, join bool, frame []byte) (out []sent, cl
 	// for drain to read.
 	c.writing = true
 	defer func() {
-		c.leave("left")
+		c.leave()
 		c.closeOut(websocket.CloseNormalClosure, "")
 	}()
 	if join {

@@ -1,16 +1,19 @@
 package signaling
 
+// A connection's message handlers: dispatch decodes the envelope, and one
+// function per message type checks its fields and makes one call, on
+// membership for a join and on the connection's live room for anything
+// else.
+
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"time"
 
-	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/live"
 	"github.com/hearth-rtc/hearth/membership"
 	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
-	"github.com/hearth-rtc/hearth/sfu"
 )
 
 // handlerTimeout bounds the store calls one message may cause.
@@ -62,14 +65,12 @@ func (c *conn) handle(ctx context.Context, typ string, data []byte) error {
 		return c.handleCandidate(data)
 	case "mute":
 		return c.handleMute(data)
-	case "admit":
-		return c.handleAdmit(ctx, data)
-	case "deny":
-		return c.handleDeny(ctx, data)
+	case "admit", "deny":
+		return c.handleTarget(ctx, protocol.CommandKind(typ), data)
 	case "lock":
 		return c.handleLock(ctx, data)
 	case "leave":
-		c.kick(protocol.Bye{Type: "bye", Reason: "left"}, websocket.CloseNormalClosure)
+		c.Close(protocol.Bye{Type: "bye", Reason: "left"})
 		return nil
 	case "ping":
 		return c.handlePing(data)
@@ -87,29 +88,12 @@ func decode(data []byte, v any) error {
 	return nil
 }
 
-// activePeer returns the sender's peer: waiting for a client in the
-// waiting room, not_joined for one that has not joined.
-func (c *conn) activePeer() (*sfu.Peer, room.Participant, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch {
-	case c.state == stateActive && c.peer != nil:
-		return c.peer, c.part, nil
-	case c.state == stateWaiting:
-		return nil, room.Participant{}, perr(protocol.CodeWaiting, "You are in the waiting room; a facilitator will let you in.")
-	}
-	return nil, room.Participant{}, perr(protocol.CodeNotJoined, "Join the session first.")
-}
-
 func (c *conn) handleJoin(ctx context.Context, data []byte) error {
 	var m protocol.Join
 	if err := decode(data, &m); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	st := c.state
-	c.mu.Unlock()
-	if st != stateNew {
+	if r, _, _ := c.seat(); r != nil {
 		return perr(protocol.CodeAlreadyJoined, "this connection has already joined")
 	}
 	if m.Version != 0 && m.Version != protocol.Version {
@@ -120,20 +104,21 @@ func (c *conn) handleJoin(ctx context.Context, data []byte) error {
 		return c.handleResume(ctx, m)
 	}
 	req := membership.JoinRequest{Room: m.Room, Name: m.Name, Token: m.Token, Passcode: m.Passcode}
-	res, err := c.srv.cfg.Rooms.Join(ctx, req)
+	res, err := c.srv.cfg.Membership.Join(ctx, req)
 	if err != nil {
 		return err
 	}
 	if res.TakeOver {
+		c.logAs(res.Participant)
 		if done, err := c.handleTakeover(ctx, res); done || err != nil {
 			return err
 		}
 		// Nobody here holds that place any more: it was leaving. Let it go
 		// and decide afresh.
-		if err := c.srv.cfg.Rooms.Leave(ctx, res.Participant.Room, res.Participant.ID); err != nil {
+		if err := c.srv.cfg.Membership.Leave(ctx, res.Participant.Room, res.Participant.ID); err != nil {
 			return err
 		}
-		if res, err = c.srv.cfg.Rooms.Join(ctx, req); err != nil {
+		if res, err = c.srv.cfg.Membership.Join(ctx, req); err != nil {
 			return err
 		}
 		if res.TakeOver {
@@ -141,62 +126,35 @@ func (c *conn) handleJoin(ctx context.Context, data []byte) error {
 		}
 	}
 	p := res.Participant
-	c.mu.Lock()
-	c.part = p
-	c.log = c.srv.log.With("room", p.Room, "participant", p.ID, "identity", p.Identity)
-	c.state = stateWaiting
-	c.mu.Unlock()
-	ss := c.srv.attach(p.Room, c)
-	c.mu.Lock()
-	c.sess = ss
-	c.mu.Unlock()
-
+	c.logAs(p)
+	var r *live.Room
+	how := JoinJoined
 	if res.Status == membership.JoinWaiting {
-		c.log.Info("waiting", "reason", res.Reason)
-		c.send(protocol.Waiting{Type: "waiting", Reason: res.Reason, Message: res.Reason.Message()})
-		c.srv.sendWaitingList(ctx, ss)
-		return nil
+		how = JoinWaiting
+		r, err = c.srv.cfg.Rooms.Wait(ctx, p, c)
+	} else {
+		r, err = c.srv.cfg.Rooms.Seat(ctx, p, res.Room, c)
 	}
-	return c.activate(ctx, p, res.Room)
-}
-
-// activate seats the participant: joined snapshot, peer connection, first
-// offer. It runs for a direct join and for an admission from the waiting
-// room (then on the admitting facilitator's goroutine).
-func (c *conn) activate(ctx context.Context, p room.Participant, info room.Info) error {
-	c.mu.Lock()
-	ss := c.sess
-	closed := c.state == stateClosed
-	c.mu.Unlock()
-	if ss == nil || closed {
-		return nil
-	}
-	c.mu.Lock()
-	c.relay = newRelay(c)
-	c.mu.Unlock()
-	ss.seat(c, p, info)
-	peer, err := ss.router.AddPeer(c.peerParams(p))
-	if err != nil {
+	if r == nil {
+		// Not in a room (the server is closing): the presence goes.
+		if lerr := c.srv.cfg.Membership.Leave(ctx, p.Room, p.ID); lerr != nil {
+			c.log.Warn("leave", "err", lerr)
+		}
 		return err
 	}
+	c.joined(r, p.ID, how)
+	return err
+}
+
+// logAs names the participant in c's log lines, by id and identity only.
+func (c *conn) logAs(p room.Participant) {
 	c.mu.Lock()
-	if c.state == stateClosed || c.sess == nil {
-		// Left while being seated: leave already ran without the peer.
-		c.mu.Unlock()
-		peer.Close()
-		return nil
-	}
-	c.peer = peer
-	c.mu.Unlock()
-	c.log.Info("joined", "role", p.Role)
-	if p.Role.Can(room.PermAdmit) {
-		c.srv.sendWaitingListTo(ctx, ss, c)
-	}
-	return nil
+	defer c.mu.Unlock()
+	c.log = c.srv.log.With("room", p.Room, "participant", p.ID, "identity", p.Identity)
 }
 
 func (c *conn) handleOffer(data []byte) error {
-	peer, _, err := c.activePeer()
+	r, id, err := c.seat()
 	if err != nil {
 		return err
 	}
@@ -207,7 +165,7 @@ func (c *conn) handleOffer(data []byte) error {
 	if m.SDP == "" {
 		return perr(protocol.CodeBadRequest, "The offer has no \"sdp\".")
 	}
-	ignored, err := peer.HandleOffer(m.SDP)
+	ignored, err := r.Offer(id, c, m.SDP)
 	if ignored {
 		c.log.Debug("offer collision: client offer ignored")
 	}
@@ -215,7 +173,7 @@ func (c *conn) handleOffer(data []byte) error {
 }
 
 func (c *conn) handleAnswer(data []byte) error {
-	peer, _, err := c.activePeer()
+	r, id, err := c.seat()
 	if err != nil {
 		return err
 	}
@@ -226,11 +184,11 @@ func (c *conn) handleAnswer(data []byte) error {
 	if m.SDP == "" {
 		return perr(protocol.CodeBadRequest, "The answer has no \"sdp\".")
 	}
-	return peer.HandleAnswer(m.SDP)
+	return r.Answer(id, c, m.SDP)
 }
 
 func (c *conn) handleCandidate(data []byte) error {
-	peer, _, err := c.activePeer()
+	r, id, err := c.seat()
 	if err != nil {
 		return err
 	}
@@ -246,7 +204,7 @@ func (c *conn) handleCandidate(data []byte) error {
 		(ci.UsernameFragment != nil && len(*ci.UsernameFragment) > maxUfragLen) {
 		return perr(protocol.CodeBadCandidate, "The network candidate is too long to be real.")
 	}
-	return peer.AddICECandidate(*ci)
+	return r.Candidate(id, c, *ci)
 }
 
 // Bounds on a trickled candidate's fields, far above what ICE agents send
@@ -259,7 +217,7 @@ const (
 )
 
 func (c *conn) handleMute(data []byte) error {
-	_, me, err := c.activePeer()
+	r, id, err := c.seat()
 	if err != nil {
 		return err
 	}
@@ -270,30 +228,12 @@ func (c *conn) handleMute(data []byte) error {
 	if m.Muted == nil || (m.Kind != "audio" && m.Kind != "video") {
 		return perr(protocol.CodeBadRequest, "Say \"audio\" or \"video\" as the kind, and true or false as \"muted\".")
 	}
-	perm := room.PermPublishAudio
-	if m.Kind == "video" {
-		perm = room.PermPublishVideo
-	}
-	if !me.Role.Can(perm) {
-		return perr(protocol.CodeForbidden, "Your role does not send %s, so there is nothing to mute.", m.Kind)
-	}
-	c.mu.Lock()
-	if m.Kind == "audio" {
-		c.muted.Audio = *m.Muted
-	} else {
-		c.muted.Video = *m.Muted
-	}
-	ss := c.sess
-	c.mu.Unlock()
-	if ss != nil {
-		ss.controlsSelfMute(c.participantID(), protocol.MediaKind(m.Kind), *m.Muted)
-		ss.broadcast(protocol.ParticipantEvent{Type: "participant_updated", Participant: c.info(ss.router.Tracks())}, nil)
-	}
-	return nil
+	return r.SelfMute(id, c, protocol.MediaKind(m.Kind), *m.Muted)
 }
 
-func (c *conn) handleAdmit(ctx context.Context, data []byte) error {
-	_, me, err := c.activePeer()
+// handleTarget handles admit and deny.
+func (c *conn) handleTarget(ctx context.Context, kind protocol.CommandKind, data []byte) error {
+	r, id, err := c.seat()
 	if err != nil {
 		return err
 	}
@@ -302,47 +242,16 @@ func (c *conn) handleAdmit(ctx context.Context, data []byte) error {
 		return err
 	}
 	if m.Participant == "" {
-		return perr(protocol.CodeBadRequest, "Say whom to admit: a participant id, or \"*\" for everyone waiting.")
-	}
-	admitted, err := c.srv.cfg.Rooms.Admit(ctx, me.Room, me.ID, m.Participant)
-	ss := c.sess
-	for _, p := range admitted {
-		if w := ss.find(p.ID); w != nil {
-			if aerr := w.activate(ctx, p, c.srv.roomInfo(ctx, me.Room)); aerr != nil {
-				w.sendError(toProto(aerr, ""), "")
-			}
+		if kind == protocol.CmdAdmit {
+			return perr(protocol.CodeBadRequest, "Say whom to admit: a participant id, or \"*\" for everyone waiting.")
 		}
-	}
-	c.srv.sendWaitingList(ctx, ss)
-	return forbiddenOr(err)
-}
-
-func (c *conn) handleDeny(ctx context.Context, data []byte) error {
-	_, me, err := c.activePeer()
-	if err != nil {
-		return err
-	}
-	var m protocol.Target
-	if err := decode(data, &m); err != nil {
-		return err
-	}
-	if m.Participant == "" {
 		return perr(protocol.CodeBadRequest, "Say whom to turn away: a participant id, or \"*\" for everyone waiting.")
 	}
-	denied, err := c.srv.cfg.Rooms.Deny(ctx, me.Room, me.ID, m.Participant)
-	ss := c.sess
-	for _, p := range denied {
-		if w := ss.find(p.ID); w != nil {
-			w.sendError(&protoError{code: protocol.CodeDenied, close: true,
-				message: "The facilitator did not admit you to this session."}, "")
-		}
-	}
-	c.srv.sendWaitingList(ctx, ss)
-	return forbiddenOr(err)
+	return r.Apply(ctx, id, c, live.Command{Kind: kind, Participant: m.Participant})
 }
 
 func (c *conn) handleLock(ctx context.Context, data []byte) error {
-	_, me, err := c.activePeer()
+	r, id, err := c.seat()
 	if err != nil {
 		return err
 	}
@@ -353,11 +262,7 @@ func (c *conn) handleLock(ctx context.Context, data []byte) error {
 	if m.Locked == nil {
 		return perr(protocol.CodeBadRequest, "Say true or false as \"locked\".")
 	}
-	if err := c.srv.cfg.Rooms.Lock(ctx, me.Room, me.ID, *m.Locked); err != nil {
-		return forbiddenOr(err)
-	}
-	c.sess.broadcast(protocol.RoomUpdated{Type: "room_updated", Room: c.srv.roomInfo(ctx, me.Room)}, nil)
-	return nil
+	return r.Apply(ctx, id, c, live.Command{Kind: protocol.CmdLock, Locked: *m.Locked})
 }
 
 func (c *conn) handlePing(data []byte) error {
@@ -365,63 +270,65 @@ func (c *conn) handlePing(data []byte) error {
 	if err := decode(data, &m); err != nil {
 		return err
 	}
-	c.send(protocol.Pong{Type: "pong", TS: m.TS})
+	c.Send(protocol.Pong{Type: "pong", TS: m.TS})
 	return nil
 }
 
-// forbiddenOr passes err through, naming a permission refusal plainly.
-func forbiddenOr(err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, room.ErrForbidden) {
-		return perr(protocol.CodeForbidden, "Your role does not allow this.")
-	}
-	return err
-}
-
-func (s *Server) iceServers() []protocol.ICEServer {
-	out := make([]protocol.ICEServer, 0, len(s.cfg.ICEServers))
-	for _, is := range s.cfg.ICEServers {
-		out = append(out, protocol.ICEServer{URLs: is.URLs, Username: is.Username, Credential: is.Credential})
-	}
-	return out
-}
-
-func (s *Server) waitingEntries(ctx context.Context, ss *session) ([]protocol.WaitingEntry, error) {
-	list, err := s.cfg.Rooms.WaitingList(ctx, ss.name)
+// dispatchControl handles a facilitator control or turn-taking message:
+// the room authorizes and applies it.
+func (c *conn) dispatchControl(ctx context.Context, kind protocol.CommandKind, data []byte) error {
+	r, id, err := c.seat()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	entries := make([]protocol.WaitingEntry, 0, len(list))
-	for _, p := range list {
-		entries = append(entries, protocol.WaitingEntry{ID: p.ID, Identity: p.Identity, Name: p.Name,
-			Since: p.JoinedAt.UTC().Format(time.RFC3339)})
+	var m protocol.Control
+	if err := decode(data, &m); err != nil {
+		return err
 	}
-	return entries, nil
-}
-
-// sendWaitingList tells the session's admitters who is waiting.
-func (s *Server) sendWaitingList(ctx context.Context, ss *session) {
-	entries, err := s.waitingEntries(ctx, ss)
+	cmd, err := command(kind, m)
 	if err != nil {
-		s.log.Warn("waiting list", "room", ss.name, "err", err)
-		return
+		return err
 	}
-	ss.sendToAdmins(protocol.WaitingList{Type: "waiting_list", Entries: entries})
+	return r.Apply(ctx, id, c, cmd)
 }
 
-func (s *Server) sendWaitingListTo(ctx context.Context, ss *session, c *conn) {
-	entries, err := s.waitingEntries(ctx, ss)
-	if err != nil {
-		s.log.Warn("waiting list", "room", ss.name, "err", err)
-		return
+// command turns a message into a live.Command, checking that the fields
+// its type needs are present. The room checks everything else.
+func command(kind protocol.CommandKind, m protocol.Control) (live.Command, error) {
+	cmd := live.Command{Kind: kind, Participant: m.Participant, Media: protocol.MediaKind(m.Kind),
+		Mode: protocol.FloorMode(m.Mode), Seconds: m.Seconds, Order: protocol.RoundOrder(m.Order), Block: m.Block}
+	if cmd.Media == "" {
+		cmd.Media = protocol.MediaAudio
 	}
-	c.send(protocol.WaitingList{Type: "waiting_list", Entries: entries})
-}
-
-// roomInfo describes the room to participants; when the store cannot
-// answer it says what this node knows.
-func (s *Server) roomInfo(ctx context.Context, name string) room.Info {
-	return s.cfg.Rooms.RoomInfo(ctx, name)
+	switch kind {
+	case protocol.CmdMute:
+		if m.Participant == "" || m.Muted == nil {
+			return cmd, perr(protocol.CodeBadRequest, "Say which participant to mute, and true or false as \"muted\".")
+		}
+		cmd.Muted = *m.Muted
+	case protocol.CmdMuteAll:
+		if m.Muted == nil {
+			return cmd, perr(protocol.CodeBadRequest, "Say true or false as \"muted\".")
+		}
+		cmd.Muted = *m.Muted
+	case protocol.CmdDeclineUnmute, protocol.CmdStartAside:
+		if m.Participant == "" {
+			return cmd, perr(protocol.CodeBadRequest, "Say which participant this is about.")
+		}
+	case protocol.CmdRemove:
+		if m.Participant == "" {
+			return cmd, perr(protocol.CodeBadRequest, "Say which participant to remove.")
+		}
+	case protocol.CmdSetPolicy:
+		cmd.Policy = live.PolicyPatch{SelfUnmute: m.SelfUnmute, JoinMuted: m.JoinMuted}
+		if m.FloorReturn != nil {
+			fr := protocol.FloorReturn(*m.FloorReturn)
+			cmd.Policy.FloorReturn = &fr
+		}
+	case protocol.CmdStartRound:
+		if cmd.Order == "" {
+			cmd.Order = protocol.OrderJoin
+		}
+	}
+	return cmd, nil
 }

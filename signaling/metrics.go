@@ -56,11 +56,8 @@ func (c *conn) observeJoin(start time.Time, err error) {
 	outcome := JoinRefused
 	if err == nil {
 		c.mu.Lock()
-		switch c.state {
-		case stateActive:
-			outcome = JoinJoined
-		case stateWaiting:
-			outcome = JoinWaiting
+		if c.joinedAs != "" {
+			outcome = c.joinedAs
 		}
 		c.mu.Unlock()
 	}
@@ -83,36 +80,32 @@ type Stats struct {
 	Participants map[ParticipantKey]int
 }
 
-// Stats takes a snapshot. It takes the server's and each connection's lock
-// briefly, so it suits a metrics scrape, not a hot path.
+// Stats takes a snapshot: the sockets that have not joined from here, the
+// rooms and their people from the live rooms. It takes the server's, each
+// connection's and each room's lock briefly, so it suits a metrics
+// scrape, not a hot path.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
-	st := Stats{Rooms: len(s.sessions), Participants: map[ParticipantKey]int{}}
 	conns := make([]*conn, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
 	}
 	s.mu.Unlock()
+	st := Stats{Participants: map[ParticipantKey]int{}}
 	for _, c := range conns {
 		c.mu.Lock()
-		state, role := c.state, c.part.Role
+		connecting := c.room == nil
 		c.mu.Unlock()
-		var k ParticipantKey
-		switch state {
-		case stateNew:
-			k.State = "connecting"
-		case stateWaiting:
-			k.State = "waiting"
-		case stateActive:
-			k.State = "active"
-		default:
-			continue
+		if connecting {
+			st.Participants[ParticipantKey{Role: "none", State: "connecting"}]++
 		}
-		k.Role = string(role)
-		if role == "" {
-			k.Role = "none"
+	}
+	if s.cfg.Rooms != nil {
+		ls := s.cfg.Rooms.Stats()
+		st.Rooms = ls.Rooms
+		for k, n := range ls.People {
+			st.Participants[ParticipantKey{Role: string(k.Role), State: string(k.State)}] += n
 		}
-		st.Participants[k]++
 	}
 	return st
 }

@@ -272,7 +272,8 @@ func TestProtocolDocumentsEveryCode(t *testing.T) {
 	}
 }
 
-// signalingSource is what the tests read from this package's code.
+// signalingSource is what the tests read from the code that sends
+// messages: this package's, and the live rooms' (package live).
 type signalingSource struct {
 	// errorCodes are the codes (constants and literals) that go into
 	// error messages.
@@ -290,9 +291,13 @@ func parseSignaling(t testing.TB) signalingSource {
 	t.Helper()
 	fset := token.NewFileSet()
 	var files []*ast.File
-	paths, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
+	var paths []string
+	for _, pattern := range []string{"*.go", "../live/*.go"} {
+		more, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, more...)
 	}
 	for _, p := range paths {
 		if strings.HasSuffix(p, "_test.go") {
@@ -350,7 +355,8 @@ func parseSignaling(t testing.TB) signalingSource {
 					}
 					v, ok := value(kv.Value)
 					switch {
-					case name.Name == "protoError" && key.Name == "code" && ok:
+					case name.Name == "protoError" && key.Name == "code" && ok,
+						name.Name == "Error" && key.Name == "Code" && ok:
 						src.errorCodes = append(src.errorCodes, v)
 					case name.Name == "Bye" && key.Name == "Reason" && ok:
 						src.byeReasons = append(src.byeReasons, v)

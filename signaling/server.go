@@ -1,5 +1,10 @@
-// Package signaling speaks Hearth's websocket protocol (PROTOCOL.md) and
-// turns client messages into calls on the room service and the SFU.
+// Package signaling is Hearth's websocket transport (PROTOCOL.md): the
+// upgrade and its origin check, framing, limits (message size and rate,
+// connections per address, the join deadline), encoding and decoding, the
+// mapping of errors to codes, and a connection's resume. It turns each
+// client message into one call: a join on membership, anything else on
+// the live room the connection is in (package live), which it reaches
+// only through live.Conn, implemented by its connections.
 package signaling
 
 import (
@@ -14,36 +19,21 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/live"
 	"github.com/hearth-rtc/hearth/membership"
 	"github.com/hearth-rtc/hearth/protocol"
-	"github.com/hearth-rtc/hearth/room"
-	"github.com/hearth-rtc/hearth/sfu"
 )
 
-// Rooms is what signaling needs from the room domain; *membership.Service
+// Membership is the door a join goes through; *membership.Service
 // implements it.
-type Rooms interface {
+type Membership interface {
+	// Join decides on an arrival and records its presence here.
 	Join(ctx context.Context, req membership.JoinRequest) (membership.JoinResult, error)
+	// Leave records that a participant left.
 	Leave(ctx context.Context, room, id string) error
-	Admit(ctx context.Context, room, by, target string) ([]room.Participant, error)
-	Deny(ctx context.Context, room, by, target string) ([]room.Participant, error)
-	Lock(ctx context.Context, room, by string, locked bool) error
-	Remove(ctx context.Context, room, by, target string, block bool) (room.Participant, error)
-	Room(ctx context.Context, name string) (room.RoomConfig, error)
-	RoomInfo(ctx context.Context, name string) room.Info
-	WaitingList(ctx context.Context, room string) ([]room.Participant, error)
-	Session(ctx context.Context, room string) (room.Session, error)
-	SetReconnecting(ctx context.Context, room, id string, reconnecting bool) (room.Participant, error)
 }
 
-var _ Rooms = (*membership.Service)(nil)
-
-// ICEServer is a STUN or TURN server handed to clients on join.
-type ICEServer struct {
-	URLs       []string
-	Username   string
-	Credential string
-}
+var _ Membership = (*membership.Service)(nil)
 
 // DefaultMaxMessageBytes bounds one client message. The largest messages
 // are a browser's SDP answers, which grow with the room: Chromium's run
@@ -56,16 +46,13 @@ const DefaultMaxMessageBytes = 256 << 10
 
 // Config configures a Server.
 type Config struct {
-	Rooms  Rooms
-	Engine *sfu.Engine
+	Membership Membership
+	// Rooms are the live rooms a joined connection's messages go to.
+	Rooms *live.Rooms
 	// AllowedOrigins lists extra origins (scheme://host[:port]) allowed to
 	// open the websocket besides the server's own; "*" allows any.
 	AllowedOrigins []string
-	ICEServers     []ICEServer
 	Logger         *slog.Logger
-	// ICEServersFor, if set, adds ICE servers for one participant (by id)
-	// to those handed out in joined, e.g. short-lived TURN credentials.
-	ICEServersFor func(participantID string) []ICEServer
 	// MaxMessageBytes is the largest frame accepted; 256 KiB if zero
 	// (DefaultMaxMessageBytes).
 	MaxMessageBytes int64
@@ -92,9 +79,6 @@ type Config struct {
 	// more upgrades are refused with HTTP 503 (limits.go). 1,000 if zero,
 	// none if negative.
 	MaxUnjoined int
-	// ReconnectGrace is how long a seated participant's seat is held after
-	// its connection drops; 20 s if zero, none if negative.
-	ReconnectGrace time.Duration
 	// Metrics, if set, counts messages, errors and join latency.
 	Metrics Metrics
 }
@@ -114,7 +98,6 @@ type Server struct {
 	messages map[string]func() any
 
 	mu       sync.Mutex
-	sessions map[string]*session
 	conns    map[*conn]struct{}
 	resumes  map[string]*conn // resume secret -> seat holder
 	perIP    map[string]int   // open connections per limitKey
@@ -150,9 +133,6 @@ func New(cfg Config) *Server {
 	if cfg.MaxUnjoined == 0 {
 		cfg.MaxUnjoined = defaultMaxUnjoined
 	}
-	if cfg.ReconnectGrace == 0 {
-		cfg.ReconnectGrace = 20 * time.Second
-	}
 	if cfg.PingInterval == 0 {
 		cfg.PingInterval = 20 * time.Second
 	}
@@ -161,7 +141,6 @@ func New(cfg Config) *Server {
 		messages: protocol.ClientMessages(),
 		log:      cfg.Logger,
 		trusted:  proxySet(cfg.TrustedProxies),
-		sessions: map[string]*session{},
 		conns:    map[*conn]struct{}{},
 		resumes:  map[string]*conn{},
 		perIP:    map[string]int{},
@@ -267,7 +246,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Shutdown tells every client the server is going away, closes their
-// connections and media, and waits for them until ctx ends.
+// connections, and waits for them until ctx ends. The live rooms, and the
+// seats they hold for connections lost earlier, are their owner's to
+// close (live.Rooms.Close).
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
@@ -277,7 +258,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
-		c.kick(protocol.Bye{Type: "bye", Reason: "server_shutdown"}, websocket.CloseGoingAway)
+		c.Close(protocol.Bye{Type: "bye", Reason: byeServerShutdown})
 	}
 	done := make(chan struct{})
 	go func() {
@@ -286,84 +267,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
+		return nil
 	case <-ctx.Done():
-		// Force the stragglers: closing the sockets ends their read loops.
-		for _, c := range conns {
-			c.ws.Close()
-		}
-		// Closing the sockets ends every read loop promptly; if one is
-		// still stuck after that, report it rather than hang the process.
-		t := time.NewTimer(5 * time.Second)
-		defer t.Stop()
-		select {
-		case <-done:
-		case <-t.C:
-			return errors.Join(ctx.Err(), errors.New("signaling: connections still open after shutdown"), s.closeSessions())
-		}
-		return errors.Join(ctx.Err(), s.closeSessions())
 	}
-	return s.closeSessions()
-}
-
-func (s *Server) closeSessions() error {
-	s.mu.Lock()
-	sessions := make([]*session, 0, len(s.sessions))
-	for _, ss := range s.sessions {
-		sessions = append(sessions, ss)
+	// Force the stragglers: closing the sockets ends their read loops.
+	for _, c := range conns {
+		c.ws.Close()
 	}
-	s.sessions = map[string]*session{}
-	s.mu.Unlock()
-	for _, ss := range sessions {
-		// Seats held for reconnection end with the server.
-		for _, c := range ss.allConns() {
-			if c.isDetached() {
-				c.leave("server_shutdown")
-			}
-		}
-		ss.stopControls()
-		ss.router.Close()
+	// Closing the sockets ends every read loop promptly; if one is still
+	// stuck after that, report it rather than hang the process.
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	select {
+	case <-done:
+		return ctx.Err()
+	case <-t.C:
+		return errors.Join(ctx.Err(), errors.New("signaling: connections still open after shutdown"))
 	}
-	return nil
-}
-
-// Kick closes a participant's connection hosted here (used when the room
-// service reports it gone, e.g. expired or removed from another node).
-func (s *Server) Kick(roomName, participantID, reason string) {
-	s.mu.Lock()
-	ss := s.sessions[roomName]
-	s.mu.Unlock()
-	if ss == nil {
-		return
-	}
-	if c := ss.find(participantID); c != nil {
-		c.kick(protocol.Bye{Type: "bye", Reason: reason}, websocket.CloseNormalClosure)
-	}
-}
-
-// attach registers c in the room's session on this node (creating the
-// session), as waiting or not yet active. Registration and creation happen
-// under one lock, so an emptying session is never handed out.
-func (s *Server) attach(name string, c *conn) *session {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ss := s.sessions[name]
-	if ss == nil {
-		ss = newSession(s, name)
-		s.sessions[name] = ss
-	}
-	ss.add(c)
-	return ss
-}
-
-// dropSessionIfEmpty closes a session's router once nobody is left.
-func (s *Server) dropSessionIfEmpty(ss *session) {
-	s.mu.Lock()
-	if s.sessions[ss.name] != ss || !ss.empty() {
-		s.mu.Unlock()
-		return
-	}
-	delete(s.sessions, ss.name)
-	s.mu.Unlock()
-	ss.stopControls()
-	ss.router.Close()
 }

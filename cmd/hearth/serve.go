@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hearth-rtc/hearth/internal/app"
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/signaling"
 )
 
@@ -67,9 +68,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	var ice []signaling.ICEServer
+	var ice []protocol.ICEServer
 	if urls := splitList(*iceServers); len(urls) > 0 {
-		ice = append(ice, signaling.ICEServer{URLs: urls, Username: *iceUser, Credential: *iceCred})
+		ice = append(ice, protocol.ICEServer{URLs: urls, Username: *iceUser, Credential: *iceCred})
 	}
 	proxies, err := signaling.ParseTrustedProxies(splitList(*trustedProxies))
 	if err != nil {

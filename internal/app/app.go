@@ -1,6 +1,7 @@
 // Package app assembles a Hearth server from its parts: the membership
-// store, the room service, the SFU engine, signaling, the admin API and the
-// web client. cmd/hearth and the tests both build servers with it.
+// store and service, the SFU engine, the live rooms, signaling, the admin
+// API and the web client. cmd/hearth and the tests both build servers with
+// it.
 package app
 
 import (
@@ -20,8 +21,10 @@ import (
 	"github.com/hearth-rtc/hearth/admin"
 	"github.com/hearth-rtc/hearth/internal/metrics"
 	"github.com/hearth-rtc/hearth/internal/turnserver"
+	"github.com/hearth-rtc/hearth/live"
 	"github.com/hearth-rtc/hearth/membership"
 	"github.com/hearth-rtc/hearth/membership/redisstore"
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/sfu"
 	"github.com/hearth-rtc/hearth/signaling"
 	"github.com/hearth-rtc/hearth/web"
@@ -65,7 +68,7 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	JoinTimeout    time.Duration
 	MaxUnjoined    int
-	ICEServers     []signaling.ICEServer
+	ICEServers     []protocol.ICEServer
 	NodeID         string
 	Logger         *slog.Logger
 	// TURN configures the embedded TURN server (off unless enabled).
@@ -91,6 +94,7 @@ type App struct {
 	closer  func() error
 	rooms   *membership.Service
 	engine  *sfu.Engine
+	live    *live.Rooms
 	signal  *signaling.Server
 	handler http.Handler
 	ln      net.Listener
@@ -163,7 +167,7 @@ func New(cfg Config) (*App, error) {
 		return nil, err
 	}
 
-	var sig *signaling.Server
+	var lv *live.Rooms
 	a.rooms, err = membership.NewService(membership.ServiceConfig{
 		Store:             a.store,
 		Secret:            cfg.Secret,
@@ -172,7 +176,7 @@ func New(cfg Config) (*App, error) {
 		HeartbeatInterval: cfg.HeartbeatInterval,
 		PresenceTTL:       cfg.PresenceTTL,
 		OnGone: func(roomName, id string) {
-			sig.Kick(roomName, id, "removed")
+			lv.Kick(roomName, id, "removed")
 		},
 	})
 	if err != nil {
@@ -187,17 +191,23 @@ func New(cfg Config) (*App, error) {
 		a.closer()
 		return nil, err
 	}
-	sig = signaling.New(signaling.Config{
-		Rooms:          a.rooms,
+	lv = live.NewRooms(live.Config{
+		Door:           a.rooms,
 		Engine:         a.engine,
-		AllowedOrigins: cfg.AllowedOrigins,
+		Logger:         log,
 		ReconnectGrace: cfg.ReconnectGrace,
+		ICEServers:     cfg.ICEServers,
+		ICEServersFor:  a.turnICEServers,
+	})
+	a.live = lv
+	sig := signaling.New(signaling.Config{
+		Membership:     a.rooms,
+		Rooms:          lv,
+		AllowedOrigins: cfg.AllowedOrigins,
 		MaxConnsPerIP:  cfg.MaxConnsPerIP,
 		TrustedProxies: cfg.TrustedProxies,
 		JoinTimeout:    cfg.JoinTimeout,
 		MaxUnjoined:    cfg.MaxUnjoined,
-		ICEServers:     cfg.ICEServers,
-		ICEServersFor:  a.turnICEServers,
 		Logger:         log,
 		Metrics:        a.metrics,
 	})
@@ -285,11 +295,17 @@ func (a *App) Serve(ctx context.Context) error {
 	return errors.Join(serveErr, sigErr, httpErr, a.Close())
 }
 
+// The membership service is the live rooms' door.
+var _ live.Door = (*membership.Service)(nil)
+
 // Close releases the sockets and the store.
 func (a *App) Close() error {
 	var err error
 	a.closeOnce.Do(func() {
-		err = errors.Join(a.signal.Shutdown(context.Background()), a.closeTURN(), a.engine.Close(), a.closer())
+		err = a.signal.Shutdown(context.Background())
+		// After the connections: what is left are seats held for a resume.
+		a.live.Close()
+		err = errors.Join(err, a.closeTURN(), a.engine.Close(), a.closer())
 		a.ln.Close()
 	})
 	return err

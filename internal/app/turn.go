@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/hearth-rtc/hearth/internal/turnserver"
-	"github.com/hearth-rtc/hearth/signaling"
+	"github.com/hearth-rtc/hearth/protocol"
 )
 
 // TURNConfig configures the embedded TURN server.
@@ -58,12 +58,12 @@ func (a *App) startTURN(host string) error {
 
 // turnICEServers hands a participant the embedded TURN server with
 // credentials of its own (none when TURN is off).
-func (a *App) turnICEServers(participantID string) []signaling.ICEServer {
+func (a *App) turnICEServers(participantID string) []protocol.ICEServer {
 	if a.turn == nil {
 		return nil
 	}
 	user, pass := a.turn.Credentials(participantID)
-	return []signaling.ICEServer{{URLs: a.turn.URLs(), Username: user, Credential: pass}}
+	return []protocol.ICEServer{{URLs: a.turn.URLs(), Username: user, Credential: pass}}
 }
 
 func (a *App) closeTURN() error {

@@ -1,0 +1,228 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hearth-rtc/hearth/protocol"
+	"github.com/hearth-rtc/hearth/room"
+	"github.com/hearth-rtc/hearth/sfu"
+)
+
+// Room is one room while people are in it on this node: its people keyed
+// by participant id (seated or waiting), the controls state machine, the
+// media gate built from it, the ticker that samples audio for the active
+// speaker and talk time, and the room's SFU router. It is the one place
+// where a command is authorized and applied; it tells the router who may
+// receive whom and each connection what changed.
+//
+// This file holds the type and what every other file of it uses: finding
+// the sender, telling people (broadcasts under the lock), publishing the
+// gate and the state, the router's track events and closing. seating.go
+// seats and waits, moves.go moves a seat between connections, leaving.go
+// releases people, commands_room.go applies commands, media.go carries
+// the sender's own mute and negotiation, ticker.go runs the ticker.
+//
+// Every change happens under mu and, still under mu, sets the router's
+// gate and then tells the clients: media stops before clients are told,
+// clients receive versions in order, and a participant being seated sees
+// each event either in its joined snapshot or after it. Sends never block
+// (Conn.Send queues). Nothing slow runs under mu: the door (the store),
+// creating or closing a peer connection and closing the router run
+// outside it, since the router's track events take mu. Lock order:
+// Rooms.mu, then mu, then the router's and the connections' own locks.
+//
+// Lifecycle: Rooms creates a room for the first arrival and closes it when
+// the last person leaves (or when Rooms closes); a closed room is never
+// handed out again. The ticker runs from the first seat until the close.
+type Room struct {
+	name   string
+	cfg    *Config
+	door   Door
+	log    *slog.Logger
+	router *sfu.Router
+	// onEmpty is told when the last person left, to close the room.
+	onEmpty func(*Room)
+
+	mu     sync.Mutex
+	people map[string]*person
+	closed bool
+	// ctl is nil until the first seat; after end_session the next seat
+	// gets fresh controls whose versions continue from version.
+	ctl     *Controls
+	version uint64              // the version last published
+	active  string              // active speaker last sent
+	talk    []protocol.TalkTime // talk_time last sent
+	stop    chan struct{}       // ends the ticker (ticker.go)
+	done    chan struct{}       // closed when the ticker has ended
+
+	sampler audioSampler // the ticker's only
+}
+
+// doorTimeout bounds a store call made for no message (a departure, an
+// expired seat).
+const doorTimeout = 5 * time.Second
+
+func newRoom(name string, cfg *Config, onEmpty func(*Room)) *Room {
+	r := &Room{name: name, cfg: cfg, door: cfg.Door, onEmpty: onEmpty, people: map[string]*person{},
+		log: cfg.Logger.With("room", name)}
+	r.router = cfg.Engine.NewRouter(sfu.RouterParams{ID: name, Observer: r, Logger: r.log})
+	return r
+}
+
+// Name is the room's name.
+func (r *Room) Name() string { return r.name }
+
+// senderLocked returns the seated person who sent a message through from:
+// ErrWaiting for one in the waiting room, ErrNotSeated for a connection
+// that holds no seat here (any more). Under mu.
+func (r *Room) senderLocked(id string, from Conn) (*person, error) {
+	x := r.people[id]
+	switch {
+	case x == nil || x.conn != from:
+		return nil, ErrNotSeated
+	case x.state == room.StateWaiting:
+		return nil, ErrWaiting
+	case x.state != room.StateActive:
+		return nil, ErrNotSeated
+	}
+	return x, nil
+}
+
+// selfMutedLocked is a person's own mute, which the controls hold.
+func (r *Room) selfMutedLocked(id string) protocol.Media {
+	if r.ctl == nil {
+		return protocol.Media{}
+	}
+	return r.ctl.SelfMuted(id)
+}
+
+// broadcastLocked sends msg, encoded once, to every active person but
+// skip (a participant id). Under mu.
+func (r *Room) broadcastLocked(msg any, skip string) {
+	raw, ok := r.encode(msg)
+	for id, x := range r.people {
+		if ok && id != skip && x.state == room.StateActive {
+			x.conn.Send(raw)
+		}
+	}
+}
+
+// sendToLocked sends msg, encoded once, to the active people whose role
+// has perm. Under mu.
+func (r *Room) sendToLocked(perm room.Permission, msg any) {
+	raw, ok := r.encode(msg)
+	for _, x := range r.people {
+		if ok && x.state == room.StateActive && x.p.Role.Can(perm) {
+			x.conn.Send(raw)
+		}
+	}
+}
+
+// encode encodes msg once for many Sends, boxed once too.
+func (r *Room) encode(msg any) (any, bool) {
+	b, err := json.Marshal(msg)
+	if err != nil {
+		r.log.Error("encode a message", "err", err)
+		return nil, false
+	}
+	return json.RawMessage(b), true
+}
+
+// publishLocked gives the router the gate the controls build for the
+// current state, then tells every seated client. The gate is plain data:
+// the SFU evaluates it itself and never calls back.
+func (r *Room) publishLocked() {
+	r.router.SetGate(r.ctl.Gate())
+	st := r.ctl.Snapshot()
+	r.version = st.Version
+	r.broadcastLocked(protocol.RoomStateMsg{Type: "room_state", RoomState: st}, "")
+}
+
+// changedLocked publishes if the controls' version moved past before.
+func (r *Room) changedLocked(before uint64) {
+	if r.ctl.Version() != before {
+		r.publishLocked()
+	}
+}
+
+// sendWaitingList tells the room's admitters here who is waiting (in the
+// whole room, every node's arrivals included).
+func (r *Room) sendWaitingList(ctx context.Context) {
+	msg, ok := r.waitingList(ctx)
+	if !ok {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sendToLocked(room.PermAdmit, msg)
+}
+
+// sendWaitingListTo tells one newly seated admitter who is waiting.
+func (r *Room) sendWaitingListTo(ctx context.Context, x *person) {
+	msg, ok := r.waitingList(ctx)
+	if !ok {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.people[x.p.ID] == x && x.state == room.StateActive {
+		x.conn.Send(msg)
+	}
+}
+
+func (r *Room) waitingList(ctx context.Context) (protocol.WaitingList, bool) {
+	list, err := r.door.WaitingList(ctx, r.name)
+	if err != nil {
+		r.log.Warn("waiting list", "err", err)
+		return protocol.WaitingList{}, false
+	}
+	entries := make([]protocol.WaitingEntry, 0, len(list))
+	for _, p := range list {
+		entries = append(entries, protocol.WaitingEntry{ID: p.ID, Identity: p.Identity, Name: p.Name,
+			Since: p.JoinedAt.UTC().Format(time.RFC3339)})
+	}
+	return protocol.WaitingList{Type: "waiting_list", Entries: entries}, true
+}
+
+// TrackPublished implements sfu.Observer.
+func (r *Room) TrackPublished(t sfu.TrackInfo) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.broadcastLocked(protocol.TrackPublished{Type: "track_published", Participant: t.Publisher, Track: trackOf(t)}, "")
+}
+
+// TrackUnpublished implements sfu.Observer.
+func (r *Room) TrackUnpublished(t sfu.TrackInfo) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.broadcastLocked(protocol.TrackUnpublished{Type: "track_unpublished", Participant: t.Publisher, Track: t.ID}, "")
+}
+
+// closeIfEmpty hands the room to onEmpty once nobody is left; Rooms checks
+// again under its own lock before closing it.
+func (r *Room) closeIfEmpty() {
+	r.mu.Lock()
+	empty := len(r.people) == 0 && !r.closed
+	r.mu.Unlock()
+	if empty {
+		r.onEmpty(r)
+	}
+}
+
+// shutdown ends the ticker and closes the router, once the room is marked
+// closed and nobody is in it.
+func (r *Room) shutdown() {
+	r.mu.Lock()
+	stop, done := r.stop, r.done
+	r.stop = nil
+	r.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-done
+	}
+	r.router.Close()
+}

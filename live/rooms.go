@@ -1,0 +1,179 @@
+package live
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/hearth-rtc/hearth/room"
+)
+
+// Rooms holds the live rooms of this node, by name: the way in for an
+// arrival, a takeover and membership's reports of people gone. Whoever
+// wires the server owns it.
+//
+// Lifecycle: NewRooms → arrivals (Seat, Wait, TakeOver) → Close, which
+// releases everyone left and ends every room. Rooms are created and closed
+// as people come and go.
+type Rooms struct {
+	cfg Config
+
+	mu     sync.Mutex
+	rooms  map[string]*Room
+	closed bool
+}
+
+// NewRooms returns an empty set of rooms.
+func NewRooms(cfg Config) *Rooms {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.ReconnectGrace == 0 {
+		cfg.ReconnectGrace = DefaultReconnectGrace
+	}
+	return &Rooms{cfg: cfg, rooms: map[string]*Room{}}
+}
+
+// arrive puts p in its room (creating the room) as waiting, speaking
+// through conn. Creation and arrival happen under one lock, so a room
+// being closed is never handed out.
+func (rs *Rooms) arrive(p room.Participant, conn Conn) (*Room, *person, error) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.closed {
+		return nil, nil, fmt.Errorf("arrive in %q: %w", p.Room, ErrClosed)
+	}
+	r := rs.rooms[p.Room]
+	if r == nil {
+		r = newRoom(p.Room, &rs.cfg, rs.drop)
+		rs.rooms[p.Room] = r
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.people[p.ID] != nil {
+		return nil, nil, fmt.Errorf("arrive in %q: %s is here already", p.Room, p.ID)
+	}
+	x := &person{p: p, state: room.StateWaiting, conn: conn}
+	r.people[p.ID] = x
+	return r, x, nil
+}
+
+// Seat seats p, whom membership admitted, speaking through conn: joined
+// (the room as info describes it, the people here), the others told,
+// then the peer connection's first offer. The room it returns is where
+// conn's later messages go.
+func (rs *Rooms) Seat(ctx context.Context, p room.Participant, info room.Info, conn Conn) (*Room, error) {
+	r, x, err := rs.arrive(p, conn)
+	if err != nil {
+		return nil, err
+	}
+	return r, r.seat(ctx, x, info)
+}
+
+// Wait puts p, whom membership put in the waiting room (p.Reason says
+// why), in the room: it is told so, and the room's admitters who waits.
+func (rs *Rooms) Wait(ctx context.Context, p room.Participant, conn Conn) (*Room, error) {
+	r, x, err := rs.arrive(p, conn)
+	if err != nil {
+		return nil, err
+	}
+	r.wait(ctx, x)
+	return r, nil
+}
+
+// TakeOver moves p's place here (seat or waiting place) from the person's
+// older connection to conn: one seat per person, the older connection is
+// told why (bye joined_elsewhere). It reports false when nobody here holds
+// that place any more (it was leaving); the caller then joins afresh.
+func (rs *Rooms) TakeOver(ctx context.Context, p room.Participant, info room.Info, conn Conn) (*Room, bool, error) {
+	rs.mu.Lock()
+	r := rs.rooms[p.Room]
+	rs.mu.Unlock()
+	if r == nil {
+		return nil, false, nil
+	}
+	ok, err := r.takeOver(ctx, p, info, conn)
+	if !ok {
+		return nil, false, err
+	}
+	return r, true, err
+}
+
+// Kick releases a participant membership reports gone (removed or denied
+// from another node, or expired), closing its connection with bye reason.
+func (rs *Rooms) Kick(roomName, id, reason string) {
+	rs.mu.Lock()
+	r := rs.rooms[roomName]
+	rs.mu.Unlock()
+	if r != nil {
+		r.kick(id, reason)
+	}
+}
+
+// drop closes r once it is empty (Room.onEmpty).
+func (rs *Rooms) drop(r *Room) {
+	rs.mu.Lock()
+	r.mu.Lock()
+	empty := len(r.people) == 0 && !r.closed && rs.rooms[r.name] == r
+	if empty {
+		r.closed = true
+		delete(rs.rooms, r.name)
+	}
+	r.mu.Unlock()
+	rs.mu.Unlock()
+	if empty {
+		r.shutdown()
+	}
+}
+
+// Close releases everyone here (their connections get bye
+// server_shutdown) and ends every room; later arrivals get ErrClosed.
+func (rs *Rooms) Close() {
+	rs.mu.Lock()
+	rs.closed = true
+	rooms := make([]*Room, 0, len(rs.rooms))
+	for _, r := range rs.rooms {
+		rooms = append(rooms, r)
+	}
+	clear(rs.rooms)
+	rs.mu.Unlock()
+	for _, r := range rooms {
+		r.close()
+	}
+}
+
+// StatsKey groups people for Stats.
+type StatsKey struct {
+	Role  room.Role
+	State room.State // waiting or active
+}
+
+// Stats is a snapshot of the live rooms.
+type Stats struct {
+	Rooms  int
+	People map[StatsKey]int
+}
+
+// Stats counts the rooms, and the people waiting or active by role (a
+// held seat counts for nothing). It takes each room's lock briefly, so it
+// suits a metrics scrape, not a hot path.
+func (rs *Rooms) Stats() Stats {
+	rs.mu.Lock()
+	rooms := make([]*Room, 0, len(rs.rooms))
+	for _, r := range rs.rooms {
+		rooms = append(rooms, r)
+	}
+	rs.mu.Unlock()
+	st := Stats{Rooms: len(rooms), People: map[StatsKey]int{}}
+	for _, r := range rooms {
+		r.mu.Lock()
+		for _, x := range r.people {
+			if x.state == room.StateWaiting || x.state == room.StateActive {
+				st.People[StatsKey{Role: x.p.Role, State: x.state}]++
+			}
+		}
+		r.mu.Unlock()
+	}
+	return st
+}
