@@ -2,31 +2,38 @@ package turnserver_test
 
 import (
 	"context"
-	"strings"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
 	hclient "github.com/hearth-rtc/hearth/internal/client"
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/turnserver"
+	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 )
 
-// TestRelayOnlyParticipant: a participant that may use TURN relay
-// candidates only joins with the iceServers handed out in joined and
-// exchanges media with a participant connected directly. Its selected
-// candidate pair is a relay candidate of the embedded TURN server, towards
-// the SFU's media socket.
-func TestRelayOnlyParticipant(t *testing.T) {
-	srv := hearthtest.Start(t, hearthtest.Options{TURN: true})
+// startTURN starts a Hearth with the embedded TURN server on UDP, TCP and
+// TLS (with the certificate TestMain made trusted).
+func startTURN(t *testing.T) (*hearthtest.Server, *turnserver.Server) {
+	t.Helper()
+	certFile, keyFile := trustedCert(t)
+	srv := hearthtest.Start(t, hearthtest.Options{TURN: true, TURNTLSCert: certFile, TURNTLSKey: keyFile})
 	ts := srv.App.TURN()
-	if ts == nil {
-		t.Fatal("TURN is enabled but the app has no TURN server")
+	if ts == nil || ts.TLSAddr() == nil {
+		t.Fatal("TURN with TLS is enabled but the app has no such TURN server")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
+	return srv, ts
+}
 
-	direct, err := hclient.Dial(ctx, nil, hclient.Options{URL: srv.WSURL, Room: "relay-room", Name: "Dee", Audio: true})
+// relayCall joins roomName with a participant connected directly and a
+// relay-only one on network (nil: the machine's), and waits until each
+// receives the other's audio.
+func relayCall(ctx context.Context, t *testing.T, srv *hearthtest.Server, roomName string, network transport.Net) *relayClient {
+	t.Helper()
+	direct, err := hclient.Dial(ctx, nil, hclient.Options{URL: srv.WSURL, Room: roomName, Name: "Dee", Audio: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,28 +45,15 @@ func TestRelayOnlyParticipant(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	relay := dialRelay(t, srv.WSURL, "relay-room", "Remy")
+	relay := dialRelay(t, srv.WSURL, roomName, "Remy", network)
 	select {
 	case <-relay.joined:
 	case <-ctx.Done():
 		t.Fatalf("relay client not joined: %v", relay.errors())
 	}
-
-	// The credentials are the participant's own and short-lived.
 	relay.mu.Lock()
-	self, servers := relay.self, relay.ice
+	self := relay.self
 	relay.mu.Unlock()
-	if len(servers) != 1 || len(servers[0].URLs) != 2 || !strings.HasPrefix(servers[0].URLs[0], "turn:127.0.0.1:") {
-		t.Fatalf("iceServers = %+v, want the embedded TURN server", servers)
-	}
-	user, _ := servers[0].Username, servers[0].Credential
-	exp, id, err := turnserver.ParseUsername(user)
-	if err != nil || id != self {
-		t.Fatalf("TURN username %q: user %q (%v), want the participant id %q", user, id, err, self)
-	}
-	if ttl := time.Until(exp); ttl < time.Hour || ttl > turnserver.DefaultCredentialTTL+time.Minute {
-		t.Fatalf("credentials last %v", ttl)
-	}
 
 	// Media both ways.
 	if err := waitFor(ctx, func() bool {
@@ -73,29 +67,89 @@ func TestRelayOnlyParticipant(t *testing.T) {
 		t.Fatalf("media through the relay: relay client got %d packets, direct client got %d (%v); errors %v",
 			relay.packetsFrom(direct.ID()), got, err, relay.errors())
 	}
-
-	// Through the relay: the selected pair's local candidate is a relay
-	// candidate, and its remote one the SFU's media socket.
-	pc := relay.peerConn()
-	var pair *webrtc.ICECandidatePair
-	for _, tr := range pc.GetTransceivers() {
-		if s := tr.Sender(); s != nil && s.Transport() != nil {
-			if pair, err = s.Transport().ICETransport().GetSelectedCandidatePair(); err != nil {
-				t.Fatal(err)
-			}
-			break
-		}
+	if errs := relay.errors(); len(errs) > 0 {
+		t.Fatalf("relay client errors: %v", errs)
 	}
-	if pair == nil {
-		t.Fatal("no selected candidate pair")
+	return relay
+}
+
+// checkRelayed checks that the relay client's selected candidate pair is a
+// relay of the embedded TURN server reached over want ("udp", "tcp" or
+// "tls"), towards the SFU's media socket.
+func checkRelayed(t *testing.T, srv *hearthtest.Server, relay *relayClient, want string) {
+	t.Helper()
+	proto, pair, err := relay.relayProtocol()
+	if err != nil {
+		t.Fatal(err)
 	}
 	if pair.Local.Typ != webrtc.ICECandidateTypeRelay {
 		t.Fatalf("selected local candidate is %s, want relay: %s", pair.Local.Typ, pair)
 	}
+	if proto != want {
+		t.Fatalf("the relay is reached over %q, want %q: %s", proto, want, pair)
+	}
 	if media := srv.App.MediaAddr(); pair.Remote.Address != media.IP.String() || int(pair.Remote.Port) != media.Port {
 		t.Fatalf("selected remote candidate %s:%d, want the SFU's media socket %s", pair.Remote.Address, pair.Remote.Port, media)
 	}
-	if errs := relay.errors(); len(errs) > 0 {
-		t.Fatalf("relay client errors: %v", errs)
+}
+
+// TestRelayOnlyParticipant: a participant that may use TURN relay
+// candidates only joins with the iceServers handed out in joined: the
+// embedded TURN server on UDP, TCP and TLS, in that order, with
+// credentials of its own. It exchanges media with a participant connected
+// directly, through a relay reached over UDP (its network lets UDP out),
+// towards the SFU's media socket.
+func TestRelayOnlyParticipant(t *testing.T) {
+	srv, ts := startTURN(t)
+	ctx, cancel := budget.Context(t, budget.Test)
+	defer cancel()
+	relay := relayCall(ctx, t, srv, "relay-room", nil)
+
+	relay.mu.Lock()
+	self, servers := relay.self, relay.ice
+	relay.mu.Unlock()
+	want := []string{
+		fmt.Sprintf("turn:127.0.0.1:%d?transport=udp", ts.UDPAddr().Port),
+		fmt.Sprintf("turn:127.0.0.1:%d?transport=tcp", ts.TCPAddr().Port),
+		fmt.Sprintf("turns:127.0.0.1:%d?transport=tcp", ts.TLSAddr().Port),
+	}
+	if len(servers) != 1 || !slices.Equal(servers[0].URLs, want) {
+		t.Fatalf("iceServers = %+v, want one with the URLs %q", servers, want)
+	}
+	// The credentials are the participant's own and short-lived.
+	exp, id, err := turnserver.ParseUsername(servers[0].Username)
+	if err != nil || id != self {
+		t.Fatalf("TURN username %q: user %q (%v), want the participant id %q", servers[0].Username, id, err, self)
+	}
+	if ttl := time.Until(exp); ttl < time.Hour || ttl > turnserver.DefaultCredentialTTL+time.Minute {
+		t.Fatalf("credentials last %v", ttl)
+	}
+	checkRelayed(t, srv, relay, "udp")
+}
+
+// TestRelayFallback: a relay-only participant on a network that blocks
+// UDP, given the same iceServers as everyone, falls back by itself to TURN
+// over TCP; on a network that lets out only TCP to the TLS port, to TURN
+// over TLS, checking the server's certificate. Either way it exchanges
+// media with a participant connected directly.
+func TestRelayFallback(t *testing.T) {
+	srv, ts := startTURN(t)
+	for _, tc := range []struct {
+		name string
+		port int // the one TCP port the client's network lets out
+	}{
+		{"tcp", ts.TCPAddr().Port},
+		{"tls", ts.TLSAddr().Port},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := budget.Context(t, budget.Test)
+			defer cancel()
+			network, err := newFirewall(tc.port)
+			if err != nil {
+				t.Fatal(err)
+			}
+			relay := relayCall(ctx, t, srv, "fallback-"+tc.name, network)
+			checkRelayed(t, srv, relay, tc.name)
+		})
 	}
 }

@@ -3,6 +3,7 @@ package turnserver_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/pion/ice/v4"
 	"github.com/pion/rtp"
+	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -22,6 +24,7 @@ import (
 type relayClient struct {
 	ws  *websocket.Conn
 	wmu sync.Mutex
+	net transport.Net // the client's network; nil: the machine's
 
 	mu       sync.Mutex
 	pc       *webrtc.PeerConnection
@@ -38,7 +41,8 @@ type relayClient struct {
 	wg     sync.WaitGroup
 }
 
-func dialRelay(t *testing.T, wsURL, roomName, name string) *relayClient {
+// dialRelay joins roomName as name, on network (nil: the machine's).
+func dialRelay(t *testing.T, wsURL, roomName, name string, network transport.Net) *relayClient {
 	t.Helper()
 	ws, resp, err := websocket.DefaultDialer.Dial(wsURL, nil)
 	if resp != nil && resp.Body != nil {
@@ -48,7 +52,7 @@ func dialRelay(t *testing.T, wsURL, roomName, name string) *relayClient {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &relayClient{ws: ws, received: map[string]*atomic.Uint64{}, joined: make(chan struct{}), ctx: ctx, cancel: cancel}
+	c := &relayClient{ws: ws, net: network, received: map[string]*atomic.Uint64{}, joined: make(chan struct{}), ctx: ctx, cancel: cancel}
 	t.Cleanup(c.close)
 	c.wg.Add(1)
 	go func() {
@@ -131,6 +135,9 @@ func (c *relayClient) setup(self string, servers []webrtc.ICEServer) error {
 	se := webrtc.SettingEngine{}
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeTCP4})
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	if c.net != nil {
+		se.SetNet(c.net)
+	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: servers, ICETransportPolicy: webrtc.ICETransportPolicyRelay})
 	if err != nil {
@@ -285,4 +292,30 @@ func waitFor(ctx context.Context, cond func() bool) error {
 		}
 	}
 	return nil
+}
+
+// relayProtocol is how the client reaches the TURN server on its selected
+// candidate pair ("udp", "tcp" or "tls"), and that pair.
+func (c *relayClient) relayProtocol() (string, *webrtc.ICECandidatePair, error) {
+	pc := c.peerConn()
+	var pair *webrtc.ICECandidatePair
+	for _, tr := range pc.GetTransceivers() {
+		if s := tr.Sender(); s != nil && s.Transport() != nil {
+			var err error
+			if pair, err = s.Transport().ICETransport().GetSelectedCandidatePair(); err != nil {
+				return "", nil, err
+			}
+			break
+		}
+	}
+	if pair == nil {
+		return "", nil, errors.New("no selected candidate pair")
+	}
+	for _, st := range pc.GetStats() {
+		if cs, ok := st.(webrtc.ICECandidateStats); ok && cs.Type == webrtc.StatsTypeLocalCandidate &&
+			cs.IP == pair.Local.Address && cs.Port == int32(pair.Local.Port) {
+			return cs.RelayProtocol, pair, nil
+		}
+	}
+	return "", pair, fmt.Errorf("no stats for the local candidate %s", pair.Local)
 }
