@@ -35,6 +35,12 @@ const (
 	// refresh its allocation after its credentials expire, so relayed media
 	// lasts at most this plus one allocation lifetime (10 min).
 	DefaultCredentialTTL = 2 * time.Hour
+	// DefaultUnallocatedTimeout is how long a TCP or TLS connection may
+	// stay open without an allocation: a client allocates at once.
+	DefaultUnallocatedTimeout = 30 * time.Second
+	// DefaultMaxUnallocated bounds the TCP and TLS connections open
+	// without an allocation at once.
+	DefaultMaxUnallocated = 1000
 	// DefaultMaxAllocations bounds the allocations one participant holds at
 	// once. A browser makes one per TURN URL (three with TLS) and per local
 	// interface, and a reconnecting one makes new ones while those of its
@@ -81,7 +87,13 @@ type Config struct {
 	// MaxAllocations bounds one participant's concurrent allocations;
 	// DefaultMaxAllocations if zero.
 	MaxAllocations int
-	Logger         *slog.Logger
+	// UnallocatedTimeout and MaxUnallocated bound TCP and TLS connections
+	// that hold no allocation: each is closed after UnallocatedTimeout,
+	// and beyond MaxUnallocated new ones are closed at once. Defaults:
+	// DefaultUnallocatedTimeout, DefaultMaxUnallocated.
+	UnallocatedTimeout time.Duration
+	MaxUnallocated     int
+	Logger             *slog.Logger
 	// Now is the clock for credentials; time.Now if nil.
 	Now func() time.Time
 }
@@ -90,13 +102,15 @@ type Config struct {
 //
 // Lifecycle: New (listening and serving) → Close.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	turn   *turn.Server
-	udp    net.PacketConn
-	tcp    net.Listener
-	tls    net.Listener // nil without TLSCertificate
-	public net.IP
+	cfg  Config
+	log  *slog.Logger
+	turn *turn.Server
+	udp  net.PacketConn
+	tcp  net.Listener
+	tls  net.Listener // nil without TLSCertificate
+	// streams tracks the TCP and TLS connections.
+	streams *streams
+	public  net.IP
 	// tlsHost is the host in turns: URLs.
 	tlsHost string
 
@@ -124,6 +138,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxAllocations <= 0 {
 		cfg.MaxAllocations = DefaultMaxAllocations
 	}
+	if cfg.UnallocatedTimeout <= 0 {
+		cfg.UnallocatedTimeout = DefaultUnallocatedTimeout
+	}
+	if cfg.MaxUnallocated <= 0 {
+		cfg.MaxUnallocated = DefaultMaxUnallocated
+	}
 	if len(cfg.Key) < minKeyLen {
 		return nil, fmt.Errorf("turnserver: key must be at least %d bytes", minKeyLen)
 	}
@@ -149,6 +169,7 @@ func New(cfg Config) (*Server, error) {
 	}
 
 	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "turn"), public: public, allocs: map[string]int{}}
+	s.streams = newStreams(s.log, cfg.UnallocatedTimeout, cfg.MaxUnallocated)
 	var leaf *x509.Certificate
 	if cfg.TLSCertificate != nil {
 		var err error
@@ -216,10 +237,12 @@ func (s *Server) listen() error {
 	if s.udp, err = net.ListenPacket("udp", addr); err != nil {
 		return fmt.Errorf("turnserver: listen udp %s: %w", addr, err)
 	}
-	if s.tcp, err = net.Listen("tcp", addr); err != nil {
+	tcp, err := net.Listen("tcp", addr)
+	if err != nil {
 		s.closeListeners()
 		return fmt.Errorf("turnserver: listen tcp %s: %w", addr, err)
 	}
+	s.tcp = s.streams.listener(tcp)
 	if s.cfg.TLSCertificate == nil {
 		return nil
 	}
@@ -237,7 +260,7 @@ func (s *Server) listen() error {
 		s.closeListeners()
 		return fmt.Errorf("turnserver: listen tls %s: %w", addr, err)
 	}
-	s.tls = tlsListener{Listener: ln, log: s.log, config: &tls.Config{
+	s.tls = tlsListener{Listener: s.streams.listener(ln), log: s.log, config: &tls.Config{
 		Certificates: []tls.Certificate{*s.cfg.TLSCertificate},
 		MinVersion:   tls.VersionTLS12,
 	}}
@@ -257,9 +280,12 @@ func (s *Server) closeListeners() {
 	}
 }
 
-// Close stops the server: listeners, allocations and their relay sockets.
+// Close stops the server: listeners, connections, allocations and their
+// relay sockets.
 func (s *Server) Close() error {
-	if err := s.turn.Close(); err != nil {
+	err := s.turn.Close()
+	s.streams.close()
+	if err != nil {
 		return fmt.Errorf("turnserver: close: %w", err)
 	}
 	return nil
@@ -337,18 +363,20 @@ func (s *Server) quota(user, _ string, src net.Addr) bool {
 	return true
 }
 
-func (s *Server) allocated(_, _ net.Addr, _, user, _ string, _ net.Addr, _ int) {
+func (s *Server) allocated(src, dst net.Addr, _, user, _ string, _ net.Addr, _ int) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.allocs[user]++
+	s.mu.Unlock()
+	s.streams.allocated(src, dst)
 }
 
-func (s *Server) deallocated(_, _ net.Addr, _, user, _ string) {
+func (s *Server) deallocated(src, dst net.Addr, _, user, _ string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.allocs[user]--; s.allocs[user] <= 0 {
 		delete(s.allocs, user)
 	}
+	s.mu.Unlock()
+	s.streams.deallocated(src, dst)
 }
 
 func addrString(a net.Addr) string {
