@@ -9,7 +9,9 @@
 //
 // Relays reach only the SFU's media endpoints (Config.Peers): no other
 // address, whether on the internet, on the server's private network or on
-// its loopback, and never over TCP.
+// its loopback, and never over TCP. A participant holds a bounded number of
+// allocations; a TCP or TLS connection that holds none is closed after a
+// timeout, and only so many may be open at once.
 package turnserver
 
 import (
