@@ -24,10 +24,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	iceServers := fs.String("ice-servers", "", "STUN/TURN URLs handed to clients, comma-separated (none by default)")
 	iceUser := fs.String("ice-username", "", "username for the -ice-servers TURN servers")
 	iceCred := fs.String("ice-credential", "", "credential for the -ice-servers TURN servers")
-	turnPort := fs.Int("turn-port", 0, "embedded TURN server port, UDP and TCP, bound on the -listen host (0: off; e.g. 3478)")
-	turnPublicIP := fs.String("turn-public-ip", "", "address clients reach TURN at, also its relay address (default: the first -public-ip, else the -listen host)")
-	turnRealm := fs.String("turn-realm", "hearth", "TURN realm")
-	turnRelayPorts := fs.String("turn-relay-ports", "", "port range of TURN relay sockets, e.g. 49152-49407 (any free port if empty)")
+	turnFlags := addTURNFlags(fs)
 	origins := fs.String("allow-origin", "", "extra origins allowed to open the websocket, comma-separated (* for any)")
 	redisURL := fs.String("redis", "", "membership store, e.g. redis://127.0.0.1:6379/0 (in memory if empty)")
 	attendanceDays := fs.Int("attendance-days", 180, "days attendance (who came when; never what was said) is kept before it is deleted")
@@ -76,7 +73,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("-trusted-proxies: %w", err)
 	}
-	turn, err := turnConfig(*turnPort, *turnPublicIP, *turnRealm, *turnRelayPorts)
+	turn, err := turnFlags.config(*tlsCert)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"crypto/tls"
+	"errors"
 	"fmt"
 
 	"github.com/hearth-rtc/hearth/internal/turnserver"
@@ -9,7 +11,8 @@ import (
 
 // TURNConfig configures the embedded TURN server.
 type TURNConfig struct {
-	// Enabled runs it, on UDP and TCP, bound on Listen's host.
+	// Enabled runs it, on UDP and TCP, bound on Listen's host (and on TLS
+	// with TLSAddr).
 	Enabled bool
 	// Port is its port; 0 picks free ports (tests).
 	Port int
@@ -21,11 +24,20 @@ type TURNConfig struct {
 	// RelayMinPort and RelayMaxPort bound the relay sockets' ports when
 	// both are set.
 	RelayMinPort, RelayMaxPort int
+	// TLSAddr, when set, also serves TURN over TLS there ("host:port"; an
+	// empty host is Listen's host, port 0 picks a free one).
+	TLSAddr string
+	// TLSCert and TLSKey are its certificate and key files (PEM);
+	// Config.TLSCert and TLSKey if empty.
+	TLSCert, TLSKey string
+	// TLSHost is the host name in turns: URLs, which the certificate must
+	// cover; its first DNS name if empty (see turnserver.Config.TLSHost).
+	TLSHost string
 }
 
 // startTURN starts the embedded TURN server, if enabled, relaying to the
 // SFU's media endpoints only, with credentials derived from the token
-// secret.
+// secret, and on TLS too when TLSAddr is set.
 func (a *App) startTURN(host string) error {
 	tc := a.cfg.TURN
 	if !tc.Enabled {
@@ -39,7 +51,7 @@ func (a *App) startTURN(host string) error {
 	if public == "" && len(a.cfg.PublicIPs) > 0 {
 		public = a.cfg.PublicIPs[0]
 	}
-	a.turn, err = turnserver.New(turnserver.Config{
+	cfg := turnserver.Config{
 		Host:         host,
 		Port:         tc.Port,
 		PublicIP:     public,
@@ -49,7 +61,22 @@ func (a *App) startTURN(host string) error {
 		RelayMinPort: tc.RelayMinPort,
 		RelayMaxPort: tc.RelayMaxPort,
 		Logger:       a.log,
-	})
+	}
+	if tc.TLSAddr != "" {
+		certFile, keyFile := tc.TLSCert, tc.TLSKey
+		if certFile == "" && keyFile == "" {
+			certFile, keyFile = a.cfg.TLSCert, a.cfg.TLSKey
+		}
+		if certFile == "" || keyFile == "" {
+			return errors.New("app: turn: TURN over TLS needs a certificate and its key")
+		}
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return fmt.Errorf("app: turn: TLS certificate: %w", err)
+		}
+		cfg.TLSCertificate, cfg.TLSAddr, cfg.TLSHost = &cert, tc.TLSAddr, tc.TLSHost
+	}
+	a.turn, err = turnserver.New(cfg)
 	if err != nil {
 		return fmt.Errorf("app: %w", err)
 	}

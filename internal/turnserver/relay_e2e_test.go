@@ -2,310 +2,38 @@ package turnserver_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"strings"
-	"sync"
-	"sync/atomic"
+	"slices"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	hclient "github.com/hearth-rtc/hearth/internal/client"
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/turnserver"
-	"github.com/pion/ice/v4"
-	"github.com/pion/rtp"
+	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 )
 
-// relayClient is a Hearth participant whose peer connection may use relay
-// candidates only: it builds the connection from the iceServers of its
-// joined message, so every packet it sends or receives goes through the
-// TURN server those name.
-type relayClient struct {
-	ws  *websocket.Conn
-	wmu sync.Mutex
-
-	mu       sync.Mutex
-	pc       *webrtc.PeerConnection
-	audio    *webrtc.TrackLocalStaticRTP
-	self     string
-	ice      []webrtc.ICEServer
-	pending  []webrtc.ICECandidateInit
-	received map[string]*atomic.Uint64 // stream id -> packets
-	errs     []error
-
-	joined chan struct{}
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-}
-
-func dialRelay(t *testing.T, wsURL, roomName, name string) *relayClient {
+// startTURN starts a Hearth with the embedded TURN server on UDP, TCP and
+// TLS (with the certificate TestMain made trusted).
+func startTURN(t *testing.T) (*hearthtest.Server, *turnserver.Server) {
 	t.Helper()
-	ws, resp, err := websocket.DefaultDialer.Dial(wsURL, nil)
-	if resp != nil && resp.Body != nil {
-		resp.Body.Close()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &relayClient{ws: ws, received: map[string]*atomic.Uint64{}, joined: make(chan struct{}), ctx: ctx, cancel: cancel}
-	t.Cleanup(c.close)
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		c.readLoop()
-	}()
-	if err := c.send(map[string]any{"type": "join", "version": 1, "room": roomName, "name": name}); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func (c *relayClient) send(v any) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_ = c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	return c.ws.WriteJSON(v)
-}
-
-func (c *relayClient) fail(err error) {
-	c.mu.Lock()
-	c.errs = append(c.errs, err)
-	c.mu.Unlock()
-}
-
-func (c *relayClient) readLoop() {
-	for {
-		_, b, err := c.ws.ReadMessage()
-		if err != nil {
-			return
-		}
-		var m struct {
-			Type string `json:"type"`
-			Self struct {
-				ID string `json:"id"`
-			} `json:"self"`
-			ICEServers []struct {
-				URLs       []string `json:"urls"`
-				Username   string   `json:"username"`
-				Credential string   `json:"credential"`
-			} `json:"iceServers"`
-			SDP       string                   `json:"sdp"`
-			Candidate *webrtc.ICECandidateInit `json:"candidate"`
-		}
-		if err := json.Unmarshal(b, &m); err != nil {
-			c.fail(err)
-			continue
-		}
-		switch m.Type {
-		case "joined":
-			var servers []webrtc.ICEServer
-			for _, s := range m.ICEServers {
-				servers = append(servers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
-			}
-			if err := c.setup(m.Self.ID, servers); err != nil {
-				c.fail(err)
-				return
-			}
-			close(c.joined)
-		case "offer":
-			if err := c.answer(m.SDP); err != nil {
-				c.fail(err)
-			}
-		case "candidate":
-			if m.Candidate != nil {
-				c.addCandidate(*m.Candidate)
-			}
-		case "error":
-			c.fail(fmt.Errorf("server error: %s", b))
-		}
-	}
-}
-
-// setup builds the relay-only peer connection with one audio track.
-func (c *relayClient) setup(self string, servers []webrtc.ICEServer) error {
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterDefaultCodecs(); err != nil {
-		return err
-	}
-	se := webrtc.SettingEngine{}
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeTCP4})
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se))
-	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: servers, ICETransportPolicy: webrtc.ICETransportPolicyRelay})
-	if err != nil {
-		return err
-	}
-	audio, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "self")
-	if err == nil {
-		_, err = pc.AddTransceiverFromTrack(audio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-	}
-	if err != nil {
-		_ = pc.Close()
-		return err
-	}
-	pc.OnICECandidate(func(ci *webrtc.ICECandidate) {
-		if ci != nil {
-			_ = c.send(map[string]any{"type": "candidate", "candidate": ci.ToJSON()})
-		}
-	})
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		c.mu.Lock()
-		n := c.received[tr.StreamID()]
-		if n == nil {
-			n = &atomic.Uint64{}
-			c.received[tr.StreamID()] = n
-		}
-		c.mu.Unlock()
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			buf := make([]byte, 1500)
-			for {
-				if _, _, err := tr.Read(buf); err != nil {
-					return
-				}
-				n.Add(1)
-			}
-		}()
-	})
-	c.mu.Lock()
-	c.pc, c.audio, c.self, c.ice = pc, audio, self, servers
-	c.mu.Unlock()
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		c.generate()
-	}()
-	return nil
-}
-
-func (c *relayClient) peerConn() *webrtc.PeerConnection {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.pc
-}
-
-func (c *relayClient) answer(sdp string) error {
-	pc := c.peerConn()
-	if pc == nil {
-		return fmt.Errorf("offer before joined")
-	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	pending := c.pending
-	c.pending = nil
-	c.mu.Unlock()
-	for _, ci := range pending {
-		if err := pc.AddICECandidate(ci); err != nil {
-			return err
-		}
-	}
-	ans, err := pc.CreateAnswer(nil)
-	if err != nil {
-		return err
-	}
-	if err := pc.SetLocalDescription(ans); err != nil {
-		return err
-	}
-	return c.send(map[string]any{"type": "answer", "sdp": ans.SDP})
-}
-
-func (c *relayClient) addCandidate(ci webrtc.ICECandidateInit) {
-	c.mu.Lock()
-	pc := c.pc
-	if pc == nil || pc.RemoteDescription() == nil {
-		c.pending = append(c.pending, ci)
-		c.mu.Unlock()
-		return
-	}
-	c.mu.Unlock()
-	if err := pc.AddICECandidate(ci); err != nil {
-		c.fail(err)
-	}
-}
-
-// generate sends 50 audio packets a second until closed.
-func (c *relayClient) generate() {
-	t := time.NewTicker(20 * time.Millisecond)
-	defer t.Stop()
-	payload := make([]byte, 80)
-	var seq uint16
-	var ts uint32
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case <-t.C:
-		}
-		seq++
-		ts += 960
-		_ = c.audio.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: seq, Timestamp: ts, SSRC: 7}, Payload: payload})
-	}
-}
-
-func (c *relayClient) packetsFrom(stream string) uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if n := c.received[stream]; n != nil {
-		return n.Load()
-	}
-	return 0
-}
-
-func (c *relayClient) errors() []error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]error(nil), c.errs...)
-}
-
-func (c *relayClient) close() {
-	c.cancel()
-	c.wmu.Lock()
-	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-	c.wmu.Unlock()
-	c.ws.Close()
-	if pc := c.peerConn(); pc != nil {
-		_ = pc.Close()
-	}
-	c.wg.Wait()
-}
-
-// waitFor polls cond every 20 ms until it holds or ctx ends.
-func waitFor(ctx context.Context, cond func() bool) error {
-	t := time.NewTicker(20 * time.Millisecond)
-	defer t.Stop()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
-	return nil
-}
-
-// TestRelayOnlyParticipant: a participant that may use TURN relay
-// candidates only joins with the iceServers handed out in joined and
-// exchanges media with a participant connected directly. Its selected
-// candidate pair is a relay candidate of the embedded TURN server, towards
-// the SFU's media socket.
-func TestRelayOnlyParticipant(t *testing.T) {
-	srv := hearthtest.Start(t, hearthtest.Options{TURN: true})
+	certFile, keyFile := trustedCert(t)
+	srv := hearthtest.Start(t, hearthtest.Options{TURN: true, TURNTLSCert: certFile, TURNTLSKey: keyFile})
 	ts := srv.App.TURN()
-	if ts == nil {
-		t.Fatal("TURN is enabled but the app has no TURN server")
+	if ts == nil || ts.TLSAddr() == nil {
+		t.Fatal("TURN with TLS is enabled but the app has no such TURN server")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
+	return srv, ts
+}
 
-	direct, err := hclient.Dial(ctx, nil, hclient.Options{URL: srv.WSURL, Room: "relay-room", Name: "Dee", Audio: true})
+// relayCall joins roomName with a participant connected directly and a
+// relay-only one on network (nil: the machine's), and waits until each
+// receives the other's audio.
+func relayCall(ctx context.Context, t *testing.T, srv *hearthtest.Server, roomName string, network transport.Net) *relayClient {
+	t.Helper()
+	direct, err := hclient.Dial(ctx, nil, hclient.Options{URL: srv.WSURL, Room: roomName, Name: "Dee", Audio: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,28 +45,15 @@ func TestRelayOnlyParticipant(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	relay := dialRelay(t, srv.WSURL, "relay-room", "Remy")
+	relay := dialRelay(t, srv.WSURL, roomName, "Remy", network)
 	select {
 	case <-relay.joined:
 	case <-ctx.Done():
 		t.Fatalf("relay client not joined: %v", relay.errors())
 	}
-
-	// The credentials are the participant's own and short-lived.
 	relay.mu.Lock()
-	self, servers := relay.self, relay.ice
+	self := relay.self
 	relay.mu.Unlock()
-	if len(servers) != 1 || len(servers[0].URLs) != 2 || !strings.HasPrefix(servers[0].URLs[0], "turn:127.0.0.1:") {
-		t.Fatalf("iceServers = %+v, want the embedded TURN server", servers)
-	}
-	user, _ := servers[0].Username, servers[0].Credential
-	exp, id, err := turnserver.ParseUsername(user)
-	if err != nil || id != self {
-		t.Fatalf("TURN username %q: user %q (%v), want the participant id %q", user, id, err, self)
-	}
-	if ttl := time.Until(exp); ttl < time.Hour || ttl > turnserver.DefaultCredentialTTL+time.Minute {
-		t.Fatalf("credentials last %v", ttl)
-	}
 
 	// Media both ways.
 	if err := waitFor(ctx, func() bool {
@@ -352,29 +67,89 @@ func TestRelayOnlyParticipant(t *testing.T) {
 		t.Fatalf("media through the relay: relay client got %d packets, direct client got %d (%v); errors %v",
 			relay.packetsFrom(direct.ID()), got, err, relay.errors())
 	}
-
-	// Through the relay: the selected pair's local candidate is a relay
-	// candidate, and its remote one the SFU's media socket.
-	pc := relay.peerConn()
-	var pair *webrtc.ICECandidatePair
-	for _, tr := range pc.GetTransceivers() {
-		if s := tr.Sender(); s != nil && s.Transport() != nil {
-			if pair, err = s.Transport().ICETransport().GetSelectedCandidatePair(); err != nil {
-				t.Fatal(err)
-			}
-			break
-		}
+	if errs := relay.errors(); len(errs) > 0 {
+		t.Fatalf("relay client errors: %v", errs)
 	}
-	if pair == nil {
-		t.Fatal("no selected candidate pair")
+	return relay
+}
+
+// checkRelayed checks that the relay client's selected candidate pair is a
+// relay of the embedded TURN server reached over want ("udp", "tcp" or
+// "tls"), towards the SFU's media socket.
+func checkRelayed(t *testing.T, srv *hearthtest.Server, relay *relayClient, want string) {
+	t.Helper()
+	proto, pair, err := relay.relayProtocol()
+	if err != nil {
+		t.Fatal(err)
 	}
 	if pair.Local.Typ != webrtc.ICECandidateTypeRelay {
 		t.Fatalf("selected local candidate is %s, want relay: %s", pair.Local.Typ, pair)
 	}
+	if proto != want {
+		t.Fatalf("the relay is reached over %q, want %q: %s", proto, want, pair)
+	}
 	if media := srv.App.MediaAddr(); pair.Remote.Address != media.IP.String() || int(pair.Remote.Port) != media.Port {
 		t.Fatalf("selected remote candidate %s:%d, want the SFU's media socket %s", pair.Remote.Address, pair.Remote.Port, media)
 	}
-	if errs := relay.errors(); len(errs) > 0 {
-		t.Fatalf("relay client errors: %v", errs)
+}
+
+// TestRelayOnlyParticipant: a participant that may use TURN relay
+// candidates only joins with the iceServers handed out in joined: the
+// embedded TURN server on UDP, TCP and TLS, in that order, with
+// credentials of its own. It exchanges media with a participant connected
+// directly, through a relay reached over UDP (its network lets UDP out),
+// towards the SFU's media socket.
+func TestRelayOnlyParticipant(t *testing.T) {
+	srv, ts := startTURN(t)
+	ctx, cancel := budget.Context(t, budget.Test)
+	defer cancel()
+	relay := relayCall(ctx, t, srv, "relay-room", nil)
+
+	relay.mu.Lock()
+	self, servers := relay.self, relay.ice
+	relay.mu.Unlock()
+	want := []string{
+		fmt.Sprintf("turn:127.0.0.1:%d?transport=udp", ts.UDPAddr().Port),
+		fmt.Sprintf("turn:127.0.0.1:%d?transport=tcp", ts.TCPAddr().Port),
+		fmt.Sprintf("turns:127.0.0.1:%d?transport=tcp", ts.TLSAddr().Port),
+	}
+	if len(servers) != 1 || !slices.Equal(servers[0].URLs, want) {
+		t.Fatalf("iceServers = %+v, want one with the URLs %q", servers, want)
+	}
+	// The credentials are the participant's own and short-lived.
+	exp, id, err := turnserver.ParseUsername(servers[0].Username)
+	if err != nil || id != self {
+		t.Fatalf("TURN username %q: user %q (%v), want the participant id %q", servers[0].Username, id, err, self)
+	}
+	if ttl := time.Until(exp); ttl < time.Hour || ttl > turnserver.DefaultCredentialTTL+time.Minute {
+		t.Fatalf("credentials last %v", ttl)
+	}
+	checkRelayed(t, srv, relay, "udp")
+}
+
+// TestRelayFallback: a relay-only participant on a network that blocks
+// UDP, given the same iceServers as everyone, falls back by itself to TURN
+// over TCP; on a network that lets out only TCP to the TLS port, to TURN
+// over TLS, checking the server's certificate. Either way it exchanges
+// media with a participant connected directly.
+func TestRelayFallback(t *testing.T) {
+	srv, ts := startTURN(t)
+	for _, tc := range []struct {
+		name string
+		port int // the one TCP port the client's network lets out
+	}{
+		{"tcp", ts.TCPAddr().Port},
+		{"tls", ts.TLSAddr().Port},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := budget.Context(t, budget.Test)
+			defer cancel()
+			network, err := newFirewall(tc.port)
+			if err != nil {
+				t.Fatal(err)
+			}
+			relay := relayCall(ctx, t, srv, "fallback-"+tc.name, network)
+			checkRelayed(t, srv, relay, tc.name)
+		})
 	}
 }

@@ -1,5 +1,6 @@
 // Package turnserver is Hearth's embedded TURN server (RFC 5766/8656 on UDP
-// and TCP), for participants whose networks block the SFU's UDP port.
+// and TCP, and on TLS when given a certificate), for participants whose
+// networks block the SFU's UDP port, or let nothing out but TLS.
 //
 // Credentials are short-lived and stateless (the TURN REST scheme, see
 // Credentials): the server hands each participant a username and password
@@ -8,10 +9,14 @@
 //
 // Relays reach only the SFU's media endpoints (Config.Peers): no other
 // address, whether on the internet, on the server's private network or on
-// its loopback, and never over TCP.
+// its loopback, and never over TCP. A participant holds a bounded number of
+// allocations; a TCP or TLS connection that holds none is closed after a
+// timeout, and only so many may be open at once.
 package turnserver
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,9 +37,17 @@ const (
 	// refresh its allocation after its credentials expire, so relayed media
 	// lasts at most this plus one allocation lifetime (10 min).
 	DefaultCredentialTTL = 2 * time.Hour
+	// DefaultUnallocatedTimeout is how long a TCP or TLS connection may
+	// stay open without an allocation: a client allocates at once.
+	DefaultUnallocatedTimeout = 30 * time.Second
+	// DefaultMaxUnallocated bounds the TCP and TLS connections open
+	// without an allocation at once.
+	DefaultMaxUnallocated = 1000
 	// DefaultMaxAllocations bounds the allocations one participant holds at
-	// once (a browser makes one per TURN URL and per local interface).
-	DefaultMaxAllocations = 8
+	// once. A browser makes one per TURN URL (three with TLS) and per local
+	// interface, and a reconnecting one makes new ones while those of its
+	// dropped connection expire.
+	DefaultMaxAllocations = 12
 	minKeyLen             = 16
 )
 
@@ -63,10 +76,26 @@ type Config struct {
 	// RelayMinPort and RelayMaxPort, when both set, bound the relay sockets'
 	// ports; otherwise the system picks them.
 	RelayMinPort, RelayMaxPort int
+	// TLSCertificate, when set, also serves TURN over TLS (on TCP) at
+	// TLSAddr with this certificate.
+	TLSCertificate *tls.Certificate
+	// TLSAddr is where TURN over TLS listens, "host:port"; an empty host
+	// is Host, port 0 picks a free one.
+	TLSAddr string
+	// TLSHost is the name clients are given in turns: URLs, which the
+	// certificate must cover. If empty: the certificate's first DNS name
+	// (wildcards aside), else PublicIP.
+	TLSHost string
 	// MaxAllocations bounds one participant's concurrent allocations;
 	// DefaultMaxAllocations if zero.
 	MaxAllocations int
-	Logger         *slog.Logger
+	// UnallocatedTimeout and MaxUnallocated bound TCP and TLS connections
+	// that hold no allocation: each is closed after UnallocatedTimeout,
+	// and beyond MaxUnallocated new ones are closed at once. Defaults:
+	// DefaultUnallocatedTimeout, DefaultMaxUnallocated.
+	UnallocatedTimeout time.Duration
+	MaxUnallocated     int
+	Logger             *slog.Logger
 	// Now is the clock for credentials; time.Now if nil.
 	Now func() time.Time
 }
@@ -75,12 +104,17 @@ type Config struct {
 //
 // Lifecycle: New (listening and serving) → Close.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	turn   *turn.Server
-	udp    net.PacketConn
-	tcp    net.Listener
-	public net.IP
+	cfg  Config
+	log  *slog.Logger
+	turn *turn.Server
+	udp  net.PacketConn
+	tcp  net.Listener
+	tls  net.Listener // nil without TLSCertificate
+	// streams tracks the TCP and TLS connections.
+	streams *streams
+	public  net.IP
+	// tlsHost is the host in turns: URLs.
+	tlsHost string
 
 	// dropped counts relay packets refused by the peer filter.
 	dropped atomic.Uint64
@@ -105,6 +139,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxAllocations <= 0 {
 		cfg.MaxAllocations = DefaultMaxAllocations
+	}
+	if cfg.UnallocatedTimeout <= 0 {
+		cfg.UnallocatedTimeout = DefaultUnallocatedTimeout
+	}
+	if cfg.MaxUnallocated <= 0 {
+		cfg.MaxUnallocated = DefaultMaxUnallocated
 	}
 	if len(cfg.Key) < minKeyLen {
 		return nil, fmt.Errorf("turnserver: key must be at least %d bytes", minKeyLen)
@@ -131,17 +171,17 @@ func New(cfg Config) (*Server, error) {
 	}
 
 	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "turn"), public: public, allocs: map[string]int{}}
-	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
-	udp, err := net.ListenPacket("udp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("turnserver: listen udp %s: %w", addr, err)
+	s.streams = newStreams(s.log, cfg.UnallocatedTimeout, cfg.MaxUnallocated)
+	var leaf *x509.Certificate
+	if cfg.TLSCertificate != nil {
+		var err error
+		if s.tlsHost, leaf, err = tlsHost(cfg.TLSCertificate, cfg.TLSHost, public); err != nil {
+			return nil, err
+		}
 	}
-	tcp, err := net.Listen("tcp", addr)
-	if err != nil {
-		udp.Close()
-		return nil, fmt.Errorf("turnserver: listen tcp %s: %w", addr, err)
+	if err := s.listen(); err != nil {
+		return nil, err
 	}
-	s.udp, s.tcp = udp, tcp
 
 	peers := newPeerSet(cfg.Peers)
 	permit := func(_ net.Addr, peer net.IP) bool {
@@ -159,6 +199,11 @@ func New(cfg Config) (*Server, error) {
 		}
 		return &relayGenerator{inner: inner, peers: peers, dropped: &s.dropped}
 	}
+	listeners := []turn.ListenerConfig{{Listener: s.tcp, RelayAddressGenerator: gen(), PermissionHandler: permit}}
+	if s.tls != nil {
+		listeners = append(listeners, turn.ListenerConfig{Listener: s.tls, RelayAddressGenerator: gen(), PermissionHandler: permit})
+	}
+	var err error
 	s.turn, err = turn.NewServer(turn.ServerConfig{
 		Realm:         cfg.Realm,
 		AuthHandler:   s.auth,
@@ -166,25 +211,83 @@ func New(cfg Config) (*Server, error) {
 		EventHandler:  turn.EventHandler{OnAllocationCreated: s.allocated, OnAllocationDeleted: s.deallocated},
 		LoggerFactory: slogFactory{s.log},
 		PacketConnConfigs: []turn.PacketConnConfig{{
-			PacketConn: udp, RelayAddressGenerator: gen(), PermissionHandler: permit,
+			PacketConn: s.udp, RelayAddressGenerator: gen(), PermissionHandler: permit,
 		}},
-		ListenerConfigs: []turn.ListenerConfig{{
-			Listener: tcp, RelayAddressGenerator: gen(), PermissionHandler: permit,
-		}},
+		ListenerConfigs: listeners,
 	})
 	if err != nil {
-		udp.Close()
-		tcp.Close()
+		s.closeListeners()
 		return nil, fmt.Errorf("turnserver: %w", err)
 	}
-	s.log.Info("TURN server listening", "udp", udp.LocalAddr().String(), "tcp", tcp.Addr().String(),
+	s.log.Info("TURN server listening", "udp", s.udp.LocalAddr().String(), "tcp", s.tcp.Addr().String(),
 		"public", public.String(), "realm", cfg.Realm)
+	if s.tls != nil {
+		expires := leaf.NotAfter.UTC().Format(time.RFC3339)
+		s.log.Info("TURN over TLS listening", "addr", s.tls.Addr().String(), "host", s.tlsHost,
+			"certificate_expires", expires)
+		if !cfg.Now().Before(leaf.NotAfter) {
+			s.log.Warn("the TURN over TLS certificate has expired: clients will refuse it", "expired", expires)
+		}
+	}
 	return s, nil
 }
 
-// Close stops the server: listeners, allocations and their relay sockets.
+// listen binds the UDP and TCP listeners, and the TLS one if configured.
+func (s *Server) listen() error {
+	addr := net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.Port))
+	var err error
+	if s.udp, err = net.ListenPacket("udp", addr); err != nil {
+		return fmt.Errorf("turnserver: listen udp %s: %w", addr, err)
+	}
+	tcp, err := net.Listen("tcp", addr)
+	if err != nil {
+		s.closeListeners()
+		return fmt.Errorf("turnserver: listen tcp %s: %w", addr, err)
+	}
+	s.tcp = s.streams.listener(tcp)
+	if s.cfg.TLSCertificate == nil {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(s.cfg.TLSAddr)
+	if err != nil {
+		s.closeListeners()
+		return fmt.Errorf("turnserver: TLS address %q: %w", s.cfg.TLSAddr, err)
+	}
+	if host == "" {
+		host = s.cfg.Host
+	}
+	addr = net.JoinHostPort(host, port)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		s.closeListeners()
+		return fmt.Errorf("turnserver: listen tls %s: %w", addr, err)
+	}
+	s.tls = tlsListener{Listener: s.streams.listener(ln), log: s.log, config: &tls.Config{
+		Certificates: []tls.Certificate{*s.cfg.TLSCertificate},
+		MinVersion:   tls.VersionTLS12,
+	}}
+	return nil
+}
+
+// closeListeners closes what listen bound (before the TURN server owns it).
+func (s *Server) closeListeners() {
+	if s.udp != nil {
+		s.udp.Close()
+	}
+	if s.tcp != nil {
+		s.tcp.Close()
+	}
+	if s.tls != nil {
+		s.tls.Close()
+	}
+}
+
+// Close stops the server: listeners, connections, allocations and their
+// relay sockets.
 func (s *Server) Close() error {
-	if err := s.turn.Close(); err != nil {
+	err := s.turn.Close()
+	s.streams.close()
+	if err != nil {
 		return fmt.Errorf("turnserver: close: %w", err)
 	}
 	return nil
@@ -196,6 +299,14 @@ func (s *Server) UDPAddr() *net.UDPAddr { return s.udp.LocalAddr().(*net.UDPAddr
 // TCPAddr is the bound TCP listener address.
 func (s *Server) TCPAddr() *net.TCPAddr { return s.tcp.Addr().(*net.TCPAddr) }
 
+// TLSAddr is the bound TLS listener address, or nil without TLS.
+func (s *Server) TLSAddr() *net.TCPAddr {
+	if s.tls == nil {
+		return nil
+	}
+	return s.tls.Addr().(*net.TCPAddr)
+}
+
 // Realm is the TURN realm.
 func (s *Server) Realm() string { return s.cfg.Realm }
 
@@ -203,17 +314,24 @@ func (s *Server) Realm() string { return s.cfg.Realm }
 // media endpoint.
 func (s *Server) Dropped() uint64 { return s.dropped.Load() }
 
-// URLs are the TURN URLs clients are given, UDP first.
+// URLs are the TURN URLs clients are given: UDP, then TCP, then TLS. A
+// client gathers relays through all of them at once, and browsers and
+// pion rank a relay reached over UDP above one over TCP, and that above
+// one over TLS, so a client relays over UDP where its network lets UDP
+// out and falls back to TCP, then TLS, by itself.
 func (s *Server) URLs() []string {
-	host := s.public.String()
-	if s.public.To4() == nil {
-		host = "[" + host + "]"
+	urls := []string{
+		"turn:" + hostPort(s.public.String(), s.UDPAddr().Port) + "?transport=udp",
+		"turn:" + hostPort(s.public.String(), s.TCPAddr().Port) + "?transport=tcp",
 	}
-	return []string{
-		"turn:" + host + ":" + strconv.Itoa(s.UDPAddr().Port) + "?transport=udp",
-		"turn:" + host + ":" + strconv.Itoa(s.TCPAddr().Port) + "?transport=tcp",
+	if s.tls != nil {
+		urls = append(urls, "turns:"+hostPort(s.tlsHost, s.TLSAddr().Port)+"?transport=tcp")
 	}
+	return urls
 }
+
+// hostPort is net.JoinHostPort for URLs (IPv6 literals in brackets).
+func hostPort(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
 
 // Credentials returns fresh credentials for user (a participant id),
 // valid for the configured TTL.
@@ -247,18 +365,20 @@ func (s *Server) quota(user, _ string, src net.Addr) bool {
 	return true
 }
 
-func (s *Server) allocated(_, _ net.Addr, _, user, _ string, _ net.Addr, _ int) {
+func (s *Server) allocated(src, dst net.Addr, _, user, _ string, _ net.Addr, _ int) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.allocs[user]++
+	s.mu.Unlock()
+	s.streams.allocated(src, dst)
 }
 
-func (s *Server) deallocated(_, _ net.Addr, _, user, _ string) {
+func (s *Server) deallocated(src, dst net.Addr, _, user, _ string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.allocs[user]--; s.allocs[user] <= 0 {
 		delete(s.allocs, user)
 	}
+	s.mu.Unlock()
+	s.streams.deallocated(src, dst)
 }
 
 func addrString(a net.Addr) string {

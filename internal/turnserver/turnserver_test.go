@@ -1,11 +1,16 @@
 package turnserver_test
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +22,29 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain makes a certificate for 127.0.0.1 that the process trusts as a
+// root. pion's ICE agent dials turns: URLs with a TLS configuration of its
+// own, checked against the system's roots only (ice v4: the URL's host as
+// server name, no way to pass roots), so the relay-only WebRTC clients can
+// trust a test certificate only through the system roots, which Go reads
+// from SSL_CERT_FILE once, on first use.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "turnserver-test-")
+	if err == nil {
+		var certFile string
+		if certFile, err = writeTrustedCert(dir); err == nil {
+			err = os.Setenv(trustedCertEnv, certFile)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "trusted certificate:", err)
+		os.Exit(1)
+	}
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		os.RemoveAll(dir)
+		os.Exit(code)
+	}))
+}
 
 var testKey = turnserver.DeriveKey([]byte("turn-test-secret-0123456789abcdef"))
 
@@ -193,26 +220,57 @@ func TestAllocationQuota(t *testing.T) {
 	}
 }
 
-// client is a pion TURN client over UDP or TCP.
-func client(t *testing.T, s *turnserver.Server, tcp bool, user string) *turn.Client {
+// tlsServer runs a TURN server that also serves TLS, with a certificate
+// for 127.0.0.1, and returns a pool trusting it.
+func tlsServer(t *testing.T, peers []netip.AddrPort, mod func(*turnserver.Config)) (*turnserver.Server, *x509.CertPool) {
+	t.Helper()
+	cert, pool := certFor(t, nil, loopback)
+	s := start(t, peers, func(c *turnserver.Config) {
+		c.TLSCertificate, c.TLSAddr = cert, ":0"
+		if mod != nil {
+			mod(c)
+		}
+	})
+	return s, pool
+}
+
+// client is a pion TURN client of user over transport: "udp", "tcp" or
+// "tls" (trusting pool).
+func client(t *testing.T, s *turnserver.Server, transport string, pool *x509.CertPool, user string) *turn.Client {
 	t.Helper()
 	username, password := s.Credentials(user)
+	return clientAs(t, s, transport, pool, username, password)
+}
+
+// clientAs is client with the credentials given; Listen has started it.
+func clientAs(t *testing.T, s *turnserver.Server, transport string, pool *x509.CertPool, username, password string) *turn.Client {
+	t.Helper()
 	cfg := &turn.ClientConfig{Username: username, Password: password, Realm: s.Realm(),
 		LoggerFactory: quietLogs{}}
-	if tcp {
-		conn, err := net.Dial("tcp4", s.TCPAddr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Conn = turn.NewSTUNConn(conn)
-		cfg.STUNServerAddr, cfg.TURNServerAddr = s.TCPAddr().String(), s.TCPAddr().String()
-	} else {
+	switch transport {
+	case "udp":
 		conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
 		cfg.Conn = conn
 		cfg.STUNServerAddr, cfg.TURNServerAddr = s.UDPAddr().String(), s.UDPAddr().String()
+	case "tcp":
+		conn, err := net.Dial("tcp4", s.TCPAddr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Conn = turn.NewSTUNConn(conn)
+		cfg.STUNServerAddr, cfg.TURNServerAddr = s.TCPAddr().String(), s.TCPAddr().String()
+	case "tls":
+		conn, err := tls.Dial("tcp4", s.TLSAddr().String(), &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Conn = turn.NewSTUNConn(conn)
+		cfg.STUNServerAddr, cfg.TURNServerAddr = s.TLSAddr().String(), s.TLSAddr().String()
+	default:
+		t.Fatalf("transport %q", transport)
 	}
 	c, err := turn.NewClient(cfg)
 	if err != nil {
@@ -229,16 +287,12 @@ func client(t *testing.T, s *turnserver.Server, tcp bool, user string) *turn.Cli
 }
 
 func TestRelayReachesOnlyTheSFU(t *testing.T) {
-	for _, tcp := range []bool{false, true} {
-		name := "udp"
-		if tcp {
-			name = "tcp"
-		}
-		t.Run(name, func(t *testing.T) {
+	for _, transport := range []string{"udp", "tcp", "tls"} {
+		t.Run(transport, func(t *testing.T) {
 			sfu := udpListener(t)
 			other := udpListener(t) // another service on the same address
-			s := start(t, []netip.AddrPort{addrPort(sfu)}, nil)
-			c := client(t, s, tcp, "p_0a1b2c3d")
+			s, pool := tlsServer(t, []netip.AddrPort{addrPort(sfu)}, nil)
+			c := client(t, s, transport, pool, "p_0a1b2c3d")
 			relay, err := c.Allocate()
 			if err != nil {
 				t.Fatalf("allocate: %v", err)
@@ -300,11 +354,13 @@ func TestRelayReachesOnlyTheSFU(t *testing.T) {
 
 func TestTCPRelaysAreRefused(t *testing.T) {
 	sfu := udpListener(t)
-	s := start(t, []netip.AddrPort{addrPort(sfu)}, nil)
-	c := client(t, s, true, "p_0a1b2c3d")
-	if alloc, err := c.AllocateTCP(); err == nil {
-		alloc.Close()
-		t.Fatal("a TCP relay (RFC 6062) was allocated")
+	s, pool := tlsServer(t, []netip.AddrPort{addrPort(sfu)}, nil)
+	for _, transport := range []string{"tcp", "tls"} {
+		c := client(t, s, transport, pool, "p_0a1b2c3d")
+		if alloc, err := c.AllocateTCP(); err == nil {
+			alloc.Close()
+			t.Fatalf("a TCP relay (RFC 6062) was allocated over %s", transport)
+		}
 	}
 }
 
@@ -330,13 +386,26 @@ func TestConfigChecks(t *testing.T) {
 	}
 }
 
+// TestURLs: UDP, then TCP, then TLS (named as the certificate names the
+// server), so that clients fall back in that order.
 func TestURLs(t *testing.T) {
 	sfu := udpListener(t)
 	s := start(t, []netip.AddrPort{addrPort(sfu)}, nil)
-	urls := s.URLs()
-	if len(urls) != 2 || !strings.HasPrefix(urls[0], "turn:127.0.0.1:") || !strings.HasSuffix(urls[0], "?transport=udp") ||
-		!strings.HasSuffix(urls[1], "?transport=tcp") {
-		t.Fatalf("URLs = %q", urls)
+	want := []string{
+		fmt.Sprintf("turn:127.0.0.1:%d?transport=udp", s.UDPAddr().Port),
+		fmt.Sprintf("turn:127.0.0.1:%d?transport=tcp", s.TCPAddr().Port),
+	}
+	if got := s.URLs(); !slices.Equal(got, want) || s.TLSAddr() != nil {
+		t.Fatalf("URLs = %q, want %q", got, want)
+	}
+	ts, _ := tlsServer(t, []netip.AddrPort{addrPort(sfu)}, nil)
+	want = []string{
+		fmt.Sprintf("turn:127.0.0.1:%d?transport=udp", ts.UDPAddr().Port),
+		fmt.Sprintf("turn:127.0.0.1:%d?transport=tcp", ts.TCPAddr().Port),
+		fmt.Sprintf("turns:127.0.0.1:%d?transport=tcp", ts.TLSAddr().Port),
+	}
+	if got := ts.URLs(); !slices.Equal(got, want) {
+		t.Fatalf("URLs = %q, want %q", got, want)
 	}
 }
 

@@ -36,6 +36,9 @@ type Options struct {
 	MaxUnjoined    int
 	// TURN runs the embedded TURN server on free loopback ports.
 	TURN bool
+	// TURNTLSCert and TURNTLSKey (files), with TURN, also serve TURN over
+	// TLS on a free loopback port with that certificate.
+	TURNTLSCert, TURNTLSKey string
 	// Logger defaults to keeping the last lines at info level and above,
 	// printed if the test fails; with HEARTH_TEST_LOG set, everything goes
 	// to stderr as it happens.
@@ -129,6 +132,10 @@ func start(opts Options) (*Server, error) {
 	if maxConns == 0 {
 		maxConns = -1
 	}
+	turn := app.TURNConfig{Enabled: opts.TURN}
+	if opts.TURNTLSCert != "" {
+		turn.TLSAddr, turn.TLSCert, turn.TLSKey = "127.0.0.1:0", opts.TURNTLSCert, opts.TURNTLSKey
+	}
 	a, err := app.New(app.Config{
 		Listen:            "127.0.0.1:0",
 		UDPPort:           0,
@@ -146,7 +153,7 @@ func start(opts Options) (*Server, error) {
 		JoinTimeout:       opts.JoinTimeout,
 		MaxUnjoined:       opts.MaxUnjoined,
 		NodeID:            "test-node",
-		TURN:              app.TURNConfig{Enabled: opts.TURN},
+		TURN:              turn,
 		Logger:            log,
 	})
 	if err != nil {
