@@ -43,9 +43,14 @@ import (
 // telemetry uploads, no safe-browsing lookups).
 func Prefs() map[string]any {
 	return map[string]any{
-		// Fake camera and microphone, allowed without a prompt.
+		// Fake camera and microphone, allowed without a prompt, and
+		// counted as capturing: only a page that captures (or holds a
+		// camera or microphone permission) gathers candidates on every
+		// interface, loopback included; others get the default route's
+		// address alone.
 		"media.navigator.streams.fake":        true,
 		"media.navigator.permission.disabled": true,
+		"media.navigator.permission.fake":     true,
 		// ICE on this machine: accept the server's 127.0.0.1 candidates,
 		// show real host addresses rather than mDNS names, UDP only, and
 		// no STUN server unless the page names one.
