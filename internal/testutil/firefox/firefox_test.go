@@ -51,7 +51,8 @@ func server(t *testing.T) *httptest.Server {
 	return srv
 }
 
-func TestDrive(t *testing.T) {
+// TestBrowser drives one browser through every command, then closes it.
+func TestBrowser(t *testing.T) {
 	srv := server(t)
 	b := firefox.New(t, firefox.Desktop)
 	ctx := t.Context()
@@ -146,18 +147,22 @@ func TestDrive(t *testing.T) {
 	if cfg.Width != 1280 || cfg.Height != 800 {
 		t.Errorf("screenshot is %dx%d, want 1280x800", cfg.Width, cfg.Height)
 	}
+
+	media(t, b)
+
+	b.Close()
+	b.Close() // a second call is harmless
+	if err := b.Eval(context.Background(), `1`, nil); err == nil {
+		t.Error("Eval after Close succeeded")
+	}
 }
 
-// TestMedia: the fake devices start without a prompt, and ICE candidates
-// are UDP host candidates with addresses, not mDNS names, 127.0.0.1 among
-// them; no STUN server is used.
-func TestMedia(t *testing.T) {
-	srv := server(t)
-	b := firefox.New(t, firefox.Desktop)
+// media checks that the fake devices start without a prompt, and that ICE
+// candidates are UDP host candidates with addresses, not mDNS names,
+// 127.0.0.1 among them; no STUN server is used.
+func media(t *testing.T, b *firefox.Browser) {
+	t.Helper()
 	ctx := t.Context()
-	if err := b.Navigate(ctx, srv.URL); err != nil {
-		t.Fatal(err)
-	}
 	var got struct {
 		Tracks     []string
 		Candidates []string
@@ -195,14 +200,16 @@ func TestMedia(t *testing.T) {
 	}
 }
 
-func TestCloseEndsProcesses(t *testing.T) {
-	b := firefox.New(t, firefox.Desktop)
-	if err := b.Eval(t.Context(), `1`, nil); err != nil {
-		t.Fatal(err)
-	}
-	b.Close()
-	b.Close() // a second call is harmless
-	if err := b.Eval(context.Background(), `1`, nil); err == nil {
-		t.Error("Eval after Close succeeded")
+// A missing browser skips the test, outside CI.
+func TestMissing(t *testing.T) {
+	t.Setenv("CI", "false")
+	var ran bool
+	t.Run("missing", func(t *testing.T) {
+		ran = true
+		firefox.New(t, firefox.Options{ExecPath: "/nonexistent/firefox"})
+		t.Error("New returned without a browser")
+	})
+	if !ran {
+		t.Fatal("the subtest did not run")
 	}
 }
