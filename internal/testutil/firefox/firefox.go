@@ -97,9 +97,10 @@ var Desktop = Options{Width: 1280, Height: 800}
 // Lifecycle: New starts both; Close (also a cleanup of the test) ends them;
 // a closed Browser answers every command with an error.
 type Browser struct {
-	t       testing.TB
-	opts    Options
-	version string
+	t          testing.TB
+	opts       Options
+	version    string
+	profileDir string
 
 	cmd      *exec.Cmd
 	stdin    io.WriteCloser
@@ -201,9 +202,10 @@ func New(t testing.TB, opts Options) *Browser {
 		opts.Width, opts.Height = Desktop.Width, Desktop.Height
 	}
 
+	profileDir := t.TempDir()
 	config, err := json.Marshal(map[string]any{
 		"executablePath": exe,
-		"profileDir":     t.TempDir(),
+		"profileDir":     profileDir,
 		"width":          opts.Width,
 		"height":         opts.Height,
 		"prefs":          Prefs(),
@@ -211,7 +213,7 @@ func New(t testing.TB, opts Options) *Browser {
 	if err != nil {
 		t.Fatalf("firefox: config: %v", err)
 	}
-	b := &Browser{t: t, opts: opts, stderr: &tail{}, exited: make(chan struct{}), readDone: make(chan struct{}),
+	b := &Browser{t: t, opts: opts, profileDir: profileDir, stderr: &tail{}, exited: make(chan struct{}), readDone: make(chan struct{}),
 		pending: map[int64]chan message{}}
 	b.cmd = exec.Command(node, filepath.Join(dir, "driver.mjs"), string(config))
 	b.cmd.Dir = dir
@@ -371,7 +373,7 @@ func (b *Browser) Close() {
 		case <-time.After(10 * time.Second):
 			b.t.Logf("firefox: the driver did not exit; ending it")
 		}
-		if n := endGroup(b.cmd); n > 0 {
+		if n := endLeftovers(b.cmd, b.profileDir); n > 0 {
 			b.t.Logf("firefox: ended %d leftover processes", n)
 		}
 		<-b.exited

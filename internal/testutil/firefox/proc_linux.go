@@ -11,25 +11,36 @@ import (
 	"time"
 )
 
-// ownGroup starts cmd in a process group of its own, which its children
-// (Firefox and its content processes) join.
+// ownGroup starts cmd in a process group of its own.
 func ownGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 }
 
-// endGroup ends the processes still running in cmd's process group, such as
-// a content process that outlived the browser, and waits until none is left
-// or five seconds pass. The group was made for cmd, so only processes that
-// it started are in it. It returns how many processes it signalled.
-func endGroup(cmd *exec.Cmd) int {
+// endLeftovers ends the processes still running that the driver started:
+// those of its own process group, and those of the browser's, which
+// puppeteer starts in a session of its own (found by its profile
+// directory, unique to one Browser). It waits until none is left or five
+// seconds pass, and returns how many processes it signalled.
+func endLeftovers(cmd *exec.Cmd, profileDir string) int {
 	if cmd.Process == nil {
 		return 0
 	}
-	pgid := cmd.Process.Pid
+	groups := map[int]bool{cmd.Process.Pid: true}
 	deadline := time.Now().Add(5 * time.Second)
 	killed := 0
 	for {
-		pids := groupMembers(pgid)
+		procs := processes()
+		for _, p := range procs {
+			if p.hasArg(profileDir) {
+				groups[p.pgid] = true
+			}
+		}
+		var pids []int
+		for _, p := range procs {
+			if groups[p.pgid] {
+				pids = append(pids, p.pid)
+			}
+		}
 		if len(pids) == 0 || time.Now().After(deadline) {
 			return killed
 		}
@@ -42,17 +53,32 @@ func endGroup(cmd *exec.Cmd) int {
 	}
 }
 
-// groupMembers returns the live processes of process group pgid; zombies,
-// which are only waiting to be reaped, are not listed.
-func groupMembers(pgid int) []int {
+type process struct {
+	pid, pgid int
+	cmdline   []byte
+}
+
+func (p process) hasArg(arg string) bool {
+	for a := range bytes.SplitSeq(p.cmdline, []byte{0}) {
+		if string(a) == arg {
+			return true
+		}
+	}
+	return false
+}
+
+// processes lists the live processes other than this one; zombies, which
+// only wait to be reaped, are left out.
+func processes() []process {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
 	}
-	var pids []int
+	self := os.Getpid()
+	var out []process
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
+		if err != nil || pid == self {
 			continue
 		}
 		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
@@ -68,9 +94,12 @@ func groupMembers(pgid int) []int {
 		if len(f) < 3 || string(f[0]) == "Z" {
 			continue
 		}
-		if g, err := strconv.Atoi(string(f[2])); err == nil && g == pgid {
-			pids = append(pids, pid)
+		pgid, err := strconv.Atoi(string(f[2]))
+		if err != nil {
+			continue
 		}
+		cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		out = append(out, process{pid: pid, pgid: pgid, cmdline: cmdline})
 	}
-	return pids
+	return out
 }

@@ -7,5 +7,6 @@ import "os/exec"
 // ownGroup does nothing outside Linux.
 func ownGroup(cmd *exec.Cmd) {}
 
-// endGroup does nothing outside Linux; Close waits for the driver itself.
-func endGroup(cmd *exec.Cmd) int { return 0 }
+// endLeftovers does nothing outside Linux; Close waits for the driver
+// itself.
+func endLeftovers(cmd *exec.Cmd, profileDir string) int { return 0 }
