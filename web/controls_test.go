@@ -87,7 +87,7 @@ func announced(t *testing.T, b *browser.Browser, want string) {
 	}
 }
 
-func text(t *testing.T, b *browser.Browser, sel string) string {
+func text(t *testing.T, b page, sel string) string {
 	t.Helper()
 	return eval[string](t, b, `document.querySelector(`+jsString(sel)+`).textContent.trim()`)
 }

@@ -134,7 +134,7 @@ func TestThreeBrowsers(t *testing.T) {
 	}
 }
 
-func waitLong(t *testing.T, b *browser.Browser, expr string) {
+func waitLong(t *testing.T, b page, expr string) {
 	t.Helper()
 	if err := b.WaitJS(t.Context(), expr, mediaWait); err != nil {
 		t.Fatalf("%v\nconsole: %q", err, b.ConsoleMessages())
@@ -143,7 +143,7 @@ func waitLong(t *testing.T, b *browser.Browser, expr string) {
 
 // risingFor waits until b receives kind from participant with field (a count
 // in inboundStats) above zero, and then rising.
-func risingFor(t *testing.T, b *browser.Browser, who, participant, kind, field string) {
+func risingFor(t *testing.T, b page, who, participant, kind, field string) {
 	t.Helper()
 	sum := fmt.Sprintf(`hearth.inboundStats().then(s => s.filter(x => x.participant === %q && x.kind === %q).reduce((n, x) => n + (x.%s || 0), 0))`,
 		participant, kind, field)
@@ -159,7 +159,7 @@ func risingFor(t *testing.T, b *browser.Browser, who, participant, kind, field s
 // mediaState describes a browser's peer connection for failure messages:
 // its transceivers, the m-lines of the server's last offer, and the inbound
 // streams with their owners.
-func mediaState(t *testing.T, b *browser.Browser) string {
+func mediaState(t *testing.T, b page) string {
 	var v any
 	err := b.Eval(t.Context(), `(async () => ({
 		transceivers: hearth.pc.getTransceivers().map(t => [t.mid, t.direction, t.currentDirection, t.receiver.track.kind].join(" ")),

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -19,9 +20,22 @@ import (
 	"github.com/hearth-rtc/hearth/web"
 )
 
+// page is a browser tab that the helpers drive: headless Chromium
+// (browser.Browser) or Firefox (firefox.Browser).
+type page interface {
+	Eval(ctx context.Context, expr string, out any) error
+	WaitJS(ctx context.Context, expr string, timeout time.Duration) error
+	Click(ctx context.Context, sel string) error
+	Fill(ctx context.Context, sel, text string) error
+	Screenshot(path string) error
+	ConsoleMessages() []string
+	ConsoleErrors() []string
+	NonLoopbackRequests() []string
+}
+
 // shot saves a screenshot of b as name.png in a temporary directory, and
 // also in $HEARTH_SHOTS_DIR when that is set (for looking at the design).
-func shot(t *testing.T, b *browser.Browser, name string) {
+func shot(t *testing.T, b page, name string) {
 	t.Helper()
 	dirs := []string{t.TempDir()}
 	if d := os.Getenv("HEARTH_SHOTS_DIR"); d != "" {
@@ -36,7 +50,7 @@ func shot(t *testing.T, b *browser.Browser, name string) {
 
 // checkClean fails the test on console errors and on requests that left the
 // loopback interface.
-func checkClean(t *testing.T, b *browser.Browser) {
+func checkClean(t *testing.T, b page) {
 	t.Helper()
 	for _, e := range b.ConsoleErrors() {
 		t.Errorf("console error: %s", e)
@@ -61,14 +75,14 @@ func serveClient(t *testing.T, ws http.Handler) *httptest.Server {
 }
 
 // wait is WaitJS that fails the test.
-func wait(t *testing.T, b *browser.Browser, expr string) {
+func wait(t *testing.T, b page, expr string) {
 	t.Helper()
 	if err := b.WaitJS(t.Context(), expr, budget.Step); err != nil {
 		t.Fatalf("%v\nconsole: %q", err, b.ConsoleMessages())
 	}
 }
 
-func eval[T any](t *testing.T, b *browser.Browser, expr string) T {
+func eval[T any](t *testing.T, b page, expr string) T {
 	t.Helper()
 	var v T
 	if err := b.Eval(t.Context(), expr, &v); err != nil {
@@ -77,14 +91,14 @@ func eval[T any](t *testing.T, b *browser.Browser, expr string) T {
 	return v
 }
 
-func click(t *testing.T, b *browser.Browser, sel string) {
+func click(t *testing.T, b page, sel string) {
 	t.Helper()
 	if err := b.Click(t.Context(), sel); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func fill(t *testing.T, b *browser.Browser, sel, text string) {
+func fill(t *testing.T, b page, sel, text string) {
 	t.Helper()
 	if err := b.Fill(t.Context(), sel, text); err != nil {
 		t.Fatal(err)
