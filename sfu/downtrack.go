@@ -41,9 +41,10 @@ type downTrack struct {
 	pub      *publishedTrack
 	sub      *Peer
 
-	// allowed is the gate: the room decides, the reader obeys per packet.
-	allowed atomic.Bool
-	bound   atomic.Pointer[binding]
+	// gate is the gate's gateVerdict: the room decides, the reader obeys
+	// per packet.
+	gate  atomic.Int32
+	bound atomic.Pointer[binding]
 
 	// slot is the subscriber's media section this track goes out on
 	// (slots.go). cont, when the slot carried another track before, is
@@ -108,7 +109,7 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 			d.bound.Store(b)
 			// Video waits for a keyframe from here on; ask for one now,
 			// since publishers (browsers) send them only when asked.
-			if d.allowed.Load() {
+			if d.allowed() {
 				d.pub.requestKeyframe()
 			}
 			return c, nil
@@ -128,10 +129,14 @@ func (d *downTrack) RID() string               { return "" }
 func (d *downTrack) StreamID() string          { return d.streamID }
 func (d *downTrack) Kind() webrtc.RTPCodecType { return d.kind.codecType() }
 
-// setAllowed opens or closes the gate. Reopening video waits for a keyframe,
+// allowed reports whether the gate lets the track through.
+func (d *downTrack) allowed() bool { return gateVerdict(d.gate.Load()) == gateOpen }
+
+// setGate opens or closes the gate. Reopening video waits for a keyframe,
 // so it asks the publisher for one.
-func (d *downTrack) setAllowed(ok bool) {
-	if d.allowed.Swap(ok) != ok && ok && d.kind == KindVideo {
+func (d *downTrack) setGate(v gateVerdict) {
+	was := gateVerdict(d.gate.Swap(int32(v)))
+	if was != gateOpen && v == gateOpen && d.kind == KindVideo {
 		d.pub.requestKeyframe()
 	}
 }
@@ -151,10 +156,13 @@ func (d *downTrack) forward(pkt *rtp.Packet, keyframe bool) outcome {
 			d.continueAt(c, pkt)
 		}
 	}
-	if !d.allowed.Load() {
+	if v := gateVerdict(d.gate.Load()); v != gateOpen {
 		d.seqOffset++
 		if d.kind == KindVideo {
 			d.needKeyframe = true
+		}
+		if v == gateMuted {
+			return dropped(DropMuted)
 		}
 		return dropped(DropGate)
 	}

@@ -52,7 +52,6 @@ func benchTrack(subs int, writer func(i int) rtpWriter) *publishedTrack {
 	t.downs.Store(&empty)
 	for i := range subs {
 		d := newDownTrack(t, &Peer{id: fmt.Sprint("s", i)})
-		d.allowed.Store(true)
 		d.bound.Store(&binding{ssrc: uint32(1000 + i), pt: 111, w: writer(i)})
 		t.addDown(d)
 	}

@@ -189,7 +189,7 @@ func (r *Router) SetGate(g *Gate) {
 	}
 	r.mu.Unlock()
 	for _, d := range downs {
-		d.setAllowed(g.Allows(d.pub.info.Publisher, d.sub.id, d.pub.info.Kind))
+		d.setGate(g.verdict(d.pub.info.Publisher, d.sub.id, d.pub.info.Kind))
 	}
 }
 
@@ -296,7 +296,7 @@ func (r *Router) subscribe(sub *Peer, t *publishedTrack, renegotiate bool) {
 	var d *downTrack
 	if ok {
 		d = newDownTrack(t, sub)
-		d.allowed.Store(r.gate.Allows(t.info.Publisher, sub.id, t.info.Kind))
+		d.gate.Store(int32(r.gate.verdict(t.info.Publisher, sub.id, t.info.Kind)))
 		sub.downs[t.info.ID] = d
 		t.addDown(d)
 	}
@@ -316,7 +316,7 @@ func (r *Router) subscribe(sub *Peer, t *publishedTrack, renegotiate bool) {
 	}
 	sub.negMu.Unlock()
 	// A new viewer needs a keyframe to show anything.
-	if ok && d.allowed.Load() {
+	if ok && d.allowed() {
 		t.requestKeyframe()
 	}
 }

@@ -238,7 +238,7 @@ func (p *Peer) releaseHeldLocked() {
 			return false
 		}
 		d.held.Store(false)
-		if d.kind == KindVideo && d.allowed.Load() {
+		if d.kind == KindVideo && d.allowed() {
 			d.pub.requestKeyframe()
 		}
 		return true
