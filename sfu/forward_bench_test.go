@@ -50,6 +50,7 @@ func benchTrack(subs int, writer func(i int) rtpWriter) *publishedTrack {
 	}
 	empty := []*downTrack{}
 	t.downs.Store(&empty)
+	t.layers[0].Store(t.newLayer(0, "", nil, 42, nil))
 	for i := range subs {
 		d := newDownTrack(t, &Peer{id: fmt.Sprint("s", i)})
 		d.bound.Store(&binding{ssrc: uint32(1000 + i), pt: 111, w: writer(i)})
@@ -83,11 +84,12 @@ func BenchmarkForward(b *testing.B) {
 func benchFanout(b *testing.B, t *publishedTrack, subs int, counted *atomic.Uint64) {
 	b.Helper()
 	pkt := audioPacket()
+	l := t.layer(0)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
 		pkt.SequenceNumber++
-		t.forward(pkt, false)
+		t.forward(l, pkt, false)
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(subs), "ns/pkt/sub")
@@ -139,6 +141,7 @@ func BenchmarkForwardSocket(b *testing.B) {
 					t.batch = nil
 				}
 				pkt := audioPacket()
+				l := t.layer(0)
 				// The sender's own CPU, apart from the sinks': on loopback
 				// the kernel delivers each datagram in the sender's call.
 				runtime.LockOSThread()
@@ -148,7 +151,7 @@ func BenchmarkForwardSocket(b *testing.B) {
 				cpu0, cpuOK := threadCPU()
 				for range b.N {
 					pkt.SequenceNumber++
-					t.forward(pkt, false)
+					t.forward(l, pkt, false)
 				}
 				cpu1, _ := threadCPU()
 				b.StopTimer()

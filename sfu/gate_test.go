@@ -91,7 +91,7 @@ func TestDropReasons(t *testing.T) {
 			d.gate.Store(int32(g.verdict(tc.pub, d.sub.id, KindAudio)))
 		}
 		pkt := audioPacket()
-		tr.forward(pkt, false)
+		tr.forward(tr.layer(0), pkt, false)
 		for _, r := range DropReasons() {
 			if n, _ := tr.stats.Dropped(r); n != tc.want[r] {
 				t.Errorf("%s: %d dropped as %s, want %d", tc.pub, n, r, tc.want[r])
@@ -105,7 +105,7 @@ func TestDropReasons(t *testing.T) {
 			d.gate.Store(int32(gateOpen))
 		}
 		pkt.SequenceNumber++
-		tr.forward(pkt, false)
+		tr.forward(tr.layer(0), pkt, false)
 		for i, rw := range w {
 			if n := len(rw.seqs); n == 0 || (n == 2 && rw.seqs[1] != rw.seqs[0]+1) {
 				t.Errorf("%s: subscriber %d got sequence numbers %v", tc.pub, i, rw.seqs)

@@ -5,10 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync/atomic"
-	"time"
 
 	"github.com/pion/rtcp"
-	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -81,21 +79,14 @@ func (d *downTrack) continuationLocked() (continuation, bool) {
 	}, true
 }
 
-// continueFrom makes d continue c. Before d is bound.
+// continueFrom makes d continue c (switchTo carries it on from the first
+// packet). Before d is bound.
 func (d *downTrack) continueFrom(c *continuation) {
 	d.cont = c
+	d.lastSeq = c.seq
 	ft := &d.fast
 	ft.roc = c.roc
 	ft.packets, ft.octets, ft.lastTS, ft.lastAt = c.packets, c.octets, c.ts, c.at
-}
-
-// continueAt sets the offsets that carry on c from pkt, the first packet:
-// the next sequence number, and the timestamp as far past the last as
-// wall time has passed. On the reader.
-func (d *downTrack) continueAt(c *continuation, pkt *rtp.Packet) {
-	d.seqOffset = pkt.SequenceNumber - (c.seq + 1)
-	elapsed := max(d.pub.fanoutAt-c.at, 0)
-	d.tsOffset = pkt.Timestamp - (c.ts + uint32(elapsed*int64(d.codec.ClockRate)/int64(time.Second)))
 }
 
 // carries says whether the section has negotiated d's codec.
@@ -120,7 +111,7 @@ func (s *slot) readRTCP() {
 			continue
 		}
 		if wantsKeyframe(pkts) {
-			d.pub.requestKeyframe()
+			d.requestKeyframe()
 		}
 		stats := d.pub.stats
 		for _, pkt := range pkts {
@@ -239,7 +230,7 @@ func (p *Peer) releaseHeldLocked() {
 		}
 		d.held.Store(false)
 		if d.kind == KindVideo && d.allowed() {
-			d.pub.requestKeyframe()
+			d.requestKeyframe()
 		}
 		return true
 	})

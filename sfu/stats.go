@@ -154,6 +154,9 @@ type outcome int8
 const (
 	outcomeForwarded     outcome = -1
 	outcomeForwardedFast outcome = -2
+	// outcomeSkipped: a packet of a simulcast layer the subscriber does
+	// not get; not counted.
+	outcomeSkipped outcome = -3
 )
 
 func dropped(r DropReason) outcome { return outcome(r) }
@@ -166,6 +169,8 @@ func (f *fanout) add(o outcome) {
 	case outcomeForwardedFast:
 		f.forwarded++
 		f.fast++
+		return
+	case outcomeSkipped:
 		return
 	}
 	f.dropped[o]++
