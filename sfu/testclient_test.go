@@ -1,0 +1,474 @@
+package sfu
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// A participant's client for the SFU's own tests: a pion peer connection
+// on loopback whose signaling with its Peer in a Router is carried in
+// memory, in order. It publishes synthetic audio and VP8 video, the video
+// as simulcast layers if asked, and keeps what it receives.
+
+// testRoom is an engine and a router on loopback.
+type testRoom struct {
+	t      *testing.T
+	engine *Engine
+	router *Router
+	layers chan TrackLayers // what OnLayers is told
+}
+
+func newTestRoom(t *testing.T) *testRoom {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	e, err := NewEngine(Config{UDPAddr: "127.0.0.1:0", LoopbackOnly: true, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := &testRoom{t: t, engine: e, layers: make(chan TrackLayers, 256)}
+	room.router = e.NewRouter(RouterParams{ID: "test", Logger: log, OnLayers: func(tl TrackLayers) {
+		select {
+		case room.layers <- tl:
+		default:
+		}
+	}})
+	t.Cleanup(func() {
+		room.router.Close()
+		_ = e.Close()
+	})
+	return room
+}
+
+// clientOpts say what a test client publishes.
+type clientOpts struct {
+	audio bool
+	// rids are the video's simulcast layers, lowest first; one layer
+	// without a rid if it has a single "".
+	rids []string
+}
+
+// testClient is one participant.
+type testClient struct {
+	t    *testing.T
+	id   string
+	pc   *webrtc.PeerConnection
+	peer *Peer
+
+	qmu   sync.Mutex
+	queue []func()
+	wake  chan struct{}
+	ready chan struct{} // peer is set
+
+	mu     sync.Mutex
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	errs   []error
+	recv   map[string]*recvStream // by publisher and kind
+
+	// What it publishes.
+	audio  *webrtc.TrackLocalStaticRTP
+	layers []*webrtc.TrackLocalStaticRTP
+	sender *webrtc.RTPSender
+	// keyOnPLI makes a layer asked for a keyframe send one; plis counts
+	// the requests per layer.
+	keyOnPLI atomic.Bool
+	forceKey [maxLayers]atomic.Bool
+	plis     [maxLayers]atomic.Int64
+}
+
+// recvStream is what arrived of one remote track.
+type recvStream struct {
+	mu   sync.Mutex
+	pkts []recvPacket
+}
+
+type recvPacket struct {
+	ssrc     uint32
+	seq      uint16
+	ts       uint32
+	layer    byte
+	keyframe bool
+}
+
+func (s *recvStream) packets() []recvPacket {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]recvPacket(nil), s.pkts...)
+}
+
+func clientAPI(t *testing.T) *webrtc.API {
+	t.Helper()
+	m := &webrtc.MediaEngine{}
+	fb := []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}}
+	for _, c := range []struct {
+		p    webrtc.RTPCodecParameters
+		kind webrtc.RTPCodecType
+	}{
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, PayloadType: 111}, webrtc.RTPCodecTypeAudio},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: fb}, PayloadType: 96}, webrtc.RTPCodecTypeVideo},
+	} {
+		if err := m.RegisterCodec(c.p, c.kind); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
+		t.Fatal(err)
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(loopbackSettings()),
+		webrtc.WithInterceptorRegistry(&interceptor.Registry{}))
+}
+
+// join adds a client to the room as id, publishing what o says.
+func (room *testRoom) join(id string, o clientOpts) *testClient {
+	t := room.t
+	t.Helper()
+	// As browsers do, the client sends header extensions in the clear.
+	pc, err := clientAPI(t).NewPeerConnection(webrtc.Configuration{RTPHeaderEncryptionPolicy: webrtc.RTPHeaderEncryptionPolicyDisable})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &testClient{t: t, id: id, pc: pc, wake: make(chan struct{}, 1), ready: make(chan struct{}), ctx: ctx, cancel: cancel, recv: map[string]*recvStream{}}
+	c.keyOnPLI.Store(true)
+	if o.audio {
+		c.audio, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", id)
+		if err == nil {
+			_, err = pc.AddTransceiverFromTrack(c.audio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(o.rids) > 0 {
+		c.publishVideo(o.rids)
+	}
+	pc.OnTrack(c.onTrack)
+	pc.OnICECandidate(func(ci *webrtc.ICECandidate) {
+		if ci != nil {
+			c.do(func() { _ = c.peer.AddICECandidate(ci.ToJSON()) })
+		}
+	})
+	// Signaling is applied once the peer is known.
+	c.wg.Add(1)
+	go c.run()
+	p, err := room.router.AddPeer(PeerParams{ID: id, Signaler: c})
+	if err != nil {
+		c.cancel()
+		t.Fatal(err)
+	}
+	c.peer = p
+	close(c.ready)
+	t.Cleanup(c.close)
+	if c.audio != nil || c.layers != nil {
+		c.wg.Add(1)
+		go c.generate()
+	}
+	return c
+}
+
+func (c *testClient) publishVideo(rids []string) {
+	t := c.t
+	for _, rid := range rids {
+		var opts []func(*webrtc.TrackLocalStaticRTP)
+		if rid != "" {
+			opts = append(opts, webrtc.WithRTPStreamID(rid))
+		}
+		tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", c.id, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.layers = append(c.layers, tr)
+	}
+	x, err := c.pc.AddTransceiverFromTrack(c.layers[0], webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.sender = x.Sender()
+	for _, tr := range c.layers[1:] {
+		if err := c.sender.AddEncoding(tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, tr := range c.layers {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.readRTCP(i, tr.RID())
+		}()
+	}
+}
+
+// readRTCP turns keyframe requests about layer i into a keyframe.
+func (c *testClient) readRTCP(i int, rid string) {
+	for {
+		var pkts []rtcp.Packet
+		var err error
+		if rid == "" {
+			pkts, _, err = c.sender.ReadRTCP()
+		} else {
+			pkts, _, err = c.sender.ReadSimulcastRTCP(rid)
+		}
+		if err != nil {
+			return
+		}
+		for _, p := range pkts {
+			if _, ok := p.(*rtcp.PictureLossIndication); ok {
+				c.plis[i].Add(1)
+				if c.keyOnPLI.Load() {
+					c.forceKey[i].Store(true)
+				}
+			}
+		}
+	}
+}
+
+// generate sends 50 audio packets a second and, on each layer, a
+// one-packet VP8 frame every 20 ms: a keyframe first and when asked. Its
+// payload's third byte is the layer's index.
+func (c *testClient) generate() {
+	defer c.wg.Done()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var seq [maxLayers + 1]uint16
+	var ts [maxLayers + 1]uint32
+	for i := range c.layers {
+		c.forceKey[i].Store(true)
+	}
+	midID, ridID := uint8(0), uint8(0)
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if c.audio != nil {
+			seq[maxLayers]++
+			ts[maxLayers] += 960
+			_ = c.audio.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: seq[maxLayers], Timestamp: ts[maxLayers]}, Payload: make([]byte, 40)})
+		}
+		if len(c.layers) == 0 {
+			continue
+		}
+		if midID == 0 {
+			for _, e := range c.sender.GetParameters().HeaderExtensions {
+				switch e.URI {
+				case sdp.SDESMidURI:
+					midID = uint8(e.ID)
+				case sdp.SDESRTPStreamIDURI:
+					ridID = uint8(e.ID)
+				}
+			}
+		}
+		mid := c.videoMid()
+		for i, tr := range c.layers {
+			key := c.forceKey[i].Swap(false)
+			payload := make([]byte, 100*(i+1))
+			payload[0], payload[1], payload[2] = 0x10, 0x01, byte(i)
+			if key {
+				payload[1] = 0x00
+			}
+			seq[i]++
+			ts[i] += 1800
+			pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq[i] + uint16(1000*i), Timestamp: ts[i] + uint32(7777*i), Marker: true}, Payload: payload}
+			if midID != 0 && mid != "" && tr.RID() != "" {
+				_ = pkt.SetExtension(midID, []byte(mid))
+				_ = pkt.SetExtension(ridID, []byte(tr.RID()))
+			}
+			_ = tr.WriteRTP(pkt)
+		}
+	}
+}
+
+func (c *testClient) videoMid() string {
+	for _, x := range c.pc.GetTransceivers() {
+		if x.Sender() == c.sender {
+			return x.Mid()
+		}
+	}
+	return ""
+}
+
+func (c *testClient) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	key := tr.StreamID() + "/" + tr.Kind().String()
+	s := &recvStream{}
+	c.mu.Lock()
+	c.recv[key] = s
+	c.mu.Unlock()
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		buf := make([]byte, 1500)
+		var pkt rtp.Packet
+		for {
+			n, _, err := tr.Read(buf)
+			if err != nil {
+				return
+			}
+			if pkt.Unmarshal(buf[:n]) != nil {
+				continue
+			}
+			rp := recvPacket{ssrc: pkt.SSRC, seq: pkt.SequenceNumber, ts: pkt.Timestamp}
+			if len(pkt.Payload) > 2 && tr.Kind() == webrtc.RTPCodecTypeVideo {
+				rp.layer, rp.keyframe = pkt.Payload[2], vp8Keyframe(pkt.Payload)
+			}
+			s.mu.Lock()
+			s.pkts = append(s.pkts, rp)
+			s.mu.Unlock()
+		}
+	}()
+}
+
+// stream returns what arrived from publisher's kind, nil if nothing.
+func (c *testClient) stream(publisher string, kind Kind) *recvStream {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.recv[publisher+"/"+string(kind)]
+}
+
+// SendOffer, SendAnswer and SendCandidate implement Signaler: queued, to
+// be applied in order on the client's goroutine.
+func (c *testClient) SendOffer(s string) {
+	c.do(func() {
+		if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: s}); err != nil {
+			c.fail(err)
+			return
+		}
+		a, err := c.pc.CreateAnswer(nil)
+		if err == nil {
+			err = c.pc.SetLocalDescription(a)
+		}
+		if err == nil {
+			err = c.peer.HandleAnswer(browserLike(a.SDP))
+		}
+		if err != nil {
+			c.fail(err)
+		}
+	})
+}
+
+func (c *testClient) SendAnswer(s string) {
+	c.do(func() {
+		if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: s}); err != nil {
+			c.fail(err)
+		}
+	})
+}
+
+func (c *testClient) SendCandidate(ci webrtc.ICECandidateInit) {
+	c.do(func() {
+		if err := c.pc.AddICECandidate(ci); err != nil {
+			c.fail(err)
+		}
+	})
+}
+
+func (c *testClient) do(f func()) {
+	c.qmu.Lock()
+	c.queue = append(c.queue, f)
+	c.qmu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *testClient) fail(err error) {
+	c.mu.Lock()
+	c.errs = append(c.errs, err)
+	c.mu.Unlock()
+}
+
+func (c *testClient) run() {
+	defer c.wg.Done()
+	select {
+	case <-c.ctx.Done():
+		return
+	case <-c.ready:
+	}
+	for {
+		c.qmu.Lock()
+		q := c.queue
+		c.queue = nil
+		c.qmu.Unlock()
+		for _, f := range q {
+			if c.ctx.Err() != nil {
+				return
+			}
+			f()
+		}
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-c.wake:
+		}
+	}
+}
+
+func (c *testClient) close() {
+	c.cancel()
+	c.peer.Close()
+	_ = c.pc.Close()
+	c.wg.Wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.errs) > 0 {
+		c.t.Errorf("client %s: %v", c.id, c.errs)
+	}
+}
+
+// waitFor waits until cond holds, within a step's budget.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := budget.Deadline(t, budget.Step)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// loopbackSettings keep a client's ICE to UDP on loopback, without mDNS.
+func loopbackSettings() webrtc.SettingEngine {
+	se := webrtc.SettingEngine{}
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	return se
+}
+
+// browserLike drops from a description the SSRCs of simulcast layers, as
+// browsers send it: their layers are known by rid alone.
+func browserLike(desc string) string {
+	if !strings.Contains(desc, "a=simulcast:") {
+		return desc
+	}
+	var out []string
+	video := false
+	for _, line := range strings.SplitAfter(desc, "\n") {
+		if strings.HasPrefix(line, "m=") {
+			video = strings.HasPrefix(line, "m=video")
+		}
+		if video && (strings.HasPrefix(line, "a=ssrc:") || strings.HasPrefix(line, "a=ssrc-group:")) {
+			continue
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "")
+}
