@@ -25,8 +25,10 @@ import (
 // continuous stream (downTrack.forward).
 //
 // Which layers some subscriber wants is reported (RouterParams.OnLayers,
-// Router.Layers), so that the owner can tell the publisher to pause the
-// others and resume them when they are wanted again.
+// from the engine's report ticker within a second of a change, never
+// from inside the owner's own calls; Router.Layers when asked), so that
+// the owner can tell the publisher to pause the others and resume them
+// when they are wanted again.
 
 const (
 	// maxLayers is how many simulcast layers of a track are forwarded.
@@ -144,7 +146,6 @@ func (r *Router) SetLayerPreference(subscriber, publisher string, most int) bool
 	for _, d := range downs {
 		d.choose(now)
 	}
-	r.reportLayers(now)
 	return true
 }
 
@@ -237,8 +238,8 @@ func (t *publishedTrack) layersLocked(wanted uint8) TrackLayers {
 }
 
 // reportLayers tells the observer of the video tracks whose wanted layers
-// changed since it was last told.
-func (r *Router) reportLayers(int64) {
+// changed since it was last told. The report ticker calls it.
+func (r *Router) reportLayers() {
 	if r.onLayers == nil {
 		return
 	}

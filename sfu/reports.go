@@ -81,7 +81,7 @@ func (e *Engine) sendReports(ctx context.Context) {
 			r.downs = p.router.allocate(p, now.UnixNano(), r.downs)
 			clear(r.downs)
 			r.downs = r.downs[:0]
-			p.router.reportLayers(now.UnixNano())
+			p.router.reportLayers()
 		}
 		// Let go of peers that leave before the next round.
 		clear(r.peers)

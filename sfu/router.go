@@ -200,7 +200,6 @@ func (r *Router) SetGate(g *Gate) {
 	for _, d := range downs {
 		d.setGate(g.verdict(d.pub.info.Publisher, d.sub.id, d.pub.info.Kind))
 	}
-	r.reportLayers(time.Now().UnixNano())
 }
 
 // Close closes every peer.
@@ -324,7 +323,6 @@ func (r *Router) allocateTrack(t *publishedTrack) {
 	for _, d := range *t.downs.Load() {
 		d.choose(now)
 	}
-	r.reportLayers(now)
 }
 
 // discardLocked reads a refused track until it ends and drops what it
