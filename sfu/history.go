@@ -121,7 +121,8 @@ func (b *resendBudget) take(now time.Time) bool {
 // resend sends again what a subscriber reports lost, as it was sent, from
 // the publisher's history: in an RTX packet (RFC 4588) when the subscriber
 // negotiated RTX, as browsers do, else as it was. Packets the server no
-// longer has, never sent it, or beyond the budget are skipped. It returns
+// longer has, never sent it, or beyond the budgets (the section's, and
+// the subscriber's share of its bandwidth, bandwidth.go) are skipped. It returns
 // how many it sent. On s's RTCP reader.
 func (d *downTrack) resend(nack *rtcp.TransportLayerNack, s *slot) int {
 	b := d.bound.Load()
@@ -156,7 +157,7 @@ func (d *downTrack) resend(nack *rtcp.TransportLayerNack, s *slot) int {
 			if e == nil {
 				return true
 			}
-			if !s.budget.take(now) {
+			if !s.budget.take(now) || !d.sub.bw.resend(wireOverhead+len(e.payload), now) {
 				return false
 			}
 			hdr = rtp.Header{Version: 2, Marker: e.marker, PayloadType: b.pt, SequenceNumber: seq,

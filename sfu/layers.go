@@ -107,10 +107,14 @@ func (t *publishedTrack) chooseLayer(most int8, now int64) int8 {
 	return best
 }
 
-// choose sets the layer d is to get, and asks for a keyframe of a layer
-// newly chosen.
+// choose sets the layer d is to get without a bandwidth limit.
 func (d *downTrack) choose(now int64) {
-	w := d.pub.chooseLayer(int8(d.pref.Load()), now)
+	d.setWant(d.pub.chooseLayer(int8(d.pref.Load()), now))
+}
+
+// setWant sets the layer d is to get, and asks for a keyframe of a layer
+// newly chosen.
+func (d *downTrack) setWant(w int8) {
 	if int8(d.want.Swap(int32(w))) != w && w != layerNone && d.allowed() && d.bound.Load() != nil {
 		d.pub.requestKeyframe(w)
 	}
@@ -157,23 +161,6 @@ func (r *Router) prefLocked(sub *Peer, t *publishedTrack) int8 {
 		}
 	}
 	return maxLayers - 1
-}
-
-// allocate chooses again the layers sub gets, at now: the layers
-// publishers send change (a new one arrives, one goes quiet).
-func (r *Router) allocate(sub *Peer, now int64, downs []*downTrack) []*downTrack {
-	downs = downs[:0]
-	r.mu.Lock()
-	for _, d := range sub.downs {
-		if d.kind == KindVideo {
-			downs = append(downs, d)
-		}
-	}
-	r.mu.Unlock()
-	for _, d := range downs {
-		d.choose(now)
-	}
-	return downs
 }
 
 // Layers reports, for each published video track, which layers the

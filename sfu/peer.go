@@ -108,6 +108,13 @@ type Peer struct {
 	published map[string]*publishedTrack
 	sources   map[*webrtc.RTPReceiver]*publishedTrack
 	prefs     map[string]int8
+	// importance orders publishers for this subscriber (bandwidth.go);
+	// joined is the peer's place in the order of arrival.
+	importance []string
+	joined     int
+
+	// bw is the subscriber's bandwidth estimate and retransmissions.
+	bw bandwidth
 
 	wg sync.WaitGroup // RTCP readers
 

@@ -76,9 +76,10 @@ func (e *Engine) sendReports(ctx context.Context) {
 		for _, p := range r.peers {
 			now := time.Now()
 			r.report(p, now)
-			// The ticker also follows the layers publishers send
-			// (layers.go): one that goes quiet is not waited for.
-			r.downs = p.router.allocate(p, now.UnixNano(), r.downs)
+			// The ticker also fits each subscriber's video into its
+			// bandwidth and follows the layers publishers send
+			// (bandwidth.go, layers.go).
+			r.downs = p.router.fit(p, now, r.downs)
 			clear(r.downs)
 			r.downs = r.downs[:0]
 			p.router.reportLayers()
@@ -148,7 +149,11 @@ func (r *reporter) collect(p *Peer, now time.Time) {
 		t.fwdMu.Lock()
 		for i := range t.layers {
 			l := t.layers[i].Load()
-			if l == nil || len(r.blocks) == maxBlocks {
+			if l == nil {
+				continue
+			}
+			l.measureLocked(now.UnixNano())
+			if len(r.blocks) == maxBlocks {
 				continue
 			}
 			if rep, ok := l.rx.report(l.ssrc, now.UnixNano()); ok {

@@ -47,6 +47,7 @@ type Router struct {
 	tracks map[string]*publishedTrack
 	gate   *Gate // immutable; nil forwards everything
 	closed bool
+	joins  int // peers added so far
 }
 
 // NewRouter creates an empty router.
@@ -149,6 +150,8 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 		return nil, ErrDuplicatePeer
 	}
 	r.peers[p.id] = p
+	r.joins++
+	p.joined = r.joins
 	r.engine.stats.Peers.Add(1)
 	r.engine.addPeer(p)
 	existing := make([]*publishedTrack, 0, len(r.tracks))
@@ -441,6 +444,9 @@ func (r *Router) removePeer(p *Peer) {
 		r.engine.removePeer(p)
 		for _, s := range r.peers {
 			delete(s.prefs, p.id)
+			if i := slices.Index(s.importance, p.id); i >= 0 {
+				s.importance = slices.Delete(slices.Clone(s.importance), i, i+1)
+			}
 		}
 	}
 	tracks := make([]*publishedTrack, 0, len(p.published))

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
@@ -98,8 +99,9 @@ func (s *slot) carries(d *downTrack) bool {
 
 // readRTCP reads the subscriber's RTCP about a video section: keyframe
 // requests become one throttled request to the publisher of what it
-// carries now, and what it reports lost is sent again (history.go). It ends
-// when the sender stops.
+// carries now, what it reports lost is sent again (history.go), and its
+// estimate of its bandwidth is kept (bandwidth.go). It ends when the
+// sender stops.
 func (s *slot) readRTCP() {
 	for {
 		pkts, _, err := s.sender.ReadRTCP()
@@ -115,9 +117,13 @@ func (s *slot) readRTCP() {
 		}
 		stats := d.pub.stats
 		for _, pkt := range pkts {
-			if n, ok := pkt.(*rtcp.TransportLayerNack); ok {
+			switch pkt := pkt.(type) {
+			case *rtcp.TransportLayerNack:
 				stats.NACKsReceived.Add(1)
-				stats.Retransmitted.Add(uint64(d.resend(n, s)))
+				stats.Retransmitted.Add(uint64(d.resend(pkt, s)))
+			case *rtcp.ReceiverEstimatedMaximumBitrate:
+				// The subscriber's estimate of its link (bandwidth.go).
+				d.sub.bw.report(int(pkt.Bitrate), time.Now())
 			}
 		}
 	}

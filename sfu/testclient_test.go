@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"strings"
@@ -89,6 +90,9 @@ type testClient struct {
 	keyOnPLI atomic.Bool
 	forceKey [maxLayers]atomic.Bool
 	plis     [maxLayers]atomic.Int64
+	// remb, when set, is the estimate of its bandwidth (bits per second)
+	// the client reports, as browsers do, every 100 ms.
+	remb atomic.Int64
 }
 
 // recvStream is what arrived of one remote track.
@@ -178,7 +182,41 @@ func (room *testRoom) join(id string, o clientOpts) *testClient {
 		c.wg.Add(1)
 		go c.generate()
 	}
+	c.wg.Add(1)
+	go c.reportBandwidth()
 	return c
+}
+
+// reportBandwidth sends the estimate in remb, once set, about every
+// video stream received.
+func (c *testClient) reportBandwidth() {
+	defer c.wg.Done()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		bps := c.remb.Load()
+		if bps == 0 {
+			continue
+		}
+		var ssrcs []uint32
+		c.mu.Lock()
+		for key, s := range c.recv {
+			if strings.HasSuffix(key, "/video") {
+				if p := s.packets(); len(p) > 0 {
+					ssrcs = append(ssrcs, p[len(p)-1].ssrc)
+				}
+			}
+		}
+		c.mu.Unlock()
+		if len(ssrcs) > 0 {
+			_ = c.pc.WriteRTCP([]rtcp.Packet{&rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: float32(bps), SSRCs: ssrcs}})
+		}
+	}
 }
 
 func (c *testClient) publishVideo(rids []string) {
@@ -388,6 +426,9 @@ func (c *testClient) do(f func()) {
 }
 
 func (c *testClient) fail(err error) {
+	if c.ctx.Err() != nil || errors.Is(err, ErrClosed) {
+		return // the test is over
+	}
 	c.mu.Lock()
 	c.errs = append(c.errs, err)
 	c.mu.Unlock()
@@ -471,4 +512,24 @@ func browserLike(desc string) string {
 		out = append(out, line)
 	}
 	return strings.Join(out, "")
+}
+
+// forwarded is how many packets of pub's kind the server has sent sub:
+// the server's own count, exact whatever the client has read so far.
+func (room *testRoom) forwarded(sub, pub string, kind Kind) uint64 {
+	r := room.router
+	r.mu.Lock()
+	var d *downTrack
+	for _, x := range r.peers[sub].downs {
+		if x.pub.info.Publisher == pub && x.kind == kind {
+			d = x
+		}
+	}
+	r.mu.Unlock()
+	if d == nil {
+		return 0
+	}
+	d.pub.fwdMu.Lock()
+	defer d.pub.fwdMu.Unlock()
+	return d.forwarded
 }

@@ -99,9 +99,30 @@ type layer struct {
 	received atomic.Uint64
 	lastAt   atomic.Int64
 
+	// rate is the layer's bits per second on the wire over the report
+	// ticker's last second (bandwidth.go).
+	rate atomic.Int64
+
 	// Under the track's fwdMu.
 	rx   rxStats        // for receiver reports to the publisher
 	hist *packetHistory // video: what NACKs are answered from
+	// bytes counts what arrived on the wire (RTP, SRTP tag, UDP and IP
+	// headers); measured and measuredAt, as of the last measure.
+	bytes, measured uint64
+	measuredAt      int64
+}
+
+// wireOverhead is what a packet carries on the wire besides its RTP
+// payload: RTP header, SRTP tag, UDP and IPv4 headers.
+const wireOverhead = 12 + 16 + 8 + 20
+
+// measureLocked updates the layer's rate at now (unix ns). Under the
+// track's fwdMu, once a second.
+func (l *layer) measureLocked(now int64) {
+	if l.measuredAt != 0 && now > l.measuredAt {
+		l.rate.Store(int64(float64((l.bytes-l.measured)*8) * float64(time.Second) / float64(now-l.measuredAt)))
+	}
+	l.measured, l.measuredAt = l.bytes, now
 }
 
 func newPublishedTrack(info TrackInfo, remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver, pub *Peer) *publishedTrack {
@@ -193,6 +214,7 @@ func (t *publishedTrack) run(l *layer, onEnd func(*publishedTrack, *layer)) {
 func (t *publishedTrack) handleLocked(l *layer, pkt *rtp.Packet, now int64) {
 	l.received.Add(1)
 	l.lastAt.Store(now)
+	l.bytes += uint64(wireOverhead + len(pkt.Payload))
 	l.rx.update(pkt.SequenceNumber, pkt.Timestamp, now)
 	t.levels.observe(pkt)
 	if l.hist != nil && len(pkt.Payload) > 0 {
