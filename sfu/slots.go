@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync/atomic"
-	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
@@ -123,7 +122,7 @@ func (s *slot) readRTCP() {
 				stats.Retransmitted.Add(uint64(d.resend(pkt, s)))
 			case *rtcp.ReceiverEstimatedMaximumBitrate:
 				// The subscriber's estimate of its link (bandwidth.go).
-				d.sub.bw.report(int(pkt.Bitrate), time.Now())
+				d.sub.bw.report(int(pkt.Bitrate))
 			}
 		}
 	}
