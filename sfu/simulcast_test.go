@@ -3,6 +3,8 @@ package sfu
 import (
 	"slices"
 	"testing"
+
+	"github.com/pion/webrtc/v4"
 )
 
 // videoFrom is what sub received of pub's video so far.
@@ -168,5 +170,42 @@ func TestSimulcast(t *testing.T) {
 	})
 	if got := r.Layers(); len(got) != 1 || !slices.Equal(got[0].Wanted, []bool{true, false, true}) {
 		t.Errorf("Layers() = %+v", got)
+	}
+}
+
+// TestSimulcastH264: the same with H.264 layers, where negotiated: each
+// subscriber gets its layer from an IDR picture on, and a switch up waits
+// for the new layer's and stays continuous.
+func TestSimulcastH264(t *testing.T) {
+	room := newTestRoom(t)
+	room.video = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"}
+	room.join("pub", clientOpts{rids: []string{"q", "h", "f"}})
+	s0, s2 := room.join("s0", clientOpts{}), room.join("s2", clientOpts{})
+	r := room.router
+	r.SetLayerPreference("s0", "pub", 0)
+	for _, c := range []struct {
+		s *testClient
+		l byte
+	}{{s0, 0}, {s2, 2}} {
+		waitFor(t, c.s.id+" receives its layer", func() bool { return lastLayerIs(c.s, "pub", c.l) })
+		pkts := videoFrom(c.s, "pub")
+		if !pkts[0].keyframe {
+			t.Errorf("%s: video starts without an IDR picture", c.s.id)
+		}
+		checkContinuous(t, c.s.id, pkts)
+	}
+	before := len(videoFrom(s0, "pub"))
+	r.SetLayerPreference("s0", "pub", 2)
+	waitFor(t, "s0 receives layer 2", func() bool { return lastLayerIs(s0, "pub", 2) })
+	pkts := videoFrom(s0, "pub")[before-1:]
+	checkContinuous(t, "s0 across the switch", pkts)
+	for _, p := range pkts {
+		if p.layer == 2 {
+			if !p.keyframe {
+				t.Error("s0 switched to layer 2 on a packet that is not an IDR picture")
+			}
+			break
+		}
 	}
 }

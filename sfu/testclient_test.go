@@ -31,6 +31,8 @@ type testRoom struct {
 	engine *Engine
 	router *Router
 	layers chan TrackLayers // what OnLayers is told
+	// video is the codec its clients send and receive: VP8 unless set.
+	video webrtc.RTPCodecCapability
 }
 
 func newTestRoom(t *testing.T) *testRoom {
@@ -40,7 +42,8 @@ func newTestRoom(t *testing.T) *testRoom {
 	if err != nil {
 		t.Fatal(err)
 	}
-	room := &testRoom{t: t, engine: e, layers: make(chan TrackLayers, 256)}
+	room := &testRoom{t: t, engine: e, layers: make(chan TrackLayers, 256),
+		video: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}}
 	room.router = e.NewRouter(RouterParams{ID: "test", Logger: log, OnLayers: func(tl TrackLayers) {
 		select {
 		case room.layers <- tl:
@@ -115,16 +118,18 @@ func (s *recvStream) packets() []recvPacket {
 	return append([]recvPacket(nil), s.pkts...)
 }
 
-func clientAPI(t *testing.T) *webrtc.API {
+// clientAPI is a client's pion API: Opus, the video codec given, the
+// simulcast header extensions, no interceptors.
+func clientAPI(t *testing.T, video webrtc.RTPCodecCapability) *webrtc.API {
 	t.Helper()
 	m := &webrtc.MediaEngine{}
-	fb := []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}}
+	video.RTCPFeedback = []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}}
 	for _, c := range []struct {
 		p    webrtc.RTPCodecParameters
 		kind webrtc.RTPCodecType
 	}{
 		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, PayloadType: 111}, webrtc.RTPCodecTypeAudio},
-		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: fb}, PayloadType: 96}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: video, PayloadType: 96}, webrtc.RTPCodecTypeVideo},
 	} {
 		if err := m.RegisterCodec(c.p, c.kind); err != nil {
 			t.Fatal(err)
@@ -142,7 +147,7 @@ func (room *testRoom) join(id string, o clientOpts) *testClient {
 	t := room.t
 	t.Helper()
 	// As browsers do, the client sends header extensions in the clear.
-	pc, err := clientAPI(t).NewPeerConnection(webrtc.Configuration{RTPHeaderEncryptionPolicy: webrtc.RTPHeaderEncryptionPolicyDisable})
+	pc, err := clientAPI(t, room.video).NewPeerConnection(webrtc.Configuration{RTPHeaderEncryptionPolicy: webrtc.RTPHeaderEncryptionPolicyDisable})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +164,7 @@ func (room *testRoom) join(id string, o clientOpts) *testClient {
 		}
 	}
 	if len(o.rids) > 0 {
-		c.publishVideo(o.rids)
+		c.publishVideo(room.video, o.rids)
 	}
 	pc.OnTrack(c.onTrack)
 	pc.OnICECandidate(func(ci *webrtc.ICECandidate) {
@@ -219,14 +224,14 @@ func (c *testClient) reportBandwidth() {
 	}
 }
 
-func (c *testClient) publishVideo(rids []string) {
+func (c *testClient) publishVideo(codec webrtc.RTPCodecCapability, rids []string) {
 	t := c.t
 	for _, rid := range rids {
 		var opts []func(*webrtc.TrackLocalStaticRTP)
 		if rid != "" {
 			opts = append(opts, webrtc.WithRTPStreamID(rid))
 		}
-		tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", c.id, opts...)
+		tr, err := webrtc.NewTrackLocalStaticRTP(codec, "video", c.id, opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,7 +281,7 @@ func (c *testClient) readRTCP(i int, rid string) {
 }
 
 // generate sends 50 audio packets a second and, on each layer, a
-// one-packet VP8 frame every 20 ms: a keyframe first and when asked. Its
+// one-packet video frame every 20 ms: a keyframe first and when asked. Its
 // payload's third byte is the layer's index.
 func (c *testClient) generate() {
 	defer c.wg.Done()
@@ -316,9 +321,16 @@ func (c *testClient) generate() {
 		for i, tr := range c.layers {
 			key := c.forceKey[i].Swap(false)
 			payload := make([]byte, 100*(i+1))
-			payload[0], payload[1], payload[2] = 0x10, 0x01, byte(i)
-			if key {
-				payload[1] = 0x00
+			payload[2] = byte(i)
+			switch h264 := tr.Codec().MimeType == webrtc.MimeTypeH264; {
+			case h264 && key:
+				payload[0] = 0x65 // an IDR slice
+			case h264:
+				payload[0] = 0x41
+			case key: // VP8: a payload descriptor, then the frame tag's P bit
+				payload[0], payload[1] = 0x10, 0x00
+			default:
+				payload[0], payload[1] = 0x10, 0x01
 			}
 			seq[i]++
 			ts[i] += 1800
@@ -362,7 +374,7 @@ func (c *testClient) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			}
 			rp := recvPacket{ssrc: pkt.SSRC, seq: pkt.SequenceNumber, ts: pkt.Timestamp}
 			if len(pkt.Payload) > 2 && tr.Kind() == webrtc.RTPCodecTypeVideo {
-				rp.layer, rp.keyframe = pkt.Payload[2], vp8Keyframe(pkt.Payload)
+				rp.layer, rp.keyframe = pkt.Payload[2], isKeyframe(tr.Codec().MimeType, pkt.Payload)
 			}
 			s.mu.Lock()
 			s.pkts = append(s.pkts, rp)
