@@ -217,15 +217,18 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 	for _, d := range sub.downs {
 		downs = append(downs, d)
 	}
-	order := sub.importance
-	ranks := make(map[string]int, len(downs))
-	for _, d := range downs {
-		rank := slices.Index(order, d.pub.info.Publisher)
-		if rank < 0 {
-			// After those named, the latest arrival last.
-			rank = len(order) + d.pub.pub.joined
+	var ranks map[string]int
+	if est > 0 {
+		order := sub.importance
+		ranks = make(map[string]int, len(downs))
+		for _, d := range downs {
+			rank := slices.Index(order, d.pub.info.Publisher)
+			if rank < 0 {
+				// After those named, the latest arrival last.
+				rank = len(order) + d.pub.pub.joined
+			}
+			ranks[d.pub.info.Publisher] = rank
 		}
-		ranks[d.pub.info.Publisher] = rank
 	}
 	r.mu.Unlock()
 	if est == 0 {

@@ -120,27 +120,28 @@ func readSimulcast(desc string) *simulcastSpec {
 
 // layerOf reads, from an RTP packet's header extensions, which layer it
 // belongs to: the section's mid, the rid, and whether it is the layer's
-// repair stream. encrypted reports extensions the client encrypted.
-func (s *simulcastSpec) layerOf(b []byte) (mid, rid string, repair, encrypted, ok bool) {
+// repair stream (mid and rid point into b). encrypted reports extensions
+// the client encrypted.
+func (s *simulcastSpec) layerOf(b []byte) (mid, rid []byte, repair, encrypted, ok bool) {
 	if len(b) < 12 || b[0]&0x10 == 0 {
-		return "", "", false, false, false
+		return nil, nil, false, false, false
 	}
 	at := 12 + 4*int(b[0]&0x0f)
 	if len(b) < at+4 {
-		return "", "", false, false, false
+		return nil, nil, false, false, false
 	}
 	profile := binary.BigEndian.Uint16(b[at:])
 	ext := b[at+4:]
 	if n := 4 * int(binary.BigEndian.Uint16(b[at+2:])); n <= len(ext) {
 		ext = ext[:n]
 	} else {
-		return "", "", false, false, false
+		return nil, nil, false, false, false
 	}
 	switch {
 	case profile == 0xc0de || profile == 0xc2de: // RFC 9335
-		return "", "", false, true, false
+		return nil, nil, false, true, false
 	case profile != 0xbede && profile&0xfff0 != 0x1000:
-		return "", "", false, false, false
+		return nil, nil, false, false, false
 	}
 	oneByte := profile == 0xbede
 	for len(ext) > 0 {
@@ -172,27 +173,34 @@ func (s *simulcastSpec) layerOf(b []byte) (mid, rid string, repair, encrypted, o
 		}
 		switch v := ext[:n]; id {
 		case s.midID:
-			mid = string(v)
+			mid = v
 		case s.ridID:
-			rid = string(v)
+			rid = v
 		case s.rridID:
 			if s.rridID != 0 {
-				rid, repair = string(v), true
+				rid, repair = v, true
 			}
 		}
 		ext = ext[n:]
 	}
-	return mid, rid, repair, false, mid != "" && rid != ""
+	return mid, rid, repair, false, len(mid) > 0 && len(rid) > 0
 }
 
-// sends reports whether mid is a section the client sends rid on.
-func (s *simulcastSpec) sends(mid, rid string) bool {
+// sends returns the section's mid and the rid as the description names
+// them, if the client sends that rid in that section.
+func (s *simulcastSpec) sends(mid, rid []byte) (string, string, bool) {
 	for _, sec := range s.sections {
-		if sec.mid == mid {
-			return slices.Contains(sec.rids, rid)
+		if sec.mid != string(mid) {
+			continue
 		}
+		for _, r := range sec.rids {
+			if r == string(rid) {
+				return sec.mid, r, true
+			}
+		}
+		return "", "", false
 	}
-	return false
+	return "", "", false
 }
 
 // learnedSSRC is an SSRC let through as a simulcast layer's.
@@ -210,13 +218,19 @@ func (g *ingress) learn(b []byte, ssrc uint32) bool {
 	if spec == nil || ssrc == 0 {
 		return false
 	}
-	mid, rid, repair, encrypted, ok := spec.layerOf(b)
+	m, r, repair, encrypted, ok := spec.layerOf(b)
+	var mid, rid string
 	limit := maxLearnedPerRID
 	switch {
 	case encrypted:
 		limit = 2 * spec.rids // media and repair of every layer
-	case !ok || !spec.sends(mid, rid):
+	case !ok:
 		return false
+	default:
+		// The description's own strings: nothing is made per packet.
+		if mid, rid, ok = spec.sends(m, r); !ok {
+			return false
+		}
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
