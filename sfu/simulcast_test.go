@@ -209,3 +209,28 @@ func TestSimulcastH264(t *testing.T) {
 		}
 	}
 }
+
+// TestSimulcastClientOffer: a client publishes simulcast as browsers must,
+// in an offer of its own once connected (a browser cannot add layers to
+// the section the server offered it): the server answers, takes the
+// layers and forwards one.
+func TestSimulcastClientOffer(t *testing.T) {
+	room := newTestRoom(t)
+	pub := room.join("pub", clientOpts{audio: true})
+	sub := room.join("sub", clientOpts{})
+	waitFor(t, "audio at the subscriber", func() bool {
+		s := sub.stream("pub", KindAudio)
+		return s != nil && len(s.packets()) > 10
+	})
+	pub.publishVideo(room.video, []string{"q", "h", "f"})
+	pub.offer()
+	waitFor(t, "the top layer at the subscriber", func() bool { return lastLayerIs(sub, "pub", 2) })
+	pkts := videoFrom(sub, "pub")
+	if !pkts[0].keyframe {
+		t.Error("video starts without a keyframe")
+	}
+	checkContinuous(t, "sub", pkts)
+	if got := room.router.Layers(); len(got) != 1 || !slices.Equal(got[0].RIDs, []string{"q", "h", "f"}) {
+		t.Errorf("Layers() = %+v", got)
+	}
+}

@@ -84,10 +84,9 @@ type testClient struct {
 	errs   []error
 	recv   map[string]*recvStream // by publisher and kind
 
-	// What it publishes.
-	audio  *webrtc.TrackLocalStaticRTP
-	layers []*webrtc.TrackLocalStaticRTP
-	sender *webrtc.RTPSender
+	// What it publishes: audio, and video once published (publishVideo).
+	audio *webrtc.TrackLocalStaticRTP
+	video atomic.Pointer[videoOut]
 	// keyOnPLI makes a layer asked for a keyframe send one; plis counts
 	// the requests per layer.
 	keyOnPLI atomic.Bool
@@ -96,6 +95,12 @@ type testClient struct {
 	// remb, when set, is the estimate of its bandwidth (bits per second)
 	// the client reports, as browsers do, every 100 ms.
 	remb atomic.Int64
+}
+
+// videoOut is a client's video: its layers, on one sender.
+type videoOut struct {
+	layers []*webrtc.TrackLocalStaticRTP
+	sender *webrtc.RTPSender
 }
 
 // recvStream is what arrived of one remote track.
@@ -183,10 +188,8 @@ func (room *testRoom) join(id string, o clientOpts) *testClient {
 	c.peer = p
 	close(c.ready)
 	t.Cleanup(c.close)
-	if c.audio != nil || c.layers != nil {
-		c.wg.Add(1)
-		go c.generate()
-	}
+	c.wg.Add(1)
+	go c.generate()
 	c.wg.Add(1)
 	go c.reportBandwidth()
 	return c
@@ -226,6 +229,7 @@ func (c *testClient) reportBandwidth() {
 
 func (c *testClient) publishVideo(codec webrtc.RTPCodecCapability, rids []string) {
 	t := c.t
+	v := &videoOut{}
 	for _, rid := range rids {
 		var opts []func(*webrtc.TrackLocalStaticRTP)
 		if rid != "" {
@@ -235,36 +239,58 @@ func (c *testClient) publishVideo(codec webrtc.RTPCodecCapability, rids []string
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.layers = append(c.layers, tr)
+		v.layers = append(v.layers, tr)
 	}
-	x, err := c.pc.AddTransceiverFromTrack(c.layers[0], webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	x, err := c.pc.AddTransceiverFromTrack(v.layers[0], webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.sender = x.Sender()
-	for _, tr := range c.layers[1:] {
-		if err := c.sender.AddEncoding(tr); err != nil {
+	v.sender = x.Sender()
+	for _, tr := range v.layers[1:] {
+		if err := v.sender.AddEncoding(tr); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for i, tr := range c.layers {
+	for i, tr := range v.layers {
+		c.forceKey[i].Store(true)
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
-			c.readRTCP(i, tr.RID())
+			c.readRTCP(v.sender, i, tr.RID())
 		}()
 	}
+	c.video.Store(v)
+}
+
+// offer sends the server an offer of the client's own, as browsers do to
+// publish simulcast.
+func (c *testClient) offer() {
+	c.do(func() {
+		o, err := c.pc.CreateOffer(nil)
+		if err == nil {
+			err = c.pc.SetLocalDescription(o)
+		}
+		if err == nil {
+			var ignored bool
+			if ignored, err = c.peer.HandleOffer(browserLike(o.SDP)); ignored {
+				err = errors.New("offer ignored")
+			}
+		}
+		if err != nil {
+			c.fail(err)
+		}
+	})
 }
 
 // readRTCP turns keyframe requests about layer i into a keyframe.
-func (c *testClient) readRTCP(i int, rid string) {
+func (c *testClient) readRTCP(sender *webrtc.RTPSender, i int, rid string) {
 	for {
 		var pkts []rtcp.Packet
 		var err error
 		if rid == "" {
-			pkts, _, err = c.sender.ReadRTCP()
+			pkts, _, err = sender.ReadRTCP()
 		} else {
-			pkts, _, err = c.sender.ReadSimulcastRTCP(rid)
+			pkts, _, err = sender.ReadSimulcastRTCP(rid)
 		}
 		if err != nil {
 			return
@@ -289,9 +315,6 @@ func (c *testClient) generate() {
 	defer tick.Stop()
 	var seq [maxLayers + 1]uint16
 	var ts [maxLayers + 1]uint32
-	for i := range c.layers {
-		c.forceKey[i].Store(true)
-	}
 	midID, ridID := uint8(0), uint8(0)
 	for {
 		select {
@@ -304,11 +327,12 @@ func (c *testClient) generate() {
 			ts[maxLayers] += 960
 			_ = c.audio.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: seq[maxLayers], Timestamp: ts[maxLayers]}, Payload: make([]byte, 40)})
 		}
-		if len(c.layers) == 0 {
+		v := c.video.Load()
+		if v == nil {
 			continue
 		}
 		if midID == 0 {
-			for _, e := range c.sender.GetParameters().HeaderExtensions {
+			for _, e := range v.sender.GetParameters().HeaderExtensions {
 				switch e.URI {
 				case sdp.SDESMidURI:
 					midID = uint8(e.ID)
@@ -317,8 +341,8 @@ func (c *testClient) generate() {
 				}
 			}
 		}
-		mid := c.videoMid()
-		for i, tr := range c.layers {
+		mid := c.videoMid(v.sender)
+		for i, tr := range v.layers {
 			key := c.forceKey[i].Swap(false)
 			payload := make([]byte, 100*(i+1))
 			payload[2] = byte(i)
@@ -344,9 +368,9 @@ func (c *testClient) generate() {
 	}
 }
 
-func (c *testClient) videoMid() string {
+func (c *testClient) videoMid(sender *webrtc.RTPSender) string {
 	for _, x := range c.pc.GetTransceivers() {
-		if x.Sender() == c.sender {
+		if x.Sender() == sender {
 			return x.Mid()
 		}
 	}
