@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -41,9 +42,10 @@ type downTrack struct {
 	pub      *publishedTrack
 	sub      *Peer
 
-	// allowed is the gate: the room decides, the reader obeys per packet.
-	allowed atomic.Bool
-	bound   atomic.Pointer[binding]
+	// gate is the gate's gateVerdict: the room decides, the reader obeys
+	// per packet.
+	gate  atomic.Int32
+	bound atomic.Pointer[binding]
 
 	// slot is the subscriber's media section this track goes out on
 	// (slots.go). cont, when the slot carried another track before, is
@@ -59,14 +61,26 @@ type downTrack struct {
 	held    atomic.Bool
 	heldGen int
 
-	// reader state
-	started      bool // the first packet since binding has been seen
-	seqOffset    uint16
-	tsOffset     uint32
-	lastSeq      uint16 // of the last packet sent
-	dropping     bool
-	needKeyframe bool
-	waited       uint32 // packets dropped while waiting for a keyframe
+	// want is the layer of the track the subscriber is to get, layerNone
+	// for none (video paused); pref is the most it wants, set by the
+	// room's owner (layers.go). The reader follows want, switching on a
+	// keyframe of the layer wanted.
+	want atomic.Int32
+	pref atomic.Int32
+
+	// reader state, under the track's fwdMu
+	seqOffset uint16
+	tsOffset  uint32
+	lastSeq   uint16 // of the last packet sent
+	// cur is the layer being forwarded, layerNone while none is (before
+	// the first packet; video waiting for a keyframe). tsLayer is the
+	// layer whose timestamps tsOffset maps onto the stream sent, and
+	// startSeq the layer's first sequence number sent, before which its
+	// late packets are not (while guarding).
+	cur, tsLayer int8
+	startSeq     uint16
+	guarding     bool
+	waited       uint32 // packets of the layer wanted that were not a keyframe
 	scratch      rtp.Packet
 	forwarded    uint64
 	fast         fastTrack
@@ -80,9 +94,10 @@ func newDownTrack(pub *publishedTrack, sub *Peer) *downTrack {
 		codec:    pub.codec,
 		pub:      pub,
 		sub:      sub,
+		cur:      layerNone,
+		tsLayer:  layerNone,
 	}
-	// Video starts on a keyframe; audio can start anywhere.
-	d.needKeyframe = d.kind == KindVideo
+	d.pref.Store(maxLayers - 1)
 	if d.kind == KindVideo {
 		d.sent = &sentMap{}
 	}
@@ -108,8 +123,8 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 			d.bound.Store(b)
 			// Video waits for a keyframe from here on; ask for one now,
 			// since publishers (browsers) send them only when asked.
-			if d.allowed.Load() {
-				d.pub.requestKeyframe()
+			if d.allowed() {
+				d.requestKeyframe()
 			}
 			return c, nil
 		}
@@ -128,52 +143,82 @@ func (d *downTrack) RID() string               { return "" }
 func (d *downTrack) StreamID() string          { return d.streamID }
 func (d *downTrack) Kind() webrtc.RTPCodecType { return d.kind.codecType() }
 
-// setAllowed opens or closes the gate. Reopening video waits for a keyframe,
+// allowed reports whether the gate lets the track through.
+func (d *downTrack) allowed() bool { return gateVerdict(d.gate.Load()) == gateOpen }
+
+// setGate opens or closes the gate. Reopening video waits for a keyframe,
 // so it asks the publisher for one.
-func (d *downTrack) setAllowed(ok bool) {
-	if d.allowed.Swap(ok) != ok && ok && d.kind == KindVideo {
-		d.pub.requestKeyframe()
+func (d *downTrack) setGate(v gateVerdict) {
+	was := gateVerdict(d.gate.Swap(int32(v)))
+	if was != gateOpen && v == gateOpen && d.kind == KindVideo {
+		d.requestKeyframe()
 	}
 }
 
-// forward writes one packet to the subscriber if the gate is open. Packets
-// the gate holds back are taken out of the sequence number space, so the
-// subscriber sees a continuous stream and does not NACK what it was never
-// meant to get. It allocates nothing.
-func (d *downTrack) forward(pkt *rtp.Packet, keyframe bool) outcome {
+// requestKeyframe asks the publisher for a keyframe of the layer the
+// subscriber is to get.
+func (d *downTrack) requestKeyframe() {
+	d.pub.requestKeyframe(int8(d.want.Load()))
+}
+
+// forward writes one packet of layer l to the subscriber if the gate is
+// open and l is the layer it gets. It switches layers, and starts or
+// resumes video, only on a keyframe of the layer wanted. Packets the
+// subscriber would have had and does not are taken out of the sequence
+// number space, and a layer switched to continues the sequence numbers
+// and timestamps of the one before, so the subscriber sees one continuous
+// stream and does not NACK what it was never meant to get. Packets of
+// other layers are not the subscriber's (outcomeSkipped). It allocates
+// nothing.
+func (d *downTrack) forward(l *layer, pkt *rtp.Packet, keyframe bool) outcome {
+	li, want := l.index, int8(d.want.Load())
+	start := li == want && li != d.cur && (keyframe || d.kind == KindAudio)
+	switch {
+	case li == d.cur && !start:
+		if d.guarding {
+			if diff := int16(pkt.SequenceNumber - d.startSeq); diff < 0 {
+				return outcomeSkipped // sent before the layer started here
+			} else if diff > 512 {
+				d.guarding = false
+			}
+		}
+	case start, li == want && d.cur == layerNone:
+		// The layer wanted: starting on this packet, or waiting for a
+		// keyframe to.
+	default:
+		if li == want {
+			d.waitKeyframe(l) // a switch waits for it
+		}
+		return outcomeSkipped
+	}
 	b := d.bound.Load()
 	if b == nil || d.held.Load() {
-		return dropped(DropUnbound)
+		return d.hold(DropUnbound)
 	}
-	if !d.started {
-		d.started = true
-		if c := d.cont; c != nil {
-			d.continueAt(c, pkt)
+	if v := gateVerdict(d.gate.Load()); v != gateOpen {
+		if v == gateMuted {
+			return d.hold(DropMuted)
 		}
-	}
-	if !d.allowed.Load() {
-		d.seqOffset++
-		if d.kind == KindVideo {
-			d.needKeyframe = true
-		}
-		return dropped(DropGate)
+		return d.hold(DropGate)
 	}
 	if len(pkt.Payload) == 0 {
 		// Padding-only probes carry nothing for the subscriber.
 		d.seqOffset++
 		return dropped(DropPadding)
 	}
-	if d.needKeyframe {
-		if !keyframe {
-			d.waited++
-			if d.waited%keyframeRetryPackets == 0 {
-				d.pub.requestKeyframe()
-			}
+	f := d.sub.fast
+	if f != nil && d.pub.batch != nil && f.state.Load() == fastPending {
+		// Keys on their way: one SRTP sender per stream, so not pion.
+		// Video starts again from a keyframe once they are here.
+		return d.hold(DropUnbound)
+	}
+	if d.cur != li {
+		if !start {
+			d.waitKeyframe(l)
 			d.seqOffset++
 			return dropped(DropKeyframe)
 		}
-		d.needKeyframe = false
-		d.waited = 0
+		d.switchTo(l, pkt)
 	}
 	s := &d.scratch
 	s.Header = pkt.Header
@@ -188,33 +233,64 @@ func (d *downTrack) forward(pkt *rtp.Packet, keyframe bool) outcome {
 	s.Header.Extension = false
 	s.Header.Extensions = s.Header.Extensions[:0:0]
 	out := outcomeForwarded
-	if f := d.sub.fast; f != nil && d.pub.batch != nil {
-		switch f.state.Load() {
-		case fastReady:
-			if err := d.writeFast(f, d.pub.batch, &s.Header, pkt.Payload, d.pub.fastBuf[:]); err != nil {
-				return dropped(DropError)
-			}
-			out = outcomeForwardedFast
-		case fastPending:
-			// Keys on their way: one SRTP sender per stream, so not pion.
-			// Video starts again from a keyframe once they are here.
-			if d.kind == KindVideo {
-				d.needKeyframe = true
-				d.seqOffset++
-			}
-			return dropped(DropUnbound)
-		}
-	}
-	if out == outcomeForwarded {
-		if _, err := b.w.WriteRTP(&s.Header, pkt.Payload); err != nil {
+	if f != nil && d.pub.batch != nil && f.state.Load() == fastReady {
+		if err := d.writeFast(f, d.pub.batch, &s.Header, pkt.Payload, d.pub.fastBuf[:]); err != nil {
 			return dropped(DropError)
 		}
+		out = outcomeForwardedFast
+	} else if _, err := b.w.WriteRTP(&s.Header, pkt.Payload); err != nil {
+		return dropped(DropError)
 	}
 	d.fast.sent(s.Header.Timestamp, len(pkt.Payload), d.pub.fanoutAt)
 	d.lastSeq = s.Header.SequenceNumber
 	if d.sent != nil {
-		d.sent.record(s.Header.SequenceNumber, pkt.SequenceNumber)
+		d.sent.record(s.Header.SequenceNumber, pkt.SequenceNumber, li, s.Header.Timestamp)
 	}
 	d.forwarded++
+	if want == layerNone && pkt.Marker {
+		d.cur = layerNone // paused, at the end of a frame
+	}
 	return out
+}
+
+// hold notes a packet of the subscriber's layer that is held back for r:
+// out of the sequence number space, and video starts again on a keyframe.
+func (d *downTrack) hold(r DropReason) outcome {
+	d.seqOffset++
+	if d.kind == KindVideo {
+		d.cur = layerNone
+	}
+	return dropped(r)
+}
+
+// waitKeyframe counts a packet of layer l, wanted, that could not start
+// it, and asks again for a keyframe now and then, in case a request or
+// the keyframe itself was lost.
+func (d *downTrack) waitKeyframe(l *layer) {
+	d.waited++
+	if d.waited%keyframeRetryPackets == 0 && d.kind == KindVideo {
+		l.kf.request()
+	}
+}
+
+// switchTo makes layer l, of which pkt is the first packet to go, the
+// one forwarded: its sequence numbers follow the last sent, and its
+// timestamps the last sent as far on as wall time has gone (at least a
+// tick), unless l's own timestamps were being sent already. What was sent
+// before may be another layer's, or another track's on a reused section
+// (slots.go).
+func (d *downTrack) switchTo(l *layer, pkt *rtp.Packet) {
+	if d.forwarded > 0 || d.cont != nil {
+		d.seqOffset = pkt.SequenceNumber - (d.lastSeq + 1)
+		if l.index != d.tsLayer {
+			elapsed := max(d.pub.fanoutAt-d.fast.lastAt, 0)
+			step := max(uint32(elapsed*int64(d.codec.ClockRate)/int64(time.Second)), 1)
+			d.tsOffset = pkt.Timestamp - (d.fast.lastTS + step)
+		}
+	} else {
+		d.seqOffset, d.tsOffset = 0, 0
+	}
+	d.cur, d.tsLayer = l.index, l.index
+	d.startSeq, d.guarding = pkt.SequenceNumber, true
+	d.waited = 0
 }

@@ -309,6 +309,13 @@ func registerCodecs(m *webrtc.MediaEngine) error {
 			return fmt.Errorf("sfu: register %s: %w", c.p.MimeType, err)
 		}
 	}
+	// Simulcast layers name their section and rid in header extensions
+	// (layers.go, ingresslayers.go).
+	for _, uri := range []string{sdp.SDESMidURI, sdp.SDESRTPStreamIDURI, sdp.SDESRepairRTPStreamIDURI} {
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, webrtc.RTPCodecTypeVideo); err != nil {
+			return fmt.Errorf("sfu: simulcast extensions: %w", err)
+		}
+	}
 	// The audio level extension lets the server tell who is speaking.
 	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
 		return fmt.Errorf("sfu: audio level extension: %w", err)

@@ -39,9 +39,9 @@ type fastIn struct {
 }
 
 // startReceiving moves t, an audio track of f's peer, to the fast path if
-// the peer's keys are known. It reports whether t is done with (moved, or
-// never will be).
-func (f *peerFast) startReceiving(t *publishedTrack) bool {
+// the peer's keys are known; l is its layer (audio has one). It reports
+// whether t is done with (moved, or never will be).
+func (f *peerFast) startReceiving(t *publishedTrack, l *layer) bool {
 	switch f.state.Load() {
 	case fastOff:
 		return true
@@ -52,14 +52,14 @@ func (f *peerFast) startReceiving(t *publishedTrack) bool {
 	if in == nil {
 		return true // an AES-CM peer: pion keeps its audio
 	}
-	ssrc := uint32(t.remote.SSRC())
+	ssrc := l.ssrc
 	in.edit(func(m map[uint32]*publishedTrack) { m[ssrc] = t })
 	return true
 }
 
-// stopReceiving takes t off the fast path, when its reader ends. f may be
-// nil.
-func (f *peerFast) stopReceiving(t *publishedTrack) {
+// stopReceiving takes t off the fast path, when the reader of its layer l
+// ends. f may be nil.
+func (f *peerFast) stopReceiving(t *publishedTrack, l *layer) {
 	if f == nil {
 		return
 	}
@@ -67,7 +67,7 @@ func (f *peerFast) stopReceiving(t *publishedTrack) {
 	if in == nil {
 		return
 	}
-	ssrc := uint32(t.remote.SSRC())
+	ssrc := l.ssrc
 	in.edit(func(m map[uint32]*publishedTrack) {
 		if m[ssrc] == t {
 			delete(m, ssrc)
@@ -119,9 +119,14 @@ func isRTP(b []byte) bool {
 	return len(b) >= 12 && b[0]>>6 == 2 && (b[1] < 192 || b[1] > 223)
 }
 
-// receiveSRTP authenticates and decrypts one SRTP packet of t in place and
-// fans it out; false if it was not authentic, a replay or malformed.
+// receiveSRTP authenticates and decrypts one SRTP packet of t, an audio
+// track (one layer), in place and fans it out; false if it was not
+// authentic, a replay or malformed.
 func (t *publishedTrack) receiveSRTP(g *gcmSealer, b []byte, now int64, pkt *rtp.Packet, out *udpBatcher) bool {
+	l := t.layers[0].Load()
+	if l == nil {
+		return false
+	}
 	t.fwdMu.Lock()
 	defer t.fwdMu.Unlock()
 	hl, err := pkt.Header.Unmarshal(b)
@@ -178,7 +183,7 @@ func (t *publishedTrack) receiveSRTP(g *gcmSealer, b []byte, now int64, pkt *rtp
 	}
 	pkt.Payload = payload
 	t.batch = out
-	t.handleLocked(pkt, now)
+	t.handleLocked(l, pkt, now)
 	return true
 }
 

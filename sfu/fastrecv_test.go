@@ -38,7 +38,7 @@ func fastRecvFixture(t *testing.T, profile srtp.ProtectionProfile, opts ...srtp.
 	}
 	w := &recordWriter{}
 	tr := benchTrack(1, func(int) rtpWriter { return w })
-	tr.rx.clockRate = 48000
+	tr.layer(0).rx.clockRate = 48000
 	return tr, w, tx, g
 }
 
@@ -151,7 +151,7 @@ func TestReceiveSRTP(t *testing.T) {
 				t.Fatalf("%v: packet %d has seq %d, want %d", profile, i, w.seqs[i], want[i])
 			}
 		}
-		if got := tr.received.Load(); got != uint64(len(want)) {
+		if got := tr.layer(0).received.Load(); got != uint64(len(want)) {
 			t.Fatalf("%v: received %d, want %d", profile, got, len(want))
 		}
 	}
@@ -283,7 +283,7 @@ func BenchmarkReceiveSRTP(b *testing.B) {
 				b.Fatal(err)
 			}
 			tr := benchTrack(11, func(int) rtpWriter { return &discardWriter{} })
-			tr.rx.clockRate = 48000
+			tr.layer(0).rx.clockRate = 48000
 			// Packets sealed ahead, so the loop measures the receive side.
 			const n = 4096
 			wire := make([][]byte, n)

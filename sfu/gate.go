@@ -41,18 +41,41 @@ func NewGate(fwd map[string]Forward) *Gate {
 
 // Allows reports whether publisher's media of kind may reach subscriber.
 func (g *Gate) Allows(publisher, subscriber string, kind Kind) bool {
+	return g.verdict(publisher, subscriber, kind) == gateOpen
+}
+
+// gateVerdict is what the gate says of one subscription; the forwarding
+// path reads it per packet and counts what it holds back by its reason.
+type gateVerdict int32
+
+const (
+	gateOpen gateVerdict = iota
+	// gateClosed: held back from this subscriber (a private aside, or one
+	// of the two not in the gate): DropGate.
+	gateClosed
+	// gateMuted: the publisher's media of this kind goes to nobody (a mute,
+	// the publisher's own or a facilitator's): DropMuted. Browsers keep
+	// sending on a muted track (silence, 50 packets a second, and black
+	// frames), so this is most of what the gate holds back.
+	gateMuted
+)
+
+func (g *Gate) verdict(publisher, subscriber string, kind Kind) gateVerdict {
 	if g == nil {
-		return true
+		return gateOpen
 	}
 	if publisher == subscriber {
-		return false
+		return gateClosed
 	}
 	f, ok := g.fwd[publisher]
 	if _, listed := g.fwd[subscriber]; !ok || !listed {
-		return false
+		return gateClosed
 	}
-	if kind == KindVideo {
-		return f.Video
+	switch {
+	case kind == KindVideo && !f.Video, kind != KindVideo && !f.Audio:
+		return gateMuted
+	case kind != KindVideo && len(f.AudioOnlyTo) > 0 && !slices.Contains(f.AudioOnlyTo, subscriber):
+		return gateClosed
 	}
-	return f.Audio && (len(f.AudioOnlyTo) == 0 || slices.Contains(f.AudioOnlyTo, subscriber))
+	return gateOpen
 }

@@ -18,33 +18,39 @@ func TestGateAllows(t *testing.T) {
 	in["x"] = Forward{Video: true, Audio: true}
 	delete(in, "e")
 
+	// What is held back is held back for a reason: muted (to nobody) or
+	// the gate (to this subscriber).
+	const open, closed, muted = gateOpen, gateClosed, gateMuted
 	for _, tc := range []struct {
 		pub, sub string
 		kind     Kind
-		want     bool
+		want     gateVerdict
 	}{
-		{"a", "b", KindAudio, true},  // inside the aside
-		{"b", "a", KindAudio, true},  // both ways
-		{"a", "c", KindAudio, false}, // audio only to b
-		{"b", "e", KindAudio, false},
-		{"a", "c", KindVideo, true}, // the aside limits audio only
-		{"c", "a", KindAudio, true}, // the two in the aside still hear the group
-		{"c", "b", KindAudio, true},
-		{"c", "a", KindVideo, false}, // video not forwarded
-		{"d", "a", KindVideo, true},
-		{"d", "a", KindAudio, false}, // audio not forwarded
-		{"c", "e", KindAudio, true},  // listed with nothing to send: still receives
-		{"e", "c", KindAudio, false},
-		{"e", "c", KindVideo, false},
-		{"c", "x", KindAudio, false}, // unknown subscriber receives nothing
-		{"d", "x", KindVideo, false},
-		{"x", "c", KindAudio, false}, // unknown publisher sends nothing
-		{"x", "d", KindVideo, false},
-		{"c", "c", KindAudio, false}, // nobody receives themself
-		{"d", "d", KindVideo, false},
+		{"a", "b", KindAudio, open},   // inside the aside
+		{"b", "a", KindAudio, open},   // both ways
+		{"a", "c", KindAudio, closed}, // audio only to b
+		{"b", "e", KindAudio, closed},
+		{"a", "c", KindVideo, open}, // the aside limits audio only
+		{"c", "a", KindAudio, open}, // the two in the aside still hear the group
+		{"c", "b", KindAudio, open},
+		{"c", "a", KindVideo, muted}, // video not forwarded
+		{"d", "a", KindVideo, open},
+		{"d", "a", KindAudio, muted}, // audio not forwarded
+		{"c", "e", KindAudio, open},  // listed with nothing to send: still receives
+		{"e", "c", KindAudio, muted},
+		{"e", "c", KindVideo, muted},
+		{"c", "x", KindAudio, closed}, // unknown subscriber receives nothing
+		{"d", "x", KindVideo, closed},
+		{"x", "c", KindAudio, closed}, // unknown publisher sends nothing
+		{"x", "d", KindVideo, closed},
+		{"c", "c", KindAudio, closed}, // nobody receives themself
+		{"d", "d", KindVideo, closed},
 	} {
-		if got := g.Allows(tc.pub, tc.sub, tc.kind); got != tc.want {
-			t.Errorf("%s -> %s %s: %v, want %v", tc.pub, tc.sub, tc.kind, got, tc.want)
+		if got := g.verdict(tc.pub, tc.sub, tc.kind); got != tc.want {
+			t.Errorf("%s -> %s %s: verdict %d, want %d", tc.pub, tc.sub, tc.kind, got, tc.want)
+		}
+		if got := g.Allows(tc.pub, tc.sub, tc.kind); got != (tc.want == open) {
+			t.Errorf("%s -> %s %s: Allows %v", tc.pub, tc.sub, tc.kind, got)
 		}
 	}
 
@@ -54,5 +60,56 @@ func TestGateAllows(t *testing.T) {
 	}
 	if empty := NewGate(nil); empty.Allows("x", "y", KindAudio) || empty.Allows("x", "y", KindVideo) {
 		t.Error("an empty gate forwards media")
+	}
+}
+
+// TestDropReasons: what a muted publisher's client keeps sending (browsers
+// send silence and black frames on a muted track, about 70 packets a
+// second) is counted as muted, once per subscriber it would have reached;
+// what an aside keeps from one subscriber is counted as the gate's; and
+// neither shifts the sequence numbers that subscriber sees.
+func TestDropReasons(t *testing.T) {
+	g := NewGate(map[string]Forward{
+		"p":    {Video: true, Audio: false}, // muted
+		"q":    {Video: true, Audio: true, AudioOnlyTo: []string{"s0"}},
+		"s0":   {Video: true, Audio: true},
+		"s1":   {Video: true, Audio: true},
+		"lone": {},
+	})
+	for _, tc := range []struct {
+		pub  string
+		want map[DropReason]uint64
+		fwd  uint64
+	}{
+		{"p", map[DropReason]uint64{DropMuted: 2}, 0},
+		{"q", map[DropReason]uint64{DropGate: 1}, 1},
+	} {
+		w := []*recordWriter{{}, {}}
+		tr := benchTrack(2, func(i int) rtpWriter { return w[i] })
+		tr.info.Publisher = tc.pub
+		for _, d := range *tr.downs.Load() {
+			d.gate.Store(int32(g.verdict(tc.pub, d.sub.id, KindAudio)))
+		}
+		pkt := audioPacket()
+		tr.forward(tr.layer(0), pkt, false)
+		for _, r := range DropReasons() {
+			if n, _ := tr.stats.Dropped(r); n != tc.want[r] {
+				t.Errorf("%s: %d dropped as %s, want %d", tc.pub, n, r, tc.want[r])
+			}
+		}
+		if n := tr.stats.PacketsForwarded.Load(); n != tc.fwd {
+			t.Errorf("%s: %d forwarded, want %d", tc.pub, n, tc.fwd)
+		}
+		// Unmuted, the next packet follows the last one sent.
+		for _, d := range *tr.downs.Load() {
+			d.gate.Store(int32(gateOpen))
+		}
+		pkt.SequenceNumber++
+		tr.forward(tr.layer(0), pkt, false)
+		for i, rw := range w {
+			if n := len(rw.seqs); n == 0 || (n == 2 && rw.seqs[1] != rw.seqs[0]+1) {
+				t.Errorf("%s: subscriber %d got sequence numbers %v", tc.pub, i, rw.seqs)
+			}
+		}
 	}
 }

@@ -66,24 +66,28 @@ func (h *packetHistory) get(seq uint16) *historyEntry {
 }
 
 // sentMap records, for a video subscription, which of the publisher's
-// packets went out under each recent sequence number of its own: the gate,
-// keyframe waits and padding make the two drift apart.
-type sentMap [historySize]struct {
+// packets went out under each recent sequence number of its own, from
+// which layer, and with which timestamp: the gate, keyframe waits, padding
+// and layer switches make the two drift apart.
+type sentMap [historySize]sentEntry
+
+type sentEntry struct {
 	own, pub uint16
 	set      bool
+	layer    int8
+	ts       uint32 // as sent
 }
 
-func (m *sentMap) record(own, pub uint16) {
-	e := &m[own%historySize]
-	e.own, e.pub, e.set = own, pub, true
+func (m *sentMap) record(own, pub uint16, layer int8, ts uint32) {
+	m[own%historySize] = sentEntry{own: own, pub: pub, set: true, layer: layer, ts: ts}
 }
 
-func (m *sentMap) lookup(own uint16) (uint16, bool) {
-	e := &m[own%historySize]
+func (m *sentMap) lookup(own uint16) (sentEntry, bool) {
+	e := m[own%historySize]
 	if !e.set || e.own != own {
-		return 0, false
+		return sentEntry{}, false
 	}
-	return e.pub, true
+	return e, true
 }
 
 // retransmit bucket: a subscriber may have at most this many packets sent
@@ -117,7 +121,8 @@ func (b *resendBudget) take(now time.Time) bool {
 // resend sends again what a subscriber reports lost, as it was sent, from
 // the publisher's history: in an RTX packet (RFC 4588) when the subscriber
 // negotiated RTX, as browsers do, else as it was. Packets the server no
-// longer has, never sent it, or beyond the budget are skipped. It returns
+// longer has, never sent it, or beyond the budgets (the section's, and
+// the subscriber's share of its bandwidth, bandwidth.go) are skipped. It returns
 // how many it sent. On s's RTCP reader.
 func (d *downTrack) resend(nack *rtcp.TransportLayerNack, s *slot) int {
 	b := d.bound.Load()
@@ -129,9 +134,6 @@ func (d *downTrack) resend(nack *rtcp.TransportLayerNack, s *slot) int {
 	n := 0
 	t.fwdMu.Lock()
 	defer t.fwdMu.Unlock()
-	if t.hist == nil {
-		return 0
-	}
 	// Resent on the media stream's own SRTP state: the fast path's when
 	// it carries the stream (RTX, a stream of its own, stays with pion).
 	fast := d.sub.fast
@@ -143,19 +145,23 @@ func (d *downTrack) resend(nack *rtcp.TransportLayerNack, s *slot) int {
 	var hdr rtp.Header
 	for i := range nack.Nacks {
 		nack.Nacks[i].Range(func(seq uint16) bool {
-			pub, ok := d.sent.lookup(seq)
+			sent, ok := d.sent.lookup(seq)
 			if !ok {
 				return true
 			}
-			e := t.hist.get(pub)
+			l := t.layer(sent.layer)
+			if l == nil || l.hist == nil {
+				return true
+			}
+			e := l.hist.get(sent.pub)
 			if e == nil {
 				return true
 			}
-			if !s.budget.take(now) {
+			if !s.budget.take(now) || !d.sub.bw.resend(wireOverhead+len(e.payload), now) {
 				return false
 			}
 			hdr = rtp.Header{Version: 2, Marker: e.marker, PayloadType: b.pt, SequenceNumber: seq,
-				Timestamp: e.ts - d.tsOffset, SSRC: b.ssrc, CSRC: e.csrc}
+				Timestamp: sent.ts, SSRC: b.ssrc, CSRC: e.csrc}
 			payload := e.payload
 			if b.rtxSSRC != 0 && b.rtxPT != 0 {
 				// The original sequence number, then the payload.

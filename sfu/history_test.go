@@ -50,15 +50,15 @@ func TestSentMap(t *testing.T) {
 	if _, ok := m.lookup(0); ok {
 		t.Error("sequence number 0 found before anything was sent")
 	}
-	m.record(0, 40000)
-	m.record(65535, 39999)
-	if p, ok := m.lookup(0); !ok || p != 40000 {
-		t.Errorf("lookup(0) = %d, %v", p, ok)
+	m.record(0, 40000, 2, 1234)
+	m.record(65535, 39999, 0, 99)
+	if e, ok := m.lookup(0); !ok || e.pub != 40000 || e.layer != 2 || e.ts != 1234 {
+		t.Errorf("lookup(0) = %+v, %v", e, ok)
 	}
-	if p, ok := m.lookup(65535); !ok || p != 39999 {
-		t.Errorf("lookup(65535) = %d, %v", p, ok)
+	if e, ok := m.lookup(65535); !ok || e.pub != 39999 || e.layer != 0 || e.ts != 99 {
+		t.Errorf("lookup(65535) = %+v, %v", e, ok)
 	}
-	m.record(historySize, 1)
+	m.record(historySize, 1, 0, 0)
 	if _, ok := m.lookup(0); ok {
 		t.Error("an overwritten entry still found")
 	}

@@ -27,9 +27,9 @@ import (
 // announce before pion sees it:
 //   - RTP passes only on an SSRC the client's description announces in a
 //     section it sends on (a=ssrc, a=ssrc-group), as pion would make a
-//     track of it. The SSRC is in the clear. Hearth negotiates neither
-//     mid nor rid header extensions, so pion could not make a track of
-//     any other SSRC anyway.
+//     track of it, or on one a simulcast layer's first packets name by
+//     section and rid, as pion would too (ingresslayers.go). The SSRC is
+//     in the clear.
 //   - RTCP passes from a sender SSRC (in the clear) either description
 //     announces, or from a few others: clients send reports from SSRCs of
 //     their own choosing that no description names.
@@ -91,6 +91,11 @@ type ingress struct {
 	// description announces, for RTCP.
 	rtp   atomic.Pointer[ssrcs]
 	known atomic.Pointer[ssrcs]
+	// sim is what the client's description in force says of the
+	// simulcast layers it sends; layers, the SSRCs learned as theirs
+	// (ingresslayers.go), for RTP and RTCP.
+	sim    atomic.Pointer[simulcastSpec]
+	layers atomic.Pointer[ssrcs]
 
 	// open reads the client's SRTCP, once its keys are known.
 	open       atomic.Pointer[rtcpOpener]
@@ -100,6 +105,7 @@ type ingress struct {
 	mu      sync.Mutex
 	senders []uint32 // unannounced RTCP senders let through
 	strays  []uint32 // unannounced SSRCs RTCP about was let through
+	learned []learnedSSRC
 
 	// Drops not yet logged, the last SSRC dropped, and when the last line
 	// was logged (unix ns).
@@ -118,6 +124,7 @@ func newIngress(log *slog.Logger, stats *Stats, keys *keyCapture) *ingress {
 	g := &ingress{log: log, stats: stats, keys: keys}
 	g.rtp.Store(&ssrcs{})
 	g.known.Store(&ssrcs{})
+	g.layers.Store(&ssrcs{})
 	return g
 }
 
@@ -142,7 +149,7 @@ func (g *ingress) admit(b []byte, s *ingressScratch) bool {
 		return true // pion refuses it whole
 	}
 	ssrc := binary.BigEndian.Uint32(b[8:12])
-	if g.rtp.Load().has(ssrc) {
+	if g.rtp.Load().has(ssrc) || g.layers.Load().has(ssrc) || g.learn(b, ssrc) {
 		return true
 	}
 	g.drop(IngressUnknownSSRC, ssrc)
@@ -151,8 +158,8 @@ func (g *ingress) admit(b []byte, s *ingressScratch) bool {
 
 func (g *ingress) admitRTCP(b []byte, s *ingressScratch) bool {
 	sender := binary.BigEndian.Uint32(b[4:8])
-	known := *g.known.Load()
-	if !known.has(sender) && !g.admitOne(&g.senders, maxRTCPSenders, sender) {
+	known, layers := *g.known.Load(), *g.layers.Load()
+	if !known.has(sender) && !layers.has(sender) && !g.admitOne(&g.senders, maxRTCPSenders, sender) {
 		g.drop(IngressUnknownRTCPSSRC, sender)
 		return false
 	}
@@ -179,7 +186,7 @@ func (g *ingress) admitRTCP(b []byte, s *ingressScratch) bool {
 			continue
 		}
 		for _, ssrc := range s.ssrcs {
-			if !known.has(ssrc) && !g.admitOne(&g.strays, maxRTCPStrays, ssrc) {
+			if !known.has(ssrc) && !layers.has(ssrc) && !g.admitOne(&g.strays, maxRTCPStrays, ssrc) {
 				g.drop(IngressUnknownRTCPSSRC, ssrc)
 				return false
 			}
@@ -305,6 +312,9 @@ func (g *ingress) expect(desc string, local bool) {
 	all, sending := announced(desc)
 	if !local {
 		g.rtp.Store(ptr(union(*g.rtp.Load(), sending)))
+		if spec := readSimulcast(desc); spec != nil {
+			g.sim.Store(spec)
+		}
 	}
 	g.known.Store(ptr(union(*g.known.Load(), all)))
 }
@@ -317,6 +327,9 @@ func (g *ingress) set(local, remote string) {
 		g.localSDP = local
 	}
 	all, sending := announced(remote)
+	if remote != g.remoteSDP {
+		g.sim.Store(readSimulcast(remote))
+	}
 	g.remoteSDP = remote
 	g.rtp.Store(&sending)
 	g.known.Store(ptr(union(g.local, all)))

@@ -86,7 +86,6 @@ type Peer struct {
 	// trickled counts the candidates the client sent for remoteUfrag.
 	trickled    int
 	remoteUfrag string
-	trackSeq    int
 	// ownSections counts the media sections the server created (the two
 	// publishing slots and those that carry subscriptions), so that what a
 	// client's offer adds of its own can be bounded.
@@ -101,14 +100,28 @@ type Peer struct {
 	held                                       []*downTrack
 	localGen, offerGen, stableGen, answeredGen int
 
-	// Guarded by Router.mu.
+	// Guarded by Router.mu. sources are the published tracks by pion's
+	// receiver, whose remote tracks are their simulcast layers; prefs, the
+	// most this peer wants of each publisher's video, by publisher id, for
+	// publishers in the router (layers.go).
 	downs     map[string]*downTrack
 	published map[string]*publishedTrack
+	sources   map[*webrtc.RTPReceiver]*publishedTrack
+	prefs     map[string]int8
+	// importance orders publishers for this subscriber (bandwidth.go);
+	// joined is the peer's place in the order of arrival.
+	importance []string
+	joined     int
+
+	// bw is the subscriber's bandwidth estimate and retransmissions.
+	bw bandwidth
 
 	wg sync.WaitGroup // RTCP readers
 
 	// rtcpSSRC names the server in the receiver reports it sends this peer.
 	rtcpSSRC uint32
+	// trackSeq numbers the tracks it publishes; under Router.mu.
+	trackSeq int
 }
 
 // ID returns the peer's id.

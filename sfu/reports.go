@@ -74,7 +74,15 @@ func (e *Engine) sendReports(ctx context.Context) {
 		}
 		e.peersMu.Unlock()
 		for _, p := range r.peers {
-			r.report(p, time.Now())
+			now := time.Now()
+			r.report(p, now)
+			// The ticker also fits each subscriber's video into its
+			// bandwidth and follows the layers publishers send
+			// (bandwidth.go, layers.go).
+			r.downs = p.router.fit(p, now, r.downs)
+			clear(r.downs)
+			r.downs = r.downs[:0]
+			p.router.reportLayers()
 		}
 		// Let go of peers that leave before the next round.
 		clear(r.peers)
@@ -138,15 +146,21 @@ func (r *reporter) collect(p *Peer, now time.Time) {
 	}
 	r.blocks = r.blocks[:0]
 	for _, t := range r.tracks {
-		if len(r.blocks) == maxBlocks {
-			break
-		}
 		t.fwdMu.Lock()
-		rep, ok := t.rx.report(uint32(t.remote.SSRC()), now.UnixNano())
-		t.fwdMu.Unlock()
-		if ok {
-			r.blocks = append(r.blocks, rep)
+		for i := range t.layers {
+			l := t.layers[i].Load()
+			if l == nil {
+				continue
+			}
+			l.measureLocked(now.UnixNano())
+			if len(r.blocks) == maxBlocks {
+				continue
+			}
+			if rep, ok := l.rx.report(l.ssrc, now.UnixNano()); ok {
+				r.blocks = append(r.blocks, rep)
+			}
 		}
+		t.fwdMu.Unlock()
 	}
 	clear(r.downs)
 	clear(r.tracks)

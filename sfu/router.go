@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 )
@@ -23,6 +24,11 @@ type RouterParams struct {
 	ID       string
 	Observer Observer
 	Logger   *slog.Logger
+	// OnLayers, if set, is told when the simulcast layers some subscriber
+	// wants of a video track change (see TrackLayers), so that the room's
+	// owner can have the publisher pause the others. It is called from
+	// the SFU's goroutines and must not block.
+	OnLayers func(TrackLayers)
 }
 
 // Router forwards every published track to every other peer in it, subject
@@ -31,15 +37,17 @@ type RouterParams struct {
 // Lock order: Peer.negMu before Router.mu; pion calls are made under
 // Peer.negMu only.
 type Router struct {
-	engine *Engine
-	obs    Observer
-	log    *slog.Logger
+	engine   *Engine
+	obs      Observer
+	onLayers func(TrackLayers)
+	log      *slog.Logger
 
 	mu     sync.Mutex
 	peers  map[string]*Peer
 	tracks map[string]*publishedTrack
 	gate   *Gate // immutable; nil forwards everything
 	closed bool
+	joins  int // peers added so far
 }
 
 // NewRouter creates an empty router.
@@ -49,11 +57,12 @@ func (e *Engine) NewRouter(p RouterParams) *Router {
 		log = e.log
 	}
 	return &Router{
-		engine: e,
-		obs:    p.Observer,
-		log:    log.With("router", p.ID),
-		peers:  map[string]*Peer{},
-		tracks: map[string]*publishedTrack{},
+		engine:   e,
+		obs:      p.Observer,
+		onLayers: p.OnLayers,
+		log:      log.With("router", p.ID),
+		peers:    map[string]*Peer{},
+		tracks:   map[string]*publishedTrack{},
 	}
 }
 
@@ -88,6 +97,7 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 		log:       log,
 		downs:     map[string]*downTrack{},
 		published: map[string]*publishedTrack{},
+		sources:   map[*webrtc.RTPReceiver]*publishedTrack{},
 		rtcpSSRC:  rand.Uint32(),
 	}
 	// Publishing slots come first, so clients find them at the first audio
@@ -140,6 +150,8 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 		return nil, ErrDuplicatePeer
 	}
 	r.peers[p.id] = p
+	r.joins++
+	p.joined = r.joins
 	r.engine.stats.Peers.Add(1)
 	r.engine.addPeer(p)
 	existing := make([]*publishedTrack, 0, len(r.tracks))
@@ -189,7 +201,7 @@ func (r *Router) SetGate(g *Gate) {
 	}
 	r.mu.Unlock()
 	for _, d := range downs {
-		d.setAllowed(g.Allows(d.pub.info.Publisher, d.sub.id, d.pub.info.Kind))
+		d.setGate(g.verdict(d.pub.info.Publisher, d.sub.id, d.pub.info.Kind))
 	}
 }
 
@@ -217,19 +229,26 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 		p.refused(kind, ErrNotAllowed)
 		return
 	}
-	p.negMu.Lock()
-	p.trackSeq++
-	id := fmt.Sprintf("%s-%s-%d", p.id, kind, p.trackSeq)
-	p.negMu.Unlock()
-	t := newPublishedTrack(TrackInfo{
-		ID: id, Publisher: p.id, StreamID: p.id, Kind: kind, MimeType: remote.Codec().MimeType,
-	}, remote, p)
-	if kind == KindAudio {
-		t.levels.extID = audioLevelExtID(recv)
-	}
-
+	index := layerIndex(recv, remote)
 	r.mu.Lock()
 	if r.closed || r.peers[p.id] != p {
+		r.mu.Unlock()
+		return
+	}
+	if t := p.sources[recv]; t != nil {
+		// Another simulcast layer of a track published already.
+		if index == layerNone || t.layer(index) != nil || r.tracks[t.info.ID] != t {
+			r.discardLocked(p, remote)
+			r.mu.Unlock()
+			return
+		}
+		r.startLayerLocked(t, t.newLayer(index, remote.RID(), remote, uint32(remote.SSRC()), p.pc))
+		r.mu.Unlock()
+		r.allocateTrack(t)
+		return
+	}
+	if index == layerNone {
+		r.discardLocked(p, remote)
 		r.mu.Unlock()
 		return
 	}
@@ -240,16 +259,19 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 		p.refused(kind, ErrTooManyTracks)
 		return
 	}
+	p.trackSeq++
+	id := fmt.Sprintf("%s-%s-%d", p.id, kind, p.trackSeq)
+	t := newPublishedTrack(TrackInfo{
+		ID: id, Publisher: p.id, StreamID: p.id, Kind: kind, MimeType: remote.Codec().MimeType,
+	}, remote, recv, p)
+	if kind == KindAudio {
+		t.levels.extID = audioLevelExtID(recv)
+	}
 	r.tracks[id] = t
 	p.published[id] = t
+	p.sources[recv] = t
 	r.engine.stats.Tracks.Add(1)
-	// The receiver reports back to the publisher echo its sender reports'
-	// times, from which it learns the round-trip time (buffers.go).
-	t.onSR = p.bufs.senderReports(uint32(remote.SSRC()), func(ntp uint64, at int64) {
-		t.fwdMu.Lock()
-		t.rx.senderReport(ntp, at)
-		t.fwdMu.Unlock()
-	})
+	r.startLayerLocked(t, t.newLayer(index, remote.RID(), remote, uint32(remote.SSRC()), p.pc))
 	subs := make([]*Peer, 0, len(r.peers))
 	for _, s := range r.peers {
 		if s != p {
@@ -258,12 +280,51 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 	}
 	r.mu.Unlock()
 
-	go t.run(r.unpublish)
 	if r.obs != nil {
 		r.obs.TrackPublished(t.info)
 	}
 	for _, s := range subs {
 		r.subscribe(s, t, true)
+	}
+}
+
+// startLayerLocked starts reading layer l of t. Under r.mu, with t
+// published.
+func (r *Router) startLayerLocked(t *publishedTrack, l *layer) {
+	t.layers[l.index].Store(l)
+	t.readers++
+	// The receiver reports back to the publisher echo its sender reports'
+	// times, from which it learns the round-trip time (buffers.go).
+	l.onSR = t.pub.bufs.senderReports(l.ssrc, func(ntp uint64, at int64) {
+		t.fwdMu.Lock()
+		l.rx.senderReport(ntp, at)
+		t.fwdMu.Unlock()
+	})
+	go t.run(l, r.endLayer)
+}
+
+// endLayer runs when layer l's reader ends: the track ends everywhere,
+// and is done once every layer's reader has returned.
+func (r *Router) endLayer(t *publishedTrack, l *layer) {
+	r.unpublish(t)
+	r.mu.Lock()
+	t.readers--
+	last := t.readers == 0
+	r.mu.Unlock()
+	if last {
+		close(t.done)
+	}
+}
+
+// allocateTrack chooses again the layer each subscriber of t gets: t has
+// a new one.
+func (r *Router) allocateTrack(t *publishedTrack) {
+	if t.info.Kind != KindVideo {
+		return
+	}
+	now := time.Now().UnixNano()
+	for _, d := range *t.downs.Load() {
+		d.choose(now)
 	}
 }
 
@@ -296,7 +357,10 @@ func (r *Router) subscribe(sub *Peer, t *publishedTrack, renegotiate bool) {
 	var d *downTrack
 	if ok {
 		d = newDownTrack(t, sub)
-		d.allowed.Store(r.gate.Allows(t.info.Publisher, sub.id, t.info.Kind))
+		d.gate.Store(int32(r.gate.verdict(t.info.Publisher, sub.id, t.info.Kind)))
+		most := r.prefLocked(sub, t)
+		d.pref.Store(int32(most))
+		d.want.Store(int32(t.chooseLayer(most, time.Now().UnixNano())))
 		sub.downs[t.info.ID] = d
 		t.addDown(d)
 	}
@@ -316,8 +380,8 @@ func (r *Router) subscribe(sub *Peer, t *publishedTrack, renegotiate bool) {
 	}
 	sub.negMu.Unlock()
 	// A new viewer needs a keyframe to show anything.
-	if ok && d.allowed.Load() {
-		t.requestKeyframe()
+	if ok && d.allowed() {
+		d.requestKeyframe()
 	}
 }
 
@@ -346,15 +410,24 @@ func (r *Router) unpublish(t *publishedTrack) {
 	}
 	delete(r.tracks, t.info.ID)
 	delete(t.pub.published, t.info.ID)
+	delete(t.pub.sources, t.recv)
 	r.engine.stats.Tracks.Add(-1)
-	// Its handler holds the track, and with it a video track's history.
-	t.pub.bufs.stopSenderReports(uint32(t.remote.SSRC()), t.onSR)
 	var subs []*Peer
 	for _, d := range *t.downs.Load() {
 		subs = append(subs, d.sub)
 	}
+	var layers []*layer
+	for i := range t.layers {
+		if l := t.layers[i].Load(); l != nil {
+			layers = append(layers, l)
+			// Its handler holds the track, and with it the layer's history.
+			t.pub.bufs.stopSenderReports(l.ssrc, l.onSR)
+		}
+	}
 	r.mu.Unlock()
-	t.kf.close()
+	for _, l := range layers {
+		l.kf.close()
+	}
 	if r.obs != nil {
 		r.obs.TrackUnpublished(t.info)
 	}
@@ -369,6 +442,12 @@ func (r *Router) removePeer(p *Peer) {
 		delete(r.peers, p.id)
 		r.engine.stats.Peers.Add(-1)
 		r.engine.removePeer(p)
+		for _, s := range r.peers {
+			delete(s.prefs, p.id)
+			if i := slices.Index(s.importance, p.id); i >= 0 {
+				s.importance = slices.Delete(slices.Clone(s.importance), i, i+1)
+			}
+		}
 	}
 	tracks := make([]*publishedTrack, 0, len(p.published))
 	for _, t := range p.published {

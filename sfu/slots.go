@@ -5,10 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync/atomic"
-	"time"
 
 	"github.com/pion/rtcp"
-	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -81,21 +79,14 @@ func (d *downTrack) continuationLocked() (continuation, bool) {
 	}, true
 }
 
-// continueFrom makes d continue c. Before d is bound.
+// continueFrom makes d continue c (switchTo carries it on from the first
+// packet). Before d is bound.
 func (d *downTrack) continueFrom(c *continuation) {
 	d.cont = c
+	d.lastSeq = c.seq
 	ft := &d.fast
 	ft.roc = c.roc
 	ft.packets, ft.octets, ft.lastTS, ft.lastAt = c.packets, c.octets, c.ts, c.at
-}
-
-// continueAt sets the offsets that carry on c from pkt, the first packet:
-// the next sequence number, and the timestamp as far past the last as
-// wall time has passed. On the reader.
-func (d *downTrack) continueAt(c *continuation, pkt *rtp.Packet) {
-	d.seqOffset = pkt.SequenceNumber - (c.seq + 1)
-	elapsed := max(d.pub.fanoutAt-c.at, 0)
-	d.tsOffset = pkt.Timestamp - (c.ts + uint32(elapsed*int64(d.codec.ClockRate)/int64(time.Second)))
 }
 
 // carries says whether the section has negotiated d's codec.
@@ -107,8 +98,9 @@ func (s *slot) carries(d *downTrack) bool {
 
 // readRTCP reads the subscriber's RTCP about a video section: keyframe
 // requests become one throttled request to the publisher of what it
-// carries now, and what it reports lost is sent again (history.go). It ends
-// when the sender stops.
+// carries now, what it reports lost is sent again (history.go), and its
+// estimate of its bandwidth is kept (bandwidth.go). It ends when the
+// sender stops.
 func (s *slot) readRTCP() {
 	for {
 		pkts, _, err := s.sender.ReadRTCP()
@@ -120,13 +112,17 @@ func (s *slot) readRTCP() {
 			continue
 		}
 		if wantsKeyframe(pkts) {
-			d.pub.requestKeyframe()
+			d.requestKeyframe()
 		}
 		stats := d.pub.stats
 		for _, pkt := range pkts {
-			if n, ok := pkt.(*rtcp.TransportLayerNack); ok {
+			switch pkt := pkt.(type) {
+			case *rtcp.TransportLayerNack:
 				stats.NACKsReceived.Add(1)
-				stats.Retransmitted.Add(uint64(d.resend(n, s)))
+				stats.Retransmitted.Add(uint64(d.resend(pkt, s)))
+			case *rtcp.ReceiverEstimatedMaximumBitrate:
+				// The subscriber's estimate of its link (bandwidth.go).
+				d.sub.bw.report(int(pkt.Bitrate))
 			}
 		}
 	}
@@ -238,8 +234,8 @@ func (p *Peer) releaseHeldLocked() {
 			return false
 		}
 		d.held.Store(false)
-		if d.kind == KindVideo && d.allowed.Load() {
-			d.pub.requestKeyframe()
+		if d.kind == KindVideo && d.allowed() {
+			d.requestKeyframe()
 		}
 		return true
 	})

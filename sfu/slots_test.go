@@ -26,11 +26,11 @@ func TestContinuation(t *testing.T) {
 		t.Fatal("a stream that sent nothing to continue")
 	}
 
-	d := &downTrack{pub: pub, codec: webrtc.RTPCodecCapability{ClockRate: 48000}}
+	d := &downTrack{pub: pub, codec: webrtc.RTPCodecCapability{ClockRate: 48000}, tsLayer: layerNone}
 	d.continueFrom(&c)
 	pub.fanoutAt = start + int64(20*time.Millisecond)
 	pkt := &rtp.Packet{Header: rtp.Header{SequenceNumber: 777, Timestamp: 123456}}
-	d.continueAt(&c, pkt)
+	d.switchTo(&layer{}, pkt)
 	if seq := pkt.SequenceNumber - d.seqOffset; seq != 0 {
 		t.Errorf("first sequence number %d, want 0 (after 65535)", seq)
 	}

@@ -11,7 +11,8 @@ import (
 type DropReason int
 
 const (
-	// DropGate: the gate holds the track back from this subscriber.
+	// DropGate: the gate holds the track back from this subscriber alone
+	// (a private aside; a participant not in the gate).
 	DropGate DropReason = iota
 	// DropKeyframe: video waiting for a keyframe before it starts or resumes.
 	DropKeyframe
@@ -21,6 +22,10 @@ const (
 	DropError
 	// DropPadding: padding-only packets, which carry nothing to forward.
 	DropPadding
+	// DropMuted: the gate forwards the publisher's media of this kind to
+	// nobody (a mute), yet its client sends it: browsers send silence (50
+	// packets a second) and black frames (about 20) on a muted track.
+	DropMuted
 	numDropReasons
 )
 
@@ -37,13 +42,15 @@ func (r DropReason) String() string {
 		return "error"
 	case DropPadding:
 		return "padding"
+	case DropMuted:
+		return "muted"
 	}
 	return "unknown"
 }
 
 // DropReasons lists every reason, for exporters.
 func DropReasons() []DropReason {
-	return []DropReason{DropGate, DropKeyframe, DropUnbound, DropError, DropPadding}
+	return []DropReason{DropGate, DropKeyframe, DropUnbound, DropError, DropPadding, DropMuted}
 }
 
 // IngressReason says why a packet from a client was dropped on arrival.
@@ -147,6 +154,9 @@ type outcome int8
 const (
 	outcomeForwarded     outcome = -1
 	outcomeForwardedFast outcome = -2
+	// outcomeSkipped: a packet of a simulcast layer the subscriber does
+	// not get; not counted.
+	outcomeSkipped outcome = -3
 )
 
 func dropped(r DropReason) outcome { return outcome(r) }
@@ -159,6 +169,8 @@ func (f *fanout) add(o outcome) {
 	case outcomeForwardedFast:
 		f.forwarded++
 		f.fast++
+		return
+	case outcomeSkipped:
 		return
 	}
 	f.dropped[o]++

@@ -32,35 +32,45 @@ const keyframeMinInterval = 500 * time.Millisecond
 // or the keyframe itself was lost.
 const keyframeRetryPackets = 32
 
-// publishedTrack is one incoming track and its fan-out.
+// publishedTrack is one incoming track and its fan-out: one stream, or up
+// to maxLayers simulcast layers of one source (layers.go).
 //
 // Lifecycle: created when the publisher's first RTP arrives; one reader
-// goroutine (run) forwards until the remote track ends; unpublished then,
-// or earlier when its peer closes. Never reused.
+// goroutine per layer (run) forwards until its remote track ends;
+// unpublished when the first ends, or earlier when its peer closes; done
+// once every reader has returned. Never reused.
 type publishedTrack struct {
-	info   TrackInfo
-	codec  webrtc.RTPCodecCapability
-	remote *webrtc.TrackRemote
-	pub    *Peer
+	info  TrackInfo
+	codec webrtc.RTPCodecCapability
+	pub   *Peer
+	// recv is pion's receiver, whose remote tracks are the layers.
+	recv *webrtc.RTPReceiver
 	// levels counts audio levels for the active speaker (audio only).
 	levels audioLevels
+
+	// layers are set once each, under Router.mu, as pion hands them over;
+	// readers is how many of their readers are running, under Router.mu.
+	layers  [maxLayers]atomic.Pointer[layer]
+	readers int
+	// wanted is the set of layers some subscriber wants (a bit each),
+	// last reported (layers.go); under Router.mu.
+	wanted uint8
 
 	// downs is replaced, never mutated, under Router.mu; the reader loads it
 	// once per packet without a lock.
 	downs atomic.Pointer[[]*downTrack]
 
-	kf       keyframeRequester
-	received atomic.Uint64
-	stats    *Stats
+	stats *Stats
 	// home is the engine's first media socket, where pion's reader's
 	// fan-outs go.
 	home *udpBatcher
 	done chan struct{}
 
 	// fwdMu is held while a packet is fanned out. Packets come from pion's
-	// reader (run) or, for audio on the fast path, from the media socket's
-	// reader (fastrecv.go); only at the hand-over do both hold some. What
-	// follows is guarded by it.
+	// readers (run, one per layer) or, for audio on the fast path, from the
+	// media socket's reader (fastrecv.go); only at the hand-over do both
+	// hold some. What follows is guarded by it, and so is every
+	// subscription's reader state (downtrack.go).
 	fwdMu sync.Mutex
 	// batch is where the fan-out under way writes: home, or the socket
 	// the fast path's reader took the packet from (udpmux.go).
@@ -71,55 +81,109 @@ type publishedTrack struct {
 	// fanoutAt is when the packet being fanned out was read (unix ns), one
 	// clock read per packet rather than per subscriber.
 	fanoutAt int64
-	rx       rxStats        // for receiver reports to the publisher
-	hist     *packetHistory // video: what NACKs are answered from
-	onSR     *srHandler     // the publisher's sender reports' handler (buffers.go)
-	srtp     srtpIn         // the fast path's decryption state
+	srtp     srtpIn // the fast path's decryption state (audio)
 	iv       [12]byte
 }
 
-func newPublishedTrack(info TrackInfo, remote *webrtc.TrackRemote, pub *Peer) *publishedTrack {
-	t := &publishedTrack{
-		info:   info,
-		codec:  remote.Codec().RTPCodecCapability,
-		remote: remote,
-		pub:    pub,
-		stats:  pub.router.engine.stats,
-		home:   pub.router.engine.batch,
-		batch:  pub.router.engine.batch,
-		done:   make(chan struct{}),
+// layer is one stream of a published track: its only one, or one of its
+// simulcast layers, numbered from the lowest.
+type layer struct {
+	index  int8
+	rid    string
+	remote *webrtc.TrackRemote // nil in tests
+	ssrc   uint32
+	kf     keyframeRequester
+	onSR   *srHandler // its sender reports' handler (buffers.go)
+	// received counts its packets; lastAt is when the last arrived (unix
+	// ns), whether the publisher still sends the layer.
+	received atomic.Uint64
+	lastAt   atomic.Int64
+
+	// rate is the layer's bits per second on the wire over the report
+	// ticker's last second (bandwidth.go).
+	rate atomic.Int64
+
+	// Under the track's fwdMu.
+	rx   rxStats        // for receiver reports to the publisher
+	hist *packetHistory // video: what NACKs are answered from
+	// bytes counts what arrived on the wire (RTP, SRTP tag, UDP and IP
+	// headers); measured and measuredAt, as of the last measure.
+	bytes, measured uint64
+	measuredAt      int64
+}
+
+// wireOverhead is what a packet carries on the wire besides its RTP
+// payload: RTP header, SRTP tag, UDP and IPv4 headers.
+const wireOverhead = 12 + 16 + 8 + 20
+
+// measureLocked updates the layer's rate at now (unix ns). Under the
+// track's fwdMu, once a second.
+func (l *layer) measureLocked(now int64) {
+	if l.measuredAt != 0 && now > l.measuredAt {
+		l.rate.Store(int64(float64((l.bytes-l.measured)*8) * float64(time.Second) / float64(now-l.measuredAt)))
 	}
-	ssrc := uint32(remote.SSRC())
-	pc := pub.pc
-	stats := t.stats
-	t.kf.min = keyframeMinInterval
-	t.kf.send = func() {
-		stats.KeyframeRequests.Add(1)
-		_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+	l.measured, l.measuredAt = l.bytes, now
+}
+
+func newPublishedTrack(info TrackInfo, remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver, pub *Peer) *publishedTrack {
+	t := &publishedTrack{
+		info:  info,
+		codec: remote.Codec().RTPCodecCapability,
+		pub:   pub,
+		recv:  recv,
+		stats: pub.router.engine.stats,
+		home:  pub.router.engine.batch,
+		batch: pub.router.engine.batch,
+		done:  make(chan struct{}),
+		// Not yet reported: the first report says what is wanted.
+		wanted: 0xff,
 	}
 	empty := []*downTrack{}
 	t.downs.Store(&empty)
-	t.rx.clockRate = t.codec.ClockRate
-	if info.Kind == KindVideo {
-		t.hist = &packetHistory{}
-	}
 	return t
 }
 
-// run is the track's only reader. It forwards each packet to every
+// newLayer makes t's layer index for a stream on ssrc; pc, when set, is
+// where its keyframe requests go.
+func (t *publishedTrack) newLayer(index int8, rid string, remote *webrtc.TrackRemote, ssrc uint32, pc *webrtc.PeerConnection) *layer {
+	l := &layer{index: index, rid: rid, remote: remote, ssrc: ssrc}
+	stats := t.stats
+	l.kf.min = keyframeMinInterval
+	l.kf.send = func() {
+		stats.KeyframeRequests.Add(1)
+		if pc != nil {
+			_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+		}
+	}
+	l.rx.clockRate = t.codec.ClockRate
+	if t.info.Kind == KindVideo {
+		l.hist = &packetHistory{}
+	}
+	return l
+}
+
+// layer returns layer i, nil if there is none (yet).
+func (t *publishedTrack) layer(i int8) *layer {
+	if i < 0 || int(i) >= maxLayers {
+		return nil
+	}
+	return t.layers[i].Load()
+}
+
+// run is layer l's only reader. It forwards each packet to every
 // subscriber in turn: writes to a UDP socket do not block for long, so a
 // slow viewer cannot stall the others, and no per-packet goroutine hand-off
-// or allocation is needed.
-func (t *publishedTrack) run(onEnd func(*publishedTrack)) {
-	defer close(t.done)
-	defer onEnd(t)
+// or allocation is needed. onEnd runs when the stream ends; t is done when
+// every layer's reader has returned (Router.endReader).
+func (t *publishedTrack) run(l *layer, onEnd func(*publishedTrack, *layer)) {
+	defer onEnd(t, l)
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
 	fast := t.pub.fast
-	defer fast.stopReceiving(t)
+	defer fast.stopReceiving(t, l)
 	moved := fast == nil || t.info.Kind != KindAudio
 	for {
-		n, _, err := t.remote.Read(buf)
+		n, _, err := l.remote.Read(buf)
 		if errors.Is(err, webrtc.ErrCodecNotFound) {
 			// pion read a packet whose payload type was not negotiated
 			// and refused it: drop the packet, not the track.
@@ -134,39 +198,41 @@ func (t *publishedTrack) run(onEnd func(*publishedTrack)) {
 		}
 		t.fwdMu.Lock()
 		t.batch = t.home
-		t.handleLocked(&pkt, time.Now().UnixNano())
+		t.handleLocked(l, &pkt, time.Now().UnixNano())
 		t.fwdMu.Unlock()
 		// Audio moves to the fast path once the publisher's keys are known:
 		// from then on the socket's reader decrypts and forwards it, and
 		// pion sees only what was already on its way.
 		if !moved {
-			moved = fast.startReceiving(t)
+			moved = fast.startReceiving(t, l)
 		}
 	}
 }
 
-// handleLocked takes one packet from the publisher, read at now (unix ns),
-// and fans it out. Under fwdMu.
-func (t *publishedTrack) handleLocked(pkt *rtp.Packet, now int64) {
-	t.received.Add(1)
-	t.rx.update(pkt.SequenceNumber, pkt.Timestamp, now)
+// handleLocked takes one packet of layer l from the publisher, read at now
+// (unix ns), and fans it out. Under fwdMu.
+func (t *publishedTrack) handleLocked(l *layer, pkt *rtp.Packet, now int64) {
+	l.received.Add(1)
+	l.lastAt.Store(now)
+	l.bytes += uint64(wireOverhead + len(pkt.Payload))
+	l.rx.update(pkt.SequenceNumber, pkt.Timestamp, now)
 	t.levels.observe(pkt)
-	if t.hist != nil && len(pkt.Payload) > 0 {
-		t.hist.put(pkt)
+	if l.hist != nil && len(pkt.Payload) > 0 {
+		l.hist.put(pkt)
 	}
 	keyframe := t.info.Kind == KindVideo && isKeyframe(t.codec.MimeType, pkt.Payload)
 	t.fanoutAt = now
-	t.forward(pkt, keyframe)
+	t.forward(l, pkt, keyframe)
 }
 
-// forward fans pkt out to every subscriber. Under fwdMu.
-func (t *publishedTrack) forward(pkt *rtp.Packet, keyframe bool) {
+// forward fans pkt, of layer l, out to every subscriber. Under fwdMu.
+func (t *publishedTrack) forward(l *layer, pkt *rtp.Packet, keyframe bool) {
 	var f fanout
 	if t.batch != nil {
 		t.batch.cork()
 	}
 	for _, d := range *t.downs.Load() {
-		f.add(d.forward(pkt, keyframe))
+		f.add(d.forward(l, pkt, keyframe))
 	}
 	if t.batch != nil {
 		t.batch.uncork()
@@ -194,9 +260,11 @@ func (t *publishedTrack) removeDown(d *downTrack) {
 	t.downs.Store(&next)
 }
 
-func (t *publishedTrack) requestKeyframe() {
-	if t.info.Kind == KindVideo {
-		t.kf.request()
+// requestKeyframe asks the publisher for a keyframe of layer i (video
+// only), at most once per keyframeMinInterval.
+func (t *publishedTrack) requestKeyframe(i int8) {
+	if l := t.layer(i); l != nil && t.info.Kind == KindVideo {
+		l.kf.request()
 	}
 }
 

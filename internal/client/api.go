@@ -41,6 +41,10 @@ func NewAPIFrom(se webrtc.SettingEngine, extra ...interceptor.Factory) (*webrtc.
 	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, fmt.Errorf("client: audio level: %w", err)
 	}
+	// Simulcast layers name their section and rid in header extensions.
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
+		return nil, fmt.Errorf("client: simulcast extensions: %w", err)
+	}
 	ir := &interceptor.Registry{}
 	if err := webrtc.ConfigureNack(m, ir); err != nil {
 		return nil, fmt.Errorf("client: nack: %w", err)

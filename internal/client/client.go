@@ -41,6 +41,11 @@ type Options struct {
 	// VideoCodec is the video's MIME type: VP8 if empty, or H.264
 	// (constrained baseline, packetization mode 1).
 	VideoCodec string
+	// Simulcast makes the built-in generator send the video as three
+	// simulcast layers (SimulcastRIDs, lowest first: frames of a quarter,
+	// half and the whole size), announced by rid alone as browsers do.
+	// Not with ExternalMedia.
+	Simulcast bool
 	// Header is sent with the websocket upgrade (e.g. Origin).
 	Header http.Header
 	// Resume and NewPeer make Join resume a held seat (see PROTOCOL.md).
@@ -329,7 +334,11 @@ func (c *Client) answer(sdp string) {
 		c.negError(err)
 		return
 	}
-	_ = c.Send(protocol.SDP{Type: "answer", SDP: ans.SDP})
+	out := ans.SDP
+	if c.opts.Simulcast {
+		out = ridsOnly(out)
+	}
+	_ = c.Send(protocol.SDP{Type: "answer", SDP: out})
 }
 
 // addCandidate adds a remote candidate, queueing it until a remote

@@ -198,3 +198,38 @@ func send(ctx context.Context, c *client.Client) {
 		_ = c.WriteVideo(&h, video)
 	}
 }
+
+// TestSimulcastPublisher: a client publishing three simulcast layers,
+// announced by rid alone as browsers do, through a whole server: a
+// subscriber that states no preference comes to receive the highest layer
+// (starting, maybe, on one that arrived at the server before it) as one
+// stream (one SSRC, no gap) starting on a keyframe; the publisher was
+// asked for keyframes.
+func TestSimulcastPublisher(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{})
+	pub := join(t, srv, client.Options{Room: "layers", Name: "Ann", Audio: true, Video: true, Simulcast: true})
+	sub := join(t, srv, client.Options{Room: "layers", Name: "Bo", Audio: true})
+	ctx, cancel := budget.Context(t, budget.Step)
+	defer cancel()
+	err := sub.Wait(ctx, func() bool {
+		vi := sub.Stream(pub.ID(), "video")
+		return vi != nil && vi.Packets.Load() >= 30 && vi.Keyframes.Load() >= 1 && vi.Layer.Load() == 2
+	})
+	if err != nil {
+		vi := sub.Stream(pub.ID(), "video")
+		if vi != nil {
+			t.Logf("%d packets, layer %d", vi.Packets.Load(), vi.Layer.Load())
+		}
+		t.Fatalf("no video of the highest layer from the simulcast publisher: %v", err)
+	}
+	vi := sub.Stream(pub.ID(), "video")
+	if g := vi.Gaps.Load(); g != 0 {
+		t.Errorf("%d sequence numbers skipped", g)
+	}
+	if pub.KeyframeRequests.Load() == 0 {
+		t.Error("the publisher was not asked for a keyframe")
+	}
+	if errs := pub.NegotiationErrors(); len(errs) > 0 {
+		t.Errorf("negotiation errors: %v", errs)
+	}
+}

@@ -25,6 +25,8 @@ type sender struct {
 	c            *Client
 	audio, video *webrtc.TrackLocalStaticRTP
 	audioSSRC    uint32 // of the audio sender, 0 if none
+	// simulcast is the video's layers, for Options.Simulcast (video nil).
+	simulcast *simulcast
 
 	scratch       rtp.Packet // WriteAudio's and WriteVideo's, reused per packet
 	forceKeyframe atomic.Bool
@@ -46,6 +48,9 @@ func (s *sender) addTracks(o Options) error {
 		if strings.EqualFold(o.VideoCodec, webrtc.MimeTypeH264) {
 			vc = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: videoClock,
 				SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"}
+		}
+		if o.Simulcast {
+			return s.addSimulcast(vc)
 		}
 		s.video, err = webrtc.NewTrackLocalStaticRTP(vc, "video", "self")
 		if err == nil {
@@ -122,7 +127,7 @@ func (s *sender) write(t *webrtc.TrackLocalStaticRTP, h *rtp.Header, payload []b
 
 // start starts the built-in generator, once.
 func (s *sender) start() {
-	if s.audio == nil && s.video == nil || s.c.opts.ExternalMedia || !s.started.CompareAndSwap(false, true) {
+	if s.audio == nil && s.video == nil && s.simulcast == nil || s.c.opts.ExternalMedia || !s.started.CompareAndSwap(false, true) {
 		return
 	}
 	s.c.wg.Add(1)
@@ -140,6 +145,8 @@ func (s *sender) generate() {
 	defer tick.Stop()
 	var aSeq, vSeq uint16
 	var aTS, vTS uint32
+	var lSeq [3]uint16
+	var lTS [3]uint32
 	audioPayload := make([]byte, 80)
 	videoPayload := make([]byte, 900)
 	var n int
@@ -164,6 +171,13 @@ func (s *sender) generate() {
 			if n := c.AudioLoss.Load(); n == 0 || aSeq%uint16(n) != 0 {
 				_ = s.audio.WriteRTP(pkt)
 			}
+		}
+		if sc := s.simulcast; sc != nil && n%3 == 0 {
+			key := time.Since(lastKey) > 3*time.Second
+			if key {
+				lastKey = time.Now()
+			}
+			sc.writeLayers(c.pc, videoPayload, key, &lSeq, &lTS)
 		}
 		if s.video != nil && n%3 == 0 {
 			key := s.forceKeyframe.Swap(false) || time.Since(lastKey) > 3*time.Second

@@ -35,6 +35,10 @@ type Stream struct {
 	SSRC atomic.Uint32
 	// LastSeq is the newest sequence number received.
 	LastSeq atomic.Uint32
+	// Layer is the simulcast layer the newest video packet came from (0
+	// without simulcast), for what the built-in generator sends, and
+	// Layers a bit for each layer seen.
+	Layer, Layers atomic.Uint32
 
 	video bool
 	mime  atomic.Pointer[string]
@@ -79,6 +83,10 @@ func (s *Stream) Packet(b []byte, _ time.Duration) {
 	s.Bytes.Add(uint64(len(b)))
 	if s.video && isKeyframe(s.MimeType(), pkt.Payload) {
 		s.Keyframes.Add(1)
+	}
+	if s.video && len(pkt.Payload) > 2 && pkt.Payload[2] < 3 {
+		s.Layer.Store(uint32(pkt.Payload[2]))
+		s.Layers.Or(1 << pkt.Payload[2])
 	}
 }
 

@@ -101,7 +101,7 @@ var (
 	descBytesFwd = prometheus.NewDesc("hearth_sfu_forwarded_bytes_total",
 		"RTP bytes (header and payload, before SRTP) sent to subscribers.", nil, nil)
 	descPacketsDrop = prometheus.NewDesc("hearth_sfu_dropped_packets_total",
-		"Packets not sent to a subscriber, by reason (gate, keyframe, unbound, error, padding).", []string{"reason"}, nil)
+		"Packets not sent to a subscriber, one per subscriber, by reason (muted: the publisher's media of that kind goes to nobody, yet its client sends it, as browsers do on a muted track; gate: held back from that subscriber alone, as in a private aside; keyframe, unbound, error, padding).", []string{"reason"}, nil)
 	descBytesDrop = prometheus.NewDesc("hearth_sfu_dropped_bytes_total",
 		"Bytes not sent to a subscriber, by reason.", []string{"reason"}, nil)
 	descKeyframes = prometheus.NewDesc("hearth_sfu_keyframe_requests_total",

@@ -1,0 +1,148 @@
+package client
+
+import (
+	"strings"
+	"sync/atomic"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// SimulcastRIDs are the layers a client with Options.Simulcast sends,
+// lowest first.
+var SimulcastRIDs = [3]string{"q", "h", "f"}
+
+// simulcast is a publisher's video as three layers of one sender.
+type simulcast struct {
+	layers [3]*webrtc.TrackLocalStaticRTP
+	sender *webrtc.RTPSender
+	// forceKey asks the generator for a keyframe on a layer.
+	forceKey [3]atomic.Bool
+	// midID and ridID are the negotiated extension ids, and mid the
+	// section's, once known (the generator's).
+	midID, ridID uint8
+	mid          string
+}
+
+// addSimulcast adds the video as three layers of one sender and reads the
+// RTCP about each.
+func (s *sender) addSimulcast(codec webrtc.RTPCodecCapability) error {
+	sc := &simulcast{}
+	for i, rid := range SimulcastRIDs {
+		t, err := webrtc.NewTrackLocalStaticRTP(codec, "video", "self", webrtc.WithRTPStreamID(rid))
+		if err != nil {
+			return err
+		}
+		sc.layers[i] = t
+	}
+	tr, err := s.c.pc.AddTransceiverFromTrack(sc.layers[0], webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		return err
+	}
+	sc.sender = tr.Sender()
+	for _, t := range sc.layers[1:] {
+		if err := sc.sender.AddEncoding(t); err != nil {
+			return err
+		}
+	}
+	s.simulcast = sc
+	for i, rid := range SimulcastRIDs {
+		s.c.wg.Add(1)
+		go func() {
+			defer s.c.wg.Done()
+			s.readLayerRTCP(i, rid)
+		}()
+	}
+	return nil
+}
+
+// readLayerRTCP turns the keyframe requests about layer i into a keyframe
+// of that layer.
+func (s *sender) readLayerRTCP(i int, rid string) {
+	c := s.c
+	for {
+		pkts, _, err := s.simulcast.sender.ReadSimulcastRTCP(rid)
+		if err != nil {
+			return
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				c.KeyframeRequests.Add(1)
+				s.simulcast.forceKey[i].Store(true)
+				if f := c.opts.OnKeyframeRequest; f != nil {
+					f()
+				}
+			case *rtcp.ReceiverReport:
+				c.ReceiverReports.Add(1)
+			}
+		}
+	}
+}
+
+// writeLayers sends one frame on each layer (a keyframe where asked or
+// key), each a quarter, a half and the whole of payload, the third byte
+// of each the layer's index; seq and ts are the layers' own, advanced.
+func (sc *simulcast) writeLayers(pc *webrtc.PeerConnection, payload []byte, key bool, seq *[3]uint16, ts *[3]uint32) {
+	if sc.midID == 0 {
+		sc.findIDs(pc)
+	}
+	for i, t := range sc.layers {
+		n := len(payload) >> (2 - i)
+		p := payload[:n]
+		setVideoPayload(t.Codec().MimeType, p, sc.forceKey[i].Swap(false) || key)
+		p[2] = byte(i)
+		seq[i]++
+		ts[i] += 3000
+		pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq[i], Timestamp: ts[i], Marker: true}, Payload: p}
+		if sc.midID != 0 && sc.mid != "" {
+			_ = pkt.SetExtension(sc.midID, []byte(sc.mid))
+			_ = pkt.SetExtension(sc.ridID, []byte(SimulcastRIDs[i]))
+		}
+		_ = t.WriteRTP(pkt)
+	}
+}
+
+// findIDs learns the section's mid and the extensions' ids once they are
+// negotiated.
+func (sc *simulcast) findIDs(pc *webrtc.PeerConnection) {
+	for _, tr := range pc.GetTransceivers() {
+		if tr.Sender() == sc.sender {
+			sc.mid = tr.Mid()
+		}
+	}
+	var mid, rid uint8
+	for _, e := range sc.sender.GetParameters().HeaderExtensions {
+		switch e.URI {
+		case sdp.SDESMidURI:
+			mid = uint8(e.ID)
+		case sdp.SDESRTPStreamIDURI:
+			rid = uint8(e.ID)
+		}
+	}
+	if mid != 0 && rid != 0 && sc.mid != "" {
+		sc.midID, sc.ridID = mid, rid
+	}
+}
+
+// ridsOnly drops the SSRCs of simulcast layers from a description, as
+// browsers send it: their layers are known by rid alone.
+func ridsOnly(desc string) string {
+	if !strings.Contains(desc, "a=simulcast:") {
+		return desc
+	}
+	var b strings.Builder
+	video := false
+	for _, line := range strings.SplitAfter(desc, "\n") {
+		if strings.HasPrefix(line, "m=") {
+			video = strings.HasPrefix(line, "m=video")
+		}
+		if video && (strings.HasPrefix(line, "a=ssrc:") || strings.HasPrefix(line, "a=ssrc-group:")) {
+			continue
+		}
+		b.WriteString(line)
+	}
+	return b.String()
+}

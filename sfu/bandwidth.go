@@ -1,0 +1,289 @@
+package sfu
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Bandwidth.
+//
+// What a subscriber's link carries is estimated by the subscriber's own
+// WebRTC stack, which reports it (REMB, "goog-remb", negotiated for
+// video; Chromium sends one about every second) in the RTCP the server
+// reads for each video section anyway: no work per packet.
+// Transport-wide congestion control feedback, estimated by
+// pion/interceptor's GCC, would be the server's own estimate, but GCC
+// records each packet sent with a departure time from its own clock in a
+// linked list: two allocations (128 bytes) and 0.3 to 2 µs a packet
+// (BenchmarkPionGCCPerPacket), several times the SFU's own work per packet
+// and subscriber, on a path that allocates nothing.
+//
+// An estimate made from what arrives cannot rise far above it
+// (Chromium's stays under one and a half times what it receives, plus 10
+// kbit/s), and the server sends no probing padding: a subscriber stepped
+// down climbs back only to layers within that reach of what it gets.
+//
+// Once a second (the engine's report ticker) each subscriber's video is
+// fitted into its estimate, less what its audio and its retransmissions
+// take (audio never gives way): every tile starts at the layer it would
+// get without a limit (layers.go), and while they do not fit, the least
+// important tile that can go a layer lower does; when every tile is at
+// its lowest, the least important is paused, and so on. Importance is an
+// ordering of publishers the room's owner sets per subscriber
+// (SetImportance); publishers it does not name come after, the latest
+// arrival last. A subscriber with no estimate gets every tile unlimited.
+//
+// Retransmissions to a subscriber whose estimate is known are also held
+// to a tenth of it (resendShare), besides the packet budget of each
+// section (history.go): a link that is losing packets because it is full
+// is not sent more.
+
+// resendShare is the part of a subscriber's estimate retransmissions may
+// take.
+const resendShare = 10 // one tenth
+
+// SetImportance orders publishers by how much subscriber needs to see
+// them, most first: when its bandwidth cannot carry every tile, the last
+// give way first. It reports false if the subscriber is not in the
+// router.
+func (r *Router) SetImportance(subscriber string, publishers []string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	sub := r.peers[subscriber]
+	if sub == nil {
+		return false
+	}
+	// Bounded by the router's peers, not by what is given.
+	order := make([]string, 0, min(len(publishers), len(r.peers)))
+	for _, id := range publishers {
+		if r.peers[id] != nil && id != subscriber && !slices.Contains(order, id) {
+			order = append(order, id)
+		}
+	}
+	sub.importance = order
+	return true
+}
+
+// tile is one video subscription as fitting sees it.
+type tile struct {
+	d     *downTrack
+	rank  int   // importance: lower matters more
+	rates []int // bits per second of each layer, 0 where not sent
+	most  int8  // the layer it gets without a limit
+	layer int8  // the layer it is given
+}
+
+// fitTiles gives each tile a layer so that their rates fit within budget
+// (bits per second), as the package comment says. tiles are in any order.
+func fitTiles(tiles []tile, budget int) {
+	slices.SortStableFunc(tiles, func(a, b tile) int { return cmp.Compare(a.rank, b.rank) })
+	cost := 0
+	for i := range tiles {
+		t := &tiles[i]
+		t.layer = t.most
+		cost += t.rate()
+	}
+	for cost > budget {
+		// The least important tile that can go a layer lower does.
+		stepped := false
+		for i := len(tiles) - 1; i >= 0 && !stepped; i-- {
+			t := &tiles[i]
+			if lower := t.lower(); lower != layerNone {
+				cost += t.rateOf(lower) - t.rate()
+				t.layer, stepped = lower, true
+			}
+		}
+		if stepped {
+			continue
+		}
+		// Every tile at its lowest: the least important still shown is
+		// paused.
+		for i := len(tiles) - 1; i >= 0 && !stepped; i-- {
+			t := &tiles[i]
+			if t.layer != layerNone {
+				cost -= t.rate()
+				t.layer, stepped = layerNone, true
+			}
+		}
+		if !stepped {
+			return
+		}
+	}
+}
+
+func (t *tile) rateOf(l int8) int {
+	if l == layerNone {
+		return 0
+	}
+	return t.rates[l]
+}
+
+func (t *tile) rate() int { return t.rateOf(t.layer) }
+
+// lower is the next layer below the tile's that the publisher sends, or
+// layerNone.
+func (t *tile) lower() int8 {
+	if t.layer == layerNone {
+		return layerNone
+	}
+	for l := t.layer - 1; l >= 0; l-- {
+		if t.rates[l] > 0 {
+			return l
+		}
+	}
+	return layerNone
+}
+
+// bandwidth is a subscriber's estimate and what its retransmissions take.
+type bandwidth struct {
+	mu       sync.Mutex
+	estimate int // bits per second, 0 if unknown
+	// Retransmissions: a token bucket of bytes at resendShare of the
+	// estimate, and the bytes resent since the ticker last looked.
+	tokens float64
+	last   time.Time
+	resent int
+	rate   int       // bits per second resent over the ticker's last second
+	ticked time.Time // the ticker's last look
+}
+
+// report takes a subscriber's estimate (bits per second).
+func (b *bandwidth) report(bps int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.estimate = bps
+}
+
+// current returns the estimate, 0 if none was reported. The last one
+// holds until the next: a subscriber whose video is all paused receives
+// little to estimate from, and may report seldom.
+func (b *bandwidth) current() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.estimate
+}
+
+// resend reports whether size more bytes may be resent now, and counts
+// them if so.
+func (b *bandwidth) resend(size int, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.estimate > 0 {
+		rate := float64(b.estimate) / 8 / resendShare // bytes per second
+		// A burst of half a second's share, refilled at the share.
+		if b.last.IsZero() {
+			b.tokens = rate / 2
+		} else {
+			b.tokens = min(rate/2, b.tokens+now.Sub(b.last).Seconds()*rate)
+		}
+		b.last = now
+		if b.tokens < float64(size) {
+			return false
+		}
+		b.tokens -= float64(size)
+	}
+	b.resent += size
+	return true
+}
+
+// tick turns the bytes resent since the last tick into a rate, and
+// returns it.
+func (b *bandwidth) tick(now time.Time) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if dt := now.Sub(b.ticked); !b.ticked.IsZero() && dt > 0 {
+		b.rate = int(float64(b.resent*8) / dt.Seconds())
+	}
+	b.resent, b.ticked = 0, now
+	return b.rate
+}
+
+// upHeadroom: a tile goes up a layer only if the tiles would fit in this
+// share of the budget (percent), so that rates wobbling about the
+// estimate do not switch layers, and ask for keyframes, every second.
+const upHeadroom = 85
+
+// fit chooses the layers of sub's video within its estimate at now; with
+// no estimate, each tile gets what it wants (chooseLayer). downs is
+// scratch, returned for reuse.
+func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack {
+	ns := now.UnixNano()
+	est := sub.bw.current()
+	resent := sub.bw.tick(now)
+	downs = downs[:0]
+	r.mu.Lock()
+	for _, d := range sub.downs {
+		downs = append(downs, d)
+	}
+	var ranks map[string]int
+	if est > 0 {
+		order := sub.importance
+		ranks = make(map[string]int, len(downs))
+		for _, d := range downs {
+			rank := slices.Index(order, d.pub.info.Publisher)
+			if rank < 0 {
+				// After those named, the latest arrival last.
+				rank = len(order) + d.pub.pub.joined
+			}
+			ranks[d.pub.info.Publisher] = rank
+		}
+	}
+	r.mu.Unlock()
+	if est == 0 {
+		for _, d := range downs {
+			if d.kind == KindVideo {
+				d.choose(ns)
+			}
+		}
+		return downs
+	}
+	budget := est - resent
+	var tiles []tile
+	for _, d := range downs {
+		if !d.allowed() {
+			continue
+		}
+		if d.kind == KindAudio {
+			if l := d.pub.layer(0); l != nil {
+				budget -= int(l.rate.Load())
+			}
+			continue
+		}
+		most := d.pub.chooseLayer(int8(d.pref.Load()), ns)
+		if most == layerNone {
+			continue
+		}
+		t := tile{d: d, rank: ranks[d.pub.info.Publisher], most: most, rates: make([]int, maxLayers)}
+		for i := range maxLayers {
+			if l := d.pub.layer(int8(i)); l != nil && l.sending(ns) {
+				t.rates[i] = max(int(l.rate.Load()), 1)
+			}
+		}
+		tiles = append(tiles, t)
+	}
+	fitTiles(tiles, budget)
+	down := make([]int8, len(tiles))
+	for i := range tiles {
+		down[i] = tiles[i].layer
+	}
+	fitTiles(tiles, budget*upHeadroom/100)
+	for i := range tiles {
+		t := &tiles[i]
+		switch cur := int8(t.d.want.Load()); {
+		case cur > down[i]:
+			t.d.setWant(down[i]) // must come down
+		case t.layer > cur:
+			t.d.setWant(t.layer) // may go up, with room to spare
+		case cur != layerNone && t.rates[cur] == 0:
+			t.d.setWant(down[i]) // its layer is no longer sent
+		}
+	}
+	for _, d := range downs {
+		if d.kind == KindVideo && !slices.ContainsFunc(tiles, func(t tile) bool { return t.d == d }) {
+			d.choose(ns)
+		}
+	}
+	return downs
+}

@@ -1,0 +1,170 @@
+package sfu
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestFitTiles: tiles start at what they want; while they do not fit, the
+// least important that can go lower does, a layer at a time, skipping
+// layers not sent; once all are at their lowest, the least important are
+// paused.
+func TestFitTiles(t *testing.T) {
+	rates := []int{100, 300, 900}
+	for _, c := range []struct {
+		name   string
+		budget int
+		most   []int8 // by importance, most first
+		rates  [][]int
+		want   []int8
+	}{
+		{"all fit", 10000, []int8{2, 2, 2}, nil, []int8{2, 2, 2}},
+		{"as wanted, below the top", 10000, []int8{1, 0, 2}, nil, []int8{1, 0, 2}},
+		{"the least important steps down first", 2100, []int8{2, 2, 2}, nil, []int8{2, 2, 1}},
+		{"to its lowest before the next", 1300, []int8{2, 2, 2}, nil, []int8{2, 1, 0}},
+		{"then the most important", 500, []int8{2, 2, 2}, nil, []int8{1, 0, 0}},
+		{"all at the lowest", 300, []int8{2, 2, 2}, nil, []int8{0, 0, 0}},
+		{"then the least important is paused", 250, []int8{2, 2, 2}, nil, []int8{0, 0, layerNone}},
+		{"and the next", 150, []int8{2, 2, 2}, nil, []int8{0, layerNone, layerNone}},
+		{"nothing fits", 50, []int8{2, 2, 2}, nil, []int8{layerNone, layerNone, layerNone}},
+		{"a layer not sent is skipped", 500, []int8{2}, [][]int{{100, 0, 900}}, []int8{0}},
+	} {
+		tiles := make([]tile, len(c.most))
+		for i, m := range c.most {
+			r := rates
+			if c.rates != nil {
+				r = c.rates[i]
+			}
+			tiles[i] = tile{rank: i, most: m, rates: slices.Clone(r)}
+		}
+		// Given in any order.
+		slices.Reverse(tiles)
+		fitTiles(tiles, c.budget)
+		got := make([]int8, len(tiles))
+		for _, tl := range tiles {
+			got[tl.rank] = tl.layer
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: layers %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestResendShare: with an estimate, retransmissions may take a tenth of
+// it (half a second's worth at once); without one, the sections' own
+// budgets alone hold them. What is resent is counted for fitting.
+func TestResendShare(t *testing.T) {
+	var b bandwidth
+	now := time.Now()
+	for range 100 {
+		if !b.resend(1200, now) {
+			t.Fatal("a resend refused with no estimate")
+		}
+	}
+	b.tick(now)
+	b.report(960_000) // 12,000 bytes a second for resends
+	n := 0
+	for b.resend(1200, now) {
+		n++
+	}
+	if n != 5 {
+		t.Errorf("%d resent at once, want 5 (6,000 bytes)", n)
+	}
+	later := now.Add(time.Second)
+	n = 0
+	for b.resend(1200, later) {
+		n++
+	}
+	if n != 5 {
+		t.Errorf("%d resent a second later, want 5 (the burst, refilled)", n)
+	}
+	if got := b.tick(later); got != 10*1200*8 {
+		t.Errorf("resent at %d bit/s, want %d", got, 10*1200*8)
+	}
+}
+
+// rates are what the server measures of a publisher's media, in bits per
+// second: its audio, and each layer of its video.
+func rates(r *Router, pub string) (audio int, video [maxLayers]int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range r.peers[pub].published {
+		for i := range maxLayers {
+			if l := t.layer(int8(i)); l != nil {
+				if t.info.Kind == KindAudio {
+					audio = int(l.rate.Load())
+				} else {
+					video[i] = int(l.rate.Load())
+				}
+			}
+		}
+	}
+	return audio, video
+}
+
+// lastLayer is the layer of the last video packet sub received from pub,
+// -1 if none.
+func lastLayer(sub *testClient, pub string) int {
+	p := videoFrom(sub, pub)
+	if len(p) == 0 {
+		return -1
+	}
+	return int(p[len(p)-1].layer)
+}
+
+// TestBandwidthSteps: a subscriber whose estimate (REMB, from a real pion
+// peer) cannot carry both publishers' top layers gets the less important
+// one's lower first; when even the lowest layers do not fit, the less
+// important one's video pauses while both are heard; with room again,
+// both come back to the top.
+func TestBandwidthSteps(t *testing.T) {
+	room := newTestRoom(t)
+	room.join("a", clientOpts{audio: true, rids: []string{"q", "h", "f"}})
+	room.join("b", clientOpts{audio: true, rids: []string{"q", "h", "f"}})
+	sub := room.join("s", clientOpts{})
+	r := room.router
+	if !r.SetImportance("s", []string{"a", "b"}) {
+		t.Fatal("importance not set")
+	}
+	waitFor(t, "both at the top layer, every rate measured", func() bool {
+		aa, av := rates(r, "a")
+		ba, bv := rates(r, "b")
+		return lastLayer(sub, "a") == 2 && lastLayer(sub, "b") == 2 && aa > 0 && ba > 0 && !slices.Contains(av[:], 0) && !slices.Contains(bv[:], 0)
+	})
+	aa, av := rates(r, "a")
+	ba, bv := rates(r, "b")
+	audio := aa + ba
+
+	// Room for a's top and b's lowest.
+	sub.remb.Store(int64(audio + av[2] + bv[0] + (bv[1]-bv[0])/2))
+	waitFor(t, "b down to layer 0", func() bool { return lastLayer(sub, "b") == 0 })
+	n := len(videoFrom(sub, "a"))
+	waitFor(t, "25 more packets of a", func() bool { return len(videoFrom(sub, "a")) >= n+25 })
+	if l := layersIn(videoFrom(sub, "a")[n:]); !slices.Equal(l, []byte{2}) {
+		t.Errorf("a, the more important, went to layers %v", l)
+	}
+
+	// Room for a's lowest alone: b's video pauses, both are heard. (Counted
+	// at the server: the client may read one stream later than another.)
+	sub.remb.Store(int64(audio + av[0] + bv[0]/2))
+	waitFor(t, "a down to layer 0", func() bool { return lastLayer(sub, "a") == 0 })
+	// b was paused in the same fit that moved a, at the end of its frame
+	// then under way (one packet here), which may have come after a's
+	// keyframe.
+	bVideo, aVideo := room.forwarded("s", "b", KindVideo), room.forwarded("s", "a", KindVideo)
+	heard := [2]uint64{room.forwarded("s", "a", KindAudio), room.forwarded("s", "b", KindAudio)}
+	waitFor(t, "both heard, 50 packets more each", func() bool {
+		return room.forwarded("s", "a", KindAudio) >= heard[0]+50 && room.forwarded("s", "b", KindAudio) >= heard[1]+50
+	})
+	if got := room.forwarded("s", "b", KindVideo); got > bVideo+1 {
+		t.Errorf("b's video went on: %d packets more", got-bVideo)
+	}
+	waitFor(t, "a's video flows", func() bool { return room.forwarded("s", "a", KindVideo) >= aVideo+25 })
+
+	// Room again: both back at the top, b from a keyframe.
+	sub.remb.Store(10_000_000)
+	waitFor(t, "both back at layer 2", func() bool { return lastLayer(sub, "a") == 2 && lastLayer(sub, "b") == 2 })
+	checkContinuous(t, "b", videoFrom(sub, "b"))
+	checkContinuous(t, "a", videoFrom(sub, "a"))
+}
