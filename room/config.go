@@ -58,6 +58,9 @@ type RoomConfig struct {
 	Name     string `json:"name"`
 	Kind     Kind   `json:"kind"`
 	Capacity int    `json:"capacity"`
+	// DisplayName is what people see (display.go); empty means one made
+	// from Name (Title).
+	DisplayName string `json:"displayName,omitempty"`
 	// PasscodeHash is a bcrypt hash; set it with SetPasscode. Empty means no
 	// passcode.
 	PasscodeHash string `json:"passcodeHash,omitempty"`
@@ -67,6 +70,9 @@ type RoomConfig struct {
 	LockBehavior     LockBehavior  `json:"lockBehavior"`
 	Roster           []RosterEntry `json:"roster"`
 	MembersJoinMuted bool          `json:"membersJoinMuted"`
+	// ShareEnd is the sessions' default for the end of a timed share
+	// (shareend.go); a facilitator may change it in a session.
+	ShareEnd ShareEnd `json:"shareEnd"`
 	// Schedule, if set, is when the room meets (series.go); a closed room
 	// with one is a closed cohort (cohort.go).
 	Schedule *Schedule `json:"schedule,omitempty"`
@@ -185,8 +191,9 @@ func (c RoomConfig) RosterEntry(identity string) (RosterEntry, bool) {
 }
 
 // Normalize fills defaults: capacity 0 becomes DefaultCapacity, an empty lock
-// behavior becomes LockWaiting, a nil roster becomes empty; a schedule's
-// empty repeat is none (one session), an agreement's empty every is series.
+// behavior becomes LockWaiting, an empty share end ShareEndStop, a nil
+// roster becomes empty; a schedule's empty repeat is none (one session), an
+// agreement's empty every is series.
 func (c *RoomConfig) Normalize() {
 	if c.Schedule != nil {
 		c.Schedule.normalize()
@@ -200,6 +207,7 @@ func (c *RoomConfig) Normalize() {
 	if c.LockBehavior == "" {
 		c.LockBehavior = LockWaiting
 	}
+	c.ShareEnd = c.ShareEnd.OrStop()
 	if c.Roster == nil {
 		c.Roster = []RosterEntry{}
 	}
@@ -219,6 +227,14 @@ func (c RoomConfig) Validate() error {
 	}
 	if c.LockBehavior != LockWaiting && c.LockBehavior != LockRefuse {
 		return fmt.Errorf("%w: lockBehavior must be \"waiting\" or \"refuse\"", ErrInvalid)
+	}
+	if clean, err := CleanDisplayName(c.DisplayName); err != nil {
+		return err
+	} else if clean != c.DisplayName {
+		return fmt.Errorf("%w: displayName must not start or end with spaces", ErrInvalid)
+	}
+	if c.ShareEnd != "" && !c.ShareEnd.Valid() {
+		return fmt.Errorf("%w: shareEnd must be \"stop\" or \"finish\"", ErrInvalid)
 	}
 	if c.PasscodeHash != "" {
 		// A stored hash with a huge cost would make every join hang.
@@ -298,4 +314,8 @@ type Info struct {
 	Kind             Kind   `json:"kind"`
 	Locked           bool   `json:"locked"`
 	MembersJoinMuted bool   `json:"membersJoinMuted"`
+	// DisplayName is the room's Title.
+	DisplayName string `json:"displayName"`
+	// ShareEnd is the room's default for a session's policy.
+	ShareEnd ShareEnd `json:"shareEnd"`
 }
