@@ -20,7 +20,7 @@ package live
 //   - gate.go (the media rules and the gate), state.go (the snapshot),
 //     talktime.go: what Controls reports.
 //   - mute_commands.go, floor_commands.go, round_commands.go,
-//     aside_commands.go: the commands.
+//     aside_commands.go, timer_commands.go: the commands.
 //   - commands.go: Command, Authorize and Apply, which dispatches.
 //   - conn.go (Conn, Door: what the room needs of a connection and of
 //     membership), person.go (one person's seat), config.go, sampler.go

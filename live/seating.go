@@ -118,7 +118,8 @@ func (r *Room) announceLocked(x *person, info room.Info, how handover) {
 // time so far. The first seat creates the controls and starts the ticker.
 func (r *Room) seatControlsLocked(x *person, info room.Info) {
 	if r.ctl == nil || r.ctl.Ended() {
-		r.ctl = NewControls(ControlsConfig{Policy: protocol.Policy{JoinMuted: info.MembersJoinMuted}, Version: r.version})
+		r.ctl = NewControls(ControlsConfig{Policy: protocol.Policy{JoinMuted: info.MembersJoinMuted, ShareEnd: info.ShareEnd},
+			Version: r.version})
 		r.active, r.talk = "", nil
 	}
 	r.startTickerLocked()

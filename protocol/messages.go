@@ -255,6 +255,7 @@ type Control struct {
 	SelfUnmute  *bool   `json:"selfUnmute"`
 	JoinMuted   *bool   `json:"joinMuted"`
 	FloorReturn *string `json:"floorReturn"`
+	ShareEnd    *string `json:"shareEnd"`
 }
 
 // RoomStateMsg is the versioned controls snapshot, sent on seating and
