@@ -325,6 +325,10 @@ func command(kind protocol.CommandKind, m protocol.Control) (live.Command, error
 			fr := protocol.FloorReturn(*m.FloorReturn)
 			cmd.Policy.FloorReturn = &fr
 		}
+		if m.ShareEnd != nil {
+			se := room.ShareEnd(*m.ShareEnd)
+			cmd.Policy.ShareEnd = &se
+		}
 	case protocol.CmdStartRound:
 		if cmd.Order == "" {
 			cmd.Order = protocol.OrderJoin
