@@ -27,6 +27,7 @@ package live
 //     (audio levels into talk samples).
 //   - room.go: Room, its lock and the publication of a change (gate, then
 //     room_state).
+//   - waiting.go: what the people waiting are told.
 //   - ticker.go, seating.go, leaving.go, media.go, moves.go (hold, resume,
 //     take over), commands_room.go: what a Room does.
 //   - rooms.go: Rooms, the rooms of this node.

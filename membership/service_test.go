@@ -186,7 +186,7 @@ func TestClosedRoomFlow(t *testing.T) {
 		rae.Others != nil || rae.Room.Kind != room.KindClosed || !rae.Room.MembersJoinMuted {
 		t.Fatalf("early member = %+v", rae)
 	}
-	if rae.Reason.Message() == "" {
+	if rae.Reason.Message(false) == "" {
 		t.Fatal("no message for the waiting person")
 	}
 

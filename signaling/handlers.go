@@ -131,7 +131,7 @@ func (c *conn) handleJoin(ctx context.Context, data []byte) error {
 	how := JoinJoined
 	if res.Status == membership.JoinWaiting {
 		how = JoinWaiting
-		r, err = c.srv.cfg.Rooms.Wait(ctx, p, c)
+		r, err = c.srv.cfg.Rooms.Wait(ctx, p, res.Room, c)
 	} else {
 		r, err = c.srv.cfg.Rooms.Seat(ctx, p, res.Room, c)
 	}
