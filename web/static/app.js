@@ -63,6 +63,7 @@
  *   Strip:    #session-info with #moment-info + #moment-text (a share
  *             just ended), #turn-info (data-mine) + #turn-text,
  *             #share-timer (m:ss left; data-phase = "" | "last" | "up"),
+ *             #extend-timer-button (facilitators: one more minute),
  *             #pass-button, #end-turn-button;
  *             #requests-info, #requests-queue > li[data-request="<id>"] with
  *               button[data-action="allow" | "decline"] (facilitators);
@@ -86,7 +87,7 @@
  *               "give-floor" | "aside" | "remove"] (data-muted on the mutes),
  *             #talk-time-list > li[data-talk="<id>"],
  *             #mute-all, #unmute-all, #policy-self-unmute,
- *             #policy-join-muted, #policy-floor-return,
+ *             #policy-join-muted, #policy-floor-return, #policy-share-end,
  *             #end-session-button
  *   Dialog:   #confirm-dialog, #confirm-title, #confirm-block, #confirm-ok,
  *             #confirm-cancel
@@ -183,6 +184,7 @@ function init() {
   $('pass-button').addEventListener('click', () => send({ type: 'pass' }));
   $('end-turn-button').addEventListener('click', () => send({ type: 'end_turn' }));
   $('end-aside-button').addEventListener('click', () => send({ type: 'end_aside' }));
+  $('extend-timer-button').addEventListener('click', () => send({ type: 'extend_timer', seconds: 60 }));
   $('requests-queue').addEventListener('click', onRequestButton);
   $('confirm-ok').addEventListener('click', () => answerConfirm(true));
   $('confirm-cancel').addEventListener('click', () => answerConfirm(false));

@@ -164,13 +164,20 @@ function showMoment(prev, next) {
   if (!prev || !next || !next.change || next.change.kind !== 'timer_expired' || !prev.holder) return;
   const who = prev.holder;
   let words;
-  if (who === next.selfId) words = 'Your time is up. Thank you for sharing.';
+  if (next.holder === who && next.timer) {
+    // The speaker may finish: nothing moves until a facilitator does.
+    if (who === next.selfId) words = 'Your time is up. Take a moment to finish.';
+    else if (next.isFac) words = `Time is up for ${nameOf(who)}. When they have finished, move on or add a minute.`;
+    else words = `Time is up for ${nameOf(who)}. They can finish what they are saying.`;
+  } else if (who === next.selfId) words = 'Your time is up. Thank you for sharing.';
   else words = `Time is up for ${nameOf(who)}.`;
-  if (next.round && next.round.current) {
+  if (next.holder === who) {
+    // The speaker may finish: the floor did not move.
+  } else if (next.round && next.round.current) {
     words += next.round.current === next.selfId ? " It's your turn now." : ` ${nameOf(next.round.current)} is next.`;
-  } else if (next.holder && next.holder !== who) {
+  } else if (next.holder) {
     words += next.holder === next.selfId ? ' You have the floor now.' : ` ${nameOf(next.holder)} has the floor now.`;
-  } else if (next.isFac && !next.holder) {
+  } else if (next.isFac) {
     words += ' The floor is back with the facilitators.';
   }
   app.moment = { text: words, until: performance.now() + MOMENT_MS };
