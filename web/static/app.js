@@ -30,14 +30,16 @@
  * Stable hooks for automated tests
  *
  *   body[data-screen]         "join" | "waiting" | "call" | "ended"
- *   Join:     #join-form, #room, #name, #passcode (shown when needed),
+ *   Join:     #join-form, #join-room-title (the room's display name), #room,
+ *             #name, #passcode (shown when needed),
  *             #start-mic, #start-cam, #join-button, #join-error
  *   Devices:  #device-check (data-camera), #preview-video, #preview-button,
  *             #mic-level (data-peak: the loudest level seen, 0 to 1),
  *             #mic-select, #camera-select; in a call #devices-button opens
  *             #devices-dialog
- *   Waiting:  #waiting-screen, #waiting-who, #waiting-message,
- *             #waiting-leave-button
+ *   Waiting:  #waiting-screen (data-facilitator = "true" | "false" | "":
+ *             whether a facilitator is here, "" when not said),
+ *             #waiting-who, #waiting-message, #waiting-leave-button
  *   Call:     #call-screen, #room-title, #grid,
  *             tiles .tile[data-participant="<id>"][data-testid="tile"]
  *               with data-self="true" on your own tile,
@@ -99,7 +101,7 @@
  *                   "reconnecting" | "disconnected" | "ended"
  *     screen        as body[data-screen]
  *     selfId, self  our participant id and record
- *     room          {name, kind, locked}
+ *     room          {name, displayName, kind, locked, ...}
  *     participants  the others: [{id, identity, name, role, muted, tracks}]
  *     waitingList   entries of the last waiting_list message
  *     pc            the RTCPeerConnection, or null
@@ -130,7 +132,7 @@ import {
   updateSpeaking, resumeBlockedMedia, onRequestButton, onGridClick,
 } from './call.js';
 import {
-  prefillJoinForm, updateNameHint, onJoinSubmit, startJoin, resumeAfterReload,
+  prefillJoinForm, updateNameHint, updateRoomTitle, onJoinSubmit, startJoin, resumeAfterReload,
 } from './join.js';
 import { updateTimers } from './strip.js';
 import { wireDeviceCheck } from './devices.js';
@@ -176,6 +178,7 @@ function init() {
   $('room').addEventListener('input', () => {
     setFieldError('room', '');
     updateNameHint();
+    updateRoomTitle();
   });
   $('name').addEventListener('input', () => setFieldError('name', ''));
   $('mic-button').addEventListener('click', () => onMediaButton('audio'));
@@ -203,6 +206,7 @@ function init() {
   $('start-over-button').addEventListener('click', () => {
     app.state = 'idle';
     app.afterEnd = false;
+    updateRoomTitle();
     setScreen('join', $('room').value ? $('name') : $('room'));
   });
   document.addEventListener('keydown', (ev) => {
