@@ -19,7 +19,7 @@ const waitingClosed = `{"type":"waiting","reason":"waiting_for_facilitator","mes
 // says, truthfully and as it changes, whether the facilitator is here,
 // without turning off the devices the person turned on to check them; the
 // call's header shows the display name; back on the join card, the name
-// the server gave is kept.
+// the server gave is kept. A display name is shown as text, never markup.
 func TestRoomNameAndWaiting(t *testing.T) {
 	b, _, c, _ := joinAs(t, browser.Desktop, "thursday-circle", "Rae")
 	if got := text(t, b, "#join-room-title"); got != "Thursday circle" {
@@ -59,11 +59,17 @@ func TestRoomNameAndWaiting(t *testing.T) {
 		t.Errorf("header = %q", got)
 	}
 	announced(t, b, "You joined Thursday evening circle.")
+	// A display name is text, never markup.
+	c.send(t, `{"type":"room_updated","room":{"name":"thursday-circle","displayName":"Thursday <i>evening</i> circle","kind":"closed","locked":true}}`)
+	wait(t, b, `document.getElementById("room-title").textContent === "Thursday <i>evening</i> circle"`)
+	if eval[bool](t, b, `document.querySelector("#room-title i") !== null`) {
+		t.Error("the display name was drawn as markup")
+	}
 	c.send(t, `{"type":"bye","reason":"ended"}`)
 	wait(t, b, `hearth.screen === "ended"`)
 	click(t, b, "#start-over-button")
 	wait(t, b, `hearth.screen === "join"`)
-	if got := text(t, b, "#join-room-title"); got != "Thursday evening circle" {
+	if got := text(t, b, "#join-room-title"); got != "Thursday <i>evening</i> circle" {
 		t.Errorf("join card after the session shows %q", got)
 	}
 	checkClean(t, b)
