@@ -71,8 +71,9 @@ type RoomConfig struct {
 	Roster           []RosterEntry `json:"roster"`
 	MembersJoinMuted bool          `json:"membersJoinMuted"`
 	// ShareEnd is the sessions' default for the end of a timed share
-	// (shareend.go); a facilitator may change it in a session.
-	ShareEnd ShareEnd `json:"shareEnd"`
+	// (shareend.go; empty is stop); a facilitator may change it in a
+	// session.
+	ShareEnd ShareEnd `json:"shareEnd,omitempty"`
 	// Schedule, if set, is when the room meets (series.go); a closed room
 	// with one is a closed cohort (cohort.go).
 	Schedule *Schedule `json:"schedule,omitempty"`
@@ -191,9 +192,8 @@ func (c RoomConfig) RosterEntry(identity string) (RosterEntry, bool) {
 }
 
 // Normalize fills defaults: capacity 0 becomes DefaultCapacity, an empty lock
-// behavior becomes LockWaiting, an empty share end ShareEndStop, a nil
-// roster becomes empty; a schedule's empty repeat is none (one session), an
-// agreement's empty every is series.
+// behavior becomes LockWaiting, a nil roster becomes empty; a schedule's
+// empty repeat is none (one session), an agreement's empty every is series.
 func (c *RoomConfig) Normalize() {
 	if c.Schedule != nil {
 		c.Schedule.normalize()
@@ -207,7 +207,6 @@ func (c *RoomConfig) Normalize() {
 	if c.LockBehavior == "" {
 		c.LockBehavior = LockWaiting
 	}
-	c.ShareEnd = c.ShareEnd.OrStop()
 	if c.Roster == nil {
 		c.Roster = []RosterEntry{}
 	}

@@ -63,8 +63,8 @@ func TestDisplayName(t *testing.T) {
 func TestShareEnd(t *testing.T) {
 	c := room.RoomConfig{Name: "r", Kind: room.KindOpen}
 	c.Normalize()
-	if c.ShareEnd != room.ShareEndStop {
-		t.Errorf("default share end = %q, want stop", c.ShareEnd)
+	if err := c.Validate(); err != nil || c.ShareEnd.OrStop() != room.ShareEndStop {
+		t.Errorf("default share end %q (%v), want stop", c.ShareEnd.OrStop(), err)
 	}
 	c.ShareEnd = room.ShareEndFinish
 	if err := c.Validate(); err != nil {
