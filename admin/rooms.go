@@ -12,15 +12,18 @@ import (
 )
 
 // roomView is a room as the API shows it: the passcode hash never leaves
-// the server, only whether there is a passcode.
+// the server, only whether there is a passcode. DisplayName is the name
+// people see: the one set, or one made from the name.
 type roomView struct {
 	Name             string             `json:"name"`
+	DisplayName      string             `json:"displayName"`
 	Kind             room.Kind          `json:"kind"`
 	Capacity         int                `json:"capacity"`
 	HasPasscode      bool               `json:"hasPasscode"`
 	Knock            bool               `json:"knock"`
 	LockBehavior     room.LockBehavior  `json:"lockBehavior"`
 	MembersJoinMuted bool               `json:"membersJoinMuted"`
+	ShareEnd         room.ShareEnd      `json:"shareEnd"`
 	Roster           []room.RosterEntry `json:"roster"`
 	Schedule         *room.Schedule     `json:"schedule"`
 	// NextSession is the session under way or next, while there is one.
@@ -38,6 +41,7 @@ type roomView struct {
 func view(c room.RoomConfig, now time.Time) roomView {
 	v := roomView{Name: c.Name, Kind: c.Kind, Capacity: c.Capacity, HasPasscode: c.HasPasscode(), Knock: c.Knock,
 		LockBehavior: c.LockBehavior, MembersJoinMuted: c.MembersJoinMuted, Roster: c.Roster,
+		DisplayName: c.Title(), ShareEnd: c.ShareEnd.OrStop(),
 		Schedule: c.Schedule, RosterClosed: c.RosterClosed(now), RosterOverrides: c.RosterOverrides,
 		Agreement: c.Agreement, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	if v.Roster == nil {
@@ -61,6 +65,7 @@ func view(c room.RoomConfig, now time.Time) roomView {
 
 // roomInput is a create or PATCH body. Absent fields are left alone on
 // PATCH and take defaults on create; "passcode": "" removes the passcode,
+// "displayName": "" restores the one made from the name,
 // "schedule": null and "agreement": null remove those. "overrideBy" names
 // who decides to add people to a closed cohort's closed roster.
 type roomInput struct {
@@ -71,6 +76,8 @@ type roomInput struct {
 	Knock            *bool               `json:"knock"`
 	LockBehavior     *room.LockBehavior  `json:"lockBehavior"`
 	MembersJoinMuted *bool               `json:"membersJoinMuted"`
+	DisplayName      *string             `json:"displayName"`
+	ShareEnd         *room.ShareEnd      `json:"shareEnd"`
 	Roster           *[]room.RosterEntry `json:"roster"`
 	Schedule         json.RawMessage     `json:"schedule"`
 	Agreement        json.RawMessage     `json:"agreement"`
@@ -115,6 +122,19 @@ func (in roomInput) apply(c *room.RoomConfig) error {
 	}
 	if in.MembersJoinMuted != nil {
 		c.MembersJoinMuted = *in.MembersJoinMuted
+	}
+	if in.DisplayName != nil {
+		dn, err := room.CleanDisplayName(*in.DisplayName)
+		if err != nil {
+			return err
+		}
+		c.DisplayName = dn
+	}
+	if in.ShareEnd != nil {
+		c.ShareEnd = *in.ShareEnd
+		if !c.ShareEnd.Valid() {
+			return errorf(http.StatusBadRequest, "bad_request", `shareEnd must be "stop" or "finish"`)
+		}
 	}
 	if in.Roster != nil {
 		c.Roster = append([]room.RosterEntry{}, *in.Roster...)

@@ -24,7 +24,8 @@ type Command struct {
 	Muted       bool               // mute, mute_all
 	Mode        protocol.FloorMode // set_floor_mode
 	// Seconds is a timed share (give_floor, set_timer, start_round per
-	// turn); 0 means untimed (set_timer: cancel the timer).
+	// turn; 0 means untimed, and set_timer 0 cancels the timer), or the
+	// time added to one (extend_timer).
 	Seconds int
 	Order   protocol.RoundOrder // start_round
 	// Roster lists identities in roster order, for rounds in roster order.
@@ -49,7 +50,8 @@ const (
 func need(k protocol.CommandKind) (w who, known bool) {
 	switch k {
 	case protocol.CmdMute, protocol.CmdMuteAll, protocol.CmdSetPolicy, protocol.CmdDeclineUnmute, protocol.CmdGiveFloor, protocol.CmdTakeFloor, protocol.CmdSetFloorMode,
-		protocol.CmdSetTimer, protocol.CmdStartRound, protocol.CmdNextTurn, protocol.CmdSkip, protocol.CmdEndRound, protocol.CmdStartAside, protocol.CmdRemove, protocol.CmdEndSession, protocol.CmdLock:
+		protocol.CmdSetTimer, protocol.CmdStartRound, protocol.CmdNextTurn, protocol.CmdSkip, protocol.CmdEndRound, protocol.CmdStartAside, protocol.CmdRemove, protocol.CmdEndSession, protocol.CmdLock,
+		protocol.CmdExtendTimer:
 		return whoModerator, true
 	case protocol.CmdAdmit, protocol.CmdDeny:
 		return whoAdmitter, true
@@ -140,7 +142,7 @@ func (c *Controls) Apply(cmd Command) (protocol.RoomState, error) {
 // changeTarget names who a change was about, for the Change record.
 func (c *Controls) changeTarget(cmd Command) string {
 	switch cmd.Kind {
-	case protocol.CmdGiveFloor:
+	case protocol.CmdGiveFloor, protocol.CmdExtendTimer:
 		return c.floor.holder
 	case protocol.CmdMute, protocol.CmdDeclineUnmute, protocol.CmdLowerHand, protocol.CmdSkip, protocol.CmdStartAside, protocol.CmdRemove:
 		if cmd.Participant == "" {
@@ -177,6 +179,8 @@ func (c *Controls) apply(cmd Command) (bool, error) {
 		return c.setFloorMode(cmd.Mode)
 	case protocol.CmdSetTimer:
 		return c.setTimer(cmd.Seconds)
+	case protocol.CmdExtendTimer:
+		return c.extendTimer(cmd.Seconds)
 	case protocol.CmdStartRound:
 		return c.startRound(cmd.Order, cmd.Seconds, cmd.Roster)
 	case protocol.CmdPass:

@@ -151,6 +151,7 @@ func (r *Room) lock(ctx context.Context, locked bool) error {
 	info := r.door.RoomInfo(ctx, r.name)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.info = info
 	r.broadcastLocked(protocol.RoomUpdated{Type: "room_updated", Room: info}, "")
 	return nil
 }

@@ -100,6 +100,7 @@ func NewControls(cfg ControlsConfig) *Controls {
 	if c.policy.FloorReturn == "" {
 		c.policy.FloorReturn = protocol.ReturnToFacilitator
 	}
+	c.policy.ShareEnd = c.policy.ShareEnd.OrStop()
 	c.talk.init()
 	return c
 }
@@ -214,17 +215,23 @@ func (c *Controls) participants() []*seat {
 	return out
 }
 
-// Tick expires a timed share whose deadline has passed: a round moves on
-// to the next turn; otherwise the floor goes where the policy says. It
-// reports whether anything changed. The owner calls it a few times a second.
+// Tick ends a timed share whose deadline has passed. When the policy lets
+// the speaker finish, the time is marked up and nothing else moves;
+// otherwise a round moves on to the next turn, and the floor goes where
+// the policy says. It reports whether anything changed. The owner calls
+// it a few times a second.
 func (c *Controls) Tick(now time.Time) bool {
-	if c.ended || c.floor.deadline.IsZero() || now.Before(c.floor.deadline) {
+	finish := c.policy.ShareEnd == room.ShareEndFinish
+	if c.ended || c.floor.deadline.IsZero() || now.Before(c.floor.deadline) || finish && c.floor.up {
 		return false
 	}
 	holder := c.floor.holder
-	if c.round != nil {
+	switch {
+	case finish:
+		c.floor.up = true
+	case c.round != nil:
 		c.advance(protocol.TurnSpoke)
-	} else {
+	default:
 		c.expireShare()
 	}
 	c.bump(protocol.Change{Kind: protocol.ChangeTimerExpiry, Participant: holder})
@@ -255,9 +262,10 @@ func (c *Controls) advance(status protocol.TurnStatus) {
 }
 
 // expireShare ends a timed share outside rounds: per policy, the floor goes
-// back to the facilitators or to the first raised hand for as long.
+// back to the facilitators or to the first raised hand for as long (the
+// share as given, without its extensions).
 func (c *Controls) expireShare() {
-	seconds := c.floor.seconds
+	seconds := c.floor.seconds - c.floor.extra
 	c.floor.clearHolder()
 	if c.policy.FloorReturn == protocol.ReturnToNext {
 		if id := c.hands.first(); id != "" {

@@ -127,6 +127,9 @@ func TestCommandPermissions(t *testing.T) {
 		{cmd: live.Command{Kind: protocol.CmdTakeFloor}, setup: floorToT, want: moderators},
 		{cmd: live.Command{Kind: protocol.CmdSetFloorMode, Mode: protocol.FloorModerated}, want: moderators},
 		{cmd: live.Command{Kind: protocol.CmdSetTimer, Seconds: 60}, setup: floorToT, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdExtendTimer, Seconds: 60}, setup: func(c *live.Controls) {
+			c.Apply(live.Command{Kind: protocol.CmdGiveFloor, By: "f", Participant: "t", Seconds: 120})
+		}, want: moderators},
 		{cmd: live.Command{Kind: protocol.CmdStartRound, Order: protocol.OrderJoin}, want: moderators},
 		// Only the member whose turn it is (m) may pass or end it.
 		{cmd: live.Command{Kind: protocol.CmdPass}, setup: roundOn, want: [4]outcome{invalid, invalid, ok, forbidden}},

@@ -20,13 +20,14 @@ package live
 //   - gate.go (the media rules and the gate), state.go (the snapshot),
 //     talktime.go: what Controls reports.
 //   - mute_commands.go, floor_commands.go, round_commands.go,
-//     aside_commands.go: the commands.
+//     aside_commands.go, timer_commands.go: the commands.
 //   - commands.go: Command, Authorize and Apply, which dispatches.
 //   - conn.go (Conn, Door: what the room needs of a connection and of
 //     membership), person.go (one person's seat), config.go, sampler.go
 //     (audio levels into talk samples).
 //   - room.go: Room, its lock and the publication of a change (gate, then
 //     room_state).
+//   - waiting.go: what the people waiting are told.
 //   - ticker.go, seating.go, leaving.go, media.go, moves.go (hold, resume,
 //     take over), commands_room.go: what a Room does.
 //   - rooms.go: Rooms, the rooms of this node.

@@ -23,14 +23,30 @@ func checkSeconds(s int) error {
 type floor struct {
 	mode     protocol.FloorMode
 	holder   string
-	seconds  int       // length of the timed share; 0 when untimed
+	seconds  int       // length of the timed share, extensions included; 0 when untimed
+	extra    int       // of which added by extensions
 	deadline time.Time // zero when untimed
+	// up: the time is up and the holder is let finish (room.ShareEndFinish).
+	up bool
 }
 
 // startTimer times the holder's share: seconds from now.
 func (f *floor) startTimer(seconds int, now time.Time) {
-	f.seconds = seconds
+	f.seconds, f.extra, f.up = seconds, 0, false
 	f.deadline = now.Add(time.Duration(seconds) * time.Second)
+}
+
+// extend adds seconds to the running share, counted from now if its time
+// is already up.
+func (f *floor) extend(seconds int, now time.Time) {
+	from := f.deadline
+	if from.Before(now) {
+		from = now
+	}
+	f.seconds += seconds
+	f.extra += seconds
+	f.deadline = from.Add(time.Duration(seconds) * time.Second)
+	f.up = false
 }
 
 func (f *floor) clearHolder() {
@@ -39,5 +55,5 @@ func (f *floor) clearHolder() {
 }
 
 func (f *floor) clearTimer() {
-	f.seconds, f.deadline = 0, time.Time{}
+	f.seconds, f.extra, f.deadline, f.up = 0, 0, time.Time{}, false
 }

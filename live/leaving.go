@@ -38,6 +38,7 @@ func (r *Room) releaseLocked(x *person) released {
 	}
 	x.peer = nil
 	x.state = ""
+	r.tellWaitingLocked()
 	return rel
 }
 
@@ -112,11 +113,14 @@ func (r *Room) kick(id, reason string) {
 }
 
 // releaseAllLocked closes everyone's connection with bye and releases
-// them. Under mu.
+// them. Under mu. All are closed first, so that nobody is told anything
+// (what the waiting room says) on the way out.
 func (r *Room) releaseAllLocked(bye protocol.Bye) []released {
 	rels := make([]released, 0, len(r.people))
 	for _, x := range r.people {
 		x.conn.Close(bye)
+	}
+	for _, x := range r.people {
 		rels = append(rels, r.releaseLocked(x))
 	}
 	return rels

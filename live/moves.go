@@ -97,7 +97,8 @@ func (r *Room) takeOver(ctx context.Context, p room.Participant, info room.Info,
 	x.conn.Close(protocol.Bye{Type: "bye", Reason: "joined_elsewhere"})
 	if x.state == room.StateWaiting {
 		x.conn = to
-		to.Send(protocol.Waiting{Type: "waiting", Reason: x.p.Reason, Message: x.p.Reason.Message()})
+		r.info = info
+		to.Send(r.waitingMsgLocked(x))
 		r.mu.Unlock()
 		r.log.Info("waiting place moved to a new connection", "participant", p.ID, "identity", p.Identity)
 		return true, nil

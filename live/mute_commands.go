@@ -13,6 +13,7 @@ type PolicyPatch struct {
 	SelfUnmute  *bool
 	JoinMuted   *bool
 	FloorReturn *protocol.FloorReturn
+	ShareEnd    *room.ShareEnd
 }
 
 // mute sets or lifts a facilitator's mute on one participant. Lifting it
@@ -76,6 +77,12 @@ func (c *Controls) setPolicy(p PolicyPatch) (bool, error) {
 			return false, errInvalid("\"floorReturn\" must be \"facilitator\" or \"next\".")
 		}
 		next.FloorReturn = *p.FloorReturn
+	}
+	if p.ShareEnd != nil {
+		if !p.ShareEnd.Valid() {
+			return false, errInvalid("\"shareEnd\" must be \"stop\" or \"finish\".")
+		}
+		next.ShareEnd = *p.ShareEnd
 	}
 	changed := next != c.policy
 	c.policy = next

@@ -53,6 +53,8 @@ type Room struct {
 	// ctl is nil until the first seat; after end_session the next seat
 	// gets fresh controls whose versions continue from version.
 	ctl     *Controls
+	info    room.Info           // the room as last described by the door
+	facHere bool                // whether a facilitator is here, as those waiting were last told
 	version uint64              // the version last published
 	active  string              // active speaker last sent
 	talk    []protocol.TalkTime // talk_time last sent

@@ -249,7 +249,7 @@ func (n *node) join(rm, identity string, role room.Role) person {
 			err = errors.New("nobody to take over from")
 		}
 	case res.Status == membership.JoinWaiting:
-		r, err = n.rooms.Wait(n.ctx, res.Participant, c)
+		r, err = n.rooms.Wait(n.ctx, res.Participant, res.Room, c)
 	default:
 		r, err = n.rooms.Seat(n.ctx, res.Participant, res.Room, c)
 	}

@@ -72,13 +72,14 @@ func (rs *Rooms) Seat(ctx context.Context, p room.Participant, info room.Info, c
 }
 
 // Wait puts p, whom membership put in the waiting room (p.Reason says
-// why), in the room: it is told so, and the room's admitters who waits.
-func (rs *Rooms) Wait(ctx context.Context, p room.Participant, conn Conn) (*Room, error) {
+// why), in the room (info describes it): it is told so, and the room's
+// admitters who waits.
+func (rs *Rooms) Wait(ctx context.Context, p room.Participant, info room.Info, conn Conn) (*Room, error) {
 	r, x, err := rs.arrive(p, conn)
 	if err != nil {
 		return nil, err
 	}
-	r.wait(ctx, x)
+	r.wait(ctx, x, info)
 	return r, nil
 }
 

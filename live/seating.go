@@ -25,13 +25,15 @@ const (
 	takenOver                 // the same person, from another window or device
 )
 
-// wait tells a person who arrived in the waiting room why, and the
+// wait tells a person who arrived in the waiting room why, in which room
+// (as info describes it) and whether a facilitator is here, and the
 // admitters who is waiting.
-func (r *Room) wait(ctx context.Context, x *person) {
+func (r *Room) wait(ctx context.Context, x *person, info room.Info) {
 	r.mu.Lock()
 	p := x.p
+	r.info = info
 	if r.people[p.ID] == x {
-		x.conn.Send(protocol.Waiting{Type: "waiting", Reason: p.Reason, Message: p.Reason.Message()})
+		x.conn.Send(r.waitingMsgLocked(x))
 	}
 	r.mu.Unlock()
 	r.log.Info("waiting", "participant", p.ID, "identity", p.Identity, "reason", p.Reason)
@@ -98,6 +100,8 @@ func (r *Room) announceLocked(x *person, info room.Info, how handover) {
 	}
 	slices.SortFunc(others, func(a, b protocol.Participant) int { return strings.Compare(a.ID, b.ID) })
 	x.state = room.StateActive
+	r.info = info
+	r.tellWaitingLocked()
 	p := x.p
 	x.conn.Send(protocol.Joined{
 		Type: "joined", Version: protocol.Version, Room: info,
@@ -118,7 +122,8 @@ func (r *Room) announceLocked(x *person, info room.Info, how handover) {
 // time so far. The first seat creates the controls and starts the ticker.
 func (r *Room) seatControlsLocked(x *person, info room.Info) {
 	if r.ctl == nil || r.ctl.Ended() {
-		r.ctl = NewControls(ControlsConfig{Policy: protocol.Policy{JoinMuted: info.MembersJoinMuted}, Version: r.version})
+		r.ctl = NewControls(ControlsConfig{Policy: protocol.Policy{JoinMuted: info.MembersJoinMuted, ShareEnd: info.ShareEnd},
+			Version: r.version})
 		r.active, r.talk = "", nil
 	}
 	r.startTickerLocked()

@@ -96,7 +96,7 @@ func TestJoinOpenDropIn(t *testing.T) {
 		a.Participant.Node != "node-a" || a.Participant.State != room.StateActive {
 		t.Fatalf("anonymous join = %+v", a)
 	}
-	if a.Room != (room.Info{Name: "drop-in", Kind: room.KindOpen}) || len(a.Others) != 0 {
+	if a.Room != (room.Info{Name: "drop-in", Kind: room.KindOpen, DisplayName: "Drop in", ShareEnd: room.ShareEndStop}) || len(a.Others) != 0 {
 		t.Fatalf("room info %+v, others %v", a.Room, a.Others)
 	}
 	b := h.join(membership.JoinRequest{Room: "drop-in", Name: "Bo"})
@@ -186,7 +186,7 @@ func TestClosedRoomFlow(t *testing.T) {
 		rae.Others != nil || rae.Room.Kind != room.KindClosed || !rae.Room.MembersJoinMuted {
 		t.Fatalf("early member = %+v", rae)
 	}
-	if rae.Reason.Message() == "" {
+	if rae.Reason.Message(false) == "" {
 		t.Fatal("no message for the waiting person")
 	}
 

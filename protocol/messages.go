@@ -166,11 +166,16 @@ type Joined struct {
 	Resumed      bool          `json:"resumed"`
 }
 
-// Waiting says the participant is in the waiting room, and why.
+// Waiting says the participant is in the waiting room, and why. It is
+// sent again whenever FacilitatorPresent changes.
 type Waiting struct {
 	Type    string          `json:"type"`
 	Reason  room.WaitReason `json:"reason"`
 	Message string          `json:"message"`
+	// FacilitatorPresent says whether a facilitator or co-facilitator is
+	// in the session, so the waiting screen can say who lets one in.
+	FacilitatorPresent bool      `json:"facilitatorPresent"`
+	Room               room.Info `json:"room"`
 }
 
 // WaitingEntry is one person in the waiting room.
@@ -255,6 +260,7 @@ type Control struct {
 	SelfUnmute  *bool   `json:"selfUnmute"`
 	JoinMuted   *bool   `json:"joinMuted"`
 	FloorReturn *string `json:"floorReturn"`
+	ShareEnd    *string `json:"shareEnd"`
 }
 
 // RoomStateMsg is the versioned controls snapshot, sent on seating and

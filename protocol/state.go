@@ -33,6 +33,7 @@ const (
 	CmdEndAside            CommandKind = "end_aside"
 	CmdRemove              CommandKind = "remove"
 	CmdEndSession          CommandKind = "end_session"
+	CmdExtendTimer         CommandKind = "extend_timer"
 )
 
 // The waiting room's and the lock's commands. Each has a message of its own
@@ -49,7 +50,7 @@ func CommandKinds() []CommandKind {
 	return []CommandKind{CmdMute, CmdMuteAll, CmdSetPolicy, CmdRequestUnmute, CmdCancelUnmuteRequest,
 		CmdDeclineUnmute, CmdRaiseHand, CmdLowerHand, CmdGiveFloor, CmdTakeFloor, CmdSetFloorMode, CmdSetTimer,
 		CmdStartRound, CmdPass, CmdEndTurn, CmdNextTurn, CmdSkip, CmdEndRound, CmdStartAside, CmdEndAside,
-		CmdRemove, CmdEndSession}
+		CmdRemove, CmdEndSession, CmdExtendTimer}
 }
 
 // MediaKind is "audio" or "video", as on the wire.
@@ -105,6 +106,10 @@ type Policy struct {
 	// JoinMuted mutes members' audio (enforced) when they are seated.
 	JoinMuted   bool        `json:"joinMuted"`
 	FloorReturn FloorReturn `json:"floorReturn"`
+	// ShareEnd says what happens when a timed share's time is up: stop
+	// (the floor moves on) or finish (nothing moves until a facilitator
+	// does); the room's configuration gives the default.
+	ShareEnd room.ShareEnd `json:"shareEnd"`
 }
 
 // Change says what caused a new version, so clients can explain it
@@ -207,8 +212,10 @@ type FloorState struct {
 	Timer  *Timer    `json:"timer,omitempty"`
 }
 
-// Timer is a timed share: Seconds long, ending at EndsAt. RemainingMs is
-// computed when the state is taken, for clients whose clocks differ.
+// Timer is a timed share: Seconds long (extensions included), ending at
+// EndsAt. RemainingMs is computed when the state is taken, for clients
+// whose clocks differ; it is 0 once the time is up (a share let finish
+// keeps its timer until a facilitator moves on).
 type Timer struct {
 	Seconds     int       `json:"seconds"`
 	EndsAt      time.Time `json:"endsAt"`

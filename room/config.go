@@ -58,6 +58,9 @@ type RoomConfig struct {
 	Name     string `json:"name"`
 	Kind     Kind   `json:"kind"`
 	Capacity int    `json:"capacity"`
+	// DisplayName is what people see (display.go); empty means one made
+	// from Name (Title).
+	DisplayName string `json:"displayName,omitempty"`
 	// PasscodeHash is a bcrypt hash; set it with SetPasscode. Empty means no
 	// passcode.
 	PasscodeHash string `json:"passcodeHash,omitempty"`
@@ -67,6 +70,10 @@ type RoomConfig struct {
 	LockBehavior     LockBehavior  `json:"lockBehavior"`
 	Roster           []RosterEntry `json:"roster"`
 	MembersJoinMuted bool          `json:"membersJoinMuted"`
+	// ShareEnd is the sessions' default for the end of a timed share
+	// (shareend.go; empty is stop); a facilitator may change it in a
+	// session.
+	ShareEnd ShareEnd `json:"shareEnd,omitempty"`
 	// Schedule, if set, is when the room meets (series.go); a closed room
 	// with one is a closed cohort (cohort.go).
 	Schedule *Schedule `json:"schedule,omitempty"`
@@ -220,6 +227,14 @@ func (c RoomConfig) Validate() error {
 	if c.LockBehavior != LockWaiting && c.LockBehavior != LockRefuse {
 		return fmt.Errorf("%w: lockBehavior must be \"waiting\" or \"refuse\"", ErrInvalid)
 	}
+	if clean, err := CleanDisplayName(c.DisplayName); err != nil {
+		return err
+	} else if clean != c.DisplayName {
+		return fmt.Errorf("%w: displayName must not start or end with spaces", ErrInvalid)
+	}
+	if c.ShareEnd != "" && !c.ShareEnd.Valid() {
+		return fmt.Errorf("%w: shareEnd must be \"stop\" or \"finish\"", ErrInvalid)
+	}
 	if c.PasscodeHash != "" {
 		// A stored hash with a huge cost would make every join hang.
 		if cost, err := bcrypt.Cost([]byte(c.PasscodeHash)); err != nil || cost > maxPasscodeCost {
@@ -298,4 +313,8 @@ type Info struct {
 	Kind             Kind   `json:"kind"`
 	Locked           bool   `json:"locked"`
 	MembersJoinMuted bool   `json:"membersJoinMuted"`
+	// DisplayName is the room's Title.
+	DisplayName string `json:"displayName"`
+	// ShareEnd is the room's default for a session's policy.
+	ShareEnd ShareEnd `json:"shareEnd"`
 }

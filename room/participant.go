@@ -36,15 +36,22 @@ const (
 	WaitLocked         WaitReason = "locked"
 )
 
-// Message is a sentence for the waiting person.
-func (r WaitReason) Message() string {
-	switch r {
-	case WaitForFacilitator:
+// Message is a sentence for the waiting person; facilitatorHere says
+// whether a facilitator is in the session now.
+func (r WaitReason) Message(facilitatorHere bool) string {
+	switch {
+	case r == WaitForFacilitator && facilitatorHere:
+		return "The facilitator is here and will let you in shortly."
+	case r == WaitForFacilitator:
 		return "The session starts when the facilitator arrives."
-	case WaitKnock:
+	case r == WaitKnock && facilitatorHere:
 		return "A facilitator will let you in shortly."
-	case WaitLocked:
+	case r == WaitKnock:
+		return "A facilitator will let you in once they arrive."
+	case r == WaitLocked && facilitatorHere:
 		return "The room is locked; a facilitator may let you in."
+	case r == WaitLocked:
+		return "The room is locked; a facilitator may let you in once they are back."
 	}
 	return "Please wait."
 }

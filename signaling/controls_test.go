@@ -242,6 +242,7 @@ func TestControlsForbidden(t *testing.T) {
 		{"type": "take_floor"},
 		{"type": "set_floor_mode", "mode": "moderated"},
 		{"type": "set_timer", "seconds": 30},
+		{"type": "extend_timer", "seconds": 60},
 		{"type": "start_round", "order": "join"},
 		{"type": "next_turn"},
 		{"type": "skip"},

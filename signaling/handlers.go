@@ -131,7 +131,7 @@ func (c *conn) handleJoin(ctx context.Context, data []byte) error {
 	how := JoinJoined
 	if res.Status == membership.JoinWaiting {
 		how = JoinWaiting
-		r, err = c.srv.cfg.Rooms.Wait(ctx, p, c)
+		r, err = c.srv.cfg.Rooms.Wait(ctx, p, res.Room, c)
 	} else {
 		r, err = c.srv.cfg.Rooms.Seat(ctx, p, res.Room, c)
 	}
@@ -324,6 +324,10 @@ func command(kind protocol.CommandKind, m protocol.Control) (live.Command, error
 		if m.FloorReturn != nil {
 			fr := protocol.FloorReturn(*m.FloorReturn)
 			cmd.Policy.FloorReturn = &fr
+		}
+		if m.ShareEnd != nil {
+			se := room.ShareEnd(*m.ShareEnd)
+			cmd.Policy.ShareEnd = &se
 		}
 	case protocol.CmdStartRound:
 		if cmd.Order == "" {

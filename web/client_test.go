@@ -62,7 +62,7 @@ func TestWaitingThenFacilitator(t *testing.T) {
 	if got := eval[string](t, b, `document.getElementById("waiting-message").textContent`); got != "Waiting for the facilitator to let you in." {
 		t.Errorf("waiting message = %q", got)
 	}
-	if got := text(t, b, "#waiting-who"); got != "Room tuesday-grief. You are joining as Dana." {
+	if got := text(t, b, "#waiting-who"); got != "You are joining Tuesday grief as Dana." {
 		t.Errorf("waiting room says %q, want the room and the name", got)
 	}
 	// Nobody sees or hears a waiting person.

@@ -61,7 +61,7 @@ func TestPreJoinCheck(t *testing.T) {
 			// The waiting room turns the devices off, and can check them again.
 			wait(t, b, `hearth.localTracks.audio === null && hearth.localTracks.video === null`)
 			wait(t, b, `document.getElementById("waiting-devices").contains(document.getElementById("device-check"))`)
-			if got := text(t, b, "#waiting-who"); got != "Room tuesday-grief. You are joining as Ann." {
+			if got := text(t, b, "#waiting-who"); got != "You are joining Tuesday grief as Ann." {
 				t.Errorf("waiting room says %q", got)
 			}
 			installChecks(t, b)

@@ -71,8 +71,11 @@ func TestClosedRoomWaitingAdmit(t *testing.T) {
 
 	member := openAndJoin(t, srv, browser.Phone, name, issueToken(t, name, "rae", "Rae", room.RoleMember), "")
 	waitLong(t, member, `hearth.screen === "waiting" && hearth.state === "waiting"`)
-	if got, want := text(t, member, "#waiting-message"), "Waiting for the facilitator to let you in."; got != want {
+	if got, want := text(t, member, "#waiting-message"), "The session starts when the facilitator arrives."; got != want {
 		t.Errorf("waiting message = %q, want %q", got, want)
+	}
+	if got, want := text(t, member, "#waiting-who"), "You are joining Thursday circle as the name on your invitation."; got != want {
+		t.Errorf("waiting room says %q, want %q", got, want)
 	}
 	if !eval[bool](t, member, `hearth.localTracks.audio === null && hearth.localTracks.video === null`) {
 		t.Error("the camera or microphone is on in the waiting room")
@@ -82,6 +85,14 @@ func TestClosedRoomWaitingAdmit(t *testing.T) {
 	fac := openAndJoin(t, srv, browser.Desktop, name, issueToken(t, name, "dana", "Dana", room.RoleFacilitator), "")
 	waitLong(t, fac, `hearth.screen === "call" && hearth.self.role === "facilitator"`)
 	waitLong(t, fac, `document.querySelectorAll("#waiting-list [data-waiting]").length === 1`)
+	// The member's waiting screen now says the facilitator is here.
+	waitLong(t, member, `document.getElementById("waiting-screen").dataset.facilitator === "true"`)
+	if got, want := text(t, member, "#waiting-message"), "The facilitator is here and will let you in shortly."; got != want {
+		t.Errorf("waiting message once the facilitator is here = %q, want %q", got, want)
+	}
+	if got, want := text(t, fac, "#room-title"), "Thursday circle"; got != want {
+		t.Errorf("the call's header says %q, want %q", got, want)
+	}
 	if got := text(t, fac, "#waiting-list [data-waiting] .person-name"); got != "Rae" {
 		t.Errorf("the facilitator sees %q waiting, want Rae", got)
 	}

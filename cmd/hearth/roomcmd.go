@@ -25,6 +25,7 @@ const roomUsage = `usage: hearth room <list|get|create|update|delete|attendance>
       -schedule 'first=2026-12-03,start=19:00,minutes=90,repeat=weekly,sessions=10,tz=Europe/London' \
       -agreement-file agreement.txt -agreement-contact 'Call 01632 960123' -agreement-every series
   hearth room update tuesday-anxiety -capacity 12 -knock=true
+  hearth room update tuesday-anxiety -display-name 'Tuesday anxiety group' -share-end finish
   hearth room update tuesday-anxiety -override-by 'Dr Lee' \
       -roster 'dr-lee:facilitator:Dr Lee,client-04:member:Rae,client-09:member:Kim'
   hearth room update tuesday-anxiety -schedule - -agreement-file -   (remove both)
@@ -53,6 +54,8 @@ func roomCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	apiSecret := fs.String("api-secret", "", "admin API secret")
 	name := fs.String("name", "", "room name (create)")
 	kind := fs.String("kind", "", "open or closed")
+	displayName := fs.String("display-name", "", "the name people see, e.g. 'Thursday circle' (\"-\" restores the one made from the name)")
+	shareEnd := fs.String("share-end", "", "when a timed share's time is up: stop (the default) or finish (the speaker may finish)")
 	capacity := fs.Int("capacity", 0, "most people seated at once")
 	passcode := fs.String("passcode", "", "passcode (\"-\" removes it)")
 	knock := fs.String("knock", "", "true: arrivals wait until a facilitator admits them")
@@ -111,6 +114,16 @@ func roomCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if given["lock-behavior"] {
 		body["lockBehavior"] = *lockBehavior
+	}
+	if given["display-name"] {
+		if *displayName == "-" {
+			body["displayName"] = ""
+		} else {
+			body["displayName"] = *displayName
+		}
+	}
+	if given["share-end"] {
+		body["shareEnd"] = *shareEnd
 	}
 	if given["roster"] {
 		entries, err := parseRoster(*roster)

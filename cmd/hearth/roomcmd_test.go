@@ -52,6 +52,19 @@ func TestRoomCommand(t *testing.T) {
 	if strings.Contains(out, "calm-water") || strings.Contains(out, "passcodeHash") {
 		t.Error("the passcode leaks through the API")
 	}
+	if !strings.Contains(out, `"displayName": "Tuesday anxiety"`) || !strings.Contains(out, `"shareEnd": "stop"`) {
+		t.Errorf("get: want the display name made from the name and shareEnd stop\n%s", out)
+	}
+	if out, err := call("update", "tuesday-anxiety", "-display-name", "Tuesday anxiety group", "-share-end", "finish"); err != nil ||
+		!strings.Contains(out, `"displayName": "Tuesday anxiety group"`) || !strings.Contains(out, `"shareEnd": "finish"`) {
+		t.Fatalf("update the display name and the share end: %v\n%s", err, out)
+	}
+	if out, err := call("update", "tuesday-anxiety", "-display-name", "-"); err != nil || !strings.Contains(out, `"displayName": "Tuesday anxiety"`) {
+		t.Fatalf("restore the display name: %v\n%s", err, out)
+	}
+	if out, err := call("update", "tuesday-anxiety", "-share-end", "never"); err == nil || !strings.Contains(err.Error(), "bad_request") {
+		t.Fatalf("a share end that is neither stop nor finish: %v\n%s", err, out)
+	}
 	if out, err := call("list"); err != nil || !strings.Contains(out, "tuesday-anxiety") {
 		t.Fatalf("list: %v\n%s", err, out)
 	}

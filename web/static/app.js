@@ -30,14 +30,16 @@
  * Stable hooks for automated tests
  *
  *   body[data-screen]         "join" | "waiting" | "call" | "ended"
- *   Join:     #join-form, #room, #name, #passcode (shown when needed),
+ *   Join:     #join-form, #join-room-title (the room's display name), #room,
+ *             #name, #passcode (shown when needed),
  *             #start-mic, #start-cam, #join-button, #join-error
  *   Devices:  #device-check (data-camera), #preview-video, #preview-button,
  *             #mic-level (data-peak: the loudest level seen, 0 to 1),
  *             #mic-select, #camera-select; in a call #devices-button opens
  *             #devices-dialog
- *   Waiting:  #waiting-screen, #waiting-who, #waiting-message,
- *             #waiting-leave-button
+ *   Waiting:  #waiting-screen (data-facilitator = "true" | "false" | "":
+ *             whether a facilitator is here, "" when not said),
+ *             #waiting-who, #waiting-message, #waiting-leave-button
  *   Call:     #call-screen, #room-title, #grid,
  *             tiles .tile[data-participant="<id>"][data-testid="tile"]
  *               with data-self="true" on your own tile,
@@ -63,6 +65,7 @@
  *   Strip:    #session-info with #moment-info + #moment-text (a share
  *             just ended), #turn-info (data-mine) + #turn-text,
  *             #share-timer (m:ss left; data-phase = "" | "last" | "up"),
+ *             #extend-timer-button (facilitators: one more minute),
  *             #pass-button, #end-turn-button;
  *             #requests-info, #requests-queue > li[data-request="<id>"] with
  *               button[data-action="allow" | "decline"] (facilitators);
@@ -86,7 +89,7 @@
  *               "give-floor" | "aside" | "remove"] (data-muted on the mutes),
  *             #talk-time-list > li[data-talk="<id>"],
  *             #mute-all, #unmute-all, #policy-self-unmute,
- *             #policy-join-muted, #policy-floor-return,
+ *             #policy-join-muted, #policy-floor-return, #policy-share-end,
  *             #end-session-button
  *   Dialog:   #confirm-dialog, #confirm-title, #confirm-block, #confirm-ok,
  *             #confirm-cancel
@@ -98,7 +101,7 @@
  *                   "reconnecting" | "disconnected" | "ended"
  *     screen        as body[data-screen]
  *     selfId, self  our participant id and record
- *     room          {name, kind, locked}
+ *     room          {name, displayName, kind, locked, ...}
  *     participants  the others: [{id, identity, name, role, muted, tracks}]
  *     waitingList   entries of the last waiting_list message
  *     pc            the RTCPeerConnection, or null
@@ -129,7 +132,7 @@ import {
   updateSpeaking, resumeBlockedMedia, onRequestButton, onGridClick,
 } from './call.js';
 import {
-  prefillJoinForm, updateNameHint, onJoinSubmit, startJoin, resumeAfterReload,
+  prefillJoinForm, updateNameHint, updateRoomTitle, onJoinSubmit, startJoin, resumeAfterReload,
 } from './join.js';
 import { updateTimers } from './strip.js';
 import { wireDeviceCheck } from './devices.js';
@@ -175,6 +178,7 @@ function init() {
   $('room').addEventListener('input', () => {
     setFieldError('room', '');
     updateNameHint();
+    updateRoomTitle();
   });
   $('name').addEventListener('input', () => setFieldError('name', ''));
   $('mic-button').addEventListener('click', () => onMediaButton('audio'));
@@ -183,6 +187,7 @@ function init() {
   $('pass-button').addEventListener('click', () => send({ type: 'pass' }));
   $('end-turn-button').addEventListener('click', () => send({ type: 'end_turn' }));
   $('end-aside-button').addEventListener('click', () => send({ type: 'end_aside' }));
+  $('extend-timer-button').addEventListener('click', () => send({ type: 'extend_timer', seconds: 60 }));
   $('requests-queue').addEventListener('click', onRequestButton);
   $('confirm-ok').addEventListener('click', () => answerConfirm(true));
   $('confirm-cancel').addEventListener('click', () => answerConfirm(false));
@@ -201,6 +206,7 @@ function init() {
   $('start-over-button').addEventListener('click', () => {
     app.state = 'idle';
     app.afterEnd = false;
+    updateRoomTitle();
     setScreen('join', $('room').value ? $('name') : $('room'));
   });
   document.addEventListener('keydown', (ev) => {

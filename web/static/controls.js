@@ -19,7 +19,7 @@ export function makeView(state, receivedAt, selfId, selfRole) {
   const round = state.round || null;
   const aside = state.aside || null;
   const me = byId.get(selfId) || null;
-  const policy = state.policy || { selfUnmute: false, joinMuted: false, floorReturn: 'facilitator' };
+  const policy = state.policy || { selfUnmute: false, joinMuted: false, floorReturn: 'facilitator', shareEnd: 'stop' };
   const role = (me && me.role) || selfRole;
   const isFac = isFacilitator(role);
   const timer = floor.timer
@@ -179,6 +179,15 @@ export function announcements(prev, next, nameOf) {
     } else if (next.holder && next.holder !== prev.holder) {
       out.push(`${nameOf(next.holder)} has the floor.`);
     }
+  }
+  // A timed share whose speaker may finish, and time added to one.
+  if (change === 'timer_expired' && next.holder && next.holder === prev.holder && next.timer) {
+    if (next.isHolder) out.push('Your time is up. Take a moment to finish.');
+    else if (next.isFac) out.push(`Time is up for ${nameOf(next.holder)}.`);
+  }
+  if (change === 'extend_timer' && next.isHolder && by !== me) {
+    const added = prev.timer && next.timer ? next.timer.seconds - prev.timer.seconds : 0;
+    out.push(`The facilitator gave you ${added > 0 ? `${minutes(added)} more` : 'more time'}.`);
   }
   if (prev.mode !== next.mode && !next.isFac && !prev.round && !next.round) {
     out.push(next.mode === 'moderated'

@@ -160,6 +160,9 @@ export const micsSection = {
   title: 'Microphone rules',
   mount(root, actions) {
     const check = (id, label) => el('label', { className: 'check' }, el('input', { type: 'checkbox', id }), ` ${label}`);
+    const endSelect = el('select', { id: 'policy-share-end', className: 'select' },
+      el('option', { value: 'stop' }, 'The share ends'),
+      el('option', { value: 'finish' }, 'The speaker may finish'));
     const returnSelect = el('select', { id: 'policy-floor-return', className: 'select' },
       el('option', { value: 'facilitator' }, 'The floor returns to facilitators'),
       el('option', { value: 'next' }, 'The next raised hand gets the floor'));
@@ -168,6 +171,9 @@ export const micsSection = {
         el('legend', { className: 'visually-hidden' }, 'Microphone rules'),
         check('policy-self-unmute', 'Members may unmute themselves'),
         check('policy-join-muted', 'Members join muted')),
+      el('div', { className: 'field' },
+        el('label', { htmlFor: 'policy-share-end' }, "When a share's time is up"),
+        endSelect),
       el('div', { className: 'field' },
         el('label', { htmlFor: 'policy-floor-return' }, 'When a timed share ends'),
         returnSelect));
@@ -178,6 +184,7 @@ export const micsSection = {
     root.querySelector('#policy-self-unmute').addEventListener('change', (ev) => policy('policy-self-unmute', 'selfUnmute', ev.target.checked));
     root.querySelector('#policy-join-muted').addEventListener('change', (ev) => policy('policy-join-muted', 'joinMuted', ev.target.checked));
     returnSelect.addEventListener('change', () => policy('policy-floor-return', 'floorReturn', returnSelect.value));
+    endSelect.addEventListener('change', () => policy('policy-share-end', 'shareEnd', endSelect.value));
   },
   update(root, view) {
     const ctl = view.ctl;
@@ -186,6 +193,7 @@ export const micsSection = {
     if (settled('policy-self-unmute', ctl)) root.querySelector('#policy-self-unmute').checked = Boolean(ctl.policy.selfUnmute);
     if (settled('policy-join-muted', ctl)) root.querySelector('#policy-join-muted').checked = Boolean(ctl.policy.joinMuted);
     if (settled('policy-floor-return', ctl)) root.querySelector('#policy-floor-return').value = ctl.policy.floorReturn === 'next' ? 'next' : 'facilitator';
+    if (settled('policy-share-end', ctl)) root.querySelector('#policy-share-end').value = ctl.policy.shareEnd === 'finish' ? 'finish' : 'stop';
   },
 };
 

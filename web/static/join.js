@@ -5,6 +5,7 @@ import { app, setState, setScreen, render, isJoining, applyMutes } from './state
 import { roomFromLocation, currentToken } from './invite.js';
 import { savedResume } from './resume.js';
 import { connect } from './connection.js';
+import { roomTitle } from './text.js';
 import { $, hideNotice, showJoinError, setFieldError } from './ui.js';
 
 const ROOM_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
@@ -19,6 +20,17 @@ export function prefillJoinForm() {
   } catch { /* ignore */ }
   $('name').value = name;
   updateNameHint();
+  updateRoomTitle();
+}
+
+// updateRoomTitle shows, above the form, the display name of the room
+// named in it: the one the server gave in this tab, or one made from the
+// name.
+export function updateRoomTitle() {
+  const room = $('room').value.trim();
+  const el = $('join-room-title');
+  el.hidden = !ROOM_PATTERN.test(room);
+  el.textContent = el.hidden ? '' : (app.roomTitles.get(room) || roomTitle(null, room));
 }
 
 export function updateNameHint() {

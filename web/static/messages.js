@@ -41,6 +41,7 @@ export function onMessage(msg) {
       return render();
     case 'room_updated':
       if (msg.room) app.room = { ...app.room, ...msg.room };
+      showRoomTitle();
       return render();
     default:
       return undefined; // pong, and types from later versions
@@ -119,7 +120,7 @@ function onJoined(msg) {
     render();
   });
 
-  $('room-title').textContent = app.room.name || app.params.room;
+  showRoomTitle();
   if (app.screen !== 'call') {
     // Focus goes to the microphone once it has started.
     setScreen('call', $('call-title'));
@@ -134,7 +135,15 @@ function onJoined(msg) {
   const who = others === 0 ? 'No one else is here yet.' : others === 1 ? 'One other person is here.' : `${others} other people are here.`;
   if (resumed) announce(`Reconnected. You kept your place. ${who}`);
   else if (reconnecting) announce(`Reconnected. ${who}`);
-  else announce(`You joined ${app.room.name || app.params.room}. ${who}`);
+  else announce(`You joined ${text.roomTitle(app.room, app.params.room)}. ${who}`);
+}
+
+// showRoomTitle puts the room's display name in the call's header, and
+// remembers it for the join screen.
+function showRoomTitle() {
+  const title = text.roomTitle(app.room, app.params.room);
+  $('room-title').textContent = title;
+  if (app.room && app.room.name) app.roomTitles.set(app.room.name, title);
 }
 
 // onRoomState keeps the newest controls state and says what changed for us.
@@ -164,13 +173,20 @@ function showMoment(prev, next) {
   if (!prev || !next || !next.change || next.change.kind !== 'timer_expired' || !prev.holder) return;
   const who = prev.holder;
   let words;
-  if (who === next.selfId) words = 'Your time is up. Thank you for sharing.';
+  if (next.holder === who && next.timer) {
+    // The speaker may finish: nothing moves until a facilitator does.
+    if (who === next.selfId) words = 'Your time is up. Take a moment to finish.';
+    else if (next.isFac) words = `Time is up for ${nameOf(who)}. When they have finished, move on or add a minute.`;
+    else words = `Time is up for ${nameOf(who)}. They can finish what they are saying.`;
+  } else if (who === next.selfId) words = 'Your time is up. Thank you for sharing.';
   else words = `Time is up for ${nameOf(who)}.`;
-  if (next.round && next.round.current) {
+  if (next.holder === who) {
+    // The speaker may finish: the floor did not move.
+  } else if (next.round && next.round.current) {
     words += next.round.current === next.selfId ? " It's your turn now." : ` ${nameOf(next.round.current)} is next.`;
-  } else if (next.holder && next.holder !== who) {
+  } else if (next.holder) {
     words += next.holder === next.selfId ? ' You have the floor now.' : ` ${nameOf(next.holder)} has the floor now.`;
-  } else if (next.isFac && !next.holder) {
+  } else if (next.isFac) {
     words += ' The floor is back with the facilitators.';
   }
   app.moment = { text: words, until: performance.now() + MOMENT_MS };
@@ -178,6 +194,16 @@ function showMoment(prev, next) {
 }
 
 function onWaiting(msg) {
+  const present = typeof msg.facilitatorPresent === 'boolean' ? msg.facilitatorPresent : undefined;
+  if (app.state === 'waiting' && app.screen === 'waiting') {
+    // Told again: whether a facilitator is here changed.
+    const before = $('waiting-message').textContent;
+    const message = text.waitingMessage(msg.reason, app.afterEnd, present);
+    $('waiting-message').textContent = message;
+    $('waiting-screen').dataset.facilitator = present === undefined ? '' : String(present);
+    if (message !== before) announce(message);
+    return;
+  }
   app.gotReply = true;
   app.socketUp = true;
   app.resuming = false;
@@ -190,10 +216,14 @@ function onWaiting(msg) {
   // person turns them on here.
   stopMedia();
   setState('waiting');
-  const message = text.waitingMessage(msg.reason, app.afterEnd);
+  if (msg.room && msg.room.name) app.room = msg.room;
+  const message = text.waitingMessage(msg.reason, app.afterEnd, present);
   $('waiting-message').textContent = message;
+  $('waiting-screen').dataset.facilitator = present === undefined ? '' : String(present);
   const name = app.params.name || 'the name on your invitation';
-  $('waiting-who').textContent = `Room ${app.params.room}. You are joining as ${name}.`;
+  const title = text.roomTitle(msg.room, app.params.room);
+  if (msg.room && msg.room.name) app.roomTitles.set(msg.room.name, title);
+  $('waiting-who').textContent = `You are joining ${title} as ${name}.`;
   if (app.screen !== 'waiting') {
     setScreen('waiting');
     announce(`You are in the waiting room. ${message}`);

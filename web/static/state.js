@@ -41,6 +41,7 @@ export const app = {
   panelOpen: null, // null until the person chooses; then true or false
   watchedTracks: new WeakSet(),
   invite: null, // {token, room}
+  roomTitles: new Map(), // room name -> display name, as the server last said
   afterEnd: false, // the last visit ended with the session itself
 
   // Facilitator controls: the newest room_state and its view.

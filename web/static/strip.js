@@ -56,6 +56,9 @@ export function renderStrip(v, nameOf, show, moment) {
   $('turn-text').textContent = turn;
   $('turn-actions').hidden = !v.myTurn;
   $('share-timer').hidden = !(turn && v.timer && v.holder);
+  const extend = $('extend-timer-button');
+  extend.hidden = !(v.isFac && turn && v.timer && v.holder);
+  if (!extend.hidden) extend.setAttribute('aria-label', `Add one minute for ${v.isHolder ? 'yourself' : nameOf(v.holder)}`);
   updateTimers(v, nameOf);
 
   // The aside: everyone sees that it happens, never what is said.

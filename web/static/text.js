@@ -18,7 +18,7 @@ export const CONTROL_REFS = new Set([
   'mute_participant', 'mute_all', 'set_policy', 'request_unmute', 'cancel_unmute_request',
   'decline_unmute', 'raise_hand', 'lower_hand', 'give_floor', 'take_floor', 'set_floor_mode',
   'set_timer', 'start_round', 'pass', 'end_turn', 'next_turn', 'skip', 'end_round',
-  'start_aside', 'end_aside', 'remove', 'end_session',
+  'start_aside', 'end_aside', 'remove', 'end_session', 'extend_timer',
 ]);
 
 // Titles and messages for the screen shown when joining is refused.
@@ -58,20 +58,45 @@ export function notice(code, serverMessage, ref) {
   return NOTICES[code] || serverMessage || 'Something went wrong.';
 }
 
-// What the waiting screen says. These stay true while one waits (the
-// server does not say when the facilitator arrives), so they are ours
-// rather than the server's message.
+// What the waiting screen says, by reason, when a facilitator is here, when
+// none is, and when the server does not say (those stay true either way).
+const WAITING_HERE = {
+  waiting_for_facilitator: 'The facilitator is here and will let you in shortly.',
+  knock: 'A facilitator is here and will let you in shortly.',
+  locked: 'The room is locked for now. A facilitator is here and can let you in.',
+};
+const WAITING_AWAY = {
+  waiting_for_facilitator: 'The session starts when the facilitator arrives.',
+  knock: 'A facilitator will let you in once they arrive.',
+  locked: 'The room is locked for now. A facilitator can let you in once they are back.',
+};
 const WAITING = {
   waiting_for_facilitator: 'Waiting for the facilitator to let you in.',
   knock: 'A facilitator will let you in shortly.',
   locked: 'The room is locked for now. A facilitator can let you in.',
 };
 
-// waitingMessage says why one waits; afterEnd is true when the session one
-// was in has just ended, so this is a new one.
-export function waitingMessage(reason, afterEnd) {
-  const why = WAITING[reason] || 'Please wait a moment.';
+// waitingMessage says why one waits; present is the server's
+// facilitatorPresent (undefined if it does not say); afterEnd is true when
+// the session one was in has just ended, so this is a new one.
+export function waitingMessage(reason, afterEnd, present) {
+  const words = present === true ? WAITING_HERE : present === false ? WAITING_AWAY : WAITING;
+  const why = words[reason] || 'Please wait a moment.';
   return afterEnd ? `The last session has ended. You are waiting for a new one. ${why}` : why;
+}
+
+// displayNameFrom makes a room's name readable, as the server does for a
+// room without a display name: "thursday-circle" is "Thursday circle".
+export function displayNameFrom(name) {
+  const s = String(name || '').split(/[-_.\s]+/).filter(Boolean).join(' ');
+  return s ? s.charAt(0).toUpperCase() + s.slice(1) : String(name || '');
+}
+
+// roomTitle is the name to show for a room: its display name from the
+// server, or one made from its name.
+export function roomTitle(room, name) {
+  if (room && typeof room.displayName === 'string' && room.displayName) return room.displayName;
+  return displayNameFrom((room && room.name) || name);
 }
 
 // Titles and messages for `bye`.
