@@ -13,6 +13,7 @@ type PolicyPatch struct {
 	SelfUnmute  *bool
 	JoinMuted   *bool
 	FloorReturn *protocol.FloorReturn
+	Chat        *protocol.ChatMode
 }
 
 // mute sets or lifts a facilitator's mute on one participant. Lifting it
@@ -76,6 +77,12 @@ func (c *Controls) setPolicy(p PolicyPatch) (bool, error) {
 			return false, errInvalid("\"floorReturn\" must be \"facilitator\" or \"next\".")
 		}
 		next.FloorReturn = *p.FloorReturn
+	}
+	if p.Chat != nil {
+		if *p.Chat != protocol.ChatOn && *p.Chat != protocol.ChatOff {
+			return false, errInvalid("\"chat\" must be \"on\" or \"off\".")
+		}
+		next.Chat = *p.Chat
 	}
 	changed := next != c.policy
 	c.policy = next

@@ -105,6 +105,8 @@ type Policy struct {
 	// JoinMuted mutes members' audio (enforced) when they are seated.
 	JoinMuted   bool        `json:"joinMuted"`
 	FloorReturn FloorReturn `json:"floorReturn"`
+	// Chat says whether members may write to the room (chat.go).
+	Chat ChatMode `json:"chat"`
 }
 
 // Change says what caused a new version, so clients can explain it
