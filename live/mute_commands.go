@@ -80,7 +80,7 @@ func (c *Controls) setPolicy(p PolicyPatch) (bool, error) {
 	}
 	if p.Chat != nil {
 		if *p.Chat != protocol.ChatOn && *p.Chat != protocol.ChatOff {
-			return false, errInvalid("\"chat\" must be \"on\" or \"off\".")
+			return false, errInvalid("Chat can be \"on\" or \"off\".")
 		}
 		next.Chat = *p.Chat
 	}
