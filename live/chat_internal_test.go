@@ -126,7 +126,7 @@ func TestChatText(t *testing.T) {
 		"one\r\ntwo":                      "one\ntwo",
 		"a\x00b\x1bc\u0085d":              "abcd",
 		"tab\there":                       "tab\there",
-		"👩‍👩‍👧 family":                       "👩‍👩‍👧 family",
+		"👩‍👩‍👧 family":                    "👩‍👩‍👧 family",
 		strings.Repeat("é", 1000):         strings.Repeat("é", 1000),
 		"\n " + strings.Repeat("x", 1000): strings.Repeat("x", 1000),
 	} {
