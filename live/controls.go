@@ -101,12 +101,18 @@ func NewControls(cfg ControlsConfig) *Controls {
 		c.policy.FloorReturn = protocol.ReturnToFacilitator
 	}
 	c.policy.ShareEnd = c.policy.ShareEnd.OrStop()
+	if c.policy.Chat == "" {
+		c.policy.Chat = protocol.ChatOn
+	}
 	c.talk.init()
 	return c
 }
 
 // Version is the current state version; it increases with every change.
 func (c *Controls) Version() uint64 { return c.version }
+
+// Policy is the session's policy now.
+func (c *Controls) Policy() protocol.Policy { return c.policy }
 
 // Ended reports whether end_session was applied.
 func (c *Controls) Ended() bool { return c.ended }

@@ -15,6 +15,8 @@ package live
 //   - errors.go: the refusals.
 //   - hands.go, floor.go, round.go, aside.go, talk.go: the state types
 //     Controls holds, each with its own methods, knowing nothing of it.
+//   - chat.go: chat's rules (who writes to whom, the text, the pace, the
+//     log of recent ids), knowing nothing of Controls or Room.
 //   - controls.go: Controls, seating, self mute, Tick and the floor and
 //     round transitions the commands share.
 //   - gate.go (the media rules and the gate), state.go (the snapshot),
@@ -29,5 +31,6 @@ package live
 //     room_state).
 //   - waiting.go: what the people waiting are told.
 //   - ticker.go, seating.go, leaving.go, media.go, moves.go (hold, resume,
-//     take over), commands_room.go: what a Room does.
+//     take over), commands_room.go, chat_room.go (chat, delivered and
+//     forgotten): what a Room does.
 //   - rooms.go: Rooms, the rooms of this node.

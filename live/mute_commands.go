@@ -14,6 +14,7 @@ type PolicyPatch struct {
 	JoinMuted   *bool
 	FloorReturn *protocol.FloorReturn
 	ShareEnd    *room.ShareEnd
+	Chat        *protocol.ChatMode
 }
 
 // mute sets or lifts a facilitator's mute on one participant. Lifting it
@@ -83,6 +84,12 @@ func (c *Controls) setPolicy(p PolicyPatch) (bool, error) {
 			return false, errInvalid("\"shareEnd\" must be \"stop\" or \"finish\".")
 		}
 		next.ShareEnd = *p.ShareEnd
+	}
+	if p.Chat != nil {
+		if *p.Chat != protocol.ChatOn && *p.Chat != protocol.ChatOff {
+			return false, errInvalid("Chat can be \"on\" or \"off\".")
+		}
+		next.Chat = *p.Chat
 	}
 	changed := next != c.policy
 	c.policy = next

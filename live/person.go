@@ -23,6 +23,7 @@ type person struct {
 	relay *relay    // the peer's signaler: follows the person from conn to conn
 	peer  *sfu.Peer // nil while waiting, and until the first offer
 	grace *time.Timer
+	chat  chatBucket // how many chat messages they may send now (chat.go)
 }
 
 // seated reports whether the person holds a seat (active or held).

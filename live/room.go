@@ -62,6 +62,8 @@ type Room struct {
 	done    chan struct{}       // closed when the ticker has ended
 
 	sampler audioSampler // the ticker's only
+
+	chats chatLog // ids and addresses of recent chat messages, never text (chat_room.go)
 }
 
 // doorTimeout bounds a store call made for no message (a departure, an

@@ -23,6 +23,9 @@ func ClientMessages() map[string]func() any {
 		"lock":      func() any { return new(Lock) },
 		"leave":     func() any { return new(Leave) },
 		"ping":      func() any { return new(Ping) },
+
+		"chat":        func() any { return new(ChatSend) },
+		"remove_chat": func() any { return new(RemoveChat) },
 	}
 	for _, k := range CommandKinds() {
 		m[string(k)] = func() any { return new(Control) }
@@ -52,6 +55,9 @@ func ServerMessages() map[string]func() any {
 		"pong":                func() any { return new(Pong) },
 		"error":               func() any { return new(Error) },
 		"bye":                 func() any { return new(Bye) },
+
+		"chat":         func() any { return new(Chat) },
+		"chat_removed": func() any { return new(ChatRemoved) },
 	}
 }
 
@@ -261,6 +267,7 @@ type Control struct {
 	JoinMuted   *bool   `json:"joinMuted"`
 	FloorReturn *string `json:"floorReturn"`
 	ShareEnd    *string `json:"shareEnd"`
+	Chat        *string `json:"chat"`
 }
 
 // RoomStateMsg is the versioned controls snapshot, sent on seating and

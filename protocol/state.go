@@ -110,6 +110,8 @@ type Policy struct {
 	// (the floor moves on) or finish (nothing moves until a facilitator
 	// does); the room's configuration gives the default.
 	ShareEnd room.ShareEnd `json:"shareEnd"`
+	// Chat says whether members may write to the room (chat.go).
+	Chat ChatMode `json:"chat"`
 }
 
 // Change says what caused a new version, so clients can explain it

@@ -151,6 +151,8 @@ func toProto(err error, typ string) *protoError {
 		return perr(protocol.CodeWaiting, "You are in the waiting room; a facilitator will let you in.")
 	case errors.Is(err, live.ErrNotHeld):
 		return errResumeFailed()
+	case errors.Is(err, live.ErrChatTooFast):
+		return perr(protocol.CodeRateLimited, "You are sending messages faster than the chat allows; wait a moment and send it again.")
 	case errors.Is(err, live.ErrClosed):
 		return &protoError{code: protocol.CodeUnavailable, message: roomMessage(room.CodeUnavailable), close: typ == "join"}
 	}

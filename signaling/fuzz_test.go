@@ -205,6 +205,8 @@ func FuzzDispatch(f *testing.F) {
 		`{"type":"start_round","order":"roster"}`, `{"type":"remove","participant":"p_1","block":true}`,
 		`{"type":"end_session"}`, `{"type":"shout"}`, `{"TYPE":"ping"}`, `{"type":7}`, `[]`, `null`, `"join"`,
 		`{"type":""}`, `{"type":"ping","type":"join"}`, "{\"type\":\"\xff\xfe\"}",
+		`{"type":"chat","to":"room","text":"hello"}`, `{"type":"chat","to":"facilitators","text":"\u0000"}`,
+		`{"type":"chat","to":"p_1","text":["x"]}`, `{"type":"remove_chat","id":"m_0"}`, `{"type":"set_policy","chat":"off"}`,
 	} {
 		f.Add(false, []byte(s))
 		f.Add(true, []byte(s))

@@ -74,6 +74,10 @@ func (c *conn) handle(ctx context.Context, typ string, data []byte) error {
 		return nil
 	case "ping":
 		return c.handlePing(data)
+	case "chat":
+		return c.handleChat(data)
+	case "remove_chat":
+		return c.handleRemoveChat(data)
 	}
 	return c.dispatchControl(ctx, protocol.CommandKind(typ), data)
 }
@@ -328,6 +332,10 @@ func command(kind protocol.CommandKind, m protocol.Control) (live.Command, error
 		if m.ShareEnd != nil {
 			se := room.ShareEnd(*m.ShareEnd)
 			cmd.Policy.ShareEnd = &se
+		}
+		if m.Chat != nil {
+			cm := protocol.ChatMode(*m.Chat)
+			cmd.Policy.Chat = &cm
 		}
 	case protocol.CmdStartRound:
 		if cmd.Order == "" {

@@ -161,6 +161,20 @@ func memberScreens(t *testing.T, src, size string, opts browser.Options) {
 	wait(t, b, `document.getElementById("mic-button").dataset.mode === "cancel"`)
 	screen(t, b, src, "member-asked-to-speak", size)
 
+	c.send(t, roomState(7, `hands=[{"participant":"p_cai","since":"2026-01-01T10:00:00Z"}]`, with(memberPeople, "p_ben", "m")...))
+	click(t, b, "#panel-button")
+	wait(t, b, `!document.getElementById("panel").hidden && document.querySelectorAll("#people-here [data-person]").length === 4`)
+	screen(t, b, src, "people", size)
+	click(t, b, "#panel-close")
+	c.send(t, chatMsg("m_1", "p_dana", "Dana", "room", "Welcome, everyone. We start in two minutes."))
+	c.send(t, chatMsg("m_2", "p_ann", "Ann", "facilitators", "My microphone is not working."))
+	c.send(t, chatMsg("m_3", "p_dana", "Dana", "p_ann", "Thank you for telling us. Try the settings button at the top."))
+	wait(t, b, `document.getElementById("chat-badge").textContent === "2"`)
+	click(t, b, "#chat-button")
+	wait(t, b, `!document.getElementById("chat-panel").hidden && document.querySelectorAll("#chat-list li").length === 3`)
+	screen(t, b, src, "chat", size)
+	click(t, b, "#chat-close")
+
 	click(t, b, "#devices-button")
 	wait(t, b, `document.getElementById("devices-dialog").open && document.getElementById("preview-video").videoWidth > 0`)
 	screen(t, b, src, "settings", size)
@@ -190,6 +204,12 @@ func facilitatorScreens(t *testing.T, src, size string, opts browser.Options) {
 	click(t, b, `[data-participant="p_rae"] .tile-menu-button`)
 	wait(t, b, `!document.getElementById("tile-menu").hidden`)
 	screen(t, b, src, "tile-menu", size)
+	c.send(t, chatMsg("m_1", "p_rae", "Rae", "facilitators", "I may need to leave early today."))
+	c.send(t, chatMsg("m_2", "p_self", "Dr Lee", "room", "Welcome. Messages here are not kept."))
+	click(t, b, "#chat-button") // closes the menu too
+	wait(t, b, `!document.getElementById("chat-panel").hidden && document.querySelectorAll("#chat-list li").length === 2`)
+	wait(t, b, `document.getElementById("tile-menu").hidden`)
+	screen(t, b, src, "chat-facilitator", size)
 	checkClean(t, b)
 }
 

@@ -23,6 +23,8 @@
  *   strip.js        the session strip above the tiles
  *   controls.js     what room_state means here: who is heard, tiles, announcements
  *   tile-menu.js    a facilitator's menu on each tile
+ *   people.js       the people panel of members and observers
+ *   chat.js         the messages panel: chat, kept nowhere
  *   facilitator.js  the facilitator panel, made of sections (facilitator-*.js)
  *   ui.js           drawing screens, the status line and the video grid
  *   text.js         the words shown to people
@@ -58,6 +60,7 @@
  *               cancelled by the next click; "floor": the floor or a
  *               go-around keeps us from being heard, and the click says so),
  *             #hand-button (aria-pressed), #panel-button, #leave-button,
+ *             #chat-button (aria-expanded) with #chat-badge (unread count),
  *             #status (data-state = connecting | connected | reconnecting |
  *               disconnected), #status-text, #notice + #notice-text
  *               (errors and warnings), #announcer (aria-live),
@@ -91,6 +94,18 @@
  *             #mute-all, #unmute-all, #policy-self-unmute,
  *             #policy-join-muted, #policy-floor-return, #policy-share-end,
  *             #end-session-button
+ *   People:   (members and observers, in #panel) #people-here >
+ *               li[data-person="<id>"] with .person-name, .person-meta
+ *               (role, mic, hand, floor), data-mic-off, data-hand;
+ *             #write-facilitators
+ *   Chat:     #chat-panel, #chat-kept (messages are not kept),
+ *             #chat-everyone (facilitators: chat on for members),
+ *             #chat-log > #chat-list > li[data-chat-id="<id>"] with
+ *               data-private, data-mine, data-removed = "true" | "false",
+ *               .chat-from, .chat-private, .chat-text, and
+ *               button[data-action="remove" | "reply"]; li.chat-note;
+ *             #chat-empty, #chat-off-note, #chat-nobody, #chat-to,
+ *             #chat-text, #chat-send, #chat-count, #chat-error, #chat-close
  *   Dialog:   #confirm-dialog, #confirm-title, #confirm-block, #confirm-ok,
  *             #confirm-cancel
  *   Ended:    #ended-screen, #ended-title, #ended-message, #rejoin-button,
@@ -111,6 +126,8 @@
  *     roomState     the newest room_state (the message), or null
  *     activeSpeaker participant id from active_speaker, or null
  *     talkTime      entries of the last talk_time message
+ *     chat          the messages on screen: [{id, from, name, to, text,
+ *                   time, removed}] and notes [{id, note}]
  *     resumable     whether we hold a resume secret for our seat
  *     resumes       how many times the seat was resumed on a new socket
  *     iceRestarts   how many times this peer connection restarted ICE
@@ -137,6 +154,7 @@ import {
 import { updateTimers } from './strip.js';
 import { wireDeviceCheck } from './devices.js';
 import { wireTileMenu } from './tile-menu.js';
+import { wireChat, chatMessages } from './chat.js';
 import { $, hideNotice, setFieldError, layoutGrid } from './ui.js';
 
 function snapshot(v) {
@@ -158,6 +176,7 @@ window.hearth = Object.freeze({
   get roomState() { return snapshot(app.roomState); },
   get activeSpeaker() { return app.activeSpeaker; },
   get talkTime() { return snapshot(app.talkTime); },
+  get chat() { return chatMessages(); },
   get resumable() { return Boolean(app.resume); },
   get resumes() { return app.resumes; },
   get iceRestarts() { return app.session ? app.session.iceRestarts : 0; },
@@ -199,6 +218,7 @@ function init() {
   $('notice-close').addEventListener('click', hideNotice);
   wireDeviceCheck();
   wireTileMenu();
+  wireChat();
   $('grid').addEventListener('click', onGridClick);
   $('rejoin-button').addEventListener('click', () => {
     if (app.params) startJoin();

@@ -11,6 +11,8 @@ import { tileFacts, silencedByFacilitator, selfGate, gateSentence } from './cont
 import { renderStrip } from './strip.js';
 import { renderDeviceCheck } from './devices.js';
 import { openTileMenu } from './tile-menu.js';
+import { renderChat, chatIsOpen, setChatOpen } from './chat.js';
+import { renderPeople } from './people.js';
 import * as text from './text.js';
 import { $, announce, showNotice, setToggle, renderTiles, layoutGrid } from './ui.js';
 
@@ -103,22 +105,34 @@ export function draw() {
   if (app.moment && app.moment.until <= performance.now()) app.moment = null;
   renderStrip(v, nameOf, inCall && Boolean(app.self), app.moment);
 
-  $('panel-button').hidden = !isFac;
+  // Everyone seated has the People panel: facilitators its controls,
+  // others the list of who is here.
+  const seated = inCall && Boolean(app.self);
+  $('panel-button').hidden = !seated;
   const waiting = app.waitingList.length;
   const asking = v ? v.participants.filter((p) => p.id !== app.self.id && p.unmuteRequested && p.unmuteRequested.audio).length : 0;
   $('panel-badge').hidden = !isFac || waiting + asking === 0;
   $('panel-badge').textContent = String(waiting + asking);
   const said = [waiting ? `${waiting} waiting` : '', asking ? `${asking} asking to speak` : ''].filter(Boolean);
-  $('panel-button').setAttribute('aria-label', said.length ? `People, ${said.join(', ')}` : 'People');
+  $('panel-button').setAttribute('aria-label', isFac && said.length ? `People, ${said.join(', ')}` : 'People');
   const wide = window.matchMedia('(min-width: 900px)').matches;
-  const open = isFac && (app.panelOpen === null ? wide : app.panelOpen);
+  const open = seated && (app.panelOpen === null ? wide && isFac && !chatIsOpen() : app.panelOpen);
   $('panel').hidden = !open;
+  $('panel-title').textContent = isFac ? 'People and session' : 'People';
+  $('panel-close').setAttribute('aria-label', isFac ? 'Close people and session' : 'Close people');
   $('panel-button').setAttribute('aria-expanded', String(open));
   document.body.dataset.panel = open ? 'open' : 'closed';
   if (isFac) {
-    if (!app.panel) app.panel = new FacilitatorPanel($('panel-sections'), facilitatorActions);
+    if (!app.panel) {
+      $('panel-sections').replaceChildren();
+      app.panel = new FacilitatorPanel($('panel-sections'), facilitatorActions);
+    }
     app.panel.update(panelView());
+  } else if (seated) {
+    app.panel = null;
+    renderPeople($('panel-sections'));
   }
+  renderChat();
 }
 
 function panelView() {
@@ -230,6 +244,9 @@ export function onRequestButton(ev) {
 
 export function togglePanel(open) {
   app.panelOpen = open;
+  // Two side panels leave the pictures too little room but on the widest
+  // screens: the messages close.
+  if (open && chatIsOpen() && !window.matchMedia('(min-width: 1400px)').matches) setChatOpen(false, { focus: false });
   render();
   if (open) $('panel-title').focus();
   else $('panel-button').focus();

@@ -11,6 +11,7 @@ import { MediaSession } from './session.js';
 import { ensureMedia, stopMedia } from './devices.js';
 import { clearPending } from './facilitator.js';
 import { makeView, announcements } from './controls.js';
+import { onChat, onChatRemoved, onChatError, resetChat, noteMissed } from './chat.js';
 import * as text from './text.js';
 import { $, announce, showNotice } from './ui.js';
 
@@ -39,6 +40,8 @@ export function onMessage(msg) {
     case 'talk_time':
       app.talkTime = Array.isArray(msg.entries) ? msg.entries : [];
       return render();
+    case 'chat': return onChat(msg);
+    case 'chat_removed': return onChatRemoved(msg);
     case 'room_updated':
       if (msg.room) app.room = { ...app.room, ...msg.room };
       showRoomTitle();
@@ -69,6 +72,10 @@ function onJoined(msg) {
   app.acceptAnyState = true;
   if (!resumed) clearControls();
   if (resumed) app.resumes += 1;
+  // Chat is not kept: a new seat starts with no messages, and a seat
+  // taken back says that what was sent meanwhile is gone.
+  if (!resumed) resetChat();
+  else noteMissed();
   saveResume();
 
   if (app.self.role === 'observer') {
@@ -301,6 +308,10 @@ function onError(msg) {
   // answering a command, they leave our seat alone.
   if (text.FATAL_CODES.has(msg.code) && (!msg.ref || msg.ref === 'join')) {
     refuse(msg.code, msg.message);
+    return;
+  }
+  if ((msg.ref === 'chat' || msg.ref === 'remove_chat') && app.screen === 'call') {
+    onChatError(msg.code, msg.message);
     return;
   }
   if (msg.ref === 'lock' && app.room) {
