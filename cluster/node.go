@@ -1,0 +1,379 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hearth-rtc/hearth/room"
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+)
+
+// DefaultPrefix namespaces the cluster's keys.
+const DefaultPrefix = "hearth:cluster:"
+
+// Defaults of Options: a record refreshed every 3 s that lives 10 s, so a
+// node that stops refreshing is gone within 15 s whatever the phase; a
+// room lease of 10 s renewed on the same beat.
+const (
+	DefaultRefresh = 3 * time.Second
+	DefaultTTL     = 10 * time.Second
+	DefaultLease   = 10 * time.Second
+)
+
+// ErrNoNodes says no live node may take a room (none registered, or all
+// draining).
+var ErrNoNodes = errors.New("cluster: no node can take the room")
+
+// Options configure New.
+type Options struct {
+	// RedisURL is like redis://host:port/db.
+	RedisURL string
+	// Prefix namespaces keys; DefaultPrefix if empty.
+	Prefix string
+	// ID names this node; AdvertiseURL is its internal base URL (both
+	// required).
+	ID, AdvertiseURL string
+	// Media lists the addresses of this node's media port.
+	Media []string
+	// Load reports this node's rooms and participants; CPU is measured
+	// here. Nil reports nothing.
+	Load func() Load
+	// Rooms lists the rooms live on this node: their leases are renewed,
+	// and a room that left the list has its lease released.
+	Rooms func() []string
+	// Refresh, TTL and Lease: see the defaults.
+	Refresh, TTL, Lease time.Duration
+	Logger              *slog.Logger
+}
+
+// Node is this process's place in the cluster: its record in the
+// registry, the leases of the rooms it runs, and the look-up of where any
+// room runs.
+//
+// Lifecycle: New → Run (until its context ends, then the record and the
+// leases are removed) → Close. Owner and Nodes may be called at any time.
+type Node struct {
+	opts     Options
+	rdb      *redis.Client
+	log      *slog.Logger
+	draining atomic.Bool
+	cpu      cpuMeter
+
+	mu    sync.Mutex
+	owned map[string]bool // rooms whose lease this node renewed last
+	lost  map[string]bool // rooms another node holds, reported once
+}
+
+// New returns a Node; it does not connect until used.
+func New(opts Options) (*Node, error) {
+	if opts.ID == "" || opts.AdvertiseURL == "" {
+		return nil, fmt.Errorf("cluster: a node needs an id and an advertised URL")
+	}
+	ro, err := redis.ParseURL(opts.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: redis URL: %w", err)
+	}
+	if ro.DialTimeout == 0 {
+		ro.DialTimeout = 2 * time.Second
+	}
+	if ro.ReadTimeout == 0 {
+		ro.ReadTimeout = 2 * time.Second
+	}
+	if ro.WriteTimeout == 0 {
+		ro.WriteTimeout = 2 * time.Second
+	}
+	ro.DisableIdentity = true
+	ro.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	if opts.Prefix == "" {
+		opts.Prefix = DefaultPrefix
+	}
+	if opts.Refresh <= 0 {
+		opts.Refresh = DefaultRefresh
+	}
+	if opts.TTL <= 0 {
+		opts.TTL = DefaultTTL
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = DefaultLease
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Node{opts: opts, rdb: redis.NewClient(ro), log: opts.Logger.With("node", opts.ID),
+		owned: map[string]bool{}, lost: map[string]bool{}}, nil
+}
+
+// ID is this node's id.
+func (n *Node) ID() string { return n.opts.ID }
+
+func (n *Node) nodeKey(id string) string    { return n.opts.Prefix + "node:" + id }
+func (n *Node) nodesKey() string            { return n.opts.Prefix + "nodes" }
+func (n *Node) loadKey() string             { return n.opts.Prefix + "load" }
+func (n *Node) ownerKey(name string) string { return n.opts.Prefix + "owner:" + name }
+
+// Run registers this node and refreshes its record and its rooms' leases
+// every Refresh until ctx ends; it then removes the record and releases
+// the leases, so that the rooms can be claimed again at once.
+func (n *Node) Run(ctx context.Context) error {
+	t := time.NewTicker(n.opts.Refresh)
+	defer t.Stop()
+	for {
+		if err := n.Refresh(ctx); err != nil && ctx.Err() == nil {
+			n.log.Warn("cluster: refresh", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			lctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			return n.leave(lctx)
+		case <-t.C:
+		}
+	}
+}
+
+// Refresh writes this node's record and load, and renews the leases of
+// its rooms (Run does it every Refresh).
+func (n *Node) Refresh(ctx context.Context) error {
+	rec := n.record()
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("cluster: record: %w", err)
+	}
+	_, err = n.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, n.nodeKey(n.opts.ID), b, n.opts.TTL)
+		p.SAdd(ctx, n.nodesKey(), n.opts.ID)
+		p.ZAdd(ctx, n.loadKey(), redis.Z{Score: rec.score(), Member: n.opts.ID})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cluster: register: %w", err)
+	}
+	return n.renew(ctx)
+}
+
+// record is this node's record now.
+func (n *Node) record() Record {
+	var l Load
+	if n.opts.Load != nil {
+		l = n.opts.Load()
+	}
+	l.CPU = n.cpu.percent(time.Now())
+	return Record{ID: n.opts.ID, URL: n.opts.AdvertiseURL, Media: n.opts.Media, Load: l,
+		Draining: n.draining.Load(), At: time.Now().UTC()}
+}
+
+// renew extends the leases of the rooms live here and releases those of
+// rooms no longer here.
+func (n *Node) renew(ctx context.Context) error {
+	var live []string
+	if n.opts.Rooms != nil {
+		live = n.opts.Rooms()
+	}
+	n.mu.Lock()
+	var gone []string
+	for name := range n.owned {
+		if !slices.Contains(live, name) {
+			gone = append(gone, name)
+		}
+	}
+	n.mu.Unlock()
+	lease := n.opts.Lease.Milliseconds()
+	renews := make([]*redis.Cmd, len(live))
+	_, err := n.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, name := range live {
+			renews[i] = renewScript.Eval(ctx, p, []string{n.ownerKey(name)}, n.opts.ID, lease)
+		}
+		for _, name := range gone {
+			releaseScript.Eval(ctx, p, []string{n.ownerKey(name)}, n.opts.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cluster: renew leases: %w", err)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	clear(n.owned)
+	for i, name := range live {
+		ok, _ := renews[i].Int()
+		if ok == 1 {
+			n.owned[name] = true
+			delete(n.lost, name)
+		} else if !n.lost[name] {
+			n.lost[name] = true
+			n.log.Warn("cluster: a room live here is held by another node", "room", name)
+		}
+	}
+	for name := range n.lost {
+		if !slices.Contains(live, name) {
+			delete(n.lost, name)
+		}
+	}
+	return nil
+}
+
+// leave removes this node's record and releases its leases.
+func (n *Node) leave(ctx context.Context) error {
+	n.mu.Lock()
+	owned := make([]string, 0, len(n.owned))
+	for name := range n.owned {
+		owned = append(owned, name)
+	}
+	clear(n.owned)
+	n.mu.Unlock()
+	_, err := n.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, n.nodeKey(n.opts.ID))
+		p.SRem(ctx, n.nodesKey(), n.opts.ID)
+		p.ZRem(ctx, n.loadKey(), n.opts.ID)
+		for _, name := range owned {
+			releaseScript.Eval(ctx, p, []string{n.ownerKey(name)}, n.opts.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cluster: leave: %w", err)
+	}
+	return nil
+}
+
+// SetDraining marks this node as taking no new rooms (its record says so
+// from the next refresh); its rooms stay.
+func (n *Node) SetDraining(on bool) { n.draining.Store(on) }
+
+// Nodes lists the live nodes (those whose record has not expired), by id,
+// and forgets the ids of the others.
+func (n *Node) Nodes(ctx context.Context) ([]Record, error) {
+	ids, err := n.rdb.SMembers(ctx, n.nodesKey()).Result()
+	if err != nil {
+		return nil, unavailable("list nodes", err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	slices.Sort(ids)
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = n.nodeKey(id)
+	}
+	vals, err := n.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, unavailable("read nodes", err)
+	}
+	var recs []Record
+	var dead []any
+	for i, v := range vals {
+		s, ok := v.(string)
+		var rec Record
+		if !ok || json.Unmarshal([]byte(s), &rec) != nil {
+			dead = append(dead, ids[i])
+			continue
+		}
+		recs = append(recs, rec)
+	}
+	if len(dead) > 0 {
+		_, _ = n.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.SRem(ctx, n.nodesKey(), dead...)
+			p.ZRem(ctx, n.loadKey(), dead...)
+			return nil
+		})
+	}
+	return recs, nil
+}
+
+// Owner returns the node that runs room, claiming the room for the live,
+// not draining node with the lowest load when no live node holds it.
+func (n *Node) Owner(ctx context.Context, name string) (Record, error) {
+	if !room.ValidRoomName(name) {
+		return Record{}, fmt.Errorf("cluster: %w: not a room name", room.ErrInvalid)
+	}
+	recs, err := n.Nodes(ctx)
+	if err != nil {
+		return Record{}, err
+	}
+	args := []any{n.opts.Lease.Milliseconds(), n.nodeKey(""), roomWeight}
+	for _, r := range recs {
+		if !r.Draining {
+			args = append(args, r.ID)
+		}
+	}
+	id, err := claimScript.Run(ctx, n.rdb, []string{n.ownerKey(name), n.loadKey()}, args...).Text()
+	if errors.Is(err, redis.Nil) {
+		return Record{}, ErrNoNodes
+	}
+	if err != nil {
+		return Record{}, unavailable("claim a room", err)
+	}
+	return n.lookup(ctx, recs, id)
+}
+
+// CurrentOwner returns the node that runs room, if a live one does; it
+// claims nothing.
+func (n *Node) CurrentOwner(ctx context.Context, name string) (Record, bool, error) {
+	id, err := n.rdb.Get(ctx, n.ownerKey(name)).Result()
+	if errors.Is(err, redis.Nil) {
+		return Record{}, false, nil
+	}
+	if err != nil {
+		return Record{}, false, unavailable("look up a room", err)
+	}
+	rec, err := n.lookup(ctx, nil, id)
+	if errors.Is(err, ErrNoNodes) {
+		return Record{}, false, nil
+	}
+	return rec, err == nil, err
+}
+
+// lookup finds id's record in recs, or else in Redis.
+func (n *Node) lookup(ctx context.Context, recs []Record, id string) (Record, error) {
+	for _, r := range recs {
+		if r.ID == id {
+			return r, nil
+		}
+	}
+	s, err := n.rdb.Get(ctx, n.nodeKey(id)).Result()
+	if errors.Is(err, redis.Nil) {
+		return Record{}, ErrNoNodes
+	}
+	if err != nil {
+		return Record{}, unavailable("read a node", err)
+	}
+	var rec Record
+	if err := json.Unmarshal([]byte(s), &rec); err != nil {
+		return Record{}, fmt.Errorf("cluster: node %s: %w", id, err)
+	}
+	return rec, nil
+}
+
+// OwnerURL returns the internal URL of the node that runs room, claiming
+// it as Owner does; "" means this node, and so does a name that is not a
+// room's (this node's door refuses it). It implements signaling.Placement.
+func (n *Node) OwnerURL(ctx context.Context, name string) (string, error) {
+	if !room.ValidRoomName(name) {
+		return "", nil
+	}
+	rec, err := n.Owner(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	if rec.ID == n.opts.ID {
+		return "", nil
+	}
+	return rec.URL, nil
+}
+
+// Close closes the Redis client.
+func (n *Node) Close() error { return n.rdb.Close() }
+
+// unavailable wraps a Redis failure as room.ErrUnavailable, which the
+// transport and the admin API tell as "try again shortly".
+func unavailable(what string, err error) error {
+	return fmt.Errorf("cluster: %s: %w: %v", what, room.ErrUnavailable, err)
+}

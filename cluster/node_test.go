@@ -1,0 +1,227 @@
+package cluster_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hearth-rtc/hearth/cluster"
+	"github.com/hearth-rtc/hearth/internal/testutil/redistest"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// newNode returns a node registered once (not running: tests refresh it
+// by hand), with the given load.
+func newNode(t *testing.T, rs *redistest.Server, id string, opts cluster.Options) *cluster.Node {
+	t.Helper()
+	opts.RedisURL, opts.ID = rs.URL(), id
+	if opts.AdvertiseURL == "" {
+		opts.AdvertiseURL = "http://" + id + ".internal:8080"
+	}
+	n, err := cluster.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Close() })
+	if err := n.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func rdb(t *testing.T, rs *redistest.Server) *redis.Client {
+	t.Helper()
+	o, err := redis.ParseURL(rs.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.DisableIdentity = true
+	c := redis.NewClient(o)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// TestRegistry: a node's record carries its URL, media and load, lives
+// no longer than the TTL after its last refresh, and a node whose record
+// is gone is no longer listed.
+func TestRegistry(t *testing.T) {
+	rs := redistest.Start(t)
+	ctx := context.Background()
+	a := newNode(t, rs, "a", cluster.Options{Media: []string{"127.0.0.1:7882"}, TTL: 800 * time.Millisecond,
+		Load: func() cluster.Load { return cluster.Load{Rooms: 2, Participants: 9} }})
+	newNode(t, rs, "b", cluster.Options{})
+	recs, err := a.Nodes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[0].ID != "a" || recs[1].ID != "b" {
+		t.Fatalf("nodes %+v, want a and b", recs)
+	}
+	if r := recs[0]; r.URL != "http://a.internal:8080" || len(r.Media) != 1 || r.Rooms != 2 || r.Participants != 9 {
+		t.Errorf("record of a: %+v", r)
+	}
+	ttl, err := rdb(t, rs).PTTL(ctx, cluster.DefaultPrefix+"node:a").Result()
+	if err != nil || ttl <= 0 || ttl > 800*time.Millisecond {
+		t.Fatalf("record lifetime %v (%v), want at most the TTL", ttl, err)
+	}
+	// a stops refreshing: it goes, and b forgets it.
+	for {
+		recs, err = a.Nodes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) == 1 && recs[0].ID == "b" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if ids, _ := rdb(t, rs).SMembers(ctx, cluster.DefaultPrefix+"nodes").Result(); len(ids) != 1 {
+		t.Errorf("ids listed after a expired: %v", ids)
+	}
+}
+
+// TestClaimIsAtomic: arrivals racing through three nodes for one room all
+// find the same owner.
+func TestClaimIsAtomic(t *testing.T) {
+	rs := redistest.Start(t)
+	nodes := []*cluster.Node{newNode(t, rs, "a", cluster.Options{}), newNode(t, rs, "b", cluster.Options{}),
+		newNode(t, rs, "c", cluster.Options{})}
+	var mu sync.Mutex
+	owners := map[string]int{}
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec, err := nodes[i%3].Owner(context.Background(), "evening")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			owners[rec.ID]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if len(owners) != 1 {
+		t.Fatalf("owners %v, want one", owners)
+	}
+}
+
+// TestClaimByLoad: rooms go to the least loaded node, a room claimed
+// counts at once, a draining node takes none, and a room whose owner is
+// gone is claimed again.
+func TestClaimByLoad(t *testing.T) {
+	rs := redistest.Start(t)
+	ctx := context.Background()
+	busy := newNode(t, rs, "busy", cluster.Options{Load: func() cluster.Load { return cluster.Load{Rooms: 3, Participants: 30} }})
+	a := newNode(t, rs, "a", cluster.Options{})
+	b := newNode(t, rs, "b", cluster.Options{})
+	d := newNode(t, rs, "d", cluster.Options{TTL: 500 * time.Millisecond})
+	d.SetDraining(true)
+	if err := d.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for i := range 6 {
+		rec, err := busy.Owner(ctx, fmt.Sprintf("room-%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		count[rec.ID]++
+	}
+	if count["a"] != 3 || count["b"] != 3 {
+		t.Fatalf("six rooms placed %v, want three on a and three on b", count)
+	}
+	// Asked again, a room stays where it is.
+	rec, err := b.Owner(ctx, "room-0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := a.Owner(ctx, "room-0")
+	if err != nil || again.ID != rec.ID {
+		t.Fatalf("room-0 moved from %s to %s (%v)", rec.ID, again.ID, err)
+	}
+	cur, ok, err := a.CurrentOwner(ctx, "room-0")
+	if err != nil || !ok || cur.ID != rec.ID {
+		t.Fatalf("current owner %+v %v %v", cur, ok, err)
+	}
+	if _, ok, err := a.CurrentOwner(ctx, "nobody-here"); ok || err != nil {
+		t.Fatalf("a room nobody claimed has an owner (%v)", err)
+	}
+
+	// The owner of room-0 goes (its record removed as if expired); the
+	// room is claimed again by a live node.
+	if err := rdb(t, rs).Del(ctx, cluster.DefaultPrefix+"node:"+rec.ID).Err(); err != nil {
+		t.Fatal(err)
+	}
+	moved, err := busy.Owner(ctx, "room-0")
+	if err != nil || moved.ID == rec.ID || moved.ID == "d" {
+		t.Fatalf("room-0 after its owner went: %+v (%v)", moved, err)
+	}
+	if _, err := cluster.New(cluster.Options{RedisURL: rs.URL()}); err == nil {
+		t.Error("a node without an id is accepted")
+	}
+	if _, err := a.Owner(ctx, "no spaces"); err == nil {
+		t.Error("a name that is not a room's is claimed")
+	}
+}
+
+// TestLeases: a node renews the leases of its rooms, takes a lapsed one
+// back, leaves another node's alone, releases a room that has ended, and
+// releases everything when it stops.
+func TestLeases(t *testing.T) {
+	rs := redistest.Start(t)
+	ctx := context.Background()
+	c := rdb(t, rs)
+	var mu sync.Mutex
+	rooms := []string{"one", "two"}
+	a := newNode(t, rs, "a", cluster.Options{Lease: time.Minute, Rooms: func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), rooms...)
+	}})
+	b := newNode(t, rs, "b", cluster.Options{Rooms: func() []string { return []string{"two"} }})
+	for _, n := range []string{"one", "two"} {
+		if id, _ := c.Get(ctx, cluster.DefaultPrefix+"owner:"+n).Result(); id != "a" {
+			t.Fatalf("owner of %s: %q, want a", n, id)
+		}
+	}
+	if ttl, _ := c.PTTL(ctx, cluster.DefaultPrefix+"owner:one").Result(); ttl <= 0 || ttl > time.Minute {
+		t.Fatalf("lease %v", ttl)
+	}
+	// b also runs "two" (a split): it does not take it from a.
+	if err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := c.Get(ctx, cluster.DefaultPrefix+"owner:two").Result(); id != "a" {
+		t.Fatalf("owner of two after b's renewal: %q", id)
+	}
+	// "one" ends on a: its lease goes at the next refresh.
+	mu.Lock()
+	rooms = []string{"two"}
+	mu.Unlock()
+	if err := a.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := c.Exists(ctx, cluster.DefaultPrefix+"owner:one").Result(); n != 0 {
+		t.Fatal("the lease of an ended room stays")
+	}
+	// a stops: its record and its leases go at once.
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(rctx) }()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := c.Exists(ctx, cluster.DefaultPrefix+"owner:two", cluster.DefaultPrefix+"node:a").Result(); n != 0 {
+		t.Fatal("a's lease or record outlives it")
+	}
+}
