@@ -29,8 +29,8 @@ const (
 )
 
 // ErrNoNodes says no live node may take a room (none registered, or all
-// draining).
-var ErrNoNodes = errors.New("cluster: no node can take the room")
+// draining); it is a room.ErrUnavailable: try again shortly.
+var ErrNoNodes = fmt.Errorf("cluster: no node can take the room: %w", room.ErrUnavailable)
 
 // Options configure New.
 type Options struct {
@@ -118,6 +118,7 @@ func (n *Node) nodeKey(id string) string    { return n.opts.Prefix + "node:" + i
 func (n *Node) nodesKey() string            { return n.opts.Prefix + "nodes" }
 func (n *Node) loadKey() string             { return n.opts.Prefix + "load" }
 func (n *Node) ownerKey(name string) string { return n.opts.Prefix + "owner:" + name }
+func (n *Node) claimedKey(id string) string { return n.opts.Prefix + "claimed:" + id }
 
 // Run registers this node and refreshes its record and its rooms' leases
 // every Refresh until ctx ends; it then removes the record and releases
@@ -142,21 +143,24 @@ func (n *Node) Run(ctx context.Context) error {
 // Refresh writes this node's record and load, and renews the leases of
 // its rooms (Run does it every Refresh).
 func (n *Node) Refresh(ctx context.Context) error {
+	var live []string
+	if n.opts.Rooms != nil {
+		live = n.opts.Rooms()
+	}
 	rec := n.record()
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("cluster: record: %w", err)
 	}
-	_, err = n.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, n.nodeKey(n.opts.ID), b, n.opts.TTL)
-		p.SAdd(ctx, n.nodesKey(), n.opts.ID)
-		p.ZAdd(ctx, n.loadKey(), redis.Z{Score: rec.score(), Member: n.opts.ID})
-		return nil
-	})
-	if err != nil {
+	args := []any{n.opts.ID, b, n.opts.TTL.Milliseconds(), rec.score(), roomWeight, n.opts.Lease.Milliseconds()}
+	for _, name := range live {
+		args = append(args, name)
+	}
+	keys := []string{n.nodeKey(n.opts.ID), n.nodesKey(), n.loadKey(), n.claimedKey(n.opts.ID)}
+	if err := refreshScript.Run(ctx, n.rdb, keys, args...).Err(); err != nil {
 		return fmt.Errorf("cluster: register: %w", err)
 	}
-	return n.renew(ctx)
+	return n.renew(ctx, live)
 }
 
 // record is this node's record now.
@@ -172,11 +176,7 @@ func (n *Node) record() Record {
 
 // renew extends the leases of the rooms live here and releases those of
 // rooms no longer here.
-func (n *Node) renew(ctx context.Context) error {
-	var live []string
-	if n.opts.Rooms != nil {
-		live = n.opts.Rooms()
-	}
+func (n *Node) renew(ctx context.Context, live []string) error {
 	n.mu.Lock()
 	var gone []string
 	for name := range n.owned {
@@ -233,6 +233,7 @@ func (n *Node) leave(ctx context.Context) error {
 		p.Del(ctx, n.nodeKey(n.opts.ID))
 		p.SRem(ctx, n.nodesKey(), n.opts.ID)
 		p.ZRem(ctx, n.loadKey(), n.opts.ID)
+		p.Del(ctx, n.claimedKey(n.opts.ID))
 		for _, name := range owned {
 			releaseScript.Eval(ctx, p, []string{n.ownerKey(name)}, n.opts.ID)
 		}
@@ -298,7 +299,7 @@ func (n *Node) Owner(ctx context.Context, name string) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
-	args := []any{n.opts.Lease.Milliseconds(), n.nodeKey(""), roomWeight}
+	args := []any{n.opts.Lease.Milliseconds(), n.nodeKey(""), roomWeight, n.claimedKey(""), name}
 	for _, r := range recs {
 		if !r.Draining {
 			args = append(args, r.ID)

@@ -139,6 +139,15 @@ func TestClaimByLoad(t *testing.T) {
 	if count["a"] != 3 || count["b"] != 3 {
 		t.Fatalf("six rooms placed %v, want three on a and three on b", count)
 	}
+	// Rooms claimed for b and not live there yet still count when b
+	// reports its load: the next room goes to a (a tie, won by the
+	// first id), not to b as if b were idle.
+	if err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := busy.Owner(ctx, "room-6"); err != nil || rec.ID != "a" {
+		t.Fatalf("room-6 placed on %q (%v), want a", rec.ID, err)
+	}
 	// Asked again, a room stays where it is.
 	rec, err := b.Owner(ctx, "room-0")
 	if err != nil {

@@ -15,6 +15,7 @@
 //	P nodes         set of node ids (pruned of ids whose record is gone)
 //	P load          sorted set: node id -> load score
 //	P owner:<room>  the owning node's id, with the lease lifetime
+//	P claimed:<id>  rooms claimed for a node and not yet live there
 package cluster
 
 import "time"

@@ -144,6 +144,17 @@ func (rs *Rooms) Close() {
 	}
 }
 
+// Names lists the rooms live on this node.
+func (rs *Rooms) Names() []string {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	names := make([]string, 0, len(rs.rooms))
+	for name := range rs.rooms {
+		names = append(names, name)
+	}
+	return names
+}
+
 // StatsKey groups people for Stats.
 type StatsKey struct {
 	Role  room.Role

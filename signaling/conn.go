@@ -55,7 +55,8 @@ type conn struct {
 	closeCode int
 	closeText string
 	pinger    *time.Timer
-	join      joinWatch // the join deadline (limits.go)
+	join      joinWatch  // the join deadline (limits.go)
+	relay     relayState // relaying to the room's node (relay.go)
 	// writers counts writer goroutines, so that serve returns only when
 	// the last has ended.
 	writers sync.WaitGroup
@@ -72,6 +73,7 @@ func (c *conn) serve() {
 	}
 	c.mu.Unlock()
 	c.readLoop()
+	c.endRelay()
 	if !c.hold() {
 		c.leave()
 	}
@@ -166,6 +168,14 @@ func (c *conn) readLoop() {
 			}
 			if warn {
 				c.sendError(perr(protocol.CodeRateLimited, "too many messages; slow down (messages are being dropped)"), "")
+			}
+			continue
+		}
+		if up := c.upstream(); up != nil {
+			err := forward(up, buf.Bytes())
+			c.srv.putMsgBuf(buf)
+			if err != nil {
+				return
 			}
 			continue
 		}

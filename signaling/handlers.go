@@ -104,6 +104,12 @@ func (c *conn) handleJoin(ctx context.Context, data []byte) error {
 		return &protoError{code: protocol.CodeVersion, close: true,
 			message: "this server speaks protocol version 1"}
 	}
+	if to, err := c.relayTarget(ctx, m); err != nil || to != "" {
+		if err != nil {
+			return err
+		}
+		return c.startRelay(ctx, to, data)
+	}
 	if m.Resume != "" {
 		return c.handleResume(ctx, m)
 	}

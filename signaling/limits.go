@@ -180,7 +180,7 @@ func (c *conn) watchJoin(addr string) {
 // the client in.
 func (c *conn) joinDeadline() {
 	c.mu.Lock()
-	if c.room != nil || !c.join.counted || c.outClosed {
+	if c.room != nil || c.relay.up != nil || !c.join.counted || c.outClosed {
 		c.mu.Unlock()
 		return
 	}
@@ -217,7 +217,7 @@ func (c *conn) handleJoinInTime(ctx context.Context, data []byte) error {
 
 	c.mu.Lock()
 	c.join.handling = false
-	joined := c.room != nil
+	joined := c.room != nil || c.relay.up != nil
 	settle := joined && c.join.counted
 	late := c.join.late && !joined
 	if settle {

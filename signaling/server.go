@@ -81,6 +81,9 @@ type Config struct {
 	MaxUnjoined int
 	// Metrics, if set, counts messages, errors and join latency.
 	Metrics Metrics
+	// Cluster, when set, makes this server one node of several: a join
+	// for a room another node runs is relayed there (relay.go).
+	Cluster Cluster
 }
 
 // Server is the websocket endpoint. It implements http.Handler.
@@ -196,7 +199,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 
+	peerAddr, peer, refuse := s.clusterPeer(r)
+	if refuse {
+		s.wg.Done()
+		refusePeer(w)
+		return
+	}
 	ip := s.clientAddr(r)
+	if peerAddr != "" {
+		ip = peerAddr
+	}
 	key := limitKey(ip)
 	if !s.admitConn(key) {
 		s.wg.Done()
@@ -226,6 +238,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := newConn(s, ws)
+	c.relay.peer = peer
 	c.watchJoin(ip)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}

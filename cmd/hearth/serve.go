@@ -31,7 +31,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	secret := fs.String("secret", "", "secret that signs join tokens (at least 16 bytes; random per process if empty)")
 	apiKey := fs.String("api-key", "", "admin API key (admin API disabled without key and secret)")
 	apiSecret := fs.String("api-secret", "", "admin API secret")
-	nodeID := fs.String("node-id", "", "this process's name in presence records (host-pid by default)")
+	nodeID := fs.String("node-id", "", "this process's name in presence records and in the cluster (host-pid by default)")
+	clusterSecret := fs.String("cluster-secret", "", "with -redis: run as one node of several sharing this secret (at least 16 characters); a room runs on one node and the others relay to it")
+	advertiseURL := fs.String("advertise-url", "", "with -cluster-secret: where the other nodes reach this one's websocket and admin API, e.g. http://10.0.0.5:8080 (default: the -listen address)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	pprof := fs.Bool("pprof", false, "serve the Go profiler under /debug/pprof/ on the -listen address")
 	fastAudio := fs.Bool("audio-fast-path", true, "decrypt and encrypt media in the SFU itself (audio both ways, video out) rather than through pion's media path")
@@ -103,6 +105,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		DisableAudioFastPath: !*fastAudio,
 		MediaSockets:         *mediaSockets,
 		AttendanceRetention:  time.Duration(*attendanceDays) * 24 * time.Hour,
+		Cluster:              app.ClusterConfig{Secret: *clusterSecret, AdvertiseURL: *advertiseURL},
 	})
 	if err != nil {
 		return err

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hearth-rtc/hearth/admin"
+	"github.com/hearth-rtc/hearth/cluster"
 	"github.com/hearth-rtc/hearth/internal/metrics"
 	"github.com/hearth-rtc/hearth/internal/turnserver"
 	"github.com/hearth-rtc/hearth/live"
@@ -82,6 +83,8 @@ type Config struct {
 	DisableAudioFastPath bool
 	// MediaSockets: see sfu.Config.
 	MediaSockets int
+	// Cluster makes the server one node of several (cluster.go).
+	Cluster ClusterConfig
 }
 
 // App is a running server's parts.
@@ -100,6 +103,7 @@ type App struct {
 	ln      net.Listener
 	metrics *metrics.Metrics
 	turn    *turnserver.Server
+	node    *cluster.Node // nil unless clustered
 
 	closeOnce sync.Once
 }
@@ -200,7 +204,16 @@ func New(cfg Config) (*App, error) {
 		ICEServersFor:  a.turnICEServers,
 	})
 	a.live = lv
+	clu, err := a.startCluster(lv)
+	if err != nil {
+		a.closeTURN()
+		a.engine.Close()
+		a.ln.Close()
+		a.closer()
+		return nil, err
+	}
 	sig := signaling.New(signaling.Config{
+		Cluster:        clu,
 		Membership:     a.rooms,
 		Rooms:          lv,
 		AllowedOrigins: cfg.AllowedOrigins,
@@ -220,9 +233,9 @@ func New(cfg Config) (*App, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.Handle("/admin/", admin.NewHandler(admin.Config{
+	mux.Handle("/admin/", a.adminHandler(admin.NewHandler(admin.Config{
 		Store: a.store, APIKey: cfg.APIKey, APISecret: cfg.APISecret, Logger: log,
-	}))
+	})))
 	mux.Handle("/metrics", a.metrics.Handler())
 	if cfg.Pprof {
 		mux.Handle("/debug/pprof/", profiling())
@@ -263,6 +276,7 @@ func (a *App) Serve(ctx context.Context) error {
 		defer close(hbDone)
 		_ = a.rooms.Run(hbCtx)
 	}()
+	stopCluster := a.runCluster()
 	errc := make(chan error, 1)
 	go func() {
 		if a.cfg.TLSCert != "" && a.cfg.TLSKey != "" {
@@ -281,6 +295,8 @@ func (a *App) Serve(ctx context.Context) error {
 	const shutdownGrace = 4 * time.Second
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
+	// No new rooms come here, and this node's rooms may be claimed again.
+	stopCluster()
 	// Websockets are hijacked connections, which http.Server.Shutdown does
 	// not wait for: signaling says goodbye and closes them itself.
 	sigErr := a.signal.Shutdown(sctx)
@@ -306,6 +322,9 @@ func (a *App) Close() error {
 		// After the connections: what is left are seats held for a resume.
 		a.live.Close()
 		err = errors.Join(err, a.closeTURN(), a.engine.Close(), a.closer())
+		if a.node != nil {
+			err = errors.Join(err, a.node.Close())
+		}
 		a.ln.Close()
 	})
 	return err

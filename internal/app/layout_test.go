@@ -35,6 +35,8 @@ var forbidden = map[string][]string{
 		module + "internal", "github.com/gorilla/", "github.com/redis/"},
 	"live": {"net/http", module + "membership", module + "signaling", module + "admin", module + "internal",
 		"github.com/gorilla/", "github.com/redis/"},
+	"cluster": {module + "sfu", module + "live", module + "membership", module + "signaling", module + "admin", module + "internal",
+		"github.com/pion/", "github.com/gorilla/"},
 	"sfu":       {module + "room", module + "live", module + "membership", module + "signaling", module + "admin", module + "internal"},
 	"signaling": {module + "admin", module + "internal"},
 	"admin":     {module + "sfu", module + "live", module + "signaling", module + "internal"},
