@@ -222,10 +222,17 @@ func (n *Node) renew(ctx context.Context, live []string) error {
 
 // leave removes this node's record and releases its leases.
 func (n *Node) leave(ctx context.Context) error {
+	// The rooms live now, too: one claimed since the last refresh is not
+	// in owned yet.
+	var owned []string
+	if n.opts.Rooms != nil {
+		owned = n.opts.Rooms()
+	}
 	n.mu.Lock()
-	owned := make([]string, 0, len(n.owned))
 	for name := range n.owned {
-		owned = append(owned, name)
+		if !slices.Contains(owned, name) {
+			owned = append(owned, name)
+		}
 	}
 	clear(n.owned)
 	n.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -147,11 +148,14 @@ func joinVia(t *testing.T, ctx context.Context, nd clusterNode, roomName, identi
 }
 
 // TestClusterOneRoomThroughThreeNodes: three people of one room join
-// through three nodes; the room runs on one of them, and they hear each
-// other. The facilitator, connected through node a, mutes a member who
-// came in through node b: nobody receives that member's audio. The admin
-// API answers about the room from its owner whichever node is asked, and
-// end_session through node a ends it for everyone.
+// through three nodes; the room runs on one of them (b: a already runs a
+// room), and they hear each other. The facilitator, connected through
+// node a, mutes a member who came in through node b: nobody receives that
+// member's audio. The admin API answers about the room from its owner
+// whichever node is asked. Node c, which only relays, is killed: media
+// goes on (it flows straight to the owner), and its member resumes the
+// seat through node a, still who they were. end_session through node a
+// ends the session for everyone.
 func TestClusterOneRoomThroughThreeNodes(t *testing.T) {
 	tc := startCluster(t, 3)
 	ctx, cancel := budget.Context(t, budget.Test)
@@ -162,21 +166,24 @@ func TestClusterOneRoomThroughThreeNodes(t *testing.T) {
 			{"identity": "ben", "role": "member"}}}); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("create the room: %d %s", resp.StatusCode, body)
 	}
+	joinVia(t, ctx, a, "filler", "guest", "")
+	if owner := tc.owner("filler"); owner != a.id {
+		t.Fatalf("filler runs on %q, want %s (all idle: the first id)", owner, a.id)
+	}
 	lee := joinVia(t, ctx, a, "evening", "dr-lee", room.RoleFacilitator)
 	ann := joinVia(t, ctx, b, "evening", "ann", room.RoleMember)
 	ben := joinVia(t, ctx, c, "evening", "ben", room.RoleMember)
 	owner := tc.owner("evening")
-	if owner == "" {
-		t.Fatal("the room has no owner in Redis")
+	if owner != b.id {
+		t.Fatalf("evening runs on %q, want %s, the least loaded", owner, b.id)
 	}
-	t.Logf("evening runs on %s", owner)
 	cs := map[string]*client.Client{"lee": lee, "ann": ann, "ben": ben}
 	expectAudio(t, ctx, cs, "lee<ann,ben ann<lee,ben ben<lee,ann")
 
 	// The owner's record counts the room and its three people.
 	tc.waitFor(t, "the owner's load", func() bool {
 		rec, ok := tc.record(owner)
-		return ok && rec.Rooms == 1 && rec.Participants == 3 && len(rec.Media) > 0
+		return ok && rec.Rooms == 1 && rec.Participants == 3 && len(rec.Media) > 0 && rec.URL == b.base
 	})
 	// Whichever node is asked, the owner answers about the room.
 	for _, nd := range tc.nodes {
@@ -203,6 +210,40 @@ func TestClusterOneRoomThroughThreeNodes(t *testing.T) {
 		return false
 	}); err != nil {
 		t.Fatalf("the facilitator is not told Ann is muted: %v", err)
+	}
+	expectAudio(t, ctx, cs, "lee<ben ann<lee,ben ben<lee")
+
+	// Node c, through which Ben came, dies.
+	if err := c.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.cmd.Wait()
+	expectAudio(t, ctx, cs, "lee<ben ann<lee,ben ben<lee")
+	id, seen := ben.ID(), len(ben.Messages())
+	if err := ben.ReconnectVia(ctx, a.ws()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ben.WaitMessage(ctx, "joined", func(m client.Message) bool {
+		var j protocol.Joined
+		return m.Decode(&j) == nil && j.Resumed && j.Self.ID == id
+	}); err != nil {
+		t.Fatalf("Ben did not resume his seat through node a: %v", err)
+	}
+	if err := ben.Wait(ctx, func() bool {
+		for _, m := range ben.Messages()[seen:] {
+			var st protocol.RoomState
+			if m.Type != "room_state" || m.Decode(&st) != nil {
+				continue
+			}
+			for _, p := range st.Participants {
+				if p.ID == ann.ID() && p.Muted.Audio {
+					return true
+				}
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("after the resume Ben is not shown Ann muted: %v", err)
 	}
 	expectAudio(t, ctx, cs, "lee<ben ann<lee,ben ben<lee")
 
@@ -325,5 +366,113 @@ func expectAudio(t *testing.T, ctx context.Context, cs map[string]*client.Client
 	}
 	if leaks := window(25); len(leaks) > 0 {
 		t.Fatalf("audio forwarded against the gate (want %s): %v", want, leaks)
+	}
+}
+
+// TestClusterOwnerGone: the node running a room is killed (-9). Its
+// members, connected through the other nodes, lose their sockets; joining
+// again through the same nodes, they are back in the room, now run by a
+// live node, and hear each other within 20 s of the kill. Then that node
+// is stopped with SIGTERM: it hands the room back at once (its lease and
+// record go), and the members are back through the other nodes without
+// waiting for a lease to lapse.
+func TestClusterOwnerGone(t *testing.T) {
+	tc := startCluster(t, 3)
+	ctx, cancel := budget.Context(t, budget.Test)
+	defer cancel()
+	a, b, c := tc.nodes[0], tc.nodes[1], tc.nodes[2]
+	joinVia(t, ctx, a, "filler", "guest", "")
+	ann := joinVia(t, ctx, a, "drop-in", "Ann", "")
+	ben := joinVia(t, ctx, c, "drop-in", "Ben", "")
+	if owner := tc.owner("drop-in"); owner != b.id {
+		t.Fatalf("drop-in runs on %q, want %s", owner, b.id)
+	}
+	expectAudio(t, ctx, map[string]*client.Client{"ann": ann, "ben": ben}, "ann<ben ben<ann")
+
+	if err := b.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	_ = b.cmd.Wait()
+	for name, cl := range map[string]*client.Client{"Ann": ann, "Ben": ben} {
+		if _, err := cl.WaitMessage(ctx, "_closed", nil); err != nil {
+			t.Fatalf("%s's socket outlives the room's node: %v", name, err)
+		}
+	}
+	ann2 := rejoinVia(t, ctx, a, "drop-in", "Ann")
+	ben2 := rejoinVia(t, ctx, c, "drop-in", "Ben")
+	back := time.Since(killed)
+	owner := tc.owner("drop-in")
+	if owner != a.id && owner != c.id {
+		t.Fatalf("after the kill drop-in runs on %q", owner)
+	}
+	expectAudio(t, ctx, map[string]*client.Client{"ann": ann2, "ben": ben2}, "ann<ben ben<ann")
+	t.Logf("back in the room on %s %s after the kill; media %s", owner, back.Round(100*time.Millisecond),
+		time.Since(killed).Round(100*time.Millisecond))
+	if back > 20*time.Second {
+		t.Errorf("members back %s after the owner's death, want within 20 s", back)
+	}
+
+	// The new owner is stopped gracefully: the room is claimed again at
+	// once through the remaining node.
+	var next, other clusterNode
+	if owner == a.id {
+		next, other = a, c
+	} else {
+		next, other = c, a
+	}
+	if err := next.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	_ = next.cmd.Wait()
+	if id := tc.owner("drop-in"); id != "" {
+		t.Fatalf("the lease stays with %s after it stopped", id)
+	}
+	ann3 := rejoinVia(t, ctx, other, "drop-in", "Ann")
+	ben3 := rejoinVia(t, ctx, other, "drop-in", "Ben")
+	if owner := tc.owner("drop-in"); owner != other.id {
+		t.Fatalf("after the handover drop-in runs on %q, want %s", owner, other.id)
+	}
+	expectAudio(t, ctx, map[string]*client.Client{"ann": ann3, "ben": ben3}, "ann<ben ben<ann")
+}
+
+// rejoinVia joins through nd as a client does after losing its room's
+// node: while the room's node cannot be reached (its lease has not
+// lapsed yet) the join is refused with unavailable, and it tries again.
+func rejoinVia(t *testing.T, ctx context.Context, nd clusterNode, roomName, name string) *client.Client {
+	t.Helper()
+	for {
+		c, err := client.Dial(ctx, nil, client.Options{URL: nd.ws(), Room: roomName, Name: name, Audio: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Join(); err != nil {
+			t.Fatal(err)
+		}
+		var m client.Message
+		if err := c.Wait(ctx, func() bool {
+			for _, x := range c.Messages() {
+				if x.Type == "joined" || x.Type == "error" {
+					m = x
+					return true
+				}
+			}
+			return false
+		}); err != nil {
+			t.Fatalf("%s through %s: %v", name, nd.id, err)
+		}
+		if m.Type == "joined" {
+			t.Cleanup(c.Close)
+			return c
+		}
+		c.Close()
+		if !bytes.Contains(m.Raw, []byte(`"unavailable"`)) {
+			t.Fatalf("%s through %s: %s", name, nd.id, m.Raw)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s through %s: still unavailable", name, nd.id)
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
 }

@@ -239,8 +239,12 @@ func (c *Client) Drop() {
 
 // Reconnect opens a new websocket and resumes the seat with the latest
 // resume secret, keeping the peer connection.
-func (c *Client) Reconnect(ctx context.Context) error {
-	ws, err := dialWS(ctx, c.opts.URL, c.opts.Header, c.opts.WriteTimeout)
+func (c *Client) Reconnect(ctx context.Context) error { return c.ReconnectVia(ctx, c.opts.URL) }
+
+// ReconnectVia is Reconnect through another server: a node of the same
+// cluster, which relays the resume to the node running the room.
+func (c *Client) ReconnectVia(ctx context.Context, url string) error {
+	ws, err := dialWS(ctx, url, c.opts.Header, c.opts.WriteTimeout)
 	if err != nil {
 		return err
 	}
