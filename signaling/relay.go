@@ -209,12 +209,15 @@ func (c *conn) pipeDown(up *websocket.Conn, done chan struct{}) {
 }
 
 // endRelay ends the owner's socket once the client's has ended: with a
-// normal close when the client closed normally (a goodbye), so the owner
-// lets the seat go, and abruptly otherwise, so the owner holds the seat
-// for a resume.
+// normal close when the end was on purpose (the client closed normally,
+// or this node closed it for breaking a limit), so the owner lets the
+// seat go as it would itself; abruptly otherwise (the client dropped,
+// this node is shutting down), so the owner holds the seat for a resume
+// through another node.
 func (c *conn) endRelay() {
 	c.mu.Lock()
-	up, done, goodbye := c.relay.up, c.relay.done, c.explicit
+	up, done := c.relay.up, c.relay.done
+	goodbye := c.explicit || c.outClosed && c.byeReason != byeServerShutdown
 	c.relay.ending = true
 	c.mu.Unlock()
 	if up == nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/hearth-rtc/hearth/cluster"
 	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
@@ -42,14 +43,16 @@ type testCluster struct {
 	nodes []clusterNode
 }
 
-// startCluster runs n nodes and waits until every one is registered.
-func startCluster(t *testing.T, n int) *testCluster {
+// startCluster runs n nodes (with extra flags) and waits until every one
+// is registered.
+func startCluster(t *testing.T, n int, extra ...string) *testCluster {
 	t.Helper()
 	tc := &testCluster{rs: redistest.Start(t)}
 	for i := range n {
 		id := fmt.Sprintf("node-%c", 'a'+i)
-		cmd, base := startBinary(t, "-redis", tc.rs.URL(), "-secret", clusterTokenSecret, "-cluster-secret", clusterSecret,
-			"-node-id", id, "-api-key", "ops", "-api-secret", clusterAPISecret)
+		args := append([]string{"-redis", tc.rs.URL(), "-secret", clusterTokenSecret, "-cluster-secret", clusterSecret,
+			"-node-id", id, "-api-key", "ops", "-api-secret", clusterAPISecret}, extra...)
+		cmd, base := startBinary(t, args...)
 		tc.nodes = append(tc.nodes, clusterNode{id: id, base: base, cmd: cmd})
 	}
 	o, err := redis.ParseURL(tc.rs.URL())
@@ -475,4 +478,54 @@ func rejoinVia(t *testing.T, ctx context.Context, nd clusterNode, roomName, name
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// TestClusterRelayLimits: a websocket that claims to come from another
+// node with a wrong secret is refused; a relayed client is held to the
+// same limits as any other (an oversized message gets too_large and the
+// socket closes, on the node it reached) and gets the owner's answers to
+// what it sends.
+func TestClusterRelayLimits(t *testing.T) {
+	// A held seat would keep the room for longer than any wait here.
+	tc := startCluster(t, 2, "-reconnect-grace", "5m")
+	ctx, cancel := budget.Context(t, budget.Test)
+	defer cancel()
+	a, b := tc.nodes[0], tc.nodes[1]
+	h := http.Header{cluster.SecretHeader: {"not-the-secret"}, cluster.ClientHeader: {"203.0.113.9"}}
+	if _, resp, err := websocket.DefaultDialer.DialContext(ctx, b.ws(), h); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a wrong cluster secret: %v, %+v", err, resp)
+	}
+
+	joinVia(t, ctx, a, "filler", "guest", "")
+	ann := joinVia(t, ctx, a, "evening", "Ann", "")
+	if owner := tc.owner("evening"); owner != b.id {
+		t.Fatalf("evening runs on %q, want %s", owner, b.id)
+	}
+	if err := ann.SendRaw(websocket.TextMessage, []byte(`{"type":"nonsense"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ann.WaitMessage(ctx, "error", func(m client.Message) bool { return bytes.Contains(m.Raw, []byte(`"unknown_type"`)) }); err != nil {
+		t.Fatalf("no answer from the owner through the relay: %v", err)
+	}
+	tc.waitFor(t, "the room live on its owner", func() bool {
+		rec, ok := tc.record(b.id)
+		return ok && rec.Rooms == 1 && rec.Participants == 1
+	})
+	big := append([]byte(`{"type":"chat","text":"`), bytes.Repeat([]byte("x"), 300<<10)...)
+	big = append(big, `"}`...)
+	if err := ann.SendRaw(websocket.TextMessage, big); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ann.WaitMessage(ctx, "error", func(m client.Message) bool { return bytes.Contains(m.Raw, []byte(`"too_large"`)) }); err != nil {
+		t.Fatalf("an oversized message through the relay: %v", err)
+	}
+	if _, err := ann.WaitMessage(ctx, "_closed", nil); err != nil {
+		t.Fatalf("the socket stays open after too_large: %v", err)
+	}
+	// The owner lets the seat go (it holds none for a resume, as it
+	// would not for a client of its own): the room ends there.
+	tc.waitFor(t, "the room ended on its owner", func() bool {
+		rec, ok := tc.record(b.id)
+		return ok && rec.Rooms == 0 && rec.Participants == 0
+	})
 }
