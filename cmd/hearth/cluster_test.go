@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -528,4 +529,39 @@ func TestClusterRelayLimits(t *testing.T) {
 		rec, ok := tc.record(b.id)
 		return ok && rec.Rooms == 0 && rec.Participants == 0
 	})
+}
+
+// TestClusterRelayLatency measures what relaying adds to a join: joins to
+// one room straight to its node and through the other, alternately, from
+// join sent to joined received. It reports; it asserts nothing of time.
+func TestClusterRelayLatency(t *testing.T) {
+	tc := startCluster(t, 2)
+	ctx, cancel := budget.Context(t, budget.Test)
+	defer cancel()
+	joinVia(t, ctx, tc.nodes[0], "timing", "host", "")
+	b, a := tc.nodes[0], tc.nodes[1] // b runs the room, a relays
+	if owner := tc.owner("timing"); owner != b.id {
+		a, b = b, a
+	}
+	const n = 20
+	var direct, relayed []time.Duration
+	for i := range 2 * n {
+		nd := b
+		if i%2 == 1 {
+			nd = a
+		}
+		c := joinVia(t, ctx, nd, "timing", fmt.Sprintf("guest-%d", i), "")
+		tl := c.Times()
+		if i%2 == 1 {
+			relayed = append(relayed, tl.Joined.Sub(tl.Join))
+		} else {
+			direct = append(direct, tl.Joined.Sub(tl.Join))
+		}
+		c.Close()
+	}
+	slices.Sort(direct)
+	slices.Sort(relayed)
+	t.Logf("join to joined over %d joins each: straight to the owner p50 %s p90 %s; through another node p50 %s p90 %s",
+		n, direct[n/2].Round(10*time.Microsecond), direct[n*9/10].Round(10*time.Microsecond),
+		relayed[n/2].Round(10*time.Microsecond), relayed[n*9/10].Round(10*time.Microsecond))
 }
