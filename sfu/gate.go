@@ -9,6 +9,9 @@ import (
 type Forward struct {
 	Video bool
 	Audio bool
+	// Screen forwards the publisher's screen share (TrackInfo.Screen) to
+	// everyone in the gate; without it a screen track reaches nobody.
+	Screen bool
 	// AudioOnlyTo, when not empty, limits the audio to these subscribers
 	// (a private aside); when empty, the audio goes to everyone in the gate.
 	AudioOnlyTo []string
@@ -39,7 +42,18 @@ func NewGate(fwd map[string]Forward) *Gate {
 	return g
 }
 
-// Allows reports whether publisher's media of kind may reach subscriber.
+// AllowsTrack reports whether track t may reach subscriber: a screen share
+// by its publisher's Screen, anything else by Allows.
+func (g *Gate) AllowsTrack(t TrackInfo, subscriber string) bool {
+	if !t.Screen || g == nil {
+		return g.Allows(t.Publisher, subscriber, t.Kind)
+	}
+	_, listed := g.fwd[subscriber]
+	return t.Publisher != subscriber && listed && g.fwd[t.Publisher].Screen
+}
+
+// Allows reports whether publisher's media of kind (camera and microphone,
+// not a screen share) may reach subscriber.
 func (g *Gate) Allows(publisher, subscriber string, kind Kind) bool {
 	if g == nil {
 		return true

@@ -95,10 +95,12 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 	// publish (what arrives there is refused in publish): the first offer
 	// needs a media section for the transport to start at all.
 	for _, k := range []Kind{KindAudio, KindVideo} {
-		if _, err := pc.AddTransceiverFromKind(k.codecType(), webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		tr, err := pc.AddTransceiverFromKind(k.codecType(), webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
+		if err != nil {
 			_ = pc.Close()
 			return nil, fmt.Errorf("sfu: add %s slot: %w", k, err)
 		}
+		p.slots = append(p.slots, tr.Receiver())
 		p.ownSections++
 	}
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
@@ -189,7 +191,7 @@ func (r *Router) SetGate(g *Gate) {
 	}
 	r.mu.Unlock()
 	for _, d := range downs {
-		d.setAllowed(g.Allows(d.pub.info.Publisher, d.sub.id, d.pub.info.Kind))
+		d.setAllowed(g.AllowsTrack(d.pub.info, d.sub.id))
 	}
 }
 
@@ -217,12 +219,17 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 		p.refused(kind, ErrNotAllowed)
 		return
 	}
+	screen := !slices.Contains(p.slots, recv)
+	source, stream := string(kind), p.id
+	if screen {
+		source, stream = "screen-"+source, ScreenStreamID(p.id)
+	}
 	p.negMu.Lock()
 	p.trackSeq++
-	id := fmt.Sprintf("%s-%s-%d", p.id, kind, p.trackSeq)
+	id := fmt.Sprintf("%s-%s-%d", p.id, source, p.trackSeq)
 	p.negMu.Unlock()
 	t := newPublishedTrack(TrackInfo{
-		ID: id, Publisher: p.id, StreamID: p.id, Kind: kind, MimeType: remote.Codec().MimeType,
+		ID: id, Publisher: p.id, StreamID: stream, Kind: kind, MimeType: remote.Codec().MimeType, Screen: screen,
 	}, remote, p)
 	if kind == KindAudio {
 		t.levels.extID = audioLevelExtID(recv)
@@ -296,7 +303,7 @@ func (r *Router) subscribe(sub *Peer, t *publishedTrack, renegotiate bool) {
 	var d *downTrack
 	if ok {
 		d = newDownTrack(t, sub)
-		d.allowed.Store(r.gate.Allows(t.info.Publisher, sub.id, t.info.Kind))
+		d.allowed.Store(r.gate.AllowsTrack(t.info, sub.id))
 		sub.downs[t.info.ID] = d
 		t.addDown(d)
 	}
