@@ -141,6 +141,8 @@ type Track struct {
 	ID       string `json:"id"`
 	Kind     string `json:"kind"`
 	StreamID string `json:"streamId"`
+	// Screen marks a screen share's track (stream id "<participant>-screen").
+	Screen bool `json:"screen,omitempty"`
 }
 
 // Participant is a seated participant as others see them.
@@ -255,6 +257,7 @@ type Control struct {
 	SelfUnmute  *bool   `json:"selfUnmute"`
 	JoinMuted   *bool   `json:"joinMuted"`
 	FloorReturn *string `json:"floorReturn"`
+	Allowed     *bool   `json:"allowed"`
 }
 
 // RoomStateMsg is the versioned controls snapshot, sent on seating and
