@@ -11,6 +11,7 @@ import { tileFacts, silencedByFacilitator, selfGate, gateSentence } from './cont
 import { renderStrip } from './strip.js';
 import { renderDeviceCheck } from './devices.js';
 import { openTileMenu } from './tile-menu.js';
+import { renderScreenShare } from './screenshare.js';
 import * as text from './text.js';
 import { $, announce, showNotice, setToggle, renderTiles, layoutGrid } from './ui.js';
 
@@ -92,6 +93,7 @@ export function draw() {
   }
   renderDeviceCheck();
   $('devices-button').hidden = !(inCall && app.self && app.self.role !== 'observer');
+  renderScreenShare(inCall);
   const grid = $('grid');
   renderTiles(grid, entries);
   grid.dataset.pip = String(entries.some((e) => e.pip));

@@ -11,6 +11,7 @@ import { MediaSession } from './session.js';
 import { ensureMedia, stopMedia } from './devices.js';
 import { clearPending } from './facilitator.js';
 import { makeView, announcements } from './controls.js';
+import { screenChanged, onScreenError } from './screenshare.js';
 import * as text from './text.js';
 import { $, announce, showNotice } from './ui.js';
 
@@ -146,6 +147,7 @@ function onRoomState(msg) {
   app.roomState = msg;
   app.view = makeView(msg, performance.now(), app.self.id, app.self.role);
   const said = announcements(prev, app.view, nameOf);
+  said.push(...screenChanged(prev, app.view));
   // A lifted mute does not turn on a microphone we turned off ourselves.
   if (prev && prev.enforced.audio && !app.view.enforced.audio && app.micMuted && app.local.audio) {
     said.push('Your own microphone is still off. Unmute when you are ready.');
@@ -273,6 +275,7 @@ function onError(msg) {
     refuse(msg.code, msg.message);
     return;
   }
+  if (app.screen === 'call' && onScreenError(msg)) return;
   if (msg.ref === 'lock' && app.room) {
     app.room = { ...app.room, locked: !app.room.locked };
     render();
