@@ -28,8 +28,8 @@ type screen struct {
 	paused atomic.Bool
 }
 
-// ErrScreenPublished is returned by PublishScreen when the client shares a
-// screen already.
+// ErrScreenPublished is returned by PublishScreen when the client has
+// published a screen already (calls to it take turns).
 var ErrScreenPublished = errors.New("client: a screen is published already")
 
 // PublishScreen publishes a synthetic screen: a VP8 track on a new
@@ -41,24 +41,21 @@ var ErrScreenPublished = errors.New("client: a screen is published already")
 // are answered): this client cannot roll its offer back should one of the
 // server's cross it (PROTOCOL.md, "Lifecycle").
 func (c *Client) PublishScreen() error {
-	c.mu.Lock()
-	if c.screen != nil {
-		c.mu.Unlock()
+	if c.screenOf() != nil {
 		return ErrScreenPublished
 	}
-	sc := &screen{}
+	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: videoClock}, "screen", "screen")
+	if err != nil {
+		return err
+	}
+	tr, err := c.pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		return err
+	}
+	sc := &screen{track: track, sender: tr.Sender()}
+	c.mu.Lock()
 	c.screen = sc
 	c.mu.Unlock()
-	var err error
-	sc.track, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: videoClock}, "screen", "screen")
-	if err != nil {
-		return err
-	}
-	tr, err := c.pc.AddTransceiverFromTrack(sc.track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-	if err != nil {
-		return err
-	}
-	sc.sender = tr.Sender()
 	c.wg.Add(2)
 	go func() {
 		defer c.wg.Done()
