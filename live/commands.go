@@ -33,6 +33,8 @@ type Command struct {
 	Policy PolicyPatch // set_policy
 	Block  bool        // remove: refuse the identity for the rest of the session
 	Locked bool        // lock
+	// Allowed lets a member share their screen (allow_screen_share).
+	Allowed bool
 }
 
 // who classifies the sender for permission checks.
@@ -57,6 +59,10 @@ func need(k protocol.CommandKind) (w who, known bool) {
 		return whoAdmitter, true
 	case protocol.CmdRequestUnmute, protocol.CmdCancelUnmuteRequest, protocol.CmdRaiseHand, protocol.CmdLowerHand, protocol.CmdPass, protocol.CmdEndTurn, protocol.CmdEndAside:
 		return whoSpeaker, true
+	case protocol.CmdStartScreenShare, protocol.CmdStopScreenShare:
+		return whoSpeaker, true
+	case protocol.CmdAllowScreenShare:
+		return whoModerator, true
 	}
 	return 0, false
 }
@@ -115,6 +121,8 @@ func (c *Controls) Authorize(cmd Command) error {
 		if !role.Can(room.PermModerate) && (c.aside == nil || c.aside.member != cmd.By) {
 			return errForbidden("Only facilitators and the member in the private aside may end it.")
 		}
+	case protocol.CmdStartScreenShare, protocol.CmdStopScreenShare, protocol.CmdAllowScreenShare:
+		return c.authorizeScreen(actor, cmd.Kind, cmd.Participant)
 	}
 	return nil
 }
@@ -144,7 +152,8 @@ func (c *Controls) changeTarget(cmd Command) string {
 	switch cmd.Kind {
 	case protocol.CmdGiveFloor, protocol.CmdExtendTimer:
 		return c.floor.holder
-	case protocol.CmdMute, protocol.CmdDeclineUnmute, protocol.CmdLowerHand, protocol.CmdSkip, protocol.CmdStartAside, protocol.CmdRemove:
+	case protocol.CmdMute, protocol.CmdDeclineUnmute, protocol.CmdLowerHand, protocol.CmdSkip, protocol.CmdStartAside, protocol.CmdRemove,
+		protocol.CmdStartScreenShare, protocol.CmdStopScreenShare, protocol.CmdAllowScreenShare:
 		if cmd.Participant == "" {
 			return cmd.By
 		}
@@ -204,6 +213,12 @@ func (c *Controls) apply(cmd Command) (bool, error) {
 	case protocol.CmdEndSession:
 		c.ended = true
 		return true, nil
+	case protocol.CmdStartScreenShare:
+		return c.startScreenShare(cmd.By)
+	case protocol.CmdStopScreenShare:
+		return c.stopScreenShare(cmd.By, cmd.Participant), nil
+	case protocol.CmdAllowScreenShare:
+		return c.allowScreenShare(cmd.Participant, cmd.Allowed), nil
 	}
 	return false, errInvalid("That is not a command this session knows.")
 }

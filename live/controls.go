@@ -37,6 +37,10 @@ import (
 //     two of them keep hearing the group too (the host stays aware of the
 //     room, as when two people step aside in it). Everyone sees who is in the
 //     aside; nobody else hears it.
+//   - A screen share reaches everyone only while it is the room's one
+//     share and its sharer may share (facilitators, and members a
+//     facilitator allowed); any other screen track reaches nobody. Mutes,
+//     the floor and the aside leave it alone.
 //   - Participants not seated here (unknown ids) send and receive nothing.
 type Controls struct {
 	now     func() time.Time
@@ -54,6 +58,7 @@ type Controls struct {
 	floor  floor
 	round  *round
 	aside  *aside
+	screen screenShare
 	change *protocol.Change
 
 	talk talkState
@@ -167,6 +172,7 @@ func (c *Controls) drop(id string) bool {
 	if c.aside.has(id) {
 		c.aside = nil
 	}
+	c.screen.forget(id)
 	c.talk.forget(id)
 	return true
 }

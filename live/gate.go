@@ -46,6 +46,8 @@ func (c *Controls) Gate() *sfu.Gate {
 		f := sfu.Forward{
 			Video: !s.self.Video && !s.enforced.Video,
 			Audio: c.audibleToGroup(s),
+			// The share, while it is theirs and they may share.
+			Screen: c.screen.sharer == id && c.screen.may(s.p),
 		}
 		if c.aside.has(id) {
 			// The two in an aside hear each other whatever the floor or an

@@ -50,7 +50,7 @@ func CommandKinds() []CommandKind {
 	return []CommandKind{CmdMute, CmdMuteAll, CmdSetPolicy, CmdRequestUnmute, CmdCancelUnmuteRequest,
 		CmdDeclineUnmute, CmdRaiseHand, CmdLowerHand, CmdGiveFloor, CmdTakeFloor, CmdSetFloorMode, CmdSetTimer,
 		CmdStartRound, CmdPass, CmdEndTurn, CmdNextTurn, CmdSkip, CmdEndRound, CmdStartAside, CmdEndAside,
-		CmdRemove, CmdEndSession, CmdExtendTimer}
+		CmdRemove, CmdEndSession, CmdExtendTimer, CmdStartScreenShare, CmdStopScreenShare, CmdAllowScreenShare}
 }
 
 // MediaKind is "audio" or "video", as on the wire.
@@ -188,6 +188,8 @@ type RoomState struct {
 	Floor        FloorState         `json:"floor"`
 	Round        *RoundState        `json:"round"` // nil: no round
 	Aside        *AsideState        `json:"aside"` // nil: no aside
+	// ScreenShare is who shares their screen now; nil: nobody.
+	ScreenShare *ScreenShareState `json:"screenShare"`
 	// Change is what caused this version; nil for the first.
 	Change *Change `json:"change,omitempty"`
 }
@@ -205,6 +207,9 @@ type ParticipantState struct {
 	// Audible says whether the group hears this participant's audio now
 	// (everyone outside an aside; for the two in an aside it is false).
 	Audible bool `json:"audible"`
+	// CanShareScreen says whether the participant may share their screen:
+	// facilitators and co-facilitators always, members once allowed.
+	CanShareScreen bool `json:"canShareScreen"`
 }
 
 // FloorState is the floor mode, holder and timed share.

@@ -9,6 +9,9 @@ import (
 type Forward struct {
 	Video bool
 	Audio bool
+	// Screen forwards the publisher's screen share (TrackInfo.Screen) to
+	// everyone in the gate; without it a screen track reaches nobody.
+	Screen bool
 	// AudioOnlyTo, when not empty, limits the audio to these subscribers
 	// (a private aside); when empty, the audio goes to everyone in the gate.
 	AudioOnlyTo []string
@@ -39,7 +42,14 @@ func NewGate(fwd map[string]Forward) *Gate {
 	return g
 }
 
-// Allows reports whether publisher's media of kind may reach subscriber.
+// AllowsTrack reports whether track t may reach subscriber: a screen share
+// by its publisher's Screen, anything else by Allows.
+func (g *Gate) AllowsTrack(t TrackInfo, subscriber string) bool {
+	return g.trackVerdict(t, subscriber) == gateOpen
+}
+
+// Allows reports whether publisher's media of kind (camera and microphone,
+// not a screen share) may reach subscriber.
 func (g *Gate) Allows(publisher, subscriber string, kind Kind) bool {
 	return g.verdict(publisher, subscriber, kind) == gateOpen
 }
@@ -59,6 +69,21 @@ const (
 	// frames), so this is most of what the gate holds back.
 	gateMuted
 )
+
+// trackVerdict is the verdict on track t for subscriber. A screen track
+// from someone not sharing goes to nobody, like muted media.
+func (g *Gate) trackVerdict(t TrackInfo, subscriber string) gateVerdict {
+	if !t.Screen || g == nil {
+		return g.verdict(t.Publisher, subscriber, t.Kind)
+	}
+	if _, listed := g.fwd[subscriber]; !listed || t.Publisher == subscriber {
+		return gateClosed
+	}
+	if !g.fwd[t.Publisher].Screen {
+		return gateMuted
+	}
+	return gateOpen
+}
 
 func (g *Gate) verdict(publisher, subscriber string, kind Kind) gateVerdict {
 	if g == nil {

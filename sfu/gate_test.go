@@ -113,3 +113,39 @@ func TestDropReasons(t *testing.T) {
 		}
 	}
 }
+
+func TestGateAllowsScreen(t *testing.T) {
+	// s shares its screen, with its camera off; m has camera and
+	// microphone on but shares nothing; x is not in the gate.
+	g := NewGate(map[string]Forward{
+		"s": {Screen: true},
+		"m": {Video: true, Audio: true},
+	})
+	screen := func(pub string, k Kind) TrackInfo {
+		return TrackInfo{Publisher: pub, StreamID: ScreenStreamID(pub), Kind: k, Screen: true}
+	}
+	camera := func(pub string, k Kind) TrackInfo { return TrackInfo{Publisher: pub, StreamID: pub, Kind: k} }
+	for _, tc := range []struct {
+		t    TrackInfo
+		sub  string
+		want bool
+	}{
+		{screen("s", KindVideo), "m", true},
+		{screen("s", KindAudio), "m", true}, // the screen's sound goes with it
+		{screen("s", KindVideo), "s", false},
+		{screen("s", KindVideo), "x", false},
+		{camera("s", KindVideo), "m", false}, // Screen is not the camera
+		{screen("m", KindVideo), "s", false}, // a camera's Video is not a screen
+		{screen("m", KindAudio), "s", false},
+		{camera("m", KindVideo), "s", true},
+		{screen("x", KindVideo), "m", false},
+	} {
+		if got := g.AllowsTrack(tc.t, tc.sub); got != tc.want {
+			t.Errorf("%s -> %s (%s, screen %v): %v, want %v", tc.t.Publisher, tc.sub, tc.t.Kind, tc.t.Screen, got, tc.want)
+		}
+	}
+	var none *Gate
+	if !none.AllowsTrack(screen("s", KindVideo), "m") {
+		t.Error("the nil gate holds a screen back")
+	}
+}

@@ -341,6 +341,11 @@ func command(kind protocol.CommandKind, m protocol.Control) (live.Command, error
 		if cmd.Order == "" {
 			cmd.Order = protocol.OrderJoin
 		}
+	case protocol.CmdAllowScreenShare:
+		if m.Participant == "" || m.Allowed == nil {
+			return cmd, perr(protocol.CodeBadRequest, "Say which participant this is about, and true or false as \"allowed\".")
+		}
+		cmd.Allowed = *m.Allowed
 	}
 	return cmd, nil
 }

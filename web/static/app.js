@@ -16,6 +16,7 @@
  *   resume.js       the join message and getting our seat back
  *   invite.js       the invitation token and the room from the address
  *   devices.js      camera and microphone: when they start, the device check
+ *   screenshare.js  sharing one's screen, and someone else's share shown large
  *   state.js        the client's state, and redrawing
  *   signaling.js    the websocket, with pings
  *   session.js      the RTCPeerConnection (negotiation, ICE, track owners)
@@ -61,6 +62,12 @@
  *               go-around keeps us from being heard, and the click says so),
  *             #hand-button (aria-pressed), #panel-button, #leave-button,
  *             #chat-button (aria-expanded) with #chat-badge (unread count),
+ *             #screen-button (aria-pressed; data-state = "idle" | "asking" |
+ *               "starting" | "sharing"), #screen-self (one's own share)
+ *               with #screen-self-stop, #stage[data-sharing="true"] while
+ *               someone else's share is shown in #screen-stage
+ *               (data-participant, data-waiting) with #screen-title,
+ *               #screen-video and #screen-stop (facilitators),
  *             #status (data-state = connecting | connected | reconnecting |
  *               disconnected), #status-text, #notice + #notice-text
  *               (errors and warnings), #announcer (aria-live),
@@ -131,10 +138,13 @@
  *     resumable     whether we hold a resume secret for our seat
  *     resumes       how many times the seat was resumed on a new socket
  *     iceRestarts   how many times this peer connection restarted ICE
+ *     screenShare   {state, track}: our own share ("idle" | "asking" |
+ *                   "starting" | "sharing") and its MediaStreamTrack
  *     debugDropSocket()  closes the websocket as a network failure would
- *     inboundStats()   Promise of [{participant, kind, mid, trackIdentifier,
- *                      packetsReceived, bytesReceived, framesDecoded}], one
- *                      per inbound RTP stream, participant from the msid
+ *     inboundStats()   Promise of [{participant, kind, screen, mid,
+ *                      trackIdentifier, packetsReceived, bytesReceived,
+ *                      framesDecoded}], one per inbound RTP stream,
+ *                      participant from the msid (screen: a screen share)
  *     outboundStats()  Promise of [{kind, mid, packetsSent, bytesSent,
  *                      framesEncoded}]
  */
@@ -155,6 +165,7 @@ import { updateTimers } from './strip.js';
 import { wireDeviceCheck } from './devices.js';
 import { wireTileMenu } from './tile-menu.js';
 import { wireChat, chatMessages } from './chat.js';
+import { wireScreenShare, screenSnapshot } from './screenshare.js';
 import { $, hideNotice, setFieldError, layoutGrid } from './ui.js';
 
 function snapshot(v) {
@@ -180,6 +191,7 @@ window.hearth = Object.freeze({
   get resumable() { return Boolean(app.resume); },
   get resumes() { return app.resumes; },
   get iceRestarts() { return app.session ? app.session.iceRestarts : 0; },
+  get screenShare() { return screenSnapshot(); },
   debugDropSocket() {
     if (!app.sig) return false;
     app.sig.drop();
@@ -219,6 +231,7 @@ function init() {
   wireDeviceCheck();
   wireTileMenu();
   wireChat();
+  wireScreenShare();
   $('grid').addEventListener('click', onGridClick);
   $('rejoin-button').addEventListener('click', () => {
     if (app.params) startJoin();

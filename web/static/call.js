@@ -13,6 +13,7 @@ import { renderDeviceCheck } from './devices.js';
 import { openTileMenu } from './tile-menu.js';
 import { renderChat, chatIsOpen, setChatOpen } from './chat.js';
 import { renderPeople } from './people.js';
+import { renderScreenShare } from './screenshare.js';
 import * as text from './text.js';
 import { $, announce, showNotice, setToggle, renderTiles, layoutGrid } from './ui.js';
 
@@ -94,6 +95,7 @@ export function draw() {
   }
   renderDeviceCheck();
   $('devices-button').hidden = !(inCall && app.self && app.self.role !== 'observer');
+  renderScreenShare(inCall);
   const grid = $('grid');
   renderTiles(grid, entries);
   grid.dataset.pip = String(entries.some((e) => e.pip));

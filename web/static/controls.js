@@ -45,6 +45,7 @@ export function makeView(state, receivedAt, selfId, selfRole) {
     timer,
     round,
     aside,
+    screenShare: state.screenShare || null,
     selfId,
     me,
     isFac,

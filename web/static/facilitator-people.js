@@ -101,6 +101,12 @@ export function personAction(actions, action, id, name, on) {
     case 'aside':
       actions.send(on ? { type: 'end_aside' } : { type: 'start_aside', participant: id });
       break;
+    case 'allow-screen':
+      actions.send({ type: 'allow_screen_share', participant: id, allowed: !on });
+      break;
+    case 'stop-screen':
+      actions.send({ type: 'stop_screen_share', participant: id });
+      break;
     case 'remove':
       actions.confirm({
         title: `Remove ${name} from the session?`,
@@ -134,6 +140,12 @@ export function personMenu(view, id) {
   if (speaks && !ctl.round && ctl.holder !== id) out.push({ action: 'give-floor', on: false, label: `Give the floor to ${name}` });
   const inThis = Boolean(ctl.aside && ctl.aside.member === id);
   if (inThis || !ctl.aside) out.push({ action: 'aside', on: inThis, label: inThis ? `End private talk with ${name}` : `Talk privately with ${name}` });
+  const sharing = Boolean(ctl.screenShare && ctl.screenShare.participant === id);
+  if (sharing) out.push({ action: 'stop-screen', on: true, label: `Stop ${name}'s screen share` });
+  if (p.role === 'member') {
+    const may = Boolean(st && st.canShareScreen);
+    out.push({ action: 'allow-screen', on: may, label: may ? `Stop letting ${name} share their screen` : `Let ${name} share their screen` });
+  }
   if (mayModerate(view.self, p)) out.push({ action: 'remove', on: false, label: `Remove ${name}…`, danger: true });
   return out;
 }

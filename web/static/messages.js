@@ -12,6 +12,7 @@ import { ensureMedia, stopMedia } from './devices.js';
 import { clearPending } from './facilitator.js';
 import { makeView, announcements } from './controls.js';
 import { onChat, onChatRemoved, onChatError, resetChat, noteMissed } from './chat.js';
+import { screenChanged, onScreenError } from './screenshare.js';
 import * as text from './text.js';
 import { $, announce, showNotice } from './ui.js';
 
@@ -162,6 +163,7 @@ function onRoomState(msg) {
   app.roomState = msg;
   app.view = makeView(msg, performance.now(), app.self.id, app.self.role);
   const said = announcements(prev, app.view, nameOf);
+  said.push(...screenChanged(prev, app.view));
   // A lifted mute does not turn on a microphone we turned off ourselves.
   if (prev && prev.enforced.audio && !app.view.enforced.audio && app.micMuted && app.local.audio) {
     said.push('Your own microphone is still off. Unmute when you are ready.');
@@ -314,6 +316,7 @@ function onError(msg) {
     onChatError(msg.code, msg.message);
     return;
   }
+  if (app.screen === 'call' && onScreenError(msg)) return;
   if (msg.ref === 'lock' && app.room) {
     app.room = { ...app.room, locked: !app.room.locked };
     render();
