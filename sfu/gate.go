@@ -12,6 +12,10 @@ type Forward struct {
 	// AudioOnlyTo, when not empty, limits the audio to these subscribers
 	// (a private aside); when empty, the audio goes to everyone in the gate.
 	AudioOnlyTo []string
+	// Space, when not empty, sets the publisher apart from the group (a
+	// side room): media flows only between participants of the same
+	// Space, both ways. Everyone whose Space is empty is the group.
+	Space string
 }
 
 // Gate says who may receive whose media: plain data, immutable once made,
@@ -48,7 +52,8 @@ func (g *Gate) Allows(publisher, subscriber string, kind Kind) bool {
 		return false
 	}
 	f, ok := g.fwd[publisher]
-	if _, listed := g.fwd[subscriber]; !ok || !listed {
+	s, listed := g.fwd[subscriber]
+	if !ok || !listed || f.Space != s.Space {
 		return false
 	}
 	if kind == KindVideo {

@@ -56,3 +56,41 @@ func TestGateAllows(t *testing.T) {
 		t.Error("an empty gate forwards media")
 	}
 }
+
+// TestGateSpaces: a side room's people (one Space) and the group (no
+// Space) exchange nothing, either kind, either way; inside each, the
+// other rules still hold.
+func TestGateSpaces(t *testing.T) {
+	g := NewGate(map[string]Forward{
+		"h": {Video: true, Audio: true, Space: "side"},
+		"m": {Video: true, Audio: true, Space: "side"},
+		"q": {Video: false, Audio: true, Space: "side"},
+		"a": {Video: true, Audio: true},
+		"b": {Video: true, Audio: true},
+	})
+	for _, tc := range []struct {
+		pub, sub string
+		kind     Kind
+		want     bool
+	}{
+		{"h", "m", KindAudio, true},
+		{"m", "h", KindVideo, true},
+		{"q", "h", KindVideo, false}, // its own rule still holds
+		{"q", "m", KindAudio, true},
+		{"a", "b", KindAudio, true},
+		{"b", "a", KindVideo, true},
+	} {
+		if got := g.Allows(tc.pub, tc.sub, tc.kind); got != tc.want {
+			t.Errorf("%s -> %s %s: %v, want %v", tc.pub, tc.sub, tc.kind, got, tc.want)
+		}
+	}
+	for _, side := range []string{"h", "m", "q"} {
+		for _, group := range []string{"a", "b"} {
+			for _, k := range []Kind{KindAudio, KindVideo} {
+				if g.Allows(side, group, k) || g.Allows(group, side, k) {
+					t.Errorf("%s crosses between %s and %s", k, side, group)
+				}
+			}
+		}
+	}
+}
