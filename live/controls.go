@@ -12,7 +12,7 @@ import (
 // Controls is the facilitator controls and turn-taking state of one live
 // session: who is seated, enforced and self mutes, the mute policy, the
 // raised-hand queue, the floor (mode, holder, timed share), go-around rounds,
-// the private aside and talk time. Every change increases Version, so
+// the private aside, the side room and talk time. Every change increases Version, so
 // clients can apply snapshots in order.
 //
 // It is a pure state machine: no network, no media, no goroutines. The clock
@@ -37,6 +37,11 @@ import (
 //     two of them keep hearing the group too (the host stays aware of the
 //     room, as when two people step aside in it). Everyone sees who is in the
 //     aside; nobody else hears it.
+//   - In a side room its host and the participants taken there hear and
+//     see only each other, and the group hears and sees none of them. The
+//     group's rules (floor, rounds, mutes) keep applying to the group; in
+//     the side room only their own mutes silence people, and an enforced
+//     video mute still holds (the floor never governed video).
 //   - Participants not seated here (unknown ids) send and receive nothing.
 type Controls struct {
 	now     func() time.Time
@@ -54,6 +59,7 @@ type Controls struct {
 	floor  floor
 	round  *round
 	aside  *aside
+	side   *sideRoom
 	change *protocol.Change
 
 	talk talkState
@@ -136,7 +142,9 @@ func (c *Controls) Seat(p room.Participant) {
 	c.bump(protocol.Change{Kind: protocol.ChangeJoined, Participant: p.ID})
 }
 
-// Leave removes a participant from everything: hands, floor, round, aside.
+// Leave removes a participant from everything: hands, floor, round, aside,
+// side room (which ends when its host, or the last one with the host,
+// leaves).
 // Unknown ids change nothing.
 func (c *Controls) Leave(id string) {
 	if c.drop(id) {
@@ -159,6 +167,9 @@ func (c *Controls) drop(id string) bool {
 	}
 	if c.aside.has(id) {
 		c.aside = nil
+	}
+	if c.side.has(id) && (c.side.host == id || !c.side.without(id)) {
+		c.side = nil
 	}
 	c.talk.forget(id)
 	return true

@@ -137,6 +137,11 @@ func TestCommandPermissions(t *testing.T) {
 		{cmd: live.Command{Kind: protocol.CmdStartAside, Participant: "t"}, want: moderators},
 		// m is not in the aside; the member in it may end it (below).
 		{cmd: live.Command{Kind: protocol.CmdEndAside}, setup: asideFT, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdStartSideRoom, Participants: []string{"t"}}, want: moderators},
+		// m is not in the side room; the member in it may come back (sideroom_test.go).
+		{cmd: live.Command{Kind: protocol.CmdEndSideRoom}, setup: func(c *live.Controls) {
+			c.Apply(live.Command{Kind: protocol.CmdStartSideRoom, By: "f", Participants: []string{"t"}})
+		}, want: moderators},
 		{cmd: live.Command{Kind: protocol.CmdRemove, Participant: "t"}, want: moderators},
 		{cmd: live.Command{Kind: protocol.CmdEndSession}, want: moderators},
 	}

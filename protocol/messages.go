@@ -255,6 +255,8 @@ type Control struct {
 	SelfUnmute  *bool   `json:"selfUnmute"`
 	JoinMuted   *bool   `json:"joinMuted"`
 	FloorReturn *string `json:"floorReturn"`
+	// Participants names several participants (start_side_room).
+	Participants []string `json:"participants"`
 }
 
 // RoomStateMsg is the versioned controls snapshot, sent on seating and

@@ -31,6 +31,8 @@ const (
 	CmdEndRound            CommandKind = "end_round"
 	CmdStartAside          CommandKind = "start_aside"
 	CmdEndAside            CommandKind = "end_aside"
+	CmdStartSideRoom       CommandKind = "start_side_room"
+	CmdEndSideRoom         CommandKind = "end_side_room"
 	CmdRemove              CommandKind = "remove"
 	CmdEndSession          CommandKind = "end_session"
 )
@@ -49,7 +51,7 @@ func CommandKinds() []CommandKind {
 	return []CommandKind{CmdMute, CmdMuteAll, CmdSetPolicy, CmdRequestUnmute, CmdCancelUnmuteRequest,
 		CmdDeclineUnmute, CmdRaiseHand, CmdLowerHand, CmdGiveFloor, CmdTakeFloor, CmdSetFloorMode, CmdSetTimer,
 		CmdStartRound, CmdPass, CmdEndTurn, CmdNextTurn, CmdSkip, CmdEndRound, CmdStartAside, CmdEndAside,
-		CmdRemove, CmdEndSession}
+		CmdRemove, CmdEndSession, CmdStartSideRoom, CmdEndSideRoom}
 }
 
 // MediaKind is "audio" or "video", as on the wire.
@@ -179,8 +181,9 @@ type RoomState struct {
 	Participants []ParticipantState `json:"participants"` // join order
 	Hands        []Hand             `json:"hands"`        // queue order
 	Floor        FloorState         `json:"floor"`
-	Round        *RoundState        `json:"round"` // nil: no round
-	Aside        *AsideState        `json:"aside"` // nil: no aside
+	Round        *RoundState        `json:"round"`    // nil: no round
+	Aside        *AsideState        `json:"aside"`    // nil: no aside
+	SideRoom     *SideRoomState     `json:"sideRoom"` // nil: no side room
 	// Change is what caused this version; nil for the first.
 	Change *Change `json:"change,omitempty"`
 }
@@ -229,6 +232,14 @@ type RoundState struct {
 type AsideState struct {
 	Host   string `json:"host"`
 	Member string `json:"member"`
+}
+
+// SideRoomState names the people in the side room: its host (a
+// facilitator or co-facilitator) and those taken there, in the order they
+// came.
+type SideRoomState struct {
+	Host         string   `json:"host"`
+	Participants []string `json:"participants"`
 }
 
 // TalkTime is one seated participant's speaking time in this session.
