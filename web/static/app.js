@@ -44,6 +44,8 @@
  *               data-mic-off and data-cam-off = "true" | "false";
  *               data-state = "active" | "reconnecting",
  *               data-active-speaker, data-floor, data-aside,
+ *               data-side-room ("true": in the side room, seen from the
+ *               group, badge "With the co-facilitator"),
  *               data-enforced-mute = "true" | "false",
  *               data-hand = queue position ("0": no hand),
  *               data-turn = "current" | "next" | "";
@@ -67,6 +69,8 @@
  *             #requests-info, #requests-queue > li[data-request="<id>"] with
  *               button[data-action="allow" | "decline"] (facilitators);
  *             #aside-info + #aside-text, #end-aside-button;
+ *             #side-room-info (data-mine: we are in it) + #side-room-text,
+ *               #side-room-back-button;
  *             #hands-info, #hands-queue > li[data-hand="<id>"];
  *             #self-info + #self-text (why one is not heard now)
  *   Panel:    #panel, #waiting-list > li[data-waiting="<id>"] with
@@ -84,6 +88,8 @@
  *             #people-list > li[data-person="<id>"] with
  *               button[data-action="mute-audio" | "more" | "mute-video" |
  *               "give-floor" | "aside" | "remove"] (data-muted on the mutes),
+ *             the tile menu's side room items: data-action="side-room"
+ *               ("Take … to a side room", "Bring … back"),
  *             #talk-time-list > li[data-talk="<id>"],
  *             #mute-all, #unmute-all, #policy-self-unmute,
  *             #policy-join-muted, #policy-floor-return,
@@ -183,6 +189,7 @@ function init() {
   $('pass-button').addEventListener('click', () => send({ type: 'pass' }));
   $('end-turn-button').addEventListener('click', () => send({ type: 'end_turn' }));
   $('end-aside-button').addEventListener('click', () => send({ type: 'end_aside' }));
+  $('side-room-back-button').addEventListener('click', () => send({ type: 'end_side_room' }));
   $('requests-queue').addEventListener('click', onRequestButton);
   $('confirm-ok').addEventListener('click', () => answerConfirm(true));
   $('confirm-cancel').addEventListener('click', () => answerConfirm(false));

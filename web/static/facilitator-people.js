@@ -101,6 +101,9 @@ export function personAction(actions, action, id, name, on) {
     case 'aside':
       actions.send(on ? { type: 'end_aside' } : { type: 'start_aside', participant: id });
       break;
+    case 'side-room':
+      actions.send(on ? { type: 'end_side_room', participant: id } : { type: 'start_side_room', participants: [id] });
+      break;
     case 'remove':
       actions.confirm({
         title: `Remove ${name} from the session?`,
@@ -131,9 +134,14 @@ export function personMenu(view, id) {
     out.push({ action: 'mute-audio', on: audio, label: audio ? `Unmute ${name}` : `Mute ${name}` });
     out.push({ action: 'mute-video', on: video, label: video ? `Allow ${name}'s camera` : `Turn off ${name}'s camera` });
   }
-  if (speaks && !ctl.round && ctl.holder !== id) out.push({ action: 'give-floor', on: false, label: `Give the floor to ${name}` });
+  const side = ctl.sideRoom;
+  const inSide = ctl.inSide(id);
+  if (speaks && !ctl.round && ctl.holder !== id && !inSide) out.push({ action: 'give-floor', on: false, label: `Give the floor to ${name}` });
   const inThis = Boolean(ctl.aside && ctl.aside.member === id);
-  if (inThis || !ctl.aside) out.push({ action: 'aside', on: inThis, label: inThis ? `End private talk with ${name}` : `Talk privately with ${name}` });
+  if (!inSide && !ctl.inSideRoom && (inThis || !ctl.aside)) out.push({ action: 'aside', on: inThis, label: inThis ? `End private talk with ${name}` : `Talk privately with ${name}` });
+  // The side room: one's own, to take people to; anyone's, to bring them back.
+  if (inSide) out.push({ action: 'side-room', on: true, label: `Bring ${name} back to the group` });
+  else if (speaks && (!side || side.host === view.self.id)) out.push({ action: 'side-room', on: false, label: `Take ${name} to a side room` });
   if (mayModerate(view.self, p)) out.push({ action: 'remove', on: false, label: `Remove ${name}…`, danger: true });
   return out;
 }
@@ -204,14 +212,16 @@ export const peopleSection = {
         if (role) meta.push(role);
         if (item.state === 'reconnecting') meta.push('reconnecting');
         const inAside = Boolean(ctl && ctl.aside && (ctl.aside.host === item.id || ctl.aside.member === item.id));
+        const inSide = Boolean(ctl && ctl.inSide(item.id));
         // In an aside the two hear each other, whatever the mute says.
-        if (enforced.audio && !inAside) meta.push('muted by a facilitator');
+        if (enforced.audio && !inAside && !inSide) meta.push('muted by a facilitator');
         else if (item.muted && item.muted.audio) meta.push('mic off');
         else if (st && st.audible === false && !inAside && ctl && ctl.moderated && item.role === 'member') meta.push('not heard now');
         if (enforced.video) meta.push('camera off by a facilitator');
         else if (item.muted && item.muted.video) meta.push('camera off');
         if (ctl && ctl.holder === item.id) meta.push(ctl.round ? 'sharing' : 'has the floor');
         if (inAside) meta.push(view.self && (ctl.aside.host === view.self.id || ctl.aside.member === view.self.id) && !you ? 'talking privately with you' : 'in a private conversation');
+        if (inSide) meta.push('in the side room');
         if (st && st.unmuteRequested && st.unmuteRequested.audio) meta.push('asks to speak');
         li.querySelector('.person-meta').textContent = meta.join(' · ');
         li.dataset.enforcedAudio = String(enforced.audio);
@@ -231,13 +241,13 @@ export const peopleSection = {
         video.replaceChildren(enforced.video ? 'Allow camera' : 'Turn off camera', hidden(` for ${name}`));
         const floor = li.querySelector('[data-action="give-floor"]');
         floor.hidden = !(speaks && ctl);
-        floor.disabled = Boolean(ctl && (ctl.round || ctl.holder === item.id));
+        floor.disabled = Boolean(ctl && (ctl.round || ctl.holder === item.id || inSide));
         floor.replaceChildren('Give floor', hidden(` to ${name}`));
         const aside = li.querySelector('[data-action="aside"]');
         const inThis = Boolean(ctl && ctl.aside && ctl.aside.member === item.id);
         aside.hidden = !ctl;
         aside.dataset.active = String(inThis);
-        aside.disabled = Boolean(ctl && ctl.aside && !inThis);
+        aside.disabled = Boolean(ctl && ((ctl.aside && !inThis) || inSide || ctl.inSideRoom));
         aside.replaceChildren(inThis ? 'End private talk' : 'Talk privately', hidden(` with ${name}`));
         const remove = li.querySelector('[data-action="remove"]');
         remove.hidden = !moderate;
