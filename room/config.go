@@ -67,6 +67,9 @@ type RoomConfig struct {
 	LockBehavior     LockBehavior  `json:"lockBehavior"`
 	Roster           []RosterEntry `json:"roster"`
 	MembersJoinMuted bool          `json:"membersJoinMuted"`
+	// PeerLed says who may run turn-taking while no facilitator is present
+	// (peerled.go); empty is nobody.
+	PeerLed PeerLed `json:"peerLed,omitempty"`
 	// Schedule, if set, is when the room meets (series.go); a closed room
 	// with one is a closed cohort (cohort.go).
 	Schedule *Schedule `json:"schedule,omitempty"`
@@ -220,6 +223,9 @@ func (c RoomConfig) Validate() error {
 	if c.LockBehavior != LockWaiting && c.LockBehavior != LockRefuse {
 		return fmt.Errorf("%w: lockBehavior must be \"waiting\" or \"refuse\"", ErrInvalid)
 	}
+	if !c.PeerLed.Valid() {
+		return fmt.Errorf("%w: peerLed must be \"nobody\" or \"members\"", ErrInvalid)
+	}
 	if c.PasscodeHash != "" {
 		// A stored hash with a huge cost would make every join hang.
 		if cost, err := bcrypt.Cost([]byte(c.PasscodeHash)); err != nil || cost > maxPasscodeCost {
@@ -280,6 +286,9 @@ func (c RoomConfig) Clone() RoomConfig {
 	}
 	if c.Schedule != nil {
 		s := *c.Schedule
+		if s.Rota != nil {
+			s.Rota = append([]string{}, s.Rota...)
+		}
 		c.Schedule = &s
 	}
 	if c.Agreement != nil {
@@ -298,4 +307,7 @@ type Info struct {
 	Kind             Kind   `json:"kind"`
 	Locked           bool   `json:"locked"`
 	MembersJoinMuted bool   `json:"membersJoinMuted"`
+	// PeerLed is "members" when members may run turn-taking while no
+	// facilitator is present; left out otherwise.
+	PeerLed PeerLed `json:"peerLed,omitempty"`
 }
