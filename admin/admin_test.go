@@ -64,6 +64,7 @@ func run(t *testing.T, ns newStore) {
 		"PrefixOption": testPrefixOption,
 		"Series":       testSeries,
 		"Attendance":   testAttendance,
+		"PeerLed":      testPeerLed,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -21,6 +21,7 @@ type roomView struct {
 	Knock            bool               `json:"knock"`
 	LockBehavior     room.LockBehavior  `json:"lockBehavior"`
 	MembersJoinMuted bool               `json:"membersJoinMuted"`
+	PeerLed          room.PeerLed       `json:"peerLed"` // who runs turn-taking without a facilitator
 	Roster           []room.RosterEntry `json:"roster"`
 	Schedule         *room.Schedule     `json:"schedule"`
 	// NextSession is the session under way or next, while there is one.
@@ -37,11 +38,14 @@ type roomView struct {
 
 func view(c room.RoomConfig, now time.Time) roomView {
 	v := roomView{Name: c.Name, Kind: c.Kind, Capacity: c.Capacity, HasPasscode: c.HasPasscode(), Knock: c.Knock,
-		LockBehavior: c.LockBehavior, MembersJoinMuted: c.MembersJoinMuted, Roster: c.Roster,
+		LockBehavior: c.LockBehavior, MembersJoinMuted: c.MembersJoinMuted, PeerLed: c.PeerLed, Roster: c.Roster,
 		Schedule: c.Schedule, RosterClosed: c.RosterClosed(now), RosterOverrides: c.RosterOverrides,
 		Agreement: c.Agreement, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	if v.Roster == nil {
 		v.Roster = []room.RosterEntry{}
+	}
+	if v.PeerLed == "" {
+		v.PeerLed = room.PeerLedNobody
 	}
 	if v.RosterOverrides == nil {
 		v.RosterOverrides = []room.RosterOverride{}
@@ -71,6 +75,7 @@ type roomInput struct {
 	Knock            *bool               `json:"knock"`
 	LockBehavior     *room.LockBehavior  `json:"lockBehavior"`
 	MembersJoinMuted *bool               `json:"membersJoinMuted"`
+	PeerLed          *room.PeerLed       `json:"peerLed"`
 	Roster           *[]room.RosterEntry `json:"roster"`
 	Schedule         json.RawMessage     `json:"schedule"`
 	Agreement        json.RawMessage     `json:"agreement"`
@@ -115,6 +120,9 @@ func (in roomInput) apply(c *room.RoomConfig) error {
 	}
 	if in.MembersJoinMuted != nil {
 		c.MembersJoinMuted = *in.MembersJoinMuted
+	}
+	if in.PeerLed != nil {
+		c.PeerLed = *in.PeerLed
 	}
 	if in.Roster != nil {
 		c.Roster = append([]room.RosterEntry{}, *in.Roster...)
