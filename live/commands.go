@@ -51,7 +51,8 @@ const (
 func need(k protocol.CommandKind) (w who, known bool) {
 	switch k {
 	case protocol.CmdMute, protocol.CmdMuteAll, protocol.CmdSetPolicy, protocol.CmdDeclineUnmute, protocol.CmdGiveFloor, protocol.CmdTakeFloor, protocol.CmdSetFloorMode,
-		protocol.CmdSetTimer, protocol.CmdStartRound, protocol.CmdNextTurn, protocol.CmdSkip, protocol.CmdEndRound, protocol.CmdStartAside, protocol.CmdRemove, protocol.CmdEndSession, protocol.CmdLock, protocol.CmdStartSideRoom:
+		protocol.CmdSetTimer, protocol.CmdStartRound, protocol.CmdNextTurn, protocol.CmdSkip, protocol.CmdEndRound, protocol.CmdStartAside, protocol.CmdRemove, protocol.CmdEndSession, protocol.CmdLock, protocol.CmdStartSideRoom,
+		protocol.CmdHandFacilitation, protocol.CmdTakeBackFacilitation:
 		return whoModerator, true
 	case protocol.CmdAdmit, protocol.CmdDeny:
 		return whoAdmitter, true
@@ -79,7 +80,7 @@ func (c *Controls) Authorize(cmd Command) error {
 	role := actor.p.Role
 	switch w {
 	case whoModerator:
-		if !role.Can(room.PermModerate) {
+		if !role.Can(room.PermModerate) && !c.peerMay(actor, cmd.Kind) {
 			return errForbidden("Only facilitators and co-facilitators may do this.")
 		}
 	case whoSpeaker:
@@ -100,12 +101,14 @@ func (c *Controls) Authorize(cmd Command) error {
 		if !ok {
 			return errNotHere()
 		}
-		if t.p.Role.Outranks(role) {
+		// Rank is by one's own role: a member facilitating in a
+		// facilitator's place acts on members and observers only.
+		if t.own.Outranks(role) || (actor.acting() && t.own.IsFacilitator()) {
 			verb := "mute"
 			if cmd.Kind == protocol.CmdRemove {
 				verb = "remove"
 			}
-			return errForbidden("You may not " + verb + " " + t.p.Role.WithArticle() + ".")
+			return errForbidden("You may not " + verb + " " + t.own.WithArticle() + ".")
 		}
 	case protocol.CmdLowerHand:
 		if cmd.Participant != "" && cmd.Participant != cmd.By && !role.Can(room.PermModerate) {
@@ -115,6 +118,8 @@ func (c *Controls) Authorize(cmd Command) error {
 		if !role.Can(room.PermModerate) && (c.aside == nil || c.aside.member != cmd.By) {
 			return errForbidden("Only facilitators and the member in the private aside may end it.")
 		}
+	case protocol.CmdHandFacilitation, protocol.CmdTakeBackFacilitation:
+		return c.authorizeHandover(actor, cmd.Kind, cmd.By)
 	case protocol.CmdEndSideRoom:
 		own := cmd.Participant == "" || cmd.Participant == cmd.By
 		if !role.Can(room.PermModerate) && (!own || !c.side.has(cmd.By)) {
@@ -154,7 +159,8 @@ func (c *Controls) changeTarget(cmd Command) string {
 			return cmd.By // came back alone
 		}
 		return cmd.Participant // "": everyone
-	case protocol.CmdMute, protocol.CmdDeclineUnmute, protocol.CmdLowerHand, protocol.CmdSkip, protocol.CmdStartAside, protocol.CmdRemove:
+	case protocol.CmdMute, protocol.CmdDeclineUnmute, protocol.CmdLowerHand, protocol.CmdSkip, protocol.CmdStartAside, protocol.CmdRemove,
+		protocol.CmdHandFacilitation:
 		if cmd.Participant == "" {
 			return cmd.By
 		}
@@ -210,6 +216,10 @@ func (c *Controls) apply(cmd Command) (bool, error) {
 		return c.endAside()
 	case protocol.CmdStartSideRoom:
 		return c.startSideRoom(cmd.By, cmd.Participants)
+	case protocol.CmdHandFacilitation:
+		return c.handFacilitation(cmd.By, cmd.Participant)
+	case protocol.CmdTakeBackFacilitation:
+		return c.takeBackFacilitation()
 	case protocol.CmdEndSideRoom:
 		return c.endSideRoom(cmd.By, cmd.Participant)
 	case protocol.CmdRemove:

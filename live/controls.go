@@ -60,14 +60,21 @@ type Controls struct {
 	round  *round
 	aside  *aside
 	side   *sideRoom
-	change *protocol.Change
+	// handed is the facilitator role handed to a member; peerLed who runs
+	// turn-taking while no facilitator is present (peerled_commands.go).
+	handed  *handedRole
+	peerLed room.PeerLed
+	change  *protocol.Change
 
 	talk talkState
 }
 
-// seat is one seated participant's controls state.
+// seat is one seated participant's controls state. p.Role is the role
+// now, own the one they were seated with; they differ while the
+// facilitator role is handed to them.
 type seat struct {
 	p         room.Participant
+	own       room.Role
 	seq       uint64
 	self      protocol.Media // the participant's own mute
 	enforced  protocol.Media // a facilitator's mute
@@ -84,6 +91,8 @@ type ControlsConfig struct {
 	// Version is the first version; a session that restarts after
 	// end_session continues from the old one so versions never go back.
 	Version uint64
+	// PeerLed says who runs turn-taking while no facilitator is present.
+	PeerLed room.PeerLed
 }
 
 // NewControls returns the controls of a session nobody has joined yet.
@@ -93,6 +102,7 @@ func NewControls(cfg ControlsConfig) *Controls {
 		shuffle: cfg.Shuffle,
 		version: cfg.Version,
 		policy:  cfg.Policy,
+		peerLed: cfg.PeerLed,
 		parts:   map[string]*seat{},
 		sticky:  map[string]protocol.Media{},
 		floor:   floor{mode: protocol.FloorOpen},
@@ -130,7 +140,7 @@ func (c *Controls) Seat(p room.Participant) {
 		return
 	}
 	c.seq++
-	s := &seat{p: p, seq: c.seq, enforced: c.sticky[p.Identity]}
+	s := &seat{p: p, own: p.Role, seq: c.seq, enforced: c.sticky[p.Identity]}
 	if c.policy.JoinMuted && p.Role == room.RoleMember {
 		s.enforced.Audio = true
 	}
@@ -171,6 +181,9 @@ func (c *Controls) drop(id string) bool {
 	if c.side.has(id) && (c.side.host == id || !c.side.without(id)) {
 		c.side = nil
 	}
+	if c.handed.holds(id) {
+		c.handed = nil
+	}
 	c.talk.forget(id)
 	return true
 }
@@ -194,6 +207,9 @@ func (c *Controls) SelfMuted(id string) protocol.Media {
 	}
 	return protocol.Media{}
 }
+
+// acting reports whether s holds a role handed to it.
+func (s *seat) acting() bool { return s.p.Role != s.own }
 
 // remember keeps a seat's enforced mutes for its identity.
 func (c *Controls) remember(s *seat) {

@@ -142,6 +142,12 @@ func TestCommandPermissions(t *testing.T) {
 		{cmd: live.Command{Kind: protocol.CmdEndSideRoom}, setup: func(c *live.Controls) {
 			c.Apply(live.Command{Kind: protocol.CmdStartSideRoom, By: "f", Participants: []string{"t"}})
 		}, want: moderators},
+		// Only a facilitator hands the role; f, c and the member holding
+		// it (t, not m) take it back (peerled_test.go).
+		{cmd: live.Command{Kind: protocol.CmdHandFacilitation, Participant: "t"}, want: [4]outcome{ok, forbidden, forbidden, forbidden}},
+		{cmd: live.Command{Kind: protocol.CmdTakeBackFacilitation}, setup: func(c *live.Controls) {
+			c.Apply(live.Command{Kind: protocol.CmdHandFacilitation, By: "f", Participant: "t"})
+		}, want: moderators},
 		{cmd: live.Command{Kind: protocol.CmdRemove, Participant: "t"}, want: moderators},
 		{cmd: live.Command{Kind: protocol.CmdEndSession}, want: moderators},
 	}

@@ -13,15 +13,16 @@ package live
 // the graph acyclic):
 //
 //   - errors.go: the refusals.
-//   - hands.go, floor.go, round.go, aside.go, sideroom.go, talk.go: the
-//     state types Controls holds, each with its own methods, knowing
-//     nothing of it.
+//   - hands.go, floor.go, round.go, aside.go, sideroom.go, handed.go,
+//     talk.go: the state types Controls holds, each with its own methods,
+//     knowing nothing of it.
 //   - controls.go: Controls, seating, self mute, Tick and the floor and
 //     round transitions the commands share.
 //   - gate.go (the media rules and the gate), state.go (the snapshot),
 //     talktime.go: what Controls reports.
 //   - mute_commands.go, floor_commands.go, round_commands.go,
-//     aside_commands.go, sideroom_commands.go: the commands.
+//     aside_commands.go, sideroom_commands.go, peerled_commands.go: the
+//     commands.
 //   - commands.go: Command, Authorize and Apply, which dispatches.
 //   - conn.go (Conn, Door: what the room needs of a connection and of
 //     membership), person.go (one person's seat), config.go, sampler.go
@@ -29,5 +30,5 @@ package live
 //   - room.go: Room, its lock and the publication of a change (gate, then
 //     room_state).
 //   - ticker.go, seating.go, leaving.go, media.go, moves.go (hold, resume,
-//     take over), commands_room.go: what a Room does.
+//     take over), handover_room.go, commands_room.go: what a Room does.
 //   - rooms.go: Rooms, the rooms of this node.

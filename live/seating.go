@@ -121,6 +121,7 @@ func (r *Room) seatControlsLocked(x *person, info room.Info) {
 		r.ctl = NewControls(ControlsConfig{Policy: protocol.Policy{JoinMuted: info.MembersJoinMuted}, Version: r.version})
 		r.active, r.talk = "", nil
 	}
+	r.ctl.SetPeerLed(info.PeerLed)
 	r.startTickerLocked()
 	r.ctl.Seat(x.p)
 	r.publishLocked()

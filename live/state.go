@@ -41,6 +41,9 @@ func (c *Controls) Snapshot() protocol.RoomState {
 	if c.aside != nil {
 		st.Aside = &protocol.AsideState{Host: c.aside.host, Member: c.aside.member}
 	}
+	if c.handed != nil {
+		st.Facilitation = &protocol.FacilitationState{Participant: c.handed.to, By: c.handed.by}
+	}
 	if c.side != nil {
 		st.SideRoom = &protocol.SideRoomState{Host: c.side.host, Participants: append([]string{}, c.side.members...)}
 	}

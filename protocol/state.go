@@ -37,6 +37,13 @@ const (
 	CmdEndSession          CommandKind = "end_session"
 )
 
+// Peer-led groups: a facilitator hands the facilitator role to a member
+// for the session, and it is taken back.
+const (
+	CmdHandFacilitation     CommandKind = "hand_facilitation"
+	CmdTakeBackFacilitation CommandKind = "take_back_facilitation"
+)
+
 // The waiting room's and the lock's commands. Each has a message of its own
 // (Target, Lock), not Control, so CommandKinds leaves them out; live
 // authorizes them with the others.
@@ -51,7 +58,7 @@ func CommandKinds() []CommandKind {
 	return []CommandKind{CmdMute, CmdMuteAll, CmdSetPolicy, CmdRequestUnmute, CmdCancelUnmuteRequest,
 		CmdDeclineUnmute, CmdRaiseHand, CmdLowerHand, CmdGiveFloor, CmdTakeFloor, CmdSetFloorMode, CmdSetTimer,
 		CmdStartRound, CmdPass, CmdEndTurn, CmdNextTurn, CmdSkip, CmdEndRound, CmdStartAside, CmdEndAside,
-		CmdRemove, CmdEndSession, CmdStartSideRoom, CmdEndSideRoom}
+		CmdRemove, CmdEndSession, CmdStartSideRoom, CmdEndSideRoom, CmdHandFacilitation, CmdTakeBackFacilitation}
 }
 
 // MediaKind is "audio" or "video", as on the wire.
@@ -184,6 +191,9 @@ type RoomState struct {
 	Round        *RoundState        `json:"round"`    // nil: no round
 	Aside        *AsideState        `json:"aside"`    // nil: no aside
 	SideRoom     *SideRoomState     `json:"sideRoom"` // nil: no side room
+	// Facilitation names the member facilitating for the session, handed
+	// the role by a facilitator; nil when nobody was.
+	Facilitation *FacilitationState `json:"facilitation"`
 	// Change is what caused this version; nil for the first.
 	Change *Change `json:"change,omitempty"`
 }
@@ -240,6 +250,14 @@ type AsideState struct {
 type SideRoomState struct {
 	Host         string   `json:"host"`
 	Participants []string `json:"participants"`
+}
+
+// FacilitationState names the member a facilitator handed the facilitator
+// role to for the session (Participant, whose role in Participants is then
+// facilitator) and who handed it (By).
+type FacilitationState struct {
+	Participant string `json:"participant"`
+	By          string `json:"by"`
 }
 
 // TalkTime is one seated participant's speaking time in this session.
