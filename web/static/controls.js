@@ -9,9 +9,10 @@
 import { isFacilitator, roleLabel } from './text.js';
 
 // makeView derives everything the page shows from one room_state.
-// receivedAt is performance.now() when the state arrived, for the countdown.
+// receivedAt is performance.now() when the state arrived, for the countdown;
+// room is the room's information from joined (its peerLed setting).
 // Returns null when there is no state yet.
-export function makeView(state, receivedAt, selfId, selfRole) {
+export function makeView(state, receivedAt, selfId, selfRole, room) {
   if (!state) return null;
   const byId = new Map((state.participants || []).map((p) => [p.id, p]));
   const floor = state.floor || { mode: 'open' };
@@ -20,6 +21,7 @@ export function makeView(state, receivedAt, selfId, selfRole) {
   const round = state.round || null;
   const aside = state.aside || null;
   const side = state.sideRoom || null;
+  const facilitation = state.facilitation || null;
   const inSide = (id) => Boolean(side && (side.host === id || (side.participants || []).includes(id)));
   const me = byId.get(selfId) || null;
   const policy = state.policy || { selfUnmute: false, joinMuted: false, floorReturn: 'facilitator' };
@@ -63,6 +65,13 @@ export function makeView(state, receivedAt, selfId, selfRole) {
     sideRoom: side,
     inSide,
     inSideRoom: inSide(selfId),
+    // The facilitator role handed to a member for the session.
+    facilitation,
+    acting: Boolean(facilitation && facilitation.participant === selfId),
+    // A peer-led room with nobody facilitating: members run hands and
+    // go-arounds among themselves.
+    peersLead: Boolean(room && room.peerLed === 'members') && role === 'member'
+      && !(state.participants || []).some((p) => isFacilitator(p.role)),
     canSelfUnmute: isFac || Boolean(policy.selfUnmute),
   };
 }
@@ -271,6 +280,20 @@ export function announcements(prev, next, nameOf) {
     if (next.sideRoom) out.push(sideRoomSentence(next, nameOf));
     for (const id of (prev.sideRoom && prev.sideRoom.participants) || []) {
       if (!next.inSide(id) && next.byId.has(id) && id !== me) out.push(`${nameOf(id)} is back with the group.`);
+    }
+  }
+
+  // The facilitator role, handed for the session.
+  const handedTo = (v) => (v.facilitation ? v.facilitation.participant : '');
+  if (handedTo(prev) !== handedTo(next)) {
+    if (next.acting) {
+      out.push(`${nameOf(next.facilitation.by)} handed you the facilitator role for this session. You can run go-arounds, give the floor, mute members and let people in.`);
+    } else if (prev.acting) {
+      out.push('The facilitator role is back with the facilitators. Thank you for facilitating.');
+    } else if (next.facilitation) {
+      out.push(`${nameOf(next.facilitation.participant)} is facilitating now.`);
+    } else {
+      out.push(`${nameOf(handedTo(prev))} is no longer facilitating.`);
     }
   }
 

@@ -27,9 +27,14 @@ function waitingSince(iso) {
 const RANK = { facilitator: 4, 'co-facilitator': 3, cofacilitator: 3, member: 2, observer: 1 };
 
 // mayModerate reports whether the person at this browser may mute or remove
-// target: nobody of a higher role.
-function mayModerate(self, target) {
-  return (RANK[target.role] || 0) <= (RANK[self && self.role] || 0);
+// target: nobody of a higher role. Ranks are by one's own role: a member
+// facilitating in a facilitator's place (ctl.facilitation) acts on members
+// and observers only, and is acted on as a member.
+function mayModerate(self, target, ctl) {
+  const handed = ctl && ctl.facilitation ? ctl.facilitation.participant : '';
+  const rank = target.id === handed ? RANK.member : (RANK[target.role] || 0);
+  if (self && self.id === handed) return rank <= RANK.member;
+  return rank <= (RANK[self && self.role] || 0);
 }
 
 export const waitingSection = {
@@ -101,6 +106,19 @@ export function personAction(actions, action, id, name, on) {
     case 'aside':
       actions.send(on ? { type: 'end_aside' } : { type: 'start_aside', participant: id });
       break;
+    case 'facilitation':
+      if (on) {
+        actions.send({ type: 'take_back_facilitation' });
+        break;
+      }
+      actions.confirm({
+        title: `Hand the facilitator role to ${name}?`,
+        message: `For this session ${name} can run go-arounds, give the floor, mute members and let people in. Co-facilitators keep their role, and you can take it back at any time.`,
+        confirmLabel: `Hand it to ${name}`,
+      }).then((answer) => {
+        if (answer.ok) actions.send({ type: 'hand_facilitation', participant: id });
+      });
+      break;
     case 'side-room':
       actions.send(on ? { type: 'end_side_room', participant: id } : { type: 'start_side_room', participants: [id] });
       break;
@@ -128,7 +146,7 @@ export function personMenu(view, id) {
   const name = p.name || 'Guest';
   const speaks = p.role !== 'observer';
   const out = [];
-  if (speaks && mayModerate(view.self, p)) {
+  if (speaks && mayModerate(view.self, p, ctl)) {
     const audio = Boolean(st && st.muted.audio);
     const video = Boolean(st && st.muted.video);
     out.push({ action: 'mute-audio', on: audio, label: audio ? `Unmute ${name}` : `Mute ${name}` });
@@ -142,7 +160,15 @@ export function personMenu(view, id) {
   // The side room: one's own, to take people to; anyone's, to bring them back.
   if (inSide) out.push({ action: 'side-room', on: true, label: `Bring ${name} back to the group` });
   else if (speaks && (!side || side.host === view.self.id)) out.push({ action: 'side-room', on: false, label: `Take ${name} to a side room` });
-  if (mayModerate(view.self, p)) out.push({ action: 'remove', on: false, label: `Remove ${name}…`, danger: true });
+  // The facilitator role, for the session: a facilitator hands it to a
+  // member; facilitators and co-facilitators take it back.
+  const handed = ctl.facilitation ? ctl.facilitation.participant : '';
+  const ownRight = view.self.id !== handed;
+  if (handed === id && ownRight) out.push({ action: 'facilitation', on: true, label: `Take the facilitator role back from ${name}` });
+  else if (!handed && p.role === 'member' && view.self.role === 'facilitator' && ownRight) {
+    out.push({ action: 'facilitation', on: false, label: `Hand the facilitator role to ${name}` });
+  }
+  if (mayModerate(view.self, p, ctl)) out.push({ action: 'remove', on: false, label: `Remove ${name}…`, danger: true });
   return out;
 }
 
@@ -228,7 +254,7 @@ export const peopleSection = {
         if (you) return;
 
         const speaks = item.role !== 'observer';
-        const moderate = mayModerate(view.self, item);
+        const moderate = mayModerate(view.self, item, ctl);
         const mute = li.querySelector('[data-action="mute-audio"]');
         mute.hidden = !(speaks && moderate && ctl);
         mute.dataset.muted = String(enforced.audio);

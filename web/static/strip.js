@@ -81,6 +81,32 @@ export function renderStrip(v, nameOf, show, moment) {
     back.textContent = !v.isFac ? 'Back to the group' : v.inSideRoom ? 'Everyone back to the group' : 'Bring them back';
   }
 
+  // The facilitator role, handed to a member for the session.
+  const facInfo = $('facilitation-info');
+  facInfo.hidden = !v.facilitation;
+  if (v.facilitation) {
+    facInfo.dataset.mine = String(v.acting);
+    $('facilitation-text').textContent = v.acting
+      ? 'You are facilitating this session.'
+      : `${nameOf(v.facilitation.participant)} is facilitating this session.`;
+    const back = $('facilitation-button');
+    back.hidden = !(v.acting || v.isFac);
+    back.textContent = v.acting ? 'Give the role back' : 'Take the role back';
+  }
+
+  // A peer-led room with nobody facilitating: members run it themselves.
+  const peerInfo = $('peer-info');
+  peerInfo.hidden = !v.peersLead;
+  if (v.peersLead) {
+    $('peer-text').textContent = v.round
+      ? 'Nobody is facilitating: anyone may move the go-around on or end it.'
+      : 'Nobody is facilitating: anyone may start a go-around or give the floor to the first raised hand.';
+    $('peer-round-button').textContent = v.round ? 'End the go-around' : 'Start a go-around';
+    $('peer-round-button').dataset.action = v.round ? 'end_round' : 'start_round';
+    $('peer-next-button').hidden = !v.round;
+    $('peer-floor-button').hidden = Boolean(v.round) || v.hands.length === 0;
+  }
+
   // Raised hands, in queue order.
   const handsInfo = $('hands-info');
   handsInfo.hidden = v.hands.length === 0;
@@ -109,7 +135,7 @@ export function renderStrip(v, nameOf, show, moment) {
   $('self-text').textContent = selfSentence(v, nameOf);
   $('self-info').hidden = !$('self-text').textContent;
 
-  strip.hidden = [turnInfo, asideInfo, sideInfo, handsInfo, requestsInfo, $('self-info'), $('moment-info')].every((el) => el.hidden);
+  strip.hidden = [turnInfo, asideInfo, sideInfo, facInfo, peerInfo, handsInfo, requestsInfo, $('self-info'), $('moment-info')].every((el) => el.hidden);
 }
 
 // selfSentence says, when something other than one's own mute keeps one
