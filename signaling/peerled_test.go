@@ -45,6 +45,10 @@ func TestHandFacilitation(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("no participant_updated with Ann's new role: %v", err)
 	}
+	// As a facilitator she is told who is waiting, to let them in.
+	if _, err := a.WaitMessage(ctx, "waiting_list", nil); err != nil {
+		t.Fatalf("Ann got no waiting list: %v", err)
+	}
 
 	// Ann mutes Ben: the server forwards none of his audio.
 	ctlSend(t, a, map[string]any{"type": "mute_participant", "participant": b.ID(), "kind": "audio", "muted": true})
