@@ -209,7 +209,7 @@ type ParticipantState struct {
 	Muted           Media `json:"muted"`
 	UnmuteRequested Media `json:"unmuteRequested"`
 	// Audible says whether the group hears this participant's audio now
-	// (everyone outside an aside; for the two in an aside it is false).
+	// (false for the two in an aside and for everyone in the side room).
 	Audible bool `json:"audible"`
 }
 
