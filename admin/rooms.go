@@ -24,6 +24,7 @@ type roomView struct {
 	LockBehavior     room.LockBehavior  `json:"lockBehavior"`
 	MembersJoinMuted bool               `json:"membersJoinMuted"`
 	ShareEnd         room.ShareEnd      `json:"shareEnd"`
+	PeerLed          room.PeerLed       `json:"peerLed"` // who runs turn-taking without a facilitator
 	Roster           []room.RosterEntry `json:"roster"`
 	Schedule         *room.Schedule     `json:"schedule"`
 	// NextSession is the session under way or next, while there is one.
@@ -40,12 +41,15 @@ type roomView struct {
 
 func view(c room.RoomConfig, now time.Time) roomView {
 	v := roomView{Name: c.Name, Kind: c.Kind, Capacity: c.Capacity, HasPasscode: c.HasPasscode(), Knock: c.Knock,
-		LockBehavior: c.LockBehavior, MembersJoinMuted: c.MembersJoinMuted, Roster: c.Roster,
+		LockBehavior: c.LockBehavior, MembersJoinMuted: c.MembersJoinMuted, PeerLed: c.PeerLed, Roster: c.Roster,
 		DisplayName: c.Title(), ShareEnd: c.ShareEnd.OrStop(),
 		Schedule: c.Schedule, RosterClosed: c.RosterClosed(now), RosterOverrides: c.RosterOverrides,
 		Agreement: c.Agreement, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	if v.Roster == nil {
 		v.Roster = []room.RosterEntry{}
+	}
+	if v.PeerLed == "" {
+		v.PeerLed = room.PeerLedNobody
 	}
 	if v.RosterOverrides == nil {
 		v.RosterOverrides = []room.RosterOverride{}
@@ -78,6 +82,7 @@ type roomInput struct {
 	MembersJoinMuted *bool               `json:"membersJoinMuted"`
 	DisplayName      *string             `json:"displayName"`
 	ShareEnd         *room.ShareEnd      `json:"shareEnd"`
+	PeerLed          *room.PeerLed       `json:"peerLed"`
 	Roster           *[]room.RosterEntry `json:"roster"`
 	Schedule         json.RawMessage     `json:"schedule"`
 	Agreement        json.RawMessage     `json:"agreement"`
@@ -135,6 +140,9 @@ func (in roomInput) apply(c *room.RoomConfig) error {
 		if !c.ShareEnd.Valid() {
 			return errorf(http.StatusBadRequest, "bad_request", `shareEnd must be "stop" or "finish"`)
 		}
+	}
+	if in.PeerLed != nil {
+		c.PeerLed = *in.PeerLed
 	}
 	if in.Roster != nil {
 		c.Roster = append([]room.RosterEntry{}, *in.Roster...)

@@ -147,6 +147,17 @@ func TestCommandPermissions(t *testing.T) {
 		{cmd: live.Command{Kind: protocol.CmdStartAside, Participant: "t"}, want: moderators},
 		// m is not in the aside; the member in it may end it (below).
 		{cmd: live.Command{Kind: protocol.CmdEndAside}, setup: asideFT, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdStartSideRoom, Participants: []string{"t"}}, want: moderators},
+		// m is not in the side room; the member in it may come back (sideroom_test.go).
+		{cmd: live.Command{Kind: protocol.CmdEndSideRoom}, setup: func(c *live.Controls) {
+			c.Apply(live.Command{Kind: protocol.CmdStartSideRoom, By: "f", Participants: []string{"t"}})
+		}, want: moderators},
+		// Only a facilitator hands the role; f, c and the member holding
+		// it (t, not m) take it back (peerled_test.go).
+		{cmd: live.Command{Kind: protocol.CmdHandFacilitation, Participant: "t"}, want: [4]outcome{ok, forbidden, forbidden, forbidden}},
+		{cmd: live.Command{Kind: protocol.CmdTakeBackFacilitation}, setup: func(c *live.Controls) {
+			c.Apply(live.Command{Kind: protocol.CmdHandFacilitation, By: "f", Participant: "t"})
+		}, want: moderators},
 		{cmd: live.Command{Kind: protocol.CmdRemove, Participant: "t"}, want: moderators},
 		{cmd: live.Command{Kind: protocol.CmdEndSession}, want: moderators},
 		// Facilitators share their screen; a member once allowed.

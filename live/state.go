@@ -23,7 +23,7 @@ func (c *Controls) Snapshot() protocol.RoomState {
 		st.Participants = append(st.Participants, protocol.ParticipantState{
 			ID: s.p.ID, Identity: s.p.Identity, Name: s.p.Name, Role: s.p.Role,
 			SelfMuted: s.self, Muted: s.enforced, UnmuteRequested: s.requested,
-			Audible:        s.p.Role.Can(room.PermPublishAudio) && !c.aside.has(s.p.ID) && c.audibleToGroup(s),
+			Audible:        s.p.Role.Can(room.PermPublishAudio) && !c.aside.has(s.p.ID) && !c.side.has(s.p.ID) && c.audibleToGroup(s),
 			CanShareScreen: c.screen.may(s.p),
 		})
 	}
@@ -44,6 +44,12 @@ func (c *Controls) Snapshot() protocol.RoomState {
 	}
 	if c.screen.sharer != "" {
 		st.ScreenShare = &protocol.ScreenShareState{Participant: c.screen.sharer, Since: c.screen.since.UTC()}
+	}
+	if c.handed != nil {
+		st.Facilitation = &protocol.FacilitationState{Participant: c.handed.to, By: c.handed.by}
+	}
+	if c.side != nil {
+		st.SideRoom = &protocol.SideRoomState{Host: c.side.host, Participants: append([]string{}, c.side.members...)}
 	}
 	return st
 }

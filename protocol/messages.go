@@ -271,6 +271,8 @@ type Control struct {
 	ShareEnd    *string `json:"shareEnd"`
 	Chat        *string `json:"chat"`
 	Allowed     *bool   `json:"allowed"`
+	// Participants names several participants (start_side_room).
+	Participants []string `json:"participants"`
 }
 
 // RoomStateMsg is the versioned controls snapshot, sent on seating and

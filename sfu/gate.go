@@ -10,11 +10,16 @@ type Forward struct {
 	Video bool
 	Audio bool
 	// Screen forwards the publisher's screen share (TrackInfo.Screen) to
-	// everyone in the gate; without it a screen track reaches nobody.
+	// everyone in the gate in the same Space; without it a screen track
+	// reaches nobody.
 	Screen bool
 	// AudioOnlyTo, when not empty, limits the audio to these subscribers
 	// (a private aside); when empty, the audio goes to everyone in the gate.
 	AudioOnlyTo []string
+	// Space, when not empty, sets the publisher apart from the group (a
+	// side room): media flows only between participants of the same
+	// Space, both ways. Everyone whose Space is empty is the group.
+	Space string
 }
 
 // Gate says who may receive whose media: plain data, immutable once made,
@@ -76,10 +81,11 @@ func (g *Gate) trackVerdict(t TrackInfo, subscriber string) gateVerdict {
 	if !t.Screen || g == nil {
 		return g.verdict(t.Publisher, subscriber, t.Kind)
 	}
-	if _, listed := g.fwd[subscriber]; !listed || t.Publisher == subscriber {
+	f, s := g.fwd[t.Publisher], g.fwd[subscriber]
+	if _, listed := g.fwd[subscriber]; !listed || t.Publisher == subscriber || f.Space != s.Space {
 		return gateClosed
 	}
-	if !g.fwd[t.Publisher].Screen {
+	if !f.Screen {
 		return gateMuted
 	}
 	return gateOpen
@@ -93,7 +99,8 @@ func (g *Gate) verdict(publisher, subscriber string, kind Kind) gateVerdict {
 		return gateClosed
 	}
 	f, ok := g.fwd[publisher]
-	if _, listed := g.fwd[subscriber]; !ok || !listed {
+	s, listed := g.fwd[subscriber]
+	if !ok || !listed || f.Space != s.Space {
 		return gateClosed
 	}
 	switch {

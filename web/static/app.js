@@ -49,6 +49,8 @@
  *               data-mic-off and data-cam-off = "true" | "false";
  *               data-state = "active" | "reconnecting",
  *               data-active-speaker, data-floor, data-aside,
+ *               data-side-room ("true": in the side room, seen from the
+ *               group, badge "With the co-facilitator"),
  *               data-enforced-mute = "true" | "false",
  *               data-hand = queue position ("0": no hand),
  *               data-turn = "current" | "next" | "";
@@ -80,6 +82,14 @@
  *             #requests-info, #requests-queue > li[data-request="<id>"] with
  *               button[data-action="allow" | "decline"] (facilitators);
  *             #aside-info + #aside-text, #end-aside-button;
+ *             #side-room-info (data-mine: we are in it) + #side-room-text,
+ *               #side-room-back-button;
+ *             #facilitation-info (data-mine: the role was handed to us) +
+ *               #facilitation-text, #facilitation-button (take or give
+ *               the role back);
+ *             #peer-info + #peer-text (a peer-led room, nobody
+ *               facilitating: members), #peer-round-button (start or end
+ *               a go-around), #peer-next-button, #peer-floor-button;
  *             #hands-info, #hands-queue > li[data-hand="<id>"];
  *             #self-info + #self-text (why one is not heard now)
  *   Panel:    #panel, #waiting-list > li[data-waiting="<id>"] with
@@ -97,6 +107,9 @@
  *             #people-list > li[data-person="<id>"] with
  *               button[data-action="mute-audio" | "more" | "mute-video" |
  *               "give-floor" | "aside" | "remove"] (data-muted on the mutes),
+ *             the tile menu's side room items: data-action="side-room"
+ *               ("Take … to a side room", "Bring … back"), and the
+ *               facilitator role's: data-action="facilitation",
  *             #talk-time-list > li[data-talk="<id>"],
  *             #mute-all, #unmute-all, #policy-self-unmute,
  *             #policy-join-muted, #policy-floor-return, #policy-share-end,
@@ -219,6 +232,12 @@ function init() {
   $('end-turn-button').addEventListener('click', () => send({ type: 'end_turn' }));
   $('end-aside-button').addEventListener('click', () => send({ type: 'end_aside' }));
   $('extend-timer-button').addEventListener('click', () => send({ type: 'extend_timer', seconds: 60 }));
+  $('side-room-back-button').addEventListener('click', () => send({ type: 'end_side_room' }));
+  $('facilitation-button').addEventListener('click', () => send({ type: 'take_back_facilitation' }));
+  $('peer-round-button').addEventListener('click', (ev) => send(ev.currentTarget.dataset.action === 'end_round'
+    ? { type: 'end_round' } : { type: 'start_round', order: 'join' }));
+  $('peer-next-button').addEventListener('click', () => send({ type: 'next_turn' }));
+  $('peer-floor-button').addEventListener('click', () => send({ type: 'give_floor' }));
   $('requests-queue').addEventListener('click', onRequestButton);
   $('confirm-ok').addEventListener('click', () => answerConfirm(true));
   $('confirm-cancel').addEventListener('click', () => answerConfirm(false));

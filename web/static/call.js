@@ -74,6 +74,8 @@ export function draw() {
       }
     }
     for (const p of people) {
+      // In a side room one sees only the people there.
+      if (v && v.inSideRoom && !v.inSide(p.id)) continue;
       const got = received.get(p.id) || {};
       const publishesAudio = p.tracks.some((t) => t.kind === 'audio') || Boolean(got.audio);
       const facts = tileFacts(v, p.id);
@@ -82,8 +84,9 @@ export function draw() {
         name: p.name || nameOf(p.id),
         role: p.role,
         self: false,
-        micOff: p.muted.audio || !publishesAudio || Boolean(facts.unheard),
-        camOff: p.muted.video || !got.video || Boolean(facts.enforcedVideo),
+        // Someone in the side room is neither heard nor seen by the group.
+        micOff: p.muted.audio || !publishesAudio || Boolean(facts.unheard) || Boolean(facts.sideRoom),
+        camOff: p.muted.video || !got.video || Boolean(facts.enforcedVideo) || Boolean(facts.sideRoom),
         videoTrack: got.video || null,
         audioTrack: got.audio || null,
         away: p.state === 'reconnecting',

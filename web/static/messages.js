@@ -161,7 +161,11 @@ function onRoomState(msg) {
   app.acceptAnyState = false;
   const prev = app.view;
   app.roomState = msg;
-  app.view = makeView(msg, performance.now(), app.self.id, app.self.role);
+  // A facilitator may hand us the facilitator role for the session, and
+  // take it back: our role is the one the controls say.
+  const mine = (msg.participants || []).find((p) => p.id === app.self.id);
+  if (mine && mine.role && mine.role !== app.self.role) app.self = { ...app.self, role: mine.role };
+  app.view = makeView(msg, performance.now(), app.self.id, app.self.role, app.room);
   const said = announcements(prev, app.view, nameOf);
   said.push(...screenChanged(prev, app.view));
   // A lifted mute does not turn on a microphone we turned off ourselves.

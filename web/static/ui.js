@@ -141,7 +141,8 @@ function hue(id) {
 //    away (reconnecting), speaking (the server's active speaker),
 //    menu (a facilitator's menu for this person), pip (one's own small
 //    picture in the corner of a phone),
-//    facts: {hand, floor, turn, aside, enforcedAudio, enforcedVideo}}
+//    facts: {hand, floor, turn, aside, sideRoom (a label, or ''),
+//    enforcedAudio, enforcedVideo}}
 export function renderTiles(grid, entries) {
   const existing = new Map();
   for (const el of grid.querySelectorAll(':scope > .tile')) existing.set(el.dataset.participant, el);
@@ -189,6 +190,7 @@ function updateTile(tile, e) {
   tile.dataset.floor = String(Boolean(facts.floor));
   tile.dataset.turn = facts.turn || '';
   tile.dataset.aside = String(Boolean(facts.aside));
+  tile.dataset.sideRoom = String(Boolean(facts.sideRoom));
   tile.dataset.enforcedMute = String(Boolean(facts.enforcedAudio));
   const badges = [];
   if (facts.floor) badges.push(['floor', 'Has the floor']);
@@ -196,6 +198,7 @@ function updateTile(tile, e) {
   if (facts.turn === 'next') badges.push(['next', 'Next']);
   if (facts.hand) badges.push(['hand', `Hand raised · ${facts.hand}`]);
   if (facts.aside) badges.push(['aside', 'Private conversation']);
+  if (facts.sideRoom) badges.push(['side-room', facts.sideRoom]);
   if (facts.requested) badges.push(['ask', e.self ? 'You asked to speak' : 'Asks to speak']);
   drawBadges(tile.querySelector('.tile-badges'), badges);
   const menu = tile.querySelector('.tile-menu-button');
@@ -235,9 +238,13 @@ function updateTile(tile, e) {
   if (facts.turn === 'next') parts.push('next in the go-around');
   if (facts.hand) parts.push(`hand raised, ${ordinal(facts.hand)} in line`);
   if (facts.aside) parts.push('in a private conversation');
+  if (facts.sideRoom) {
+    const where = facts.sideRoom.toLowerCase();
+    parts.push(`${where.includes('side room') ? where : `${where} in a side room`}: the group cannot see or hear them`);
+  }
   if (facts.requested) parts.push('asks to speak');
   // In an aside a facilitator's mute is lifted for the two of them.
-  if (facts.enforcedAudio && !facts.aside) parts.push('muted by a facilitator');
+  if (facts.enforcedAudio && !facts.aside && !facts.sideRoom) parts.push('muted by a facilitator');
   else if (e.micOff) parts.push('microphone off');
   if (!showVideo) parts.push('camera off');
   if (e.speaking) parts.push('speaking');
