@@ -65,6 +65,7 @@ func run(t *testing.T, ns newStore) {
 		"Series":       testSeries,
 		"Attendance":   testAttendance,
 		"Display":      testDisplayAndShareEnd,
+		"PeerLed":      testPeerLed,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

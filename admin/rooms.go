@@ -24,6 +24,7 @@ type roomView struct {
 	LockBehavior     room.LockBehavior  `json:"lockBehavior"`
 	MembersJoinMuted bool               `json:"membersJoinMuted"`
 	ShareEnd         room.ShareEnd      `json:"shareEnd"`
+	PeerLed          room.PeerLed       `json:"peerLed"` // who runs turn-taking without a facilitator
 	Roster           []room.RosterEntry `json:"roster"`
 	Schedule         *room.Schedule     `json:"schedule"`
 	// NextSession is the session under way or next, while there is one.
@@ -40,12 +41,15 @@ type roomView struct {
 
 func view(c room.RoomConfig, now time.Time) roomView {
 	v := roomView{Name: c.Name, Kind: c.Kind, Capacity: c.Capacity, HasPasscode: c.HasPasscode(), Knock: c.Knock,
-		LockBehavior: c.LockBehavior, MembersJoinMuted: c.MembersJoinMuted, Roster: c.Roster,
+		LockBehavior: c.LockBehavior, MembersJoinMuted: c.MembersJoinMuted, PeerLed: c.PeerLed, Roster: c.Roster,
 		DisplayName: c.Title(), ShareEnd: c.ShareEnd.OrStop(),
 		Schedule: c.Schedule, RosterClosed: c.RosterClosed(now), RosterOverrides: c.RosterOverrides,
 		Agreement: c.Agreement, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	if v.Roster == nil {
 		v.Roster = []room.RosterEntry{}
+	}
+	if v.PeerLed == "" {
+		v.PeerLed = room.PeerLedNobody
 	}
 	if v.RosterOverrides == nil {
 		v.RosterOverrides = []room.RosterOverride{}
@@ -78,6 +82,7 @@ type roomInput struct {
 	MembersJoinMuted *bool               `json:"membersJoinMuted"`
 	DisplayName      *string             `json:"displayName"`
 	ShareEnd         *room.ShareEnd      `json:"shareEnd"`
+	PeerLed          *room.PeerLed       `json:"peerLed"`
 	Roster           *[]room.RosterEntry `json:"roster"`
 	Schedule         json.RawMessage     `json:"schedule"`
 	Agreement        json.RawMessage     `json:"agreement"`
@@ -136,6 +141,9 @@ func (in roomInput) apply(c *room.RoomConfig) error {
 			return errorf(http.StatusBadRequest, "bad_request", `shareEnd must be "stop" or "finish"`)
 		}
 	}
+	if in.PeerLed != nil {
+		c.PeerLed = *in.PeerLed
+	}
 	if in.Roster != nil {
 		c.Roster = append([]room.RosterEntry{}, *in.Roster...)
 	}
@@ -148,6 +156,8 @@ func (in roomInput) apply(c *room.RoomConfig) error {
 }
 
 func (h *handler) listRooms(ctx context.Context) (int, any, error) {
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	list, err := h.store.ListRooms(ctx)
 	if err != nil {
 		return 0, nil, err
@@ -175,6 +185,10 @@ func (h *handler) createRoom(ctx context.Context, w http.ResponseWriter, r *http
 	if err := in.apply(&cfg); err != nil {
 		return 0, nil, err
 	}
+	// The store's time starts after the passcode's hashing, which takes
+	// long on a busy machine.
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	created, err := h.store.CreateRoom(ctx, cfg)
 	if err != nil {
 		return 0, nil, err
@@ -184,6 +198,8 @@ func (h *handler) createRoom(ctx context.Context, w http.ResponseWriter, r *http
 }
 
 func (h *handler) getRoom(ctx context.Context, name string) (int, any, error) {
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	c, err := h.store.GetRoom(ctx, name)
 	if err != nil {
 		return 0, nil, err
@@ -209,6 +225,8 @@ func (h *handler) patchRoom(ctx context.Context, w http.ResponseWriter, r *http.
 		hash, in.Passcode = &tmp.PasscodeHash, nil
 	}
 	now := h.now()
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	updated, err := h.store.UpdateRoom(ctx, name, func(c *room.RoomConfig) error {
 		old := c.Clone()
 		if err := in.apply(c); err != nil {
@@ -226,6 +244,8 @@ func (h *handler) patchRoom(ctx context.Context, w http.ResponseWriter, r *http.
 }
 
 func (h *handler) deleteRoom(ctx context.Context, name string) (int, any, error) {
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	if err := h.store.DeleteRoom(ctx, name); err != nil {
 		return 0, nil, err
 	}
@@ -233,6 +253,8 @@ func (h *handler) deleteRoom(ctx context.Context, name string) (int, any, error)
 }
 
 func (h *handler) getRoster(ctx context.Context, name string) (int, any, error) {
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	c, err := h.store.GetRoom(ctx, name)
 	if err != nil {
 		return 0, nil, err
@@ -241,6 +263,8 @@ func (h *handler) getRoster(ctx context.Context, name string) (int, any, error) 
 }
 
 func (h *handler) putRoster(ctx context.Context, w http.ResponseWriter, r *http.Request, name string) (int, any, error) {
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	var in struct {
 		Roster     *[]room.RosterEntry `json:"roster"`
 		OverrideBy string              `json:"overrideBy"`
@@ -264,6 +288,8 @@ func (h *handler) putRoster(ctx context.Context, w http.ResponseWriter, r *http.
 }
 
 func (h *handler) putRosterEntry(ctx context.Context, w http.ResponseWriter, r *http.Request, name, identity string) (int, any, error) {
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	var in struct {
 		Identity   *string   `json:"identity"`
 		Name       string    `json:"name"`
@@ -303,6 +329,8 @@ func (h *handler) putRosterEntry(ctx context.Context, w http.ResponseWriter, r *
 var errNotOnRoster = errors.New("identity is not on the roster")
 
 func (h *handler) deleteRosterEntry(ctx context.Context, name, identity string) (int, any, error) {
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	_, err := h.store.UpdateRoom(ctx, name, func(c *room.RoomConfig) error {
 		for i := range c.Roster {
 			if c.Roster[i].Identity == identity {
@@ -322,6 +350,8 @@ func (h *handler) deleteRosterEntry(ctx context.Context, name, identity string) 
 }
 
 func (h *handler) getSession(ctx context.Context, name string) (int, any, error) {
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	s, err := h.store.Session(ctx, name)
 	if err != nil {
 		return 0, nil, err

@@ -19,6 +19,9 @@ func (c *Controls) startAside(host, member string) (bool, error) {
 	if !t.p.Role.Can(room.PermPublishAudio) {
 		return false, errInvalid(t.p.Role.WithArticleCapital() + " cannot speak in a private aside.")
 	}
+	if c.side.has(host) || c.side.has(member) {
+		return false, errInvalid("A private aside is for two people in the group; the side room is already private.")
+	}
 	c.aside = &aside{host: host, member: member}
 	return true, nil
 }

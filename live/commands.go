@@ -16,13 +16,15 @@ type Command struct {
 	// never one the client claims.
 	By string
 	// Participant is the target (mute, lower_hand, give_floor, skip,
-	// start_aside, remove, decline_unmute). Empty means the sender for
-	// lower_hand, the next raised hand for give_floor and the current turn
-	// for skip.
+	// start_aside, remove, decline_unmute, end_side_room). Empty means the
+	// sender for lower_hand, the next raised hand for give_floor, the
+	// current turn for skip and everyone for end_side_room.
 	Participant string
-	Media       protocol.MediaKind // mute, mute_all, *_unmute*
-	Muted       bool               // mute, mute_all
-	Mode        protocol.FloorMode // set_floor_mode
+	// Participants are the targets of start_side_room.
+	Participants []string
+	Media        protocol.MediaKind // mute, mute_all, *_unmute*
+	Muted        bool               // mute, mute_all
+	Mode         protocol.FloorMode // set_floor_mode
 	// Seconds is a timed share (give_floor, set_timer, start_round per
 	// turn; 0 means untimed, and set_timer 0 cancels the timer), or the
 	// time added to one (extend_timer).
@@ -33,6 +35,8 @@ type Command struct {
 	Policy PolicyPatch // set_policy
 	Block  bool        // remove: refuse the identity for the rest of the session
 	Locked bool        // lock
+	// Allowed lets a member share their screen (allow_screen_share).
+	Allowed bool
 }
 
 // who classifies the sender for permission checks.
@@ -51,12 +55,16 @@ func need(k protocol.CommandKind) (w who, known bool) {
 	switch k {
 	case protocol.CmdMute, protocol.CmdMuteAll, protocol.CmdSetPolicy, protocol.CmdDeclineUnmute, protocol.CmdGiveFloor, protocol.CmdTakeFloor, protocol.CmdSetFloorMode,
 		protocol.CmdSetTimer, protocol.CmdStartRound, protocol.CmdNextTurn, protocol.CmdSkip, protocol.CmdEndRound, protocol.CmdStartAside, protocol.CmdRemove, protocol.CmdEndSession, protocol.CmdLock,
-		protocol.CmdExtendTimer:
+		protocol.CmdExtendTimer, protocol.CmdStartSideRoom, protocol.CmdHandFacilitation, protocol.CmdTakeBackFacilitation:
 		return whoModerator, true
 	case protocol.CmdAdmit, protocol.CmdDeny:
 		return whoAdmitter, true
-	case protocol.CmdRequestUnmute, protocol.CmdCancelUnmuteRequest, protocol.CmdRaiseHand, protocol.CmdLowerHand, protocol.CmdPass, protocol.CmdEndTurn, protocol.CmdEndAside:
+	case protocol.CmdRequestUnmute, protocol.CmdCancelUnmuteRequest, protocol.CmdRaiseHand, protocol.CmdLowerHand, protocol.CmdPass, protocol.CmdEndTurn, protocol.CmdEndAside, protocol.CmdEndSideRoom:
 		return whoSpeaker, true
+	case protocol.CmdStartScreenShare, protocol.CmdStopScreenShare:
+		return whoSpeaker, true
+	case protocol.CmdAllowScreenShare:
+		return whoModerator, true
 	}
 	return 0, false
 }
@@ -79,7 +87,7 @@ func (c *Controls) Authorize(cmd Command) error {
 	role := actor.p.Role
 	switch w {
 	case whoModerator:
-		if !role.Can(room.PermModerate) {
+		if !role.Can(room.PermModerate) && !c.peerMay(actor, cmd.Kind) {
 			return errForbidden("Only facilitators and co-facilitators may do this.")
 		}
 	case whoSpeaker:
@@ -100,12 +108,14 @@ func (c *Controls) Authorize(cmd Command) error {
 		if !ok {
 			return errNotHere()
 		}
-		if t.p.Role.Outranks(role) {
+		// Rank is by one's own role: a member facilitating in a
+		// facilitator's place acts on members and observers only.
+		if t.own.Outranks(role) || (actor.acting() && t.own.IsFacilitator()) {
 			verb := "mute"
 			if cmd.Kind == protocol.CmdRemove {
 				verb = "remove"
 			}
-			return errForbidden("You may not " + verb + " " + t.p.Role.WithArticle() + ".")
+			return errForbidden("You may not " + verb + " " + t.own.WithArticle() + ".")
 		}
 	case protocol.CmdLowerHand:
 		if cmd.Participant != "" && cmd.Participant != cmd.By && !role.Can(room.PermModerate) {
@@ -114,6 +124,15 @@ func (c *Controls) Authorize(cmd Command) error {
 	case protocol.CmdEndAside:
 		if !role.Can(room.PermModerate) && (c.aside == nil || c.aside.member != cmd.By) {
 			return errForbidden("Only facilitators and the member in the private aside may end it.")
+		}
+	case protocol.CmdStartScreenShare, protocol.CmdStopScreenShare, protocol.CmdAllowScreenShare:
+		return c.authorizeScreen(actor, cmd.Kind, cmd.Participant)
+	case protocol.CmdHandFacilitation, protocol.CmdTakeBackFacilitation:
+		return c.authorizeHandover(actor, cmd.Kind, cmd.By)
+	case protocol.CmdEndSideRoom:
+		own := cmd.Participant == "" || cmd.Participant == cmd.By
+		if !role.Can(room.PermModerate) && (!own || !c.side.has(cmd.By)) {
+			return errForbidden("Only facilitators and co-facilitators may bring people back from the side room; you may come back yourself.")
 		}
 	}
 	return nil
@@ -144,7 +163,13 @@ func (c *Controls) changeTarget(cmd Command) string {
 	switch cmd.Kind {
 	case protocol.CmdGiveFloor, protocol.CmdExtendTimer:
 		return c.floor.holder
-	case protocol.CmdMute, protocol.CmdDeclineUnmute, protocol.CmdLowerHand, protocol.CmdSkip, protocol.CmdStartAside, protocol.CmdRemove:
+	case protocol.CmdEndSideRoom:
+		if cmd.Participant == "" && !c.parts[cmd.By].p.Role.Can(room.PermModerate) {
+			return cmd.By // came back alone
+		}
+		return cmd.Participant // "": everyone
+	case protocol.CmdMute, protocol.CmdDeclineUnmute, protocol.CmdLowerHand, protocol.CmdSkip, protocol.CmdStartAside, protocol.CmdRemove,
+		protocol.CmdStartScreenShare, protocol.CmdStopScreenShare, protocol.CmdAllowScreenShare, protocol.CmdHandFacilitation:
 		if cmd.Participant == "" {
 			return cmd.By
 		}
@@ -168,6 +193,9 @@ func (c *Controls) apply(cmd Command) (bool, error) {
 	case protocol.CmdDeclineUnmute:
 		return c.declineUnmute(cmd.Participant, cmd.Media)
 	case protocol.CmdRaiseHand:
+		if c.side.has(cmd.By) {
+			return false, errInvalid("You are in a side room; raise your hand when you are back with the group.")
+		}
 		return c.raiseHand(cmd.By), nil
 	case protocol.CmdLowerHand:
 		return c.lowerHandCmd(cmd.By, cmd.Participant)
@@ -197,6 +225,14 @@ func (c *Controls) apply(cmd Command) (bool, error) {
 		return c.startAside(cmd.By, cmd.Participant)
 	case protocol.CmdEndAside:
 		return c.endAside()
+	case protocol.CmdStartSideRoom:
+		return c.startSideRoom(cmd.By, cmd.Participants)
+	case protocol.CmdHandFacilitation:
+		return c.handFacilitation(cmd.By, cmd.Participant)
+	case protocol.CmdTakeBackFacilitation:
+		return c.takeBackFacilitation()
+	case protocol.CmdEndSideRoom:
+		return c.endSideRoom(cmd.By, cmd.Participant)
 	case protocol.CmdRemove:
 		// The target leaves the controls at once, so its media stops before
 		// its connection is closed. Authorize refused removing oneself.
@@ -204,6 +240,12 @@ func (c *Controls) apply(cmd Command) (bool, error) {
 	case protocol.CmdEndSession:
 		c.ended = true
 		return true, nil
+	case protocol.CmdStartScreenShare:
+		return c.startScreenShare(cmd.By)
+	case protocol.CmdStopScreenShare:
+		return c.stopScreenShare(cmd.By, cmd.Participant), nil
+	case protocol.CmdAllowScreenShare:
+		return c.allowScreenShare(cmd.Participant, cmd.Allowed), nil
 	}
 	return false, errInvalid("That is not a command this session knows.")
 }

@@ -33,6 +33,8 @@ func (r *Room) Apply(ctx context.Context, id string, from Conn, cmd Command) err
 		return r.remove(ctx, from, cmd)
 	case protocol.CmdEndSession:
 		return r.endSession(from, cmd)
+	case protocol.CmdHandFacilitation, protocol.CmdTakeBackFacilitation:
+		return r.handOver(ctx, from, cmd)
 	case protocol.CmdStartRound:
 		if cmd.Order == protocol.OrderRoster {
 			roster, err := r.roster(ctx)

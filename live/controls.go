@@ -12,7 +12,7 @@ import (
 // Controls is the facilitator controls and turn-taking state of one live
 // session: who is seated, enforced and self mutes, the mute policy, the
 // raised-hand queue, the floor (mode, holder, timed share), go-around rounds,
-// the private aside and talk time. Every change increases Version, so
+// the private aside, the side room and talk time. Every change increases Version, so
 // clients can apply snapshots in order.
 //
 // It is a pure state machine: no network, no media, no goroutines. The clock
@@ -37,6 +37,15 @@ import (
 //     two of them keep hearing the group too (the host stays aware of the
 //     room, as when two people step aside in it). Everyone sees who is in the
 //     aside; nobody else hears it.
+//   - A screen share reaches everyone only while it is the room's one
+//     share and its sharer may share (facilitators, and members a
+//     facilitator allowed); any other screen track reaches nobody. Mutes,
+//     the floor and the aside leave it alone.
+//   - In a side room its host and the participants taken there hear and
+//     see only each other, and the group hears and sees none of them. The
+//     group's rules (floor, rounds, mutes) keep applying to the group; in
+//     the side room only their own mutes silence people, and an enforced
+//     video mute still holds (the floor never governed video).
 //   - Participants not seated here (unknown ids) send and receive nothing.
 type Controls struct {
 	now     func() time.Time
@@ -54,14 +63,23 @@ type Controls struct {
 	floor  floor
 	round  *round
 	aside  *aside
-	change *protocol.Change
+	screen screenShare
+	side   *sideRoom
+	// handed is the facilitator role handed to a member; peerLed who runs
+	// turn-taking while no facilitator is present (peerled_commands.go).
+	handed  *handedRole
+	peerLed room.PeerLed
+	change  *protocol.Change
 
 	talk talkState
 }
 
-// seat is one seated participant's controls state.
+// seat is one seated participant's controls state. p.Role is the role
+// now, own the one they were seated with; they differ while the
+// facilitator role is handed to them.
 type seat struct {
 	p         room.Participant
+	own       room.Role
 	seq       uint64
 	self      protocol.Media // the participant's own mute
 	enforced  protocol.Media // a facilitator's mute
@@ -78,6 +96,8 @@ type ControlsConfig struct {
 	// Version is the first version; a session that restarts after
 	// end_session continues from the old one so versions never go back.
 	Version uint64
+	// PeerLed says who runs turn-taking while no facilitator is present.
+	PeerLed room.PeerLed
 }
 
 // NewControls returns the controls of a session nobody has joined yet.
@@ -87,6 +107,7 @@ func NewControls(cfg ControlsConfig) *Controls {
 		shuffle: cfg.Shuffle,
 		version: cfg.Version,
 		policy:  cfg.Policy,
+		peerLed: cfg.PeerLed,
 		parts:   map[string]*seat{},
 		sticky:  map[string]protocol.Media{},
 		floor:   floor{mode: protocol.FloorOpen},
@@ -131,7 +152,7 @@ func (c *Controls) Seat(p room.Participant) {
 		return
 	}
 	c.seq++
-	s := &seat{p: p, seq: c.seq, enforced: c.sticky[p.Identity]}
+	s := &seat{p: p, own: p.Role, seq: c.seq, enforced: c.sticky[p.Identity]}
 	if c.policy.JoinMuted && p.Role == room.RoleMember {
 		s.enforced.Audio = true
 	}
@@ -143,7 +164,9 @@ func (c *Controls) Seat(p room.Participant) {
 	c.bump(protocol.Change{Kind: protocol.ChangeJoined, Participant: p.ID})
 }
 
-// Leave removes a participant from everything: hands, floor, round, aside.
+// Leave removes a participant from everything: hands, floor, round, aside,
+// side room (which ends when its host, or the last one with the host,
+// leaves).
 // Unknown ids change nothing.
 func (c *Controls) Leave(id string) {
 	if c.drop(id) {
@@ -166,6 +189,13 @@ func (c *Controls) drop(id string) bool {
 	}
 	if c.aside.has(id) {
 		c.aside = nil
+	}
+	c.screen.forget(id)
+	if c.side.has(id) && (c.side.host == id || !c.side.without(id)) {
+		c.side = nil
+	}
+	if c.handed.holds(id) {
+		c.handed = nil
 	}
 	c.talk.forget(id)
 	return true
@@ -190,6 +220,9 @@ func (c *Controls) SelfMuted(id string) protocol.Media {
 	}
 	return protocol.Media{}
 }
+
+// acting reports whether s holds a role handed to it.
+func (s *seat) acting() bool { return s.p.Role != s.own }
 
 // remember keeps a seat's enforced mutes for its identity.
 func (c *Controls) remember(s *seat) {

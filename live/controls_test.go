@@ -89,6 +89,13 @@ func TestCommandPermissions(t *testing.T) {
 		}
 	}
 	asideFT := func(c *live.Controls) { c.Apply(live.Command{Kind: protocol.CmdStartAside, By: "f", Participant: "t"}) }
+	allowM := func(c *live.Controls) {
+		c.Apply(live.Command{Kind: protocol.CmdAllowScreenShare, By: "f", Participant: "m", Allowed: true})
+	}
+	tShares := func(c *live.Controls) {
+		c.Apply(live.Command{Kind: protocol.CmdAllowScreenShare, By: "f", Participant: "t", Allowed: true})
+		c.Apply(live.Command{Kind: protocol.CmdStartScreenShare, By: "t"})
+	}
 	yes := true
 	moderators := [4]outcome{ok, ok, forbidden, forbidden}
 	speakers := [4]outcome{ok, ok, ok, forbidden}
@@ -140,8 +147,25 @@ func TestCommandPermissions(t *testing.T) {
 		{cmd: live.Command{Kind: protocol.CmdStartAside, Participant: "t"}, want: moderators},
 		// m is not in the aside; the member in it may end it (below).
 		{cmd: live.Command{Kind: protocol.CmdEndAside}, setup: asideFT, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdStartSideRoom, Participants: []string{"t"}}, want: moderators},
+		// m is not in the side room; the member in it may come back (sideroom_test.go).
+		{cmd: live.Command{Kind: protocol.CmdEndSideRoom}, setup: func(c *live.Controls) {
+			c.Apply(live.Command{Kind: protocol.CmdStartSideRoom, By: "f", Participants: []string{"t"}})
+		}, want: moderators},
+		// Only a facilitator hands the role; f, c and the member holding
+		// it (t, not m) take it back (peerled_test.go).
+		{cmd: live.Command{Kind: protocol.CmdHandFacilitation, Participant: "t"}, want: [4]outcome{ok, forbidden, forbidden, forbidden}},
+		{cmd: live.Command{Kind: protocol.CmdTakeBackFacilitation}, setup: func(c *live.Controls) {
+			c.Apply(live.Command{Kind: protocol.CmdHandFacilitation, By: "f", Participant: "t"})
+		}, want: moderators},
 		{cmd: live.Command{Kind: protocol.CmdRemove, Participant: "t"}, want: moderators},
 		{cmd: live.Command{Kind: protocol.CmdEndSession}, want: moderators},
+		// Facilitators share their screen; a member once allowed.
+		{cmd: live.Command{Kind: protocol.CmdStartScreenShare}, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdStartScreenShare}, setup: allowM, want: speakers},
+		{cmd: live.Command{Kind: protocol.CmdStopScreenShare}, want: speakers, noop: [4]bool{true, true, true, false}},
+		{cmd: live.Command{Kind: protocol.CmdStopScreenShare, Participant: "t"}, setup: tShares, want: moderators},
+		{cmd: live.Command{Kind: protocol.CmdAllowScreenShare, Participant: "t", Allowed: true}, want: moderators},
 	}
 	covered := map[protocol.CommandKind]bool{}
 	actors := [4]string{"f", "c", "m", "o"}

@@ -13,8 +13,9 @@ package live
 // the graph acyclic):
 //
 //   - errors.go: the refusals.
-//   - hands.go, floor.go, round.go, aside.go, talk.go: the state types
-//     Controls holds, each with its own methods, knowing nothing of it.
+//   - hands.go, floor.go, round.go, aside.go, sideroom.go, handed.go,
+//     talk.go, screen.go: the state types Controls holds, each with its
+//     own methods, knowing nothing of it.
 //   - chat.go: chat's rules (who writes to whom, the text, the pace, the
 //     log of recent ids), knowing nothing of Controls or Room.
 //   - controls.go: Controls, seating, self mute, Tick and the floor and
@@ -22,7 +23,8 @@ package live
 //   - gate.go (the media rules and the gate), state.go (the snapshot),
 //     talktime.go: what Controls reports.
 //   - mute_commands.go, floor_commands.go, round_commands.go,
-//     aside_commands.go, timer_commands.go: the commands.
+//     aside_commands.go, timer_commands.go, screen_commands.go,
+//     sideroom_commands.go, peerled_commands.go: the commands.
 //   - commands.go: Command, Authorize and Apply, which dispatches.
 //   - conn.go (Conn, Door: what the room needs of a connection and of
 //     membership), person.go (one person's seat), config.go, sampler.go
@@ -31,6 +33,6 @@ package live
 //     room_state).
 //   - waiting.go: what the people waiting are told.
 //   - ticker.go, seating.go, leaving.go, media.go, moves.go (hold, resume,
-//     take over), commands_room.go, chat_room.go (chat, delivered and
-//     forgotten): what a Room does.
+//     take over), handover_room.go, commands_room.go, chat_room.go (chat,
+//     delivered and forgotten): what a Room does.
 //   - rooms.go: Rooms, the rooms of this node.

@@ -46,6 +46,9 @@ func (c *Controls) giveFloor(id string, seconds int) (bool, error) {
 	if !t.p.Role.Can(room.PermPublishAudio) {
 		return false, errInvalid(t.p.Role.WithArticleCapital() + " cannot take the floor.")
 	}
+	if c.side.has(id) {
+		return false, errInvalid("That participant is in the side room.")
+	}
 	c.give(id, seconds)
 	return true, nil
 }

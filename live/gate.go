@@ -28,10 +28,11 @@ func (c *Controls) audibleToGroup(s *seat) bool {
 }
 
 // heardByGroup reports whether the group hears id's speech, and id's
-// identity: seated, not in the aside, and audible to the group.
+// identity: seated, not in the aside or the side room, and audible to the
+// group.
 func (c *Controls) heardByGroup(id string) (identity string, ok bool) {
 	s, ok := c.parts[id]
-	if !ok || c.aside.has(id) || !c.audibleToGroup(s) {
+	if !ok || c.aside.has(id) || c.side.has(id) || !c.audibleToGroup(s) {
 		return "", false
 	}
 	return s.p.Identity, true
@@ -46,8 +47,16 @@ func (c *Controls) Gate() *sfu.Gate {
 		f := sfu.Forward{
 			Video: !s.self.Video && !s.enforced.Video,
 			Audio: c.audibleToGroup(s),
+			// The share, while it is theirs and they may share.
+			Screen: c.screen.sharer == id && c.screen.may(s.p),
 		}
-		if c.aside.has(id) {
+		switch {
+		case c.side.has(id):
+			// Apart from the group: only their own mute silences them, and
+			// only those in the side room receive them, or are received.
+			f.Audio = !s.self.Audio
+			f.Space = sideRoomSpace
+		case c.aside.has(id):
 			// The two in an aside hear each other whatever the floor or an
 			// enforced mute says; only their own mute silences them. Nobody
 			// else hears them.

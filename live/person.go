@@ -46,7 +46,7 @@ func (x *person) info(selfMuted protocol.Media, tracks []sfu.TrackInfo) protocol
 }
 
 func trackOf(t sfu.TrackInfo) protocol.Track {
-	return protocol.Track{ID: t.ID, Kind: string(t.Kind), StreamID: t.StreamID}
+	return protocol.Track{ID: t.ID, Kind: string(t.Kind), StreamID: t.StreamID, Screen: t.Screen}
 }
 
 // relay is a peer connection's sfu.Signaler: it sends to whichever

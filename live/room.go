@@ -199,10 +199,14 @@ func (r *Room) TrackPublished(t sfu.TrackInfo) {
 	r.broadcastLocked(protocol.TrackPublished{Type: "track_published", Participant: t.Publisher, Track: trackOf(t)}, "")
 }
 
-// TrackUnpublished implements sfu.Observer.
+// TrackUnpublished implements sfu.Observer. A screen track that ends ends
+// its publisher's share, for everyone.
 func (r *Room) TrackUnpublished(t sfu.TrackInfo) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if t.Screen && r.ctl != nil && r.ctl.ScreenTrackEnded(t.Publisher) {
+		r.publishLocked()
+	}
 	r.broadcastLocked(protocol.TrackUnpublished{Type: "track_unpublished", Participant: t.Publisher, Track: t.ID}, "")
 }
 

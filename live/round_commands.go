@@ -10,8 +10,8 @@ import (
 // The round commands: start a go-around, end one's own turn, move it on,
 // skip a turn, end the round.
 
-// startRound orders the members present and gives the first of them the
-// floor. Hands stay raised for after the round.
+// startRound orders the members present (not those in the side room) and
+// gives the first of them the floor. Hands stay raised for after the round.
 func (c *Controls) startRound(order protocol.RoundOrder, seconds int, roster []string) (bool, error) {
 	if c.round != nil {
 		return false, errInvalid("A round is already in progress.")
@@ -21,7 +21,7 @@ func (c *Controls) startRound(order protocol.RoundOrder, seconds int, roster []s
 	}
 	var members []*seat
 	for _, s := range c.participants() {
-		if s.p.Role == room.RoleMember {
+		if s.p.Role == room.RoleMember && !c.side.has(s.p.ID) {
 			members = append(members, s)
 		}
 	}

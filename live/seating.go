@@ -126,6 +126,7 @@ func (r *Room) seatControlsLocked(x *person, info room.Info) {
 			Version: r.version})
 		r.active, r.talk = "", nil
 	}
+	r.ctl.SetPeerLed(info.PeerLed)
 	r.startTickerLocked()
 	r.ctl.Seat(x.p)
 	r.publishLocked()

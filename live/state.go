@@ -23,7 +23,8 @@ func (c *Controls) Snapshot() protocol.RoomState {
 		st.Participants = append(st.Participants, protocol.ParticipantState{
 			ID: s.p.ID, Identity: s.p.Identity, Name: s.p.Name, Role: s.p.Role,
 			SelfMuted: s.self, Muted: s.enforced, UnmuteRequested: s.requested,
-			Audible: s.p.Role.Can(room.PermPublishAudio) && !c.aside.has(s.p.ID) && c.audibleToGroup(s),
+			Audible:        s.p.Role.Can(room.PermPublishAudio) && !c.aside.has(s.p.ID) && !c.side.has(s.p.ID) && c.audibleToGroup(s),
+			CanShareScreen: c.screen.may(s.p),
 		})
 	}
 	if !c.floor.deadline.IsZero() {
@@ -40,6 +41,15 @@ func (c *Controls) Snapshot() protocol.RoomState {
 	}
 	if c.aside != nil {
 		st.Aside = &protocol.AsideState{Host: c.aside.host, Member: c.aside.member}
+	}
+	if c.screen.sharer != "" {
+		st.ScreenShare = &protocol.ScreenShareState{Participant: c.screen.sharer, Since: c.screen.since.UTC()}
+	}
+	if c.handed != nil {
+		st.Facilitation = &protocol.FacilitationState{Participant: c.handed.to, By: c.handed.by}
+	}
+	if c.side != nil {
+		st.SideRoom = &protocol.SideRoomState{Host: c.side.host, Participants: append([]string{}, c.side.members...)}
 	}
 	return st
 }

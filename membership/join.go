@@ -244,8 +244,12 @@ func tokenMessage(err error) string {
 }
 
 func roomInfo(cfg room.RoomConfig, locked bool) room.Info {
-	return room.Info{Name: cfg.Name, Kind: cfg.Kind, Locked: locked, MembersJoinMuted: cfg.MembersJoinMuted,
+	info := room.Info{Name: cfg.Name, Kind: cfg.Kind, Locked: locked, MembersJoinMuted: cfg.MembersJoinMuted,
 		DisplayName: cfg.Title(), ShareEnd: cfg.ShareEnd.OrStop()}
+	if cfg.PeerLed.Members() {
+		info.PeerLed = cfg.PeerLed
+	}
+	return info
 }
 
 // randomHex returns 2n hex digits from crypto/rand, so ids generated on

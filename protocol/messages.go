@@ -147,6 +147,8 @@ type Track struct {
 	ID       string `json:"id"`
 	Kind     string `json:"kind"`
 	StreamID string `json:"streamId"`
+	// Screen marks a screen share's track (stream id "<participant>-screen").
+	Screen bool `json:"screen,omitempty"`
 }
 
 // Participant is a seated participant as others see them.
@@ -268,6 +270,9 @@ type Control struct {
 	FloorReturn *string `json:"floorReturn"`
 	ShareEnd    *string `json:"shareEnd"`
 	Chat        *string `json:"chat"`
+	Allowed     *bool   `json:"allowed"`
+	// Participants names several participants (start_side_room).
+	Participants []string `json:"participants"`
 }
 
 // RoomStateMsg is the versioned controls snapshot, sent on seating and

@@ -31,9 +31,18 @@ const (
 	CmdEndRound            CommandKind = "end_round"
 	CmdStartAside          CommandKind = "start_aside"
 	CmdEndAside            CommandKind = "end_aside"
+	CmdStartSideRoom       CommandKind = "start_side_room"
+	CmdEndSideRoom         CommandKind = "end_side_room"
 	CmdRemove              CommandKind = "remove"
 	CmdEndSession          CommandKind = "end_session"
 	CmdExtendTimer         CommandKind = "extend_timer"
+)
+
+// Peer-led groups: a facilitator hands the facilitator role to a member
+// for the session, and it is taken back.
+const (
+	CmdHandFacilitation     CommandKind = "hand_facilitation"
+	CmdTakeBackFacilitation CommandKind = "take_back_facilitation"
 )
 
 // The waiting room's and the lock's commands. Each has a message of its own
@@ -50,7 +59,8 @@ func CommandKinds() []CommandKind {
 	return []CommandKind{CmdMute, CmdMuteAll, CmdSetPolicy, CmdRequestUnmute, CmdCancelUnmuteRequest,
 		CmdDeclineUnmute, CmdRaiseHand, CmdLowerHand, CmdGiveFloor, CmdTakeFloor, CmdSetFloorMode, CmdSetTimer,
 		CmdStartRound, CmdPass, CmdEndTurn, CmdNextTurn, CmdSkip, CmdEndRound, CmdStartAside, CmdEndAside,
-		CmdRemove, CmdEndSession, CmdExtendTimer}
+		CmdRemove, CmdEndSession, CmdExtendTimer, CmdStartScreenShare, CmdStopScreenShare, CmdAllowScreenShare,
+		CmdStartSideRoom, CmdEndSideRoom, CmdHandFacilitation, CmdTakeBackFacilitation}
 }
 
 // MediaKind is "audio" or "video", as on the wire.
@@ -186,8 +196,14 @@ type RoomState struct {
 	Participants []ParticipantState `json:"participants"` // join order
 	Hands        []Hand             `json:"hands"`        // queue order
 	Floor        FloorState         `json:"floor"`
-	Round        *RoundState        `json:"round"` // nil: no round
-	Aside        *AsideState        `json:"aside"` // nil: no aside
+	Round        *RoundState        `json:"round"`    // nil: no round
+	Aside        *AsideState        `json:"aside"`    // nil: no aside
+	SideRoom     *SideRoomState     `json:"sideRoom"` // nil: no side room
+	// Facilitation names the member facilitating for the session, handed
+	// the role by a facilitator; nil when nobody was.
+	Facilitation *FacilitationState `json:"facilitation"`
+	// ScreenShare is who shares their screen now; nil: nobody.
+	ScreenShare *ScreenShareState `json:"screenShare"`
 	// Change is what caused this version; nil for the first.
 	Change *Change `json:"change,omitempty"`
 }
@@ -203,8 +219,11 @@ type ParticipantState struct {
 	Muted           Media `json:"muted"`
 	UnmuteRequested Media `json:"unmuteRequested"`
 	// Audible says whether the group hears this participant's audio now
-	// (everyone outside an aside; for the two in an aside it is false).
+	// (false for the two in an aside and for everyone in the side room).
 	Audible bool `json:"audible"`
+	// CanShareScreen says whether the participant may share their screen:
+	// facilitators and co-facilitators always, members once allowed.
+	CanShareScreen bool `json:"canShareScreen"`
 }
 
 // FloorState is the floor mode, holder and timed share.
@@ -238,6 +257,22 @@ type RoundState struct {
 type AsideState struct {
 	Host   string `json:"host"`
 	Member string `json:"member"`
+}
+
+// SideRoomState names the people in the side room: its host (a
+// facilitator or co-facilitator) and those taken there, in the order they
+// came.
+type SideRoomState struct {
+	Host         string   `json:"host"`
+	Participants []string `json:"participants"`
+}
+
+// FacilitationState names the member a facilitator handed the facilitator
+// role to for the session (Participant, whose role in Participants is then
+// facilitator) and who handed it (By).
+type FacilitationState struct {
+	Participant string `json:"participant"`
+	By          string `json:"by"`
 }
 
 // TalkTime is one seated participant's speaking time in this session.

@@ -56,7 +56,9 @@ func (d Decision) Err() error {
 //  1. a blocked identity is refused (blocked);
 //  2. closed rooms need a token whose identity is on the roster
 //     (not_on_roster); the role is the token's, capped at the roster's;
-//     open rooms take the token's role, or member without a token;
+//     open rooms take the token's role, or member without a token; a
+//     member whose turn it is on the schedule's rota facilitates the
+//     session (its window, from FacilitatorLead before the start);
 //  3. a display name is required (bad_request);
 //  4. everyone but facilitators must give the passcode, if set
 //     (bad_passcode);
@@ -100,6 +102,7 @@ func Decide(cfg RoomConfig, sess Session, a Arrival) Decision {
 	default:
 		role = RoleMember
 	}
+	role = cfg.rotaRole(a, role)
 	clean, err := CleanName(name)
 	if err != nil {
 		return Decision{Outcome: OutcomeRefuse, Code: CodeBadRequest, Message: "A display name of 1 to 64 characters is needed."}

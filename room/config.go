@@ -74,6 +74,9 @@ type RoomConfig struct {
 	// (shareend.go; empty is stop); a facilitator may change it in a
 	// session.
 	ShareEnd ShareEnd `json:"shareEnd,omitempty"`
+	// PeerLed says who may run turn-taking while no facilitator is present
+	// (peerled.go); empty is nobody.
+	PeerLed PeerLed `json:"peerLed,omitempty"`
 	// Schedule, if set, is when the room meets (series.go); a closed room
 	// with one is a closed cohort (cohort.go).
 	Schedule *Schedule `json:"schedule,omitempty"`
@@ -235,6 +238,9 @@ func (c RoomConfig) Validate() error {
 	if c.ShareEnd != "" && !c.ShareEnd.Valid() {
 		return fmt.Errorf("%w: shareEnd must be \"stop\" or \"finish\"", ErrInvalid)
 	}
+	if !c.PeerLed.Valid() {
+		return fmt.Errorf("%w: peerLed must be \"nobody\" or \"members\"", ErrInvalid)
+	}
 	if c.PasscodeHash != "" {
 		// A stored hash with a huge cost would make every join hang.
 		if cost, err := bcrypt.Cost([]byte(c.PasscodeHash)); err != nil || cost > maxPasscodeCost {
@@ -295,6 +301,9 @@ func (c RoomConfig) Clone() RoomConfig {
 	}
 	if c.Schedule != nil {
 		s := *c.Schedule
+		if s.Rota != nil {
+			s.Rota = append([]string{}, s.Rota...)
+		}
 		c.Schedule = &s
 	}
 	if c.Agreement != nil {
@@ -317,4 +326,7 @@ type Info struct {
 	DisplayName string `json:"displayName"`
 	// ShareEnd is the room's default for a session's policy.
 	ShareEnd ShareEnd `json:"shareEnd"`
+	// PeerLed is "members" when members may run turn-taking while no
+	// facilitator is present; left out otherwise.
+	PeerLed PeerLed `json:"peerLed,omitempty"`
 }

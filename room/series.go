@@ -54,6 +54,9 @@ type Schedule struct {
 	Sessions int `json:"sessions"`
 	// TimeZone is an IANA time zone name, such as Europe/London.
 	TimeZone string `json:"timeZone"`
+	// Rota, if set, names who facilitates each session, by identity, in
+	// turn (peerled.go); "" is nobody's turn.
+	Rota []string `json:"rota,omitempty"`
 }
 
 // normalize fills defaults: an empty Repeat is none, and a single session
@@ -69,8 +72,10 @@ func (s *Schedule) normalize() {
 
 // Validate checks the schedule; errors wrap ErrInvalid.
 func (s Schedule) Validate() error {
-	_, err := s.Series()
-	return err
+	if _, err := s.Series(); err != nil {
+		return err
+	}
+	return validateRota(s.Rota)
 }
 
 // Series checks the schedule and returns it ready to answer questions

@@ -9,9 +9,17 @@ import (
 type Forward struct {
 	Video bool
 	Audio bool
+	// Screen forwards the publisher's screen share (TrackInfo.Screen) to
+	// everyone in the gate in the same Space; without it a screen track
+	// reaches nobody.
+	Screen bool
 	// AudioOnlyTo, when not empty, limits the audio to these subscribers
 	// (a private aside); when empty, the audio goes to everyone in the gate.
 	AudioOnlyTo []string
+	// Space, when not empty, sets the publisher apart from the group (a
+	// side room): media flows only between participants of the same
+	// Space, both ways. Everyone whose Space is empty is the group.
+	Space string
 }
 
 // Gate says who may receive whose media: plain data, immutable once made,
@@ -39,7 +47,14 @@ func NewGate(fwd map[string]Forward) *Gate {
 	return g
 }
 
-// Allows reports whether publisher's media of kind may reach subscriber.
+// AllowsTrack reports whether track t may reach subscriber: a screen share
+// by its publisher's Screen, anything else by Allows.
+func (g *Gate) AllowsTrack(t TrackInfo, subscriber string) bool {
+	return g.trackVerdict(t, subscriber) == gateOpen
+}
+
+// Allows reports whether publisher's media of kind (camera and microphone,
+// not a screen share) may reach subscriber.
 func (g *Gate) Allows(publisher, subscriber string, kind Kind) bool {
 	return g.verdict(publisher, subscriber, kind) == gateOpen
 }
@@ -60,6 +75,22 @@ const (
 	gateMuted
 )
 
+// trackVerdict is the verdict on track t for subscriber. A screen track
+// from someone not sharing goes to nobody, like muted media.
+func (g *Gate) trackVerdict(t TrackInfo, subscriber string) gateVerdict {
+	if !t.Screen || g == nil {
+		return g.verdict(t.Publisher, subscriber, t.Kind)
+	}
+	f, s := g.fwd[t.Publisher], g.fwd[subscriber]
+	if _, listed := g.fwd[subscriber]; !listed || t.Publisher == subscriber || f.Space != s.Space {
+		return gateClosed
+	}
+	if !f.Screen {
+		return gateMuted
+	}
+	return gateOpen
+}
+
 func (g *Gate) verdict(publisher, subscriber string, kind Kind) gateVerdict {
 	if g == nil {
 		return gateOpen
@@ -68,7 +99,8 @@ func (g *Gate) verdict(publisher, subscriber string, kind Kind) gateVerdict {
 		return gateClosed
 	}
 	f, ok := g.fwd[publisher]
-	if _, listed := g.fwd[subscriber]; !ok || !listed {
+	s, listed := g.fwd[subscriber]
+	if !ok || !listed || f.Space != s.Space {
 		return gateClosed
 	}
 	switch {

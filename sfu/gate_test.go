@@ -113,3 +113,102 @@ func TestDropReasons(t *testing.T) {
 		}
 	}
 }
+
+// TestGateSpaces: a side room's people (one Space) and the group (no
+// Space) exchange nothing, either kind, either way; inside each, the
+// other rules still hold.
+func TestGateSpaces(t *testing.T) {
+	g := NewGate(map[string]Forward{
+		"h": {Video: true, Audio: true, Space: "side"},
+		"m": {Video: true, Audio: true, Space: "side"},
+		"q": {Video: false, Audio: true, Space: "side"},
+		"a": {Video: true, Audio: true},
+		"b": {Video: true, Audio: true},
+	})
+	for _, tc := range []struct {
+		pub, sub string
+		kind     Kind
+		want     bool
+	}{
+		{"h", "m", KindAudio, true},
+		{"m", "h", KindVideo, true},
+		{"q", "h", KindVideo, false}, // its own rule still holds
+		{"q", "m", KindAudio, true},
+		{"a", "b", KindAudio, true},
+		{"b", "a", KindVideo, true},
+	} {
+		if got := g.Allows(tc.pub, tc.sub, tc.kind); got != tc.want {
+			t.Errorf("%s -> %s %s: %v, want %v", tc.pub, tc.sub, tc.kind, got, tc.want)
+		}
+	}
+	for _, side := range []string{"h", "m", "q"} {
+		for _, group := range []string{"a", "b"} {
+			for _, k := range []Kind{KindAudio, KindVideo} {
+				if g.Allows(side, group, k) || g.Allows(group, side, k) {
+					t.Errorf("%s crosses between %s and %s", k, side, group)
+				}
+			}
+		}
+	}
+}
+
+func TestGateAllowsScreen(t *testing.T) {
+	// s shares its screen, with its camera off; m has camera and
+	// microphone on but shares nothing; x is not in the gate.
+	g := NewGate(map[string]Forward{
+		"s": {Screen: true},
+		"m": {Video: true, Audio: true},
+	})
+	screen := func(pub string, k Kind) TrackInfo {
+		return TrackInfo{Publisher: pub, StreamID: ScreenStreamID(pub), Kind: k, Screen: true}
+	}
+	camera := func(pub string, k Kind) TrackInfo { return TrackInfo{Publisher: pub, StreamID: pub, Kind: k} }
+	for _, tc := range []struct {
+		t    TrackInfo
+		sub  string
+		want bool
+	}{
+		{screen("s", KindVideo), "m", true},
+		{screen("s", KindAudio), "m", true}, // the screen's sound goes with it
+		{screen("s", KindVideo), "s", false},
+		{screen("s", KindVideo), "x", false},
+		{camera("s", KindVideo), "m", false}, // Screen is not the camera
+		{screen("m", KindVideo), "s", false}, // a camera's Video is not a screen
+		{screen("m", KindAudio), "s", false},
+		{camera("m", KindVideo), "s", true},
+		{screen("x", KindVideo), "m", false},
+	} {
+		if got := g.AllowsTrack(tc.t, tc.sub); got != tc.want {
+			t.Errorf("%s -> %s (%s, screen %v): %v, want %v", tc.t.Publisher, tc.sub, tc.t.Kind, tc.t.Screen, got, tc.want)
+		}
+	}
+	var none *Gate
+	if !none.AllowsTrack(screen("s", KindVideo), "m") {
+		t.Error("the nil gate holds a screen back")
+	}
+}
+
+// TestGateScreenSpaces: a screen shared in the group does not reach the
+// side room, and one shared in the side room does not reach the group.
+func TestGateScreenSpaces(t *testing.T) {
+	g := NewGate(map[string]Forward{
+		"g": {Video: true, Audio: true, Screen: true},
+		"a": {Video: true, Audio: true},
+		"h": {Video: true, Audio: true, Screen: true, Space: "side"},
+		"m": {Video: true, Audio: true, Space: "side"},
+	})
+	screen := func(pub string) TrackInfo {
+		return TrackInfo{Publisher: pub, StreamID: ScreenStreamID(pub), Kind: KindVideo, Screen: true}
+	}
+	for _, tc := range []struct {
+		pub, sub string
+		want     bool
+	}{
+		{"g", "a", true}, {"g", "h", false}, {"g", "m", false},
+		{"h", "m", true}, {"h", "a", false}, {"h", "g", false},
+	} {
+		if got := g.AllowsTrack(screen(tc.pub), tc.sub); got != tc.want {
+			t.Errorf("screen %s -> %s: %v, want %v", tc.pub, tc.sub, got, tc.want)
+		}
+	}
+}

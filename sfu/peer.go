@@ -73,6 +73,9 @@ type Peer struct {
 	pc     *webrtc.PeerConnection
 	sig    Signaler
 	can    func(Kind) bool
+	// slots are the receivers of the publishing slots (router.go): what
+	// arrives elsewhere is a screen share.
+	slots []*webrtc.RTPReceiver
 	// maxTracks and onRefused: see PeerParams.
 	maxTracks int
 	onRefused func(Kind, error)

@@ -105,10 +105,12 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 	// publish (what arrives there is refused in publish): the first offer
 	// needs a media section for the transport to start at all.
 	for _, k := range []Kind{KindAudio, KindVideo} {
-		if _, err := pc.AddTransceiverFromKind(k.codecType(), webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		tr, err := pc.AddTransceiverFromKind(k.codecType(), webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
+		if err != nil {
 			_ = pc.Close()
 			return nil, fmt.Errorf("sfu: add %s slot: %w", k, err)
 		}
+		p.slots = append(p.slots, tr.Receiver())
 		p.ownSections++
 	}
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
@@ -201,7 +203,7 @@ func (r *Router) SetGate(g *Gate) {
 	}
 	r.mu.Unlock()
 	for _, d := range downs {
-		d.setGate(g.verdict(d.pub.info.Publisher, d.sub.id, d.pub.info.Kind))
+		d.setGate(g.trackVerdict(d.pub.info, d.sub.id))
 	}
 }
 
@@ -230,6 +232,10 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 		return
 	}
 	index := layerIndex(recv, remote)
+	// A section the client added carries its screen, unless it carries
+	// simulcast layers: browsers publish a simulcast camera in a section of
+	// their own, since they cannot add layers to the one offered to them.
+	screen := !slices.Contains(p.slots, recv) && remote.RID() == ""
 	r.mu.Lock()
 	if r.closed || r.peers[p.id] != p {
 		r.mu.Unlock()
@@ -259,10 +265,14 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 		p.refused(kind, ErrTooManyTracks)
 		return
 	}
+	source, stream := string(kind), p.id
+	if screen {
+		source, stream = "screen-"+source, ScreenStreamID(p.id)
+	}
 	p.trackSeq++
-	id := fmt.Sprintf("%s-%s-%d", p.id, kind, p.trackSeq)
+	id := fmt.Sprintf("%s-%s-%d", p.id, source, p.trackSeq)
 	t := newPublishedTrack(TrackInfo{
-		ID: id, Publisher: p.id, StreamID: p.id, Kind: kind, MimeType: remote.Codec().MimeType,
+		ID: id, Publisher: p.id, StreamID: stream, Kind: kind, MimeType: remote.Codec().MimeType, Screen: screen,
 	}, remote, recv, p)
 	if kind == KindAudio {
 		t.levels.extID = audioLevelExtID(recv)
@@ -357,7 +367,7 @@ func (r *Router) subscribe(sub *Peer, t *publishedTrack, renegotiate bool) {
 	var d *downTrack
 	if ok {
 		d = newDownTrack(t, sub)
-		d.gate.Store(int32(r.gate.verdict(t.info.Publisher, sub.id, t.info.Kind)))
+		d.gate.Store(int32(r.gate.trackVerdict(t.info, sub.id)))
 		most := r.prefLocked(sub, t)
 		d.pref.Store(int32(most))
 		d.want.Store(int32(t.chooseLayer(most, time.Now().UnixNano())))

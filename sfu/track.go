@@ -15,10 +15,22 @@ import (
 type TrackInfo struct {
 	ID        string // unique within the router
 	Publisher string // the publishing peer's id
-	StreamID  string // msid stream id seen by subscribers: the publisher's id
-	Kind      Kind
-	MimeType  string
+	// StreamID is the msid stream id subscribers see: the publisher's id,
+	// or ScreenStreamID of it for a screen share.
+	StreamID string
+	Kind     Kind
+	MimeType string
+	// Screen says the track is a screen share: it arrived on a media
+	// section the client added, not on one of the publishing slots the
+	// server offers for the camera and the microphone, and without
+	// simulcast layers (a client's own simulcast section is its camera).
+	// The gate forwards it by Forward.Screen.
+	Screen bool
 }
+
+// ScreenStreamID is the stream id subscribers see on publisher's screen
+// share.
+func ScreenStreamID(publisher string) string { return publisher + "-screen" }
 
 // keyframeMinInterval bounds how often one publisher is asked for a
 // keyframe: subscribers' PLIs arrive in bursts (one per viewer after a loss),

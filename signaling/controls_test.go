@@ -249,6 +249,10 @@ func TestControlsForbidden(t *testing.T) {
 		{"type": "end_round"},
 		{"type": "start_aside", "participant": m.ID()},
 		{"type": "end_aside"},
+		{"type": "start_side_room", "participants": []string{m.ID()}},
+		{"type": "end_side_room"},
+		{"type": "hand_facilitation", "participant": m.ID()},
+		{"type": "take_back_facilitation"},
 		{"type": "remove", "participant": f.ID(), "block": true},
 		{"type": "end_session"},
 	}

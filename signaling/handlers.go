@@ -329,6 +329,15 @@ func command(kind protocol.CommandKind, m protocol.Control) (live.Command, error
 		if m.Participant == "" {
 			return cmd, perr(protocol.CodeBadRequest, "Say which participant to remove.")
 		}
+	case protocol.CmdHandFacilitation:
+		if m.Participant == "" {
+			return cmd, perr(protocol.CodeBadRequest, "Say which member is to facilitate.")
+		}
+	case protocol.CmdStartSideRoom:
+		if len(m.Participants) == 0 || len(m.Participants) > live.MaxSideRoom {
+			return cmd, perr(protocol.CodeBadRequest, "Name from 1 to %d participants to take to the side room.", live.MaxSideRoom)
+		}
+		cmd.Participants = m.Participants
 	case protocol.CmdSetPolicy:
 		cmd.Policy = live.PolicyPatch{SelfUnmute: m.SelfUnmute, JoinMuted: m.JoinMuted}
 		if m.FloorReturn != nil {
@@ -347,6 +356,11 @@ func command(kind protocol.CommandKind, m protocol.Control) (live.Command, error
 		if cmd.Order == "" {
 			cmd.Order = protocol.OrderJoin
 		}
+	case protocol.CmdAllowScreenShare:
+		if m.Participant == "" || m.Allowed == nil {
+			return cmd, perr(protocol.CodeBadRequest, "Say which participant this is about, and true or false as \"allowed\".")
+		}
+		cmd.Allowed = *m.Allowed
 	}
 	return cmd, nil
 }

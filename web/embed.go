@@ -140,7 +140,7 @@ func serve(w http.ResponseWriter, r *http.Request, f *file) {
 	if f.name == "index.html" {
 		h.Set("Content-Security-Policy", ContentSecurityPolicy)
 		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Permissions-Policy", "camera=(self), microphone=(self), display-capture=(), geolocation=()")
+		h.Set("Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self), geolocation=()")
 		h.Set("X-Frame-Options", "DENY")
 	}
 	// ServeContent answers If-None-Match and Range requests; the embedded

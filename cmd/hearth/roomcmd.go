@@ -36,6 +36,11 @@ A closed room with a schedule is a closed cohort: invitations work from 15
 minutes before each session (30 for facilitators) to its end, and once the
 first session is over, adding to the roster needs -override-by (recorded).
 
+A peer-led group: -peer-led members lets members start rounds and pass the
+floor while no facilitator is present, and a schedule's rota
+(rota=rae;kim;-;sam, "-" for nobody, in turn) makes that session's member
+its facilitator when they join.
+
 It talks to a running server's admin API (-server, -api-key, -api-secret or
 HEARTH_SERVER, HEARTH_API_KEY, HEARTH_API_SECRET).`
 
@@ -62,7 +67,8 @@ func roomCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	lockBehavior := fs.String("lock-behavior", "", "what a locked room does with arrivals: waiting or refuse")
 	joinMuted := fs.String("members-join-muted", "", "true: members join muted")
 	roster := fs.String("roster", "", "identity:role[:name],... (replaces the roster)")
-	schedule := fs.String("schedule", "", "first=YYYY-MM-DD,start=HH:MM,minutes=N,repeat=none|weekly|fortnightly,sessions=N,tz=Area/City (\"-\" removes it)")
+	schedule := fs.String("schedule", "", "first=YYYY-MM-DD,start=HH:MM,minutes=N,repeat=none|weekly|fortnightly,sessions=N,tz=Area/City[,rota=id;id;-] (\"-\" removes it)")
+	peerLed := fs.String("peer-led", "", "who may start rounds and give the floor while no facilitator is present: nobody or members")
 	agreementFile := fs.String("agreement-file", "", "file holding the group agreement's text (\"-\" removes the agreement)")
 	agreementEvery := fs.String("agreement-every", "", "series (accept once) or session (accept at every session); with -agreement-file")
 	agreementContact := fs.String("agreement-contact", "", "how to reach the facilitator, for someone who declines; with -agreement-file")
@@ -124,6 +130,9 @@ func roomCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if given["share-end"] {
 		body["shareEnd"] = *shareEnd
+	}
+	if given["peer-led"] {
+		body["peerLed"] = *peerLed
 	}
 	if given["roster"] {
 		entries, err := parseRoster(*roster)
@@ -194,20 +203,21 @@ func roomCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return adminCall(ctx, *server, *apiKey, *apiSecret, method, path, body, stdout)
 }
 
-// parseSchedule reads "first=...,start=...,minutes=...,repeat=...,sessions=...,tz=..."
-// into the admin API's schedule; "-" removes the schedule.
+// parseSchedule reads "first=...,start=...,minutes=...,repeat=...,sessions=...,tz=...,rota=..."
+// into the admin API's schedule; "-" removes the schedule. The rota's
+// identities are separated by ";", with "-" for nobody.
 func parseSchedule(s string) (any, error) {
 	if s == "-" {
 		return nil, nil
 	}
 	fields := map[string]string{"first": "firstDate", "start": "startTime", "minutes": "minutes", "repeat": "repeat",
-		"sessions": "sessions", "tz": "timeZone"}
+		"sessions": "sessions", "tz": "timeZone", "rota": "rota"}
 	out := map[string]any{}
 	for _, item := range splitList(s) {
 		k, v, ok := strings.Cut(item, "=")
 		field, known := fields[k]
 		if !ok || !known {
-			return nil, fmt.Errorf("-schedule: %q is not one of first=, start=, minutes=, repeat=, sessions=, tz=", item)
+			return nil, fmt.Errorf("-schedule: %q is not one of first=, start=, minutes=, repeat=, sessions=, tz=, rota=", item)
 		}
 		if k == "minutes" || k == "sessions" {
 			n, err := strconv.Atoi(v)
@@ -215,6 +225,16 @@ func parseSchedule(s string) (any, error) {
 				return nil, fmt.Errorf("-schedule: %s must be a number", k)
 			}
 			out[field] = n
+			continue
+		}
+		if k == "rota" {
+			rota := strings.Split(v, ";")
+			for i, id := range rota {
+				if id == "-" {
+					rota[i] = ""
+				}
+			}
+			out[field] = rota
 			continue
 		}
 		out[field] = v

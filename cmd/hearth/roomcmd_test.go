@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -105,7 +106,8 @@ func TestRoomSeriesCommand(t *testing.T) {
 	}
 
 	if out, err := call("create", "cohort", "-kind", "closed", "-roster", "dr-lee:facilitator:Dr Lee,rae:member:Rae,kim:member:Kim",
-		"-schedule", "first="+first.Format("2006-01-02")+",start=19:00,minutes=90,repeat=weekly,sessions=10,tz=Europe/London",
+		"-schedule", "first="+first.Format("2006-01-02")+",start=19:00,minutes=90,repeat=weekly,sessions=10,tz=Europe/London,rota=rae;kim;-",
+		"-peer-led", "members",
 		"-agreement-file", agreement, "-agreement-every", "session", "-agreement-contact", "Call 01632 960123"); err != nil {
 		t.Fatalf("create: %v\n%s", err, out)
 	}
@@ -114,9 +116,9 @@ func TestRoomSeriesCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := room.Schedule{FirstDate: first.Format("2006-01-02"), StartTime: "19:00", Minutes: 90, Repeat: room.RepeatWeekly,
-		Sessions: 10, TimeZone: "Europe/London"}
-	if cfg.Schedule == nil || *cfg.Schedule != want {
-		t.Fatalf("stored schedule %+v", cfg.Schedule)
+		Sessions: 10, TimeZone: "Europe/London", Rota: []string{"rae", "kim", ""}}
+	if cfg.Schedule == nil || !reflect.DeepEqual(*cfg.Schedule, want) || cfg.PeerLed != room.PeerLedMembers {
+		t.Fatalf("stored schedule %+v, peerLed %q", cfg.Schedule, cfg.PeerLed)
 	}
 	if a := cfg.Agreement; a == nil || a.Text != "What is said here stays here.\nNo recording." || a.Every != room.AcceptEverySession ||
 		a.Contact != "Call 01632 960123" {

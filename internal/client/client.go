@@ -133,6 +133,7 @@ type Client struct {
 	hold     bool
 	held     string
 	pendingC []webrtc.ICECandidateInit
+	screen   *screen // nil until PublishScreen
 
 	ctx    context.Context
 	cancel context.CancelFunc

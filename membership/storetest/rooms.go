@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -194,20 +195,21 @@ func testInvalidInput(t *testing.T, newStore NewStore) {
 	mustErr(t, err, room.ErrInvalid, "presence with bad role")
 }
 
-// testRoomSeries: a room's schedule, group agreement and roster overrides
-// are kept with its configuration, and can be changed and removed.
+// testRoomSeries: a room's schedule (with its rota), group agreement and
+// roster overrides are kept with its configuration, and can be changed and
+// removed.
 func testRoomSeries(t *testing.T, newStore NewStore) {
 	s, ctx := newStore(t, longTTL), ctxT(t)
 	cfg := closedRoom("thursday-cohort")
 	cfg.Schedule = &room.Schedule{FirstDate: "2026-12-03", StartTime: "19:00", Minutes: 90, Repeat: room.RepeatWeekly,
-		Sessions: 10, TimeZone: "Europe/London"}
+		Sessions: 10, TimeZone: "Europe/London", Rota: []string{"client-01", "", "client-02"}}
 	cfg.Agreement = &room.Agreement{Text: "What is said here stays here.\nNo recording.", Contact: "Call 01632 960123.",
 		Every: room.AcceptEverySession}
 	at := time.Date(2026, 12, 5, 10, 0, 0, 123, time.UTC)
 	cfg.RosterOverrides = []room.RosterOverride{{Identity: "client-04", By: "Dr Lee", At: at}}
 	check := func(got room.RoomConfig, what string) {
 		t.Helper()
-		if got.Schedule == nil || *got.Schedule != *cfg.Schedule {
+		if got.Schedule == nil || !reflect.DeepEqual(*got.Schedule, *cfg.Schedule) {
 			t.Fatalf("%s: schedule %+v, want %+v", what, got.Schedule, cfg.Schedule)
 		}
 		if got.Agreement == nil || *got.Agreement != *cfg.Agreement {

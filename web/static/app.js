@@ -16,6 +16,7 @@
  *   resume.js       the join message and getting our seat back
  *   invite.js       the invitation token and the room from the address
  *   devices.js      camera and microphone: when they start, the device check
+ *   screenshare.js  sharing one's screen, and someone else's share shown large
  *   state.js        the client's state, and redrawing
  *   signaling.js    the websocket, with pings
  *   session.js      the RTCPeerConnection (negotiation, ICE, track owners)
@@ -48,6 +49,8 @@
  *               data-mic-off and data-cam-off = "true" | "false";
  *               data-state = "active" | "reconnecting",
  *               data-active-speaker, data-floor, data-aside,
+ *               data-side-room ("true": in the side room, seen from the
+ *               group, badge "With the co-facilitator"),
  *               data-enforced-mute = "true" | "false",
  *               data-hand = queue position ("0": no hand),
  *               data-turn = "current" | "next" | "";
@@ -61,6 +64,12 @@
  *               go-around keeps us from being heard, and the click says so),
  *             #hand-button (aria-pressed), #panel-button, #leave-button,
  *             #chat-button (aria-expanded) with #chat-badge (unread count),
+ *             #screen-button (aria-pressed; data-state = "idle" | "asking" |
+ *               "starting" | "sharing"), #screen-self (one's own share)
+ *               with #screen-self-stop, #stage[data-sharing="true"] while
+ *               someone else's share is shown in #screen-stage
+ *               (data-participant, data-waiting) with #screen-title,
+ *               #screen-video and #screen-stop (facilitators),
  *             #status (data-state = connecting | connected | reconnecting |
  *               disconnected), #status-text, #notice + #notice-text
  *               (errors and warnings), #announcer (aria-live),
@@ -73,6 +82,14 @@
  *             #requests-info, #requests-queue > li[data-request="<id>"] with
  *               button[data-action="allow" | "decline"] (facilitators);
  *             #aside-info + #aside-text, #end-aside-button;
+ *             #side-room-info (data-mine: we are in it) + #side-room-text,
+ *               #side-room-back-button;
+ *             #facilitation-info (data-mine: the role was handed to us) +
+ *               #facilitation-text, #facilitation-button (take or give
+ *               the role back);
+ *             #peer-info + #peer-text (a peer-led room, nobody
+ *               facilitating: members), #peer-round-button (start or end
+ *               a go-around), #peer-next-button, #peer-floor-button;
  *             #hands-info, #hands-queue > li[data-hand="<id>"];
  *             #self-info + #self-text (why one is not heard now)
  *   Panel:    #panel, #waiting-list > li[data-waiting="<id>"] with
@@ -90,6 +107,9 @@
  *             #people-list > li[data-person="<id>"] with
  *               button[data-action="mute-audio" | "more" | "mute-video" |
  *               "give-floor" | "aside" | "remove"] (data-muted on the mutes),
+ *             the tile menu's side room items: data-action="side-room"
+ *               ("Take … to a side room", "Bring … back"), and the
+ *               facilitator role's: data-action="facilitation",
  *             #talk-time-list > li[data-talk="<id>"],
  *             #mute-all, #unmute-all, #policy-self-unmute,
  *             #policy-join-muted, #policy-floor-return, #policy-share-end,
@@ -131,10 +151,13 @@
  *     resumable     whether we hold a resume secret for our seat
  *     resumes       how many times the seat was resumed on a new socket
  *     iceRestarts   how many times this peer connection restarted ICE
+ *     screenShare   {state, track}: our own share ("idle" | "asking" |
+ *                   "starting" | "sharing") and its MediaStreamTrack
  *     debugDropSocket()  closes the websocket as a network failure would
- *     inboundStats()   Promise of [{participant, kind, mid, trackIdentifier,
- *                      packetsReceived, bytesReceived, framesDecoded}], one
- *                      per inbound RTP stream, participant from the msid
+ *     inboundStats()   Promise of [{participant, kind, screen, mid,
+ *                      trackIdentifier, packetsReceived, bytesReceived,
+ *                      framesDecoded}], one per inbound RTP stream,
+ *                      participant from the msid (screen: a screen share)
  *     outboundStats()  Promise of [{kind, mid, packetsSent, bytesSent,
  *                      framesEncoded}]
  */
@@ -155,6 +178,8 @@ import { updateTimers } from './strip.js';
 import { wireDeviceCheck } from './devices.js';
 import { wireTileMenu } from './tile-menu.js';
 import { wireChat, chatMessages } from './chat.js';
+import { wireScreenShare, screenSnapshot } from './screenshare.js';
+import { wireView } from './view.js';
 import { $, hideNotice, setFieldError, layoutGrid } from './ui.js';
 
 function snapshot(v) {
@@ -180,6 +205,7 @@ window.hearth = Object.freeze({
   get resumable() { return Boolean(app.resume); },
   get resumes() { return app.resumes; },
   get iceRestarts() { return app.session ? app.session.iceRestarts : 0; },
+  get screenShare() { return screenSnapshot(); },
   debugDropSocket() {
     if (!app.sig) return false;
     app.sig.drop();
@@ -207,6 +233,12 @@ function init() {
   $('end-turn-button').addEventListener('click', () => send({ type: 'end_turn' }));
   $('end-aside-button').addEventListener('click', () => send({ type: 'end_aside' }));
   $('extend-timer-button').addEventListener('click', () => send({ type: 'extend_timer', seconds: 60 }));
+  $('side-room-back-button').addEventListener('click', () => send({ type: 'end_side_room' }));
+  $('facilitation-button').addEventListener('click', () => send({ type: 'take_back_facilitation' }));
+  $('peer-round-button').addEventListener('click', (ev) => send(ev.currentTarget.dataset.action === 'end_round'
+    ? { type: 'end_round' } : { type: 'start_round', order: 'join' }));
+  $('peer-next-button').addEventListener('click', () => send({ type: 'next_turn' }));
+  $('peer-floor-button').addEventListener('click', () => send({ type: 'give_floor' }));
   $('requests-queue').addEventListener('click', onRequestButton);
   $('confirm-ok').addEventListener('click', () => answerConfirm(true));
   $('confirm-cancel').addEventListener('click', () => answerConfirm(false));
@@ -219,6 +251,8 @@ function init() {
   wireDeviceCheck();
   wireTileMenu();
   wireChat();
+  wireScreenShare();
+  wireView();
   $('grid').addEventListener('click', onGridClick);
   $('rejoin-button').addEventListener('click', () => {
     if (app.params) startJoin();

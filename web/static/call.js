@@ -13,6 +13,8 @@ import { renderDeviceCheck } from './devices.js';
 import { openTileMenu } from './tile-menu.js';
 import { renderChat, chatIsOpen, setChatOpen } from './chat.js';
 import { renderPeople } from './people.js';
+import { renderScreenShare } from './screenshare.js';
+import { arrange, renderViewButton } from './view.js';
 import * as text from './text.js';
 import { $, announce, showNotice, setToggle, renderTiles, layoutGrid } from './ui.js';
 
@@ -73,6 +75,8 @@ export function draw() {
       }
     }
     for (const p of people) {
+      // In a side room one sees only the people there.
+      if (v && v.inSideRoom && !v.inSide(p.id)) continue;
       const got = received.get(p.id) || {};
       const publishesAudio = p.tracks.some((t) => t.kind === 'audio') || Boolean(got.audio);
       const facts = tileFacts(v, p.id);
@@ -81,20 +85,25 @@ export function draw() {
         name: p.name || nameOf(p.id),
         role: p.role,
         self: false,
-        micOff: p.muted.audio || !publishesAudio || Boolean(facts.unheard),
-        camOff: p.muted.video || !got.video || Boolean(facts.enforcedVideo),
+        // Someone in the side room is neither heard nor seen by the group.
+        micOff: p.muted.audio || !publishesAudio || Boolean(facts.unheard) || Boolean(facts.sideRoom),
+        camOff: p.muted.video || !got.video || Boolean(facts.enforcedVideo) || Boolean(facts.sideRoom),
         videoTrack: got.video || null,
         audioTrack: got.audio || null,
         away: p.state === 'reconnecting',
         speaking: app.activeSpeaker === p.id,
         facts,
-        menu: isFac && Boolean(v) && app.participants.has(p.id),
+        // Everyone may pin; facilitators' menus also hold their controls.
+        menu: Boolean(v) && app.participants.has(p.id),
       });
     }
   }
   renderDeviceCheck();
   $('devices-button').hidden = !(inCall && app.self && app.self.role !== 'observer');
+  renderScreenShare(inCall);
+  renderViewButton(inCall);
   const grid = $('grid');
+  grid.dataset.view = arrange(entries, v, $('stage').dataset.sharing === 'true');
   renderTiles(grid, entries);
   grid.dataset.pip = String(entries.some((e) => e.pip));
   layoutGrid(grid);
@@ -155,7 +164,7 @@ function inCallView() {
 export function onGridClick(ev) {
   const b = ev.target.closest('.tile-menu-button');
   const tile = b && b.closest('[data-participant]');
-  if (tile) openTileMenu(b, tile.dataset.participant, panelView(), facilitatorActions);
+  if (tile) openTileMenu(b, tile.dataset.participant, panelView(), facilitatorActions, Boolean(app.self && text.isFacilitator(app.self.role)));
 }
 
 // watchTrack redraws when a received track starts or stops getting media,

@@ -1,16 +1,18 @@
 // What the facilitator controls state means for the person at this browser
 // (PROTOCOL.md, "Facilitator controls and turn-taking"): who may be heard,
-// whose turn it is, the raised hands, the private aside, and whether the
+// whose turn it is, the raised hands, the private aside, the side room, and
+// whether the
 // group hears oneself now. messages.js keeps the newest room_state; this
 // module turns it into a view and into words to announce when it changes;
 // strip.js draws it above the video grid.
 
-import { isFacilitator } from './text.js';
+import { isFacilitator, roleLabel } from './text.js';
 
 // makeView derives everything the page shows from one room_state.
-// receivedAt is performance.now() when the state arrived, for the countdown.
+// receivedAt is performance.now() when the state arrived, for the countdown;
+// room is the room's information from joined (its peerLed setting).
 // Returns null when there is no state yet.
-export function makeView(state, receivedAt, selfId, selfRole) {
+export function makeView(state, receivedAt, selfId, selfRole, room) {
   if (!state) return null;
   const byId = new Map((state.participants || []).map((p) => [p.id, p]));
   const floor = state.floor || { mode: 'open' };
@@ -18,6 +20,9 @@ export function makeView(state, receivedAt, selfId, selfRole) {
   const handPos = new Map(hands.map((h, i) => [h.participant, i + 1]));
   const round = state.round || null;
   const aside = state.aside || null;
+  const side = state.sideRoom || null;
+  const facilitation = state.facilitation || null;
+  const inSide = (id) => Boolean(side && (side.host === id || (side.participants || []).includes(id)));
   const me = byId.get(selfId) || null;
   const policy = state.policy || { selfUnmute: false, joinMuted: false, floorReturn: 'facilitator', shareEnd: 'stop' };
   const role = (me && me.role) || selfRole;
@@ -45,6 +50,7 @@ export function makeView(state, receivedAt, selfId, selfRole) {
     timer,
     round,
     aside,
+    screenShare: state.screenShare || null,
     selfId,
     me,
     isFac,
@@ -55,23 +61,35 @@ export function makeView(state, receivedAt, selfId, selfRole) {
     imNext: Boolean(round && round.next === selfId),
     inAside,
     asidePeer: inAside ? (aside.host === selfId ? aside.member : aside.host) : '',
+    // The side room: its host and those taken there see and hear only
+    // each other.
+    sideRoom: side,
+    inSide,
+    inSideRoom: inSide(selfId),
+    // The facilitator role handed to a member for the session.
+    facilitation,
+    acting: Boolean(facilitation && facilitation.participant === selfId),
+    // A peer-led room with nobody facilitating: members run hands and
+    // go-arounds among themselves.
+    peersLead: Boolean(room && room.peerLed === 'members') && role === 'member'
+      && !(state.participants || []).some((p) => isFacilitator(p.role)),
     canSelfUnmute: isFac || Boolean(policy.selfUnmute),
   };
 }
 
 // silencedByFacilitator reports whether a facilitator's mute of kind keeps
 // the person at this browser from being heard (or seen) right now: the floor
-// and the aside lift an audio mute while they last.
+// the aside and the side room lift an audio mute while they last.
 export function silencedByFacilitator(v, kind) {
   if (!v || !v.enforced[kind]) return false;
-  if (kind === 'audio' && (v.isHolder || v.inAside)) return false;
+  if (kind === 'audio' && (v.isHolder || v.inAside || v.inSideRoom)) return false;
   return true;
 }
 
 // silencedByFloor reports whether the moderated floor or a round keeps the
 // person from being heard.
 export function silencedByFloor(v) {
-  return Boolean(v && v.moderated && !v.isHolder && !v.isFac && !v.inAside);
+  return Boolean(v && v.moderated && !v.isHolder && !v.isFac && !v.inAside && !v.inSideRoom);
 }
 
 // selfGate says what, other than one's own mute, keeps the group from
@@ -81,7 +99,7 @@ export function silencedByFloor(v) {
 // mute) or '' (nothing: they are heard when their microphone is on). The
 // server's `audible` is the truth; the rules only say why.
 export function selfGate(v) {
-  if (!v || !v.me || v.me.role === 'observer' || v.inAside) return '';
+  if (!v || !v.me || v.me.role === 'observer' || v.inAside || v.inSideRoom) return '';
   if (silencedByFloor(v)) return v.round ? 'round' : 'floor';
   if (silencedByFacilitator(v, 'audio')) return 'muted';
   const selfMuted = Boolean(v.me.selfMuted && v.me.selfMuted.audio);
@@ -113,19 +131,51 @@ export function tileFacts(v, id) {
   if (!v) return {};
   const p = v.byId.get(id);
   const inAside = Boolean(v.aside && (v.aside.host === id || v.aside.member === id));
+  const inSide = v.inSide(id);
   return {
     hand: v.handPos.get(id) || 0,
     floor: !v.round && v.holder === id,
     turn: v.round ? (v.round.current === id ? 'current' : v.round.next === id ? 'next' : '') : '',
     aside: inAside,
+    // Seen from the group: "With the co-facilitator", not a departure.
+    sideRoom: inSide && !v.inSideRoom ? sideRoomLabel(v, id) : '',
     enforcedAudio: Boolean(p && p.muted && p.muted.audio),
     enforcedVideo: Boolean(p && p.muted && p.muted.video),
     // The group does not hear them; people in an aside are heard by each
     // other, which the aside badge says.
-    unheard: Boolean(p) && p.audible === false && !inAside,
+    unheard: Boolean(p) && p.audible === false && !inAside && !inSide,
     requested: Boolean(p && p.unmuteRequested && p.unmuteRequested.audio),
     role: p ? p.role : '',
   };
+}
+
+// sideRoomLabel says, for the group, where someone in the side room is.
+function sideRoomLabel(v, id) {
+  if (v.sideRoom.host === id) return 'In a side room';
+  const host = v.byId.get(v.sideRoom.host);
+  const role = host ? roleLabel(host.role).toLowerCase() : '';
+  return role ? `With the ${role}` : 'In a side room';
+}
+
+// sideRoomSentence says who is in the side room, for the person at this
+// browser: inside it, with whom and that the group cannot see or hear
+// them; in the group, who is with whom.
+export function sideRoomSentence(v, nameOf) {
+  const side = v && v.sideRoom;
+  if (!side) return '';
+  const names = (ids) => {
+    const n = ids.map(nameOf);
+    return n.length <= 1 ? n.join('') : `${n.slice(0, -1).join(', ')} and ${n[n.length - 1]}`;
+  };
+  const members = side.participants || [];
+  if (v.inSideRoom) {
+    const others = [side.host, ...members].filter((id) => id !== v.selfId);
+    return `You are in a side room with ${names(others)} — the group cannot see or hear you.`;
+  }
+  const host = v.byId.get(side.host);
+  const role = host ? roleLabel(host.role).toLowerCase() : '';
+  const with_ = role ? `the ${role}, ${nameOf(side.host)}` : nameOf(side.host);
+  return `${names(members)} ${members.length === 1 ? 'is' : 'are'} with ${with_}, in a side room.`;
 }
 
 // announcements returns the sentences to say when the state moves from
@@ -230,6 +280,31 @@ export function announcements(prev, next, nameOf) {
     }
   } else if (prev.aside && !next.aside) {
     out.push('The private conversation has ended.');
+  }
+
+  // The side room.
+  const sideKey = (v) => JSON.stringify(v.sideRoom);
+  if (!prev.inSideRoom && next.inSideRoom) out.push(sideRoomSentence(next, nameOf));
+  else if (prev.inSideRoom && !next.inSideRoom) out.push('You are back with the group.');
+  else if (!next.inSideRoom && sideKey(prev) !== sideKey(next)) {
+    if (next.sideRoom) out.push(sideRoomSentence(next, nameOf));
+    for (const id of (prev.sideRoom && prev.sideRoom.participants) || []) {
+      if (!next.inSide(id) && next.byId.has(id) && id !== me) out.push(`${nameOf(id)} is back with the group.`);
+    }
+  }
+
+  // The facilitator role, handed for the session.
+  const handedTo = (v) => (v.facilitation ? v.facilitation.participant : '');
+  if (handedTo(prev) !== handedTo(next)) {
+    if (next.acting) {
+      out.push(`${nameOf(next.facilitation.by)} handed you the facilitator role for this session. You can run go-arounds, give the floor, mute members and let people in.`);
+    } else if (prev.acting) {
+      out.push('The facilitator role is back with the facilitators. Thank you for facilitating.');
+    } else if (next.facilitation) {
+      out.push(`${nameOf(next.facilitation.participant)} is facilitating now.`);
+    } else {
+      out.push(`${nameOf(handedTo(prev))} is no longer facilitating.`);
+    }
   }
 
   // For facilitators: hands and requests to speak.

@@ -27,9 +27,14 @@ function waitingSince(iso) {
 const RANK = { facilitator: 4, 'co-facilitator': 3, cofacilitator: 3, member: 2, observer: 1 };
 
 // mayModerate reports whether the person at this browser may mute or remove
-// target: nobody of a higher role.
-function mayModerate(self, target) {
-  return (RANK[target.role] || 0) <= (RANK[self && self.role] || 0);
+// target: nobody of a higher role. Ranks are by one's own role: a member
+// facilitating in a facilitator's place (ctl.facilitation) acts on members
+// and observers only, and is acted on as a member.
+function mayModerate(self, target, ctl) {
+  const handed = ctl && ctl.facilitation ? ctl.facilitation.participant : '';
+  const rank = target.id === handed ? RANK.member : (RANK[target.role] || 0);
+  if (self && self.id === handed) return rank <= RANK.member;
+  return rank <= (RANK[self && self.role] || 0);
 }
 
 export const waitingSection = {
@@ -101,6 +106,28 @@ export function personAction(actions, action, id, name, on) {
     case 'aside':
       actions.send(on ? { type: 'end_aside' } : { type: 'start_aside', participant: id });
       break;
+    case 'allow-screen':
+      actions.send({ type: 'allow_screen_share', participant: id, allowed: !on });
+      break;
+    case 'stop-screen':
+      actions.send({ type: 'stop_screen_share', participant: id });
+      break;
+    case 'facilitation':
+      if (on) {
+        actions.send({ type: 'take_back_facilitation' });
+        break;
+      }
+      actions.confirm({
+        title: `Hand the facilitator role to ${name}?`,
+        message: `For this session ${name} can run go-arounds, give the floor, mute members and let people in. Co-facilitators keep their role, and you can take it back at any time.`,
+        confirmLabel: `Hand it to ${name}`,
+      }).then((answer) => {
+        if (answer.ok) actions.send({ type: 'hand_facilitation', participant: id });
+      });
+      break;
+    case 'side-room':
+      actions.send(on ? { type: 'end_side_room', participant: id } : { type: 'start_side_room', participants: [id] });
+      break;
     case 'remove':
       actions.confirm({
         title: `Remove ${name} from the session?`,
@@ -125,16 +152,35 @@ export function personMenu(view, id) {
   const name = p.name || 'Guest';
   const speaks = p.role !== 'observer';
   const out = [];
-  if (speaks && mayModerate(view.self, p)) {
+  if (speaks && mayModerate(view.self, p, ctl)) {
     const audio = Boolean(st && st.muted.audio);
     const video = Boolean(st && st.muted.video);
     out.push({ action: 'mute-audio', on: audio, label: audio ? `Unmute ${name}` : `Mute ${name}` });
     out.push({ action: 'mute-video', on: video, label: video ? `Allow ${name}'s camera` : `Turn off ${name}'s camera` });
   }
-  if (speaks && !ctl.round && ctl.holder !== id) out.push({ action: 'give-floor', on: false, label: `Give the floor to ${name}` });
+  const side = ctl.sideRoom;
+  const inSide = ctl.inSide(id);
+  if (speaks && !ctl.round && ctl.holder !== id && !inSide) out.push({ action: 'give-floor', on: false, label: `Give the floor to ${name}` });
   const inThis = Boolean(ctl.aside && ctl.aside.member === id);
-  if (inThis || !ctl.aside) out.push({ action: 'aside', on: inThis, label: inThis ? `End private talk with ${name}` : `Talk privately with ${name}` });
-  if (mayModerate(view.self, p)) out.push({ action: 'remove', on: false, label: `Remove ${name}…`, danger: true });
+  if (!inSide && !ctl.inSideRoom && (inThis || !ctl.aside)) out.push({ action: 'aside', on: inThis, label: inThis ? `End private talk with ${name}` : `Talk privately with ${name}` });
+  // The side room: one's own, to take people to; anyone's, to bring them back.
+  if (inSide) out.push({ action: 'side-room', on: true, label: `Bring ${name} back to the group` });
+  else if (speaks && (!side || side.host === view.self.id)) out.push({ action: 'side-room', on: false, label: `Take ${name} to a side room` });
+  // The facilitator role, for the session: a facilitator hands it to a
+  // member; facilitators and co-facilitators take it back.
+  const handed = ctl.facilitation ? ctl.facilitation.participant : '';
+  const ownRight = view.self.id !== handed;
+  if (handed === id && ownRight) out.push({ action: 'facilitation', on: true, label: `Take the facilitator role back from ${name}` });
+  else if (!handed && p.role === 'member' && view.self.role === 'facilitator' && ownRight) {
+    out.push({ action: 'facilitation', on: false, label: `Hand the facilitator role to ${name}` });
+  }
+  const sharing = Boolean(ctl.screenShare && ctl.screenShare.participant === id);
+  if (sharing) out.push({ action: 'stop-screen', on: true, label: `Stop ${name}'s screen share` });
+  if (p.role === 'member') {
+    const may = Boolean(st && st.canShareScreen);
+    out.push({ action: 'allow-screen', on: may, label: may ? `Stop letting ${name} share their screen` : `Let ${name} share their screen` });
+  }
+  if (mayModerate(view.self, p, ctl)) out.push({ action: 'remove', on: false, label: `Remove ${name}…`, danger: true });
   return out;
 }
 
@@ -204,21 +250,23 @@ export const peopleSection = {
         if (role) meta.push(role);
         if (item.state === 'reconnecting') meta.push('reconnecting');
         const inAside = Boolean(ctl && ctl.aside && (ctl.aside.host === item.id || ctl.aside.member === item.id));
+        const inSide = Boolean(ctl && ctl.inSide(item.id));
         // In an aside the two hear each other, whatever the mute says.
-        if (enforced.audio && !inAside) meta.push('muted by a facilitator');
+        if (enforced.audio && !inAside && !inSide) meta.push('muted by a facilitator');
         else if (item.muted && item.muted.audio) meta.push('mic off');
         else if (st && st.audible === false && !inAside && ctl && ctl.moderated && item.role === 'member') meta.push('not heard now');
         if (enforced.video) meta.push('camera off by a facilitator');
         else if (item.muted && item.muted.video) meta.push('camera off');
         if (ctl && ctl.holder === item.id) meta.push(ctl.round ? 'sharing' : 'has the floor');
         if (inAside) meta.push(view.self && (ctl.aside.host === view.self.id || ctl.aside.member === view.self.id) && !you ? 'talking privately with you' : 'in a private conversation');
+        if (inSide) meta.push('in the side room');
         if (st && st.unmuteRequested && st.unmuteRequested.audio) meta.push('asks to speak');
         li.querySelector('.person-meta').textContent = meta.join(' · ');
         li.dataset.enforcedAudio = String(enforced.audio);
         if (you) return;
 
         const speaks = item.role !== 'observer';
-        const moderate = mayModerate(view.self, item);
+        const moderate = mayModerate(view.self, item, ctl);
         const mute = li.querySelector('[data-action="mute-audio"]');
         mute.hidden = !(speaks && moderate && ctl);
         mute.dataset.muted = String(enforced.audio);
@@ -231,13 +279,13 @@ export const peopleSection = {
         video.replaceChildren(enforced.video ? 'Allow camera' : 'Turn off camera', hidden(` for ${name}`));
         const floor = li.querySelector('[data-action="give-floor"]');
         floor.hidden = !(speaks && ctl);
-        floor.disabled = Boolean(ctl && (ctl.round || ctl.holder === item.id));
+        floor.disabled = Boolean(ctl && (ctl.round || ctl.holder === item.id || inSide));
         floor.replaceChildren('Give floor', hidden(` to ${name}`));
         const aside = li.querySelector('[data-action="aside"]');
         const inThis = Boolean(ctl && ctl.aside && ctl.aside.member === item.id);
         aside.hidden = !ctl;
         aside.dataset.active = String(inThis);
-        aside.disabled = Boolean(ctl && ctl.aside && !inThis);
+        aside.disabled = Boolean(ctl && ((ctl.aside && !inThis) || inSide || ctl.inSideRoom));
         aside.replaceChildren(inThis ? 'End private talk' : 'Talk privately', hidden(` with ${name}`));
         const remove = li.querySelector('[data-action="remove"]');
         remove.hidden = !moderate;

@@ -12,6 +12,7 @@ import { ensureMedia, stopMedia } from './devices.js';
 import { clearPending } from './facilitator.js';
 import { makeView, announcements } from './controls.js';
 import { onChat, onChatRemoved, onChatError, resetChat, noteMissed } from './chat.js';
+import { screenChanged, onScreenError } from './screenshare.js';
 import * as text from './text.js';
 import { $, announce, showNotice } from './ui.js';
 
@@ -160,8 +161,13 @@ function onRoomState(msg) {
   app.acceptAnyState = false;
   const prev = app.view;
   app.roomState = msg;
-  app.view = makeView(msg, performance.now(), app.self.id, app.self.role);
+  // A facilitator may hand us the facilitator role for the session, and
+  // take it back: our role is the one the controls say.
+  const mine = (msg.participants || []).find((p) => p.id === app.self.id);
+  if (mine && mine.role && mine.role !== app.self.role) app.self = { ...app.self, role: mine.role };
+  app.view = makeView(msg, performance.now(), app.self.id, app.self.role, app.room);
   const said = announcements(prev, app.view, nameOf);
+  said.push(...screenChanged(prev, app.view));
   // A lifted mute does not turn on a microphone we turned off ourselves.
   if (prev && prev.enforced.audio && !app.view.enforced.audio && app.micMuted && app.local.audio) {
     said.push('Your own microphone is still off. Unmute when you are ready.');
@@ -314,6 +320,7 @@ function onError(msg) {
     onChatError(msg.code, msg.message);
     return;
   }
+  if (app.screen === 'call' && onScreenError(msg)) return;
   if (msg.ref === 'lock' && app.room) {
     app.room = { ...app.room, locked: !app.room.locked };
     render();

@@ -6,7 +6,10 @@
 // carries the publisher's participant id as its msid stream id, which is how
 // we know whose a track is.
 //
-// Offers may also come from us (an ICE restart). Collisions follow "perfect
+// A screen share goes out on an m-line of our own (setScreenTrack), and
+// others' screens arrive with the stream id "<participant>-screen".
+//
+// Offers may also come from us (an ICE restart, our screen's m-line). Collisions follow "perfect
 // negotiation" with the client as the polite peer: we roll back our offer and
 // answer the server's.
 //
@@ -56,6 +59,8 @@ export class MediaSession {
     // The mids of the m-lines we publish on, found in the first offer and
     // kept across renegotiations: {audio: '0', video: '1'}.
     this.publishMids = { audio: null, video: null };
+    // Our screen share's transceiver, made by the first share.
+    this.screenTransceiver = null;
 
     // Whose is each received track: mid -> {participant, kind}, and
     // receiver track id -> {participant, kind}. Rebuilt after each offer.
@@ -236,6 +241,19 @@ export class MediaSession {
     await tr.sender.replaceTrack(track || null);
   }
 
+  // setScreenTrack sends track as our screen share, or nothing (null). The
+  // first share adds an m-line of our own, which needs an offer (the
+  // browser asks for it); later shares reuse it.
+  async setScreenTrack(track) {
+    if (this.closed) return;
+    const tr = this.screenTransceiver;
+    if (!tr) {
+      if (track) this.screenTransceiver = this.pc.addTransceiver(track, { direction: 'sendonly' });
+      return;
+    }
+    await tr.sender.replaceTrack(track || null);
+  }
+
   transceiverFor(mid) {
     if (mid === null) return null;
     return this.pc.getTransceivers().find((t) => t.mid === mid) || null;
@@ -250,7 +268,7 @@ export class MediaSession {
     const publishing = new Set([this.publishMids.audio, this.publishMids.video]);
     for (const s of sections) {
       if (!s.streamId || publishing.has(s.mid)) continue;
-      const owner = { participant: s.streamId, kind: s.kind };
+      const owner = ownerOf(s);
       this.midOwners.set(s.mid, owner);
       const tr = this.transceiverFor(s.mid);
       if (tr) this.trackOwners.set(tr.receiver.track.id, owner);
@@ -291,6 +309,7 @@ export class MediaSession {
       out.push({
         participant: owner ? owner.participant : null,
         kind: s.kind || s.mediaType,
+        screen: Boolean(owner && owner.kind.startsWith('screen')),
         mid,
         trackIdentifier: s.trackIdentifier || null,
         packetsReceived: s.packetsReceived || 0,
@@ -313,7 +332,7 @@ export class MediaSession {
       } else if (s.type === 'inbound-rtp' && s.kind === 'audio') {
         const mid = s.mid === undefined ? null : String(s.mid);
         const owner = this.trackOwners.get(s.trackIdentifier) || (mid !== null ? this.midOwners.get(mid) : undefined);
-        if (owner) levels.set(owner.participant, Math.max(levels.get(owner.participant) || 0, s.audioLevel));
+        if (owner && owner.kind === 'audio') levels.set(owner.participant, Math.max(levels.get(owner.participant) || 0, s.audioLevel));
       }
     });
     return levels;
@@ -342,6 +361,19 @@ export class MediaSession {
     window.clearTimeout(this.iceTimer);
     this.pc.close();
   }
+}
+
+// SCREEN_SUFFIX ends the stream id of a screen share.
+const SCREEN_SUFFIX = '-screen';
+
+// ownerOf says whose a received m-line is, from its msid: {participant,
+// kind}, kind "audio", "video", or "screen" (and "screen-audio") for a
+// screen share.
+function ownerOf(s) {
+  if (s.streamId.endsWith(SCREEN_SUFFIX)) {
+    return { participant: s.streamId.slice(0, -SCREEN_SUFFIX.length), kind: s.kind === 'video' ? 'screen' : 'screen-audio' };
+  }
+  return { participant: s.streamId, kind: s.kind };
 }
 
 // parseSections reads what we need from each m-section of an SDP:

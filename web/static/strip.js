@@ -1,11 +1,11 @@
 // The session strip above the video grid: who may speak now (the floor, a
-// go-around and its countdown), the private aside, the raised hands, the
+// go-around and its countdown), the private aside, the side room, the raised hands, the
 // requests to speak (for facilitators), whether one is heard oneself, and a
 // short moment when a timed share ends. Drawn from the view of controls.js.
 
 import { $, announce } from './ui.js';
 import { clock } from './text.js';
-import { selfGate, silencedByFacilitator } from './controls.js';
+import { selfGate, silencedByFacilitator, sideRoomSentence } from './controls.js';
 
 // The countdown of a timed share turns to its last-minute look, and says so
 // once, this long before the end.
@@ -72,6 +72,44 @@ export function renderStrip(v, nameOf, show, moment) {
     $('end-aside-button').hidden = !(v.inAside && (v.isFac || v.aside.member === me));
   }
 
+  // The side room: inside it, that the group cannot see or hear you, and
+  // the way back; in the group, who is with whom.
+  const sideInfo = $('side-room-info');
+  sideInfo.hidden = !v.sideRoom;
+  if (v.sideRoom) {
+    sideInfo.dataset.mine = String(v.inSideRoom);
+    $('side-room-text').textContent = sideRoomSentence(v, nameOf);
+    const back = $('side-room-back-button');
+    back.hidden = !(v.inSideRoom || v.isFac);
+    back.textContent = !v.isFac ? 'Back to the group' : v.inSideRoom ? 'Everyone back to the group' : 'Bring them back';
+  }
+
+  // The facilitator role, handed to a member for the session.
+  const facInfo = $('facilitation-info');
+  facInfo.hidden = !v.facilitation;
+  if (v.facilitation) {
+    facInfo.dataset.mine = String(v.acting);
+    $('facilitation-text').textContent = v.acting
+      ? 'You are facilitating this session.'
+      : `${nameOf(v.facilitation.participant)} is facilitating this session.`;
+    const back = $('facilitation-button');
+    back.hidden = !(v.acting || v.isFac);
+    back.textContent = v.acting ? 'Give the role back' : 'Take the role back';
+  }
+
+  // A peer-led room with nobody facilitating: members run it themselves.
+  const peerInfo = $('peer-info');
+  peerInfo.hidden = !v.peersLead;
+  if (v.peersLead) {
+    $('peer-text').textContent = v.round
+      ? 'Nobody is facilitating: anyone may move the go-around on or end it.'
+      : 'Nobody is facilitating: anyone may start a go-around or give the floor to the first raised hand.';
+    $('peer-round-button').textContent = v.round ? 'End the go-around' : 'Start a go-around';
+    $('peer-round-button').dataset.action = v.round ? 'end_round' : 'start_round';
+    $('peer-next-button').hidden = !v.round;
+    $('peer-floor-button').hidden = Boolean(v.round) || v.hands.length === 0;
+  }
+
   // Raised hands, in queue order.
   const handsInfo = $('hands-info');
   handsInfo.hidden = v.hands.length === 0;
@@ -100,7 +138,7 @@ export function renderStrip(v, nameOf, show, moment) {
   $('self-text').textContent = selfSentence(v, nameOf);
   $('self-info').hidden = !$('self-text').textContent;
 
-  strip.hidden = [turnInfo, asideInfo, handsInfo, requestsInfo, $('self-info'), $('moment-info')].every((el) => el.hidden);
+  strip.hidden = [turnInfo, asideInfo, sideInfo, facInfo, peerInfo, handsInfo, requestsInfo, $('self-info'), $('moment-info')].every((el) => el.hidden);
 }
 
 // selfSentence says, when something other than one's own mute keeps one

@@ -19,6 +19,7 @@ export const CONTROL_REFS = new Set([
   'decline_unmute', 'raise_hand', 'lower_hand', 'give_floor', 'take_floor', 'set_floor_mode',
   'set_timer', 'start_round', 'pass', 'end_turn', 'next_turn', 'skip', 'end_round',
   'start_aside', 'end_aside', 'remove', 'end_session', 'extend_timer',
+  'start_side_room', 'end_side_room', 'hand_facilitation', 'take_back_facilitation',
 ]);
 
 // Titles and messages for the screen shown when joining is refused.
