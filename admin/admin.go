@@ -19,6 +19,8 @@
 //	DELETE /rooms/{name}/roster/{id}   remove one entry (204)
 //	GET    /rooms/{name}/session       who is present now, lock, blocked
 //	GET    /rooms/{name}/attendance    attendance by session (?session=N, ?format=csv)
+//	GET    /node                       this node of a cluster: id, draining
+//	PUT    /node                       {"draining": true}: take no new rooms
 package admin
 
 import (
@@ -59,6 +61,8 @@ type Config struct {
 	// Now is the clock for a closed cohort's roster and for attendance;
 	// time.Now if nil.
 	Now func() time.Time
+	// Node, on a node of a cluster, serves /node (node.go); nil otherwise.
+	Node Node
 }
 
 type handler struct {
@@ -71,6 +75,7 @@ type handler struct {
 	maxBody int64
 	timeout time.Duration
 	now     func() time.Time
+	node    Node
 }
 
 // NewHandler returns the admin API handler.
@@ -85,6 +90,7 @@ func NewHandler(cfg Config) http.Handler {
 		maxBody: cfg.MaxBodyBytes,
 		timeout: cfg.Timeout,
 		now:     cfg.Now,
+		node:    cfg.Node,
 	}
 	if h.now == nil {
 		h.now = time.Now
@@ -178,6 +184,9 @@ func (h *handler) route(ctx context.Context, w http.ResponseWriter, r *http.Requ
 			return 0, nil, errorf(http.StatusBadRequest, "bad_request", "bad path escape")
 		}
 		seg = append(seg, u)
+	}
+	if len(seg) == 1 && seg[0] == "node" {
+		return h.nodeRoute(ctx, w, r)
 	}
 	if len(seg) == 0 || seg[0] != "rooms" {
 		return 0, nil, errorf(http.StatusNotFound, "not_found", "no such endpoint")

@@ -252,9 +252,16 @@ func (n *Node) leave(ctx context.Context) error {
 	return nil
 }
 
-// SetDraining marks this node as taking no new rooms (its record says so
-// from the next refresh); its rooms stay.
-func (n *Node) SetDraining(on bool) { n.draining.Store(on) }
+// SetDraining marks this node as taking no new rooms, or as taking them
+// again, and writes its record at once; the rooms it runs stay until they
+// end (or the node stops, which gives them up).
+func (n *Node) SetDraining(ctx context.Context, on bool) error {
+	n.draining.Store(on)
+	return n.Refresh(ctx)
+}
+
+// Draining reports whether this node takes no new rooms.
+func (n *Node) Draining() bool { return n.draining.Load() }
 
 // Nodes lists the live nodes (those whose record has not expired), by id,
 // and forgets the ids of the others.

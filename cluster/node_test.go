@@ -124,8 +124,7 @@ func TestClaimByLoad(t *testing.T) {
 	a := newNode(t, rs, "a", cluster.Options{})
 	b := newNode(t, rs, "b", cluster.Options{})
 	d := newNode(t, rs, "d", cluster.Options{TTL: 500 * time.Millisecond})
-	d.SetDraining(true)
-	if err := d.Refresh(ctx); err != nil {
+	if err := d.SetDraining(ctx, true); err != nil || !d.Draining() {
 		t.Fatal(err)
 	}
 	count := map[string]int{}

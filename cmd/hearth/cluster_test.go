@@ -266,7 +266,8 @@ func TestClusterOneRoomThroughThreeNodes(t *testing.T) {
 // TestClusterSpreadsRooms: ten rooms, each joined through one of three
 // nodes in turn, are claimed by load: every node runs some, each room
 // runs where its lease says (the owner's record counts it), and the
-// spread is even.
+// spread is even. Node a, drained through the admin API, takes no new
+// room, even one joined through it, and keeps the rooms it runs.
 func TestClusterSpreadsRooms(t *testing.T) {
 	tc := startCluster(t, 3)
 	ctx, cancel := budget.Context(t, budget.Test)
@@ -299,6 +300,22 @@ func TestClusterSpreadsRooms(t *testing.T) {
 		}
 		return true
 	})
+
+	a := tc.nodes[0]
+	if resp, body := tc.admin(t, a, http.MethodPut, "/admin/node", map[string]bool{"draining": true}); resp.StatusCode != http.StatusOK ||
+		!bytes.Contains(body, []byte(`"draining": true`)) || !bytes.Contains(body, []byte(a.id)) {
+		t.Fatalf("drain node a: %d %s", resp.StatusCode, body)
+	}
+	for i := range 3 {
+		name := fmt.Sprintf("late-%d", i)
+		joinVia(t, ctx, a, name, fmt.Sprintf("late-guest-%d", i), "")
+		if id := tc.owner(name); id == a.id || id == "" {
+			t.Fatalf("%s, joined through the drained node a, runs on %q", name, id)
+		}
+	}
+	if rec, ok := tc.record(a.id); !ok || !rec.Draining || rec.Rooms != owned[a.id] {
+		t.Fatalf("the drained node's record: %+v", rec)
+	}
 }
 
 // newestState is the newest room_state c received.

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/hearth-rtc/hearth/admin"
 	"github.com/hearth-rtc/hearth/cluster"
 	"github.com/hearth-rtc/hearth/live"
 	"github.com/hearth-rtc/hearth/signaling"
@@ -92,6 +93,15 @@ func (a *App) adminHandler(h http.Handler) http.Handler {
 		return h
 	}
 	return cluster.NewAdminForwarder(a.node, a.cfg.Cluster.Secret, "/admin", h)
+}
+
+// adminNode is the node for the admin API's /node (none on its own: a nil
+// *cluster.Node must not become a non-nil interface).
+func (a *App) adminNode() admin.Node {
+	if a.node == nil {
+		return nil
+	}
+	return a.node
 }
 
 // Node is this server's place in its cluster (nil on its own).
