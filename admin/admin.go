@@ -19,6 +19,7 @@
 //	DELETE /rooms/{name}/roster/{id}   remove one entry (204)
 //	GET    /rooms/{name}/session       who is present now, lock, blocked
 //	GET    /rooms/{name}/attendance    attendance by session (?session=N, ?format=csv)
+//	POST   /rooms/{name}/end           end the running session (everyone told)
 //	GET    /node                       this node of a cluster: id, draining
 //	PUT    /node                       {"draining": true}: take no new rooms
 package admin
@@ -63,6 +64,8 @@ type Config struct {
 	Now func() time.Time
 	// Node, on a node of a cluster, serves /node (node.go); nil otherwise.
 	Node Node
+	// Sessions ends live sessions (end.go); without it /end is not served.
+	Sessions Sessions
 }
 
 type handler struct {
@@ -76,6 +79,7 @@ type handler struct {
 	timeout time.Duration
 	now     func() time.Time
 	node    Node
+	live    Sessions
 }
 
 // NewHandler returns the admin API handler.
@@ -91,6 +95,7 @@ func NewHandler(cfg Config) http.Handler {
 		timeout: cfg.Timeout,
 		now:     cfg.Now,
 		node:    cfg.Node,
+		live:    cfg.Sessions,
 	}
 	if h.now == nil {
 		h.now = time.Now
@@ -231,6 +236,11 @@ func (h *handler) route(ctx context.Context, w http.ResponseWriter, r *http.Requ
 			return h.getSession(ctx, seg[1])
 		}
 		return 0, nil, notAllowed(w, "GET")
+	case len(seg) == 3 && seg[2] == "end":
+		if r.Method == http.MethodPost {
+			return h.endSession(seg[1])
+		}
+		return 0, nil, notAllowed(w, "POST")
 	case len(seg) == 3 && seg[2] == "attendance":
 		if r.Method == http.MethodGet {
 			return h.getAttendance(ctx, r, seg[1])

@@ -208,3 +208,25 @@ func (r *Room) endSession(from Conn, cmd Command) error {
 	r.finish(rels, "ended")
 	return nil
 }
+
+// endByOperator ends the session as end_session does, on the word of the
+// operator (the admin API) rather than of someone seated. It reports
+// false if nobody was seated yet (no session to end).
+func (r *Room) endByOperator() bool {
+	r.mu.Lock()
+	if r.ctl == nil {
+		r.mu.Unlock()
+		return false
+	}
+	before := r.ctl.Version()
+	if !r.ctl.EndByOperator() {
+		r.mu.Unlock()
+		return false
+	}
+	r.changedLocked(before)
+	rels := r.releaseAllLocked(protocol.Bye{Type: "bye", Reason: "ended"})
+	r.mu.Unlock()
+	r.log.Info("session ended by the operator")
+	r.finish(rels, "ended")
+	return true
+}

@@ -138,6 +138,18 @@ func (c *Controls) Policy() protocol.Policy { return c.policy }
 // Ended reports whether end_session was applied.
 func (c *Controls) Ended() bool { return c.ended }
 
+// EndByOperator ends the session as end_session does, on the operator's
+// word (the admin API), with nobody seated behind it. It reports false if
+// the session had already ended.
+func (c *Controls) EndByOperator() bool {
+	if c.ended {
+		return false
+	}
+	c.ended = true
+	c.bump(protocol.Change{Kind: protocol.CmdEndSession})
+	return true
+}
+
 func (c *Controls) bump(ch protocol.Change) {
 	c.version++
 	c.change = &ch

@@ -144,6 +144,16 @@ func (rs *Rooms) Close() {
 	}
 }
 
+// End ends the session of the room name on this node on the operator's
+// word: everyone there is told bye ended. It reports whether a session
+// was running here.
+func (rs *Rooms) End(name string) bool {
+	rs.mu.Lock()
+	r := rs.rooms[name]
+	rs.mu.Unlock()
+	return r != nil && r.endByOperator()
+}
+
 // Names lists the rooms live on this node.
 func (rs *Rooms) Names() []string {
 	rs.mu.Lock()

@@ -273,9 +273,10 @@ func TestClusterSpreadsRooms(t *testing.T) {
 	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
 	names := make([]string, 10)
+	guests := make([]*client.Client, 10)
 	for i := range names {
 		names[i] = fmt.Sprintf("group-%d", i)
-		joinVia(t, ctx, tc.nodes[i%3], names[i], fmt.Sprintf("guest-%d", i), "")
+		guests[i] = joinVia(t, ctx, tc.nodes[i%3], names[i], fmt.Sprintf("guest-%d", i), "")
 	}
 	owned := map[string]int{}
 	for _, name := range names {
@@ -315,6 +316,27 @@ func TestClusterSpreadsRooms(t *testing.T) {
 	}
 	if rec, ok := tc.record(a.id); !ok || !rec.Draining || rec.Rooms != owned[a.id] {
 		t.Fatalf("the drained node's record: %+v", rec)
+	}
+
+	// "hearth room end", asked of a node that does not run the room, ends
+	// the session where it runs.
+	var other clusterNode
+	for _, nd := range tc.nodes {
+		if nd.id != tc.owner(names[0]) {
+			other = nd
+		}
+	}
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"room", "end", names[0], "-server", other.base, "-api-key", "ops", "-api-secret", clusterAPISecret},
+		&out, &errOut); err != nil {
+		t.Fatalf("hearth room end through %s: %v\n%s%s", other.id, err, out.String(), errOut.String())
+	}
+	if _, err := guests[0].WaitMessage(ctx, "bye", func(m client.Message) bool { return bytes.Contains(m.Raw, []byte(`"ended"`)) }); err != nil {
+		t.Fatalf("the session was not ended: %v", err)
+	}
+	if err := run(ctx, []string{"room", "end", "nobody-here", "-server", other.base, "-api-key", "ops", "-api-secret", clusterAPISecret},
+		&out, &errOut); err == nil {
+		t.Error("ending a session that runs nowhere succeeds")
 	}
 }
 

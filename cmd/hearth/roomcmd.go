@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-const roomUsage = `usage: hearth room <list|get|create|update|delete|attendance> [flags] [name]
+const roomUsage = `usage: hearth room <list|get|create|update|delete|attendance|end> [flags] [name]
 
   hearth room list
   hearth room get tuesday-anxiety
@@ -31,6 +31,7 @@ const roomUsage = `usage: hearth room <list|get|create|update|delete|attendance>
   hearth room update tuesday-anxiety -schedule - -agreement-file -   (remove both)
   hearth room attendance tuesday-anxiety [-session 3] [-csv]
   hearth room delete tuesday-anxiety
+  hearth room end tuesday-anxiety        (end the running session: everyone is told)
 
 A closed room with a schedule is a closed cohort: invitations work from 15
 minutes before each session (30 for facilitators) to its end, and once the
@@ -182,6 +183,8 @@ func roomCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		method, path = http.MethodPatch, "/admin/rooms/"+url.PathEscape(target)
 	case "delete":
 		method, path, body = http.MethodDelete, "/admin/rooms/"+url.PathEscape(target), nil
+	case "end":
+		method, path, body = http.MethodPost, "/admin/rooms/"+url.PathEscape(target)+"/end", nil
 	case "attendance":
 		q := url.Values{}
 		if *session != "" {

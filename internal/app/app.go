@@ -234,7 +234,7 @@ func New(cfg Config) (*App, error) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("/admin/", a.adminHandler(admin.NewHandler(admin.Config{
-		Store: a.store, APIKey: cfg.APIKey, APISecret: cfg.APISecret, Logger: log, Node: a.adminNode(),
+		Store: a.store, APIKey: cfg.APIKey, APISecret: cfg.APISecret, Logger: log, Node: a.adminNode(), Sessions: lv,
 	})))
 	mux.Handle("/metrics", a.metrics.Handler())
 	if cfg.Pprof {
