@@ -115,6 +115,11 @@ func (a *App) runCluster() (stop func()) {
 		return func() {}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	// Registered before the first client can arrive, so that a room may be
+	// claimed for this node at once.
+	if err := a.node.Refresh(ctx); err != nil {
+		a.log.Warn("cluster: register", "err", err)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
