@@ -83,16 +83,24 @@ func refusePeer(w http.ResponseWriter) {
 }
 
 // relayTarget returns the internal URL of the node that runs the room m
-// names, or "" to serve it here: on a server on its own, for a connection
-// a peer relayed (one hop only), and for the room's owner.
+// names, or "" to serve it here: on a server on its own, and on the
+// room's owner. A connection a peer relayed is relayed no further (one
+// hop): if the room has moved meanwhile, it is refused with unavailable
+// rather than served here beside the room's real node.
 func (c *conn) relayTarget(ctx context.Context, m protocol.Join) (string, error) {
 	c.mu.Lock()
 	peer := c.relay.peer
 	c.mu.Unlock()
-	if c.srv.cfg.Cluster.Placement == nil || peer {
+	if c.srv.cfg.Cluster.Placement == nil {
 		return "", nil
 	}
-	return c.srv.cfg.Cluster.Placement.OwnerURL(ctx, m.Room)
+	to, err := c.srv.cfg.Cluster.Placement.OwnerURL(ctx, m.Room)
+	if err != nil || !peer || to == "" {
+		return to, err
+	}
+	c.log.Info("a peer relayed a join for a room another node runs")
+	return "", &protoError{code: protocol.CodeUnavailable, close: true,
+		message: "The session moved to another server just now; please try again."}
 }
 
 // errOwnerUnreachable is told a client whose room's node cannot be

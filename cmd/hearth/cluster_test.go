@@ -521,7 +521,8 @@ func rejoinVia(t *testing.T, ctx context.Context, nd clusterNode, roomName, name
 }
 
 // TestClusterRelayLimits: a websocket that claims to come from another
-// node with a wrong secret is refused; a relayed client is held to the
+// node with a wrong secret is refused; a relayed join that reaches a node
+// not running its room is refused there; a relayed client is held to the
 // same limits as any other (an oversized message gets too_large and the
 // socket closes, on the node it reached) and gets the owner's answers to
 // what it sends.
@@ -540,6 +541,21 @@ func TestClusterRelayLimits(t *testing.T) {
 	ann := joinVia(t, ctx, a, "evening", "Ann", "")
 	if owner := tc.owner("evening"); owner != b.id {
 		t.Fatalf("evening runs on %q, want %s", owner, b.id)
+	}
+	// A join a peer relays to a node that does not run the room (it moved
+	// meanwhile) is refused there, not served beside the room's node.
+	h = http.Header{cluster.SecretHeader: {clusterSecret}, cluster.ClientHeader: {"203.0.113.9"}}
+	stale, _, err := websocket.DefaultDialer.DialContext(ctx, a.ws(), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stale.Close()
+	if err := stale.WriteJSON(protocol.Join{Type: "join", Version: protocol.Version, Room: "evening", Name: "Cy"}); err != nil {
+		t.Fatal(err)
+	}
+	var refusal protocol.Error
+	if err := stale.ReadJSON(&refusal); err != nil || refusal.Code != protocol.CodeUnavailable {
+		t.Fatalf("a stale relay: %+v (%v)", refusal, err)
 	}
 	if err := ann.SendRaw(websocket.TextMessage, []byte(`{"type":"nonsense"}`)); err != nil {
 		t.Fatal(err)
