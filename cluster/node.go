@@ -144,10 +144,13 @@ func (n *Node) Run(ctx context.Context) error {
 // its rooms (Run does it every Refresh).
 func (n *Node) Refresh(ctx context.Context) error {
 	var live []string
-	if n.opts.Rooms != nil {
-		live = n.opts.Rooms()
-	}
 	rec := n.record()
+	if n.opts.Rooms != nil {
+		// The rooms counted are the rooms listed, so that a room going live
+		// meanwhile counts once, whether as live or as pending.
+		live = n.opts.Rooms()
+		rec.Rooms = len(live)
+	}
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("cluster: record: %w", err)
