@@ -86,7 +86,7 @@ func TestAgreementAtTheDoor(t *testing.T) {
 	if eval[bool](t, ann, `document.getElementById("roll-list") !== null || hearth.roll !== null`) {
 		t.Error("a member sees the roll")
 	}
-	if err := fac.Eval(t.Context(), `document.querySelector('[data-section="roll"]').scrollIntoView({block: "center"}); true`, nil); err != nil {
+	if err := fac.Eval(t.Context(), scrollToRoll, nil); err != nil {
 		t.Fatal(err)
 	}
 	shot(t, fac, "agreement-roll-desktop")
@@ -113,3 +113,14 @@ func TestAgreementAtTheDoor(t *testing.T) {
 		checkClean(t, b)
 	}
 }
+
+// scrollToRoll scrolls the facilitator panel to the roll, its heading
+// clear of the panel's own.
+const scrollToRoll = `(() => {
+	const s = document.querySelector('[data-section="roll"]');
+	s.scrollIntoView({block: "start"});
+	let p = s.parentElement;
+	while (p && p.scrollHeight <= p.clientHeight) p = p.parentElement;
+	if (p) p.scrollTop -= 72;
+	return true;
+})()`

@@ -5,10 +5,15 @@
 import { el, syncList } from './facilitator-kit.js';
 import { roleLabel } from './text.js';
 
-function clock(iso) {
+// when says when an acceptance was made: the time today, else the day.
+function when(iso) {
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return '';
-  return new Date(t).toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
+  const d = new Date(t);
+  if (d.toDateString() === new Date().toDateString()) {
+    return `at ${d.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' })}`;
+  }
+  return `on ${d.toLocaleDateString([], { day: 'numeric', month: 'short' })}`;
 }
 
 const STATE_WORDS = { present: 'here', waiting: 'waiting', missing: 'not here' };
@@ -20,7 +25,7 @@ function meta(p, agreement) {
   parts.push(STATE_WORDS[p.state] || p.state);
   if (agreement) {
     if (p.role === 'facilitator' || p.role === 'co-facilitator') parts.push('not asked to accept');
-    else if (p.acceptedAt) parts.push(`accepted the agreement at ${clock(p.acceptedAt)}`);
+    else if (p.acceptedAt) parts.push(`accepted the agreement ${when(p.acceptedAt)}`);
     else parts.push(agreement === 'session' ? 'has not accepted this session' : 'has not accepted yet');
   }
   return parts.join(' · ');
