@@ -216,3 +216,35 @@ func rollEntry(r protocol.Roll, identity string) protocol.RollEntry {
 	}
 	return protocol.RollEntry{}
 }
+
+// TestAgreementOneJoinWaits: a socket holds one join waiting for the
+// agreement: joining again replaces it, so accepting seats the person
+// once; a version far too long is refused plainly, and the join still
+// waits for a real answer.
+func TestAgreementOneJoinWaits(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{})
+	cfg := agreementRoom(t, srv)
+	f := ctlJoin(t, srv, "circle", "fran", room.RoleFacilitator, false)
+	a := dial(t, srv, client.Options{Room: "circle", Token: ctlToken(t, "circle", "ann", room.RoleMember), Audio: true})
+	for range 5 {
+		if err := a.Join(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := budget.Context(t, budget.Step)
+	defer cancel()
+	if err := a.Wait(ctx, func() bool { return countType(a, "agreement") == 5 }); err != nil {
+		t.Fatalf("five joins: %v; got %v", err, types(a))
+	}
+	ctlSend(t, a, map[string]any{"type": "accept_agreement", "version": strings.Repeat("9", 65)})
+	ctlWaitError(t, a, "accept_agreement", "bad_request")
+	ctlSend(t, a, map[string]any{"type": "accept_agreement", "version": cfg.Agreement.Version()})
+	ctlWaitState(t, f, func(st protocol.RoomState) bool { return ctlFind(st, a.ID()) != nil })
+	// A second answer finds nothing waiting: the socket has joined.
+	ctlSend(t, a, map[string]any{"type": "accept_agreement", "version": cfg.Agreement.Version()})
+	ctlWaitError(t, a, "accept_agreement", "already_joined")
+	ctlSync(t, f)
+	if st, _ := ctlState(f); len(st.Participants) != 2 || countType(a, "joined") != 1 {
+		t.Fatalf("after five joins and one acceptance: %+v, %d joined", st.Participants, countType(a, "joined"))
+	}
+}
