@@ -232,7 +232,10 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 		return
 	}
 	index := layerIndex(recv, remote)
-	screen := !slices.Contains(p.slots, recv)
+	// A section the client added carries its screen, unless it carries
+	// simulcast layers: browsers publish a simulcast camera in a section of
+	// their own, since they cannot add layers to the one offered to them.
+	screen := !slices.Contains(p.slots, recv) && remote.RID() == ""
 	r.mu.Lock()
 	if r.closed || r.peers[p.id] != p {
 		r.mu.Unlock()

@@ -146,6 +146,11 @@ func memberScreens(t *testing.T, src, size string, opts browser.Options) {
 	c.send(t, roomState(1, `hands=[{"participant":"p_cai","since":"2026-01-01T10:00:00Z"}];floor={"mode":"open","holder":"p_ben","timer":{"seconds":300,"endsAt":"2026-01-01T10:05:00Z","remainingMs":163000}}`, memberPeople...))
 	wait(t, b, `document.querySelector("[data-self]").dataset.camOff === "false" && !document.getElementById("hands-info").hidden`)
 	screen(t, b, src, "call-open-group", size)
+	click(t, b, "#view-button")
+	wait(t, b, `document.querySelector('#grid[data-view="speaker"] > .tile[data-featured="true"]') !== null`)
+	screen(t, b, src, "speaker-view", size)
+	click(t, b, "#view-button")
+	wait(t, b, `document.getElementById("grid").dataset.view === "gallery"`)
 
 	c.send(t, roomState(2, `floor={"mode":"moderated"}`, with(memberPeople, "p_ann", "q")...))
 	wait(t, b, `document.getElementById("mic-button").dataset.mode === "floor"`)

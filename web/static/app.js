@@ -189,6 +189,7 @@ import { wireDeviceCheck } from './devices.js';
 import { wireTileMenu } from './tile-menu.js';
 import { wireChat, chatMessages } from './chat.js';
 import { wireScreenShare, screenSnapshot } from './screenshare.js';
+import { wireView } from './view.js';
 import { wireAgreement } from './agreement.js';
 import { $, hideNotice, setFieldError, layoutGrid } from './ui.js';
 
@@ -263,6 +264,7 @@ function init() {
   wireTileMenu();
   wireChat();
   wireScreenShare();
+  wireView();
   wireAgreement();
   $('grid').addEventListener('click', onGridClick);
   $('rejoin-button').addEventListener('click', () => {
