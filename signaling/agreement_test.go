@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
@@ -246,5 +247,69 @@ func TestAgreementOneJoinWaits(t *testing.T) {
 	ctlSync(t, f)
 	if st, _ := ctlState(f); len(st.Participants) != 2 || countType(a, "joined") != 1 {
 		t.Fatalf("after five joins and one acceptance: %+v, %d joined", st.Participants, countType(a, "joined"))
+	}
+}
+
+// TestAgreementNextSession, on the memory store and on a real
+// redis-server: a weekly group in its second session, whose members
+// accepted the agreement during the first. Where the agreement is asked
+// at every session, Ann is asked again; once the room asks once per
+// series, Ben enters without being asked.
+func TestAgreementNextSession(t *testing.T) {
+	t.Run("memory", func(t *testing.T) {
+		testAgreementNextSession(t, hearthtest.Start(t, hearthtest.Options{}))
+	})
+	t.Run("redis", func(t *testing.T) {
+		rdb := redistest.Start(t)
+		testAgreementNextSession(t, hearthtest.Start(t, hearthtest.Options{RedisURL: rdb.URL()}))
+	})
+}
+
+func testAgreementNextSession(t *testing.T, srv *hearthtest.Server) {
+	ctx := t.Context()
+	store := srv.App.Store()
+	// The second session started ten minutes ago; the first, a week before.
+	second := time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Minute)
+	first := second.AddDate(0, 0, -7)
+	cfg := room.DefaultRoomConfig("weekly")
+	cfg.Kind = room.KindClosed
+	cfg.Roster = []room.RosterEntry{
+		{Identity: "fran", Name: "Fran", Role: room.RoleFacilitator},
+		{Identity: "ann", Name: "Ann", Role: room.RoleMember},
+		{Identity: "ben", Name: "Ben", Role: room.RoleMember},
+	}
+	cfg.Schedule = &room.Schedule{FirstDate: first.Format("2006-01-02"), StartTime: first.Format("15:04"), Minutes: 120,
+		Repeat: room.RepeatWeekly, Sessions: 4, TimeZone: "UTC"}
+	cfg.Agreement = &room.Agreement{Text: "What is said here stays here.", Every: room.AcceptEverySession}
+	created, err := store.CreateRoom(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"ann", "ben"} {
+		acc := room.Acceptance{Identity: id, Version: created.Agreement.Version(), At: first.Add(5 * time.Minute)}
+		if err := store.RecordAcceptance(ctx, "weekly", acc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctlJoin(t, srv, "weekly", "fran", room.RoleFacilitator, false)
+
+	a := dial(t, srv, client.Options{Room: "weekly", Token: ctlToken(t, "weekly", "ann", room.RoleMember), Audio: true})
+	if err := a.Join(); err != nil {
+		t.Fatal(err)
+	}
+	var ag protocol.Agreement
+	if err := waitAgreementMsg(t, a, "agreement").Decode(&ag); err != nil || ag.Every != room.AcceptEverySession {
+		t.Fatalf("asked again: %+v %v", ag, err)
+	}
+
+	if _, err := store.UpdateRoom(ctx, "weekly", func(c *room.RoomConfig) error {
+		c.Agreement.Every = room.AcceptOncePerSeries
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b := ctlJoin(t, srv, "weekly", "ben", room.RoleMember, false)
+	if n := countType(b, "agreement"); n != 0 {
+		t.Fatalf("once per series, Ben was asked again: %v", types(b))
 	}
 }
