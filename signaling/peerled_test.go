@@ -32,6 +32,9 @@ func TestHandFacilitation(t *testing.T) {
 	ctlSend(t, f, map[string]any{"type": "hand_facilitation"})
 	ctlWaitError(t, f, "hand_facilitation", "bad_request")
 
+	if n := countType(a, "roll"); n != 0 {
+		t.Fatalf("Ann, a member, got %d roll messages", n)
+	}
 	ctlSend(t, f, map[string]any{"type": "hand_facilitation", "participant": a.ID()})
 	st := ctlWaitState(t, b, func(st protocol.RoomState) bool { return st.Facilitation != nil })
 	if p := ctlFind(st, a.ID()); p.Role != room.RoleFacilitator || st.Facilitation.Participant != a.ID() || st.Facilitation.By != f.ID() {
@@ -48,6 +51,9 @@ func TestHandFacilitation(t *testing.T) {
 	// As a facilitator she is told who is waiting, to let them in.
 	if _, err := a.WaitMessage(ctx, "waiting_list", nil); err != nil {
 		t.Fatalf("Ann got no waiting list: %v", err)
+	}
+	if _, err := a.WaitMessage(ctx, "roll", nil); err != nil {
+		t.Fatalf("Ann got no roll: %v", err)
 	}
 
 	// Ann mutes Ben: the server forwards none of his audio.
@@ -72,6 +78,9 @@ func TestHandFacilitation(t *testing.T) {
 	ctlSend(t, k, map[string]any{"type": "mute_participant", "participant": b.ID(), "kind": "audio", "muted": false})
 	ctlWaitState(t, f, func(st protocol.RoomState) bool { p := ctlFind(st, b.ID()); return p != nil && !p.Muted.Audio })
 	ctlExpect(t, "audio", cs, "f<k,a,b k<f,a,b a<f,k,b b<f,k,a")
+	if n := countType(b, "roll"); n != 0 {
+		t.Errorf("Ben, a member throughout, got %d roll messages", n)
+	}
 }
 
 // TestPeerLedRoom: in a room set to be peer-led by its members, with no
