@@ -79,7 +79,10 @@ func (c *conn) handle(ctx context.Context, typ string, data []byte) error {
 	case "remove_chat":
 		return c.handleRemoveChat(data)
 	case "accept_agreement":
-		return c.inTime(func() error { return c.handleAcceptAgreement(ctx, data) })
+		start := time.Now()
+		err := c.inTime(func() error { return c.handleAcceptAgreement(ctx, data) })
+		c.observeJoin(start, err)
+		return err
 	case "decline_agreement":
 		return c.handleDeclineAgreement(data)
 	}
