@@ -55,6 +55,9 @@ func (r *Room) roll(ctx context.Context) (protocol.Roll, bool) {
 		r.log.Warn("roll", "err", err)
 		return protocol.Roll{}, false
 	}
+	if len(roll.Entries) == 0 && roll.Agreement == "" {
+		return protocol.Roll{}, false // a drop-in room: nothing to tell
+	}
 	msg := protocol.Roll{Type: "roll", Agreement: roll.Agreement, People: make([]protocol.RollEntry, 0, len(roll.Entries))}
 	for _, e := range roll.Entries {
 		pe := protocol.RollEntry{Identity: e.Identity, Name: e.Name, Role: e.Role, State: string(e.State), Participant: e.Participant}

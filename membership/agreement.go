@@ -61,11 +61,16 @@ func (s *Service) atTheDoor(ctx context.Context, cfg room.RoomConfig, req JoinRe
 
 // Roll returns the room's roll now (room.BuildRoll): its roster, who is
 // here or waiting, who is missing and who has accepted the agreement. It
-// names people who are not present: it is for facilitators only.
+// names people who are not present: it is for facilitators only. A room
+// with neither a roster nor an agreement has an empty roll: nobody is
+// expected and nothing is accepted.
 func (s *Service) Roll(ctx context.Context, roomName string) (room.Roll, error) {
 	cfg, err := s.Room(ctx, roomName)
 	if err != nil {
 		return room.Roll{}, err
+	}
+	if len(cfg.Roster) == 0 && cfg.Agreement == nil {
+		return room.Roll{}, nil
 	}
 	sess, err := s.store.Session(ctx, roomName)
 	if err != nil {

@@ -124,3 +124,20 @@ func TestAgreementEverySession(t *testing.T) {
 		c.join("rae", room.RoleMember, membership.JoinAgreement)
 	})
 }
+
+// TestRollOfADropInRoom: a room with neither a roster nor an agreement
+// has an empty roll, whoever is here.
+func TestRollOfADropInRoom(t *testing.T) {
+	store := membership.NewMemStore(membership.MemStoreOptions{TTL: time.Minute})
+	t.Cleanup(func() { _ = store.Close() })
+	svc, err := membership.NewService(membership.ServiceConfig{Store: store, Secret: testSecret, NodeID: "node-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Join(t.Context(), membership.JoinRequest{Room: "drop-in", Name: "Ann"}); err != nil {
+		t.Fatal(err)
+	}
+	if roll, err := svc.Roll(t.Context(), "drop-in"); err != nil || len(roll.Entries) != 0 || roll.Agreement != "" {
+		t.Fatalf("roll: %+v %v", roll, err)
+	}
+}

@@ -14,9 +14,21 @@ import (
 // TestHandFacilitation: the facilitator hands the role to a member, who
 // then mutes another member (whose audio stops reaching everyone) but may
 // not mute the co-facilitator; the others see the new role; the
-// facilitator takes it back, and the member may moderate no more.
+// facilitator takes it back, and the member may moderate no more. She is
+// sent the roll once she holds the role, not before; Ben never.
 func TestHandFacilitation(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
+	// A roster, so that facilitators are sent the roll (Cat is missing).
+	cfg := room.DefaultRoomConfig("peers")
+	for _, e := range []struct {
+		id   string
+		role room.Role
+	}{{"fran", room.RoleFacilitator}, {"kim", room.RoleCoFacilitator}, {"ann", room.RoleMember}, {"ben", room.RoleMember}, {"cat", room.RoleMember}} {
+		cfg.Roster = append(cfg.Roster, room.RosterEntry{Identity: e.id, Role: e.role})
+	}
+	if _, err := srv.App.Store().CreateRoom(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
 	f := ctlJoin(t, srv, "peers", "fran", room.RoleFacilitator, false)
 	k := ctlJoin(t, srv, "peers", "kim", room.RoleCoFacilitator, false)
 	a := ctlJoin(t, srv, "peers", "ann", room.RoleMember, false)
