@@ -23,7 +23,8 @@ import (
 // An estimate made from what arrives cannot rise far above it
 // (Chromium's stays under one and a half times what it receives, plus 10
 // kbit/s), and the server sends no probing padding: a subscriber stepped
-// down climbs back only to layers within that reach of what it gets.
+// down climbs back to layers within that reach of what it gets, and,
+// beyond it, by trying a tile a layer up now and then (probe.go).
 //
 // Once a second (the engine's report ticker) each subscriber's video is
 // fitted into its estimate, less what its audio and its retransmissions
@@ -147,6 +148,7 @@ type bandwidth struct {
 	resent int
 	rate   int       // bits per second resent over the ticker's last second
 	ticked time.Time // the ticker's last look
+	probe  prober    // the ticker's only (probe.go)
 }
 
 // report takes a subscriber's estimate (bits per second).
@@ -269,15 +271,30 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 		down[i] = tiles[i].layer
 	}
 	fitTiles(tiles, budget*upHeadroom/100)
+	pb := &sub.bw.probe
+	below := -1 // the most important tile left below its most
 	for i := range tiles {
 		t := &tiles[i]
 		switch cur := int8(t.d.want.Load()); {
+		case cur > down[i] && t.rates[cur] > 0 && pb.holds(t.d, now, est):
+			// Being tried: the estimate has not had time to follow.
 		case cur > down[i]:
 			t.d.setWant(down[i]) // must come down
 		case t.layer > cur:
 			t.d.setWant(t.layer) // may go up, with room to spare
 		case cur != layerNone && t.rates[cur] == 0:
 			t.d.setWant(down[i]) // its layer is no longer sent
+		}
+		if below < 0 && int8(t.d.want.Load()) < t.most {
+			below = i
+		}
+	}
+	if below < 0 {
+		pb.settled()
+	} else if t := &tiles[below]; pb.due(now, r.probeGap) {
+		if up := t.higher(int8(t.d.want.Load())); up != layerNone {
+			t.d.setWant(up)
+			pb.start(t.d, now, est)
 		}
 	}
 	for _, d := range downs {

@@ -120,6 +120,7 @@ func lastLayer(sub *testClient, pub string) int {
 // both come back to the top.
 func TestBandwidthSteps(t *testing.T) {
 	room := newTestRoom(t)
+	room.router.probeGap = time.Hour // fitting alone; TestBandwidthProbe tries
 	room.join("a", clientOpts{audio: true, rids: []string{"q", "h", "f"}})
 	room.join("b", clientOpts{audio: true, rids: []string{"q", "h", "f"}})
 	sub := room.join("s", clientOpts{})

@@ -48,6 +48,9 @@ type Router struct {
 	gate   *Gate // immutable; nil forwards everything
 	closed bool
 	joins  int // peers added so far
+	// probeGap is the first wait before a tile stepped down is tried a
+	// layer up (probe.go); tests change it.
+	probeGap time.Duration
 }
 
 // NewRouter creates an empty router.
@@ -63,6 +66,7 @@ func (e *Engine) NewRouter(p RouterParams) *Router {
 		log:      log.With("router", p.ID),
 		peers:    map[string]*Peer{},
 		tracks:   map[string]*publishedTrack{},
+		probeGap: probeFirstGap,
 	}
 }
 

@@ -1,0 +1,62 @@
+package sfu
+
+import "testing"
+
+// wantOf is the layer sub is to get of pub's video.
+func wantOf(r *Router, sub, pub string) int8 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, d := range r.peers[sub].downs {
+		if d.pub.info.Publisher == pub && d.kind == KindVideo {
+			return int8(d.want.Load())
+		}
+	}
+	return -2
+}
+
+// TestBandwidthProbe: a single-layer camera paused for a subscriber whose
+// estimate dropped is tried again after a while, although the estimate
+// (made from what arrives) has no reason to rise by itself; when the
+// estimate does not follow, the video pauses again and is tried again
+// later, a's video never giving way; with room again it stays.
+func TestBandwidthProbe(t *testing.T) {
+	room := newTestRoom(t)
+	room.router.probeGap = probeHold / 3
+	room.join("a", clientOpts{audio: true, rids: []string{""}})
+	room.join("b", clientOpts{audio: true, rids: []string{""}})
+	sub := room.join("s", clientOpts{})
+	r := room.router
+	if !r.SetImportance("s", []string{"a", "b"}) {
+		t.Fatal("importance not set")
+	}
+	waitFor(t, "both videos flowing, every rate measured", func() bool {
+		aa, av := rates(r, "a")
+		ba, bv := rates(r, "b")
+		return wantOf(r, "s", "a") == 0 && wantOf(r, "s", "b") == 0 && aa > 0 && ba > 0 && av[0] > 0 && bv[0] > 0
+	})
+	aa, av := rates(r, "a")
+	ba, bv := rates(r, "b")
+
+	// Room for a's video alone: b's pauses.
+	sub.remb.Store(int64(aa + ba + av[0] + bv[0]/2))
+	waitFor(t, "b paused", func() bool { return wantOf(r, "s", "b") == layerNone })
+	for try := range 2 {
+		before := room.forwarded("s", "b", KindVideo)
+		waitFor(t, "b tried again", func() bool { return wantOf(r, "s", "b") == 0 })
+		waitFor(t, "b's video during the try", func() bool { return room.forwarded("s", "b", KindVideo) > before })
+		waitFor(t, "b paused again: the estimate did not follow", func() bool { return wantOf(r, "s", "b") == layerNone })
+		t.Logf("try %d done", try+1)
+		if wantOf(r, "s", "a") != 0 {
+			t.Error("a gave way to b's try")
+		}
+	}
+
+	// An estimate that follows keeps the video on.
+	sub.remb.Store(int64((aa + ba + av[0] + bv[0]) * 3 / 2))
+	waitFor(t, "b back", func() bool { return wantOf(r, "s", "b") == 0 })
+	n := room.forwarded("s", "b", KindVideo)
+	waitFor(t, "b's video goes on", func() bool {
+		return wantOf(r, "s", "b") == 0 && room.forwarded("s", "b", KindVideo) >= n+200
+	})
+	checkContinuous(t, "b", videoFrom(sub, "b"))
+}
