@@ -31,7 +31,8 @@ package live
 //     (audio levels into talk samples).
 //   - room.go: Room, its lock and the publication of a change (gate, then
 //     room_state).
-//   - waiting.go: what the people waiting are told.
+//   - waiting.go: what the people waiting are told; roll_room.go: the
+//     facilitators' roll of who is here, missing and has accepted.
 //   - ticker.go, seating.go, leaving.go, media.go, moves.go (hold, resume,
 //     take over), handover_room.go, commands_room.go, chat_room.go (chat,
 //     delivered and forgotten): what a Room does.

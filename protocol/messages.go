@@ -26,6 +26,9 @@ func ClientMessages() map[string]func() any {
 
 		"chat":        func() any { return new(ChatSend) },
 		"remove_chat": func() any { return new(RemoveChat) },
+
+		"accept_agreement":  func() any { return new(AcceptAgreement) },
+		"decline_agreement": func() any { return new(DeclineAgreement) },
 	}
 	for _, k := range CommandKinds() {
 		m[string(k)] = func() any { return new(Control) }
@@ -58,6 +61,10 @@ func ServerMessages() map[string]func() any {
 
 		"chat":         func() any { return new(Chat) },
 		"chat_removed": func() any { return new(ChatRemoved) },
+
+		"agreement":          func() any { return new(Agreement) },
+		"agreement_declined": func() any { return new(AgreementDeclined) },
+		"roll":               func() any { return new(Roll) },
 	}
 }
 

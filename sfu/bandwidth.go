@@ -26,6 +26,11 @@ import (
 // down climbs back to layers within that reach of what it gets, and,
 // beyond it, by trying a tile a layer up now and then (probe.go).
 //
+// An estimate below what the subscriber receives while it reports
+// (almost) nothing lost is not believed: some receivers (Firefox) report
+// a cautious figure that does not follow what they get. Then the
+// estimate taken is a little above what is sent (lossyFraction).
+//
 // Once a second (the engine's report ticker) each subscriber's video is
 // fitted into its estimate, less what its audio and its retransmissions
 // take (audio never gives way): every tile starts at the layer it would
@@ -44,6 +49,10 @@ import (
 // resendShare is the part of a subscriber's estimate retransmissions may
 // take.
 const resendShare = 10 // one tenth
+
+// lossyFraction (of 256, about 2 %) is the loss from which a subscriber's
+// estimate is believed even below what it receives.
+const lossyFraction = 5
 
 // SetImportance orders publishers by how much subscriber needs to see
 // them, most first: when its bandwidth cannot carry every tile, the last
@@ -149,6 +158,29 @@ type bandwidth struct {
 	rate   int       // bits per second resent over the ticker's last second
 	ticked time.Time // the ticker's last look
 	probe  prober    // the ticker's only (probe.go)
+	// The most the subscriber reported lost (RTCP fraction lost, of 256)
+	// of any video since the ticker last looked, if it reported.
+	lossMax  uint8
+	lossSeen bool
+}
+
+// lost takes a fraction lost (of 256) the subscriber reports of a video
+// it receives.
+func (b *bandwidth) lost(fraction uint8) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.lossMax = max(b.lossMax, fraction)
+	b.lossSeen = true
+}
+
+// takeLoss returns the most reported lost since the last call, and
+// whether anything was reported.
+func (b *bandwidth) takeLoss() (uint8, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	frac, seen := b.lossMax, b.lossSeen
+	b.lossMax, b.lossSeen = 0, false
+	return frac, seen
 }
 
 // report takes a subscriber's estimate (bits per second).
@@ -264,6 +296,14 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 			}
 		}
 		tiles = append(tiles, t)
+	}
+	if frac, seen := sub.bw.takeLoss(); seen && frac < lossyFraction {
+		// It receives what is sent: it carries at least that.
+		sent := 0
+		for i := range tiles {
+			sent += tiles[i].rateOf(int8(tiles[i].d.want.Load()))
+		}
+		budget = max(budget, sent*105/100)
 	}
 	fitTiles(tiles, budget)
 	down := make([]int8, len(tiles))

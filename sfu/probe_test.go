@@ -1,6 +1,9 @@
 package sfu
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // wantOf is the layer sub is to get of pub's video.
 func wantOf(r *Router, sub, pub string) int8 {
@@ -37,7 +40,8 @@ func TestBandwidthProbe(t *testing.T) {
 	aa, av := rates(r, "a")
 	ba, bv := rates(r, "b")
 
-	// Room for a's video alone: b's pauses.
+	// Room for a's video alone, on a link losing 10 %: b's pauses.
+	sub.lost.Store(26)
 	sub.remb.Store(int64(aa + ba + av[0] + bv[0]/2))
 	waitFor(t, "b paused", func() bool { return wantOf(r, "s", "b") == layerNone })
 	for try := range 2 {
@@ -52,6 +56,7 @@ func TestBandwidthProbe(t *testing.T) {
 	}
 
 	// An estimate that follows keeps the video on.
+	sub.lost.Store(0)
 	sub.remb.Store(int64((aa + ba + av[0] + bv[0]) * 3 / 2))
 	waitFor(t, "b back", func() bool { return wantOf(r, "s", "b") == 0 })
 	n := room.forwarded("s", "b", KindVideo)
@@ -59,4 +64,34 @@ func TestBandwidthProbe(t *testing.T) {
 		return wantOf(r, "s", "b") == 0 && room.forwarded("s", "b", KindVideo) >= n+200
 	})
 	checkContinuous(t, "b", videoFrom(sub, "b"))
+}
+
+// TestBandwidthNotLosing: an estimate below what a subscriber receives,
+// from a subscriber that reports nothing lost (as Firefox's does), does
+// not pause anyone's video; the same estimate with loss does.
+func TestBandwidthNotLosing(t *testing.T) {
+	room := newTestRoom(t)
+	room.router.probeGap = time.Hour
+	room.join("a", clientOpts{audio: true, rids: []string{""}})
+	room.join("b", clientOpts{audio: true, rids: []string{""}})
+	sub := room.join("s", clientOpts{})
+	r := room.router
+	waitFor(t, "both videos flowing, every rate measured", func() bool {
+		aa, av := rates(r, "a")
+		ba, bv := rates(r, "b")
+		return wantOf(r, "s", "a") == 0 && wantOf(r, "s", "b") == 0 && aa > 0 && ba > 0 && av[0] > 0 && bv[0] > 0
+	})
+	aa, av := rates(r, "a")
+	ba, bv := rates(r, "b")
+	sub.lost.Store(1) // reported, and under 2 %
+	sub.remb.Store(int64(aa + ba + av[0] + bv[0]/2))
+	n := room.forwarded("s", "b", KindVideo)
+	waitFor(t, "b's video goes on", func() bool {
+		if wantOf(r, "s", "b") != 0 || wantOf(r, "s", "a") != 0 {
+			t.Fatal("a video paused for a subscriber that loses nothing")
+		}
+		return room.forwarded("s", "b", KindVideo) >= n+150
+	})
+	sub.lost.Store(26)
+	waitFor(t, "b paused once the link loses", func() bool { return wantOf(r, "s", "b") == layerNone })
 }

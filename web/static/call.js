@@ -150,6 +150,7 @@ function panelView() {
     self: app.self,
     participants: [...app.participants.values()],
     waitingList: app.waitingList,
+    roll: app.roll,
     ctl: inCallView(),
     talkTime: app.talkTime,
     nameOf,

@@ -5,7 +5,7 @@ import { STATUS_TEXT, roleLabel, ordinal } from './text.js';
 
 export const $ = (id) => document.getElementById(id);
 
-const SCREENS = ['join', 'waiting', 'call', 'ended'];
+const SCREENS = ['join', 'agreement', 'waiting', 'call', 'ended'];
 
 // showScreen shows one of the screens and moves focus to its heading (or
 // the given element), so keyboard and screen reader users land in the right
