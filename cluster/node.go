@@ -387,6 +387,20 @@ func (n *Node) OwnerURL(ctx context.Context, name string) (string, error) {
 	return rec.URL, nil
 }
 
+// Unreachable reports that url, given as the owner of room, refused a
+// connection: nothing listens there, so that node runs no rooms any more
+// (it died, or is restarting and has lost them). The room's lease and that
+// node's record go at once, if they still say so, and the next arrival
+// claims the room for a live node rather than waiting for them to lapse.
+// A node that is alive after all registers again at its next refresh.
+func (n *Node) Unreachable(ctx context.Context, name, url string) error {
+	if err := goneScript.Run(ctx, n.rdb, []string{n.ownerKey(name)}, n.nodeKey(""), url).Err(); err != nil {
+		return unavailable("drop an unreachable node", err)
+	}
+	n.log.Info("cluster: a room's node refused a connection; its rooms are free", "room", name, "url", url)
+	return nil
+}
+
 // Close closes the Redis client.
 func (n *Node) Close() error { return n.rdb.Close() }
 

@@ -233,3 +233,33 @@ func TestLeases(t *testing.T) {
 		t.Fatal("a's lease or record outlives it")
 	}
 }
+
+// TestUnreachable: a room's node that refused a connection at the URL its
+// record gives loses the room's lease and its record at once; a report
+// naming another URL (the node moved, or another took the room) changes
+// nothing.
+func TestUnreachable(t *testing.T) {
+	rs := redistest.Start(t)
+	ctx := context.Background()
+	a := newNode(t, rs, "a", cluster.Options{})
+	b := newNode(t, rs, "b", cluster.Options{Rooms: func() []string { return []string{"evening"} }})
+	if err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Unreachable(ctx, "evening", "http://elsewhere:8080"); err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := a.Owner(ctx, "evening"); err != nil || rec.ID != "b" {
+		t.Fatalf("after a report about another URL evening runs on %q (%v), want b", rec.ID, err)
+	}
+	if err := a.Unreachable(ctx, "evening", "http://b.internal:8080"); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := a.Nodes(ctx)
+	if err != nil || len(recs) != 1 || recs[0].ID != "a" {
+		t.Fatalf("nodes after b refused: %+v (%v)", recs, err)
+	}
+	if rec, err := a.Owner(ctx, "evening"); err != nil || rec.ID != "a" {
+		t.Fatalf("evening after b refused: %q (%v), want a", rec.ID, err)
+	}
+}

@@ -73,6 +73,27 @@ end
 return 0
 `)
 
+// goneScript drops a room's lease and its owner's record when the owner's
+// record still gives the URL that refused a connection (or is gone).
+//
+// KEYS[1] owner key; ARGV[1] node record key prefix, ARGV[2] the URL.
+var goneScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if not cur then
+  return 0
+end
+local rec = redis.call('GET', ARGV[1] .. cur)
+if rec then
+  local ok, r = pcall(cjson.decode, rec)
+  if not ok or r.url ~= ARGV[2] then
+    return 0
+  end
+  redis.call('DEL', ARGV[1] .. cur)
+end
+redis.call('DEL', KEYS[1])
+return 1
+`)
+
 // releaseScript deletes a room's lease if this node holds it.
 //
 // KEYS[1] owner key; ARGV[1] node id.

@@ -115,7 +115,7 @@ func (c *conn) handleJoin(ctx context.Context, data []byte) error {
 		if err != nil {
 			return err
 		}
-		return c.startRelay(ctx, to, data)
+		return c.startRelay(ctx, m.Room, to, data)
 	}
 	if m.Resume != "" {
 		return c.handleResume(ctx, m)

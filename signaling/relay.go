@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -32,6 +33,9 @@ type Placement interface {
 	// OwnerURL returns the internal base URL of the node that runs room,
 	// claiming the room for a node if none does; "" means this node.
 	OwnerURL(ctx context.Context, room string) (string, error)
+	// Unreachable reports that url, given as room's node, refused a
+	// connection: nothing listens there, so the room may be claimed anew.
+	Unreachable(ctx context.Context, room, url string) error
 }
 
 var _ Placement = (*cluster.Node)(nil)
@@ -113,7 +117,7 @@ func errOwnerUnreachable() *protoError {
 // startRelay opens the websocket to the node at base, sends it the
 // client's first message, and starts piping the node's messages to the
 // client. From then on readLoop forwards what the client sends.
-func (c *conn) startRelay(ctx context.Context, base string, first []byte) error {
+func (c *conn) startRelay(ctx context.Context, room, base string, first []byte) error {
 	c.mu.Lock()
 	addr := c.join.addr
 	c.mu.Unlock()
@@ -127,6 +131,11 @@ func (c *conn) startRelay(ctx context.Context, base string, first []byte) error 
 	}
 	if err != nil {
 		c.log.Warn("cannot reach the room's node", "node", base, "err", err)
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			if err := c.srv.cfg.Cluster.Placement.Unreachable(ctx, room, base); err != nil {
+				c.log.Warn("cluster", "err", err)
+			}
+		}
 		return errOwnerUnreachable()
 	}
 	up.SetReadLimit(maxOwnerMessage)

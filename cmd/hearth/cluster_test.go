@@ -209,8 +209,9 @@ func TestClusterSpreadsRooms(t *testing.T) {
 
 // TestClusterOwnerGone: the node running a room is killed (-9). Its
 // members, connected through the other nodes, lose their sockets; joining
-// again through the same nodes, they are back in the room, now run by a
-// live node, and hear each other within 20 s of the kill. Then that node
+// again through the same nodes (the first try may find the dead node
+// still named, and get unavailable), they are back in the room, now run
+// by a live node, and hear each other within 20 s of the kill. Then that node
 // is stopped with SIGTERM: it hands the room back at once (its lease and
 // record go), and the members are back through the other nodes without
 // waiting for a lease to lapse.
