@@ -26,6 +26,8 @@ func ClientMessages() map[string]func() any {
 
 		"chat":        func() any { return new(ChatSend) },
 		"remove_chat": func() any { return new(RemoveChat) },
+
+		"layout": func() any { return new(Layout) },
 	}
 	for _, k := range CommandKinds() {
 		m[string(k)] = func() any { return new(Control) }
@@ -58,6 +60,8 @@ func ServerMessages() map[string]func() any {
 
 		"chat":         func() any { return new(Chat) },
 		"chat_removed": func() any { return new(ChatRemoved) },
+
+		"video_layers": func() any { return new(VideoLayers) },
 	}
 }
 

@@ -78,6 +78,8 @@ func (c *conn) handle(ctx context.Context, typ string, data []byte) error {
 		return c.handleChat(data)
 	case "remove_chat":
 		return c.handleRemoveChat(data)
+	case "layout":
+		return c.handleLayout(data)
 	}
 	return c.dispatchControl(ctx, protocol.CommandKind(typ), data)
 }
