@@ -153,10 +153,13 @@
  *     iceRestarts   how many times this peer connection restarted ICE
  *     screenShare   {state, track}: our own share ("idle" | "asking" |
  *                   "starting" | "sharing") and its MediaStreamTrack
+ *     layout        the tiles we last told the server we show:
+ *                   [{participant, size}], or null
  *     debugDropSocket()  closes the websocket as a network failure would
  *     inboundStats()   Promise of [{participant, kind, screen, mid,
  *                      trackIdentifier, packetsReceived, bytesReceived,
- *                      framesDecoded}], one per inbound RTP stream,
+ *                      framesDecoded, frameWidth, frameHeight}], one per
+ *                      inbound RTP stream,
  *                      participant from the msid (screen: a screen share)
  *     outboundStats()  Promise of [{kind, mid, packetsSent, bytesSent,
  *                      framesEncoded}]
@@ -179,6 +182,7 @@ import { wireDeviceCheck } from './devices.js';
 import { wireTileMenu } from './tile-menu.js';
 import { wireChat, chatMessages } from './chat.js';
 import { wireScreenShare, screenSnapshot } from './screenshare.js';
+import { wireLayout, layoutSnapshot } from './layers.js';
 import { $, hideNotice, setFieldError, layoutGrid } from './ui.js';
 
 function snapshot(v) {
@@ -205,6 +209,7 @@ window.hearth = Object.freeze({
   get resumes() { return app.resumes; },
   get iceRestarts() { return app.session ? app.session.iceRestarts : 0; },
   get screenShare() { return screenSnapshot(); },
+  get layout() { return layoutSnapshot(); },
   debugDropSocket() {
     if (!app.sig) return false;
     app.sig.drop();
@@ -251,6 +256,7 @@ function init() {
   wireTileMenu();
   wireChat();
   wireScreenShare();
+  wireLayout($('grid'));
   $('grid').addEventListener('click', onGridClick);
   $('rejoin-button').addEventListener('click', () => {
     if (app.params) startJoin();

@@ -13,6 +13,7 @@ import { clearPending } from './facilitator.js';
 import { makeView, announcements } from './controls.js';
 import { onChat, onChatRemoved, onChatError, resetChat, noteMissed } from './chat.js';
 import { screenChanged, onScreenError } from './screenshare.js';
+import { onVideoLayers, resetLayout } from './layers.js';
 import * as text from './text.js';
 import { $, announce, showNotice } from './ui.js';
 
@@ -43,6 +44,7 @@ export function onMessage(msg) {
       return render();
     case 'chat': return onChat(msg);
     case 'chat_removed': return onChatRemoved(msg);
+    case 'video_layers': return onVideoLayers(msg);
     case 'room_updated':
       if (msg.room) app.room = { ...app.room, ...msg.room };
       showRoomTitle();
@@ -77,6 +79,7 @@ function onJoined(msg) {
   // taken back says that what was sent meanwhile is gone.
   if (!resumed) resetChat();
   else noteMissed();
+  resetLayout();
   saveResume();
 
   if (app.self.role === 'observer') {
