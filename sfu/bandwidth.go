@@ -22,8 +22,13 @@ import (
 //
 // An estimate made from what arrives cannot rise far above it
 // (Chromium's stays under one and a half times what it receives, plus 10
-// kbit/s), and the server sends no probing padding: a subscriber stepped
-// down climbs back only to layers within that reach of what it gets.
+// kbit/s), and the server sends no probing padding. So a subscriber held
+// below what it wants is tried, now and then, one layer higher than its
+// estimate allows (probe.go): its most important tile held back goes up
+// a layer and stays there for probeHold unless the estimate falls (the
+// link is full); its estimate, fed by what it now receives, then rises
+// to carry it or not. A trial that did not hold makes the next wait
+// twice as long, up to probeMaxEvery.
 //
 // Once a second (the engine's report ticker) each subscriber's video is
 // fitted into its estimate, less what its audio and its retransmissions
@@ -147,6 +152,8 @@ type bandwidth struct {
 	resent int
 	rate   int       // bits per second resent over the ticker's last second
 	ticked time.Time // the ticker's last look
+
+	probe probe // the report ticker's only (probe.go)
 }
 
 // report takes a subscriber's estimate (bits per second).
@@ -269,16 +276,22 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 		down[i] = tiles[i].layer
 	}
 	fitTiles(tiles, budget*upHeadroom/100)
+	pr := &sub.bw.probe
+	pr.settle(now)
+	holding := pr.holding(now, est)
 	for i := range tiles {
 		t := &tiles[i]
 		switch cur := int8(t.d.want.Load()); {
-		case cur > down[i]:
+		case cur != layerNone && t.rates[cur] == 0:
+			t.d.setWant(down[i]) // its layer is no longer sent
+		case cur > down[i] && !(holding && t.d == pr.d):
 			t.d.setWant(down[i]) // must come down
 		case t.layer > cur:
 			t.d.setWant(t.layer) // may go up, with room to spare
-		case cur != layerNone && t.rates[cur] == 0:
-			t.d.setWant(down[i]) // its layer is no longer sent
 		}
+	}
+	if !holding {
+		tryHigher(pr, tiles, est, now)
 	}
 	for _, d := range downs {
 		if d.kind == KindVideo && !slices.ContainsFunc(tiles, func(t tile) bool { return t.d == d }) {
