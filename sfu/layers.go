@@ -225,8 +225,10 @@ func (t *publishedTrack) layersLocked(wanted uint8) TrackLayers {
 	return tl
 }
 
-// reportLayers tells the observer of the video tracks whose wanted layers
-// changed since it was last told. The report ticker calls it.
+// reportLayers tells the observer of the video tracks whose wanted layers,
+// or whose layers known, changed since it was last told (a layer the
+// publisher sends may arrive after the others, and is then to be paused
+// or not). The report ticker calls it.
 func (r *Router) reportLayers() {
 	if r.onLayers == nil {
 		return
@@ -237,8 +239,15 @@ func (r *Router) reportLayers() {
 		if t.info.Kind != KindVideo {
 			continue
 		}
-		if w := t.wantedLocked(); w != t.wanted {
-			t.wanted = w
+		w := t.wantedLocked()
+		key := w
+		for i := range maxLayers {
+			if t.layers[i].Load() != nil {
+				key |= 1 << (maxLayers + i)
+			}
+		}
+		if key != t.wanted {
+			t.wanted = key
 			changed = append(changed, t.layersLocked(w))
 		}
 	}
