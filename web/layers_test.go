@@ -27,12 +27,40 @@ func frameWidthFrom(participant string) string {
 	return fmt.Sprintf(`hearth.inboundStats().then(s => s.filter(x => x.participant === %q && x.kind === "video" && !x.screen).reduce((w, x) => Math.max(w, x.frameWidth || 0), 0))`, participant)
 }
 
+// cameraLayers is an expression for the publisher's camera layers:
+// [[rid, active]], lowest first.
+const cameraLayers = `hearth.pc.getSenders().find(s => s.track && s.track.kind === "video").getParameters().encodings.map(e => [e.rid, e.active])`
+
+// layersFollow waits until the server has told b that of its camera's
+// layers only the lowest (low) or only the highest it sends (!low) is
+// received, and b sends just what it was told: each layer the server
+// named is active if and only if the server said it is received.
+func layersFollow(t *testing.T, b *browser.Browser, low bool) {
+	t.Helper()
+	expr := fmt.Sprintf(`(() => {
+		const told = hearth.videoLayers, rids = Object.keys(told), low = %t;
+		if (rids.length < 2 || !rids.every(r => ["q", "h", "f"].includes(r))) return false;
+		const order = ["q", "h", "f"].filter(r => r in told), want = low ? order[0] : order[order.length - 1];
+		if (!order.every(r => told[r] === (r === want))) return false;
+		return %s.every(([rid, active]) => !(rid in told) || told[rid] === active);
+	})()`, low, cameraLayers)
+	if err := b.WaitJS(t.Context(), expr, mediaWait); err != nil {
+		var got any
+		_ = b.Eval(t.Context(), `hearth.pc.getStats().then(r => ({told: hearth.videoLayers, sending: `+cameraLayers+`,
+			out: [...r.values()].filter(s => s.type === "outbound-rtp" && s.kind === "video").map(s => [s.rid, s.frameWidth, s.qualityLimitationReason, s.targetBitrate, s.active])}))`, &got)
+		t.Fatalf("the camera's layers: %+v; want only the %s received and sent: %v", got, map[bool]string{true: "lowest", false: "highest"}[low], err)
+	}
+}
+
 // TestSimulcastFollowsTileSize: a browser publishes its camera as three
-// layers (q, h, f: a quarter, half and the whole of its 960-pixel width).
-// Another shows it in a small tile (a narrow window): it tells the server
-// so (layout) and decodes the lowest layer, and the publisher pauses the
-// layers nobody receives. Widened so that the tile is large, it receives
-// the highest layer, which the publisher resumed.
+// layers (q, h, f: a quarter, half and the whole of its picture). Another
+// shows it in a small tile (a narrow window): it tells the server so
+// (layout) and decodes the lowest layer, at most a quarter of the
+// camera's 960 pixels wide, and the publisher pauses the layers nobody
+// receives. Widened so that the tile is large, it receives the highest
+// layer the publisher sends, at least twice as wide, which the publisher
+// resumed, pausing the lowest. (The publisher's browser may send fewer
+// layers, or smaller ones, when the machine is busy; the test holds then.)
 func TestSimulcastFollowsTileSize(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
 	pub := browser.New(t, browser.Desktop)
@@ -50,37 +78,22 @@ func TestSimulcastFollowsTileSize(t *testing.T) {
 		waitLong(t, b, `hearth.screen === "call" && hearth.participants.length === 1 && hearth.state === "connected"`)
 		ids[i] = eval[string](t, b, `hearth.selfId`)
 	}
-	// The publisher sends three layers, as the answer says.
+	// The publisher's answer sends three layers.
 	waitLong(t, pub, `hearth.pc.localDescription.sdp.includes("a=simulcast:send q;h;f")`)
 
-	small := fmt.Sprintf(`JSON.stringify(hearth.layout) === JSON.stringify([{participant: %q, size: "small"}])`, ids[0])
-	waitLong(t, sub, small)
+	waitLong(t, sub, fmt.Sprintf(`JSON.stringify(hearth.layout) === JSON.stringify([{participant: %q, size: "small"}])`, ids[0]))
 	risingFor(t, sub, "Sol", ids[0], "video", "framesDecoded")
-	waitLong(t, sub, frameWidthFrom(ids[0])+`.then(w => w === 240)`)
-	// Only the lowest layer is sent: the others are paused.
-	layersAre(t, pub, true, false, false)
+	layersFollow(t, pub, true)
+	waitLong(t, sub, frameWidthFrom(ids[0])+`.then(w => w > 0 && w <= 240)`)
+	small := eval[int](t, sub, frameWidthFrom(ids[0]))
 
 	resize(t, sub, 1600, 900)
-	large := fmt.Sprintf(`JSON.stringify(hearth.layout) === JSON.stringify([{participant: %q, size: "large"}])`, ids[0])
-	waitLong(t, sub, large)
-	waitLong(t, sub, frameWidthFrom(ids[0])+`.then(w => w === 960)`)
-	layersAre(t, pub, false, false, true)
+	waitLong(t, sub, fmt.Sprintf(`JSON.stringify(hearth.layout) === JSON.stringify([{participant: %q, size: "large"}])`, ids[0]))
+	layersFollow(t, pub, false)
+	waitLong(t, sub, frameWidthFrom(ids[0])+fmt.Sprintf(`.then(w => w >= %d)`, 2*small))
 	risingFor(t, sub, "Sol", ids[0], "video", "framesDecoded")
 	risingFor(t, sub, "Sol", ids[0], "audio", "packetsReceived")
 	for _, b := range []*browser.Browser{pub, sub} {
 		checkClean(t, b)
-	}
-}
-
-// layersAre waits until b's camera sends just the layers that are true,
-// of q, h and f.
-func layersAre(t *testing.T, b *browser.Browser, q, h, f bool) {
-	t.Helper()
-	const encodings = `hearth.pc.getSenders().find(s => s.track && s.track.kind === "video").getParameters().encodings`
-	want := fmt.Sprintf(`JSON.stringify(%s.map(e => [e.rid, e.active])) === JSON.stringify([["q", %t], ["h", %t], ["f", %t]])`, encodings, q, h, f)
-	if err := b.WaitJS(t.Context(), want, mediaWait); err != nil {
-		var got any
-		_ = b.Eval(t.Context(), `({encodings: `+encodings+`, received: hearth.received})`, &got)
-		t.Fatalf("the camera's layers: %+v; want q %t, h %t, f %t: %v", got, q, h, f, err)
 	}
 }

@@ -155,6 +155,8 @@
  *                   "starting" | "sharing") and its MediaStreamTrack
  *     layout        the tiles we last told the server we show:
  *                   [{participant, size}], or null
+ *     videoLayers   by rid, whether the server last said anybody
+ *                   receives that layer of our camera
  *     debugDropSocket()  closes the websocket as a network failure would
  *     inboundStats()   Promise of [{participant, kind, screen, mid,
  *                      trackIdentifier, packetsReceived, bytesReceived,
@@ -182,7 +184,7 @@ import { wireDeviceCheck } from './devices.js';
 import { wireTileMenu } from './tile-menu.js';
 import { wireChat, chatMessages } from './chat.js';
 import { wireScreenShare, screenSnapshot } from './screenshare.js';
-import { wireLayout, layoutSnapshot } from './layers.js';
+import { wireLayout, layoutSnapshot, videoLayersSnapshot } from './layers.js';
 import { $, hideNotice, setFieldError, layoutGrid } from './ui.js';
 
 function snapshot(v) {
@@ -210,6 +212,7 @@ window.hearth = Object.freeze({
   get iceRestarts() { return app.session ? app.session.iceRestarts : 0; },
   get screenShare() { return screenSnapshot(); },
   get layout() { return layoutSnapshot(); },
+  get videoLayers() { return videoLayersSnapshot(); },
   debugDropSocket() {
     if (!app.sig) return false;
     app.sig.drop();

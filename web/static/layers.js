@@ -159,3 +159,9 @@ export function wireLayout(grid) {
 export function layoutSnapshot() {
   return lastSent ? JSON.parse(lastSent) : null;
 }
+
+// videoLayersSnapshot is, by rid, whether the server last said anybody
+// receives that layer of our camera, for tests.
+export function videoLayersSnapshot() {
+  return Object.fromEntries(wanted);
+}
