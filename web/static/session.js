@@ -171,12 +171,17 @@ export class MediaSession {
       await pc.setLocalDescription({ type: 'rollback' });
     }
     this.answerPending = desc.type === 'answer';
+    let layered = desc;
     if (desc.type === 'offer') {
       // Our camera goes out in layers, which the offer has to ask for.
       this.findPublishMids(parseSections(desc.sdp));
-      desc = { type: 'offer', sdp: askSimulcast(desc.sdp, this.publishMids.video) };
+      layered = { type: 'offer', sdp: askSimulcast(desc.sdp, this.publishMids.video) };
     }
     try {
+      await pc.setRemoteDescription(layered);
+    } catch (err) {
+      // A browser that cannot send layers takes the offer as it came.
+      if (layered === desc) throw err;
       await pc.setRemoteDescription(desc);
     } finally {
       this.answerPending = false;
