@@ -10,6 +10,7 @@ import (
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/protocol"
+	"github.com/hearth-rtc/hearth/room"
 )
 
 // joinAs dials with opts, joins and waits for "joined".
@@ -196,5 +197,36 @@ func TestLayoutRefusals(t *testing.T) {
 	defer cancel()
 	if _, err := a.WaitMessage(ctx, "pong", nil); err != nil {
 		t.Fatalf("no pong after the refusals: %v", err)
+	}
+}
+
+// TestLayoutLeavesScreenShare: a layout hiding the facilitator's camera
+// stops that camera's video but not the screen the facilitator shares,
+// which is forwarded whole.
+func TestLayoutLeavesScreenShare(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{})
+	f := ctlJoin(t, srv, "layout-screen", "fran", room.RoleFacilitator, true)
+	m := ctlJoin(t, srv, "layout-screen", "milo", room.RoleMember, false)
+	ctlSend(t, f, map[string]any{"type": "start_screen_share"})
+	ctlWaitState(t, m, func(st protocol.RoomState) bool { return sharerOf(st) == f.ID() })
+	publishScreen(t, f)
+	sendLayout(t, m, f, protocol.TileHidden)
+
+	ctx, cancel := budget.Context(t, budget.Step)
+	defer cancel()
+	// A window of 30 screen packets with no camera packet in it.
+	err := m.Wait(ctx, func() bool { return screenCount(m, f) > 0 })
+	for err == nil {
+		v0, _, _ := videoOf(m, f)
+		s0 := screenCount(m, f)
+		err = m.Wait(ctx, func() bool { return screenCount(m, f) >= s0+30 })
+		if v, _, _ := videoOf(m, f); err == nil && v == v0 {
+			break
+		}
+	}
+	if err != nil {
+		v, _, _ := videoOf(m, f)
+		t.Fatalf("the hidden camera: %d video packets, %d of the screen; never a stretch of screen without camera: %v",
+			v, screenCount(m, f), err)
 	}
 }
