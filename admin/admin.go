@@ -131,9 +131,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusUnauthorized, "unauthorized", "valid API key and secret required (HTTP Basic)"))
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
-	defer cancel()
-	status, body, err := h.route(ctx, w, r)
+	status, body, err := h.route(r.Context(), w, r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -157,6 +155,13 @@ func (h *handler) authorized(r *http.Request) bool {
 	keyOK := subtle.ConstantTimeCompare(kh[:], h.keyHash[:])
 	secOK := subtle.ConstantTimeCompare(sh[:], h.secHash[:])
 	return ok && keyOK&secOK == 1
+}
+
+// bounded limits the store calls a request makes to the handler's timeout,
+// counted from when they start (not from the request's start: a passcode's
+// hashing comes first).
+func (h *handler) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, h.timeout)
 }
 
 // route dispatches on the path segments after the prefix.

@@ -26,6 +26,8 @@ type attendanceView struct {
 }
 
 func (h *handler) getAttendance(ctx context.Context, r *http.Request, name string) (int, any, error) {
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	q := r.URL.Query()
 	format := q.Get("format")
 	if format != "" && format != "json" && format != "csv" {

@@ -156,6 +156,8 @@ func (in roomInput) apply(c *room.RoomConfig) error {
 }
 
 func (h *handler) listRooms(ctx context.Context) (int, any, error) {
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	list, err := h.store.ListRooms(ctx)
 	if err != nil {
 		return 0, nil, err
@@ -183,6 +185,10 @@ func (h *handler) createRoom(ctx context.Context, w http.ResponseWriter, r *http
 	if err := in.apply(&cfg); err != nil {
 		return 0, nil, err
 	}
+	// The store's time starts after the passcode's hashing, which takes
+	// long on a busy machine.
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	created, err := h.store.CreateRoom(ctx, cfg)
 	if err != nil {
 		return 0, nil, err
@@ -192,6 +198,8 @@ func (h *handler) createRoom(ctx context.Context, w http.ResponseWriter, r *http
 }
 
 func (h *handler) getRoom(ctx context.Context, name string) (int, any, error) {
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	c, err := h.store.GetRoom(ctx, name)
 	if err != nil {
 		return 0, nil, err
@@ -217,6 +225,8 @@ func (h *handler) patchRoom(ctx context.Context, w http.ResponseWriter, r *http.
 		hash, in.Passcode = &tmp.PasscodeHash, nil
 	}
 	now := h.now()
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	updated, err := h.store.UpdateRoom(ctx, name, func(c *room.RoomConfig) error {
 		old := c.Clone()
 		if err := in.apply(c); err != nil {
@@ -234,6 +244,8 @@ func (h *handler) patchRoom(ctx context.Context, w http.ResponseWriter, r *http.
 }
 
 func (h *handler) deleteRoom(ctx context.Context, name string) (int, any, error) {
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	if err := h.store.DeleteRoom(ctx, name); err != nil {
 		return 0, nil, err
 	}
@@ -241,6 +253,8 @@ func (h *handler) deleteRoom(ctx context.Context, name string) (int, any, error)
 }
 
 func (h *handler) getRoster(ctx context.Context, name string) (int, any, error) {
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	c, err := h.store.GetRoom(ctx, name)
 	if err != nil {
 		return 0, nil, err
@@ -249,6 +263,8 @@ func (h *handler) getRoster(ctx context.Context, name string) (int, any, error) 
 }
 
 func (h *handler) putRoster(ctx context.Context, w http.ResponseWriter, r *http.Request, name string) (int, any, error) {
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	var in struct {
 		Roster     *[]room.RosterEntry `json:"roster"`
 		OverrideBy string              `json:"overrideBy"`
@@ -272,6 +288,8 @@ func (h *handler) putRoster(ctx context.Context, w http.ResponseWriter, r *http.
 }
 
 func (h *handler) putRosterEntry(ctx context.Context, w http.ResponseWriter, r *http.Request, name, identity string) (int, any, error) {
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	var in struct {
 		Identity   *string   `json:"identity"`
 		Name       string    `json:"name"`
@@ -311,6 +329,8 @@ func (h *handler) putRosterEntry(ctx context.Context, w http.ResponseWriter, r *
 var errNotOnRoster = errors.New("identity is not on the roster")
 
 func (h *handler) deleteRosterEntry(ctx context.Context, name, identity string) (int, any, error) {
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	_, err := h.store.UpdateRoom(ctx, name, func(c *room.RoomConfig) error {
 		for i := range c.Roster {
 			if c.Roster[i].Identity == identity {
@@ -330,6 +350,8 @@ func (h *handler) deleteRosterEntry(ctx context.Context, name, identity string) 
 }
 
 func (h *handler) getSession(ctx context.Context, name string) (int, any, error) {
+	ctx, cancel := h.bounded(ctx)
+	defer cancel()
 	s, err := h.store.Session(ctx, name)
 	if err != nil {
 		return 0, nil, err

@@ -61,6 +61,9 @@ type Door interface {
 	// Room returns the room's configuration (its roster, for rounds in
 	// roster order).
 	Room(ctx context.Context, roomName string) (room.RoomConfig, error)
+	// Roll returns who is expected, here, waiting or missing, and who has
+	// accepted the room's agreement (room.BuildRoll).
+	Roll(ctx context.Context, roomName string) (room.Roll, error)
 }
 
 // Errors of a room's operations that are not refusals of a command (those

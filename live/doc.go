@@ -34,7 +34,8 @@ package live
 //     each subscriber's cameras give way, given to the router).
 //   - room.go: Room, its lock and the publication of a change (gate, then
 //     room_state).
-//   - waiting.go: what the people waiting are told.
+//   - waiting.go: what the people waiting are told; roll_room.go: the
+//     facilitators' roll of who is here, missing and has accepted.
 //   - ticker.go, seating.go, leaving.go, media.go, moves.go (hold, resume,
 //     take over), handover_room.go, commands_room.go, chat_room.go (chat,
 //     delivered and forgotten), layout_room.go (layouts and video layers):

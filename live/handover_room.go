@@ -36,6 +36,7 @@ func (r *Room) handOver(ctx context.Context, from Conn, cmd Command) error {
 	r.log.Info("facilitator role", "change", string(cmd.Kind), "participant", cmd.Participant, "by", cmd.By)
 	for _, x := range admitters {
 		r.sendWaitingListTo(ctx, x)
+		r.sendRollTo(ctx, x)
 	}
 	return nil
 }

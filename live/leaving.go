@@ -67,6 +67,7 @@ func (r *Room) finish(rels []released, reason string) (waiting bool) {
 		}
 	}
 	r.mu.Unlock()
+	r.sendRoll(ctx)
 	r.closeIfEmpty()
 	return waiting
 }

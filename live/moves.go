@@ -161,6 +161,7 @@ func (r *Room) afterMove(ctx context.Context, x *person, how handover, newPeer b
 	r.log.Info("seat moved to a new connection", "participant", p.ID, "resumed", how == resumed, "new_peer", newPeer)
 	if p.Role.Can(room.PermAdmit) {
 		r.sendWaitingListTo(ctx, x)
+		r.sendRollTo(ctx, x)
 	}
 	return nil
 }

@@ -38,6 +38,7 @@ func (r *Room) wait(ctx context.Context, x *person, info room.Info) {
 	r.mu.Unlock()
 	r.log.Info("waiting", "participant", p.ID, "identity", p.Identity, "reason", p.Reason)
 	r.sendWaitingList(ctx)
+	r.sendRoll(ctx)
 }
 
 // seat seats a person who arrived or waited: the joined snapshot and the
@@ -65,6 +66,7 @@ func (r *Room) seat(ctx context.Context, x *person, info room.Info) error {
 	if p.Role.Can(room.PermAdmit) {
 		r.sendWaitingListTo(ctx, x)
 	}
+	r.sendRoll(ctx)
 	return nil
 }
 

@@ -27,4 +27,7 @@
 //     (180 days) unless the store is told otherwise, and deleted with the
 //     room. A store outage loses what happens meanwhile; nobody loses a
 //     seat over it.
+//   - A room's group agreement is accepted at the door (agreement.go) by
+//     members and observers, not by facilitators and co-facilitators;
+//     taking one's own presence over is not asked again.
 package membership

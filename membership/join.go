@@ -20,6 +20,9 @@ type JoinRequest struct {
 	Name     string // ignored when the token carries a name
 	Token    string // optional for open rooms
 	Passcode string
+	// Agreement is the version of the room's group agreement the person
+	// accepted at this door (accept_agreement), if any (agreement.go).
+	Agreement string
 }
 
 // JoinStatus says whether a join entered the session or the waiting room.
@@ -28,6 +31,9 @@ type JoinStatus string
 const (
 	JoinAdmitted JoinStatus = "admitted"
 	JoinWaiting  JoinStatus = "waiting"
+	// JoinAgreement: not entered; the person is to accept the room's
+	// group agreement first (agreement.go).
+	JoinAgreement JoinStatus = "agreement"
 )
 
 // JoinResult is a successful Join: admitted, or waiting with a reason.
@@ -43,6 +49,8 @@ type JoinResult struct {
 	// Participant is that presence (same id), which the caller moves from
 	// the older connection to this one.
 	TakeOver bool
+	// Agreement is set with JoinAgreement: the agreement to accept.
+	Agreement *AgreementAsk
 }
 
 // Join decides on an arrival and records its presence on this node. A
@@ -105,6 +113,9 @@ func (s *Service) join(ctx context.Context, req JoinRequest) (JoinResult, error)
 	identity := a.Identity
 	if identity == "" {
 		identity = "anon-" + randomHex(4)
+	}
+	if ask, err := s.atTheDoor(ctx, cfg, req, identity, d.Role); ask != nil || err != nil {
+		return JoinResult{Status: JoinAgreement, Room: roomInfo(cfg, sess.Locked), Agreement: ask}, err
 	}
 	p := room.Participant{Room: req.Room, Identity: identity, Name: d.Name, Role: d.Role, Node: s.node,
 		State: room.StateActive, JoinedAt: s.now().UTC()}

@@ -50,5 +50,5 @@ func Codes() []Code {
 		CodeBadCandidate, CodeNotJoined, CodeWaiting, CodeAlreadyJoined, CodeForbidden, CodeRateLimited,
 		CodeVersion, CodeInternal, CodeResumeFailed, CodeTooManyTracks, CodeJoinTimeout, CodeTooManyConns,
 		CodeServerBusy, CodeInvalidToken, CodeTokenExpired, CodeWrongRoom, CodeNotOnRoster, CodeBlocked,
-		CodeBadPasscode, CodeRoomFull, CodeRoomLocked, CodeDenied, CodeUnavailable, CodeOutsideSession}
+		CodeBadPasscode, CodeRoomFull, CodeRoomLocked, CodeDenied, CodeUnavailable, CodeOutsideSession, CodeAgreementChanged}
 }

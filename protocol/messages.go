@@ -27,7 +27,9 @@ func ClientMessages() map[string]func() any {
 		"chat":        func() any { return new(ChatSend) },
 		"remove_chat": func() any { return new(RemoveChat) },
 
-		"layout": func() any { return new(Layout) },
+		"accept_agreement":  func() any { return new(AcceptAgreement) },
+		"decline_agreement": func() any { return new(DeclineAgreement) },
+		"layout":            func() any { return new(Layout) },
 	}
 	for _, k := range CommandKinds() {
 		m[string(k)] = func() any { return new(Control) }
@@ -61,7 +63,10 @@ func ServerMessages() map[string]func() any {
 		"chat":         func() any { return new(Chat) },
 		"chat_removed": func() any { return new(ChatRemoved) },
 
-		"video_layers": func() any { return new(VideoLayers) },
+		"agreement":          func() any { return new(Agreement) },
+		"agreement_declined": func() any { return new(AgreementDeclined) },
+		"roll":               func() any { return new(Roll) },
+		"video_layers":       func() any { return new(VideoLayers) },
 	}
 }
 

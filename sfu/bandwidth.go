@@ -22,13 +22,14 @@ import (
 //
 // An estimate made from what arrives cannot rise far above it
 // (Chromium's stays under one and a half times what it receives, plus 10
-// kbit/s), and the server sends no probing padding. So a subscriber held
-// below what it wants is tried, now and then, one layer higher than its
-// estimate allows (probe.go): its most important tile held back goes up
-// a layer and stays there for probeHold unless the estimate falls (the
-// link is full); its estimate, fed by what it now receives, then rises
-// to carry it or not. A trial that did not hold makes the next wait
-// twice as long, up to probeMaxEvery.
+// kbit/s), and the server sends no probing padding: a subscriber stepped
+// down climbs back to layers within that reach of what it gets, and,
+// beyond it, by trying a tile a layer up now and then (probe.go).
+//
+// An estimate below what the subscriber receives while it reports
+// (almost) nothing lost is not believed: some receivers (Firefox) report
+// a cautious figure that does not follow what they get. Then the
+// estimate taken is a little above what is sent (lossyFraction).
 //
 // Once a second (the engine's report ticker) each subscriber's video is
 // fitted into its estimate, less what its audio and its retransmissions
@@ -48,6 +49,10 @@ import (
 // resendShare is the part of a subscriber's estimate retransmissions may
 // take.
 const resendShare = 10 // one tenth
+
+// lossyFraction (of 256, about 2 %) is the loss from which a subscriber's
+// estimate is believed even below what it receives.
+const lossyFraction = 5
 
 // SetImportance orders publishers by how much subscriber needs to see
 // them, most first: when its bandwidth cannot carry every tile, the last
@@ -152,8 +157,30 @@ type bandwidth struct {
 	resent int
 	rate   int       // bits per second resent over the ticker's last second
 	ticked time.Time // the ticker's last look
+	probe  prober    // the ticker's only (probe.go)
+	// The most the subscriber reported lost (RTCP fraction lost, of 256)
+	// of any video since the ticker last looked, if it reported.
+	lossMax  uint8
+	lossSeen bool
+}
 
-	probe probe // the report ticker's only (probe.go)
+// lost takes a fraction lost (of 256) the subscriber reports of a video
+// it receives.
+func (b *bandwidth) lost(fraction uint8) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.lossMax = max(b.lossMax, fraction)
+	b.lossSeen = true
+}
+
+// takeLoss returns the most reported lost since the last call, and
+// whether anything was reported.
+func (b *bandwidth) takeLoss() (uint8, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	frac, seen := b.lossMax, b.lossSeen
+	b.lossMax, b.lossSeen = 0, false
+	return frac, seen
 }
 
 // report takes a subscriber's estimate (bits per second).
@@ -270,28 +297,45 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 		}
 		tiles = append(tiles, t)
 	}
+	if frac, seen := sub.bw.takeLoss(); seen && frac < lossyFraction {
+		// It receives what is sent: it carries at least that.
+		sent := 0
+		for i := range tiles {
+			sent += tiles[i].rateOf(int8(tiles[i].d.want.Load()))
+		}
+		budget = max(budget, sent*105/100)
+	}
 	fitTiles(tiles, budget)
 	down := make([]int8, len(tiles))
 	for i := range tiles {
 		down[i] = tiles[i].layer
 	}
 	fitTiles(tiles, budget*upHeadroom/100)
-	pr := &sub.bw.probe
-	pr.settle(now)
-	holding := pr.holding(now, est)
+	pb := &sub.bw.probe
+	below := -1 // the most important tile left below its most
 	for i := range tiles {
 		t := &tiles[i]
 		switch cur := int8(t.d.want.Load()); {
-		case cur != layerNone && t.rates[cur] == 0:
-			t.d.setWant(down[i]) // its layer is no longer sent
-		case cur > down[i] && !(holding && t.d == pr.d):
+		case cur > down[i] && t.rates[cur] > 0 && pb.holds(t.d, now, est):
+			// Being tried: the estimate has not had time to follow.
+		case cur > down[i]:
 			t.d.setWant(down[i]) // must come down
 		case t.layer > cur:
 			t.d.setWant(t.layer) // may go up, with room to spare
+		case cur != layerNone && t.rates[cur] == 0:
+			t.d.setWant(down[i]) // its layer is no longer sent
+		}
+		if below < 0 && int8(t.d.want.Load()) < t.most {
+			below = i
 		}
 	}
-	if !holding {
-		tryHigher(pr, tiles, est, now)
+	if below < 0 {
+		pb.settled()
+	} else if t := &tiles[below]; pb.due(now, r.probeGap) {
+		if up := t.higher(int8(t.d.want.Load())); up != layerNone {
+			t.d.setWant(up)
+			pb.start(t.d, now, est)
+		}
 	}
 	for _, d := range downs {
 		if d.kind == KindVideo && !slices.ContainsFunc(tiles, func(t tile) bool { return t.d == d }) {

@@ -120,6 +120,7 @@ func lastLayer(sub *testClient, pub string) int {
 // both come back to the top.
 func TestBandwidthSteps(t *testing.T) {
 	room := newTestRoom(t)
+	room.router.probeGap = time.Hour // fitting alone; TestBandwidthProbe tries
 	room.join("a", clientOpts{audio: true, rids: []string{"q", "h", "f"}})
 	room.join("b", clientOpts{audio: true, rids: []string{"q", "h", "f"}})
 	sub := room.join("s", clientOpts{})
@@ -136,7 +137,8 @@ func TestBandwidthSteps(t *testing.T) {
 	ba, bv := rates(r, "b")
 	audio := aa + ba
 
-	// Room for a's top and b's lowest.
+	// Room for a's top and b's lowest, on a link losing 10 %.
+	sub.lost.Store(26)
 	sub.remb.Store(int64(audio + av[2] + bv[0] + (bv[1]-bv[0])/2))
 	waitFor(t, "b down to layer 0", func() bool { return lastLayer(sub, "b") == 0 })
 	n := len(videoFrom(sub, "a"))
@@ -163,6 +165,7 @@ func TestBandwidthSteps(t *testing.T) {
 	waitFor(t, "a's video flows", func() bool { return room.forwarded("s", "a", KindVideo) >= aVideo+25 })
 
 	// Room again: both back at the top, b from a keyframe.
+	sub.lost.Store(0)
 	sub.remb.Store(10_000_000)
 	waitFor(t, "both back at layer 2", func() bool { return lastLayer(sub, "a") == 2 && lastLayer(sub, "b") == 2 })
 	checkContinuous(t, "b", videoFrom(sub, "b"))

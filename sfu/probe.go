@@ -2,111 +2,69 @@ package sfu
 
 import "time"
 
-// Trying a layer higher than a subscriber's estimate allows (bandwidth.go):
-// the estimate, made from what arrives, rises only once more arrives.
-
+// Probing. An estimate made from what a subscriber receives cannot rise
+// far above it (bandwidth.go), so a tile stepped down or paused after a
+// dip would stay there: less arrives, so less is estimated. While any tile
+// of a subscriber is below what it would get without a limit, the most
+// important of them is tried one layer up now and then, and kept there
+// for probeHold whatever the estimate says, unless the estimate falls
+// during it (then the link really is full). If the estimate follows, the
+// tile stays up; if not, the next fit takes it down again, and the next
+// try waits twice as long (up to probeMaxGap).
 const (
-	// probeEvery is the least time between two trials, and the time after
-	// a trial that held; each trial that did not hold doubles it, up to
-	// probeMaxEvery.
-	probeEvery    = 5 * time.Second
-	probeMaxEvery = 60 * time.Second
-	// probeHold is how long a tried layer stays while the estimate does
-	// not fall, time for the estimate to rise with what arrives.
-	probeHold = 4 * time.Second
-	// probeFall: an estimate below this share (percent) of the one the
-	// trial started with says the link is full, and the trial ends.
-	probeFall = 90
+	probeFirstGap = 4 * time.Second
+	probeMaxGap   = 32 * time.Second
+	probeHold     = 3 * time.Second
 )
 
-// probe is one subscriber's trials: at most one at a time. Only the
-// report ticker touches it.
-type probe struct {
-	d     *downTrack // the tile tried, nil when none runs
-	layer int8       // the layer it was given
-	est   int        // the estimate when the trial started
-	until time.Time  // the trial holds until then
-	next  time.Time  // no trial starts before
-	every time.Duration
+// prober is one subscriber's probing state; only the report ticker's
+// fitting uses it.
+type prober struct {
+	d     *downTrack // the tile being tried, until until
+	until time.Time
+	est   int // the estimate when the try began
+	next  time.Time
+	gap   time.Duration
 }
 
-// start records a trial of layer for d, at now, the estimate being est.
-func (p *probe) start(d *downTrack, layer int8, est int, now time.Time) {
-	if p.every == 0 {
-		p.every = probeEvery
-	}
-	p.d, p.layer, p.est, p.until = d, layer, est, now.Add(probeHold)
-	p.next = p.until.Add(p.every)
+// settled records that every tile gets what it wants: the next dip is
+// tried again soon.
+func (p *prober) settled() {
+	p.d, p.next, p.gap = nil, time.Time{}, 0
 }
 
-// holding reports whether the running trial holds its tile up at now: it
-// has not run its time and the estimate did not fall.
-func (p *probe) holding(now time.Time, est int) bool {
-	if p.d == nil || !now.Before(p.until) {
-		return false
-	}
-	if est < p.est*probeFall/100 {
-		p.until = now // the link is full: fit as usual
-		return false
-	}
-	return true
+// holds reports whether d, being tried, keeps its layer at now though the
+// estimate est does not carry it yet.
+func (p *prober) holds(d *downTrack, now time.Time, est int) bool {
+	return p.d == d && now.Before(p.until) && est*10 >= p.est*9
 }
 
-// settle judges a trial whose time is over, after the fit that followed
-// it: held if its tile still has the layer tried (the next waits
-// probeEvery), not held otherwise (the wait doubles).
-func (p *probe) settle(now time.Time) {
-	if p.d == nil || now.Before(p.until) {
-		return
+// due reports whether a try may begin at now, some tile being below what
+// it wants; the first try waits first.
+func (p *prober) due(now time.Time, first time.Duration) bool {
+	if p.gap == 0 {
+		p.gap = first
 	}
-	if int8(p.d.want.Load()) >= p.layer {
-		p.every = probeEvery
-	} else {
-		p.every = min(2*max(p.every, probeEvery), probeMaxEvery)
+	if p.next.IsZero() {
+		p.next = now.Add(p.gap)
 	}
-	p.next = now.Add(p.every)
-	p.d = nil
+	return !now.Before(p.next)
 }
 
-// due reports whether a trial may start at now.
-func (p *probe) due(now time.Time) bool { return p.d == nil && !now.Before(p.next) }
-
-// idle notes that nothing is held back: the next trial, when one is
-// needed, may start at once and waits probeEvery after.
-func (p *probe) idle() {
-	if p.d == nil {
-		p.every, p.next = probeEvery, time.Time{}
-	}
+// start begins trying d at now, with the estimate at est.
+func (p *prober) start(d *downTrack, now time.Time, est int) {
+	p.d, p.until, p.est = d, now.Add(probeHold), est
+	p.next = now.Add(p.gap)
+	p.gap = min(2*p.gap, probeMaxGap)
 }
 
-// tryHigher starts a trial when one is due: the most important tile held
-// below what it would get without a limit, and not going up by itself
-// (tiles by importance, each with the layer its estimate gives it with
-// room to spare), goes one layer up from where it is.
-func tryHigher(p *probe, tiles []tile, est int, now time.Time) {
-	held := false
-	for i := range tiles {
-		t := &tiles[i]
-		cur := int8(t.d.want.Load())
-		if cur >= t.most || t.layer > cur {
-			continue
+// higher is the next layer above cur, up to the tile's most, that the
+// publisher sends; layerNone if none.
+func (t *tile) higher(cur int8) int8 {
+	for l := cur + 1; l <= t.most; l++ {
+		if t.rates[l] > 0 {
+			return l
 		}
-		held = true
-		if !p.due(now) {
-			return
-		}
-		up := cur + 1
-		for up < t.most && t.rates[up] == 0 {
-			up++
-		}
-		if t.rates[up] == 0 {
-			continue
-		}
-		t.d.setWant(up)
-		p.start(t.d, up, est, now)
-		return
 	}
-	if !held {
-		p.idle()
-	}
+	return layerNone
 }

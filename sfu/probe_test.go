@@ -5,70 +5,93 @@ import (
 	"time"
 )
 
-// TestProbe: a subscriber held below what it wants is tried one layer up,
-// the most important tile first, no sooner than probeEvery apart; the
-// tried layer holds for probeHold unless the estimate falls; a trial that
-// did not hold doubles the wait up to probeMaxEvery, one that held resets
-// it; with nothing held back the next trial may start at once.
-func TestProbe(t *testing.T) {
-	a, b := &downTrack{}, &downTrack{}
-	a.want.Store(int32(layerNone))
-	b.want.Store(0)
-	rates := []int{100, 300, 900}
-	// a is more important (first), paused; b at 0 of 2.
-	tiles := func() []tile {
-		return []tile{{d: a, rates: rates, most: 2, layer: layerNone}, {d: b, rates: rates, most: 2, layer: 0}}
+// wantOf is the layer sub is to get of pub's video.
+func wantOf(r *Router, sub, pub string) int8 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, d := range r.peers[sub].downs {
+		if d.pub.info.Publisher == pub && d.kind == KindVideo {
+			return int8(d.want.Load())
+		}
 	}
-	var p probe
-	t0 := time.Unix(1000, 0)
-	tryHigher(&p, tiles(), 1000, t0)
-	if got := int8(a.want.Load()); got != 0 || p.d != a {
-		t.Fatalf("a tried at layer %d (probe on %p, a %p), want 0", got, p.d, a)
+	return -2
+}
+
+// TestBandwidthProbe: a single-layer camera paused for a subscriber whose
+// estimate dropped is tried again after a while, although the estimate
+// (made from what arrives) has no reason to rise by itself; when the
+// estimate does not follow, the video pauses again and is tried again
+// later, a's video never giving way; with room again it stays.
+func TestBandwidthProbe(t *testing.T) {
+	room := newTestRoom(t)
+	room.router.probeGap = probeHold / 3
+	room.join("a", clientOpts{audio: true, rids: []string{""}})
+	room.join("b", clientOpts{audio: true, rids: []string{""}})
+	sub := room.join("s", clientOpts{})
+	r := room.router
+	if !r.SetImportance("s", []string{"a", "b"}) {
+		t.Fatal("importance not set")
 	}
-	if !p.holding(t0.Add(probeHold/2), 1000) {
-		t.Error("the trial does not hold while the estimate stands")
+	waitFor(t, "both videos flowing, every rate measured", func() bool {
+		aa, av := rates(r, "a")
+		ba, bv := rates(r, "b")
+		return wantOf(r, "s", "a") == 0 && wantOf(r, "s", "b") == 0 && aa > 0 && ba > 0 && av[0] > 0 && bv[0] > 0
+	})
+	aa, av := rates(r, "a")
+	ba, bv := rates(r, "b")
+
+	// Room for a's video alone, on a link losing 10 %: b's pauses.
+	sub.lost.Store(26)
+	sub.remb.Store(int64(aa + ba + av[0] + bv[0]/2))
+	waitFor(t, "b paused", func() bool { return wantOf(r, "s", "b") == layerNone })
+	for try := range 2 {
+		before := room.forwarded("s", "b", KindVideo)
+		waitFor(t, "b tried again", func() bool { return wantOf(r, "s", "b") == 0 })
+		waitFor(t, "b's video during the try", func() bool { return room.forwarded("s", "b", KindVideo) > before })
+		waitFor(t, "b paused again: the estimate did not follow", func() bool { return wantOf(r, "s", "b") == layerNone })
+		t.Logf("try %d done", try+1)
+		if wantOf(r, "s", "a") != 0 {
+			t.Error("a gave way to b's try")
+		}
 	}
-	if p.holding(t0.Add(probeHold/2), 800) {
-		t.Error("the trial holds though the estimate fell")
-	}
-	// It did not hold: the fit took a back down.
-	a.want.Store(int32(layerNone))
-	end := t0.Add(probeHold)
-	p.settle(end)
-	if p.d != nil || p.every != 2*probeEvery {
-		t.Errorf("after a trial that did not hold: wait %v, want %v", p.every, 2*probeEvery)
-	}
-	tryHigher(&p, tiles(), 1000, end.Add(probeEvery))
-	if a.want.Load() != int32(layerNone) || p.d != nil {
-		t.Error("a trial started before its wait was over")
-	}
-	at := end.Add(2 * probeEvery)
-	tryHigher(&p, tiles(), 1000, at)
-	if p.d != a || a.want.Load() != 0 {
-		t.Fatal("no trial once the wait was over")
-	}
-	// This one held: the wait goes back to probeEvery, and the next tile
-	// held back (b) is tried next.
-	p.settle(at.Add(probeHold))
-	if p.every != probeEvery {
-		t.Errorf("after a trial that held: wait %v, want %v", p.every, probeEvery)
-	}
-	next := at.Add(probeHold + probeEvery)
-	tryHigher(&p, []tile{{d: a, rates: rates, most: 0, layer: 0}, {d: b, rates: rates, most: 2, layer: 0}}, 1000, next)
-	if p.d != b || b.want.Load() != 1 {
-		t.Errorf("b not tried one layer up: want %d", b.want.Load())
-	}
-	// Failures double the wait up to probeMaxEvery.
-	for range 10 {
-		p.d, p.layer, p.until = b, 2, next
-		p.settle(next)
-	}
-	if p.every != probeMaxEvery {
-		t.Errorf("wait %v after many failures, want %v", p.every, probeMaxEvery)
-	}
-	// Nothing held back: the next trial may start at once.
-	tryHigher(&p, []tile{{d: b, rates: rates, most: 1, layer: 1}}, 1000, next)
-	if !p.due(next) || p.every != probeEvery {
-		t.Error("with nothing held back, the next trial still waits")
-	}
+
+	// An estimate that follows keeps the video on.
+	sub.lost.Store(0)
+	sub.remb.Store(int64((aa + ba + av[0] + bv[0]) * 3 / 2))
+	waitFor(t, "b back", func() bool { return wantOf(r, "s", "b") == 0 })
+	n := room.forwarded("s", "b", KindVideo)
+	waitFor(t, "b's video goes on", func() bool {
+		return wantOf(r, "s", "b") == 0 && room.forwarded("s", "b", KindVideo) >= n+200
+	})
+	checkContinuous(t, "b", videoFrom(sub, "b"))
+}
+
+// TestBandwidthNotLosing: an estimate below what a subscriber receives,
+// from a subscriber that reports nothing lost (as Firefox's does), does
+// not pause anyone's video; the same estimate with loss does.
+func TestBandwidthNotLosing(t *testing.T) {
+	room := newTestRoom(t)
+	room.router.probeGap = time.Hour
+	room.join("a", clientOpts{audio: true, rids: []string{""}})
+	room.join("b", clientOpts{audio: true, rids: []string{""}})
+	sub := room.join("s", clientOpts{})
+	r := room.router
+	waitFor(t, "both videos flowing, every rate measured", func() bool {
+		aa, av := rates(r, "a")
+		ba, bv := rates(r, "b")
+		return wantOf(r, "s", "a") == 0 && wantOf(r, "s", "b") == 0 && aa > 0 && ba > 0 && av[0] > 0 && bv[0] > 0
+	})
+	aa, av := rates(r, "a")
+	ba, bv := rates(r, "b")
+	sub.lost.Store(1) // reported, and under 2 %
+	sub.remb.Store(int64(aa + ba + av[0] + bv[0]/2))
+	n := room.forwarded("s", "b", KindVideo)
+	waitFor(t, "b's video goes on", func() bool {
+		if wantOf(r, "s", "b") != 0 || wantOf(r, "s", "a") != 0 {
+			t.Fatal("a video paused for a subscriber that loses nothing")
+		}
+		return room.forwarded("s", "b", KindVideo) >= n+150
+	})
+	sub.lost.Store(26)
+	waitFor(t, "b paused once the link loses", func() bool { return wantOf(r, "s", "b") == layerNone })
 }

@@ -48,6 +48,9 @@ type Router struct {
 	gate   *Gate // immutable; nil forwards everything
 	closed bool
 	joins  int // peers added so far
+	// probeGap is the first wait before a tile stepped down is tried a
+	// layer up (probe.go); tests change it.
+	probeGap time.Duration
 }
 
 // NewRouter creates an empty router.
@@ -63,6 +66,7 @@ func (e *Engine) NewRouter(p RouterParams) *Router {
 		log:      log.With("router", p.ID),
 		peers:    map[string]*Peer{},
 		tracks:   map[string]*publishedTrack{},
+		probeGap: probeFirstGap,
 	}
 }
 
@@ -232,7 +236,10 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 		return
 	}
 	index := layerIndex(recv, remote)
-	screen := !slices.Contains(p.slots, recv)
+	// A section the client added carries its screen, unless it carries
+	// simulcast layers: browsers publish a simulcast camera in a section of
+	// their own, since they cannot add layers to the one offered to them.
+	screen := !slices.Contains(p.slots, recv) && remote.RID() == ""
 	r.mu.Lock()
 	if r.closed || r.peers[p.id] != p {
 		r.mu.Unlock()

@@ -123,6 +123,10 @@ func (s *slot) readRTCP() {
 			case *rtcp.ReceiverEstimatedMaximumBitrate:
 				// The subscriber's estimate of its link (bandwidth.go).
 				d.sub.bw.report(int(pkt.Bitrate))
+			case *rtcp.ReceiverReport:
+				for _, rr := range pkt.Reports {
+					d.sub.bw.lost(rr.FractionLost)
+				}
 			}
 		}
 	}

@@ -95,6 +95,9 @@ type testClient struct {
 	// remb, when set, is the estimate of its bandwidth (bits per second)
 	// the client reports, as browsers do, every 100 ms.
 	remb atomic.Int64
+	// lost, when set, is the fraction lost (of 256) it reports of each
+	// video with the estimate, as a receiver on a full link does.
+	lost atomic.Int32
 }
 
 // videoOut is a client's video: its layers, on one sender.
@@ -222,7 +225,15 @@ func (c *testClient) reportBandwidth() {
 		}
 		c.mu.Unlock()
 		if len(ssrcs) > 0 {
-			_ = c.pc.WriteRTCP([]rtcp.Packet{&rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: float32(bps), SSRCs: ssrcs}})
+			pkts := []rtcp.Packet{&rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: float32(bps), SSRCs: ssrcs}}
+			if lost := c.lost.Load(); lost > 0 {
+				rr := &rtcp.ReceiverReport{}
+				for _, ssrc := range ssrcs {
+					rr.Reports = append(rr.Reports, rtcp.ReceptionReport{SSRC: ssrc, FractionLost: uint8(lost)})
+				}
+				pkts = append(pkts, rr)
+			}
+			_ = c.pc.WriteRTCP(pkts)
 		}
 	}
 }

@@ -22,8 +22,9 @@ type TrackInfo struct {
 	MimeType string
 	// Screen says the track is a screen share: it arrived on a media
 	// section the client added, not on one of the publishing slots the
-	// server offers for the camera and the microphone. The gate forwards
-	// it by Forward.Screen.
+	// server offers for the camera and the microphone, and without
+	// simulcast layers (a client's own simulcast section is its camera).
+	// The gate forwards it by Forward.Screen.
 	Screen bool
 }
 

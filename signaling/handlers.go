@@ -78,6 +78,13 @@ func (c *conn) handle(ctx context.Context, typ string, data []byte) error {
 		return c.handleChat(data)
 	case "remove_chat":
 		return c.handleRemoveChat(data)
+	case "accept_agreement":
+		start := time.Now()
+		err := c.inTime(func() error { return c.handleAcceptAgreement(ctx, data) })
+		c.observeJoin(start, err)
+		return err
+	case "decline_agreement":
+		return c.handleDeclineAgreement(data)
 	case "layout":
 		return c.handleLayout(data)
 	}
@@ -109,7 +116,13 @@ func (c *conn) handleJoin(ctx context.Context, data []byte) error {
 	if m.Resume != "" {
 		return c.handleResume(ctx, m)
 	}
-	req := membership.JoinRequest{Room: m.Room, Name: m.Name, Token: m.Token, Passcode: m.Passcode}
+	return c.enter(ctx, membership.JoinRequest{Room: m.Room, Name: m.Name, Token: m.Token, Passcode: m.Passcode})
+}
+
+// enter asks membership to decide a join, and seats the client, puts it in
+// the waiting room, or asks it to accept the room's agreement first
+// (agreement.go).
+func (c *conn) enter(ctx context.Context, req membership.JoinRequest) error {
 	res, err := c.srv.cfg.Membership.Join(ctx, req)
 	if err != nil {
 		return err
@@ -130,6 +143,9 @@ func (c *conn) handleJoin(ctx context.Context, data []byte) error {
 		if res.TakeOver {
 			return perr(protocol.CodeUnavailable, "you are joining from another window at the same time; please try again")
 		}
+	}
+	if res.Status == membership.JoinAgreement {
+		return c.askAgreement(req, res)
 	}
 	p := res.Participant
 	c.logAs(p)

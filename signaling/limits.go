@@ -113,6 +113,9 @@ type joinWatch struct {
 	handling bool        // a join message is being handled
 	late     bool        // the deadline passed while one was
 	expired  bool        // the deadline closed the socket
+	// asked is a join waiting for the answer to the room's agreement
+	// (agreement.go): one at most.
+	asked *askedJoin
 }
 
 // logThrottle lets a repeated event be logged once per interval, saying
@@ -190,9 +193,13 @@ func (c *conn) joinDeadline() {
 		return
 	}
 	c.join.expired = true
-	addr := c.join.addr
+	addr, asked := c.join.addr, c.join.asked != nil
 	c.mu.Unlock()
-	c.log.Debug("no join in time; closing the connection", "ip", addr)
+	c.log.Debug("no join in time; closing the connection", "ip", addr, "agreement", asked)
+	if asked {
+		c.sendError(errAgreementTimeout(), "")
+		return
+	}
 	c.sendError(errJoinTimeout(), "")
 }
 
@@ -204,6 +211,12 @@ func errJoinTimeout() *protoError {
 // handleJoinInTime handles a join under the join deadline, and stops
 // counting c as unjoined once the join has got it in.
 func (c *conn) handleJoinInTime(ctx context.Context, data []byte) error {
+	return c.inTime(func() error { return c.handleJoin(ctx, data) })
+}
+
+// inTime runs handle, a join or an answer to the agreement, under the join
+// deadline, and stops counting c as unjoined once it has got it in.
+func (c *conn) inTime(handle func() error) error {
 	c.mu.Lock()
 	if c.join.expired {
 		// Closing with join_timeout already; the join comes too late.
@@ -213,7 +226,7 @@ func (c *conn) handleJoinInTime(ctx context.Context, data []byte) error {
 	c.join.handling = true
 	c.mu.Unlock()
 
-	err := c.handleJoin(ctx, data)
+	err := handle()
 
 	c.mu.Lock()
 	c.join.handling = false

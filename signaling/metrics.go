@@ -27,6 +27,9 @@ const (
 	JoinJoined  = "joined"
 	JoinWaiting = "waiting"
 	JoinRefused = "refused"
+	// JoinAgreement: answered with the room's agreement to accept first;
+	// the accept_agreement that follows is a join of its own.
+	JoinAgreement = "agreement"
 )
 
 type nopMetrics struct{}
@@ -58,6 +61,8 @@ func (c *conn) observeJoin(start time.Time, err error) {
 		c.mu.Lock()
 		if c.joinedAs != "" {
 			outcome = c.joinedAs
+		} else if c.join.asked != nil {
+			outcome = JoinAgreement
 		}
 		c.mu.Unlock()
 	}

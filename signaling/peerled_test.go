@@ -14,9 +14,21 @@ import (
 // TestHandFacilitation: the facilitator hands the role to a member, who
 // then mutes another member (whose audio stops reaching everyone) but may
 // not mute the co-facilitator; the others see the new role; the
-// facilitator takes it back, and the member may moderate no more.
+// facilitator takes it back, and the member may moderate no more. She is
+// sent the roll once she holds the role, not before; Ben never.
 func TestHandFacilitation(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
+	// A roster, so that facilitators are sent the roll (Cat is missing).
+	cfg := room.DefaultRoomConfig("peers")
+	for _, e := range []struct {
+		id   string
+		role room.Role
+	}{{"fran", room.RoleFacilitator}, {"kim", room.RoleCoFacilitator}, {"ann", room.RoleMember}, {"ben", room.RoleMember}, {"cat", room.RoleMember}} {
+		cfg.Roster = append(cfg.Roster, room.RosterEntry{Identity: e.id, Role: e.role})
+	}
+	if _, err := srv.App.Store().CreateRoom(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
 	f := ctlJoin(t, srv, "peers", "fran", room.RoleFacilitator, false)
 	k := ctlJoin(t, srv, "peers", "kim", room.RoleCoFacilitator, false)
 	a := ctlJoin(t, srv, "peers", "ann", room.RoleMember, false)
@@ -32,6 +44,9 @@ func TestHandFacilitation(t *testing.T) {
 	ctlSend(t, f, map[string]any{"type": "hand_facilitation"})
 	ctlWaitError(t, f, "hand_facilitation", "bad_request")
 
+	if n := countType(a, "roll"); n != 0 {
+		t.Fatalf("Ann, a member, got %d roll messages", n)
+	}
 	ctlSend(t, f, map[string]any{"type": "hand_facilitation", "participant": a.ID()})
 	st := ctlWaitState(t, b, func(st protocol.RoomState) bool { return st.Facilitation != nil })
 	if p := ctlFind(st, a.ID()); p.Role != room.RoleFacilitator || st.Facilitation.Participant != a.ID() || st.Facilitation.By != f.ID() {
@@ -48,6 +63,9 @@ func TestHandFacilitation(t *testing.T) {
 	// As a facilitator she is told who is waiting, to let them in.
 	if _, err := a.WaitMessage(ctx, "waiting_list", nil); err != nil {
 		t.Fatalf("Ann got no waiting list: %v", err)
+	}
+	if _, err := a.WaitMessage(ctx, "roll", nil); err != nil {
+		t.Fatalf("Ann got no roll: %v", err)
 	}
 
 	// Ann mutes Ben: the server forwards none of his audio.
@@ -72,6 +90,9 @@ func TestHandFacilitation(t *testing.T) {
 	ctlSend(t, k, map[string]any{"type": "mute_participant", "participant": b.ID(), "kind": "audio", "muted": false})
 	ctlWaitState(t, f, func(st protocol.RoomState) bool { p := ctlFind(st, b.ID()); return p != nil && !p.Muted.Audio })
 	ctlExpect(t, "audio", cs, "f<k,a,b k<f,a,b a<f,k,b b<f,k,a")
+	if n := countType(b, "roll"); n != 0 {
+		t.Errorf("Ben, a member throughout, got %d roll messages", n)
+	}
 }
 
 // TestPeerLedRoom: in a room set to be peer-led by its members, with no

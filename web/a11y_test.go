@@ -130,6 +130,13 @@ func memberScreens(t *testing.T, src, size string, opts browser.Options) {
 
 	click(t, b, "#join-button")
 	c, _ := fake.accept(t)
+	c.send(t, agreementMsg)
+	wait(t, b, `hearth.screen === "agreement"`)
+	screen(t, b, src, "agreement", size)
+	click(t, b, "#agreement-accept")
+	if m := c.expect(t, "accept_agreement"); m["version"] != "9f3c2a1b7d4e8f60" {
+		t.Fatalf("accepted %v", m)
+	}
 	c.send(t, `{"type":"waiting","reason":"waiting_for_facilitator","message":""}`)
 	wait(t, b, `hearth.screen === "waiting" && hearth.localTracks.video === null`)
 	screen(t, b, src, "waiting", size)
@@ -139,6 +146,11 @@ func memberScreens(t *testing.T, src, size string, opts browser.Options) {
 	c.send(t, roomState(1, `hands=[{"participant":"p_cai","since":"2026-01-01T10:00:00Z"}];floor={"mode":"open","holder":"p_ben","timer":{"seconds":300,"endsAt":"2026-01-01T10:05:00Z","remainingMs":163000}}`, memberPeople...))
 	wait(t, b, `document.querySelector("[data-self]").dataset.camOff === "false" && !document.getElementById("hands-info").hidden`)
 	screen(t, b, src, "call-open-group", size)
+	click(t, b, "#view-button")
+	wait(t, b, `document.querySelector('#grid[data-view="speaker"] > .tile[data-featured="true"]') !== null`)
+	screen(t, b, src, "speaker-view", size)
+	click(t, b, "#view-button")
+	wait(t, b, `document.getElementById("grid").dataset.view === "gallery"`)
 
 	c.send(t, roomState(2, `floor={"mode":"moderated"}`, with(memberPeople, "p_ann", "q")...))
 	wait(t, b, `document.getElementById("mic-button").dataset.mode === "floor"`)
@@ -191,6 +203,7 @@ func facilitatorScreens(t *testing.T, src, size string, opts browser.Options) {
 	c.send(t, withAudio(joinedDrLee))
 	c.send(t, waitingTwo)
 	c.send(t, roomState(1, `hands=[{"participant":"p_kim","since":"2026-01-01T10:00:00Z"}]`, with(drLeePeople, "p_rae", "mr")...))
+	c.send(t, rollMsg)
 	wait(t, b, `hearth.screen === "call" && hearth.waitingList.length === 2 && !document.getElementById("requests-info").hidden`)
 	wait(t, b, `document.querySelector("[data-self]").dataset.camOff === "false"`)
 	screen(t, b, src, "facilitator", size)
@@ -200,6 +213,13 @@ func facilitatorScreens(t *testing.T, src, size string, opts browser.Options) {
 		screen(t, b, src, "facilitator-panel", size)
 		click(t, b, "#panel-close")
 		wait(t, b, `document.getElementById("panel").hidden`)
+	}
+	if size == "desktop" {
+		if err := b.Eval(t.Context(), scrollToRoll, nil); err != nil {
+			t.Fatal(err)
+		}
+		wait(t, b, `document.querySelectorAll("#roll-list [data-roll]").length === 6`)
+		screen(t, b, src, "facilitator-roll", size)
 	}
 	click(t, b, `[data-participant="p_rae"] .tile-menu-button`)
 	wait(t, b, `!document.getElementById("tile-menu").hidden`)
@@ -263,3 +283,18 @@ func TestKeyboardOnly(t *testing.T) {
 	wait(t, b, `hearth.screen === "ended" && document.activeElement.id === "ended-title"`)
 	checkClean(t, b)
 }
+
+// agreementMsg is the group agreement shown before entering.
+const agreementMsg = `{"type":"agreement","room":{"name":"tuesday-grief","displayName":"Tuesday grief","kind":"open"},` +
+	`"text":"What is said here stays here.\n\nNo recording, no screenshots, nobody else in the room with you.\n\nIf you are in distress during the session, say so or write to the facilitator; you may leave at any time.",` +
+	`"version":"9f3c2a1b7d4e8f60","every":"series","contact":"Call Dr Lee's office on 01632 960123.",` +
+	`"message":"Before you join, please read the group's agreement. You enter once you accept it."}`
+
+// rollMsg is the facilitator's roll: two of the list are not here.
+const rollMsg = `{"type":"roll","agreement":"series","people":[` +
+	`{"identity":"dr-lee","name":"Dr Lee","role":"facilitator","state":"present","participant":"p_self"},` +
+	`{"identity":"sam","name":"Sam Rivera","role":"co-facilitator","state":"present","participant":"p_sam"},` +
+	`{"identity":"rae","name":"Rae","role":"member","state":"present","participant":"p_rae","acceptedAt":"2026-01-01T09:52:00Z"},` +
+	`{"identity":"kim","name":"Kim","role":"member","state":"present","participant":"p_kim","acceptedAt":"2026-01-01T09:55:00Z"},` +
+	`{"identity":"lou","name":"Lou","role":"member","state":"missing","acceptedAt":"2025-12-18T09:58:00Z"},` +
+	`{"identity":"jo","name":"Jo","role":"member","state":"missing"}]}`

@@ -39,7 +39,7 @@ func TestTileMenu(t *testing.T) {
 	click(t, b, `[data-participant="p_rae"] .tile-menu-button`)
 	wait(t, b, `!document.getElementById("tile-menu").hidden && document.activeElement.getAttribute("role") === "menuitem"`)
 	items := eval[[]string](t, b, `[...document.querySelectorAll("#tile-menu [role=menuitem]")].map(e => e.textContent)`)
-	want := []string{"Mute Rae", "Turn off Rae's camera", "Give the floor to Rae", "Talk privately with Rae", "Take Rae to a side room", "Hand the facilitator role to Rae", "Let Rae share their screen", "Remove Rae…"}
+	want := []string{"Pin Rae", "Mute Rae", "Turn off Rae's camera", "Give the floor to Rae", "Talk privately with Rae", "Take Rae to a side room", "Hand the facilitator role to Rae", "Let Rae share their screen", "Remove Rae…"}
 	if len(items) != len(want) {
 		t.Fatalf("menu items = %q, want %q", items, want)
 	}
@@ -63,7 +63,7 @@ func TestTileMenu(t *testing.T) {
 		t.Fatal(err)
 	}
 	wait(t, b, `!document.getElementById("tile-menu").hidden`)
-	if err := b.Press(t.Context(), kb.ArrowDown+kb.ArrowDown); err != nil {
+	if err := b.Press(t.Context(), kb.ArrowDown+kb.ArrowDown+kb.ArrowDown); err != nil {
 		t.Fatal(err)
 	}
 	wait(t, b, `document.activeElement.dataset.action === "give-floor"`)

@@ -262,7 +262,7 @@ func firefoxWaitingRoom(t *testing.T, ff *firefox.Browser) {
 	}
 	firefoxJoin(t, ff, srv, name, issueToken(t, name, "rae", "Rae", room.RoleMember), "")
 	waitLong(t, ff, `hearth.screen === "waiting" && hearth.state === "waiting"`)
-	if got, want := text(t, ff, "#waiting-message"), "Waiting for the facilitator to let you in."; got != want {
+	if got, want := text(t, ff, "#waiting-message"), "The session starts when the facilitator arrives."; got != want {
 		t.Errorf("waiting message = %q, want %q", got, want)
 	}
 	shot(t, ff, "firefox-waiting")

@@ -27,8 +27,8 @@ func TestHandFacilitation(t *testing.T) {
 	}
 	annID, benID := eval[string](t, ann, `hearth.selfId`), eval[string](t, ben, `hearth.selfId`)
 	tileMenu := func(id string) string { return fmt.Sprintf(`[data-participant=%q] .tile-menu-button`, id) }
-	if !eval[bool](t, ann, `document.getElementById("panel-button").hidden`) {
-		t.Fatal("a member has the facilitator panel")
+	if got := text(t, ann, "#panel-title"); got != "People" {
+		t.Fatalf("a member's panel is %q", got)
 	}
 
 	click(t, dana, tileMenu(annID))
@@ -40,7 +40,7 @@ func TestHandFacilitation(t *testing.T) {
 	click(t, dana, "#confirm-ok")
 
 	announced(t, ann, "Dana handed you the facilitator role for this session.")
-	waitLong(t, ann, `hearth.self.role === "facilitator" && !document.getElementById("panel-button").hidden && document.getElementById("facilitation-text").textContent === "You are facilitating this session."`)
+	waitLong(t, ann, `hearth.self.role === "facilitator" && document.getElementById("panel-title").textContent === "People and session" && document.getElementById("facilitation-text").textContent === "You are facilitating this session."`)
 	if got := text(t, ann, "#facilitation-button"); got != "Give the role back" {
 		t.Errorf("Ann's button reads %q", got)
 	}
@@ -67,7 +67,7 @@ func TestHandFacilitation(t *testing.T) {
 	waitLong(t, dana, `document.getElementById("facilitation-button").textContent === "Take the role back"`)
 	click(t, dana, "#facilitation-button")
 	announced(t, ann, "The facilitator role is back with the facilitators.")
-	waitLong(t, ann, `hearth.self.role === "member" && document.getElementById("panel-button").hidden && document.getElementById("facilitation-info").hidden`)
+	waitLong(t, ann, `hearth.self.role === "member" && document.getElementById("panel-title").textContent === "People" && document.getElementById("facilitation-info").hidden`)
 	waitLong(t, ben, fmt.Sprintf(`document.querySelector('[data-participant=%q] .tile-role').hidden`, annID))
 	for _, b := range all {
 		checkClean(t, b)

@@ -45,7 +45,7 @@ func TestRoomNameAndWaiting(t *testing.T) {
 	if !eval[bool](t, b, `hearth.screen === "waiting" && hearth.localTracks.audio !== null`) {
 		t.Error("being told the facilitator is here left the waiting room or turned the microphone off")
 	}
-	axeIfInstalled(t, b, "waiting-facilitator-here-desktop")
+	axeOn(t, b, "waiting-facilitator-here-desktop")
 	shot(t, b, "waiting-facilitator-here-desktop")
 	c.send(t, fmt.Sprintf(waitingClosed, false))
 	wait(t, b, `document.getElementById("waiting-screen").dataset.facilitator === "false"`)

@@ -7,23 +7,11 @@ package web_test
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/hearth-rtc/hearth/internal/testutil/browser"
 )
-
-// axeIfInstalled checks the page with axe-core where it is installed (it
-// always is under CI); elsewhere the rest of the test still runs.
-func axeIfInstalled(t *testing.T, b *browser.Browser, screen string) {
-	t.Helper()
-	if _, err := os.Stat(axePath); err != nil && os.Getenv("CI") != "true" {
-		t.Logf("axe-core is not installed: %s not checked", screen)
-		return
-	}
-	axeCheck(t, b, axeSource(t), screen)
-}
 
 // timedShare is a room_state with the floor moderated and held by holder
 // on a timed share, the policy's shareEnd, and change as what caused it.
@@ -78,7 +66,7 @@ func TestShareExtendAndFinish(t *testing.T) {
 		if eval[bool](t, b, `document.getElementById("extend-timer-button").hidden || document.getElementById("policy-share-end").value !== "finish"`) {
 			t.Error("after the time is up: no +1 min, or the choice is not shown as finish")
 		}
-		axeIfInstalled(t, b, "share-time-up-finish-desktop")
+		axeOn(t, b, "share-time-up-finish-desktop")
 		shot(t, b, "share-time-up-finish-desktop")
 		checkClean(t, b)
 	})
@@ -108,7 +96,7 @@ func TestShareExtendAndFinish(t *testing.T) {
 		if got := text(t, b, "#turn-text"); got != "It's your turn in the go-around. Others can hear you." {
 			t.Errorf("turn text = %q", got)
 		}
-		axeIfInstalled(t, b, "share-time-up-finish-phone")
+		axeOn(t, b, "share-time-up-finish-phone")
 		shot(t, b, "share-time-up-finish-phone")
 
 		more := turn(timedShare(3, "p_ann", 60_000, "finish", `"change":{"kind":"extend_timer","by":"p_dana","participant":"p_ann"}`, people...))

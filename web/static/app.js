@@ -13,6 +13,7 @@
  *   connection.js   the socket: connecting, reconnecting, the banner
  *   messages.js     what happens on each message from the server
  *   ended.js        leaving, refusals and the ended screen
+ *   agreement.js    the group agreement shown before entering
  *   resume.js       the join message and getting our seat back
  *   invite.js       the invitation token and the room from the address
  *   devices.js      camera and microphone: when they start, the device check
@@ -32,7 +33,7 @@
  *
  * Stable hooks for automated tests
  *
- *   body[data-screen]         "join" | "waiting" | "call" | "ended"
+ *   body[data-screen]         "join" | "agreement" | "waiting" | "call" | "ended"
  *   Join:     #join-form, #join-room-title (the room's display name), #room,
  *             #name, #passcode (shown when needed),
  *             #start-mic, #start-cam, #join-button, #join-error
@@ -40,6 +41,10 @@
  *             #mic-level (data-peak: the loudest level seen, 0 to 1),
  *             #mic-select, #camera-select; in a call #devices-button opens
  *             #devices-dialog
+ *   Agreement: #agreement-screen, #agreement-who, #agreement-text (the
+ *             text, scrollable), #agreement-every, #agreement-note (the
+ *             text changed), #agreement-accept, #agreement-decline,
+ *             #agreement-contact
  *   Waiting:  #waiting-screen (data-facilitator = "true" | "false" | "":
  *             whether a facilitator is here, "" when not said),
  *             #waiting-who, #waiting-message, #waiting-leave-button
@@ -111,6 +116,10 @@
  *               ("Take … to a side room", "Bring … back"), and the
  *               facilitator role's: data-action="facilitation",
  *             #talk-time-list > li[data-talk="<id>"],
+ *             [data-section="roll"] (hidden without a list or an
+ *               agreement) with #roll-summary and #roll-list >
+ *               li[data-roll="<identity>"][data-state = "present" |
+ *               "waiting" | "missing"][data-accepted = "true" | "false"],
  *             #mute-all, #unmute-all, #policy-self-unmute,
  *             #policy-join-muted, #policy-floor-return, #policy-share-end,
  *             #end-session-button
@@ -146,6 +155,7 @@
  *     roomState     the newest room_state (the message), or null
  *     activeSpeaker participant id from active_speaker, or null
  *     talkTime      entries of the last talk_time message
+ *     roll          the last roll message (facilitators), or null
  *     chat          the messages on screen: [{id, from, name, to, text,
  *                   time, removed}] and notes [{id, note}]
  *     resumable     whether we hold a resume secret for our seat
@@ -184,6 +194,8 @@ import { wireDeviceCheck } from './devices.js';
 import { wireTileMenu } from './tile-menu.js';
 import { wireChat, chatMessages } from './chat.js';
 import { wireScreenShare, screenSnapshot } from './screenshare.js';
+import { wireView } from './view.js';
+import { wireAgreement } from './agreement.js';
 import { wireLayout, layoutSnapshot, videoLayersSnapshot } from './layers.js';
 import { $, hideNotice, setFieldError, layoutGrid } from './ui.js';
 
@@ -206,6 +218,7 @@ window.hearth = Object.freeze({
   get roomState() { return snapshot(app.roomState); },
   get activeSpeaker() { return app.activeSpeaker; },
   get talkTime() { return snapshot(app.talkTime); },
+  get roll() { return snapshot(app.roll); },
   get chat() { return chatMessages(); },
   get resumable() { return Boolean(app.resume); },
   get resumes() { return app.resumes; },
@@ -259,6 +272,8 @@ function init() {
   wireTileMenu();
   wireChat();
   wireScreenShare();
+  wireView();
+  wireAgreement();
   wireLayout($('grid'));
   $('grid').addEventListener('click', onGridClick);
   $('rejoin-button').addEventListener('click', () => {

@@ -14,6 +14,7 @@ import { openTileMenu } from './tile-menu.js';
 import { renderChat, chatIsOpen, setChatOpen } from './chat.js';
 import { renderPeople } from './people.js';
 import { renderScreenShare } from './screenshare.js';
+import { arrange, renderViewButton } from './view.js';
 import { scheduleLayout } from './layers.js';
 import * as text from './text.js';
 import { $, announce, showNotice, setToggle, renderTiles, layoutGrid } from './ui.js';
@@ -93,14 +94,17 @@ export function draw() {
         away: p.state === 'reconnecting',
         speaking: app.activeSpeaker === p.id,
         facts,
-        menu: isFac && Boolean(v) && app.participants.has(p.id),
+        // Everyone may pin; facilitators' menus also hold their controls.
+        menu: Boolean(v) && app.participants.has(p.id),
       });
     }
   }
   renderDeviceCheck();
   $('devices-button').hidden = !(inCall && app.self && app.self.role !== 'observer');
   renderScreenShare(inCall);
+  renderViewButton(inCall);
   const grid = $('grid');
+  grid.dataset.view = arrange(entries, v, $('stage').dataset.sharing === 'true');
   renderTiles(grid, entries);
   grid.dataset.pip = String(entries.some((e) => e.pip));
   layoutGrid(grid);
@@ -148,6 +152,7 @@ function panelView() {
     self: app.self,
     participants: [...app.participants.values()],
     waitingList: app.waitingList,
+    roll: app.roll,
     ctl: inCallView(),
     talkTime: app.talkTime,
     nameOf,
@@ -162,7 +167,7 @@ function inCallView() {
 export function onGridClick(ev) {
   const b = ev.target.closest('.tile-menu-button');
   const tile = b && b.closest('[data-participant]');
-  if (tile) openTileMenu(b, tile.dataset.participant, panelView(), facilitatorActions);
+  if (tile) openTileMenu(b, tile.dataset.participant, panelView(), facilitatorActions, Boolean(app.self && text.isFacilitator(app.self.role)));
 }
 
 // watchTrack redraws when a received track starts or stops getting media,

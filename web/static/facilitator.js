@@ -19,12 +19,14 @@
 // Every control draws from the newest room_state, never from what was
 // clicked: a command the server refuses leaves the screen as the state says.
 //
-// The sections are in facilitator-people.js and facilitator-session.js;
+// The sections are in facilitator-people.js, facilitator-roll.js and
+// facilitator-session.js;
 // what they share (elements, lists, prefs, pending toggles) is in
 // facilitator-kit.js.
 
 import { el } from './facilitator-kit.js';
 import { waitingSection, peopleSection, handsSection } from './facilitator-people.js';
+import { rollSection } from './facilitator-roll.js';
 import {
   floorSection, roundSection, micsSection, talkSection, roomSection,
 } from './facilitator-session.js';
@@ -33,7 +35,7 @@ export { clearPending } from './facilitator-kit.js';
 
 // People first (who waits, who asks, who is here), then how the session
 // runs; ending the session last, far from everyday controls.
-export const sections = [waitingSection, handsSection, peopleSection, floorSection, roundSection, talkSection, micsSection, roomSection];
+export const sections = [waitingSection, handsSection, peopleSection, rollSection, floorSection, roundSection, talkSection, micsSection, roomSection];
 
 // addSection adds a section, before the section with id `before` or last.
 export function addSection(section, before) {

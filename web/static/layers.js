@@ -12,6 +12,7 @@
 // that it forwards no more of a camera than the tile shows.
 
 import { app, send } from './state.js';
+import { pinnedId } from './view.js';
 
 // RIDS are our camera's layers, lowest first, with how much each scales
 // the camera's picture down and the most bits a second each may take, so
@@ -105,7 +106,8 @@ function sizeClass(width, height) {
 }
 
 // currentLayout is the tiles of others the grid shows: [{participant,
-// size}]. A tile out of the window, or a hidden page, shows nothing.
+// size, pinned}]. A tile out of the window, or a hidden page, shows
+// nothing.
 function currentLayout(grid) {
   const tiles = [];
   const pageHidden = document.visibilityState === 'hidden';
@@ -114,7 +116,9 @@ function currentLayout(grid) {
     const r = el.getBoundingClientRect();
     const inView = r.bottom > 0 && r.right > 0 && r.top < window.innerHeight && r.left < window.innerWidth;
     const size = pageHidden || !inView ? 'hidden' : sizeClass(r.width, r.height);
-    tiles.push({ participant: el.dataset.participant, size });
+    const tile = { participant: el.dataset.participant, size };
+    if (tile.participant === pinnedId()) tile.pinned = true;
+    tiles.push(tile);
   }
   tiles.sort((a, b) => (a.participant < b.participant ? -1 : a.participant > b.participant ? 1 : 0));
   return tiles;

@@ -13,6 +13,7 @@ import { clearPending } from './facilitator.js';
 import { makeView, announcements } from './controls.js';
 import { onChat, onChatRemoved, onChatError, resetChat, noteMissed } from './chat.js';
 import { screenChanged, onScreenError } from './screenshare.js';
+import { onAgreement, onAgreementChanged, onAgreementDeclined } from './agreement.js';
 import { onVideoLayers, resetLayout } from './layers.js';
 import * as text from './text.js';
 import { $, announce, showNotice } from './ui.js';
@@ -44,6 +45,11 @@ export function onMessage(msg) {
       return render();
     case 'chat': return onChat(msg);
     case 'chat_removed': return onChatRemoved(msg);
+    case 'agreement': return onAgreement(msg);
+    case 'agreement_declined': return onAgreementDeclined(msg);
+    case 'roll':
+      app.roll = msg;
+      return render();
     case 'video_layers': return onVideoLayers(msg);
     case 'room_updated':
       if (msg.room) app.room = { ...app.room, ...msg.room };
@@ -72,6 +78,8 @@ function onJoined(msg) {
   app.self = { ...msg.self, muted: { audio: app.micMuted || !app.local.audio, video: app.camMuted || !app.local.video } };
   app.participants = new Map((msg.participants || []).map((p) => [p.id, normalize(p)]));
   app.waitingList = [];
+  app.agreement = null;
+  if (!resumed) app.roll = null;
   app.acceptAnyState = true;
   if (!resumed) clearControls();
   if (resumed) app.resumes += 1;
@@ -315,7 +323,11 @@ function onError(msg) {
   }
   // Refusals close the socket only in answer to join (or to no message);
   // answering a command, they leave our seat alone.
-  if (text.FATAL_CODES.has(msg.code) && (!msg.ref || msg.ref === 'join')) {
+  if (msg.code === 'agreement_changed') {
+    onAgreementChanged(msg.message);
+    return;
+  }
+  if (text.FATAL_CODES.has(msg.code) && (!msg.ref || msg.ref === 'join' || msg.ref === 'accept_agreement')) {
     refuse(msg.code, msg.message);
     return;
   }

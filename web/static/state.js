@@ -27,6 +27,8 @@ export const app = {
   room: null,
   participants: new Map(),
   waitingList: [],
+  agreement: null, // {version, contact}: the agreement shown, not yet answered
+  roll: null, // the last roll message (facilitators): expected, missing, accepted
   lastError: null,
   received: {},
 

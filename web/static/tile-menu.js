@@ -1,21 +1,25 @@
-// The menu on a person's tile, for facilitators: mute, camera, the floor,
-// a private talk and removal, reached from the person themselves rather
-// than from the panel. A menu button per tile (ui.js draws it) opens one
+// The menu on a person's tile: pinning them, for everyone; for
+// facilitators also mute, camera, the floor, a private talk and removal,
+// reached from the person themselves rather than from the panel. A menu button per tile (ui.js draws it) opens one
 // shared menu; arrow keys move in it, Escape and Tab close it.
 
 import { personMenu, personAction } from './facilitator-people.js';
+import { pinnedId, togglePin } from './view.js';
 import { $ } from './ui.js';
 
 let opener = null; // the tile button that opened the menu
 
 // openTileMenu opens the menu of participant id next to button. view is
-// the panel's view ({ctl, participants, self}); actions sends commands.
-export function openTileMenu(button, id, view, actions) {
+// the panel's view ({ctl, participants, self}); actions sends commands;
+// facilitator adds the facilitator's controls to pinning, which is
+// everyone's.
+export function openTileMenu(button, id, view, actions, facilitator) {
   const menu = $('tile-menu');
-  const items = personMenu(view, id);
-  if (items.length === 0) return;
   const p = view.participants.find((x) => x.id === id);
   const name = (p && p.name) || 'Guest';
+  const pinned = pinnedId() === id;
+  const items = [{ action: 'pin', on: pinned, label: pinned ? `Unpin ${name}` : `Pin ${name}` }];
+  if (facilitator) items.push(...personMenu(view, id));
   closeTileMenu(false);
   menu.setAttribute('aria-label', `Options for ${name}`);
   menu.replaceChildren(...items.map((it) => {
@@ -27,7 +31,8 @@ export function openTileMenu(button, id, view, actions) {
     b.textContent = it.label;
     b.addEventListener('click', () => {
       closeTileMenu(true);
-      personAction(actions, it.action, id, name, it.on);
+      if (it.action === 'pin') togglePin(id);
+      else personAction(actions, it.action, id, name, it.on);
     });
     return b;
   }));

@@ -5,7 +5,7 @@ import { STATUS_TEXT, roleLabel, ordinal } from './text.js';
 
 export const $ = (id) => document.getElementById(id);
 
-const SCREENS = ['join', 'waiting', 'call', 'ended'];
+const SCREENS = ['join', 'agreement', 'waiting', 'call', 'ended'];
 
 // showScreen shows one of the screens and moves focus to its heading (or
 // the given element), so keyboard and screen reader users land in the right
@@ -186,6 +186,8 @@ function updateTile(tile, e) {
   const facts = e.facts || {};
   tile.dataset.state = e.away ? 'reconnecting' : 'active';
   tile.dataset.activeSpeaker = String(Boolean(e.speaking));
+  tile.dataset.featured = String(Boolean(e.featured));
+  tile.dataset.pinned = String(Boolean(e.pinned));
   tile.dataset.hand = String(facts.hand || 0);
   tile.dataset.floor = String(Boolean(facts.floor));
   tile.dataset.turn = facts.turn || '';
@@ -193,6 +195,7 @@ function updateTile(tile, e) {
   tile.dataset.sideRoom = String(Boolean(facts.sideRoom));
   tile.dataset.enforcedMute = String(Boolean(facts.enforcedAudio));
   const badges = [];
+  if (e.pinned) badges.push(['pin', 'Pinned']);
   if (facts.floor) badges.push(['floor', 'Has the floor']);
   if (facts.turn === 'current') badges.push(['floor', 'Sharing']);
   if (facts.turn === 'next') badges.push(['next', 'Next']);
@@ -302,6 +305,10 @@ export function layoutGrid(grid) {
   for (const el of stage.children) if (el !== grid && !el.hidden) H -= el.offsetHeight + 12;
   H -= parseFloat(getComputedStyle(grid).paddingBottom) || 0;
   if (n === 0 || W === 0 || H <= 0) return;
+  if (grid.dataset.view === 'speaker' && n >= 2) {
+    layoutSpeaker(grid, n, W, H, gap);
+    return;
+  }
   if (W < 600 && n >= 2) {
     // A phone: two columns of portrait tiles, scrolling when many.
     const w = (W - gap) / 2;
@@ -341,4 +348,24 @@ export function layoutGrid(grid) {
   grid.style.setProperty('--tile-w', `${Math.floor(best.w)}px`);
   grid.style.setProperty('--tile-h', `${Math.floor(best.h)}px`);
   grid.dataset.cols = String(best.cols);
+}
+
+// layoutSpeaker sizes the speaker view: the person featured as large as
+// the stage allows (between 4:3 and 16:9), everyone else small in up to
+// two rows below, which scroll beyond that.
+function layoutSpeaker(grid, n, W, H, gap) {
+  // On a phone three portrait tiles fill a row.
+  const phoneW = Math.floor((W - 2 * gap) / 3);
+  const small = W < 600 ? { w: phoneW, h: Math.floor(phoneW * 1.3) } : { w: 160, h: 120 };
+  const perRow = Math.max(1, Math.floor((W + gap) / (small.w + gap)));
+  const rows = Math.min(2, Math.ceil((n - 1) / perRow));
+  let w = W;
+  let h = Math.max(small.h, H - rows * (small.h + gap));
+  if (h > w * 0.75) h = w * 0.75;
+  if (h < w * 0.5625) w = h / 0.5625;
+  grid.style.setProperty('--feature-w', `${Math.floor(w)}px`);
+  grid.style.setProperty('--feature-h', `${Math.floor(h)}px`);
+  grid.style.setProperty('--tile-w', `${small.w}px`);
+  grid.style.setProperty('--tile-h', `${small.h}px`);
+  grid.dataset.cols = String(perRow);
 }
