@@ -164,7 +164,7 @@
  *     screenShare   {state, track}: our own share ("idle" | "asking" |
  *                   "starting" | "sharing") and its MediaStreamTrack
  *     layout        the tiles we last told the server we show:
- *                   [{participant, size}], or null
+ *                   [{participant, size, pinned}], or null
  *     videoLayers   by rid, whether the server last said anybody
  *                   receives that layer of our camera
  *     debugDropSocket()  closes the websocket as a network failure would
