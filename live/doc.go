@@ -22,18 +22,22 @@ package live
 //     round transitions the commands share.
 //   - gate.go (the media rules and the gate), state.go (the snapshot),
 //     talktime.go: what Controls reports.
+//   - layout.go: a client's tiles as the most of each camera it receives
+//     and the order in which cameras give way.
 //   - mute_commands.go, floor_commands.go, round_commands.go,
 //     aside_commands.go, timer_commands.go, screen_commands.go,
 //     sideroom_commands.go, peerled_commands.go: the commands.
 //   - commands.go: Command, Authorize and Apply, which dispatches.
 //   - conn.go (Conn, Door: what the room needs of a connection and of
 //     membership), person.go (one person's seat), config.go, sampler.go
-//     (audio levels into talk samples).
+//     (audio levels into talk samples), ranking.go (the order in which
+//     each subscriber's cameras give way, given to the router).
 //   - room.go: Room, its lock and the publication of a change (gate, then
 //     room_state).
 //   - waiting.go: what the people waiting are told; roll_room.go: the
 //     facilitators' roll of who is here, missing and has accepted.
 //   - ticker.go, seating.go, leaving.go, media.go, moves.go (hold, resume,
 //     take over), handover_room.go, commands_room.go, chat_room.go (chat,
-//     delivered and forgotten): what a Room does.
+//     delivered and forgotten), layout_room.go (layouts and video layers):
+//     what a Room does.
 //   - rooms.go: Rooms, the rooms of this node.

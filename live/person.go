@@ -24,6 +24,8 @@ type person struct {
 	peer  *sfu.Peer // nil while waiting, and until the first offer
 	grace *time.Timer
 	chat  chatBucket // how many chat messages they may send now (chat.go)
+	// layout is the tiles their client shows (layout_room.go).
+	layout layout
 }
 
 // seated reports whether the person holds a seat (active or held).

@@ -73,7 +73,7 @@ const doorTimeout = 5 * time.Second
 func newRoom(name string, cfg *Config, onEmpty func(*Room)) *Room {
 	r := &Room{name: name, cfg: cfg, door: cfg.Door, onEmpty: onEmpty, people: map[string]*person{},
 		log: cfg.Logger.With("room", name)}
-	r.router = cfg.Engine.NewRouter(sfu.RouterParams{ID: name, Observer: r, Logger: r.log})
+	r.router = cfg.Engine.NewRouter(sfu.RouterParams{ID: name, Observer: r, Logger: r.log, OnLayers: r.tellLayers})
 	return r
 }
 
@@ -141,6 +141,7 @@ func (r *Room) encode(msg any) (any, bool) {
 // the SFU evaluates it itself and never calls back.
 func (r *Room) publishLocked() {
 	r.router.SetGate(r.ctl.Gate())
+	rankAll(r.router, r.ctl, r.people, r.active)
 	st := r.ctl.Snapshot()
 	r.version = st.Version
 	r.broadcastLocked(protocol.RoomStateMsg{Type: "room_state", RoomState: st}, "")
@@ -208,6 +209,20 @@ func (r *Room) TrackUnpublished(t sfu.TrackInfo) {
 		r.publishLocked()
 	}
 	r.broadcastLocked(protocol.TrackUnpublished{Type: "track_unpublished", Participant: t.Publisher, Track: t.ID}, "")
+}
+
+// tellLayers tells a publisher which layers of its camera anybody
+// receives now (the router's OnLayers, from its goroutines).
+func (r *Room) tellLayers(tl sfu.TrackLayers) {
+	msg, ok := videoLayers(tl)
+	if !ok {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if x := r.people[tl.Track.Publisher]; x != nil && x.state == room.StateActive {
+		x.conn.Send(msg)
+	}
 }
 
 // closeIfEmpty hands the room to onEmpty once nobody is left; Rooms checks

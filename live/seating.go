@@ -84,6 +84,8 @@ func (r *Room) connectPeer(x *person, params sfu.PeerParams) error {
 		return nil
 	}
 	x.peer = peer
+	r.applyLayoutLocked(x, nil)
+	rank(r.router, r.ctl, r.people, r.active, x)
 	r.mu.Unlock()
 	return nil
 }

@@ -29,6 +29,7 @@ func ClientMessages() map[string]func() any {
 
 		"accept_agreement":  func() any { return new(AcceptAgreement) },
 		"decline_agreement": func() any { return new(DeclineAgreement) },
+		"layout":            func() any { return new(Layout) },
 	}
 	for _, k := range CommandKinds() {
 		m[string(k)] = func() any { return new(Control) }
@@ -65,6 +66,7 @@ func ServerMessages() map[string]func() any {
 		"agreement":          func() any { return new(Agreement) },
 		"agreement_declined": func() any { return new(AgreementDeclined) },
 		"roll":               func() any { return new(Roll) },
+		"video_layers":       func() any { return new(VideoLayers) },
 	}
 }
 

@@ -120,9 +120,10 @@ func (d *downTrack) setWant(w int8) {
 	}
 }
 
-// SetLayerPreference sets the most of publisher's video that subscriber
+// SetLayerPreference sets the most of publisher's camera that subscriber
 // is to get: a simulcast layer (0 the lowest, up to 2) or LayerPaused. The
 // room's owner sets it from the size the subscriber shows the tile at.
+// A screen share is not a camera: it is forwarded whole.
 // It holds for what the publisher publishes later, until either leaves;
 // until it is set, a subscriber gets the highest layer sent. It reports
 // false if either is not in the router.
@@ -140,7 +141,7 @@ func (r *Router) SetLayerPreference(subscriber, publisher string, most int) bool
 	sub.prefs[publisher] = int8(most)
 	var downs []*downTrack
 	for _, d := range sub.downs {
-		if d.pub.info.Publisher == publisher && d.kind == KindVideo {
+		if d.pub.info.Publisher == publisher && d.kind == KindVideo && !d.pub.info.Screen {
 			d.pref.Store(int32(most))
 			downs = append(downs, d)
 		}
@@ -155,7 +156,7 @@ func (r *Router) SetLayerPreference(subscriber, publisher string, most int) bool
 
 // prefLocked is the most sub wants of t. Under r.mu.
 func (r *Router) prefLocked(sub *Peer, t *publishedTrack) int8 {
-	if t.info.Kind == KindVideo {
+	if t.info.Kind == KindVideo && !t.info.Screen {
 		if p, ok := sub.prefs[t.info.Publisher]; ok {
 			return p
 		}
@@ -224,8 +225,10 @@ func (t *publishedTrack) layersLocked(wanted uint8) TrackLayers {
 	return tl
 }
 
-// reportLayers tells the observer of the video tracks whose wanted layers
-// changed since it was last told. The report ticker calls it.
+// reportLayers tells the observer of the video tracks whose wanted layers,
+// or whose layers known, changed since it was last told (a layer the
+// publisher sends may arrive after the others, and is then to be paused
+// or not). The report ticker calls it.
 func (r *Router) reportLayers() {
 	if r.onLayers == nil {
 		return
@@ -236,8 +239,15 @@ func (r *Router) reportLayers() {
 		if t.info.Kind != KindVideo {
 			continue
 		}
-		if w := t.wantedLocked(); w != t.wanted {
-			t.wanted = w
+		w := t.wantedLocked()
+		key := w
+		for i := range maxLayers {
+			if t.layers[i].Load() != nil {
+				key |= 1 << (maxLayers + i)
+			}
+		}
+		if key != t.wanted {
+			t.wanted = key
 			changed = append(changed, t.layersLocked(w))
 		}
 	}

@@ -64,8 +64,9 @@ type publishedTrack struct {
 	// readers is how many of their readers are running, under Router.mu.
 	layers  [maxLayers]atomic.Pointer[layer]
 	readers int
-	// wanted is the set of layers some subscriber wants (a bit each),
-	// last reported (layers.go); under Router.mu.
+	// wanted is the set of layers some subscriber wants (a bit each), and
+	// above those the set of layers known, as last reported (layers.go);
+	// under Router.mu.
 	wanted uint8
 
 	// downs is replaced, never mutated, under Router.mu; the reader loads it

@@ -85,6 +85,8 @@ func (c *conn) handle(ctx context.Context, typ string, data []byte) error {
 		return err
 	case "decline_agreement":
 		return c.handleDeclineAgreement(data)
+	case "layout":
+		return c.handleLayout(data)
 	}
 	return c.dispatchControl(ctx, protocol.CommandKind(typ), data)
 }

@@ -96,9 +96,11 @@ func TestClosedRoomWaitingAdmit(t *testing.T) {
 	if got := text(t, fac, "#waiting-list [data-waiting] .person-name"); got != "Rae" {
 		t.Errorf("the facilitator sees %q waiting, want Rae", got)
 	}
-	// The facilitator is sending; the member, still waiting, gets nothing:
+	// The facilitator is sending sound, and its camera's layers are paused
+	// since nobody watches them; the member, still waiting, gets nothing:
 	// no offer, no peer connection, no inbound stream.
-	waitLong(t, fac, `hearth.outboundStats().then(s => s.some(x => x.kind === "video" && x.framesEncoded > 20) && s.some(x => x.kind === "audio" && x.packetsSent > 50))`)
+	waitLong(t, fac, `hearth.outboundStats().then(s => s.some(x => x.kind === "audio" && x.packetsSent > 50))`)
+	waitLong(t, fac, `Object.keys(hearth.videoLayers).length >= 2 && Object.values(hearth.videoLayers).every(a => !a)`)
 	if !eval[bool](t, member, `hearth.screen === "waiting" && hearth.pc === null && !hearth.received.offer && !hearth.received.joined`) {
 		t.Errorf("the waiting member has media or a session: %v", eval[any](t, member, `({pc: hearth.pc !== null, received: hearth.received})`))
 	}

@@ -152,7 +152,7 @@ func risingFor(t *testing.T, b page, who, participant, kind, field string) {
 	}
 	first := eval[int](t, b, sum)
 	if err := b.WaitJS(t.Context(), fmt.Sprintf(`%s.then(n => n > %d)`, sum, first), mediaWait); err != nil {
-		t.Fatalf("%s: %s %s from %s stopped at %d: %v", who, kind, field, participant, first, err)
+		t.Fatalf("%s: %s %s from %s stopped at %d: %v\n%s", who, kind, field, participant, first, err, mediaState(t, b))
 	}
 }
 
@@ -166,6 +166,7 @@ func mediaState(t *testing.T, b page) string {
 		offer: hearth.pc.remoteDescription.sdp.split("\r\n").filter(l => /^(m=|a=mid:|a=msid:|a=(sendonly|recvonly|sendrecv|inactive)$)/.test(l)).join(" | "),
 		inbound: await hearth.inboundStats(),
 		received: hearth.received,
+		layout: hearth.layout,
 	}))()`, &v)
 	if err != nil {
 		return "media state: " + err.Error()

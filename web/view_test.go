@@ -24,8 +24,8 @@ const featuredJS = `(document.querySelector('#grid[data-view="speaker"] > .tile[
 // TestSpeakerView: a member switches to the speaker view, which shows the
 // facilitator large until someone speaks, then the speaker; the floor
 // holder before the speaker; someone pinned before anyone; and back to
-// the gallery, where every tile is the same size. The choice of view
-// outlasts a reload.
+// the gallery, where every tile is the same size. The server is told which
+// tile is large and which small. The choice of view outlasts a reload.
 func TestSpeakerView(t *testing.T) {
 	for _, size := range []browser.Options{browser.Desktop, browser.Phone} {
 		name := "desktop"
@@ -51,6 +51,23 @@ func TestSpeakerView(t *testing.T) {
 				return small.length > 0 && small.every(r => r.width * 2 < big.width && r.top >= big.bottom);
 			})()`)
 			shot(t, b, "speaker-view-"+name)
+			// The server is told: the one shown large, the others small,
+			// so it sends each at the layer its tile needs.
+			if size == browser.Desktop {
+				for {
+					m := c.expect(t, "layout")
+					sizes := map[string]string{}
+					tiles, _ := m["tiles"].([]any)
+					for _, x := range tiles {
+						tile, _ := x.(map[string]any)
+						id, _ := tile["participant"].(string)
+						sizes[id], _ = tile["size"].(string)
+					}
+					if sizes["p_lee"] == "large" && sizes["p_bo"] == "small" && sizes["p_cy"] == "small" {
+						break
+					}
+				}
+			}
 			axeOn(t, b, "speaker view "+name)
 
 			c.send(t, `{"type":"active_speaker","participant":"p_cy"}`)

@@ -163,10 +163,15 @@
  *     iceRestarts   how many times this peer connection restarted ICE
  *     screenShare   {state, track}: our own share ("idle" | "asking" |
  *                   "starting" | "sharing") and its MediaStreamTrack
+ *     layout        the tiles we last told the server we show:
+ *                   [{participant, size, pinned}], or null
+ *     videoLayers   by rid, whether the server last said anybody
+ *                   receives that layer of our camera
  *     debugDropSocket()  closes the websocket as a network failure would
  *     inboundStats()   Promise of [{participant, kind, screen, mid,
  *                      trackIdentifier, packetsReceived, bytesReceived,
- *                      framesDecoded}], one per inbound RTP stream,
+ *                      framesDecoded, frameWidth, frameHeight}], one per
+ *                      inbound RTP stream,
  *                      participant from the msid (screen: a screen share)
  *     outboundStats()  Promise of [{kind, mid, packetsSent, bytesSent,
  *                      framesEncoded}]
@@ -191,6 +196,7 @@ import { wireChat, chatMessages } from './chat.js';
 import { wireScreenShare, screenSnapshot } from './screenshare.js';
 import { wireView } from './view.js';
 import { wireAgreement } from './agreement.js';
+import { wireLayout, layoutSnapshot, videoLayersSnapshot } from './layers.js';
 import { $, hideNotice, setFieldError, layoutGrid } from './ui.js';
 
 function snapshot(v) {
@@ -218,6 +224,8 @@ window.hearth = Object.freeze({
   get resumes() { return app.resumes; },
   get iceRestarts() { return app.session ? app.session.iceRestarts : 0; },
   get screenShare() { return screenSnapshot(); },
+  get layout() { return layoutSnapshot(); },
+  get videoLayers() { return videoLayersSnapshot(); },
   debugDropSocket() {
     if (!app.sig) return false;
     app.sig.drop();
@@ -266,6 +274,7 @@ function init() {
   wireScreenShare();
   wireView();
   wireAgreement();
+  wireLayout($('grid'));
   $('grid').addEventListener('click', onGridClick);
   $('rejoin-button').addEventListener('click', () => {
     if (app.params) startJoin();

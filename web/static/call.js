@@ -15,6 +15,7 @@ import { renderChat, chatIsOpen, setChatOpen } from './chat.js';
 import { renderPeople } from './people.js';
 import { renderScreenShare } from './screenshare.js';
 import { arrange, renderViewButton } from './view.js';
+import { scheduleLayout } from './layers.js';
 import * as text from './text.js';
 import { $, announce, showNotice, setToggle, renderTiles, layoutGrid } from './ui.js';
 
@@ -107,6 +108,7 @@ export function draw() {
   renderTiles(grid, entries);
   grid.dataset.pip = String(entries.some((e) => e.pip));
   layoutGrid(grid);
+  scheduleLayout();
   const settled = app.state === 'connecting' || app.state === 'connected';
   // Alone in the room: said only when nobody is waiting to come in either.
   $('alone-message').hidden = !(inCall && settled && app.self && app.participants.size === 0 && app.waitingList.length === 0);

@@ -3,8 +3,10 @@
 import { mediaProblem } from './text.js';
 
 const AUDIO_BASE = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
-// Modest video keeps a group call smooth on ordinary connections.
-const VIDEO_BASE = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 24, max: 30 } };
+// The camera goes out in three layers (layers.js) of which each viewer
+// gets the one its tile needs; browsers send all three only from about
+// 960 by 540 up.
+const VIDEO_BASE = { width: { ideal: 960 }, height: { ideal: 540 }, frameRate: { ideal: 24, max: 30 } };
 
 function constraints(kind, deviceId) {
   const base = kind === 'audio' ? AUDIO_BASE : VIDEO_BASE;

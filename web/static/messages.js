@@ -14,6 +14,7 @@ import { makeView, announcements } from './controls.js';
 import { onChat, onChatRemoved, onChatError, resetChat, noteMissed } from './chat.js';
 import { screenChanged, onScreenError } from './screenshare.js';
 import { onAgreement, onAgreementChanged, onAgreementDeclined } from './agreement.js';
+import { onVideoLayers, resetLayout } from './layers.js';
 import * as text from './text.js';
 import { $, announce, showNotice } from './ui.js';
 
@@ -49,6 +50,7 @@ export function onMessage(msg) {
     case 'roll':
       app.roll = msg;
       return render();
+    case 'video_layers': return onVideoLayers(msg);
     case 'room_updated':
       if (msg.room) app.room = { ...app.room, ...msg.room };
       showRoomTitle();
@@ -85,6 +87,7 @@ function onJoined(msg) {
   // taken back says that what was sent meanwhile is gone.
   if (!resumed) resetChat();
   else noteMissed();
+  resetLayout();
   saveResume();
 
   if (app.self.role === 'observer') {

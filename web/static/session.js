@@ -18,6 +18,8 @@
 // survives a dropped websocket, and messages.js calls afterResume once a new one
 // is back in the seat.
 
+import { askSimulcast, scaleLayers } from './layers.js';
+
 // How long ICE may stay disconnected, or failed, before we restart it, and
 // how long a restart gets before we try again.
 const ICE_DISCONNECTED_WAIT_MS = 3000;
@@ -169,7 +171,17 @@ export class MediaSession {
       await pc.setLocalDescription({ type: 'rollback' });
     }
     this.answerPending = desc.type === 'answer';
+    let layered = desc;
+    if (desc.type === 'offer') {
+      // Our camera goes out in layers, which the offer has to ask for.
+      this.findPublishMids(parseSections(desc.sdp));
+      layered = { type: 'offer', sdp: askSimulcast(desc.sdp, this.publishMids.video) };
+    }
     try {
+      await pc.setRemoteDescription(layered);
+    } catch (err) {
+      // A browser that cannot send layers takes the offer as it came.
+      if (layered === desc) throw err;
       await pc.setRemoteDescription(desc);
     } finally {
       this.answerPending = false;
@@ -182,6 +194,7 @@ export class MediaSession {
       await this.attachLocalTracks();
       await pc.setLocalDescription();
       this.send({ type: 'answer', sdp: pc.localDescription.sdp });
+      await scaleLayers(this.cameraSender());
     }
     await this.flushCandidates();
     this.onRemoteTracks();
@@ -254,6 +267,12 @@ export class MediaSession {
     await tr.sender.replaceTrack(track || null);
   }
 
+  // cameraSender is the sender of our camera, or null.
+  cameraSender() {
+    const tr = this.transceiverFor(this.publishMids.video);
+    return tr ? tr.sender : null;
+  }
+
   transceiverFor(mid) {
     if (mid === null) return null;
     return this.pc.getTransceivers().find((t) => t.mid === mid) || null;
@@ -315,6 +334,8 @@ export class MediaSession {
         packetsReceived: s.packetsReceived || 0,
         bytesReceived: s.bytesReceived || 0,
         framesDecoded: s.framesDecoded === undefined ? null : s.framesDecoded,
+        frameWidth: s.frameWidth || 0,
+        frameHeight: s.frameHeight || 0,
       });
     });
     return out;
