@@ -163,10 +163,12 @@ func (b *chatBucket) allow(now time.Time) bool {
 // chatLogSize is how many recent messages a room can still remove.
 const chatLogSize = 256
 
-// chatEntry is what a room remembers of one message: its id, and who got
-// it (everyone seated, or these participant ids). Never its text.
+// chatEntry is what a room remembers of one message: its id, who sent it,
+// and who got it (everyone seated, or these participant ids). Never its
+// text.
 type chatEntry struct {
 	id   string
+	from string
 	room bool
 	to   []string
 }
@@ -182,13 +184,17 @@ func (l *chatLog) add(e chatEntry) {
 	l.next = (l.next + 1) % chatLogSize
 }
 
-// take returns the entry of id and forgets it: a message is removed once.
-func (l *chatLog) take(id string) (chatEntry, bool) {
+// take returns the entry of id and forgets it, when may allows it: a
+// message is removed once. found says whether id is among the entries.
+func (l *chatLog) take(id string, may func(chatEntry) bool) (e chatEntry, found, taken bool) {
 	for i, e := range l.entries {
 		if e.id != "" && e.id == id {
+			if !may(e) {
+				return e, true, false
+			}
 			l.entries[i] = chatEntry{}
-			return e, true
+			return e, true, true
 		}
 	}
-	return chatEntry{}, false
+	return chatEntry{}, false, false
 }

@@ -188,22 +188,26 @@ func TestChatBucket(t *testing.T) {
 func TestChatLog(t *testing.T) {
 	var l chatLog
 	for i := range chatLogSize + 10 {
-		l.add(chatEntry{id: fmt.Sprint("m", i), room: i%2 == 0, to: []string{"x"}})
+		l.add(chatEntry{id: fmt.Sprint("m", i), from: fmt.Sprint("p", i%3), room: i%2 == 0, to: []string{"x"}})
 	}
-	if _, ok := l.take("m5"); ok {
+	any := func(chatEntry) bool { return true }
+	if _, ok, _ := l.take("m5", any); ok {
 		t.Error("an entry older than the log's size is still there")
 	}
-	e, ok := l.take("m10")
-	if !ok || e.id != "m10" || !e.room {
-		t.Errorf("take(m10) = %+v, %v", e, ok)
+	if _, found, taken := l.take("m10", func(e chatEntry) bool { return e.from == "p0" }); !found || taken {
+		t.Errorf("m10, sent by p1, taken for p0: found %v, taken %v", found, taken)
 	}
-	if _, ok := l.take("m10"); ok {
+	e, ok, taken := l.take("m10", func(e chatEntry) bool { return e.from == "p1" })
+	if !ok || !taken || e.id != "m10" || !e.room {
+		t.Errorf("take(m10) = %+v, %v, %v", e, ok, taken)
+	}
+	if _, ok, _ := l.take("m10", any); ok {
 		t.Error("an entry was taken twice")
 	}
-	if _, ok := l.take(fmt.Sprint("m", chatLogSize+9)); !ok {
+	if _, ok, _ := l.take(fmt.Sprint("m", chatLogSize+9), any); !ok {
 		t.Error("the newest entry is missing")
 	}
-	if _, ok := l.take(""); ok {
+	if _, ok, _ := l.take("", any); ok {
 		t.Error("an empty id found an entry")
 	}
 }

@@ -63,7 +63,7 @@ func (r *Room) Chat(id string, from Conn, to, text string) error {
 	for _, pid := range audience {
 		r.people[pid].conn.Send(raw)
 	}
-	e := chatEntry{id: msg.ID, room: to == protocol.ChatToRoom}
+	e := chatEntry{id: msg.ID, from: id, room: to == protocol.ChatToRoom}
 	if !e.room {
 		e.to = audience
 	}
@@ -72,8 +72,8 @@ func (r *Room) Chat(id string, from Conn, to, text string) error {
 }
 
 // RemoveChat removes a recent chat message for everyone who got it: each
-// of them still here gets chat_removed. Only facilitators remove
-// messages, each once.
+// of them still here gets chat_removed. Facilitators remove any message,
+// others their own; each once.
 func (r *Room) RemoveChat(id string, from Conn, msgID string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -81,11 +81,15 @@ func (r *Room) RemoveChat(id string, from Conn, msgID string) error {
 	if err != nil {
 		return err
 	}
-	if !x.p.Role.Can(room.PermModerate) {
-		return errForbidden("Only facilitators remove messages.")
-	}
-	e, ok := r.chats.take(msgID)
-	if !ok {
+	moderator := x.p.Role.Can(room.PermModerate)
+	e, found, taken := r.chats.take(msgID, func(e chatEntry) bool { return moderator || e.from == id })
+	switch {
+	case found && !taken:
+		return errForbidden("You can remove your own messages; only facilitators remove others'.")
+	case !found && !moderator:
+		// Said without telling whether the message exists.
+		return errForbidden("You can remove your own recent messages; only facilitators remove others'.")
+	case !found:
 		return errInvalid("That message cannot be removed: it is not among the recent messages, or it was removed already.")
 	}
 	msg := protocol.ChatRemoved{Type: "chat_removed", ID: msgID, By: id}

@@ -114,8 +114,9 @@ func TestRoomChat(t *testing.T) {
 		t.Fatalf("a late arrival got earlier messages: %+v", got)
 	}
 
-	// Removal: a member may not; a facilitator removes a room message for
-	// everyone here and a private one for those who got it, once.
+	// Removal: a member may not remove others' messages; a facilitator
+	// removes a room message for everyone here and a private one for those
+	// who got it, once.
 	var hello, private protocol.Chat
 	for _, c := range chats(t, m.c) {
 		switch c.Text {
@@ -125,8 +126,11 @@ func TestRoomChat(t *testing.T) {
 			private = c
 		}
 	}
-	if err := m.room.RemoveChat(m.p.ID, m.c, hello.ID); !errors.Is(err, room.ErrForbidden) {
-		t.Fatalf("a member removes: %v", err)
+	if err := m.room.RemoveChat(m.p.ID, m.c, "m_unknown"); !errors.Is(err, room.ErrForbidden) {
+		t.Fatalf("a member removes an unknown message: %v", err)
+	}
+	if err := m.room.RemoveChat(m.p.ID, m.c, private.ID); !errors.Is(err, room.ErrForbidden) {
+		t.Fatalf("a member removes the facilitator's message: %v", err)
 	}
 	if err := co.room.RemoveChat(co.p.ID, co.c, hello.ID); err != nil {
 		t.Fatal(err)
@@ -154,6 +158,28 @@ func TestRoomChat(t *testing.T) {
 		}
 		if want := x.p.ID == f.p.ID || x.p.ID == co.p.ID || x.p.ID == m.p.ID; removed(x, private.ID) != want {
 			t.Errorf("%s told of the private message's removal: %v, want %v", x.p.Identity, !want, want)
+		}
+	}
+
+	// A member removes their own message, for everyone who got it.
+	if err := send(m, protocol.ChatToRoom, "wrong room, sorry"); err != nil {
+		t.Fatal(err)
+	}
+	var oops protocol.Chat
+	for _, c := range chats(t, f.c) {
+		if c.Text == "wrong room, sorry" {
+			oops = c
+		}
+	}
+	if err := o.room.RemoveChat(o.p.ID, o.c, oops.ID); !errors.Is(err, room.ErrForbidden) {
+		t.Fatalf("an observer removes a member's message: %v", err)
+	}
+	if err := m.room.RemoveChat(m.p.ID, m.c, oops.ID); err != nil {
+		t.Fatalf("a member removes their own message: %v", err)
+	}
+	for _, x := range []person{f, co, m, o} {
+		if !removed(x, oops.ID) {
+			t.Errorf("%s not told the member's own message was removed", x.p.Identity)
 		}
 	}
 

@@ -167,8 +167,8 @@ func TestChatReachesOnlyItsPeople(t *testing.T) {
 	chatExpect(t, all, "Welcome, Wren.", "f co m n o w")
 }
 
-// TestChatRemoveAndOff: only facilitators remove a message, once, and
-// everyone who got it is told; chat off stops members writing to the
+// TestChatRemoveAndOff: facilitators remove any message and others their
+// own, once, and everyone who got it is told; chat off stops members writing to the
 // room, not to the facilitators, and not the facilitators.
 func TestChatRemoveAndOff(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
@@ -189,7 +189,18 @@ func TestChatRemoveAndOff(t *testing.T) {
 		return k
 	}
 
-	hello := chatSay(t, all, m, "room", "Something I regret writing.")
+	// The sender removes their own message; nobody else but facilitators.
+	mine := chatSay(t, all, m, "room", "Wrong room, sorry.")
+	chatError(t, o, map[string]any{"type": "remove_chat", "id": mine.ID}, "forbidden")
+	ctlSend(t, m, map[string]any{"type": "remove_chat", "id": mine.ID})
+	chatSettle(t, all, m)
+	for name, c := range all {
+		if removed(c, mine.ID) != 1 {
+			t.Errorf("%s was not told once of the sender's removal: %v", name, types(c))
+		}
+	}
+
+	hello := chatSay(t, all, co, "room", "Something I regret writing.")
 	chatError(t, m, map[string]any{"type": "remove_chat", "id": hello.ID}, "forbidden")
 	chatError(t, o, map[string]any{"type": "remove_chat", "id": hello.ID}, "forbidden")
 	ctlSend(t, f, map[string]any{"type": "remove_chat", "id": hello.ID})

@@ -113,14 +113,25 @@ func TestChatMember(t *testing.T) {
 	if got := text(t, b, `[data-chat-id="m_3"] .chat-meta`); !strings.Contains(got, "Private") || !strings.Contains(got, "to you (the facilitators see it)") {
 		t.Errorf("a private message to the member reads %q", got)
 	}
-	if eval[bool](t, b, `document.querySelector('#chat-list [data-action="remove"]') !== null`) {
-		t.Error("a member is offered to remove messages")
+	if got := eval[string](t, b, `[...document.querySelectorAll('#chat-list [data-action="remove"]')].map(b => b.closest("[data-chat-id]").dataset.chatId).join()`); got != "m_1" {
+		t.Errorf("a member is offered to remove %q, want their own message only", got)
 	}
 	click(t, b, `[data-chat-id="m_3"] [data-action="reply"]`)
 	wait(t, b, `document.getElementById("chat-to").value === "facilitators" && document.activeElement.id === "chat-text"`)
 
-	// Removed: the text goes, a line says so.
-	c.send(t, `{"type":"chat_removed","id":"m_2","by":"p_dana"}`)
+	// Their own message, removed by them.
+	click(t, b, `[data-chat-id="m_1"] [data-action="remove"]`)
+	if m := c.expect(t, "remove_chat"); m["id"] != "m_1" {
+		t.Errorf("remove_chat = %v", m)
+	}
+	c.send(t, `{"type":"chat_removed","id":"m_1","by":"p_ann"}`)
+	wait(t, b, chatItem("m_1")+`.dataset.removed === "true"`)
+	if got := text(t, b, `[data-chat-id="m_1"] .chat-text`); got != "You removed this message." {
+		t.Errorf("one's own removed message reads %q", got)
+	}
+
+	// Removed by a facilitator: the text goes, a line says so.
+	c.send(t, `{"type":"chat_removed","id":"m_2","by":"p_sam"}`)
 	wait(t, b, chatItem("m_2")+`.dataset.removed === "true"`)
 	if got := text(t, b, `[data-chat-id="m_2"] .chat-text`); got != "A facilitator removed this message." {
 		t.Errorf("removed message reads %q", got)

@@ -127,7 +127,7 @@ export function onChatRemoved(msg) {
   m.removed = true;
   m.by = msg.by;
   m.text = '';
-  announce(msg.by === (app.self && app.self.id) ? 'You removed a message.' : 'A facilitator removed a message.');
+  announce(msg.by === (app.self && app.self.id) ? 'You removed a message.' : msg.by === m.from ? `${m.name || 'Someone'} removed a message.` : 'A facilitator removed a message.');
   render();
 }
 
@@ -283,7 +283,7 @@ function fill(li, m, isFac) {
   const at = clockTime(m.time);
   if (at) head.append(' ', el('time', { className: 'chat-time', dateTime: m.time }, at));
   const body = m.removed
-    ? el('p', { className: 'chat-text chat-removed' }, m.by === me ? 'You removed this message.' : 'A facilitator removed this message.')
+    ? el('p', { className: 'chat-text chat-removed' }, removedText(m, me))
     : el('p', { className: 'chat-text' }, m.text);
   li.replaceChildren(head, body);
   if (m.removed) return;
@@ -291,7 +291,7 @@ function fill(li, m, isFac) {
   if (priv && !mine) {
     actions.push(button({ className: 'btn btn-quiet btn-small', dataset: { action: 'reply' } }, 'Reply privately'));
   }
-  if (isFac) {
+  if (isFac || mine) {
     actions.push(button({ className: 'btn btn-danger-quiet btn-small', dataset: { action: 'remove' } },
       'Remove', el('span', { className: 'visually-hidden' }, ` the message from ${mine ? 'you' : m.name || 'someone'}`)));
   }
@@ -399,4 +399,12 @@ export function wireChat() {
 // messages is a copy of what the panel holds, for the test hooks.
 export function chatMessages() {
   return chat.messages.map((m) => ({ ...m }));
+}
+
+// removedText says who took a message off the screen: oneself, its sender
+// or a facilitator.
+function removedText(m, me) {
+  if (m.by === me) return 'You removed this message.';
+  if (m.by === m.from) return `${m.name || 'Someone'} removed this message.`;
+  return 'A facilitator removed this message.';
 }
