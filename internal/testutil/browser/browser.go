@@ -334,13 +334,13 @@ func (b *Browser) Eval(ctx context.Context, expr string, out any) error {
 	defer cancel()
 	raw, err := chromedp.Run(tctx, chromedp.Evaluate[[]byte](expr, awaitPromise))
 	if err != nil {
-		return fmt.Errorf("eval %s: %w", short(expr), err)
+		return fmt.Errorf("eval %s: %w", Short(expr), err)
 	}
 	if out == nil {
 		return nil
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("eval %s: decode %s: %w", short(expr), short(string(raw)), err)
+		return fmt.Errorf("eval %s: decode %s: %w", Short(expr), Short(string(raw)), err)
 	}
 	return nil
 }
@@ -357,11 +357,18 @@ func awaitPromise(p *runtime.EvaluateParams) {
 func (b *Browser) WaitJS(ctx context.Context, expr string, timeout time.Duration) error {
 	tctx, cancel := b.tabContext(ctx, timeout)
 	defer cancel()
+	return PollJS(tctx, timeout, expr, b.Eval)
+}
+
+// PollJS evaluates expr with eval every 50 ms until it is true or ctx
+// ends (timeout is for the message): WaitJS's loop, for any browser. An
+// expression may return a promise; one that throws counts as false.
+func PollJS(ctx context.Context, timeout time.Duration, expr string, eval func(context.Context, string, any) error) error {
 	const interval = 50 * time.Millisecond
 	var last string
 	for {
 		var ok bool
-		err := b.Eval(tctx, "(async () => Boolean(await ("+expr+")))()", &ok)
+		err := eval(ctx, "(async () => Boolean(await ("+expr+")))()", &ok)
 		switch {
 		case err == nil && ok:
 			return nil
@@ -372,9 +379,9 @@ func (b *Browser) WaitJS(ctx context.Context, expr string, timeout time.Duration
 		}
 		timer := time.NewTimer(interval)
 		select {
-		case <-tctx.Done():
+		case <-ctx.Done():
 			timer.Stop()
-			return fmt.Errorf("waited %v for %s: last result: %s", timeout, short(expr), last)
+			return fmt.Errorf("waited %v for %s: last result: %s", timeout, Short(expr), last)
 		case <-timer.C:
 		}
 	}
@@ -501,7 +508,8 @@ func IsLocalURL(u string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func short(s string) string {
+// Short is s on one line, cut at 200 bytes, for error messages.
+func Short(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 200 {
 		return s[:200] + "…"

@@ -272,7 +272,7 @@ func (b *Browser) read(stdout io.Reader, ready chan<- string) {
 	for sc.Scan() {
 		var m message
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			b.stderr.Write([]byte("driver output that is not JSON: " + short(sc.Text()) + "\n"))
+			b.stderr.Write([]byte("driver output that is not JSON: " + browser.Short(sc.Text()) + "\n"))
 			continue
 		}
 		b.mu.Lock()
@@ -405,13 +405,13 @@ func (b *Browser) Navigate(ctx context.Context, url string) error {
 func (b *Browser) Eval(ctx context.Context, expr string, out any) error {
 	raw, err := b.call(ctx, command{Op: "eval", Expr: expr})
 	if err != nil {
-		return fmt.Errorf("eval %s: %w", short(expr), err)
+		return fmt.Errorf("eval %s: %w", browser.Short(expr), err)
 	}
 	if out == nil {
 		return nil
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("eval %s: decode %s: %w", short(expr), short(string(raw)), err)
+		return fmt.Errorf("eval %s: decode %s: %w", browser.Short(expr), browser.Short(string(raw)), err)
 	}
 	return nil
 }
@@ -423,27 +423,7 @@ func (b *Browser) Eval(ctx context.Context, expr string, out any) error {
 func (b *Browser) WaitJS(ctx context.Context, expr string, timeout time.Duration) error {
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	const interval = 50 * time.Millisecond
-	var last string
-	for {
-		var ok bool
-		err := b.Eval(tctx, "(async () => Boolean(await ("+expr+")))()", &ok)
-		switch {
-		case err == nil && ok:
-			return nil
-		case err == nil:
-			last = "false"
-		default:
-			last = err.Error()
-		}
-		timer := time.NewTimer(interval)
-		select {
-		case <-tctx.Done():
-			timer.Stop()
-			return fmt.Errorf("waited %v for %s: last result: %s", timeout, short(expr), last)
-		case <-timer.C:
-		}
-	}
+	return browser.PollJS(tctx, timeout, expr, b.Eval)
 }
 
 // Click clicks the first element that matches the CSS selector sel, with real
@@ -551,12 +531,4 @@ func (w *tail) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return string(w.buf)
-}
-
-func short(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		return s[:200] + "…"
-	}
-	return s
 }
