@@ -40,6 +40,8 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	warmup := fs.Duration("warmup", 5*time.Second, "time between everyone receiving everyone and the window")
 	settle := fs.Duration("settle", 60*time.Second, "longest wait for everyone to receive everyone")
 	joinRate := fs.Float64("join-rate", 20, "joins per second")
+	wave := fs.Int("wave", 0, "a session start: once the -rooms are running, this many more participants join new rooms of -size within -wave-within (-rooms may be 0)")
+	waveWithin := fs.Duration("wave-within", 5*time.Second, "with -wave: the span the wave's joins are spread over")
 	hearth := fs.Bool("hearth", true, "measure Hearth")
 	relay := fs.Bool("relay", false, "also measure the bare SRTP relay (started in a child process) at the same load")
 	relayPlain := fs.Bool("relay-plain", false, "also measure a plain UDP relay (no SRTP)")
@@ -89,6 +91,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Rooms: *rooms, Size: *size,
 		Media:    load.MediaOptions{Video: *video, VideoBitrate: *bitrate, FPS: *fps, KeyframeInterval: *keyInt},
 		Duration: *duration, Warmup: *warmup, Settle: *settle, JoinRate: *joinRate,
+		Wave: *wave, WaveWithin: *waveWithin,
 		AllowRemote: *allowRemote, Decrypt: *decrypt, Logger: log,
 	}
 	exe, err := os.Executable()

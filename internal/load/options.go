@@ -33,6 +33,12 @@ type Options struct {
 	Duration, Warmup, Settle time.Duration
 	// JoinRate is how many participants join per second.
 	JoinRate float64
+	// Wave, when positive, is a session start: once the Rooms×Size
+	// participants (the rooms already running; Rooms may be 0) receive
+	// everyone, Wave more join new rooms of Size, spread evenly over
+	// WaveWithin (5 s if zero). Result.Wave reports it.
+	Wave       int
+	WaveWithin time.Duration
 	// ServerPID, if known, lets the run read the server's CPU and memory.
 	ServerPID int
 	// ServerUDPPort, if known, lets the run read the drops at the
@@ -46,11 +52,14 @@ type Options struct {
 }
 
 func (o *Options) defaults() error {
-	if o.Rooms <= 0 || o.Size <= 0 {
-		return errors.New("load: rooms and size must be positive")
+	if o.Size <= 0 || o.Rooms < 0 || o.Wave < 0 || (o.Rooms == 0 && o.Wave == 0) {
+		return errors.New("load: rooms and size must be positive (rooms may be 0 with a wave)")
 	}
-	if o.Size > 1<<15 || o.Rooms > 1<<15 {
+	if o.Size > 1<<15 || o.Rooms > 1<<15 || o.Wave > 1<<15 {
 		return errors.New("load: too many rooms or participants")
+	}
+	if o.Wave > 0 && o.WaveWithin <= 0 {
+		o.WaveWithin = 5 * time.Second
 	}
 	if o.Duration <= 0 {
 		o.Duration = 30 * time.Second

@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/netip"
 	"net/url"
 	"sync"
@@ -123,8 +122,10 @@ type runner struct {
 
 type member struct {
 	room, idx int
-	p         participant
-	err       error
+	// at is when the member joins, from the start of its phase.
+	at  time.Duration
+	p   participant
+	err error
 }
 
 // snapshot is everything measured at one edge of the window.
@@ -177,47 +178,21 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 
 	n := o.Rooms * o.Size
 	members := make([]*member, n)
-	var wg sync.WaitGroup
 	defer func() {
 		closeAll(members)
 	}()
 	log.Info("joining", "participants", n, "rooms", o.Rooms, "size", o.Size, "rate", o.JoinRate)
 	interval := time.Duration(float64(time.Second) / o.JoinRate)
-	next := time.Now()
 	// Rooms fill in turn (one participant per room per round), as sessions
 	// starting at the same hour do.
 	for i := range n {
-		m := &member{room: i % o.Rooms, idx: i / o.Rooms}
-		members[i] = m
-		if d := time.Until(next); d > 0 {
-			select {
-			case <-ctx.Done():
-				wg.Wait()
-				return nil, ctx.Err()
-			case <-time.After(d):
-			}
-		}
-		next = next.Add(interval)
-		phase := time.Duration(rand.Int64N(int64(audioInterval)))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-			defer cancel()
-			m.p, m.err = r.dial(dctx, m.room, m.idx, phase)
-		}()
+		members[i] = &member{room: i % o.Rooms, idx: i / o.Rooms, at: time.Duration(i) * interval}
 	}
-	wg.Wait()
-	failed := 0
-	for _, m := range members {
-		if m.err != nil {
-			failed++
-			if failed <= 3 {
-				log.Warn("participant failed to join", "room", m.room, "member", m.idx, "err", m.err)
-			}
-		}
+	if err := r.join(ctx, members); err != nil {
+		return nil, err
 	}
-	if failed == n {
+	failed := countFailed(members, log)
+	if failed == n && o.Wave == 0 {
 		return nil, fmt.Errorf("load: no participant could join: %w", members[0].err)
 	}
 
@@ -237,11 +212,22 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		joinGC = gc - baseGC
 	}
 	log.Info("joined", "failed", failed, "settled", settled, "after", time.Since(r.origin).Round(time.Millisecond))
-	if o.Warmup > 0 {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(o.Warmup):
+	if err := sleep(ctx, o.Warmup); err != nil {
+		return nil, err
+	}
+	var wave *WaveResult
+	if o.Wave > 0 {
+		var err error
+		var waveMembers []*member
+		wave, waveMembers, err = r.wave(ctx, members, kinds)
+		members = append(members, waveMembers...)
+		if err != nil {
+			return nil, err
+		}
+		failed += wave.Failed
+		settled = wave.Settled
+		if err := sleep(ctx, o.Warmup); err != nil {
+			return nil, err
 		}
 	}
 
@@ -255,6 +241,10 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	b := r.snap(ctx, members)
 	res := r.result(members, a, b, baseRSS, failed, kinds)
 	res.Settled = settled
+	if wave != nil {
+		wave.finish(res)
+		res.Wave = wave
+	}
 	res.ServerJoinCPUSeconds = joinCPU.Seconds()
 	res.ServerJoinGCCPUSeconds = joinGC
 	return res, nil
@@ -458,43 +448,7 @@ func (r *runner) result(members []*member, a, b snapshot, baseRSS uint64, failed
 	res.JitterVideo = percentiles(jitV)
 	res.GeneratorSkipped = b.skipped - a.skipped
 
-	// Join latencies. The first participant of a room has nobody to hear;
-	// for the others, media can flow once both they and someone before them
-	// are connected, so first media is timed from the later of their join
-	// and the earliest connection among those who joined before them.
-	var answer, ice, conn, first []time.Duration
-	for _, idx := range byRoom {
-		for n, i := range idx {
-			t := members[i].p.times()
-			if !t.answered.IsZero() {
-				answer = append(answer, t.answered.Sub(t.join))
-			}
-			if !t.iceUp.IsZero() {
-				ice = append(ice, t.iceUp.Sub(t.join))
-			}
-			if !t.connected.IsZero() {
-				conn = append(conn, t.connected.Sub(t.join))
-			}
-			if n == 0 || t.firstMedia.IsZero() {
-				continue
-			}
-			var earliest time.Time
-			for _, j := range idx[:n] {
-				if c := members[j].p.times().connected; !c.IsZero() && (earliest.IsZero() || c.Before(earliest)) {
-					earliest = c
-				}
-			}
-			base := t.join
-			if earliest.After(base) {
-				base = earliest
-			}
-			first = append(first, t.firstMedia.Sub(base))
-		}
-	}
-	res.JoinAnswer = percentiles(answer)
-	res.JoinICE = percentiles(ice)
-	res.JoinConnected = percentiles(conn)
-	res.JoinFirstMedia = percentiles(first)
+	res.JoinAnswer, res.JoinICE, res.JoinConnected, res.JoinFirstMedia = joinLatencies(members)
 
 	fwdRate := res.ReceivedPerSec
 	if b.serverOK && a.serverOK {
