@@ -46,14 +46,19 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM); with -tls-key, serve HTTPS and wss directly")
 	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM)")
 	gcPercent := fs.Int("gc-percent", defaultGCPercent, "how far the heap may grow past live memory before the collector runs, in percent, as GOGC (which applies instead when set and this flag is not)")
+	gcBurst := fs.Int("gc-burst-percent", 100, "the collector's percent while the server allocates fast (a wave of joins), back to -gc-percent 2 s after (0: always -gc-percent)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if err := envDefaults(fs); err != nil {
 		return err
 	}
+	var gcGov *app.GCBurst
 	if p, ok := gcPercentToSet(fs, *gcPercent, os.LookupEnv); ok {
 		debug.SetGCPercent(p)
+		if *gcBurst > p {
+			gcGov = app.NewGCBurst(app.GCBurstConfig{Base: p, Burst: *gcBurst})
+		}
 	}
 	if *attendanceDays < 1 || *attendanceDays > 3650 {
 		return fmt.Errorf("-attendance-days must be 1-3650")
@@ -111,6 +116,18 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	start := time.Now()
+	if gcGov != nil {
+		gctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			gcGov.Run(gctx)
+		}()
+		defer func() {
+			stop()
+			<-done
+		}()
+	}
 	err = a.Serve(ctx)
 	log.Info("hearth stopped", "uptime", time.Since(start).Round(time.Second).String())
 	return err
