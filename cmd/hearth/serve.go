@@ -53,12 +53,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := envDefaults(fs); err != nil {
 		return err
 	}
-	var gcGov *app.GCBurst
-	if p, ok := gcPercentToSet(fs, *gcPercent, os.LookupEnv); ok {
-		debug.SetGCPercent(p)
-		if *gcBurst > p {
-			gcGov = app.NewGCBurst(app.GCBurstConfig{Base: p, Burst: *gcBurst})
-		}
+	gcBase, gcSet := gcPercentToSet(fs, *gcPercent, os.LookupEnv)
+	if gcSet {
+		debug.SetGCPercent(gcBase)
 	}
 	if *attendanceDays < 1 || *attendanceDays > 3650 {
 		return fmt.Errorf("-attendance-days must be 1-3650")
@@ -116,7 +113,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	start := time.Now()
-	if gcGov != nil {
+	if gcSet && *gcBurst > gcBase {
+		gcGov := app.NewGCBurst(app.GCBurstConfig{Base: gcBase, Burst: *gcBurst, Logger: log})
 		gctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"log/slog"
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
@@ -13,15 +14,13 @@ import (
 // A tight heap (a low GC percent) saves memory per participant, and
 // forwarding media allocates next to nothing, so in steady state the
 // collector hardly runs. But every join leaves about a megabyte of
-// garbage (session descriptions, handshakes), and with the heap allowed
-// only a tenth over what is live, a wave of joins makes the collector run
-// several times a second over the whole heap and every goroutine's stack:
-// most of a join's CPU, and latency for everyone. So while more is
-// allocated in one interval than Base percent of the live heap (the
-// collector at Base would run at least once an interval) and than
-// MinBytes (a small server's scrapes and single joins stay steady), the collector
-// runs at Burst percent; after Quiet without such an interval it goes
-// back to Base and the memory the burst took is returned to the system.
+// garbage (session descriptions, handshakes), and the collector's work per
+// byte allocated grows as the percent shrinks: at 10 %, a wave of joins
+// makes it run several times a second over the whole heap and every
+// goroutine's stack, most of a join's CPU and latency for everyone. So
+// from the first interval that allocates MinBytes or more, the collector
+// runs at Burst percent; after Quiet without such an interval it goes back
+// to Base and the memory the burst took is returned to the system.
 //
 // Lifecycle: NewGCBurst → Run (until ctx ends; it restores Base).
 type GCBurst struct {
@@ -29,7 +28,8 @@ type GCBurst struct {
 	quiet       time.Duration
 	interval    time.Duration
 	minBytes    uint64
-	read        func() (allocs, live uint64)
+	log         *slog.Logger
+	read        func() (allocs uint64)
 	set         func(percent int)
 	free        func()
 
@@ -49,6 +49,7 @@ type GCBurstConfig struct {
 	// MinBytes is the least allocation in one interval that counts as
 	// fast (2 MiB: a join allocates about one).
 	MinBytes uint64
+	Logger   *slog.Logger
 }
 
 // NewGCBurst returns a governor of the process's collector (it sets the
@@ -66,12 +67,16 @@ func NewGCBurst(cfg GCBurstConfig) *GCBurst {
 	if cfg.MinBytes == 0 {
 		cfg.MinBytes = 2 << 20
 	}
-	samples := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/live:bytes"}}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	samples := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
 	return &GCBurst{
 		base: cfg.Base, burst: cfg.Burst, quiet: cfg.Quiet, interval: cfg.Interval, minBytes: cfg.MinBytes,
-		read: func() (uint64, uint64) {
+		log: cfg.Logger,
+		read: func() uint64 {
 			metrics.Read(samples)
-			return sampleUint(samples[0]), sampleUint(samples[1])
+			return sampleUint(samples[0])
 		},
 		set:  func(p int) { debug.SetGCPercent(p) },
 		free: debug.FreeOSMemory,
@@ -90,7 +95,7 @@ func (g *GCBurst) Run(ctx context.Context) {
 	if g.burst <= g.base {
 		return
 	}
-	g.lastAlloc, _ = g.read()
+	g.lastAlloc = g.read()
 	t := time.NewTicker(g.interval)
 	defer t.Stop()
 	for {
@@ -109,14 +114,14 @@ func (g *GCBurst) Run(ctx context.Context) {
 // step reads what was allocated since the last step and moves between
 // steady state and burst.
 func (g *GCBurst) step() {
-	allocs, live := g.read()
-	n := allocs - g.lastAlloc
-	fast := n > g.minBytes && n > live*uint64(g.base)/100
+	allocs := g.read()
+	fast := allocs-g.lastAlloc >= g.minBytes
 	g.lastAlloc = allocs
 	switch {
 	case fast && !g.bursting:
 		g.bursting, g.calm = true, 0
 		g.set(g.burst)
+		g.log.Debug("collector: allocating fast", "gc_percent", g.burst)
 	case fast:
 		g.calm = 0
 	case g.bursting:
@@ -125,6 +130,7 @@ func (g *GCBurst) step() {
 			g.bursting = false
 			g.set(g.base)
 			g.free()
+			g.log.Debug("collector: quiet", "gc_percent", g.base)
 		}
 	}
 }
