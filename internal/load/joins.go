@@ -20,12 +20,13 @@ func (r *runner) join(ctx context.Context, members []*member) error {
 			return err
 		}
 		phase := time.Duration(rand.Int64N(int64(audioInterval)))
+		m.node = (m.room + m.idx) % len(r.nodes)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 			defer cancel()
-			m.p, m.err = r.dial(dctx, m.room, m.idx, phase)
+			m.p, m.err = r.dial(dctx, m.room, m.idx, m.node, phase)
 		}()
 	}
 	return nil

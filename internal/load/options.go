@@ -44,11 +44,37 @@ type Options struct {
 	// ServerUDPPort, if known, lets the run read the drops at the
 	// server's media socket.
 	ServerUDPPort int
+	// Nodes, when set, are several Hearth processes sharing one Redis (a
+	// cluster): participant k of room r joins through Nodes[(r+k) mod
+	// len(Nodes)], so that a room's members come through every node; URL,
+	// ServerPID and ServerUDPPort are then not used. RedisURL, with
+	// Nodes, is the cluster's Redis, where the run reads which node owns
+	// each room.
+	Nodes    []Node
+	RedisURL string
 	// AllowRemote permits a non-loopback target.
 	AllowRemote bool
 	// RoomPrefix names the rooms (prefix-0, prefix-1, …).
 	RoomPrefix string
 	Logger     *slog.Logger
+}
+
+// Node is one Hearth process of several.
+type Node struct {
+	// ID is its -node-id, as the cluster names room owners.
+	ID  string
+	URL string
+	// PID and UDPPort, if known, let the run read its CPU, memory and
+	// socket drops.
+	PID, UDPPort int
+}
+
+// nodes are the run's servers: Nodes, or the one server URL names.
+func (o *Options) nodes() []Node {
+	if len(o.Nodes) > 0 {
+		return o.Nodes
+	}
+	return []Node{{URL: o.URL, PID: o.ServerPID, UDPPort: o.ServerUDPPort}}
 }
 
 func (o *Options) defaults() error {

@@ -77,6 +77,13 @@ type Result struct {
 	// ServerSocketDrops counts datagrams dropped at the server's own
 	// socket (its receive buffer full), when its port is known.
 	ServerSocketDrops *uint64 `json:"server_socket_drops,omitempty"`
+	// Nodes, for a run over several nodes, is each one's share; the
+	// joins are split by whether they came through the room's owner
+	// (JoinAnswerOwner) or through another node, which relays them
+	// (JoinAnswerRelayed): join sent → joined received.
+	Nodes             []NodeResult `json:"nodes,omitempty"`
+	JoinAnswerOwner   Percentiles  `json:"join_to_answer_through_owner,omitzero"`
+	JoinAnswerRelayed Percentiles  `json:"join_to_answer_relayed,omitzero"`
 	// Wave is the session start, when the run had one (Options.Wave);
 	// the rest of the result is the window after it, everyone included.
 	Wave *WaveResult `json:"wave,omitempty"`
@@ -245,6 +252,27 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 		return strconv.FormatUint(*x.ServerSocketDrops, 10)
 	})
+	if len(first.Nodes) > 0 {
+		row("join→answer through owner p50/p95/p99 ms", func(x *Result) string { return pct(x.JoinAnswerOwner) })
+		row("join→answer relayed p50/p95/p99 ms", func(x *Result) string { return pct(x.JoinAnswerRelayed) })
+		for i := range first.Nodes {
+			row(fmt.Sprintf("node %s: joined / owns / CPU (cores)", first.Nodes[i].ID), func(x *Result) string {
+				if i >= len(x.Nodes) {
+					return "-"
+				}
+				n := x.Nodes[i]
+				return fmt.Sprintf("%d / %d / %.2f", n.Joined, n.Owned, n.CPUCores)
+			})
+			if first.Wave != nil {
+				row(fmt.Sprintf("node %s: CPU s during the wave", first.Nodes[i].ID), func(x *Result) string {
+					if i >= len(x.Nodes) {
+						return "-"
+					}
+					return fmt.Sprintf("%.2f", x.Nodes[i].WaveCPUSeconds)
+				})
+			}
+		}
+	}
 	if first.Wave != nil {
 		wave := func(x *Result) *WaveResult {
 			if x.Wave == nil {

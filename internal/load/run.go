@@ -27,29 +27,34 @@ func RunHearth(ctx context.Context, o Options) (*Result, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
 	}
-	u, err := url.Parse(o.URL)
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("load: bad url %q", o.URL)
-	}
-	if !o.AllowRemote {
-		if err := CheckLoopback(u.Host); err != nil {
-			return nil, err
+	nodes := o.nodes()
+	metricsURLs := make([]string, len(nodes))
+	for i, nd := range nodes {
+		u, err := url.Parse(nd.URL)
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("load: bad url %q", nd.URL)
 		}
-	}
-	if o.MetricsURL == "" {
+		if !o.AllowRemote {
+			if err := CheckLoopback(u.Host); err != nil {
+				return nil, err
+			}
+		}
 		scheme := "http"
 		if u.Scheme == "wss" {
 			scheme = "https"
 		}
-		o.MetricsURL = scheme + "://" + u.Host + "/metrics"
+		metricsURLs[i] = scheme + "://" + u.Host + "/metrics"
+	}
+	if o.MetricsURL != "" && len(o.Nodes) == 0 {
+		metricsURLs[0] = o.MetricsURL
 	}
 	bare, err := client.NewBare(client.BareOptions{AllowRemote: o.AllowRemote, Light: !o.Decrypt})
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
 	r := &runner{o: o, target: "hearth"}
-	r.dial = func(ctx context.Context, roomIdx, member int, phase time.Duration) (participant, error) {
-		c, err := dialHearth(ctx, bare, o.URL, fmt.Sprintf("%s-%d", o.RoomPrefix, roomIdx),
+	r.dial = func(ctx context.Context, roomIdx, member, node int, phase time.Duration) (participant, error) {
+		c, err := dialHearth(ctx, bare, nodes[node].URL, r.roomName(roomIdx),
 			fmt.Sprintf("load %d.%d", roomIdx, member), o.Media, &r.pace, phase, r.origin)
 		if err != nil {
 			return nil, err
@@ -57,18 +62,23 @@ func RunHearth(ctx context.Context, o Options) (*Result, error) {
 		return c, nil
 	}
 	r.serverCount = func(ctx context.Context) (uint64, uint64, error) {
-		v, err := scrapeCounters(ctx, o.MetricsURL, "hearth_sfu_forwarded_packets_total", "hearth_sfu_forwarded_bytes_total")
+		v, err := scrapeAll(ctx, metricsURLs, "hearth_sfu_forwarded_packets_total", "hearth_sfu_forwarded_bytes_total")
 		if err != nil {
 			return 0, 0, err
 		}
 		return uint64(v[0]), uint64(v[1]), nil
 	}
 	r.gcCPU = func(ctx context.Context) (float64, error) {
-		v, err := scrapeCounters(ctx, o.MetricsURL, "go_cpu_classes_gc_total_cpu_seconds_total")
+		v, err := scrapeAll(ctx, metricsURLs, "go_cpu_classes_gc_total_cpu_seconds_total")
 		if err != nil {
 			return 0, err
 		}
 		return v[0], nil
+	}
+	if len(o.Nodes) > 1 && o.RedisURL != "" {
+		r.owners = func(ctx context.Context, rooms int) ([]string, error) {
+			return roomOwners(ctx, o.RedisURL, r.roomName, rooms)
+		}
 	}
 	return r.run(ctx)
 }
@@ -92,7 +102,7 @@ func RunRelay(ctx context.Context, o Options) (*Result, error) {
 	if o.RelayPlain {
 		r.target = "relay-plain"
 	}
-	r.dial = func(_ context.Context, roomIdx, member int, phase time.Duration) (participant, error) {
+	r.dial = func(_ context.Context, roomIdx, member, _ int, phase time.Duration) (participant, error) {
 		c, err := dialRelay(addr, o.RelayPlain, uint16(roomIdx), uint16(member), o.Media, phase, r.origin)
 		if err != nil {
 			return nil, err
@@ -112,7 +122,12 @@ type runner struct {
 	target string
 	origin time.Time
 	pace   pacer
-	dial   func(ctx context.Context, room, member int, phase time.Duration) (participant, error)
+	// nodes are the servers (one but for a cluster); dial joins member
+	// of room through nodes[node].
+	nodes []Node
+	dial  func(ctx context.Context, room, member, node int, phase time.Duration) (participant, error)
+	// owners, for a cluster, reads the id of each room's owner.
+	owners func(ctx context.Context, rooms int) ([]string, error)
 	// serverCount reads the server's forwarded packets and bytes (0 if
 	// it does not count them).
 	serverCount func(ctx context.Context) (pkts, bytes uint64, err error)
@@ -122,10 +137,12 @@ type runner struct {
 
 type member struct {
 	room, idx int
-	// at is when the member joins, from the start of its phase.
-	at  time.Duration
-	p   participant
-	err error
+	// at is when the member joins, from the start of its phase; node,
+	// which of the runner's nodes it joins through.
+	at   time.Duration
+	node int
+	p    participant
+	err  error
 }
 
 // snapshot is everything measured at one edge of the window.
@@ -135,7 +152,8 @@ type snapshot struct {
 	sentA      []uint64
 	sentV      []uint64
 	skipped    uint64
-	serverCPU  time.Duration
+	serverCPU  time.Duration   // over every node
+	nodeCPU    []time.Duration // each node's
 	serverRSS  uint64
 	serverFwd  uint64
 	serverFwdB uint64
@@ -168,12 +186,8 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		<-pacerDone
 	}()
 
-	var baseRSS uint64
-	var baseCPU time.Duration
-	if o.ServerPID > 0 {
-		baseRSS, _ = procRSS(o.ServerPID)
-		baseCPU, _ = procCPU(o.ServerPID)
-	}
+	r.nodes = o.nodes()
+	baseCPU, _, baseRSS, _ := r.serverProc()
 	baseGC, baseGCErr := r.readGC(ctx)
 
 	n := o.Rooms * o.Size
@@ -202,10 +216,8 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	settled := r.waitSettled(ctx, members, kinds)
 	var joinCPU time.Duration
-	if o.ServerPID > 0 {
-		if c, err := procCPU(o.ServerPID); err == nil {
-			joinCPU = c - baseCPU
-		}
+	if c, _, _, ok := r.serverProc(); ok {
+		joinCPU = c - baseCPU
 	}
 	var joinGC float64
 	if gc, err := r.readGC(ctx); err == nil && baseGCErr == nil {
@@ -245,6 +257,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		wave.finish(res)
 		res.Wave = wave
 	}
+	r.clusterResults(ctx, res, members, a, b, wave)
 	res.ServerJoinCPUSeconds = joinCPU.Seconds()
 	res.ServerJoinGCCPUSeconds = joinGC
 	return res, nil
@@ -305,21 +318,13 @@ func (r *runner) waitSettled(ctx context.Context, members []*member, kinds int) 
 func (r *runner) snap(ctx context.Context, members []*member) snapshot {
 	s := snapshot{at: time.Now(), streams: make([]map[string]rxSnapshot, len(members)),
 		sentA: make([]uint64, len(members)), sentV: make([]uint64, len(members))}
-	if r.o.ServerPID > 0 {
-		var err1, err2 error
-		s.serverCPU, err1 = procCPU(r.o.ServerPID)
-		s.serverRSS, err2 = procRSS(r.o.ServerPID)
-		s.serverErrs = append(s.serverErrs, err1, err2)
-	}
+	s.serverCPU, s.nodeCPU, s.serverRSS, _ = r.serverProc()
 	s.selfCPU, _ = procCPU(0)
 	s.machBusy, s.machTotal, _ = machineCPU()
 	var err error
 	s.udp, err = udpCounters()
 	s.udpOK = err == nil
-	if r.o.ServerUDPPort > 0 {
-		s.sockDrops, err = socketDrops(r.o.ServerUDPPort)
-		s.sockOK = err == nil
-	}
+	s.sockDrops, s.sockOK = r.socketDrops()
 	for i, m := range members {
 		if m.p == nil {
 			continue
@@ -457,7 +462,7 @@ func (r *runner) result(members []*member, a, b snapshot, baseRSS uint64, failed
 		res.ServerForwardedMbps = float64(b.serverFwdB-a.serverFwdB) * 8 / dt / 1e6
 		fwdRate = res.ServerForwardedPerSec
 	}
-	if o.ServerPID > 0 && b.serverCPU > 0 {
+	if b.serverCPU > 0 {
 		cpu := b.serverCPU - a.serverCPU
 		res.ServerCPUCores = cpu.Seconds() / secs
 		if fwdRate > 0 {

@@ -46,7 +46,8 @@ type WaveResult struct {
 	// stream sends every 20 ms).
 	Running RunningResult `json:"running"`
 
-	serverCPU time.Duration // over the span, when the server's pid is known
+	serverCPU time.Duration   // over the span, when the server's pid is known
+	nodeCPU   []time.Duration // each node's, over the span
 }
 
 // RunningResult is the rooms already running, seen over the wave.
@@ -95,9 +96,12 @@ func (r *runner) wave(ctx context.Context, running []*member, kinds int) (*WaveR
 	log.Info("wave joined", "failed", w.Failed, "settled", w.Settled, "after", b.at.Sub(a.at).Round(time.Millisecond))
 
 	w.JoinAnswer, w.JoinICE, w.JoinConnected, w.JoinFirstMedia = joinLatencies(members)
-	if o.ServerPID > 0 && a.serverCPU > 0 && b.serverCPU > 0 {
+	if a.serverCPU > 0 && b.serverCPU > 0 {
 		w.serverCPU = b.serverCPU - a.serverCPU
 		w.ServerCPUSeconds = w.serverCPU.Seconds()
+		for i := range min(len(a.nodeCPU), len(b.nodeCPU)) {
+			w.nodeCPU = append(w.nodeCPU, b.nodeCPU[i]-a.nodeCPU[i])
+		}
 	}
 	if a.gcOK && b.gcOK {
 		w.ServerGCCPUSeconds = b.gcCPU - a.gcCPU
