@@ -297,6 +297,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 		row("wave: server CPU ms / join", func(x *Result) string { return fmt.Sprintf("%.1f", wave(x).ServerCPUPerJoinMs) })
 		row("  without forwarding (est.)", func(x *Result) string { return fmt.Sprintf("%.1f", wave(x).ServerJoinCPUPerJoinMs) })
 		row("  of which collector", func(x *Result) string { return fmt.Sprintf("%.1f", wave(x).GCPerJoinMs) })
+		row("wave: server MB allocated / join", func(x *Result) string { return fmt.Sprintf("%.2f", wave(x).AllocMBPerJoin) })
+		row("wave: answers to offers / join", func(x *Result) string { return fmt.Sprintf("%.2f", wave(x).AnswersPerJoin) })
 		row("wave: running rooms' loss", func(x *Result) string {
 			return fmt.Sprintf("%.3f%% (%d streams)", wave(x).Running.Loss*100, wave(x).Running.Streams)
 		})

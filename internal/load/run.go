@@ -75,6 +75,9 @@ func RunHearth(ctx context.Context, o Options) (*Result, error) {
 		}
 		return v[0], nil
 	}
+	r.scrape = func(ctx context.Context, names ...string) ([]float64, error) {
+		return scrapeAll(ctx, metricsURLs, names...)
+	}
 	if len(o.Nodes) > 1 && o.RedisURL != "" {
 		r.owners = func(ctx context.Context, rooms int) ([]string, error) {
 			return roomOwners(ctx, o.RedisURL, r.roomName, rooms)
@@ -126,6 +129,8 @@ type runner struct {
 	// of room through nodes[node].
 	nodes []Node
 	dial  func(ctx context.Context, room, member, node int, phase time.Duration) (participant, error)
+	// scrape, when set, sums counters over the servers' metrics.
+	scrape func(ctx context.Context, names ...string) ([]float64, error)
 	// owners, for a cluster, reads the id of each room's owner.
 	owners func(ctx context.Context, rooms int) ([]string, error)
 	// serverCount reads the server's forwarded packets and bytes (0 if

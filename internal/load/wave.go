@@ -40,6 +40,12 @@ type WaveResult struct {
 	ServerCPUPerJoinMs     float64 `json:"server_cpu_ms_per_join"`
 	ServerJoinCPUPerJoinMs float64 `json:"server_cpu_ms_per_join_without_forwarding"`
 	GCPerJoinMs            float64 `json:"server_gc_cpu_ms_per_join"`
+	// AllocMBPerJoin is what the servers allocated over the span, and
+	// AnswersPerJoin the answers to their offers they received (the first
+	// offer of a join and each renegotiation), per participant who joined:
+	// unlike CPU, neither depends on what else the machine runs.
+	AllocMBPerJoin float64 `json:"server_alloc_mb_per_join,omitempty"`
+	AnswersPerJoin float64 `json:"answers_per_join,omitempty"`
 
 	// Running is what the rooms already running received during the span:
 	// their loss, and the longest silence of any of their streams (a
@@ -79,6 +85,7 @@ func (r *runner) wave(ctx context.Context, running []*member, kinds int) (*WaveR
 			s.takeGap()
 		}
 	}
+	alloc0, answers0 := r.joinWork(ctx)
 	a := r.snap(ctx, running)
 	log.Info("wave", "participants", o.Wave, "rooms", w.Rooms, "within", o.WaveWithin)
 	if err := r.join(ctx, members); err != nil {
@@ -92,6 +99,11 @@ func (r *runner) wave(ctx context.Context, running []*member, kinds int) (*WaveR
 	all := append(running[:len(running):len(running)], members...)
 	w.Settled = r.waitSettled(ctx, all, kinds)
 	b := r.snap(ctx, running)
+	alloc1, answers1 := r.joinWork(ctx)
+	if w.Participants > 0 && alloc1 > 0 {
+		w.AllocMBPerJoin = (alloc1 - alloc0) / 1e6 / float64(w.Participants)
+		w.AnswersPerJoin = (answers1 - answers0) / float64(w.Participants)
+	}
 	w.SpanSeconds = b.at.Sub(a.at).Seconds()
 	log.Info("wave joined", "failed", w.Failed, "settled", w.Settled, "after", b.at.Sub(a.at).Round(time.Millisecond))
 
@@ -111,6 +123,22 @@ func (r *runner) wave(ctx context.Context, running []*member, kinds int) (*WaveR
 	}
 	w.Running = runningDuring(running, a, b)
 	return w, members, nil
+}
+
+// joinWork reads what the servers allocated and the answers they received
+// so far (0 when they do not report it).
+func (r *runner) joinWork(ctx context.Context) (allocBytes, answers float64) {
+	if r.scrape == nil {
+		return 0, 0
+	}
+	if v, err := r.scrape(ctx, "go_memstats_alloc_bytes_total"); err == nil {
+		allocBytes = v[0]
+	}
+	// The counter appears with the first answer.
+	if v, err := r.scrape(ctx, `hearth_ws_messages_received_total{type="answer"}`); err == nil {
+		answers = v[0]
+	}
+	return allocBytes, answers
 }
 
 // finish fills in what needs the window measured after the wave: the CPU

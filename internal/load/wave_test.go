@@ -83,6 +83,10 @@ func TestWaveSmoke(t *testing.T) {
 	if w.SpanSeconds < 0.5 {
 		t.Errorf("wave: span %.2f s, shorter than the joins were spread over", w.SpanSeconds)
 	}
+	// Each joined and answered its first offer at least.
+	if w.AllocMBPerJoin <= 0 || w.AnswersPerJoin < 1 {
+		t.Errorf("wave: %.2f MB allocated and %.2f answers per join", w.AllocMBPerJoin, w.AnswersPerJoin)
+	}
 	if w.ServerForwarded == 0 {
 		t.Error("wave: the server's forwarded count was not read")
 	}
