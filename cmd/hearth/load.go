@@ -36,6 +36,8 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	bitrate := fs.Int("video-bitrate", 500_000, "video bitrate per publisher, bits/s")
 	fps := fs.Int("fps", 15, "video frames per second")
 	keyInt := fs.Duration("keyframe-interval", 3*time.Second, "periodic keyframe interval")
+	simulcast := fs.Bool("simulcast", false, "with -video: publish three simulcast layers (150, 400 and 1000 kbit/s, as the browser client) instead of one stream of -video-bitrate")
+	layout := fs.String("layout", load.LayoutMixed, "with -simulcast: how subscribers show the cameras: mixed (each a small, medium or large tile by turns), speaker (one large, the others small) or full (no layout sent: every camera at its highest layer); with -serve-relay, the relay forwards the layers such a layout asks for")
 	duration := fs.Duration("duration", 30*time.Second, "measured window")
 	warmup := fs.Duration("warmup", 5*time.Second, "time between everyone receiving everyone and the window")
 	settle := fs.Duration("settle", 60*time.Second, "longest wait for everyone to receive everyone")
@@ -65,7 +67,11 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				return err
 			}
 		}
-		r, err := load.ListenRelay(load.RelayOptions{Addr: *serveRelay, Plain: *plain, Logger: log})
+		ro := load.RelayOptions{Addr: *serveRelay, Plain: *plain, Logger: log}
+		if *simulcast {
+			ro.Layout = *layout
+		}
+		r, err := load.ListenRelay(ro)
 		if err != nil {
 			return err
 		}
@@ -87,9 +93,12 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	opts := load.Options{
 		Rooms: *rooms, Size: *size,
-		Media:    load.MediaOptions{Video: *video, VideoBitrate: *bitrate, FPS: *fps, KeyframeInterval: *keyInt},
+		Media:    load.MediaOptions{Video: *video, VideoBitrate: *bitrate, FPS: *fps, KeyframeInterval: *keyInt, Simulcast: *simulcast},
 		Duration: *duration, Warmup: *warmup, Settle: *settle, JoinRate: *joinRate,
 		AllowRemote: *allowRemote, Decrypt: *decrypt, Logger: log,
+	}
+	if *simulcast {
+		opts.Layout = *layout
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -190,6 +199,9 @@ func runRelay(ctx context.Context, exe string, opts load.Options, plain bool, lo
 	args := []string{"load", "-serve-relay", addr, "-log-level", "warn"}
 	if plain {
 		args = append(args, "-plain")
+	}
+	if opts.Media.Simulcast {
+		args = append(args, "-simulcast", "-layout", opts.Layout)
 	}
 	child, err := load.StartChild(exe, args, nil)
 	if err != nil {

@@ -201,12 +201,13 @@ func TestRxStream(t *testing.T) {
 }
 
 func TestNominalRate(t *testing.T) {
-	if r := nominalRate(MediaOptions{}); r != 50 {
+	all := [3]bool{true, true, true}
+	if r := nominalRate(MediaOptions{}, all); r != 50 {
 		t.Errorf("audio: %v packets/s, want 50", r)
 	}
 	// 500 kbit/s at 15 fps, keyframes every 3 s four times the size:
 	// 44 delta frames of 4 packets and a keyframe of 15, per 3 s.
-	v := nominalRate(MediaOptions{Video: true, VideoBitrate: 500_000, FPS: 15, KeyframeInterval: 3 * time.Second})
+	v := nominalRate(MediaOptions{Video: true, VideoBitrate: 500_000, FPS: 15, KeyframeInterval: 3 * time.Second}, all)
 	if want := 50 + (44*4+15)/3.0; v < want-0.01 || v > want+0.01 {
 		t.Errorf("video: %v packets/s, want %v", v, want)
 	}

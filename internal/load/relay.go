@@ -43,6 +43,11 @@ type RelayOptions struct {
 	Plain bool
 	// Workers reading the socket; 0 means GOMAXPROCS.
 	Workers int
+	// Layout, when set, makes the relay forward simulcast video as Hearth
+	// does under that layout: of each publisher's layers (named by its
+	// SSRC, layerSSRC), only the one each subscriber's tile asks for
+	// (layoutLayer).
+	Layout string
 	// BufferBytes sizes the socket's kernel buffers; 0 means 4 MiB.
 	BufferBytes int
 	Logger      *slog.Logger
@@ -68,8 +73,9 @@ type relayRoom struct {
 }
 
 type relayMember struct {
-	addr netip.AddrPort
-	room *relayRoom
+	addr   netip.AddrPort
+	room   *relayRoom
+	member int // index in the room
 
 	inMu  sync.Mutex // decrypts what the member sends
 	in    *srtp.Context
@@ -79,6 +85,11 @@ type relayMember struct {
 
 // ListenRelay opens the relay's socket.
 func ListenRelay(opts RelayOptions) (*Relay, error) {
+	if opts.Layout != "" {
+		if err := checkLayout(opts.Layout); err != nil {
+			return nil, err
+		}
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -159,9 +170,15 @@ func (r *Relay) work() {
 				continue
 			}
 		}
+		layer := -1
+		if r.opts.Layout != "" && n >= 12 {
+			if ssrc := binary.BigEndian.Uint32(buf[8:12]); ssrc&(1<<31) != 0 {
+				layer = ssrcLayer(ssrc)
+			}
+		}
 		var fwd uint64
 		for _, s := range *m.room.members.Load() {
-			if s == m {
+			if s == m || layer >= 0 && layoutLayer(r.opts.Layout, s.member, m.member) != layer {
 				continue
 			}
 			wire := pkt
@@ -208,7 +225,7 @@ func (r *Relay) register(from netip.AddrPort, roomID, member uint16) error {
 	if (*r.members.Load())[from] != nil {
 		return nil // a repeated hello
 	}
-	m := &relayMember{addr: from}
+	m := &relayMember{addr: from, member: int(member)}
 	if !r.opts.Plain {
 		var err error
 		if m.in, err = relayContext(roomID, member, "up"); err != nil {
@@ -368,7 +385,7 @@ func (c *relayClient) read() {
 			s = newRxStream(clock)
 			local[hdr.SSRC] = s
 			c.mu.Lock()
-			c.rx[relayKey(hdr.SSRC&^(1<<31))+"/"+kind] = s
+			c.rx[relayKey(hdr.SSRC&^(7<<29))+"/"+kind] = s
 			c.mu.Unlock()
 		}
 		s.packet(hdr.SequenceNumber, hdr.Timestamp, n, now)
@@ -391,8 +408,12 @@ func (c *relayClient) write(h *rtp.Header, payload []byte) {
 	_, _ = c.conn.WriteToUDPAddrPort(wire, c.relay)
 }
 
-func (c *relayClient) writeAudio(h *rtp.Header, p []byte) { c.write(h, p) }
-func (c *relayClient) writeVideo(h *rtp.Header, p []byte) { c.write(h, p) }
+func (c *relayClient) writeAudio(h *rtp.Header, p []byte)             { c.write(h, p) }
+func (c *relayClient) writeVideo(h *rtp.Header, p []byte)             { c.write(h, p) }
+func (c *relayClient) writeVideoLayer(_ int, h *rtp.Header, p []byte) { c.write(h, p) }
+
+// sendLayout: the relay's choice is its own table (RelayOptions.Layout).
+func (c *relayClient) sendLayout(string, int, map[int]string) error { return nil }
 
 func (c *relayClient) times() joinTimes {
 	at := func(v int64) time.Time {

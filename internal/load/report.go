@@ -17,15 +17,18 @@ import (
 
 // Result is one target's measurements over the window.
 type Result struct {
-	Target        string  `json:"target"` // hearth, relay or relay-plain
-	Rooms         int     `json:"rooms"`
-	RoomSize      int     `json:"room_size"`
-	Participants  int     `json:"participants"`
-	Failed        int     `json:"failed_to_join"`
-	Settled       bool    `json:"settled"` // everyone received everyone before the window
-	Video         bool    `json:"video"`
-	VideoBitrate  int     `json:"video_bitrate,omitempty"`
-	FPS           int     `json:"fps,omitempty"`
+	Target       string `json:"target"` // hearth, relay or relay-plain
+	Rooms        int    `json:"rooms"`
+	RoomSize     int    `json:"room_size"`
+	Participants int    `json:"participants"`
+	Failed       int    `json:"failed_to_join"`
+	Settled      bool   `json:"settled"` // everyone received everyone before the window
+	Video        bool   `json:"video"`
+	VideoBitrate int    `json:"video_bitrate,omitempty"`
+	FPS          int    `json:"fps,omitempty"`
+	// Layout is how subscribers showed simulcast cameras; empty without
+	// simulcast.
+	Layout        string  `json:"simulcast_layout,omitempty"`
 	WindowSeconds float64 `json:"window_seconds"`
 
 	Streams         int `json:"streams"`
@@ -36,7 +39,11 @@ type Result struct {
 	SentPerSec float64 `json:"sent_pps"`
 	// NominalSentPerSec is what the publishers should send; falling short
 	// of it means the generator did not keep up.
-	NominalSentPerSec     float64 `json:"nominal_sent_pps"`
+	NominalSentPerSec float64 `json:"nominal_sent_pps"`
+	// DuePerSec is what the subscribers should receive: for each stream,
+	// what its publisher sent of it (with simulcast, on the layer the
+	// subscriber's layout asks for).
+	DuePerSec             float64 `json:"due_pps"`
 	ReceivedPerSec        float64 `json:"received_pps"`
 	ReceivedMbps          float64 `json:"received_mbps"`
 	ServerForwardedPerSec float64 `json:"server_forwarded_pps"`
@@ -155,7 +162,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	first := r.Results[0]
 	media := "audio 50 pkt/s"
-	if first.Video {
+	switch {
+	case first.Layout != "":
+		media += fmt.Sprintf(" + simulcast video (%d/%d/%d kbit/s) at %d fps, layout %s",
+			simulcastBitrates[0]/1000, simulcastBitrates[1]/1000, simulcastBitrates[2]/1000, first.FPS, first.Layout)
+	case first.Video:
 		media += fmt.Sprintf(" + video %d kbit/s at %d fps", first.VideoBitrate/1000, first.FPS)
 	}
 	fmt.Fprintf(w, "%d rooms × %d = %d participants, %s, %.0f s window; %d CPUs (%s), kernel %s\n\n",
