@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/pion/interceptor"
@@ -64,6 +65,7 @@ func BenchmarkForwardSimulcastGCC(b *testing.B) {
 		for _, subs := range []int{7, 11} {
 			b.Run(fmt.Sprintf("%s/subs=%d", chain, subs), func(b *testing.B) {
 				var closers []func() error
+				var sunk atomic.Uint64 // packets through the whole chain
 				defer func() {
 					for _, c := range closers {
 						_ = c()
@@ -73,6 +75,7 @@ func BenchmarkForwardSimulcastGCC(b *testing.B) {
 					info := &interceptor.StreamInfo{SSRC: uint32(1000 + i),
 						RTPHeaderExtensions: []interceptor.RTPHeaderExtension{{URI: sdp.TransportCCURI, ID: 5}}}
 					var w interceptor.RTPWriter = interceptor.RTPWriterFunc(func(h *rtp.Header, p []byte, _ interceptor.Attributes) (int, error) {
+						sunk.Add(1)
 						return 12 + len(p), nil
 					})
 					if chain == "twcc+gcc" {
@@ -95,6 +98,9 @@ func BenchmarkForwardSimulcastGCC(b *testing.B) {
 					return &interceptorWriter{w: ic.BindLocalStream(info, w), attrs: interceptor.Attributes{}}
 				})
 				benchSimulcast(b, t, "steady")
+				if fwd := t.stats.PacketsForwarded.Load(); sunk.Load() != fwd {
+					b.Fatalf("%d packets came through the chain of %d forwarded", sunk.Load(), fwd)
+				}
 			})
 		}
 	}

@@ -45,11 +45,13 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	hearth := fs.Bool("hearth", true, "measure Hearth")
 	relay := fs.Bool("relay", false, "also measure the bare SRTP relay (started in a child process) at the same load")
 	relayPlain := fs.Bool("relay-plain", false, "also measure a plain UDP relay (no SRTP)")
+	relayGCC := fs.Bool("relay-gcc", false, "also measure the SRTP relay sending video through pion/interceptor's transport-wide congestion control (transport-cc numbering and GCC's send-side estimator per subscriber)")
 	decrypt := fs.Bool("decrypt", false, "receive through pion's full path (SRTP decryption, tracks) rather than counting RTP headers off the socket; heavier")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	allowRemote := fs.Bool("allow-remote", false, "allow a target that is not a loopback address")
 	serveRelay := fs.String("serve-relay", "", "run only a relay on this address (what -relay starts)")
 	plain := fs.Bool("plain", false, "with -serve-relay: forward without SRTP")
+	gccFlag := fs.Bool("gcc", false, "with -serve-relay: send video through pion's congestion control (what -relay-gcc starts)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (progress goes to stderr)")
 	cpuProfile := fs.String("cpuprofile", "", "write the load tool's own CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
@@ -67,7 +69,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				return err
 			}
 		}
-		ro := load.RelayOptions{Addr: *serveRelay, Plain: *plain, Logger: log}
+		ro := load.RelayOptions{Addr: *serveRelay, Plain: *plain, GCC: *gccFlag, Logger: log}
 		if *simulcast {
 			ro.Layout = *layout
 		}
@@ -132,13 +134,13 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		report.Results = append(report.Results, res)
 	}
 	for _, p := range []struct {
-		on    bool
-		plain bool
-	}{{*relay, false}, {*relayPlain, true}} {
+		on         bool
+		plain, gcc bool
+	}{{*relay, false, false}, {*relayGCC, false, true}, {*relayPlain, true, false}} {
 		if !p.on {
 			continue
 		}
-		res, err := runRelay(ctx, exe, opts, p.plain, log)
+		res, err := runRelay(ctx, exe, opts, p.plain, p.gcc, log)
 		if err != nil {
 			return err
 		}
@@ -190,7 +192,7 @@ func spawnServer(ctx context.Context, exe, redisURL, logPath string, extra []str
 	return child, "ws://" + listen + "/ws", udpPort, nil
 }
 
-func runRelay(ctx context.Context, exe string, opts load.Options, plain bool, log *slog.Logger) (*load.Result, error) {
+func runRelay(ctx context.Context, exe string, opts load.Options, plain, gcc bool, log *slog.Logger) (*load.Result, error) {
 	_, udpPort, err := load.FreePorts()
 	if err != nil {
 		return nil, err
@@ -199,6 +201,9 @@ func runRelay(ctx context.Context, exe string, opts load.Options, plain bool, lo
 	args := []string{"load", "-serve-relay", addr, "-log-level", "warn"}
 	if plain {
 		args = append(args, "-plain")
+	}
+	if gcc {
+		args = append(args, "-gcc")
 	}
 	if opts.Media.Simulcast {
 		args = append(args, "-simulcast", "-layout", opts.Layout)
@@ -218,6 +223,6 @@ func runRelay(ctx context.Context, exe string, opts load.Options, plain bool, lo
 		return nil, err
 	}
 	log.Info("relay started", "pid", child.PID, "addr", addr, "plain", plain)
-	opts.RelayAddr, opts.RelayPlain, opts.ServerPID = addr, plain, child.PID
+	opts.RelayAddr, opts.RelayPlain, opts.RelayGCC, opts.ServerPID = addr, plain, gcc, child.PID
 	return load.RunRelay(ctx, opts)
 }

@@ -21,6 +21,9 @@ type Options struct {
 	RelayAddr string
 	// RelayPlain: the relay forwards without SRTP.
 	RelayPlain bool
+	// RelayGCC: the relay sends video through pion's congestion control
+	// (RelayOptions.GCC); it names the run's target.
+	RelayGCC bool
 	// Decrypt counts received media through pion's full receive path
 	// (SRTP decryption, remote tracks) instead of reading RTP headers off
 	// the socket; it costs the generator several times more CPU.

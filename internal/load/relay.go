@@ -48,6 +48,9 @@ type RelayOptions struct {
 	// SSRC, layerSSRC), only the one each subscriber's tile asks for
 	// (layoutLayer).
 	Layout string
+	// GCC sends each subscriber's video through pion/interceptor's
+	// transport-wide congestion control (relaycc.go); not with Plain.
+	GCC bool
 	// BufferBytes sizes the socket's kernel buffers; 0 means 4 MiB.
 	BufferBytes int
 	Logger      *slog.Logger
@@ -81,10 +84,14 @@ type relayMember struct {
 	in    *srtp.Context
 	outMu sync.Mutex // encrypts what the member receives
 	out   *srtp.Context
+	cc    *relayCC // with RelayOptions.GCC, under outMu
 }
 
 // ListenRelay opens the relay's socket.
 func ListenRelay(opts RelayOptions) (*Relay, error) {
+	if opts.GCC && opts.Plain {
+		return nil, errors.New("load: a plain relay has no congestion control to measure")
+	}
 	if opts.Layout != "" {
 		if err := checkLayout(opts.Layout); err != nil {
 			return nil, err
@@ -133,6 +140,11 @@ func (r *Relay) Serve(ctx context.Context) error {
 	<-ctx.Done()
 	err := r.conn.Close()
 	wg.Wait()
+	for _, m := range *r.members.Load() {
+		if m.cc != nil {
+			m.cc.close()
+		}
+	}
 	return err
 }
 
@@ -170,11 +182,17 @@ func (r *Relay) work() {
 				continue
 			}
 		}
-		layer := -1
-		if r.opts.Layout != "" && n >= 12 {
-			if ssrc := binary.BigEndian.Uint32(buf[8:12]); ssrc&(1<<31) != 0 {
+		layer, video := -1, false
+		if n >= 12 {
+			ssrc := binary.BigEndian.Uint32(buf[8:12])
+			video = ssrc&(1<<31) != 0
+			if r.opts.Layout != "" && video {
 				layer = ssrcLayer(ssrc)
 			}
+		}
+		var payload []byte
+		if r.opts.GCC && video {
+			payload = pkt[min(hdr.MarshalSize(), len(pkt)):]
 		}
 		var fwd uint64
 		for _, s := range *m.room.members.Load() {
@@ -184,7 +202,14 @@ func (r *Relay) work() {
 			wire := pkt
 			if !r.opts.Plain {
 				s.outMu.Lock()
-				wire, err = s.out.EncryptRTP(out[:0], pkt, &hdr)
+				if s.cc != nil && video {
+					var stamped []byte
+					if stamped, err = s.cc.stamp(&hdr, payload); err == nil {
+						wire, err = s.out.EncryptRTP(out[:0], stamped, nil)
+					}
+				} else {
+					wire, err = s.out.EncryptRTP(out[:0], pkt, &hdr)
+				}
 				s.outMu.Unlock()
 				if err != nil {
 					continue
@@ -233,6 +258,11 @@ func (r *Relay) register(from netip.AddrPort, roomID, member uint16) error {
 		}
 		if m.out, err = relayContext(roomID, member, "down"); err != nil {
 			return err
+		}
+		if r.opts.GCC {
+			if m.cc, err = newRelayCC(); err != nil {
+				return err
+			}
 		}
 	}
 	room := r.rooms[roomID]

@@ -94,6 +94,9 @@ type Report struct {
 	// CPURatio is Hearth's server CPU per forwarded packet divided by the
 	// relay's (when both ran).
 	CPURatio float64 `json:"cpu_ratio_to_relay,omitempty"`
+	// GCCRatio is the relay's CPU per forwarded packet with pion's
+	// congestion control divided by the relay's without (when both ran).
+	GCCRatio float64 `json:"gcc_relay_cpu_ratio,omitempty"`
 }
 
 // Machine describes where the run happened.
@@ -133,17 +136,22 @@ func DescribeMachine() Machine {
 
 // Finish computes the ratio once results are in.
 func (r *Report) Finish() {
-	var hearth, relay *Result
+	var hearth, relay, relayGCC *Result
 	for _, x := range r.Results {
 		switch x.Target {
 		case "hearth":
 			hearth = x
 		case "relay":
 			relay = x
+		case "relay-gcc":
+			relayGCC = x
 		}
 	}
 	if hearth != nil && relay != nil && relay.ServerCPUPerPacketUs > 0 {
 		r.CPURatio = hearth.ServerCPUPerPacketUs / relay.ServerCPUPerPacketUs
+	}
+	if relayGCC != nil && relay != nil && relay.ServerCPUPerPacketUs > 0 {
+		r.GCCRatio = relayGCC.ServerCPUPerPacketUs / relay.ServerCPUPerPacketUs
 	}
 }
 
@@ -258,6 +266,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	if r.CPURatio > 0 {
 		fmt.Fprintf(w, "\nHearth CPU per forwarded packet = %.2f × the relay's\n", r.CPURatio)
+	}
+	if r.GCCRatio > 0 {
+		fmt.Fprintf(w, "The relay's CPU per forwarded packet with pion's congestion control = %.2f × without\n", r.GCCRatio)
 	}
 	return nil
 }

@@ -93,6 +93,9 @@ func RunRelay(ctx context.Context, o Options) (*Result, error) {
 	if o.RelayPlain {
 		r.target = "relay-plain"
 	}
+	if o.RelayGCC {
+		r.target = "relay-gcc"
+	}
 	r.dial = func(_ context.Context, roomIdx, member int, phase time.Duration) (participant, error) {
 		c, err := dialRelay(addr, o.RelayPlain, uint16(roomIdx), uint16(member), o.Media, phase, r.origin)
 		if err != nil {

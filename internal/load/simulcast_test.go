@@ -186,3 +186,32 @@ func TestRelaySimulcast(t *testing.T) {
 		})
 	}
 }
+
+// TestRelayGCC: the relay with pion's congestion control forwards what
+// it forwards without, and ends every goroutine GCC started.
+func TestRelayGCC(t *testing.T) {
+	if _, err := ListenRelay(RelayOptions{Addr: "127.0.0.1:0", Plain: true, GCC: true}); err == nil {
+		t.Error("a plain relay with GCC was accepted")
+	}
+	r, err := ListenRelay(RelayOptions{Addr: "127.0.0.1:0", GCC: true, Layout: LayoutMixed, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Serve(ctx) }()
+	o := simulcastOptions(LayoutMixed)
+	o.RelayAddr, o.RelayGCC = r.Addr().String(), true
+	res, err := RunRelay(ctx, o)
+	cancel()
+	if serr := <-done; serr != nil {
+		t.Errorf("relay: %v", serr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Target != "relay-gcc" {
+		t.Errorf("target %q, want relay-gcc", res.Target)
+	}
+	checkSimulcast(t, res)
+}
