@@ -65,7 +65,7 @@ type videoLayer struct {
 }
 
 // mediaSource is one participant's generator state; only the pacer goroutine
-// touches it, except wantKeyframe.
+// touches it, except its atomics (keyframe requests, paused layers, counts).
 type mediaSource struct {
 	w    writer
 	opts MediaOptions
