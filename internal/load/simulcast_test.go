@@ -109,13 +109,15 @@ func simulcastOptions(layout string) Options {
 	// leaves time for that, and for the publishers to pause what nobody
 	// receives.
 	o.Warmup = 2 * time.Second
+	o.Duration = 5 * time.Second
 	o.Media = MediaOptions{Video: true, Simulcast: true, FPS: 10, KeyframeInterval: time.Second}
 	return o
 }
 
 // checkSimulcast asserts what a short simulcast run must show: everyone
-// received everyone, each subscriber the layer its layout asks for, as
-// much of it as was sent, and no publisher sent a layer nobody receives.
+// received everyone, each subscriber about as many packets as the layers
+// its layout asks for carried, and no publisher sent much more than the
+// layers someone receives.
 func checkSimulcast(t *testing.T, res *Result) {
 	t.Helper()
 	t.Logf("%s: sent %.0f packets/s (%.0f nominal), received %.0f of %.0f due, server forwarded %.0f, loss %.2f%%",
@@ -127,14 +129,22 @@ func checkSimulcast(t *testing.T, res *Result) {
 	if want := n * (res.RoomSize - 1) * 2; res.Streams != want {
 		t.Errorf("%s: %d streams, want %d", res.Target, res.Streams, want)
 	}
-	// The highest layer alone has more packets than the two others
-	// together: a subscriber sent the wrong layer receives far more or
-	// far fewer than its layer carried.
-	if res.ReceivedPerSec < 0.9*res.DuePerSec || res.ReceivedPerSec > 1.1*res.DuePerSec {
+	// A subscriber forwarded the wrong layers receives far more or far
+	// fewer packets than its layers carried: under either layout, every
+	// camera forwarded at its highest layer would be 1.6 to 1.7 times as
+	// many. The margin is wide because what is in flight at the window's
+	// edges (on a busy machine, up to a few hundred milliseconds of it in
+	// socket buffers) counts on one side and not the other.
+	if res.ReceivedPerSec < 0.75*res.DuePerSec || res.ReceivedPerSec > 1.25*res.DuePerSec {
 		t.Errorf("%s: received %.0f packets/s where its layers carried %.0f", res.Target, res.ReceivedPerSec, res.DuePerSec)
 	}
-	if res.SentPerSec < 0.9*res.NominalSentPerSec || res.SentPerSec > 1.1*res.NominalSentPerSec {
-		t.Errorf("%s: sent %.0f packets/s, want about %.0f (the layers someone receives)", res.Target, res.SentPerSec, res.NominalSentPerSec)
+	// Publishers pause what nobody receives: under the speaker layout,
+	// sending every layer would be twice the nominal rate. A generator
+	// on a busy machine falls behind, never ahead, so only the upper
+	// bound is checked (a keyframe asked for at each switch adds a
+	// little).
+	if res.SentPerSec > 1.25*res.NominalSentPerSec {
+		t.Errorf("%s: sent %.0f packets/s, more than the %.0f of the layers someone receives", res.Target, res.SentPerSec, res.NominalSentPerSec)
 	}
 	if res.Loss > 0.05 {
 		t.Errorf("%s: loss %.2f%%", res.Target, res.Loss*100)
