@@ -83,10 +83,11 @@ type BareOptions struct {
 // Bare is the cheap setup the many clients of a load run share: two codecs
 // (Opus, and VP8 with NACK and PLI negotiated, as browsers do, so that the
 // server keeps for each subscription what it keeps for theirs), no header
-// extensions but simulcast's when asked, no interceptors (no NACK, reports or TWCC: the clients never
-// ask for a resend, and nothing is lost on loopback), SRTP replay
-// protection off, one certificate for all. The clients spend their CPU on
-// moving packets, not on bookkeeping the server does not need from them.
+// extensions but simulcast's when asked, no interceptors (no NACK, reports
+// or TWCC: the clients never ask for a resend, and nothing is lost on
+// loopback), SRTP replay protection off, one certificate for all. The
+// clients spend their CPU on moving packets, not on bookkeeping the server
+// does not need from them.
 // A client with a Bare setup reads no RTCP about what it receives.
 //
 // A Bare is read-only once made, and safe for any number of clients.

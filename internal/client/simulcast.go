@@ -122,10 +122,10 @@ func (s *sender) writeLayer(i int, h *rtp.Header, payload []byte) error {
 		sc.findIDs(s.c.pc)
 		if sc.midID != 0 {
 			for l, rid := range SimulcastRIDs {
-				var h rtp.Header
-				_ = h.SetExtension(sc.midID, []byte(sc.mid))
-				_ = h.SetExtension(sc.ridID, []byte(rid))
-				sc.ext[l] = slices.Clip(h.Extensions)
+				var x rtp.Header
+				_ = x.SetExtension(sc.midID, []byte(sc.mid))
+				_ = x.SetExtension(sc.ridID, []byte(rid))
+				sc.ext[l] = slices.Clip(x.Extensions)
 			}
 		}
 	}
