@@ -211,18 +211,24 @@ func (s *Service) takeOverable(sess room.Session, a room.Arrival, d room.Decisio
 	return cur, true
 }
 
-// takeOver answers a join by an identity already present. A presence
-// hosted on this node is handed over as it is (JoinResult.TakeOver): the
-// caller moves it from the older connection to the newer. One hosted
-// elsewhere is ended there (that node finds it gone and disconnects it)
-// and the arrival decided afresh here.
+// takeOver answers a join by an identity already present: its presence
+// is handed over as it is (JoinResult.TakeOver), and the caller moves it
+// from the older connection to the newer. A presence hosted by another
+// node, the room's previous owner (joins of a room are decided on the
+// node that runs it), is adopted first: the person keeps their seat, id
+// and role, and the session its lock, blocks and controls.
 func (s *Service) takeOver(ctx context.Context, cfg room.RoomConfig, sess room.Session, cur room.Participant) (JoinResult, error) {
 	if cur.Node != s.node {
-		if _, err := s.store.RemovePresence(ctx, cur.Room, cur.ID); err != nil && !errors.Is(err, room.ErrNotFound) {
+		from := cur.Node
+		p, err := s.store.AdoptPresence(ctx, cur.Room, cur.ID, s.node)
+		if errors.Is(err, room.ErrNotFound) {
+			return JoinResult{}, errRetryJoin
+		}
+		if err != nil {
 			return JoinResult{}, fmt.Errorf("join %q: %w", cur.Room, err)
 		}
-		s.log.InfoContext(ctx, "join takes over a presence from another node", "room", cur.Room, "participant", cur.ID, "node", cur.Node)
-		return JoinResult{}, errRetryJoin
+		cur = p
+		s.log.InfoContext(ctx, "join adopts a presence from another node", "room", cur.Room, "participant", cur.ID, "node", from)
 	}
 	s.track(cur)
 	s.rememberRoom(cur.Room, cfg)

@@ -2,6 +2,7 @@ package membership
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/hearth-rtc/hearth/room"
@@ -117,4 +118,50 @@ func (m *MemStore) AdoptPresence(ctx context.Context, roomName, id, node string)
 	e.expires = now.Add(m.ttl)
 	s.present[id] = e
 	return e.p, nil
+}
+
+// Mirror writes a live room's control state (encoded by the room) to the
+// store, for a node that takes the room over. A version not newer than
+// the one stored changes nothing. ErrNotFound once the session ended; a
+// store that cannot be reached wraps ErrUnavailable (the caller retries).
+func (s *Service) Mirror(ctx context.Context, roomName string, version uint64, data []byte) error {
+	if err := s.store.SetMirror(ctx, roomName, Mirror{Version: version, Node: s.node, Data: data}); err != nil {
+		return fmt.Errorf("mirror %q: %w", roomName, err)
+	}
+	return nil
+}
+
+// Mirrored returns a room's control state as its owner last mirrored it;
+// ok is false when there is none (no session, or nothing written).
+func (s *Service) Mirrored(ctx context.Context, roomName string) (version uint64, data []byte, ok bool, err error) {
+	m, err := s.store.Mirror(ctx, roomName)
+	switch {
+	case errors.Is(err, room.ErrNotFound):
+		return 0, nil, false, nil
+	case err != nil:
+		return 0, nil, false, fmt.Errorf("mirrored %q: %w", roomName, err)
+	}
+	return m.Version, m.Data, true, nil
+}
+
+// Adopt makes this node host a present participant that another node
+// hosted (the room's previous owner): same id, role and arrival, its
+// seat held (reconnecting) until its client comes back here. ErrNotFound
+// if it is no longer present; a waiting participant wraps ErrForbidden.
+func (s *Service) Adopt(ctx context.Context, roomName, id string) (room.Participant, error) {
+	p, err := s.store.AdoptPresence(ctx, roomName, id, s.node)
+	if err != nil {
+		return room.Participant{}, fmt.Errorf("adopt %q: %w", id, err)
+	}
+	if !p.State.Seated() {
+		return room.Participant{}, fmt.Errorf("adopt %q: %w: waiting", id, room.ErrForbidden)
+	}
+	s.track(p)
+	if p.State != room.StateReconnecting {
+		if p, err = s.store.SetState(ctx, roomName, id, room.StateReconnecting, "", 0); err != nil {
+			return room.Participant{}, fmt.Errorf("adopt %q: %w", id, err)
+		}
+		s.remember(p)
+	}
+	return p, nil
 }
