@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -36,7 +37,7 @@ func TestClusterOwnerKilledKeepsControls(t *testing.T) {
 	defer cancel()
 	a := tc.nodes[0]
 	roster := []map[string]string{{"identity": "dr-lee", "role": "facilitator"}}
-	for _, m := range []string{"ann", "ben", "cat", "dan", "eve"} {
+	for _, m := range []string{"ann", "ben", "cat", "dan", "eve", "fay"} {
 		roster = append(roster, map[string]string{"identity": m, "role": "member"})
 	}
 	if resp, body := tc.admin(t, a, http.MethodPost, "/admin/rooms", map[string]any{"name": "circle", "kind": "closed",
@@ -62,6 +63,12 @@ func TestClusterOwnerKilledKeepsControls(t *testing.T) {
 		}
 	}
 	ann, ben, cat, dan := members["ann"], members["ben"], members["cat"], members["dan"]
+	// Eve knocks through the third node and is left waiting.
+	eve, first := enterVia(t, ctx, tc.nodes[2], "circle", "eve")
+	if first.Type != "waiting" {
+		t.Fatalf("eve: %s, want the waiting room", first.Raw)
+	}
+	_ = eve
 	ids := map[string]string{"lee": lee.ID(), "ann": ann.ID(), "ben": ben.ID(), "cat": cat.ID()}
 	owner := tc.owner("circle")
 	var survivors []clusterNode
@@ -101,6 +108,11 @@ func TestClusterOwnerKilledKeepsControls(t *testing.T) {
 	}
 	expectAudio(t, ctx, map[string]*client.Client{"lee": lee, "ann": ann, "ben": ben, "cat": cat},
 		"lee<ben,cat ann<lee,ben,cat ben<lee,cat cat<lee,ben")
+	// The roll and the waiting list count everyone, whichever node they
+	// came in through.
+	wantRoll := "ann:present ben:present cat:present dan:missing dr-lee:present eve:waiting fay:missing"
+	waitRoll(t, ctx, lee, wantRoll, "before the kill")
+	eveID := waitWaitingList(t, ctx, lee, "eve", "before the kill")
 	// The owner has mirrored the newest state.
 	st, _ := newestState(lee)
 	mirrorKey := redisstore.DefaultPrefix + "room:{circle}:mirror"
@@ -134,12 +146,22 @@ func TestClusterOwnerKilledKeepsControls(t *testing.T) {
 	} else {
 		c.Close()
 	}
-	eve, first := enterVia(t, ctx, survivors[1], "circle", "eve")
+	// Eve, who was waiting, is back in her place in the waiting room, and
+	// the facilitator sees her there and on the roll.
+	eve, first = enterVia(t, ctx, survivors[1], "circle", "eve")
 	var w protocol.Waiting
-	if first.Type != "waiting" || first.Decode(&w) != nil || w.Reason != room.WaitLocked {
-		t.Fatalf("Eve, new, joining the locked room: %s", first.Raw)
+	if first.Type != "waiting" || first.Decode(&w) != nil || w.Reason != room.WaitKnock {
+		t.Fatalf("Eve, waiting before, joining again: %s, want waiting (knock)", first.Raw)
 	}
-	eve.Close()
+	if id := waitWaitingList(t, ctx, back["lee"], "eve", "after the kill"); id != eveID {
+		t.Fatalf("Eve waits as %s, was %s: not in her place", id, eveID)
+	}
+	waitRoll(t, ctx, back["lee"], wantRoll, "after the kill")
+	fay, first := enterVia(t, ctx, survivors[1], "circle", "fay")
+	if first.Type != "waiting" || first.Decode(&w) != nil || w.Reason != room.WaitLocked {
+		t.Fatalf("Fay, new, joining the locked room: %s", first.Raw)
+	}
+	fay.Close()
 
 	// The new owner stops gracefully: it hands the room over, and the
 	// last node carries it on.
@@ -267,4 +289,56 @@ func controlsOf(st protocol.RoomState) string {
 		}
 	}
 	return fmt.Sprintf("hands %v muted [%s] seated %d", hands, muted, len(st.Participants))
+}
+
+// waitRoll waits until the facilitator's newest roll reads want
+// ("identity:state ..." sorted by identity).
+func waitRoll(t *testing.T, ctx context.Context, fac *client.Client, want, when string) {
+	t.Helper()
+	got := ""
+	if err := fac.Wait(ctx, func() bool {
+		for i := len(fac.Messages()) - 1; i >= 0; i-- {
+			m := fac.Messages()[i]
+			var roll protocol.Roll
+			if m.Type != "roll" || m.Decode(&roll) != nil {
+				continue
+			}
+			var es []string
+			for _, e := range roll.People {
+				es = append(es, e.Identity+":"+e.State)
+			}
+			slices.Sort(es)
+			got = strings.Join(es, " ")
+			return got == want
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("%s: the roll reads %q, want %q", when, got, want)
+	}
+}
+
+// waitWaitingList waits until the facilitator's newest waiting list is
+// exactly identity, and returns that person's participant id.
+func waitWaitingList(t *testing.T, ctx context.Context, fac *client.Client, identity, when string) string {
+	t.Helper()
+	var got []string
+	id := ""
+	if err := fac.Wait(ctx, func() bool {
+		for i := len(fac.Messages()) - 1; i >= 0; i-- {
+			m := fac.Messages()[i]
+			var wl protocol.WaitingList
+			if m.Type != "waiting_list" || m.Decode(&wl) != nil {
+				continue
+			}
+			got = got[:0]
+			for _, e := range wl.Entries {
+				got, id = append(got, e.Identity), e.ID
+			}
+			return slices.Equal(got, []string{identity})
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("%s: the waiting list is %v, want [%s]", when, got, identity)
+	}
+	return id
 }
