@@ -73,8 +73,9 @@ func (r *Room) mirrorRetryLater(stop <-chan struct{}) {
 }
 
 // writeMirror writes the newest state, unless the room is being handed
-// over (its last state is written by handOver) or has no controls. A
-// session that ended in the store has nothing to keep: no error.
+// over (its last state is written by handOverMirror) or has no controls.
+// A session that ended in the store has nothing to keep, and a state the
+// store refuses (too large) is not tried again: no error for either.
 func (r *Room) writeMirror() error {
 	r.mu.Lock()
 	if r.ctl == nil || r.keep.Load() {
@@ -85,10 +86,15 @@ func (r *Room) writeMirror() error {
 	r.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), doorTimeout)
 	defer cancel()
-	if err := r.door.Mirror(ctx, r.name, version, data); err != nil && !errors.Is(err, room.ErrNotFound) {
-		return err
+	err := r.door.Mirror(ctx, r.name, version, data)
+	switch {
+	case err == nil, errors.Is(err, room.ErrNotFound):
+		return nil
+	case errors.Is(err, room.ErrInvalid):
+		r.log.Error("the store refuses the controls' mirror", "version", version, "bytes", len(data), "err", err)
+		return nil
 	}
-	return nil
+	return err
 }
 
 // handOverMirror writes the room's last state for the node that takes it over;
