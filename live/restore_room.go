@@ -57,6 +57,9 @@ func (r *Room) restore(ctx context.Context) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		return // the node is stopping
+	}
 	r.ctl = ctl
 	for id, p := range seated {
 		p.Role, _ = ctl.Role(id)
