@@ -1,6 +1,7 @@
 package signaling_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/hearth-rtc/hearth/internal/client"
@@ -59,6 +60,26 @@ func TestScreenSound(t *testing.T) {
 	publishScreen(t, f)
 	publishScreenSound(t, f, s)
 	sound("m<f s<f")
+	screenExpect(t, cs, "f", "m<f s<f")
+
+	// The tab's sound ending (the client takes it off) does not end the
+	// share: the track_unpublished that says it ended comes after any
+	// room_state ending the share would have.
+	if err := f.EndScreenAudio(); err != nil {
+		t.Fatal(err)
+	}
+	waitStable(t, f)
+	ctx, cancel := budget.Context(t, budget.Step)
+	defer cancel()
+	if _, err := s.WaitMessage(ctx, "track_unpublished", func(m client.Message) bool {
+		var v protocol.TrackUnpublished
+		return m.Decode(&v) == nil && v.Participant == f.ID() && strings.Contains(v.Track, "-screen-audio-")
+	}); err != nil {
+		t.Fatalf("the screen's sound did not end: %v", err)
+	}
+	if st, _ := ctlState(s); sharerOf(st) != f.ID() {
+		t.Fatalf("the screen's sound ending ended the share: %+v", st.ScreenShare)
+	}
 	screenExpect(t, cs, "f", "m<f s<f")
 
 	// The facilitator stops: the sound stops with the screen.

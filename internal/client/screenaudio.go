@@ -76,6 +76,23 @@ func (c *Client) PauseScreenAudio(paused bool) {
 	}
 }
 
+// EndScreenAudio removes the screen's sound from the connection and
+// offers the change: the server sees the track end. Same caveat as
+// PublishScreen.
+func (c *Client) EndScreenAudio() error {
+	c.mu.Lock()
+	sa := c.screenAudio
+	c.mu.Unlock()
+	if sa == nil {
+		return nil
+	}
+	sa.paused.Store(true)
+	if err := c.pc.RemoveTrack(sa.sender); err != nil {
+		return err
+	}
+	return c.offer()
+}
+
 // ScreenAudioStream returns the counters of participant's screen sound as
 // this client receives it (stream id "<participant>-screen", audio), or
 // nil.
