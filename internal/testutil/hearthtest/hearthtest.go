@@ -30,10 +30,12 @@ type Options struct {
 	// client connects from 127.0.0.1, so zero means no limit here, unlike
 	// the server's default of 20; a test of the limit sets it.
 	MaxConnsPerIP int
-	// TrustedProxies, JoinTimeout and MaxUnjoined: see signaling.Config.
-	TrustedProxies []netip.Prefix
-	JoinTimeout    time.Duration
-	MaxUnjoined    int
+	// TrustedProxies, JoinTimeout, AgreementTimeout and MaxUnjoined: see
+	// signaling.Config.
+	TrustedProxies   []netip.Prefix
+	JoinTimeout      time.Duration
+	AgreementTimeout time.Duration
+	MaxUnjoined      int
 	// TURN runs the embedded TURN server on free loopback ports.
 	TURN bool
 	// TURNTLSCert and TURNTLSKey (files), with TURN, also serve TURN over
@@ -151,6 +153,7 @@ func start(opts Options) (*Server, error) {
 		MaxConnsPerIP:     maxConns,
 		TrustedProxies:    opts.TrustedProxies,
 		JoinTimeout:       opts.JoinTimeout,
+		AgreementTimeout:  opts.AgreementTimeout,
 		MaxUnjoined:       opts.MaxUnjoined,
 		NodeID:            "test-node",
 		TURN:              turn,
