@@ -372,7 +372,7 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 	} else if t := &tiles[below]; pb.due(now, r.probeGap) {
 		if up := t.higher(int8(t.d.want.Load())); up != layerNone {
 			t.d.setWant(up)
-			pb.start(t.d, now, est)
+			pb.start(t.d, up, now, est)
 		}
 	}
 	for _, d := range downs {

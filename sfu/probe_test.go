@@ -95,3 +95,45 @@ func TestBandwidthNotLosing(t *testing.T) {
 	sub.lost.Store(26)
 	waitFor(t, "b paused once the link loses", func() bool { return wantOf(r, "s", "b") == layerNone })
 }
+
+// TestProberClimbsAfterSuccess: a try whose tile kept its layer through
+// the hold makes the next try come after the first gap, not a doubled
+// one; a try whose tile went down again leaves the gap doubled.
+func TestProberClimbsAfterSuccess(t *testing.T) {
+	const first = 4 * time.Second
+	var p prober
+	now := time.Unix(1000, 0)
+	if p.due(now, first) {
+		t.Fatal("a try due at once; the first waits")
+	}
+	now = now.Add(first)
+	if !p.due(now, first) {
+		t.Fatal("no try due after the first gap")
+	}
+	kept := &downTrack{}
+	kept.want.Store(1)
+	p.start(kept, 1, now, 100_000)
+	for range 3 { // three tries that hold: the gap would be 32 s by now
+		now = now.Add(probeHold)
+		if p.due(now, first) {
+			t.Fatal("a try due right after the last one ended")
+		}
+		now = now.Add(first)
+		if !p.due(now, first) {
+			t.Fatalf("no try due %v after a try that held", first)
+		}
+		p.start(kept, 1, now, 100_000)
+	}
+
+	dropped := &downTrack{}
+	dropped.want.Store(0) // taken down again by the fit
+	p.start(dropped, 1, now, 100_000)
+	now = now.Add(probeHold)
+	p.due(now, first)
+	now = now.Add(first)
+	p.due(now, first)
+	p.start(dropped, 1, now, 100_000)
+	if p.gap <= first {
+		t.Errorf("gap %v after a failed try, want it doubled", p.gap)
+	}
+}
