@@ -28,6 +28,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 )
 
 // Prefix starts the name of every namespace this package makes; the pid
@@ -90,8 +93,13 @@ func New(t testing.TB) *Net {
 			t.Errorf("netsim: %v", err)
 		}
 	})
+	// No IPv6 link-local addresses: they would appear a moment after the
+	// links come up, and a browser started meanwhile takes the new
+	// address for a change of network and aborts its loads.
 	steps := [][]string{
 		{"ip", "link", "add", nt.HostDev, "type", "veth", "peer", "name", nt.GuestDev, "netns", nt.Name},
+		{"ip", "link", "set", nt.HostDev, "addrgenmode", "none"},
+		{"ip", "-n", nt.Name, "link", "set", nt.GuestDev, "addrgenmode", "none"},
 		{"ip", "addr", "add", nt.Host.String() + "/30", "dev", nt.HostDev},
 		{"ip", "link", "set", nt.HostDev, "up"},
 		{"ip", "-n", nt.Name, "link", "set", "lo", "up"},
@@ -104,7 +112,27 @@ func New(t testing.TB) *Net {
 			unavailable(t, err)
 		}
 	}
+	// The carrier comes up a moment after the link is set up; wait for it
+	// for the same reason.
+	deadline := time.Now().Add(budget.Timeout(t, budget.Step))
+	for !nt.up() {
+		if time.Now().After(deadline) {
+			t.Fatalf("netsim: %s and %s did not come up", nt.HostDev, nt.GuestDev)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	return nt
+}
+
+// up reports whether both ends of the veth pair are up, carrier and all.
+func (n *Net) up() bool {
+	for _, args := range [][]string{{"ip", "link", "show", "dev", n.HostDev}, {"ip", "-n", n.Name, "link", "show", "dev", n.GuestDev}} {
+		out, err := exec.Command(args[0], args[1:]...).Output()
+		if err != nil || !strings.Contains(string(out), "state UP") {
+			return false
+		}
+	}
+	return true
 }
 
 // Limit caps the link's rate with tbf: down bits a second from this side
@@ -131,6 +159,21 @@ func (n *Net) Limit(t testing.TB, down, up int) {
 		queue := max(d.rate/8/10, 16<<10)
 		args = append(args, "qdisc", "replace", "dev", d.dev, "root", "tbf",
 			"rate", strconv.Itoa(d.rate)+"bit", "burst", "16kb", "limit", strconv.Itoa(queue))
+		if err := run(args...); err != nil {
+			t.Fatalf("netsim: %v", err)
+		}
+	}
+}
+
+// Cut stops everything either way, as a link that goes dead: each end's
+// tbf gets a bucket smaller than any packet, so every packet is dropped.
+// Limit lifts it.
+func (n *Net) Cut(t testing.TB) {
+	t.Helper()
+	for _, args := range [][]string{
+		{"tc", "qdisc", "replace", "dev", n.HostDev, "root", "tbf", "rate", "8bit", "burst", "10", "limit", "1"},
+		{"tc", "-n", n.Name, "qdisc", "replace", "dev", n.GuestDev, "root", "tbf", "rate", "8bit", "burst", "10", "limit", "1"},
+	} {
 		if err := run(args...); err != nil {
 			t.Fatalf("netsim: %v", err)
 		}
