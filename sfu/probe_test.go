@@ -40,8 +40,8 @@ func TestBandwidthProbe(t *testing.T) {
 	aa, av := rates(r, "a")
 	ba, bv := rates(r, "b")
 
-	// Room for a's video alone, on a link losing 10 %: b's pauses.
-	sub.lost.Store(26)
+	// Room for a's video alone, on a link losing 20 %: b's pauses.
+	sub.lost.Store(52)
 	sub.remb.Store(int64(aa + ba + av[0] + bv[0]/2))
 	waitFor(t, "b paused", func() bool { return wantOf(r, "s", "b") == layerNone })
 	for try := range 2 {
@@ -83,7 +83,7 @@ func TestBandwidthNotLosing(t *testing.T) {
 	})
 	aa, av := rates(r, "a")
 	ba, bv := rates(r, "b")
-	sub.lost.Store(1) // reported, and under 2 %
+	sub.lost.Store(1) // reported, and under 10 %
 	sub.remb.Store(int64(aa + ba + av[0] + bv[0]/2))
 	n := room.forwarded("s", "b", KindVideo)
 	waitFor(t, "b's video goes on", func() bool {
@@ -92,7 +92,7 @@ func TestBandwidthNotLosing(t *testing.T) {
 		}
 		return room.forwarded("s", "b", KindVideo) >= n+150
 	})
-	sub.lost.Store(26)
+	sub.lost.Store(52)
 	waitFor(t, "b paused once the link loses", func() bool { return wantOf(r, "s", "b") == layerNone })
 }
 
