@@ -5,10 +5,13 @@
 // impairment stage in user space (Relay, impair.go) that the test puts in
 // the media path.
 //
-//	n := netsim.New(t)                  // namespace, veth, addresses
-//	n.Limit(t, 1_000_000, 1_000_000)    // bits a second: down (to the namespace), up
-//	r := n.Relay(t, serverMediaAddr, netsim.Impairment{Loss: 0.03, Delay: 50 * time.Millisecond}, ...)
+//	n := netsim.New(t)               // namespace, veth, addresses
+//	n.Limit(t, 1_000_000, 1_000_000) // bits a second: down (into the namespace), up
+//	r := netsim.NewRelay(t, netsim.RelayConfig{Listen: netip.AddrPortFrom(n.Host, port),
+//		Target: media, Down: imp, Up: imp, Seed: 1}) // loss and delay
+//	page := netsim.Forward(t, netip.AddrPortFrom(n.Host, 0), httpAddr)
 //	exe := n.Wrap(t, "/usr/bin/chromium") // runs the browser inside the namespace
+//	n.Cut(t)                              // a dead link, until the next Limit
 //
 // Everything is removed when the test ends, and namespaces left by an
 // earlier run that was killed (their process is gone) are removed by the
@@ -40,7 +43,7 @@ const Prefix = "hearthns"
 // Net is one namespace and the veth pair into it.
 //
 // Lifecycle: New (set up, removal registered with t.Cleanup) → Limit,
-// Relay, Forward, Wrap any number of times → removed when the test ends.
+// Cut, Wrap any number of times → removed when the test ends.
 type Net struct {
 	// Name is the namespace's name (ip netns).
 	Name string
