@@ -171,8 +171,9 @@ func BenchmarkForwardSocket(b *testing.B) {
 }
 
 // benchSimulcastTrack is a published video track of three layers with
-// subs bound subscribers, subscriber i wanting layer i%3.
-func benchSimulcastTrack(subs int) *publishedTrack {
+// subs bound subscribers, subscriber i wanting layer i%3 and writing to
+// writer(i), or to a counter if writer is nil.
+func benchSimulcastTrack(subs int, writer func(i int) rtpWriter) *publishedTrack {
 	t := &publishedTrack{
 		info:  TrackInfo{ID: "p-video-1", Publisher: "p", StreamID: "p", Kind: KindVideo, MimeType: "video/VP8"},
 		codec: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000},
@@ -186,7 +187,11 @@ func benchSimulcastTrack(subs int) *publishedTrack {
 	}
 	for i := range subs {
 		d := newDownTrack(t, &Peer{id: fmt.Sprint("s", i)})
-		d.bound.Store(&binding{ssrc: uint32(1000 + i), pt: 96, w: &discardWriter{}})
+		var w rtpWriter = &discardWriter{}
+		if writer != nil {
+			w = writer(i)
+		}
+		d.bound.Store(&binding{ssrc: uint32(1000 + i), pt: 96, w: w})
 		d.want.Store(int32(i % maxLayers))
 		t.addDown(d)
 	}
@@ -204,45 +209,49 @@ func BenchmarkForwardSimulcast(b *testing.B) {
 	for _, mode := range []string{"steady", "switching"} {
 		for _, subs := range []int{7, 11} {
 			b.Run(fmt.Sprintf("%s/subs=%d", mode, subs), func(b *testing.B) {
-				t := benchSimulcastTrack(subs)
-				var pkts [maxLayers]rtp.Packet
-				for i := range pkts {
-					pkts[i] = rtp.Packet{
-						Header:  rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: uint16(1000 * i), Timestamp: uint32(7777 * i), Marker: true, SSRC: uint32(100 + i)},
-						Payload: make([]byte, 300*(i+1)),
-					}
-				}
-				now := time.Now().UnixNano()
-				b.ReportAllocs()
-				b.ResetTimer()
-				for n := range b.N {
-					li := n % maxLayers
-					frame := n / maxLayers
-					if mode == "switching" && li == 0 && frame%90 == 0 {
-						for j, d := range *t.downs.Load() {
-							d.want.Store(int32((j + frame/90) % maxLayers))
-						}
-					}
-					p := &pkts[li]
-					p.SequenceNumber++
-					p.Timestamp += 3000
-					key := frame%30 == 0
-					p.Payload[0] = 0x10
-					p.Payload[1] = 0x01
-					if key {
-						p.Payload[1] = 0x00
-					}
-					t.fwdMu.Lock()
-					t.handleLocked(t.layer(int8(li)), p, now)
-					t.fwdMu.Unlock()
-				}
-				b.StopTimer()
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/pkt")
-				if fwd := t.stats.PacketsForwarded.Load(); fwd == 0 {
-					b.Fatal("nothing forwarded")
-				}
-				b.ReportMetric(float64(t.stats.PacketsForwarded.Load())/float64(b.N), "fwd/pkt")
+				benchSimulcast(b, benchSimulcastTrack(subs, nil), mode)
 			})
 		}
 	}
+}
+
+// benchSimulcast runs BenchmarkForwardSimulcast's loop on t.
+func benchSimulcast(b *testing.B, t *publishedTrack, mode string) {
+	var pkts [maxLayers]rtp.Packet
+	for i := range pkts {
+		pkts[i] = rtp.Packet{
+			Header:  rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: uint16(1000 * i), Timestamp: uint32(7777 * i), Marker: true, SSRC: uint32(100 + i)},
+			Payload: make([]byte, 300*(i+1)),
+		}
+	}
+	now := time.Now().UnixNano()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := range b.N {
+		li := n % maxLayers
+		frame := n / maxLayers
+		if mode == "switching" && li == 0 && frame%90 == 0 {
+			for j, d := range *t.downs.Load() {
+				d.want.Store(int32((j + frame/90) % maxLayers))
+			}
+		}
+		p := &pkts[li]
+		p.SequenceNumber++
+		p.Timestamp += 3000
+		key := frame%30 == 0
+		p.Payload[0] = 0x10
+		p.Payload[1] = 0x01
+		if key {
+			p.Payload[1] = 0x00
+		}
+		t.fwdMu.Lock()
+		t.handleLocked(t.layer(int8(li)), p, now)
+		t.fwdMu.Unlock()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/pkt")
+	if fwd := t.stats.PacketsForwarded.Load(); fwd == 0 {
+		b.Fatal("nothing forwarded")
+	}
+	b.ReportMetric(float64(t.stats.PacketsForwarded.Load())/float64(b.N), "fwd/pkt")
 }

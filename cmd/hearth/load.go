@@ -36,6 +36,8 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	bitrate := fs.Int("video-bitrate", 500_000, "video bitrate per publisher, bits/s")
 	fps := fs.Int("fps", 15, "video frames per second")
 	keyInt := fs.Duration("keyframe-interval", 3*time.Second, "periodic keyframe interval")
+	simulcast := fs.Bool("simulcast", false, "with -video: publish three simulcast layers (150, 400 and 1000 kbit/s, as the browser client) instead of one stream of -video-bitrate")
+	layout := fs.String("layout", load.LayoutMixed, "with -simulcast: how subscribers show the cameras: mixed (each a small, medium or large tile by turns), speaker (one large, the others small) or full (no layout sent: every camera at its highest layer); with -serve-relay, the relay forwards the layers such a layout asks for")
 	duration := fs.Duration("duration", 30*time.Second, "measured window")
 	warmup := fs.Duration("warmup", 5*time.Second, "time between everyone receiving everyone and the window")
 	settle := fs.Duration("settle", 60*time.Second, "longest wait for everyone to receive everyone")
@@ -43,11 +45,13 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	hearth := fs.Bool("hearth", true, "measure Hearth")
 	relay := fs.Bool("relay", false, "also measure the bare SRTP relay (started in a child process) at the same load")
 	relayPlain := fs.Bool("relay-plain", false, "also measure a plain UDP relay (no SRTP)")
+	relayGCC := fs.Bool("relay-gcc", false, "also measure the SRTP relay sending video through pion/interceptor's transport-wide congestion control (transport-cc numbering and GCC's send-side estimator per subscriber)")
 	decrypt := fs.Bool("decrypt", false, "receive through pion's full path (SRTP decryption, tracks) rather than counting RTP headers off the socket; heavier")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	allowRemote := fs.Bool("allow-remote", false, "allow a target that is not a loopback address")
 	serveRelay := fs.String("serve-relay", "", "run only a relay on this address (what -relay starts)")
 	plain := fs.Bool("plain", false, "with -serve-relay: forward without SRTP")
+	gccFlag := fs.Bool("gcc", false, "with -serve-relay: send video through pion's congestion control (what -relay-gcc starts)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (progress goes to stderr)")
 	cpuProfile := fs.String("cpuprofile", "", "write the load tool's own CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
@@ -65,7 +69,11 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				return err
 			}
 		}
-		r, err := load.ListenRelay(load.RelayOptions{Addr: *serveRelay, Plain: *plain, Logger: log})
+		ro := load.RelayOptions{Addr: *serveRelay, Plain: *plain, GCC: *gccFlag, Logger: log}
+		if *simulcast {
+			ro.Layout = *layout
+		}
+		r, err := load.ListenRelay(ro)
 		if err != nil {
 			return err
 		}
@@ -87,9 +95,12 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	opts := load.Options{
 		Rooms: *rooms, Size: *size,
-		Media:    load.MediaOptions{Video: *video, VideoBitrate: *bitrate, FPS: *fps, KeyframeInterval: *keyInt},
+		Media:    load.MediaOptions{Video: *video, VideoBitrate: *bitrate, FPS: *fps, KeyframeInterval: *keyInt, Simulcast: *simulcast},
 		Duration: *duration, Warmup: *warmup, Settle: *settle, JoinRate: *joinRate,
 		AllowRemote: *allowRemote, Decrypt: *decrypt, Logger: log,
+	}
+	if *simulcast {
+		opts.Layout = *layout
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -123,13 +134,13 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		report.Results = append(report.Results, res)
 	}
 	for _, p := range []struct {
-		on    bool
-		plain bool
-	}{{*relay, false}, {*relayPlain, true}} {
+		on         bool
+		plain, gcc bool
+	}{{*relay, false, false}, {*relayGCC, false, true}, {*relayPlain, true, false}} {
 		if !p.on {
 			continue
 		}
-		res, err := runRelay(ctx, exe, opts, p.plain, log)
+		res, err := runRelay(ctx, exe, opts, p.plain, p.gcc, log)
 		if err != nil {
 			return err
 		}
@@ -181,7 +192,7 @@ func spawnServer(ctx context.Context, exe, redisURL, logPath string, extra []str
 	return child, "ws://" + listen + "/ws", udpPort, nil
 }
 
-func runRelay(ctx context.Context, exe string, opts load.Options, plain bool, log *slog.Logger) (*load.Result, error) {
+func runRelay(ctx context.Context, exe string, opts load.Options, plain, gcc bool, log *slog.Logger) (*load.Result, error) {
 	_, udpPort, err := load.FreePorts()
 	if err != nil {
 		return nil, err
@@ -190,6 +201,12 @@ func runRelay(ctx context.Context, exe string, opts load.Options, plain bool, lo
 	args := []string{"load", "-serve-relay", addr, "-log-level", "warn"}
 	if plain {
 		args = append(args, "-plain")
+	}
+	if gcc {
+		args = append(args, "-gcc")
+	}
+	if opts.Media.Simulcast {
+		args = append(args, "-simulcast", "-layout", opts.Layout)
 	}
 	child, err := load.StartChild(exe, args, nil)
 	if err != nil {
@@ -206,6 +223,6 @@ func runRelay(ctx context.Context, exe string, opts load.Options, plain bool, lo
 		return nil, err
 	}
 	log.Info("relay started", "pid", child.PID, "addr", addr, "plain", plain)
-	opts.RelayAddr, opts.RelayPlain, opts.ServerPID = addr, plain, child.PID
+	opts.RelayAddr, opts.RelayPlain, opts.RelayGCC, opts.ServerPID = addr, plain, gcc, child.PID
 	return load.RunRelay(ctx, opts)
 }

@@ -295,7 +295,14 @@ func (a *App) Serve(ctx context.Context) error {
 	const shutdownGrace = 4 * time.Second
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	// No new rooms come here, and this node's rooms may be claimed again.
+	// The rooms' controls are written for the nodes that take them over,
+	// and their people keep their seats there; then no new rooms come
+	// here, and this node's rooms may be claimed again.
+	if a.node != nil {
+		if err := a.live.HandOver(sctx); err != nil {
+			a.log.Warn("hand the rooms over", "err", err)
+		}
+	}
 	stopCluster()
 	// Websockets are hijacked connections, which http.Server.Shutdown does
 	// not wait for: signaling says goodbye and closes them itself.

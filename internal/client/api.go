@@ -75,15 +75,19 @@ type BareOptions struct {
 	// Light counts received RTP straight off the socket instead of through
 	// pion's tracks (see tap.go).
 	Light bool
+	// Simulcast negotiates the mid and rid header extensions, which
+	// clients that send simulcast layers (Options.Simulcast) need.
+	Simulcast bool
 }
 
 // Bare is the cheap setup the many clients of a load run share: two codecs
 // (Opus, and VP8 with NACK and PLI negotiated, as browsers do, so that the
 // server keeps for each subscription what it keeps for theirs), no header
-// extensions, no interceptors (no NACK, reports or TWCC: the clients never
-// ask for a resend, and nothing is lost on loopback), SRTP replay
-// protection off, one certificate for all. The clients spend their CPU on
-// moving packets, not on bookkeeping the server does not need from them.
+// extensions but simulcast's when asked, no interceptors (no NACK, reports
+// or TWCC: the clients never ask for a resend, and nothing is lost on
+// loopback), SRTP replay protection off, one certificate for all. The
+// clients spend their CPU on moving packets, not on bookkeeping the server
+// does not need from them.
 // A client with a Bare setup reads no RTCP about what it receives.
 //
 // A Bare is read-only once made, and safe for any number of clients.
@@ -111,6 +115,11 @@ func NewBare(o BareOptions) (*Bare, error) {
 		RTCPFeedback: []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}},
 	}, PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
 		return nil, fmt.Errorf("client: register vp8: %w", err)
+	}
+	if o.Simulcast {
+		if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
+			return nil, fmt.Errorf("client: simulcast extensions: %w", err)
+		}
 	}
 	se := webrtc.SettingEngine{}
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})

@@ -43,8 +43,8 @@ type Options struct {
 	VideoCodec string
 	// Simulcast makes the built-in generator send the video as three
 	// simulcast layers (SimulcastRIDs, lowest first: frames of a quarter,
-	// half and the whole size), announced by rid alone as browsers do.
-	// Not with ExternalMedia.
+	// half and the whole size), announced by rid alone as browsers do;
+	// with ExternalMedia the caller sends them with WriteVideoLayer.
 	Simulcast bool
 	// Header is sent with the websocket upgrade (e.g. Origin).
 	Header http.Header
@@ -63,6 +63,14 @@ type Options struct {
 	// OnKeyframeRequest, when set, is called on each PLI or FIR the server
 	// sends about the client's video, from an RTCP reader goroutine.
 	OnKeyframeRequest func()
+	// OnLayerKeyframeRequest, when set, is called instead of
+	// OnKeyframeRequest on each PLI or FIR about one simulcast layer
+	// (its index in SimulcastRIDs).
+	OnLayerKeyframeRequest func(layer int)
+	// OnVideoLayers, when set, is called with each video_layers message
+	// (which layers of our camera anybody receives), from the websocket
+	// reader.
+	OnVideoLayers func(protocol.VideoLayers)
 	// NewCounter, when set, makes the counter of each stream the client
 	// starts to receive (Stream and Received then report nothing): on
 	// pion's path once per track, on the light path once per publisher and
@@ -299,6 +307,13 @@ func (c *Client) handle(b []byte) {
 			c.negError(err)
 		}
 		c.flushCandidates()
+	case "video_layers":
+		if f := c.opts.OnVideoLayers; f != nil {
+			var m protocol.VideoLayers
+			if json.Unmarshal(b, &m) == nil {
+				f(m)
+			}
+		}
 	case "candidate":
 		var m protocol.Candidate
 		_ = json.Unmarshal(b, &m)
@@ -422,6 +437,14 @@ func (c *Client) WriteAudio(h *rtp.Header, payload []byte) error {
 // see WriteAudio.
 func (c *Client) WriteVideo(h *rtp.Header, payload []byte) error {
 	return c.out.write(c.out.video, h, payload)
+}
+
+// WriteVideoLayer sends one packet of simulcast layer i (an index in
+// SimulcastRIDs), for a client with Simulcast and ExternalMedia, carrying
+// the mid and rid header extensions once they are negotiated; see
+// WriteAudio.
+func (c *Client) WriteVideoLayer(i int, h *rtp.Header, payload []byte) error {
+	return c.out.writeLayer(i, h, payload)
 }
 
 // ID is the participant id the server gave us (after joined).

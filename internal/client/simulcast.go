@@ -1,6 +1,7 @@
 package client
 
 import (
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -24,6 +25,9 @@ type simulcast struct {
 	// section's, once known (the generator's).
 	midID, ridID uint8
 	mid          string
+	// ext is each layer's mid and rid extensions, for WriteVideoLayer;
+	// each slice is full (cap = len), so that nothing appends into it.
+	ext [3][]rtp.Extension
 }
 
 // addSimulcast adds the video as three layers of one sender and reads the
@@ -72,7 +76,9 @@ func (s *sender) readLayerRTCP(i int, rid string) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				c.KeyframeRequests.Add(1)
 				s.simulcast.forceKey[i].Store(true)
-				if f := c.opts.OnKeyframeRequest; f != nil {
+				if f := c.opts.OnLayerKeyframeRequest; f != nil {
+					f(i)
+				} else if f := c.opts.OnKeyframeRequest; f != nil {
 					f()
 				}
 			case *rtcp.ReceiverReport:
@@ -103,6 +109,33 @@ func (sc *simulcast) writeLayers(pc *webrtc.PeerConnection, payload []byte, key 
 		}
 		_ = t.WriteRTP(pkt)
 	}
+}
+
+// writeLayer sends one packet of layer i from outside; callers take
+// turns (the packet struct is reused).
+func (s *sender) writeLayer(i int, h *rtp.Header, payload []byte) error {
+	sc := s.simulcast
+	if sc == nil || i < 0 || i >= len(sc.layers) {
+		return nil
+	}
+	if sc.midID == 0 {
+		sc.findIDs(s.c.pc)
+		if sc.midID != 0 {
+			for l, rid := range SimulcastRIDs {
+				var x rtp.Header
+				_ = x.SetExtension(sc.midID, []byte(sc.mid))
+				_ = x.SetExtension(sc.ridID, []byte(rid))
+				sc.ext[l] = slices.Clip(x.Extensions)
+			}
+		}
+	}
+	s.scratch.Header, s.scratch.Payload = *h, payload
+	if e := sc.ext[i]; e != nil {
+		s.scratch.Header.Extension = true
+		s.scratch.Header.ExtensionProfile = rtp.ExtensionProfileOneByte
+		s.scratch.Header.Extensions = e
+	}
+	return sc.layers[i].WriteRTP(&s.scratch)
 }
 
 // findIDs learns the section's mid and the extensions' ids once they are

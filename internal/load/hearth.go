@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hearth-rtc/hearth/internal/client"
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/pion/rtp"
 )
 
@@ -21,6 +22,9 @@ type participant interface {
 	source() *mediaSource
 	// key names this participant in others' streams() keys.
 	key() string
+	// sendLayout tells the server how this participant, member self of
+	// its room, shows the others (peers: their keys by member index).
+	sendLayout(layout string, self int, peers map[int]string) error
 	close()
 }
 
@@ -54,10 +58,12 @@ func dialHearth(ctx context.Context, bare *client.Bare, url, room, name string, 
 	p := &hearthParticipant{pace: pace, rx: map[string]*rxStream{}}
 	p.src = newMediaSource(p, media, phase, 0, 0)
 	c, err := client.Dial(ctx, nil, client.Options{
-		URL: url, Room: room, Name: name, Audio: true, Video: media.Video,
+		URL: url, Room: room, Name: name, Audio: true, Video: media.Video, Simulcast: media.Video && media.Simulcast,
 		WriteTimeout: 10 * time.Second, Bare: bare, ExternalMedia: true, DropMessages: true, Origin: origin,
-		OnKeyframeRequest: func() { p.src.wantKeyframe.Store(true) },
-		NewCounter:        p.newCounter,
+		OnKeyframeRequest:      func() { p.src.wantKeyframe.Store(true) },
+		OnLayerKeyframeRequest: func(i int) { p.src.layers[i].wantKeyframe.Store(true) },
+		OnVideoLayers:          p.videoLayers,
+		NewCounter:             p.newCounter,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
@@ -89,8 +95,34 @@ func (p *hearthParticipant) newCounter(publisher, kind string) client.Counter {
 	return s
 }
 
+// videoLayers pauses the layers the server says nobody receives, and
+// resumes the others, as the browser client does.
+func (p *hearthParticipant) videoLayers(m protocol.VideoLayers) {
+	for _, l := range m.Layers {
+		for i, rid := range client.SimulcastRIDs {
+			if l.RID == rid {
+				p.src.layers[i].paused.Store(!l.Active)
+			}
+		}
+	}
+}
+
+func (p *hearthParticipant) sendLayout(layout string, self int, peers map[int]string) error {
+	m := layoutMessage(layout, self, peers)
+	if m == nil {
+		return nil
+	}
+	if err := p.c.Send(m); err != nil {
+		return fmt.Errorf("load: layout: %w", err)
+	}
+	return nil
+}
+
 func (p *hearthParticipant) writeAudio(h *rtp.Header, b []byte) { _ = p.c.WriteAudio(h, b) }
 func (p *hearthParticipant) writeVideo(h *rtp.Header, b []byte) { _ = p.c.WriteVideo(h, b) }
+func (p *hearthParticipant) writeVideoLayer(i int, h *rtp.Header, b []byte) {
+	_ = p.c.WriteVideoLayer(i, h, b)
+}
 
 func (p *hearthParticipant) times() joinTimes {
 	t := p.c.Times()

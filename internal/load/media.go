@@ -39,16 +39,33 @@ type MediaOptions struct {
 	// KeyframeInterval between periodic keyframes; keyframes also follow
 	// keyframe requests.
 	KeyframeInterval time.Duration
+	// Simulcast sends the video as three layers at simulcastBitrates
+	// (VideoBitrate is then not used).
+	Simulcast bool
 }
 
 // writer sends one RTP packet of a kind.
 type writer interface {
 	writeAudio(h *rtp.Header, payload []byte)
 	writeVideo(h *rtp.Header, payload []byte)
+	// writeVideoLayer sends one packet of simulcast layer i.
+	writeVideoLayer(i int, h *rtp.Header, payload []byte)
+}
+
+// videoLayer is one simulcast layer's generator state.
+type videoLayer struct {
+	seq           uint16
+	ssrc          uint32
+	frameBytes    int
+	keyframeBytes int
+	wantKeyframe  atomic.Bool
+	// paused: the server said nobody receives the layer.
+	paused atomic.Bool
+	sent   atomic.Uint64
 }
 
 // mediaSource is one participant's generator state; only the pacer goroutine
-// touches it, except wantKeyframe.
+// touches it, except its atomics (keyframe requests, paused layers, counts).
 type mediaSource struct {
 	w    writer
 	opts MediaOptions
@@ -68,6 +85,18 @@ type mediaSource struct {
 	sentA, sentV   atomic.Uint64
 	skipped        atomic.Uint64
 	videoTSPerTick uint32
+	// layers are the simulcast layers, with MediaOptions.Simulcast.
+	layers [3]videoLayer
+}
+
+// frameSizes gives a stream's delta frame and keyframe sizes for its
+// bitrate, spreading the keyframes' extra size over the interval so that
+// the average rate is what was asked for.
+func frameSizes(bitrate, fps int, keyInterval, frameInterval time.Duration) (frame, key int) {
+	avg := bitrate / 8 / fps
+	perKey := max(int(keyInterval/frameInterval), 1)
+	frame = max(avg*perKey/(perKey-1+keyframeFactor), 16)
+	return frame, frame * keyframeFactor
 }
 
 func newMediaSource(w writer, opts MediaOptions, phase time.Duration, ssrcA, ssrcV uint32) *mediaSource {
@@ -82,12 +111,13 @@ func newMediaSource(w writer, opts MediaOptions, phase time.Duration, ssrcA, ssr
 		fps := max(opts.FPS, 1)
 		m.frameInterval = time.Second / time.Duration(fps)
 		m.videoTSPerTick = uint32(videoClock / fps)
-		avg := opts.VideoBitrate / 8 / fps
-		// Spread the keyframes' extra size over the interval so that the
-		// average rate is what was asked for.
-		perKey := max(int(opts.KeyframeInterval/m.frameInterval), 1)
-		m.frameBytes = max(avg*perKey/(perKey-1+keyframeFactor), 16)
-		m.keyframeBytes = m.frameBytes * keyframeFactor
+		m.frameBytes, m.keyframeBytes = frameSizes(opts.VideoBitrate, fps, opts.KeyframeInterval, m.frameInterval)
+		for i := range m.layers {
+			l := &m.layers[i]
+			l.frameBytes, l.keyframeBytes = frameSizes(simulcastBitrates[i], fps, opts.KeyframeInterval, m.frameInterval)
+			l.ssrc = layerSSRC(ssrcV, i)
+			l.wantKeyframe.Store(true)
+		}
 		m.videoBuf = make([]byte, maxVideoPayload)
 		m.nextFrame = now.Add(phase)
 		m.wantKeyframe.Store(true)
@@ -123,15 +153,50 @@ func (m *mediaSource) due(now time.Time) {
 	}
 }
 
-// frame sends one video frame as a burst of packets, as encoders do.
+// layerSSRC is the SSRC the relay's clients send simulcast layer i on:
+// bits 29 and 30 of the video's SSRC name the layer (the room index stays
+// under 1<<13, checked by Options).
+func layerSSRC(ssrcV uint32, i int) uint32 { return ssrcV | uint32(i)<<29 }
+
+// ssrcLayer is the layer a relay client's video SSRC names.
+func ssrcLayer(ssrc uint32) int { return int(ssrc>>29) & 3 }
+
+// frame sends one video frame as a burst of packets, as encoders do; with
+// simulcast one on each layer that is not paused.
 func (m *mediaSource) frame(now time.Time) {
-	key := m.wantKeyframe.Swap(false) || now.Sub(m.lastKey) >= m.opts.KeyframeInterval
-	size := m.frameBytes
-	if key {
-		size = m.keyframeBytes
+	periodic := now.Sub(m.lastKey) >= m.opts.KeyframeInterval
+	if periodic {
 		m.lastKey = now
 	}
 	m.vTS += m.videoTSPerTick
+	if !m.opts.Simulcast {
+		key := m.wantKeyframe.Swap(false) || periodic
+		size := m.frameBytes
+		if key {
+			size = m.keyframeBytes
+			m.lastKey = now
+		}
+		m.sendFrame(-1, size, key, m.ssrcV, &m.vSeq)
+		return
+	}
+	for i := range m.layers {
+		l := &m.layers[i]
+		if l.paused.Load() {
+			continue
+		}
+		key := l.wantKeyframe.Swap(false) || periodic
+		size := l.frameBytes
+		if key {
+			size = l.keyframeBytes
+		}
+		l.sent.Add(uint64(m.sendFrame(i, size, key, l.ssrc, &l.seq)))
+	}
+}
+
+// sendFrame sends size bytes of one frame on layer (-1 without simulcast)
+// and reports how many packets it took.
+func (m *mediaSource) sendFrame(layer, size int, key bool, ssrc uint32, seq *uint16) int {
+	pkts := 0
 	first := true
 	for size > 0 {
 		n := min(size, maxVideoPayload)
@@ -149,12 +214,18 @@ func (m *mediaSource) frame(now time.Time) {
 			p[0], p[1] = 0x00, 0x01
 		}
 		first = false
-		m.vSeq++
-		h := rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: m.vSeq, Timestamp: m.vTS,
-			Marker: size == 0, SSRC: m.ssrcV}
-		m.w.writeVideo(&h, p)
+		*seq++
+		h := rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: *seq, Timestamp: m.vTS,
+			Marker: size == 0, SSRC: ssrc}
+		if layer < 0 {
+			m.w.writeVideo(&h, p)
+		} else {
+			m.w.writeVideoLayer(layer, &h, p)
+		}
 		m.sentV.Add(1)
+		pkts++
 	}
+	return pkts
 }
 
 // pacer drives every source from one goroutine: one timer for hundreds of
@@ -203,8 +274,9 @@ func (p *pacer) run(ctx context.Context) {
 }
 
 // nominalRate is the packets per second one participant should send: what
-// the generator sends when it keeps up.
-func nominalRate(opts MediaOptions) float64 {
+// the generator sends when it keeps up. With simulcast, active says which
+// layers it sends.
+func nominalRate(opts MediaOptions, active [3]bool) float64 {
 	r := float64(time.Second / audioInterval)
 	if !opts.Video {
 		return r
@@ -212,6 +284,17 @@ func nominalRate(opts MediaOptions) float64 {
 	m := newMediaSource(nil, opts, 0, 0, 0)
 	perKey := max(int(opts.KeyframeInterval/m.frameInterval), 1)
 	pkts := func(size int) int { return (size + maxVideoPayload - 1) / maxVideoPayload }
-	perInterval := (perKey-1)*pkts(m.frameBytes) + pkts(m.keyframeBytes)
-	return r + float64(perInterval)/(float64(perKey)*m.frameInterval.Seconds())
+	rate := func(frame, key int) float64 {
+		perInterval := (perKey-1)*pkts(frame) + pkts(key)
+		return float64(perInterval) / (float64(perKey) * m.frameInterval.Seconds())
+	}
+	if !opts.Simulcast {
+		return r + rate(m.frameBytes, m.keyframeBytes)
+	}
+	for i := range m.layers {
+		if active[i] {
+			r += rate(m.layers[i].frameBytes, m.layers[i].keyframeBytes)
+		}
+	}
+	return r
 }

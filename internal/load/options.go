@@ -21,6 +21,9 @@ type Options struct {
 	RelayAddr string
 	// RelayPlain: the relay forwards without SRTP.
 	RelayPlain bool
+	// RelayGCC: the relay sends video through pion's congestion control
+	// (RelayOptions.GCC); it names the run's target.
+	RelayGCC bool
 	// Decrypt counts received media through pion's full receive path
 	// (SRTP decryption, remote tracks) instead of reading RTP headers off
 	// the socket; it costs the generator several times more CPU.
@@ -28,6 +31,10 @@ type Options struct {
 
 	Rooms, Size int
 	Media       MediaOptions
+	// Layout is how subscribers show simulcast cameras (LayoutMixed if
+	// empty); only with Media.Simulcast. A relay run needs a relay
+	// started with the same RelayOptions.Layout.
+	Layout string
 	// Duration of the measured window; Warmup before it, once everyone
 	// receives everyone or Settle has passed.
 	Duration, Warmup, Settle time.Duration
@@ -74,6 +81,24 @@ func (o *Options) defaults() error {
 		if o.Media.KeyframeInterval <= 0 {
 			o.Media.KeyframeInterval = 3 * time.Second
 		}
+	}
+	if o.Media.Simulcast {
+		if !o.Media.Video {
+			return errors.New("load: simulcast needs video")
+		}
+		if o.Layout == "" {
+			o.Layout = LayoutMixed
+		}
+		if err := checkLayout(o.Layout); err != nil {
+			return err
+		}
+		// The relay's clients name a layer in bits 29 and 30 of its SSRC,
+		// above the room's index (layerSSRC).
+		if o.Rooms >= 1<<13 {
+			return errors.New("load: simulcast runs take at most 8191 rooms")
+		}
+	} else if o.Layout != "" {
+		return errors.New("load: a layout needs simulcast")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -43,6 +43,14 @@ type RelayOptions struct {
 	Plain bool
 	// Workers reading the socket; 0 means GOMAXPROCS.
 	Workers int
+	// Layout, when set, makes the relay forward simulcast video as Hearth
+	// does under that layout: of each publisher's layers (named by its
+	// SSRC, layerSSRC), only the one each subscriber's tile asks for
+	// (layoutLayer).
+	Layout string
+	// GCC sends each subscriber's video through pion/interceptor's
+	// transport-wide congestion control (relaycc.go); not with Plain.
+	GCC bool
 	// BufferBytes sizes the socket's kernel buffers; 0 means 4 MiB.
 	BufferBytes int
 	Logger      *slog.Logger
@@ -68,17 +76,27 @@ type relayRoom struct {
 }
 
 type relayMember struct {
-	addr netip.AddrPort
-	room *relayRoom
+	addr   netip.AddrPort
+	room   *relayRoom
+	member int // index in the room
 
 	inMu  sync.Mutex // decrypts what the member sends
 	in    *srtp.Context
 	outMu sync.Mutex // encrypts what the member receives
 	out   *srtp.Context
+	cc    *relayCC // with RelayOptions.GCC, under outMu
 }
 
 // ListenRelay opens the relay's socket.
 func ListenRelay(opts RelayOptions) (*Relay, error) {
+	if opts.GCC && opts.Plain {
+		return nil, errors.New("load: a plain relay has no congestion control to measure")
+	}
+	if opts.Layout != "" {
+		if err := checkLayout(opts.Layout); err != nil {
+			return nil, err
+		}
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -122,6 +140,11 @@ func (r *Relay) Serve(ctx context.Context) error {
 	<-ctx.Done()
 	err := r.conn.Close()
 	wg.Wait()
+	for _, m := range *r.members.Load() {
+		if m.cc != nil {
+			m.cc.close()
+		}
+	}
 	return err
 }
 
@@ -159,15 +182,34 @@ func (r *Relay) work() {
 				continue
 			}
 		}
+		layer, video := -1, false
+		if n >= 12 {
+			ssrc := binary.BigEndian.Uint32(buf[8:12])
+			video = ssrc&(1<<31) != 0
+			if r.opts.Layout != "" && video {
+				layer = ssrcLayer(ssrc)
+			}
+		}
+		var payload []byte
+		if r.opts.GCC && video {
+			payload = pkt[min(hdr.MarshalSize(), len(pkt)):]
+		}
 		var fwd uint64
 		for _, s := range *m.room.members.Load() {
-			if s == m {
+			if s == m || layer >= 0 && layoutLayer(r.opts.Layout, s.member, m.member) != layer {
 				continue
 			}
 			wire := pkt
 			if !r.opts.Plain {
 				s.outMu.Lock()
-				wire, err = s.out.EncryptRTP(out[:0], pkt, &hdr)
+				if s.cc != nil && video {
+					var stamped []byte
+					if stamped, err = s.cc.stamp(&hdr, payload); err == nil {
+						wire, err = s.out.EncryptRTP(out[:0], stamped, nil)
+					}
+				} else {
+					wire, err = s.out.EncryptRTP(out[:0], pkt, &hdr)
+				}
 				s.outMu.Unlock()
 				if err != nil {
 					continue
@@ -208,7 +250,7 @@ func (r *Relay) register(from netip.AddrPort, roomID, member uint16) error {
 	if (*r.members.Load())[from] != nil {
 		return nil // a repeated hello
 	}
-	m := &relayMember{addr: from}
+	m := &relayMember{addr: from, member: int(member)}
 	if !r.opts.Plain {
 		var err error
 		if m.in, err = relayContext(roomID, member, "up"); err != nil {
@@ -216,6 +258,11 @@ func (r *Relay) register(from netip.AddrPort, roomID, member uint16) error {
 		}
 		if m.out, err = relayContext(roomID, member, "down"); err != nil {
 			return err
+		}
+		if r.opts.GCC {
+			if m.cc, err = newRelayCC(); err != nil {
+				return err
+			}
 		}
 	}
 	room := r.rooms[roomID]
@@ -368,7 +415,7 @@ func (c *relayClient) read() {
 			s = newRxStream(clock)
 			local[hdr.SSRC] = s
 			c.mu.Lock()
-			c.rx[relayKey(hdr.SSRC&^(1<<31))+"/"+kind] = s
+			c.rx[relayKey(hdr.SSRC&^(7<<29))+"/"+kind] = s
 			c.mu.Unlock()
 		}
 		s.packet(hdr.SequenceNumber, hdr.Timestamp, n, now)
@@ -391,8 +438,12 @@ func (c *relayClient) write(h *rtp.Header, payload []byte) {
 	_, _ = c.conn.WriteToUDPAddrPort(wire, c.relay)
 }
 
-func (c *relayClient) writeAudio(h *rtp.Header, p []byte) { c.write(h, p) }
-func (c *relayClient) writeVideo(h *rtp.Header, p []byte) { c.write(h, p) }
+func (c *relayClient) writeAudio(h *rtp.Header, p []byte)             { c.write(h, p) }
+func (c *relayClient) writeVideo(h *rtp.Header, p []byte)             { c.write(h, p) }
+func (c *relayClient) writeVideoLayer(_ int, h *rtp.Header, p []byte) { c.write(h, p) }
+
+// sendLayout: the relay's choice is its own table (RelayOptions.Layout).
+func (c *relayClient) sendLayout(string, int, map[int]string) error { return nil }
 
 func (c *relayClient) times() joinTimes {
 	at := func(v int64) time.Time {

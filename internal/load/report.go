@@ -17,15 +17,18 @@ import (
 
 // Result is one target's measurements over the window.
 type Result struct {
-	Target        string  `json:"target"` // hearth, relay or relay-plain
-	Rooms         int     `json:"rooms"`
-	RoomSize      int     `json:"room_size"`
-	Participants  int     `json:"participants"`
-	Failed        int     `json:"failed_to_join"`
-	Settled       bool    `json:"settled"` // everyone received everyone before the window
-	Video         bool    `json:"video"`
-	VideoBitrate  int     `json:"video_bitrate,omitempty"`
-	FPS           int     `json:"fps,omitempty"`
+	Target       string `json:"target"` // hearth, relay or relay-plain
+	Rooms        int    `json:"rooms"`
+	RoomSize     int    `json:"room_size"`
+	Participants int    `json:"participants"`
+	Failed       int    `json:"failed_to_join"`
+	Settled      bool   `json:"settled"` // everyone received everyone before the window
+	Video        bool   `json:"video"`
+	VideoBitrate int    `json:"video_bitrate,omitempty"`
+	FPS          int    `json:"fps,omitempty"`
+	// Layout is how subscribers showed simulcast cameras; empty without
+	// simulcast.
+	Layout        string  `json:"simulcast_layout,omitempty"`
 	WindowSeconds float64 `json:"window_seconds"`
 
 	Streams         int `json:"streams"`
@@ -36,7 +39,11 @@ type Result struct {
 	SentPerSec float64 `json:"sent_pps"`
 	// NominalSentPerSec is what the publishers should send; falling short
 	// of it means the generator did not keep up.
-	NominalSentPerSec     float64 `json:"nominal_sent_pps"`
+	NominalSentPerSec float64 `json:"nominal_sent_pps"`
+	// DuePerSec is what the subscribers should receive: for each stream,
+	// what its publisher sent of it (with simulcast, on the layer the
+	// subscriber's layout asks for).
+	DuePerSec             float64 `json:"due_pps"`
 	ReceivedPerSec        float64 `json:"received_pps"`
 	ReceivedMbps          float64 `json:"received_mbps"`
 	ServerForwardedPerSec float64 `json:"server_forwarded_pps"`
@@ -87,6 +94,9 @@ type Report struct {
 	// CPURatio is Hearth's server CPU per forwarded packet divided by the
 	// relay's (when both ran).
 	CPURatio float64 `json:"cpu_ratio_to_relay,omitempty"`
+	// GCCRatio is the relay's CPU per forwarded packet with pion's
+	// congestion control divided by the relay's without (when both ran).
+	GCCRatio float64 `json:"gcc_relay_cpu_ratio,omitempty"`
 }
 
 // Machine describes where the run happened.
@@ -126,17 +136,22 @@ func DescribeMachine() Machine {
 
 // Finish computes the ratio once results are in.
 func (r *Report) Finish() {
-	var hearth, relay *Result
+	var hearth, relay, relayGCC *Result
 	for _, x := range r.Results {
 		switch x.Target {
 		case "hearth":
 			hearth = x
 		case "relay":
 			relay = x
+		case "relay-gcc":
+			relayGCC = x
 		}
 	}
 	if hearth != nil && relay != nil && relay.ServerCPUPerPacketUs > 0 {
 		r.CPURatio = hearth.ServerCPUPerPacketUs / relay.ServerCPUPerPacketUs
+	}
+	if relayGCC != nil && relay != nil && relay.ServerCPUPerPacketUs > 0 {
+		r.GCCRatio = relayGCC.ServerCPUPerPacketUs / relay.ServerCPUPerPacketUs
 	}
 }
 
@@ -155,7 +170,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	first := r.Results[0]
 	media := "audio 50 pkt/s"
-	if first.Video {
+	switch {
+	case first.Layout != "":
+		media += fmt.Sprintf(" + simulcast video (%d/%d/%d kbit/s) at %d fps, layout %s",
+			simulcastBitrates[0]/1000, simulcastBitrates[1]/1000, simulcastBitrates[2]/1000, first.FPS, first.Layout)
+	case first.Video:
 		media += fmt.Sprintf(" + video %d kbit/s at %d fps", first.VideoBitrate/1000, first.FPS)
 	}
 	fmt.Fprintf(w, "%d rooms × %d = %d participants, %s, %.0f s window; %d CPUs (%s), kernel %s\n\n",
@@ -247,6 +266,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	if r.CPURatio > 0 {
 		fmt.Fprintf(w, "\nHearth CPU per forwarded packet = %.2f × the relay's\n", r.CPURatio)
+	}
+	if r.GCCRatio > 0 {
+		fmt.Fprintf(w, "The relay's CPU per forwarded packet with pion's congestion control = %.2f × without\n", r.GCCRatio)
 	}
 	return nil
 }

@@ -44,7 +44,7 @@ func RunHearth(ctx context.Context, o Options) (*Result, error) {
 		}
 		o.MetricsURL = scheme + "://" + u.Host + "/metrics"
 	}
-	bare, err := client.NewBare(client.BareOptions{AllowRemote: o.AllowRemote, Light: !o.Decrypt})
+	bare, err := client.NewBare(client.BareOptions{AllowRemote: o.AllowRemote, Light: !o.Decrypt, Simulcast: o.Media.Simulcast})
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
@@ -93,10 +93,20 @@ func RunRelay(ctx context.Context, o Options) (*Result, error) {
 	if o.RelayPlain {
 		r.target = "relay-plain"
 	}
+	if o.RelayGCC {
+		r.target = "relay-gcc"
+	}
 	r.dial = func(_ context.Context, roomIdx, member int, phase time.Duration) (participant, error) {
 		c, err := dialRelay(addr, o.RelayPlain, uint16(roomIdx), uint16(member), o.Media, phase, r.origin)
 		if err != nil {
 			return nil, err
+		}
+		if o.Media.Simulcast {
+			// What the server would tell a publisher: the layers nobody
+			// receives stay paused.
+			for i, on := range activeLayers(o.Layout, member, o.Size) {
+				c.src.layers[i].paused.Store(!on)
+			}
 		}
 		r.pace.add(c.src)
 		return c, nil
@@ -133,6 +143,7 @@ type snapshot struct {
 	streams    []map[string]rxSnapshot // by member index
 	sentA      []uint64
 	sentV      []uint64
+	sentL      [][3]uint64 // by simulcast layer
 	skipped    uint64
 	serverCPU  time.Duration
 	serverRSS  uint64
@@ -237,6 +248,11 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		joinGC = gc - baseGC
 	}
 	log.Info("joined", "failed", failed, "settled", settled, "after", time.Since(r.origin).Round(time.Millisecond))
+	if o.Media.Simulcast {
+		if err := sendLayouts(members, o.Layout); err != nil {
+			log.Warn("layout", "err", err)
+		}
+	}
 	if o.Warmup > 0 {
 		select {
 		case <-ctx.Done():
@@ -258,6 +274,28 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	res.ServerJoinCPUSeconds = joinCPU.Seconds()
 	res.ServerJoinGCCPUSeconds = joinGC
 	return res, nil
+}
+
+// sendLayouts has every participant tell the server how it shows the
+// others in its room; the warmup leaves time for the layers to switch.
+func sendLayouts(members []*member, layout string) error {
+	rooms := map[int]map[int]string{}
+	for _, m := range members {
+		if m.p == nil {
+			continue
+		}
+		if rooms[m.room] == nil {
+			rooms[m.room] = map[int]string{}
+		}
+		rooms[m.room][m.idx] = m.p.key()
+	}
+	var errs []error
+	for _, m := range members {
+		if m.p != nil {
+			errs = append(errs, m.p.sendLayout(layout, m.idx, rooms[m.room]))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // readGC reads the server's collector CPU, if the target reports it.
@@ -314,7 +352,7 @@ func (r *runner) waitSettled(ctx context.Context, members []*member, kinds int) 
 // take a good part of a second, so it carries its own timestamp.
 func (r *runner) snap(ctx context.Context, members []*member) snapshot {
 	s := snapshot{at: time.Now(), streams: make([]map[string]rxSnapshot, len(members)),
-		sentA: make([]uint64, len(members)), sentV: make([]uint64, len(members))}
+		sentA: make([]uint64, len(members)), sentV: make([]uint64, len(members)), sentL: make([][3]uint64, len(members))}
 	if r.o.ServerPID > 0 {
 		var err1, err2 error
 		s.serverCPU, err1 = procCPU(r.o.ServerPID)
@@ -336,6 +374,9 @@ func (r *runner) snap(ctx context.Context, members []*member) snapshot {
 		}
 		src := m.p.source()
 		s.sentA[i], s.sentV[i] = src.sentA.Load(), src.sentV.Load()
+		for l := range src.layers {
+			s.sentL[i][l] = src.layers[l].sent.Load()
+		}
 		s.skipped += src.skipped.Load()
 		ss := map[string]rxSnapshot{}
 		for k, st := range m.p.streams() {
@@ -383,6 +424,9 @@ func (r *runner) result(members []*member, a, b snapshot, baseRSS uint64, failed
 	if o.Media.Video {
 		res.VideoBitrate, res.FPS = o.Media.VideoBitrate, o.Media.FPS
 	}
+	if o.Media.Simulcast {
+		res.VideoBitrate, res.Layout = 0, o.Layout
+	}
 	byRoom := map[int][]int{}
 	for i, m := range members {
 		if m.p != nil {
@@ -397,7 +441,7 @@ func (r *runner) result(members []*member, a, b snapshot, baseRSS uint64, failed
 	}
 	kindNames := []string{"audio", "video"}[:kinds]
 
-	var expected, received, bytes, sent uint64
+	var expected, received, bytes, sent, due uint64
 	var jitA, jitV []time.Duration
 	for i, m := range members {
 		if m.p == nil {
@@ -416,7 +460,12 @@ func (r *runner) result(members []*member, a, b snapshot, baseRSS uint64, failed
 				pubSent := b.sentA[j] - a.sentA[j]
 				if ki == 1 {
 					pubSent = b.sentV[j] - a.sentV[j]
+					if o.Media.Simulcast {
+						l := layoutLayer(o.Layout, m.idx, members[j].idx)
+						pubSent = b.sentL[j][l] - a.sentL[j][l]
+					}
 				}
+				due += pubSent
 				switch {
 				case !okB || !sb.started:
 					// Never arrived: everything the publisher sent is lost.
@@ -448,8 +497,13 @@ func (r *runner) result(members []*member, a, b snapshot, baseRSS uint64, failed
 	}
 	secs := win.Seconds()
 	res.SentPerSec = float64(sent) / secs
-	res.NominalSentPerSec = float64(res.Participants) * nominalRate(o.Media)
+	for _, m := range members {
+		if m.p != nil {
+			res.NominalSentPerSec += nominalRate(o.Media, activeLayers(o.Layout, m.idx, o.Size))
+		}
+	}
 	res.ReceivedPerSec = float64(received) / secs
+	res.DuePerSec = float64(due) / secs
 	res.ReceivedMbps = float64(bytes) * 8 / secs / 1e6
 	if expected > 0 {
 		res.Loss = float64(expected-min(received, expected)) / float64(expected)
