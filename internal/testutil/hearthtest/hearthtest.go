@@ -36,6 +36,9 @@ type Options struct {
 	JoinTimeout      time.Duration
 	AgreementTimeout time.Duration
 	MaxUnjoined      int
+	// PublicIPs replace the address of the server's media candidates (NAT
+	// 1:1), e.g. with that of a relay in front of its media port.
+	PublicIPs []string
 	// TURN runs the embedded TURN server on free loopback ports.
 	TURN bool
 	// TURNTLSCert and TURNTLSKey (files), with TURN, also serve TURN over
@@ -142,6 +145,7 @@ func start(opts Options) (*Server, error) {
 		Listen:            "127.0.0.1:0",
 		UDPPort:           0,
 		LoopbackOnly:      true,
+		PublicIPs:         opts.PublicIPs,
 		RedisURL:          opts.RedisURL,
 		PresenceTTL:       opts.PresenceTTL,
 		HeartbeatInterval: opts.HeartbeatInterval,
