@@ -64,6 +64,18 @@ type Door interface {
 	// Roll returns who is expected, here, waiting or missing, and who has
 	// accepted the room's agreement (room.BuildRoll).
 	Roll(ctx context.Context, roomName string) (room.Roll, error)
+	// Mirror writes the room's controls (Controls.Mirror) for a node that
+	// takes the room over; a version not newer than the one written
+	// changes nothing. An error wrapping room.ErrNotFound: the session is
+	// over, and there is nothing to write.
+	Mirror(ctx context.Context, roomName string, version uint64, data []byte) error
+	// Mirrored returns the controls the room's previous node last wrote;
+	// ok is false when there are none.
+	Mirrored(ctx context.Context, roomName string) (version uint64, data []byte, ok bool, err error)
+	// Adopt makes this node host a seated participant of the room's
+	// previous node, its seat held (reconnecting) until its client comes
+	// back. An error wrapping room.ErrNotFound if it is gone.
+	Adopt(ctx context.Context, roomName, id string) (room.Participant, error)
 }
 
 // Errors of a room's operations that are not refusals of a command (those

@@ -21,7 +21,8 @@ package live
 //   - controls.go: Controls, seating, self mute, Tick and the floor and
 //     round transitions the commands share.
 //   - gate.go (the media rules and the gate), state.go (the snapshot),
-//     talktime.go: what Controls reports.
+//     talktime.go, mirror.go (the controls written for another node, and
+//     restored from that): what Controls reports.
 //   - layout.go: a client's tiles as the most of each camera it receives
 //     and the order in which cameras give way.
 //   - mute_commands.go, floor_commands.go, round_commands.go,
@@ -36,8 +37,10 @@ package live
 //     room_state).
 //   - waiting.go: what the people waiting are told; roll_room.go: the
 //     facilitators' roll of who is here, missing and has accepted.
+//   - mirror_room.go: the controls written to the store as they change.
 //   - ticker.go, seating.go, leaving.go, media.go, moves.go (hold, resume,
-//     take over), handover_room.go, commands_room.go, chat_room.go (chat,
-//     delivered and forgotten), layout_room.go (layouts and video layers):
-//     what a Room does.
+//     take over), handover_room.go, restore_room.go (what another node
+//     mirrored, carried on here with its seats held), commands_room.go,
+//     chat_room.go (chat, delivered and forgotten), layout_room.go
+//     (layouts and video layers): what a Room does.
 //   - rooms.go: Rooms, the rooms of this node.

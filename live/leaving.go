@@ -54,11 +54,15 @@ func (r *Room) finish(rels []released, reason string) (waiting bool) {
 		if rel.peer != nil {
 			rel.peer.Close()
 		}
-		// Leaving is recorded even if the sender's context is gone.
+		waiting = waiting || rel.waiting
+		// Leaving is recorded even if the sender's context is gone; while
+		// the room is handed over, the presence stays for its next node.
+		if r.keep.Load() {
+			continue
+		}
 		if err := r.door.Leave(ctx, r.name, rel.p.ID); err != nil {
 			r.log.Warn("leave", "participant", rel.p.ID, "err", err)
 		}
-		waiting = waiting || rel.waiting
 	}
 	r.mu.Lock()
 	for _, rel := range rels {

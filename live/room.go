@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hearth-rtc/hearth/protocol"
@@ -63,6 +64,17 @@ type Room struct {
 
 	sampler audioSampler // the ticker's only
 
+	// dirty asks the mirror goroutine, which runs with the ticker, for a
+	// write; mdone is closed when it has ended (mirror_room.go).
+	dirty chan struct{}
+	mdone chan struct{}
+	// keep is Rooms': set while the node hands its rooms over, when the
+	// mirror is written no more and those released keep their presences.
+	keep *atomic.Bool
+	// ready is closed once the room was restored (or found nothing to
+	// restore); nobody arrives before.
+	ready chan struct{}
+
 	chats chatLog // ids and addresses of recent chat messages, never text (chat_room.go)
 }
 
@@ -70,9 +82,9 @@ type Room struct {
 // expired seat).
 const doorTimeout = 5 * time.Second
 
-func newRoom(name string, cfg *Config, onEmpty func(*Room)) *Room {
+func newRoom(name string, cfg *Config, keep *atomic.Bool, onEmpty func(*Room)) *Room {
 	r := &Room{name: name, cfg: cfg, door: cfg.Door, onEmpty: onEmpty, people: map[string]*person{},
-		log: cfg.Logger.With("room", name)}
+		log: cfg.Logger.With("room", name), dirty: make(chan struct{}, 1), keep: keep, ready: make(chan struct{})}
 	r.router = cfg.Engine.NewRouter(sfu.RouterParams{ID: name, Observer: r, Logger: r.log, OnLayers: r.tellLayers})
 	return r
 }
@@ -145,6 +157,10 @@ func (r *Room) publishLocked() {
 	st := r.ctl.Snapshot()
 	r.version = st.Version
 	r.broadcastLocked(protocol.RoomStateMsg{Type: "room_state", RoomState: st}, "")
+	select { // the mirror's writer takes the newest state (mirror_room.go)
+	case r.dirty <- struct{}{}:
+	default:
+	}
 }
 
 // changedLocked publishes if the controls' version moved past before.
@@ -201,11 +217,11 @@ func (r *Room) TrackPublished(t sfu.TrackInfo) {
 }
 
 // TrackUnpublished implements sfu.Observer. A screen track that ends ends
-// its publisher's share, for everyone.
+// its publisher's share, for everyone; its sound ending does not.
 func (r *Room) TrackUnpublished(t sfu.TrackInfo) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if t.Screen && r.ctl != nil && r.ctl.ScreenTrackEnded(t.Publisher) {
+	if t.Screen && t.Kind == sfu.KindVideo && r.ctl != nil && r.ctl.ScreenTrackEnded(t.Publisher) {
 		r.publishLocked()
 	}
 	r.broadcastLocked(protocol.TrackUnpublished{Type: "track_unpublished", Participant: t.Publisher, Track: t.ID}, "")
@@ -240,12 +256,13 @@ func (r *Room) closeIfEmpty() {
 // closed and nobody is in it.
 func (r *Room) shutdown() {
 	r.mu.Lock()
-	stop, done := r.stop, r.done
+	stop, done, mdone := r.stop, r.done, r.mdone
 	r.stop = nil
 	r.mu.Unlock()
 	if stop != nil {
 		close(stop)
 		<-done
+		<-mdone
 	}
 	r.router.Close()
 }

@@ -173,6 +173,20 @@ func (s *flakyStore) SetBlocked(ctx context.Context, name, identity string, bloc
 	return s.Store.SetBlocked(ctx, name, identity, blocked)
 }
 
+func (s *flakyStore) SetMirror(ctx context.Context, name string, m membership.Mirror) error {
+	if err := s.err(); err != nil {
+		return err
+	}
+	return s.Store.SetMirror(ctx, name, m)
+}
+
+func (s *flakyStore) AdoptPresence(ctx context.Context, name, id, node string) (room.Participant, error) {
+	if err := s.err(); err != nil {
+		return room.Participant{}, err
+	}
+	return s.Store.AdoptPresence(ctx, name, id, node)
+}
+
 // node is one Hearth node's membership and live rooms.
 type node struct {
 	t     *testing.T
@@ -184,11 +198,16 @@ type node struct {
 
 func newNode(t *testing.T, cfg live.Config) *node {
 	t.Helper()
+	return newNodeOn(t, &flakyStore{Store: membership.NewMemStore(membership.MemStoreOptions{TTL: time.Minute})}, "node-a", cfg)
+}
+
+// newNodeOn is a node named id on store, which other nodes may share.
+func newNodeOn(t *testing.T, store *flakyStore, id string, cfg live.Config) *node {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	store := &flakyStore{Store: membership.NewMemStore(membership.MemStoreOptions{TTL: time.Minute})}
-	svc, err := membership.NewService(membership.ServiceConfig{Store: store, Secret: testSecret, NodeID: "node-a", Logger: log})
+	svc, err := membership.NewService(membership.ServiceConfig{Store: store, Secret: testSecret, NodeID: id, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

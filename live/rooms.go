@@ -2,9 +2,11 @@ package live
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hearth-rtc/hearth/room"
 )
@@ -18,6 +20,9 @@ import (
 // as people come and go.
 type Rooms struct {
 	cfg Config
+	// keep is set by HandOver: the rooms write their mirror no more, and
+	// those released keep their presences for the rooms' next node.
+	keep atomic.Bool
 
 	mu     sync.Mutex
 	rooms  map[string]*Room
@@ -35,28 +40,65 @@ func NewRooms(cfg Config) *Rooms {
 	return &Rooms{cfg: cfg, rooms: map[string]*Room{}}
 }
 
-// arrive puts p in its room (creating the room) as waiting, speaking
-// through conn. Creation and arrival happen under one lock, so a room
-// being closed is never handed out.
-func (rs *Rooms) arrive(p room.Participant, conn Conn) (*Room, *person, error) {
+// open returns the room name, creating it (and restoring what its
+// previous node mirrored, outside the lock) if it is not live here.
+// Whoever finds it being restored waits for that.
+func (rs *Rooms) open(ctx context.Context, name string) (*Room, error) {
 	rs.mu.Lock()
-	defer rs.mu.Unlock()
 	if rs.closed {
-		return nil, nil, fmt.Errorf("arrive in %q: %w", p.Room, ErrClosed)
+		rs.mu.Unlock()
+		return nil, fmt.Errorf("arrive in %q: %w", name, ErrClosed)
 	}
-	r := rs.rooms[p.Room]
-	if r == nil {
-		r = newRoom(p.Room, &rs.cfg, rs.drop)
-		rs.rooms[p.Room] = r
+	r := rs.rooms[name]
+	fresh := r == nil
+	if fresh {
+		r = newRoom(name, &rs.cfg, &rs.keep, rs.drop)
+		rs.rooms[name] = r
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.people[p.ID] != nil {
-		return nil, nil, fmt.Errorf("arrive in %q: %s is here already", p.Room, p.ID)
+	rs.mu.Unlock()
+	if fresh {
+		r.restore(ctx)
+		close(r.ready)
+		return r, nil
 	}
-	x := &person{p: p, state: room.StateWaiting, conn: conn}
-	r.people[p.ID] = x
-	return r, x, nil
+	select {
+	case <-r.ready:
+		return r, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("arrive in %q: %w", name, ctx.Err())
+	}
+}
+
+// arrive puts p in its room (creating the room) as waiting, speaking
+// through conn. The arrival happens under the rooms' lock, so a room
+// being closed is never handed out: then it tries again.
+func (rs *Rooms) arrive(ctx context.Context, p room.Participant, conn Conn) (*Room, *person, error) {
+	for {
+		r, err := rs.open(ctx, p.Room)
+		if err != nil {
+			return nil, nil, err
+		}
+		rs.mu.Lock()
+		if rs.closed {
+			rs.mu.Unlock()
+			return nil, nil, fmt.Errorf("arrive in %q: %w", p.Room, ErrClosed)
+		}
+		if rs.rooms[p.Room] != r {
+			rs.mu.Unlock()
+			continue // closed meanwhile
+		}
+		r.mu.Lock()
+		if r.people[p.ID] != nil {
+			r.mu.Unlock()
+			rs.mu.Unlock()
+			return nil, nil, fmt.Errorf("arrive in %q: %s is here already", p.Room, p.ID)
+		}
+		x := &person{p: p, state: room.StateWaiting, conn: conn}
+		r.people[p.ID] = x
+		r.mu.Unlock()
+		rs.mu.Unlock()
+		return r, x, nil
+	}
 }
 
 // Seat seats p, whom membership admitted, speaking through conn: joined
@@ -64,7 +106,7 @@ func (rs *Rooms) arrive(p room.Participant, conn Conn) (*Room, *person, error) {
 // then the peer connection's first offer. The room it returns is where
 // conn's later messages go.
 func (rs *Rooms) Seat(ctx context.Context, p room.Participant, info room.Info, conn Conn) (*Room, error) {
-	r, x, err := rs.arrive(p, conn)
+	r, x, err := rs.arrive(ctx, p, conn)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +117,7 @@ func (rs *Rooms) Seat(ctx context.Context, p room.Participant, info room.Info, c
 // why), in the room (info describes it): it is told so, and the room's
 // admitters who waits.
 func (rs *Rooms) Wait(ctx context.Context, p room.Participant, info room.Info, conn Conn) (*Room, error) {
-	r, x, err := rs.arrive(p, conn)
+	r, x, err := rs.arrive(ctx, p, conn)
 	if err != nil {
 		return nil, err
 	}
@@ -87,18 +129,42 @@ func (rs *Rooms) Wait(ctx context.Context, p room.Participant, info room.Info, c
 // older connection to conn: one seat per person, the older connection is
 // told why (bye joined_elsewhere). It reports false when nobody here holds
 // that place any more (it was leaving); the caller then joins afresh.
+//
+// A room not live here is opened first: its previous node may have
+// mirrored it, with the person's seat (restore).
 func (rs *Rooms) TakeOver(ctx context.Context, p room.Participant, info room.Info, conn Conn) (*Room, bool, error) {
-	rs.mu.Lock()
-	r := rs.rooms[p.Room]
-	rs.mu.Unlock()
-	if r == nil {
-		return nil, false, nil
+	r, err := rs.open(ctx, p.Room)
+	if err != nil {
+		return nil, false, err
 	}
 	ok, err := r.takeOver(ctx, p, info, conn)
 	if !ok {
+		r.closeIfEmpty()
 		return nil, false, err
 	}
 	return r, true, err
+}
+
+// HandOver prepares this node's rooms for another node to take them
+// over, as the node stops: each room's controls are written to the store
+// for the last time, and from then on the people released here (their
+// connections closing) keep their presences there, so that the next node
+// gives them their seats back. It returns the store's errors.
+func (rs *Rooms) HandOver(ctx context.Context) error {
+	rs.keep.Store(true)
+	rs.mu.Lock()
+	rooms := make([]*Room, 0, len(rs.rooms))
+	for _, r := range rs.rooms {
+		rooms = append(rooms, r)
+	}
+	rs.mu.Unlock()
+	var errs []error
+	for _, r := range rooms {
+		if err := r.handOverMirror(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("hand %q over: %w", r.name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Kick releases a participant membership reports gone (removed or denied

@@ -19,14 +19,15 @@ const sampleInterval = 250 * time.Millisecond
 // facilitators (when something changed).
 const talkTimeEvery = 4
 
-// startTickerLocked starts the ticker unless it runs or the room is
-// closed; shutdown ends it. Under mu.
+// startTickerLocked starts the ticker, and the mirror's writer beside
+// it, unless they run or the room is closed; shutdown ends them. Under mu.
 func (r *Room) startTickerLocked() {
 	if r.stop != nil || r.closed {
 		return
 	}
-	r.stop, r.done = make(chan struct{}), make(chan struct{})
+	r.stop, r.done, r.mdone = make(chan struct{}), make(chan struct{}), make(chan struct{})
 	go r.runTicker(r.stop, r.done)
+	go r.runMirror(r.stop, r.mdone)
 }
 
 // runTicker ticks until stop.

@@ -49,6 +49,10 @@ type JoinResult struct {
 	// Participant is that presence (same id), which the caller moves from
 	// the older connection to this one.
 	TakeOver bool
+	// Adopted says that presence was another node's (the room's previous
+	// owner) until this join: if no connection here holds it, the caller
+	// seats the person, or puts them back in the waiting room, with it.
+	Adopted bool
 	// Agreement is set with JoinAgreement: the agreement to accept.
 	Agreement *AgreementAsk
 }
@@ -211,22 +215,30 @@ func (s *Service) takeOverable(sess room.Session, a room.Arrival, d room.Decisio
 	return cur, true
 }
 
-// takeOver answers a join by an identity already present. A presence
-// hosted on this node is handed over as it is (JoinResult.TakeOver): the
-// caller moves it from the older connection to the newer. One hosted
-// elsewhere is ended there (that node finds it gone and disconnects it)
-// and the arrival decided afresh here.
+// takeOver answers a join by an identity already present: its presence
+// is handed over as it is (JoinResult.TakeOver), and the caller moves it
+// from the older connection to the newer. A presence hosted by another
+// node, the room's previous owner (joins of a room are decided on the
+// node that runs it), is adopted first: the person keeps their seat, id
+// and role, and the session its lock, blocks and controls.
 func (s *Service) takeOver(ctx context.Context, cfg room.RoomConfig, sess room.Session, cur room.Participant) (JoinResult, error) {
+	adopted := false
 	if cur.Node != s.node {
-		if _, err := s.store.RemovePresence(ctx, cur.Room, cur.ID); err != nil && !errors.Is(err, room.ErrNotFound) {
+		from := cur.Node
+		p, err := s.store.AdoptPresence(ctx, cur.Room, cur.ID, s.node)
+		if errors.Is(err, room.ErrNotFound) {
+			return JoinResult{}, errRetryJoin
+		}
+		if err != nil {
 			return JoinResult{}, fmt.Errorf("join %q: %w", cur.Room, err)
 		}
-		s.log.InfoContext(ctx, "join takes over a presence from another node", "room", cur.Room, "participant", cur.ID, "node", cur.Node)
-		return JoinResult{}, errRetryJoin
+		cur = p
+		adopted = true
+		s.log.InfoContext(ctx, "join adopts a presence from another node", "room", cur.Room, "participant", cur.ID, "node", from)
 	}
 	s.track(cur)
 	s.rememberRoom(cur.Room, cfg)
-	res := JoinResult{Participant: cur, Room: roomInfo(cfg, sess.Locked), TakeOver: true}
+	res := JoinResult{Participant: cur, Room: roomInfo(cfg, sess.Locked), TakeOver: true, Adopted: adopted}
 	if cur.State == room.StateWaiting {
 		res.Status, res.Reason = JoinWaiting, cur.Reason
 	} else {

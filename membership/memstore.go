@@ -47,6 +47,7 @@ type memSession struct {
 	locked  bool
 	blocked map[string]bool
 	present map[string]memEntry
+	mirror  *Mirror // the controls mirrored (mirror.go)
 }
 
 type memEntry struct {

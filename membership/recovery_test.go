@@ -185,6 +185,30 @@ func (l *lossyStore) SetBlocked(ctx context.Context, name, identity string, bloc
 	return s.SetBlocked(ctx, name, identity, blocked)
 }
 
+func (l *lossyStore) SetMirror(ctx context.Context, name string, m membership.Mirror) error {
+	s, err := l.s()
+	if err != nil {
+		return err
+	}
+	return s.SetMirror(ctx, name, m)
+}
+
+func (l *lossyStore) Mirror(ctx context.Context, name string) (membership.Mirror, error) {
+	s, err := l.s()
+	if err != nil {
+		return membership.Mirror{}, err
+	}
+	return s.Mirror(ctx, name)
+}
+
+func (l *lossyStore) AdoptPresence(ctx context.Context, name, id, node string) (room.Participant, error) {
+	s, err := l.s()
+	if err != nil {
+		return room.Participant{}, err
+	}
+	return s.AdoptPresence(ctx, name, id, node)
+}
+
 func (l *lossyStore) Ping(context.Context) error {
 	_, err := l.s()
 	return err

@@ -86,6 +86,7 @@ type Store interface {
 	SetBlocked(ctx context.Context, roomName, identity string, blocked bool) error
 
 	AttendanceStore
+	MirrorStore
 
 	// Ping checks that the store is reachable (for health checks).
 	Ping(ctx context.Context) error

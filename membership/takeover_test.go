@@ -74,7 +74,9 @@ func TestOneSeatPerPerson(t *testing.T) {
 }
 
 // TestOneSeatPerPersonAcrossNodes: a person present through another node
-// is ended there (that node finds the presence gone) and seated here.
+// (the room's previous owner) keeps their presence, now hosted here: same
+// id, role and state, handed over (TakeOver), and the session keeps its
+// lock.
 func TestOneSeatPerPersonAcrossNodes(t *testing.T) {
 	h := newHarness(t)
 	tok := h.token("circle", "milo", room.RoleMember)
@@ -86,15 +88,22 @@ func TestOneSeatPerPersonAcrossNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := other.Lock(h.ctx, "circle", true); err != nil {
+		t.Fatal(err)
+	}
 	here := h.join(membership.JoinRequest{Room: "circle", Token: tok})
-	if here.TakeOver || here.Participant.ID == there.Participant.ID || here.Participant.Node != "node-a" {
-		t.Fatalf("join here = %+v, want a new presence on node-a", here)
+	if !here.TakeOver || here.Participant.ID != there.Participant.ID || here.Participant.Node != "node-a" ||
+		here.Status != membership.JoinAdmitted {
+		t.Fatalf("join here = %+v, want the presence of node-b adopted by node-a", here)
 	}
 	sess, err := h.svc.Session(h.ctx, "circle")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sess.Participants) != 1 || sess.Participants[0].ID != here.Participant.ID {
-		t.Fatalf("present: %+v, want only the new presence", sess.Participants)
+	if len(sess.Participants) != 1 || sess.Participants[0].ID != there.Participant.ID || sess.Participants[0].Node != "node-a" || !sess.Locked {
+		t.Fatalf("session: %+v, want the one presence, on node-a, still locked", sess)
+	}
+	if got := h.svc.Hosted("circle"); len(got) != 1 || got[0] != there.Participant.ID {
+		t.Fatalf("hosted here: %v", got)
 	}
 }

@@ -138,6 +138,9 @@ func (c *conn) enter(ctx context.Context, req membership.JoinRequest) error {
 		if done, err := c.handleTakeover(ctx, res); done || err != nil {
 			return err
 		}
+		if res.Adopted {
+			return c.place(ctx, res)
+		}
 		// Nobody here holds that place any more: it was leaving. Let it go
 		// and decide afresh.
 		if err := c.srv.cfg.Membership.Leave(ctx, res.Participant.Room, res.Participant.ID); err != nil {
@@ -153,6 +156,13 @@ func (c *conn) enter(ctx context.Context, req membership.JoinRequest) error {
 	if res.Status == membership.JoinAgreement {
 		return c.askAgreement(req, res)
 	}
+	return c.place(ctx, res)
+}
+
+// place seats the client, or puts it in the waiting room, as membership
+// decided.
+func (c *conn) place(ctx context.Context, res membership.JoinResult) error {
+	var err error
 	p := res.Participant
 	c.logAs(p)
 	var r *live.Room

@@ -6,7 +6,7 @@
 //
 //	P rooms                    set of configured room names
 //	P room:{R}:config          room configuration (JSON)
-//	P room:{R}:presence|expiry|seated|waiting|locked|blocked  live session
+//	P room:{R}:presence|expiry|seated|waiting|locked|blocked|mirror  live session (mirror.go)
 //	P room:{R}:attendance|attendance:order|agreement          attendance (attendance.go)
 //
 // Session changes run as Lua scripts, so capacity checks and presence
@@ -125,7 +125,8 @@ func (s *Store) configKey(name string) string { return s.prefix + "room:{" + nam
 
 func (s *Store) sessionKeys(name string) []string {
 	base := s.prefix + "room:{" + name + "}:"
-	return []string{base + "presence", base + "expiry", base + "seated", base + "waiting", base + "locked", base + "blocked"}
+	return []string{base + "presence", base + "expiry", base + "seated", base + "waiting", base + "locked", base + "blocked",
+		base + "mirror"}
 }
 
 // unavailable wraps a Redis or network failure so callers can tell "store

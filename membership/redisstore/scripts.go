@@ -2,7 +2,7 @@ package redisstore
 
 import "github.com/redis/go-redis/v9"
 
-// Session scripts all take the six keys of one room's session:
+// Session scripts all take the seven keys of one room's session:
 //
 //	KEYS[1] presence  hash  id -> participant JSON
 //	KEYS[2] expiry    zset  id scored by expiry (ms, Redis clock)
@@ -10,14 +10,15 @@ import "github.com/redis/go-redis/v9"
 //	KEYS[4] waiting   set   ids in the waiting room
 //	KEYS[5] locked    string "1" while locked
 //	KEYS[6] blocked   set   blocked identities
+//	KEYS[7] mirror    hash  version, node, data: the controls mirrored
 //
 // Times come from the Redis server's clock (TIME), so nodes with skewed
 // clocks agree on expiry. Every script first drops expired entries; when
-// nobody is left the session's keys are deleted (lock and blocks end with
-// the session). Every write also sets a key lifetime of twice the TTL,
+// nobody is left the session's keys are deleted (lock, blocks and mirror
+// end with the session). Every write also sets a key lifetime of twice the TTL,
 // refreshed by heartbeats, so rooms nobody reads again do not linger.
 const sessionPrelude = `
-local KP, KX, KS, KW, KL, KB = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local KP, KX, KS, KW, KL, KB, KM = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -31,13 +32,13 @@ local function purge(now)
     redis.call('SREM', KW, id)
   end
   if redis.call('HLEN', KP) == 0 then
-    redis.call('DEL', KP, KX, KS, KW, KL, KB)
+    redis.call('DEL', KP, KX, KS, KW, KL, KB, KM)
     return false
   end
   return true
 end
 local function keep(ttl)
-  for _, k in ipairs({KP, KX, KS, KW, KL, KB}) do
+  for _, k in ipairs({KP, KX, KS, KW, KL, KB, KM}) do
     redis.call('PEXPIRE', k, ttl * 2)
   end
 end
@@ -99,7 +100,7 @@ redis.call('ZREM', KX, ARGV[1])
 redis.call('SREM', KS, ARGV[1])
 redis.call('SREM', KW, ARGV[1])
 if redis.call('HLEN', KP) == 0 then
-  redis.call('DEL', KP, KX, KS, KW, KL, KB)
+  redis.call('DEL', KP, KX, KS, KW, KL, KB, KM)
 end
 return {'ok', raw}
 `)
@@ -151,6 +152,39 @@ else
 end
 keep(ttl)
 return 'ok'
+`)
+
+// ARGV: version, node, data, ttl ms
+var setMirrorScript = redis.NewScript(sessionPrelude + `
+local ttl = tonumber(ARGV[4])
+if not purge(now_ms()) then return 'nosession' end
+local cur = redis.call('HGET', KM, 'version')
+if cur and tonumber(cur) >= tonumber(ARGV[1]) then return 'older' end
+redis.call('HSET', KM, 'version', ARGV[1], 'node', ARGV[2], 'data', ARGV[3])
+keep(ttl)
+return 'ok'
+`)
+
+// Returns {version, node, data}, each false when there is no mirror.
+var mirrorScript = redis.NewScript(sessionPrelude + `
+purge(now_ms())
+return redis.call('HMGET', KM, 'version', 'node', 'data')
+`)
+
+// ARGV: id, node, ttl ms
+var adoptScript = redis.NewScript(sessionPrelude + `
+local ttl = tonumber(ARGV[3])
+local now = now_ms()
+purge(now)
+local raw = redis.call('HGET', KP, ARGV[1])
+if not raw then return {'notfound'} end
+local p = cjson.decode(raw)
+p['node'] = ARGV[2]
+raw = cjson.encode(p)
+redis.call('HSET', KP, ARGV[1], raw)
+redis.call('ZADD', KX, now + ttl, ARGV[1])
+keep(ttl)
+return {'ok', raw}
 `)
 
 // KEYS: config, index. ARGV: json, name

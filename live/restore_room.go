@@ -1,0 +1,74 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hearth-rtc/hearth/room"
+)
+
+// Room's restore: a room that another node ran (it died, or handed its
+// rooms over as it stopped) carries on here from the controls it
+// mirrored (mirror_room.go).
+
+// restore carries on the session the room's previous node mirrored, if
+// any: the controls as they were, and a seat held (as for a dropped
+// connection, for the reconnect grace) for each person still present,
+// whose presence this node adopts. Their clients take the seats back by
+// joining again (one seat per person: membership hands the presence over)
+// or by a resume. It runs once, before anyone arrives in the room here.
+func (r *Room) restore(ctx context.Context) {
+	version, data, ok, err := r.door.Mirrored(ctx, r.name)
+	if err != nil {
+		r.log.Warn("read the mirrored controls; starting afresh", "err", err)
+		return
+	}
+	if !ok {
+		return
+	}
+	r.mu.Lock()
+	r.version = version // so that the versions go on, restored or not
+	r.mu.Unlock()
+	ids, err := mirrorSeats(data)
+	if err != nil {
+		r.log.Warn("mirrored controls not restored", "err", err)
+		return
+	}
+	seated := make(map[string]room.Participant, len(ids))
+	for _, id := range ids {
+		p, err := r.door.Adopt(ctx, r.name, id)
+		if err != nil {
+			if !errors.Is(err, room.ErrNotFound) {
+				r.log.Warn("adopt a seat", "participant", id, "err", err)
+			}
+			continue
+		}
+		seated[id] = p
+	}
+	ctl, err := RestoreControls(data, ControlsConfig{}, seated)
+	if err != nil {
+		r.log.Warn("mirrored controls not restored", "err", err)
+		return
+	}
+	grace := r.cfg.ReconnectGrace
+	if grace <= 0 {
+		grace = DefaultReconnectGrace
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return // the node is stopping
+	}
+	r.ctl = ctl
+	for id, p := range seated {
+		p.Role, _ = ctl.Role(id)
+		x := &person{p: p, state: room.StateReconnecting, conn: absent{}, relay: newRelay(absent{})}
+		x.grace = time.AfterFunc(grace, func() { r.expire(x) })
+		r.people[id] = x
+	}
+	r.startTickerLocked()
+	r.publishLocked()
+	r.log.Info("controls restored from the room's previous node", "version", version, "seats", len(seated),
+		"gone", len(ids)-len(seated))
+}

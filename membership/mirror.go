@@ -1,0 +1,167 @@
+package membership
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hearth-rtc/hearth/room"
+)
+
+// A live room's control state, mirrored: the node running a room writes
+// its controls (seats, mutes, hands, floor, roles) to the store as they
+// change, and a node that takes the room over, after the owner died or
+// handed it over, reads them back and adopts the seats' presences. The
+// store keeps the state opaque; it belongs to the session and ends with
+// it, as the lock and blocks do.
+
+// Mirror is one room's control state as its owner last wrote it.
+type Mirror struct {
+	// Version orders mirrors: a store keeps the highest it was given.
+	Version uint64
+	// Node is the node that wrote it.
+	Node string
+	// Data is the state, opaque to the store (package live encodes it).
+	Data []byte
+}
+
+// MaxMirrorBytes bounds a mirror's Data.
+const MaxMirrorBytes = 256 << 10
+
+// MirrorStore keeps mirrors and lets a node adopt another's presences.
+type MirrorStore interface {
+	// SetMirror stores m as the session's control state, unless the one
+	// stored has a version at least m.Version (then nothing changes and
+	// it returns nil). ErrNotFound if nobody is present: the mirror goes
+	// with the session (the last presence), like the lock and blocks.
+	// Data over MaxMirrorBytes wraps ErrInvalid.
+	SetMirror(ctx context.Context, roomName string, m Mirror) error
+	// Mirror returns the session's control state. ErrNotFound if there
+	// is none (no session, or nothing written in it).
+	Mirror(ctx context.Context, roomName string) (Mirror, error)
+	// AdoptPresence makes node host a present participant, which keeps
+	// its id, role, state and arrival time, and refreshes its TTL: the
+	// new owner of a room takes over the seats of the node that ran it.
+	// ErrNotFound if the participant is not present.
+	AdoptPresence(ctx context.Context, roomName, id, node string) (room.Participant, error)
+}
+
+// CheckMirror validates SetMirror's arguments, for every Store.
+func CheckMirror(roomName string, m Mirror) error {
+	if err := room.CheckRoomName(roomName); err != nil {
+		return err
+	}
+	if len(m.Data) > MaxMirrorBytes {
+		return errf("mirror of room %q: %d bytes, at most %d", roomName, len(m.Data), MaxMirrorBytes)
+	}
+	return nil
+}
+
+func (m *MemStore) SetMirror(ctx context.Context, roomName string, mr Mirror) error {
+	if err := CheckMirror(roomName, mr); err != nil {
+		return err
+	}
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	s := m.session(roomName, m.now())
+	if s == nil {
+		return fmt.Errorf("session of room %q: %w", roomName, room.ErrNotFound)
+	}
+	if s.mirror != nil && s.mirror.Version >= mr.Version {
+		return nil
+	}
+	mr.Data = append([]byte(nil), mr.Data...)
+	s.mirror = &mr
+	return nil
+}
+
+func (m *MemStore) Mirror(ctx context.Context, roomName string) (Mirror, error) {
+	if err := room.CheckRoomName(roomName); err != nil {
+		return Mirror{}, err
+	}
+	if err := m.lock(ctx); err != nil {
+		return Mirror{}, err
+	}
+	defer m.mu.Unlock()
+	s := m.session(roomName, m.now())
+	if s == nil || s.mirror == nil {
+		return Mirror{}, fmt.Errorf("mirror of room %q: %w", roomName, room.ErrNotFound)
+	}
+	out := *s.mirror
+	out.Data = append([]byte(nil), out.Data...)
+	return out, nil
+}
+
+func (m *MemStore) AdoptPresence(ctx context.Context, roomName, id, node string) (room.Participant, error) {
+	if err := room.CheckRoomName(roomName); err != nil {
+		return room.Participant{}, err
+	}
+	if node == "" {
+		return room.Participant{}, errf("node is required")
+	}
+	if err := m.lock(ctx); err != nil {
+		return room.Participant{}, err
+	}
+	defer m.mu.Unlock()
+	now := m.now()
+	s := m.session(roomName, now)
+	if s == nil {
+		return room.Participant{}, fmt.Errorf("participant %q in room %q: %w", id, roomName, room.ErrNotFound)
+	}
+	e, ok := s.present[id]
+	if !ok {
+		return room.Participant{}, fmt.Errorf("participant %q in room %q: %w", id, roomName, room.ErrNotFound)
+	}
+	e.p.Node = node
+	e.expires = now.Add(m.ttl)
+	s.present[id] = e
+	return e.p, nil
+}
+
+// Mirror writes a live room's control state (encoded by the room) to the
+// store, for a node that takes the room over. A version not newer than
+// the one stored changes nothing. ErrNotFound once the session ended; a
+// store that cannot be reached wraps ErrUnavailable (the caller retries).
+func (s *Service) Mirror(ctx context.Context, roomName string, version uint64, data []byte) error {
+	if err := s.store.SetMirror(ctx, roomName, Mirror{Version: version, Node: s.node, Data: data}); err != nil {
+		return fmt.Errorf("mirror %q: %w", roomName, err)
+	}
+	return nil
+}
+
+// Mirrored returns a room's control state as its owner last mirrored it;
+// ok is false when there is none (no session, or nothing written).
+func (s *Service) Mirrored(ctx context.Context, roomName string) (version uint64, data []byte, ok bool, err error) {
+	m, err := s.store.Mirror(ctx, roomName)
+	switch {
+	case errors.Is(err, room.ErrNotFound):
+		return 0, nil, false, nil
+	case err != nil:
+		return 0, nil, false, fmt.Errorf("mirrored %q: %w", roomName, err)
+	}
+	return m.Version, m.Data, true, nil
+}
+
+// Adopt makes this node host a present participant that another node
+// hosted (the room's previous owner): same id, role and arrival, its
+// seat held (reconnecting) until its client comes back here. ErrNotFound
+// if it is no longer present; a waiting participant wraps ErrForbidden.
+func (s *Service) Adopt(ctx context.Context, roomName, id string) (room.Participant, error) {
+	p, err := s.store.AdoptPresence(ctx, roomName, id, s.node)
+	if err != nil {
+		return room.Participant{}, fmt.Errorf("adopt %q: %w", id, err)
+	}
+	if !p.State.Seated() {
+		return room.Participant{}, fmt.Errorf("adopt %q: %w: waiting", id, room.ErrForbidden)
+	}
+	s.track(p)
+	if p.State != room.StateReconnecting {
+		if p, err = s.store.SetState(ctx, roomName, id, room.StateReconnecting, "", 0); err != nil {
+			return room.Participant{}, fmt.Errorf("adopt %q: %w", id, err)
+		}
+		s.remember(p)
+	}
+	return p, nil
+}

@@ -1,0 +1,69 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/hearth-rtc/hearth/membership"
+	"github.com/hearth-rtc/hearth/room"
+)
+
+// The controls mirror (membership.MirrorStore): a hash beside the
+// session's other keys, deleted with them when the session ends.
+
+func (s *Store) SetMirror(ctx context.Context, name string, m membership.Mirror) error {
+	if err := membership.CheckMirror(name, m); err != nil {
+		return err
+	}
+	status, err := setMirrorScript.Run(ctx, s.rdb, s.sessionKeys(name),
+		strconv.FormatUint(m.Version, 10), m.Node, m.Data, s.ttlMS()).Text()
+	switch {
+	case err != nil:
+		return unavailable("set mirror", err)
+	case status == "nosession":
+		return fmt.Errorf("session of room %q: %w", name, room.ErrNotFound)
+	}
+	return nil
+}
+
+func (s *Store) Mirror(ctx context.Context, name string) (membership.Mirror, error) {
+	if err := room.CheckRoomName(name); err != nil {
+		return membership.Mirror{}, err
+	}
+	res, err := mirrorScript.Run(ctx, s.rdb, s.sessionKeys(name)).Slice()
+	if err != nil {
+		return membership.Mirror{}, unavailable("mirror", err)
+	}
+	if len(res) != 3 {
+		return membership.Mirror{}, fmt.Errorf("redis mirror: unexpected reply of %d values", len(res))
+	}
+	ver, ok := res[0].(string)
+	if !ok {
+		return membership.Mirror{}, fmt.Errorf("mirror of room %q: %w", name, room.ErrNotFound)
+	}
+	v, err := strconv.ParseUint(ver, 10, 64)
+	if err != nil {
+		return membership.Mirror{}, fmt.Errorf("redis mirror: version %q: %w", ver, err)
+	}
+	node, _ := res[1].(string)
+	data, _ := res[2].(string)
+	return membership.Mirror{Version: v, Node: node, Data: []byte(data)}, nil
+}
+
+func (s *Store) AdoptPresence(ctx context.Context, name, id, node string) (room.Participant, error) {
+	if err := room.CheckRoomName(name); err != nil {
+		return room.Participant{}, err
+	}
+	if node == "" {
+		return room.Participant{}, fmt.Errorf("%w: node is required", room.ErrInvalid)
+	}
+	status, p, err := s.statusReply(ctx, "adopt presence", adoptScript, name, id, node, s.ttlMS())
+	switch {
+	case err != nil:
+		return room.Participant{}, err
+	case status == "notfound":
+		return room.Participant{}, fmt.Errorf("participant %q in room %q: %w", id, name, room.ErrNotFound)
+	}
+	return p, nil
+}

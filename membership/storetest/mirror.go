@@ -1,0 +1,122 @@
+package storetest
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/hearth-rtc/hearth/membership"
+	"github.com/hearth-rtc/hearth/room"
+)
+
+// The contract for the controls mirror: it belongs to the session, keeps
+// the highest version, is bounded, and a node can adopt another's
+// presences without ending the session.
+
+func testMirror(t *testing.T, newStore NewStore) {
+	s, ctx := newStore(t, longTTL), ctxT(t)
+	mustErr(t, s.SetMirror(ctx, "r", membership.Mirror{Version: 1, Node: "n1", Data: []byte("x")}), room.ErrNotFound, "mirror without session")
+	_, err := s.Mirror(ctx, "r")
+	mustErr(t, err, room.ErrNotFound, "read without session")
+	_, err = s.AddPresence(ctx, person("r", "p_f", "sam", room.RoleFacilitator, room.StateActive), 0)
+	must(t, err, "add")
+	_, err = s.Mirror(ctx, "r")
+	mustErr(t, err, room.ErrNotFound, "read before any write")
+
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Version: 5, Node: "n1", Data: []byte(`{"a":1}`)}), "write 5")
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Version: 4, Node: "n2", Data: []byte(`old`)}), "write 4")
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Version: 5, Node: "n2", Data: []byte(`same`)}), "write 5 again")
+	m, err := s.Mirror(ctx, "r")
+	must(t, err, "read")
+	if m.Version != 5 || m.Node != "n1" || string(m.Data) != `{"a":1}` {
+		t.Fatalf("mirror = %d %q %q, want version 5 from n1 (older and equal versions ignored)", m.Version, m.Node, m.Data)
+	}
+	big := bytes.Repeat([]byte{0, 0xff, '"'}, 1000)
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Version: 1 << 40, Node: "n2", Data: big}), "write binary")
+	m, err = s.Mirror(ctx, "r")
+	must(t, err, "read binary")
+	if m.Version != 1<<40 || m.Node != "n2" || !bytes.Equal(m.Data, big) {
+		t.Fatalf("mirror = %d %q %d bytes, want the binary one", m.Version, m.Node, len(m.Data))
+	}
+	tooBig := make([]byte, membership.MaxMirrorBytes+1)
+	mustErr(t, s.SetMirror(ctx, "r", membership.Mirror{Version: 1 << 41, Data: tooBig}), room.ErrInvalid, "oversized mirror")
+	mustErr(t, s.SetMirror(ctx, "bad name!", membership.Mirror{Version: 1}), room.ErrInvalid, "bad room name")
+
+	// Rooms are apart, and the mirror ends with the session.
+	_, err = s.Mirror(ctx, "other")
+	mustErr(t, err, room.ErrNotFound, "other room")
+	_, err = s.RemovePresence(ctx, "r", "p_f")
+	must(t, err, "remove the last")
+	_, err = s.AddPresence(ctx, person("r", "p_g", "gil", room.RoleFacilitator, room.StateActive), 0)
+	must(t, err, "a new session")
+	_, err = s.Mirror(ctx, "r")
+	mustErr(t, err, room.ErrNotFound, "mirror of an ended session")
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Version: 1, Node: "n3", Data: []byte("fresh")}), "a new session's first")
+}
+
+func testMirrorExpires(t *testing.T, newStore NewStore) {
+	s, ctx := newStore(t, shortTTL), ctxT(t)
+	_, err := s.AddPresence(ctx, person("r", "p_a", "ann", room.RoleMember, room.StateActive), 0)
+	must(t, err, "add")
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Version: 1, Node: "node-1", Data: []byte("x")}), "write")
+	// Nobody heartbeats (the node died): the session and its mirror go.
+	waitFor(t, shortTTL+3*time.Second, "the mirror expires with the session", func() (bool, error) {
+		_, err := s.Mirror(ctx, "r")
+		if err == nil {
+			return false, nil
+		}
+		return true, nil
+	})
+	_, err = s.Mirror(ctx, "r")
+	mustErr(t, err, room.ErrNotFound, "mirror after expiry")
+}
+
+func testAdoptPresence(t *testing.T, newStore NewStore) {
+	s, ctx := newStore(t, shortTTL), ctxT(t)
+	_, err := s.AdoptPresence(ctx, "r", "p_a", "node-2")
+	mustErr(t, err, room.ErrNotFound, "adopt without session")
+	ann, err := s.AddPresence(ctx, person("r", "p_a", "ann", room.RoleMember, room.StateActive), 0)
+	must(t, err, "add ann")
+	_, err = s.AddPresence(ctx, person("r", "p_w", "wes", room.RoleMember, room.StateWaiting), 0)
+	must(t, err, "add wes")
+	must(t, s.SetLocked(ctx, "r", true), "lock")
+	must(t, s.SetBlocked(ctx, "r", "troll", true), "block")
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Version: 3, Node: "node-1", Data: []byte("x")}), "mirror")
+
+	got, err := s.AdoptPresence(ctx, "r", "p_a", "node-2")
+	must(t, err, "adopt ann")
+	want := ann
+	want.Node = "node-2"
+	if got.ID != want.ID || got.Identity != want.Identity || got.Role != want.Role || got.State != want.State ||
+		got.Node != "node-2" || !got.JoinedAt.Equal(want.JoinedAt) {
+		t.Fatalf("adopted = %+v, want %+v", got, want)
+	}
+	w, err := s.AdoptPresence(ctx, "r", "p_w", "node-2")
+	must(t, err, "adopt wes")
+	if w.State != room.StateWaiting || w.Reason != room.WaitKnock {
+		t.Fatalf("adopted waiting = %+v, still waiting with its reason", w)
+	}
+	_, err = s.AdoptPresence(ctx, "r", "p_nobody", "node-2")
+	mustErr(t, err, room.ErrNotFound, "adopt someone absent")
+	_, err = s.AdoptPresence(ctx, "r", "p_a", "")
+	mustErr(t, err, room.ErrInvalid, "adopt for no node")
+
+	sess, err := s.Session(ctx, "r")
+	must(t, err, "session")
+	p, ok := sess.Find("p_a")
+	if !ok || p.Node != "node-2" || !sess.Locked || !sess.IsBlocked("troll") || len(sess.Participants) != 2 {
+		t.Fatalf("session after adoption = %+v, want ann on node-2, the lock and the block kept", sess)
+	}
+	if _, err := s.Mirror(ctx, "r"); err != nil {
+		t.Fatalf("mirror after adoption: %v", err)
+	}
+	// Adopting refreshes the TTL: the new node's heartbeats keep them.
+	waitFor(t, shortTTL+3*time.Second, "adopted presences kept by the adopter", func() (bool, error) {
+		gone, err := s.Heartbeat(ctx, "r", []string{"p_a"})
+		if err != nil || len(gone) > 0 {
+			return false, err
+		}
+		sess, err := s.Session(ctx, "r")
+		return err == nil && len(sess.Participants) == 1, err
+	})
+}
