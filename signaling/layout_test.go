@@ -207,6 +207,9 @@ func TestLayoutLeavesScreenShare(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
 	f := ctlJoin(t, srv, "layout-screen", "fran", room.RoleFacilitator, true)
 	m := ctlJoin(t, srv, "layout-screen", "milo", room.RoleMember, false)
+	// Each hears the other: every offer so far is answered, so fran's
+	// offer of a screen crosses none of the server's.
+	ctlExpect(t, "audio", map[string]*client.Client{"f": f, "m": m}, "f<m m<f")
 	ctlSend(t, f, map[string]any{"type": "start_screen_share"})
 	ctlWaitState(t, m, func(st protocol.RoomState) bool { return sharerOf(st) == f.ID() })
 	publishScreen(t, f)
