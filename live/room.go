@@ -217,11 +217,11 @@ func (r *Room) TrackPublished(t sfu.TrackInfo) {
 }
 
 // TrackUnpublished implements sfu.Observer. A screen track that ends ends
-// its publisher's share, for everyone.
+// its publisher's share, for everyone; its sound ending does not.
 func (r *Room) TrackUnpublished(t sfu.TrackInfo) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if t.Screen && r.ctl != nil && r.ctl.ScreenTrackEnded(t.Publisher) {
+	if t.Screen && t.Kind == sfu.KindVideo && r.ctl != nil && r.ctl.ScreenTrackEnded(t.Publisher) {
 		r.publishLocked()
 	}
 	r.broadcastLocked(protocol.TrackUnpublished{Type: "track_unpublished", Participant: t.Publisher, Track: t.ID}, "")

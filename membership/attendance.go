@@ -54,18 +54,43 @@ func (s *Service) recordJoin(ctx context.Context, cfg room.RoomConfig, p room.Pa
 }
 
 // recordJoined and recordLeft are the hooks of Join, Admit, Leave and
-// Remove: attendance is kept on the side, so a failure is logged and
-// costs nobody their seat.
+// Remove: attendance is kept on the side, so a failure costs nobody their
+// seat. What the store cannot take now is written when it answers
+// (pendingattendance.go); what it refuses is logged.
 func (s *Service) recordJoined(ctx context.Context, cfg room.RoomConfig, p room.Participant, at time.Time) {
-	if err := s.recordJoin(ctx, cfg, p, at); err != nil {
+	err := s.recordJoin(ctx, cfg, p, at)
+	switch {
+	case err == nil:
+	case unreachable(err):
+		s.queueAttendance(ctx, p.Room, attendanceWrite{rec: presenceRecord(p, at)})
+	default:
 		s.log.WarnContext(ctx, "attendance: join not recorded", "room", p.Room, "participant", p.ID, "err", err)
 	}
 }
 
-func (s *Service) recordLeft(ctx context.Context, roomName, id string) {
-	if err := s.RecordLeft(ctx, roomName, id, s.now()); err != nil {
-		s.log.WarnContext(ctx, "attendance: leave not recorded", "room", roomName, "participant", id, "err", err)
+// recordLeft records that p's seat (p.ID; the rest of p if known) was let
+// go now.
+func (s *Service) recordLeft(ctx context.Context, roomName string, p room.Participant) {
+	at := s.now()
+	err := s.RecordLeft(ctx, roomName, p.ID, at)
+	switch {
+	case err == nil:
+	case unreachable(err):
+		s.queueLeft(ctx, roomName, p, at)
+	default:
+		s.log.WarnContext(ctx, "attendance: leave not recorded", "room", roomName, "participant", p.ID, "err", err)
 	}
+}
+
+// queueLeft keeps p's leave at at for the store, with p's seat when this
+// node knows it (seatRecord).
+func (s *Service) queueLeft(ctx context.Context, roomName string, p room.Participant, at time.Time) {
+	rec, ok := s.seatRecord(roomName, p)
+	if !ok {
+		rec = room.PresenceRecord{ID: p.ID}
+	}
+	rec.LeftAt = at.UTC()
+	s.queueAttendance(ctx, roomName, attendanceWrite{rec: rec, leave: true})
 }
 
 // Attendance returns a room's attendance by session (room.BuildAttendance)

@@ -8,9 +8,9 @@
 // (package live) authorized.
 //
 // While the store is unreachable, the node keeps its rooms running on what
-// it knows and writes the changes once the store answers; after an outage
-// longer than the presence TTL it writes its rooms back (recovery.go,
-// pending.go).
+// it knows and writes the changes once the store answers, attendance
+// included; after an outage longer than the presence TTL it writes its
+// rooms back (recovery.go, pending.go, pendingattendance.go).
 //
 // Documented defaults:
 //
@@ -25,8 +25,9 @@
 //     and let go, and when the group agreement was accepted. It is kept for
 //     rooms with a stored configuration, for DefaultAttendanceRetention
 //     (180 days) unless the store is told otherwise, and deleted with the
-//     room. A store outage loses what happens meanwhile; nobody loses a
-//     seat over it.
+//     room. What happens during a store outage is kept on the node that
+//     saw it (bounded) and written when the store answers
+//     (pendingattendance.go); nobody loses a seat over it.
 //   - A room's group agreement is accepted at the door (agreement.go) by
 //     members and observers, not by facilitators and co-facilitators;
 //     taking one's own presence over is not asked again.

@@ -140,8 +140,9 @@ func (s *Service) Remove(ctx context.Context, roomName, target string, block boo
 	s.removeHere(roomName, t, block)
 	if err := s.flush(ctx); err != nil {
 		s.log.WarnContext(ctx, "remove: store unavailable; written when it answers", "room", roomName, "participant", t.ID, "err", err)
+		s.queueLeft(ctx, roomName, t, s.now())
 	} else {
-		s.recordLeft(ctx, roomName, t.ID)
+		s.recordLeft(ctx, roomName, t)
 	}
 	s.log.InfoContext(ctx, "removed", "room", roomName, "participant", t.ID, "identity", t.Identity, "blocked", block)
 	return t, nil

@@ -23,7 +23,8 @@ import (
 // back what this node knows (recovery.go); the pending writes follow.
 //
 // Within a room the writes keep their order: blocks first, then removals,
-// then the lock, so an identity cannot slip back in between. The live
+// then the lock, so an identity cannot slip back in between; attendance
+// comes last (pendingattendance.go). The live
 // room authorized the facilitator by their seat on this node, which needs
 // no store; while the store is unreachable only people hosted here can be
 // removed.
@@ -34,14 +35,17 @@ type pendingRoom struct {
 	blocked []string // identities, in the order blocked
 	removed []string // presence ids, in the order removed
 	lock    *bool    // the last lock change
+	// attendance is the attendance not yet written, oldest first
+	// (pendingattendance.go).
+	attendance []attendanceWrite
 }
 
 func (p pendingRoom) empty() bool {
-	return len(p.blocked) == 0 && len(p.removed) == 0 && p.lock == nil
+	return len(p.blocked) == 0 && len(p.removed) == 0 && p.lock == nil && len(p.attendance) == 0
 }
 
 func (p pendingRoom) clone() pendingRoom {
-	c := pendingRoom{blocked: slices.Clone(p.blocked), removed: slices.Clone(p.removed)}
+	c := pendingRoom{blocked: slices.Clone(p.blocked), removed: slices.Clone(p.removed), attendance: slices.Clone(p.attendance)}
 	if p.lock != nil {
 		l := *p.lock
 		c.lock = &l
@@ -102,8 +106,20 @@ func (s *Service) removeHere(name string, t room.Participant, block bool) {
 	}
 }
 
+// leaveLater records that id left here, its presence to be removed from
+// the store when it answers (a removal without a block).
+func (s *Service) leaveLater(name, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pending[name]
+	if !slices.Contains(p.removed, id) {
+		p.removed = append(p.removed, id)
+	}
+	s.pending[name] = p
+}
+
 // flush writes the pending changes to the store, room by room in order
-// (blocks, removals, lock), stopping a room at its first write the store
+// (blocks, removals, lock, attendance), stopping a room at its first write the store
 // cannot take. It returns an error wrapping ErrUnavailable while anything
 // is left. A write the store refuses for good (the session ended, the
 // participant already gone) is done with.
@@ -151,7 +167,7 @@ func (s *Service) flushRoom(ctx context.Context, name string, p pendingRoom) err
 			}
 		})
 	}
-	return nil
+	return s.flushAttendance(ctx, name, p.attendance)
 }
 
 // settle says whether a write is done with: nil when it is (written, or

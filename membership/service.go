@@ -66,6 +66,7 @@ type Service struct {
 	local   map[string]map[string]room.Participant // room -> id -> hosted here, as last known
 	rooms   map[string]hostedRoom                  // what is known of the rooms in local
 	pending map[string]pendingRoom                 // changes not yet written to the store (pending.go)
+	attSeq  uint64                                 // numbers pending attendance writes (pendingattendance.go)
 	beats   map[string]time.Time                   // room -> when its presences were last refreshed
 
 	flushMu sync.Mutex // serializes writing pending changes
@@ -136,12 +137,26 @@ func (s *Service) Room(ctx context.Context, name string) (room.RoomConfig, error
 // Leave removes a participant (a waiting one too). Leaving twice is not an
 // error.
 func (s *Service) Leave(ctx context.Context, roomName, id string) error {
+	p, hosted := s.hostedHere(roomName, id)
 	s.untrack(roomName, id)
 	_, err := s.store.RemovePresence(ctx, roomName, id)
 	if err != nil && !errors.Is(err, room.ErrNotFound) {
+		if unreachable(err) {
+			// Written when the store answers, the presence first, so
+			// nobody counts them present meanwhile (pending.go).
+			s.leaveLater(roomName, id)
+			if !hosted {
+				p = room.Participant{ID: id}
+			}
+			s.queueLeft(ctx, roomName, p, s.now())
+		}
 		return fmt.Errorf("leave: %w", err)
 	}
-	s.recordLeft(ctx, roomName, id)
+	if hosted {
+		s.recordLeft(ctx, roomName, p)
+	} else {
+		s.recordLeft(ctx, roomName, room.Participant{ID: id})
+	}
 	return nil
 }
 

@@ -69,15 +69,15 @@ type AudioLevel struct {
 	Loudness  uint64
 }
 
-// AudioLevels appends the counters of every published audio track to dst
+// AudioLevels appends the counters of every published microphone to dst
 // (sorted by track id) and returns it, so a periodic sampler can reuse its
 // slice.
 func (r *Router) AudioLevels(dst []AudioLevel) []AudioLevel {
 	dst = dst[:0]
 	r.mu.Lock()
 	for _, t := range r.tracks {
-		if t.info.Kind != KindAudio {
-			continue
+		if t.info.Kind != KindAudio || t.info.Screen {
+			continue // a screen's sound is not anyone speaking
 		}
 		dst = append(dst, AudioLevel{Track: t.info.ID, Publisher: t.info.Publisher,
 			Packets: t.levels.packets.Load(), Voiced: t.levels.voiced.Load(), Loudness: t.levels.loudness.Load()})

@@ -82,6 +82,17 @@ func TestResendShare(t *testing.T) {
 	if got := b.tick(later); got != 10*1200*8 {
 		t.Errorf("resent at %d bit/s, want %d", got, 10*1200*8)
 	}
+
+	// A low estimate not believed: the share is of the estimate taken.
+	b.take(1_920_000)
+	muchLater := later.Add(time.Second)
+	n = 0
+	for b.resend(1200, muchLater) {
+		n++
+	}
+	if n != 10 {
+		t.Errorf("%d resent at once with twice the estimate taken, want 10 (12,000 bytes)", n)
+	}
 }
 
 // rates are what the server measures of a publisher's media, in bits per
@@ -137,8 +148,9 @@ func TestBandwidthSteps(t *testing.T) {
 	ba, bv := rates(r, "b")
 	audio := aa + ba
 
-	// Room for a's top and b's lowest, on a link losing 10 %.
-	sub.lost.Store(26)
+	// Room for a's top and b's lowest, on a link losing 20 % (the
+	// client's own receiver reports, saying 0, lower the mean taken).
+	sub.lost.Store(52)
 	sub.remb.Store(int64(audio + av[2] + bv[0] + (bv[1]-bv[0])/2))
 	waitFor(t, "b down to layer 0", func() bool { return lastLayer(sub, "b") == 0 })
 	n := len(videoFrom(sub, "a"))
@@ -170,4 +182,50 @@ func TestBandwidthSteps(t *testing.T) {
 	waitFor(t, "both back at layer 2", func() bool { return lastLayer(sub, "a") == 2 && lastLayer(sub, "b") == 2 })
 	checkContinuous(t, "b", videoFrom(sub, "b"))
 	checkContinuous(t, "a", videoFrom(sub, "a"))
+}
+
+// TestBelieved: an estimate below what a subscriber is sent is not
+// believed while it reports losing less than a tenth (random loss on a
+// noisy link), and is from a tenth on (a full link's queue dropping).
+func TestBelieved(t *testing.T) {
+	for _, tc := range []struct {
+		budget, sent int
+		lost         uint8
+		want         int
+	}{
+		{budget: 50_000, sent: 360_000, lost: 0, want: 378_000},
+		{budget: 50_000, sent: 360_000, lost: 8, want: 378_000}, // 3 %
+		{budget: 50_000, sent: 360_000, lost: 25, want: 378_000},
+		{budget: 50_000, sent: 360_000, lost: 26, want: 50_000}, // 10 %
+		{budget: 50_000, sent: 360_000, lost: 128, want: 50_000},
+		{budget: 900_000, sent: 360_000, lost: 0, want: 900_000},
+	} {
+		if got := believed(tc.budget, tc.sent, tc.lost); got != tc.want {
+			t.Errorf("believed(%d, %d, %d) = %d, want %d", tc.budget, tc.sent, tc.lost, got, tc.want)
+		}
+	}
+}
+
+// TestTakeLoss: what a subscriber reported lost is the mean of its
+// reports since the last look, so that random loss over short reports
+// (0, then 15 %) reads as what it is; a look with no report since keeps
+// the last mean.
+func TestTakeLoss(t *testing.T) {
+	var b bandwidth
+	if _, seen := b.takeLoss(); seen {
+		t.Error("loss seen before any report")
+	}
+	for _, f := range []uint8{0, 38, 0, 0} {
+		b.lost(f)
+	}
+	if frac, seen := b.takeLoss(); !seen || frac != 9 {
+		t.Errorf("takeLoss() = %d, %v; want 9 (the mean), true", frac, seen)
+	}
+	if frac, seen := b.takeLoss(); !seen || frac != 9 {
+		t.Errorf("takeLoss() with no report since = %d, %v; want the last mean, 9, true", frac, seen)
+	}
+	b.lost(30)
+	if frac, _ := b.takeLoss(); frac != 30 {
+		t.Errorf("takeLoss() = %d after one report of 30", frac)
+	}
 }

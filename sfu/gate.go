@@ -11,7 +11,8 @@ type Forward struct {
 	Audio bool
 	// Screen forwards the publisher's screen share (TrackInfo.Screen) to
 	// everyone in the gate in the same Space; without it a screen track
-	// reaches nobody.
+	// reaches nobody. The screen's sound needs Audio too, and keeps to
+	// AudioOnlyTo.
 	Screen bool
 	// AudioOnlyTo, when not empty, limits the audio to these subscribers
 	// (a private aside); when empty, the audio goes to everyone in the gate.
@@ -48,7 +49,8 @@ func NewGate(fwd map[string]Forward) *Gate {
 }
 
 // AllowsTrack reports whether track t may reach subscriber: a screen share
-// by its publisher's Screen, anything else by Allows.
+// by its publisher's Screen (and its sound by Allows as well), anything
+// else by Allows.
 func (g *Gate) AllowsTrack(t TrackInfo, subscriber string) bool {
 	return g.trackVerdict(t, subscriber) == gateOpen
 }
@@ -76,7 +78,8 @@ const (
 )
 
 // trackVerdict is the verdict on track t for subscriber. A screen track
-// from someone not sharing goes to nobody, like muted media.
+// from someone not sharing goes to nobody, like muted media; a screen's
+// sound also follows its publisher's audio (a mute, an aside).
 func (g *Gate) trackVerdict(t TrackInfo, subscriber string) gateVerdict {
 	if !t.Screen || g == nil {
 		return g.verdict(t.Publisher, subscriber, t.Kind)
@@ -87,6 +90,9 @@ func (g *Gate) trackVerdict(t TrackInfo, subscriber string) gateVerdict {
 	}
 	if !f.Screen {
 		return gateMuted
+	}
+	if t.Kind != KindVideo {
+		return g.verdict(t.Publisher, subscriber, t.Kind)
 	}
 	return gateOpen
 }

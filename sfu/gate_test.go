@@ -169,7 +169,7 @@ func TestGateAllowsScreen(t *testing.T) {
 		want bool
 	}{
 		{screen("s", KindVideo), "m", true},
-		{screen("s", KindAudio), "m", true}, // the screen's sound goes with it
+		{screen("s", KindAudio), "m", false}, // s is muted: its screen's sound too
 		{screen("s", KindVideo), "s", false},
 		{screen("s", KindVideo), "x", false},
 		{camera("s", KindVideo), "m", false}, // Screen is not the camera
@@ -185,6 +185,41 @@ func TestGateAllowsScreen(t *testing.T) {
 	var none *Gate
 	if !none.AllowsTrack(screen("s", KindVideo), "m") {
 		t.Error("the nil gate holds a screen back")
+	}
+}
+
+// TestGateScreenSound: a screen's sound follows the share and its
+// publisher's audio both: a mute silences it, an aside keeps it to the two.
+func TestGateScreenSound(t *testing.T) {
+	g := NewGate(map[string]Forward{
+		"heard":  {Audio: true, Screen: true},
+		"muted":  {Video: true, Screen: true},
+		"aside":  {Audio: true, Screen: true, AudioOnlyTo: []string{"a", "aside"}},
+		"noshow": {Audio: true},
+		"a":      {Audio: true},
+		"b":      {Audio: true},
+	})
+	sound := TrackInfo{Kind: KindAudio, Screen: true}
+	for _, tc := range []struct {
+		pub, sub string
+		want     gateVerdict
+	}{
+		{"heard", "a", gateOpen},
+		{"muted", "a", gateMuted},
+		{"aside", "a", gateOpen},
+		{"aside", "b", gateClosed},
+		{"noshow", "a", gateMuted}, // not the one sharing
+	} {
+		tr := sound
+		tr.Publisher, tr.StreamID = tc.pub, ScreenStreamID(tc.pub)
+		if got := g.trackVerdict(tr, tc.sub); got != tc.want {
+			t.Errorf("screen sound %s -> %s: %d, want %d", tc.pub, tc.sub, got, tc.want)
+		}
+		video := tr
+		video.Kind = KindVideo
+		if tc.pub == "muted" && !g.AllowsTrack(video, tc.sub) {
+			t.Errorf("a muted sharer's screen is held back from %s", tc.sub)
+		}
 	}
 }
 

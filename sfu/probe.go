@@ -9,8 +9,11 @@ import "time"
 // important of them is tried one layer up now and then, and kept there
 // for probeHold whatever the estimate says, unless the estimate falls
 // during it (then the link really is full). If the estimate follows, the
-// tile stays up; if not, the next fit takes it down again, and the next
-// try waits twice as long (up to probeMaxGap).
+// tile stays up and the next try (of the next tile down) comes after
+// the first gap again; if not, the next fit takes it down again, and the
+// next try waits twice as long (up to probeMaxGap). So a subscriber whose
+// link was freed climbs back a tile every few seconds, not after waits
+// that doubled with each tile.
 const (
 	probeFirstGap = 4 * time.Second
 	probeMaxGap   = 32 * time.Second
@@ -21,6 +24,7 @@ const (
 // fitting uses it.
 type prober struct {
 	d     *downTrack // the tile being tried, until until
+	layer int8       // the layer it is tried at
 	until time.Time
 	est   int // the estimate when the try began
 	next  time.Time
@@ -40,8 +44,16 @@ func (p *prober) holds(d *downTrack, now time.Time, est int) bool {
 }
 
 // due reports whether a try may begin at now, some tile being below what
-// it wants; the first try waits first.
+// it wants; the first try waits first. A try that is over and whose
+// tile kept its layer makes the next wait the first gap again.
 func (p *prober) due(now time.Time, first time.Duration) bool {
+	if p.d != nil && !now.Before(p.until) {
+		if int8(p.d.want.Load()) >= p.layer {
+			p.gap = first
+			p.next = now.Add(first)
+		}
+		p.d = nil
+	}
 	if p.gap == 0 {
 		p.gap = first
 	}
@@ -51,9 +63,9 @@ func (p *prober) due(now time.Time, first time.Duration) bool {
 	return !now.Before(p.next)
 }
 
-// start begins trying d at now, with the estimate at est.
-func (p *prober) start(d *downTrack, now time.Time, est int) {
-	p.d, p.until, p.est = d, now.Add(probeHold), est
+// start begins trying d at layer at now, with the estimate at est.
+func (p *prober) start(d *downTrack, layer int8, now time.Time, est int) {
+	p.d, p.layer, p.until, p.est = d, layer, now.Add(probeHold), est
 	p.next = now.Add(p.gap)
 	p.gap = min(2*p.gap, probeMaxGap)
 }

@@ -40,8 +40,8 @@ func TestBandwidthProbe(t *testing.T) {
 	aa, av := rates(r, "a")
 	ba, bv := rates(r, "b")
 
-	// Room for a's video alone, on a link losing 10 %: b's pauses.
-	sub.lost.Store(26)
+	// Room for a's video alone, on a link losing 20 %: b's pauses.
+	sub.lost.Store(52)
 	sub.remb.Store(int64(aa + ba + av[0] + bv[0]/2))
 	waitFor(t, "b paused", func() bool { return wantOf(r, "s", "b") == layerNone })
 	for try := range 2 {
@@ -83,7 +83,7 @@ func TestBandwidthNotLosing(t *testing.T) {
 	})
 	aa, av := rates(r, "a")
 	ba, bv := rates(r, "b")
-	sub.lost.Store(1) // reported, and under 2 %
+	sub.lost.Store(1) // reported, and under 10 %
 	sub.remb.Store(int64(aa + ba + av[0] + bv[0]/2))
 	n := room.forwarded("s", "b", KindVideo)
 	waitFor(t, "b's video goes on", func() bool {
@@ -92,6 +92,48 @@ func TestBandwidthNotLosing(t *testing.T) {
 		}
 		return room.forwarded("s", "b", KindVideo) >= n+150
 	})
-	sub.lost.Store(26)
+	sub.lost.Store(52)
 	waitFor(t, "b paused once the link loses", func() bool { return wantOf(r, "s", "b") == layerNone })
+}
+
+// TestProberClimbsAfterSuccess: a try whose tile kept its layer through
+// the hold makes the next try come after the first gap, not a doubled
+// one; a try whose tile went down again leaves the gap doubled.
+func TestProberClimbsAfterSuccess(t *testing.T) {
+	const first = 4 * time.Second
+	var p prober
+	now := time.Unix(1000, 0)
+	if p.due(now, first) {
+		t.Fatal("a try due at once; the first waits")
+	}
+	now = now.Add(first)
+	if !p.due(now, first) {
+		t.Fatal("no try due after the first gap")
+	}
+	kept := &downTrack{}
+	kept.want.Store(1)
+	p.start(kept, 1, now, 100_000)
+	for range 3 { // three tries that hold: the gap would be 32 s by now
+		now = now.Add(probeHold)
+		if p.due(now, first) {
+			t.Fatal("a try due right after the last one ended")
+		}
+		now = now.Add(first)
+		if !p.due(now, first) {
+			t.Fatalf("no try due %v after a try that held", first)
+		}
+		p.start(kept, 1, now, 100_000)
+	}
+
+	dropped := &downTrack{}
+	dropped.want.Store(0) // taken down again by the fit
+	p.start(dropped, 1, now, 100_000)
+	now = now.Add(probeHold)
+	p.due(now, first)
+	now = now.Add(first)
+	p.due(now, first)
+	p.start(dropped, 1, now, 100_000)
+	if p.gap <= first {
+		t.Errorf("gap %v after a failed try, want it doubled", p.gap)
+	}
 }

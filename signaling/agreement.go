@@ -13,12 +13,9 @@ import (
 // connection, one at most, until the person accepts (the join is decided
 // again, naming the version accepted), declines (they are told how to
 // reach the facilitator, and the connection ends), or the agreement's
-// deadline passes. The connection counts as unjoined meanwhile, so the
+// deadline (Config.AgreementTimeout, in place of the join deadline) passes.
+// The connection counts as unjoined meanwhile, so the
 // limits on sockets that have not joined hold it too.
-
-// agreementTimeout is how long a person may take to read and answer the
-// agreement: the join deadline, lengthened for reading.
-const agreementTimeout = 10 * time.Minute
 
 // maxVersionLen bounds the version an accept_agreement names (a version is
 // 16 hex digits).
@@ -40,7 +37,7 @@ func (c *conn) askAgreement(req membership.JoinRequest, res membership.JoinResul
 	c.join.asked = &askedJoin{req: req, contact: ask.Agreement.Contact}
 	if c.join.timer != nil {
 		c.join.timer.Stop()
-		c.join.timer = time.AfterFunc(max(agreementTimeout, c.srv.cfg.JoinTimeout), c.joinDeadline)
+		c.join.timer = time.AfterFunc(c.srv.cfg.AgreementTimeout, c.joinDeadline)
 	}
 	c.mu.Unlock()
 	c.Send(protocol.Agreement{Type: "agreement", Room: res.Room, Text: ask.Agreement.Text, Version: ask.Version,

@@ -16,7 +16,9 @@ const (
 	defaultMessageBurst = 100 // a join brings an answer and a burst of candidates
 	defaultMaxConnsIP   = 20
 	defaultJoinTimeout  = 10 * time.Second
-	defaultMaxUnjoined  = 1000
+	// defaultAgreementTimeout: time to read the group agreement, and think.
+	defaultAgreementTimeout = 10 * time.Minute
+	defaultMaxUnjoined      = 1000
 	// maxViolations is how many over-limit messages within
 	// violationWindow a client may send before it is disconnected.
 	maxViolations   = 100

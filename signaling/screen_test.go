@@ -29,6 +29,12 @@ func screenCount(sub, pub *client.Client) uint64 {
 // audio of clock, which every other client hears.
 func screenExpect(t *testing.T, cs map[string]*client.Client, clock string, want string) {
 	t.Helper()
+	screenMediaExpect(t, cs, clock, screenCount, want)
+}
+
+// screenMediaExpect is screenExpect for the screen media count counts.
+func screenMediaExpect(t *testing.T, cs map[string]*client.Client, clock string, count func(sub, pub *client.Client) uint64, want string) {
+	t.Helper()
 	const settle, verify = 10, 25
 	allowed := map[[2]string]bool{}
 	for _, row := range strings.Fields(want) {
@@ -44,7 +50,7 @@ func screenExpect(t *testing.T, cs map[string]*client.Client, clock string, want
 		for pn, p := range cs {
 			for sn, s := range cs {
 				if pn != sn {
-					out[[2]string{pn, sn}] = screenCount(s, p)
+					out[[2]string{pn, sn}] = count(s, p)
 				}
 			}
 		}
@@ -91,7 +97,7 @@ func screenExpect(t *testing.T, cs map[string]*client.Client, clock string, want
 	for {
 		leaks, err := window(ctx, settle)
 		if err != nil {
-			t.Fatalf("screens: the clock did not advance (want %s): %v\n%s", want, err, screenDescribe(cs))
+			t.Fatalf("screens: the clock did not advance (want %s): %v\n%s", want, err, screenDescribe(cs, count))
 		}
 		if len(leaks) == 0 {
 			break
@@ -99,19 +105,19 @@ func screenExpect(t *testing.T, cs map[string]*client.Client, clock string, want
 	}
 	leaks, err := window(ctx, verify)
 	if err != nil {
-		t.Fatalf("screens: the clock stopped (want %s): %v\n%s", want, err, screenDescribe(cs))
+		t.Fatalf("screens: the clock stopped (want %s): %v\n%s", want, err, screenDescribe(cs, count))
 	}
 	if len(leaks) > 0 {
 		t.Fatalf("screens forwarded against the gate (want %s): %v", want, leaks)
 	}
 }
 
-func screenDescribe(cs map[string]*client.Client) string {
+func screenDescribe(cs map[string]*client.Client, count func(sub, pub *client.Client) uint64) string {
 	var b strings.Builder
 	for sn, s := range cs {
 		for pn, p := range cs {
 			if pn != sn {
-				fmt.Fprintf(&b, "  %s<%s screen: %d\n", sn, pn, screenCount(s, p))
+				fmt.Fprintf(&b, "  %s<%s screen: %d\n", sn, pn, count(s, p))
 			}
 		}
 	}

@@ -75,6 +75,12 @@ type Config struct {
 	// the waiting room) before it is closed with join_timeout; 10 s if
 	// zero, none if negative.
 	JoinTimeout time.Duration
+	// AgreementTimeout is how long a person shown the group agreement has
+	// to accept or decline it, in place of JoinTimeout, before the socket
+	// is closed with join_timeout; 10 minutes if zero. Without a join
+	// deadline (JoinTimeout negative) there is none for the agreement
+	// either.
+	AgreementTimeout time.Duration
 	// MaxUnjoined bounds the sockets on this server that have not joined;
 	// more upgrades are refused with HTTP 503 (limits.go). 1,000 if zero,
 	// none if negative.
@@ -132,6 +138,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.JoinTimeout == 0 {
 		cfg.JoinTimeout = defaultJoinTimeout
+	}
+	if cfg.AgreementTimeout <= 0 {
+		cfg.AgreementTimeout = defaultAgreementTimeout
 	}
 	if cfg.MaxUnjoined == 0 {
 		cfg.MaxUnjoined = defaultMaxUnjoined

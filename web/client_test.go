@@ -195,11 +195,15 @@ func TestMuteAndLeave(t *testing.T) {
 	wait(t, b, `document.getElementById("mic-button").getAttribute("aria-label") === "Unmute microphone"`)
 	wait(t, b, `document.querySelector("[data-self]").dataset.micOff === "true"`)
 
+	if err := b.Eval(t.Context(), `window.__camera = hearth.localTracks.video; true`, nil); err != nil {
+		t.Fatal(err)
+	}
 	click(t, b, "#cam-button")
 	if m := c.expect(t, "mute"); m["kind"] != "video" || m["muted"] != true {
 		t.Errorf("mute = %v", m)
 	}
-	wait(t, b, `hearth.localTracks.video.enabled === false && document.querySelector("[data-self]").dataset.camOff === "true"`)
+	// The camera is let go, not just paused.
+	wait(t, b, `hearth.localTracks.video === null && window.__camera.readyState === "ended" && document.querySelector("[data-self]").dataset.camOff === "true"`)
 	installChecks(t, b)
 	noneOf(t, "targets smaller than 44px", eval[[]string](t, b, `__checks.smallTargets(44)`))
 	noneOf(t, "text under WCAG AA contrast", eval[[]string](t, b, `__checks.lowContrast(4.5)`))

@@ -70,8 +70,9 @@ func TestPreJoinCheck(t *testing.T) {
 
 			// Seated: the devices start, as chosen.
 			c.send(t, joinedMember)
-			wait(t, b, `hearth.screen === "call" && hearth.localTracks.audio !== null && hearth.localTracks.video !== null`)
-			wait(t, b, `!hearth.localTracks.audio.enabled && !hearth.localTracks.video.enabled`)
+			// The camera, off, is not opened at all; its button still offers it.
+			wait(t, b, `hearth.screen === "call" && hearth.localTracks.audio !== null && hearth.localTracks.video === null`)
+			wait(t, b, `!hearth.localTracks.audio.enabled && !document.getElementById("cam-button").disabled`)
 			for range 2 {
 				if m := c.expect(t, "mute"); m["muted"] != true {
 					t.Errorf("joining muted sent %v", m)

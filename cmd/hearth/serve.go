@@ -42,6 +42,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	trustedProxies := fs.String("trusted-proxies", "", "reverse proxies whose X-Forwarded-For or Forwarded header names the client, comma-separated addresses or CIDRs (e.g. 127.0.0.1)")
 	maxConns := fs.Int("max-conns-per-ip", 20, "websockets per client address (an IPv6 client's /64), loopback included (0: no limit)")
 	joinTimeout := fs.Duration("join-timeout", 10*time.Second, "how long a new websocket has to send join before it is closed (0: no deadline)")
+	agreementTimeout := fs.Duration("agreement-timeout", 10*time.Minute, "how long someone shown the group agreement has to accept or decline it before the connection is closed")
 	maxUnjoined := fs.Int("max-unjoined", 1000, "websockets that have not joined yet, per server; more are refused with HTTP 503 (0: no limit)")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM); with -tls-key, serve HTTPS and wss directly")
 	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM)")
@@ -98,9 +99,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Pprof:          *pprof,
 		TrustedProxies: proxies,
 		// Zero in these flags means none; in the config, the default.
-		MaxConnsPerIP: noneIfZero(*maxConns),
-		JoinTimeout:   noneIfZero(*joinTimeout),
-		MaxUnjoined:   noneIfZero(*maxUnjoined),
+		MaxConnsPerIP:    noneIfZero(*maxConns),
+		JoinTimeout:      noneIfZero(*joinTimeout),
+		AgreementTimeout: *agreementTimeout,
+		MaxUnjoined:      noneIfZero(*maxUnjoined),
 		// The flag reads positively; the config's zero value is on.
 		DisableAudioFastPath: !*fastAudio,
 		MediaSockets:         *mediaSockets,

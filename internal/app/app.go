@@ -64,14 +64,15 @@ type Config struct {
 	// none if negative), loopback included.
 	MaxConnsPerIP int
 	// TrustedProxies are the reverse proxies believed about the client
-	// they forward for; JoinTimeout and MaxUnjoined bound the sockets
-	// that have not joined. See signaling.Config.
-	TrustedProxies []netip.Prefix
-	JoinTimeout    time.Duration
-	MaxUnjoined    int
-	ICEServers     []protocol.ICEServer
-	NodeID         string
-	Logger         *slog.Logger
+	// they forward for; JoinTimeout, AgreementTimeout and MaxUnjoined
+	// bound the sockets that have not joined. See signaling.Config.
+	TrustedProxies   []netip.Prefix
+	JoinTimeout      time.Duration
+	AgreementTimeout time.Duration
+	MaxUnjoined      int
+	ICEServers       []protocol.ICEServer
+	NodeID           string
+	Logger           *slog.Logger
 	// TURN configures the embedded TURN server (off unless enabled).
 	TURN TURNConfig
 	// Pprof serves the runtime profiler under /debug/pprof/ (keep the
@@ -213,16 +214,17 @@ func New(cfg Config) (*App, error) {
 		return nil, err
 	}
 	sig := signaling.New(signaling.Config{
-		Cluster:        clu,
-		Membership:     a.rooms,
-		Rooms:          lv,
-		AllowedOrigins: cfg.AllowedOrigins,
-		MaxConnsPerIP:  cfg.MaxConnsPerIP,
-		TrustedProxies: cfg.TrustedProxies,
-		JoinTimeout:    cfg.JoinTimeout,
-		MaxUnjoined:    cfg.MaxUnjoined,
-		Logger:         log,
-		Metrics:        a.metrics,
+		Cluster:          clu,
+		Membership:       a.rooms,
+		Rooms:            lv,
+		AllowedOrigins:   cfg.AllowedOrigins,
+		MaxConnsPerIP:    cfg.MaxConnsPerIP,
+		TrustedProxies:   cfg.TrustedProxies,
+		JoinTimeout:      cfg.JoinTimeout,
+		AgreementTimeout: cfg.AgreementTimeout,
+		MaxUnjoined:      cfg.MaxUnjoined,
+		Logger:           log,
+		Metrics:          a.metrics,
 	})
 	a.signal = sig
 	a.metrics.WatchSignaling(sig.Stats)

@@ -142,6 +142,8 @@ type Client struct {
 	held     string
 	pendingC []webrtc.ICECandidateInit
 	screen   *screen // nil until PublishScreen
+	// screenAudio is nil until PublishScreenAudio.
+	screenAudio *screenAudio
 
 	ctx    context.Context
 	cancel context.CancelFunc

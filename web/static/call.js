@@ -9,7 +9,7 @@ import { renderConnectionBanner } from './connection.js';
 import { FacilitatorPanel } from './facilitator.js';
 import { tileFacts, silencedByFacilitator, selfGate, gateSentence } from './controls.js';
 import { renderStrip } from './strip.js';
-import { renderDeviceCheck } from './devices.js';
+import { renderDeviceCheck, setCamera } from './devices.js';
 import { openTileMenu } from './tile-menu.js';
 import { renderChat, chatIsOpen, setChatOpen } from './chat.js';
 import { renderPeople } from './people.js';
@@ -35,7 +35,7 @@ export function draw() {
   setToggle($('mic-button'), {
     kind: 'audio', muted: app.micMuted, available: Boolean(app.local.audio) || starting, mode: micMode('audio'), why: gateSentence(v, nameOf),
   });
-  setToggle($('cam-button'), { kind: 'video', muted: app.camMuted, available: Boolean(app.local.video) || starting, mode: micMode('video') });
+  setToggle($('cam-button'), { kind: 'video', muted: app.camMuted, available: Boolean(app.local.video) || app.cameraReleased || starting, mode: micMode('video') });
   const member = Boolean(app.self && app.self.role === 'member');
   const isFac = Boolean(app.self && text.isFacilitator(app.self.role));
   const hand = $('hand-button');
@@ -193,7 +193,8 @@ function micMode(kind) {
 }
 
 export function onMediaButton(kind) {
-  if (!app.local[kind] && !app.mediaStarting) return;
+  const held = app.local[kind] || (kind === 'video' && app.cameraReleased);
+  if (!held && !app.mediaStarting) return;
   const mode = micMode(kind);
   const device = kind === 'audio' ? 'Microphone' : 'Camera';
   if (mode === 'floor') {
@@ -230,9 +231,13 @@ export function onMediaButton(kind) {
 }
 
 function setLocalMute(kind, muted) {
-  if (kind === 'audio') app.micMuted = muted;
-  else app.camMuted = muted;
-  if (app.local[kind]) app.local[kind].enabled = !muted;
+  if (kind === 'audio') {
+    app.micMuted = muted;
+    if (app.local.audio) app.local.audio.enabled = !muted;
+  } else {
+    // The camera is let go while off, and got again when turned on.
+    setCamera(!muted).then(render);
+  }
   sendMute(kind, muted);
   saveResume();
 }

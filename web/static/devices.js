@@ -3,6 +3,8 @@
 // join screen, in the waiting room and from the call's Settings: a
 // self-view, the choice of camera and microphone, and a level meter.
 // Switching a device in a call sends the new one in place of the old.
+// A camera turned off is let go (its light goes out), not just paused, and
+// turned on again it is got afresh.
 
 import { app, render, sendMute, releaseMedia } from './state.js';
 import { getLocalMedia, getDevice, listDevices, stopTracks } from './media.js';
@@ -13,6 +15,7 @@ const CHOICE_KEY = 'hearth.devices';
 const LEVEL_POLL_MS = 100;
 
 let starting = null; // the promise of devices being started
+let cameraTurn = 0; // bumped by each setCamera, so a late camera is let go
 let meter = null; // {ctx, analyser, source, timer}
 
 function chosen() {
@@ -34,11 +37,13 @@ function choose(kind, id) {
 // ensureMedia starts the microphone and camera unless we hold either; it
 // never throws (what could not be had is in app.mediaProblems).
 export function ensureMedia() {
-  if (app.local.audio || app.local.video) return Promise.resolve();
+  if (app.local.audio || app.local.video || app.cameraReleased) return Promise.resolve();
   if (starting) return starting;
   const gen = app.mediaGen;
   app.mediaStarting = true;
-  const start = getLocalMedia(chosen()).then((m) => {
+  // A camera that is off is not opened at all; the button still offers it.
+  const withVideo = !app.camMuted;
+  const start = getLocalMedia(chosen(), withVideo).then((m) => {
     if (starting === start) starting = null;
     app.mediaStarting = Boolean(starting);
     if (gen !== app.mediaGen) {
@@ -47,6 +52,7 @@ export function ensureMedia() {
       return;
     }
     app.local = { audio: m.audio, video: m.video };
+    app.cameraReleased = !withVideo;
     app.mediaProblems = m.problems;
     for (const kind of ['audio', 'video']) watchEnded(kind, app.local[kind]);
     refreshDevices();
@@ -63,6 +69,53 @@ export function stopMedia() {
   stopMeter();
   releaseMedia();
   render();
+}
+
+// setCamera turns our camera on or off. Off lets the device go and sends
+// nothing in its place; on gets the chosen camera again and sends it. It
+// never throws: a camera that cannot be had is said in a notice.
+export async function setCamera(on) {
+  const turn = ++cameraTurn;
+  app.camMuted = !on;
+  if (!on) {
+    releaseCamera();
+    return;
+  }
+  if (app.local.video) {
+    app.local.video.enabled = true;
+    return;
+  }
+  if (!app.cameraReleased) return;
+  let track;
+  try {
+    track = await getDevice('video', chosen().video);
+  } catch (err) {
+    if (turn !== cameraTurn) return;
+    app.camMuted = true;
+    sendMute('video', true);
+    showNotice(mediaProblem('video', err), { error: true });
+    render();
+    return;
+  }
+  if (turn !== cameraTurn || !app.cameraReleased) {
+    track.stop();
+    return;
+  }
+  app.cameraReleased = false;
+  app.local = { ...app.local, video: track };
+  watchEnded('video', track);
+  if (app.session) await app.session.setLocalTrack('video', track);
+  refreshDevices();
+  render();
+}
+
+function releaseCamera() {
+  const old = app.local.video;
+  if (!old) return;
+  app.local = { ...app.local, video: null };
+  app.cameraReleased = true;
+  if (app.session) app.session.setLocalTrack('video', null).catch(() => {});
+  old.stop();
 }
 
 function watchEnded(kind, track) {
@@ -83,6 +136,7 @@ function watchEnded(kind, track) {
 async function switchDevice(kind, id) {
   choose(kind, id);
   const old = app.local[kind];
+  // A camera that is off is let go: the choice applies when it comes on.
   if (!old) return;
   let track;
   try {
@@ -125,7 +179,8 @@ async function refreshDevices() {
       }));
     }
     if (current && list.some((d) => d.id === current)) select.value = current;
-    $(kind === 'audio' ? 'mic-field' : 'camera-field').hidden = list.length === 0 || !track;
+    const held = track || (kind === 'video' && app.cameraReleased);
+    $(kind === 'audio' ? 'mic-field' : 'camera-field').hidden = list.length === 0 || !held;
   }
 }
 
@@ -135,7 +190,7 @@ export function renderDeviceCheck() {
   const box = $('device-check');
   const slot = app.screen === 'call' ? $('devices-slot') : app.screen === 'waiting' ? $('waiting-devices') : $('join-devices');
   if (box.parentElement !== slot) slot.append(box);
-  const on = Boolean(app.local.audio || app.local.video);
+  const on = Boolean(app.local.audio || app.local.video || app.cameraReleased);
   const inCall = app.screen === 'call';
   const video = $('preview-video');
   const track = app.local.video && !app.camMuted ? app.local.video : null;
@@ -143,7 +198,7 @@ export function renderDeviceCheck() {
   if (current !== track) video.srcObject = track ? new MediaStream([track]) : null;
   box.dataset.camera = String(Boolean(track));
   $('preview-off').textContent = on
-    ? (app.local.video ? 'Your camera is off.' : 'No camera is in use.')
+    ? (app.local.video || app.cameraReleased ? 'Your camera is off.' : 'No camera is in use.')
     : 'Your camera and microphone are off.';
   const button = $('preview-button');
   button.hidden = inCall;
@@ -161,17 +216,25 @@ export function renderDeviceCheck() {
 
 export function wireDeviceCheck() {
   $('preview-button').addEventListener('click', async () => {
-    if (app.local.audio || app.local.video) {
+    if (app.local.audio || app.local.video || app.cameraReleased) {
       stopMedia();
       announce('Camera and microphone off.');
       return;
     }
+    if (app.screen === 'join') app.camMuted = !$('start-cam').checked;
     $('preview-status').textContent = 'Starting your camera and microphone…';
     await ensureMedia();
     const problems = app.mediaProblems.map((p) => p.text).join(' ');
     $('preview-status').textContent = problems;
     announce(problems || 'Camera and microphone on. You can see yourself, and the bar moves when you speak.');
     render();
+  });
+  // On the join screen, "Camera on" turns the checked camera on or off.
+  $('start-cam').addEventListener('change', () => {
+    if (app.screen !== 'join') return;
+    app.camMuted = !$('start-cam').checked;
+    if (app.local.audio || app.local.video || app.cameraReleased) setCamera(!app.camMuted).then(render);
+    else render();
   });
   $('mic-select').addEventListener('change', () => switchDevice('audio', $('mic-select').value));
   $('camera-select').addEventListener('change', () => switchDevice('video', $('camera-select').value));

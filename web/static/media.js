@@ -41,10 +41,11 @@ export async function listDevices() {
 //
 // Returns {audio, video, problems: [{kind, text}]}.
 // devices names the chosen microphone and camera ({audio, video}: device
-// ids, '' for the browser's default).
-export async function getLocalMedia(devices = { audio: '', video: '' }) {
+// ids, '' for the browser's default); withVideo false leaves the camera
+// alone (it is off).
+export async function getLocalMedia(devices = { audio: '', video: '' }, withVideo = true) {
   const AUDIO = constraints('audio', devices.audio);
-  const VIDEO = constraints('video', devices.video);
+  const VIDEO = withVideo ? constraints('video', devices.video) : false;
   const result = { audio: null, video: null, problems: [] };
   const md = navigator.mediaDevices;
   if (!md || typeof md.getUserMedia !== 'function') {
@@ -62,6 +63,7 @@ export async function getLocalMedia(devices = { audio: '', video: '' }) {
     // Ask for each on its own to learn which one failed, and why.
   }
   for (const [kind, c] of [['audio', AUDIO], ['video', VIDEO]]) {
+    if (!c) continue;
     try {
       const stream = await md.getUserMedia({ [kind]: c });
       result[kind] = stream.getTracks()[0] || null;

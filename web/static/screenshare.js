@@ -14,10 +14,11 @@ import { app, send, render, nameOf } from './state.js';
 import { isFacilitator } from './text.js';
 import { $, announce, showNotice } from './ui.js';
 
-// What this browser shares: its track and the peer connection it went out
-// on; state is 'idle', 'asking' (the browser's picker is open), 'starting'
-// (start_screen_share sent) or 'sharing'.
-const own = { state: 'idle', track: null, session: null };
+// What this browser shares: its track, the tab's sound if the person chose
+// to share it, and the peer connection they went out on; state is 'idle',
+// 'asking' (the browser's picker is open), 'starting' (start_screen_share
+// sent) or 'sharing'.
+const own = { state: 'idle', track: null, sound: null, session: null };
 // Who was sharing at the last room_state, to say when it changes.
 let lastSharer = '';
 
@@ -61,9 +62,15 @@ export async function onScreenButton() {
   own.state = 'asking';
   render();
   let track = null;
+  let sound = null;
   try {
-    const stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15, max: 15 } }, audio: false });
+    // The browser offers the tab's sound when it can; the whole
+    // computer's would carry the session back to everyone.
+    const stream = await navigator.mediaDevices.getDisplayMedia({
+      video: { frameRate: { ideal: 15, max: 15 } }, audio: true, systemAudio: 'exclude',
+    });
     track = stream.getVideoTracks()[0] || null;
+    sound = stream.getAudioTracks()[0] || null;
   } catch (err) {
     own.state = 'idle';
     // Cancelling the browser's picker is a choice, not a problem.
@@ -73,6 +80,7 @@ export async function onScreenButton() {
   }
   if (!track || own.state !== 'asking' || !app.session || !send({ type: 'start_screen_share' })) {
     if (track) track.stop();
+    if (sound) sound.stop();
     own.state = 'idle';
     render();
     return;
@@ -80,7 +88,7 @@ export async function onScreenButton() {
   // Slides and text stay sharp rather than smooth.
   if ('contentHint' in track) track.contentHint = 'detail';
   track.addEventListener('ended', onBrowserStop);
-  Object.assign(own, { state: 'starting', track, session: app.session });
+  Object.assign(own, { state: 'starting', track, sound, session: app.session });
   render();
 }
 
@@ -102,13 +110,14 @@ function stopOwnShare() {
 // not told (it ended the share, or will).
 // A picker still open then finds the state changed and drops its screen.
 function endOwn() {
-  const { track, session } = own;
-  Object.assign(own, { state: 'idle', track: null, session: null });
+  const { track, sound, session } = own;
+  Object.assign(own, { state: 'idle', track: null, sound: null, session: null });
   if (track) {
     track.removeEventListener('ended', onBrowserStop);
     track.stop();
   }
-  if (session && session === app.session) session.setScreenTrack(null).catch(() => {});
+  if (sound) sound.stop();
+  if (session && session === app.session) session.setScreenTrack(null, null).catch(() => {});
 }
 
 // onScreenError takes an error answering start_screen_share or
@@ -132,7 +141,7 @@ export function screenChanged(prev, next) {
   const out = [];
   if (own.state === 'starting' && sharer === me) {
     own.state = 'sharing';
-    if (own.session === app.session) app.session.setScreenTrack(own.track).catch(() => {});
+    if (own.session === app.session) app.session.setScreenTrack(own.track, own.sound).catch(() => {});
   } else if (own.state === 'sharing' && sharer !== me) {
     endOwn();
   }
@@ -188,27 +197,36 @@ export function renderScreenShare(inCall) {
   $('stage').dataset.sharing = String(showing);
   stage.dataset.participant = showing ? sharer : '';
   const video = $('screen-video');
+  const audio = $('screen-audio');
   if (!showing) {
     if (video.srcObject) video.srcObject = null;
+    if (audio.srcObject) audio.srcObject = null;
     return;
   }
   const name = nameOf(sharer);
   const title = `${name} is sharing their screen`;
   if ($('screen-title').textContent !== title) $('screen-title').textContent = title;
   video.setAttribute('aria-label', `${name}'s screen`);
-  const received = app.session ? app.session.remoteTracks().find((r) => r.kind === 'screen' && r.participant === sharer) : null;
+  const tracks = app.session ? app.session.remoteTracks().filter((r) => r.participant === sharer) : [];
+  const received = tracks.find((r) => r.kind === 'screen');
   const track = received ? received.track : null;
-  const current = video.srcObject ? video.srcObject.getTracks()[0] : null;
-  if (current !== track) {
-    video.srcObject = track ? new MediaStream([track]) : null;
-    if (track) video.play().catch(() => { video.dataset.blocked = 'true'; });
-  }
+  playOn(video, track);
+  const heard = tracks.find((r) => r.kind === 'screen-audio');
+  playOn(audio, heard ? heard.track : null);
   stage.dataset.waiting = String(!track || video.videoWidth === 0);
   const stop = $('screen-stop');
   const fac = Boolean(app.self && isFacilitator(app.self.role));
   stop.hidden = !fac;
   const stopLabel = `Stop ${name}'s screen share`;
   if (stop.textContent !== stopLabel) stop.textContent = stopLabel;
+}
+
+// playOn shows or plays track (or nothing) in the media element el.
+function playOn(el, track) {
+  const current = el.srcObject ? el.srcObject.getTracks()[0] : null;
+  if (current === track) return;
+  el.srcObject = track ? new MediaStream([track]) : null;
+  if (track) el.play().catch(() => { el.dataset.blocked = 'true'; });
 }
 
 // wireScreenShare connects the page's screen sharing controls.
@@ -231,5 +249,5 @@ export function wireScreenShare() {
 
 // screenSnapshot is what the test hooks show of our own share.
 export function screenSnapshot() {
-  return { state: own.state, track: own.track };
+  return { state: own.state, track: own.track, sound: own.sound };
 }

@@ -6,8 +6,9 @@
 // carries the publisher's participant id as its msid stream id, which is how
 // we know whose a track is.
 //
-// A screen share goes out on an m-line of our own (setScreenTrack), and
-// others' screens arrive with the stream id "<participant>-screen".
+// A screen share and its sound go out on m-lines of our own
+// (setScreenTrack), and others' arrive with the stream id
+// "<participant>-screen".
 //
 // Offers may also come from us (an ICE restart, our screen's m-line). Collisions follow "perfect
 // negotiation" with the client as the polite peer: we roll back our offer and
@@ -61,8 +62,10 @@ export class MediaSession {
     // The mids of the m-lines we publish on, found in the first offer and
     // kept across renegotiations: {audio: '0', video: '1'}.
     this.publishMids = { audio: null, video: null };
-    // Our screen share's transceiver, made by the first share.
+    // Our screen share's transceivers, made by the first share (and the
+    // first with sound).
     this.screenTransceiver = null;
+    this.screenSoundTransceiver = null;
 
     // Whose is each received track: mid -> {participant, kind}, and
     // receiver track id -> {participant, kind}. Rebuilt after each offer.
@@ -254,14 +257,20 @@ export class MediaSession {
     await tr.sender.replaceTrack(track || null);
   }
 
-  // setScreenTrack sends track as our screen share, or nothing (null). The
-  // first share adds an m-line of our own, which needs an offer (the
-  // browser asks for it); later shares reuse it.
-  async setScreenTrack(track) {
+  // setScreenTrack sends track as our screen share and sound as its sound
+  // (a tab's audio), or nothing (null). The first share (and the first
+  // sound) adds an m-line of our own, which needs an offer (the browser
+  // asks for it); later shares reuse them.
+  async setScreenTrack(track, sound = null) {
     if (this.closed) return;
-    const tr = this.screenTransceiver;
+    await this.setOwnSection('screenTransceiver', track);
+    await this.setOwnSection('screenSoundTransceiver', sound);
+  }
+
+  async setOwnSection(slot, track) {
+    const tr = this[slot];
     if (!tr) {
-      if (track) this.screenTransceiver = this.pc.addTransceiver(track, { direction: 'sendonly' });
+      if (track) this[slot] = this.pc.addTransceiver(track, { direction: 'sendonly' });
       return;
     }
     await tr.sender.replaceTrack(track || null);

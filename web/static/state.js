@@ -39,6 +39,9 @@ export const app = {
   mediaProblems: [],
   micMuted: false,
   camMuted: false,
+  // The camera is off by the person's choice and let go (its light out);
+  // turning it on gets it afresh (devices.js setCamera).
+  cameraReleased: false,
 
   panel: null,
   panelOpen: null, // null until the person chooses; then true or false
@@ -163,4 +166,5 @@ export function releaseMedia() {
   app.mediaStarting = false;
   stopTracks(app.local.audio, app.local.video);
   app.local = { audio: null, video: null };
+  app.cameraReleased = false;
 }

@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -114,7 +115,8 @@ func FindChromium(path string) (string, error) {
 // New starts a headless Chromium with a fresh profile and opens one blank
 // tab. It skips the test when Chromium is missing, or fails it when the
 // environment has CI=true. The browser is closed when the test ends.
-func New(t testing.TB, opts Options) *Browser {
+// extraFlags are added to Flags, in the same form.
+func New(t testing.TB, opts Options, extraFlags ...string) *Browser {
 	t.Helper()
 	exe, err := FindChromium(opts.ExecPath)
 	if err != nil {
@@ -145,7 +147,7 @@ func New(t testing.TB, opts Options) *Browser {
 		chromedp.WindowSize(opts.Width, opts.Height),
 		chromedp.CombinedOutput(output),
 	}
-	for _, f := range Flags {
+	for _, f := range append(slices.Clone(Flags), extraFlags...) {
 		name, value, hasValue := strings.Cut(strings.TrimPrefix(f, "--"), "=")
 		if hasValue {
 			allocOpts = append(allocOpts, chromedp.Flag(name, value))

@@ -30,10 +30,15 @@ type Options struct {
 	// client connects from 127.0.0.1, so zero means no limit here, unlike
 	// the server's default of 20; a test of the limit sets it.
 	MaxConnsPerIP int
-	// TrustedProxies, JoinTimeout and MaxUnjoined: see signaling.Config.
-	TrustedProxies []netip.Prefix
-	JoinTimeout    time.Duration
-	MaxUnjoined    int
+	// TrustedProxies, JoinTimeout, AgreementTimeout and MaxUnjoined: see
+	// signaling.Config.
+	TrustedProxies   []netip.Prefix
+	JoinTimeout      time.Duration
+	AgreementTimeout time.Duration
+	MaxUnjoined      int
+	// PublicIPs replace the address of the server's media candidates (NAT
+	// 1:1), e.g. with that of a relay in front of its media port.
+	PublicIPs []string
 	// TURN runs the embedded TURN server on free loopback ports.
 	TURN bool
 	// TURNTLSCert and TURNTLSKey (files), with TURN, also serve TURN over
@@ -140,6 +145,7 @@ func start(opts Options) (*Server, error) {
 		Listen:            "127.0.0.1:0",
 		UDPPort:           0,
 		LoopbackOnly:      true,
+		PublicIPs:         opts.PublicIPs,
 		RedisURL:          opts.RedisURL,
 		PresenceTTL:       opts.PresenceTTL,
 		HeartbeatInterval: opts.HeartbeatInterval,
@@ -151,6 +157,7 @@ func start(opts Options) (*Server, error) {
 		MaxConnsPerIP:     maxConns,
 		TrustedProxies:    opts.TrustedProxies,
 		JoinTimeout:       opts.JoinTimeout,
+		AgreementTimeout:  opts.AgreementTimeout,
 		MaxUnjoined:       opts.MaxUnjoined,
 		NodeID:            "test-node",
 		TURN:              turn,

@@ -1,0 +1,105 @@
+package web_test
+
+// Turning the camera off lets the device go (its light goes out), and
+// turning it on gets it afresh; on the join screen, "Camera on" does the
+// same for the check.
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/hearth-rtc/hearth/internal/testutil/browser"
+	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
+)
+
+// liveLocalVideo counts the live video tracks of the page that are not
+// received from others: in video elements, in senders, and the local one.
+const liveLocalVideo = `(() => {
+	const received = new Set(hearth.pc ? hearth.pc.getReceivers().map(r => r.track) : []);
+	const tracks = new Set();
+	for (const v of document.querySelectorAll("video")) {
+		if (v.srcObject) for (const t of v.srcObject.getVideoTracks()) tracks.add(t);
+	}
+	if (hearth.pc) for (const s of hearth.pc.getSenders()) if (s.track && s.track.kind === "video") tracks.add(s.track);
+	if (hearth.localTracks.video) tracks.add(hearth.localTracks.video);
+	return [...tracks].filter(t => !received.has(t) && t.readyState === "live").length;
+})()`
+
+func TestCameraOffReleasesIt(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{})
+	names := []string{"Ana", "Ben"}
+	bs := make([]*browser.Browser, len(names))
+	for i, name := range names {
+		b := browser.New(t, browser.Desktop)
+		bs[i] = b
+		if err := b.Navigate(t.Context(), srv.URL+"/r/camera-circle"); err != nil {
+			t.Fatal(err)
+		}
+		wait(t, b, `document.body.dataset.ready === "true"`)
+		fill(t, b, "#name", name)
+		click(t, b, "#join-button")
+	}
+	ana, ben := bs[0], bs[1]
+	for _, b := range bs {
+		waitLong(t, b, `hearth.screen === "call" && hearth.participants.length === 1 && hearth.state === "connected"`)
+	}
+	anaID := eval[string](t, ana, `hearth.selfId`)
+	risingFor(t, ben, "Ben", anaID, "video", "framesDecoded")
+	tile := fmt.Sprintf(`document.querySelector('[data-participant=%q]')`, anaID)
+
+	// Off: the track is stopped, nothing live of the camera is left in the
+	// page, and Ben sees Ana's tile with her camera off.
+	if err := ana.Eval(t.Context(), `window.__camera = hearth.localTracks.video; true`, nil); err != nil {
+		t.Fatal(err)
+	}
+	click(t, ana, "#cam-button")
+	waitLong(t, ana, `window.__camera.readyState === "ended" && hearth.localTracks.video === null`)
+	if n := eval[int](t, ana, liveLocalVideo); n != 0 {
+		t.Errorf("%d live video tracks of Ana's own remain with her camera off", n)
+	}
+	waitLong(t, ana, `document.getElementById("cam-button").dataset.muted === "true" && !document.getElementById("cam-button").disabled`)
+	waitLong(t, ben, tile+` && `+tile+`.dataset.camOff === "true"`)
+
+	// On: a new camera track goes out, and Ben decodes it.
+	click(t, ana, "#cam-button")
+	waitLong(t, ana, `hearth.localTracks.video !== null && hearth.localTracks.video !== window.__camera && hearth.localTracks.video.readyState === "live"`)
+	waitLong(t, ana, `hearth.pc.getSenders().some(s => s.track === hearth.localTracks.video)`)
+	waitLong(t, ben, tile+`.dataset.camOff === "false"`)
+	risingFor(t, ben, "Ben", anaID, "video", "framesDecoded")
+	waitLong(t, ben, tile+`.querySelector("video").videoWidth > 0`)
+	for _, b := range bs {
+		checkClean(t, b)
+	}
+}
+
+func TestPreJoinCameraOff(t *testing.T) {
+	fake := newFakeSignaling(t)
+	srv := serveClient(t, fake)
+	b := browser.New(t, browser.Desktop)
+	if err := b.Navigate(t.Context(), srv.URL+"/r/tuesday-grief"); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, b, `document.body.dataset.ready === "true"`)
+	// With "Camera on" unchecked, the check opens the microphone only.
+	click(t, b, `label:has(#start-cam)`)
+	click(t, b, "#preview-button")
+	wait(t, b, `hearth.localTracks.audio !== null && hearth.localTracks.video === null`)
+	if n := eval[int](t, b, liveLocalVideo); n != 0 {
+		t.Errorf("%d live video tracks with the camera off before joining", n)
+	}
+	if got := text(t, b, "#preview-off"); got != "Your camera is off." {
+		t.Errorf("preview says %q with the camera off", got)
+	}
+	// Checked, the camera comes on; unchecked, it is let go again.
+	click(t, b, `label:has(#start-cam)`)
+	wait(t, b, `hearth.localTracks.video !== null && hearth.localTracks.video.readyState === "live" && document.getElementById("preview-video").videoWidth > 0`)
+	if err := b.Eval(t.Context(), `window.__camera = hearth.localTracks.video; true`, nil); err != nil {
+		t.Fatal(err)
+	}
+	click(t, b, `label:has(#start-cam)`)
+	wait(t, b, `hearth.localTracks.video === null && window.__camera.readyState === "ended" && document.getElementById("device-check").dataset.camera === "false"`)
+	if n := eval[int](t, b, liveLocalVideo); n != 0 {
+		t.Errorf("%d live video tracks after turning the camera off before joining", n)
+	}
+	checkClean(t, b)
+}

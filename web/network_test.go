@@ -1,0 +1,428 @@
+package web_test
+
+// Chromium on emulated home networks. The browser under test runs inside a
+// network namespace (internal/testutil/netsim) whose veth link into this
+// machine is limited with tbf; the server stays on loopback, its page and
+// websocket reached through a TCP forwarder on the link's address, and
+// its media port through a UDP relay there that adds seeded loss and
+// delay (the kernel has no netem; Debian's Chromium 156 has no
+// WebRTC-FakeNetwork field trials: the names are not in its binary).
+// The server announces the relay's address (NAT 1:1), so all the
+// browser's media crosses the relay and the limited link.
+//
+// The other participants are Go clients on loopback publishing the real
+// clip (VP8 and Opus the browser decodes; internal/testutil/clip): eight
+// publishing Chromiums would not fit on two cores beside the browser
+// under test. The tests run one after the other (never t.Parallel) and
+// log the figures they measure.
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hearth-rtc/hearth/internal/client"
+	"github.com/hearth-rtc/hearth/internal/testutil/browser"
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
+	"github.com/hearth-rtc/hearth/internal/testutil/clip"
+	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
+	"github.com/hearth-rtc/hearth/internal/testutil/netsim"
+)
+
+// netRoom is a server, and a browser behind an emulated link to it.
+type netRoom struct {
+	srv   *hearthtest.Server
+	net   *netsim.Net
+	relay *netsim.Relay
+	url   string // the page, as the browser reaches it
+}
+
+// behind starts a server whose media the browser reaches through a relay
+// impairing it with imp each way, on a link limited to down and up bits a
+// second (zero: no limit).
+func behind(t *testing.T, down, up int, imp netsim.Impairment) *netRoom {
+	t.Helper()
+	n := netsim.New(t)
+	srv := hearthtest.Start(t, hearthtest.Options{PublicIPs: []string{n.Host.String()}})
+	media := srv.App.MediaAddr().AddrPort()
+	relay := netsim.NewRelay(t, netsim.RelayConfig{
+		Listen: netip.AddrPortFrom(n.Host, media.Port()), Target: media, Down: imp, Up: imp, Seed: 18})
+	web := netsim.Forward(t, netip.AddrPortFrom(n.Host, 0), netip.MustParseAddrPort(strings.TrimPrefix(srv.URL, "http://")))
+	n.Limit(t, down, up)
+	return &netRoom{srv: srv, net: n, relay: relay, url: "http://" + web.String()}
+}
+
+// join opens the page in a browser inside the namespace and joins room as
+// name.
+func (r *netRoom) join(t *testing.T, room, name string) *browser.Browser {
+	t.Helper()
+	exe, err := browser.FindChromium("")
+	if err != nil {
+		browser.New(t, browser.Desktop) // skips, or fails under CI=true
+	}
+	// The page is not on localhost: the camera needs it called secure.
+	b := browser.New(t, browser.Options{Width: 1280, Height: 800, ExecPath: r.net.Wrap(t, exe)},
+		"--unsafely-treat-insecure-origin-as-secure="+r.url)
+	if err := b.Navigate(t.Context(), r.url+"/r/"+room); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, b, `document.body.dataset.ready === "true"`)
+	fill(t, b, "#name", name)
+	click(t, b, "#join-button")
+	waitLong(t, b, `hearth.screen === "call" && hearth.state === "connected"`)
+	return b
+}
+
+// publishers joins n Go clients that publish the clip, and returns them
+// and a count of the keyframe requests the server sent them.
+func publishers(t *testing.T, srv *hearthtest.Server, room string, n int) ([]*client.Client, *atomic.Int64) {
+	t.Helper()
+	var keyframes atomic.Int64
+	out := make([]*client.Client, n)
+	for i := range out {
+		p, err := clip.NewPlayer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := budget.Context(t, budget.Step)
+		c, err := client.Dial(ctx, nil, client.Options{URL: srv.WSURL, Room: room, Name: fmt.Sprintf("Pub %d", i+1),
+			Audio: true, Video: true, ExternalMedia: true,
+			OnKeyframeRequest: func() { keyframes.Add(1); p.Keyframe() }})
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Stop(); c.Close() })
+		if err := c.Join(); err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		if _, err := c.WaitMessage(ctx, "joined", nil); err != nil {
+			cancel()
+			t.Fatalf("publisher %d did not join: %v", i+1, err)
+		}
+		cancel()
+		p.Play(c)
+		out[i] = c
+	}
+	return out, &keyframes
+}
+
+// inboundAt is what a browser's getStats says of one publisher's camera
+// and microphone.
+type inboundAt struct {
+	Audio struct {
+		PacketsReceived, PacketsLost           float64
+		ConcealedSamples, TotalSamplesReceived float64
+		ConcealmentEvents                      float64
+		JitterBufferDelay, JitterBufferEmitted float64
+	}
+	Video struct {
+		PacketsReceived, PacketsLost, Retransmitted float64
+		FramesDecoded, KeyFramesDecoded, FrameWidth float64
+		FreezeCount, TotalFreezesDuration           float64
+		NackCount, PliCount                         float64
+	}
+}
+
+// inboundStats is the JavaScript for the browser's inbound streams by
+// publisher, cameras and microphones only.
+const inboundStats = `Promise.all([hearth.inboundStats(), hearth.pc.getStats()]).then(([mine, r]) => {
+	const owners = new Map(mine.filter(x => x.participant && !x.screen).map(x => [x.trackIdentifier, x.participant]));
+	const out = {};
+	r.forEach(s => {
+		const id = s.type === "inbound-rtp" && owners.get(s.trackIdentifier);
+		if (!id) return;
+		const p = out[id] ||= {Audio: {}, Video: {}};
+		if (s.kind === "audio") p.Audio = {PacketsReceived: s.packetsReceived || 0, PacketsLost: s.packetsLost || 0,
+			ConcealedSamples: s.concealedSamples || 0, TotalSamplesReceived: s.totalSamplesReceived || 0,
+			ConcealmentEvents: s.concealmentEvents || 0, JitterBufferDelay: s.jitterBufferDelay || 0,
+			JitterBufferEmitted: s.jitterBufferEmittedCount || 0};
+		else p.Video = {PacketsReceived: s.packetsReceived || 0, PacketsLost: s.packetsLost || 0,
+			Retransmitted: s.retransmittedPacketsReceived || 0, FramesDecoded: s.framesDecoded || 0,
+			KeyFramesDecoded: s.keyFramesDecoded || 0, FrameWidth: s.frameWidth || 0, FreezeCount: s.freezeCount || 0,
+			TotalFreezesDuration: s.totalFreezesDuration || 0, NackCount: s.nackCount || 0, PliCount: s.pliCount || 0};
+	});
+	return out;
+})`
+
+func readStats(t *testing.T, b *browser.Browser) map[string]inboundAt {
+	return eval[map[string]inboundAt](t, b, inboundStats)
+}
+
+// window is what changed between two readings of a browser's stats, for
+// one publisher.
+type window struct {
+	id                                 string
+	audioPackets, audioLost            float64
+	concealed, samples, concealEvents  float64
+	jitterBuffer                       time.Duration // mean delay of what was played out
+	frames, keyframes, freezes, frozen float64
+	videoPackets, videoLost, resent    float64
+	nacks, plis, width                 float64
+}
+
+func diff(id string, a, b inboundAt) window {
+	w := window{id: id,
+		audioPackets: b.Audio.PacketsReceived - a.Audio.PacketsReceived, audioLost: b.Audio.PacketsLost - a.Audio.PacketsLost,
+		concealed: b.Audio.ConcealedSamples - a.Audio.ConcealedSamples, samples: b.Audio.TotalSamplesReceived - a.Audio.TotalSamplesReceived,
+		concealEvents: b.Audio.ConcealmentEvents - a.Audio.ConcealmentEvents,
+		frames:        b.Video.FramesDecoded - a.Video.FramesDecoded, keyframes: b.Video.KeyFramesDecoded - a.Video.KeyFramesDecoded,
+		freezes: b.Video.FreezeCount - a.Video.FreezeCount, frozen: b.Video.TotalFreezesDuration - a.Video.TotalFreezesDuration,
+		videoPackets: b.Video.PacketsReceived - a.Video.PacketsReceived, videoLost: b.Video.PacketsLost - a.Video.PacketsLost,
+		resent: b.Video.Retransmitted - a.Video.Retransmitted,
+		nacks:  b.Video.NackCount - a.Video.NackCount, plis: b.Video.PliCount - a.Video.PliCount, width: b.Video.FrameWidth}
+	if n := b.Audio.JitterBufferEmitted - a.Audio.JitterBufferEmitted; n > 0 {
+		w.jitterBuffer = time.Duration((b.Audio.JitterBufferDelay - a.Audio.JitterBufferDelay) / n * float64(time.Second))
+	}
+	return w
+}
+
+func (w window) String() string {
+	share := 0.0
+	if w.samples > 0 {
+		share = 100 * w.concealed / w.samples
+	}
+	return fmt.Sprintf("%s: audio %.0f packets (%.0f lost), %.1f %% concealed in %.0f events, jitter buffer %v; "+
+		"video %.0f frames (%.0f keyframes, %.0f px wide), %.0f freezes (%.1f s), %.0f packets (%.0f lost, %.0f resent), %.0f NACKs, %.0f PLIs",
+		w.id, w.audioPackets, w.audioLost, share, w.concealEvents, w.jitterBuffer.Round(time.Millisecond),
+		w.frames, w.keyframes, w.width, w.freezes, w.frozen, w.videoPackets, w.videoLost, w.resent, w.nacks, w.plis)
+}
+
+// measure waits until the browser has received audio worth at least
+// seconds from every publisher in ids since before (a condition, not a
+// clock: a busy machine takes longer), and returns the windows.
+func measure(t *testing.T, b *browser.Browser, ids []string, before map[string]inboundAt, seconds int) ([]window, map[string]inboundAt) {
+	t.Helper()
+	cond := fmt.Sprintf(`%s.then(now => %s.every(id => now[id] && now[id].Audio.TotalSamplesReceived - (%s[id] ? %s[id].Audio.TotalSamplesReceived : 0) >= %d))`,
+		inboundStats, jsList(ids), jsJSON(t, before), jsJSON(t, before), seconds*48000)
+	if err := b.WaitJS(t.Context(), cond, budget.Step); err != nil {
+		t.Fatalf("the browser did not receive %d s of audio from every publisher: %v\n%s", seconds, err, mediaState(t, b))
+	}
+	after := readStats(t, b)
+	out := make([]window, len(ids))
+	for i, id := range ids {
+		out[i] = diff(id, before[id], after[id])
+	}
+	return out, after
+}
+
+func jsList(ids []string) string {
+	q := make([]string, len(ids))
+	for i, id := range ids {
+		q[i] = jsString(id)
+	}
+	return "[" + strings.Join(q, ",") + "]"
+}
+
+func jsJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// participantIDs returns the ids of cs.
+func participantIDs(cs []*client.Client) []string {
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID()
+	}
+	return ids
+}
+
+// TestNetworkOutage: the browser's link goes dead for 2 s (every packet
+// either way dropped, websocket included), and comes back: sound and
+// pictures resume on the same connection and the same seat, without a
+// rejoin.
+func TestNetworkOutage(t *testing.T) {
+	r := behind(t, 0, 0, netsim.Impairment{})
+	pubs, _ := publishers(t, r.srv, "outage", 2)
+	b := r.join(t, "outage", "Ola")
+	ids := participantIDs(pubs)
+	for _, id := range ids {
+		risingFor(t, b, "Ola", id, "video", "framesDecoded")
+	}
+	self := eval[string](t, b, `hearth.selfId`)
+	if err := b.Eval(t.Context(), `window.__pc = hearth.pc, true`, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	r.net.Cut(t)
+	cut := readStats(t, b)
+	time.Sleep(2 * time.Second) // the outage itself
+	r.net.Limit(t, 0, 0)
+	back := time.Now()
+	for _, id := range ids {
+		risingFor(t, b, "Ola", id, "video", "framesDecoded")
+		risingFor(t, b, "Ola", id, "audio", "packetsReceived")
+	}
+	t.Logf("media from both publishers flowing again %v after the link came back", time.Since(back).Round(100*time.Millisecond))
+	ws, _ := measure(t, b, ids, cut, 6)
+	for _, w := range ws {
+		t.Logf("from the outage on: %v", w)
+	}
+	if got := eval[string](t, b, `hearth.selfId`); got != self {
+		t.Errorf("the browser is participant %q after the outage, %q before: it rejoined", got, self)
+	}
+	throughRelay(t, r)
+	if !eval[bool](t, b, `window.__pc === hearth.pc && hearth.pc.connectionState === "connected"`) {
+		t.Errorf("the browser's peer connection was replaced or is not connected: %s", eval[string](t, b, `hearth.pc.connectionState`))
+	}
+}
+
+// TestNetworkLossRecovered: 3 % of packets lost each way and 100 ms of
+// round trip, bandwidth to spare. The browser's NACKs get the lost video
+// packets resent, so video keeps decoding with few freezes, and the
+// publishers are not made to send a storm of keyframes: the keyframe
+// requests reaching them stay a few a minute, beside the clip's own
+// keyframe a second.
+func TestNetworkLossRecovered(t *testing.T) {
+	r := behind(t, 0, 0, netsim.Impairment{Loss: 0.03, Delay: 50 * time.Millisecond})
+	pubs, keyframes := publishers(t, r.srv, "lossy", 2)
+	b := r.join(t, "lossy", "Lou")
+	ids := participantIDs(pubs)
+	for _, id := range ids {
+		risingFor(t, b, "Lou", id, "video", "framesDecoded")
+	}
+	before, asked := readStats(t, b), keyframes.Load()
+	start := time.Now()
+	ws, _ := measure(t, b, ids, before, 20)
+	elapsed := time.Since(start)
+	requests := keyframes.Load() - asked
+	t.Logf("%d keyframe requests reached the publishers in %v", requests, elapsed.Round(time.Second))
+	for _, w := range ws {
+		t.Logf("20 s of audio under 3 %% loss: %v", w)
+		if w.nacks == 0 {
+			t.Errorf("%s: the browser sent no NACK for lost video", w.id)
+		}
+		if w.frames < 20*15/2 {
+			t.Errorf("%s: %.0f frames decoded in 20 s of a 15 frames a second clip", w.id, w.frames)
+		}
+		if w.frozen > 4 {
+			t.Errorf("%s: video frozen %.1f s in 20 s", w.id, w.frozen)
+		}
+		if share := w.concealed / w.samples; share > 0.12 {
+			t.Errorf("%s: %.1f %% of audio concealed", w.id, 100*share)
+		}
+	}
+	throughRelay(t, r)
+	// A storm would be a request per lost frame: tens a second.
+	if limit := int64(len(ids)) * int64(elapsed/time.Second) / 2; requests > limit {
+		t.Errorf("%d keyframe requests reached %d publishers in %v, want at most one every 2 s each", requests, len(ids), elapsed.Round(time.Second))
+	}
+}
+
+// TestNetworkThinSubscriber: a browser behind 1 Mbit/s each way, 100 ms
+// of round trip and 3 % loss, in a room of eight publishers (each about
+// 150 kbit/s of video and 32 of sound: 1.5 Mbit/s in all). Its sound from
+// every publisher keeps playing with few samples concealed (audio never
+// gives way); video keeps decoding for at least one tile (the server
+// pauses the least important ones rather than let every picture freeze);
+// once the limit is lifted, every tile decodes again. What it measures
+// (tiles decoding smoothly, freezes, the time to climb back) is logged:
+// the aim of at least half the tiles smooth and a climb within about
+// 10 s is not met yet (PERFORMANCE.md, "Networks").
+func TestNetworkThinSubscriber(t *testing.T) {
+	imp := netsim.Impairment{Loss: 0.03, Delay: 50 * time.Millisecond}
+	r := behind(t, 1_000_000, 1_000_000, imp)
+	pubs, keyframes := publishers(t, r.srv, "thin", 8)
+	b := r.join(t, "thin", "Tam")
+	ids := participantIDs(pubs)
+	for _, id := range ids {
+		risingFor(t, b, "Tam", id, "audio", "packetsReceived")
+	}
+	// Settle: the estimate takes a few seconds to find the link.
+	measure(t, b, ids, readStats(t, b), 5)
+	before, asked := readStats(t, b), keyframes.Load()
+	start := time.Now()
+	ws, _ := measure(t, b, ids, before, 20)
+	elapsed := time.Since(start)
+	smooth, decoding, starved := 0, 0, 0
+	for _, w := range ws {
+		t.Logf("20 s at 1 Mbit/s, 3 %% loss: %v", w)
+		// What the publisher sent in the window (received and lost) is
+		// 50 packets a second unless the machine starved it; then the
+		// gaps are its, not the link's, and say nothing of the network.
+		if sent, due := w.audioPackets+w.audioLost, 50*elapsed.Seconds(); sent < 0.8*due {
+			t.Logf("%s sent %.0f audio packets in %v, not %.0f: the machine is too busy to judge its sound", w.id, sent, elapsed.Round(time.Second), due)
+			starved++
+			continue
+		}
+		// 1.4 – 3 % on this machine, up to 11 % under -race with others'
+		// tests running; 13 – 15 % before video gave way to sound.
+		if share := w.concealed / w.samples; share > 0.12 {
+			t.Errorf("%s: %.1f %% of audio concealed", w.id, 100*share)
+		}
+		if w.frames >= 15 {
+			decoding++
+		}
+		if w.frames >= 20*15/2 && w.frozen < 4 {
+			smooth++
+		}
+	}
+	t.Logf("%d of %d tiles decoding, %d smoothly; %d keyframe requests reached the publishers",
+		decoding, len(ids), smooth, keyframes.Load()-asked)
+	if decoding == 0 && starved == 0 {
+		t.Errorf("no tile's video decodes at 1 Mbit/s")
+	}
+	throughRelay(t, r)
+
+	r.net.Limit(t, 0, 0)
+	r.relay.Set(netsim.Impairment{}, netsim.Impairment{})
+	lifted := time.Now()
+	for _, id := range ids {
+		risingFor(t, b, "Tam", id, "video", "framesDecoded")
+	}
+	t.Logf("every tile decoding %v after the limit was lifted", time.Since(lifted).Round(100*time.Millisecond))
+}
+
+// throughRelay fails the test if the browser's media did not cross the
+// relay (and so the emulated link).
+func throughRelay(t *testing.T, r *netRoom) {
+	t.Helper()
+	down, up := r.relay.Stats()
+	t.Logf("relay: down %+v, up %+v", down, up)
+	if down.Packets < 100 || up.Packets < 100 {
+		t.Errorf("the relay carried %d packets down and %d up: the media did not cross the emulated link", down.Packets, up.Packets)
+	}
+}
+
+// TestNetworkThinPublisher: a browser whose uplink is 500 kbit/s still
+// reaches the others: its camera's layers fit the link, and a Go client
+// keeps receiving its video and sound.
+func TestNetworkThinPublisher(t *testing.T) {
+	r := behind(t, 0, 500_000, netsim.Impairment{Delay: 25 * time.Millisecond})
+	subs, _ := publishers(t, r.srv, "uplink", 1)
+	b := r.join(t, "uplink", "Uma")
+	id := eval[string](t, b, `hearth.selfId`)
+	goReceives(t, subs[0], "the Go client", id, "video")
+	goReceives(t, subs[0], "the Go client", id, "audio")
+	var out []struct {
+		Rid        string
+		Width      float64
+		Bitrate    float64
+		Limitation string
+		BytesSent  float64
+	}
+	expr := `hearth.pc.getStats().then(r => [...r.values()].filter(s => s.type === "outbound-rtp" && s.kind === "video").map(s => ({Rid: s.rid || "", Width: s.frameWidth || 0, Bitrate: s.targetBitrate || 0, Limitation: s.qualityLimitationReason || "", BytesSent: s.bytesSent || 0})))`
+	// The browser has sent long enough to have met the link (300 KB of
+	// video is 5 s at its whole rate), and what its layers aim for fits.
+	full := expr + `.then(ls => ls.reduce((n, l) => n + l.BytesSent, 0) >= 300000 && ls.reduce((n, l) => n + l.Bitrate, 0) <= 500000)`
+	if err := b.WaitJS(t.Context(), full, budget.Step); err != nil {
+		_ = b.Eval(t.Context(), expr, &out)
+		t.Errorf("the camera's layers %+v: never sent 300 KB within 500 kbit/s: %v", out, err)
+	}
+	if err := b.Eval(t.Context(), expr, &out); err != nil {
+		t.Fatal(err)
+	}
+	throughRelay(t, r)
+	t.Logf("camera layers behind 500 kbit/s: %+v", out)
+	goReceives(t, subs[0], "the Go client", id, "video")
+}
