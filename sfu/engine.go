@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
@@ -52,7 +53,17 @@ type Config struct {
 	// fastpath.go; the name is from when only audio took the fast path),
 	// for comparison.
 	DisableAudioFastPath bool
+	// NegotiationBatch is how long a peer's changes are gathered into one
+	// offer once an offer is due (the first offer goes at once);
+	// DefaultNegotiationBatch if zero, none if negative.
+	NegotiationBatch time.Duration
 }
+
+// DefaultNegotiationBatch gathers the renegotiations of people joining
+// together: long enough to fold a joiner's camera and microphone, and
+// joins a moment apart, into one offer to each of the others; short
+// enough that nobody notices when a newcomer is heard.
+const DefaultNegotiationBatch = 100 * time.Millisecond
 
 // Engine owns the media socket and what every peer's WebRTC API is built
 // from.
@@ -70,6 +81,7 @@ type Engine struct {
 	// in its DTLS handshake.
 	parts     *apiParts
 	fastAudio bool
+	negBatch  time.Duration
 	peersMu   sync.Mutex
 	peers     map[*Peer]struct{}
 	stopRep   context.CancelFunc
@@ -129,7 +141,11 @@ func NewEngine(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	log.Info("media socket open", "addr", conn.LocalAddr().String(), "sockets", len(conns))
-	e := &Engine{mux: parts.mux, conn: conn, log: log, stats: stats, batch: batch,
+	negBatch := cfg.NegotiationBatch
+	if negBatch == 0 {
+		negBatch = DefaultNegotiationBatch
+	}
+	e := &Engine{mux: parts.mux, conn: conn, log: log, stats: stats, batch: batch, negBatch: max(negBatch, 0),
 		parts: parts, fastAudio: !cfg.DisableAudioFastPath, peers: map[*Peer]struct{}{},
 		repDone: make(chan struct{})}
 	ctx, stop := context.WithCancel(context.Background())

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 )
@@ -55,8 +56,11 @@ const maxCandidates = 64
 //
 // Negotiation: the server offers whenever its set of sending tracks changes,
 // one offer at a time; changes made while an offer is outstanding are folded
-// into the next one. On collision the server is impolite: a client offer that
-// arrives while the server's offer is outstanding is ignored.
+// into the next one, and so are those made within the engine's
+// NegotiationBatch of the first change (when several people join at once,
+// each of the others gets one offer for all of them, not one each). The
+// first offer goes at once. On collision the server is impolite: a client
+// offer that arrives while the server's offer is outstanding is ignored.
 //
 // Lifecycle: Router.AddPeer → HandleAnswer/HandleOffer/AddICECandidate …
 // → Close. Never reused.
@@ -84,8 +88,12 @@ type Peer struct {
 	negMu       sync.Mutex // serializes negotiation and transceiver changes
 	negotiating bool       // an offer of ours awaits its answer
 	pending     bool       // something changed while negotiating
-	closed      bool
-	candidates  []webrtc.ICECandidateInit
+	// batch is how long changes are gathered before an offer; batchTimer,
+	// when not nil, sends the one gathering (offerBatched).
+	batch      time.Duration
+	batchTimer *time.Timer
+	closed     bool
+	candidates []webrtc.ICECandidateInit
 	// trickled counts the candidates the client sent for remoteUfrag.
 	trickled    int
 	remoteUfrag string
@@ -154,6 +162,33 @@ func (p *Peer) negotiateLocked() {
 		p.pending = true
 		return
 	}
+	if p.localGen > 0 && p.batch > 0 {
+		if p.batchTimer == nil {
+			p.batchTimer = time.AfterFunc(p.batch, p.offerBatched)
+		}
+		return
+	}
+	p.offerLocked()
+}
+
+// offerBatched sends the offer for the changes gathered over a batch.
+func (p *Peer) offerBatched() {
+	p.negMu.Lock()
+	defer p.negMu.Unlock()
+	p.batchTimer = nil
+	if p.closed {
+		return
+	}
+	if p.negotiating || p.pc.SignalingState() != webrtc.SignalingStateStable {
+		p.pending = true
+		return
+	}
+	p.offerLocked()
+}
+
+// offerLocked creates, sets and sends an offer. Under negMu, with no offer
+// outstanding.
+func (p *Peer) offerLocked() {
 	p.pending = false
 	offer, err := p.pc.CreateOffer(nil)
 	if err != nil {

@@ -103,6 +103,7 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 		published: map[string]*publishedTrack{},
 		sources:   map[*webrtc.RTPReceiver]*publishedTrack{},
 		rtcpSSRC:  rand.Uint32(),
+		batch:     r.engine.negBatch,
 	}
 	// Publishing slots come first, so clients find them at the first audio
 	// and first video m-lines. Every peer gets them, even one that may not
@@ -476,6 +477,10 @@ func (r *Router) removePeer(p *Peer) {
 	p.negMu.Lock()
 	already := p.closed
 	p.closed = true
+	if p.batchTimer != nil {
+		p.batchTimer.Stop()
+		p.batchTimer = nil
+	}
 	if !already && p.mux != nil {
 		p.mux.unguard(p.in.ufrag, p.in)
 	}

@@ -37,8 +37,15 @@ type testRoom struct {
 
 func newTestRoom(t *testing.T) *testRoom {
 	t.Helper()
+	return newTestRoomConfig(t, Config{})
+}
+
+// newTestRoomConfig is newTestRoom with more of the engine's settings.
+func newTestRoomConfig(t *testing.T, cfg Config) *testRoom {
+	t.Helper()
 	log := slog.New(slog.DiscardHandler)
-	e, err := NewEngine(Config{UDPAddr: "127.0.0.1:0", LoopbackOnly: true, Logger: log})
+	cfg.UDPAddr, cfg.LoopbackOnly, cfg.Logger = "127.0.0.1:0", true, log
+	e, err := NewEngine(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +70,8 @@ type clientOpts struct {
 	// rids are the video's simulcast layers, lowest first; one layer
 	// without a rid if it has a single "".
 	rids []string
+	// hold, if set, keeps the client from sending media until it closes.
+	hold <-chan struct{}
 }
 
 // testClient is one participant.
@@ -76,6 +85,9 @@ type testClient struct {
 	queue []func()
 	wake  chan struct{}
 	ready chan struct{} // peer is set
+	hold  <-chan struct{}
+	// offers counts the offers the server sent.
+	offers atomic.Int32
 
 	mu     sync.Mutex
 	ctx    context.Context
@@ -160,7 +172,7 @@ func (room *testRoom) join(id string, o clientOpts) *testClient {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &testClient{t: t, id: id, pc: pc, wake: make(chan struct{}, 1), ready: make(chan struct{}), ctx: ctx, cancel: cancel, recv: map[string]*recvStream{}}
+	c := &testClient{t: t, id: id, pc: pc, wake: make(chan struct{}, 1), ready: make(chan struct{}), ctx: ctx, cancel: cancel, recv: map[string]*recvStream{}, hold: o.hold}
 	c.keyOnPLI.Store(true)
 	if o.audio {
 		c.audio, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", id)
@@ -327,6 +339,13 @@ func (c *testClient) generate() {
 	var seq [maxLayers + 1]uint16
 	var ts [maxLayers + 1]uint32
 	midID, ridID := uint8(0), uint8(0)
+	if c.hold != nil {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-c.hold:
+		}
+	}
 	for {
 		select {
 		case <-c.ctx.Done():
@@ -428,6 +447,7 @@ func (c *testClient) stream(publisher string, kind Kind) *recvStream {
 // SendOffer, SendAnswer and SendCandidate implement Signaler: queued, to
 // be applied in order on the client's goroutine.
 func (c *testClient) SendOffer(s string) {
+	c.offers.Add(1)
 	c.do(func() {
 		if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: s}); err != nil {
 			c.fail(err)

@@ -22,8 +22,10 @@ import (
 func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	url := fs.String("url", "ws://127.0.0.1:8080/ws", "websocket URL of a running Hearth, started with -max-conns-per-ip 0 since every client comes from this machine (ignored with -spawn)")
+	var urls stringList
+	fs.Var(&urls, "url", "websocket URL of a running Hearth, started with -max-conns-per-ip 0 since every client comes from this machine (ignored with -spawn); repeat it for the nodes of a cluster, which the participants of each room join through in turn (default ws://127.0.0.1:8080/ws)")
 	spawn := fs.Bool("spawn", false, "start a Hearth server in a child process on free loopback ports (reproducible; lets the tool read its CPU and memory)")
+	spawnNodes := fs.Int("spawn-nodes", 0, "start a redis-server and this many Hearth nodes sharing it (a cluster) in child processes; the participants of each room join through every node in turn, and each node's CPU is reported")
 	serverPID := fs.Int("server-pid", 0, "pid of the running server, to read its CPU and memory (without -spawn)")
 	serverUDP := fs.Int("server-udp-port", 0, "the running server's media port, to read the drops at its socket (without -spawn)")
 	redisURL := fs.String("redis", "", "with -spawn: the server's membership store (in memory if empty)")
@@ -42,6 +44,8 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	warmup := fs.Duration("warmup", 5*time.Second, "time between everyone receiving everyone and the window")
 	settle := fs.Duration("settle", 60*time.Second, "longest wait for everyone to receive everyone")
 	joinRate := fs.Float64("join-rate", 20, "joins per second")
+	wave := fs.Int("wave", 0, "a session start: once the -rooms are running, this many more participants join new rooms of -size within -wave-within (-rooms may be 0)")
+	waveWithin := fs.Duration("wave-within", 5*time.Second, "with -wave: the span the wave's joins are spread over")
 	hearth := fs.Bool("hearth", true, "measure Hearth")
 	relay := fs.Bool("relay", false, "also measure the bare SRTP relay (started in a child process) at the same load")
 	relayPlain := fs.Bool("relay-plain", false, "also measure a plain UDP relay (no SRTP)")
@@ -97,6 +101,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Rooms: *rooms, Size: *size,
 		Media:    load.MediaOptions{Video: *video, VideoBitrate: *bitrate, FPS: *fps, KeyframeInterval: *keyInt, Simulcast: *simulcast},
 		Duration: *duration, Warmup: *warmup, Settle: *settle, JoinRate: *joinRate,
+		Wave: *wave, WaveWithin: *waveWithin,
 		AllowRemote: *allowRemote, Decrypt: *decrypt, Logger: log,
 	}
 	if *simulcast {
@@ -109,25 +114,45 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	report := &load.Report{Machine: load.DescribeMachine()}
 	if *hearth {
 		o := opts
-		o.URL, o.ServerPID, o.ServerUDPPort = *url, *serverPID, *serverUDP
-		var child *load.Child
-		if *spawn {
-			extra := strings.Fields(*serverFlags)
-			if *serverPprof {
-				extra = append(extra, "-pprof")
+		o.URL, o.ServerPID, o.ServerUDPPort = "ws://127.0.0.1:8080/ws", *serverPID, *serverUDP
+		if len(urls) > 0 {
+			o.URL = urls[0]
+		}
+		if len(urls) > 1 {
+			for _, u := range urls {
+				o.Nodes = append(o.Nodes, load.Node{URL: u})
 			}
+		}
+		extra := strings.Fields(*serverFlags)
+		if *serverPprof {
+			extra = append(extra, "-pprof")
+		}
+		var children []*load.Child
+		stopAll := func() {
+			for i := len(children) - 1; i >= 0; i-- {
+				if serr := children[i].Stop(10 * time.Second); serr != nil {
+					log.Warn("stopping a server", "err", serr)
+				}
+			}
+		}
+		switch {
+		case *spawnNodes > 0:
+			children, o.Nodes, o.RedisURL, err = spawnCluster(ctx, exe, *spawnNodes, *serverLog, extra, log)
+			if err != nil {
+				stopAll()
+				return err
+			}
+		case *spawn:
+			var child *load.Child
 			child, o.URL, o.ServerUDPPort, err = spawnServer(ctx, exe, *redisURL, *serverLog, extra, log)
 			if err != nil {
 				return err
 			}
+			children = append(children, child)
 			o.ServerPID = child.PID
 		}
 		res, err := load.RunHearth(ctx, o)
-		if child != nil {
-			if serr := child.Stop(10 * time.Second); serr != nil {
-				log.Warn("stopping the server", "err", serr)
-			}
-		}
+		stopAll()
 		if err != nil {
 			return err
 		}

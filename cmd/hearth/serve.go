@@ -12,6 +12,7 @@ import (
 
 	"github.com/hearth-rtc/hearth/internal/app"
 	"github.com/hearth-rtc/hearth/protocol"
+	"github.com/hearth-rtc/hearth/sfu"
 	"github.com/hearth-rtc/hearth/signaling"
 )
 
@@ -38,6 +39,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	pprof := fs.Bool("pprof", false, "serve the Go profiler under /debug/pprof/ on the -listen address")
 	fastAudio := fs.Bool("audio-fast-path", true, "decrypt and encrypt media in the SFU itself (audio both ways, video out) rather than through pion's media path")
 	mediaSockets := fs.Int("media-sockets", 0, "sockets sharing the media port, each with a reader (0: one per core)")
+	negBatch := fs.Duration("negotiation-batch", sfu.DefaultNegotiationBatch, "how long a participant's media changes (people joining, leaving, sharing) are gathered into one offer (0: an offer for each)")
 	grace := fs.Duration("reconnect-grace", 20*time.Second, "how long a dropped participant's seat is held for them to reconnect")
 	trustedProxies := fs.String("trusted-proxies", "", "reverse proxies whose X-Forwarded-For or Forwarded header names the client, comma-separated addresses or CIDRs (e.g. 127.0.0.1)")
 	maxConns := fs.Int("max-conns-per-ip", 20, "websockets per client address (an IPv6 client's /64), loopback included (0: no limit)")
@@ -47,14 +49,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM); with -tls-key, serve HTTPS and wss directly")
 	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM)")
 	gcPercent := fs.Int("gc-percent", defaultGCPercent, "how far the heap may grow past live memory before the collector runs, in percent, as GOGC (which applies instead when set and this flag is not)")
+	gcBurst := fs.Int("gc-burst-percent", 100, "the collector's percent while the server allocates fast (a wave of joins), back to -gc-percent 2 s after (0: always -gc-percent)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if err := envDefaults(fs); err != nil {
 		return err
 	}
-	if p, ok := gcPercentToSet(fs, *gcPercent, os.LookupEnv); ok {
-		debug.SetGCPercent(p)
+	gcBase, gcSet := gcPercentToSet(fs, *gcPercent, os.LookupEnv)
+	if gcSet {
+		debug.SetGCPercent(gcBase)
 	}
 	if *attendanceDays < 1 || *attendanceDays > 3650 {
 		return fmt.Errorf("-attendance-days must be 1-3650")
@@ -106,6 +110,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		// The flag reads positively; the config's zero value is on.
 		DisableAudioFastPath: !*fastAudio,
 		MediaSockets:         *mediaSockets,
+		NegotiationBatch:     noneIfZero(*negBatch),
 		AttendanceRetention:  time.Duration(*attendanceDays) * 24 * time.Hour,
 		Cluster:              app.ClusterConfig{Secret: *clusterSecret, AdvertiseURL: *advertiseURL},
 	})
@@ -113,6 +118,19 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	start := time.Now()
+	if gcSet && *gcBurst > gcBase {
+		gcGov := app.NewGCBurst(app.GCBurstConfig{Base: gcBase, Burst: *gcBurst, Logger: log})
+		gctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			gcGov.Run(gctx)
+		}()
+		defer func() {
+			stop()
+			<-done
+		}()
+	}
 	err = a.Serve(ctx)
 	log.Info("hearth stopped", "uptime", time.Since(start).Round(time.Second).String())
 	return err

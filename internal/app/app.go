@@ -82,8 +82,9 @@ type Config struct {
 	// SFU's fast path, for audio both ways and video out, is on by
 	// default).
 	DisableAudioFastPath bool
-	// MediaSockets: see sfu.Config.
-	MediaSockets int
+	// MediaSockets and NegotiationBatch: see sfu.Config.
+	MediaSockets     int
+	NegotiationBatch time.Duration
 	// Cluster makes the server one node of several (cluster.go).
 	Cluster ClusterConfig
 }
@@ -165,6 +166,7 @@ func New(cfg Config) (*App, error) {
 		// Fast path: see sfu/fastpath.go.
 		DisableAudioFastPath: cfg.DisableAudioFastPath,
 		MediaSockets:         cfg.MediaSockets,
+		NegotiationBatch:     cfg.NegotiationBatch,
 	})
 	if err != nil {
 		a.ln.Close()

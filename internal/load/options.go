@@ -40,11 +40,25 @@ type Options struct {
 	Duration, Warmup, Settle time.Duration
 	// JoinRate is how many participants join per second.
 	JoinRate float64
+	// Wave, when positive, is a session start: once the Rooms×Size
+	// participants (the rooms already running; Rooms may be 0) receive
+	// everyone, Wave more join new rooms of Size, spread evenly over
+	// WaveWithin (5 s if zero). Result.Wave reports it.
+	Wave       int
+	WaveWithin time.Duration
 	// ServerPID, if known, lets the run read the server's CPU and memory.
 	ServerPID int
 	// ServerUDPPort, if known, lets the run read the drops at the
 	// server's media socket.
 	ServerUDPPort int
+	// Nodes, when set, are several Hearth processes sharing one Redis (a
+	// cluster): participant k of room r joins through Nodes[(r+k) mod
+	// len(Nodes)], so that a room's members come through every node; URL,
+	// ServerPID and ServerUDPPort are then not used. RedisURL, with
+	// Nodes, is the cluster's Redis, where the run reads which node owns
+	// each room.
+	Nodes    []Node
+	RedisURL string
 	// AllowRemote permits a non-loopback target.
 	AllowRemote bool
 	// RoomPrefix names the rooms (prefix-0, prefix-1, …).
@@ -52,12 +66,33 @@ type Options struct {
 	Logger     *slog.Logger
 }
 
-func (o *Options) defaults() error {
-	if o.Rooms <= 0 || o.Size <= 0 {
-		return errors.New("load: rooms and size must be positive")
+// Node is one Hearth process of several.
+type Node struct {
+	// ID is its -node-id, as the cluster names room owners.
+	ID  string
+	URL string
+	// PID and UDPPort, if known, let the run read its CPU, memory and
+	// socket drops.
+	PID, UDPPort int
+}
+
+// nodes are the run's servers: Nodes, or the one server URL names.
+func (o *Options) nodes() []Node {
+	if len(o.Nodes) > 0 {
+		return o.Nodes
 	}
-	if o.Size > 1<<15 || o.Rooms > 1<<15 {
+	return []Node{{URL: o.URL, PID: o.ServerPID, UDPPort: o.ServerUDPPort}}
+}
+
+func (o *Options) defaults() error {
+	if o.Size <= 0 || o.Rooms < 0 || o.Wave < 0 || (o.Rooms == 0 && o.Wave == 0) {
+		return errors.New("load: rooms and size must be positive (rooms may be 0 with a wave)")
+	}
+	if o.Size > 1<<15 || o.Rooms > 1<<15 || o.Wave > 1<<15 {
 		return errors.New("load: too many rooms or participants")
+	}
+	if o.Wave > 0 && o.WaveWithin <= 0 {
+		o.WaveWithin = 5 * time.Second
 	}
 	if o.Duration <= 0 {
 		o.Duration = 30 * time.Second

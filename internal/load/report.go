@@ -84,6 +84,16 @@ type Result struct {
 	// ServerSocketDrops counts datagrams dropped at the server's own
 	// socket (its receive buffer full), when its port is known.
 	ServerSocketDrops *uint64 `json:"server_socket_drops,omitempty"`
+	// Nodes, for a run over several nodes, is each one's share; the
+	// joins are split by whether they came through the room's owner
+	// (JoinAnswerOwner) or through another node, which relays them
+	// (JoinAnswerRelayed): join sent → joined received.
+	Nodes             []NodeResult `json:"nodes,omitempty"`
+	JoinAnswerOwner   Percentiles  `json:"join_to_answer_through_owner,omitzero"`
+	JoinAnswerRelayed Percentiles  `json:"join_to_answer_relayed,omitzero"`
+	// Wave is the session start, when the run had one (Options.Wave);
+	// the rest of the result is the window after it, everyone included.
+	Wave *WaveResult `json:"wave,omitempty"`
 }
 
 // Report is a run's output: the machine, the results and Hearth's cost as
@@ -261,6 +271,60 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 		return strconv.FormatUint(*x.ServerSocketDrops, 10)
 	})
+	if len(first.Nodes) > 0 {
+		row("join→answer through owner p50/p95/p99 ms", func(x *Result) string { return pct(x.JoinAnswerOwner) })
+		row("join→answer relayed p50/p95/p99 ms", func(x *Result) string { return pct(x.JoinAnswerRelayed) })
+		for i := range first.Nodes {
+			row(fmt.Sprintf("node %s: joined / owns / CPU (cores)", first.Nodes[i].ID), func(x *Result) string {
+				if i >= len(x.Nodes) {
+					return "-"
+				}
+				n := x.Nodes[i]
+				return fmt.Sprintf("%d / %d / %.2f", n.Joined, n.Owned, n.CPUCores)
+			})
+			if first.Wave != nil {
+				row(fmt.Sprintf("node %s: CPU s during the wave", first.Nodes[i].ID), func(x *Result) string {
+					if i >= len(x.Nodes) {
+						return "-"
+					}
+					return fmt.Sprintf("%.2f", x.Nodes[i].WaveCPUSeconds)
+				})
+			}
+		}
+	}
+	if first.Wave != nil {
+		wave := func(x *Result) *WaveResult {
+			if x.Wave == nil {
+				return &WaveResult{}
+			}
+			return x.Wave
+		}
+		row("wave: joined (failed) / within s", func(x *Result) string {
+			w := wave(x)
+			return fmt.Sprintf("%d (%d) / %.1f", w.Participants, w.Failed, w.WithinSeconds)
+		})
+		row("wave: until all receive all s", func(x *Result) string {
+			w := wave(x)
+			if !w.Settled {
+				return fmt.Sprintf("not within %.1f", w.SpanSeconds)
+			}
+			return fmt.Sprintf("%.2f", w.SpanSeconds)
+		})
+		row("wave: join→answer p50/p95/p99 ms", func(x *Result) string { return pct(wave(x).JoinAnswer) })
+		row("wave: join→DTLS up p50/p95/p99 ms", func(x *Result) string { return pct(wave(x).JoinConnected) })
+		row("wave: join→first media p50/p95/p99 ms", func(x *Result) string { return pct(wave(x).JoinFirstMedia) })
+		row("wave: server CPU ms / join", func(x *Result) string { return fmt.Sprintf("%.1f", wave(x).ServerCPUPerJoinMs) })
+		row("  without forwarding (est.)", func(x *Result) string { return fmt.Sprintf("%.1f", wave(x).ServerJoinCPUPerJoinMs) })
+		row("  of which collector", func(x *Result) string { return fmt.Sprintf("%.1f", wave(x).GCPerJoinMs) })
+		row("wave: server MB allocated / join", func(x *Result) string { return fmt.Sprintf("%.2f", wave(x).AllocMBPerJoin) })
+		row("wave: answers to offers / join", func(x *Result) string { return fmt.Sprintf("%.2f", wave(x).AnswersPerJoin) })
+		row("wave: running rooms' loss", func(x *Result) string {
+			return fmt.Sprintf("%.3f%% (%d streams)", wave(x).Running.Loss*100, wave(x).Running.Streams)
+		})
+		row("wave: running longest gap p99 / max ms", func(x *Result) string {
+			return fmt.Sprintf("%.0f / %.0f", wave(x).Running.GapP99Ms, wave(x).Running.MaxGapMs)
+		})
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}

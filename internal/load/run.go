@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/netip"
 	"net/url"
 	"sync"
@@ -28,29 +27,34 @@ func RunHearth(ctx context.Context, o Options) (*Result, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
 	}
-	u, err := url.Parse(o.URL)
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("load: bad url %q", o.URL)
-	}
-	if !o.AllowRemote {
-		if err := CheckLoopback(u.Host); err != nil {
-			return nil, err
+	nodes := o.nodes()
+	metricsURLs := make([]string, len(nodes))
+	for i, nd := range nodes {
+		u, err := url.Parse(nd.URL)
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("load: bad url %q", nd.URL)
 		}
-	}
-	if o.MetricsURL == "" {
+		if !o.AllowRemote {
+			if err := CheckLoopback(u.Host); err != nil {
+				return nil, err
+			}
+		}
 		scheme := "http"
 		if u.Scheme == "wss" {
 			scheme = "https"
 		}
-		o.MetricsURL = scheme + "://" + u.Host + "/metrics"
+		metricsURLs[i] = scheme + "://" + u.Host + "/metrics"
+	}
+	if o.MetricsURL != "" && len(o.Nodes) == 0 {
+		metricsURLs[0] = o.MetricsURL
 	}
 	bare, err := client.NewBare(client.BareOptions{AllowRemote: o.AllowRemote, Light: !o.Decrypt, Simulcast: o.Media.Simulcast})
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
 	r := &runner{o: o, target: "hearth"}
-	r.dial = func(ctx context.Context, roomIdx, member int, phase time.Duration) (participant, error) {
-		c, err := dialHearth(ctx, bare, o.URL, fmt.Sprintf("%s-%d", o.RoomPrefix, roomIdx),
+	r.dial = func(ctx context.Context, roomIdx, member, node int, phase time.Duration) (participant, error) {
+		c, err := dialHearth(ctx, bare, nodes[node].URL, r.roomName(roomIdx),
 			fmt.Sprintf("load %d.%d", roomIdx, member), o.Media, &r.pace, phase, r.origin)
 		if err != nil {
 			return nil, err
@@ -58,18 +62,26 @@ func RunHearth(ctx context.Context, o Options) (*Result, error) {
 		return c, nil
 	}
 	r.serverCount = func(ctx context.Context) (uint64, uint64, error) {
-		v, err := scrapeCounters(ctx, o.MetricsURL, "hearth_sfu_forwarded_packets_total", "hearth_sfu_forwarded_bytes_total")
+		v, err := scrapeAll(ctx, metricsURLs, "hearth_sfu_forwarded_packets_total", "hearth_sfu_forwarded_bytes_total")
 		if err != nil {
 			return 0, 0, err
 		}
 		return uint64(v[0]), uint64(v[1]), nil
 	}
 	r.gcCPU = func(ctx context.Context) (float64, error) {
-		v, err := scrapeCounters(ctx, o.MetricsURL, "go_cpu_classes_gc_total_cpu_seconds_total")
+		v, err := scrapeAll(ctx, metricsURLs, "go_cpu_classes_gc_total_cpu_seconds_total")
 		if err != nil {
 			return 0, err
 		}
 		return v[0], nil
+	}
+	r.scrape = func(ctx context.Context, names ...string) ([]float64, error) {
+		return scrapeAll(ctx, metricsURLs, names...)
+	}
+	if len(o.Nodes) > 1 && o.RedisURL != "" {
+		r.owners = func(ctx context.Context, rooms int) ([]string, error) {
+			return roomOwners(ctx, o.RedisURL, r.roomName, rooms)
+		}
 	}
 	return r.run(ctx)
 }
@@ -96,7 +108,7 @@ func RunRelay(ctx context.Context, o Options) (*Result, error) {
 	if o.RelayGCC {
 		r.target = "relay-gcc"
 	}
-	r.dial = func(_ context.Context, roomIdx, member int, phase time.Duration) (participant, error) {
+	r.dial = func(_ context.Context, roomIdx, member, _ int, phase time.Duration) (participant, error) {
 		c, err := dialRelay(addr, o.RelayPlain, uint16(roomIdx), uint16(member), o.Media, phase, r.origin)
 		if err != nil {
 			return nil, err
@@ -123,7 +135,14 @@ type runner struct {
 	target string
 	origin time.Time
 	pace   pacer
-	dial   func(ctx context.Context, room, member int, phase time.Duration) (participant, error)
+	// nodes are the servers (one but for a cluster); dial joins member
+	// of room through nodes[node].
+	nodes []Node
+	dial  func(ctx context.Context, room, member, node int, phase time.Duration) (participant, error)
+	// scrape, when set, sums counters over the servers' metrics.
+	scrape func(ctx context.Context, names ...string) ([]float64, error)
+	// owners, for a cluster, reads the id of each room's owner.
+	owners func(ctx context.Context, rooms int) ([]string, error)
 	// serverCount reads the server's forwarded packets and bytes (0 if
 	// it does not count them).
 	serverCount func(ctx context.Context) (pkts, bytes uint64, err error)
@@ -133,8 +152,12 @@ type runner struct {
 
 type member struct {
 	room, idx int
-	p         participant
-	err       error
+	// at is when the member joins, from the start of its phase; node,
+	// which of the runner's nodes it joins through.
+	at   time.Duration
+	node int
+	p    participant
+	err  error
 }
 
 // snapshot is everything measured at one edge of the window.
@@ -145,7 +168,8 @@ type snapshot struct {
 	sentV      []uint64
 	sentL      [][3]uint64 // by simulcast layer
 	skipped    uint64
-	serverCPU  time.Duration
+	serverCPU  time.Duration   // over every node
+	nodeCPU    []time.Duration // each node's
 	serverRSS  uint64
 	serverFwd  uint64
 	serverFwdB uint64
@@ -178,57 +202,27 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		<-pacerDone
 	}()
 
-	var baseRSS uint64
-	var baseCPU time.Duration
-	if o.ServerPID > 0 {
-		baseRSS, _ = procRSS(o.ServerPID)
-		baseCPU, _ = procCPU(o.ServerPID)
-	}
+	r.nodes = o.nodes()
+	baseCPU, _, baseRSS, _ := r.serverProc()
 	baseGC, baseGCErr := r.readGC(ctx)
 
 	n := o.Rooms * o.Size
 	members := make([]*member, n)
-	var wg sync.WaitGroup
 	defer func() {
 		closeAll(members)
 	}()
 	log.Info("joining", "participants", n, "rooms", o.Rooms, "size", o.Size, "rate", o.JoinRate)
 	interval := time.Duration(float64(time.Second) / o.JoinRate)
-	next := time.Now()
 	// Rooms fill in turn (one participant per room per round), as sessions
 	// starting at the same hour do.
 	for i := range n {
-		m := &member{room: i % o.Rooms, idx: i / o.Rooms}
-		members[i] = m
-		if d := time.Until(next); d > 0 {
-			select {
-			case <-ctx.Done():
-				wg.Wait()
-				return nil, ctx.Err()
-			case <-time.After(d):
-			}
-		}
-		next = next.Add(interval)
-		phase := time.Duration(rand.Int64N(int64(audioInterval)))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-			defer cancel()
-			m.p, m.err = r.dial(dctx, m.room, m.idx, phase)
-		}()
+		members[i] = &member{room: i % o.Rooms, idx: i / o.Rooms, at: time.Duration(i) * interval}
 	}
-	wg.Wait()
-	failed := 0
-	for _, m := range members {
-		if m.err != nil {
-			failed++
-			if failed <= 3 {
-				log.Warn("participant failed to join", "room", m.room, "member", m.idx, "err", m.err)
-			}
-		}
+	if err := r.join(ctx, members); err != nil {
+		return nil, err
 	}
-	if failed == n {
+	failed := countFailed(members, log)
+	if failed == n && o.Wave == 0 {
 		return nil, fmt.Errorf("load: no participant could join: %w", members[0].err)
 	}
 
@@ -238,10 +232,8 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	settled := r.waitSettled(ctx, members, kinds)
 	var joinCPU time.Duration
-	if o.ServerPID > 0 {
-		if c, err := procCPU(o.ServerPID); err == nil {
-			joinCPU = c - baseCPU
-		}
+	if c, _, _, ok := r.serverProc(); ok {
+		joinCPU = c - baseCPU
 	}
 	var joinGC float64
 	if gc, err := r.readGC(ctx); err == nil && baseGCErr == nil {
@@ -253,11 +245,27 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 			log.Warn("layout", "err", err)
 		}
 	}
-	if o.Warmup > 0 {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(o.Warmup):
+	if err := sleep(ctx, o.Warmup); err != nil {
+		return nil, err
+	}
+	var wave *WaveResult
+	if o.Wave > 0 {
+		var err error
+		var waveMembers []*member
+		wave, waveMembers, err = r.wave(ctx, members, kinds)
+		members = append(members, waveMembers...)
+		if err != nil {
+			return nil, err
+		}
+		failed += wave.Failed
+		settled = wave.Settled
+		if o.Media.Simulcast {
+			if err := sendLayouts(waveMembers, o.Layout); err != nil {
+				log.Warn("layout", "err", err)
+			}
+		}
+		if err := sleep(ctx, o.Warmup); err != nil {
+			return nil, err
 		}
 	}
 
@@ -271,6 +279,11 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	b := r.snap(ctx, members)
 	res := r.result(members, a, b, baseRSS, failed, kinds)
 	res.Settled = settled
+	if wave != nil {
+		wave.finish(res)
+		res.Wave = wave
+	}
+	r.clusterResults(ctx, res, members, a, b, wave)
 	res.ServerJoinCPUSeconds = joinCPU.Seconds()
 	res.ServerJoinGCCPUSeconds = joinGC
 	return res, nil
@@ -353,21 +366,13 @@ func (r *runner) waitSettled(ctx context.Context, members []*member, kinds int) 
 func (r *runner) snap(ctx context.Context, members []*member) snapshot {
 	s := snapshot{at: time.Now(), streams: make([]map[string]rxSnapshot, len(members)),
 		sentA: make([]uint64, len(members)), sentV: make([]uint64, len(members)), sentL: make([][3]uint64, len(members))}
-	if r.o.ServerPID > 0 {
-		var err1, err2 error
-		s.serverCPU, err1 = procCPU(r.o.ServerPID)
-		s.serverRSS, err2 = procRSS(r.o.ServerPID)
-		s.serverErrs = append(s.serverErrs, err1, err2)
-	}
+	s.serverCPU, s.nodeCPU, s.serverRSS, _ = r.serverProc()
 	s.selfCPU, _ = procCPU(0)
 	s.machBusy, s.machTotal, _ = machineCPU()
 	var err error
 	s.udp, err = udpCounters()
 	s.udpOK = err == nil
-	if r.o.ServerUDPPort > 0 {
-		s.sockDrops, err = socketDrops(r.o.ServerUDPPort)
-		s.sockOK = err == nil
-	}
+	s.sockDrops, s.sockOK = r.socketDrops()
 	for i, m := range members {
 		if m.p == nil {
 			continue
@@ -512,43 +517,7 @@ func (r *runner) result(members []*member, a, b snapshot, baseRSS uint64, failed
 	res.JitterVideo = percentiles(jitV)
 	res.GeneratorSkipped = b.skipped - a.skipped
 
-	// Join latencies. The first participant of a room has nobody to hear;
-	// for the others, media can flow once both they and someone before them
-	// are connected, so first media is timed from the later of their join
-	// and the earliest connection among those who joined before them.
-	var answer, ice, conn, first []time.Duration
-	for _, idx := range byRoom {
-		for n, i := range idx {
-			t := members[i].p.times()
-			if !t.answered.IsZero() {
-				answer = append(answer, t.answered.Sub(t.join))
-			}
-			if !t.iceUp.IsZero() {
-				ice = append(ice, t.iceUp.Sub(t.join))
-			}
-			if !t.connected.IsZero() {
-				conn = append(conn, t.connected.Sub(t.join))
-			}
-			if n == 0 || t.firstMedia.IsZero() {
-				continue
-			}
-			var earliest time.Time
-			for _, j := range idx[:n] {
-				if c := members[j].p.times().connected; !c.IsZero() && (earliest.IsZero() || c.Before(earliest)) {
-					earliest = c
-				}
-			}
-			base := t.join
-			if earliest.After(base) {
-				base = earliest
-			}
-			first = append(first, t.firstMedia.Sub(base))
-		}
-	}
-	res.JoinAnswer = percentiles(answer)
-	res.JoinICE = percentiles(ice)
-	res.JoinConnected = percentiles(conn)
-	res.JoinFirstMedia = percentiles(first)
+	res.JoinAnswer, res.JoinICE, res.JoinConnected, res.JoinFirstMedia = joinLatencies(members)
 
 	fwdRate := res.ReceivedPerSec
 	if b.serverOK && a.serverOK {
@@ -557,7 +526,7 @@ func (r *runner) result(members []*member, a, b snapshot, baseRSS uint64, failed
 		res.ServerForwardedMbps = float64(b.serverFwdB-a.serverFwdB) * 8 / dt / 1e6
 		fwdRate = res.ServerForwardedPerSec
 	}
-	if o.ServerPID > 0 && b.serverCPU > 0 {
+	if b.serverCPU > 0 {
 		cpu := b.serverCPU - a.serverCPU
 		res.ServerCPUCores = cpu.Seconds() / secs
 		if fwdRate > 0 {

@@ -27,6 +27,8 @@ type rxStream struct {
 	transit  float64
 	jitter   float64 // in RTP timestamp units
 	lastSeen time.Time
+	last     time.Duration // the latest arrival, since the stream's origin
+	gapMax   time.Duration // the longest silence since takeGap
 }
 
 // rxSnapshot is a stream's counters at one instant.
@@ -56,6 +58,10 @@ func (s *rxStream) packet(seq uint16, ts uint32, size int, now time.Duration) {
 	s.packets++
 	s.bytes += uint64(size)
 	transit := arrival - float64(ts)
+	if s.started && now-s.last > s.gapMax {
+		s.gapMax = now - s.last
+	}
+	s.last = now
 	if !s.started {
 		s.started = true
 		s.maxSeq = seq
@@ -90,6 +96,16 @@ func (s *rxStream) snapshot() rxSnapshot {
 		packets: s.packets, bytes: s.bytes, extMax: s.cycles + uint64(s.maxSeq), started: s.started,
 		jitterSec: s.jitter / s.clock,
 	}
+}
+
+// takeGap returns the longest time between two arrivals since the last
+// call, and starts over.
+func (s *rxStream) takeGap() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.gapMax
+	s.gapMax = 0
+	return g
 }
 
 // windowLoss returns the packets expected and received between two
