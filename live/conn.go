@@ -14,7 +14,7 @@ type Conn interface {
 	// Send queues one server message for the client and never blocks: a
 	// value of a protocol message type, or a json.RawMessage holding one
 	// already encoded (a broadcast is encoded once for everyone). The
-	// transport adds what is its own to joined (the resume secret). A
+	// transport remembers joined's resume secret as this connection's. A
 	// client too slow to take its messages is the transport's to cut off.
 	Send(msg any)
 	// Close ends the connection's part in the room: the participant was

@@ -150,6 +150,13 @@ func (c *Controls) EndByOperator() bool {
 	return true
 }
 
+// Touch moves the version on with nothing else changed: what is mirrored
+// beside the controls (a seat's resume key) changed.
+func (c *Controls) Touch() {
+	c.version++
+	c.change = nil
+}
+
 func (c *Controls) bump(ch protocol.Change) {
 	c.version++
 	c.change = &ch

@@ -46,6 +46,9 @@ type mirrorSeat struct {
 	Self      protocol.Media `json:"self"`
 	Enforced  protocol.Media `json:"enforced"`
 	Requested protocol.Media `json:"requested"`
+	// Key is the hash of the seat's resume secret (resumekey.go), which
+	// the room keeps beside the controls.
+	Key string `json:"key,omitempty"`
 }
 
 type mirrorFloor struct {
@@ -65,15 +68,16 @@ type mirrorRound struct {
 }
 
 // Mirror encodes the controls for a node that takes the room over
-// (RestoreControls).
-func (c *Controls) Mirror() []byte {
+// (RestoreControls), with each seat's resume key from keys (by
+// participant id).
+func (c *Controls) Mirror(keys map[string]string) []byte {
 	m := mirrorState{Format: mirrorFormat, Version: c.version, Ended: c.ended, Seq: c.seq, Policy: c.policy,
 		Seats: []mirrorSeat{}, Sticky: c.sticky, Hands: c.hands,
 		Floor: mirrorFloor{Mode: c.floor.mode, Holder: c.floor.holder, Seconds: c.floor.seconds, Extra: c.floor.extra,
 			Deadline: c.floor.deadline, Up: c.floor.up}}
 	for _, s := range c.participants() {
 		m.Seats = append(m.Seats, mirrorSeat{ID: s.p.ID, Role: s.p.Role, Own: s.own, Seq: s.seq, Self: s.self,
-			Enforced: s.enforced, Requested: s.requested})
+			Enforced: s.enforced, Requested: s.requested, Key: keys[s.p.ID]})
 	}
 	if r := c.round; r != nil {
 		m.Round = &mirrorRound{Order: r.order, Seconds: r.seconds, Turns: r.turns, Current: r.current}
@@ -101,17 +105,20 @@ func (c *Controls) Mirror() []byte {
 // errMirror: a mirror that cannot be restored.
 var errMirror = errors.New("live: mirror not restorable")
 
-// mirrorSeats returns the participant ids a mirror seats, in join order.
-func mirrorSeats(data []byte) ([]string, error) {
+// mirrorSeats returns the participant ids a mirror seats, in join order,
+// and their resume keys by id.
+func mirrorSeats(data []byte) ([]string, map[string]string, error) {
 	m, err := decodeMirror(data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ids := make([]string, 0, len(m.Seats))
+	keys := make(map[string]string, len(m.Seats))
 	for _, s := range m.Seats {
 		ids = append(ids, s.ID)
+		keys[s.ID] = s.Key
 	}
-	return ids, nil
+	return ids, keys, nil
 }
 
 func decodeMirror(data []byte) (mirrorState, error) {

@@ -82,7 +82,7 @@ func (r *Room) writeMirror() error {
 		r.mu.Unlock()
 		return nil
 	}
-	version, data := r.ctl.Version(), r.ctl.Mirror()
+	version, data := r.ctl.Version(), r.ctl.Mirror(r.resumeKeysLocked())
 	r.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), doorTimeout)
 	defer cancel()
@@ -97,6 +97,18 @@ func (r *Room) writeMirror() error {
 	return err
 }
 
+// resumeKeysLocked returns the seats' resume keys, by participant id.
+// Under mu.
+func (r *Room) resumeKeysLocked() map[string]string {
+	keys := make(map[string]string, len(r.people))
+	for id, x := range r.people {
+		if x.seated() && x.key != "" {
+			keys[id] = x.key
+		}
+	}
+	return keys
+}
+
 // handOverMirror writes the room's last state for the node that takes it over;
 // from now on nothing more is written (Rooms has set keep), and people
 // released here keep their presences for that node. It reports the
@@ -107,7 +119,7 @@ func (r *Room) handOverMirror(ctx context.Context) error {
 		r.mu.Unlock()
 		return nil
 	}
-	version, data := r.ctl.Version(), r.ctl.Mirror()
+	version, data := r.ctl.Version(), r.ctl.Mirror(r.resumeKeysLocked())
 	r.mu.Unlock()
 	if err := r.door.Mirror(ctx, r.name, version, data); err != nil && !errors.Is(err, room.ErrNotFound) {
 		return err

@@ -28,7 +28,7 @@ func TestMirrorRestoresControls(t *testing.T) {
 	must(t, c, live.Command{Kind: protocol.CmdAllowScreenShare, By: "f", Participant: "t", Allowed: true})
 	must(t, c, live.Command{Kind: protocol.CmdHandFacilitation, By: "f", Participant: "t"})
 	clk.advance(10e9)
-	data := c.Mirror()
+	data := c.Mirror(nil)
 
 	present := map[string]room.Participant{}
 	for id, role := range map[string]room.Role{"f": room.RoleFacilitator, "c": room.RoleCoFacilitator, "m": room.RoleMember,

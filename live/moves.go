@@ -77,10 +77,54 @@ func (r *Room) Resume(ctx context.Context, id string, from, to Conn, newPeer boo
 		return ErrNotHeld
 	}
 	r.moveLocked(x, to)
-	r.announceLocked(x, info, resumed)
+	r.announceLocked(x, info, resumed, newPeer)
 	r.resyncLocked(x)
 	r.mu.Unlock()
 	return r.afterMove(ctx, x, resumed, newPeer)
+}
+
+// resumeRestored moves a seat held for the room's previous node (restore)
+// to to, if secret is the one that node last gave the seat's client (its
+// key was mirrored): once, within the reconnect grace, as Resume. The
+// seat's peer connection is always new (the old one ended with that
+// node). It returns the participant id, or ErrNotHeld.
+func (r *Room) resumeRestored(ctx context.Context, secret string, to Conn, newPeer bool) (string, error) {
+	key := resumeKey(secret)
+	r.mu.Lock()
+	x := r.restoredSeatLocked(key)
+	r.mu.Unlock()
+	if x == nil {
+		return "", ErrNotHeld // and the store is not asked
+	}
+	info := r.door.RoomInfo(ctx, r.name)
+	r.mu.Lock()
+	if r.restoredSeatLocked(key) != x {
+		r.mu.Unlock()
+		return "", ErrNotHeld // taken meanwhile
+	}
+	if x.peer == nil {
+		newPeer = true
+	}
+	r.moveLocked(x, to)
+	r.announceLocked(x, info, resumed, newPeer)
+	r.resyncLocked(x)
+	id := x.p.ID
+	r.mu.Unlock()
+	r.log.Info("seat restored from the room's previous node taken back by a resume", "participant", id)
+	return id, r.afterMove(ctx, x, resumed, newPeer)
+}
+
+// restoredSeatLocked returns the seat held for the room's previous node
+// whose resume key is key, or nil. Every key is compared, in constant
+// time, so the time taken says nothing of which matched. Under mu.
+func (r *Room) restoredSeatLocked(key string) *person {
+	var x *person
+	for _, y := range r.people {
+		if _, held := y.conn.(absent); held && y.state == room.StateReconnecting && keyMatches(y.key, key) {
+			x = y
+		}
+	}
+	return x
 }
 
 // takeOver moves p's place here, a seat or a place in the waiting room,
@@ -112,7 +156,7 @@ func (r *Room) takeOver(ctx context.Context, p room.Participant, info room.Info,
 		r.changedLocked(before)
 	}
 	r.moveLocked(x, to)
-	r.announceLocked(x, info, takenOver)
+	r.announceLocked(x, info, takenOver, true)
 	r.resyncLocked(x)
 	r.mu.Unlock()
 	return true, r.afterMove(ctx, x, takenOver, true)

@@ -23,7 +23,10 @@ type person struct {
 	relay *relay    // the peer's signaler: follows the person from conn to conn
 	peer  *sfu.Peer // nil while waiting, and until the first offer
 	grace *time.Timer
-	chat  chatBucket // how many chat messages they may send now (chat.go)
+	// key is the hash of the resume secret last given to their client
+	// (resumekey.go); empty while waiting.
+	key  string
+	chat chatBucket // how many chat messages they may send now (chat.go)
 	// layout is the tiles their client shows (layout_room.go).
 	layout layout
 }

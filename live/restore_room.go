@@ -17,7 +17,8 @@ import (
 // connection, for the reconnect grace) for each person still present,
 // whose presence this node adopts. Their clients take the seats back by
 // joining again (one seat per person: membership hands the presence over)
-// or by a resume. It runs once, before anyone arrives in the room here.
+// or by a resume with the secret the previous node gave them, whose hash
+// it mirrored (resumeRestored). It runs once, before anyone arrives in the room here.
 func (r *Room) restore(ctx context.Context) {
 	version, data, ok, err := r.door.Mirrored(ctx, r.name)
 	if err != nil {
@@ -30,7 +31,7 @@ func (r *Room) restore(ctx context.Context) {
 	r.mu.Lock()
 	r.version = version // so that the versions go on, restored or not
 	r.mu.Unlock()
-	ids, err := mirrorSeats(data)
+	ids, keys, err := mirrorSeats(data)
 	if err != nil {
 		r.log.Warn("mirrored controls not restored", "err", err)
 		return
@@ -63,7 +64,7 @@ func (r *Room) restore(ctx context.Context) {
 	r.ctl = ctl
 	for id, p := range seated {
 		p.Role, _ = ctl.Role(id)
-		x := &person{p: p, state: room.StateReconnecting, conn: absent{}, relay: newRelay(absent{})}
+		x := &person{p: p, state: room.StateReconnecting, conn: absent{}, relay: newRelay(absent{}), key: keys[id]}
 		x.grace = time.AfterFunc(grace, func() { r.expire(x) })
 		r.people[id] = x
 	}

@@ -145,6 +145,28 @@ func (rs *Rooms) TakeOver(ctx context.Context, p room.Participant, info room.Inf
 	return r, true, err
 }
 
+// ResumeRestored gives a seat held for the room's previous node (restored
+// with the room, its client not back yet) to conn, the client back with
+// the resume secret that node last gave it; it returns the room and the
+// participant id. A room not live here is opened first, as for TakeOver.
+// ErrNotHeld if no such seat has that secret (or the room's name is not
+// one).
+func (rs *Rooms) ResumeRestored(ctx context.Context, roomName, secret string, conn Conn, newPeer bool) (*Room, string, error) {
+	if room.CheckRoomName(roomName) != nil || secret == "" {
+		return nil, "", ErrNotHeld
+	}
+	r, err := rs.open(ctx, roomName)
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := r.resumeRestored(ctx, secret, conn, newPeer)
+	if id == "" {
+		r.closeIfEmpty()
+		return nil, "", err
+	}
+	return r, id, err
+}
+
 // HandOver prepares this node's rooms for another node to take them
 // over, as the node stops: each room's controls are written to the store
 // for the last time, and from then on the people released here (their

@@ -54,7 +54,7 @@ func (r *Room) seat(ctx context.Context, x *person, info room.Info) error {
 	}
 	p := x.p
 	x.relay = newRelay(x.conn)
-	r.announceLocked(x, info, arrival)
+	r.announceLocked(x, info, arrival, false)
 	r.seatControlsLocked(x, info)
 	params := r.peerParams(x)
 	r.mu.Unlock()
@@ -91,10 +91,13 @@ func (r *Room) connectPeer(x *person, params sfu.PeerParams) error {
 }
 
 // announceLocked makes x active and sends it the room as it is now
-// (joined), and tells the others: participant_joined for an arrival,
-// participant_updated for a seat that moved. Under mu, so each event
-// reaches x either in the snapshot or after it, never before.
-func (r *Room) announceLocked(x *person, info room.Info, how handover) {
+// (joined, with a fresh resume secret), and tells the others:
+// participant_joined for an arrival, participant_updated for a seat that
+// moved. newPeer says a resumed seat gets a new peer connection. Under
+// mu, so each event reaches x either in the snapshot or after it, never
+// before. A seat that moved publishes the state, so that its new resume
+// key is mirrored (an arrival's seating publishes it).
+func (r *Room) announceLocked(x *person, info room.Info, how handover, newPeer bool) {
 	tracks := r.router.Tracks()
 	others := make([]protocol.Participant, 0, len(r.people))
 	for id, o := range r.people {
@@ -107,18 +110,26 @@ func (r *Room) announceLocked(x *person, info room.Info, how handover) {
 	r.info = info
 	r.tellWaitingLocked()
 	p := x.p
+	secret, key := newResumeSecret()
+	x.key = key
 	x.conn.Send(protocol.Joined{
 		Type: "joined", Version: protocol.Version, Room: info,
 		Self:         protocol.Self{ID: p.ID, Identity: p.Identity, Name: p.Name, Role: p.Role},
 		Participants: others,
 		ICEServers:   r.cfg.iceServersFor(p.ID),
+		Resume:       secret,
 		Resumed:      how == resumed,
+		NewPeer:      how == resumed && newPeer,
 	})
 	me := protocol.ParticipantEvent{Type: "participant_joined", Participant: x.info(r.selfMutedLocked(p.ID), nil)}
 	if how != arrival {
 		me = protocol.ParticipantEvent{Type: "participant_updated", Participant: x.info(r.selfMutedLocked(p.ID), tracks)}
 	}
 	r.broadcastLocked(me, p.ID)
+	if how != arrival && r.ctl != nil {
+		r.ctl.Touch()
+		r.publishLocked()
+	}
 }
 
 // seatControlsLocked puts x in the controls and publishes the gate and the
@@ -137,13 +148,12 @@ func (r *Room) seatControlsLocked(x *person, info room.Info) {
 	r.sendSpeakersLocked(x)
 }
 
-// resyncLocked sends a person whose seat moved the controls state it
-// missed.
+// resyncLocked sends a person whose seat moved (announceLocked published
+// the state) who is speaking and the talk time.
 func (r *Room) resyncLocked(x *person) {
 	if r.ctl == nil {
 		return
 	}
-	x.conn.Send(protocol.RoomStateMsg{Type: "room_state", RoomState: r.ctl.Snapshot()})
 	r.sendSpeakersLocked(x)
 }
 

@@ -181,6 +181,9 @@ type Joined struct {
 	ICEServers   []ICEServer   `json:"iceServers"`
 	Resume       string        `json:"resume"`
 	Resumed      bool          `json:"resumed"`
+	// NewPeer, with Resumed, says the seat came back on a new peer
+	// connection, whose offer follows: the client closes its old one.
+	NewPeer bool `json:"newPeer,omitempty"`
 }
 
 // Waiting says the participant is in the waiting room, and why. It is

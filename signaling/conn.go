@@ -293,16 +293,16 @@ func (c *conn) startWriterLocked() {
 }
 
 // Send queues a message; it never blocks. It implements live.Conn: a
-// json.RawMessage is sent as it is; joined gets a fresh resume secret,
-// which retires the previous one; errors are counted.
+// json.RawMessage is sent as it is; joined's resume secret names this
+// connection from now on, and retires its previous one; errors are
+// counted.
 func (c *conn) Send(msg any) {
 	switch m := msg.(type) {
 	case json.RawMessage:
 		c.sendRaw(m)
 		return
 	case protocol.Joined:
-		m.Resume = c.srv.newResumeSecret(c)
-		msg = m
+		c.srv.setResumeSecret(c, m.Resume)
 	case protocol.Error:
 		c.srv.metrics().ErrorSent(string(m.Code))
 	}

@@ -2,8 +2,6 @@ package signaling
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 
 	"github.com/hearth-rtc/hearth/live"
@@ -14,15 +12,15 @@ import (
 // Reconnection: when a seated participant's websocket drops, its live room
 // holds the seat (participant id, role, mutes, hand, peer connection) for
 // the grace period. A new websocket that presents the single-use resume
-// secret, which the transport adds to every joined, takes the seat over.
-// The secret is this transport's: it names the connection that last held
-// the seat, and the room checks that the seat is still that one's.
+// secret the room put in its last joined takes the seat over. The
+// transport knows which connection each secret was given to, and the
+// room checks that the seat is still that one's. A secret this node never
+// gave (the room's previous node did, and died or handed the room over)
+// goes to the room, which checks it against the hashes it restored.
 
-// newResumeSecret issues c a fresh secret, retiring its previous one.
-func (s *Server) newResumeSecret(c *conn) string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	secret := hex.EncodeToString(b)
+// setResumeSecret names c as the holder of secret, retiring c's previous
+// one.
+func (s *Server) setResumeSecret(c *conn, secret string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c.mu.Lock()
@@ -32,8 +30,9 @@ func (s *Server) newResumeSecret(c *conn) string {
 	if old != "" {
 		delete(s.resumes, old)
 	}
-	s.resumes[secret] = c
-	return secret
+	if secret != "" {
+		s.resumes[secret] = c
+	}
 }
 
 // forgetResume retires c's secret.
@@ -64,7 +63,7 @@ func (s *Server) takeResume(secret string) *conn {
 func (c *conn) handleResume(ctx context.Context, m protocol.Join) error {
 	old := c.srv.takeResume(m.Resume)
 	if old == nil {
-		return errResumeFailed()
+		return c.resumeRestored(ctx, m)
 	}
 	old.mu.Lock()
 	r, id, log := old.room, old.id, old.log
@@ -85,6 +84,23 @@ func (c *conn) handleResume(ctx context.Context, m protocol.Join) error {
 	// The old socket, if still open, is now nobody's.
 	old.ws.Close()
 	return nil
+}
+
+// resumeRestored takes back a seat this node holds for the room's
+// previous node (restored with the room), if the secret is that seat's.
+func (c *conn) resumeRestored(ctx context.Context, m protocol.Join) error {
+	r, id, err := c.srv.cfg.Rooms.ResumeRestored(ctx, m.Room, m.Resume, c, m.NewPeer)
+	if errors.Is(err, live.ErrNotHeld) {
+		return errResumeFailed()
+	}
+	if r == nil {
+		return err
+	}
+	c.mu.Lock()
+	c.log = c.srv.log.With("room", m.Room, "participant", id)
+	c.mu.Unlock()
+	c.joined(r, id, JoinJoined)
+	return err
 }
 
 // handleTakeover answers a join by a person already here: one seat per

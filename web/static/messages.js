@@ -5,7 +5,7 @@ import {
   app, setState, updateConnectionState, setScreen, render, send, sendMute,
   nameOf, normalize, clearControls, closeSession, releaseMedia, applyMutes,
 } from './state.js';
-import { saveResume, forgetResume, onResumeFailed } from './resume.js';
+import { saveResume, forgetResume, onResumeFailed, seatNotice } from './resume.js';
 import { refuse, onBye } from './ended.js';
 import { MediaSession } from './session.js';
 import { ensureMedia, stopMedia } from './devices.js';
@@ -63,8 +63,10 @@ export function onMessage(msg) {
 function onJoined(msg) {
   const reconnecting = app.state === 'reconnecting' || app.resuming;
   // Our seat came back with our peer connection still alive: keep it.
-  const kept = msg.resumed === true && app.session !== null && app.self !== null && msg.self && msg.self.id === app.self.id;
+  // (A seat back on a new peer connection, newPeer, starts a new one.)
+  const kept = msg.resumed === true && msg.newPeer !== true && app.session !== null && app.self !== null && msg.self && msg.self.id === app.self.id;
   const resumed = msg.resumed === true;
+  const notice = seatNotice(msg.self);
   app.gotReply = true;
   app.socketUp = true;
   app.resuming = false;
@@ -153,6 +155,7 @@ function onJoined(msg) {
   const others = app.participants.size;
   const who = others === 0 ? 'No one else is here yet.' : others === 1 ? 'One other person is here.' : `${others} other people are here.`;
   if (resumed) announce(`Reconnected. You kept your place. ${who}`);
+  else if (notice) announce(`${notice} ${who}`);
   else if (reconnecting) announce(`Reconnected. ${who}`);
   else announce(`You joined ${text.roomTitle(app.room, app.params.room)}. ${who}`);
 }
@@ -242,6 +245,7 @@ function onWaiting(msg) {
   setState('waiting');
   if (msg.room && msg.room.name) app.room = msg.room;
   const message = text.waitingMessage(msg.reason, app.afterEnd, present);
+  const notice = seatNotice(null);
   $('waiting-message').textContent = message;
   $('waiting-screen').dataset.facilitator = present === undefined ? '' : String(present);
   const name = app.params.name || 'the name on your invitation';
@@ -250,7 +254,7 @@ function onWaiting(msg) {
   $('waiting-who').textContent = `You are joining ${title} as ${name}.`;
   if (app.screen !== 'waiting') {
     setScreen('waiting');
-    announce(`You are in the waiting room. ${message}`);
+    announce(`${notice ? `${notice} ` : ''}You are in the waiting room. ${message}`);
   }
 }
 

@@ -66,9 +66,12 @@ export function savedResume() {
   }
 }
 
-// onResumeFailed: our seat is gone (we were away too long). The socket
-// stays open; we join afresh on it, which may mean the waiting room.
+// onResumeFailed: the server has no seat for our secret. The socket stays
+// open; we join afresh on it, which may give our seat back (the session
+// moved to another server, which knows us by our invitation) or mean the
+// waiting room. What is said waits for the answer (seatNotice).
 export function onResumeFailed() {
+  app.lostSeat = app.self ? app.self.id : null;
   app.resume = null;
   app.resuming = false;
   forgetResume();
@@ -76,7 +79,17 @@ export function onResumeFailed() {
   app.participants.clear();
   app.waitingList = [];
   clearControls();
-  if (app.screen === 'call') announce('You were away too long to keep your place, so you are joining again.');
   render();
   sendJoin();
+}
+
+// seatNotice says, answering the join after a failed resume, whether we
+// have our seat back (self is joined's, or null when we wait), or ''.
+export function seatNotice(self) {
+  const lost = app.lostSeat;
+  app.lostSeat = null;
+  if (!lost) return '';
+  if (!self) return 'You were away too long to keep your place.';
+  if (self.id === lost) return 'Reconnected. You kept your place.';
+  return 'You were away too long to keep your place, so you joined again.';
 }

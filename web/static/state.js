@@ -21,6 +21,7 @@ export const app = {
   leaving: false,
   resume: null, // the secret of our seat, from the last joined
   resuming: false, // a join with resume is waiting for its answer
+  lostSeat: null, // our seat's id when its resume failed, until the join after it is answered
   resumes: 0,
 
   self: null,
