@@ -10,6 +10,7 @@ import (
 
 	"github.com/hearth-rtc/hearth/internal/testutil/browser"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
+	"github.com/hearth-rtc/hearth/room"
 )
 
 // liveLocalVideo counts the live video tracks of the page that are not
@@ -102,4 +103,42 @@ func TestPreJoinCameraOff(t *testing.T) {
 		t.Errorf("%d live video tracks after turning the camera off before joining", n)
 	}
 	checkClean(t, b)
+}
+
+// TestFacilitatorCameraOffReleasesIt: a camera the facilitator turns off
+// is let go too, and stays off when allowed again until its owner turns
+// it on.
+func TestFacilitatorCameraOffReleasesIt(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{})
+	const name = "camera-held"
+	dana := goPublisher(t, srv, name, issueToken(t, name, "dana", "Dana", room.RoleFacilitator), "Dana")
+	ana := openAndJoin(t, srv, browser.Desktop, name, "", "Ana")
+	waitLong(t, ana, `hearth.screen === "call" && hearth.state === "connected" && hearth.localTracks.video !== null`)
+	anaID := eval[string](t, ana, `hearth.selfId`)
+	if err := ana.Eval(t.Context(), `window.__camera = hearth.localTracks.video; true`, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	mute := func(muted bool) {
+		t.Helper()
+		if err := dana.Send(map[string]any{"type": "mute_participant", "participant": anaID, "kind": "video", "muted": muted}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mute(true)
+	waitLong(t, ana, `window.__camera.readyState === "ended" && hearth.localTracks.video === null`)
+	if n := eval[int](t, ana, liveLocalVideo); n != 0 {
+		t.Errorf("%d live video tracks of Ana's own remain with her camera turned off by the facilitator", n)
+	}
+
+	// Allowed again: the camera stays off, and Ana is told so.
+	mute(false)
+	waitLong(t, ana, `document.getElementById("cam-button").dataset.muted === "true" && !document.getElementById("cam-button").disabled`)
+	waitLong(t, ana, `document.body.textContent.includes("Your camera is still off")`)
+	if n := eval[int](t, ana, liveLocalVideo); n != 0 {
+		t.Errorf("%d live video tracks of Ana's own after the facilitator allowed her camera", n)
+	}
+	click(t, ana, "#cam-button")
+	waitLong(t, ana, `hearth.localTracks.video !== null && hearth.localTracks.video.readyState === "live"`)
+	checkClean(t, ana)
 }

@@ -8,7 +8,7 @@ import {
 import { saveResume, forgetResume, onResumeFailed, seatNotice } from './resume.js';
 import { refuse, onBye } from './ended.js';
 import { MediaSession } from './session.js';
-import { ensureMedia, stopMedia } from './devices.js';
+import { ensureMedia, stopMedia, setCamera } from './devices.js';
 import { clearPending } from './facilitator.js';
 import { makeView, announcements } from './controls.js';
 import { onChat, onChatRemoved, onChatError, resetChat, noteMissed } from './chat.js';
@@ -185,6 +185,15 @@ function onRoomState(msg) {
   // A lifted mute does not turn on a microphone we turned off ourselves.
   if (prev && prev.enforced.audio && !app.view.enforced.audio && app.micMuted && app.local.audio) {
     said.push('Your own microphone is still off. Unmute when you are ready.');
+  }
+  // A camera the facilitator turns off is let go as our own camera-off
+  // lets it go; allowed again, it stays off until we turn it on.
+  if (app.view.enforced.video && !(prev && prev.enforced.video) && !app.camMuted) {
+    setCamera(false).then(render);
+    sendMute('video', true);
+    saveResume();
+  } else if (prev && prev.enforced.video && !app.view.enforced.video && app.camMuted && app.cameraReleased) {
+    said.push('Your camera is still off. Start video when you are ready.');
   }
   if (said.length) announce(said.join(' '));
   showMoment(prev, app.view);
