@@ -206,6 +206,20 @@ func (m *MemStore) session(roomName string, now time.Time) *memSession {
 	return s
 }
 
+// presence returns the session of roomName and id's entry in it, or
+// ErrNotFound. Under mu.
+func (m *MemStore) presence(roomName, id string, now time.Time) (*memSession, memEntry, error) {
+	s := m.session(roomName, now)
+	if s == nil {
+		return nil, memEntry{}, fmt.Errorf("participant %q in room %q: %w", id, roomName, room.ErrNotFound)
+	}
+	e, ok := s.present[id]
+	if !ok {
+		return nil, memEntry{}, fmt.Errorf("participant %q in room %q: %w", id, roomName, room.ErrNotFound)
+	}
+	return s, e, nil
+}
+
 func (m *MemStore) Session(ctx context.Context, roomName string) (room.Session, error) {
 	if err := room.CheckRoomName(roomName); err != nil {
 		return room.Session{}, err
@@ -293,13 +307,9 @@ func (m *MemStore) SetState(ctx context.Context, roomName, id string, state room
 	}
 	defer m.mu.Unlock()
 	now := m.now()
-	s := m.session(roomName, now)
-	if s == nil {
-		return room.Participant{}, fmt.Errorf("participant %q in room %q: %w", id, roomName, room.ErrNotFound)
-	}
-	e, ok := s.present[id]
-	if !ok {
-		return room.Participant{}, fmt.Errorf("participant %q in room %q: %w", id, roomName, room.ErrNotFound)
+	s, e, err := m.presence(roomName, id, now)
+	if err != nil {
+		return room.Participant{}, err
 	}
 	if e.p.State.Seated() != state.Seated() && limit > 0 && s.countClass(state) >= limit {
 		return room.Participant{}, fmt.Errorf("room %q: %w", roomName, room.ErrRoomFull)
@@ -322,13 +332,9 @@ func (m *MemStore) RemovePresence(ctx context.Context, roomName, id string) (roo
 	}
 	defer m.mu.Unlock()
 	now := m.now()
-	s := m.session(roomName, now)
-	if s == nil {
-		return room.Participant{}, fmt.Errorf("participant %q in room %q: %w", id, roomName, room.ErrNotFound)
-	}
-	e, ok := s.present[id]
-	if !ok {
-		return room.Participant{}, fmt.Errorf("participant %q in room %q: %w", id, roomName, room.ErrNotFound)
+	s, e, err := m.presence(roomName, id, now)
+	if err != nil {
+		return room.Participant{}, err
 	}
 	delete(s.present, id)
 	m.session(roomName, now) // ends the session if that was the last one

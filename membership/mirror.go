@@ -57,69 +57,6 @@ func CheckMirror(roomName string, m Mirror) error {
 	return nil
 }
 
-func (m *MemStore) SetMirror(ctx context.Context, roomName string, mr Mirror) error {
-	if err := CheckMirror(roomName, mr); err != nil {
-		return err
-	}
-	if err := m.lock(ctx); err != nil {
-		return err
-	}
-	defer m.mu.Unlock()
-	s := m.session(roomName, m.now())
-	if s == nil {
-		return fmt.Errorf("session of room %q: %w", roomName, room.ErrNotFound)
-	}
-	if s.mirror != nil && s.mirror.Version >= mr.Version {
-		return nil
-	}
-	mr.Data = append([]byte(nil), mr.Data...)
-	s.mirror = &mr
-	return nil
-}
-
-func (m *MemStore) Mirror(ctx context.Context, roomName string) (Mirror, error) {
-	if err := room.CheckRoomName(roomName); err != nil {
-		return Mirror{}, err
-	}
-	if err := m.lock(ctx); err != nil {
-		return Mirror{}, err
-	}
-	defer m.mu.Unlock()
-	s := m.session(roomName, m.now())
-	if s == nil || s.mirror == nil {
-		return Mirror{}, fmt.Errorf("mirror of room %q: %w", roomName, room.ErrNotFound)
-	}
-	out := *s.mirror
-	out.Data = append([]byte(nil), out.Data...)
-	return out, nil
-}
-
-func (m *MemStore) AdoptPresence(ctx context.Context, roomName, id, node string) (room.Participant, error) {
-	if err := room.CheckRoomName(roomName); err != nil {
-		return room.Participant{}, err
-	}
-	if node == "" {
-		return room.Participant{}, errf("node is required")
-	}
-	if err := m.lock(ctx); err != nil {
-		return room.Participant{}, err
-	}
-	defer m.mu.Unlock()
-	now := m.now()
-	s := m.session(roomName, now)
-	if s == nil {
-		return room.Participant{}, fmt.Errorf("participant %q in room %q: %w", id, roomName, room.ErrNotFound)
-	}
-	e, ok := s.present[id]
-	if !ok {
-		return room.Participant{}, fmt.Errorf("participant %q in room %q: %w", id, roomName, room.ErrNotFound)
-	}
-	e.p.Node = node
-	e.expires = now.Add(m.ttl)
-	s.present[id] = e
-	return e.p, nil
-}
-
 // Mirror writes a live room's control state (encoded by the room) to the
 // store, for a node that takes the room over. A version not newer than
 // the one stored changes nothing. ErrNotFound once the session ended; a

@@ -1,0 +1,69 @@
+package membership
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hearth-rtc/hearth/room"
+)
+
+// The memory store's side of mirror.go.
+
+func (m *MemStore) SetMirror(ctx context.Context, roomName string, mr Mirror) error {
+	if err := CheckMirror(roomName, mr); err != nil {
+		return err
+	}
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	s := m.session(roomName, m.now())
+	if s == nil {
+		return fmt.Errorf("session of room %q: %w", roomName, room.ErrNotFound)
+	}
+	if s.mirror != nil && s.mirror.Version >= mr.Version {
+		return nil
+	}
+	mr.Data = append([]byte(nil), mr.Data...)
+	s.mirror = &mr
+	return nil
+}
+
+func (m *MemStore) Mirror(ctx context.Context, roomName string) (Mirror, error) {
+	if err := room.CheckRoomName(roomName); err != nil {
+		return Mirror{}, err
+	}
+	if err := m.lock(ctx); err != nil {
+		return Mirror{}, err
+	}
+	defer m.mu.Unlock()
+	s := m.session(roomName, m.now())
+	if s == nil || s.mirror == nil {
+		return Mirror{}, fmt.Errorf("mirror of room %q: %w", roomName, room.ErrNotFound)
+	}
+	out := *s.mirror
+	out.Data = append([]byte(nil), out.Data...)
+	return out, nil
+}
+
+func (m *MemStore) AdoptPresence(ctx context.Context, roomName, id, node string) (room.Participant, error) {
+	if err := room.CheckRoomName(roomName); err != nil {
+		return room.Participant{}, err
+	}
+	if node == "" {
+		return room.Participant{}, errf("node is required")
+	}
+	if err := m.lock(ctx); err != nil {
+		return room.Participant{}, err
+	}
+	defer m.mu.Unlock()
+	now := m.now()
+	s, e, err := m.presence(roomName, id, now)
+	if err != nil {
+		return room.Participant{}, err
+	}
+	e.p.Node = node
+	e.expires = now.Add(m.ttl)
+	s.present[id] = e
+	return e.p, nil
+}
