@@ -121,9 +121,9 @@ func (tc *testCluster) admin(t *testing.T, nd clusterNode, method, path string, 
 	return resp, out.Bytes()
 }
 
-// joinVia joins identity (with a token for role, or none when role is
-// empty) to a room through node nd, sending audio, and waits for joined.
-func joinVia(t *testing.T, ctx context.Context, nd clusterNode, roomName, identity string, role room.Role) *client.Client {
+// sendJoinVia connects identity (with a token for role, or none when role
+// is empty) through node nd, sending audio, and sends its join.
+func sendJoinVia(t *testing.T, ctx context.Context, nd clusterNode, roomName, identity string, role room.Role) *client.Client {
 	t.Helper()
 	var tok string
 	if role != "" {
@@ -142,6 +142,14 @@ func joinVia(t *testing.T, ctx context.Context, nd clusterNode, roomName, identi
 	if err := c.Join(); err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// joinVia joins identity (with a token for role, or none when role is
+// empty) to a room through node nd, sending audio, and waits for joined.
+func joinVia(t *testing.T, ctx context.Context, nd clusterNode, roomName, identity string, role room.Role) *client.Client {
+	t.Helper()
+	c := sendJoinVia(t, ctx, nd, roomName, identity, role)
 	if _, err := c.WaitMessage(ctx, "joined", nil); err != nil {
 		t.Fatalf("%s through %s: no joined: %v", identity, nd.id, err)
 	}

@@ -186,19 +186,7 @@ func enterVia(t *testing.T, ctx context.Context, nd clusterNode, roomName, ident
 
 func enterAs(t *testing.T, ctx context.Context, nd clusterNode, roomName, identity string, role room.Role) (*client.Client, client.Message) {
 	t.Helper()
-	tok, err := room.IssueToken([]byte(clusterTokenSecret), room.TokenParams{Room: roomName, Identity: identity,
-		Name: identity, Role: role, TTL: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.Dial(ctx, nil, client.Options{URL: nd.ws(), Room: roomName, Name: identity, Token: tok, Audio: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	if err := c.Join(); err != nil {
-		t.Fatal(err)
-	}
+	c := sendJoinVia(t, ctx, nd, roomName, identity, role)
 	var first client.Message
 	if err := c.Wait(ctx, func() bool {
 		for _, m := range c.Messages() {
