@@ -77,13 +77,13 @@ func (r *Room) mirrorRetryLater(stop <-chan struct{}) {
 // A session that ended in the store has nothing to keep, and a state the
 // store refuses (too large) is not tried again: no error for either.
 func (r *Room) writeMirror() error {
-	r.mu.Lock()
-	if r.ctl == nil || r.keep.Load() {
-		r.mu.Unlock()
+	if r.keep.Load() {
 		return nil
 	}
-	version, data := r.ctl.Version(), r.ctl.Mirror(r.resumeKeysLocked())
-	r.mu.Unlock()
+	version, data, ok := r.mirrorState()
+	if !ok {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), doorTimeout)
 	defer cancel()
 	err := r.door.Mirror(ctx, r.name, version, data)
@@ -95,6 +95,17 @@ func (r *Room) writeMirror() error {
 		return nil
 	}
 	return err
+}
+
+// mirrorState encodes the controls' state with its version; ok is false
+// when the room has no controls.
+func (r *Room) mirrorState() (version uint64, data []byte, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ctl == nil {
+		return 0, nil, false
+	}
+	return r.ctl.Version(), r.ctl.Mirror(r.resumeKeysLocked()), true
 }
 
 // resumeKeysLocked returns the seats' resume keys, by participant id.
@@ -114,13 +125,10 @@ func (r *Room) resumeKeysLocked() map[string]string {
 // released here keep their presences for that node. It reports the
 // store's error.
 func (r *Room) handOverMirror(ctx context.Context) error {
-	r.mu.Lock()
-	if r.ctl == nil {
-		r.mu.Unlock()
+	version, data, ok := r.mirrorState()
+	if !ok {
 		return nil
 	}
-	version, data := r.ctl.Version(), r.ctl.Mirror(r.resumeKeysLocked())
-	r.mu.Unlock()
 	if err := r.door.Mirror(ctx, r.name, version, data); err != nil && !errors.Is(err, room.ErrNotFound) {
 		return err
 	}
