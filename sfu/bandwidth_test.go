@@ -178,11 +178,12 @@ func TestBandwidthSteps(t *testing.T) {
 
 	// Room for a's lowest alone: b's video pauses, both are heard. (Counted
 	// at the server: the client may read one stream later than another.)
+	// The loss (20 %) takes a tenth off what is sent each second until the
+	// estimate is what holds (losscontrol.go).
 	sub.remb.Store(int64(audio + av[0] + bv[0]/2))
-	waitFor(t, "a down to layer 0", func() bool { return lastLayer(sub, "a") == 0 })
-	// b was paused in the same fit that moved a, at the end of its frame
-	// then under way (one packet here), which may have come after a's
-	// keyframe.
+	waitFor(t, "a down to layer 0, b paused", func() bool { return lastLayer(sub, "a") == 0 && wantOf(r, "s", "b") == layerNone })
+	// b was paused at the end of its frame then under way (one packet
+	// here).
 	bVideo, aVideo := room.forwarded("s", "b", KindVideo), room.forwarded("s", "a", KindVideo)
 	heard := [2]uint64{room.forwarded("s", "a", KindAudio), room.forwarded("s", "b", KindAudio)}
 	waitFor(t, "both heard, 50 packets more each", func() bool {
