@@ -280,18 +280,6 @@ func (b *bandwidth) tick(now time.Time) int {
 // estimate do not switch layers, and ask for keyframes, every second.
 const upHeadroom = 85
 
-// believed is the budget taken for a subscriber's video, given the one
-// from its estimate, the rate of the video it is sent (bits per second),
-// and the fraction (of 256) it last reported lost: a subscriber losing
-// less than lossyFraction receives what is sent, so carries at least
-// that.
-func believed(budget, sent int, lost uint8) int {
-	if lost < lossyFraction {
-		return max(budget, sent*105/100)
-	}
-	return budget
-}
-
 // fit chooses the layers of sub's video within its estimate at now; with
 // no estimate, each tile gets what it wants (chooseLayer). downs is
 // scratch, returned for reuse.
@@ -358,7 +346,7 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 			sent += tiles[i].rateOf(int8(tiles[i].d.want.Load()))
 		}
 		rate, proven := sub.bw.loss.update(sent, frac, sub.bw.probeSent.Swap(0), now)
-		taken := max(believed(budget, sent, frac), rate)
+		taken := max(budget, rate) // losscontrol.go
 		sub.bw.take(est + taken - budget)
 		budget, up = taken, max(taken*upHeadroom/100, proven)
 	}

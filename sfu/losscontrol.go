@@ -17,10 +17,14 @@ import "time"
 // lossLow, the server duplicates enough of what it sends, for a second,
 // to pay for the tile's next step (padding.go); if the subscriber still
 // loses under lossLow, the rate becomes what was sent with the
-// duplicates, and the tile may take its step at the next fit. A probe
-// that meets loss makes the next wait twice as long (probeDupMaxGap at
-// most), so that a link that is full is not overrun every second; one
-// that passes makes it none.
+// duplicates, and the tile may take its step at the next fit; the next
+// probe may follow at once, so that a freed link is climbed a step a
+// second. For stepTrial after a probe passed, loss of stepUndo or more
+// (the step overran the link: its queue drops audio too) takes the rate
+// back to what was sent before the probe. A probe or a step that meets
+// loss, or loss of lossyFraction, makes the next probe wait, twice as
+// long each time (up to probeDupMaxGap) until a step holds through its
+// trial, so that a link that is full is overrun seldom.
 const (
 	// lossLow (of 256, about 2 %) is the loss under which the link is
 	// taken to carry what it is sent, and may be probed.
@@ -29,6 +33,8 @@ const (
 	// the keyframe the step starts with and rates that wobble.
 	probeMargin    = 125
 	probeDupMaxGap = 8 * time.Second
+	stepTrial      = 3 * time.Second
+	stepUndo       = 13 // of 256, about 5 %
 )
 
 // lossControl is one subscriber's loss-based rate (bits per second of
@@ -36,9 +42,22 @@ const (
 type lossControl struct {
 	rate    int
 	probing int // bits per second the last probe aimed to add, 0 if none
-	gap     time.Duration
-	next    time.Time
+	// backoff is the wait after the link last proved full (a probe or a
+	// step that met loss, or loss of lossyFraction), doubling each time;
+	// it is kept while probes pass, and forgotten once a step has held
+	// through its trial.
+	backoff time.Duration
+	next    time.Time // no probe before
 	at      time.Time
+	// After a probe passed: the rate sent before it, until trialEnd.
+	before   int
+	trialEnd time.Time
+}
+
+// full records that the link proved full at now: the next probe waits.
+func (c *lossControl) full(now time.Time) {
+	c.backoff = min(max(2*c.backoff, time.Second), probeDupMaxGap)
+	c.next = now.Add(c.backoff)
 }
 
 // update takes the rate of the video sent (bits per second), the
@@ -54,25 +73,32 @@ func (c *lossControl) update(sent int, lost uint8, probed int64, now time.Time) 
 	c.at = now
 	wasProbing := c.probing > 0
 	c.probing = 0
+	if !c.trialEnd.IsZero() {
+		switch {
+		case lost >= stepUndo:
+			c.rate, c.trialEnd = min(c.rate, c.before), time.Time{}
+			c.full(now)
+			return c.rate, 0
+		case !now.Before(c.trialEnd):
+			c.trialEnd, c.backoff = time.Time{}, 0 // the step held
+		}
+	}
 	switch {
 	case lost >= lossyFraction:
 		c.rate = sent * (512 - int(lost)) / 512
+		c.full(now)
 	case lost >= lossLow || c.rate == 0:
 		c.rate = max(c.rate, sent*105/100)
+		if wasProbing {
+			c.full(now)
+		}
 	default:
 		c.rate = max(c.rate, sent*105/100)
 		if wasProbing && probed > 0 {
 			proven = sent + int(float64(probed*8)/dt)
+			c.before, c.trialEnd = sent, now.Add(stepTrial)
 			c.rate = max(c.rate, proven)
 		}
-	}
-	if wasProbing {
-		if lost < lossLow {
-			c.gap = 0
-		} else {
-			c.gap = min(max(2*c.gap, time.Second), probeDupMaxGap)
-		}
-		c.next = now.Add(c.gap)
 	}
 	return c.rate, proven
 }

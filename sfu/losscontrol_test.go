@@ -8,7 +8,8 @@ import (
 // TestLossControl: the rate falls by half the fraction lost from a tenth
 // on, holds below that, and grows only by what a probe showed the link
 // carry; a probe that meets loss makes the next wait longer, up to
-// probeDupMaxGap, and one that passes makes it none.
+// probeDupMaxGap, and one that passes makes it none. A step a probe
+// allowed is taken back if loss follows it.
 func TestLossControl(t *testing.T) {
 	var c lossControl
 	now := time.Unix(1000, 0)
@@ -43,8 +44,9 @@ func TestLossControl(t *testing.T) {
 	if got := c.probe(150_000, 0, now); got == 0 {
 		t.Error("no probe due right after one that passed")
 	}
-	// Probes that meet loss wait 1, 2, 4, 8, 8 s.
-	for _, gap := range []time.Duration{1, 2, 4, 8, 8} {
+	// Loss of a tenth made the wait 1 s; a step, then probes, that meet
+	// loss make it 2, 4, 8, 8 s, kept across the probe that passed.
+	for _, gap := range []time.Duration{2, 4, 8, 8} {
 		gap *= time.Second
 		if _, proven := tick(500_000, 30, 20_000); proven != 0 {
 			t.Fatalf("proven %d by a probe that met loss", proven)
@@ -58,5 +60,21 @@ func TestLossControl(t *testing.T) {
 			t.Fatalf("no probe due %v after one that failed", gap)
 		}
 		now = now.Add(-time.Second) // tick adds it back
+	}
+
+	// A probe passes; the step it allowed meets 6 % loss: undone.
+	now = now.Add(10 * time.Second)
+	c.update(500_000, 0, 0, now)
+	if c.probe(150_000, 0, now) == 0 {
+		t.Fatal("no probe due")
+	}
+	if _, proven := tick(500_000, 0, 25_000); proven != 700_000 {
+		t.Fatalf("proven %d, want 700,000", proven)
+	}
+	if r, _ := tick(650_000, 16, 0); r != 500_000 {
+		t.Errorf("rate %d after the step met 6 %% loss, want 500,000: what went before it", r)
+	}
+	if got := c.probe(150_000, 0, now); got != 0 {
+		t.Error("a probe due right after a step was undone")
 	}
 }
