@@ -333,8 +333,9 @@ func TestNetworkLossRecovered(t *testing.T) {
 // gives way); video keeps decoding for at least one tile (the server
 // pauses the least important ones rather than let every picture freeze);
 // nothing is counted as held back by the gate, nothing being muted; once
-// the limit is lifted, every tile decodes again within 30 s (about 10 s
-// on a quiet machine: PERFORMANCE.md, "Networks"). What it measures
+// the limit is lifted, every tile decodes again within 40 s (9 – 16 s at
+// load averages up to 14, 27 – 31 s at 18 – 27 under -race:
+// PERFORMANCE.md, "Networks"). What it measures
 // (tiles decoding smoothly, freezes, NACKs of paused tiles, the time to
 // climb back, the load average) is logged.
 func TestNetworkThinSubscriber(t *testing.T) {
@@ -401,14 +402,14 @@ func TestNetworkThinSubscriber(t *testing.T) {
 	}
 	climb := time.Since(lifted)
 	t.Logf("every tile decoding %v after the limit was lifted; load average %s", climb.Round(100*time.Millisecond), loadAverage())
-	// About 10 s on a quiet machine; the bound holds on a busy one, not
-	// on one so busy the publishers could not keep their pace.
+	// 9 – 16 s on a machine not too busy; the bound holds on a busy one,
+	// not on one so busy the publishers could not keep their pace.
 	switch {
-	case climb <= 30*time.Second:
+	case climb <= 40*time.Second:
 	case starved > 0:
 		t.Logf("%d publishers could not keep their pace: the machine is too busy to judge the climb", starved)
 	default:
-		t.Errorf("every tile decoding only %v after the limit was lifted, want at most 30 s", climb.Round(100*time.Millisecond))
+		t.Errorf("every tile decoding only %v after the limit was lifted, want at most 40 s", climb.Round(100*time.Millisecond))
 	}
 	counted, start = serverCounts(t, r.srv), time.Now()
 	measure(t, b, ids, readStats(t, b), 5)
