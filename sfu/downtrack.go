@@ -25,6 +25,9 @@ type binding struct {
 	// are where retransmissions go.
 	rtxSSRC uint32
 	rtxPT   uint8
+	// absID is the subscriber's id for the abs-send-time header
+	// extension on video, 0 if it did not negotiate it (abssend.go).
+	absID uint8
 }
 
 // downTrack sends one published track to one subscriber. It implements
@@ -84,6 +87,7 @@ type downTrack struct {
 	scratch      rtp.Packet
 	forwarded    uint64
 	fast         fastTrack
+	abs          absStamp
 }
 
 func newDownTrack(pub *publishedTrack, sub *Peer) *downTrack {
@@ -119,6 +123,9 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 				if strings.EqualFold(r.MimeType, webrtc.MimeTypeRTX) && r.SDPFmtpLine == apt {
 					b.rtxPT = uint8(r.PayloadType)
 				}
+			}
+			if d.kind == KindVideo {
+				b.absID = absSendTimeID(ctx.HeaderExtensions())
 			}
 			d.bound.Store(b)
 			// Video waits for a keyframe from here on; ask for one now,
@@ -232,6 +239,7 @@ func (d *downTrack) forward(l *layer, pkt *rtp.Packet, keyframe bool) outcome {
 	s.Header.PaddingSize = 0
 	s.Header.Extension = false
 	s.Header.Extensions = s.Header.Extensions[:0:0]
+	d.abs.set(&s.Header, b.absID, d.pub.fanoutAt)
 	out := outcomeForwarded
 	if f != nil && d.pub.batch != nil && f.state.Load() == fastReady {
 		if err := d.writeFast(f, d.pub.batch, &s.Header, pkt.Payload, d.pub.fastBuf[:]); err != nil {

@@ -332,6 +332,11 @@ func registerCodecs(m *webrtc.MediaEngine) error {
 			return fmt.Errorf("sfu: simulcast extensions: %w", err)
 		}
 	}
+	// Video sent to subscribers carries its send time, from which their
+	// browsers estimate their bandwidth (abssend.go).
+	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.ABSSendTimeURI}, webrtc.RTPCodecTypeVideo); err != nil {
+		return fmt.Errorf("sfu: abs-send-time extension: %w", err)
+	}
 	// The audio level extension lets the server tell who is speaking.
 	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
 		return fmt.Errorf("sfu: audio level extension: %w", err)

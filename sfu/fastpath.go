@@ -29,9 +29,10 @@ import (
 // conn and candidate pair, and the ICE mux: about 1.5 µs a packet on the
 // reference machine, more than the encryption itself and a fifth of the
 // server's CPU in a support-group load. None of it is needed on the way
-// out: the server sends no header extensions toward subscribers, answers
-// their NACKs from its own history (history.go) and makes their sender
-// reports itself (Engine.sendReports). So when the server is the DTLS
+// out: the one header extension the server sends subscribers, video's
+// send time, it writes itself (abssend.go); it answers their NACKs from
+// its own history (history.go) and makes their sender reports itself
+// (Engine.sendReports). So when the server is the DTLS
 // server (browsers answer an actpass offer as the DTLS client), the engine
 // derives the subscriber's SRTP keys the way pion does (RFC 5764's
 // exporter over the handshake's master secret and randoms) and the

@@ -172,7 +172,7 @@ func BenchmarkForwardSocket(b *testing.B) {
 
 // benchSimulcastTrack is a published video track of three layers with
 // subs bound subscribers, subscriber i wanting layer i%3 and writing to
-// writer(i), or to a counter if writer is nil.
+// writer(i), or to a counter if writer is nil, with the send time.
 func benchSimulcastTrack(subs int, writer func(i int) rtpWriter) *publishedTrack {
 	t := &publishedTrack{
 		info:  TrackInfo{ID: "p-video-1", Publisher: "p", StreamID: "p", Kind: KindVideo, MimeType: "video/VP8"},
@@ -191,7 +191,8 @@ func benchSimulcastTrack(subs int, writer func(i int) rtpWriter) *publishedTrack
 		if writer != nil {
 			w = writer(i)
 		}
-		d.bound.Store(&binding{ssrc: uint32(1000 + i), pt: 96, w: w})
+		// abs-send-time negotiated, as browsers do (abssend.go).
+		d.bound.Store(&binding{ssrc: uint32(1000 + i), pt: 96, w: w, absID: 3})
 		d.want.Store(int32(i % maxLayers))
 		t.addDown(d)
 	}

@@ -173,6 +173,7 @@ func (d *downTrack) resend(nack *rtcp.TransportLayerNack, s *slot) int {
 				hdr.SSRC, hdr.PayloadType, hdr.SequenceNumber = b.rtxSSRC, b.rtxPT, s.rtxSeq
 				s.rtxSeq++
 			}
+			d.abs.set(&hdr, b.absID, now.UnixNano())
 			var err error
 			if fast != nil && hdr.SSRC == b.ssrc {
 				err = d.writeFast(fast, t.home, &hdr, payload, t.fastBuf[:])

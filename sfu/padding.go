@@ -37,6 +37,7 @@ func (d *downTrack) probeDup(b *binding, hdr *rtp.Header, payload []byte) {
 	h := rtp.Header{Version: 2, Marker: hdr.Marker, PayloadType: b.rtxPT, SequenceNumber: s.rtxSeq,
 		Timestamp: hdr.Timestamp, SSRC: b.rtxSSRC}
 	s.rtxSeq++
+	d.abs.set(&h, b.absID, d.pub.fanoutAt)
 	if _, err := b.w.WriteRTP(&h, s.rtxBuf); err == nil {
 		bw.probeSent.Add(size)
 	}

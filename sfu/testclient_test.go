@@ -72,6 +72,8 @@ type clientOpts struct {
 	rids []string
 	// hold, if set, keeps the client from sending media until it closes.
 	hold <-chan struct{}
+	// noSendTime leaves abs-send-time out of what the client negotiates.
+	noSendTime bool
 }
 
 // testClient is one participant.
@@ -130,6 +132,11 @@ type recvPacket struct {
 	ts       uint32
 	layer    byte
 	keyframe bool
+	// sendTime is the abs-send-time value, if hasSendTime, at the id the
+	// client negotiated.
+	sendTime    uint32
+	hasSendTime bool
+	extensions  int // how many header extensions it carried
 }
 
 func (s *recvStream) packets() []recvPacket {
@@ -139,8 +146,9 @@ func (s *recvStream) packets() []recvPacket {
 }
 
 // clientAPI is a client's pion API: Opus, the video codec given, the
-// simulcast header extensions, no interceptors.
-func clientAPI(t *testing.T, video webrtc.RTPCodecCapability) *webrtc.API {
+// simulcast header extensions, abs-send-time for video if sendTime, no
+// interceptors.
+func clientAPI(t *testing.T, video webrtc.RTPCodecCapability, sendTime bool) *webrtc.API {
 	t.Helper()
 	m := &webrtc.MediaEngine{}
 	video.RTCPFeedback = []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}}
@@ -158,6 +166,11 @@ func clientAPI(t *testing.T, video webrtc.RTPCodecCapability) *webrtc.API {
 	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
 		t.Fatal(err)
 	}
+	if sendTime {
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.ABSSendTimeURI}, webrtc.RTPCodecTypeVideo); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(loopbackSettings()),
 		webrtc.WithInterceptorRegistry(&interceptor.Registry{}))
 }
@@ -167,7 +180,7 @@ func (room *testRoom) join(id string, o clientOpts) *testClient {
 	t := room.t
 	t.Helper()
 	// As browsers do, the client sends header extensions in the clear.
-	pc, err := clientAPI(t, room.video).NewPeerConnection(webrtc.Configuration{RTPHeaderEncryptionPolicy: webrtc.RTPHeaderEncryptionPolicyDisable})
+	pc, err := clientAPI(t, room.video, !o.noSendTime).NewPeerConnection(webrtc.Configuration{RTPHeaderEncryptionPolicy: webrtc.RTPHeaderEncryptionPolicyDisable})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,7 +420,13 @@ func (c *testClient) videoMid(sender *webrtc.RTPSender) string {
 	return ""
 }
 
-func (c *testClient) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+func (c *testClient) onTrack(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	var sendTimeID uint8
+	for _, e := range recv.GetParameters().HeaderExtensions {
+		if e.URI == sdp.ABSSendTimeURI {
+			sendTimeID = uint8(e.ID)
+		}
+	}
 	key := tr.StreamID() + "/" + tr.Kind().String()
 	s := &recvStream{}
 	c.mu.Lock()
@@ -427,6 +446,10 @@ func (c *testClient) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 				continue
 			}
 			rp := recvPacket{ssrc: pkt.SSRC, seq: pkt.SequenceNumber, ts: pkt.Timestamp}
+			rp.extensions = len(pkt.GetExtensionIDs())
+			if e := pkt.GetExtension(sendTimeID); sendTimeID != 0 && len(e) == 3 {
+				rp.sendTime, rp.hasSendTime = uint32(e[0])<<16|uint32(e[1])<<8|uint32(e[2]), true
+			}
 			if len(pkt.Payload) > 2 && tr.Kind() == webrtc.RTPCodecTypeVideo {
 				rp.layer, rp.keyframe = pkt.Payload[2], isKeyframe(tr.Codec().MimeType, pkt.Payload)
 			}

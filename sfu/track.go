@@ -250,7 +250,8 @@ func (t *publishedTrack) forward(l *layer, pkt *rtp.Packet, keyframe bool) {
 	if t.batch != nil {
 		t.batch.uncork()
 	}
-	// RTP size as forwarded: downTrack.forward strips extensions and padding.
+	// RTP size as forwarded: downTrack.forward strips extensions and
+	// padding (and adds video's 8 bytes of send time, not counted here).
 	t.stats.record(&f, 12+4*len(pkt.CSRC)+len(pkt.Payload))
 }
 
