@@ -3,10 +3,11 @@ package sfu
 import "time"
 
 // Loss-based control. What a subscriber reports lost says more of its
-// link than its estimate does when it receives video over the server
-// without the send-time header extensions a browser's delay-based
-// estimate needs: Chromium's REMB was measured at 9 to 110 kbit/s while
-// 1.3 Mbit/s arrived with nothing lost (web/network_test.go). So, as
+// link than its estimate does: without send times in the video
+// (abssend.go), Chromium's REMB was measured at 7 to 150 kbit/s while
+// 1.3 Mbit/s arrived with nothing lost; with them, it climbs at most
+// about 8 % a second, and was seen to stop at 517 kbit/s with 1.0 to
+// 1.7 Mbit/s arriving (web/network_test.go, PERFORMANCE.md). So, as
 // GCC's loss-based controller does, the rate a subscriber's video is
 // given falls by half the fraction lost from lossyFraction on, and holds
 // below that; the estimate still counts where it says more
