@@ -17,6 +17,7 @@ import (
 	"github.com/pion/dtls/v3/pkg/crypto/prf"
 	"github.com/pion/dtls/v3/pkg/protocol/extension"
 	"github.com/pion/dtls/v3/pkg/protocol/handshake"
+	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 	"github.com/pion/webrtc/v4"
@@ -163,8 +164,12 @@ type peerFast struct {
 	addr atomic.Pointer[netip.AddrPort] // the selected candidate pair's remote
 
 	// in is the receive side (fastrecv.go), set with fastReady for the
-	// AES-GCM profiles.
-	in atomic.Pointer[fastIn]
+	// AES-GCM profiles; fb and guard are what it is made with
+	// (feedback.go, ingresslayers.go), fb nil when video stays on pion's
+	// path.
+	in    atomic.Pointer[fastIn]
+	fb    *feedback
+	guard *ingress
 }
 
 // activate derives the keys and the destination once the connection is up,
@@ -196,7 +201,7 @@ func (f *peerFast) activate(pc *webrtc.PeerConnection, mux *udpMux) error {
 			f.state.Store(fastOff)
 			return fmt.Errorf("sfu: fast path: %w", err)
 		}
-		f.in.Store(&fastIn{open: open})
+		f.in.Store(&fastIn{open: open, fb: f.fb, guard: f.guard})
 		if d := pc.LocalDescription(); d != nil && mux != nil {
 			mux.attach(localUfrag(d.SDP), f)
 		}
@@ -300,8 +305,15 @@ func (ft *fastTrack) sent(ts uint32, payload int, now int64) {
 // buffers (buffers.go) and hooks that capture its DTLS keys into keys (f's
 // own when the fast path is on, f not nil), which the fast path and the
 // ingress guard (ingress.go) use.
-func (e *Engine) peerAPI(f *peerFast, keys *keyCapture, bufs *streamBuffers) *webrtc.API {
+func (e *Engine) peerAPI(f *peerFast, keys *keyCapture, bufs *streamBuffers, fb *feedback) *webrtc.API {
 	p := e.parts
+	ir := &interceptor.Registry{}
+	for _, i := range p.interceptors {
+		ir.Add(i)
+	}
+	if fb != nil {
+		ir.Add(feedbackFactory{fb: fb})
+	}
 	se := p.settings
 	se.BufferFactory = bufs.factory
 	se.SetDTLSKeyLogWriter(keys)
@@ -310,7 +322,7 @@ func (e *Engine) peerAPI(f *peerFast, keys *keyCapture, bufs *streamBuffers) *we
 		hello = f.serverHello
 	}
 	se.SetDTLSServerHelloMessageHook(hello)
-	return webrtc.NewAPI(webrtc.WithMediaEngine(p.media), webrtc.WithInterceptorRegistry(p.registry),
+	return webrtc.NewAPI(webrtc.WithMediaEngine(p.media), webrtc.WithInterceptorRegistry(ir),
 		webrtc.WithSettingEngine(se))
 }
 

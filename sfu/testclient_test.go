@@ -72,6 +72,8 @@ type clientOpts struct {
 	rids []string
 	// hold, if set, keeps the client from sending media until it closes.
 	hold <-chan struct{}
+	// api, if set, replaces clientAPI's.
+	api *webrtc.API
 }
 
 // testClient is one participant.
@@ -167,7 +169,11 @@ func (room *testRoom) join(id string, o clientOpts) *testClient {
 	t := room.t
 	t.Helper()
 	// As browsers do, the client sends header extensions in the clear.
-	pc, err := clientAPI(t, room.video).NewPeerConnection(webrtc.Configuration{RTPHeaderEncryptionPolicy: webrtc.RTPHeaderEncryptionPolicyDisable})
+	api := o.api
+	if api == nil {
+		api = clientAPI(t, room.video)
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{RTPHeaderEncryptionPolicy: webrtc.RTPHeaderEncryptionPolicyDisable})
 	if err != nil {
 		t.Fatal(err)
 	}
