@@ -270,14 +270,18 @@ func TestReceiverReport(t *testing.T) {
 // BenchmarkReceiveSRTP measures the receive fast path for one audio packet
 // with an audio level extension: authenticate and decrypt, replay check,
 // parse, and fan out to 11 subscribers (pion's writer replaced by a
-// counter). It must not allocate.
+// counter); "+feedback" adds what video's packets cost besides: a
+// transport-wide sequence number recorded for the publisher's feedback
+// and the sequence number in the layer's NACK log. It must not allocate.
 func BenchmarkReceiveSRTP(b *testing.B) {
 	for _, c := range []struct {
-		name string
-		opts []srtp.ContextOption
+		name     string
+		opts     []srtp.ContextOption
+		feedback bool
 	}{
-		{"gcm", nil},
-		{"gcm+cryptex", []srtp.ContextOption{srtp.Cryptex(srtp.CryptexModeEnabled)}},
+		{"gcm", nil, false},
+		{"gcm+cryptex", []srtp.ContextOption{srtp.Cryptex(srtp.CryptexModeEnabled)}, false},
+		{"gcm+feedback", nil, true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			key, salt := testKeys(srtp.ProtectionProfileAeadAes256Gcm)
@@ -292,6 +296,11 @@ func BenchmarkReceiveSRTP(b *testing.B) {
 			tr := benchTrack(11, func(int) rtpWriter { return &discardWriter{} })
 			tr.layer(0).rx.clockRate = 48000
 			s, in := fastOf(tr, g)
+			if c.feedback {
+				in.fb = newFeedback(time.Now())
+				in.fb.extID.Store(2)
+				tr.layer(0).nack = &nackLog{}
+			}
 			// Packets sealed ahead, so the loop measures the receive side.
 			const n = 4096
 			wire := make([][]byte, n)
@@ -303,6 +312,11 @@ func BenchmarkReceiveSRTP(b *testing.B) {
 			for i := range wire {
 				h.SequenceNumber = uint16(i)
 				h.Timestamp = uint32(960 * i)
+				if c.feedback {
+					if err := h.SetExtension(2, binary.BigEndian.AppendUint16(nil, uint16(i))); err != nil {
+						b.Fatal(err)
+					}
+				}
 				plain, _ := (&rtp.Packet{Header: h, Payload: payload}).Marshal()
 				if wire[i], err = tx.EncryptRTP(nil, plain, nil); err != nil {
 					b.Fatal(err)
@@ -319,8 +333,14 @@ func BenchmarkReceiveSRTP(b *testing.B) {
 					s.srtp = srtpIn{}
 					b.StartTimer()
 				}
+				if c.feedback && i%64 == 0 {
+					b.StopTimer() // the feedback ticker's part
+					in.fb.build()
+					tr.layer(0).nack.missing(nil)
+					b.StartTimer()
+				}
 				w := wire[i%n]
-				if !tr.receiveSRTP(s, in, buf[:copy(buf, w)], now, &pkt, nil) {
+				if !tr.receiveSRTP(s, in, buf[:copy(buf, w)], now+int64(i)*20_000, &pkt, nil) {
 					b.Fatalf("packet %d refused", i)
 				}
 			}
