@@ -57,7 +57,8 @@ type fastStream struct {
 	t   *publishedTrack
 	l   *layer
 	rtx bool
-	// pt is the layer's payload type, which a retransmission takes back.
+	// pt is the layer's payload type: what its media must carry to be
+	// read here, and what a retransmission takes back.
 	pt uint8
 	// mid names the layer's media section, for its retransmissions'
 	// first packets.
@@ -153,6 +154,12 @@ func (f *peerFast) receive(b []byte, now int64, pkt *rtp.Packet, stats *Stats, o
 		in.adoptRepair(s, b)
 		stats.FastReceived.Add(1)
 		return true
+	}
+	if !s.rtx && b[1]&0x7f != s.pt {
+		// Another codec, or one never negotiated: pion's reader, still
+		// waiting on the stream, switches the track's codec or drops and
+		// counts the packet (publishedTrack.run).
+		return false
 	}
 	if s.t.receiveSRTP(s, in, b, now, pkt, out) {
 		stats.FastReceived.Add(1)
