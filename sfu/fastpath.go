@@ -38,8 +38,8 @@ import (
 // exporter over the handshake's master secret and randoms) and the
 // forwarder encrypts audio and video itself, straight into the batched
 // socket. Retransmissions in RTX, a stream of their own, and peers where
-// the server is the DTLS client keep pion's path. The way in, for audio,
-// is in fastrecv.go.
+// the server is the DTLS client keep pion's path. The way in is in
+// fastrecv.go.
 
 // keyCapture learns what the exporter needs during a peer connection's DTLS
 // handshake: the server random from the ServerHello hook, the client random
@@ -173,7 +173,7 @@ type peerFast struct {
 }
 
 // activate derives the keys and the destination once the connection is up,
-// and has mux hand the peer's audio to the receive fast path. It runs on
+// and has mux hand the peer's media to the receive fast path. It runs on
 // pion's callback goroutine; failure leaves pion's path in use.
 func (f *peerFast) activate(pc *webrtc.PeerConnection, mux *udpMux) error {
 	if f.state.Load() == fastReady {
