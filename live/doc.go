@@ -30,7 +30,8 @@ package live
 //     sideroom_commands.go, peerled_commands.go: the commands.
 //   - commands.go: Command, Authorize and Apply, which dispatches.
 //   - conn.go (Conn, Door: what the room needs of a connection and of
-//     membership), resumekey.go (a seat's resume secret and the hash
+//     membership), heldconn.go (a connection holding back what it is
+//     sent until a seat's resume key is stored), resumekey.go (a seat's resume secret and the hash
 //     kept of it), person.go (one person's seat), config.go, sampler.go
 //     (audio levels into talk samples), ranking.go (the order in which
 //     each subscriber's cameras give way, given to the router).

@@ -82,7 +82,7 @@ func (r *Room) finish(rels []released, reason string) (waiting bool) {
 func (r *Room) Leave(id string, from Conn, reason string) {
 	r.mu.Lock()
 	x := r.people[id]
-	if x == nil || x.conn != from {
+	if x == nil || !x.speaksThrough(from) {
 		r.mu.Unlock()
 		return
 	}

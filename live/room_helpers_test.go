@@ -109,10 +109,12 @@ func (c *conn) isClosed() bool {
 	return c.closed
 }
 
-// flakyStore is a membership store that can be taken down.
+// flakyStore is a membership store that can be taken down, or whose
+// mirror writes can be made to hang until their context ends.
 type flakyStore struct {
 	membership.Store
 	down atomic.Bool
+	hang atomic.Bool
 }
 
 var errDown = fmt.Errorf("test store: %w", room.ErrUnavailable)
@@ -176,6 +178,10 @@ func (s *flakyStore) SetBlocked(ctx context.Context, name, identity string, bloc
 func (s *flakyStore) SetMirror(ctx context.Context, name string, m membership.Mirror) error {
 	if err := s.err(); err != nil {
 		return err
+	}
+	if s.hang.Load() {
+		<-ctx.Done()
+		return fmt.Errorf("test store: %w: %w", room.ErrUnavailable, ctx.Err())
 	}
 	return s.Store.SetMirror(ctx, name, m)
 }
