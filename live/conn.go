@@ -72,6 +72,10 @@ type Door interface {
 	// Mirrored returns the controls the room's previous node last wrote;
 	// ok is false when there are none.
 	Mirrored(ctx context.Context, roomName string) (version uint64, data []byte, ok bool, err error)
+	// LetGo stops keeping a participant's presence alive from this node
+	// and leaves it in the store, for the room's node to take over (a
+	// join of the same identity adopts it); untouched, it expires.
+	LetGo(roomName, id string)
 	// Adopt makes this node host a seated participant of the room's
 	// previous node, its seat held (reconnecting) until its client comes
 	// back. An error wrapping room.ErrNotFound if it is gone.

@@ -82,12 +82,13 @@ func (r *Room) mirrorRetryLater(stop <-chan struct{}) {
 }
 
 // writeMirror writes the newest state, unless the room is being handed
-// over (its last state is written by handOverMirror), has no controls or
+// over (its last state is written by handOverMirror) or was given up to
+// another node (yield_room.go), has no controls or
 // was written at that version already. A session that ended in the store
 // has nothing to keep, and a state the store refuses (too large) is not
 // tried again: no error for either.
 func (r *Room) writeMirror(ctx context.Context) error {
-	if r.keep.Load() {
+	if r.keep.Load() || r.yielded.Load() {
 		return nil
 	}
 	version, data, ok := r.mirrorState()

@@ -75,6 +75,9 @@ type Room struct {
 	// it cannot be reached (mirror_room.go).
 	mirrored atomic.Uint64
 	failing  atomic.Bool
+	// yielded is set once another node holds the room and the room gave
+	// its people up to it (yield_room.go): nothing more is mirrored.
+	yielded atomic.Bool
 	// ready is closed once the room was restored (or found nothing to
 	// restore); nobody arrives before.
 	ready chan struct{}

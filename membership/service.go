@@ -160,6 +160,13 @@ func (s *Service) Leave(ctx context.Context, roomName, id string) error {
 	return nil
 }
 
+// LetGo stops heartbeating a participant from this node without removing
+// its presence: the room's node takes it over (a join of the same
+// identity adopts it), or it expires after the presence TTL.
+func (s *Service) LetGo(roomName, id string) {
+	s.untrack(roomName, id)
+}
+
 // SetReconnecting marks a seated participant as reconnecting (seat kept)
 // or back to active. A waiting participant cannot use it to get a seat.
 func (s *Service) SetReconnecting(ctx context.Context, roomName, id string, reconnecting bool) (room.Participant, error) {
