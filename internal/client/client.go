@@ -99,9 +99,12 @@ type Timeline struct {
 type Client struct {
 	opts   Options
 	origin time.Time
-	pc     *webrtc.PeerConnection
-	in     *receiver
-	out    *sender
+	api    *webrtc.API // the peer connections' (nil with a Bare setup)
+	// pc is the peer connection; a seat back on a new one (joined's
+	// newPeer) replaces it (newpeer.go).
+	pc  atomic.Pointer[webrtc.PeerConnection]
+	in  *receiver
+	out *sender
 
 	// KeyframeRequests counts PLI/FIR the server sent about our video.
 	KeyframeRequests atomic.Uint64
@@ -172,45 +175,27 @@ func Dial(ctx context.Context, api *webrtc.API, opts Options) (*Client, error) {
 		cancel()
 		return nil, err
 	}
-	switch {
-	case opts.Bare != nil:
-		c.pc, err = opts.Bare.peerConnection(c.in.onRTP)
-	case api == nil:
-		if api, err = NewAPI(); err == nil {
-			c.pc, err = api.NewPeerConnection(webrtc.Configuration{})
-		}
-	default:
-		c.pc, err = api.NewPeerConnection(webrtc.Configuration{})
+	if opts.Bare == nil && api == nil {
+		api, err = NewAPI()
+	}
+	c.api = api
+	var pc *webrtc.PeerConnection
+	if err == nil {
+		pc, err = c.newPeerConnection()
 	}
 	if err != nil {
 		cancel()
 		ws.close()
 		return nil, fmt.Errorf("client: peer connection: %w", err)
 	}
+	c.pc.Store(pc)
 	if err := c.out.addTracks(opts); err != nil {
 		cancel()
 		ws.close()
-		_ = c.pc.Close()
+		_ = pc.Close()
 		c.wg.Wait()
 		return nil, fmt.Errorf("client: add tracks: %w", err)
 	}
-	c.pc.OnICECandidate(func(ci *webrtc.ICECandidate) {
-		if ci != nil {
-			init := ci.ToJSON()
-			_ = c.Send(protocol.Candidate{Type: "candidate", Candidate: &init})
-		}
-	})
-	c.pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
-		if s == webrtc.ICEConnectionStateConnected {
-			c.iceUp.CompareAndSwap(0, int64(time.Since(origin)))
-		}
-	})
-	c.pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		if s == webrtc.PeerConnectionStateConnected {
-			c.connected.CompareAndSwap(0, int64(time.Since(origin)))
-		}
-	})
-	c.pc.OnTrack(c.in.onTrack)
 	c.read(ws)
 	return c, nil
 }
@@ -249,7 +234,9 @@ func (c *Client) Drop() {
 }
 
 // Reconnect opens a new websocket and resumes the seat with the latest
-// resume secret, keeping the peer connection.
+// resume secret, keeping the peer connection, unless the server seats it
+// on a new one (joined's newPeer, as after the room moved to another
+// node): then a new one publishes the same media (newpeer.go).
 func (c *Client) Reconnect(ctx context.Context) error { return c.ReconnectVia(ctx, c.opts.URL) }
 
 // ReconnectVia is Reconnect through another server: a node of the same
@@ -284,7 +271,11 @@ func (c *Client) handle(b []byte) {
 	case "joined":
 		var j protocol.Joined
 		_ = json.Unmarshal(b, &j)
-		c.joined.CompareAndSwap(0, int64(time.Since(c.origin)))
+		if !c.joined.CompareAndSwap(0, int64(time.Since(c.origin))) && j.NewPeer {
+			if err := c.renewPeer(); err != nil {
+				c.negError(err)
+			}
+		}
 		c.mu.Lock()
 		c.selfID = j.Self.ID
 		c.resume = j.Resume
@@ -305,7 +296,7 @@ func (c *Client) handle(b []byte) {
 	case "answer":
 		var m protocol.SDP
 		_ = json.Unmarshal(b, &m)
-		if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP}); err != nil {
+		if err := c.peer().SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP}); err != nil {
 			c.negError(err)
 		}
 		c.flushCandidates()
@@ -338,7 +329,7 @@ func (c *Client) keep(m Message) {
 
 // answer applies a server offer and answers it.
 func (c *Client) answer(sdp string) {
-	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+	if err := c.peer().SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		c.negError(err)
 		return
 	}
@@ -348,9 +339,9 @@ func (c *Client) answer(sdp string) {
 		}
 	}
 	c.flushCandidates()
-	ans, err := c.pc.CreateAnswer(nil)
+	ans, err := c.peer().CreateAnswer(nil)
 	if err == nil {
-		err = c.pc.SetLocalDescription(ans)
+		err = c.peer().SetLocalDescription(ans)
 	}
 	if err != nil {
 		c.negError(err)
@@ -367,13 +358,13 @@ func (c *Client) answer(sdp string) {
 // description exists.
 func (c *Client) addCandidate(ci webrtc.ICECandidateInit) {
 	c.mu.Lock()
-	if c.pc.RemoteDescription() == nil {
+	if c.peer().RemoteDescription() == nil {
 		c.pendingC = append(c.pendingC, ci)
 		c.mu.Unlock()
 		return
 	}
 	c.mu.Unlock()
-	if err := c.pc.AddICECandidate(ci); err != nil {
+	if err := c.peer().AddICECandidate(ci); err != nil {
 		c.negError(err)
 	}
 }
@@ -384,7 +375,7 @@ func (c *Client) flushCandidates() {
 	c.pendingC = nil
 	c.mu.Unlock()
 	for _, ci := range pending {
-		if err := c.pc.AddICECandidate(ci); err != nil {
+		if err := c.peer().AddICECandidate(ci); err != nil {
 			c.negError(err)
 		}
 	}
@@ -424,10 +415,10 @@ func (c *Client) NegotiationErrors() []error {
 }
 
 // PC exposes the peer connection (for negotiation tests).
-func (c *Client) PC() *webrtc.PeerConnection { return c.pc }
+func (c *Client) PC() *webrtc.PeerConnection { return c.peer() }
 
 // SendRTCP sends RTCP about received media to the server (NACKs, PLIs).
-func (c *Client) SendRTCP(pkts ...rtcp.Packet) error { return c.pc.WriteRTCP(pkts) }
+func (c *Client) SendRTCP(pkts ...rtcp.Packet) error { return c.peer().WriteRTCP(pkts) }
 
 // WriteAudio sends one audio packet, for a client with ExternalMedia.
 // Calls to it and WriteVideo take turns: they share one packet struct.
@@ -548,6 +539,6 @@ func (c *Client) Close() {
 	// connection while it does races pion's ICE agent creation and leaks
 	// the agent, so wait for it first.
 	<-ws.done
-	_ = c.pc.Close()
+	_ = c.peer().Close()
 	c.wg.Wait()
 }
