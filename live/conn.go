@@ -48,7 +48,9 @@ type Door interface {
 	// Lock locks or unlocks the room, also while the store cannot be
 	// reached.
 	Lock(ctx context.Context, roomName string, locked bool) error
-	// Leave records that a participant left; leaving twice is no error.
+	// Leave records that a participant left; leaving twice is no error,
+	// and neither is a store that cannot be reached (it is written when
+	// the store answers).
 	Leave(ctx context.Context, roomName, id string) error
 	// SetReconnecting marks a seat as held for a dropped connection, or
 	// as active again.
