@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/hearth-rtc/hearth/room"
 )
@@ -80,8 +81,9 @@ type Door interface {
 	LetGo(roomName, id string)
 	// Adopt makes this node host a seated participant of the room's
 	// previous node, its seat held (reconnecting) until its client comes
-	// back. An error wrapping room.ErrNotFound if it is gone.
-	Adopt(ctx context.Context, roomName, id string) (room.Participant, error)
+	// back; seen is when that node last refreshed it (its last sign of
+	// life). An error wrapping room.ErrNotFound if it is gone.
+	Adopt(ctx context.Context, roomName, id string) (p room.Participant, seen time.Time, err error)
 }
 
 // Errors of a room's operations that are not refusals of a command (those

@@ -186,9 +186,9 @@ func (s *flakyStore) SetMirror(ctx context.Context, name string, m membership.Mi
 	return s.Store.SetMirror(ctx, name, m)
 }
 
-func (s *flakyStore) AdoptPresence(ctx context.Context, name, id, node string) (room.Participant, error) {
+func (s *flakyStore) AdoptPresence(ctx context.Context, name, id, node string) (room.Participant, time.Time, error) {
 	if err := s.err(); err != nil {
-		return room.Participant{}, err
+		return room.Participant{}, time.Time{}, err
 	}
 	return s.Store.AdoptPresence(ctx, name, id, node)
 }
