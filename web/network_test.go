@@ -305,7 +305,11 @@ func TestNetworkLossRecovered(t *testing.T) {
 		if w.frames < 20*15/2 {
 			t.Errorf("%s: %.0f frames decoded in 20 s of a 15 frames a second clip", w.id, w.frames)
 		}
-		if w.frozen > 4 {
+		// Without retransmission every lost frame would wait for the
+		// next keyframe (one a second): most of the 20 s frozen. A
+		// starved machine adds freezes of its own (the browser's decoder
+		// waiting for a core), so the bound leaves room for them.
+		if w.frozen > 8 {
 			t.Errorf("%s: video frozen %.1f s in 20 s", w.id, w.frozen)
 		}
 		if share := w.concealed / w.samples; share > 0.12 {
