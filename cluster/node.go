@@ -323,10 +323,23 @@ func (n *Node) Nodes(ctx context.Context) ([]Record, error) {
 }
 
 // Owner returns the node that runs room, claiming the room for the live,
-// not draining node with the lowest load when no live node holds it.
+// not draining node with the lowest load when no live node holds it
+// (the claim takes three round trips to Redis; finding the owner of a
+// room already running, one).
 func (n *Node) Owner(ctx context.Context, name string) (Record, error) {
 	if !room.ValidRoomName(name) {
 		return Record{}, fmt.Errorf("cluster: %w: not a room name", room.ErrInvalid)
+	}
+	// A room running on a live node: one round trip.
+	s, err := ownerScript.Run(ctx, n.rdb, []string{n.ownerKey(name)}, n.nodeKey("")).Text()
+	switch {
+	case err == nil:
+		var rec Record
+		if json.Unmarshal([]byte(s), &rec) == nil {
+			return rec, nil
+		}
+	case !errors.Is(err, redis.Nil):
+		return Record{}, unavailable("look up a room", err)
 	}
 	recs, err := n.Nodes(ctx)
 	if err != nil {
