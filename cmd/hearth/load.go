@@ -46,6 +46,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	joinRate := fs.Float64("join-rate", 20, "joins per second")
 	wave := fs.Int("wave", 0, "a session start: once the -rooms are running, this many more participants join new rooms of -size within -wave-within (-rooms may be 0)")
 	waveWithin := fs.Duration("wave-within", 5*time.Second, "with -wave: the span the wave's joins are spread over")
+	waveQuiet := fs.Bool("wave-quiet", false, "with -wave: the wave's joiners send one packet a second per stream until everyone in the wave receives everyone of its room, so the server's CPU over the joins is theirs alone")
 	hearth := fs.Bool("hearth", true, "measure Hearth")
 	relay := fs.Bool("relay", false, "also measure the bare SRTP relay (started in a child process) at the same load")
 	relayPlain := fs.Bool("relay-plain", false, "also measure a plain UDP relay (no SRTP)")
@@ -101,7 +102,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Rooms: *rooms, Size: *size,
 		Media:    load.MediaOptions{Video: *video, VideoBitrate: *bitrate, FPS: *fps, KeyframeInterval: *keyInt, Simulcast: *simulcast},
 		Duration: *duration, Warmup: *warmup, Settle: *settle, JoinRate: *joinRate,
-		Wave: *wave, WaveWithin: *waveWithin,
+		Wave: *wave, WaveWithin: *waveWithin, WaveQuiet: *waveQuiet,
 		AllowRemote: *allowRemote, Decrypt: *decrypt, Logger: log,
 	}
 	if *simulcast {
