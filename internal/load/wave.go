@@ -23,6 +23,8 @@ type WaveResult struct {
 	JoinICE        Percentiles `json:"join_to_ice_connected"`
 	JoinConnected  Percentiles `json:"join_to_connected"`
 	JoinFirstMedia Percentiles `json:"join_to_first_media"`
+	// Phases are the steps of the joins one after another.
+	Phases JoinPhases `json:"phases"`
 
 	// ServerCPUSeconds is the server's CPU over the span, and
 	// ServerGCCPUSeconds the collector's share of it. ServerForwarded is
@@ -161,6 +163,7 @@ func (r *runner) wave(ctx context.Context, running []*member, kinds int) (*WaveR
 	log.Info("wave joined", "failed", w.Failed, "settled", w.Settled, "after", b.at.Sub(a.at).Round(time.Millisecond))
 
 	w.JoinAnswer, w.JoinICE, w.JoinConnected, w.JoinFirstMedia = joinLatencies(members)
+	w.Phases = joinPhases(members)
 	if a.serverCPU > 0 && b.serverCPU > 0 {
 		w.serverCPU = b.serverCPU - a.serverCPU
 		w.ServerCPUSeconds = w.serverCPU.Seconds()
