@@ -82,6 +82,7 @@ type Engine struct {
 	parts     *apiParts
 	fastAudio bool
 	negBatch  time.Duration
+	certs     certificates
 	peersMu   sync.Mutex
 	peers     map[*Peer]struct{}
 	stopRep   context.CancelFunc
