@@ -56,3 +56,46 @@ func TestNegotiationBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestNegotiationSpacing: with no batch, offers to one peer are still
+// spaced: publications that come within the spacing of a peer's last
+// offer reach it in one offer when the spacing has passed, and everyone
+// receives everyone. The spacing is long here (5 s) for a busy machine,
+// as in TestNegotiationBatch; the first offer of each join goes at once.
+// Without it, each gets 4 or 5 offers here.
+func TestNegotiationSpacing(t *testing.T) {
+	room := newTestRoomConfig(t, Config{NegotiationBatch: -1, NegotiationSpacing: 5 * time.Second})
+	const n = 5
+	start := make(chan struct{})
+	listener := room.join("listener", clientOpts{})
+	var pubs []*testClient
+	for i := range n {
+		pubs = append(pubs, room.join(string(rune('a'+i)), clientOpts{audio: true, hold: start}))
+	}
+	all := append([]*testClient{listener}, pubs...)
+	for _, c := range all {
+		waitFor(t, c.id+" connected", func() bool {
+			return c.pc.ConnectionState() == webrtc.PeerConnectionStateConnected
+		})
+		if got := c.offers.Load(); got != 1 {
+			t.Fatalf("%s: %d offers before anyone published, want 1", c.id, got)
+		}
+	}
+	close(start)
+	for _, c := range all {
+		for _, p := range pubs {
+			if p == c {
+				continue
+			}
+			waitFor(t, c.id+" hears "+p.id, func() bool {
+				s := c.stream(p.id, KindAudio)
+				return s != nil && len(s.packets()) > 0
+			})
+		}
+	}
+	for _, c := range all {
+		if got := c.offers.Load(); got > 3 {
+			t.Errorf("%s: %d offers for %d publishers starting together, want at most 3", c.id, got, n)
+		}
+	}
+}

@@ -82,9 +82,11 @@ type Config struct {
 	// SFU's fast path, for audio both ways and video out, is on by
 	// default).
 	DisableAudioFastPath bool
-	// MediaSockets and NegotiationBatch: see sfu.Config.
-	MediaSockets     int
-	NegotiationBatch time.Duration
+	// MediaSockets, NegotiationBatch and NegotiationSpacing: see
+	// sfu.Config.
+	MediaSockets       int
+	NegotiationBatch   time.Duration
+	NegotiationSpacing time.Duration
 	// Cluster makes the server one node of several (cluster.go).
 	Cluster ClusterConfig
 }
@@ -167,6 +169,7 @@ func New(cfg Config) (*App, error) {
 		DisableAudioFastPath: cfg.DisableAudioFastPath,
 		MediaSockets:         cfg.MediaSockets,
 		NegotiationBatch:     cfg.NegotiationBatch,
+		NegotiationSpacing:   cfg.NegotiationSpacing,
 	})
 	if err != nil {
 		a.ln.Close()
