@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -31,6 +32,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	redisURL := fs.String("redis", "", "with -spawn: the server's membership store (in memory if empty)")
 	serverLog := fs.String("server-log", "", "with -spawn: file for the server's log (discarded if empty)")
 	serverPprof := fs.Bool("server-pprof", false, "with -spawn: serve the server's profiler under /debug/pprof/")
+	serverExe := fs.String("server-exe", "", "with -spawn: the hearth binary to start as the server (this one if empty), to compare builds under one load tool")
 	serverFlags := fs.String("server-flags", "", "with -spawn: more flags for hearth serve, space-separated (e.g. \"-audio-fast-path=false\")")
 	rooms := fs.Int("rooms", 20, "rooms")
 	size := fs.Int("size", 12, "participants per room")
@@ -145,7 +147,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 		case *spawn:
 			var child *load.Child
-			child, o.URL, o.ServerUDPPort, err = spawnServer(ctx, exe, *redisURL, *serverLog, extra, log)
+			child, o.URL, o.ServerUDPPort, err = spawnServer(ctx, cmp.Or(*serverExe, exe), *redisURL, *serverLog, extra, log)
 			if err != nil {
 				return err
 			}
