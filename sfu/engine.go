@@ -57,11 +57,6 @@ type Config struct {
 	// offer once an offer is due (the first offer goes at once);
 	// DefaultNegotiationBatch if zero, none if negative.
 	NegotiationBatch time.Duration
-	// NegotiationSpacing is the least time between two offers to one
-	// peer (the first goes at once): while a room fills, each member gets
-	// one offer for the people who joined meanwhile, not one per person.
-	// DefaultNegotiationSpacing if zero, none if negative.
-	NegotiationSpacing time.Duration
 }
 
 // DefaultNegotiationBatch gathers the renegotiations of people joining
@@ -69,14 +64,6 @@ type Config struct {
 // joins a moment apart, into one offer to each of the others; short
 // enough that nobody notices when a newcomer is heard.
 const DefaultNegotiationBatch = 100 * time.Millisecond
-
-// DefaultNegotiationSpacing: when groups start on the hour, people join a
-// room about once every half second for several seconds, each a
-// renegotiation for everyone already in, of every section of the
-// connection (13 for rooms of 12); spaced half a second apart, an offer
-// usually carries two joins, and a newcomer is heard at most half a
-// second later than otherwise. Outside such bursts it changes nothing.
-const DefaultNegotiationSpacing = 500 * time.Millisecond
 
 // Engine owns the media socket and what every peer's WebRTC API is built
 // from.
@@ -95,7 +82,6 @@ type Engine struct {
 	parts     *apiParts
 	fastAudio bool
 	negBatch  time.Duration
-	negSpace  time.Duration
 	certs     certificates
 	peersMu   sync.Mutex
 	peers     map[*Peer]struct{}
@@ -160,13 +146,8 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if negBatch == 0 {
 		negBatch = DefaultNegotiationBatch
 	}
-	negSpace := cfg.NegotiationSpacing
-	if negSpace == 0 {
-		negSpace = DefaultNegotiationSpacing
-	}
 	e := &Engine{mux: parts.mux, conn: conn, log: log, stats: stats, batch: batch, negBatch: max(negBatch, 0),
-		negSpace: max(negSpace, 0),
-		parts:    parts, fastAudio: !cfg.DisableAudioFastPath, peers: map[*Peer]struct{}{},
+		parts: parts, fastAudio: !cfg.DisableAudioFastPath, peers: map[*Peer]struct{}{},
 		repDone: make(chan struct{})}
 	ctx, stop := context.WithCancel(context.Background())
 	e.stopRep = stop

@@ -92,10 +92,6 @@ type Peer struct {
 	// when not nil, sends the one gathering (offerBatched).
 	batch      time.Duration
 	batchTimer *time.Timer
-	// spacing is the least time from one offer (offered, when sent) to
-	// the next.
-	spacing    time.Duration
-	offered    time.Time
 	closed     bool
 	candidates []webrtc.ICECandidateInit
 	// trickled counts the candidates the client sent for remoteUfrag.
@@ -166,10 +162,9 @@ func (p *Peer) negotiateLocked() {
 		p.pending = true
 		return
 	}
-	if p.localGen > 0 && (p.batch > 0 || p.spacing > 0) {
+	if p.localGen > 0 && p.batch > 0 {
 		if p.batchTimer == nil {
-			wait := max(p.batch, time.Until(p.offered.Add(p.spacing)))
-			p.batchTimer = time.AfterFunc(wait, p.offerBatched)
+			p.batchTimer = time.AfterFunc(p.batch, p.offerBatched)
 		}
 		return
 	}
@@ -207,7 +202,6 @@ func (p *Peer) offerLocked() {
 	p.localGen++
 	p.offerGen = p.localGen
 	p.negotiating = true
-	p.offered = time.Now()
 	p.sig.SendOffer(offer.SDP)
 }
 

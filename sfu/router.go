@@ -108,7 +108,6 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 		sources:   map[*webrtc.RTPReceiver]*publishedTrack{},
 		rtcpSSRC:  rand.Uint32(),
 		batch:     r.engine.negBatch,
-		spacing:   r.engine.negSpace,
 	}
 	// Publishing slots come first, so clients find them at the first audio
 	// and first video m-lines. Every peer gets them, even one that may not

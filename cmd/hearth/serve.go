@@ -40,7 +40,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fastAudio := fs.Bool("audio-fast-path", true, "decrypt and encrypt media in the SFU itself (audio both ways, video out) rather than through pion's media path")
 	mediaSockets := fs.Int("media-sockets", 0, "sockets sharing the media port, each with a reader (0: one per core)")
 	negBatch := fs.Duration("negotiation-batch", sfu.DefaultNegotiationBatch, "how long a participant's media changes (people joining, leaving, sharing) are gathered into one offer (0: an offer for each)")
-	negSpace := fs.Duration("negotiation-spacing", sfu.DefaultNegotiationSpacing, "the least time between two offers to one participant, the first at once (0: none)")
 	grace := fs.Duration("reconnect-grace", 20*time.Second, "how long a dropped participant's seat is held for them to reconnect")
 	trustedProxies := fs.String("trusted-proxies", "", "reverse proxies whose X-Forwarded-For or Forwarded header names the client, comma-separated addresses or CIDRs (e.g. 127.0.0.1)")
 	maxConns := fs.Int("max-conns-per-ip", 20, "websockets per client address (an IPv6 client's /64), loopback included (0: no limit)")
@@ -112,7 +111,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		DisableAudioFastPath: !*fastAudio,
 		MediaSockets:         *mediaSockets,
 		NegotiationBatch:     noneIfZero(*negBatch),
-		NegotiationSpacing:   noneIfZero(*negSpace),
 		AttendanceRetention:  time.Duration(*attendanceDays) * 24 * time.Hour,
 		Cluster:              app.ClusterConfig{Secret: *clusterSecret, AdvertiseURL: *advertiseURL},
 	})

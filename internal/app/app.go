@@ -82,11 +82,9 @@ type Config struct {
 	// SFU's fast path, for audio both ways and video out, is on by
 	// default).
 	DisableAudioFastPath bool
-	// MediaSockets, NegotiationBatch and NegotiationSpacing: see
-	// sfu.Config.
-	MediaSockets       int
-	NegotiationBatch   time.Duration
-	NegotiationSpacing time.Duration
+	// MediaSockets and NegotiationBatch: see sfu.Config.
+	MediaSockets     int
+	NegotiationBatch time.Duration
 	// Cluster makes the server one node of several (cluster.go).
 	Cluster ClusterConfig
 }
@@ -169,7 +167,6 @@ func New(cfg Config) (*App, error) {
 		DisableAudioFastPath: cfg.DisableAudioFastPath,
 		MediaSockets:         cfg.MediaSockets,
 		NegotiationBatch:     cfg.NegotiationBatch,
-		NegotiationSpacing:   cfg.NegotiationSpacing,
 	})
 	if err != nil {
 		a.ln.Close()
