@@ -7,6 +7,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/hearth-rtc/hearth/admin"
 	"github.com/hearth-rtc/hearth/cluster"
+	"github.com/hearth-rtc/hearth/internal/certfile"
 	"github.com/hearth-rtc/hearth/internal/metrics"
 	"github.com/hearth-rtc/hearth/internal/turnserver"
 	"github.com/hearth-rtc/hearth/live"
@@ -105,7 +107,8 @@ type App struct {
 	ln      net.Listener
 	metrics *metrics.Metrics
 	turn    *turnserver.Server
-	node    *cluster.Node // nil unless clustered
+	node    *cluster.Node  // nil unless clustered
+	certs   *certfile.Pair // nil without TLSCert
 
 	closeOnce sync.Once
 }
@@ -191,6 +194,14 @@ func New(cfg Config) (*App, error) {
 		a.ln.Close()
 		a.closer()
 		return nil, err
+	}
+	if a.cfg.TLSCert != "" && a.cfg.TLSKey != "" {
+		if a.certs, err = certfile.Load(a.cfg.TLSCert, a.cfg.TLSKey, a.log); err != nil {
+			a.engine.Close()
+			a.ln.Close()
+			a.closer()
+			return nil, fmt.Errorf("app: TLS certificate: %w", err)
+		}
 	}
 	if err := a.startTURN(host); err != nil {
 		a.engine.Close()
@@ -283,8 +294,9 @@ func (a *App) Serve(ctx context.Context) error {
 	stopCluster := a.runCluster()
 	errc := make(chan error, 1)
 	go func() {
-		if a.cfg.TLSCert != "" && a.cfg.TLSKey != "" {
-			errc <- srv.ServeTLS(a.ln, a.cfg.TLSCert, a.cfg.TLSKey)
+		if a.certs != nil {
+			srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: a.certs.GetCertificate}
+			errc <- srv.ServeTLS(a.ln, "", "")
 			return
 		}
 		errc <- srv.Serve(a.ln)

@@ -1,10 +1,10 @@
 package app
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 
+	"github.com/hearth-rtc/hearth/internal/certfile"
 	"github.com/hearth-rtc/hearth/internal/turnserver"
 	"github.com/hearth-rtc/hearth/protocol"
 )
@@ -70,11 +70,14 @@ func (a *App) startTURN(host string) error {
 		if certFile == "" || keyFile == "" {
 			return errors.New("app: turn: TURN over TLS needs a certificate and its key")
 		}
-		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			return fmt.Errorf("app: turn: TLS certificate: %w", err)
+		certs := a.certs
+		if certs == nil || certFile != a.cfg.TLSCert || keyFile != a.cfg.TLSKey {
+			if certs, err = certfile.Load(certFile, keyFile, a.log); err != nil {
+				return fmt.Errorf("app: turn: TLS certificate: %w", err)
+			}
 		}
-		cfg.TLSCertificate, cfg.TLSAddr, cfg.TLSHost = &cert, tc.TLSAddr, tc.TLSHost
+		cfg.TLSCertificate, cfg.TLSGetCertificate = certs.Certificate(), certs.GetCertificate
+		cfg.TLSAddr, cfg.TLSHost = tc.TLSAddr, tc.TLSHost
 	}
 	a.turn, err = turnserver.New(cfg)
 	if err != nil {

@@ -79,6 +79,10 @@ type Config struct {
 	// TLSCertificate, when set, also serves TURN over TLS (on TCP) at
 	// TLSAddr with this certificate.
 	TLSCertificate *tls.Certificate
+	// TLSGetCertificate, when set, gives the certificate for each
+	// handshake instead (a renewed one, say); TLSCertificate is still the
+	// one its host name is checked against at start.
+	TLSGetCertificate func(*tls.ClientHelloInfo) (*tls.Certificate, error)
 	// TLSAddr is where TURN over TLS listens, "host:port"; an empty host
 	// is Host, port 0 picks a free one.
 	TLSAddr string
@@ -262,10 +266,11 @@ func (s *Server) listen() error {
 		s.closeListeners()
 		return fmt.Errorf("turnserver: listen tls %s: %w", addr, err)
 	}
-	s.tls = tlsListener{Listener: s.streams.listener(ln), log: s.log, config: &tls.Config{
-		Certificates: []tls.Certificate{*s.cfg.TLSCertificate},
-		MinVersion:   tls.VersionTLS12,
-	}}
+	config := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: s.cfg.TLSGetCertificate}
+	if config.GetCertificate == nil {
+		config.Certificates = []tls.Certificate{*s.cfg.TLSCertificate}
+	}
+	s.tls = tlsListener{Listener: s.streams.listener(ln), log: s.log, config: config}
 	return nil
 }
 
