@@ -82,7 +82,11 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 	log := r.log.With("peer", params.ID)
 	in := newIngress(log, r.engine.stats, keys)
 	bufs := &streamBuffers{}
-	pc, err := r.engine.peerAPI(fast, keys, bufs).NewPeerConnection(webrtc.Configuration{})
+	cert, err := r.engine.certs.get()
+	if err != nil {
+		return nil, err
+	}
+	pc, err := r.engine.peerAPI(fast, keys, bufs).NewPeerConnection(webrtc.Configuration{Certificates: []webrtc.Certificate{cert}})
 	if err != nil {
 		return nil, fmt.Errorf("sfu: new peer connection: %w", err)
 	}

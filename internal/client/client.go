@@ -88,6 +88,8 @@ type Options struct {
 type Timeline struct {
 	Join       time.Time // join sent
 	Joined     time.Time // joined received
+	Offered    time.Time // the server's first offer received
+	Answered   time.Time // the answer to it sent
 	ICEUp      time.Time // ICE connected
 	Connected  time.Time // DTLS up: the peer connection is connected
 	FirstMedia time.Time // first packet from anyone
@@ -130,7 +132,7 @@ type Client struct {
 	Speaking atomic.Bool
 
 	// Timeline, in time since origin; 0 = not yet.
-	joinSent, joined, iceUp, connected atomic.Int64
+	joinSent, joined, offered, answered, iceUp, connected atomic.Int64
 
 	wsMu sync.Mutex
 	ws   *wsConn // the current websocket
@@ -282,6 +284,7 @@ func (c *Client) handle(b []byte) {
 		c.mu.Unlock()
 		c.out.start()
 	case "offer":
+		c.offered.CompareAndSwap(0, int64(time.Since(c.origin)))
 		var m protocol.SDP
 		_ = json.Unmarshal(b, &m)
 		c.mu.Lock()
@@ -352,6 +355,7 @@ func (c *Client) answer(sdp string) {
 		out = ridsOnly(out)
 	}
 	_ = c.Send(protocol.SDP{Type: "answer", SDP: out})
+	c.answered.CompareAndSwap(0, int64(time.Since(c.origin)))
 }
 
 // addCandidate adds a remote candidate, queueing it until a remote
@@ -462,7 +466,8 @@ func (c *Client) Times() Timeline {
 		}
 		return c.origin.Add(time.Duration(v))
 	}
-	return Timeline{Join: at(c.joinSent.Load()), Joined: at(c.joined.Load()), ICEUp: at(c.iceUp.Load()),
+	return Timeline{Join: at(c.joinSent.Load()), Joined: at(c.joined.Load()),
+		Offered: at(c.offered.Load()), Answered: at(c.answered.Load()), ICEUp: at(c.iceUp.Load()),
 		Connected: at(c.connected.Load()), FirstMedia: at(c.in.firstMedia.Load())}
 }
 
