@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,9 +25,12 @@ import (
 //
 // An estimate made from what arrives cannot rise far above it
 // (Chromium's stays under one and a half times what it receives, plus 10
-// kbit/s), and the server sends no probing padding: a subscriber stepped
-// down climbs back to layers within that reach of what it gets, and,
-// beyond it, by trying a tile a layer up now and then (probe.go).
+// kbit/s), and Chromium's, on video forwarded without send-time header
+// extensions, stays far below it (losscontrol.go). So what a subscriber
+// reports lost sets a rate of its own, which a probe of duplicated
+// packets raises when the link is free again (losscontrol.go,
+// padding.go), and a tile is also tried a layer up now and then
+// (probe.go).
 //
 // An estimate below what the subscriber receives while it reports
 // losing less than a tenth is not believed: some receivers (Firefox)
@@ -37,6 +41,11 @@ import (
 // little above what is sent (lossyFraction). A link that is full loses
 // more than that (its queue drops the excess), as GCC's loss-based
 // controller also assumes: it holds its rate between 2 and 10 % lost.
+// From a tenth lost, the estimate taken is the higher of the reported
+// one and what is sent less half the fraction lost (losscontrol.go).
+//
+// A paused tile that fits again comes back alone in its fit, at its
+// lowest layer; the next fits step it up if it still fits.
 //
 // Once a second (the engine's report ticker) each subscriber's video is
 // fitted into its estimate, less what its audio and its retransmissions
@@ -166,9 +175,14 @@ type bandwidth struct {
 	tokens float64
 	last   time.Time
 	resent int
-	rate   int       // bits per second resent over the ticker's last second
-	ticked time.Time // the ticker's last look
-	probe  prober    // the ticker's only (probe.go)
+	rate   int         // bits per second resent over the ticker's last second
+	ticked time.Time   // the ticker's last look
+	probe  prober      // the ticker's only (probe.go)
+	loss   lossControl // the ticker's only (losscontrol.go)
+	// probeLeft is what the current probe may still duplicate, probeSent
+	// what it did since the ticker last looked (bytes; padding.go): read
+	// and written by the publishers' readers, so atomic.
+	probeLeft, probeSent atomic.Int64
 	// What the subscriber reported lost (RTCP fraction lost, of 256) of
 	// its videos since the ticker last looked: the sum and the number of
 	// reports. The mean, not the most: each report covers a fraction of a
@@ -266,18 +280,6 @@ func (b *bandwidth) tick(now time.Time) int {
 // estimate do not switch layers, and ask for keyframes, every second.
 const upHeadroom = 85
 
-// believed is the budget taken for a subscriber's video, given the one
-// from its estimate, the rate of the video it is sent (bits per second),
-// and the fraction (of 256) it last reported lost: a subscriber losing
-// less than lossyFraction receives what is sent, so carries at least
-// that.
-func believed(budget, sent int, lost uint8) int {
-	if lost < lossyFraction {
-		return max(budget, sent*105/100)
-	}
-	return budget
-}
-
 // fit chooses the layers of sub's video within its estimate at now; with
 // no estimate, each tile gets what it wants (chooseLayer). downs is
 // scratch, returned for reuse.
@@ -336,23 +338,27 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 		}
 		tiles = append(tiles, t)
 	}
-	if frac, seen := sub.bw.takeLoss(); seen {
+	up := budget * upHeadroom / 100
+	frac, seen := sub.bw.takeLoss()
+	if seen {
 		sent := 0
 		for i := range tiles {
 			sent += tiles[i].rateOf(int8(tiles[i].d.want.Load()))
 		}
-		taken := believed(budget, sent, frac)
+		rate, proven := sub.bw.loss.update(sent, frac, sub.bw.probeSent.Swap(0), now)
+		taken := max(budget, rate) // losscontrol.go
 		sub.bw.take(est + taken - budget)
-		budget = taken
+		budget, up = taken, max(taken*upHeadroom/100, proven)
 	}
 	fitTiles(tiles, budget)
 	down := make([]int8, len(tiles))
 	for i := range tiles {
 		down[i] = tiles[i].layer
 	}
-	fitTiles(tiles, budget*upHeadroom/100)
+	fitTiles(tiles, up)
 	pb := &sub.bw.probe
 	below := -1 // the most important tile left below its most
+	resumed := false
 	for i := range tiles {
 		t := &tiles[i]
 		switch cur := int8(t.d.want.Load()); {
@@ -360,6 +366,13 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 			// Being tried: the estimate has not had time to follow.
 		case cur > down[i]:
 			t.d.setWant(down[i]) // must come down
+		case t.layer > cur && cur == layerNone:
+			// Paused tiles come back one a fit, at their lowest layer:
+			// each brings a keyframe, and the next fit sees what it cost.
+			if !resumed {
+				t.d.setWant(t.higher(layerNone))
+				resumed = true
+			}
 		case t.layer > cur:
 			t.d.setWant(t.layer) // may go up, with room to spare
 		case cur != layerNone && t.rates[cur] == 0:
@@ -369,6 +382,17 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 			below = i
 		}
 	}
+	// A probe for the next step of the most important tile below its
+	// most, if one is due (losscontrol.go).
+	step := 0
+	if below >= 0 && seen {
+		t := &tiles[below]
+		cur := int8(t.d.want.Load())
+		if next := t.higher(cur); next != layerNone {
+			step = t.rates[next] - t.rateOf(cur)
+		}
+	}
+	sub.bw.probeLeft.Store(int64(sub.bw.loss.probe(step, frac, now) / 8))
 	if below < 0 {
 		pb.settled()
 	} else if t := &tiles[below]; pb.due(now, r.probeGap) {

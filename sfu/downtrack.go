@@ -245,6 +245,7 @@ func (d *downTrack) forward(l *layer, pkt *rtp.Packet, keyframe bool) outcome {
 	d.lastSeq = s.Header.SequenceNumber
 	if d.sent != nil {
 		d.sent.record(s.Header.SequenceNumber, pkt.SequenceNumber, li, s.Header.Timestamp)
+		d.probeDup(b, &s.Header, pkt.Payload)
 	}
 	d.forwarded++
 	if want == layerNone && pkt.Marker {

@@ -89,6 +89,7 @@ type Engine struct {
 	// the server makes their NACKs and transport-cc feedback (feedback.go).
 	fastVideo bool
 	negBatch  time.Duration
+	certs     certificates
 	peersMu   sync.Mutex
 	peers     map[*Peer]struct{}
 	stopRep   context.CancelFunc
@@ -182,6 +183,13 @@ func (e *Engine) Close() error {
 	return err
 }
 
+// dtlsRetransmission is when the server first resends a DTLS handshake
+// flight not answered (doubling after each), instead of pion's 1 s: a
+// flight lost to a busy client or network then costs a join 200 ms, not
+// a second or three. Browsers start at twice the ICE round trip, at least
+// 50 ms; a client farther than 100 ms away may get a flight twice.
+const dtlsRetransmission = 200 * time.Millisecond
+
 // apiParts are what a peer's own API is built from (Engine.peerAPI).
 type apiParts struct {
 	mux   *udpMux
@@ -228,6 +236,7 @@ func newAPI(cfg Config, shards []*udpBatcher, stats *Stats) (*apiParts, error) {
 	}
 	se.SetNet(hostNet)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetDTLSRetransmissionInterval(dtlsRetransmission)
 	// pion otherwise matches every media section's codecs against the
 	// server's on each remote description, parsing every format line of
 	// every section: a fifth of what a join allocated. The server offers

@@ -87,7 +87,11 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 		fast.fb, fast.guard = fb, in
 	}
 	bufs := &streamBuffers{}
-	pc, err := r.engine.peerAPI(fast, keys, bufs, fb).NewPeerConnection(webrtc.Configuration{})
+	cert, err := r.engine.certs.get()
+	if err != nil {
+		return nil, err
+	}
+	pc, err := r.engine.peerAPI(fast, keys, bufs, fb).NewPeerConnection(webrtc.Configuration{Certificates: []webrtc.Certificate{cert}})
 	if err != nil {
 		return nil, fmt.Errorf("sfu: new peer connection: %w", err)
 	}

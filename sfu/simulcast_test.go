@@ -53,8 +53,8 @@ func layersIn(pkts []recvPacket) []byte {
 // up waits for a keyframe of the new layer, asked for, and the stream
 // stays continuous across it (sequence numbers one after another,
 // timestamps on, one SSRC); a switch waits as long as the keyframe does.
-// A paused subscriber gets no video while audio flows, and what some
-// subscriber wants is reported.
+// Nothing is counted as held back by the gate. A paused subscriber gets
+// no video while audio flows, and what some subscriber wants is reported.
 func TestSimulcast(t *testing.T) {
 	room := newTestRoom(t)
 	pub := room.join("pub", clientOpts{audio: true, rids: []string{"q", "h", "f"}})
@@ -87,6 +87,13 @@ func TestSimulcast(t *testing.T) {
 	}
 	if n := len(*pub.peer.in.layers.Load()); n != 3 {
 		t.Errorf("the guard learned %d layer SSRCs, want 3", n)
+	}
+	// Nothing muted, every layer someone's: the packets of the layers a
+	// subscriber does not get are not the gate's.
+	for _, reason := range []DropReason{DropGate, DropMuted} {
+		if n := room.engine.Stats().PacketsDropped[reason].Load(); n != 0 {
+			t.Errorf("%d packets dropped for %s with nothing muted", n, reason)
+		}
 	}
 
 	// Up, from 0 to 2: asked for, on a keyframe, continuous.

@@ -20,6 +20,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -31,6 +33,7 @@ import (
 	"github.com/hearth-rtc/hearth/internal/testutil/clip"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/internal/testutil/netsim"
+	"github.com/hearth-rtc/hearth/sfu"
 )
 
 // netRoom is a server, and a browser behind an emulated link to it.
@@ -329,10 +332,12 @@ func TestNetworkLossRecovered(t *testing.T) {
 // every publisher keeps playing with few samples concealed (audio never
 // gives way); video keeps decoding for at least one tile (the server
 // pauses the least important ones rather than let every picture freeze);
-// once the limit is lifted, every tile decodes again. What it measures
-// (tiles decoding smoothly, freezes, the time to climb back) is logged:
-// the aim of at least half the tiles smooth and a climb within about
-// 10 s is not met yet (PERFORMANCE.md, "Networks").
+// nothing is counted as held back by the gate, nothing being muted; once
+// the limit is lifted, every tile decodes again within 40 s (9 – 16 s at
+// load averages up to 14, 27 – 31 s at 18 – 27 under -race:
+// PERFORMANCE.md, "Networks"). What it measures
+// (tiles decoding smoothly, freezes, NACKs of paused tiles, the time to
+// climb back, the load average) is logged.
 func TestNetworkThinSubscriber(t *testing.T) {
 	imp := netsim.Impairment{Loss: 0.03, Delay: 50 * time.Millisecond}
 	r := behind(t, 1_000_000, 1_000_000, imp)
@@ -345,12 +350,20 @@ func TestNetworkThinSubscriber(t *testing.T) {
 	// Settle: the estimate takes a few seconds to find the link.
 	measure(t, b, ids, readStats(t, b), 5)
 	before, asked := readStats(t, b), keyframes.Load()
-	start := time.Now()
+	start, counted := time.Now(), serverCounts(t, r.srv)
 	ws, _ := measure(t, b, ids, before, 20)
 	elapsed := time.Since(start)
+	limited := serverCounts(t, r.srv)
+	t.Logf("the server, at 1 Mbit/s: %s", countsSince(counted, limited, elapsed))
+	noGateDrops(t, counted, limited)
 	smooth, decoding, starved := 0, 0, 0
+	paused, pausedNACKs := 0, 0.0
 	for _, w := range ws {
 		t.Logf("20 s at 1 Mbit/s, 3 %% loss: %v", w)
+		if w.videoPackets == 0 {
+			paused++
+			pausedNACKs += w.nacks
+		}
 		// What the publisher sent in the window (received and lost) is
 		// 50 packets a second unless the machine starved it; then the
 		// gaps are its, not the link's, and say nothing of the network.
@@ -371,8 +384,11 @@ func TestNetworkThinSubscriber(t *testing.T) {
 			smooth++
 		}
 	}
-	t.Logf("%d of %d tiles decoding, %d smoothly; %d keyframe requests reached the publishers",
-		decoding, len(ids), smooth, keyframes.Load()-asked)
+	t.Logf("%d of %d tiles decoding, %d smoothly; %d keyframe requests reached the publishers; load average %s",
+		decoding, len(ids), smooth, keyframes.Load()-asked, loadAverage())
+	if paused > 0 {
+		t.Logf("%d tiles paused throughout drew %.1f NACKs a second each", paused, pausedNACKs/float64(paused)/elapsed.Seconds())
+	}
 	if decoding == 0 && starved == 0 {
 		t.Errorf("no tile's video decodes at 1 Mbit/s")
 	}
@@ -384,7 +400,43 @@ func TestNetworkThinSubscriber(t *testing.T) {
 	for _, id := range ids {
 		risingFor(t, b, "Tam", id, "video", "framesDecoded")
 	}
-	t.Logf("every tile decoding %v after the limit was lifted", time.Since(lifted).Round(100*time.Millisecond))
+	climb := time.Since(lifted)
+	t.Logf("every tile decoding %v after the limit was lifted; load average %s", climb.Round(100*time.Millisecond), loadAverage())
+	// 9 – 16 s on a machine not too busy; the bound holds on a busy one,
+	// not on one so busy the publishers could not keep their pace.
+	switch {
+	case climb <= 40*time.Second:
+	case starved > 0:
+		t.Logf("%d publishers could not keep their pace: the machine is too busy to judge the climb", starved)
+	default:
+		t.Errorf("every tile decoding only %v after the limit was lifted, want at most 40 s", climb.Round(100*time.Millisecond))
+	}
+	counted, start = serverCounts(t, r.srv), time.Now()
+	measure(t, b, ids, readStats(t, b), 5)
+	free := serverCounts(t, r.srv)
+	t.Logf("the server, with no limit: %s", countsSince(counted, free, time.Since(start)))
+	noGateDrops(t, counted, free)
+}
+
+// noGateDrops fails the test if the server counted packets held back by
+// the gate between two readings of its counts: nothing is muted, and the
+// layers a subscriber does not get are not the gate's.
+func noGateDrops(t *testing.T, a, b map[string]float64) {
+	t.Helper()
+	name := fmt.Sprintf(`hearth_sfu_dropped_packets_total{reason=%q}`, sfu.DropGate)
+	if n := b[name] - a[name]; n > 0 {
+		t.Errorf("%.0f packets counted as held back by the gate, with nothing muted", n)
+	}
+}
+
+// loadAverage is this machine's load average over the last minute, as
+// the figures measured depend on it.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Fields(string(b))[0]
 }
 
 // throughRelay fails the test if the browser's media did not cross the
@@ -429,4 +481,33 @@ func TestNetworkThinPublisher(t *testing.T) {
 	throughRelay(t, r)
 	t.Logf("camera layers behind 500 kbit/s: %+v", out)
 	goReceives(t, subs[0], "the Go client", id, "video")
+}
+
+// serverCounts is what the server's metrics say it dropped, by reason,
+// and retransmitted, and the NACKs it received.
+func serverCounts(t *testing.T, srv *hearthtest.Server) map[string]float64 {
+	t.Helper()
+	names := []string{`hearth_sfu_retransmitted_packets_total`, `hearth_sfu_nacks_total{direction="received"}`}
+	for _, r := range sfu.DropReasons() {
+		names = append(names, fmt.Sprintf(`hearth_sfu_dropped_packets_total{reason=%q}`, r))
+	}
+	v, err := hearthtest.Metrics(t.Context(), srv.URL+"/metrics", names...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string]float64, len(names))
+	for i, n := range names {
+		out[n] = v[i]
+	}
+	return out
+}
+
+// countsSince is what rose from a to b, a second.
+func countsSince(a, b map[string]float64, d time.Duration) string {
+	var parts []string
+	for n, v := range b {
+		parts = append(parts, fmt.Sprintf("%s %.0f/s", n, (v-a[n])/d.Seconds()))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ")
 }

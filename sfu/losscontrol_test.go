@@ -1,0 +1,80 @@
+package sfu
+
+import (
+	"testing"
+	"time"
+)
+
+// TestLossControl: the rate falls by half the fraction lost from a tenth
+// on, holds below that, and grows only by what a probe showed the link
+// carry; a probe that meets loss makes the next wait longer, up to
+// probeDupMaxGap, and one that passes makes it none. A step a probe
+// allowed is taken back if loss follows it.
+func TestLossControl(t *testing.T) {
+	var c lossControl
+	now := time.Unix(1000, 0)
+	tick := func(sent int, lost uint8, probed int64) (int, int) {
+		now = now.Add(time.Second)
+		return c.update(sent, lost, probed, now)
+	}
+	if r, _ := tick(600_000, 0, 0); r != 630_000 {
+		t.Errorf("rate %d with nothing lost, want what is sent and 5 %%", r)
+	}
+	if r, _ := tick(600_000, 64, 0); r != 525_000 {
+		t.Errorf("rate %d at 25 %% lost, want 12.5 %% less than sent", r)
+	}
+	if r, _ := tick(500_000, 8, 0); r != 525_000 {
+		t.Errorf("rate %d at 3 %% lost, want it held", r)
+	}
+	if got := c.probe(150_000, 8, now); got != 0 {
+		t.Errorf("a probe of %d at 3 %% lost", got)
+	}
+	if got := c.probe(0, 0, now); got != 0 {
+		t.Errorf("a probe of %d with no step to pay for", got)
+	}
+	if got := c.probe(150_000, 0, now); got != 187_500 {
+		t.Fatalf("probe %d for a step of 150 kbit/s, want a quarter more", got)
+	}
+	// The link carried the duplicates: the rate is what went, and it is
+	// proven.
+	r, proven := tick(500_000, 0, 25_000)
+	if proven != 700_000 || r != proven {
+		t.Errorf("rate %d, proven %d after a probe that passed, want 700,000 both", r, proven)
+	}
+	if got := c.probe(150_000, 0, now); got == 0 {
+		t.Error("no probe due right after one that passed")
+	}
+	// Loss of a tenth made the wait 1 s; a step, then probes, that meet
+	// loss make it 2, 4, 8, 8 s, kept across the probe that passed.
+	for _, gap := range []time.Duration{2, 4, 8, 8} {
+		gap *= time.Second
+		if _, proven := tick(500_000, 30, 20_000); proven != 0 {
+			t.Fatalf("proven %d by a probe that met loss", proven)
+		}
+		now = now.Add(gap - time.Millisecond)
+		if got := c.probe(150_000, 0, now); got != 0 {
+			t.Fatalf("a probe due %v after one that failed, want %v", gap-time.Millisecond, gap)
+		}
+		now = now.Add(time.Millisecond)
+		if got := c.probe(150_000, 0, now); got == 0 {
+			t.Fatalf("no probe due %v after one that failed", gap)
+		}
+		now = now.Add(-time.Second) // tick adds it back
+	}
+
+	// A probe passes; the step it allowed meets 6 % loss: undone.
+	now = now.Add(10 * time.Second)
+	c.update(500_000, 0, 0, now)
+	if c.probe(150_000, 0, now) == 0 {
+		t.Fatal("no probe due")
+	}
+	if _, proven := tick(500_000, 0, 25_000); proven != 700_000 {
+		t.Fatalf("proven %d, want 700,000", proven)
+	}
+	if r, _ := tick(650_000, 16, 0); r != 500_000 {
+		t.Errorf("rate %d after the step met 6 %% loss, want 500,000: what went before it", r)
+	}
+	if got := c.probe(150_000, 0, now); got != 0 {
+		t.Error("a probe due right after a step was undone")
+	}
+}
