@@ -49,6 +49,10 @@ type Options struct {
 	// Rooms lists the rooms live on this node: their leases are renewed,
 	// and a room that left the list has its lease released.
 	Rooms func() []string
+	// OnLost is told, at each refresh, of each room live here whose lease
+	// another node holds (two nodes run the room: this one should give
+	// its people up to the other). Nil tells nobody.
+	OnLost func(room string)
 	// Refresh, TTL and Lease: see the defaults.
 	Refresh, TTL, Lease time.Duration
 	Logger              *slog.Logger
@@ -202,15 +206,21 @@ func (n *Node) renew(ctx context.Context, live []string) error {
 	if err != nil {
 		return fmt.Errorf("cluster: renew leases: %w", err)
 	}
+	var held []string
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	clear(n.owned)
 	for i, name := range live {
-		ok, _ := renews[i].Int()
+		ok, err := renews[i].Int()
+		if err != nil {
+			continue // neither renewed nor known to be held
+		}
 		if ok == 1 {
 			n.owned[name] = true
 			delete(n.lost, name)
-		} else if !n.lost[name] {
+			continue
+		}
+		held = append(held, name)
+		if !n.lost[name] {
 			n.lost[name] = true
 			n.log.Warn("cluster: a room live here is held by another node", "room", name)
 		}
@@ -218,6 +228,12 @@ func (n *Node) renew(ctx context.Context, live []string) error {
 	for name := range n.lost {
 		if !slices.Contains(live, name) {
 			delete(n.lost, name)
+		}
+	}
+	n.mu.Unlock()
+	if n.opts.OnLost != nil {
+		for _, name := range held {
+			n.opts.OnLost(name)
 		}
 	}
 	return nil
@@ -307,10 +323,23 @@ func (n *Node) Nodes(ctx context.Context) ([]Record, error) {
 }
 
 // Owner returns the node that runs room, claiming the room for the live,
-// not draining node with the lowest load when no live node holds it.
+// not draining node with the lowest load when no live node holds it
+// (the claim takes three round trips to Redis; finding the owner of a
+// room already running, one).
 func (n *Node) Owner(ctx context.Context, name string) (Record, error) {
 	if !room.ValidRoomName(name) {
 		return Record{}, fmt.Errorf("cluster: %w: not a room name", room.ErrInvalid)
+	}
+	// A room running on a live node: one round trip.
+	s, err := ownerScript.Run(ctx, n.rdb, []string{n.ownerKey(name)}, n.nodeKey("")).Text()
+	switch {
+	case err == nil:
+		var rec Record
+		if json.Unmarshal([]byte(s), &rec) == nil {
+			return rec, nil
+		}
+	case !errors.Is(err, redis.Nil):
+		return Record{}, unavailable("look up a room", err)
 	}
 	recs, err := n.Nodes(ctx)
 	if err != nil {

@@ -182,8 +182,8 @@ func TestClaimByLoad(t *testing.T) {
 }
 
 // TestLeases: a node renews the leases of its rooms, takes a lapsed one
-// back, leaves another node's alone, releases a room that has ended, and
-// releases everything when it stops.
+// back, leaves another node's alone (and is told of it), releases a room
+// that has ended, and releases everything when it stops.
 func TestLeases(t *testing.T) {
 	rs := redistest.Start(t)
 	ctx := context.Background()
@@ -195,7 +195,9 @@ func TestLeases(t *testing.T) {
 		defer mu.Unlock()
 		return append([]string(nil), rooms...)
 	}})
-	b := newNode(t, rs, "b", cluster.Options{Rooms: func() []string { return []string{"two"} }})
+	var lost []string
+	b := newNode(t, rs, "b", cluster.Options{Rooms: func() []string { return []string{"two"} },
+		OnLost: func(name string) { lost = append(lost, name) }})
 	for _, n := range []string{"one", "two"} {
 		if id, _ := c.Get(ctx, cluster.DefaultPrefix+"owner:"+n).Result(); id != "a" {
 			t.Fatalf("owner of %s: %q, want a", n, id)
@@ -204,12 +206,19 @@ func TestLeases(t *testing.T) {
 	if ttl, _ := c.PTTL(ctx, cluster.DefaultPrefix+"owner:one").Result(); ttl <= 0 || ttl > time.Minute {
 		t.Fatalf("lease %v", ttl)
 	}
-	// b also runs "two" (a split): it does not take it from a.
-	if err := b.Refresh(ctx); err != nil {
-		t.Fatal(err)
+	// b also runs "two" (a split): it does not take it from a, and is
+	// told at each refresh, so that it gives its people up to a.
+	lost = nil
+	for range 2 {
+		if err := b.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if id, _ := c.Get(ctx, cluster.DefaultPrefix+"owner:two").Result(); id != "a" {
 		t.Fatalf("owner of two after b's renewal: %q", id)
+	}
+	if fmt.Sprint(lost) != "[two two]" {
+		t.Fatalf("b told of rooms another node holds: %v, want two at each refresh", lost)
 	}
 	// "one" ends on a: its lease goes at the next refresh.
 	mu.Lock()

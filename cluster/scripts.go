@@ -34,6 +34,19 @@ redis.call('PEXPIRE', ARGV[4] .. best, ARGV[1])
 return best
 `)
 
+// ownerScript returns the record of a room's owner when its lease and
+// the owner's record both exist (the room need not be claimed), or false:
+// one round trip for the common case, a room already running.
+//
+// KEYS[1] owner key; ARGV[1] node record key prefix.
+var ownerScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if not cur then
+  return false
+end
+return redis.call('GET', ARGV[1] .. cur)
+`)
+
 // refreshScript writes a node's record and its load score: what it
 // reports, plus the rooms claimed for it that are not live there yet
 // (claims older than a lease are dropped: those rooms never came).

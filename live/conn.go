@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/hearth-rtc/hearth/room"
 )
@@ -48,7 +49,9 @@ type Door interface {
 	// Lock locks or unlocks the room, also while the store cannot be
 	// reached.
 	Lock(ctx context.Context, roomName string, locked bool) error
-	// Leave records that a participant left; leaving twice is no error.
+	// Leave records that a participant left; leaving twice is no error,
+	// and neither is a store that cannot be reached (it is written when
+	// the store answers).
 	Leave(ctx context.Context, roomName, id string) error
 	// SetReconnecting marks a seat as held for a dropped connection, or
 	// as active again.
@@ -72,10 +75,15 @@ type Door interface {
 	// Mirrored returns the controls the room's previous node last wrote;
 	// ok is false when there are none.
 	Mirrored(ctx context.Context, roomName string) (version uint64, data []byte, ok bool, err error)
+	// LetGo stops keeping a participant's presence alive from this node
+	// and leaves it in the store, for the room's node to take over (a
+	// join of the same identity adopts it); untouched, it expires.
+	LetGo(roomName, id string)
 	// Adopt makes this node host a seated participant of the room's
 	// previous node, its seat held (reconnecting) until its client comes
-	// back. An error wrapping room.ErrNotFound if it is gone.
-	Adopt(ctx context.Context, roomName, id string) (room.Participant, error)
+	// back; seen is when that node last refreshed it (its last sign of
+	// life). An error wrapping room.ErrNotFound if it is gone.
+	Adopt(ctx context.Context, roomName, id string) (p room.Participant, seen time.Time, err error)
 }
 
 // Errors of a room's operations that are not refusals of a command (those

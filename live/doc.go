@@ -30,7 +30,8 @@ package live
 //     sideroom_commands.go, peerled_commands.go: the commands.
 //   - commands.go: Command, Authorize and Apply, which dispatches.
 //   - conn.go (Conn, Door: what the room needs of a connection and of
-//     membership), resumekey.go (a seat's resume secret and the hash
+//     membership), heldconn.go (a connection holding back what it is
+//     sent until a seat's resume key is stored), resumekey.go (a seat's resume secret and the hash
 //     kept of it), person.go (one person's seat), config.go, sampler.go
 //     (audio levels into talk samples), ranking.go (the order in which
 //     each subscriber's cameras give way, given to the router).
@@ -41,7 +42,8 @@ package live
 //   - mirror_room.go: the controls written to the store as they change.
 //   - ticker.go, seating.go, leaving.go, media.go, moves.go (hold, resume,
 //     take over), handover_room.go, restore_room.go (what another node
-//     mirrored, carried on here with its seats held), commands_room.go,
+//     mirrored, carried on here with its seats held), yield_room.go (the
+//     room given up to the node that holds it), commands_room.go,
 //     chat_room.go (chat, delivered and forgotten), layout_room.go
 //     (layouts and video layers): what a Room does.
 //   - rooms.go: Rooms, the rooms of this node.

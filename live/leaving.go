@@ -56,8 +56,13 @@ func (r *Room) finish(rels []released, reason string) (waiting bool) {
 		}
 		waiting = waiting || rel.waiting
 		// Leaving is recorded even if the sender's context is gone; while
-		// the room is handed over, the presence stays for its next node.
+		// the room is handed over, or given up to the node that holds it
+		// (yield_room.go), the presence stays for that node.
 		if r.keep.Load() {
+			continue
+		}
+		if r.yielded.Load() {
+			r.door.LetGo(r.name, rel.p.ID)
 			continue
 		}
 		if err := r.door.Leave(ctx, r.name, rel.p.ID); err != nil {
@@ -82,7 +87,7 @@ func (r *Room) finish(rels []released, reason string) (waiting bool) {
 func (r *Room) Leave(id string, from Conn, reason string) {
 	r.mu.Lock()
 	x := r.people[id]
-	if x == nil || x.conn != from {
+	if x == nil || !x.speaksThrough(from) {
 		r.mu.Unlock()
 		return
 	}

@@ -13,13 +13,19 @@ import (
 // or handed it over, carries the session on (restore). Writes are
 // coalesced (one per mirrorPace at most, of the newest state) on a
 // goroutine of their own, and retried while the store cannot take them:
-// nobody waits for them, and a store error costs nobody anything.
+// nobody waits for them, and a store error costs nobody anything. The
+// one write waited for, briefly, is that of a seat's new resume key: a
+// joined carrying a fresh resume secret is held back until the key is in
+// the store (releaseHeld).
 
 const (
 	// mirrorPace is the least time between two writes of a room's mirror.
 	mirrorPace = 100 * time.Millisecond
 	// mirrorRetry is how long a failed write waits to be tried again.
 	mirrorRetry = time.Second
+	// seatMirrorWait bounds how long a joined waits for the write of its
+	// seat's resume key.
+	seatMirrorWait = time.Second
 )
 
 // absent is the connection of a seat restored from a mirror, held until
@@ -44,7 +50,10 @@ func (r *Room) runMirror(stop <-chan struct{}, done chan<- struct{}) {
 			return
 		case <-time.After(mirrorPace):
 		}
-		err := r.writeMirror()
+		ctx, cancel := context.WithTimeout(context.Background(), doorTimeout)
+		err := r.writeMirror(ctx)
+		cancel()
+		r.failing.Store(err != nil)
 		switch {
 		case err == nil:
 			if failing {
@@ -73,22 +82,29 @@ func (r *Room) mirrorRetryLater(stop <-chan struct{}) {
 }
 
 // writeMirror writes the newest state, unless the room is being handed
-// over (its last state is written by handOverMirror) or has no controls.
-// A session that ended in the store has nothing to keep, and a state the
-// store refuses (too large) is not tried again: no error for either.
-func (r *Room) writeMirror() error {
-	if r.keep.Load() {
+// over (its last state is written by handOverMirror) or was given up to
+// another node (yield_room.go), has no controls or
+// was written at that version already. A session that ended in the store
+// has nothing to keep, and a state the store refuses (too large) is not
+// tried again: no error for either.
+func (r *Room) writeMirror(ctx context.Context) error {
+	if r.keep.Load() || r.yielded.Load() {
 		return nil
 	}
 	version, data, ok := r.mirrorState()
-	if !ok {
+	if !ok || version <= r.mirrored.Load() {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), doorTimeout)
-	defer cancel()
 	err := r.door.Mirror(ctx, r.name, version, data)
 	switch {
-	case err == nil, errors.Is(err, room.ErrNotFound):
+	case err == nil:
+		for {
+			old := r.mirrored.Load()
+			if version <= old || r.mirrored.CompareAndSwap(old, version) {
+				return nil
+			}
+		}
+	case errors.Is(err, room.ErrNotFound):
 		return nil
 	case errors.Is(err, room.ErrInvalid):
 		r.log.Error("the store refuses the controls' mirror", "version", version, "bytes", len(data), "err", err)
@@ -106,6 +122,40 @@ func (r *Room) mirrorState() (version uint64, data []byte, ok bool) {
 		return 0, nil, false
 	}
 	return r.ctl.Version(), r.ctl.Mirror(r.resumeKeysLocked()), true
+}
+
+// holdLocked makes x's connection hold back what it is sent until
+// releaseHeld: x is about to be sent a joined with a fresh resume secret.
+// Under mu.
+func (r *Room) holdLocked(x *person) *heldConn {
+	h := newHeldConn(x.conn)
+	x.conn = h
+	x.relay.to(h)
+	return h
+}
+
+// releaseHeld writes the room's newest state, with x's new resume key,
+// and then lets x's client have what its connection held (joined first),
+// so that a client holds no secret the room's next node cannot check
+// should this node die now. The write waits at most seatMirrorWait, and
+// not at all while the store is known to be away: the mirror goroutine
+// writes it once the store is back, as it does any change.
+func (r *Room) releaseHeld(ctx context.Context, x *person, h *heldConn) {
+	if !r.failing.Load() {
+		wctx, cancel := context.WithTimeout(ctx, seatMirrorWait)
+		if err := r.writeMirror(wctx); err != nil {
+			r.failing.Store(true)
+			r.log.Warn("a seat's resume key not mirrored before its joined; the mirror retries", "participant", x.p.ID, "err", err)
+		}
+		cancel()
+	}
+	r.mu.Lock()
+	if x.conn == h {
+		x.conn = h.to
+		x.relay.to(h.to)
+	}
+	h.release()
+	r.mu.Unlock()
 }
 
 // resumeKeysLocked returns the seats' resume keys, by participant id.

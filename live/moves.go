@@ -24,7 +24,7 @@ func (r *Room) Drop(id string, from Conn) bool {
 	grace := r.cfg.ReconnectGrace
 	r.mu.Lock()
 	x := r.people[id]
-	if x == nil || x.conn != from {
+	if x == nil || !x.speaksThrough(from) {
 		r.mu.Unlock()
 		return false
 	}
@@ -72,14 +72,15 @@ func (r *Room) Resume(ctx context.Context, id string, from, to Conn, newPeer boo
 	info := r.door.RoomInfo(ctx, r.name)
 	r.mu.Lock()
 	x := r.people[id]
-	if x == nil || x.conn != from || !x.seated() {
+	if x == nil || !x.speaksThrough(from) || !x.seated() {
 		r.mu.Unlock()
 		return ErrNotHeld
 	}
 	r.moveLocked(x, to)
-	r.announceLocked(x, info, resumed, newPeer)
+	h := r.announceLocked(x, info, resumed, newPeer)
 	r.resyncLocked(x)
 	r.mu.Unlock()
+	r.releaseHeld(ctx, x, h)
 	return r.afterMove(ctx, x, resumed, newPeer)
 }
 
@@ -106,10 +107,11 @@ func (r *Room) resumeRestored(ctx context.Context, secret string, to Conn, newPe
 		newPeer = true
 	}
 	r.moveLocked(x, to)
-	r.announceLocked(x, info, resumed, newPeer)
+	h := r.announceLocked(x, info, resumed, newPeer)
 	r.resyncLocked(x)
 	id := x.p.ID
 	r.mu.Unlock()
+	r.releaseHeld(ctx, x, h)
 	r.log.Info("seat restored from the room's previous node taken back by a resume", "participant", id)
 	return id, r.afterMove(ctx, x, resumed, newPeer)
 }
@@ -134,7 +136,7 @@ func (r *Room) restoredSeatLocked(key string) *person {
 func (r *Room) takeOver(ctx context.Context, p room.Participant, info room.Info, to Conn) (bool, error) {
 	r.mu.Lock()
 	x := r.people[p.ID]
-	if x == nil || x.conn == to {
+	if x == nil || x.speaksThrough(to) {
 		r.mu.Unlock()
 		return false, nil
 	}
@@ -156,9 +158,10 @@ func (r *Room) takeOver(ctx context.Context, p room.Participant, info room.Info,
 		r.changedLocked(before)
 	}
 	r.moveLocked(x, to)
-	r.announceLocked(x, info, takenOver, true)
+	h := r.announceLocked(x, info, takenOver, true)
 	r.resyncLocked(x)
 	r.mu.Unlock()
+	r.releaseHeld(ctx, x, h)
 	return true, r.afterMove(ctx, x, takenOver, true)
 }
 

@@ -34,6 +34,15 @@ type person struct {
 // seated reports whether the person holds a seat (active or held).
 func (x *person) seated() bool { return x.state.Seated() }
 
+// speaksThrough reports whether c is the connection x speaks through,
+// itself or held.
+func (x *person) speaksThrough(c Conn) bool {
+	if h, ok := x.conn.(*heldConn); ok {
+		return h == c || h.to == c
+	}
+	return x.conn == c
+}
+
 // info describes the person to the others: selfMuted is their own mute,
 // and their tracks are picked from tracks.
 func (x *person) info(selfMuted protocol.Media, tracks []sfu.TrackInfo) protocol.Participant {

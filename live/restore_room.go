@@ -10,7 +10,9 @@ import (
 
 // Room's restore: a room that another node ran (it died, or handed its
 // rooms over as it stopped) carries on here from the controls it
-// mirrored (mirror_room.go).
+// mirrored (mirror_room.go). The seats it held are held here for what is
+// left of their reconnect grace, counted from that node's last sign of
+// life (its last refresh of their presences).
 
 // restore carries on the session the room's previous node mirrored, if
 // any: the controls as they were, and a seat held (as for a dropped
@@ -37,8 +39,9 @@ func (r *Room) restore(ctx context.Context) {
 		return
 	}
 	seated := make(map[string]room.Participant, len(ids))
+	var seen time.Time // the previous node's last sign of life
 	for _, id := range ids {
-		p, err := r.door.Adopt(ctx, r.name, id)
+		p, at, err := r.door.Adopt(ctx, r.name, id)
 		if err != nil {
 			if !errors.Is(err, room.ErrNotFound) {
 				r.log.Warn("adopt a seat", "participant", id, "err", err)
@@ -46,6 +49,9 @@ func (r *Room) restore(ctx context.Context) {
 			continue
 		}
 		seated[id] = p
+		if at.After(seen) {
+			seen = at
+		}
 	}
 	ctl, err := RestoreControls(data, ControlsConfig{}, seated)
 	if err != nil {
@@ -56,6 +62,7 @@ func (r *Room) restore(ctx context.Context) {
 	if grace <= 0 {
 		grace = DefaultReconnectGrace
 	}
+	grace = restoredGrace(grace, seen, time.Now())
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -71,5 +78,20 @@ func (r *Room) restore(ctx context.Context) {
 	r.startTickerLocked()
 	r.publishLocked()
 	r.log.Info("controls restored from the room's previous node", "version", version, "seats", len(seated),
-		"gone", len(ids)-len(seated))
+		"gone", len(ids)-len(seated), "grace", grace.String())
+}
+
+// minRestoredGrace is the least a seat restored here is held: time for a
+// client that tries again every 5 s to come back and join.
+const minRestoredGrace = 6 * time.Second
+
+// restoredGrace is what is left, at now, of the reconnect grace of seats
+// whose node was last seen alive at seen (they dropped then, at the
+// latest), but never less than minRestoredGrace (nor more than grace).
+func restoredGrace(grace time.Duration, seen, now time.Time) time.Duration {
+	if seen.IsZero() {
+		return grace
+	}
+	left := grace - now.Sub(seen)
+	return min(grace, max(left, min(grace, minRestoredGrace)))
 }

@@ -71,6 +71,13 @@ type Room struct {
 	// keep is Rooms': set while the node hands its rooms over, when the
 	// mirror is written no more and those released keep their presences.
 	keep *atomic.Bool
+	// mirrored is the newest version the store took; failing is set while
+	// it cannot be reached (mirror_room.go).
+	mirrored atomic.Uint64
+	failing  atomic.Bool
+	// yielded is set once another node holds the room and the room gave
+	// its people up to it (yield_room.go): nothing more is mirrored.
+	yielded atomic.Bool
 	// ready is closed once the room was restored (or found nothing to
 	// restore); nobody arrives before.
 	ready chan struct{}
@@ -98,7 +105,7 @@ func (r *Room) Name() string { return r.name }
 func (r *Room) senderLocked(id string, from Conn) (*person, error) {
 	x := r.people[id]
 	switch {
-	case x == nil || x.conn != from:
+	case x == nil || !x.speaksThrough(from):
 		return nil, ErrNotSeated
 	case x.state == room.StateWaiting:
 		return nil, ErrWaiting

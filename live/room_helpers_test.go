@@ -109,10 +109,12 @@ func (c *conn) isClosed() bool {
 	return c.closed
 }
 
-// flakyStore is a membership store that can be taken down.
+// flakyStore is a membership store that can be taken down, or whose
+// mirror writes can be made to hang until their context ends.
 type flakyStore struct {
 	membership.Store
 	down atomic.Bool
+	hang atomic.Bool
 }
 
 var errDown = fmt.Errorf("test store: %w", room.ErrUnavailable)
@@ -177,12 +179,16 @@ func (s *flakyStore) SetMirror(ctx context.Context, name string, m membership.Mi
 	if err := s.err(); err != nil {
 		return err
 	}
+	if s.hang.Load() {
+		<-ctx.Done()
+		return fmt.Errorf("test store: %w: %w", room.ErrUnavailable, ctx.Err())
+	}
 	return s.Store.SetMirror(ctx, name, m)
 }
 
-func (s *flakyStore) AdoptPresence(ctx context.Context, name, id, node string) (room.Participant, error) {
+func (s *flakyStore) AdoptPresence(ctx context.Context, name, id, node string) (room.Participant, time.Time, error) {
 	if err := s.err(); err != nil {
-		return room.Participant{}, err
+		return room.Participant{}, time.Time{}, err
 	}
 	return s.Store.AdoptPresence(ctx, name, id, node)
 }

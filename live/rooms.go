@@ -189,6 +189,19 @@ func (rs *Rooms) HandOver(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// Yield gives the room name up to the node that holds its lease now:
+// this node lost it (two nodes ran the room at once, as after a Redis that
+// restarted empty). Everyone here is let go as if their connection had
+// dropped, with no goodbye, so that their clients come back through the
+// room's node, where their presences, left in the store, are taken over;
+// the room closes here. It reports whether anyone was let go.
+func (rs *Rooms) Yield(name string) bool {
+	rs.mu.Lock()
+	r := rs.rooms[name]
+	rs.mu.Unlock()
+	return r != nil && r.yield()
+}
+
 // Kick releases a participant membership reports gone (removed or denied
 // from another node, or expired), closing its connection with bye reason.
 func (rs *Rooms) Kick(roomName, id, reason string) {

@@ -54,11 +54,12 @@ func (r *Room) seat(ctx context.Context, x *person, info room.Info) error {
 	}
 	p := x.p
 	x.relay = newRelay(x.conn)
-	r.announceLocked(x, info, arrival, false)
+	h := r.announceLocked(x, info, arrival, false)
 	r.seatControlsLocked(x, info)
 	params := r.peerParams(x)
 	r.mu.Unlock()
 
+	r.releaseHeld(ctx, x, h)
 	if err := r.connectPeer(x, params); err != nil {
 		return err
 	}
@@ -96,8 +97,11 @@ func (r *Room) connectPeer(x *person, params sfu.PeerParams) error {
 // moved. newPeer says a resumed seat gets a new peer connection. Under
 // mu, so each event reaches x either in the snapshot or after it, never
 // before. A seat that moved publishes the state, so that its new resume
-// key is mirrored (an arrival's seating publishes it).
-func (r *Room) announceLocked(x *person, info room.Info, how handover, newPeer bool) {
+// key is mirrored (an arrival's seating publishes it). x's connection
+// holds all that back until the caller, outside mu, has the key written
+// (releaseHeld).
+func (r *Room) announceLocked(x *person, info room.Info, how handover, newPeer bool) *heldConn {
+	h := r.holdLocked(x)
 	tracks := r.router.Tracks()
 	others := make([]protocol.Participant, 0, len(r.people))
 	for id, o := range r.people {
@@ -130,6 +134,7 @@ func (r *Room) announceLocked(x *person, info room.Info, how handover, newPeer b
 		r.ctl.Touch()
 		r.publishLocked()
 	}
+	return h
 }
 
 // seatControlsLocked puts x in the controls and publishes the gate and the

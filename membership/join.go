@@ -225,7 +225,7 @@ func (s *Service) takeOver(ctx context.Context, cfg room.RoomConfig, sess room.S
 	adopted := false
 	if cur.Node != s.node {
 		from := cur.Node
-		p, err := s.store.AdoptPresence(ctx, cur.Room, cur.ID, s.node)
+		p, _, err := s.store.AdoptPresence(ctx, cur.Room, cur.ID, s.node)
 		if errors.Is(err, room.ErrNotFound) {
 			return JoinResult{}, errRetryJoin
 		}

@@ -3,6 +3,7 @@ package membership
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/hearth-rtc/hearth/room"
 )
@@ -46,24 +47,25 @@ func (m *MemStore) Mirror(ctx context.Context, roomName string) (Mirror, error) 
 	return out, nil
 }
 
-func (m *MemStore) AdoptPresence(ctx context.Context, roomName, id, node string) (room.Participant, error) {
+func (m *MemStore) AdoptPresence(ctx context.Context, roomName, id, node string) (room.Participant, time.Time, error) {
 	if err := room.CheckRoomName(roomName); err != nil {
-		return room.Participant{}, err
+		return room.Participant{}, time.Time{}, err
 	}
 	if node == "" {
-		return room.Participant{}, errf("node is required")
+		return room.Participant{}, time.Time{}, errf("node is required")
 	}
 	if err := m.lock(ctx); err != nil {
-		return room.Participant{}, err
+		return room.Participant{}, time.Time{}, err
 	}
 	defer m.mu.Unlock()
 	now := m.now()
 	s, e, err := m.presence(roomName, id, now)
 	if err != nil {
-		return room.Participant{}, err
+		return room.Participant{}, time.Time{}, err
 	}
+	seen := e.expires.Add(-m.ttl)
 	e.p.Node = node
 	e.expires = now.Add(m.ttl)
 	s.present[id] = e
-	return e.p, nil
+	return e.p, seen, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hearth-rtc/hearth/room"
 )
@@ -42,8 +43,10 @@ type MirrorStore interface {
 	// AdoptPresence makes node host a present participant, which keeps
 	// its id, role, state and arrival time, and refreshes its TTL: the
 	// new owner of a room takes over the seats of the node that ran it.
+	// seen is when the presence was refreshed before (by its previous
+	// node's heartbeat or write: that node's last sign of life).
 	// ErrNotFound if the participant is not present.
-	AdoptPresence(ctx context.Context, roomName, id, node string) (room.Participant, error)
+	AdoptPresence(ctx context.Context, roomName, id, node string) (p room.Participant, seen time.Time, err error)
 }
 
 // CheckMirror validates SetMirror's arguments, for every Store.
@@ -83,22 +86,23 @@ func (s *Service) Mirrored(ctx context.Context, roomName string) (version uint64
 
 // Adopt makes this node host a present participant that another node
 // hosted (the room's previous owner): same id, role and arrival, its
-// seat held (reconnecting) until its client comes back here. ErrNotFound
-// if it is no longer present; a waiting participant wraps ErrForbidden.
-func (s *Service) Adopt(ctx context.Context, roomName, id string) (room.Participant, error) {
-	p, err := s.store.AdoptPresence(ctx, roomName, id, s.node)
+// seat held (reconnecting) until its client comes back here; seen is
+// when the previous node last refreshed it. ErrNotFound if it is no
+// longer present; a waiting participant wraps ErrForbidden.
+func (s *Service) Adopt(ctx context.Context, roomName, id string) (room.Participant, time.Time, error) {
+	p, seen, err := s.store.AdoptPresence(ctx, roomName, id, s.node)
 	if err != nil {
-		return room.Participant{}, fmt.Errorf("adopt %q: %w", id, err)
+		return room.Participant{}, time.Time{}, fmt.Errorf("adopt %q: %w", id, err)
 	}
 	if !p.State.Seated() {
-		return room.Participant{}, fmt.Errorf("adopt %q: %w: waiting", id, room.ErrForbidden)
+		return room.Participant{}, time.Time{}, fmt.Errorf("adopt %q: %w: waiting", id, room.ErrForbidden)
 	}
 	s.track(p)
 	if p.State != room.StateReconnecting {
 		if p, err = s.store.SetState(ctx, roomName, id, room.StateReconnecting, "", 0); err != nil {
-			return room.Participant{}, fmt.Errorf("adopt %q: %w", id, err)
+			return room.Participant{}, time.Time{}, fmt.Errorf("adopt %q: %w", id, err)
 		}
 		s.remember(p)
 	}
-	return p, nil
+	return p, seen, nil
 }

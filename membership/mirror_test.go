@@ -45,14 +45,14 @@ func TestAdoptAndMirror(t *testing.T) {
 		t.Fatalf("mirrored: %d %s %v %v", v, data, ok, err)
 	}
 
-	p, err := h.svc.Adopt(h.ctx, "circle", fran.Participant.ID)
-	if err != nil || p.Node != "node-a" || p.State != room.StateReconnecting || p.Role != room.RoleFacilitator {
-		t.Fatalf("adopt fran: %+v, %v", p, err)
+	p, seen, err := h.svc.Adopt(h.ctx, "circle", fran.Participant.ID)
+	if err != nil || p.Node != "node-a" || p.State != room.StateReconnecting || p.Role != room.RoleFacilitator || seen.IsZero() {
+		t.Fatalf("adopt fran: %+v, last seen %v, %v", p, seen, err)
 	}
-	if _, err := h.svc.Adopt(h.ctx, "circle", milo.Participant.ID); !errors.Is(err, room.ErrForbidden) {
+	if _, _, err := h.svc.Adopt(h.ctx, "circle", milo.Participant.ID); !errors.Is(err, room.ErrForbidden) {
 		t.Fatalf("adopt milo, waiting: %v", err)
 	}
-	if _, err := h.svc.Adopt(h.ctx, "circle", "p_gone"); !errors.Is(err, room.ErrNotFound) {
+	if _, _, err := h.svc.Adopt(h.ctx, "circle", "p_gone"); !errors.Is(err, room.ErrNotFound) {
 		t.Fatalf("adopt someone gone: %v", err)
 	}
 	if got := h.svc.Hosted("circle"); !slices.Equal(got, []string{fran.Participant.ID}) {

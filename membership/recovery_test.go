@@ -201,10 +201,10 @@ func (l *lossyStore) Mirror(ctx context.Context, name string) (membership.Mirror
 	return s.Mirror(ctx, name)
 }
 
-func (l *lossyStore) AdoptPresence(ctx context.Context, name, id, node string) (room.Participant, error) {
+func (l *lossyStore) AdoptPresence(ctx context.Context, name, id, node string) (room.Participant, time.Time, error) {
 	s, err := l.s()
 	if err != nil {
-		return room.Participant{}, err
+		return room.Participant{}, time.Time{}, err
 	}
 	return s.AdoptPresence(ctx, name, id, node)
 }

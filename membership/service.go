@@ -135,7 +135,9 @@ func (s *Service) Room(ctx context.Context, name string) (room.RoomConfig, error
 }
 
 // Leave removes a participant (a waiting one too). Leaving twice is not an
-// error.
+// error, and neither is a store that cannot be reached: the removal is
+// queued and written, before any join is decided, once the store answers
+// (pending.go). Other store errors are returned.
 func (s *Service) Leave(ctx context.Context, roomName, id string) error {
 	p, hosted := s.hostedHere(roomName, id)
 	s.untrack(roomName, id)
@@ -149,6 +151,7 @@ func (s *Service) Leave(ctx context.Context, roomName, id string) error {
 				p = room.Participant{ID: id}
 			}
 			s.queueLeft(ctx, roomName, p, s.now())
+			return nil
 		}
 		return fmt.Errorf("leave: %w", err)
 	}
@@ -158,6 +161,13 @@ func (s *Service) Leave(ctx context.Context, roomName, id string) error {
 		s.recordLeft(ctx, roomName, room.Participant{ID: id})
 	}
 	return nil
+}
+
+// LetGo stops heartbeating a participant from this node without removing
+// its presence: the room's node takes it over (a join of the same
+// identity adopts it), or it expires after the presence TTL.
+func (s *Service) LetGo(roomName, id string) {
+	s.untrack(roomName, id)
 }
 
 // SetReconnecting marks a seated participant as reconnecting (seat kept)

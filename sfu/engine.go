@@ -53,6 +53,10 @@ type Config struct {
 	// fastpath.go; the name is from when only audio took the fast path),
 	// for comparison.
 	DisableAudioFastPath bool
+	// DisableVideoFastPath leaves what publishers send of video on pion's
+	// path (with its NACK generator and transport-cc feedback), the audio
+	// fast path on, for comparison (fastrecv.go).
+	DisableVideoFastPath bool
 	// NegotiationBatch is how long a peer's changes are gathered into one
 	// offer once an offer is due (the first offer goes at once);
 	// DefaultNegotiationBatch if zero, none if negative.
@@ -81,7 +85,11 @@ type Engine struct {
 	// in its DTLS handshake.
 	parts     *apiParts
 	fastAudio bool
+	// fastVideo: video from publishers takes the receive fast path, and
+	// the server makes their NACKs and transport-cc feedback (feedback.go).
+	fastVideo bool
 	negBatch  time.Duration
+	certs     certificates
 	peersMu   sync.Mutex
 	peers     map[*Peer]struct{}
 	stopRep   context.CancelFunc
@@ -146,7 +154,8 @@ func NewEngine(cfg Config) (*Engine, error) {
 		negBatch = DefaultNegotiationBatch
 	}
 	e := &Engine{mux: parts.mux, conn: conn, log: log, stats: stats, batch: batch, negBatch: max(negBatch, 0),
-		parts: parts, fastAudio: !cfg.DisableAudioFastPath, peers: map[*Peer]struct{}{},
+		parts: parts, fastAudio: !cfg.DisableAudioFastPath,
+		fastVideo: !cfg.DisableAudioFastPath && !cfg.DisableVideoFastPath, peers: map[*Peer]struct{}{},
 		repDone: make(chan struct{})}
 	ctx, stop := context.WithCancel(context.Background())
 	e.stopRep = stop
@@ -174,12 +183,20 @@ func (e *Engine) Close() error {
 	return err
 }
 
+// dtlsRetransmission is when the server first resends a DTLS handshake
+// flight not answered (doubling after each), instead of pion's 1 s: a
+// flight lost to a busy client or network then costs a join 200 ms, not
+// a second or three. Browsers start at twice the ICE round trip, at least
+// 50 ms; a client farther than 100 ms away may get a flight twice.
+const dtlsRetransmission = 200 * time.Millisecond
+
 // apiParts are what a peer's own API is built from (Engine.peerAPI).
 type apiParts struct {
-	mux      *udpMux
-	media    *webrtc.MediaEngine
-	registry *interceptor.Registry
-	settings webrtc.SettingEngine
+	mux   *udpMux
+	media *webrtc.MediaEngine
+	// interceptors are every peer's; a peer's feedback is added to them.
+	interceptors []interceptor.Factory
+	settings     webrtc.SettingEngine
 }
 
 func newAPI(cfg Config, shards []*udpBatcher, stats *Stats) (*apiParts, error) {
@@ -189,19 +206,20 @@ func newAPI(cfg Config, shards []*udpBatcher, stats *Stats) (*apiParts, error) {
 		return nil, err
 	}
 	logs := newPionLogs(cfg.Logger)
-	ir := &interceptor.Registry{}
-	ir.Add(nackCounterFactory{stats: stats})
+	ir := []interceptor.Factory{nackCounterFactory{stats: stats}}
 	// NACKs to publishers keep video healthy across loss (those from
 	// subscribers are answered from history.go); sender and receiver
 	// reports come from the server itself (fastpath.go, rxreport.go), for
 	// every stream, since the fast path never reaches pion's report
 	// interceptors. TWCC feedback lets browsers estimate their send
-	// bandwidth. Both interceptors serve video only, so they are made when
-	// a video stream first needs them (lazyinterceptor.go).
-	if err := configureNACK(m, ir, logs); err != nil {
+	// bandwidth. With the video fast path, the server makes both itself
+	// (feedback.go); without it, pion's interceptors do, made when a video
+	// stream first needs them (lazyinterceptor.go).
+	pionFeedback := cfg.DisableAudioFastPath || cfg.DisableVideoFastPath
+	if err := configureNACK(m, &ir, pionFeedback, logs); err != nil {
 		return nil, fmt.Errorf("sfu: nack: %w", err)
 	}
-	if err := configureTWCC(m, ir, !cfg.DisableAudioFastPath, logs); err != nil {
+	if err := configureTWCC(m, &ir, !cfg.DisableAudioFastPath, pionFeedback, logs); err != nil {
 		return nil, fmt.Errorf("sfu: twcc: %w", err)
 	}
 
@@ -218,6 +236,7 @@ func newAPI(cfg Config, shards []*udpBatcher, stats *Stats) (*apiParts, error) {
 	}
 	se.SetNet(hostNet)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetDTLSRetransmissionInterval(dtlsRetransmission)
 	// pion otherwise matches every media section's codecs against the
 	// server's on each remote description, parsing every format line of
 	// every section: a fifth of what a join allocated. The server offers
@@ -243,18 +262,21 @@ func newAPI(cfg Config, shards []*udpBatcher, stats *Stats) (*apiParts, error) {
 	// Created last: it starts the socket's reader.
 	mux := newUDPMux(shards, cfg.Logger, stats)
 	se.SetICEUDPMux(mux)
-	return &apiParts{mux: mux, media: m, registry: ir, settings: se}, nil
+	return &apiParts{mux: mux, media: m, interceptors: ir, settings: se}, nil
 }
 
-// configureNACK negotiates generic NACK (and PLI) for video, with the
-// generator made on first use.
-func configureNACK(m *webrtc.MediaEngine, ir *interceptor.Registry, logs logging.LoggerFactory) error {
+// configureNACK negotiates generic NACK (and PLI) for video, with pion's
+// generator, made on first use, when gen is set.
+func configureNACK(m *webrtc.MediaEngine, ir *[]interceptor.Factory, withGen bool, logs logging.LoggerFactory) error {
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	if !withGen {
+		return nil
+	}
 	gen, err := nack.NewGeneratorInterceptor(nack.WithGeneratorLoggerFactory(logs))
 	if err != nil {
 		return err
 	}
-	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
-	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
 	// The generator asks publishers again for what did not arrive; what
 	// subscribers ask for is answered from each track's history
 	// (history.go), not by pion's responder.
@@ -262,15 +284,16 @@ func configureNACK(m *webrtc.MediaEngine, ir *interceptor.Registry, logs logging
 	if err != nil {
 		return err
 	}
-	ir.Add(lgen)
+	*ir = append(*ir, lgen)
 	return nil
 }
 
 // configureTWCC negotiates transport-wide congestion control feedback for
 // video and, unless the audio fast path takes audio off pion's path (where
 // the feedback is produced), for audio too. Browsers then leave audio out
-// of their bandwidth estimate, as they long did by default.
-func configureTWCC(m *webrtc.MediaEngine, ir *interceptor.Registry, videoOnly bool, logs logging.LoggerFactory) error {
+// of their bandwidth estimate, as they long did by default. pion's
+// feedback sender, made on first use, is added when withSender is set.
+func configureTWCC(m *webrtc.MediaEngine, ir *[]interceptor.Factory, videoOnly, withSender bool, logs logging.LoggerFactory) error {
 	kinds := []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo}
 	if !videoOnly {
 		kinds = append(kinds, webrtc.RTPCodecTypeAudio)
@@ -281,6 +304,9 @@ func configureTWCC(m *webrtc.MediaEngine, ir *interceptor.Registry, videoOnly bo
 			return err
 		}
 	}
+	if !withSender {
+		return nil
+	}
 	gen, err := twcc.NewSenderInterceptor(twcc.WithLoggerFactory(logs))
 	if err != nil {
 		return err
@@ -289,7 +315,7 @@ func configureTWCC(m *webrtc.MediaEngine, ir *interceptor.Registry, videoOnly bo
 	if err != nil {
 		return err
 	}
-	ir.Add(lgen)
+	*ir = append(*ir, lgen)
 	return nil
 }
 

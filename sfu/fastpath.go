@@ -17,6 +17,7 @@ import (
 	"github.com/pion/dtls/v3/pkg/crypto/prf"
 	"github.com/pion/dtls/v3/pkg/protocol/extension"
 	"github.com/pion/dtls/v3/pkg/protocol/handshake"
+	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 	"github.com/pion/webrtc/v4"
@@ -38,8 +39,8 @@ import (
 // exporter over the handshake's master secret and randoms) and the
 // forwarder encrypts audio and video itself, straight into the batched
 // socket. Retransmissions in RTX, a stream of their own, and peers where
-// the server is the DTLS client keep pion's path. The way in, for audio,
-// is in fastrecv.go.
+// the server is the DTLS client keep pion's path. The way in is in
+// fastrecv.go.
 
 // keyCapture learns what the exporter needs during a peer connection's DTLS
 // handshake: the server random from the ServerHello hook, the client random
@@ -164,12 +165,16 @@ type peerFast struct {
 	addr atomic.Pointer[netip.AddrPort] // the selected candidate pair's remote
 
 	// in is the receive side (fastrecv.go), set with fastReady for the
-	// AES-GCM profiles.
-	in atomic.Pointer[fastIn]
+	// AES-GCM profiles; fb and guard are what it is made with
+	// (feedback.go, ingresslayers.go), fb nil when video stays on pion's
+	// path.
+	in    atomic.Pointer[fastIn]
+	fb    *feedback
+	guard *ingress
 }
 
 // activate derives the keys and the destination once the connection is up,
-// and has mux hand the peer's audio to the receive fast path. It runs on
+// and has mux hand the peer's media to the receive fast path. It runs on
 // pion's callback goroutine; failure leaves pion's path in use.
 func (f *peerFast) activate(pc *webrtc.PeerConnection, mux *udpMux) error {
 	if f.state.Load() == fastReady {
@@ -197,7 +202,7 @@ func (f *peerFast) activate(pc *webrtc.PeerConnection, mux *udpMux) error {
 			f.state.Store(fastOff)
 			return fmt.Errorf("sfu: fast path: %w", err)
 		}
-		f.in.Store(&fastIn{open: open})
+		f.in.Store(&fastIn{open: open, fb: f.fb, guard: f.guard})
 		if d := pc.LocalDescription(); d != nil && mux != nil {
 			mux.attach(localUfrag(d.SDP), f)
 		}
@@ -301,8 +306,15 @@ func (ft *fastTrack) sent(ts uint32, payload int, now int64) {
 // buffers (buffers.go) and hooks that capture its DTLS keys into keys (f's
 // own when the fast path is on, f not nil), which the fast path and the
 // ingress guard (ingress.go) use.
-func (e *Engine) peerAPI(f *peerFast, keys *keyCapture, bufs *streamBuffers) *webrtc.API {
+func (e *Engine) peerAPI(f *peerFast, keys *keyCapture, bufs *streamBuffers, fb *feedback) *webrtc.API {
 	p := e.parts
+	ir := &interceptor.Registry{}
+	for _, i := range p.interceptors {
+		ir.Add(i)
+	}
+	if fb != nil {
+		ir.Add(feedbackFactory{fb: fb})
+	}
 	se := p.settings
 	se.BufferFactory = bufs.factory
 	se.SetDTLSKeyLogWriter(keys)
@@ -311,7 +323,7 @@ func (e *Engine) peerAPI(f *peerFast, keys *keyCapture, bufs *streamBuffers) *we
 		hello = f.serverHello
 	}
 	se.SetDTLSServerHelloMessageHook(hello)
-	return webrtc.NewAPI(webrtc.WithMediaEngine(p.media), webrtc.WithInterceptorRegistry(p.registry),
+	return webrtc.NewAPI(webrtc.WithMediaEngine(p.media), webrtc.WithInterceptorRegistry(ir),
 		webrtc.WithSettingEngine(se))
 }
 

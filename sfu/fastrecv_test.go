@@ -42,6 +42,11 @@ func fastRecvFixture(t *testing.T, profile srtp.ProtectionProfile, opts ...srtp.
 	return tr, w, tx, g
 }
 
+// fastOf is tr's first layer as the fast path reads it, g opening it.
+func fastOf(tr *publishedTrack, g *gcmSealer) (*fastStream, *fastIn) {
+	return &fastStream{t: tr, l: tr.layer(0)}, &fastIn{open: g}
+}
+
 func sealed(t *testing.T, tx *srtp.Context, h rtp.Header, payload []byte) []byte {
 	t.Helper()
 	plain, err := (&rtp.Packet{Header: h, Payload: payload}).Marshal()
@@ -71,6 +76,7 @@ func TestReceiveSRTP(t *testing.T) {
 	} {
 		profile := c.profile
 		tr, w, tx, g := fastRecvFixture(t, profile, c.opts...)
+		s, in := fastOf(tr, g)
 		var pkt rtp.Packet
 		now := time.Now().UnixNano()
 		var want []uint16
@@ -102,7 +108,7 @@ func TestReceiveSRTP(t *testing.T) {
 			if i == 1 {
 				replay = bytes.Clone(enc)
 			}
-			if !tr.receiveSRTP(g, enc, now, &pkt, nil) {
+			if !tr.receiveSRTP(s, in, enc, now, &pkt, nil) {
 				t.Fatalf("%v: seq %d refused", profile, seq)
 			}
 			want = append(want, seq)
@@ -115,16 +121,16 @@ func TestReceiveSRTP(t *testing.T) {
 				}
 			}
 		}
-		if !tr.receiveSRTP(g, late, now, &pkt, nil) {
+		if !tr.receiveSRTP(s, in, late, now, &pkt, nil) {
 			t.Fatalf("%v: late packet from before the wrap refused", profile)
 		}
 		want = append(want, 65535)
-		if tr.receiveSRTP(g, replay, now, &pkt, nil) {
+		if tr.receiveSRTP(s, in, replay, now, &pkt, nil) {
 			t.Fatalf("%v: replayed packet accepted", profile)
 		}
 		bad := sealed(t, tx, rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: 3, SSRC: 0xfeed}, []byte("x"))
 		bad[len(bad)-1] ^= 1
-		if tr.receiveSRTP(g, bad, now, &pkt, nil) {
+		if tr.receiveSRTP(s, in, bad, now, &pkt, nil) {
 			t.Fatalf("%v: tampered packet accepted", profile)
 		}
 		// 100 packets later, one from before the window is refused.
@@ -135,12 +141,12 @@ func TestReceiveSRTP(t *testing.T) {
 				old = enc
 				continue
 			}
-			if !tr.receiveSRTP(g, enc, now, &pkt, nil) {
+			if !tr.receiveSRTP(s, in, enc, now, &pkt, nil) {
 				t.Fatalf("%v: seq %d refused", profile, seq)
 			}
 			want = append(want, seq)
 		}
-		if tr.receiveSRTP(g, old, now, &pkt, nil) {
+		if tr.receiveSRTP(s, in, old, now, &pkt, nil) {
 			t.Fatalf("%v: packet 99 behind accepted", profile)
 		}
 		if len(w.seqs) != len(want) {
@@ -162,17 +168,18 @@ func TestReceiveSRTP(t *testing.T) {
 // first packet still opens.
 func TestReceiveSRTPStartsAfterWrap(t *testing.T) {
 	tr, w, tx, g := fastRecvFixture(t, srtp.ProtectionProfileAeadAes128Gcm)
+	s, in := fastOf(tr, g)
 	h := rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: 65535, SSRC: 9}
 	_ = sealed(t, tx, h, []byte("before"))
 	var pkt rtp.Packet
 	for seq := uint16(0); seq < 3; seq++ {
 		h.SequenceNumber = seq
-		if !tr.receiveSRTP(g, sealed(t, tx, h, []byte("after")), 0, &pkt, nil) {
+		if !tr.receiveSRTP(s, in, sealed(t, tx, h, []byte("after")), 0, &pkt, nil) {
 			t.Fatalf("seq %d refused", seq)
 		}
 	}
-	if len(w.seqs) != 3 || tr.srtp.roc != 1 {
-		t.Fatalf("forwarded %d, roc %d; want 3, 1", len(w.seqs), tr.srtp.roc)
+	if len(w.seqs) != 3 || s.srtp.roc != 1 {
+		t.Fatalf("forwarded %d, roc %d; want 3, 1", len(w.seqs), s.srtp.roc)
 	}
 }
 
@@ -263,14 +270,18 @@ func TestReceiverReport(t *testing.T) {
 // BenchmarkReceiveSRTP measures the receive fast path for one audio packet
 // with an audio level extension: authenticate and decrypt, replay check,
 // parse, and fan out to 11 subscribers (pion's writer replaced by a
-// counter). It must not allocate.
+// counter); "+feedback" adds what video's packets cost besides: a
+// transport-wide sequence number recorded for the publisher's feedback
+// and the sequence number in the layer's NACK log. It must not allocate.
 func BenchmarkReceiveSRTP(b *testing.B) {
 	for _, c := range []struct {
-		name string
-		opts []srtp.ContextOption
+		name     string
+		opts     []srtp.ContextOption
+		feedback bool
 	}{
-		{"gcm", nil},
-		{"gcm+cryptex", []srtp.ContextOption{srtp.Cryptex(srtp.CryptexModeEnabled)}},
+		{"gcm", nil, false},
+		{"gcm+cryptex", []srtp.ContextOption{srtp.Cryptex(srtp.CryptexModeEnabled)}, false},
+		{"gcm+feedback", nil, true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			key, salt := testKeys(srtp.ProtectionProfileAeadAes256Gcm)
@@ -284,6 +295,12 @@ func BenchmarkReceiveSRTP(b *testing.B) {
 			}
 			tr := benchTrack(11, func(int) rtpWriter { return &discardWriter{} })
 			tr.layer(0).rx.clockRate = 48000
+			s, in := fastOf(tr, g)
+			if c.feedback {
+				in.fb = newFeedback(time.Now())
+				in.fb.extID.Store(2)
+				tr.layer(0).nack = &nackLog{}
+			}
 			// Packets sealed ahead, so the loop measures the receive side.
 			const n = 4096
 			wire := make([][]byte, n)
@@ -295,6 +312,11 @@ func BenchmarkReceiveSRTP(b *testing.B) {
 			for i := range wire {
 				h.SequenceNumber = uint16(i)
 				h.Timestamp = uint32(960 * i)
+				if c.feedback {
+					if err := h.SetExtension(2, binary.BigEndian.AppendUint16(nil, uint16(i))); err != nil {
+						b.Fatal(err)
+					}
+				}
 				plain, _ := (&rtp.Packet{Header: h, Payload: payload}).Marshal()
 				if wire[i], err = tx.EncryptRTP(nil, plain, nil); err != nil {
 					b.Fatal(err)
@@ -308,11 +330,17 @@ func BenchmarkReceiveSRTP(b *testing.B) {
 			for i := range b.N {
 				if i > 0 && i%n == 0 {
 					b.StopTimer() // a fresh stream: the sealed packets repeat
-					tr.srtp = srtpIn{}
+					s.srtp = srtpIn{}
+					b.StartTimer()
+				}
+				if c.feedback && i%64 == 0 {
+					b.StopTimer() // the feedback ticker's part
+					in.fb.build()
+					tr.layer(0).nack.missing(nil)
 					b.StartTimer()
 				}
 				w := wire[i%n]
-				if !tr.receiveSRTP(g, buf[:copy(buf, w)], now, &pkt, nil) {
+				if !tr.receiveSRTP(s, in, buf[:copy(buf, w)], now+int64(i)*20_000, &pkt, nil) {
 					b.Fatalf("packet %d refused", i)
 				}
 			}

@@ -118,6 +118,7 @@ type ingress struct {
 	localSDP, remoteSDP string
 	local               ssrcs
 	ufrag               string
+	read                announcedCache
 }
 
 func newIngress(log *slog.Logger, stats *Stats, keys *keyCapture) *ingress {
@@ -309,7 +310,7 @@ func (g *ingress) close() { g.report() }
 // announces as well as what the current ones do: pion may see the new
 // SSRCs while the description is being applied. Under the peer's negMu.
 func (g *ingress) expect(desc string, local bool) {
-	all, sending := announced(desc)
+	all, sending := g.read.get(desc, local)
 	if !local {
 		g.rtp.Store(ptr(union(*g.rtp.Load(), sending)))
 		if spec := readSimulcast(desc); spec != nil {
@@ -323,10 +324,10 @@ func (g *ingress) expect(desc string, local bool) {
 // through what they announce, and only that. Under the peer's negMu.
 func (g *ingress) set(local, remote string) {
 	if local != g.localSDP || g.local == nil {
-		g.local, _ = announced(local)
+		g.local, _ = g.read.get(local, true)
 		g.localSDP = local
 	}
-	all, sending := announced(remote)
+	all, sending := g.read.get(remote, false)
 	if remote != g.remoteSDP {
 		g.sim.Store(readSimulcast(remote))
 	}

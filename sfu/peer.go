@@ -67,6 +67,9 @@ const maxCandidates = 64
 type Peer struct {
 	// fast is the fast path (fastpath.go), nil when off.
 	fast *peerFast
+	// feedback is what the server tells the peer of what it publishes
+	// (feedback.go), nil when pion does.
+	feedback *feedback
 	// in drops what arrives on SSRCs not negotiated (ingress.go); mux is
 	// where it is registered, nil in tests without an engine.
 	in     *ingress

@@ -48,6 +48,8 @@ type reporter struct {
 	srs     []srInfo
 	blocks  []rtcp.ReceptionReport
 	pkts    []rtcp.Packet // pion's path
+	nacks   []nackFor     // feedback.go
+	seqs    []uint16
 	buf     [maxCompound + srtcpTrailer]byte
 	iv, aad [12]byte
 }
@@ -57,12 +59,18 @@ type srInfo struct {
 	ssrc, rtpTime, packets, octets uint32
 }
 
-// sendReports reports to each peer, each second until ctx ends.
+// sendReports reports to each peer, each second until ctx ends, and with
+// the video fast path sends publishers their feedback every
+// feedbackInterval (feedback.go).
 func (e *Engine) sendReports(ctx context.Context) {
-	t := time.NewTicker(reportInterval)
+	interval, every := reportInterval, 1
+	if e.fastVideo {
+		interval, every = feedbackInterval, int(reportInterval/feedbackInterval)
+	}
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	r := &reporter{}
-	for {
+	for tick := 1; ; tick++ {
 		select {
 		case <-ctx.Done():
 			return
@@ -74,6 +82,10 @@ func (e *Engine) sendReports(ctx context.Context) {
 		}
 		e.peersMu.Unlock()
 		for _, p := range r.peers {
+			r.sendFeedback(p)
+			if tick%every != 0 {
+				continue
+			}
 			now := time.Now()
 			r.report(p, now)
 			// The ticker also fits each subscriber's video into its

@@ -81,13 +81,23 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 	}
 	log := r.log.With("peer", params.ID)
 	in := newIngress(log, r.engine.stats, keys)
+	var fb *feedback
+	if r.engine.fastVideo {
+		fb = newFeedback(time.Now())
+		fast.fb, fast.guard = fb, in
+	}
 	bufs := &streamBuffers{}
-	pc, err := r.engine.peerAPI(fast, keys, bufs).NewPeerConnection(webrtc.Configuration{})
+	cert, err := r.engine.certs.get()
+	if err != nil {
+		return nil, err
+	}
+	pc, err := r.engine.peerAPI(fast, keys, bufs, fb).NewPeerConnection(webrtc.Configuration{Certificates: []webrtc.Certificate{cert}})
 	if err != nil {
 		return nil, fmt.Errorf("sfu: new peer connection: %w", err)
 	}
 	p := &Peer{
 		fast:      fast,
+		feedback:  fb,
 		in:        in,
 		mux:       r.engine.parts.mux,
 		bufs:      bufs,
@@ -137,7 +147,7 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 		p.log.Debug("connection state", "state", s.String())
 		if s == webrtc.PeerConnectionStateConnected && p.fast != nil {
 			if err := p.fast.activate(pc, r.engine.parts.mux); err != nil {
-				p.log.Info("audio fast path off", "err", err)
+				p.log.Info("fast path off", "err", err)
 			}
 		}
 		if params.OnConnectionState != nil {

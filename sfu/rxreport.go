@@ -12,7 +12,7 @@ import (
 // echo of the publisher's last sender report from which it works out the
 // round-trip time. Publishers act on these: browsers' Opus raises its
 // in-band FEC with the loss they report, and their bandwidth estimate
-// falls back on it. The server keeps them itself because audio on the fast
+// falls back on it. The server keeps them itself because media on the fast
 // path never reaches pion's report interceptor. Guarded by the track's
 // fwdMu.
 type rxStats struct {

@@ -119,7 +119,7 @@ type Stats struct {
 	// FastForwarded counts the forwarded packets that took the fast
 	// path (included in PacketsForwarded).
 	FastForwarded atomic.Uint64
-	// FastReceived counts audio packets the socket's reader decrypted and
+	// FastReceived counts packets the socket's reader decrypted and
 	// forwarded itself; FastRejected, those it refused (not authentic, a
 	// replay, or malformed).
 	FastReceived, FastRejected atomic.Uint64

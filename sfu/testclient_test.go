@@ -74,6 +74,8 @@ type clientOpts struct {
 	hold <-chan struct{}
 	// noSendTime leaves abs-send-time out of what the client negotiates.
 	noSendTime bool
+	// api, if set, replaces clientAPI's.
+	api *webrtc.API
 }
 
 // testClient is one participant.
@@ -180,7 +182,11 @@ func (room *testRoom) join(id string, o clientOpts) *testClient {
 	t := room.t
 	t.Helper()
 	// As browsers do, the client sends header extensions in the clear.
-	pc, err := clientAPI(t, room.video, !o.noSendTime).NewPeerConnection(webrtc.Configuration{RTPHeaderEncryptionPolicy: webrtc.RTPHeaderEncryptionPolicyDisable})
+	api := o.api
+	if api == nil {
+		api = clientAPI(t, room.video, !o.noSendTime)
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{RTPHeaderEncryptionPolicy: webrtc.RTPHeaderEncryptionPolicyDisable})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,7 +80,7 @@ type publishedTrack struct {
 	done chan struct{}
 
 	// fwdMu is held while a packet is fanned out. Packets come from pion's
-	// readers (run, one per layer) or, for audio on the fast path, from the
+	// readers (run, one per layer) or, for streams on the fast path, from the
 	// media socket's reader (fastrecv.go); only at the hand-over do both
 	// hold some. What follows is guarded by it, and so is every
 	// subscription's reader state (downtrack.go).
@@ -94,8 +94,7 @@ type publishedTrack struct {
 	// fanoutAt is when the packet being fanned out was read (unix ns), one
 	// clock read per packet rather than per subscriber.
 	fanoutAt int64
-	srtp     srtpIn // the fast path's decryption state (audio)
-	iv       [12]byte
+	iv       [12]byte // the fast path's scratch for decryption
 }
 
 // layer is one stream of a published track: its only one, or one of its
@@ -119,6 +118,7 @@ type layer struct {
 	// Under the track's fwdMu.
 	rx   rxStats        // for receiver reports to the publisher
 	hist *packetHistory // video: what NACKs are answered from
+	nack *nackLog       // video: what to ask the publisher again for
 	// bytes counts what arrived on the wire (RTP, SRTP tag, UDP and IP
 	// headers); measured and measuredAt, as of the last measure.
 	bytes, measured uint64
@@ -171,6 +171,7 @@ func (t *publishedTrack) newLayer(index int8, rid string, remote *webrtc.TrackRe
 	l.rx.clockRate = t.codec.ClockRate
 	if t.info.Kind == KindVideo {
 		l.hist = &packetHistory{}
+		l.nack = &nackLog{}
 	}
 	return l
 }
@@ -194,7 +195,7 @@ func (t *publishedTrack) run(l *layer, onEnd func(*publishedTrack, *layer)) {
 	var pkt rtp.Packet
 	fast := t.pub.fast
 	defer fast.stopReceiving(t, l)
-	moved := fast == nil || t.info.Kind != KindAudio
+	moved := fast == nil || (t.info.Kind == KindVideo && !t.pub.router.engine.fastVideo)
 	for {
 		n, _, err := l.remote.Read(buf)
 		if errors.Is(err, webrtc.ErrCodecNotFound) {
@@ -213,9 +214,9 @@ func (t *publishedTrack) run(l *layer, onEnd func(*publishedTrack, *layer)) {
 		t.batch = t.home
 		t.handleLocked(l, &pkt, time.Now().UnixNano())
 		t.fwdMu.Unlock()
-		// Audio moves to the fast path once the publisher's keys are known:
-		// from then on the socket's reader decrypts and forwards it, and
-		// pion sees only what was already on its way.
+		// The stream moves to the fast path once the publisher's keys are
+		// known: from then on the socket's reader decrypts and forwards it,
+		// and pion sees only what was already on its way.
 		if !moved {
 			moved = fast.startReceiving(t, l)
 		}
@@ -229,6 +230,9 @@ func (t *publishedTrack) handleLocked(l *layer, pkt *rtp.Packet, now int64) {
 	l.lastAt.Store(now)
 	l.bytes += uint64(wireOverhead + len(pkt.Payload))
 	l.rx.update(pkt.SequenceNumber, pkt.Timestamp, now)
+	if l.nack != nil {
+		l.nack.add(pkt.SequenceNumber)
+	}
 	t.levels.observe(pkt)
 	if l.hist != nil && len(pkt.Payload) > 0 {
 		l.hist.put(pkt)

@@ -327,7 +327,7 @@ type muxConn struct {
 	addrs    []netip.AddrPort // under mux.addrMu
 	lastAddr atomic.Pointer[netip.AddrPort]
 
-	// fast, once the peer's keys are known, takes its audio off pion's
+	// fast, once the peer's keys are known, takes its media off pion's
 	// path (fastrecv.go).
 	fast atomic.Pointer[peerFast]
 	// guard, once the peer has set a description, drops what arrives on

@@ -22,10 +22,11 @@ import (
 // through all three. The facilitator mutes Ann and Ann raises her hand;
 // once the owner has mirrored that it is killed (-9). Everyone resumes
 // through a surviving node with the resume secret the dead node gave
-// them and, within 20 s of the kill, is back in the same seat (same
-// participant id, resumed, no waiting room): Ann still muted (nobody
-// receives her audio, counted in packets) with her hand up, three seats
-// and no seat left reconnecting.
+// them (Ann and Ben from the same clients, which start a new peer
+// connection as the server asks) and, within 20 s of the kill, is back
+// in the same seat (same participant id, resumed, no waiting room): Ann
+// still muted (nobody receives her audio, counted in packets) with her
+// hand up, three seats and no seat left reconnecting.
 func TestClusterOwnerKilledDropInResume(t *testing.T) {
 	tc := startCluster(t, 3)
 	ctx, cancel := budget.Context(t, budget.Test)
@@ -87,9 +88,16 @@ func TestClusterOwnerKilledDropInResume(t *testing.T) {
 			t.Fatalf("%s's socket outlives the room's node: %v", name, err)
 		}
 	}
-	back := map[string]*client.Client{}
+	// Ann and Ben come back as the browser does: the same client resumes
+	// and, seated on a new peer connection, starts a new one. Lee comes
+	// back as a client that lost everything, on a fresh one.
+	back := map[string]*client.Client{"ann": ann, "ben": ben}
 	for i, name := range slices.Sorted(maps.Keys(ids)) {
-		back[name] = resumeVia(t, ctx, survivors[i%2], "drop-in", secrets[name], ids[name])
+		if name == "lee" {
+			back[name] = resumeVia(t, ctx, survivors[i%2], "drop-in", secrets[name], ids[name])
+			continue
+		}
+		reconnectVia(t, ctx, back[name], survivors[i%2], ids[name])
 	}
 	took := time.Since(killed)
 	lee = back["lee"]
@@ -152,6 +160,49 @@ func resumeVia(t *testing.T, ctx context.Context, nd clusterNode, roomName, secr
 			t.Fatalf("resume of %s through %s: %s, want joined, resumed on a new peer, same id", id, nd.id, m.Raw)
 		}
 		return c
+	}
+}
+
+// reconnectVia resumes c's seat through nd with c's own resume secret,
+// as a client does after losing its room's node: while the room's node
+// cannot be reached the resume is refused with unavailable, and it tries
+// again. It must be back in the seat id, on a new peer connection, which
+// c starts itself.
+func reconnectVia(t *testing.T, ctx context.Context, c *client.Client, nd clusterNode, id string) {
+	t.Helper()
+	for {
+		from := len(c.Messages())
+		if err := c.ReconnectVia(ctx, nd.ws()); err != nil {
+			t.Fatal(err)
+		}
+		var m client.Message
+		if err := c.Wait(ctx, func() bool {
+			for _, x := range c.Messages()[from:] {
+				if x.Type == "joined" || x.Type == "waiting" || x.Type == "error" {
+					m = x
+					return true
+				}
+			}
+			return false
+		}); err != nil {
+			t.Fatalf("resume of %s through %s: %v", id, nd.id, err)
+		}
+		if m.Type == "error" && bytes.Contains(m.Raw, []byte(`"unavailable"`)) {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("resume of %s through %s: still unavailable", id, nd.id)
+			case <-time.After(250 * time.Millisecond):
+			}
+			continue
+		}
+		var j protocol.Joined
+		if m.Type != "joined" || m.Decode(&j) != nil || !j.Resumed || !j.NewPeer || j.Self.ID != id {
+			t.Fatalf("resume of %s through %s: %s, want joined, resumed on a new peer, same id", id, nd.id, m.Raw)
+		}
+		if errs := c.NegotiationErrors(); len(errs) > 0 {
+			t.Fatalf("resume of %s through %s: %v", id, nd.id, errs)
+		}
+		return
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -31,6 +32,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	redisURL := fs.String("redis", "", "with -spawn: the server's membership store (in memory if empty)")
 	serverLog := fs.String("server-log", "", "with -spawn: file for the server's log (discarded if empty)")
 	serverPprof := fs.Bool("server-pprof", false, "with -spawn: serve the server's profiler under /debug/pprof/")
+	serverExe := fs.String("server-exe", "", "with -spawn: the hearth binary to start as the server (this one if empty), to compare builds under one load tool")
 	serverFlags := fs.String("server-flags", "", "with -spawn: more flags for hearth serve, space-separated (e.g. \"-audio-fast-path=false\")")
 	rooms := fs.Int("rooms", 20, "rooms")
 	size := fs.Int("size", 12, "participants per room")
@@ -46,6 +48,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	joinRate := fs.Float64("join-rate", 20, "joins per second")
 	wave := fs.Int("wave", 0, "a session start: once the -rooms are running, this many more participants join new rooms of -size within -wave-within (-rooms may be 0)")
 	waveWithin := fs.Duration("wave-within", 5*time.Second, "with -wave: the span the wave's joins are spread over")
+	waveQuiet := fs.Bool("wave-quiet", false, "with -wave: the wave's joiners send one packet a second per stream until everyone in the wave receives everyone of its room, so the server's CPU over the joins is theirs alone")
 	hearth := fs.Bool("hearth", true, "measure Hearth")
 	relay := fs.Bool("relay", false, "also measure the bare SRTP relay (started in a child process) at the same load")
 	relayPlain := fs.Bool("relay-plain", false, "also measure a plain UDP relay (no SRTP)")
@@ -101,7 +104,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Rooms: *rooms, Size: *size,
 		Media:    load.MediaOptions{Video: *video, VideoBitrate: *bitrate, FPS: *fps, KeyframeInterval: *keyInt, Simulcast: *simulcast},
 		Duration: *duration, Warmup: *warmup, Settle: *settle, JoinRate: *joinRate,
-		Wave: *wave, WaveWithin: *waveWithin,
+		Wave: *wave, WaveWithin: *waveWithin, WaveQuiet: *waveQuiet,
 		AllowRemote: *allowRemote, Decrypt: *decrypt, Logger: log,
 	}
 	if *simulcast {
@@ -144,7 +147,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 		case *spawn:
 			var child *load.Child
-			child, o.URL, o.ServerUDPPort, err = spawnServer(ctx, exe, *redisURL, *serverLog, extra, log)
+			child, o.URL, o.ServerUDPPort, err = spawnServer(ctx, cmp.Or(*serverExe, exe), *redisURL, *serverLog, extra, log)
 			if err != nil {
 				return err
 			}

@@ -37,7 +37,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	advertiseURL := fs.String("advertise-url", "", "with -cluster-secret: where the other nodes reach this one's websocket and admin API, e.g. http://10.0.0.5:8080 (default: the -listen address)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	pprof := fs.Bool("pprof", false, "serve the Go profiler under /debug/pprof/ on the -listen address")
-	fastAudio := fs.Bool("audio-fast-path", true, "decrypt and encrypt media in the SFU itself (audio both ways, video out) rather than through pion's media path")
+	fastAudio := fs.Bool("audio-fast-path", true, "decrypt and encrypt media in the SFU itself (both ways) rather than through pion's media path")
+	fastVideo := fs.Bool("video-fast-path", true, "with -audio-fast-path: decrypt publishers' video in the SFU itself too, making their NACKs and congestion feedback (false: pion's path, for comparison)")
 	mediaSockets := fs.Int("media-sockets", 0, "sockets sharing the media port, each with a reader (0: one per core)")
 	negBatch := fs.Duration("negotiation-batch", sfu.DefaultNegotiationBatch, "how long a participant's media changes (people joining, leaving, sharing) are gathered into one offer (0: an offer for each)")
 	grace := fs.Duration("reconnect-grace", 20*time.Second, "how long a dropped participant's seat is held for them to reconnect")
@@ -109,6 +110,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		MaxUnjoined:      noneIfZero(*maxUnjoined),
 		// The flag reads positively; the config's zero value is on.
 		DisableAudioFastPath: !*fastAudio,
+		DisableVideoFastPath: !*fastVideo,
 		MediaSockets:         *mediaSockets,
 		NegotiationBatch:     noneIfZero(*negBatch),
 		AttendanceRetention:  time.Duration(*attendanceDays) * 24 * time.Hour,

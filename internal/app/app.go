@@ -81,9 +81,11 @@ type Config struct {
 	// listener private when it is on).
 	Pprof bool
 	// DisableAudioFastPath sends media through pion's paths only (the
-	// SFU's fast path, for audio both ways and video out, is on by
-	// default).
+	// SFU's fast path, for audio and video both ways, is on by default);
+	// DisableVideoFastPath leaves only what publishers send of video on
+	// pion's path.
 	DisableAudioFastPath bool
+	DisableVideoFastPath bool
 	// MediaSockets and NegotiationBatch: see sfu.Config.
 	MediaSockets     int
 	NegotiationBatch time.Duration
@@ -168,6 +170,7 @@ func New(cfg Config) (*App, error) {
 		Stats:        a.metrics.SFU,
 		// Fast path: see sfu/fastpath.go.
 		DisableAudioFastPath: cfg.DisableAudioFastPath,
+		DisableVideoFastPath: cfg.DisableVideoFastPath,
 		MediaSockets:         cfg.MediaSockets,
 		NegotiationBatch:     cfg.NegotiationBatch,
 	})

@@ -63,7 +63,11 @@ func (a *App) startCluster(lv *live.Rooms) (signaling.Cluster, error) {
 			}
 			return l
 		},
-		Rooms:  lv.Names,
+		Rooms: lv.Names,
+		// Two nodes ran a room (its lease lapsed, or Redis restarted
+		// empty, and another node claimed it): the one without the lease
+		// gives its people up, and they come back on the other.
+		OnLost: func(name string) { lv.Yield(name) },
 		Logger: a.log,
 	})
 	if err != nil {

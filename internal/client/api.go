@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
@@ -57,6 +58,10 @@ func NewAPIFrom(se webrtc.SettingEngine, extra ...interceptor.Factory) (*webrtc.
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
+
+// loopbackDTLSRetransmission is when a browser on loopback first resends
+// a DTLS handshake flight not answered (Bare).
+const loopbackDTLSRetransmission = 50 * time.Millisecond
 
 // LoopbackSettings keeps ICE on UDP over loopback, without mDNS.
 func LoopbackSettings() webrtc.SettingEngine {
@@ -127,6 +132,10 @@ func NewBare(o BareOptions) (*Bare, error) {
 	se.SetIncludeLoopbackCandidate(true)
 	if !o.AllowRemote {
 		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+		// Browsers start the DTLS handshake's retransmission timer at
+		// twice the ICE round trip, at least 50 ms (Chromium), not at
+		// pion's 1 s: on loopback a lost flight costs them 50 ms.
+		se.SetDTLSRetransmissionInterval(loopbackDTLSRetransmission)
 	}
 	// Replay protection costs a window update per packet and guards
 	// against nothing on loopback.

@@ -88,6 +88,8 @@ type Options struct {
 type Timeline struct {
 	Join       time.Time // join sent
 	Joined     time.Time // joined received
+	Offered    time.Time // the server's first offer received
+	Answered   time.Time // the answer to it sent
 	ICEUp      time.Time // ICE connected
 	Connected  time.Time // DTLS up: the peer connection is connected
 	FirstMedia time.Time // first packet from anyone
@@ -99,9 +101,12 @@ type Timeline struct {
 type Client struct {
 	opts   Options
 	origin time.Time
-	pc     *webrtc.PeerConnection
-	in     *receiver
-	out    *sender
+	api    *webrtc.API // the peer connections' (nil with a Bare setup)
+	// pc is the peer connection; a seat back on a new one (joined's
+	// newPeer) replaces it (newpeer.go).
+	pc  atomic.Pointer[webrtc.PeerConnection]
+	in  *receiver
+	out *sender
 
 	// KeyframeRequests counts PLI/FIR the server sent about our video.
 	KeyframeRequests atomic.Uint64
@@ -127,7 +132,7 @@ type Client struct {
 	Speaking atomic.Bool
 
 	// Timeline, in time since origin; 0 = not yet.
-	joinSent, joined, iceUp, connected atomic.Int64
+	joinSent, joined, offered, answered, iceUp, connected atomic.Int64
 
 	wsMu sync.Mutex
 	ws   *wsConn // the current websocket
@@ -172,45 +177,27 @@ func Dial(ctx context.Context, api *webrtc.API, opts Options) (*Client, error) {
 		cancel()
 		return nil, err
 	}
-	switch {
-	case opts.Bare != nil:
-		c.pc, err = opts.Bare.peerConnection(c.in.onRTP)
-	case api == nil:
-		if api, err = NewAPI(); err == nil {
-			c.pc, err = api.NewPeerConnection(webrtc.Configuration{})
-		}
-	default:
-		c.pc, err = api.NewPeerConnection(webrtc.Configuration{})
+	if opts.Bare == nil && api == nil {
+		api, err = NewAPI()
+	}
+	c.api = api
+	var pc *webrtc.PeerConnection
+	if err == nil {
+		pc, err = c.newPeerConnection()
 	}
 	if err != nil {
 		cancel()
 		ws.close()
 		return nil, fmt.Errorf("client: peer connection: %w", err)
 	}
+	c.pc.Store(pc)
 	if err := c.out.addTracks(opts); err != nil {
 		cancel()
 		ws.close()
-		_ = c.pc.Close()
+		_ = pc.Close()
 		c.wg.Wait()
 		return nil, fmt.Errorf("client: add tracks: %w", err)
 	}
-	c.pc.OnICECandidate(func(ci *webrtc.ICECandidate) {
-		if ci != nil {
-			init := ci.ToJSON()
-			_ = c.Send(protocol.Candidate{Type: "candidate", Candidate: &init})
-		}
-	})
-	c.pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
-		if s == webrtc.ICEConnectionStateConnected {
-			c.iceUp.CompareAndSwap(0, int64(time.Since(origin)))
-		}
-	})
-	c.pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		if s == webrtc.PeerConnectionStateConnected {
-			c.connected.CompareAndSwap(0, int64(time.Since(origin)))
-		}
-	})
-	c.pc.OnTrack(c.in.onTrack)
 	c.read(ws)
 	return c, nil
 }
@@ -249,7 +236,9 @@ func (c *Client) Drop() {
 }
 
 // Reconnect opens a new websocket and resumes the seat with the latest
-// resume secret, keeping the peer connection.
+// resume secret, keeping the peer connection, unless the server seats it
+// on a new one (joined's newPeer, as after the room moved to another
+// node): then a new one publishes the same media (newpeer.go).
 func (c *Client) Reconnect(ctx context.Context) error { return c.ReconnectVia(ctx, c.opts.URL) }
 
 // ReconnectVia is Reconnect through another server: a node of the same
@@ -284,13 +273,18 @@ func (c *Client) handle(b []byte) {
 	case "joined":
 		var j protocol.Joined
 		_ = json.Unmarshal(b, &j)
-		c.joined.CompareAndSwap(0, int64(time.Since(c.origin)))
+		if !c.joined.CompareAndSwap(0, int64(time.Since(c.origin))) && j.NewPeer {
+			if err := c.renewPeer(); err != nil {
+				c.negError(err)
+			}
+		}
 		c.mu.Lock()
 		c.selfID = j.Self.ID
 		c.resume = j.Resume
 		c.mu.Unlock()
 		c.out.start()
 	case "offer":
+		c.offered.CompareAndSwap(0, int64(time.Since(c.origin)))
 		var m protocol.SDP
 		_ = json.Unmarshal(b, &m)
 		c.mu.Lock()
@@ -305,7 +299,7 @@ func (c *Client) handle(b []byte) {
 	case "answer":
 		var m protocol.SDP
 		_ = json.Unmarshal(b, &m)
-		if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP}); err != nil {
+		if err := c.peer().SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP}); err != nil {
 			c.negError(err)
 		}
 		c.flushCandidates()
@@ -338,7 +332,7 @@ func (c *Client) keep(m Message) {
 
 // answer applies a server offer and answers it.
 func (c *Client) answer(sdp string) {
-	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+	if err := c.peer().SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		c.negError(err)
 		return
 	}
@@ -348,9 +342,9 @@ func (c *Client) answer(sdp string) {
 		}
 	}
 	c.flushCandidates()
-	ans, err := c.pc.CreateAnswer(nil)
+	ans, err := c.peer().CreateAnswer(nil)
 	if err == nil {
-		err = c.pc.SetLocalDescription(ans)
+		err = c.peer().SetLocalDescription(ans)
 	}
 	if err != nil {
 		c.negError(err)
@@ -361,19 +355,20 @@ func (c *Client) answer(sdp string) {
 		out = ridsOnly(out)
 	}
 	_ = c.Send(protocol.SDP{Type: "answer", SDP: out})
+	c.answered.CompareAndSwap(0, int64(time.Since(c.origin)))
 }
 
 // addCandidate adds a remote candidate, queueing it until a remote
 // description exists.
 func (c *Client) addCandidate(ci webrtc.ICECandidateInit) {
 	c.mu.Lock()
-	if c.pc.RemoteDescription() == nil {
+	if c.peer().RemoteDescription() == nil {
 		c.pendingC = append(c.pendingC, ci)
 		c.mu.Unlock()
 		return
 	}
 	c.mu.Unlock()
-	if err := c.pc.AddICECandidate(ci); err != nil {
+	if err := c.peer().AddICECandidate(ci); err != nil {
 		c.negError(err)
 	}
 }
@@ -384,7 +379,7 @@ func (c *Client) flushCandidates() {
 	c.pendingC = nil
 	c.mu.Unlock()
 	for _, ci := range pending {
-		if err := c.pc.AddICECandidate(ci); err != nil {
+		if err := c.peer().AddICECandidate(ci); err != nil {
 			c.negError(err)
 		}
 	}
@@ -424,10 +419,10 @@ func (c *Client) NegotiationErrors() []error {
 }
 
 // PC exposes the peer connection (for negotiation tests).
-func (c *Client) PC() *webrtc.PeerConnection { return c.pc }
+func (c *Client) PC() *webrtc.PeerConnection { return c.peer() }
 
 // SendRTCP sends RTCP about received media to the server (NACKs, PLIs).
-func (c *Client) SendRTCP(pkts ...rtcp.Packet) error { return c.pc.WriteRTCP(pkts) }
+func (c *Client) SendRTCP(pkts ...rtcp.Packet) error { return c.peer().WriteRTCP(pkts) }
 
 // WriteAudio sends one audio packet, for a client with ExternalMedia.
 // Calls to it and WriteVideo take turns: they share one packet struct.
@@ -471,7 +466,8 @@ func (c *Client) Times() Timeline {
 		}
 		return c.origin.Add(time.Duration(v))
 	}
-	return Timeline{Join: at(c.joinSent.Load()), Joined: at(c.joined.Load()), ICEUp: at(c.iceUp.Load()),
+	return Timeline{Join: at(c.joinSent.Load()), Joined: at(c.joined.Load()),
+		Offered: at(c.offered.Load()), Answered: at(c.answered.Load()), ICEUp: at(c.iceUp.Load()),
 		Connected: at(c.connected.Load()), FirstMedia: at(c.in.firstMedia.Load())}
 }
 
@@ -548,6 +544,6 @@ func (c *Client) Close() {
 	// connection while it does races pion's ICE agent creation and leaks
 	// the agent, so wait for it first.
 	<-ws.done
-	_ = c.pc.Close()
+	_ = c.peer().Close()
 	c.wg.Wait()
 }

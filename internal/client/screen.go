@@ -48,7 +48,7 @@ func (c *Client) PublishScreen() error {
 	if err != nil {
 		return err
 	}
-	tr, err := c.pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	tr, err := c.peer().AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (c *Client) EndScreen() error {
 		return nil
 	}
 	sc.paused.Store(true)
-	if err := c.pc.RemoveTrack(sc.sender); err != nil {
+	if err := c.peer().RemoveTrack(sc.sender); err != nil {
 		return err
 	}
 	return c.offer()
@@ -105,11 +105,11 @@ func (c *Client) screenOf() *screen {
 
 // offer sends an offer of the client's own.
 func (c *Client) offer() error {
-	o, err := c.pc.CreateOffer(nil)
+	o, err := c.peer().CreateOffer(nil)
 	if err != nil {
 		return err
 	}
-	if err := c.pc.SetLocalDescription(o); err != nil {
+	if err := c.peer().SetLocalDescription(o); err != nil {
 		return err
 	}
 	return c.Send(protocol.SDP{Type: "offer", SDP: o.SDP})

@@ -41,7 +41,7 @@ func (c *Client) PublishScreenAudio() error {
 	if err != nil {
 		return err
 	}
-	tr, err := c.pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	tr, err := c.peer().AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func (c *Client) EndScreenAudio() error {
 		return nil
 	}
 	sa.paused.Store(true)
-	if err := c.pc.RemoveTrack(sa.sender); err != nil {
+	if err := c.peer().RemoveTrack(sa.sender); err != nil {
 		return err
 	}
 	return c.offer()

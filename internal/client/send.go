@@ -24,7 +24,7 @@ const (
 type sender struct {
 	c            *Client
 	audio, video *webrtc.TrackLocalStaticRTP
-	audioSSRC    uint32 // of the audio sender, 0 if none
+	audioSSRC    atomic.Uint32 // of the audio sender, 0 if none
 	// simulcast is the video's layers, for Options.Simulcast (video nil).
 	simulcast *simulcast
 
@@ -60,16 +60,30 @@ func (s *sender) addTracks(o Options) error {
 	return err
 }
 
+// rebind publishes the client's audio and video on its new peer
+// connection (newpeer.go). A simulcast video is not published again.
+func (s *sender) rebind() error {
+	for _, t := range []*webrtc.TrackLocalStaticRTP{s.audio, s.video} {
+		if t == nil {
+			continue
+		}
+		if err := s.add(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // add attaches a track and reads the RTCP about it: it must be read for
 // the interceptors to see it, and keyframe requests become keyframes.
 func (s *sender) add(t *webrtc.TrackLocalStaticRTP) error {
-	tr, err := s.c.pc.AddTransceiverFromTrack(t, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	tr, err := s.c.peer().AddTransceiverFromTrack(t, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		return err
 	}
 	rs := tr.Sender()
 	if encs := rs.GetParameters().Encodings; t == s.audio && len(encs) > 0 {
-		s.audioSSRC = uint32(encs[0].SSRC)
+		s.audioSSRC.Store(uint32(encs[0].SSRC))
 	}
 	s.c.wg.Add(1)
 	go func() {
@@ -106,7 +120,7 @@ func (s *sender) readRTCP(t *webrtc.TrackLocalStaticRTP, rs *webrtc.RTPSender) {
 					continue
 				}
 				for _, r := range p.Reports {
-					if r.SSRC == s.audioSSRC {
+					if r.SSRC == s.audioSSRC.Load() {
 						c.AudioReport.Store(&r)
 					}
 				}
@@ -177,7 +191,7 @@ func (s *sender) generate() {
 			if key {
 				lastKey = time.Now()
 			}
-			sc.writeLayers(c.pc, videoPayload, key, &lSeq, &lTS)
+			sc.writeLayers(c.peer(), videoPayload, key, &lSeq, &lTS)
 		}
 		if s.video != nil && n%3 == 0 {
 			key := s.forceKeyframe.Swap(false) || time.Since(lastKey) > 3*time.Second
@@ -230,7 +244,7 @@ func (s *sender) setAudioLevel(h *rtp.Header, id uint8) uint8 {
 // audioLevelID is the negotiated id of the audio level extension on the
 // audio sender, or 0.
 func (s *sender) audioLevelID() uint8 {
-	for _, tr := range s.c.pc.GetTransceivers() {
+	for _, tr := range s.c.peer().GetTransceivers() {
 		rs := tr.Sender()
 		if rs == nil || rs.Track() != s.audio {
 			continue

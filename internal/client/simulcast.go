@@ -41,7 +41,7 @@ func (s *sender) addSimulcast(codec webrtc.RTPCodecCapability) error {
 		}
 		sc.layers[i] = t
 	}
-	tr, err := s.c.pc.AddTransceiverFromTrack(sc.layers[0], webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	tr, err := s.c.peer().AddTransceiverFromTrack(sc.layers[0], webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func (s *sender) writeLayer(i int, h *rtp.Header, payload []byte) error {
 		return nil
 	}
 	if sc.midID == 0 {
-		sc.findIDs(s.c.pc)
+		sc.findIDs(s.c.peer())
 		if sc.midID != 0 {
 			for l, rid := range SimulcastRIDs {
 				var x rtp.Header

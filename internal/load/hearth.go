@@ -32,6 +32,8 @@ type participant interface {
 type joinTimes struct {
 	join       time.Time // join sent
 	answered   time.Time // joined received
+	offered    time.Time // the server's first offer received
+	answerSent time.Time // the answer to it sent
 	iceUp      time.Time // ICE connected
 	connected  time.Time // DTLS up: the peer connection is connected
 	firstMedia time.Time // first packet from anyone
@@ -126,7 +128,8 @@ func (p *hearthParticipant) writeVideoLayer(i int, h *rtp.Header, b []byte) {
 
 func (p *hearthParticipant) times() joinTimes {
 	t := p.c.Times()
-	return joinTimes{join: t.Join, answered: t.Joined, iceUp: t.ICEUp, connected: t.Connected, firstMedia: t.FirstMedia}
+	return joinTimes{join: t.Join, answered: t.Joined, offered: t.Offered, answerSent: t.Answered,
+		iceUp: t.ICEUp, connected: t.Connected, firstMedia: t.FirstMedia}
 }
 
 func (p *hearthParticipant) streams() map[string]*rxStream {

@@ -104,6 +104,37 @@ func joinLatencies(members []*member) (answer, ice, conn, first Percentiles) {
 	return percentiles(an), percentiles(ic), percentiles(co), percentiles(fi)
 }
 
+// JoinPhases are the steps of a join one after another, for the members
+// who took each: join sent → the server's first offer received → the
+// answer sent (the client's own work) → ICE connected → DTLS up.
+type JoinPhases struct {
+	JoinOffer   Percentiles `json:"join_to_offer"`
+	OfferAnswer Percentiles `json:"offer_to_answer_sent"`
+	AnswerICE   Percentiles `json:"answer_sent_to_ice_connected"`
+	ICEDTLS     Percentiles `json:"ice_connected_to_dtls_up"`
+}
+
+// joinPhases times the steps of the members' joins.
+func joinPhases(members []*member) JoinPhases {
+	var jo, oa, ai, id []time.Duration
+	add := func(to *[]time.Duration, from, until time.Time) {
+		if !from.IsZero() && !until.IsZero() {
+			*to = append(*to, until.Sub(from))
+		}
+	}
+	for _, m := range members {
+		if m.p == nil {
+			continue
+		}
+		t := m.p.times()
+		add(&jo, t.join, t.offered)
+		add(&oa, t.offered, t.answerSent)
+		add(&ai, t.answerSent, t.iceUp)
+		add(&id, t.iceUp, t.connected)
+	}
+	return JoinPhases{JoinOffer: percentiles(jo), OfferAnswer: percentiles(oa), AnswerICE: percentiles(ai), ICEDTLS: percentiles(id)}
+}
+
 // waveArrivals returns n arrivals spread evenly over within, in rooms of
 // size numbered from firstRoom; arrival i joins at out[i].at. Rooms are
 // filled in a random order (seeded, so repeatable), as people arrive for

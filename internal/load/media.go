@@ -27,6 +27,8 @@ const (
 	// maxLag is how far behind the generator may fall before it skips
 	// instead of bursting to catch up.
 	maxLag = 200 * time.Millisecond
+	// quietInterval is how often a quiet source sends (pacer.hold).
+	quietInterval = time.Second
 )
 
 // MediaOptions shape what each synthetic participant sends.
@@ -87,6 +89,10 @@ type mediaSource struct {
 	videoTSPerTick uint32
 	// layers are the simulcast layers, with MediaOptions.Simulcast.
 	layers [3]videoLayer
+	// quiet: one packet (audio) and one frame (video) per quietInterval;
+	// wasQuiet, for the pacer, that it was so at the last tick.
+	quiet    atomic.Bool
+	wasQuiet bool
 }
 
 // frameSizes gives a stream's delta frame and keyframe sizes for its
@@ -127,17 +133,20 @@ func newMediaSource(w writer, opts MediaOptions, phase time.Duration, ssrcA, ssr
 
 // due sends whatever is due by now.
 func (m *mediaSource) due(now time.Time) {
+	if m.quiet.Load() {
+		m.dueQuiet(now)
+		return
+	}
+	if m.wasQuiet {
+		m.wasQuiet = false
+		m.nextAudio, m.nextFrame = now, now
+	}
 	if now.Sub(m.nextAudio) > maxLag {
 		m.skipped.Add(uint64(now.Sub(m.nextAudio) / audioInterval))
 		m.nextAudio = now
 	}
 	for !m.nextAudio.After(now) {
-		m.aSeq++
-		m.aTS += audioClock / 50
-		m.audioBuf[0] = byte(m.aSeq)
-		h := rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: m.aSeq, Timestamp: m.aTS, SSRC: m.ssrcA}
-		m.w.writeAudio(&h, m.audioBuf)
-		m.sentA.Add(1)
+		m.audio()
 		m.nextAudio = m.nextAudio.Add(audioInterval)
 	}
 	if !m.opts.Video {
@@ -151,6 +160,30 @@ func (m *mediaSource) due(now time.Time) {
 		m.frame(now)
 		m.nextFrame = m.nextFrame.Add(m.frameInterval)
 	}
+}
+
+// dueQuiet sends what is due of a quiet source: one audio packet and one
+// video frame every quietInterval, none skipped.
+func (m *mediaSource) dueQuiet(now time.Time) {
+	m.wasQuiet = true
+	if !m.nextAudio.After(now) {
+		m.audio()
+		m.nextAudio = now.Add(quietInterval)
+	}
+	if m.opts.Video && !m.nextFrame.After(now) {
+		m.frame(now)
+		m.nextFrame = now.Add(quietInterval)
+	}
+}
+
+// audio sends the next audio packet.
+func (m *mediaSource) audio() {
+	m.aSeq++
+	m.aTS += audioClock / 50
+	m.audioBuf[0] = byte(m.aSeq)
+	h := rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: m.aSeq, Timestamp: m.aTS, SSRC: m.ssrcA}
+	m.w.writeAudio(&h, m.audioBuf)
+	m.sentA.Add(1)
 }
 
 // layerSSRC is the SSRC the relay's clients send simulcast layer i on:
@@ -234,12 +267,37 @@ func (m *mediaSource) sendFrame(layer, size int, key bool, ssrc uint32, seq *uin
 type pacer struct {
 	mu   sync.Mutex
 	srcs []*mediaSource
+	// holding: sources added from now on are quiet (held) until release.
+	holding bool
+	held    []*mediaSource
 }
 
 func (p *pacer) add(m *mediaSource) {
 	p.mu.Lock()
+	if p.holding {
+		m.quiet.Store(true)
+		p.held = append(p.held, m)
+	}
 	p.srcs = append(p.srcs, m)
 	p.mu.Unlock()
+}
+
+// hold makes the sources added from now on quiet, until release.
+func (p *pacer) hold() {
+	p.mu.Lock()
+	p.holding = true
+	p.mu.Unlock()
+}
+
+// release lets the held sources send at their full rate from the next
+// tick, and stops holding new ones.
+func (p *pacer) release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, m := range p.held {
+		m.quiet.Store(false)
+	}
+	p.holding, p.held = false, nil
 }
 
 func (p *pacer) remove(m *mediaSource) {

@@ -46,6 +46,12 @@ type Options struct {
 	// WaveWithin (5 s if zero). Result.Wave reports it.
 	Wave       int
 	WaveWithin time.Duration
+	// WaveQuiet holds the wave's media back until everyone in it receives
+	// everyone of its room: until then each of its streams sends one
+	// packet a second (enough for the server to see the track and offer
+	// it), so the server's CPU over the joins is their own work, not
+	// forwarding. WaveResult.Quiet reports it.
+	WaveQuiet bool
 	// ServerPID, if known, lets the run read the server's CPU and memory.
 	ServerPID int
 	// ServerUDPPort, if known, lets the run read the drops at the

@@ -313,6 +313,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 		row("wave: join→answer p50/p95/p99 ms", func(x *Result) string { return pct(wave(x).JoinAnswer) })
 		row("wave: join→DTLS up p50/p95/p99 ms", func(x *Result) string { return pct(wave(x).JoinConnected) })
 		row("wave: join→first media p50/p95/p99 ms", func(x *Result) string { return pct(wave(x).JoinFirstMedia) })
+		row("wave: join→offer p50/p95/p99 ms", func(x *Result) string { return pct(wave(x).Phases.JoinOffer) })
+		row("  offer→answer sent", func(x *Result) string { return pct(wave(x).Phases.OfferAnswer) })
+		row("  answer sent→ICE connected", func(x *Result) string { return pct(wave(x).Phases.AnswerICE) })
+		row("  ICE connected→DTLS up", func(x *Result) string { return pct(wave(x).Phases.ICEDTLS) })
 		row("wave: server CPU ms / join", func(x *Result) string { return fmt.Sprintf("%.1f", wave(x).ServerCPUPerJoinMs) })
 		row("  without forwarding (est.)", func(x *Result) string { return fmt.Sprintf("%.1f", wave(x).ServerJoinCPUPerJoinMs) })
 		row("  of which collector", func(x *Result) string { return fmt.Sprintf("%.1f", wave(x).GCPerJoinMs) })
@@ -324,6 +328,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		row("wave: running longest gap p99 / max ms", func(x *Result) string {
 			return fmt.Sprintf("%.0f / %.0f", wave(x).Running.GapP99Ms, wave(x).Running.MaxGapMs)
 		})
+		if first.Wave.Quiet != nil {
+			quietRows(row, wave)
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -381,4 +388,29 @@ func scrapeCounters(ctx context.Context, url string, names ...string) ([]float64
 		}
 	}
 	return out, nil
+}
+
+// quietRows are a quiet wave's rows (Options.WaveQuiet).
+func quietRows(row func(string, func(*Result) string), wave func(*Result) *WaveResult) {
+	quiet := func(x *Result) *QuietResult {
+		if q := wave(x).Quiet; q != nil {
+			return q
+		}
+		return &QuietResult{}
+	}
+	row("quiet wave: until the wave receives all s", func(x *Result) string {
+		q := quiet(x)
+		if !q.Settled {
+			return fmt.Sprintf("not within %.1f", q.SpanSeconds)
+		}
+		return fmt.Sprintf("%.2f", q.SpanSeconds)
+	})
+	row("quiet wave: server CPU s / running rooms' cores", func(x *Result) string {
+		return fmt.Sprintf("%.2f / %.2f", quiet(x).ServerCPUSeconds, quiet(x).RunningCPUCores)
+	})
+	row("quiet wave: joins' own CPU ms / join", func(x *Result) string { return fmt.Sprintf("%.1f", quiet(x).JoinCPUPerJoinMs) })
+	row("  collector ms / join", func(x *Result) string { return fmt.Sprintf("%.1f", quiet(x).GCPerJoinMs) })
+	row("quiet wave: MB allocated / answers, per join", func(x *Result) string {
+		return fmt.Sprintf("%.2f / %.2f", quiet(x).AllocMBPerJoin, quiet(x).AnswersPerJoin)
+	})
 }

@@ -23,6 +23,8 @@ type WaveResult struct {
 	JoinICE        Percentiles `json:"join_to_ice_connected"`
 	JoinConnected  Percentiles `json:"join_to_connected"`
 	JoinFirstMedia Percentiles `json:"join_to_first_media"`
+	// Phases are the steps of the joins one after another.
+	Phases JoinPhases `json:"phases"`
 
 	// ServerCPUSeconds is the server's CPU over the span, and
 	// ServerGCCPUSeconds the collector's share of it. ServerForwarded is
@@ -47,6 +49,12 @@ type WaveResult struct {
 	AllocMBPerJoin float64 `json:"server_alloc_mb_per_join,omitempty"`
 	AnswersPerJoin float64 `json:"answers_per_join,omitempty"`
 
+	// Quiet is the wave's joins measured on their own, with
+	// Options.WaveQuiet: then first media is timed from the joins, but
+	// the media was held back until everyone in the wave received
+	// everyone of its room (its latencies are not those of a real start).
+	Quiet *QuietResult `json:"quiet,omitempty"`
+
 	// Running is what the rooms already running received during the span:
 	// their loss, and the longest silence of any of their streams (a
 	// stream sends every 20 ms).
@@ -55,6 +63,38 @@ type WaveResult struct {
 	serverCPU time.Duration   // over the span, when the server's pid is known
 	nodeCPU   []time.Duration // each node's, over the span
 }
+
+// QuietResult is the server's work for a wave whose joiners hold their
+// media back (one packet a second per stream) until everyone in it
+// receives everyone of its room.
+type QuietResult struct {
+	// SpanSeconds runs from the first join until then (Settled), or until
+	// Settle passed.
+	SpanSeconds float64 `json:"span_seconds"`
+	Settled     bool    `json:"settled"`
+	// ServerCPUSeconds is the server's CPU over the span; RunningCPUCores
+	// its CPU with only the rooms already running, measured over
+	// runningSample just before the wave.
+	ServerCPUSeconds float64 `json:"server_cpu_seconds"`
+	RunningCPUCores  float64 `json:"running_cpu_cores"`
+	// JoinCPUPerJoinMs is the span's CPU less the running rooms' at that
+	// rate, per participant who joined: the joins' own work (signaling,
+	// ICE, DTLS, negotiations, the collector), with the wave's one packet
+	// a second per stream. GCPerJoinMs is the collector's share of the
+	// span's CPU, AllocMBPerJoin what the server allocated over it, and
+	// AnswersPerJoin the answers to its offers, per participant.
+	JoinCPUPerJoinMs float64 `json:"server_cpu_ms_per_join"`
+	GCPerJoinMs      float64 `json:"server_gc_cpu_ms_per_join"`
+	AllocMBPerJoin   float64 `json:"server_alloc_mb_per_join,omitempty"`
+	AnswersPerJoin   float64 `json:"answers_per_join,omitempty"`
+	// ServerForwarded is what the server forwarded over the span, the
+	// running rooms' media and the wave's quiet packets.
+	ServerForwarded uint64 `json:"server_forwarded_packets"`
+}
+
+// runningSample is how long the server's CPU with only the rooms already
+// running is measured before a quiet wave.
+const runningSample = 3 * time.Second
 
 // RunningResult is the rooms already running, seen over the wave.
 type RunningResult struct {
@@ -85,10 +125,25 @@ func (r *runner) wave(ctx context.Context, running []*member, kinds int) (*WaveR
 			s.takeGap()
 		}
 	}
+	var before snapshot
+	if o.WaveQuiet {
+		before = r.snap(ctx, running)
+		if err := sleep(ctx, runningSample); err != nil {
+			return nil, members, err
+		}
+		r.pace.hold()
+	}
 	alloc0, answers0 := r.joinWork(ctx)
 	a := r.snap(ctx, running)
-	log.Info("wave", "participants", o.Wave, "rooms", w.Rooms, "within", o.WaveWithin)
-	if err := r.join(ctx, members); err != nil {
+	log.Info("wave", "participants", o.Wave, "rooms", w.Rooms, "within", o.WaveWithin, "quiet", o.WaveQuiet)
+	err := r.join(ctx, members)
+	if o.WaveQuiet {
+		if err == nil {
+			w.Quiet = r.quiet(ctx, members, kinds, before, a, alloc0, answers0)
+		}
+		r.pace.release()
+	}
+	if err != nil {
 		return nil, members, err
 	}
 	w.Failed = countFailed(members, log)
@@ -108,6 +163,7 @@ func (r *runner) wave(ctx context.Context, running []*member, kinds int) (*WaveR
 	log.Info("wave joined", "failed", w.Failed, "settled", w.Settled, "after", b.at.Sub(a.at).Round(time.Millisecond))
 
 	w.JoinAnswer, w.JoinICE, w.JoinConnected, w.JoinFirstMedia = joinLatencies(members)
+	w.Phases = joinPhases(members)
 	if a.serverCPU > 0 && b.serverCPU > 0 {
 		w.serverCPU = b.serverCPU - a.serverCPU
 		w.ServerCPUSeconds = w.serverCPU.Seconds()
@@ -123,6 +179,46 @@ func (r *runner) wave(ctx context.Context, running []*member, kinds int) (*WaveR
 	}
 	w.Running = runningDuring(running, a, b)
 	return w, members, nil
+}
+
+// quiet waits until everyone of a quiet wave receives everyone of its
+// room and measures the server's work since a, the snapshot taken as the
+// wave began; before is from runningSample earlier, with only the rooms
+// already running.
+func (r *runner) quiet(ctx context.Context, members []*member, kinds int, before, a snapshot,
+	alloc0, answers0 float64) *QuietResult {
+	q := &QuietResult{Settled: r.waitSettled(ctx, members, kinds)}
+	b := r.snap(ctx, nil)
+	alloc1, answers1 := r.joinWork(ctx)
+	q.SpanSeconds = b.at.Sub(a.at).Seconds()
+	n := 0
+	for _, m := range members {
+		if m.p != nil {
+			n++
+		}
+	}
+	if n == 0 {
+		return q
+	}
+	if a.serverCPU > 0 && b.serverCPU > 0 {
+		q.ServerCPUSeconds = (b.serverCPU - a.serverCPU).Seconds()
+		if d := a.at.Sub(before.at).Seconds(); d > 0 && before.serverCPU > 0 {
+			q.RunningCPUCores = (a.serverCPU - before.serverCPU).Seconds() / d
+		}
+		q.JoinCPUPerJoinMs = max(0, q.ServerCPUSeconds-q.RunningCPUCores*q.SpanSeconds) * 1000 / float64(n)
+	}
+	if a.gcOK && b.gcOK {
+		q.GCPerJoinMs = (b.gcCPU - a.gcCPU) * 1000 / float64(n)
+	}
+	if alloc1 > 0 {
+		q.AllocMBPerJoin = (alloc1 - alloc0) / 1e6 / float64(n)
+		q.AnswersPerJoin = (answers1 - answers0) / float64(n)
+	}
+	if a.serverOK && b.serverOK {
+		q.ServerForwarded = b.serverFwd - a.serverFwd
+	}
+	r.o.Logger.Info("wave quiet", "settled", q.Settled, "after", b.at.Sub(a.at).Round(time.Millisecond))
+	return q
 }
 
 // joinWork reads what the servers allocated and the answers they received

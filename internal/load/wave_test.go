@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
+	"github.com/pion/rtp"
 )
 
 // TestWaveArrivals: a wave fills its rooms exactly, numbers each room's
@@ -99,5 +100,90 @@ func TestWaveSmoke(t *testing.T) {
 	}
 	if w.Running.MaxGapMs <= 0 {
 		t.Error("running: no gap measured: the streams' arrivals were not followed")
+	}
+}
+
+// countWriter counts what a source sends.
+type countWriter struct{ audio, video int }
+
+func (c *countWriter) writeAudio(*rtp.Header, []byte)           { c.audio++ }
+func (c *countWriter) writeVideo(*rtp.Header, []byte)           { c.video++ }
+func (c *countWriter) writeVideoLayer(int, *rtp.Header, []byte) { c.video++ }
+
+// TestPacerHold: a source added while the pacer holds sends one audio
+// packet and one video frame a second, none counted as skipped; released,
+// it sends at its full rate from where it is, and sources added before
+// the hold never slow down. The clock is the test's.
+func TestPacerHold(t *testing.T) {
+	opts := MediaOptions{Video: true, VideoBitrate: 100_000, FPS: 10, KeyframeInterval: time.Hour}
+	var p pacer
+	t0 := time.Now()
+	var wBefore, wHeld countWriter
+	before := newMediaSource(&wBefore, opts, 0, 1, 2)
+	p.add(before)
+	p.hold()
+	held := newMediaSource(&wHeld, opts, 0, 3, 4)
+	p.add(held)
+	// 3 s in 10 ms steps.
+	for i := range 300 {
+		now := t0.Add(time.Duration(i) * 10 * time.Millisecond)
+		before.due(now)
+		held.due(now)
+	}
+	if wHeld.audio != 3 || held.skipped.Load() != 0 {
+		t.Errorf("held: %d audio packets in 3 s (%d skipped), want 3 and 0", wHeld.audio, held.skipped.Load())
+	}
+	if frames := wHeld.video; frames < 3 || frames > 3*5 {
+		t.Errorf("held: %d video packets in 3 s, want 3 frames' worth", frames)
+	}
+	if wBefore.audio < 149 {
+		t.Errorf("added before the hold: %d audio packets in 3 s, want 150", wBefore.audio)
+	}
+	p.release()
+	held.due(t0.Add(3 * time.Second))
+	a0 := wHeld.audio
+	for i := range 100 {
+		held.due(t0.Add(3*time.Second + time.Duration(i+1)*10*time.Millisecond))
+	}
+	if got := wHeld.audio - a0; got < 49 || got > 51 || held.skipped.Load() != 0 {
+		t.Errorf("released: %d audio packets in 1 s (%d skipped), want 50 and none skipped", got, held.skipped.Load())
+	}
+	var wAfter countWriter
+	after := newMediaSource(&wAfter, opts, 0, 5, 6)
+	p.add(after)
+	if after.quiet.Load() {
+		t.Error("a source added after the release is held")
+	}
+}
+
+// TestWaveQuietSmoke: a quiet wave against an in-process Hearth joins,
+// reports its quiet span and work, then lets the media go: everyone hears
+// everyone in the window after.
+func TestWaveQuietSmoke(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{})
+	o := smokeOptions()
+	o.URL = srv.WSURL
+	o.Rooms, o.Size = 1, 3
+	o.Wave, o.WaveWithin, o.WaveQuiet = 6, 500*time.Millisecond, true
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	res, err := RunHearth(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSmoke(t, res, 1)
+	w := res.Wave
+	if w == nil || w.Quiet == nil {
+		t.Fatal("no quiet wave in the result")
+	}
+	q := w.Quiet
+	if !q.Settled || q.SpanSeconds < 0.5 || q.SpanSeconds > w.SpanSeconds {
+		t.Errorf("quiet: settled %v over %.2f s (the whole wave %.2f s)", q.Settled, q.SpanSeconds, w.SpanSeconds)
+	}
+	if q.AllocMBPerJoin <= 0 || q.AnswersPerJoin < 1 {
+		t.Errorf("quiet: %.2f MB allocated and %.2f answers per join", q.AllocMBPerJoin, q.AnswersPerJoin)
+	}
+	if q.ServerForwarded == 0 {
+		t.Error("quiet: the server's forwarded count was not read")
 	}
 }

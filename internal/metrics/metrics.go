@@ -121,7 +121,7 @@ var (
 	descFast = prometheus.NewDesc("hearth_sfu_fast_forwarded_packets_total",
 		"Forwarded packets encrypted and sent by the SFU's fast path (included in forwarded).", nil, nil)
 	descFastIn = prometheus.NewDesc("hearth_sfu_fast_received_packets_total",
-		"Audio packets from publishers decrypted and fanned out by the SFU's receive fast path.", nil, nil)
+		"Packets from publishers (audio and video) decrypted and fanned out by the SFU's receive fast path.", nil, nil)
 	descFastRejected = prometheus.NewDesc("hearth_sfu_fast_rejected_packets_total",
 		"Packets the receive fast path refused: not authentic, replayed or malformed.", nil, nil)
 	descMuxDropped = prometheus.NewDesc("hearth_sfu_mux_dropped_total",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/hearth-rtc/hearth/membership"
 	"github.com/hearth-rtc/hearth/room"
@@ -51,19 +52,32 @@ func (s *Store) Mirror(ctx context.Context, name string) (membership.Mirror, err
 	return membership.Mirror{Version: v, Node: node, Data: []byte(data)}, nil
 }
 
-func (s *Store) AdoptPresence(ctx context.Context, name, id, node string) (room.Participant, error) {
+func (s *Store) AdoptPresence(ctx context.Context, name, id, node string) (room.Participant, time.Time, error) {
 	if err := room.CheckRoomName(name); err != nil {
-		return room.Participant{}, err
+		return room.Participant{}, time.Time{}, err
 	}
 	if node == "" {
-		return room.Participant{}, fmt.Errorf("%w: node is required", room.ErrInvalid)
+		return room.Participant{}, time.Time{}, fmt.Errorf("%w: node is required", room.ErrInvalid)
 	}
-	status, p, err := s.statusReply(ctx, "adopt presence", adoptScript, name, id, node, s.ttlMS())
-	switch {
-	case err != nil:
-		return room.Participant{}, err
-	case status == "notfound":
-		return room.Participant{}, fmt.Errorf("participant %q in room %q: %w", id, name, room.ErrNotFound)
+	res, err := adoptScript.Run(ctx, s.rdb, s.sessionKeys(name), id, node, s.ttlMS()).Slice()
+	if err != nil {
+		return room.Participant{}, time.Time{}, unavailable("adopt presence", err)
 	}
-	return p, nil
+	if status, _ := res[0].(string); status == "notfound" {
+		return room.Participant{}, time.Time{}, fmt.Errorf("participant %q in room %q: %w", id, name, room.ErrNotFound)
+	}
+	if len(res) != 3 {
+		return room.Participant{}, time.Time{}, fmt.Errorf("redis adopt presence: unexpected reply of %d values", len(res))
+	}
+	p, err := decodeParticipant(res[1])
+	if err != nil {
+		return room.Participant{}, time.Time{}, err
+	}
+	expires, _ := res[2].(string)
+	ms, err := strconv.ParseFloat(expires, 64)
+	if err != nil {
+		return room.Participant{}, time.Time{}, fmt.Errorf("redis adopt presence: expiry %q: %w", expires, err)
+	}
+	// The presence lived a TTL from its last refresh.
+	return p, time.UnixMilli(int64(ms)).Add(-s.ttl), nil
 }

@@ -171,20 +171,22 @@ purge(now_ms())
 return redis.call('HMGET', KM, 'version', 'node', 'data')
 `)
 
-// ARGV: id, node, ttl ms
+// ARGV: id, node, ttl ms. Returns {'ok', participant JSON, its expiry
+// before (ms)} or {'notfound'}.
 var adoptScript = redis.NewScript(sessionPrelude + `
 local ttl = tonumber(ARGV[3])
 local now = now_ms()
 purge(now)
 local raw = redis.call('HGET', KP, ARGV[1])
 if not raw then return {'notfound'} end
+local expires = redis.call('ZSCORE', KX, ARGV[1]) or tostring(now + ttl)
 local p = cjson.decode(raw)
 p['node'] = ARGV[2]
 raw = cjson.encode(p)
 redis.call('HSET', KP, ARGV[1], raw)
 redis.call('ZADD', KX, now + ttl, ARGV[1])
 keep(ttl)
-return {'ok', raw}
+return {'ok', raw, expires}
 `)
 
 // KEYS: config, index. ARGV: json, name

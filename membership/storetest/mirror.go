@@ -73,8 +73,9 @@ func testMirrorExpires(t *testing.T, newStore NewStore) {
 
 func testAdoptPresence(t *testing.T, newStore NewStore) {
 	s, ctx := newStore(t, shortTTL), ctxT(t)
-	_, err := s.AdoptPresence(ctx, "r", "p_a", "node-2")
+	_, _, err := s.AdoptPresence(ctx, "r", "p_a", "node-2")
 	mustErr(t, err, room.ErrNotFound, "adopt without session")
+	added := time.Now()
 	ann, err := s.AddPresence(ctx, person("r", "p_a", "ann", room.RoleMember, room.StateActive), 0)
 	must(t, err, "add ann")
 	_, err = s.AddPresence(ctx, person("r", "p_w", "wes", room.RoleMember, room.StateWaiting), 0)
@@ -83,22 +84,27 @@ func testAdoptPresence(t *testing.T, newStore NewStore) {
 	must(t, s.SetBlocked(ctx, "r", "troll", true), "block")
 	must(t, s.SetMirror(ctx, "r", membership.Mirror{Version: 3, Node: "node-1", Data: []byte("x")}), "mirror")
 
-	got, err := s.AdoptPresence(ctx, "r", "p_a", "node-2")
+	got, seen, err := s.AdoptPresence(ctx, "r", "p_a", "node-2")
 	must(t, err, "adopt ann")
+	// Ann's presence was last refreshed when it was added (to the
+	// millisecond the store keeps).
+	if seen.Before(added.Add(-time.Millisecond)) || seen.After(time.Now().Add(time.Millisecond)) {
+		t.Fatalf("adopted ann last seen %v, want when she was added (%v)", seen, added)
+	}
 	want := ann
 	want.Node = "node-2"
 	if got.ID != want.ID || got.Identity != want.Identity || got.Role != want.Role || got.State != want.State ||
 		got.Node != "node-2" || !got.JoinedAt.Equal(want.JoinedAt) {
 		t.Fatalf("adopted = %+v, want %+v", got, want)
 	}
-	w, err := s.AdoptPresence(ctx, "r", "p_w", "node-2")
+	w, _, err := s.AdoptPresence(ctx, "r", "p_w", "node-2")
 	must(t, err, "adopt wes")
 	if w.State != room.StateWaiting || w.Reason != room.WaitKnock {
 		t.Fatalf("adopted waiting = %+v, still waiting with its reason", w)
 	}
-	_, err = s.AdoptPresence(ctx, "r", "p_nobody", "node-2")
+	_, _, err = s.AdoptPresence(ctx, "r", "p_nobody", "node-2")
 	mustErr(t, err, room.ErrNotFound, "adopt someone absent")
-	_, err = s.AdoptPresence(ctx, "r", "p_a", "")
+	_, _, err = s.AdoptPresence(ctx, "r", "p_a", "")
 	mustErr(t, err, room.ErrInvalid, "adopt for no node")
 
 	sess, err := s.Session(ctx, "r")
