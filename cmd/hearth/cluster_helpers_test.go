@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -241,16 +242,8 @@ func rejoinVia(t *testing.T, ctx context.Context, nd clusterNode, roomName, name
 		if err := c.Join(); err != nil {
 			t.Fatal(err)
 		}
-		var m client.Message
-		if err := c.Wait(ctx, func() bool {
-			for _, x := range c.Messages() {
-				if x.Type == "joined" || x.Type == "error" {
-					m = x
-					return true
-				}
-			}
-			return false
-		}); err != nil {
+		m, err := firstReply(ctx, c, 0, "joined", "error")
+		if err != nil {
 			t.Fatalf("%s through %s: %v", name, nd.id, err)
 		}
 		if m.Type == "joined" {
@@ -267,4 +260,20 @@ func rejoinVia(t *testing.T, ctx context.Context, nd clusterNode, roomName, name
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// firstReply waits for the first of c's messages, from its from-th on,
+// whose type is one of types.
+func firstReply(ctx context.Context, c *client.Client, from int, types ...string) (client.Message, error) {
+	var m client.Message
+	err := c.Wait(ctx, func() bool {
+		for _, x := range c.Messages()[from:] {
+			if slices.Contains(types, x.Type) {
+				m = x
+				return true
+			}
+		}
+		return false
+	})
+	return m, err
 }

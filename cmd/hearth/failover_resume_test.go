@@ -133,16 +133,8 @@ func resumeVia(t *testing.T, ctx context.Context, nd clusterNode, roomName, secr
 		if err := c.Send(protocol.Join{Type: "join", Version: protocol.Version, Room: roomName, Resume: secret, NewPeer: true}); err != nil {
 			t.Fatal(err)
 		}
-		var m client.Message
-		if err := c.Wait(ctx, func() bool {
-			for _, x := range c.Messages() {
-				if x.Type == "joined" || x.Type == "waiting" || x.Type == "error" {
-					m = x
-					return true
-				}
-			}
-			return false
-		}); err != nil {
+		m, err := firstReply(ctx, c, 0, "joined", "waiting", "error")
+		if err != nil {
 			t.Fatalf("resume of %s through %s: %v", id, nd.id, err)
 		}
 		if m.Type == "error" && bytes.Contains(m.Raw, []byte(`"unavailable"`)) {
@@ -175,16 +167,8 @@ func reconnectVia(t *testing.T, ctx context.Context, c *client.Client, nd cluste
 		if err := c.ReconnectVia(ctx, nd.ws()); err != nil {
 			t.Fatal(err)
 		}
-		var m client.Message
-		if err := c.Wait(ctx, func() bool {
-			for _, x := range c.Messages()[from:] {
-				if x.Type == "joined" || x.Type == "waiting" || x.Type == "error" {
-					m = x
-					return true
-				}
-			}
-			return false
-		}); err != nil {
+		m, err := firstReply(ctx, c, from, "joined", "waiting", "error")
+		if err != nil {
 			t.Fatalf("resume of %s through %s: %v", id, nd.id, err)
 		}
 		if m.Type == "error" && bytes.Contains(m.Raw, []byte(`"unavailable"`)) {

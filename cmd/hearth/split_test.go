@@ -71,16 +71,8 @@ func joinRetryVia(t *testing.T, ctx context.Context, nd clusterNode, roomName, i
 	t.Helper()
 	for {
 		c := sendJoinVia(t, ctx, nd, roomName, identity, role)
-		var m client.Message
-		if err := c.Wait(ctx, func() bool {
-			for _, x := range c.Messages() {
-				if x.Type == "joined" || x.Type == "error" {
-					m = x
-					return true
-				}
-			}
-			return false
-		}); err != nil {
+		m, err := firstReply(ctx, c, 0, "joined", "error")
+		if err != nil {
 			t.Fatalf("%s through %s: %v", identity, nd.id, err)
 		}
 		if m.Type == "joined" {
