@@ -1,7 +1,6 @@
 package sfu
 
 import (
-	"encoding/binary"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -166,12 +165,7 @@ func (d *downTrack) resend(nack *rtcp.TransportLayerNack, s *slot) int {
 				Timestamp: sent.ts, SSRC: b.ssrc, CSRC: e.csrc}
 			payload := e.payload
 			if b.rtxSSRC != 0 && b.rtxPT != 0 {
-				// The original sequence number, then the payload.
-				s.rtxBuf = binary.BigEndian.AppendUint16(s.rtxBuf[:0], seq)
-				s.rtxBuf = append(s.rtxBuf, e.payload...)
-				payload = s.rtxBuf
-				hdr.SSRC, hdr.PayloadType, hdr.SequenceNumber = b.rtxSSRC, b.rtxPT, s.rtxSeq
-				s.rtxSeq++
+				payload = s.toRTX(b, &hdr, e.payload)
 			}
 			d.abs.set(&hdr, b.absID, now.UnixNano())
 			var err error

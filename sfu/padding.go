@@ -1,8 +1,6 @@
 package sfu
 
 import (
-	"encoding/binary"
-
 	"github.com/pion/rtp"
 )
 
@@ -31,14 +29,10 @@ func (d *downTrack) probeDup(b *binding, hdr *rtp.Header, payload []byte) {
 	if bw.probeLeft.Add(-size) < 0 {
 		return
 	}
-	s := d.slot
-	s.rtxBuf = binary.BigEndian.AppendUint16(s.rtxBuf[:0], hdr.SequenceNumber)
-	s.rtxBuf = append(s.rtxBuf, payload...)
-	h := rtp.Header{Version: 2, Marker: hdr.Marker, PayloadType: b.rtxPT, SequenceNumber: s.rtxSeq,
-		Timestamp: hdr.Timestamp, SSRC: b.rtxSSRC}
-	s.rtxSeq++
+	h := rtp.Header{Version: 2, Marker: hdr.Marker, SequenceNumber: hdr.SequenceNumber, Timestamp: hdr.Timestamp}
+	buf := d.slot.toRTX(b, &h, payload)
 	d.abs.set(&h, b.absID, d.pub.fanoutAt)
-	if _, err := b.w.WriteRTP(&h, s.rtxBuf); err == nil {
+	if _, err := b.w.WriteRTP(&h, buf); err == nil {
 		bw.probeSent.Add(size)
 	}
 }

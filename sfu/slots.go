@@ -1,12 +1,14 @@
 package sfu
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sync/atomic"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -90,6 +92,18 @@ func (d *downTrack) continueFrom(c *continuation) {
 }
 
 // carries says whether the section has negotiated d's codec.
+// toRTX turns h, a packet of b with payload, into the same packet on b's
+// RTX stream (RFC 4588: the original sequence number, then the payload):
+// h takes the RTX SSRC, payload type and next sequence number, and the
+// payload returned is the slot's buffer. Under the track's fwdMu.
+func (s *slot) toRTX(b *binding, h *rtp.Header, payload []byte) []byte {
+	s.rtxBuf = binary.BigEndian.AppendUint16(s.rtxBuf[:0], h.SequenceNumber)
+	s.rtxBuf = append(s.rtxBuf, payload...)
+	h.SSRC, h.PayloadType, h.SequenceNumber = b.rtxSSRC, b.rtxPT, s.rtxSeq
+	s.rtxSeq++
+	return s.rtxBuf
+}
+
 func (s *slot) carries(d *downTrack) bool {
 	return slices.ContainsFunc(s.sender.GetParameters().Codecs, func(c webrtc.RTPCodecParameters) bool {
 		return sameCodec(c.RTPCodecCapability, d.codec)
