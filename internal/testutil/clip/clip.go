@@ -19,6 +19,11 @@
 //		-c:a libopus -b:a 32k -ac 1 -frame_duration 20 -application audio \
 //		-page_duration 20000 voice.ogg
 //
+// and the other two layers of a simulcast Player (NewSimulcastPlayer,
+// LayerFiles) the same way as face.ivf, with
+// testsrc2=size=160x90:rate=10, -b:v 24k -g 10 -keyint_min 10 (face-q.ivf)
+// and testsrc2=size=640x360:rate=15, -b:v 400k (face-f.ivf).
+//
 // page_duration puts each Opus packet in an Ogg page of its own, which is
 // how Load reads them.
 package clip
@@ -39,7 +44,7 @@ import (
 	"github.com/pion/webrtc/v4/pkg/media/oggreader"
 )
 
-//go:embed face.ivf voice.ogg
+//go:embed face.ivf face-q.ivf face-f.ivf voice.ogg
 var files embed.FS
 
 // Clip is the media a Player sends: VP8 frames, the first a keyframe, and
@@ -62,33 +67,75 @@ const (
 // Load reads the embedded clip.
 func Load() (*Clip, error) {
 	var c Clip
-	iv, err := files.ReadFile("face.ivf")
+	var err error
+	if c.Video, c.FrameDuration, c.FrameTicks, err = loadVideo("face.ivf"); err != nil {
+		return nil, err
+	}
+	if c.Audio, err = loadAudio(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// LayerFiles are the clip's video as three simulcast layers, lowest
+// first, sized and paced like the browser client's camera layers
+// (web/static/layers.js): 160x90 at 10 frames a second (about 40 kbit/s),
+// the clip's own 320x180 at 15 (150 kbit/s) and 640x360 at 15 (400
+// kbit/s), each with a keyframe a second.
+var LayerFiles = [3]string{"face-q.ivf", "face.ivf", "face-f.ivf"}
+
+// LoadLayers reads the embedded clip with its video as the three layers
+// of LayerFiles: each Clip has one layer's video, and the same audio.
+func LoadLayers() ([]*Clip, error) {
+	audio, err := loadAudio()
 	if err != nil {
 		return nil, err
 	}
+	out := make([]*Clip, len(LayerFiles))
+	for i, name := range LayerFiles {
+		c := &Clip{Audio: audio}
+		if c.Video, c.FrameDuration, c.FrameTicks, err = loadVideo(name); err != nil {
+			return nil, err
+		}
+		out[i] = c
+	}
+	return out, nil
+}
+
+// loadVideo reads one embedded IVF file of VP8 frames.
+func loadVideo(name string) (frames [][]byte, frame time.Duration, ticks uint32, err error) {
+	iv, err := files.ReadFile(name)
+	if err != nil {
+		return nil, 0, 0, err
+	}
 	vr, vh, err := ivfreader.NewWith(bytes.NewReader(iv))
 	if err != nil {
-		return nil, fmt.Errorf("clip: video: %w", err)
+		return nil, 0, 0, fmt.Errorf("clip: %s: %w", name, err)
 	}
 	if vh.TimebaseDenominator == 0 || vh.TimebaseNumerator == 0 {
-		return nil, errors.New("clip: video: no frame rate")
+		return nil, 0, 0, fmt.Errorf("clip: %s: no frame rate", name)
 	}
-	c.FrameDuration = time.Second * time.Duration(vh.TimebaseNumerator) / time.Duration(vh.TimebaseDenominator)
-	c.FrameTicks = uint32(uint64(videoClock) * uint64(vh.TimebaseNumerator) / uint64(vh.TimebaseDenominator))
+	frame = time.Second * time.Duration(vh.TimebaseNumerator) / time.Duration(vh.TimebaseDenominator)
+	ticks = uint32(uint64(videoClock) * uint64(vh.TimebaseNumerator) / uint64(vh.TimebaseDenominator))
 	for {
-		frame, _, err := vr.ParseNextFrame()
+		f, _, err := vr.ParseNextFrame()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("clip: video frame %d: %w", len(c.Video), err)
+			return nil, 0, 0, fmt.Errorf("clip: %s frame %d: %w", name, len(frames), err)
 		}
-		c.Video = append(c.Video, frame)
+		frames = append(frames, f)
 	}
-	if len(c.Video) == 0 || !Keyframe(c.Video[0]) {
-		return nil, errors.New("clip: video does not start with a keyframe")
+	if len(frames) == 0 || !Keyframe(frames[0]) {
+		return nil, 0, 0, fmt.Errorf("clip: %s does not start with a keyframe", name)
 	}
+	return frames, frame, ticks, nil
+}
 
+// loadAudio reads the embedded Opus packets.
+func loadAudio() ([][]byte, error) {
+	var audio [][]byte
 	og, err := files.ReadFile("voice.ogg")
 	if err != nil {
 		return nil, err
@@ -105,7 +152,7 @@ func Load() (*Clip, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("clip: audio page %d: %w", len(c.Audio), err)
+			return nil, fmt.Errorf("clip: audio page %d: %w", len(audio), err)
 		}
 		if t, ok := h.HeaderType(page); ok && t == oggreader.HeaderOpusTags {
 			continue
@@ -113,29 +160,32 @@ func Load() (*Clip, error) {
 		// One 20 ms packet per page (see page_duration above).
 		step, want := h.GranulePosition-granule, audioClock*uint64(audioPacket)/uint64(time.Second)
 		if short || step > want {
-			return nil, fmt.Errorf("clip: audio page %d holds %d samples, want one 20 ms packet", len(c.Audio), step)
+			return nil, fmt.Errorf("clip: audio page %d holds %d samples, want one 20 ms packet", len(audio), step)
 		}
 		short = step < want
 		granule = h.GranulePosition
-		c.Audio = append(c.Audio, page)
+		audio = append(audio, page)
 	}
-	if len(c.Audio) == 0 {
+	if len(audio) == 0 {
 		return nil, errors.New("clip: no audio")
 	}
-	return &c, nil
+	return audio, nil
 }
 
 // Keyframe reports whether a VP8 frame is a keyframe (RFC 6386, 9.1: the
 // frame tag's lowest bit is 0).
 func Keyframe(frame []byte) bool { return len(frame) > 0 && frame[0]&1 == 0 }
 
-// Player sends a Clip, looped, as a client's audio and video, in real time.
+// Player sends a Clip, looped, as a client's audio and video, in real time;
+// a simulcast Player (NewSimulcastPlayer) sends the video as the three
+// layers of LoadLayers.
 //
-// Lifecycle: NewPlayer → Play → Stop, which waits for its goroutine. A
-// Player plays once.
+// Lifecycle: NewPlayer or NewSimulcastPlayer → Play or PlayLayers → Stop,
+// which waits for its goroutine. A Player plays once.
 type Player struct {
-	clip *Clip
-	key  atomic.Bool
+	layers []*Clip // the video's layers, lowest first; the first's audio
+	key    [3]atomic.Bool
+	paused [3]atomic.Bool
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -145,10 +195,17 @@ type Player struct {
 }
 
 // Sender is what a Player sends through: internal/client's Client with
-// ExternalMedia set. The two methods are called from one goroutine.
+// ExternalMedia set. The methods are called from one goroutine.
 type Sender interface {
 	WriteAudio(h *rtp.Header, payload []byte) error
 	WriteVideo(h *rtp.Header, payload []byte) error
+}
+
+// LayerSender is what a simulcast Player sends through: a Client with
+// ExternalMedia and Simulcast set.
+type LayerSender interface {
+	Sender
+	WriteVideoLayer(i int, h *rtp.Header, payload []byte) error
 }
 
 // NewPlayer loads the clip into a Player that has not started.
@@ -157,25 +214,73 @@ func NewPlayer() (*Player, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Player{clip: c, stop: make(chan struct{})}, nil
+	return &Player{layers: []*Clip{c}, stop: make(chan struct{})}, nil
 }
 
-// Keyframe makes the next video frame the clip's first, a keyframe: the
-// answer to a keyframe request (Options.OnKeyframeRequest). It may be called
-// from any goroutine, before or during Play.
-func (p *Player) Keyframe() { p.key.Store(true) }
+// NewSimulcastPlayer loads the clip, its video as three layers, into a
+// Player that has not started.
+func NewSimulcastPlayer() (*Player, error) {
+	cs, err := LoadLayers()
+	if err != nil {
+		return nil, err
+	}
+	return &Player{layers: cs, stop: make(chan struct{})}, nil
+}
+
+// Keyframe makes the next video frame of every layer its first, a
+// keyframe: the answer to a keyframe request (Options.OnKeyframeRequest).
+// It may be called from any goroutine, before or during Play.
+func (p *Player) Keyframe() {
+	for i := range p.layers {
+		p.key[i].Store(true)
+	}
+}
+
+// KeyframeLayer does what Keyframe does for layer i only
+// (Options.OnLayerKeyframeRequest); other layers are ignored.
+func (p *Player) KeyframeLayer(i int) {
+	if i >= 0 && i < len(p.layers) {
+		p.key[i].Store(true)
+	}
+}
+
+// Pause stops sending layer i (paused) or sends it again, starting with
+// a keyframe, as a browser does with the layers the server says nobody
+// receives (video_layers). Its timestamps go on while it is paused.
+func (p *Player) Pause(i int, paused bool) {
+	if i >= 0 && i < len(p.layers) && p.paused[i].Swap(paused) && !paused {
+		p.key[i].Store(true)
+	}
+}
 
 // Play starts sending to s until Stop; later calls do nothing. A write
 // that fails (the client is not connected yet, or closed) is skipped; the
-// clip plays on. Play and Stop are not called at the same time.
+// clip plays on. Play and Stop are not called at the same time. A
+// simulcast Player sends only its audio through Play: its layers need
+// PlayLayers.
 func (p *Player) Play(s Sender) {
+	p.start(s, func(i int, h *rtp.Header, b []byte) error {
+		if len(p.layers) > 1 {
+			return nil
+		}
+		return s.WriteVideo(h, b)
+	})
+}
+
+// PlayLayers is Play for a simulcast Player, each layer sent with s's
+// WriteVideoLayer.
+func (p *Player) PlayLayers(s LayerSender) {
+	p.start(s, s.WriteVideoLayer)
+}
+
+func (p *Player) start(s Sender, video func(i int, h *rtp.Header, b []byte) error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.played {
 		return
 	}
 	p.played = true
-	p.wg.Go(func() { p.run(s) })
+	p.wg.Go(func() { p.run(s, video) })
 }
 
 // Stop ends Play and waits for it. Calling it twice, or without Play, is
@@ -185,20 +290,34 @@ func (p *Player) Stop() {
 	p.wg.Wait()
 }
 
+// videoLayer is what run keeps of one layer it sends.
+type videoLayer struct {
+	clip  *Clip
+	vp    codecs.VP8Payloader
+	h     rtp.Header
+	frame int // the next frame of the clip
+	next  time.Time
+}
+
 // run sends each packet when it is due. The RTP timestamps follow the
 // packet counts, so the media clock stays true when the machine is slow;
 // after a stall of more than lag the schedule starts again from now rather
 // than sending a burst.
-func (p *Player) run(s Sender) {
+func (p *Player) run(s Sender, video func(i int, h *rtp.Header, b []byte) error) {
 	const lag = 200 * time.Millisecond
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
-	vp := &codecs.VP8Payloader{EnablePictureID: true}
-	var ah, vh rtp.Header
-	ah.Version, vh.Version = 2, 2
-	var a, v int // next audio packet and video frame of the clip
+	audio := p.layers[0].Audio
+	var ah rtp.Header
+	ah.Version = 2
+	a := 0 // next audio packet of the clip
 	now := time.Now()
-	nextAudio, nextVideo := now, now
+	nextAudio := now
+	vs := make([]videoLayer, len(p.layers))
+	for i, c := range p.layers {
+		vs[i] = videoLayer{clip: c, vp: codecs.VP8Payloader{EnablePictureID: true}, next: now}
+		vs[i].h.Version = 2
+	}
 	for {
 		select {
 		case <-p.stop:
@@ -211,26 +330,36 @@ func (p *Player) run(s Sender) {
 		for !nextAudio.After(now) {
 			ah.SequenceNumber++
 			ah.Timestamp += audioClock * uint32(audioPacket/time.Millisecond) / 1000
-			_ = s.WriteAudio(&ah, p.clip.Audio[a])
-			a = (a + 1) % len(p.clip.Audio)
+			_ = s.WriteAudio(&ah, audio[a])
+			a = (a + 1) % len(audio)
 			nextAudio = nextAudio.Add(audioPacket)
 		}
-		if now.Sub(nextVideo) > lag {
-			nextVideo = now
+		for i := range vs {
+			p.sendVideo(i, &vs[i], now, lag, video)
 		}
-		for !nextVideo.After(now) {
-			if p.key.Swap(false) {
-				v = 0
-			}
-			vh.Timestamp += p.clip.FrameTicks
-			parts := vp.Payload(maxVideoLength, p.clip.Video[v])
-			for i, part := range parts {
-				vh.SequenceNumber++
-				vh.Marker = i == len(parts)-1
-				_ = s.WriteVideo(&vh, part)
-			}
-			v = (v + 1) % len(p.clip.Video)
-			nextVideo = nextVideo.Add(p.clip.FrameDuration)
+	}
+}
+
+// sendVideo sends the frames of layer i due at now.
+func (p *Player) sendVideo(i int, v *videoLayer, now time.Time, lag time.Duration, video func(i int, h *rtp.Header, b []byte) error) {
+	if now.Sub(v.next) > lag {
+		v.next = now
+	}
+	for !v.next.After(now) {
+		v.h.Timestamp += v.clip.FrameTicks
+		v.next = v.next.Add(v.clip.FrameDuration)
+		if p.paused[i].Load() {
+			continue
 		}
+		if p.key[i].Swap(false) {
+			v.frame = 0
+		}
+		parts := v.vp.Payload(maxVideoLength, v.clip.Video[v.frame])
+		for j, part := range parts {
+			v.h.SequenceNumber++
+			v.h.Marker = j == len(parts)-1
+			_ = video(i, &v.h, part)
+		}
+		v.frame = (v.frame + 1) % len(v.clip.Video)
 	}
 }

@@ -180,3 +180,89 @@ func TestStopWithoutPlay(t *testing.T) {
 	}
 	p.Stop()
 }
+
+func TestLoadLayers(t *testing.T) {
+	cs, err := clip.LoadLayers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		w, h, frames int
+		ticks        uint32
+	}{{160, 90, 20, 9000}, {320, 180, 30, 6000}, {640, 360, 30, 6000}}
+	for i, c := range cs {
+		f := c.Video[0]
+		if len(c.Video) != want[i].frames || c.FrameTicks != want[i].ticks || len(f) < 10 ||
+			int(f[6])|int(f[7]&0x3f)<<8 != want[i].w || int(f[8])|int(f[9]&0x3f)<<8 != want[i].h {
+			t.Errorf("layer %d: %d frames of %d ticks, first % x; want %d of %d, %dx%d", i, len(c.Video), c.FrameTicks,
+				f[:min(len(f), 10)], want[i].frames, want[i].ticks, want[i].w, want[i].h)
+		}
+		if len(c.Audio) < 100 {
+			t.Errorf("layer %d: %d audio packets", i, len(c.Audio))
+		}
+	}
+}
+
+// layerRecorder is a LayerSender that counts the frames of each layer
+// and keeps each layer's first payload after a count is reset.
+type layerRecorder struct {
+	recorder
+	frames [3]int
+	starts [3][]byte
+}
+
+func (r *layerRecorder) WriteVideoLayer(i int, h *rtp.Header, p []byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.starts[i] == nil {
+		r.starts[i] = bytes.Clone(p)
+	}
+	if h.Marker {
+		r.frames[i]++
+	}
+	select {
+	case r.changed <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (r *layerRecorder) count(i int) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.frames[i]
+}
+
+func TestSimulcastPlayer(t *testing.T) {
+	p, err := clip.NewSimulcastPlayer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &layerRecorder{recorder: recorder{changed: make(chan struct{}, 1)}}
+	p.PlayLayers(r)
+	defer p.Stop()
+	waitFor(t, &r.recorder, "frames of every layer", func() bool { return r.count(0) >= 3 && r.count(1) >= 3 && r.count(2) >= 3 })
+
+	// A paused layer sends nothing; resumed, it starts with a keyframe.
+	p.Pause(2, true)
+	waitFor(t, &r.recorder, "the others going on", func() bool { return r.count(1) >= 10 })
+	r.mu.Lock()
+	paused := r.frames[2]
+	r.mu.Unlock()
+	waitFor(t, &r.recorder, "the others going on", func() bool { return r.count(1) >= 20 })
+	if n := r.count(2); n > paused+1 {
+		t.Errorf("layer 2 sent %d frames while paused", n-paused)
+	}
+	r.mu.Lock()
+	r.starts[2] = nil
+	r.mu.Unlock()
+	p.Pause(2, false)
+	waitFor(t, &r.recorder, "layer 2 again", func() bool { r.mu.Lock(); defer r.mu.Unlock(); return r.starts[2] != nil })
+	var d codecs.VP8Packet
+	r.mu.Lock()
+	frame, err := d.Unmarshal(r.starts[2])
+	r.mu.Unlock()
+	if err != nil || d.S != 1 || !clip.Keyframe(frame) {
+		t.Errorf("layer 2 resumed with a packet that does not start a keyframe (err %v)", err)
+	}
+}
