@@ -189,12 +189,16 @@ func (r *Router) Layers() []TrackLayers {
 
 // wantedLocked is the set of t's layers (a bit each) some subscriber the
 // gate lets its video reach wants: the most it wants, or the highest the
-// publisher has below that. Under Router.mu.
+// publisher has below that; and then also the lowest the publisher has,
+// which a subscriber whose bandwidth cannot carry its layer falls back to
+// (bandwidth.go): a layer paused at the publisher cannot be stepped down
+// to. Under Router.mu.
 func (t *publishedTrack) wantedLocked() uint8 {
-	top := layerNone
-	for i := int8(maxLayers - 1); i >= 0 && top == layerNone; i-- {
+	top, bottom := layerNone, layerNone
+	for i := int8(maxLayers - 1); i >= 0; i-- {
 		if t.layer(i) != nil {
-			top = i
+			top = max(top, i)
+			bottom = i
 		}
 	}
 	var set uint8
@@ -203,7 +207,7 @@ func (t *publishedTrack) wantedLocked() uint8 {
 		if p == layerNone || !d.allowed() || top == layerNone {
 			continue
 		}
-		set |= 1 << min(p, top)
+		set |= 1<<min(p, top) | 1<<bottom
 	}
 	return set
 }

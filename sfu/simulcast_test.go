@@ -178,6 +178,13 @@ func TestSimulcast(t *testing.T) {
 	if got := r.Layers(); len(got) != 1 || !slices.Equal(got[0].Wanted, []bool{true, false, true}) {
 		t.Errorf("Layers() = %+v", got)
 	}
+
+	// Nobody wants layer 0 as the most any more, but it stays wanted: it
+	// is what a subscriber short of bandwidth steps down to.
+	r.SetLayerPreference("s1", "pub", 2)
+	if got := r.Layers(); len(got) != 1 || !slices.Equal(got[0].Wanted, []bool{true, false, true}) {
+		t.Errorf("with layer 2 the most wanted, Layers() = %+v; want the lowest kept", got)
+	}
 }
 
 // TestSimulcastH264: the same with H.264 layers, where negotiated: each
