@@ -386,15 +386,19 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 	}
 	// A probe for the next step of the most important tile below its
 	// most, if one is due (losscontrol.go).
-	step := 0
+	step, lack := 0, 0
 	if below >= 0 && seen {
 		t := &tiles[below]
 		cur := int8(t.d.want.Load())
 		if next := t.higher(cur); next != layerNone {
 			step = t.rates[next] - t.rateOf(cur)
 		}
+		for i := range tiles {
+			t := &tiles[i]
+			lack += max(t.rateOf(t.most)-t.rateOf(int8(t.d.want.Load())), 0)
+		}
 	}
-	sub.bw.probeLeft.Store(int64(sub.bw.loss.probe(step, frac, now) / 8))
+	sub.bw.probeLeft.Store(int64(sub.bw.loss.probe(step, lack, frac, now) / 8))
 	if below < 0 {
 		pb.settled()
 	} else if t := &tiles[below]; pb.due(now, r.probeGap) {

@@ -13,19 +13,24 @@ import "time"
 // below that; the estimate still counts where it says more
 // (bandwidth.go).
 //
-// It grows only by what a probe showed the link carries: while a tile is
-// below what it would get without a limit and the subscriber loses under
-// lossLow, the server duplicates enough of what it sends, for a second,
-// to pay for the tile's next step (padding.go); if the subscriber still
-// loses under lossLow, the rate becomes what was sent with the
-// duplicates, and the tile may take its step at the next fit; the next
-// probe may follow at once, so that a freed link is climbed a step a
-// second. For stepTrial after a probe passed, loss of stepUndo or more
+// It grows only by what a probe showed the link carries (holding means
+// holding: what is sent rising, with a tile tried a layer up, does not
+// raise it): while a tile is below what it would get without a limit and
+// the subscriber loses under lossLow, the server duplicates enough of
+// what it sends, for a second, to pay for the tile's next step
+// (padding.go); if the subscriber still loses under lossLow, the rate
+// becomes what was sent with the duplicates, and the tiles may take the
+// steps that fit in it at the next fit; the next probe may follow at
+// once. While nothing at all is lost after a probe that passed, the next
+// probes pay for a quarter of the rate, or the step if more, up to all
+// that the tiles still lack, so that a freed link is climbed by a
+// quarter a second, several steps at once, not a step a second. For stepTrial after a probe passed, loss of stepUndo or more
 // (the step overran the link: its queue drops audio too) takes the rate
 // back to what was sent before the probe. A probe or a step that meets
 // loss, or loss of lossyFraction, makes the next probe wait, twice as
 // long each time (up to probeDupMaxGap) until a step holds through its
-// trial, so that a link that is full is overrun seldom.
+// trial, or until cleanForgive reports in a row lose nothing at all (the
+// link was freed), so that a link that is full is overrun seldom.
 const (
 	// lossLow (of 256, about 2 %) is the loss under which the link is
 	// taken to carry what it is sent, and may be probed.
@@ -36,6 +41,12 @@ const (
 	probeDupMaxGap = 8 * time.Second
 	stepTrial      = 3 * time.Second
 	stepUndo       = 13 // of 256, about 5 %
+	// cleanForgive is how many reports in a row with nothing lost forget
+	// the wait after the link last proved full.
+	cleanForgive = 2
+	// probeGrowth: while nothing is lost, a probe pays for this part of the
+	// rate (one in four), or for a step if that is more.
+	probeGrowth = 4
 )
 
 // lossControl is one subscriber's loss-based rate (bits per second of
@@ -53,6 +64,10 @@ type lossControl struct {
 	// After a probe passed: the rate sent before it, until trialEnd.
 	before   int
 	trialEnd time.Time
+	// clean counts the reports in a row that lost nothing; passed says
+	// the last probe passed and nothing was lost since.
+	clean  int
+	passed bool
 }
 
 // full records that the link proved full at now: the next probe waits.
@@ -74,6 +89,14 @@ func (c *lossControl) update(sent int, lost uint8, probed int64, now time.Time) 
 	c.at = now
 	wasProbing := c.probing > 0
 	c.probing = 0
+	if lost == 0 {
+		c.clean++
+	} else {
+		c.clean, c.passed = 0, false
+	}
+	if c.clean >= cleanForgive && c.trialEnd.IsZero() && c.backoff > 0 {
+		c.backoff, c.next = 0, now
+	}
 	if !c.trialEnd.IsZero() {
 		switch {
 		case lost >= stepUndo:
@@ -89,7 +112,9 @@ func (c *lossControl) update(sent int, lost uint8, probed int64, now time.Time) 
 		c.rate = sent * (512 - int(lost)) / 512
 		c.full(now)
 	case lost >= lossLow || c.rate == 0:
-		c.rate = max(c.rate, sent*105/100)
+		if c.rate == 0 {
+			c.rate = sent * 105 / 100
+		}
 		if wasProbing {
 			c.full(now)
 		}
@@ -99,17 +124,22 @@ func (c *lossControl) update(sent int, lost uint8, probed int64, now time.Time) 
 			proven = sent + int(float64(probed*8)/dt)
 			c.before, c.trialEnd = sent, now.Add(stepTrial)
 			c.rate = max(c.rate, proven)
+			c.passed = lost == 0
 		}
 	}
 	return c.rate, proven
 }
 
 // probe reports how many bits per second to duplicate for the next
-// second to pay for a step of step bits per second, given the fraction
-// last reported lost: 0 if no probe is due.
-func (c *lossControl) probe(step int, lost uint8, now time.Time) int {
+// second to pay for a step of step bits per second, of lack that the
+// tiles lack in all, given the fraction last reported lost: 0 if no probe
+// is due.
+func (c *lossControl) probe(step, lack int, lost uint8, now time.Time) int {
 	if step <= 0 || lost >= lossLow || now.Before(c.next) {
 		return 0
+	}
+	if c.passed {
+		step = max(step, min(c.rate/probeGrowth, lack))
 	}
 	c.probing = step * probeMargin / 100
 	return c.probing

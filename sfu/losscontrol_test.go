@@ -6,10 +6,12 @@ import (
 )
 
 // TestLossControl: the rate falls by half the fraction lost from a tenth
-// on, holds below that, and grows only by what a probe showed the link
-// carry; a probe that meets loss makes the next wait longer, up to
-// probeDupMaxGap, and one that passes makes it none. A step a probe
-// allowed is taken back if loss follows it.
+// on, holds below that whatever is sent, and grows only by what a probe
+// showed the link carry; a probe that meets loss makes the next wait
+// longer, up to probeDupMaxGap, and one that passes makes it none; two
+// reports losing nothing forget the wait. While nothing is lost after a
+// probe that passed, probes pay for a quarter of the rate, up to what the
+// tiles lack. A step a probe allowed is taken back if loss follows it.
 func TestLossControl(t *testing.T) {
 	var c lossControl
 	now := time.Unix(1000, 0)
@@ -26,13 +28,17 @@ func TestLossControl(t *testing.T) {
 	if r, _ := tick(500_000, 8, 0); r != 525_000 {
 		t.Errorf("rate %d at 3 %% lost, want it held", r)
 	}
-	if got := c.probe(150_000, 8, now); got != 0 {
+	// Held, whatever is sent: a tile tried a layer up does not raise it.
+	if r, _ := tick(800_000, 8, 0); r != 525_000 {
+		t.Errorf("rate %d at 3 %% lost with more sent, want it held", r)
+	}
+	if got := c.probe(150_000, 1_000_000, 8, now); got != 0 {
 		t.Errorf("a probe of %d at 3 %% lost", got)
 	}
-	if got := c.probe(0, 0, now); got != 0 {
+	if got := c.probe(0, 1_000_000, 0, now); got != 0 {
 		t.Errorf("a probe of %d with no step to pay for", got)
 	}
-	if got := c.probe(150_000, 0, now); got != 187_500 {
+	if got := c.probe(150_000, 1_000_000, 0, now); got != 187_500 {
 		t.Fatalf("probe %d for a step of 150 kbit/s, want a quarter more", got)
 	}
 	// The link carried the duplicates: the rate is what went, and it is
@@ -41,8 +47,16 @@ func TestLossControl(t *testing.T) {
 	if proven != 700_000 || r != proven {
 		t.Errorf("rate %d, proven %d after a probe that passed, want 700,000 both", r, proven)
 	}
-	if got := c.probe(150_000, 0, now); got == 0 {
-		t.Error("no probe due right after one that passed")
+	// Nothing lost since it passed: the next pays for a quarter of the
+	// rate, more than the step, but no more than the tiles lack.
+	if got := c.probe(150_000, 1_000_000, 0, now); got != 700_000/4*probeMargin/100 {
+		t.Errorf("probe %d right after one that passed with nothing lost, want a quarter of the rate and a quarter more", got)
+	}
+	if got := c.probe(150_000, 160_000, 0, now); got != 160_000*probeMargin/100 {
+		t.Errorf("probe %d with 160 kbit/s lacking, want that and a quarter more", got)
+	}
+	if got := c.probe(150_000, 100_000, 0, now); got != 187_500 {
+		t.Errorf("probe %d with 100 kbit/s lacking, want the step's", got)
 	}
 	// Loss of a tenth made the wait 1 s; a step, then probes, that meet
 	// loss make it 2, 4, 8, 8 s, kept across the probe that passed.
@@ -52,20 +66,36 @@ func TestLossControl(t *testing.T) {
 			t.Fatalf("proven %d by a probe that met loss", proven)
 		}
 		now = now.Add(gap - time.Millisecond)
-		if got := c.probe(150_000, 0, now); got != 0 {
+		if got := c.probe(150_000, 1_000_000, 0, now); got != 0 {
 			t.Fatalf("a probe due %v after one that failed, want %v", gap-time.Millisecond, gap)
 		}
 		now = now.Add(time.Millisecond)
-		if got := c.probe(150_000, 0, now); got == 0 {
+		if got := c.probe(150_000, 1_000_000, 0, now); got == 0 {
 			t.Fatalf("no probe due %v after one that failed", gap)
 		}
 		now = now.Add(-time.Second) // tick adds it back
 	}
 
+	// Backed off to 8 s: two reports losing nothing at all (the link was
+	// freed) forget the wait.
+	tick(500_000, 30, 20_000)
+	if got := c.probe(150_000, 1_000_000, 0, now.Add(2*time.Second)); got != 0 {
+		t.Fatal("a probe due 2 s after one that failed with an 8 s wait")
+	}
+	tick(500_000, 0, 0)
+	if got := c.probe(150_000, 1_000_000, 0, now); got != 0 {
+		t.Fatal("a probe due after one report losing nothing")
+	}
+	tick(500_000, 0, 0)
+	if got := c.probe(150_000, 1_000_000, 0, now); got != 187_500 {
+		t.Fatalf("probe %d after two reports losing nothing, want the step's (no probe passed since the loss)", got)
+	}
+	c.probing = 0
+
 	// A probe passes; the step it allowed meets 6 % loss: undone.
 	now = now.Add(10 * time.Second)
 	c.update(500_000, 0, 0, now)
-	if c.probe(150_000, 0, now) == 0 {
+	if c.probe(150_000, 1_000_000, 0, now) == 0 {
 		t.Fatal("no probe due")
 	}
 	if _, proven := tick(500_000, 0, 25_000); proven != 700_000 {
@@ -74,7 +104,7 @@ func TestLossControl(t *testing.T) {
 	if r, _ := tick(650_000, 16, 0); r != 500_000 {
 		t.Errorf("rate %d after the step met 6 %% loss, want 500,000: what went before it", r)
 	}
-	if got := c.probe(150_000, 0, now); got != 0 {
+	if got := c.probe(150_000, 1_000_000, 0, now); got != 0 {
 		t.Error("a probe due right after a step was undone")
 	}
 }
