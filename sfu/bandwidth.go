@@ -34,16 +34,16 @@ import (
 // (probe.go).
 //
 // An estimate below what the subscriber receives while it reports
-// losing less than a tenth is not believed: some receivers (Firefox)
+// losing less than a twentieth is not believed: some receivers (Firefox)
 // report a cautious figure that does not follow what they get, and
 // Chromium's falls far below what arrives on a link that drops a few
 // percent at random (measured: from 320 to 48 kbit/s at 3 %, with 360
-// kbit/s arriving; web/network_test.go). Then the estimate taken is a
-// little above what is sent (lossyFraction). A link that is full loses
-// more than that (its queue drops the excess), as GCC's loss-based
-// controller also assumes: it holds its rate between 2 and 10 % lost.
-// From a tenth lost, the estimate taken is the higher of the reported
-// one and what is sent less half the fraction lost (losscontrol.go).
+// kbit/s arriving; web/network_test.go). Video is given the higher of
+// the reported estimate and a loss-based rate, which holds between 2 and
+// 5 % lost and falls by half the fraction lost from 5 % (losscontrol.go):
+// a link that is full loses more than that (its queue drops the excess),
+// as GCC's loss-based controller also assumes (it holds between 2 and
+// 10 %).
 //
 // A paused tile that fits again comes back alone in its fit, at its
 // lowest layer; the next fits step it up if it still fits.
@@ -67,10 +67,6 @@ import (
 // resendShare is the part of a subscriber's estimate retransmissions may
 // take.
 const resendShare = 10 // one tenth
-
-// lossyFraction (of 256, about 10 %) is the loss from which a
-// subscriber's estimate is believed even below what it receives.
-const lossyFraction = 26
 
 // SetImportance orders publishers by how much subscriber needs to see
 // them, most first: when its bandwidth cannot carry every tile, the last

@@ -203,10 +203,10 @@ func TestBandwidthSteps(t *testing.T) {
 }
 
 // TestBelieved: an estimate below what a subscriber is sent is not
-// believed while it reports losing less than a tenth (random loss on a
-// noisy link): what is sent, and 5 %, is taken; from a tenth on (a full
-// link's queue dropping), what is sent less half the fraction lost, or
-// the estimate if it says more.
+// believed while it reports losing less than a twentieth (random loss on
+// a noisy link): what is sent, and 5 %, is taken; from a twentieth on (a
+// full link's queue dropping), what is sent less half the fraction lost,
+// or the estimate if it says more.
 func TestBelieved(t *testing.T) {
 	for _, tc := range []struct {
 		budget, sent int
@@ -215,8 +215,8 @@ func TestBelieved(t *testing.T) {
 	}{
 		{budget: 50_000, sent: 360_000, lost: 0, want: 378_000},
 		{budget: 50_000, sent: 360_000, lost: 8, want: 378_000}, // 3 %
-		{budget: 50_000, sent: 360_000, lost: 25, want: 378_000},
-		{budget: 50_000, sent: 360_000, lost: 26, want: 341_718}, // 10 %
+		{budget: 50_000, sent: 360_000, lost: 12, want: 378_000},
+		{budget: 50_000, sent: 360_000, lost: 13, want: 350_859}, // 5 %
 		{budget: 50_000, sent: 360_000, lost: 128, want: 270_000},
 		{budget: 300_000, sent: 360_000, lost: 200, want: 300_000},
 		{budget: 900_000, sent: 360_000, lost: 0, want: 900_000},

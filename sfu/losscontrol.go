@@ -9,38 +9,47 @@ import "time"
 // about 8 % a second, and was seen to stop at 517 kbit/s with 1.0 to
 // 1.7 Mbit/s arriving (web/network_test.go, PERFORMANCE.md). So, as
 // GCC's loss-based controller does, the rate a subscriber's video is
-// given falls by half the fraction lost from lossyFraction on, and holds
-// below that; the estimate still counts where it says more
-// (bandwidth.go).
+// given falls by half the fraction lost from lossHigh on, and holds below
+// that; the estimate still counts where it says more (bandwidth.go).
+// GCC falls from a tenth lost; here from a twentieth, as a home router's
+// queue that is overrun by a tenth drops a tenth, audio as much as video,
+// and audio is never what gives way.
 //
 // It grows only by what a probe showed the link carries (holding means
 // holding: what is sent rising, with a tile tried a layer up, does not
 // raise it): while a tile is below what it would get without a limit and
-// the subscriber loses under lossLow, the server duplicates enough of
+// the subscriber loses under lossHigh, the server duplicates enough of
 // what it sends, for a second, to pay for the tile's next step
-// (padding.go); if the subscriber still loses under lossLow, the rate
+// (padding.go). If the subscriber then loses under lossLow, or no more
+// than probeRise above what it lost before the probe (a link that drops
+// a few percent at random drops them whatever it is sent), the rate
 // becomes what was sent with the duplicates, and the tiles may take the
 // steps that fit in it at the next fit; the next probe may follow at
 // once. While nothing at all is lost after a probe that passed, the next
 // probes pay for a quarter of the rate, or the step if more, up to all
 // that the tiles still lack, so that a freed link is climbed by a
-// quarter a second, several steps at once, not a step a second. For stepTrial after a probe passed, loss of stepUndo or more
-// (the step overran the link: its queue drops audio too) takes the rate
-// back to what was sent before the probe. A probe or a step that meets
-// loss, or loss of lossyFraction, makes the next probe wait, twice as
-// long each time (up to probeDupMaxGap) until a step holds through its
-// trial, or until cleanForgive reports in a row lose nothing at all (the
-// link was freed), so that a link that is full is overrun seldom.
+// quarter a second, several steps at once. For stepTrial after a probe
+// passed, loss of lossHigh or more (the step overran the link: its queue
+// drops audio too) takes the rate back to what was sent before the
+// probe. A probe that fails, or loss of lossHigh, makes the next probe
+// wait, twice as long each time (up to probeDupMaxGap) until a step holds
+// through its trial, or until cleanForgive reports in a row lose nothing
+// at all (the link was freed), so that a link that is full is overrun
+// seldom.
 const (
 	// lossLow (of 256, about 2 %) is the loss under which the link is
-	// taken to carry what it is sent, and may be probed.
+	// taken to carry what it is sent.
 	lossLow = 5
+	// lossHigh (of 256, about 5 %) is the loss from which the rate falls.
+	lossHigh = 13
+	// probeRise (of 256, about 1 %) is how much more than before a probe
+	// may be lost during it for the probe to pass.
+	probeRise = 3
 	// probeMargin: a probe pays for a step and a quarter (percent), for
 	// the keyframe the step starts with and rates that wobble.
 	probeMargin    = 125
 	probeDupMaxGap = 8 * time.Second
 	stepTrial      = 3 * time.Second
-	stepUndo       = 13 // of 256, about 5 %
 	// cleanForgive is how many reports in a row with nothing lost forget
 	// the wait after the link last proved full.
 	cleanForgive = 2
@@ -54,8 +63,8 @@ const (
 type lossControl struct {
 	rate    int
 	probing int // bits per second the last probe aimed to add, 0 if none
-	// backoff is the wait after the link last proved full (a probe or a
-	// step that met loss, or loss of lossyFraction), doubling each time;
+	// backoff is the wait after the link last proved full (a probe that
+	// failed, or loss of lossHigh), doubling each time;
 	// it is kept while probes pass, and forgotten once a step has held
 	// through its trial.
 	backoff time.Duration
@@ -65,9 +74,11 @@ type lossControl struct {
 	before   int
 	trialEnd time.Time
 	// clean counts the reports in a row that lost nothing; passed says
-	// the last probe passed and nothing was lost since.
+	// the last probe passed and nothing was lost since; quiet is what the
+	// last report that was not of a probe lost.
 	clean  int
 	passed bool
+	quiet  uint8
 }
 
 // full records that the link proved full at now: the next probe waits.
@@ -97,9 +108,13 @@ func (c *lossControl) update(sent int, lost uint8, probed int64, now time.Time) 
 	if c.clean >= cleanForgive && c.trialEnd.IsZero() && c.backoff > 0 {
 		c.backoff, c.next = 0, now
 	}
+	base := c.quiet
+	if !wasProbing {
+		c.quiet = lost
+	}
 	if !c.trialEnd.IsZero() {
 		switch {
-		case lost >= stepUndo:
+		case lost >= lossHigh:
 			c.rate, c.trialEnd = min(c.rate, c.before), time.Time{}
 			c.full(now)
 			return c.rate, 0
@@ -108,25 +123,26 @@ func (c *lossControl) update(sent int, lost uint8, probed int64, now time.Time) 
 		}
 	}
 	switch {
-	case lost >= lossyFraction:
+	case lost >= lossHigh:
 		c.rate = sent * (512 - int(lost)) / 512
 		c.full(now)
-	case lost >= lossLow || c.rate == 0:
-		if c.rate == 0 {
-			c.rate = sent * 105 / 100
-		}
-		if wasProbing {
-			c.full(now)
-		}
-	default:
+		return c.rate, 0
+	case c.rate == 0:
+		c.rate = sent * 105 / 100
+	case lost < lossLow:
 		c.rate = max(c.rate, sent*105/100)
-		if wasProbing && probed > 0 {
-			proven = sent + int(float64(probed*8)/dt)
-			c.before, c.trialEnd = sent, now.Add(stepTrial)
-			c.rate = max(c.rate, proven)
-			c.passed = lost == 0
-		}
 	}
+	if !wasProbing {
+		return c.rate, 0
+	}
+	if probed <= 0 || lost >= lossLow && int(lost) > int(base)+probeRise {
+		c.full(now)
+		return c.rate, 0
+	}
+	proven = sent + int(float64(probed*8)/dt)
+	c.before, c.trialEnd = sent, now.Add(stepTrial)
+	c.rate = max(c.rate, proven)
+	c.passed = lost == 0
 	return c.rate, proven
 }
 
@@ -135,7 +151,7 @@ func (c *lossControl) update(sent int, lost uint8, probed int64, now time.Time) 
 // tiles lack in all, given the fraction last reported lost: 0 if no probe
 // is due.
 func (c *lossControl) probe(step, lack int, lost uint8, now time.Time) int {
-	if step <= 0 || lost >= lossLow || now.Before(c.next) {
+	if step <= 0 || lost >= lossHigh || now.Before(c.next) {
 		return 0
 	}
 	if c.passed {

@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// TestLossControl: the rate falls by half the fraction lost from a tenth
-// on, holds below that whatever is sent, and grows only by what a probe
+// TestLossControl: the rate falls by half the fraction lost from a
+// twentieth on, holds below that whatever is sent, and grows only by what a probe
 // showed the link carry; a probe that meets loss makes the next wait
 // longer, up to probeDupMaxGap, and one that passes makes it none; two
 // reports losing nothing forget the wait. While nothing is lost after a
@@ -28,12 +28,19 @@ func TestLossControl(t *testing.T) {
 	if r, _ := tick(500_000, 8, 0); r != 525_000 {
 		t.Errorf("rate %d at 3 %% lost, want it held", r)
 	}
+	if r, _ := tick(525_000, 16, 0); r != 508_593 {
+		t.Errorf("rate %d at 6 %% lost, want 3 %% less than sent", r)
+	}
+	c.rate, c.backoff = 525_000, time.Second // as after the first loss
+	if r, _ := tick(500_000, 8, 0); r != 525_000 {
+		t.Errorf("rate %d at 3 %% lost, want it held", r)
+	}
 	// Held, whatever is sent: a tile tried a layer up does not raise it.
 	if r, _ := tick(800_000, 8, 0); r != 525_000 {
 		t.Errorf("rate %d at 3 %% lost with more sent, want it held", r)
 	}
-	if got := c.probe(150_000, 1_000_000, 8, now); got != 0 {
-		t.Errorf("a probe of %d at 3 %% lost", got)
+	if got := c.probe(150_000, 1_000_000, 16, now); got != 0 {
+		t.Errorf("a probe of %d at 6 %% lost", got)
 	}
 	if got := c.probe(0, 1_000_000, 0, now); got != 0 {
 		t.Errorf("a probe of %d with no step to pay for", got)
@@ -58,7 +65,7 @@ func TestLossControl(t *testing.T) {
 	if got := c.probe(150_000, 100_000, 0, now); got != 187_500 {
 		t.Errorf("probe %d with 100 kbit/s lacking, want the step's", got)
 	}
-	// Loss of a tenth made the wait 1 s; a step, then probes, that meet
+	// Loss made the wait 1 s; a step, then probes, that meet
 	// loss make it 2, 4, 8, 8 s, kept across the probe that passed.
 	for _, gap := range []time.Duration{2, 4, 8, 8} {
 		gap *= time.Second
@@ -106,5 +113,38 @@ func TestLossControl(t *testing.T) {
 	}
 	if got := c.probe(150_000, 1_000_000, 0, now); got != 0 {
 		t.Error("a probe due right after a step was undone")
+	}
+}
+
+// TestLossControlRandomLoss: on a link that drops 3 % at random, a probe
+// during which no more is lost passes, and one during which more is lost
+// fails and makes the next wait.
+func TestLossControlRandomLoss(t *testing.T) {
+	var c lossControl
+	now := time.Unix(1000, 0)
+	tick := func(sent int, lost uint8, probed int64) (int, int) {
+		now = now.Add(time.Second)
+		return c.update(sent, lost, probed, now)
+	}
+	tick(400_000, 8, 0)
+	if r, _ := tick(400_000, 8, 0); r != 420_000 {
+		t.Fatalf("rate %d at 3 %% lost, want what was sent first and 5 %%", r)
+	}
+	if got := c.probe(100_000, 1_000_000, 8, now); got != 125_000 {
+		t.Fatalf("probe %d at 3 %% lost, want a step and a quarter", got)
+	}
+	if _, proven := tick(400_000, 10, 15_000); proven != 520_000 {
+		t.Errorf("proven %d by a probe during which 4 %% were lost, 3 %% before; want 520,000", proven)
+	}
+	c.trialEnd = time.Time{}
+	tick(520_000, 8, 0)
+	if got := c.probe(100_000, 1_000_000, 8, now); got == 0 {
+		t.Fatal("no probe due")
+	}
+	if _, proven := tick(520_000, 12, 15_000); proven != 0 {
+		t.Errorf("proven %d by a probe during which 5 %% were lost, 3 %% before", proven)
+	}
+	if got := c.probe(100_000, 1_000_000, 8, now); got != 0 {
+		t.Errorf("a probe of %d right after one that failed", got)
 	}
 }

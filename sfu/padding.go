@@ -11,7 +11,7 @@ import (
 // section's RTX stream as if they were retransmissions (as libwebrtc and
 // LiveKit pad with retransmissions of recent packets): the browser drops
 // them as duplicates, but they cross the link. If the subscriber then
-// reports losing under lossLow, the link carried that much more
+// reports losing no more than before, the link carried that much more
 // (losscontrol.go). The bytes to duplicate are set by the report ticker
 // for one second at a time (bandwidth.setProbe), and only while a tile is
 // below what it would get without a limit.
