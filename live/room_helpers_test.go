@@ -115,6 +115,8 @@ type flakyStore struct {
 	membership.Store
 	down atomic.Bool
 	hang atomic.Bool
+	// mirrors counts the mirror writes the store answered.
+	mirrors atomic.Int64
 }
 
 var errDown = fmt.Errorf("test store: %w", room.ErrUnavailable)
@@ -183,7 +185,11 @@ func (s *flakyStore) SetMirror(ctx context.Context, name string, m membership.Mi
 		<-ctx.Done()
 		return fmt.Errorf("test store: %w: %w", room.ErrUnavailable, ctx.Err())
 	}
-	return s.Store.SetMirror(ctx, name, m)
+	err := s.Store.SetMirror(ctx, name, m)
+	if err == nil {
+		s.mirrors.Add(1)
+	}
+	return err
 }
 
 func (s *flakyStore) AdoptPresence(ctx context.Context, name, id, node string) (room.Participant, time.Time, error) {

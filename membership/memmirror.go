@@ -22,9 +22,10 @@ func (m *MemStore) SetMirror(ctx context.Context, roomName string, mr Mirror) er
 	if s == nil {
 		return fmt.Errorf("session of room %q: %w", roomName, room.ErrNotFound)
 	}
-	if s.mirror != nil && s.mirror.Version >= mr.Version {
+	if mr.Term < s.term || s.mirror != nil && mr.Term == s.mirror.Term && s.mirror.Version >= mr.Version {
 		return nil
 	}
+	s.term = mr.Term
 	mr.Data = append([]byte(nil), mr.Data...)
 	s.mirror = &mr
 	return nil
@@ -45,6 +46,24 @@ func (m *MemStore) Mirror(ctx context.Context, roomName string) (Mirror, error) 
 	out := *s.mirror
 	out.Data = append([]byte(nil), out.Data...)
 	return out, nil
+}
+
+func (m *MemStore) MirrorTerm(ctx context.Context, roomName string) (uint64, error) {
+	if err := room.CheckRoomName(roomName); err != nil {
+		return 0, err
+	}
+	if err := m.lock(ctx); err != nil {
+		return 0, err
+	}
+	defer m.mu.Unlock()
+	now := m.now()
+	t := uint64(max(now.UnixMilli(), 0))
+	s := m.session(roomName, now)
+	if s == nil {
+		return t, nil
+	}
+	s.term = max(s.term+1, t)
+	return s.term, nil
 }
 
 func (m *MemStore) AdoptPresence(ctx context.Context, roomName, id, node string) (room.Participant, time.Time, error) {

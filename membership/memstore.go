@@ -48,6 +48,7 @@ type memSession struct {
 	blocked map[string]bool
 	present map[string]memEntry
 	mirror  *Mirror // the controls mirrored (mirror.go)
+	term    uint64  // the mirror's latest term (started or written)
 }
 
 type memEntry struct {

@@ -18,7 +18,12 @@ import (
 
 // Mirror is one room's control state as its owner last wrote it.
 type Mirror struct {
-	// Version orders mirrors: a store keeps the highest it was given.
+	// Term and Version order mirrors: a store keeps the one with the
+	// highest term, and within a term the highest version. A node takes a
+	// term (MirrorTerm) as it opens the room, so a node that opened the
+	// room before another (and lost it to that one: two nodes ran the room
+	// at once) can never overwrite that one's mirror, whatever its version.
+	Term    uint64
 	Version uint64
 	// Node is the node that wrote it.
 	Node string
@@ -32,14 +37,23 @@ const MaxMirrorBytes = 256 << 10
 // MirrorStore keeps mirrors and lets a node adopt another's presences.
 type MirrorStore interface {
 	// SetMirror stores m as the session's control state, unless the one
-	// stored has a version at least m.Version (then nothing changes and
-	// it returns nil). ErrNotFound if nobody is present: the mirror goes
+	// stored is of a later term, or of the same term and a version at
+	// least m.Version, or a later term was started (MirrorTerm): then
+	// nothing changes and it returns nil. ErrNotFound if nobody is present: the mirror goes
 	// with the session (the last presence), like the lock and blocks.
 	// Data over MaxMirrorBytes wraps ErrInvalid.
 	SetMirror(ctx context.Context, roomName string, m Mirror) error
 	// Mirror returns the session's control state. ErrNotFound if there
 	// is none (no session, or nothing written in it).
 	Mirror(ctx context.Context, roomName string) (Mirror, error)
+	// MirrorTerm starts a new term of the session's mirror, for a node
+	// opening the room, and returns it: greater than any term started or
+	// written in the session, and at least the store's clock in
+	// milliseconds, so that a store that lost its data (a Redis restarted
+	// empty) still gives a node opening the room after another the
+	// greater term. From then on writes of an earlier term change nothing.
+	// With no session it returns such a term and keeps nothing.
+	MirrorTerm(ctx context.Context, roomName string) (uint64, error)
 	// AdoptPresence makes node host a present participant, which keeps
 	// its id, role, state and arrival time, and refreshes its TTL: the
 	// new owner of a room takes over the seats of the node that ran it.
@@ -61,14 +75,27 @@ func CheckMirror(roomName string, m Mirror) error {
 }
 
 // Mirror writes a live room's control state (encoded by the room) to the
-// store, for a node that takes the room over. A version not newer than
-// the one stored changes nothing. ErrNotFound once the session ended; a
-// store that cannot be reached wraps ErrUnavailable (the caller retries).
-func (s *Service) Mirror(ctx context.Context, roomName string, version uint64, data []byte) error {
-	if err := s.store.SetMirror(ctx, roomName, Mirror{Version: version, Node: s.node, Data: data}); err != nil {
+// store, for a node that takes the room over, in the term the room took
+// as it opened (MirrorTerm). An earlier term, or a version not newer than
+// the one stored in the same term, changes nothing. ErrNotFound once the
+// session ended; a store that cannot be reached wraps ErrUnavailable (the
+// caller retries).
+func (s *Service) Mirror(ctx context.Context, roomName string, term, version uint64, data []byte) error {
+	if err := s.store.SetMirror(ctx, roomName, Mirror{Term: term, Version: version, Node: s.node, Data: data}); err != nil {
 		return fmt.Errorf("mirror %q: %w", roomName, err)
 	}
 	return nil
+}
+
+// MirrorTerm starts a term of a room's mirror for this node, which opens
+// the room: writes of the node that ran it before change nothing from now
+// on. A store that cannot be reached wraps ErrUnavailable.
+func (s *Service) MirrorTerm(ctx context.Context, roomName string) (uint64, error) {
+	t, err := s.store.MirrorTerm(ctx, roomName)
+	if err != nil {
+		return 0, fmt.Errorf("mirror term of %q: %w", roomName, err)
+	}
+	return t, nil
 }
 
 // Mirrored returns a room's control state as its owner last mirrored it;

@@ -201,6 +201,14 @@ func (l *lossyStore) Mirror(ctx context.Context, name string) (membership.Mirror
 	return s.Mirror(ctx, name)
 }
 
+func (l *lossyStore) MirrorTerm(ctx context.Context, name string) (uint64, error) {
+	s, err := l.s()
+	if err != nil {
+		return 0, err
+	}
+	return s.MirrorTerm(ctx, name)
+}
+
 func (l *lossyStore) AdoptPresence(ctx context.Context, name, id, node string) (room.Participant, time.Time, error) {
 	s, err := l.s()
 	if err != nil {

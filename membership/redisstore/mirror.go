@@ -18,7 +18,7 @@ func (s *Store) SetMirror(ctx context.Context, name string, m membership.Mirror)
 		return err
 	}
 	status, err := setMirrorScript.Run(ctx, s.rdb, s.sessionKeys(name),
-		strconv.FormatUint(m.Version, 10), m.Node, m.Data, s.ttlMS()).Text()
+		strconv.FormatUint(m.Version, 10), m.Node, m.Data, s.ttlMS(), strconv.FormatUint(m.Term, 10)).Text()
 	switch {
 	case err != nil:
 		return unavailable("set mirror", err)
@@ -36,7 +36,7 @@ func (s *Store) Mirror(ctx context.Context, name string) (membership.Mirror, err
 	if err != nil {
 		return membership.Mirror{}, unavailable("mirror", err)
 	}
-	if len(res) != 3 {
+	if len(res) != 4 {
 		return membership.Mirror{}, fmt.Errorf("redis mirror: unexpected reply of %d values", len(res))
 	}
 	ver, ok := res[0].(string)
@@ -49,7 +49,24 @@ func (s *Store) Mirror(ctx context.Context, name string) (membership.Mirror, err
 	}
 	node, _ := res[1].(string)
 	data, _ := res[2].(string)
-	return membership.Mirror{Version: v, Node: node, Data: []byte(data)}, nil
+	term, _ := res[3].(string)
+	t, _ := strconv.ParseUint(term, 10, 64) // none: 0
+	return membership.Mirror{Term: t, Version: v, Node: node, Data: []byte(data)}, nil
+}
+
+func (s *Store) MirrorTerm(ctx context.Context, name string) (uint64, error) {
+	if err := room.CheckRoomName(name); err != nil {
+		return 0, err
+	}
+	t, err := mirrorTermScript.Run(ctx, s.rdb, s.sessionKeys(name), s.ttlMS()).Text()
+	if err != nil {
+		return 0, unavailable("mirror term", err)
+	}
+	v, err := strconv.ParseUint(t, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("redis mirror term %q: %w", t, err)
+	}
+	return v, nil
 }
 
 func (s *Store) AdoptPresence(ctx context.Context, name, id, node string) (room.Participant, time.Time, error) {

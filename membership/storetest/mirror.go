@@ -54,6 +54,53 @@ func testMirror(t *testing.T, newStore NewStore) {
 	must(t, s.SetMirror(ctx, "r", membership.Mirror{Version: 1, Node: "n3", Data: []byte("fresh")}), "a new session's first")
 }
 
+// testMirrorTerm: a term started for a node opening the room outranks
+// every write of an earlier term, whatever its version, and terms follow
+// the clock, so that one started after a store lost its data still
+// outranks the terms of before.
+func testMirrorTerm(t *testing.T, newStore NewStore) {
+	s, ctx := newStore(t, longTTL), ctxT(t)
+	before := time.Now().Add(-time.Second).UnixMilli() // the store's clock may be a little behind
+	t0, err := s.MirrorTerm(ctx, "r")
+	must(t, err, "term without session")
+	if t0 < uint64(before) {
+		t.Fatalf("term without a session %d, want at least the clock (%d ms)", t0, before)
+	}
+	_, err = s.MirrorTerm(ctx, "bad name!")
+	mustErr(t, err, room.ErrInvalid, "term of a bad room name")
+	_, err = s.AddPresence(ctx, person("r", "p_f", "sam", room.RoleFacilitator, room.StateActive), 0)
+	must(t, err, "add")
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Version: 9, Node: "n1", Data: []byte("nine")}), "write 9")
+	t1, err := s.MirrorTerm(ctx, "r")
+	must(t, err, "term 1")
+	if t1 < uint64(before) {
+		t.Fatalf("term %d, want at least the clock (%d ms)", t1, before)
+	}
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Version: 10, Node: "n1", Data: []byte("ten")}), "write 10 of no term")
+	if m, err := s.Mirror(ctx, "r"); err != nil || string(m.Data) != "nine" {
+		t.Fatalf("mirror after a write of an earlier term: %q, %v; want nine", m.Data, err)
+	}
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Term: t1, Version: 1, Node: "n2", Data: []byte("one")}), "write 1 of term 1")
+	t2, err := s.MirrorTerm(ctx, "r")
+	must(t, err, "term 2")
+	if t2 <= t1 {
+		t.Fatalf("terms %d then %d, want them rising", t1, t2)
+	}
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Term: t1, Version: 50, Node: "n2", Data: []byte("fifty")}), "write 50 of term 1")
+	m, err := s.Mirror(ctx, "r")
+	must(t, err, "read")
+	if m.Term != t1 || m.Version != 1 || m.Node != "n2" || string(m.Data) != "one" {
+		t.Fatalf("mirror = term %d version %d %q %q, want term %d version 1 from n2", m.Term, m.Version, m.Node, m.Data, t1)
+	}
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Term: t2, Version: 0, Node: "n3", Data: []byte("zero")}), "write 0 of term 2")
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Term: t2, Version: 0, Node: "n3", Data: []byte("again")}), "write 0 of term 2 again")
+	m, err = s.Mirror(ctx, "r")
+	must(t, err, "read")
+	if m.Term != t2 || m.Version != 0 || string(m.Data) != "zero" {
+		t.Fatalf("mirror = term %d version %d %q, want term %d version 0, the first written", m.Term, m.Version, m.Data, t2)
+	}
+}
+
 func testMirrorExpires(t *testing.T, newStore NewStore) {
 	s, ctx := newStore(t, shortTTL), ctxT(t)
 	_, err := s.AddPresence(ctx, person("r", "p_a", "ann", room.RoleMember, room.StateActive), 0)

@@ -55,6 +55,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"SessionEnds", testSessionEnds},
 		{"RoomsIsolated", testRoomsIsolated},
 		{"Mirror", testMirror},
+		{"MirrorTerm", testMirrorTerm},
 		{"MirrorExpires", testMirrorExpires},
 		{"AdoptPresence", testAdoptPresence},
 		{"AttendanceRecords", testAttendanceRecords},
