@@ -91,6 +91,14 @@ type Door interface {
 	// back; seen is when that node last refreshed it (its last sign of
 	// life). An error wrapping room.ErrNotFound if it is gone.
 	Adopt(ctx context.Context, roomName, id string) (p room.Participant, seen time.Time, err error)
+	// YieldSeats keeps, for the room's node, the seats this node gives up
+	// (two nodes ran the room at once): by the key of each seat's resume
+	// secret, its participant id (yield_room.go).
+	YieldSeats(ctx context.Context, roomName string, seats map[string]string) error
+	// TakeYielded returns, once, the participant id of a seat another
+	// node gave up with resume key key. An error wrapping
+	// room.ErrNotFound if there is none.
+	TakeYielded(ctx context.Context, roomName, key string) (string, error)
 }
 
 // Errors of a room's operations that are not refusals of a command (those

@@ -192,6 +192,19 @@ func (s *flakyStore) SetMirror(ctx context.Context, name string, m membership.Mi
 	return err
 }
 
+// Epoch passes the inner store's on (membership.Epocher), so that a node
+// on a Redis that lost its data writes its presences back; a store that
+// cannot lose its data has one epoch.
+func (s *flakyStore) Epoch(ctx context.Context) (string, error) {
+	if err := s.err(); err != nil {
+		return "", err
+	}
+	if ep, ok := s.Store.(membership.Epocher); ok {
+		return ep.Epoch(ctx)
+	}
+	return "memory", nil
+}
+
 func (s *flakyStore) AdoptPresence(ctx context.Context, name, id, node string) (room.Participant, time.Time, error) {
 	if err := s.err(); err != nil {
 		return room.Participant{}, time.Time{}, err

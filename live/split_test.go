@@ -1,6 +1,7 @@
 package live_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -108,5 +109,53 @@ func TestSplitOwnersMirrorWins(t *testing.T) {
 	}
 	if len(got) != 2 || !got[ben.p.ID].Muted.Audio || got[sue.p.ID].Role != room.RoleFacilitator {
 		t.Fatalf("room on node c: %+v; want sue and ben, ben muted (node b's controls)", st.Participants)
+	}
+}
+
+// TestSplitDropInComesBackAsThemselves: node a runs a drop-in room where
+// Dee came in with a name and no token. Redis restarts empty and node b
+// opens the room for Sue. Node a yields: Dee's client, resuming through
+// node b with the secret node a gave it, is seated there as the same
+// participant (same id, resumed on a new peer connection), and Sue sees
+// Dee arrive. The secret takes the seat back once.
+func TestSplitDropInComesBackAsThemselves(t *testing.T) {
+	srv := redistest.Start(t)
+	a := redisNode(t, srv, "node-a", live.Config{})
+	fran := a.join("circle", "fran", room.RoleFacilitator)
+	dee := a.dropIn("circle", "Dee")
+	secret := resumeSecret(t, dee.c)
+
+	srv.Restart(t) // empty
+	b := redisNode(t, srv, "node-b", live.Config{})
+	sue := b.join("circle", "sue", room.RoleFacilitator)
+	if !a.rooms.Yield("circle") {
+		t.Fatal("node a had nobody to yield")
+	}
+	if !dee.c.isClosed() || !fran.c.isClosed() {
+		t.Fatal("node a kept its people after the yield")
+	}
+
+	back := &conn{}
+	_, id, err := b.rooms.ResumeRestored(b.ctx, "circle", secret, back, false)
+	if err != nil || id != dee.p.ID {
+		t.Fatalf("Dee's resume through node b: %q, %v; want %s", id, err, dee.p.ID)
+	}
+	var j protocol.Joined
+	if !back.lastOf(t, "joined", &j) || j.Self.ID != dee.p.ID || j.Self.Role != room.RoleMember || !j.Resumed || !j.NewPeer {
+		t.Fatalf("Dee's joined on node b: %+v; want %s, member, resumed on a new peer connection", j.Self, dee.p.ID)
+	}
+	if _, ok := joinedParticipants(t, back)[sue.p.ID]; !ok {
+		t.Fatalf("Dee on node b does not see Sue: %+v", j.Participants)
+	}
+	var arrived protocol.ParticipantEvent
+	if !sue.c.lastOf(t, "participant_joined", &arrived) || arrived.Participant.ID != dee.p.ID {
+		t.Fatalf("Sue saw %+v join, want Dee (%s)", arrived.Participant, dee.p.ID)
+	}
+	sess, err := b.svc.Session(b.ctx, "circle")
+	if p, ok := sess.Find(dee.p.ID); err != nil || !ok || p.State != room.StateActive || p.Node != "node-b" {
+		t.Fatalf("Dee's presence: %+v, %v; want active, hosted by node b", p, err)
+	}
+	if _, _, err := b.rooms.ResumeRestored(b.ctx, "circle", secret, &conn{}, false); !errors.Is(err, live.ErrNotHeld) {
+		t.Fatalf("the same secret again: %v, want ErrNotHeld", err)
 	}
 }

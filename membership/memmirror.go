@@ -66,6 +66,56 @@ func (m *MemStore) MirrorTerm(ctx context.Context, roomName string) (uint64, err
 	return s.term, nil
 }
 
+func (m *MemStore) YieldSeats(ctx context.Context, roomName string, seats map[string]string) error {
+	if err := CheckYielded(roomName, seats); err != nil {
+		return err
+	}
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	s := m.session(roomName, m.now())
+	if s == nil {
+		return fmt.Errorf("session of room %q: %w", roomName, room.ErrNotFound)
+	}
+	n := len(s.yielded)
+	for key := range seats {
+		if _, ok := s.yielded[key]; !ok {
+			n++
+		}
+	}
+	if n > MaxYieldedSeats {
+		return errf("seats given up in room %q: %d, at most %d", roomName, n, MaxYieldedSeats)
+	}
+	if s.yielded == nil {
+		s.yielded = map[string]string{}
+	}
+	for key, id := range seats {
+		s.yielded[key] = id
+	}
+	return nil
+}
+
+func (m *MemStore) TakeYielded(ctx context.Context, roomName, key string) (string, error) {
+	if err := room.CheckRoomName(roomName); err != nil {
+		return "", err
+	}
+	if err := m.lock(ctx); err != nil {
+		return "", err
+	}
+	defer m.mu.Unlock()
+	s := m.session(roomName, m.now())
+	id, ok := "", false
+	if s != nil {
+		id, ok = s.yielded[key]
+	}
+	if !ok {
+		return "", fmt.Errorf("seat given up in room %q: %w", roomName, room.ErrNotFound)
+	}
+	delete(s.yielded, key)
+	return id, nil
+}
+
 func (m *MemStore) AdoptPresence(ctx context.Context, roomName, id, node string) (room.Participant, time.Time, error) {
 	if err := room.CheckRoomName(roomName); err != nil {
 		return room.Participant{}, time.Time{}, err

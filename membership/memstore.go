@@ -49,6 +49,8 @@ type memSession struct {
 	present map[string]memEntry
 	mirror  *Mirror // the controls mirrored (mirror.go)
 	term    uint64  // the mirror's latest term (started or written)
+	// yielded are seats other nodes gave up: participant id by resume key.
+	yielded map[string]string
 }
 
 type memEntry struct {

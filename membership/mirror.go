@@ -54,6 +54,17 @@ type MirrorStore interface {
 	// greater term. From then on writes of an earlier term change nothing.
 	// With no session it returns such a term and keeps nothing.
 	MirrorTerm(ctx context.Context, roomName string) (uint64, error)
+	// YieldSeats keeps, for the session, the seats a node gave up to the
+	// room's node (two nodes ran the room at once): by the key of each
+	// seat's resume secret (a SHA-256 in hex), its participant id. A
+	// later call adds to them. ErrNotFound if nobody is present; more than
+	// MaxYieldedSeats in the session, or a key or id that is not one,
+	// wraps ErrInvalid. They end with the session.
+	YieldSeats(ctx context.Context, roomName string, seats map[string]string) error
+	// TakeYielded returns the participant id of the seat given up with
+	// key, once: it is forgotten as it is taken. ErrNotFound if there is
+	// none.
+	TakeYielded(ctx context.Context, roomName, key string) (string, error)
 	// AdoptPresence makes node host a present participant, which keeps
 	// its id, role, state and arrival time, and refreshes its TTL: the
 	// new owner of a room takes over the seats of the node that ran it.
@@ -61,6 +72,39 @@ type MirrorStore interface {
 	// node's heartbeat or write: that node's last sign of life).
 	// ErrNotFound if the participant is not present.
 	AdoptPresence(ctx context.Context, roomName, id, node string) (p room.Participant, seen time.Time, err error)
+}
+
+// MaxYieldedSeats bounds the seats given up kept for one session.
+const MaxYieldedSeats = room.MaxCapacity
+
+// CheckYielded validates YieldSeats' arguments, for every Store.
+func CheckYielded(roomName string, seats map[string]string) error {
+	if err := room.CheckRoomName(roomName); err != nil {
+		return err
+	}
+	if len(seats) > MaxYieldedSeats {
+		return errf("seats given up in room %q: %d, at most %d", roomName, len(seats), MaxYieldedSeats)
+	}
+	for key, id := range seats {
+		if !resumeKey(key) || id == "" || len(id) > 64 {
+			return errf("a seat given up in room %q: not a resume key and a participant id", roomName)
+		}
+	}
+	return nil
+}
+
+// resumeKey reports whether key looks like a resume secret's key: a
+// SHA-256 in lower-case hex.
+func resumeKey(key string) bool {
+	if len(key) != 64 {
+		return false
+	}
+	for _, c := range key {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // CheckMirror validates SetMirror's arguments, for every Store.
@@ -96,6 +140,33 @@ func (s *Service) MirrorTerm(ctx context.Context, roomName string) (uint64, erro
 		return 0, fmt.Errorf("mirror term of %q: %w", roomName, err)
 	}
 	return t, nil
+}
+
+// YieldSeats keeps the seats this node gives up to the room's node (two
+// nodes ran the room at once), by the key of each seat's resume secret,
+// so that the room's node gives each back, as themselves, to the client
+// that resumes with the secret (TakeYielded). It first writes back the
+// presences hosted here if the store lost its data (as after a Redis
+// restarted empty, the usual cause of two nodes running one room), so
+// that they are there to adopt.
+func (s *Service) YieldSeats(ctx context.Context, roomName string, seats map[string]string) error {
+	if _, err := s.storeLost(ctx); err != nil {
+		return fmt.Errorf("yield seats in %q: %w", roomName, err)
+	}
+	if err := s.store.YieldSeats(ctx, roomName, seats); err != nil {
+		return fmt.Errorf("yield seats in %q: %w", roomName, err)
+	}
+	return nil
+}
+
+// TakeYielded returns, once, the participant id of a seat another node
+// gave up with the resume key key. ErrNotFound if there is none.
+func (s *Service) TakeYielded(ctx context.Context, roomName, key string) (string, error) {
+	id, err := s.store.TakeYielded(ctx, roomName, key)
+	if err != nil {
+		return "", fmt.Errorf("take a seat given up in %q: %w", roomName, err)
+	}
+	return id, nil
 }
 
 // Mirrored returns a room's control state as its owner last mirrored it;

@@ -209,6 +209,22 @@ func (l *lossyStore) MirrorTerm(ctx context.Context, name string) (uint64, error
 	return s.MirrorTerm(ctx, name)
 }
 
+func (l *lossyStore) YieldSeats(ctx context.Context, name string, seats map[string]string) error {
+	s, err := l.s()
+	if err != nil {
+		return err
+	}
+	return s.YieldSeats(ctx, name, seats)
+}
+
+func (l *lossyStore) TakeYielded(ctx context.Context, name, key string) (string, error) {
+	s, err := l.s()
+	if err != nil {
+		return "", err
+	}
+	return s.TakeYielded(ctx, name, key)
+}
+
 func (l *lossyStore) AdoptPresence(ctx context.Context, name, id, node string) (room.Participant, time.Time, error) {
 	s, err := l.s()
 	if err != nil {

@@ -2,12 +2,14 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/hearth-rtc/hearth/membership"
 	"github.com/hearth-rtc/hearth/room"
+	"github.com/redis/go-redis/v9"
 )
 
 // The controls mirror (membership.MirrorStore): a hash beside the
@@ -67,6 +69,43 @@ func (s *Store) MirrorTerm(ctx context.Context, name string) (uint64, error) {
 		return 0, fmt.Errorf("redis mirror term %q: %w", t, err)
 	}
 	return v, nil
+}
+
+// Seats given up are fields of the mirror's hash, "y:" and the key, so
+// that they end with the session as the mirror does.
+
+func (s *Store) YieldSeats(ctx context.Context, name string, seats map[string]string) error {
+	if err := membership.CheckYielded(name, seats); err != nil {
+		return err
+	}
+	args := []any{s.ttlMS(), membership.MaxYieldedSeats}
+	for key, id := range seats {
+		args = append(args, "y:"+key, id)
+	}
+	status, err := yieldSeatsScript.Run(ctx, s.rdb, s.sessionKeys(name), args...).Text()
+	switch {
+	case err != nil:
+		return unavailable("yield seats", err)
+	case status == "nosession":
+		return fmt.Errorf("session of room %q: %w", name, room.ErrNotFound)
+	case status == "full":
+		return fmt.Errorf("%w: seats given up in room %q: more than %d", room.ErrInvalid, name, membership.MaxYieldedSeats)
+	}
+	return nil
+}
+
+func (s *Store) TakeYielded(ctx context.Context, name, key string) (string, error) {
+	if err := room.CheckRoomName(name); err != nil {
+		return "", err
+	}
+	id, err := takeYieldedScript.Run(ctx, s.rdb, s.sessionKeys(name), "y:"+key).Text()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return "", fmt.Errorf("seat given up in room %q: %w", name, room.ErrNotFound)
+	case err != nil:
+		return "", unavailable("take a seat given up", err)
+	}
+	return id, nil
 }
 
 func (s *Store) AdoptPresence(ctx context.Context, name, id, node string) (room.Participant, time.Time, error) {

@@ -10,7 +10,8 @@ import "github.com/redis/go-redis/v9"
 //	KEYS[4] waiting   set   ids in the waiting room
 //	KEYS[5] locked    string "1" while locked
 //	KEYS[6] blocked   set   blocked identities
-//	KEYS[7] mirror    hash  term, version, node, data: the controls mirrored
+//	KEYS[7] mirror    hash  term, version, node, data: the controls mirrored;
+//	                        y:<key> -> participant id: seats given up
 //
 // Times come from the Redis server's clock (TIME), so nodes with skewed
 // clocks agree on expiry. Every script first drops expired entries; when
@@ -179,6 +180,33 @@ return 'ok'
 var mirrorScript = redis.NewScript(sessionPrelude + `
 purge(now_ms())
 return redis.call('HMGET', KM, 'version', 'node', 'data', 'written')
+`)
+
+// ARGV: ttl ms, the most seats given up, then field and id pairs.
+var yieldSeatsScript = redis.NewScript(sessionPrelude + `
+local ttl = tonumber(ARGV[1])
+if not purge(now_ms()) then return 'nosession' end
+local n = 0
+for _, f in ipairs(redis.call('HKEYS', KM)) do
+  if string.sub(f, 1, 2) == 'y:' then n = n + 1 end
+end
+for i = 3, #ARGV, 2 do
+  if redis.call('HEXISTS', KM, ARGV[i]) == 0 then n = n + 1 end
+end
+if n > tonumber(ARGV[2]) then return 'full' end
+for i = 3, #ARGV, 2 do
+  redis.call('HSET', KM, ARGV[i], ARGV[i + 1])
+end
+keep(ttl)
+return 'ok'
+`)
+
+// ARGV: field. Returns the id and forgets it, or nil.
+var takeYieldedScript = redis.NewScript(sessionPrelude + `
+if not purge(now_ms()) then return false end
+local id = redis.call('HGET', KM, ARGV[1])
+if id then redis.call('HDEL', KM, ARGV[1]) end
+return id
 `)
 
 // ARGV: ttl ms. Starts the mirror's next term: above the one stored and

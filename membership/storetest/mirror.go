@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,6 +101,52 @@ func testMirrorTerm(t *testing.T, newStore NewStore) {
 	if m.Term != t2 || m.Version != 0 || string(m.Data) != "zero" {
 		t.Fatalf("mirror = term %d version %d %q, want term %d version 0, the first written", m.Term, m.Version, m.Data, t2)
 	}
+}
+
+// testYieldedSeats: seats a node gave up are kept by resume key for the
+// session, taken once, bounded, and end with the session.
+func testYieldedSeats(t *testing.T, newStore NewStore) {
+	s, ctx := newStore(t, longTTL), ctxT(t)
+	key := func(c byte) string { return strings.Repeat(string(c), 64) }
+	seats := map[string]string{key('a'): "p_a", key('b'): "p_b"}
+	mustErr(t, s.YieldSeats(ctx, "r", seats), room.ErrNotFound, "yield without session")
+	_, err := s.AddPresence(ctx, person("r", "p_f", "sam", room.RoleFacilitator, room.StateActive), 0)
+	must(t, err, "add")
+	mustErr(t, s.YieldSeats(ctx, "r", map[string]string{"not a key": "p_a"}), room.ErrInvalid, "a key that is not one")
+	mustErr(t, s.YieldSeats(ctx, "r", map[string]string{key('a'): ""}), room.ErrInvalid, "no id")
+	mustErr(t, s.YieldSeats(ctx, "bad name!", seats), room.ErrInvalid, "bad room name")
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Version: 3, Node: "n1", Data: []byte("x")}), "mirror")
+	must(t, s.YieldSeats(ctx, "r", seats), "yield")
+	must(t, s.YieldSeats(ctx, "r", map[string]string{key('c'): "p_c"}), "yield more")
+	if m, err := s.Mirror(ctx, "r"); err != nil || m.Version != 3 || string(m.Data) != "x" {
+		t.Fatalf("mirror after seats were given up: %d %q, %v", m.Version, m.Data, err)
+	}
+	for _, c := range []byte{'b', 'c', 'a'} {
+		id, err := s.TakeYielded(ctx, "r", key(c))
+		if err != nil || id != "p_"+string(c) {
+			t.Fatalf("take %c: %q, %v; want p_%c", c, id, err, c)
+		}
+	}
+	_, err = s.TakeYielded(ctx, "r", key('a'))
+	mustErr(t, err, room.ErrNotFound, "taken twice")
+	_, err = s.TakeYielded(ctx, "r", key('d'))
+	mustErr(t, err, room.ErrNotFound, "never given up")
+
+	many := map[string]string{}
+	for i := range membership.MaxYieldedSeats {
+		many[fmt.Sprintf("%064x", i)] = fmt.Sprintf("p_%d", i)
+	}
+	must(t, s.YieldSeats(ctx, "r", many), "yield the most")
+	must(t, s.YieldSeats(ctx, "r", many), "yield the same again")
+	mustErr(t, s.YieldSeats(ctx, "r", map[string]string{key('e'): "p_e"}), room.ErrInvalid, "one more than the most")
+
+	// They end with the session.
+	_, err = s.RemovePresence(ctx, "r", "p_f")
+	must(t, err, "remove the last")
+	_, err = s.AddPresence(ctx, person("r", "p_g", "gil", room.RoleFacilitator, room.StateActive), 0)
+	must(t, err, "a new session")
+	_, err = s.TakeYielded(ctx, "r", fmt.Sprintf("%064x", 0))
+	mustErr(t, err, room.ErrNotFound, "a seat given up in an ended session")
 }
 
 func testMirrorExpires(t *testing.T, newStore NewStore) {

@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"RoomsIsolated", testRoomsIsolated},
 		{"Mirror", testMirror},
 		{"MirrorTerm", testMirrorTerm},
+		{"YieldedSeats", testYieldedSeats},
 		{"MirrorExpires", testMirrorExpires},
 		{"AdoptPresence", testAdoptPresence},
 		{"AttendanceRecords", testAttendanceRecords},
