@@ -40,7 +40,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	bitrate := fs.Int("video-bitrate", 500_000, "video bitrate per publisher, bits/s")
 	fps := fs.Int("fps", 15, "video frames per second")
 	keyInt := fs.Duration("keyframe-interval", 3*time.Second, "periodic keyframe interval")
-	simulcast := fs.Bool("simulcast", false, "with -video: publish three simulcast layers (150, 400 and 1000 kbit/s, as the browser client) instead of one stream of -video-bitrate")
+	simulcast := fs.Bool("simulcast", false, "with -video: publish three simulcast layers (150, 400 and 1000 kbit/s; the browser client sends 64 kbit/s at 12 frames a second on the lowest) instead of one stream of -video-bitrate")
 	layout := fs.String("layout", load.LayoutMixed, "with -simulcast: how subscribers show the cameras: mixed (each a small, medium or large tile by turns), speaker (one large, the others small) or full (no layout sent: every camera at its highest layer); with -serve-relay, the relay forwards the layers such a layout asks for")
 	duration := fs.Duration("duration", 30*time.Second, "measured window")
 	warmup := fs.Duration("warmup", 5*time.Second, "time between everyone receiving everyone and the window")
