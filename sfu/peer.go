@@ -114,6 +114,7 @@ type Peer struct {
 	// outstanding offer, and answeredGen that of our last offer answered.
 	sections                        []*slot
 	idle                            []*slot
+	waiting                         []*slot // named for a subscription, awaiting an answer
 	spareSeq                        int
 	localGen, offerGen, answeredGen int
 
@@ -242,6 +243,7 @@ func (p *Peer) HandleAnswer(sdp string) error {
 	}
 	p.negotiating = false
 	p.answeredGen = p.offerGen
+	p.startWaitingLocked()
 	p.flushCandidatesLocked()
 	if p.pending {
 		p.negotiateLocked()

@@ -25,13 +25,17 @@ import (
 // back to minFreeSections. Spares cost a section of SDP in each later
 // offer and an idle sender, no goroutine and no traffic.
 //
-// A section is told to carry someone only once the client has seen it
-// carry nobody: a spare once the offer that brought it is answered, an
-// emptied section once an offer made after the sections message that
-// emptied it is answered (the client handles its messages in order, so it
-// has taken in the message before it answers). Media on a section the
-// client has not yet been told about is media it cannot attribute, and
-// does not show; media on a section it was told is empty cannot come.
+// A section carries someone only once the client has seen it carry
+// nobody: a spare once the offer that brought it is answered, an emptied
+// section once an offer made after the sections message that emptied it
+// is answered (the client handles its messages in order, so it has taken
+// in the message before it answers). A subscription that finds no such
+// section but one emptied since is named for it at once and starts on it
+// when the client answers the offer that asks for (so sections do not
+// grow with departures); only when every section of its kind is busy
+// does it get a new one. Media on a section the client has not yet been
+// told about is media it cannot attribute, and does not show; media on a
+// section it was told is empty cannot come.
 
 const (
 	// sectionsPerKind is how many sections of a kind a connection gets
@@ -108,6 +112,7 @@ func (p *Peer) addSparesLocked(k Kind) bool {
 		p.ownSections++
 		s := &slot{kind: k, sender: tr.Sender(), tr: tr, ph: ph, gen: p.localGen}
 		p.sections = append(p.sections, s)
+		p.in.sending.Store(int32(len(p.sections)))
 		p.idle = append(p.idle, s)
 		added = true
 	}

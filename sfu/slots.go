@@ -181,6 +181,22 @@ func (p *Peer) addDownTrackLocked(d *downTrack) (offer bool, err error) {
 		}
 		return false, nil
 	}
+	if s := p.takeEmptiedLocked(d); s != nil {
+		// Said to carry nobody, but the client has not yet answered an
+		// offer since: it is named for d now (after the message that
+		// emptied it), and d goes on it once the client has answered the
+		// offer this asks for (startWaitingLocked).
+		d.slot = s
+		s.used = true
+		if s.cont != nil {
+			d.continueFrom(s.cont)
+		}
+		s.cur.Store(d)
+		p.announceLocked([]*slot{s})
+		p.startReadingLocked(s)
+		p.waiting = append(p.waiting, s)
+		return true, nil
+	}
 	tr, err := p.pc.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		return false, fmt.Errorf("sfu: add transceiver: %w", err)
@@ -190,6 +206,7 @@ func (p *Peer) addDownTrackLocked(d *downTrack) (offer bool, err error) {
 	s.cur.Store(d)
 	d.slot = s
 	p.sections = append(p.sections, s)
+	p.in.sending.Store(int32(len(p.sections)))
 	p.startReadingLocked(s)
 	p.addSparesLocked(d.kind)
 	return true, nil
@@ -218,6 +235,7 @@ func (p *Peer) startReadingLocked(s *slot) {
 // dropSectionLocked ends a section for good. Under negMu.
 func (p *Peer) dropSectionLocked(s *slot) {
 	p.sections = slices.DeleteFunc(p.sections, func(x *slot) bool { return x == s })
+	p.in.sending.Store(int32(len(p.sections)))
 	if err := p.pc.RemoveTrack(s.sender); err != nil {
 		p.log.Debug("remove track", "err", err)
 	}
@@ -240,6 +258,35 @@ func (p *Peer) takeIdleLocked(d *downTrack) *slot {
 	return nil
 }
 
+// takeEmptiedLocked returns an idle section that can carry d and that
+// the subscriber has not yet seen carry nobody. Under negMu.
+func (p *Peer) takeEmptiedLocked(d *downTrack) *slot {
+	for i, s := range slices.Backward(p.idle) {
+		if s.kind == d.kind && s.gen >= p.answeredGen && s.carries(d) {
+			p.idle = slices.Delete(p.idle, i, i+1)
+			return s
+		}
+	}
+	return nil
+}
+
+// startWaitingLocked puts the subscriptions waiting for their sections
+// (takeEmptiedLocked) on them, once the subscriber has answered an offer
+// made after the sections were emptied. Under negMu.
+func (p *Peer) startWaitingLocked() {
+	p.waiting = slices.DeleteFunc(p.waiting, func(s *slot) bool {
+		if s.gen >= p.answeredGen {
+			return false
+		}
+		if d := s.cur.Load(); d != nil {
+			if err := s.sender.ReplaceTrack(d); err != nil {
+				p.log.Warn("start subscription", "track", d.id, "err", err)
+			}
+		}
+		return true
+	})
+}
+
 // removeDownTrackLocked ends a subscription; its section goes idle for the
 // next one, and the client is told it carries nobody. It reports whether
 // an offer is needed (the section ended for good). Under negMu; d is no
@@ -256,6 +303,7 @@ func (p *Peer) removeDownTrackLocked(d *downTrack) (offer bool) {
 	cont, sent := d.continuationLocked()
 	started := d.bound.Load() != nil
 	d.pub.fwdMu.Unlock()
+	p.waiting = slices.DeleteFunc(p.waiting, func(x *slot) bool { return x == s })
 	p.announceLocked([]*slot{s})
 	// The placeholder keeps the section, and its SSRC, in the
 	// descriptions: the next subscription takes it over without an offer.
