@@ -34,6 +34,33 @@ func owners(c *client.Client) map[string]string {
 	return out
 }
 
+// carriedStreams returns the streams (participant ids, with "-screen"
+// for a screen share) c has been told its sections carry.
+func carriedStreams(c *client.Client) map[string]bool {
+	by := map[string]string{}
+	for _, m := range c.Messages() {
+		var v protocol.Sections
+		if m.Type != "sections" || m.Decode(&v) != nil {
+			continue
+		}
+		for _, s := range v.Sections {
+			switch {
+			case s.Participant == nil:
+				delete(by, s.Mid)
+			case s.Screen:
+				by[s.Mid] = *s.Participant + "-screen"
+			default:
+				by[s.Mid] = *s.Participant
+			}
+		}
+	}
+	out := map[string]bool{}
+	for _, st := range by {
+		out[st] = true
+	}
+	return out
+}
+
 // carrying returns the mids of the sections that carry participant's media,
 // as c was told.
 func carrying(c *client.Client, participant string) []string {
@@ -147,12 +174,12 @@ func speak(t *testing.T, c *client.Client) {
 	t.Cleanup(func() { close(done); wg.Wait() })
 }
 
-// TestSectionHandedOnAttributedRight: a member leaves, and another joins
+// TestReusedSectionWaitsForClient: a member leaves, and another joins
 // and takes the section they left; the subscriber attributes every packet
 // to whoever sent it, never one of the newcomer's to the one who left,
 // and the section is handed on only after the subscriber has answered an
 // offer sent after it was said to carry nobody.
-func TestSectionHandedOnAttributedRight(t *testing.T) {
+func TestReusedSectionWaitsForClient(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
 	var mu sync.Mutex
 	counters := map[string]*marked{}
