@@ -4,7 +4,8 @@
 // also as CSV); every error is {"error":{"code":"...","message":"..."}}.
 //
 // Authentication is HTTP Basic with the API key as user name and the API
-// secret as password, compared in constant time.
+// secret as password, compared in constant time; an address that fails it
+// too often is refused for a while (signin.go).
 //
 // Routes (relative to Config.Prefix, "/admin" by default):
 //
@@ -35,10 +36,12 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/hearth-rtc/hearth/internal/clientaddr"
 	"github.com/hearth-rtc/hearth/membership"
 	"github.com/hearth-rtc/hearth/room"
 )
@@ -66,9 +69,13 @@ type Config struct {
 	Node Node
 	// Sessions ends live sessions (end.go); without it /end is not served.
 	Sessions Sessions
+	// TrustedProxies are the reverse proxies believed about the client
+	// address, which failed sign-ins are counted against and logs show.
+	TrustedProxies []netip.Prefix
 }
 
-type handler struct {
+// Handler serves the admin API.
+type Handler struct {
 	store   membership.Store
 	keyHash [sha256.Size]byte
 	secHash [sha256.Size]byte
@@ -80,11 +87,13 @@ type handler struct {
 	now     func() time.Time
 	node    Node
 	live    Sessions
+	proxies clientaddr.Proxies
+	signIns signIns
 }
 
 // NewHandler returns the admin API handler.
-func NewHandler(cfg Config) http.Handler {
-	h := &handler{
+func NewHandler(cfg Config) *Handler {
+	h := &Handler{
 		store:   cfg.Store,
 		keyHash: sha256.Sum256([]byte(cfg.APIKey)),
 		secHash: sha256.Sum256([]byte(cfg.APISecret)),
@@ -96,6 +105,7 @@ func NewHandler(cfg Config) http.Handler {
 		now:     cfg.Now,
 		node:    cfg.Node,
 		live:    cfg.Sessions,
+		proxies: clientaddr.Proxies(cfg.TrustedProxies),
 	}
 	if h.now == nil {
 		h.now = time.Now
@@ -131,15 +141,8 @@ func errorf(status int, code, format string, args ...any) *apiError {
 	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
 }
 
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	if !h.enabled {
-		writeError(w, errorf(http.StatusServiceUnavailable, "disabled", "the admin API is not configured"))
-		return
-	}
-	if !h.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Basic realm="hearth-admin", charset="UTF-8"`)
-		writeError(w, errorf(http.StatusUnauthorized, "unauthorized", "valid API key and secret required (HTTP Basic)"))
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.signIn(w, r) {
 		return
 	}
 	status, body, err := h.route(r.Context(), w, r)
@@ -148,7 +151,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method != http.MethodGet {
-		h.log.Info("admin request", "method", r.Method, "path", r.URL.Path, "status", status, "remote", r.RemoteAddr)
+		h.log.Info("admin request", "method", r.Method, "path", r.URL.Path, "status", status, "remote", h.proxies.Of(r))
 	}
 	if c, ok := body.(csvBody); ok {
 		writeCSV(w, c)
@@ -159,7 +162,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // authorized compares both credentials in constant time (hashes make the
 // comparison independent of the lengths too).
-func (h *handler) authorized(r *http.Request) bool {
+func (h *Handler) authorized(r *http.Request) bool {
 	key, secret, ok := r.BasicAuth()
 	kh := sha256.Sum256([]byte(key))
 	sh := sha256.Sum256([]byte(secret))
@@ -171,12 +174,12 @@ func (h *handler) authorized(r *http.Request) bool {
 // bounded limits the store calls a request makes to the handler's timeout,
 // counted from when they start (not from the request's start: a passcode's
 // hashing comes first).
-func (h *handler) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+func (h *Handler) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, h.timeout)
 }
 
 // route dispatches on the path segments after the prefix.
-func (h *handler) route(ctx context.Context, w http.ResponseWriter, r *http.Request) (int, any, error) {
+func (h *Handler) route(ctx context.Context, w http.ResponseWriter, r *http.Request) (int, any, error) {
 	path := r.URL.EscapedPath()
 	if !strings.HasPrefix(path, h.prefix+"/") {
 		return 0, nil, errorf(http.StatusNotFound, "not_found", "no such endpoint")
@@ -256,7 +259,7 @@ func notAllowed(w http.ResponseWriter, allow string) error {
 }
 
 // fail maps domain errors to HTTP statuses and codes.
-func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	var mbe *http.MaxBytesError
 	switch {
@@ -303,7 +306,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // decode reads exactly one JSON object into v, refusing unknown fields (a
 // misspelt "capacity" must not be silently ignored).
-func (h *handler) decode(w http.ResponseWriter, r *http.Request, v any) error {
+func (h *Handler) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {

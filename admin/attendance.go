@@ -25,7 +25,7 @@ type attendanceView struct {
 	Sessions []room.SessionAttendance `json:"sessions"`
 }
 
-func (h *handler) getAttendance(ctx context.Context, r *http.Request, name string) (int, any, error) {
+func (h *Handler) getAttendance(ctx context.Context, r *http.Request, name string) (int, any, error) {
 	ctx, cancel := h.bounded(ctx)
 	defer cancel()
 	q := r.URL.Query()

@@ -12,7 +12,7 @@ type Sessions interface {
 }
 
 // endSession serves POST /rooms/{name}/end.
-func (h *handler) endSession(name string) (int, any, error) {
+func (h *Handler) endSession(name string) (int, any, error) {
 	if h.live == nil || !h.live.End(name) {
 		return 0, nil, errorf(http.StatusNotFound, "not_found", "no session of this room is running")
 	}

@@ -24,7 +24,7 @@ type nodeInfo struct {
 }
 
 // nodeRoute serves GET and PUT /node.
-func (h *handler) nodeRoute(ctx context.Context, w http.ResponseWriter, r *http.Request) (int, any, error) {
+func (h *Handler) nodeRoute(ctx context.Context, w http.ResponseWriter, r *http.Request) (int, any, error) {
 	if h.node == nil {
 		return 0, nil, errorf(http.StatusNotFound, "not_found", "this server is not one node of several")
 	}

@@ -155,7 +155,7 @@ func (in roomInput) apply(c *room.RoomConfig) error {
 	return nil
 }
 
-func (h *handler) listRooms(ctx context.Context) (int, any, error) {
+func (h *Handler) listRooms(ctx context.Context) (int, any, error) {
 	ctx, cancel := h.bounded(ctx)
 	defer cancel()
 	list, err := h.store.ListRooms(ctx)
@@ -169,7 +169,7 @@ func (h *handler) listRooms(ctx context.Context) (int, any, error) {
 	return http.StatusOK, map[string]any{"rooms": out}, nil
 }
 
-func (h *handler) createRoom(ctx context.Context, w http.ResponseWriter, r *http.Request) (int, any, error) {
+func (h *Handler) createRoom(ctx context.Context, w http.ResponseWriter, r *http.Request) (int, any, error) {
 	var in roomInput
 	if err := h.decode(w, r, &in); err != nil {
 		return 0, nil, err
@@ -197,7 +197,7 @@ func (h *handler) createRoom(ctx context.Context, w http.ResponseWriter, r *http
 	return http.StatusCreated, view(created, h.now()), nil
 }
 
-func (h *handler) getRoom(ctx context.Context, name string) (int, any, error) {
+func (h *Handler) getRoom(ctx context.Context, name string) (int, any, error) {
 	ctx, cancel := h.bounded(ctx)
 	defer cancel()
 	c, err := h.store.GetRoom(ctx, name)
@@ -207,7 +207,7 @@ func (h *handler) getRoom(ctx context.Context, name string) (int, any, error) {
 	return http.StatusOK, view(c, h.now()), nil
 }
 
-func (h *handler) patchRoom(ctx context.Context, w http.ResponseWriter, r *http.Request, name string) (int, any, error) {
+func (h *Handler) patchRoom(ctx context.Context, w http.ResponseWriter, r *http.Request, name string) (int, any, error) {
 	var in roomInput
 	if err := h.decode(w, r, &in); err != nil {
 		return 0, nil, err
@@ -243,7 +243,7 @@ func (h *handler) patchRoom(ctx context.Context, w http.ResponseWriter, r *http.
 	return http.StatusOK, view(updated, now), nil
 }
 
-func (h *handler) deleteRoom(ctx context.Context, name string) (int, any, error) {
+func (h *Handler) deleteRoom(ctx context.Context, name string) (int, any, error) {
 	ctx, cancel := h.bounded(ctx)
 	defer cancel()
 	if err := h.store.DeleteRoom(ctx, name); err != nil {
@@ -252,7 +252,7 @@ func (h *handler) deleteRoom(ctx context.Context, name string) (int, any, error)
 	return http.StatusNoContent, nil, nil
 }
 
-func (h *handler) getRoster(ctx context.Context, name string) (int, any, error) {
+func (h *Handler) getRoster(ctx context.Context, name string) (int, any, error) {
 	ctx, cancel := h.bounded(ctx)
 	defer cancel()
 	c, err := h.store.GetRoom(ctx, name)
@@ -262,7 +262,7 @@ func (h *handler) getRoster(ctx context.Context, name string) (int, any, error) 
 	return http.StatusOK, map[string]any{"roster": view(c, h.now()).Roster}, nil
 }
 
-func (h *handler) putRoster(ctx context.Context, w http.ResponseWriter, r *http.Request, name string) (int, any, error) {
+func (h *Handler) putRoster(ctx context.Context, w http.ResponseWriter, r *http.Request, name string) (int, any, error) {
 	ctx, cancel := h.bounded(ctx)
 	defer cancel()
 	var in struct {
@@ -287,7 +287,7 @@ func (h *handler) putRoster(ctx context.Context, w http.ResponseWriter, r *http.
 	return http.StatusOK, map[string]any{"roster": view(updated, now).Roster}, nil
 }
 
-func (h *handler) putRosterEntry(ctx context.Context, w http.ResponseWriter, r *http.Request, name, identity string) (int, any, error) {
+func (h *Handler) putRosterEntry(ctx context.Context, w http.ResponseWriter, r *http.Request, name, identity string) (int, any, error) {
 	ctx, cancel := h.bounded(ctx)
 	defer cancel()
 	var in struct {
@@ -328,7 +328,7 @@ func (h *handler) putRosterEntry(ctx context.Context, w http.ResponseWriter, r *
 
 var errNotOnRoster = errors.New("identity is not on the roster")
 
-func (h *handler) deleteRosterEntry(ctx context.Context, name, identity string) (int, any, error) {
+func (h *Handler) deleteRosterEntry(ctx context.Context, name, identity string) (int, any, error) {
 	ctx, cancel := h.bounded(ctx)
 	defer cancel()
 	_, err := h.store.UpdateRoom(ctx, name, func(c *room.RoomConfig) error {
@@ -349,7 +349,7 @@ func (h *handler) deleteRosterEntry(ctx context.Context, name, identity string) 
 	return http.StatusNoContent, nil, nil
 }
 
-func (h *handler) getSession(ctx context.Context, name string) (int, any, error) {
+func (h *Handler) getSession(ctx context.Context, name string) (int, any, error) {
 	ctx, cancel := h.bounded(ctx)
 	defer cancel()
 	s, err := h.store.Session(ctx, name)

@@ -49,9 +49,14 @@ type Options struct {
 	// Rooms lists the rooms live on this node: their leases are renewed,
 	// and a room that left the list has its lease released.
 	Rooms func() []string
-	// OnLost is told, at each refresh, of each room live here whose lease
-	// another node holds (two nodes run the room: this one should give
-	// its people up to the other). Nil tells nobody.
+	// OnLost is told, after each refresh, of each room live here whose
+	// lease another node holds (two nodes run the room: this one should
+	// give its people up to the other). It is called from a goroutine of
+	// Run's, one room at a time, never from the refresh itself, so that a
+	// slow call (its store calls during an outage) delays no lease's
+	// renewal; a room reported again while its call runs is told once
+	// more after it. Rooms found by a Refresh outside Run are told once
+	// Run starts. Nil tells nobody.
 	OnLost func(room string)
 	// Refresh, TTL and Lease: see the defaults.
 	Refresh, TTL, Lease time.Duration
@@ -73,7 +78,11 @@ type Node struct {
 
 	mu    sync.Mutex
 	owned map[string]bool // rooms whose lease this node renewed last
-	lost  map[string]bool // rooms another node holds, reported once
+	lost  map[string]bool // rooms another node holds, logged once
+	// held are the rooms for OnLost, not told yet; tell wakes Run's
+	// goroutine that tells them.
+	held map[string]bool
+	tell chan struct{}
 }
 
 // New returns a Node; it does not connect until used.
@@ -112,7 +121,7 @@ func New(opts Options) (*Node, error) {
 		opts.Logger = slog.Default()
 	}
 	return &Node{opts: opts, rdb: redis.NewClient(ro), log: opts.Logger.With("node", opts.ID),
-		owned: map[string]bool{}, lost: map[string]bool{}}, nil
+		owned: map[string]bool{}, lost: map[string]bool{}, held: map[string]bool{}, tell: make(chan struct{}, 1)}, nil
 }
 
 // ID is this node's id.
@@ -126,10 +135,15 @@ func (n *Node) claimedKey(id string) string { return n.opts.Prefix + "claimed:" 
 
 // Run registers this node and refreshes its record and its rooms' leases
 // every Refresh until ctx ends; it then removes the record and releases
-// the leases, so that the rooms can be claimed again at once.
+// the leases, so that the rooms can be claimed again at once. Rooms lost
+// to another node are told to OnLost from a goroutine of its own, which
+// ends with ctx (after the call running then) before Run returns.
 func (n *Node) Run(ctx context.Context) error {
 	t := time.NewTicker(n.opts.Refresh)
 	defer t.Stop()
+	told := make(chan struct{})
+	go n.tellLost(ctx, told)
+	defer func() { <-told }()
 	for {
 		if err := n.Refresh(ctx); err != nil && ctx.Err() == nil {
 			n.log.Warn("cluster: refresh", "err", err)
@@ -230,13 +244,43 @@ func (n *Node) renew(ctx context.Context, live []string) error {
 			delete(n.lost, name)
 		}
 	}
-	n.mu.Unlock()
-	if n.opts.OnLost != nil {
+	if n.opts.OnLost != nil && len(held) > 0 {
 		for _, name := range held {
+			n.held[name] = true
+		}
+		select {
+		case n.tell <- struct{}{}:
+		default:
+		}
+	}
+	n.mu.Unlock()
+	return nil
+}
+
+// tellLost tells OnLost of the rooms renew found held by another node, as
+// they come, until ctx ends; then it closes done.
+func (n *Node) tellLost(ctx context.Context, done chan<- struct{}) {
+	defer close(done)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.tell:
+		}
+		n.mu.Lock()
+		names := make([]string, 0, len(n.held))
+		for name := range n.held {
+			names = append(names, name)
+		}
+		clear(n.held)
+		n.mu.Unlock()
+		for _, name := range names {
+			if ctx.Err() != nil {
+				return
+			}
 			n.opts.OnLost(name)
 		}
 	}
-	return nil
 }
 
 // leave removes this node's record and releases its leases.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -195,9 +196,9 @@ func TestLeases(t *testing.T) {
 		defer mu.Unlock()
 		return append([]string(nil), rooms...)
 	}})
-	var lost []string
+	lost := make(chan string, 10)
 	b := newNode(t, rs, "b", cluster.Options{Rooms: func() []string { return []string{"two"} },
-		OnLost: func(name string) { lost = append(lost, name) }})
+		OnLost: func(name string) { lost <- name }})
 	for _, n := range []string{"one", "two"} {
 		if id, _ := c.Get(ctx, cluster.DefaultPrefix+"owner:"+n).Result(); id != "a" {
 			t.Fatalf("owner of %s: %q, want a", n, id)
@@ -207,18 +208,25 @@ func TestLeases(t *testing.T) {
 		t.Fatalf("lease %v", ttl)
 	}
 	// b also runs "two" (a split): it does not take it from a, and is
-	// told at each refresh, so that it gives its people up to a.
-	lost = nil
-	for range 2 {
-		if err := b.Refresh(ctx); err != nil {
-			t.Fatal(err)
-		}
+	// told (once it runs) after each refresh, so that it gives its people
+	// up to a.
+	if err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
 	}
 	if id, _ := c.Get(ctx, cluster.DefaultPrefix+"owner:two").Result(); id != "a" {
 		t.Fatalf("owner of two after b's renewal: %q", id)
 	}
-	if fmt.Sprint(lost) != "[two two]" {
-		t.Fatalf("b told of rooms another node holds: %v, want two at each refresh", lost)
+	bctx, bstop := context.WithCancel(ctx)
+	bdone := make(chan error, 1)
+	go func() { bdone <- b.Run(bctx) }()
+	for range 2 {
+		if name := <-lost; name != "two" {
+			t.Fatalf("b told of %q, want two", name)
+		}
+	}
+	bstop()
+	if err := <-bdone; err != nil {
+		t.Fatal(err)
 	}
 	// "one" ends on a: its lease goes at the next refresh.
 	mu.Lock()
@@ -240,6 +248,55 @@ func TestLeases(t *testing.T) {
 	}
 	if n, _ := c.Exists(ctx, cluster.DefaultPrefix+"owner:two", cluster.DefaultPrefix+"node:a").Result(); n != 0 {
 		t.Fatal("a's lease or record outlives it")
+	}
+}
+
+// TestSlowYieldDelaysNoRefresh: a node told that another holds a room
+// it runs is told on a goroutine of its own: while it takes its time
+// giving the room up (its store calls hang in an outage), its record and
+// its other leases go on being refreshed, and it is told again after.
+func TestSlowYieldDelaysNoRefresh(t *testing.T) {
+	rs := redistest.Start(t)
+	ctx := context.Background()
+	c := rdb(t, rs)
+	newNode(t, rs, "a", cluster.Options{Lease: time.Minute, Rooms: func() []string { return []string{"two"} }})
+	var refreshes atomic.Int64
+	lost, release := make(chan string, 10), make(chan struct{})
+	b := newNode(t, rs, "b", cluster.Options{Refresh: 20 * time.Millisecond, Lease: time.Second,
+		Rooms: func() []string {
+			refreshes.Add(1)
+			return []string{"one", "two"}
+		},
+		OnLost: func(name string) {
+			lost <- name
+			<-release // a yield that hangs
+		}})
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- b.Run(rctx) }()
+	if name := <-lost; name != "two" {
+		t.Fatalf("b told of %q, want two", name)
+	}
+	// The yield hangs; b's refreshes carry on, renewing its lease of one
+	// (a second long) many times over.
+	from := refreshes.Load()
+	deadline := time.Now().Add(time.Minute)
+	for refreshes.Load() < from+5 {
+		if time.Now().After(deadline) {
+			t.Fatalf("refreshes while a yield hangs: %d, want 5", refreshes.Load()-from)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if id, _ := c.Get(ctx, cluster.DefaultPrefix+"owner:one").Result(); id != "b" {
+		t.Fatalf("owner of one while b's yield hangs: %q, want b", id)
+	}
+	close(release)
+	if name := <-lost; name != "two" {
+		t.Fatalf("b told again of %q, want two", name)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -68,10 +68,17 @@ type Door interface {
 	// accepted the room's agreement (room.BuildRoll).
 	Roll(ctx context.Context, roomName string) (room.Roll, error)
 	// Mirror writes the room's controls (Controls.Mirror) for a node that
-	// takes the room over; a version not newer than the one written
-	// changes nothing. An error wrapping room.ErrNotFound: the session is
-	// over, and there is nothing to write.
-	Mirror(ctx context.Context, roomName string, version uint64, data []byte) error
+	// takes the room over, in the term the room took as it opened
+	// (MirrorTerm); an earlier term, or a version not newer than the one
+	// written in the same term, changes nothing. An error wrapping
+	// room.ErrNotFound: the session is over, and there is nothing to
+	// write.
+	Mirror(ctx context.Context, roomName string, term, version uint64, data []byte) error
+	// MirrorTerm starts a term of the room's mirror for this node, as it
+	// opens the room: greater than any term before, so that from then on
+	// the writes of a node that ran the room before this one change
+	// nothing, whatever their version.
+	MirrorTerm(ctx context.Context, roomName string) (uint64, error)
 	// Mirrored returns the controls the room's previous node last wrote;
 	// ok is false when there are none.
 	Mirrored(ctx context.Context, roomName string) (version uint64, data []byte, ok bool, err error)
@@ -84,6 +91,14 @@ type Door interface {
 	// back; seen is when that node last refreshed it (its last sign of
 	// life). An error wrapping room.ErrNotFound if it is gone.
 	Adopt(ctx context.Context, roomName, id string) (p room.Participant, seen time.Time, err error)
+	// YieldSeats keeps, for the room's node, the seats this node gives up
+	// (two nodes ran the room at once): by the key of each seat's resume
+	// secret, its participant id (yield_room.go).
+	YieldSeats(ctx context.Context, roomName string, seats map[string]string) error
+	// TakeYielded returns, once, the participant id of a seat another
+	// node gave up with resume key key. An error wrapping
+	// room.ErrNotFound if there is none.
+	TakeYielded(ctx context.Context, roomName, key string) (string, error)
 }
 
 // Errors of a room's operations that are not refusals of a command (those

@@ -43,7 +43,8 @@ package live
 //   - ticker.go, seating.go, leaving.go, media.go, moves.go (hold, resume,
 //     take over), handover_room.go, restore_room.go (what another node
 //     mirrored, carried on here with its seats held), yield_room.go (the
-//     room given up to the node that holds it), commands_room.go,
+//     room given up to the node that holds it, and the seats given up
+//     taken back there), commands_room.go,
 //     chat_room.go (chat, delivered and forgotten), layout_room.go
 //     (layouts and video layers): what a Room does.
 //   - rooms.go: Rooms, the rooms of this node.

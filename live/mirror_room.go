@@ -17,6 +17,12 @@ import (
 // one write waited for, briefly, is that of a seat's new resume key: a
 // joined carrying a fresh resume secret is held back until the key is in
 // the store (releaseHeld).
+//
+// Each write carries the term the room took as it opened (takeTerm): a
+// node that opened the room before this one, and went on running it for a
+// while (two nodes ran it at once), cannot overwrite this one's mirror
+// with a higher version, and a node opening it after this one shuts this
+// one's writes out.
 
 const (
 	// mirrorPace is the least time between two writes of a room's mirror.
@@ -95,7 +101,11 @@ func (r *Room) writeMirror(ctx context.Context) error {
 	if !ok || version <= r.mirrored.Load() {
 		return nil
 	}
-	err := r.door.Mirror(ctx, r.name, version, data)
+	term, err := r.mirrorTerm(ctx)
+	if err != nil {
+		return err
+	}
+	err = r.door.Mirror(ctx, r.name, term, version, data)
 	switch {
 	case err == nil:
 		for {
@@ -111,6 +121,31 @@ func (r *Room) writeMirror(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// takeTerm starts the mirror's term for this room, as it opens; if the
+// store cannot say, the first write takes it (mirrorTerm).
+func (r *Room) takeTerm(ctx context.Context) {
+	t, err := r.door.MirrorTerm(ctx, r.name)
+	if err != nil {
+		r.log.Warn("start the mirror's term; the first write tries again", "err", err)
+		return
+	}
+	r.term.Store(t)
+}
+
+// mirrorTerm returns the room's mirror term, taking it if the room could
+// not as it opened.
+func (r *Room) mirrorTerm(ctx context.Context) (uint64, error) {
+	if t := r.term.Load(); t != 0 {
+		return t, nil
+	}
+	t, err := r.door.MirrorTerm(ctx, r.name)
+	if err != nil {
+		return 0, err
+	}
+	r.term.CompareAndSwap(0, t)
+	return r.term.Load(), nil
 }
 
 // mirrorState encodes the controls' state with its version; ok is false
@@ -179,7 +214,11 @@ func (r *Room) handOverMirror(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
-	if err := r.door.Mirror(ctx, r.name, version, data); err != nil && !errors.Is(err, room.ErrNotFound) {
+	term, err := r.mirrorTerm(ctx)
+	if err == nil {
+		err = r.door.Mirror(ctx, r.name, term, version, data)
+	}
+	if err != nil && !errors.Is(err, room.ErrNotFound) {
 		return err
 	}
 	return nil

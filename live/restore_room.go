@@ -21,7 +21,12 @@ import (
 // joining again (one seat per person: membership hands the presence over)
 // or by a resume with the secret the previous node gave them, whose hash
 // it mirrored (resumeRestored). It runs once, before anyone arrives in the room here.
+//
+// The room takes its mirror's term first: whatever the node that ran the
+// room before writes from then on changes nothing (mirror_room.go), and
+// what it wrote before is read here.
 func (r *Room) restore(ctx context.Context) {
+	r.takeTerm(ctx)
 	version, data, ok, err := r.door.Mirrored(ctx, r.name)
 	if err != nil {
 		r.log.Warn("read the mirrored controls; starting afresh", "err", err)

@@ -71,8 +71,10 @@ type Room struct {
 	// keep is Rooms': set while the node hands its rooms over, when the
 	// mirror is written no more and those released keep their presences.
 	keep *atomic.Bool
-	// mirrored is the newest version the store took; failing is set while
-	// it cannot be reached (mirror_room.go).
+	// term is the mirror's term this room took as it opened (0 until it
+	// could); mirrored is the newest version the store took; failing is
+	// set while it cannot be reached (mirror_room.go).
+	term     atomic.Uint64
 	mirrored atomic.Uint64
 	failing  atomic.Bool
 	// yielded is set once another node holds the room and the room gave

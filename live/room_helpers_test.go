@@ -115,6 +115,8 @@ type flakyStore struct {
 	membership.Store
 	down atomic.Bool
 	hang atomic.Bool
+	// mirrors counts the mirror writes the store answered.
+	mirrors atomic.Int64
 }
 
 var errDown = fmt.Errorf("test store: %w", room.ErrUnavailable)
@@ -183,7 +185,24 @@ func (s *flakyStore) SetMirror(ctx context.Context, name string, m membership.Mi
 		<-ctx.Done()
 		return fmt.Errorf("test store: %w: %w", room.ErrUnavailable, ctx.Err())
 	}
-	return s.Store.SetMirror(ctx, name, m)
+	err := s.Store.SetMirror(ctx, name, m)
+	if err == nil {
+		s.mirrors.Add(1)
+	}
+	return err
+}
+
+// Epoch passes the inner store's on (membership.Epocher), so that a node
+// on a Redis that lost its data writes its presences back; a store that
+// cannot lose its data has one epoch.
+func (s *flakyStore) Epoch(ctx context.Context) (string, error) {
+	if err := s.err(); err != nil {
+		return "", err
+	}
+	if ep, ok := s.Store.(membership.Epocher); ok {
+		return ep.Epoch(ctx)
+	}
+	return "memory", nil
 }
 
 func (s *flakyStore) AdoptPresence(ctx context.Context, name, id, node string) (room.Participant, time.Time, error) {

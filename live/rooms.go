@@ -147,10 +147,11 @@ func (rs *Rooms) TakeOver(ctx context.Context, p room.Participant, info room.Inf
 
 // ResumeRestored gives a seat held for the room's previous node (restored
 // with the room, its client not back yet) to conn, the client back with
-// the resume secret that node last gave it; it returns the room and the
-// participant id. A room not live here is opened first, as for TakeOver.
-// ErrNotHeld if no such seat has that secret (or the room's name is not
-// one).
+// the resume secret that node last gave it; or a seat another node gave
+// up to this one (Yield there), seated here anew as the same participant.
+// It returns the room and the participant id. A room not live here is
+// opened first, as for TakeOver. ErrNotHeld if no such seat has that
+// secret (or the room's name is not one).
 func (rs *Rooms) ResumeRestored(ctx context.Context, roomName, secret string, conn Conn, newPeer bool) (*Room, string, error) {
 	if room.CheckRoomName(roomName) != nil || secret == "" {
 		return nil, "", ErrNotHeld
@@ -160,6 +161,9 @@ func (rs *Rooms) ResumeRestored(ctx context.Context, roomName, secret string, co
 		return nil, "", err
 	}
 	id, err := r.resumeRestored(ctx, secret, conn, newPeer)
+	if id == "" && errors.Is(err, ErrNotHeld) {
+		id, err = r.resumeYielded(ctx, secret, conn)
+	}
 	if id == "" {
 		r.closeIfEmpty()
 		return nil, "", err

@@ -23,6 +23,10 @@ const (
 	arrival   handover = iota // a new seat
 	resumed                   // the same client, back on a new connection
 	takenOver                 // the same person, from another window or device
+	// yieldedBack: the same client, back with its resume secret from a
+	// node that gave the room up (yield_room.go): resumed for it, on a new
+	// peer connection; an arrival for the others, who never saw it here.
+	yieldedBack
 )
 
 // wait tells a person who arrived in the waiting room why, in which room
@@ -122,15 +126,15 @@ func (r *Room) announceLocked(x *person, info room.Info, how handover, newPeer b
 		Participants: others,
 		ICEServers:   r.cfg.iceServersFor(p.ID),
 		Resume:       secret,
-		Resumed:      how == resumed,
-		NewPeer:      how == resumed && newPeer,
+		Resumed:      how == resumed || how == yieldedBack,
+		NewPeer:      how == resumed && newPeer || how == yieldedBack,
 	})
 	me := protocol.ParticipantEvent{Type: "participant_joined", Participant: x.info(r.selfMutedLocked(p.ID), nil)}
-	if how != arrival {
+	if how != arrival && how != yieldedBack {
 		me = protocol.ParticipantEvent{Type: "participant_updated", Participant: x.info(r.selfMutedLocked(p.ID), tracks)}
 	}
 	r.broadcastLocked(me, p.ID)
-	if how != arrival && r.ctl != nil {
+	if how != arrival && how != yieldedBack && r.ctl != nil {
 		r.ctl.Touch()
 		r.publishLocked()
 	}

@@ -82,7 +82,7 @@ func (s *Service) join(ctx context.Context, req JoinRequest) (JoinResult, error)
 	if !room.ValidRoomName(req.Room) {
 		return JoinResult{}, room.Refuse(room.CodeBadRequest, "The room name must be 1 to 64 letters, digits, dots, dashes or underscores.", nil)
 	}
-	a := room.Arrival{Name: req.Name, Passcode: req.Passcode, At: s.now()}
+	a := room.Arrival{Name: req.Name, Passcode: req.Passcode, Passcodes: s.passcodes, At: s.now()}
 	if req.Token != "" {
 		c, err := room.VerifyTokenFor(s.secret, req.Token, req.Room, s.now())
 		if err != nil {

@@ -22,9 +22,10 @@ func (m *MemStore) SetMirror(ctx context.Context, roomName string, mr Mirror) er
 	if s == nil {
 		return fmt.Errorf("session of room %q: %w", roomName, room.ErrNotFound)
 	}
-	if s.mirror != nil && s.mirror.Version >= mr.Version {
+	if mr.Term < s.term || s.mirror != nil && mr.Term == s.mirror.Term && s.mirror.Version >= mr.Version {
 		return nil
 	}
+	s.term = mr.Term
 	mr.Data = append([]byte(nil), mr.Data...)
 	s.mirror = &mr
 	return nil
@@ -45,6 +46,74 @@ func (m *MemStore) Mirror(ctx context.Context, roomName string) (Mirror, error) 
 	out := *s.mirror
 	out.Data = append([]byte(nil), out.Data...)
 	return out, nil
+}
+
+func (m *MemStore) MirrorTerm(ctx context.Context, roomName string) (uint64, error) {
+	if err := room.CheckRoomName(roomName); err != nil {
+		return 0, err
+	}
+	if err := m.lock(ctx); err != nil {
+		return 0, err
+	}
+	defer m.mu.Unlock()
+	now := m.now()
+	t := uint64(max(now.UnixMilli(), 0))
+	s := m.session(roomName, now)
+	if s == nil {
+		return t, nil
+	}
+	s.term = max(s.term+1, t)
+	return s.term, nil
+}
+
+func (m *MemStore) YieldSeats(ctx context.Context, roomName string, seats map[string]string) error {
+	if err := CheckYielded(roomName, seats); err != nil {
+		return err
+	}
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	s := m.session(roomName, m.now())
+	if s == nil {
+		return fmt.Errorf("session of room %q: %w", roomName, room.ErrNotFound)
+	}
+	n := len(s.yielded)
+	for key := range seats {
+		if _, ok := s.yielded[key]; !ok {
+			n++
+		}
+	}
+	if n > MaxYieldedSeats {
+		return errf("seats given up in room %q: %d, at most %d", roomName, n, MaxYieldedSeats)
+	}
+	if s.yielded == nil {
+		s.yielded = map[string]string{}
+	}
+	for key, id := range seats {
+		s.yielded[key] = id
+	}
+	return nil
+}
+
+func (m *MemStore) TakeYielded(ctx context.Context, roomName, key string) (string, error) {
+	if err := room.CheckRoomName(roomName); err != nil {
+		return "", err
+	}
+	if err := m.lock(ctx); err != nil {
+		return "", err
+	}
+	defer m.mu.Unlock()
+	s := m.session(roomName, m.now())
+	id, ok := "", false
+	if s != nil {
+		id, ok = s.yielded[key]
+	}
+	if !ok {
+		return "", fmt.Errorf("seat given up in room %q: %w", roomName, room.ErrNotFound)
+	}
+	delete(s.yielded, key)
+	return id, nil
 }
 
 func (m *MemStore) AdoptPresence(ctx context.Context, roomName, id, node string) (room.Participant, time.Time, error) {

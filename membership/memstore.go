@@ -48,6 +48,9 @@ type memSession struct {
 	blocked map[string]bool
 	present map[string]memEntry
 	mirror  *Mirror // the controls mirrored (mirror.go)
+	term    uint64  // the mirror's latest term (started or written)
+	// yielded are seats other nodes gave up: participant id by resume key.
+	yielded map[string]string
 }
 
 type memEntry struct {

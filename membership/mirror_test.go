@@ -34,10 +34,10 @@ func TestAdoptAndMirror(t *testing.T) {
 	if _, _, ok, err := h.svc.Mirrored(h.ctx, "circle"); ok || err != nil {
 		t.Fatalf("a mirror before any was written: %v, %v", ok, err)
 	}
-	if err := other.Mirror(h.ctx, "circle", 7, []byte(`{"state":1}`)); err != nil {
+	if err := other.Mirror(h.ctx, "circle", 0, 7, []byte(`{"state":1}`)); err != nil {
 		t.Fatal(err)
 	}
-	if err := other.Mirror(h.ctx, "circle", 6, []byte(`{"state":0}`)); err != nil {
+	if err := other.Mirror(h.ctx, "circle", 0, 6, []byte(`{"state":0}`)); err != nil {
 		t.Fatal(err)
 	}
 	v, data, ok, err := h.svc.Mirrored(h.ctx, "circle")

@@ -201,6 +201,30 @@ func (l *lossyStore) Mirror(ctx context.Context, name string) (membership.Mirror
 	return s.Mirror(ctx, name)
 }
 
+func (l *lossyStore) MirrorTerm(ctx context.Context, name string) (uint64, error) {
+	s, err := l.s()
+	if err != nil {
+		return 0, err
+	}
+	return s.MirrorTerm(ctx, name)
+}
+
+func (l *lossyStore) YieldSeats(ctx context.Context, name string, seats map[string]string) error {
+	s, err := l.s()
+	if err != nil {
+		return err
+	}
+	return s.YieldSeats(ctx, name, seats)
+}
+
+func (l *lossyStore) TakeYielded(ctx context.Context, name, key string) (string, error) {
+	s, err := l.s()
+	if err != nil {
+		return "", err
+	}
+	return s.TakeYielded(ctx, name, key)
+}
+
 func (l *lossyStore) AdoptPresence(ctx context.Context, name, id, node string) (room.Participant, time.Time, error) {
 	s, err := l.s()
 	if err != nil {

@@ -61,6 +61,7 @@ type Service struct {
 	ttl        time.Duration
 	maxWaiting int
 	onGone     func(roomName, id string)
+	passcodes  *room.PasscodeMemo
 
 	mu      sync.Mutex
 	local   map[string]map[string]room.Participant // room -> id -> hosted here, as last known
@@ -98,6 +99,7 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 		ttl:        cfg.PresenceTTL,
 		maxWaiting: cfg.MaxWaiting,
 		onGone:     cfg.OnGone,
+		passcodes:  room.NewPasscodeMemo(),
 		local:      make(map[string]map[string]room.Participant),
 		rooms:      make(map[string]hostedRoom),
 		pending:    make(map[string]pendingRoom),

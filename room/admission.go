@@ -21,6 +21,10 @@ type Arrival struct {
 	Role     Role
 	HasToken bool
 	Passcode string
+	// Passcodes, when set, remembers passcodes that matched, so that a
+	// group arriving together pays for one full check (nil: every
+	// passcode is checked in full).
+	Passcodes *PasscodeMemo
 	// At is when the arrival comes; a closed cohort's door (rule 5) is
 	// checked against it, so a zero At finds it shut.
 	At time.Time
@@ -109,7 +113,7 @@ func Decide(cfg RoomConfig, sess Session, a Arrival) Decision {
 	}
 	d := Decision{Role: role, Name: clean}
 
-	if !role.IsFacilitator() && !cfg.CheckPasscode(a.Passcode) {
+	if !role.IsFacilitator() && !a.Passcodes.Check(cfg, a.Passcode) {
 		return Decision{Outcome: OutcomeRefuse, Code: CodeBadPasscode, Message: "The passcode is wrong or missing."}
 	}
 	if refusal, open := cfg.door(role, a.At); !open {

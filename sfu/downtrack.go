@@ -82,6 +82,7 @@ type downTrack struct {
 	waited       uint32 // packets of the layer wanted that were not a keyframe
 	scratch      rtp.Packet
 	forwarded    uint64
+	sentSize     int // RTP bytes of the last packet forwarded, as written
 	fast         fastTrack
 	abs          absStamp
 }
@@ -246,6 +247,7 @@ func (d *downTrack) forward(l *layer, pkt *rtp.Packet, keyframe bool) outcome {
 		return dropped(DropError)
 	}
 	d.fast.sent(s.Header.Timestamp, len(pkt.Payload), d.pub.fanoutAt)
+	d.sentSize = s.Header.MarshalSize() + len(pkt.Payload)
 	d.lastSeq = s.Header.SequenceNumber
 	if d.sent != nil {
 		d.sent.record(s.Header.SequenceNumber, pkt.SequenceNumber, li, s.Header.Timestamp)

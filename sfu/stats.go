@@ -145,7 +145,10 @@ func (s *Stats) Dropped(r DropReason) (packets, bytes uint64) {
 type fanout struct {
 	forwarded int
 	fast      int
-	dropped   [numDropReasons]int
+	// sent is the RTP bytes forwarded, as written (each subscriber's
+	// header extensions differ from the publisher's).
+	sent    int
+	dropped [numDropReasons]int
 }
 
 // outcome is what downTrack.forward did with one packet.
@@ -161,14 +164,18 @@ const (
 
 func dropped(r DropReason) outcome { return outcome(r) }
 
-func (f *fanout) add(o outcome) {
+// add counts an outcome; sent is the size of the RTP packet written, for
+// one forwarded.
+func (f *fanout) add(o outcome, sent int) {
 	switch o {
 	case outcomeForwarded:
 		f.forwarded++
+		f.sent += sent
 		return
 	case outcomeForwardedFast:
 		f.forwarded++
 		f.fast++
+		f.sent += sent
 		return
 	case outcomeSkipped:
 		return
@@ -176,12 +183,14 @@ func (f *fanout) add(o outcome) {
 	f.dropped[o]++
 }
 
+// record adds a packet's fan-out; size is the packet's RTP size as
+// received, less its extensions and padding (what drops count).
 func (s *Stats) record(f *fanout, size int) {
 	s.PacketsIn.Add(1)
 	s.BytesIn.Add(uint64(size))
 	if f.forwarded > 0 {
 		s.PacketsForwarded.Add(uint64(f.forwarded))
-		s.BytesForwarded.Add(uint64(f.forwarded * size))
+		s.BytesForwarded.Add(uint64(f.sent))
 		if f.fast > 0 {
 			s.FastForwarded.Add(uint64(f.fast))
 		}

@@ -249,13 +249,14 @@ func (t *publishedTrack) forward(l *layer, pkt *rtp.Packet, keyframe bool) {
 		t.batch.cork()
 	}
 	for _, d := range *t.downs.Load() {
-		f.add(d.forward(l, pkt, keyframe))
+		f.add(d.forward(l, pkt, keyframe), d.sentSize)
 	}
 	if t.batch != nil {
 		t.batch.uncork()
 	}
-	// RTP size as forwarded: downTrack.forward strips extensions and
-	// padding (and adds video's 8 bytes of send time, not counted here).
+	// Forwarded bytes are counted as written (downTrack.sentSize: the
+	// publisher's extensions and padding stripped, video's send time
+	// added); the packet's own, without extensions or padding.
 	t.stats.record(&f, 12+4*len(pkt.CSRC)+len(pkt.Payload))
 }
 

@@ -62,7 +62,7 @@ func (l *rateLimiter) allow(now time.Time) (ok, warn, disconnect bool) {
 	return false, warn, l.violations > maxViolations
 }
 
-// admitConn counts a new connection against key (limitKey of the client
+// admitConn counts a new connection against key (clientaddr.Key of the client
 // address), refusing it over the limit. Loopback peers count like any
 // other: a reverse proxy on this machine is named in TrustedProxies, and
 // its clients are counted by the address it forwards for.

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/hearth-rtc/hearth/internal/clientaddr"
 	"github.com/hearth-rtc/hearth/live"
 	"github.com/hearth-rtc/hearth/membership"
 	"github.com/hearth-rtc/hearth/protocol"
@@ -67,7 +68,7 @@ type Config struct {
 	// count like any other: a reverse proxy belongs in TrustedProxies.
 	MaxConnsPerIP int
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For or
-	// Forwarded header names the client (proxy.go; ParseTrustedProxies).
+	// Forwarded header names the client (clientaddr.ParseProxies).
 	// The client address so found is what the limits count and the logs
 	// show.
 	TrustedProxies []netip.Prefix
@@ -98,7 +99,7 @@ type Config struct {
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
-	trusted  proxySet
+	trusted  clientaddr.Proxies
 	upgrader websocket.Upgrader
 	// msgBufs hold a message while it is read and handled: handlers copy
 	// out what they keep, so one buffer serves message after message.
@@ -109,7 +110,7 @@ type Server struct {
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
 	resumes  map[string]*conn // resume secret -> seat holder
-	perIP    map[string]int   // open connections per limitKey
+	perIP    map[string]int   // open connections per clientaddr.Key
 	unjoined int              // open sockets that have not joined
 	closing  bool
 	wg       sync.WaitGroup
@@ -152,7 +153,7 @@ func New(cfg Config) *Server {
 		cfg:      cfg,
 		messages: protocol.ClientMessages(),
 		log:      cfg.Logger,
-		trusted:  proxySet(cfg.TrustedProxies),
+		trusted:  clientaddr.Proxies(cfg.TrustedProxies),
 		conns:    map[*conn]struct{}{},
 		resumes:  map[string]*conn{},
 		perIP:    map[string]int{},
@@ -214,11 +215,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refusePeer(w)
 		return
 	}
-	ip := s.clientAddr(r)
+	ip := s.trusted.Of(r)
 	if peerAddr != "" {
 		ip = peerAddr
 	}
-	key := limitKey(ip)
+	key := clientaddr.Key(ip)
 	if !s.admitConn(key) {
 		s.wg.Done()
 		s.mu.Lock()

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/hearth-rtc/hearth/internal/app"
+	"github.com/hearth-rtc/hearth/internal/clientaddr"
 	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/sfu"
-	"github.com/hearth-rtc/hearth/signaling"
 )
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -77,7 +77,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if urls := splitList(*iceServers); len(urls) > 0 {
 		ice = append(ice, protocol.ICEServer{URLs: urls, Username: *iceUser, Credential: *iceCred})
 	}
-	proxies, err := signaling.ParseTrustedProxies(splitList(*trustedProxies))
+	proxies, err := clientaddr.ParseProxies(splitList(*trustedProxies))
 	if err != nil {
 		return fmt.Errorf("-trusted-proxies: %w", err)
 	}

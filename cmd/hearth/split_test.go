@@ -20,7 +20,9 @@ import (
 // Cat hears nobody. Once the first node runs again it finds its lease
 // held by the other and gives its people up: their connections close,
 // they come back through either node, and all three are in one room on
-// the node that holds the lease, each hearing the two others.
+// the node that holds the lease, each hearing the two others. Dee, who
+// came in with a name and no token, resumes with the secret the first
+// node gave her and is seated as herself (same participant id).
 func TestClusterSplitHeals(t *testing.T) {
 	tc := startCluster(t, 2)
 	ctx, cancel := budget.Context(t, budget.Test)
@@ -36,7 +38,9 @@ func TestClusterSplitHeals(t *testing.T) {
 	default:
 		t.Fatalf("split runs on %q", tc.owner("split"))
 	}
-	expectAudio(t, ctx, map[string]*client.Client{"ann": ann, "ben": ben}, "ann<ben ben<ann")
+	dee := joinVia(t, ctx, other, "split", "Dee", "")
+	expectAudio(t, ctx, map[string]*client.Client{"ann": ann, "ben": ben, "dee": dee}, "ann<ben,dee ben<ann,dee dee<ann,ben")
+	deeID := dee.ID()
 
 	if err := first.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
@@ -51,14 +55,16 @@ func TestClusterSplitHeals(t *testing.T) {
 		t.Fatalf("after Redis lost everything Cat's join claimed split for %q, want %s", o, other.id)
 	}
 	resume()
-	for name, c := range map[string]*client.Client{"ann": ann, "ben": ben} {
+	for name, c := range map[string]*client.Client{"ann": ann, "ben": ben, "dee": dee} {
 		if _, err := c.WaitMessage(ctx, "_closed", nil); err != nil {
 			t.Fatalf("%s is still connected to the half of the room on %s: %v", name, first.id, err)
 		}
 	}
 	ann = joinRetryVia(t, ctx, first, "split", "ann", room.RoleMember)
 	ben = joinRetryVia(t, ctx, other, "split", "ben", room.RoleMember)
-	expectAudio(t, ctx, map[string]*client.Client{"ann": ann, "ben": ben, "cat": cat}, "ann<ben,cat ben<ann,cat cat<ann,ben")
+	reconnectVia(t, ctx, dee, other, deeID)
+	expectAudio(t, ctx, map[string]*client.Client{"ann": ann, "ben": ben, "cat": cat, "dee": dee},
+		"ann<ben,cat,dee ben<ann,cat,dee cat<ann,ben,dee dee<ann,ben,cat")
 	if o := tc.owner("split"); o != other.id {
 		t.Fatalf("after the heal split runs on %q, want %s", o, other.id)
 	}

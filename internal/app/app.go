@@ -253,6 +253,7 @@ func New(cfg Config) (*App, error) {
 	})
 	mux.Handle("/admin/", a.adminHandler(admin.NewHandler(admin.Config{
 		Store: a.store, APIKey: cfg.APIKey, APISecret: cfg.APISecret, Logger: log, Node: a.adminNode(), Sessions: lv,
+		TrustedProxies: cfg.TrustedProxies,
 	})))
 	mux.Handle("/metrics", a.metrics.Handler())
 	if cfg.Pprof {

@@ -92,11 +92,13 @@ func (a *App) mediaAddrs() []string {
 
 // adminHandler is the admin API, forwarding to a room's node in a
 // cluster.
-func (a *App) adminHandler(h http.Handler) http.Handler {
+func (a *App) adminHandler(h *admin.Handler) http.Handler {
 	if a.node == nil {
 		return h
 	}
-	return cluster.NewAdminForwarder(a.node, a.cfg.Cluster.Secret, "/admin", h)
+	// Signed in before forwarding: another node sees only this node's
+	// address, so failed sign-ins are counted here, at the client's.
+	return h.Gate(cluster.NewAdminForwarder(a.node, a.cfg.Cluster.Secret, "/admin", h))
 }
 
 // adminNode is the node for the admin API's /node (none on its own: a nil

@@ -45,8 +45,12 @@ var forbidden = map[string][]string{
 		module + "admin", module + "internal/app"},
 }
 
-// TestLayering: product code imports only downward, and nothing but tests
-// imports internal/testutil.
+// leaves are product packages under internal/ that any product package may
+// use: they import nothing of the module.
+var leaves = []string{"internal/clientaddr"}
+
+// TestLayering: product code imports only downward, nothing but tests
+// imports internal/testutil, and the leaves import nothing of the module.
 func TestLayering(t *testing.T) {
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -76,6 +80,12 @@ func TestLayering(t *testing.T) {
 			p, _ := strconv.Unquote(imp.Path.Value)
 			if strings.HasPrefix(p, module+"internal/testutil") && !strings.HasPrefix(dir, "internal/testutil") {
 				t.Errorf("%s imports the test helper %s", rel, p)
+			}
+			if slices.Contains(leaves, dir) && strings.HasPrefix(p, module) {
+				t.Errorf("%s imports %s, but is a leaf", rel, p)
+			}
+			if slices.Contains(leaves, strings.TrimPrefix(p, module)) {
+				continue
 			}
 			for _, bad := range forbidden[dir] {
 				if strings.HasPrefix(p, bad) {

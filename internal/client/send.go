@@ -25,8 +25,9 @@ type sender struct {
 	c            *Client
 	audio, video *webrtc.TrackLocalStaticRTP
 	audioSSRC    atomic.Uint32 // of the audio sender, 0 if none
-	// simulcast is the video's layers, for Options.Simulcast (video nil).
-	simulcast *simulcast
+	// simulcast is the video's layers, for Options.Simulcast (video nil),
+	// as published on the current peer connection.
+	simulcast atomic.Pointer[simulcast]
 
 	scratch       rtp.Packet // WriteAudio's and WriteVideo's, reused per packet
 	forceKeyframe atomic.Bool
@@ -61,7 +62,7 @@ func (s *sender) addTracks(o Options) error {
 }
 
 // rebind publishes the client's audio and video on its new peer
-// connection (newpeer.go). A simulcast video is not published again.
+// connection (newpeer.go), a simulcast video with all its layers.
 func (s *sender) rebind() error {
 	for _, t := range []*webrtc.TrackLocalStaticRTP{s.audio, s.video} {
 		if t == nil {
@@ -70,6 +71,9 @@ func (s *sender) rebind() error {
 		if err := s.add(t); err != nil {
 			return err
 		}
+	}
+	if sc := s.simulcast.Load(); sc != nil {
+		return s.publishSimulcast(&simulcast{layers: sc.layers})
 	}
 	return nil
 }
@@ -141,7 +145,7 @@ func (s *sender) write(t *webrtc.TrackLocalStaticRTP, h *rtp.Header, payload []b
 
 // start starts the built-in generator, once.
 func (s *sender) start() {
-	if s.audio == nil && s.video == nil && s.simulcast == nil || s.c.opts.ExternalMedia || !s.started.CompareAndSwap(false, true) {
+	if s.audio == nil && s.video == nil && s.simulcast.Load() == nil || s.c.opts.ExternalMedia || !s.started.CompareAndSwap(false, true) {
 		return
 	}
 	s.c.wg.Add(1)
@@ -186,7 +190,7 @@ func (s *sender) generate() {
 				_ = s.audio.WriteRTP(pkt)
 			}
 		}
-		if sc := s.simulcast; sc != nil && n%3 == 0 {
+		if sc := s.simulcast.Load(); sc != nil && n%3 == 0 {
 			key := time.Since(lastKey) > 3*time.Second
 			if key {
 				lastKey = time.Now()

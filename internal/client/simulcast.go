@@ -15,7 +15,8 @@ import (
 // lowest first.
 var SimulcastRIDs = [3]string{"q", "h", "f"}
 
-// simulcast is a publisher's video as three layers of one sender.
+// simulcast is a publisher's video as three layers of one sender, on one
+// peer connection: a new one publishes the same layers anew.
 type simulcast struct {
 	layers [3]*webrtc.TrackLocalStaticRTP
 	sender *webrtc.RTPSender
@@ -41,6 +42,13 @@ func (s *sender) addSimulcast(codec webrtc.RTPCodecCapability) error {
 		}
 		sc.layers[i] = t
 	}
+	return s.publishSimulcast(sc)
+}
+
+// publishSimulcast adds sc's layers as one sender on the client's peer
+// connection, reads the RTCP about each (until that connection closes),
+// and makes sc the video the generator and WriteVideoLayer send.
+func (s *sender) publishSimulcast(sc *simulcast) error {
 	tr, err := s.c.peer().AddTransceiverFromTrack(sc.layers[0], webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		return err
@@ -51,23 +59,23 @@ func (s *sender) addSimulcast(codec webrtc.RTPCodecCapability) error {
 			return err
 		}
 	}
-	s.simulcast = sc
+	s.simulcast.Store(sc)
 	for i, rid := range SimulcastRIDs {
 		s.c.wg.Add(1)
 		go func() {
 			defer s.c.wg.Done()
-			s.readLayerRTCP(i, rid)
+			s.readLayerRTCP(sc, i, rid)
 		}()
 	}
 	return nil
 }
 
-// readLayerRTCP turns the keyframe requests about layer i into a keyframe
-// of that layer.
-func (s *sender) readLayerRTCP(i int, rid string) {
+// readLayerRTCP turns the keyframe requests about layer i of sc into a
+// keyframe of that layer.
+func (s *sender) readLayerRTCP(sc *simulcast, i int, rid string) {
 	c := s.c
 	for {
-		pkts, _, err := s.simulcast.sender.ReadSimulcastRTCP(rid)
+		pkts, _, err := sc.sender.ReadSimulcastRTCP(rid)
 		if err != nil {
 			return
 		}
@@ -75,7 +83,7 @@ func (s *sender) readLayerRTCP(i int, rid string) {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				c.KeyframeRequests.Add(1)
-				s.simulcast.forceKey[i].Store(true)
+				sc.forceKey[i].Store(true)
 				if f := c.opts.OnLayerKeyframeRequest; f != nil {
 					f(i)
 				} else if f := c.opts.OnKeyframeRequest; f != nil {
@@ -114,7 +122,7 @@ func (sc *simulcast) writeLayers(pc *webrtc.PeerConnection, payload []byte, key 
 // writeLayer sends one packet of layer i from outside; callers take
 // turns (the packet struct is reused).
 func (s *sender) writeLayer(i int, h *rtp.Header, payload []byte) error {
-	sc := s.simulcast
+	sc := s.simulcast.Load()
 	if sc == nil || i < 0 || i >= len(sc.layers) {
 		return nil
 	}

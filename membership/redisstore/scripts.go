@@ -10,7 +10,8 @@ import "github.com/redis/go-redis/v9"
 //	KEYS[4] waiting   set   ids in the waiting room
 //	KEYS[5] locked    string "1" while locked
 //	KEYS[6] blocked   set   blocked identities
-//	KEYS[7] mirror    hash  version, node, data: the controls mirrored
+//	KEYS[7] mirror    hash  term, version, node, data: the controls mirrored;
+//	                        y:<key> -> participant id: seats given up
 //
 // Times come from the Redis server's clock (TIME), so nodes with skewed
 // clocks agree on expiry. Every script first drops expired entries; when
@@ -154,21 +155,73 @@ keep(ttl)
 return 'ok'
 `)
 
-// ARGV: version, node, data, ttl ms
+// ARGV: version, node, data, ttl ms, term. Terms and versions are
+// compared as decimal strings of equal length, not as Lua numbers (which
+// lose precision past 2^53).
 var setMirrorScript = redis.NewScript(sessionPrelude + `
 local ttl = tonumber(ARGV[4])
 if not purge(now_ms()) then return 'nosession' end
-local cur = redis.call('HGET', KM, 'version')
-if cur and tonumber(cur) >= tonumber(ARGV[1]) then return 'older' end
-redis.call('HSET', KM, 'version', ARGV[1], 'node', ARGV[2], 'data', ARGV[3])
+local function num(s)
+  s = s or '0'
+  return string.rep('0', 20 - #s) .. s
+end
+local cur = redis.call('HMGET', KM, 'term', 'version', 'written')
+local t = num(ARGV[5])
+if t < num(cur[1]) then return 'older' end
+if cur[3] and t == num(cur[3]) and num(cur[2]) >= num(ARGV[1]) then return 'older' end
+redis.call('HSET', KM, 'term', ARGV[5], 'written', ARGV[5], 'version', ARGV[1], 'node', ARGV[2], 'data', ARGV[3])
 keep(ttl)
 return 'ok'
 `)
 
-// Returns {version, node, data}, each false when there is no mirror.
+// Returns {version, node, data, term}, each false when there is no
+// mirror (a term started and nothing written in it keeps the mirror of
+// the term before).
 var mirrorScript = redis.NewScript(sessionPrelude + `
 purge(now_ms())
-return redis.call('HMGET', KM, 'version', 'node', 'data')
+return redis.call('HMGET', KM, 'version', 'node', 'data', 'written')
+`)
+
+// ARGV: ttl ms, the most seats given up, then field and id pairs.
+var yieldSeatsScript = redis.NewScript(sessionPrelude + `
+local ttl = tonumber(ARGV[1])
+if not purge(now_ms()) then return 'nosession' end
+local n = 0
+for _, f in ipairs(redis.call('HKEYS', KM)) do
+  if string.sub(f, 1, 2) == 'y:' then n = n + 1 end
+end
+for i = 3, #ARGV, 2 do
+  if redis.call('HEXISTS', KM, ARGV[i]) == 0 then n = n + 1 end
+end
+if n > tonumber(ARGV[2]) then return 'full' end
+for i = 3, #ARGV, 2 do
+  redis.call('HSET', KM, ARGV[i], ARGV[i + 1])
+end
+keep(ttl)
+return 'ok'
+`)
+
+// ARGV: field. Returns the id and forgets it, or nil.
+var takeYieldedScript = redis.NewScript(sessionPrelude + `
+if not purge(now_ms()) then return false end
+local id = redis.call('HGET', KM, ARGV[1])
+if id then redis.call('HDEL', KM, ARGV[1]) end
+return id
+`)
+
+// ARGV: ttl ms. Starts the mirror's next term: above the one stored and
+// at least the Redis clock in ms; returned as a decimal string.
+var mirrorTermScript = redis.NewScript(sessionPrelude + `
+local ttl = tonumber(ARGV[1])
+local now = now_ms()
+local t = now
+if purge(now) then
+  local cur = tonumber(redis.call('HGET', KM, 'term') or '0')
+  if cur >= t then t = cur + 1 end
+  redis.call('HSET', KM, 'term', string.format('%d', t))
+  keep(ttl)
+end
+return string.format('%d', t)
 `)
 
 // ARGV: id, node, ttl ms. Returns {'ok', participant JSON, its expiry

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,6 +54,99 @@ func testMirror(t *testing.T, newStore NewStore) {
 	_, err = s.Mirror(ctx, "r")
 	mustErr(t, err, room.ErrNotFound, "mirror of an ended session")
 	must(t, s.SetMirror(ctx, "r", membership.Mirror{Version: 1, Node: "n3", Data: []byte("fresh")}), "a new session's first")
+}
+
+// testMirrorTerm: a term started for a node opening the room outranks
+// every write of an earlier term, whatever its version, and terms follow
+// the clock, so that one started after a store lost its data still
+// outranks the terms of before.
+func testMirrorTerm(t *testing.T, newStore NewStore) {
+	s, ctx := newStore(t, longTTL), ctxT(t)
+	before := time.Now().Add(-time.Second).UnixMilli() // the store's clock may be a little behind
+	t0, err := s.MirrorTerm(ctx, "r")
+	must(t, err, "term without session")
+	if t0 < uint64(before) {
+		t.Fatalf("term without a session %d, want at least the clock (%d ms)", t0, before)
+	}
+	_, err = s.MirrorTerm(ctx, "bad name!")
+	mustErr(t, err, room.ErrInvalid, "term of a bad room name")
+	_, err = s.AddPresence(ctx, person("r", "p_f", "sam", room.RoleFacilitator, room.StateActive), 0)
+	must(t, err, "add")
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Version: 9, Node: "n1", Data: []byte("nine")}), "write 9")
+	t1, err := s.MirrorTerm(ctx, "r")
+	must(t, err, "term 1")
+	if t1 < uint64(before) {
+		t.Fatalf("term %d, want at least the clock (%d ms)", t1, before)
+	}
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Version: 10, Node: "n1", Data: []byte("ten")}), "write 10 of no term")
+	if m, err := s.Mirror(ctx, "r"); err != nil || string(m.Data) != "nine" {
+		t.Fatalf("mirror after a write of an earlier term: %q, %v; want nine", m.Data, err)
+	}
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Term: t1, Version: 1, Node: "n2", Data: []byte("one")}), "write 1 of term 1")
+	t2, err := s.MirrorTerm(ctx, "r")
+	must(t, err, "term 2")
+	if t2 <= t1 {
+		t.Fatalf("terms %d then %d, want them rising", t1, t2)
+	}
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Term: t1, Version: 50, Node: "n2", Data: []byte("fifty")}), "write 50 of term 1")
+	m, err := s.Mirror(ctx, "r")
+	must(t, err, "read")
+	if m.Term != t1 || m.Version != 1 || m.Node != "n2" || string(m.Data) != "one" {
+		t.Fatalf("mirror = term %d version %d %q %q, want term %d version 1 from n2", m.Term, m.Version, m.Node, m.Data, t1)
+	}
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Term: t2, Version: 0, Node: "n3", Data: []byte("zero")}), "write 0 of term 2")
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Term: t2, Version: 0, Node: "n3", Data: []byte("again")}), "write 0 of term 2 again")
+	m, err = s.Mirror(ctx, "r")
+	must(t, err, "read")
+	if m.Term != t2 || m.Version != 0 || string(m.Data) != "zero" {
+		t.Fatalf("mirror = term %d version %d %q, want term %d version 0, the first written", m.Term, m.Version, m.Data, t2)
+	}
+}
+
+// testYieldedSeats: seats a node gave up are kept by resume key for the
+// session, taken once, bounded, and end with the session.
+func testYieldedSeats(t *testing.T, newStore NewStore) {
+	s, ctx := newStore(t, longTTL), ctxT(t)
+	key := func(c byte) string { return strings.Repeat(string(c), 64) }
+	seats := map[string]string{key('a'): "p_a", key('b'): "p_b"}
+	mustErr(t, s.YieldSeats(ctx, "r", seats), room.ErrNotFound, "yield without session")
+	_, err := s.AddPresence(ctx, person("r", "p_f", "sam", room.RoleFacilitator, room.StateActive), 0)
+	must(t, err, "add")
+	mustErr(t, s.YieldSeats(ctx, "r", map[string]string{"not a key": "p_a"}), room.ErrInvalid, "a key that is not one")
+	mustErr(t, s.YieldSeats(ctx, "r", map[string]string{key('a'): ""}), room.ErrInvalid, "no id")
+	mustErr(t, s.YieldSeats(ctx, "bad name!", seats), room.ErrInvalid, "bad room name")
+	must(t, s.SetMirror(ctx, "r", membership.Mirror{Version: 3, Node: "n1", Data: []byte("x")}), "mirror")
+	must(t, s.YieldSeats(ctx, "r", seats), "yield")
+	must(t, s.YieldSeats(ctx, "r", map[string]string{key('c'): "p_c"}), "yield more")
+	if m, err := s.Mirror(ctx, "r"); err != nil || m.Version != 3 || string(m.Data) != "x" {
+		t.Fatalf("mirror after seats were given up: %d %q, %v", m.Version, m.Data, err)
+	}
+	for _, c := range []byte{'b', 'c', 'a'} {
+		id, err := s.TakeYielded(ctx, "r", key(c))
+		if err != nil || id != "p_"+string(c) {
+			t.Fatalf("take %c: %q, %v; want p_%c", c, id, err, c)
+		}
+	}
+	_, err = s.TakeYielded(ctx, "r", key('a'))
+	mustErr(t, err, room.ErrNotFound, "taken twice")
+	_, err = s.TakeYielded(ctx, "r", key('d'))
+	mustErr(t, err, room.ErrNotFound, "never given up")
+
+	many := map[string]string{}
+	for i := range membership.MaxYieldedSeats {
+		many[fmt.Sprintf("%064x", i)] = fmt.Sprintf("p_%d", i)
+	}
+	must(t, s.YieldSeats(ctx, "r", many), "yield the most")
+	must(t, s.YieldSeats(ctx, "r", many), "yield the same again")
+	mustErr(t, s.YieldSeats(ctx, "r", map[string]string{key('e'): "p_e"}), room.ErrInvalid, "one more than the most")
+
+	// They end with the session.
+	_, err = s.RemovePresence(ctx, "r", "p_f")
+	must(t, err, "remove the last")
+	_, err = s.AddPresence(ctx, person("r", "p_g", "gil", room.RoleFacilitator, room.StateActive), 0)
+	must(t, err, "a new session")
+	_, err = s.TakeYielded(ctx, "r", fmt.Sprintf("%064x", 0))
+	mustErr(t, err, room.ErrNotFound, "a seat given up in an ended session")
 }
 
 func testMirrorExpires(t *testing.T, newStore NewStore) {

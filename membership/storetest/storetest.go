@@ -55,6 +55,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"SessionEnds", testSessionEnds},
 		{"RoomsIsolated", testRoomsIsolated},
 		{"Mirror", testMirror},
+		{"MirrorTerm", testMirrorTerm},
+		{"YieldedSeats", testYieldedSeats},
 		{"MirrorExpires", testMirrorExpires},
 		{"AdoptPresence", testAdoptPresence},
 		{"AttendanceRecords", testAttendanceRecords},

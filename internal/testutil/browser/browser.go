@@ -322,11 +322,45 @@ func (b *Browser) tabContext(ctx context.Context, timeout time.Duration) (contex
 
 // Navigate loads url in the tab and waits for the load event, for at most
 // budget.Step.
+//
+// A load the browser broke off because the machine's network interfaces
+// changed (net::ERR_NETWORK_CHANGED: a test elsewhere on the machine made
+// a network namespace) is made again, at most twice, and its errors are
+// not kept: nothing of the page under test was at fault.
 func (b *Browser) Navigate(ctx context.Context, url string) error {
-	if err := b.run(ctx, budget.Timeout(b.t, budget.Step), chromedp.Navigate(url)); err != nil {
-		return fmt.Errorf("navigate to %s: %w", url, err)
+	for attempt := 0; ; attempt++ {
+		b.mu.Lock()
+		mark := len(b.console)
+		b.mu.Unlock()
+		if err := b.run(ctx, budget.Timeout(b.t, budget.Step), chromedp.Navigate(url)); err != nil {
+			return fmt.Errorf("navigate to %s: %w", url, err)
+		}
+		// A round trip, so that what the load logged has been read.
+		if err := b.Eval(ctx, "true", nil); err != nil {
+			return fmt.Errorf("navigate to %s: %w", url, err)
+		}
+		if attempt == 2 || !b.dropNetworkChanged(mark) {
+			return nil
+		}
+		b.t.Logf("browser: the network changed while %s loaded; loading it again", url)
 	}
-	return nil
+}
+
+// dropNetworkChanged removes the console entries from mark on that report
+// a load broken off by a network change, and reports whether there were
+// any.
+func (b *Browser) dropNetworkChanged(mark int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	kept := b.console[:mark]
+	for _, m := range b.console[mark:] {
+		if !strings.Contains(format(m), "ERR_NETWORK_CHANGED") {
+			kept = append(kept, m)
+		}
+	}
+	dropped := len(kept) < len(b.console)
+	b.console = kept
+	return dropped
 }
 
 // Eval evaluates a JavaScript expression in the page, waits for it when it

@@ -1,4 +1,6 @@
-package signaling
+// Package clientaddr finds whom an HTTP request comes from, believing the
+// forwarding headers of reverse proxies the operator trusts.
+package clientaddr
 
 import (
 	"fmt"
@@ -8,11 +10,9 @@ import (
 	"strings"
 )
 
-// Client addresses behind reverse proxies.
-//
 // A proxy in front of Hearth connects from its own address, so without help
 // every client behind it would share one per-address limit. A proxy listed
-// in Config.TrustedProxies is believed about whom it forwards for: its
+// in Proxies is believed about whom it forwards for: its
 // X-Forwarded-For or Forwarded (RFC 7239) header is read from the right,
 // hop by hop, past addresses that are themselves trusted proxies; the first
 // address that is not one is the client. Entries further left were written
@@ -27,11 +27,10 @@ const (
 	maxForwardScan = 4 << 10
 )
 
-// ParseTrustedProxies parses reverse proxy addresses for
-// Config.TrustedProxies: CIDRs ("10.0.0.0/8", "fd00::/8") or single
+// ParseProxies parses reverse proxy addresses: CIDRs ("10.0.0.0/8", "fd00::/8") or single
 // addresses ("127.0.0.1", "::1").
-func ParseTrustedProxies(items []string) ([]netip.Prefix, error) {
-	out := make([]netip.Prefix, 0, len(items))
+func ParseProxies(items []string) (Proxies, error) {
+	out := make(Proxies, 0, len(items))
 	for _, s := range items {
 		s = strings.TrimSpace(s)
 		var p netip.Prefix
@@ -59,10 +58,10 @@ func ParseTrustedProxies(items []string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// proxySet is the trusted proxies.
-type proxySet []netip.Prefix
+// Proxies are the trusted reverse proxies.
+type Proxies []netip.Prefix
 
-func (ps proxySet) trusts(a netip.Addr) bool {
+func (ps Proxies) trusts(a netip.Addr) bool {
 	for _, p := range ps {
 		if p.Contains(a) {
 			return true
@@ -71,9 +70,9 @@ func (ps proxySet) trusts(a netip.Addr) bool {
 	return false
 }
 
-// clientAddr is the address a request is counted and logged against: its
-// peer's, or the client a trusted proxy forwards for.
-func (s *Server) clientAddr(r *http.Request) string {
+// Of is the address a request is counted and logged against: its peer's,
+// or the client a trusted proxy forwards for.
+func (ps Proxies) Of(r *http.Request) string {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		// Not an address and port, as net/http's server gives: count it
@@ -83,13 +82,13 @@ func (s *Server) clientAddr(r *http.Request) string {
 		}
 		return r.RemoteAddr
 	}
-	return forwardedClient(normAddr(ap.Addr()), r.Header, s.trusted).String()
+	return forwardedClient(normAddr(ap.Addr()), r.Header, ps).String()
 }
 
 // forwardedClient finds the client of a request from peer. A proxy that
 // sets one forwarding header passes the other through from its client
 // untouched, so when both are present and disagree, neither is believed.
-func forwardedClient(peer netip.Addr, h http.Header, trusted proxySet) netip.Addr {
+func forwardedClient(peer netip.Addr, h http.Header, trusted Proxies) netip.Addr {
 	if !trusted.trusts(peer) {
 		return peer
 	}
@@ -115,7 +114,7 @@ func forwardedClient(peer netip.Addr, h http.Header, trusted proxySet) netip.Add
 // the left-most read is (each was vouched for by the trusted hop after it).
 // An entry that does not parse ends the walk there, as do the bounds: what
 // was found so far stands, else the peer.
-func walkForwarded(peer netip.Addr, values []string, parse func(string) (netip.Addr, bool), trusted proxySet) netip.Addr {
+func walkForwarded(peer netip.Addr, values []string, parse func(string) (netip.Addr, bool), trusted Proxies) netip.Addr {
 	client := peer
 	budget := maxForwardScan
 	hops := 0
@@ -289,9 +288,9 @@ func unquote(s string) (string, bool) {
 	return b.String(), true
 }
 
-// limitKey is what the per-address limit counts a client address against:
-// the address, or for IPv6 its /64, the block one subscriber is given.
-func limitKey(addr string) string {
+// Key is what a per-address limit counts a client address against: the
+// address, or for IPv6 its /64, the block one subscriber is given.
+func Key(addr string) string {
 	a, err := netip.ParseAddr(addr)
 	if err != nil || !a.Is6() {
 		return addr

@@ -1,23 +1,25 @@
-package signaling
+package clientaddr
 
 import (
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
 // testProxies: a proxy on this machine and an internal network of them.
-func testProxies(t testing.TB) proxySet {
+func testProxies(t testing.TB) Proxies {
 	t.Helper()
-	ps, err := ParseTrustedProxies([]string{"127.0.0.1", "::1", "10.0.0.0/8", "fd00::/8"})
+	ps, err := ParseProxies([]string{"127.0.0.1", "::1", "10.0.0.0/8", "fd00::/8"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return proxySet(ps)
+	return ps
 }
 
 // TestForwardedClient: forwarding headers name the client only when the
@@ -135,13 +137,12 @@ func TestForwardedBounds(t *testing.T) {
 	}
 }
 
-// TestClientAddr: the address of a request as the server counts it.
-func TestClientAddr(t *testing.T) {
-	ps, err := ParseTrustedProxies([]string{"127.0.0.1"})
+// TestOf: the address of a request as it is counted and logged.
+func TestOf(t *testing.T) {
+	ps, err := ParseProxies([]string{"127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Config{TrustedProxies: ps, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	for _, tc := range []struct{ remote, xff, want string }{
 		{"127.0.0.1:5000", "198.51.100.7", "198.51.100.7"},
 		{"[::ffff:127.0.0.1]:5000", "198.51.100.7", "198.51.100.7"},
@@ -153,14 +154,14 @@ func TestClientAddr(t *testing.T) {
 		r := httptest.NewRequest(http.MethodGet, "/ws", nil)
 		r.RemoteAddr = tc.remote
 		r.Header.Set("X-Forwarded-For", tc.xff)
-		if got := srv.clientAddr(r); got != tc.want {
+		if got := ps.Of(r); got != tc.want {
 			t.Errorf("from %s with X-Forwarded-For %s: %s, want %s", tc.remote, tc.xff, got, tc.want)
 		}
 	}
 }
 
-func TestParseTrustedProxies(t *testing.T) {
-	got, err := ParseTrustedProxies([]string{"127.0.0.1", " ::1 ", "10.1.2.3/8", "fd00::/8", "::ffff:192.168.0.0/112"})
+func TestParseProxies(t *testing.T) {
+	got, err := ParseProxies([]string{"127.0.0.1", " ::1 ", "10.1.2.3/8", "fd00::/8", "::ffff:192.168.0.0/112"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +175,7 @@ func TestParseTrustedProxies(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "proxy.example", "10.0.0.0/33", "10.0.0.1/", "fe80::1%eth0", "::ffff:0:0/90", "127.0.0.1:80"} {
-		if _, err := ParseTrustedProxies([]string{bad}); err == nil {
+		if _, err := ParseProxies([]string{bad}); err == nil {
 			t.Errorf("%q accepted", bad)
 		} else if strings.Contains(err.Error(), "netip") || strings.Contains(err.Error(), "ParseAddr") {
 			t.Errorf("%q: error names the library: %v", bad, err)
@@ -190,8 +191,8 @@ func TestLimitKey(t *testing.T) {
 		"pipe":                     "pipe",
 		"::ffff:198.51.100.7/oops": "::ffff:198.51.100.7/oops",
 	} {
-		if got := limitKey(in); got != want {
-			t.Errorf("limitKey(%q) = %q, want %q", in, got, want)
+		if got := Key(in); got != want {
+			t.Errorf("Key(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
