@@ -84,3 +84,15 @@ func (r *relay) SendAnswer(sdp string) { r.send(protocol.SDP{Type: "answer", SDP
 func (r *relay) SendCandidate(ci webrtc.ICECandidateInit) {
 	r.send(protocol.Candidate{Type: "candidate", Candidate: &ci})
 }
+
+func (r *relay) SendSections(ss []sfu.Section) {
+	out := make([]protocol.Section, len(ss))
+	for i, s := range ss {
+		out[i] = protocol.Section{Mid: s.Mid, Kind: string(s.Kind), Screen: s.Screen}
+		if s.Publisher != "" {
+			p := s.Publisher
+			out[i].Participant = &p
+		}
+	}
+	r.send(protocol.Sections{Type: "sections", Sections: out})
+}

@@ -47,6 +47,7 @@ func ServerMessages() map[string]func() any {
 		"offer":               func() any { return new(SDP) },
 		"answer":              func() any { return new(SDP) },
 		"candidate":           func() any { return new(Candidate) },
+		"sections":            func() any { return new(Sections) },
 		"participant_joined":  func() any { return new(ParticipantEvent) },
 		"participant_updated": func() any { return new(ParticipantEvent) },
 		"participant_left":    func() any { return new(ParticipantLeft) },

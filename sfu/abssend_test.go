@@ -219,6 +219,8 @@ func TestSendTimeForwarded(t *testing.T) {
 					return len(videoFrom(c, "pub")) >= 50 && a != nil && len(a.packets()) > 0
 				})
 			}
+			// What has arrived so far was sent before now.
+			pkts := videoFrom(sub, "pub")
 			end := absSendTime(time.Now().UnixNano())
 			if f := sub.peer.fast; tc.fast == fastReady && (f == nil || f.state.Load() != fastReady) {
 				t.Fatal("the subscriber is not on the fast path")
@@ -244,7 +246,6 @@ func TestSendTimeForwarded(t *testing.T) {
 				}
 			}
 
-			pkts := videoFrom(sub, "pub")
 			span := (end - start) & 0xffffff
 			var last uint32
 			for i, p := range pkts {

@@ -59,10 +59,6 @@ type downTrack struct {
 	// sent maps what a video subscription sent to the publisher's packets,
 	// for retransmissions (history.go).
 	sent *sentMap
-	// held keeps a reused section quiet until the subscriber knows what it
-	// carries; heldGen is the peer's localGen when it was reused.
-	held    atomic.Bool
-	heldGen int
 
 	// want is the layer of the track the subscriber is to get, layerNone
 	// for none (video paused); pref is the most it wants, set by the
@@ -200,7 +196,7 @@ func (d *downTrack) forward(l *layer, pkt *rtp.Packet, keyframe bool) outcome {
 		return outcomeSkipped
 	}
 	b := d.bound.Load()
-	if b == nil || d.held.Load() {
+	if b == nil {
 		return d.hold(DropUnbound)
 	}
 	if v := gateVerdict(d.gate.Load()); v != gateOpen {

@@ -125,7 +125,7 @@ func (b *resendBudget) take(now time.Time) bool {
 // how many it sent. On s's RTCP reader.
 func (d *downTrack) resend(nack *rtcp.TransportLayerNack, s *slot) int {
 	b := d.bound.Load()
-	if b == nil || d.held.Load() || d.sent == nil || int8(d.want.Load()) == layerNone {
+	if b == nil || d.sent == nil || int8(d.want.Load()) == layerNone {
 		// A paused video is not shown: nothing is sent into its link
 		// for it.
 		return 0

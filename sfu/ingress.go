@@ -51,7 +51,9 @@ const (
 	maxSectionSSRCs = 8
 	// maxRTCPSenders bounds the unannounced SSRCs a client may send RTCP
 	// from (receive-only browsers use 1; pion picks random ones for its
-	// NACKs and congestion feedback).
+	// NACKs and congestion feedback), besides one for each section the
+	// server sends on (pion's receiver reports come from an SSRC of their
+	// own for each stream received, spares included).
 	maxRTCPSenders = 16
 	// maxRTCPStrays bounds the SSRCs no description announces that pion
 	// may open RTCP streams for (a report about a stream just ended, a
@@ -101,6 +103,9 @@ type ingress struct {
 	open       atomic.Pointer[rtcpOpener]
 	keysMu     sync.Mutex // serializes making open
 	unreadable atomic.Bool
+
+	// sending counts the sections the server sends the client on.
+	sending atomic.Int32
 
 	mu      sync.Mutex
 	senders []uint32 // unannounced RTCP senders let through
@@ -160,7 +165,7 @@ func (g *ingress) admit(b []byte, s *ingressScratch) bool {
 func (g *ingress) admitRTCP(b []byte, s *ingressScratch) bool {
 	sender := binary.BigEndian.Uint32(b[4:8])
 	known, layers := *g.known.Load(), *g.layers.Load()
-	if !known.has(sender) && !layers.has(sender) && !g.admitOne(&g.senders, maxRTCPSenders, sender) {
+	if !known.has(sender) && !layers.has(sender) && !g.admitOne(&g.senders, maxRTCPSenders+int(g.sending.Load()), sender) {
 		g.drop(IngressUnknownRTCPSSRC, sender)
 		return false
 	}

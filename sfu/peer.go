@@ -17,6 +17,9 @@ type Signaler interface {
 	SendOffer(sdp string)
 	SendAnswer(sdp string)
 	SendCandidate(c webrtc.ICECandidateInit)
+	// SendSections tells the client what the given sections of its
+	// connection carry now (sections.go).
+	SendSections([]Section)
 }
 
 // PeerParams describes a participant's media connection.
@@ -104,15 +107,16 @@ type Peer struct {
 	// publishing slots and those that carry subscriptions), so that what a
 	// client's offer adds of its own can be bounded.
 	ownSections int
-	// idle are the sections of ended subscriptions, for the next ones, and
-	// held the subscriptions on reused sections not yet released
-	// (slots.go). localGen counts the local descriptions set; offerGen is
-	// that of the outstanding offer, stableGen that of the last one
-	// negotiated (our offer answered, or our answer to the client's), and
-	// answeredGen that of our last offer answered.
-	idle                                       []*slot
-	held                                       []*downTrack
-	localGen, offerGen, stableGen, answeredGen int
+	// sections are those that carry subscriptions, spares included, and
+	// idle those that carry nobody now, for the next subscriptions
+	// (slots.go, sections.go); spareSeq numbers their placeholders.
+	// localGen counts the local descriptions set; offerGen is that of the
+	// outstanding offer, and answeredGen that of our last offer answered.
+	sections                        []*slot
+	idle                            []*slot
+	waiting                         []*slot // named for a subscription, awaiting an answer
+	spareSeq                        int
+	localGen, offerGen, answeredGen int
 
 	// Guarded by Router.mu. sources are the published tracks by pion's
 	// receiver, whose remote tracks are their simulcast layers; prefs, the
@@ -205,6 +209,9 @@ func (p *Peer) offerLocked() {
 	p.localGen++
 	p.offerGen = p.localGen
 	p.negotiating = true
+	// New sections have their mids now: the client learns what they carry
+	// before the offer that brings them.
+	p.announceLocked(p.sections)
 	p.sig.SendOffer(offer.SDP)
 }
 
@@ -235,9 +242,8 @@ func (p *Peer) HandleAnswer(sdp string) error {
 		return fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
 	p.negotiating = false
-	p.stableGen = p.offerGen
 	p.answeredGen = p.offerGen
-	p.releaseHeldLocked()
+	p.startWaitingLocked()
 	p.flushCandidatesLocked()
 	if p.pending {
 		p.negotiateLocked()
@@ -281,12 +287,6 @@ func (p *Peer) HandleOffer(sdp string) (ignored bool, err error) {
 		return false, fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
 	p.localGen++
-	p.stableGen = p.localGen
-	if len(p.held) > 0 {
-		// Held sections are released by an offer of ours, answered: only
-		// then is the client known to have taken in whose they are.
-		p.pending = true
-	}
 	p.sig.SendAnswer(answer.SDP)
 	p.flushCandidatesLocked()
 	if p.pending {
@@ -295,12 +295,17 @@ func (p *Peer) HandleOffer(sdp string) (ignored bool, err error) {
 	return false, nil
 }
 
-// Resync sends the outstanding offer again, for a client that reconnected
-// its signaling and may have missed it.
+// Resync tells the client again what every section carries and sends the
+// outstanding offer again, for a client that reconnected its signaling and
+// may have missed them.
 func (p *Peer) Resync() {
 	p.negMu.Lock()
 	defer p.negMu.Unlock()
-	if p.closed || !p.negotiating {
+	if p.closed {
+		return
+	}
+	p.resendSectionsLocked()
+	if !p.negotiating {
 		return
 	}
 	if d := p.pc.PendingLocalDescription(); d != nil {

@@ -177,10 +177,20 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 	}
 	r.mu.Unlock()
 
+	kinds := map[Kind]bool{}
 	for _, t := range existing {
 		r.subscribe(p, t, false)
+		kinds[t.info.Kind] = true
 	}
-	p.negotiate()
+	// Spares for what the room already publishes (sections.go).
+	p.negMu.Lock()
+	for _, k := range []Kind{KindAudio, KindVideo} {
+		if kinds[k] {
+			p.addSparesLocked(k)
+		}
+	}
+	p.negotiateLocked()
+	p.negMu.Unlock()
 	return p, nil
 }
 
@@ -390,8 +400,10 @@ func (r *Router) subscribe(sub *Peer, t *publishedTrack, renegotiate bool) {
 		t.addDown(d)
 	}
 	r.mu.Unlock()
+	offer := false
 	if ok {
-		if err := sub.addDownTrackLocked(d); err != nil {
+		var err error
+		if offer, err = sub.addDownTrackLocked(d); err != nil {
 			sub.log.Warn("subscribe", "track", t.info.ID, "err", err)
 			r.mu.Lock()
 			delete(sub.downs, t.info.ID)
@@ -400,7 +412,7 @@ func (r *Router) subscribe(sub *Peer, t *publishedTrack, renegotiate bool) {
 			ok = false
 		}
 	}
-	if ok && renegotiate {
+	if offer && renegotiate {
 		sub.negotiateLocked()
 	}
 	sub.negMu.Unlock()
@@ -420,8 +432,7 @@ func (r *Router) unsubscribe(sub *Peer, t *publishedTrack) {
 		t.removeDown(d)
 	}
 	r.mu.Unlock()
-	if d != nil && !sub.closed {
-		sub.removeDownTrackLocked(d)
+	if d != nil && !sub.closed && sub.removeDownTrackLocked(d) {
 		sub.negotiateLocked()
 	}
 }

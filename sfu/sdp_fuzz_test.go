@@ -34,6 +34,8 @@ func (r *sdpRecorder) SendAnswer(s string) {
 
 func (r *sdpRecorder) SendCandidate(webrtc.ICECandidateInit) {}
 
+func (r *sdpRecorder) SendSections([]Section) {}
+
 func (r *sdpRecorder) last() (offer string, offers int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -26,11 +26,11 @@ import (
 // it over: same section, same SSRC, a new stream id in the next offer.
 //
 // Two rules keep that safe and seamless:
-//   - A section is reused only once the subscriber has answered an offer in
-//     which it carries nothing. Clients tell whose media a section carries
-//     from the stream id in the latest description; until they have seen
-//     the section emptied they would show the newcomer under the name of
-//     the one who left.
+//   - A section is reused only once the subscriber has taken in that it
+//     carries nobody (sections.go): clients tell whose media a section
+//     carries from the sections messages; until they have seen the
+//     section emptied they would show the newcomer under the name of the
+//     one who left.
 //   - The new track continues the old one's RTP stream: sequence numbers
 //     and timestamps go on from where it stopped (as if after a pause), and
 //     so do the SRTP rollover counter and the sender report counts, as one
@@ -40,6 +40,17 @@ import (
 type slot struct {
 	kind   Kind
 	sender *webrtc.RTPSender
+	tr     *webrtc.RTPTransceiver
+	// ph is what the sender sends while the section carries nobody
+	// (sections.go): the section stays in the descriptions, SSRC and all.
+	ph *placeholder
+	// used says it has carried a subscription, reading that its RTCP
+	// reader has started (video; addDownTrackLocked).
+	used, reading bool
+	// told says the client was told what it carries, and said what
+	// (a stream id, "" for nobody); under the peer's negMu.
+	told bool
+	said string
 	// For retransmissions, by its RTCP reader (history.go): the budget,
 	// and the RTX stream's SSRC, sequence numbers and buffer.
 	budget  resendBudget
@@ -51,7 +62,7 @@ type slot struct {
 
 	// While idle, under the peer's negMu: the stream to continue (nil if
 	// nothing was sent), and how many local descriptions had been set
-	// when it went idle.
+	// when it went idle (or was made a spare).
 	cont *continuation
 	gen  int
 }
@@ -146,45 +157,69 @@ func (s *slot) readRTCP() {
 	}
 }
 
-// addDownTrackLocked puts a subscription on an idle section of its kind,
-// or a new one. Under negMu.
-func (p *Peer) addDownTrackLocked(d *downTrack) error {
+// addDownTrackLocked puts a subscription on a free section of its kind,
+// or a new one; it reports whether an offer is needed (a new section).
+// Under negMu.
+func (p *Peer) addDownTrackLocked(d *downTrack) (offer bool, err error) {
 	if s := p.takeIdleLocked(d); s != nil {
 		d.slot = s
+		s.used = true
 		if s.cont != nil {
 			d.continueFrom(s.cont)
 		}
 		s.cur.Store(d)
-		// Held until the subscriber has the offer that says whose it is
-		// (releaseHeldLocked): its client would not know what to make of
-		// packets on a section it last saw empty, nor whose they are.
-		d.held.Store(true)
-		d.heldGen = p.localGen
-		p.held = append(p.held, d)
-		// The sender has sent before: this binds d at once.
+		// The client is told whose it is before a packet can go: until
+		// the sender takes d, nothing is sent to it.
+		p.announceLocked([]*slot{s})
+		p.startReadingLocked(s)
+		// The sender has started: this binds d at once.
 		if err := s.sender.ReplaceTrack(d); err != nil {
-			p.held = slices.DeleteFunc(p.held, func(x *downTrack) bool { return x == d })
 			s.cur.Store(nil)
-			if rerr := p.pc.RemoveTrack(s.sender); rerr != nil {
-				p.log.Debug("remove track", "err", rerr)
-			}
-			return fmt.Errorf("sfu: reuse section: %w", err)
+			p.announceLocked([]*slot{s})
+			p.dropSectionLocked(s)
+			return true, fmt.Errorf("sfu: reuse section: %w", err)
 		}
-		return nil
+		return false, nil
+	}
+	if s := p.takeEmptiedLocked(d); s != nil {
+		// Said to carry nobody, but the client has not yet answered an
+		// offer since: it is named for d now (after the message that
+		// emptied it), and d goes on it once the client has answered the
+		// offer this asks for (startWaitingLocked).
+		d.slot = s
+		s.used = true
+		if s.cont != nil {
+			d.continueFrom(s.cont)
+		}
+		s.cur.Store(d)
+		p.announceLocked([]*slot{s})
+		p.startReadingLocked(s)
+		p.waiting = append(p.waiting, s)
+		return true, nil
 	}
 	tr, err := p.pc.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
-		return fmt.Errorf("sfu: add transceiver: %w", err)
+		return false, fmt.Errorf("sfu: add transceiver: %w", err)
 	}
 	p.ownSections++
-	s := &slot{kind: d.kind, sender: tr.Sender()}
+	s := &slot{kind: d.kind, sender: tr.Sender(), tr: tr, ph: p.newPlaceholder(d.kind), used: true}
 	s.cur.Store(d)
 	d.slot = s
-	if d.kind == KindAudio {
-		// Nothing a subscriber says about audio needs an answer
-		// (buffers.go): no reader.
-		return nil
+	p.sections = append(p.sections, s)
+	p.in.sending.Store(int32(len(p.sections)))
+	p.startReadingLocked(s)
+	p.addSparesLocked(d.kind)
+	return true, nil
+}
+
+// startReadingLocked starts the RTCP reader of a video section, once.
+// Nothing a subscriber says about audio needs an answer (buffers.go): no
+// reader. Under negMu.
+func (p *Peer) startReadingLocked(s *slot) {
+	if s.kind == KindAudio || s.reading {
+		return
 	}
+	s.reading = true
 	for _, enc := range s.sender.GetParameters().Encodings {
 		p.bufs.read(uint32(enc.SSRC))
 		s.rtxSSRC = uint32(enc.RTX.SSRC)
@@ -195,14 +230,39 @@ func (p *Peer) addDownTrackLocked(d *downTrack) error {
 		defer p.wg.Done()
 		s.readRTCP()
 	}()
-	return nil
+}
+
+// dropSectionLocked ends a section for good. Under negMu.
+func (p *Peer) dropSectionLocked(s *slot) {
+	p.sections = slices.DeleteFunc(p.sections, func(x *slot) bool { return x == s })
+	p.in.sending.Store(int32(len(p.sections)))
+	if err := p.pc.RemoveTrack(s.sender); err != nil {
+		p.log.Debug("remove track", "err", err)
+	}
 }
 
 // takeIdleLocked returns an idle section that can carry d, if there is
-// one the subscriber has seen emptied. Under negMu.
+// one the subscriber has seen carry nobody: our offer made after it went
+// idle (or that brought it) has been answered. Under negMu.
 func (p *Peer) takeIdleLocked(d *downTrack) *slot {
-	for i, s := range p.idle {
-		if s.kind == d.kind && s.gen < p.stableGen && s.carries(d) {
+	// One that has carried before first (a video section's reader is
+	// running), so that spares stay untouched as long as they can.
+	for _, used := range []bool{true, false} {
+		for i, s := range slices.Backward(p.idle) {
+			if s.used == used && s.kind == d.kind && s.gen < p.answeredGen && s.carries(d) {
+				p.idle = slices.Delete(p.idle, i, i+1)
+				return s
+			}
+		}
+	}
+	return nil
+}
+
+// takeEmptiedLocked returns an idle section that can carry d and that
+// the subscriber has not yet seen carry nobody. Under negMu.
+func (p *Peer) takeEmptiedLocked(d *downTrack) *slot {
+	for i, s := range slices.Backward(p.idle) {
+		if s.kind == d.kind && s.gen >= p.answeredGen && s.carries(d) {
 			p.idle = slices.Delete(p.idle, i, i+1)
 			return s
 		}
@@ -210,14 +270,32 @@ func (p *Peer) takeIdleLocked(d *downTrack) *slot {
 	return nil
 }
 
+// startWaitingLocked puts the subscriptions waiting for their sections
+// (takeEmptiedLocked) on them, once the subscriber has answered an offer
+// made after the sections were emptied. Under negMu.
+func (p *Peer) startWaitingLocked() {
+	p.waiting = slices.DeleteFunc(p.waiting, func(s *slot) bool {
+		if s.gen >= p.answeredGen {
+			return false
+		}
+		if d := s.cur.Load(); d != nil {
+			if err := s.sender.ReplaceTrack(d); err != nil {
+				p.log.Warn("start subscription", "track", d.id, "err", err)
+			}
+		}
+		return true
+	})
+}
+
 // removeDownTrackLocked ends a subscription; its section goes idle for the
-// next one. Under negMu; d is no longer among its track's subscribers.
-func (p *Peer) removeDownTrackLocked(d *downTrack) {
+// next one, and the client is told it carries nobody. It reports whether
+// an offer is needed (the section ended for good). Under negMu; d is no
+// longer among its track's subscribers.
+func (p *Peer) removeDownTrackLocked(d *downTrack) (offer bool) {
 	s := d.slot
 	if s == nil || p.closed {
-		return
+		return false
 	}
-	p.held = slices.DeleteFunc(p.held, func(x *downTrack) bool { return x == d })
 	// Wait out a fan-out that may still hold d, then note where its stream
 	// stands: nothing more is sent to it.
 	d.pub.fwdMu.Lock()
@@ -225,36 +303,20 @@ func (p *Peer) removeDownTrackLocked(d *downTrack) {
 	cont, sent := d.continuationLocked()
 	started := d.bound.Load() != nil
 	d.pub.fwdMu.Unlock()
-	// A sender that never started cannot be handed on (pion would try to
-	// start it without a track): its section goes inactive for good.
-	if started {
-		if err := s.sender.ReplaceTrack(nil); err == nil {
-			s.cont = nil
-			if sent {
-				s.cont = &cont
-			}
-			s.gen = p.localGen
-			p.idle = append(p.idle, s)
-			return
-		}
-	}
-	if err := p.pc.RemoveTrack(s.sender); err != nil {
-		p.log.Debug("remove track", "err", err)
-	}
-}
-
-// releaseHeldLocked lets the subscriptions on reused sections flow once
-// the subscriber has answered an offer made after they were added. Under
-// negMu.
-func (p *Peer) releaseHeldLocked() {
-	p.held = slices.DeleteFunc(p.held, func(d *downTrack) bool {
-		if d.heldGen >= p.answeredGen {
-			return false
-		}
-		d.held.Store(false)
-		if d.kind == KindVideo && d.allowed() {
-			d.requestKeyframe()
-		}
+	p.waiting = slices.DeleteFunc(p.waiting, func(x *slot) bool { return x == s })
+	p.announceLocked([]*slot{s})
+	// The placeholder keeps the section, and its SSRC, in the
+	// descriptions: the next subscription takes it over without an offer.
+	// (A sender not yet started takes it as its track.)
+	if err := s.sender.ReplaceTrack(s.ph); err != nil {
+		p.dropSectionLocked(s)
 		return true
-	})
+	}
+	s.cont = nil
+	if sent && started {
+		s.cont = &cont
+	}
+	s.gen = p.localGen
+	p.idle = append(p.idle, s)
+	return false
 }

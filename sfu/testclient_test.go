@@ -99,6 +99,7 @@ type testClient struct {
 	wg     sync.WaitGroup
 	errs   []error
 	recv   map[string]*recvStream // by publisher and kind
+	owners map[string]string      // stream id by mid, from the sections messages
 
 	// What it publishes: audio, and video once published (publishVideo).
 	audio *webrtc.TrackLocalStaticRTP
@@ -191,7 +192,7 @@ func (room *testRoom) join(id string, o clientOpts) *testClient {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &testClient{t: t, id: id, pc: pc, wake: make(chan struct{}, 1), ready: make(chan struct{}), ctx: ctx, cancel: cancel, recv: map[string]*recvStream{}, hold: o.hold}
+	c := &testClient{t: t, id: id, pc: pc, wake: make(chan struct{}, 1), ready: make(chan struct{}), ctx: ctx, cancel: cancel, recv: map[string]*recvStream{}, owners: map[string]string{}, hold: o.hold}
 	c.keyOnPLI.Store(true)
 	if o.audio {
 		c.audio, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", id)
@@ -433,11 +434,12 @@ func (c *testClient) onTrack(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 			sendTimeID = uint8(e.ID)
 		}
 	}
-	key := tr.StreamID() + "/" + tr.Kind().String()
-	s := &recvStream{}
-	c.mu.Lock()
-	c.recv[key] = s
-	c.mu.Unlock()
+	mid := ""
+	for _, x := range c.pc.GetTransceivers() {
+		if x.Receiver() == recv {
+			mid = x.Mid()
+		}
+	}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
@@ -459,11 +461,53 @@ func (c *testClient) onTrack(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 			if len(pkt.Payload) > 2 && tr.Kind() == webrtc.RTPCodecTypeVideo {
 				rp.layer, rp.keyframe = pkt.Payload[2], isKeyframe(tr.Codec().MimeType, pkt.Payload)
 			}
+			// Whose it is, as the sections messages say now; nobody's
+			// media is dropped.
+			s := c.streamOf(mid, tr.Kind().String())
+			if s == nil {
+				continue
+			}
 			s.mu.Lock()
 			s.pkts = append(s.pkts, rp)
 			s.mu.Unlock()
 		}
 	}()
+}
+
+// streamOf returns the stream a packet on mid belongs to now, nil if the
+// section carries nobody.
+func (c *testClient) streamOf(mid, kind string) *recvStream {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	owner := c.owners[mid]
+	if owner == "" {
+		return nil
+	}
+	key := owner + "/" + kind
+	s := c.recv[key]
+	if s == nil {
+		s = &recvStream{}
+		c.recv[key] = s
+	}
+	return s
+}
+
+// SendSections implements Signaler: applied in order with the offers.
+func (c *testClient) SendSections(ss []Section) {
+	c.do(func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, x := range ss {
+			switch {
+			case x.Publisher == "":
+				delete(c.owners, x.Mid)
+			case x.Screen:
+				c.owners[x.Mid] = ScreenStreamID(x.Publisher)
+			default:
+				c.owners[x.Mid] = x.Publisher
+			}
+		}
+	})
 }
 
 // stream returns what arrived from publisher's kind, nil if nothing.

@@ -73,8 +73,11 @@ func TestChurn(t *testing.T) {
 		}
 		return c.Wait(ctx, func() bool { return c.PC().ConnectionState() == webrtc.PeerConnectionStateConnected })
 	}
-	// Warm up pools and the room's session.
-	for i := range 20 {
+	// Warm up pools, the room's session and the host's sections: visitors
+	// take the host's spares one by one (a section emptied waits for the
+	// host to answer an offer), and the host's client reads each from the
+	// first packet it carries on.
+	for i := range 60 {
 		if err := cycle(i%2 == 0); err != nil {
 			t.Fatal(err)
 		}

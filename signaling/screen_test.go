@@ -143,20 +143,19 @@ func waitStable(t *testing.T, c *client.Client) {
 	}
 }
 
-// waitGone waits until the server's offers to c no longer carry stream
-// (an msid) and c answered them: the server has nothing outstanding
-// about it, so c may offer without crossing one.
+// waitGone waits until c has been told that no section carries stream
+// (a participant id, or one with "-screen") and has answered every offer:
+// the server has nothing outstanding about it, so c may offer without
+// crossing one.
 func waitGone(t *testing.T, c *client.Client, stream string) {
 	t.Helper()
 	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
 	err := c.Wait(ctx, func() bool {
-		pc := c.PC()
-		d := pc.RemoteDescription()
-		return d != nil && !strings.Contains(d.SDP, "msid:"+stream+" ") && pc.SignalingState() == webrtc.SignalingStateStable
+		return !carriedStreams(c)[stream] && c.PC().SignalingState() == webrtc.SignalingStateStable
 	})
 	if err != nil {
-		t.Fatalf("%s: still offered %s: %v", c.ID(), stream, err)
+		t.Fatalf("%s: still carries %s: %v", c.ID(), stream, err)
 	}
 }
 

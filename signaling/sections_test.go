@@ -1,148 +1,273 @@
 package signaling_test
 
 import (
-	"strings"
+	"bytes"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
+	"github.com/hearth-rtc/hearth/protocol"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
-// section is what a test needs of one m-line of the server's offer.
-type section struct {
-	kind, mid, direction, stream string
-}
-
-func sections(sdp string) []section {
-	var out []section
-	for _, line := range strings.Split(sdp, "\r\n") {
-		switch {
-		case strings.HasPrefix(line, "m="):
-			out = append(out, section{kind: strings.Fields(line[2:])[0]})
-		case len(out) == 0:
-		case strings.HasPrefix(line, "a=mid:"):
-			out[len(out)-1].mid = line[6:]
-		case line == "a=sendonly" || line == "a=recvonly" || line == "a=inactive" || line == "a=sendrecv":
-			out[len(out)-1].direction = line[2:]
-		case strings.HasPrefix(line, "a=msid:"):
-			out[len(out)-1].stream = strings.Fields(line[7:])[0]
+// owners returns whose media each section carries, by mid, as the
+// sections messages c has received say.
+func owners(c *client.Client) map[string]string {
+	out := map[string]string{}
+	for _, m := range c.Messages() {
+		var v protocol.Sections
+		if m.Type != "sections" || m.Decode(&v) != nil {
+			continue
+		}
+		for _, s := range v.Sections {
+			if s.Participant == nil {
+				delete(out, s.Mid)
+			} else {
+				out[s.Mid] = *s.Participant
+			}
 		}
 	}
 	return out
 }
 
-// carrying returns the mids of the sections that carry participant's media.
-func carrying(sdp, participant string) []string {
+// carriedStreams returns the streams (participant ids, with "-screen"
+// for a screen share) c has been told its sections carry.
+func carriedStreams(c *client.Client) map[string]bool {
+	by := map[string]string{}
+	for _, m := range c.Messages() {
+		var v protocol.Sections
+		if m.Type != "sections" || m.Decode(&v) != nil {
+			continue
+		}
+		for _, s := range v.Sections {
+			switch {
+			case s.Participant == nil:
+				delete(by, s.Mid)
+			case s.Screen:
+				by[s.Mid] = *s.Participant + "-screen"
+			default:
+				by[s.Mid] = *s.Participant
+			}
+		}
+	}
+	out := map[string]bool{}
+	for _, st := range by {
+		out[st] = true
+	}
+	return out
+}
+
+// carrying returns the mids of the sections that carry participant's media,
+// as c was told.
+func carrying(c *client.Client, participant string) []string {
 	var mids []string
-	for _, s := range sections(sdp) {
-		if s.stream == participant {
-			mids = append(mids, s.mid)
+	for mid, p := range owners(c) {
+		if p == participant {
+			mids = append(mids, mid)
 		}
 	}
 	return mids
 }
 
-// waitNegotiated waits until c has answered the server's latest offer and
-// that offer no longer carries gone's media.
-func waitNegotiated(t *testing.T, c *client.Client, gone string) {
+// waitEmptied waits until c has been told that no section carries gone's
+// media any more.
+func waitEmptied(t *testing.T, c *client.Client, gone string) {
 	t.Helper()
 	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
-	if err := c.Wait(ctx, func() bool {
-		d := c.PC().RemoteDescription()
-		return d != nil && c.PC().SignalingState() == webrtc.SignalingStateStable && len(carrying(d.SDP, gone)) == 0
-	}); err != nil {
-		t.Fatalf("the server's offers still carry %s's media", gone)
+	if err := c.Wait(ctx, func() bool { return len(carrying(c, gone)) == 0 }); err != nil {
+		t.Fatalf("sections still carry %s's media", gone)
 	}
 }
 
-// TestSectionsReused: in a drop-in group, each newcomer's media goes out to
-// those who stay on the sections of someone who left, so their session
-// descriptions do not grow with every departure; and what the newcomer
-// sends arrives, as theirs.
-func TestSectionsReused(t *testing.T) {
+// TestArrivalsDrawNoOffers: once the room has audio and video, a newcomer's
+// media reaches those already in on spare sections, with a sections
+// message and no offer; what the newcomer sends arrives, as theirs; and
+// the sections a visitor leaves are said to carry nobody, again with no
+// offer.
+func TestArrivalsDrawNoOffers(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
 	stay := joinPeer(t, srv, "dropin", "Stay")
-	var size int
-	for i := range 6 {
-		v := dial(t, srv, client.Options{Room: "dropin", Name: "Visitor", Audio: true, Video: true})
-		if err := v.Join(); err != nil {
-			t.Fatal(err)
-		}
-		waitMedia(t, stay, 20, v)
-		n := len(sections(stay.PC().RemoteDescription().SDP))
-		if i == 0 {
-			size = n
-		} else if n != size {
-			t.Fatalf("visitor %d: the offer has %d media sections, %d with the first visitor", i+1, n, size)
+	first := joinPeer(t, srv, "dropin", "First")
+	waitMedia(t, stay, 10, first)
+	sent := len(offers(stay))
+	size := len(stay.PC().GetTransceivers())
+	for i := range 4 {
+		v := joinPeer(t, srv, "dropin", "Visitor")
+		waitMedia(t, stay, 10, v)
+		if n := len(carrying(stay, v.ID())); n != 2 {
+			t.Errorf("visitor %d: told of %d sections carrying their media, want 2", i+1, n)
 		}
 		id := v.ID()
 		v.Close()
-		waitNegotiated(t, stay, id)
+		waitEmptied(t, stay, id)
 	}
-	// The two publishing sections and one audio and one video for whoever
-	// visits.
-	if size != 4 {
-		t.Errorf("%d media sections with one visitor, want 4", size)
+	if n := len(offers(stay)); n != sent {
+		t.Errorf("Stay got %d offers for 4 arrivals and departures, want none", n-sent)
+	}
+	if n := len(stay.PC().GetTransceivers()); n != size {
+		t.Errorf("Stay's connection has %d sections after the visitors, %d before", n, size)
+	}
+	noErrors(t, stay)
+}
+
+// marked is a Counter that checks that each packet carries the mark of the
+// participant it was attributed to (its payload's start), and counts them.
+type marked struct {
+	t     *testing.T
+	who   string // "" for no check (the built-in generator's video)
+	mu    sync.Mutex
+	n     int
+	wrong int
+}
+
+func (m *marked) Packet(b []byte, _ time.Duration) {
+	var p rtp.Packet
+	if p.Unmarshal(b) != nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.n++
+	if m.who != "" && !bytes.HasPrefix(p.Payload, []byte(m.who+":")) {
+		m.wrong++
+		if m.wrong == 1 {
+			m.t.Errorf("a packet of %q shown as %s's", p.Payload, m.who)
+		}
 	}
 }
 
-// TestReusedSectionWaitsForClient: a section is handed to someone else only
-// after the subscriber has answered an offer in which it carries nothing,
-// so that no client ever shows a newcomer under the name of the one who
-// left.
+func (m *marked) count() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.n
+}
+
+// speak sends c's audio, each packet marked with c's id, until the test
+// ends or c closes.
+func speak(t *testing.T, c *client.Client) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		payload := append([]byte(c.ID()+":"), make([]byte, 40)...)
+		h := rtp.Header{Version: 2, PayloadType: 111}
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			h.SequenceNumber++
+			h.Timestamp += 960
+			_ = c.WriteAudio(&h, payload) // fails once c has closed
+
+		}
+	}()
+	t.Cleanup(func() { close(done); wg.Wait() })
+}
+
+// TestReusedSectionWaitsForClient: a member leaves, and another joins
+// and takes the section they left; the subscriber attributes every packet
+// to whoever sent it, never one of the newcomer's to the one who left,
+// and the section is handed on only after the subscriber has answered an
+// offer sent after it was said to carry nobody.
 func TestReusedSectionWaitsForClient(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
-	stay := joinPeer(t, srv, "wait", "Stay")
-	ben := joinPeer(t, srv, "wait", "Ben")
-	waitMedia(t, stay, 10, ben)
-	benMids := carrying(stay.PC().RemoteDescription().SDP, ben.ID())
-	if len(benMids) != 2 {
-		t.Fatalf("Ben's media on sections %v, want 2", benMids)
+	var mu sync.Mutex
+	counters := map[string]*marked{}
+	stay := dial(t, srv, client.Options{Room: "handon", Name: "Stay", NewCounter: func(publisher, kind string) client.Counter {
+		mu.Lock()
+		defer mu.Unlock()
+		m := &marked{t: t}
+		if kind == "audio" {
+			m.who = publisher
+		}
+		counters[publisher+"/"+kind] = m
+		return m
+	}})
+	if err := stay.Join(); err != nil {
+		t.Fatal(err)
 	}
-
-	// Stay leaves the offer that empties Ben's sections unanswered while
-	// Cat arrives: Cat gets sections of her own.
-	stay.Hold(true)
+	got := func(c *client.Client, kind string) func() bool {
+		return func() bool {
+			mu.Lock()
+			m := counters[c.ID()+"/"+kind]
+			mu.Unlock()
+			return m != nil && m.count() >= 20
+		}
+	}
+	speaker := func(name string) *client.Client {
+		c := dial(t, srv, client.Options{Room: "handon", Name: name, Audio: true, ExternalMedia: true})
+		if err := c.Join(); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := budget.Context(t, budget.Step)
+		defer cancel()
+		if _, err := c.WaitMessage(ctx, "joined", nil); err != nil {
+			t.Fatal(err)
+		}
+		speak(t, c)
+		return c
+	}
 	ctx, cancel := budget.Context(t, budget.Test)
 	defer cancel()
+
+	// Ben speaks; Stay, in before anyone published, gets a section for
+	// him and spares, in one offer.
+	ben := speaker("Ben")
+	if err := stay.Wait(ctx, got(ben, "audio")); err != nil {
+		t.Fatal("Stay does not hear Ben")
+	}
+	benMids := carrying(stay, ben.ID())
+	if len(benMids) != 1 {
+		t.Fatalf("Ben's audio on sections %v, want one", benMids)
+	}
 	ben.Close()
-	if err := stay.Wait(ctx, func() bool { return stay.Held() != "" }); err != nil {
-		t.Fatal("no offer after Ben left")
+	waitEmptied(t, stay, ben.ID())
+
+	// Cat arrives before Stay has answered an offer since: she gets a
+	// spare, not Ben's section.
+	cat := speaker("Cat")
+	if err := stay.Wait(ctx, got(cat, "audio")); err != nil {
+		t.Fatal("Stay does not hear Cat")
 	}
-	cat := joinPeer(t, srv, "wait", "Cat")
-	// Cat's tracks reach the server, and Stay is told, while the offer is
-	// still unanswered.
-	if err := stay.Wait(ctx, func() bool {
-		n := 0
-		for _, m := range stay.Messages() {
-			if m.Type == "track_published" && strings.Contains(string(m.Raw), cat.ID()) {
-				n++
-			}
-		}
-		return n == 2
-	}); err != nil {
-		t.Fatal("Cat's tracks not published")
-	}
-	stay.Hold(false)
-	waitMedia(t, stay, 10, cat)
-	sdp := stay.PC().RemoteDescription().SDP
-	for _, m := range carrying(sdp, cat.ID()) {
-		for _, b := range benMids {
-			if m == b {
-				t.Errorf("Cat's media went out on Ben's section %s before Stay had seen it emptied", m)
-			}
-		}
+	if mids := carrying(stay, cat.ID()); len(mids) != 1 || mids[0] == benMids[0] {
+		t.Errorf("Cat's audio on sections %v; Ben's was %s, which Stay has not been offered since it emptied", mids, benMids[0])
 	}
 
-	// Once Stay has, the next arrival takes them.
-	waitNegotiated(t, stay, ben.ID())
-	dan := joinPeer(t, srv, "wait", "Dan")
-	waitMedia(t, stay, 10, dan)
-	danMids := carrying(stay.PC().RemoteDescription().SDP, dan.ID())
-	if strings.Join(danMids, ",") != strings.Join(benMids, ",") {
-		t.Errorf("Dan's media on sections %v, want Ben's former %v", danMids, benMids)
+	// The first camera draws an offer (Stay has no video sections yet);
+	// once Stay has answered it, Ben's section is free for the next.
+	sent := len(offers(stay))
+	cam := dial(t, srv, client.Options{Room: "handon", Name: "Cam", Video: true})
+	if err := cam.Join(); err != nil {
+		t.Fatal(err)
+	}
+	if err := stay.Wait(ctx, func() bool {
+		return len(offers(stay)) > sent && stay.PC().SignalingState() == webrtc.SignalingStateStable && got(cam, "video")()
+	}); err != nil {
+		t.Fatal("Stay does not see Cam")
+	}
+	ping(t, stay) // the server has the answer
+	dee := speaker("Dee")
+	if err := stay.Wait(ctx, got(dee, "audio")); err != nil {
+		t.Fatal("Stay does not hear Dee")
+	}
+	if mids := carrying(stay, dee.ID()); len(mids) != 1 || mids[0] != benMids[0] {
+		t.Errorf("Dee's audio on sections %v, want Ben's former %s", mids, benMids[0])
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for key, m := range counters {
+		if m.wrong > 0 {
+			t.Errorf("%s: %d of %d packets attributed wrongly", key, m.wrong, m.n)
+		}
 	}
 }

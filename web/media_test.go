@@ -212,6 +212,17 @@ func (e *echoServer) serve(ws *websocket.Conn) error {
 		if err := pc.SetLocalDescription(o); err != nil {
 			return err
 		}
+		// Whose each section carries, before the offer, as the server
+		// says it (PROTOCOL.md, "sections").
+		var sections []map[string]any
+		for _, tr := range pc.GetTransceivers() {
+			if t := tr.Sender(); t != nil && t.Track() != nil {
+				sections = append(sections, map[string]any{"mid": tr.Mid(), "participant": t.Track().StreamID(), "kind": t.Track().Kind().String()})
+			}
+		}
+		if err := send(map[string]any{"type": "sections", "sections": sections}); err != nil {
+			return err
+		}
 		return send(map[string]any{"type": "offer", "sdp": o.SDP})
 	}
 	if err := offer(); err != nil {

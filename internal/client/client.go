@@ -303,6 +303,11 @@ func (c *Client) handle(b []byte) {
 			c.negError(err)
 		}
 		c.flushCandidates()
+	case "sections":
+		var m protocol.Sections
+		if json.Unmarshal(b, &m) == nil {
+			c.in.setSections(m.Sections)
+		}
 	case "video_layers":
 		if f := c.opts.OnVideoLayers; f != nil {
 			var m protocol.VideoLayers

@@ -62,6 +62,7 @@ func (c *Client) renewPeer() error {
 		return fmt.Errorf("client: new peer connection: %w", err)
 	}
 	old := c.pc.Swap(pc)
+	c.in.resetSections()
 	c.mu.Lock()
 	c.pendingC, c.held = nil, ""
 	if c.screen != nil {

@@ -2,10 +2,12 @@ package client
 
 import (
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 )
@@ -14,6 +16,10 @@ import (
 // two paths: pion's tracks (decrypted, one reader goroutine per track) or
 // the light path (RTP off the socket, see tap.go). Each stream gets a
 // Counter: the caller's (Options.NewCounter) or the client's own Stream.
+// Whose a packet is comes from the section it arrives on and the server's
+// sections messages (PROTOCOL.md, "sections"), looked up as it arrives: a
+// packet on a section that carries nobody, as far as the client has been
+// told, is counted for nobody.
 //
 // Lifecycle: made with its Client, which owns its goroutines.
 type receiver struct {
@@ -25,10 +31,14 @@ type receiver struct {
 	firstMedia atomic.Int64 // since origin; 0 = none yet
 
 	// bySSRC finds a stream's counter on the light path; replaced, never
-	// changed, after each offer.
+	// changed, after each offer and sections message.
 	bySSRC atomic.Pointer[map[uint32]Counter]
+	// owners says whose each section carries, by mid; replaced, never
+	// changed, after each sections message.
+	owners atomic.Pointer[map[string]streamKey]
 
 	mu       sync.Mutex
+	ssrcMids map[uint32]string    // the light path's SSRCs by mid, from the last offer
 	streams  map[string]*Stream   // key: publisher + "/" + kind
 	replaced map[string][]*Stream // ended streams a newer one replaced, by key
 	counters map[string]Counter   // the caller's, by key
@@ -39,33 +49,29 @@ func newReceiver(c *Client, origin time.Time) *receiver {
 		streams: map[string]*Stream{}, replaced: map[string][]*Stream{}, counters: map[string]Counter{}}
 	empty := map[uint32]Counter{}
 	r.bySSRC.Store(&empty)
+	none := map[string]streamKey{}
+	r.owners.Store(&none)
 	return r
 }
 
 // onTrack starts counting a track that has just arrived.
 func (r *receiver) onTrack(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
-	publisher, kind := tr.StreamID(), tr.Kind().String()
-	var ctr Counter
-	var s *Stream
-	if r.newCounter != nil {
-		ctr = r.newCounter(publisher, kind)
-		r.mu.Lock()
-		r.counters[publisher+"/"+kind] = ctr
-		r.mu.Unlock()
-	} else {
-		s = r.openStream(publisher, kind, tr.Codec().MimeType)
-		ctr = s
+	mid := ""
+	for _, x := range r.c.peer().GetTransceivers() {
+		if x.Receiver() == recv {
+			mid = x.Mid()
+		}
 	}
 	r.c.wg.Add(1)
 	go func() {
 		defer r.c.wg.Done()
-		r.readTrack(tr, ctr, s)
+		r.readTrack(tr, mid)
 	}()
 	if r.readRTCP {
 		r.c.wg.Add(1)
 		go func() {
 			defer r.c.wg.Done()
-			r.readReports(tr, recv, s)
+			r.readReports(tr, recv, mid)
 		}()
 	}
 }
@@ -91,14 +97,18 @@ func (r *receiver) openStream(publisher, kind, mime string) *Stream {
 	return s
 }
 
-// readTrack counts one remote track until it ends; s is the client's own
-// Stream, if it counts it.
-func (r *receiver) readTrack(tr *webrtc.TrackRemote, ctr Counter, s *Stream) {
+// readTrack counts one remote track until it ends, each packet for
+// whoever its section carries when it arrives.
+func (r *receiver) readTrack(tr *webrtc.TrackRemote, mid string) {
 	buf := make([]byte, 1500)
+	var (
+		owner streamKey
+		ctr   Counter
+	)
 	for {
 		n, _, err := tr.Read(buf)
 		if err != nil {
-			if s != nil {
+			if s := r.ownStream(owner); s != nil {
 				s.Ended.Store(true)
 				r.c.notify()
 			}
@@ -107,14 +117,41 @@ func (r *receiver) readTrack(tr *webrtc.TrackRemote, ctr Counter, s *Stream) {
 		if n < 12 {
 			continue
 		}
+		if now := (*r.owners.Load())[mid]; now != owner || ctr == nil {
+			owner, ctr = now, nil
+			if owner.publisher != "" {
+				ctr = r.counterOf(owner, tr.Codec().MimeType)
+			}
+		}
+		if ctr == nil {
+			continue // nobody's, as far as we were told
+		}
 		at := time.Since(r.origin)
 		r.firstMedia.CompareAndSwap(0, int64(at))
 		ctr.Packet(buf[:n], at)
 	}
 }
 
+// counterOf returns the counter of a stream: the caller's, or the
+// client's own Stream (with its codec).
+func (r *receiver) counterOf(k streamKey, mime string) Counter {
+	if r.newCounter == nil {
+		return r.openStream(k.publisher, k.kind, mime)
+	}
+	return r.counter(k.publisher, k.kind)
+}
+
+// ownStream returns the client's own Stream of k, nil if none or the
+// caller counts.
+func (r *receiver) ownStream(k streamKey) *Stream {
+	if k.publisher == "" || r.newCounter != nil {
+		return nil
+	}
+	return r.stream(k.publisher, k.kind)
+}
+
 // readReports counts the sender reports about a received track.
-func (r *receiver) readReports(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver, s *Stream) {
+func (r *receiver) readReports(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver, mid string) {
 	for {
 		pkts, _, err := recv.ReadRTCP()
 		if err != nil {
@@ -123,6 +160,7 @@ func (r *receiver) readReports(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver,
 		for _, p := range pkts {
 			if sr, ok := p.(*rtcp.SenderReport); ok {
 				r.c.SenderReports.Add(1)
+				s := r.ownStream((*r.owners.Load())[mid])
 				if s != nil && sr.SSRC == uint32(tr.SSRC()) {
 					s.SenderReports.Add(1)
 				}
@@ -144,19 +182,83 @@ func (r *receiver) onRTP(b []byte) {
 	ctr.Packet(b, at)
 }
 
-// mapSSRCs points the light path at the streams an offer announces. A
-// stream keeps its counter across offers.
+// mapSSRCs notes which section each SSRC an offer announces arrives on,
+// for the light path.
 func (r *receiver) mapSSRCs(offer string) error {
-	m, err := ssrcStreams(offer)
+	m, err := ssrcMids(offer)
 	if err != nil {
 		return fmt.Errorf("client: parse offer: %w", err)
 	}
-	next := make(map[uint32]Counter, len(m))
-	for ssrc, s := range m {
-		next[ssrc] = r.counter(s.publisher, s.kind)
+	r.mu.Lock()
+	r.ssrcMids = m
+	r.mu.Unlock()
+	r.remap()
+	return nil
+}
+
+// setSections applies a sections message: whose each section carries
+// from now on. The streams of those no longer carried end.
+func (r *receiver) setSections(ss []protocol.Section) {
+	r.mu.Lock()
+	next := maps.Clone(*r.owners.Load())
+	var ended []streamKey
+	for _, s := range ss {
+		if was, ok := next[s.Mid]; ok {
+			ended = append(ended, was)
+		}
+		if s.Participant == nil {
+			delete(next, s.Mid)
+			continue
+		}
+		k := streamKey{publisher: *s.Participant, kind: s.Kind}
+		if s.Screen {
+			k.publisher += "-screen"
+		}
+		next[s.Mid] = k
+	}
+	r.owners.Store(&next)
+	carried := map[streamKey]bool{}
+	for _, k := range next {
+		carried[k] = true
+	}
+	for _, k := range ended {
+		if s := r.streams[k.publisher+"/"+k.kind]; s != nil && !carried[k] && r.newCounter == nil {
+			s.Ended.Store(true)
+		}
+	}
+	r.mu.Unlock()
+	r.remap()
+	r.c.notify()
+}
+
+// resetSections forgets whose the sections carry, for a new peer
+// connection: its mids are its own.
+func (r *receiver) resetSections() {
+	none := map[string]streamKey{}
+	r.mu.Lock()
+	r.owners.Store(&none)
+	r.ssrcMids = nil
+	r.mu.Unlock()
+	empty := map[uint32]Counter{}
+	r.bySSRC.Store(&empty)
+}
+
+// remap points the light path at the streams the sections carry now.
+func (r *receiver) remap() {
+	r.mu.Lock()
+	mids := r.ssrcMids
+	r.mu.Unlock()
+	if mids == nil {
+		return
+	}
+	owners := *r.owners.Load()
+	next := make(map[uint32]Counter, len(mids))
+	for ssrc, mid := range mids {
+		if k, ok := owners[mid]; ok {
+			next[ssrc] = r.counterOf(k, "")
+		}
 	}
 	r.bySSRC.Store(&next)
-	return nil
 }
 
 // counter returns the light path's counter for a publisher's kind.

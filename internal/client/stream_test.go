@@ -55,18 +55,18 @@ func TestStreamCounts(t *testing.T) {
 	}
 }
 
-func TestSSRCStreams(t *testing.T) {
+func TestSSRCMids(t *testing.T) {
 	offer := "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" +
 		"m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=recvonly\r\n" +
 		"m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:2\r\na=sendonly\r\n" +
 		"a=msid:p_1 p_1-audio-1\r\na=ssrc:111 cname:p_1\r\na=ssrc:111 msid:p_1 p_1-audio-1\r\n" +
 		"m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\na=mid:3\r\na=sendonly\r\n" +
 		"a=msid:p_2 p_2-video-2\r\na=ssrc-group:FID 222 223\r\na=ssrc:222 cname:p_2\r\na=ssrc:223 cname:p_2\r\na=ssrc:\r\n"
-	got, err := ssrcStreams(offer)
+	got, err := ssrcMids(offer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[111] != (streamKey{"p_1", "audio"}) || got[222] != (streamKey{"p_2", "video"}) {
+	if len(got) != 2 || got[111] != "2" || got[222] != "3" {
 		t.Fatalf("got %v", got)
 	}
 }

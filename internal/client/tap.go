@@ -19,7 +19,7 @@ import (
 // That spares the client a decryption and three goroutine hand-offs per
 // packet, which otherwise make the load tool, not the server, the
 // bottleneck of a same-machine run. Which publisher an SSRC belongs to is
-// read from the server's offers (ssrcStreams).
+// read from the server's offers (ssrcMids) and sections messages.
 
 // tapNet is the transport pion uses to open its sockets: host candidates get
 // a tapConn.
@@ -80,37 +80,30 @@ func (c *tapConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	return n, net.UDPAddrFromAddrPort(addr), nil
 }
 
-// streamKey names a received stream: its publisher and kind.
+// streamKey names a received stream: its publisher (the stream id: a
+// screen share's ends in "-screen") and kind.
 type streamKey struct{ publisher, kind string }
 
-// ssrcStreams maps the SSRCs a server offer announces to the streams they
-// carry (the publisher is the msid's stream id). Retransmission SSRCs (RTX,
-// in ssrc-group FID) are left out.
-func ssrcStreams(offer string) (map[uint32]streamKey, error) {
+// ssrcMids maps the SSRCs a server offer announces to the mids of their
+// sections. Retransmission SSRCs (RTX, in ssrc-group FID) are left out.
+func ssrcMids(offer string) (map[uint32]string, error) {
 	var d sdp.SessionDescription
 	if err := d.UnmarshalString(offer); err != nil {
 		return nil, err
 	}
-	out := map[uint32]streamKey{}
+	out := map[uint32]string{}
 	for _, m := range d.MediaDescriptions {
 		kind := m.MediaName.Media
 		if kind != "audio" && kind != "video" {
 			continue
 		}
 		repair := map[uint32]bool{}
-		stream := ""
+		mid, _ := m.Attribute(sdp.AttrKeyMID)
 		for _, a := range m.Attributes {
 			f := strings.Fields(a.Value)
-			switch a.Key {
-			case sdp.AttrKeySSRCGroup:
-				if len(f) == 3 && f[0] == sdp.SemanticTokenFlowIdentification {
-					if v, err := strconv.ParseUint(f[2], 10, 32); err == nil {
-						repair[uint32(v)] = true
-					}
-				}
-			case sdp.AttrKeyMsid:
-				if len(f) >= 1 {
-					stream = f[0]
+			if a.Key == sdp.AttrKeySSRCGroup && len(f) == 3 && f[0] == sdp.SemanticTokenFlowIdentification {
+				if v, err := strconv.ParseUint(f[2], 10, 32); err == nil {
+					repair[uint32(v)] = true
 				}
 			}
 		}
@@ -123,16 +116,10 @@ func ssrcStreams(offer string) (map[uint32]streamKey, error) {
 				continue
 			}
 			v, err := strconv.ParseUint(f[0], 10, 32)
-			if err != nil || repair[uint32(v)] {
+			if err != nil || repair[uint32(v)] || mid == "" {
 				continue
 			}
-			s := stream
-			if len(f) >= 2 && strings.HasPrefix(f[1], "msid:") {
-				s = strings.TrimPrefix(f[1], "msid:")
-			}
-			if s != "" {
-				out[uint32(v)] = streamKey{s, kind}
-			}
+			out[uint32(v)] = mid
 		}
 	}
 	return out, nil

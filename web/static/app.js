@@ -172,7 +172,8 @@
  *                      trackIdentifier, packetsReceived, bytesReceived,
  *                      framesDecoded, frameWidth, frameHeight}], one per
  *                      inbound RTP stream,
- *                      participant from the msid (screen: a screen share)
+ *                      participant from the sections messages (screen: a
+ *                      screen share)
  *     outboundStats()  Promise of [{kind, mid, packetsSent, bytesSent,
  *                      framesEncoded}]
  */

@@ -26,6 +26,7 @@ export function onMessage(msg) {
     case 'offer':
     case 'answer':
     case 'candidate':
+    case 'sections':
       if (app.session) app.session.handle(msg);
       return undefined;
     case 'participant_joined': return onParticipantJoined(msg.participant);

@@ -2,13 +2,14 @@
 //
 // The server offers first. Its offer holds one `recvonly` audio and one
 // `recvonly` video m-line on which we publish our microphone and camera, and
-// one `sendonly` m-line per track that someone else publishes. Each of those
-// carries the publisher's participant id as its msid stream id, which is how
-// we know whose a track is.
+// `sendonly` m-lines on which we receive others' tracks, spares included.
+// Whose track each of those carries is told by `sections` messages (not by
+// the msid): an m-line passes from one person to the next without an
+// offer, and one we have no name for is shown as nobody's.
 //
 // A screen share and its sound go out on m-lines of our own
-// (setScreenTrack), and others' arrive with the stream id
-// "<participant>-screen".
+// (setScreenTrack), and others' arrive on m-lines `sections` marks as a
+// screen.
 //
 // Offers may also come from us (an ICE restart, our screen's m-line). Collisions follow "perfect
 // negotiation" with the client as the polite peer: we roll back our offer and
@@ -67,8 +68,11 @@ export class MediaSession {
     this.screenTransceiver = null;
     this.screenSoundTransceiver = null;
 
-    // Whose is each received track: mid -> {participant, kind}, and
-    // receiver track id -> {participant, kind}. Rebuilt after each offer.
+    // Whose is each received track: mid -> {participant, kind} as the
+    // sections messages say; and, for the m-lines we have, mid and
+    // receiver track id -> {participant, kind}, rebuilt after each offer
+    // and sections message.
+    this.sectionOwners = new Map();
     this.midOwners = new Map();
     this.trackOwners = new Map();
 
@@ -138,8 +142,14 @@ export class MediaSession {
     return this.queue;
   }
 
-  // handle takes an offer, answer or candidate message from the server.
+  // handle takes an offer, answer, candidate or sections message from the
+  // server. Sections take effect at once: the server sends them before the
+  // media and the offers they concern.
   handle(msg) {
+    if (msg.type === 'sections') {
+      this.setSections(msg.sections || []);
+      return this.queue;
+    }
     this.queue = this.queue
       .then(() => {
         if (this.closed) return undefined;
@@ -192,7 +202,7 @@ export class MediaSession {
     if (desc.type === 'offer') {
       const sections = parseSections(desc.sdp);
       this.findPublishMids(sections);
-      this.mapOwners(sections);
+      this.mapOwners();
       await this.localReady;
       await this.attachLocalTracks();
       await pc.setLocalDescription();
@@ -287,18 +297,34 @@ export class MediaSession {
     return this.pc.getTransceivers().find((t) => t.mid === mid) || null;
   }
 
-  // mapOwners records whose track each received m-line carries, from its
-  // msid. The receiver's track stays the same when the server reuses an
-  // m-line for someone else, so the maps are rebuilt from scratch.
-  mapOwners(sections) {
+  // setSections applies a sections message: [{mid, participant, kind,
+  // screen}], participant null for nobody.
+  setSections(sections) {
+    for (const s of sections) {
+      const mid = String(s.mid);
+      if (!s.participant) {
+        this.sectionOwners.delete(mid);
+        continue;
+      }
+      let kind = s.kind;
+      if (s.screen) kind = s.kind === 'video' ? 'screen' : 'screen-audio';
+      this.sectionOwners.set(mid, { participant: s.participant, kind });
+    }
+    this.mapOwners();
+    this.onRemoteTracks();
+  }
+
+  // mapOwners records whose track each received m-line carries now. The
+  // receiver's track stays the same when the server hands an m-line to
+  // someone else, so the maps are rebuilt from scratch.
+  mapOwners() {
     this.midOwners.clear();
     this.trackOwners.clear();
     const publishing = new Set([this.publishMids.audio, this.publishMids.video]);
-    for (const s of sections) {
-      if (!s.streamId || publishing.has(s.mid)) continue;
-      const owner = ownerOf(s);
-      this.midOwners.set(s.mid, owner);
-      const tr = this.transceiverFor(s.mid);
+    for (const [mid, owner] of this.sectionOwners) {
+      if (publishing.has(mid)) continue;
+      this.midOwners.set(mid, owner);
+      const tr = this.transceiverFor(mid);
       if (tr) this.trackOwners.set(tr.receiver.track.id, owner);
     }
   }
@@ -393,40 +419,21 @@ export class MediaSession {
   }
 }
 
-// SCREEN_SUFFIX ends the stream id of a screen share.
-const SCREEN_SUFFIX = '-screen';
-
-// ownerOf says whose a received m-line is, from its msid: {participant,
-// kind}, kind "audio", "video", or "screen" (and "screen-audio") for a
-// screen share.
-function ownerOf(s) {
-  if (s.streamId.endsWith(SCREEN_SUFFIX)) {
-    return { participant: s.streamId.slice(0, -SCREEN_SUFFIX.length), kind: s.kind === 'video' ? 'screen' : 'screen-audio' };
-  }
-  return { participant: s.streamId, kind: s.kind };
-}
-
 // parseSections reads what we need from each m-section of an SDP:
-// [{kind, port, mid, direction, streamId}].
+// [{kind, port, mid, direction}].
 export function parseSections(sdp) {
   const sections = [];
   let cur = null;
   for (const line of sdp.split(/\r?\n/)) {
     if (line.startsWith('m=')) {
       const [kind, port] = line.slice(2).split(' ');
-      cur = { kind, port, mid: null, direction: 'sendrecv', streamId: null };
+      cur = { kind, port, mid: null, direction: 'sendrecv' };
       sections.push(cur);
     } else if (cur) {
       if (line.startsWith('a=mid:')) {
         cur.mid = line.slice(6).trim();
       } else if (/^a=(sendrecv|sendonly|recvonly|inactive)$/.test(line)) {
         cur.direction = line.slice(2);
-      } else if (line.startsWith('a=msid:')) {
-        const id = line.slice(7).split(' ')[0];
-        if (id && id !== '-') cur.streamId = id;
-      } else if (!cur.streamId && / msid:/.test(line) && line.startsWith('a=ssrc:')) {
-        const id = line.split(' msid:')[1].split(' ')[0];
-        if (id && id !== '-') cur.streamId = id;
       }
     }
   }
