@@ -162,16 +162,9 @@ func (s *slot) readRTCP() {
 // Under negMu.
 func (p *Peer) addDownTrackLocked(d *downTrack) (offer bool, err error) {
 	if s := p.takeIdleLocked(d); s != nil {
-		d.slot = s
-		s.used = true
-		if s.cont != nil {
-			d.continueFrom(s.cont)
-		}
-		s.cur.Store(d)
 		// The client is told whose it is before a packet can go: until
 		// the sender takes d, nothing is sent to it.
-		p.announceLocked([]*slot{s})
-		p.startReadingLocked(s)
+		p.nameLocked(s, d)
 		// The sender has started: this binds d at once.
 		if err := s.sender.ReplaceTrack(d); err != nil {
 			s.cur.Store(nil)
@@ -186,14 +179,7 @@ func (p *Peer) addDownTrackLocked(d *downTrack) (offer bool, err error) {
 		// offer since: it is named for d now (after the message that
 		// emptied it), and d goes on it once the client has answered the
 		// offer this asks for (startWaitingLocked).
-		d.slot = s
-		s.used = true
-		if s.cont != nil {
-			d.continueFrom(s.cont)
-		}
-		s.cur.Store(d)
-		p.announceLocked([]*slot{s})
-		p.startReadingLocked(s)
+		p.nameLocked(s, d)
 		p.waiting = append(p.waiting, s)
 		return true, nil
 	}
@@ -210,6 +196,19 @@ func (p *Peer) addDownTrackLocked(d *downTrack) (offer bool, err error) {
 	p.startReadingLocked(s)
 	p.addSparesLocked(d.kind)
 	return true, nil
+}
+
+// nameLocked makes the section s, negotiated before, carry d from where
+// its stream stopped, and tells the client whose it is. Under negMu.
+func (p *Peer) nameLocked(s *slot, d *downTrack) {
+	d.slot = s
+	s.used = true
+	if s.cont != nil {
+		d.continueFrom(s.cont)
+	}
+	s.cur.Store(d)
+	p.announceLocked([]*slot{s})
+	p.startReadingLocked(s)
 }
 
 // startReadingLocked starts the RTCP reader of a video section, once.
