@@ -12,21 +12,22 @@ import (
 var errBlocked = errors.New("blocked by the client's firewall")
 
 // firewall is a client's network that lets nothing out but TCP to the given
-// ports: no UDP at all, as on networks that block UDP, and with one port,
-// as on those that let out only TLS to 443. Given to a pion peer
+// ports and, if udp, UDP: no UDP at all, as on networks that block UDP,
+// and with one port, as on those that let out only TLS to 443. Given to a pion peer
 // connection (webrtc.SettingEngine.SetNet), it stands between pion and the
 // machine's sockets.
 type firewall struct {
 	*stdnet.Net
+	udp      bool
 	tcpPorts []int
 }
 
-func newFirewall(tcpPorts ...int) (*firewall, error) {
+func newFirewall(udp bool, tcpPorts ...int) (*firewall, error) {
 	n, err := stdnet.NewNet()
 	if err != nil {
 		return nil, err
 	}
-	return &firewall{Net: n, tcpPorts: tcpPorts}, nil
+	return &firewall{Net: n, udp: udp, tcpPorts: tcpPorts}, nil
 }
 
 func (f *firewall) allowTCP(port int) error {
@@ -38,15 +39,24 @@ func (f *firewall) allowTCP(port int) error {
 	return fmt.Errorf("tcp to port %d: %w", port, errBlocked)
 }
 
-func (f *firewall) ListenPacket(string, string) (net.PacketConn, error) {
+func (f *firewall) ListenPacket(network, address string) (net.PacketConn, error) {
+	if f.udp {
+		return f.Net.ListenPacket(network, address)
+	}
 	return nil, fmt.Errorf("udp: %w", errBlocked)
 }
 
-func (f *firewall) ListenUDP(string, *net.UDPAddr) (transport.UDPConn, error) {
+func (f *firewall) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPConn, error) {
+	if f.udp {
+		return f.Net.ListenUDP(network, laddr)
+	}
 	return nil, fmt.Errorf("udp: %w", errBlocked)
 }
 
-func (f *firewall) DialUDP(string, *net.UDPAddr, *net.UDPAddr) (transport.UDPConn, error) {
+func (f *firewall) DialUDP(network string, laddr, raddr *net.UDPAddr) (transport.UDPConn, error) {
+	if f.udp {
+		return f.Net.DialUDP(network, laddr, raddr)
+	}
 	return nil, fmt.Errorf("udp: %w", errBlocked)
 }
 
