@@ -169,7 +169,7 @@ func (s *sender) generate() {
 	videoPayload := make([]byte, 900)
 	var n int
 	lastKey := time.Time{}
-	var levelID uint8
+	var level audioLevelExt
 	for {
 		select {
 		case <-c.ctx.Done():
@@ -185,7 +185,7 @@ func (s *sender) generate() {
 			aTS += 960
 			audioPayload[0] = byte(aSeq)
 			pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: aSeq, Timestamp: aTS, SSRC: 1}, Payload: audioPayload}
-			levelID = s.setAudioLevel(&pkt.Header, levelID)
+			s.setAudioLevel(&pkt.Header, &level)
 			if n := c.AudioLoss.Load(); n == 0 || aSeq%uint16(n) != 0 {
 				_ = s.audio.WriteRTP(pkt)
 			}
@@ -227,28 +227,39 @@ func setVideoPayload(mime string, p []byte, key bool) {
 	}
 }
 
+// audioLevelExt is the audio level extension's id as negotiated on one
+// peer connection; the generator's own.
+type audioLevelExt struct {
+	pc *webrtc.PeerConnection
+	id uint8 // 0: not negotiated yet
+}
+
 // setAudioLevel adds the RFC 6464 audio level to an audio packet once the
-// extension is negotiated; id is the extension id found so far (0: not
-// yet), returned for the next packet.
-func (s *sender) setAudioLevel(h *rtp.Header, id uint8) uint8 {
-	if id == 0 {
-		id = s.audioLevelID()
-		if id == 0 {
-			return 0
-		}
+// extension is negotiated on the current peer connection; ext remembers
+// the id found.
+func (s *sender) setAudioLevel(h *rtp.Header, ext *audioLevelExt) {
+	if pc := s.c.peer(); pc != ext.pc || ext.id == 0 {
+		*ext = audioLevelExt{pc: pc, id: s.audioLevelID(pc)}
+	}
+	if ext.id == 0 {
+		return
 	}
 	level := byte(silenceLevel)
 	if s.c.Speaking.Load() {
 		level = 0x80 | speechLevel // V flag: voice
 	}
-	_ = h.SetExtension(id, []byte{level})
-	return id
+	_ = h.SetExtension(ext.id, []byte{level})
 }
 
-// audioLevelID is the negotiated id of the audio level extension on the
-// audio sender, or 0.
-func (s *sender) audioLevelID() uint8 {
-	for _, tr := range s.c.peer().GetTransceivers() {
+// audioLevelID is the id pc negotiated for the audio level extension on
+// the audio sender, or 0. Before an offer and its answer are both applied,
+// pion proposes ids of its own, which the server's offer may not share:
+// those are not taken.
+func (s *sender) audioLevelID(pc *webrtc.PeerConnection) uint8 {
+	if pc == nil || pc.CurrentRemoteDescription() == nil {
+		return 0
+	}
+	for _, tr := range pc.GetTransceivers() {
 		rs := tr.Sender()
 		if rs == nil || rs.Track() != s.audio {
 			continue
