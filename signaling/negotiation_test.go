@@ -6,6 +6,8 @@ import (
 	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
+	"github.com/hearth-rtc/hearth/protocol"
+	"github.com/hearth-rtc/hearth/room"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -53,6 +55,51 @@ func noErrors(t *testing.T, c *client.Client) {
 	if errs := c.NegotiationErrors(); len(errs) > 0 {
 		t.Errorf("negotiation errors: %v", errs)
 	}
+}
+
+// TestClientOfferCrossesServers: a pion client's own offer (a screen)
+// crosses an offer of the server's. pion cannot roll back a local offer, so
+// the Go client sets its offer only once answered: it answers the server's
+// offer as usual, the server having ignored its own, and offers again by
+// itself. Its screen reaches the others and nothing errs.
+func TestClientOfferCrossesServers(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{})
+	f := ctlJoin(t, srv, "glare-screen", "fran", room.RoleFacilitator, false)
+	waitStable(t, f)
+	f.Hold(true)
+	// A camera is the room's first video: the server offers Fran sections
+	// for it.
+	b := ctlJoin(t, srv, "glare-screen", "ben", room.RoleMember, true)
+	waitHeld(t, f)
+	ctlSend(t, f, map[string]any{"type": "start_screen_share"})
+	ctlWaitState(t, b, func(st protocol.RoomState) bool { return sharerOf(st) == f.ID() })
+	if err := f.PublishScreen(); err != nil {
+		t.Fatal(err)
+	}
+	if f.Negotiated() {
+		t.Fatal("the screen's offer is out, yet the client says it is negotiated")
+	}
+	f.Hold(false)
+	waitStable(t, f)
+	ctx, cancel := budget.Context(t, budget.Step)
+	defer cancel()
+	if err := b.Wait(ctx, func() bool {
+		s := b.ScreenStream(f.ID())
+		return s != nil && s.Packets.Load() > 10
+	}); err != nil {
+		t.Fatalf("Fran's screen did not reach Ben: %v; Fran got %v, errors %v; Ben got %v", err, types(f), f.NegotiationErrors(), types(b))
+	}
+	waitMedia(t, f, 25, b)
+	answers := 0
+	for _, m := range f.Messages() {
+		if m.Type == "answer" {
+			answers++
+		}
+	}
+	if answers != 1 {
+		t.Errorf("the server sent %d answers, want 1: the crossing offer ignored, the one made again answered", answers)
+	}
+	noErrors(t, f)
 }
 
 // TestOfferCollision: the client offers while the server's renegotiation

@@ -11,7 +11,6 @@ import (
 	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
 	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
-	"github.com/pion/webrtc/v4"
 )
 
 // screenCount is how many packets of pub's screen share sub received.
@@ -138,7 +137,7 @@ func waitStable(t *testing.T, c *client.Client) {
 	t.Helper()
 	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
-	if err := c.Wait(ctx, func() bool { return c.PC().SignalingState() == webrtc.SignalingStateStable }); err != nil {
+	if err := c.Wait(ctx, c.Negotiated); err != nil {
 		t.Fatalf("%s: offer not answered: %v; errors %v", c.ID(), err, c.NegotiationErrors())
 	}
 }
@@ -152,7 +151,7 @@ func waitGone(t *testing.T, c *client.Client, stream string) {
 	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
 	err := c.Wait(ctx, func() bool {
-		return !carriedStreams(c)[stream] && c.PC().SignalingState() == webrtc.SignalingStateStable
+		return !carriedStreams(c)[stream] && c.Negotiated()
 	})
 	if err != nil {
 		t.Fatalf("%s: still carries %s: %v", c.ID(), stream, err)

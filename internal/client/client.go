@@ -137,14 +137,17 @@ type Client struct {
 	wsMu sync.Mutex
 	ws   *wsConn // the current websocket
 
-	mu       sync.Mutex
-	msgs     []Message
-	selfID   string
-	resume   string
-	negErrs  []error
-	changed  chan struct{}
-	hold     bool
-	held     string
+	mu      sync.Mutex
+	msgs    []Message
+	selfID  string
+	resume  string
+	negErrs []error
+	changed chan struct{}
+	hold    bool
+	held    string
+	// neg is the negotiation's own state, under negMu (negotiate.go).
+	negMu    sync.Mutex
+	neg      negotiation
 	pendingC []webrtc.ICECandidateInit
 	screen   *screen // nil until PublishScreen
 	// screenAudio is nil until PublishScreenAudio.
@@ -299,10 +302,7 @@ func (c *Client) handle(b []byte) {
 	case "answer":
 		var m protocol.SDP
 		_ = json.Unmarshal(b, &m)
-		if err := c.peer().SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP}); err != nil {
-			c.negError(err)
-		}
-		c.flushCandidates()
+		c.applyAnswer(m.SDP)
 	case "sections":
 		var m protocol.Sections
 		if json.Unmarshal(b, &m) == nil {
@@ -333,34 +333,6 @@ func (c *Client) keep(m Message) {
 	c.mu.Lock()
 	c.msgs = append(c.msgs, m)
 	c.mu.Unlock()
-}
-
-// answer applies a server offer and answers it.
-func (c *Client) answer(sdp string) {
-	if err := c.peer().SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
-		c.negError(err)
-		return
-	}
-	if c.opts.Bare != nil && c.opts.Bare.light {
-		if err := c.in.mapSSRCs(sdp); err != nil {
-			c.negError(err)
-		}
-	}
-	c.flushCandidates()
-	ans, err := c.peer().CreateAnswer(nil)
-	if err == nil {
-		err = c.peer().SetLocalDescription(ans)
-	}
-	if err != nil {
-		c.negError(err)
-		return
-	}
-	out := ans.SDP
-	if c.opts.Simulcast {
-		out = ridsOnly(out)
-	}
-	_ = c.Send(protocol.SDP{Type: "answer", SDP: out})
-	c.answered.CompareAndSwap(0, int64(time.Since(c.origin)))
 }
 
 // addCandidate adds a remote candidate, queueing it until a remote

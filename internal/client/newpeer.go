@@ -61,7 +61,10 @@ func (c *Client) renewPeer() error {
 	if err != nil {
 		return fmt.Errorf("client: new peer connection: %w", err)
 	}
+	c.negMu.Lock()
 	old := c.pc.Swap(pc)
+	c.neg = negotiation{}
+	c.negMu.Unlock()
 	c.in.resetSections()
 	c.mu.Lock()
 	c.pendingC, c.held = nil, ""

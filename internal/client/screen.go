@@ -5,7 +5,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -37,9 +36,8 @@ var ErrScreenPublished = errors.New("client: a screen is published already")
 // one-packet frames a second (a keyframe first, every 3 s and whenever
 // asked) until PauseScreen, EndScreen or Close. It sends no
 // start_screen_share: whether anyone receives the screen is the server's
-// decision. Call it while negotiation is quiet (after the server's offers
-// are answered): this client cannot roll its offer back should one of the
-// server's cross it (PROTOCOL.md, "Lifecycle").
+// decision. An offer of the server's crossing the client's is answered,
+// and the client offers again (negotiate.go).
 func (c *Client) PublishScreen() error {
 	if c.screenOf() != nil {
 		return ErrScreenPublished
@@ -48,7 +46,7 @@ func (c *Client) PublishScreen() error {
 	if err != nil {
 		return err
 	}
-	tr, err := c.peer().AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	tr, err := c.addOwnSection(track)
 	if err != nil {
 		return err
 	}
@@ -78,7 +76,7 @@ func (c *Client) PauseScreen(paused bool) {
 }
 
 // EndScreen removes the screen track from the connection and offers the
-// change: the server sees the track end. Same caveat as PublishScreen.
+// change: the server sees the track end.
 func (c *Client) EndScreen() error {
 	sc := c.screenOf()
 	if sc == nil {
@@ -101,18 +99,6 @@ func (c *Client) screenOf() *screen {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.screen
-}
-
-// offer sends an offer of the client's own.
-func (c *Client) offer() error {
-	o, err := c.peer().CreateOffer(nil)
-	if err != nil {
-		return err
-	}
-	if err := c.peer().SetLocalDescription(o); err != nil {
-		return err
-	}
-	return c.Send(protocol.SDP{Type: "offer", SDP: o.SDP})
 }
 
 // sendScreen sends the screen's frames until the client closes.

@@ -28,8 +28,7 @@ var ErrScreenAudioPublished = errors.New("client: a screen's sound is published 
 // PublishScreenAudio publishes a synthetic screen sound: an Opus track on
 // a new send-only media section, in an offer of the client's own, then 50
 // packets a second until PauseScreenAudio, EndScreenAudio or Close. Like
-// PublishScreen it sends no message, and is called while negotiation is
-// quiet.
+// PublishScreen it sends no message.
 func (c *Client) PublishScreenAudio() error {
 	c.mu.Lock()
 	published := c.screenAudio != nil
@@ -41,7 +40,7 @@ func (c *Client) PublishScreenAudio() error {
 	if err != nil {
 		return err
 	}
-	tr, err := c.peer().AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	tr, err := c.addOwnSection(track)
 	if err != nil {
 		return err
 	}
@@ -77,8 +76,7 @@ func (c *Client) PauseScreenAudio(paused bool) {
 }
 
 // EndScreenAudio removes the screen's sound from the connection and
-// offers the change: the server sees the track end. Same caveat as
-// PublishScreen.
+// offers the change: the server sees the track end.
 func (c *Client) EndScreenAudio() error {
 	c.mu.Lock()
 	sa := c.screenAudio
