@@ -518,6 +518,9 @@ func (r *Router) removePeer(p *Peer) {
 	_ = p.pc.Close()
 	p.wg.Wait()
 	for _, t := range tracks {
+		t.endReads()
+	}
+	for _, t := range tracks {
 		<-t.done
 	}
 	p.in.close()

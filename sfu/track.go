@@ -184,6 +184,17 @@ func (t *publishedTrack) layer(i int8) *layer {
 	return t.layers[i].Load()
 }
 
+// endReads makes every layer's reader return: its pending read fails
+// now. pion closes the streams it knows of when their connection closes;
+// this ends a read on a stream it missed. Once the peer is closed.
+func (t *publishedTrack) endReads() {
+	for i := range t.layers {
+		if l := t.layers[i].Load(); l != nil && l.remote != nil {
+			_ = l.remote.SetReadDeadline(time.Now())
+		}
+	}
+}
+
 // run is layer l's only reader. It forwards each packet to every
 // subscriber in turn: writes to a UDP socket do not block for long, so a
 // slow viewer cannot stall the others, and no per-packet goroutine hand-off
