@@ -142,6 +142,7 @@ func (c *Client) answer(sdp string) {
 		out = ridsOnly(out)
 	}
 	_ = c.Send(protocol.SDP{Type: "answer", SDP: out})
+	c.in.answers.Add(1)
 	c.answered.CompareAndSwap(0, int64(time.Since(c.origin)))
 	if c.neg.again {
 		if err := c.offerLocked(); err != nil {

@@ -3,6 +3,7 @@ package client
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,8 +19,8 @@ import (
 // Counter: the caller's (Options.NewCounter) or the client's own Stream.
 // Whose a packet is comes from the section it arrives on and the server's
 // sections messages (PROTOCOL.md, "sections"), looked up as it arrives: a
-// packet on a section that carries nobody, as far as the client has been
-// told, is counted for nobody.
+// few packets on a section that carries nobody, as far as the client has
+// been told, are kept until it is told whose they are, on pion's path.
 //
 // Lifecycle: made with its Client, which owns its goroutines.
 type receiver struct {
@@ -36,6 +37,13 @@ type receiver struct {
 	// owners says whose each section carries, by mid; replaced, never
 	// changed, after each sections message.
 	owners atomic.Pointer[map[string]streamKey]
+	// answers counts the server's offers answered; emptied holds, for each
+	// section said to carry nobody after carrying someone, the count then
+	// (replaced like owners). The server hands such a section on only once
+	// an offer made after that is answered: what arrives on it before is
+	// the last of the one who left.
+	answers atomic.Int64
+	emptied atomic.Pointer[map[string]int64]
 
 	mu       sync.Mutex
 	ssrcMids map[uint32]string    // the light path's SSRCs by mid, from the last offer
@@ -51,6 +59,8 @@ func newReceiver(c *Client, origin time.Time) *receiver {
 	r.bySSRC.Store(&empty)
 	none := map[string]streamKey{}
 	r.owners.Store(&none)
+	never := map[string]int64{}
+	r.emptied.Store(&never)
 	return r
 }
 
@@ -104,6 +114,7 @@ func (r *receiver) readTrack(tr *webrtc.TrackRemote, mid string) {
 	var (
 		owner streamKey
 		ctr   Counter
+		early earlyPackets
 	)
 	for {
 		n, _, err := tr.Read(buf)
@@ -117,6 +128,7 @@ func (r *receiver) readTrack(tr *webrtc.TrackRemote, mid string) {
 		if n < 12 {
 			continue
 		}
+		at := time.Since(r.origin)
 		if now := (*r.owners.Load())[mid]; now != owner || ctr == nil {
 			owner, ctr = now, nil
 			if owner.publisher != "" {
@@ -124,12 +136,48 @@ func (r *receiver) readTrack(tr *webrtc.TrackRemote, mid string) {
 			}
 		}
 		if ctr == nil {
-			continue // nobody's, as far as we were told
+			// Nobody's, as far as we were told: the server names a
+			// section's next publisher before it sends their media, but
+			// the media may overtake the message. Kept until it comes,
+			// unless it is the last of the one who left.
+			if gen, ok := (*r.emptied.Load())[mid]; !ok || r.answers.Load() > gen {
+				early.keep(buf[:n], at)
+			}
+			continue
 		}
-		at := time.Since(r.origin)
+		early.replay(ctr, &r.firstMedia)
 		r.firstMedia.CompareAndSwap(0, int64(at))
 		ctr.Packet(buf[:n], at)
 	}
+}
+
+// maxEarly bounds the packets a section keeps before the client is told
+// whose they are: about a second of a camera's lowest layer.
+const maxEarly = 64
+
+// earlyPackets are packets that arrived on a section before the sections
+// message naming whose it carries; a track's reader's own.
+type earlyPackets struct {
+	pkts [][]byte
+	at   []time.Duration
+}
+
+// keep copies p, arrived at at, unless maxEarly are kept already.
+func (e *earlyPackets) keep(p []byte, at time.Duration) {
+	if len(e.pkts) < maxEarly {
+		e.pkts = append(e.pkts, slices.Clone(p))
+		e.at = append(e.at, at)
+	}
+}
+
+// replay counts the packets kept for ctr, now known to be theirs, and
+// forgets them.
+func (e *earlyPackets) replay(ctr Counter, first *atomic.Int64) {
+	for i, p := range e.pkts {
+		first.CompareAndSwap(0, int64(e.at[i]))
+		ctr.Packet(p, e.at[i])
+	}
+	e.pkts, e.at = nil, nil
 }
 
 // counterOf returns the counter of a stream: the caller's, or the
@@ -201,10 +249,14 @@ func (r *receiver) mapSSRCs(offer string) error {
 func (r *receiver) setSections(ss []protocol.Section) {
 	r.mu.Lock()
 	next := maps.Clone(*r.owners.Load())
+	emptied := maps.Clone(*r.emptied.Load())
 	var ended []streamKey
 	for _, s := range ss {
 		if was, ok := next[s.Mid]; ok {
 			ended = append(ended, was)
+			if s.Participant == nil {
+				emptied[s.Mid] = r.answers.Load()
+			}
 		}
 		if s.Participant == nil {
 			delete(next, s.Mid)
@@ -216,6 +268,7 @@ func (r *receiver) setSections(ss []protocol.Section) {
 		}
 		next[s.Mid] = k
 	}
+	r.emptied.Store(&emptied)
 	r.owners.Store(&next)
 	carried := map[streamKey]bool{}
 	for _, k := range next {
@@ -235,8 +288,10 @@ func (r *receiver) setSections(ss []protocol.Section) {
 // connection: its mids are its own.
 func (r *receiver) resetSections() {
 	none := map[string]streamKey{}
+	never := map[string]int64{}
 	r.mu.Lock()
 	r.owners.Store(&none)
+	r.emptied.Store(&never)
 	r.ssrcMids = nil
 	r.mu.Unlock()
 	empty := map[uint32]Counter{}
