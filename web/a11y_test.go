@@ -143,6 +143,7 @@ func memberScreens(t *testing.T, src, size string, opts browser.Options) {
 
 	c.send(t, withAudio(joinedMember))
 	wait(t, b, `hearth.screen === "call" && hearth.localTracks.video !== null`)
+	c.connectMedia(t, b)
 	c.send(t, roomState(1, `hands=[{"participant":"p_cai","since":"2026-01-01T10:00:00Z"}];floor={"mode":"open","holder":"p_ben","timer":{"seconds":300,"endsAt":"2026-01-01T10:05:00Z","remainingMs":163000}}`, memberPeople...))
 	wait(t, b, `document.querySelector("[data-self]").dataset.camOff === "false" && !document.getElementById("hands-info").hidden`)
 	screen(t, b, src, "call-open-group", size)
@@ -201,6 +202,7 @@ func memberScreens(t *testing.T, src, size string, opts browser.Options) {
 func facilitatorScreens(t *testing.T, src, size string, opts browser.Options) {
 	b, _, c, _ := joinAs(t, opts, "thursday-circle", "Dr Lee")
 	c.send(t, withAudio(joinedDrLee))
+	c.connectMedia(t, b)
 	c.send(t, waitingTwo)
 	c.send(t, roomState(1, `hands=[{"participant":"p_kim","since":"2026-01-01T10:00:00Z"}]`, with(drLeePeople, "p_rae", "mr")...))
 	c.send(t, rollMsg)

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/pion/webrtc/v4"
 
+	"github.com/hearth-rtc/hearth/internal/client"
 	"github.com/hearth-rtc/hearth/internal/testutil/browser"
 	"github.com/hearth-rtc/hearth/internal/testutil/budget"
 	"github.com/hearth-rtc/hearth/web"
@@ -365,4 +367,42 @@ func noneOf(t *testing.T, what string, items []string) {
 	if len(items) > 0 {
 		t.Errorf("%s:\n  %s", what, strings.Join(items, "\n  "))
 	}
+}
+
+// connectMedia connects the browser's peer connection to a pion peer of
+// the test's, as a real server's first offer would: sections for the
+// browser's microphone and camera, receiving only. The page then shows a
+// call that is connected, as people see it; nothing is forwarded.
+func (c *fakeConn) connectMedia(t *testing.T, b page) {
+	t.Helper()
+	api, err := client.NewAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {
+		if _, err := pc.AddTransceiverFromKind(k, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	sdp, _ := json.Marshal(map[string]string{"type": "offer", "sdp": pc.LocalDescription().SDP})
+	c.send(t, string(sdp))
+	answer, _ := c.expect(t, "answer")["sdp"].(string)
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, b, `hearth.state === "connected"`)
 }
