@@ -216,6 +216,7 @@ func (t *publishedTrack) run(l *layer, onEnd func(*publishedTrack, *layer)) {
 			continue
 		}
 		if err != nil {
+			t.pub.log.Debug("track layer ended", "track", t.info.ID, "rid", l.rid, "err", err)
 			return
 		}
 		if pkt.Unmarshal(buf[:n]) != nil {

@@ -6,6 +6,7 @@ package web_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/hearth-rtc/hearth/internal/testutil/browser"
@@ -71,6 +72,49 @@ func TestCameraOffReleasesIt(t *testing.T) {
 	for _, b := range bs {
 		checkClean(t, b)
 	}
+}
+
+// A camera turned off sends nothing on its section but keeps it: an offer
+// from the server meanwhile is answered with the section still sending.
+// Answered inactive, the server would end the camera's track, and turned
+// on again the camera would reach nobody.
+func TestCameraOffKeepsItsSection(t *testing.T) {
+	b, _, c, _ := joinAs(t, browser.Desktop, "tuesday-grief", "Ann")
+	c.send(t, withAudio(joinedMember))
+	wait(t, b, `hearth.screen === "call" && hearth.localTracks.video !== null`)
+	pc := c.connectMedia(t, b)
+	wait(t, b, `hearth.pc.getSenders().some(s => s.track && s.track.kind === "video")`)
+
+	click(t, b, "#cam-button")
+	wait(t, b, `hearth.localTracks.video === null`)
+	answer := c.offerMedia(t, pc)
+	if dir := sectionDirection(t, answer, "video"); dir != "sendonly" {
+		t.Errorf("with the camera off, the camera's section is answered %s, not sendonly", dir)
+	}
+
+	click(t, b, "#cam-button")
+	wait(t, b, `hearth.localTracks.video !== null && hearth.pc.getSenders().some(s => s.track === hearth.localTracks.video)`)
+	checkClean(t, b)
+}
+
+// sectionDirection is the direction of the first section of kind in sdp.
+func sectionDirection(t *testing.T, sdp, kind string) string {
+	t.Helper()
+	for _, m := range strings.Split(sdp, "m=")[1:] {
+		if !strings.HasPrefix(m, kind+" ") {
+			continue
+		}
+		for _, line := range strings.Split(m, "\n") {
+			line = strings.TrimSpace(line)
+			switch line {
+			case "a=sendonly", "a=recvonly", "a=sendrecv", "a=inactive":
+				return strings.TrimPrefix(line, "a=")
+			}
+		}
+		return "without a direction"
+	}
+	t.Fatalf("no %s section in\n%s", kind, sdp)
+	return ""
 }
 
 func TestPreJoinCameraOff(t *testing.T) {

@@ -372,8 +372,9 @@ func noneOf(t *testing.T, what string, items []string) {
 // connectMedia connects the browser's peer connection to a pion peer of
 // the test's, as a real server's first offer would: sections for the
 // browser's microphone and camera, receiving only. The page then shows a
-// call that is connected, as people see it; nothing is forwarded.
-func (c *fakeConn) connectMedia(t *testing.T, b page) {
+// call that is connected, as people see it; nothing is forwarded. It
+// returns the test's peer, for offers after the first (offerMedia).
+func (c *fakeConn) connectMedia(t *testing.T, b page) *webrtc.PeerConnection {
 	t.Helper()
 	api, err := client.NewAPI()
 	if err != nil {
@@ -389,6 +390,15 @@ func (c *fakeConn) connectMedia(t *testing.T, b page) {
 			t.Fatal(err)
 		}
 	}
+	c.offerMedia(t, pc)
+	wait(t, b, `hearth.state === "connected"`)
+	return pc
+}
+
+// offerMedia sends the browser an offer of pc's and returns the browser's
+// answer, set on pc.
+func (c *fakeConn) offerMedia(t *testing.T, pc *webrtc.PeerConnection) string {
+	t.Helper()
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -404,5 +414,5 @@ func (c *fakeConn) connectMedia(t *testing.T, b page) {
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
 		t.Fatal(err)
 	}
-	wait(t, b, `hearth.state === "connected"`)
+	return answer
 }

@@ -244,13 +244,16 @@ export class MediaSession {
   }
 
   // attachLocalTracks puts our tracks on the publishing transceivers, or
-  // makes them inactive when we have no track of that kind.
+  // makes them inactive when we have no track of that kind and never sent
+  // one. A section that has sent stays sendonly with no track (a camera
+  // turned off sends nothing): made inactive, the server would end the
+  // track, and turned on again the camera would reach nobody.
   async attachLocalTracks() {
     for (const kind of ['audio', 'video']) {
       const tr = this.transceiverFor(this.publishMids[kind]);
       if (!tr) continue;
       const track = this.localTracks[kind];
-      const direction = track ? 'sendonly' : 'inactive';
+      const direction = track || tr.direction === 'sendonly' ? 'sendonly' : 'inactive';
       if (tr.direction !== direction) tr.direction = direction;
       if (tr.sender.track !== track) await tr.sender.replaceTrack(track);
     }
