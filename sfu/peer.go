@@ -83,9 +83,10 @@ type Peer struct {
 	pc     *webrtc.PeerConnection
 	sig    Signaler
 	can    func(Kind) bool
-	// slots are the receivers of the publishing slots (router.go): what
-	// arrives elsewhere is a screen share.
-	slots []*webrtc.RTPReceiver
+	// slots are the publishing slots (router.go): what arrives elsewhere is
+	// a screen share. Their receivers are looked up as tracks arrive: pion
+	// gives a slot a new one after the client made it inactive.
+	slots []*webrtc.RTPTransceiver
 	// maxTracks and onRefused: see PeerParams.
 	maxTracks int
 	onRefused func(Kind, error)

@@ -125,7 +125,7 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 			_ = pc.Close()
 			return nil, fmt.Errorf("sfu: add %s slot: %w", k, err)
 		}
-		p.slots = append(p.slots, tr.Receiver())
+		p.slots = append(p.slots, tr)
 		p.ownSections++
 	}
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
@@ -260,7 +260,7 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 	// A section the client added carries its screen, unless it carries
 	// simulcast layers: browsers publish a simulcast camera in a section of
 	// their own, since they cannot add layers to the one offered to them.
-	screen := !slices.Contains(p.slots, recv) && remote.RID() == ""
+	screen := !slices.ContainsFunc(p.slots, func(tr *webrtc.RTPTransceiver) bool { return tr.Receiver() == recv }) && remote.RID() == ""
 	r.mu.Lock()
 	if r.closed || r.peers[p.id] != p {
 		r.mu.Unlock()
