@@ -229,6 +229,7 @@ func (p *Peer) HandleAnswer(sdp string) error {
 	if err := checkRemoteSDP(sdp); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadSDP, err) // our offer stays outstanding
 	}
+	sdp, _ = keepSending(sdp, p.in.remoteSDP)
 	err := p.setRemoteLocked(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
 	if err != nil {
 		// An answer pion refuses before taking it leaves our offer
@@ -275,6 +276,7 @@ func (p *Peer) HandleOffer(sdp string) (ignored bool, err error) {
 		return false, fmt.Errorf("%w: the offer adds %d media sections of its own, at most %d are taken", ErrBadSDP, added, limit)
 	}
 	prev := p.in.remoteSDP
+	sdp, kept := keepSending(sdp, prev)
 	if err := p.setRemoteLocked(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		return false, fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
@@ -288,7 +290,7 @@ func (p *Peer) HandleOffer(sdp string) (ignored bool, err error) {
 		return false, fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
 	p.localGen++
-	p.sig.SendAnswer(answer.SDP)
+	p.sig.SendAnswer(inactiveIn(answer.SDP, kept))
 	p.flushCandidatesLocked()
 	if p.pending {
 		p.negotiateLocked()

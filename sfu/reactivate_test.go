@@ -1,63 +1,158 @@
 package sfu
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/pion/webrtc/v4"
 )
 
-// A client that makes its microphone's section inactive and then sends on
-// it again publishes its microphone again: the track ends with the first
-// and comes back, as a microphone and not as a screen's sound, on the
-// section the server offered for it.
-func TestSlotReactivated(t *testing.T) {
-	room := newTestRoom(t)
-	a := room.join("a", clientOpts{audio: true})
-	b := room.join("b", clientOpts{})
-	heard := func() int {
-		if s := b.stream("a", KindAudio); s != nil {
-			return len(s.packets())
-		}
-		return 0
-	}
-	waitFor(t, "b to hear a", func() bool { return heard() > 0 })
-	audioTracks := func() (mic, screen int) {
-		for _, ti := range room.router.Tracks() {
-			if ti.Publisher == "a" && ti.Kind == KindAudio {
-				if ti.Screen {
-					screen++
-				} else {
-					mic++
+// A client that makes a section it publishes on inactive, and later
+// sendonly again, keeps its track: silent meanwhile, as a sender with
+// nothing to send, and of its kind (a microphone is not taken for a
+// screen's sound). Ended, the track could not be taken up again: a
+// browser's packets stop naming their layer once the server has reported
+// on them. What it sends again reaches the others.
+func TestSectionReactivated(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts clientOpts
+		kind Kind
+		// inAnswer: the section is made inactive in an answer to the
+		// server's offer, not in an offer of the client's.
+		inAnswer bool
+	}{
+		{"microphone", clientOpts{audio: true}, KindAudio, false},
+		{"camera in layers", clientOpts{rids: []string{"q", "h", "f"}}, KindVideo, false},
+		{"microphone, answered", clientOpts{audio: true}, KindAudio, true},
+		{"camera in layers, answered", clientOpts{rids: []string{"q", "h", "f"}}, KindVideo, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			room := newTestRoom(t)
+			a := room.join("a", tc.opts)
+			b := room.join("b", clientOpts{})
+			heard := func() int {
+				if s := b.stream("a", tc.kind); s != nil {
+					return len(s.packets())
 				}
+				return 0
 			}
-		}
-		return mic, screen
-	}
+			waitFor(t, "b to receive a", func() bool { return heard() > 0 })
+			tracks := func() (own, screen int) {
+				for _, ti := range room.router.Tracks() {
+					if ti.Publisher == "a" && ti.Kind == tc.kind {
+						if ti.Screen {
+							screen++
+						} else {
+							own++
+						}
+					}
+				}
+				return own, screen
+			}
+			midc := make(chan string, 1)
+			a.do(func() {
+				for _, x := range a.pc.GetTransceivers() {
+					if s := x.Sender(); s != nil && s.Track() != nil && s.Track().Kind() == tc.kind.codecType() {
+						midc <- x.Mid()
+						return
+					}
+				}
+				midc <- ""
+			})
+			mid := <-midc
+			// applied waits until the server has taken a new description
+			// of the client's.
+			applied := func(what string, do func()) {
+				t.Helper()
+				before := a.peer.pc.RemoteDescription().SDP
+				do()
+				waitFor(t, what, func() bool { return a.peer.pc.RemoteDescription().SDP != before })
+			}
 
-	var sender *webrtc.RTPSender
-	a.do(func() {
-		for _, s := range a.pc.GetSenders() {
-			if s.Track() == a.audio {
-				sender = s
+			if tc.inAnswer {
+				edit := func(sdp string) string { return inactive(sdp, mid) }
+				a.editAnswer.Store(&edit)
+				applied("an answer making a's section inactive", a.peer.negotiate)
+				a.editAnswer.Store(nil)
+			} else {
+				applied("an offer making a's section inactive", func() { offerInactive(a, mid) })
+				waitFor(t, "the server's answer", func() bool {
+					state := make(chan string, 1)
+					a.do(func() {
+						d := a.pc.CurrentRemoteDescription()
+						if d == nil || a.pc.SignalingState() != webrtc.SignalingStateStable {
+							state <- ""
+							return
+						}
+						for _, s := range splitMedia(d.SDP) {
+							if s.mid() == mid {
+								state <- s.direction()
+								return
+							}
+						}
+						state <- ""
+					})
+					return <-state == "inactive"
+				})
 			}
+			if own, screen := tracks(); own != 1 || screen != 0 {
+				t.Fatalf("with its section inactive, a publishes %d tracks of its own and %d of a screen, want its one", own, screen)
+			}
+			applied("an offer sending on a's section again", a.offer)
+			if own, screen := tracks(); own != 1 || screen != 0 {
+				t.Fatalf("sending again, a publishes %d tracks of its own and %d of a screen, want its one", own, screen)
+			}
+			before := heard()
+			waitFor(t, "b to receive a still", func() bool { return heard() > before+10 })
+		})
+	}
+}
+
+// offerInactive sends the server an offer of c's in which the section mid
+// is inactive, as a browser's would after that section's sender had its
+// direction set so.
+func offerInactive(c *testClient, mid string) {
+	c.do(func() {
+		o, err := c.pc.CreateOffer(nil)
+		if err == nil {
+			err = c.pc.SetLocalDescription(o)
 		}
-		if err := a.pc.RemoveTrack(sender); err != nil {
-			a.fail(err)
+		if err != nil {
+			c.fail(err)
+			return
+		}
+		if ignored, err := c.peer.HandleOffer(inactive(browserLike(o.SDP), mid)); err != nil || ignored {
+			c.fail(errors.Join(err, errors.New("offer not taken")))
 		}
 	})
-	a.offer()
-	waitFor(t, "a's microphone to end", func() bool { mic, screen := audioTracks(); return mic+screen == 0 })
+}
 
-	a.do(func() {
-		if _, err := a.pc.AddTrack(a.audio); err != nil {
-			a.fail(err)
+// inactive makes the section mid of sdp inactive where it was sendonly.
+func inactive(sdp, mid string) string {
+	sections := strings.Split(sdp, "m=")
+	for i, s := range sections {
+		if strings.Contains(s, "a=mid:"+mid+"\r\n") {
+			sections[i] = strings.Replace(s, "a=sendonly", "a=inactive", 1)
 		}
-	})
-	a.offer()
-	waitFor(t, "a's microphone to come back", func() bool { mic, screen := audioTracks(); return mic+screen > 0 })
-	if mic, screen := audioTracks(); mic != 1 || screen != 0 {
-		t.Fatalf("a publishes %d microphones and %d screen sounds, want one microphone", mic, screen)
 	}
-	before := heard()
-	waitFor(t, "b to hear a again", func() bool { return heard() > before+10 })
+	return strings.Join(sections, "m=")
+}
+
+func TestKeepSending(t *testing.T) {
+	const prev = "v=0\r\nm=audio 9 x\r\na=mid:0\r\na=sendonly\r\nm=video 9 x\r\na=mid:1\r\na=sendrecv\r\nm=video 9 x\r\na=mid:2\r\na=recvonly\r\nm=audio 0 x\r\na=mid:3\r\na=sendonly\r\n"
+	desc := "v=0\r\nm=audio 9 x\r\na=mid:0\r\na=inactive\r\nm=video 9 x\r\na=mid:1\r\na=inactive\r\nm=video 9 x\r\na=mid:2\r\na=inactive\r\nm=audio 0 x\r\na=mid:3\r\na=inactive\r\n"
+	got, kept := keepSending(desc, prev)
+	want := "v=0\r\nm=audio 9 x\r\na=mid:0\r\na=sendonly\r\nm=video 9 x\r\na=mid:1\r\na=sendrecv\r\nm=video 9 x\r\na=mid:2\r\na=inactive\r\nm=audio 0 x\r\na=mid:3\r\na=inactive\r\n"
+	if got != want || strings.Join(kept, ",") != "0,1" {
+		t.Errorf("keepSending kept %v:\n%q\nwant 0,1:\n%q", kept, got, want)
+	}
+	if got, kept := keepSending(desc, ""); got != desc || kept != nil {
+		t.Errorf("with no description before, keepSending kept %v", kept)
+	}
+	answer := "v=0\r\nm=audio 9 x\r\na=mid:0\r\na=recvonly\r\nm=video 9 x\r\na=mid:1\r\na=recvonly\r\n"
+	if got, want := inactiveIn(answer, []string{"1"}), "v=0\r\nm=audio 9 x\r\na=mid:0\r\na=recvonly\r\nm=video 9 x\r\na=mid:1\r\na=inactive\r\n"; got != want {
+		t.Errorf("inactiveIn:\n%q\nwant\n%q", got, want)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,6 +45,9 @@ func newTestRoom(t *testing.T) *testRoom {
 func newTestRoomConfig(t *testing.T, cfg Config) *testRoom {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
+	if os.Getenv("DEBUGLOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	cfg.UDPAddr, cfg.LoopbackOnly, cfg.Logger = "127.0.0.1:0", true, log
 	e, err := NewEngine(cfg)
 	if err != nil {
@@ -115,6 +119,8 @@ type testClient struct {
 	// lost, when set, is the fraction lost (of 256) it reports of each
 	// video with the estimate, as a receiver on a full link does.
 	lost atomic.Int32
+	// editAnswer, when set, edits the answers the client sends.
+	editAnswer atomic.Pointer[func(string) string]
 }
 
 // videoOut is a client's video: its layers, on one sender.
@@ -531,7 +537,11 @@ func (c *testClient) SendOffer(s string) {
 			err = c.pc.SetLocalDescription(a)
 		}
 		if err == nil {
-			err = c.peer.HandleAnswer(browserLike(a.SDP))
+			sdp := browserLike(a.SDP)
+			if edit := c.editAnswer.Load(); edit != nil {
+				sdp = (*edit)(sdp)
+			}
+			err = c.peer.HandleAnswer(sdp)
 		}
 		if err != nil {
 			c.fail(err)
