@@ -72,7 +72,7 @@ func TestSectionReactivated(t *testing.T) {
 			}
 
 			if tc.inAnswer {
-				edit := func(sdp string) string { return inactive(sdp, mid) }
+				edit := func(sdp string) string { return withDirection(sdp, mid, "inactive") }
 				a.editAnswer.Store(&edit)
 				applied("an answer making a's section inactive", a.peer.negotiate)
 				a.editAnswer.Store(nil)
@@ -86,9 +86,9 @@ func TestSectionReactivated(t *testing.T) {
 							state <- ""
 							return
 						}
-						for _, s := range splitMedia(d.SDP) {
-							if s.mid() == mid {
-								state <- s.direction()
+						for _, s := range mediaDirections(d.SDP) {
+							if s.mid == mid {
+								state <- s.dir
 								return
 							}
 						}
@@ -123,21 +123,10 @@ func offerInactive(c *testClient, mid string) {
 			c.fail(err)
 			return
 		}
-		if ignored, err := c.peer.HandleOffer(inactive(browserLike(o.SDP), mid)); err != nil || ignored {
+		if ignored, err := c.peer.HandleOffer(withDirection(browserLike(o.SDP), mid, "inactive")); err != nil || ignored {
 			c.fail(errors.Join(err, errors.New("offer not taken")))
 		}
 	})
-}
-
-// inactive makes the section mid of sdp inactive where it was sendonly.
-func inactive(sdp, mid string) string {
-	sections := strings.Split(sdp, "m=")
-	for i, s := range sections {
-		if strings.Contains(s, "a=mid:"+mid+"\r\n") {
-			sections[i] = strings.Replace(s, "a=sendonly", "a=inactive", 1)
-		}
-	}
-	return strings.Join(sections, "m=")
 }
 
 func TestKeepSending(t *testing.T) {

@@ -82,6 +82,7 @@ type sdpDoc struct {
 
 type sdpSection struct {
 	kind    string
+	port    string
 	formats string // the m-line after its proto
 	mid     string
 	attrs   sdpAttrs
@@ -110,7 +111,7 @@ func (d *sdpDoc) read(raw string) {
 			d.sections = append(d.sections, sdpSection{})
 			sec = &d.sections[len(d.sections)-1]
 			start = l.pos
-			sec.kind, sec.formats = mediaLine(value)
+			sec.kind, sec.port, sec.formats = mediaLine(value)
 		}
 	}
 }
@@ -209,12 +210,13 @@ func (l *sdpLexer) untilEmpty() {
 	}
 }
 
-// mediaLine splits an m-line's value into its media and its formats.
-func mediaLine(v string) (kind, formats string) {
+// mediaLine splits an m-line's value into its media, its port and its
+// formats.
+func mediaLine(v string) (kind, port, formats string) {
 	kind, rest := nextField(v)
-	_, rest = nextField(rest) // port
+	port, rest = nextField(rest)
 	_, rest = nextField(rest) // proto
-	return kind, rest
+	return kind, port, rest
 }
 
 // nextField returns the text up to the next run of spaces or tabs, and
