@@ -103,11 +103,7 @@ func (c *Client) applyAnswer(sdp string) {
 		c.negError(err)
 	}
 	c.flushCandidates()
-	if c.neg.again {
-		if err := c.offerLocked(); err != nil {
-			c.negError(err)
-		}
-	}
+	c.offerAgainLocked()
 }
 
 // answer applies a server offer and answers it. An offer of the client's
@@ -144,9 +140,16 @@ func (c *Client) answer(sdp string) {
 	_ = c.Send(protocol.SDP{Type: "answer", SDP: out})
 	c.in.answers.Add(1)
 	c.answered.CompareAndSwap(0, int64(time.Since(c.origin)))
-	if c.neg.again {
-		if err := c.offerLocked(); err != nil {
-			c.negError(err)
-		}
+	c.offerAgainLocked()
+}
+
+// offerAgainLocked offers the changes made while an offer of the client's
+// was out, if any. Under negMu.
+func (c *Client) offerAgainLocked() {
+	if !c.neg.again {
+		return
+	}
+	if err := c.offerLocked(); err != nil {
+		c.negError(err)
 	}
 }

@@ -156,28 +156,30 @@ func (r *receiver) readTrack(tr *webrtc.TrackRemote, mid string) {
 const maxEarly = 64
 
 // earlyPackets are packets that arrived on a section before the sections
-// message naming whose it carries; a track's reader's own.
-type earlyPackets struct {
-	pkts [][]byte
-	at   []time.Duration
+// message naming whose it carries, with when each arrived; a track's
+// reader's own.
+type earlyPackets []earlyPacket
+
+type earlyPacket struct {
+	pkt []byte
+	at  time.Duration
 }
 
 // keep copies p, arrived at at, unless maxEarly are kept already.
 func (e *earlyPackets) keep(p []byte, at time.Duration) {
-	if len(e.pkts) < maxEarly {
-		e.pkts = append(e.pkts, slices.Clone(p))
-		e.at = append(e.at, at)
+	if len(*e) < maxEarly {
+		*e = append(*e, earlyPacket{slices.Clone(p), at})
 	}
 }
 
 // replay counts the packets kept for ctr, now known to be theirs, and
 // forgets them.
 func (e *earlyPackets) replay(ctr Counter, first *atomic.Int64) {
-	for i, p := range e.pkts {
-		first.CompareAndSwap(0, int64(e.at[i]))
-		ctr.Packet(p, e.at[i])
+	for _, p := range *e {
+		first.CompareAndSwap(0, int64(p.at))
+		ctr.Packet(p.pkt, p.at)
 	}
-	e.pkts, e.at = nil, nil
+	*e = nil
 }
 
 // counterOf returns the counter of a stream: the caller's, or the
