@@ -90,13 +90,7 @@ func TestClientOfferCrossesServers(t *testing.T) {
 		t.Fatalf("Fran's screen did not reach Ben: %v; Fran got %v, errors %v; Ben got %v", err, types(f), f.NegotiationErrors(), types(b))
 	}
 	waitMedia(t, f, 25, b)
-	answers := 0
-	for _, m := range f.Messages() {
-		if m.Type == "answer" {
-			answers++
-		}
-	}
-	if answers != 1 {
+	if answers := countType(f, "answer"); answers != 1 {
 		t.Errorf("the server sent %d answers, want 1: the crossing offer ignored, the one made again answered", answers)
 	}
 	noErrors(t, f)
