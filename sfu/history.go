@@ -74,19 +74,44 @@ type sentEntry struct {
 	own, pub uint16
 	set      bool
 	layer    int8
+	resends  uint8  // times sent again
 	ts       uint32 // as sent
+	resentAt int64  // unix ns of the last time it was sent again
 }
 
 func (m *sentMap) record(own, pub uint16, layer int8, ts uint32) {
 	m[own%historySize] = sentEntry{own: own, pub: pub, set: true, layer: layer, ts: ts}
 }
 
-func (m *sentMap) lookup(own uint16) (sentEntry, bool) {
-	e := m[own%historySize]
+func (m *sentMap) lookup(own uint16) (*sentEntry, bool) {
+	e := &m[own%historySize]
 	if !e.set || e.own != own {
-		return sentEntry{}, false
+		return nil, false
 	}
 	return e, true
+}
+
+// A packet is sent again at most maxResends times, and not again within
+// resendSpacing of the last: a NACK that comes sooner most likely asks
+// for what is already on its way (browsers wait a round trip before
+// asking again; pion's NACK generator, blind to RTX, asks every 100 ms
+// until the packet leaves its log). Without the limit, a subscriber
+// asking for the same packets over and over would have them sent as often
+// as the budget allows.
+const (
+	maxResends    = 3
+	resendSpacing = 100 * time.Millisecond
+)
+
+// mayResend reports whether e may be sent again at now (unix ns).
+func (e *sentEntry) mayResend(now int64) bool {
+	return e.resends < maxResends && (e.resends == 0 || now-e.resentAt >= int64(resendSpacing))
+}
+
+// resent counts e as sent again at now (unix ns).
+func (e *sentEntry) resent(now int64) {
+	e.resends++
+	e.resentAt = now
 }
 
 // retransmit bucket: a subscriber may have at most this many packets sent
@@ -124,6 +149,11 @@ func (b *resendBudget) take(now time.Time) bool {
 // the subscriber's share of its bandwidth, bandwidth.go) are skipped. It returns
 // how many it sent. On s's RTCP reader.
 func (d *downTrack) resend(nack *rtcp.TransportLayerNack, s *slot) int {
+	return d.resendAt(nack, s, time.Now())
+}
+
+// resendAt is resend at now.
+func (d *downTrack) resendAt(nack *rtcp.TransportLayerNack, s *slot, now time.Time) int {
 	b := d.bound.Load()
 	if b == nil || d.sent == nil || int8(d.want.Load()) == layerNone {
 		// A paused video is not shown: nothing is sent into its link
@@ -131,7 +161,6 @@ func (d *downTrack) resend(nack *rtcp.TransportLayerNack, s *slot) int {
 		return 0
 	}
 	t := d.pub
-	now := time.Now()
 	n := 0
 	t.fwdMu.Lock()
 	defer t.fwdMu.Unlock()
@@ -158,9 +187,13 @@ func (d *downTrack) resend(nack *rtcp.TransportLayerNack, s *slot) int {
 			if e == nil {
 				return true
 			}
+			if !sent.mayResend(now.UnixNano()) {
+				return true
+			}
 			if !s.budget.take(now) || !d.sub.bw.resend(wireOverhead+len(e.payload), now) {
 				return false
 			}
+			sent.resent(now.UnixNano())
 			hdr = rtp.Header{Version: 2, Marker: e.marker, PayloadType: b.pt, SequenceNumber: seq,
 				Timestamp: sent.ts, SSRC: b.ssrc, CSRC: e.csrc}
 			payload := e.payload

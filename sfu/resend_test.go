@@ -3,6 +3,7 @@ package sfu
 import (
 	"net"
 	"testing"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -82,5 +83,33 @@ func TestPausedNotResent(t *testing.T) {
 	d.want.Store(0)
 	if n := d.resend(nack, d.slot); n != 2 {
 		t.Errorf("%d packets resent for a video shown, want 2", n)
+	}
+}
+
+// TestResentAtMostThrice: a subscriber that asks for the same packet over
+// and over (pion's NACK generator does, every 100 ms, blind to RTX) has
+// it sent again at most three times, each at least 100 ms after the last;
+// a NACK sooner than that is taken as asking for what is on its way.
+func TestResentAtMostThrice(t *testing.T) {
+	w := &recordingWriter{}
+	pub, d := rtxVideo(t, w)
+	var seq uint16
+	sendFrames(pub, 5, &seq)
+	last := w.pkts[len(w.pkts)-1].SequenceNumber
+	nack := &rtcp.TransportLayerNack{Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{last})}
+	at := time.Unix(1000, 0)
+	want := []int{1, 0, 1, 1, 0, 0}
+	steps := []time.Duration{0, 50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, time.Second, 10 * time.Second}
+	for i, step := range steps {
+		if n := d.resendAt(nack, d.slot, at.Add(step)); n != want[i] {
+			t.Errorf("NACK %d, %v after the first: %d packets resent, want %d", i+1, step, n, want[i])
+		}
+	}
+	// A packet sent after the ring went round is a new one, resent anew.
+	sendFrames(pub, historySize, &seq)
+	last = w.pkts[len(w.pkts)-1].SequenceNumber
+	nack = &rtcp.TransportLayerNack{Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{last})}
+	if n := d.resendAt(nack, d.slot, at.Add(11*time.Second)); n != 1 {
+		t.Errorf("%d packets resent for a packet never resent, want 1", n)
 	}
 }
