@@ -94,7 +94,7 @@ const doorTimeout = 5 * time.Second
 func newRoom(name string, cfg *Config, keep *atomic.Bool, onEmpty func(*Room)) *Room {
 	r := &Room{name: name, cfg: cfg, door: cfg.Door, onEmpty: onEmpty, people: map[string]*person{},
 		log: cfg.Logger.With("room", name), dirty: make(chan struct{}, 1), keep: keep, ready: make(chan struct{})}
-	r.router = cfg.Engine.NewRouter(sfu.RouterParams{ID: name, Observer: r, Logger: r.log, OnLayers: r.tellLayers})
+	r.router = cfg.Engine.NewRouter(sfu.RouterParams{ID: name, Observer: r, Logger: r.log, OnLayers: r.tellLayers, OnVideoHeld: r.tellHeld})
 	return r
 }
 
@@ -246,6 +246,19 @@ func (r *Room) tellLayers(tl sfu.TrackLayers) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if x := r.people[tl.Track.Publisher]; x != nil && x.state == room.StateActive {
+		x.conn.Send(msg)
+	}
+}
+
+// tellHeld tells a subscriber that a video it shows is paused for its
+// bandwidth, or comes again (the router's OnVideoHeld, from its
+// goroutines).
+func (r *Room) tellHeld(h sfu.VideoHeld) {
+	msg := protocol.VideoPaused{Type: "video_paused", Participant: h.Track.Publisher, Track: h.Track.ID,
+		Screen: h.Track.Screen, Paused: h.Held}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if x := r.people[h.Subscriber]; x != nil && x.state == room.StateActive {
 		x.conn.Send(msg)
 	}
 }

@@ -64,3 +64,15 @@ type VideoLayers struct {
 	Track  string       `json:"track"`
 	Layers []VideoLayer `json:"layers"`
 }
+
+// VideoPaused tells a client that the video of a participant it shows
+// (a camera, or a screen share when Screen) is paused because its
+// connection cannot carry it now, even at the lowest layer (Paused), or
+// that it comes again (not Paused). Sound is never paused this way.
+type VideoPaused struct {
+	Type        string `json:"type"`
+	Participant string `json:"participant"`
+	Track       string `json:"track"`
+	Screen      bool   `json:"screen,omitempty"`
+	Paused      bool   `json:"paused"`
+}

@@ -68,6 +68,7 @@ func ServerMessages() map[string]func() any {
 		"agreement_declined": func() any { return new(AgreementDeclined) },
 		"roll":               func() any { return new(Roll) },
 		"video_layers":       func() any { return new(VideoLayers) },
+		"video_paused":       func() any { return new(VideoPaused) },
 	}
 }
 

@@ -90,6 +90,14 @@ func (r *Router) SetImportance(subscriber string, publishers []string) bool {
 	return true
 }
 
+// VideoHeld says that a video a subscriber is to be shown is held back
+// for its bandwidth (Held), or no longer is.
+type VideoHeld struct {
+	Subscriber string
+	Track      TrackInfo
+	Held       bool
+}
+
 // tile is one video subscription as fitting sees it.
 type tile struct {
 	d     *downTrack
@@ -309,6 +317,7 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 				d.choose(ns)
 			}
 		}
+		r.unholdOthers(downs, nil)
 		return downs
 	}
 	budget := est - resent
@@ -408,5 +417,33 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 			d.choose(ns)
 		}
 	}
+	for i := range tiles {
+		r.hold(tiles[i].d, int8(tiles[i].d.want.Load()) == layerNone)
+	}
+	r.unholdOthers(downs, tiles)
 	return downs
+}
+
+// hold records whether d, a video its subscriber is to be shown, is held
+// back for its bandwidth, and says so when that changes. The ticker's
+// only.
+func (r *Router) hold(d *downTrack, held bool) {
+	if d.held == held {
+		return
+	}
+	d.held = held
+	if r.onHeld != nil {
+		r.onHeld(VideoHeld{Subscriber: d.sub.id, Track: d.pub.info, Held: held})
+	}
+}
+
+// unholdOthers lets go of the videos of downs that fitting no longer
+// weighs (not shown, not allowed, or no estimate): none is held back for
+// bandwidth.
+func (r *Router) unholdOthers(downs []*downTrack, tiles []tile) {
+	for _, d := range downs {
+		if d.held && !slices.ContainsFunc(tiles, func(t tile) bool { return t.d == d }) {
+			r.hold(d, false)
+		}
+	}
 }

@@ -139,8 +139,9 @@ func lastLayer(sub *testClient, pub string) int {
 // TestBandwidthSteps: a subscriber whose estimate (REMB, from a real pion
 // peer) cannot carry both publishers' top layers gets the less important
 // one's lower first; when even the lowest layers do not fit, the less
-// important one's video pauses while both are heard; with room again,
-// both come back to the top.
+// important one's video pauses while both are heard, and the subscriber is
+// told it is held back (OnVideoHeld); with room again, both come back to
+// the top, and it is told so.
 func TestBandwidthSteps(t *testing.T) {
 	room := newTestRoom(t)
 	room.router.probeGap = time.Hour // fitting alone; TestBandwidthProbe tries
@@ -193,11 +194,19 @@ func TestBandwidthSteps(t *testing.T) {
 		t.Errorf("b's video went on: %d packets more", got-bVideo)
 	}
 	waitFor(t, "a's video flows", func() bool { return room.forwarded("s", "a", KindVideo) >= aVideo+25 })
+	// The subscriber is told that b's video is held back, a's not.
+	waitFor(t, "s told b's video is held back", func() bool { return room.heldNow()[[2]string{"s", "b"}] })
+	if room.heldNow()[[2]string{"s", "a"}] {
+		t.Error("s told a's video is held back, though it flows")
+	}
 
 	// Room again: both back at the top, b from a keyframe.
 	sub.lost.Store(0)
 	sub.remb.Store(10_000_000)
 	waitFor(t, "both back at layer 2", func() bool { return lastLayer(sub, "a") == 2 && lastLayer(sub, "b") == 2 })
+	if room.heldNow()[[2]string{"s", "b"}] {
+		t.Error("b's video flows again, but s was not told it is no longer held back")
+	}
 	checkContinuous(t, "b", videoFrom(sub, "b"))
 	checkContinuous(t, "a", videoFrom(sub, "a"))
 }

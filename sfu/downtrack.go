@@ -66,6 +66,9 @@ type downTrack struct {
 	// keyframe of the layer wanted.
 	want atomic.Int32
 	pref atomic.Int32
+	// held says the subscriber was told this video is held back for its
+	// bandwidth (bandwidth.go); the report ticker's only.
+	held bool
 
 	// reader state, under the track's fwdMu
 	seqOffset uint16

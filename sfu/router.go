@@ -29,6 +29,12 @@ type RouterParams struct {
 	// owner can have the publisher pause the others. It is called from
 	// the SFU's goroutines and must not block.
 	OnLayers func(TrackLayers)
+	// OnVideoHeld, if set, is told when a subscriber's link stops or
+	// starts carrying a video it is to be shown: held back because even
+	// its lowest layer does not fit the subscriber's bandwidth, or
+	// let through again (bandwidth.go). It is called from the SFU's
+	// goroutines and must not block.
+	OnVideoHeld func(VideoHeld)
 }
 
 // Router forwards every published track to every other peer in it, subject
@@ -40,6 +46,7 @@ type Router struct {
 	engine   *Engine
 	obs      Observer
 	onLayers func(TrackLayers)
+	onHeld   func(VideoHeld)
 	log      *slog.Logger
 
 	mu     sync.Mutex
@@ -63,6 +70,7 @@ func (e *Engine) NewRouter(p RouterParams) *Router {
 		engine:   e,
 		obs:      p.Observer,
 		onLayers: p.OnLayers,
+		onHeld:   p.OnVideoHeld,
 		log:      log.With("router", p.ID),
 		peers:    map[string]*Peer{},
 		tracks:   map[string]*publishedTrack{},

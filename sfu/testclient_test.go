@@ -32,8 +32,23 @@ type testRoom struct {
 	engine *Engine
 	router *Router
 	layers chan TrackLayers // what OnLayers is told
+	// held is what OnVideoHeld was told, in order.
+	heldMu sync.Mutex
+	held   []VideoHeld
 	// video is the codec its clients send and receive: VP8 unless set.
 	video webrtc.RTPCodecCapability
+}
+
+// heldNow says, of each subscriber and publisher whose video OnVideoHeld
+// was told of, whether it is held back now.
+func (room *testRoom) heldNow() map[[2]string]bool {
+	room.heldMu.Lock()
+	defer room.heldMu.Unlock()
+	out := map[[2]string]bool{}
+	for _, h := range room.held {
+		out[[2]string{h.Subscriber, h.Track.Publisher}] = h.Held
+	}
+	return out
 }
 
 func newTestRoom(t *testing.T) *testRoom {
@@ -60,6 +75,10 @@ func newTestRoomConfig(t *testing.T, cfg Config) *testRoom {
 		case room.layers <- tl:
 		default:
 		}
+	}, OnVideoHeld: func(h VideoHeld) {
+		room.heldMu.Lock()
+		defer room.heldMu.Unlock()
+		room.held = append(room.held, h)
 	}})
 	t.Cleanup(func() {
 		room.router.Close()
