@@ -2,7 +2,7 @@
 // session strip, facilitator panel); the control bar's buttons; the
 // facilitator panel's actions; who is speaking.
 
-import { app, render, isJoining, send, sendMute, nameOf } from './state.js';
+import { app, render, isJoining, send, sendMute, nameOf, videoPaused } from './state.js';
 import { confirmDialog } from './dialog.js';
 import { saveResume } from './resume.js';
 import { renderConnectionBanner } from './connection.js';
@@ -91,6 +91,8 @@ export function draw() {
         camOff: p.muted.video || !got.video || Boolean(facts.enforcedVideo) || Boolean(facts.sideRoom),
         videoTrack: got.video || null,
         audioTrack: got.audio || null,
+        // Paused by the server because our connection cannot carry it.
+        videoPaused: videoPaused(p.id),
         away: p.state === 'reconnecting',
         speaking: app.activeSpeaker === p.id,
         facts,

@@ -52,6 +52,7 @@ export function onMessage(msg) {
       app.roll = msg;
       return render();
     case 'video_layers': return onVideoLayers(msg);
+    case 'video_paused': return onVideoPaused(msg);
     case 'room_updated':
       if (msg.room) app.room = { ...app.room, ...msg.room };
       showRoomTitle();
@@ -297,6 +298,9 @@ function onParticipantUpdated(p) {
 }
 
 function onParticipantLeft(id, reason) {
+  for (const [track, v] of app.pausedVideo) {
+    if (v.participant === id) app.pausedVideo.delete(track);
+  }
   const p = app.participants.get(id);
   if (!p) return;
   app.participants.delete(id);
@@ -311,7 +315,17 @@ function onTrackPublished(id, track) {
   render();
 }
 
+// onVideoPaused notes a video the server pauses for our connection, or
+// lets through again.
+function onVideoPaused(msg) {
+  if (typeof msg.track !== 'string' || typeof msg.participant !== 'string') return;
+  if (msg.paused) app.pausedVideo.set(msg.track, { participant: msg.participant, screen: Boolean(msg.screen) });
+  else app.pausedVideo.delete(msg.track);
+  render();
+}
+
 function onTrackUnpublished(id, trackId) {
+  app.pausedVideo.delete(trackId);
   const p = app.participants.get(id);
   if (!p) return;
   p.tracks = p.tracks.filter((t) => t.id !== trackId);

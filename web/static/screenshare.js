@@ -10,7 +10,7 @@
 // when room_state names us. The server forwards a screen only while its
 // room_state says so, whatever a client does.
 
-import { app, send, render, nameOf } from './state.js';
+import { app, send, render, nameOf, videoPaused } from './state.js';
 import { isFacilitator } from './text.js';
 import { $, announce, showNotice } from './ui.js';
 
@@ -204,7 +204,9 @@ export function renderScreenShare(inCall) {
     return;
   }
   const name = nameOf(sharer);
-  const title = `${name} is sharing their screen`;
+  const title = videoPaused(sharer, true)
+    ? `${name} is sharing their screen (paused: your connection is slow)`
+    : `${name} is sharing their screen`;
   if ($('screen-title').textContent !== title) $('screen-title').textContent = title;
   video.setAttribute('aria-label', `${name}'s screen`);
   const tracks = app.session ? app.session.remoteTracks().filter((r) => r.participant === sharer) : [];

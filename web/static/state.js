@@ -57,6 +57,9 @@ export const app = {
   activeSpeaker: null,
   talkTime: [],
   moment: null, // {text, until}: a timed share that just ended, said for a while
+  // Videos the server pauses because our connection cannot carry them
+  // (video_paused): track id -> {participant, screen}.
+  pausedVideo: new Map(),
 };
 
 export function setState(state) {
@@ -159,6 +162,16 @@ export function closeSession() {
   if (app.session) app.session.close();
   app.session = null;
   app.pcState = 'new';
+  app.pausedVideo.clear();
+}
+
+// videoPaused says whether the server pauses id's camera (or, with
+// screen, their screen share) for our connection.
+export function videoPaused(id, screen = false) {
+  for (const v of app.pausedVideo.values()) {
+    if (v.participant === id && v.screen === screen) return true;
+  }
+  return false;
 }
 
 export function releaseMedia() {

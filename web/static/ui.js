@@ -138,6 +138,7 @@ function hue(id) {
 // renderTiles makes the grid show exactly the given tiles, in order, reusing
 // existing elements. Each entry:
 //   {id, name, role, self, micOff, camOff, videoTrack, audioTrack,
+//    videoPaused (the server pauses the camera for our connection),
 //    away (reconnecting), speaking (the server's active speaker),
 //    menu (a facilitator's menu for this person), pip (one's own small
 //    picture in the corner of a phone),
@@ -203,14 +204,18 @@ function updateTile(tile, e) {
   if (facts.aside) badges.push(['aside', 'Private conversation']);
   if (facts.sideRoom) badges.push(['side-room', facts.sideRoom]);
   if (facts.requested) badges.push(['ask', e.self ? 'You asked to speak' : 'Asks to speak']);
+  const paused = Boolean(e.videoPaused) && Boolean(e.videoTrack) && !e.camOff;
+  if (paused) badges.push(['paused', 'Video paused']);
   drawBadges(tile.querySelector('.tile-badges'), badges);
   const menu = tile.querySelector('.tile-menu-button');
   menu.hidden = !e.menu;
   menu.setAttribute('aria-label', `Options for ${e.name || 'Guest'}`);
 
   const video = tile.querySelector('video');
-  const showVideo = Boolean(e.videoTrack) && !e.camOff;
+  // A paused video shows the initials, not its last frame frozen.
+  const showVideo = Boolean(e.videoTrack) && !e.camOff && !paused;
   tile.dataset.wantsVideo = String(showVideo);
+  tile.dataset.videoPaused = String(paused);
   if (!video.dataset.watched) {
     // Until pictures arrive the tile shows the name, not a black box.
     video.dataset.watched = 'true';
@@ -249,7 +254,8 @@ function updateTile(tile, e) {
   // In an aside a facilitator's mute is lifted for the two of them.
   if (facts.enforcedAudio && !facts.aside && !facts.sideRoom) parts.push('muted by a facilitator');
   else if (e.micOff) parts.push('microphone off');
-  if (!showVideo) parts.push('camera off');
+  if (paused) parts.push('video paused because your connection is slow');
+  else if (!showVideo) parts.push('camera off');
   if (e.speaking) parts.push('speaking');
   tile.setAttribute('aria-label', parts.join(', '));
 }
