@@ -351,8 +351,9 @@ func TestNetworkLossRecovered(t *testing.T) {
 // (audio never gives way); video keeps decoding at the lowest layer for
 // at least six of the eight tiles (all eight on a machine not starved;
 // the server pauses the least important ones only when even the lowest
-// layers do not fit); nothing is counted as held back by the gate,
-// nothing being muted; once the limit is lifted, every tile decodes the
+// layers do not fit, and the browser is told of a tile paused);
+// nothing is counted as held back by the gate, nothing being muted; once
+// the limit is lifted, every tile decodes the
 // layer its size asks for within 40 s (PERFORMANCE.md, "Networks"). What
 // it measures (tiles decoding, freezes, NACKs of paused tiles, the time
 // to climb back, the load average) is logged.
@@ -435,6 +436,16 @@ func TestNetworkThinSubscriber(t *testing.T) {
 	}
 	if paused > 0 {
 		t.Logf("%d tiles paused throughout drew %.1f NACKs a second each", paused, pausedNACKs/float64(paused)/elapsed.Seconds())
+		// A tile the server paused is said to be paused, not left frozen.
+		told := eval[int](t, b, `(hearth.received.video_paused || 0)`)
+		switch {
+		case told > 0:
+			t.Logf("the browser was told %d times of a video paused or back", told)
+		case starved > 0 || browserDrops > 0:
+			t.Logf("%d tiles got no video, and the browser was never told one is paused, on a machine too busy to judge", paused)
+		default:
+			t.Errorf("%d tiles got no video, and the browser was never told one is paused", paused)
+		}
 	}
 	if decoding == 0 && starved == 0 {
 		t.Errorf("no tile's video decodes at 1 Mbit/s")
