@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,7 +95,8 @@ const doorTimeout = 5 * time.Second
 func newRoom(name string, cfg *Config, keep *atomic.Bool, onEmpty func(*Room)) *Room {
 	r := &Room{name: name, cfg: cfg, door: cfg.Door, onEmpty: onEmpty, people: map[string]*person{},
 		log: cfg.Logger.With("room", name), dirty: make(chan struct{}, 1), keep: keep, ready: make(chan struct{})}
-	r.router = cfg.Engine.NewRouter(sfu.RouterParams{ID: name, Observer: r, Logger: r.log, OnLayers: r.tellLayers, OnVideoHeld: r.tellHeld})
+	r.router = cfg.Engine.NewRouter(sfu.RouterParams{ID: name, Observer: r, Logger: r.log, OnLayers: r.tellLayers,
+		OnVideoHeld: r.tellHeld, OnSendingQuality: r.tellSending})
 	return r
 }
 
@@ -259,6 +261,17 @@ func (r *Room) tellHeld(h sfu.VideoHeld) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if x := r.people[h.Subscriber]; x != nil && x.state == room.StateActive {
+		x.conn.Send(msg)
+	}
+}
+
+// tellSending tells a publisher that much of its sound is lost on the way
+// in, or no longer (the router's OnSendingQuality, from its goroutines).
+func (r *Room) tellSending(q sfu.SendingQuality) {
+	msg := protocol.SendingQuality{Type: "sending_quality", Poor: q.Poor, Lost: math.Round(q.Lost*1000) / 1000}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if x := r.people[q.Publisher]; x != nil && x.state == room.StateActive {
 		x.conn.Send(msg)
 	}
 }

@@ -76,3 +76,12 @@ type VideoPaused struct {
 	Screen      bool   `json:"screen,omitempty"`
 	Paused      bool   `json:"paused"`
 }
+
+// SendingQuality tells a client whether much of the sound it sends is
+// lost on the way to the server (Poor), and how much was over the last
+// few seconds (Lost, a fraction): others may hear it break up.
+type SendingQuality struct {
+	Type string  `json:"type"`
+	Poor bool    `json:"poor"`
+	Lost float64 `json:"lost"`
+}

@@ -69,6 +69,7 @@ func ServerMessages() map[string]func() any {
 		"roll":               func() any { return new(Roll) },
 		"video_layers":       func() any { return new(VideoLayers) },
 		"video_paused":       func() any { return new(VideoPaused) },
+		"sending_quality":    func() any { return new(SendingQuality) },
 	}
 }
 

@@ -50,6 +50,7 @@ type reporter struct {
 	pkts    []rtcp.Packet // pion's path
 	nacks   []nackFor     // feedback.go
 	seqs    []uint16
+	quality []SendingQuality // changes found by collect (uplink.go)
 	buf     [maxCompound + srtcpTrailer]byte
 	iv, aad [12]byte
 }
@@ -88,6 +89,9 @@ func (e *Engine) sendReports(ctx context.Context) {
 			}
 			now := time.Now()
 			r.report(p, now)
+			p.router.tellQuality(r.quality)
+			clear(r.quality)
+			r.quality = r.quality[:0]
 			// The ticker also fits each subscriber's video into its
 			// bandwidth and follows the layers publishers send
 			// (bandwidth.go, layers.go).
@@ -170,6 +174,11 @@ func (r *reporter) collect(p *Peer, now time.Time) {
 			}
 			if rep, ok := l.rx.report(l.ssrc, now.UnixNano()); ok {
 				r.blocks = append(r.blocks, rep)
+				if t.info.Kind == KindAudio && !t.info.Screen {
+					if changed, loss := t.up.add(l.rx.lastExpected, l.rx.lastLost); changed {
+						r.quality = append(r.quality, SendingQuality{Publisher: p.id, Poor: t.up.poor, Lost: loss})
+					}
+				}
 			}
 		}
 		t.fwdMu.Unlock()

@@ -35,6 +35,10 @@ type RouterParams struct {
 	// let through again (bandwidth.go). It is called from the SFU's
 	// goroutines and must not block.
 	OnVideoHeld func(VideoHeld)
+	// OnSendingQuality, if set, is told when much of a publisher's sound
+	// starts or stops being lost on its way in (uplink.go). It is called
+	// from the SFU's goroutines and must not block.
+	OnSendingQuality func(SendingQuality)
 }
 
 // Router forwards every published track to every other peer in it, subject
@@ -47,6 +51,7 @@ type Router struct {
 	obs      Observer
 	onLayers func(TrackLayers)
 	onHeld   func(VideoHeld)
+	onSent   func(SendingQuality)
 	log      *slog.Logger
 
 	mu     sync.Mutex
@@ -71,6 +76,7 @@ func (e *Engine) NewRouter(p RouterParams) *Router {
 		obs:      p.Observer,
 		onLayers: p.OnLayers,
 		onHeld:   p.OnVideoHeld,
+		onSent:   p.OnSendingQuality,
 		log:      log.With("router", p.ID),
 		peers:    map[string]*Peer{},
 		tracks:   map[string]*publishedTrack{},

@@ -23,6 +23,8 @@ type rxStats struct {
 	received uint32
 
 	expectedPrior, receivedPrior uint32
+	// What the last report's interval expected and lost (uplink.go).
+	lastExpected, lastLost uint32
 
 	clockRate uint32
 	startedAt int64   // arrival of the first packet, unix ns
@@ -80,8 +82,10 @@ func (s *rxStats) report(ssrc uint32, now int64) (rtcp.ReceptionReport, bool) {
 	recvInt := s.received - s.receivedPrior
 	s.expectedPrior, s.receivedPrior = expected, s.received
 	var fraction uint8
+	s.lastExpected, s.lastLost = expInt, 0
 	if lostInt := int64(expInt) - int64(recvInt); expInt != 0 && lostInt > 0 {
 		fraction = uint8(min(lostInt<<8/int64(expInt), 255))
+		s.lastLost = uint32(min(lostInt, int64(expInt)))
 	}
 	var delay uint32
 	if s.lastSRAt != 0 {

@@ -59,6 +59,8 @@ type publishedTrack struct {
 	recv *webrtc.RTPReceiver
 	// levels counts audio levels for the active speaker (audio only).
 	levels audioLevels
+	// up is a microphone's loss on its way in (uplink.go); under fwdMu.
+	up uplink
 
 	// layers are set once each, under Router.mu, as pion hands them over;
 	// readers is how many of their readers are running, under Router.mu.

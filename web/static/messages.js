@@ -53,6 +53,9 @@ export function onMessage(msg) {
       return render();
     case 'video_layers': return onVideoLayers(msg);
     case 'video_paused': return onVideoPaused(msg);
+    case 'sending_quality':
+      app.sendingPoor = msg.poor === true;
+      return render();
     case 'room_updated':
       if (msg.room) app.room = { ...app.room, ...msg.room };
       showRoomTitle();

@@ -60,6 +60,8 @@ export const app = {
   // Videos the server pauses because our connection cannot carry them
   // (video_paused): track id -> {participant, screen}.
   pausedVideo: new Map(),
+  // Much of the sound we send is lost on the way in (sending_quality).
+  sendingPoor: false,
 };
 
 export function setState(state) {
@@ -163,6 +165,7 @@ export function closeSession() {
   app.session = null;
   app.pcState = 'new';
   app.pausedVideo.clear();
+  app.sendingPoor = false;
 }
 
 // videoPaused says whether the server pauses id's camera (or, with

@@ -13,14 +13,18 @@ import (
 	"github.com/hearth-rtc/hearth/internal/testutil/clip"
 )
 
-// TestVideoPausedShown: when the server says it pauses someone's camera
+// TestConnectionTroubleShown: when the server says it pauses someone's camera
 // because this browser's connection cannot carry it (video_paused), the
 // tile shows that person's initials, not a frozen picture, with a badge
 // saying why; the banner says once, calmly, that the connection is slow
 // and sound comes first; a screen reader hears it in the tile's label.
 // When the video comes again, the picture, and nothing else, is back.
-// Screenshots at both sizes, checked with axe-core.
-func TestVideoPausedShown(t *testing.T) {
+// Told that much of its own sound is lost on the way (sending_quality),
+// the banner says others may hear it break up, and that turning the
+// camera off can help, before anything about paused video; told it is
+// whole again, the banner goes. Screenshots at both sizes, checked with
+// axe-core.
+func TestConnectionTroubleShown(t *testing.T) {
 	src := axeSource(t)
 	for _, size := range []struct {
 		name string
@@ -85,6 +89,19 @@ func TestVideoPausedShown(t *testing.T) {
 			if eval[bool](t, b, ben+`.dataset.videoPaused === "true" || !document.getElementById("connection-banner").hidden`) {
 				t.Error("a malformed video_paused paused Ben's video")
 			}
+
+			const banner = `document.getElementById("connection-text").textContent`
+			c.send(t, `{"type":"sending_quality","poor":true,"lost":0.14}`)
+			c.send(t, `{"type":"video_paused","participant":"p_ben","track":"p_ben-video-2","paused":true}`)
+			wait(t, b, `!document.getElementById("connection-banner").hidden && `+ben+`.dataset.videoPaused === "true"`)
+			if got := eval[string](t, b, banner); got != "Others may hear you break up: your connection is losing some of your sound. Turning your camera off can help." {
+				t.Errorf("the banner, one's sound breaking up, says %q", got)
+			}
+			screen(t, b, src, "sound-breaking-up", size.name)
+			c.send(t, `{"type":"sending_quality","poor":false,"lost":0.01}`)
+			wait(t, b, banner+` === "Your connection is slow, so some video is paused. Sound comes first."`)
+			c.send(t, `{"type":"video_paused","participant":"p_ben","track":"p_ben-video-2","paused":false}`)
+			wait(t, b, `document.getElementById("connection-banner").hidden`)
 			checkClean(t, b)
 		})
 	}

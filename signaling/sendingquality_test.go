@@ -1,0 +1,72 @@
+package signaling_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hearth-rtc/hearth/internal/client"
+	"github.com/hearth-rtc/hearth/internal/testutil/budget"
+	"github.com/hearth-rtc/hearth/internal/testutil/hearthtest"
+	"github.com/hearth-rtc/hearth/protocol"
+	"github.com/pion/rtp"
+)
+
+// TestSendingQuality: a participant whose microphone loses a fifth of its
+// packets on the way in is told that its sound is breaking up
+// (sending_quality, poor, with about a fifth lost); once nothing is lost,
+// it is told that its sound arrives whole again.
+func TestSendingQuality(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{})
+	pub := joinAs(t, srv, client.Options{Room: "uplink", Name: "Pub", Audio: true, ExternalMedia: true})
+	joinAs(t, srv, client.Options{Room: "uplink", Name: "Listener", Audio: true})
+	ctx, cancel := budget.Context(t, budget.Step)
+	defer cancel()
+
+	// 50 packets a second; while lossy, every fifth is never sent.
+	var lossy atomic.Bool
+	lossy.Store(true)
+	sending, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	defer func() { stop(); <-done }()
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		h := rtp.Header{Version: 2, PayloadType: 111}
+		silence := []byte{0xf8, 0xff, 0xfe}
+		for {
+			select {
+			case <-sending.Done():
+				return
+			case <-tick.C:
+			}
+			h.SequenceNumber++
+			h.Timestamp += 960
+			if lossy.Load() && h.SequenceNumber%5 == 0 {
+				continue
+			}
+			_ = pub.WriteAudio(&h, silence)
+		}
+	}()
+
+	quality := func(poor bool) func(client.Message) bool {
+		return func(m client.Message) bool {
+			var q protocol.SendingQuality
+			return m.Decode(&q) == nil && q.Poor == poor
+		}
+	}
+	m, err := pub.WaitMessage(ctx, "sending_quality", quality(true))
+	if err != nil {
+		t.Fatalf("a microphone losing a fifth of its packets was not told: %v", err)
+	}
+	var q protocol.SendingQuality
+	if err := m.Decode(&q); err != nil || q.Lost < 0.1 || q.Lost > 0.3 {
+		t.Errorf("told %.3f of its sound was lost, a fifth was (%v)", q.Lost, err)
+	}
+	lossy.Store(false)
+	if _, err := pub.WaitMessage(ctx, "sending_quality", quality(false)); err != nil {
+		t.Fatalf("a microphone no longer losing anything was not told: %v", err)
+	}
+}
