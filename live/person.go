@@ -29,6 +29,10 @@ type person struct {
 	chat chatBucket // how many chat messages they may send now (chat.go)
 	// layout is the tiles their client shows (layout_room.go).
 	layout layout
+	// weak says much of the sound they send is lost on its way in, as
+	// their peer connection last reported (tellSending); a new peer
+	// connection starts without.
+	weak bool
 }
 
 // seated reports whether the person holds a seat (active or held).
@@ -51,6 +55,7 @@ func (x *person) info(selfMuted protocol.Media, tracks []sfu.TrackInfo) protocol
 	if x.state == room.StateReconnecting {
 		pi.State = string(room.StateReconnecting)
 	}
+	pi.WeakConnection = x.weak
 	for _, t := range tracks {
 		if t.Publisher == x.p.ID {
 			pi.Tracks = append(pi.Tracks, trackOf(t))

@@ -266,14 +266,20 @@ func (r *Room) tellHeld(h sfu.VideoHeld) {
 }
 
 // tellSending tells a publisher that much of its sound is lost on the way
-// in, or no longer (the router's OnSendingQuality, from its goroutines).
+// in, or no longer, and the others that their connection is weak, or no
+// longer (the router's OnSendingQuality, from its goroutines).
 func (r *Room) tellSending(q sfu.SendingQuality) {
 	msg := protocol.SendingQuality{Type: "sending_quality", Poor: q.Poor, Lost: math.Round(q.Lost*1000) / 1000}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if x := r.people[q.Publisher]; x != nil && x.state == room.StateActive {
-		x.conn.Send(msg)
+	x := r.people[q.Publisher]
+	if x == nil || x.state != room.StateActive || x.peer == nil || x.weak == q.Poor {
+		return
 	}
+	x.weak = q.Poor
+	x.conn.Send(msg)
+	r.broadcastLocked(protocol.ParticipantEvent{Type: "participant_updated",
+		Participant: x.info(r.selfMutedLocked(x.p.ID), r.router.Tracks())}, x.p.ID)
 }
 
 // closeIfEmpty hands the room to onEmpty once nobody is left; Rooms checks

@@ -88,7 +88,7 @@ func (r *Room) connectPeer(x *person, params sfu.PeerParams) error {
 		peer.Close()
 		return nil
 	}
-	x.peer = peer
+	x.peer, x.weak = peer, false
 	r.applyLayoutLocked(x, nil)
 	rank(r.router, r.ctl, r.people, r.active, x)
 	r.mu.Unlock()

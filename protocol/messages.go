@@ -172,6 +172,9 @@ type Participant struct {
 	Muted    Media     `json:"muted"`
 	State    string    `json:"state"` // active or reconnecting
 	Tracks   []Track   `json:"tracks"`
+	// WeakConnection: much of the sound they send is lost on its way in;
+	// others may hear them break up (sending_quality).
+	WeakConnection bool `json:"weakConnection,omitempty"`
 }
 
 // Joined says the participant is seated: the room, themselves, the others.

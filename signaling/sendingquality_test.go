@@ -15,12 +15,13 @@ import (
 
 // TestSendingQuality: a participant whose microphone loses a fifth of its
 // packets on the way in is told that its sound is breaking up
-// (sending_quality, poor, with about a fifth lost); once nothing is lost,
-// it is told that its sound arrives whole again.
+// (sending_quality, poor, with about a fifth lost), and the others that its
+// connection is weak (participant_updated); once nothing is lost, both
+// are told it is over.
 func TestSendingQuality(t *testing.T) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
 	pub := joinAs(t, srv, client.Options{Room: "uplink", Name: "Pub", Audio: true, ExternalMedia: true})
-	joinAs(t, srv, client.Options{Room: "uplink", Name: "Listener", Audio: true})
+	listener := joinAs(t, srv, client.Options{Room: "uplink", Name: "Listener", Audio: true})
 	ctx, cancel := budget.Context(t, budget.Step)
 	defer cancel()
 
@@ -65,8 +66,35 @@ func TestSendingQuality(t *testing.T) {
 	if err := m.Decode(&q); err != nil || q.Lost < 0.1 || q.Lost > 0.3 {
 		t.Errorf("told %.3f of its sound was lost, a fifth was (%v)", q.Lost, err)
 	}
+	weak := func(want bool) func(client.Message) bool {
+		return func(m client.Message) bool {
+			var ev protocol.ParticipantEvent
+			return m.Decode(&ev) == nil && ev.Participant.ID == pub.ID() && ev.Participant.WeakConnection == want
+		}
+	}
+	if _, err := listener.WaitMessage(ctx, "participant_updated", weak(true)); err != nil {
+		t.Fatalf("the others were not told the connection is weak: %v", err)
+	}
 	lossy.Store(false)
 	if _, err := pub.WaitMessage(ctx, "sending_quality", quality(false)); err != nil {
 		t.Fatalf("a microphone no longer losing anything was not told: %v", err)
+	}
+	// Told after they were told it is weak.
+	over := func() bool {
+		told := false
+		for _, m := range listener.Messages() {
+			if m.Type != "participant_updated" {
+				continue
+			}
+			if weak(true)(m) {
+				told = true
+			} else if told && weak(false)(m) {
+				return true
+			}
+		}
+		return false
+	}
+	if err := listener.Wait(ctx, over); err != nil {
+		t.Fatalf("the others were not told the connection is no longer weak: %v", err)
 	}
 }

@@ -22,7 +22,8 @@ import (
 // Told that much of its own sound is lost on the way (sending_quality),
 // the banner says others may hear it break up, and that turning the
 // camera off can help, before anything about paused video; told it is
-// whole again, the banner goes. Screenshots at both sizes, checked with
+// whole again, the banner goes. Someone else whose connection is weak
+// has it said on their tile. Screenshots at both sizes, checked with
 // axe-core.
 func TestConnectionTroubleShown(t *testing.T) {
 	src := axeSource(t)
@@ -102,6 +103,20 @@ func TestConnectionTroubleShown(t *testing.T) {
 			wait(t, b, banner+` === "Your connection is slow, so some video is paused. Sound comes first."`)
 			c.send(t, `{"type":"video_paused","participant":"p_ben","track":"p_ben-video-2","paused":false}`)
 			wait(t, b, `document.getElementById("connection-banner").hidden`)
+
+			// Someone else's sound breaking up is said on their tile.
+			benIs := func(weak bool) string {
+				return fmt.Sprintf(`{"type":"participant_updated","participant":{"id":"p_ben","identity":"anon-2","name":"Ben Okafor","role":"member",
+					"muted":{"audio":false,"video":false},"tracks":[{"id":"p_ben-audio","kind":"audio","streamId":"p_ben"}],"weakConnection":%t}}`, weak)
+			}
+			c.send(t, benIs(true))
+			wait(t, b, ben+`.querySelector(".tile-badges").textContent === "Weak connection"`)
+			if got := eval[string](t, b, ben+`.getAttribute("aria-label")`); got != "Ben Okafor, weak connection, they may break up" {
+				t.Errorf("Ben's tile, his connection weak, is read as %q", got)
+			}
+			screen(t, b, src, "weak-connection", size.name)
+			c.send(t, benIs(false))
+			wait(t, b, ben+`.querySelector(".tile-badges").textContent === ""`)
 			checkClean(t, b)
 		})
 	}

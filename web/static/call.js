@@ -93,6 +93,7 @@ export function draw() {
         audioTrack: got.audio || null,
         // Paused by the server because our connection cannot carry it.
         videoPaused: videoPaused(p.id),
+        weak: Boolean(p.weak),
         away: p.state === 'reconnecting',
         speaking: app.activeSpeaker === p.id,
         facts,

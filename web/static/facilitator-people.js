@@ -249,6 +249,7 @@ export const peopleSection = {
         const role = roleLabel(item.role);
         if (role) meta.push(role);
         if (item.state === 'reconnecting') meta.push('reconnecting');
+        else if (item.weak) meta.push('weak connection');
         const inAside = Boolean(ctl && ctl.aside && (ctl.aside.host === item.id || ctl.aside.member === item.id));
         const inSide = Boolean(ctl && ctl.inSide(item.id));
         // In an aside the two hear each other, whatever the mute says.

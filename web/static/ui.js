@@ -139,6 +139,7 @@ function hue(id) {
 // existing elements. Each entry:
 //   {id, name, role, self, micOff, camOff, videoTrack, audioTrack,
 //    videoPaused (the server pauses the camera for our connection),
+//    weak (much of the sound they send is lost: they may break up),
 //    away (reconnecting), speaking (the server's active speaker),
 //    menu (a facilitator's menu for this person), pip (one's own small
 //    picture in the corner of a phone),
@@ -206,6 +207,7 @@ function updateTile(tile, e) {
   if (facts.requested) badges.push(['ask', e.self ? 'You asked to speak' : 'Asks to speak']);
   const paused = Boolean(e.videoPaused) && Boolean(e.videoTrack) && !e.camOff;
   if (paused) badges.push(['paused', 'Video paused']);
+  if (e.weak && !e.away) badges.push(['weak', 'Weak connection']);
   drawBadges(tile.querySelector('.tile-badges'), badges);
   const menu = tile.querySelector('.tile-menu-button');
   menu.hidden = !e.menu;
@@ -254,6 +256,7 @@ function updateTile(tile, e) {
   // In an aside a facilitator's mute is lifted for the two of them.
   if (facts.enforcedAudio && !facts.aside && !facts.sideRoom) parts.push('muted by a facilitator');
   else if (e.micOff) parts.push('microphone off');
+  if (e.weak && !e.away) parts.push('weak connection, they may break up');
   if (paused) parts.push('video paused because your connection is slow');
   else if (!showVideo) parts.push('camera off');
   if (e.speaking) parts.push('speaking');
