@@ -104,10 +104,7 @@ func screen(t *testing.T, b *browser.Browser, src, name, size string) {
 // and as a facilitator, and checks each with axe-core.
 func TestScreens(t *testing.T) {
 	src := axeSource(t)
-	for _, size := range []struct {
-		name string
-		opts browser.Options
-	}{{"desktop", browser.Desktop}, {"phone", browser.Phone}} {
+	for _, size := range screenSizes {
 		t.Run(size.name, func(t *testing.T) {
 			memberScreens(t, src, size.name, size.opts)
 			facilitatorScreens(t, src, size.name, size.opts)

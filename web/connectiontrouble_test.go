@@ -9,7 +9,6 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
-	"github.com/hearth-rtc/hearth/internal/testutil/browser"
 	"github.com/hearth-rtc/hearth/internal/testutil/clip"
 )
 
@@ -27,10 +26,7 @@ import (
 // axe-core.
 func TestConnectionTroubleShown(t *testing.T) {
 	src := axeSource(t)
-	for _, size := range []struct {
-		name string
-		opts browser.Options
-	}{{"desktop", browser.Desktop}, {"phone", browser.Phone}} {
+	for _, size := range screenSizes {
 		t.Run(size.name, func(t *testing.T) {
 			b, _, c, _ := joinAs(t, size.opts, "tuesday-grief", "Ann")
 			c.send(t, withAudio(joinedMember))

@@ -96,10 +96,7 @@ func text(t *testing.T, b page, sel string) string {
 // asking to speak, raising a hand, a timed share, a go-around with a Pass
 // button, a private aside between others, and someone reconnecting.
 func TestControlsMember(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		opts browser.Options
-	}{{"phone", browser.Phone}, {"desktop", browser.Desktop}} {
+	for _, tc := range screenSizes {
 		t.Run(tc.name, func(t *testing.T) {
 			b, _, c, _ := joinAs(t, tc.opts, "tuesday-grief", "Ann")
 			c.send(t, joinedMember)

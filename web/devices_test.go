@@ -16,10 +16,7 @@ import (
 // with the microphone off and the camera off, the devices off in the
 // waiting room, and their start once seated.
 func TestPreJoinCheck(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		opts browser.Options
-	}{{"desktop", browser.Desktop}, {"phone", browser.Phone}} {
+	for _, tc := range screenSizes {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := newFakeSignaling(t)
 			srv := serveClient(t, fake)

@@ -26,10 +26,7 @@ func micIs(t *testing.T, b *browser.Browser, mode, label string, off bool) {
 // member's audio, and checks the member's Mute button, own tile and strip
 // each time.
 func TestOwnControlsFollowTheGate(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		opts browser.Options
-	}{{"desktop", browser.Desktop}, {"phone", browser.Phone}} {
+	for _, tc := range screenSizes {
 		t.Run(tc.name, func(t *testing.T) {
 			b, _, c, _ := joinAs(t, tc.opts, "tuesday-grief", "Ann")
 			c.send(t, joinedMember)

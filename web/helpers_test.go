@@ -35,6 +35,13 @@ type page interface {
 	NonLoopbackRequests() []string
 }
 
+// screenSizes are the two sizes the client is looked at in: a laptop's
+// 1280 by 800 and a phone's 390 by 844.
+var screenSizes = []struct {
+	name string
+	opts browser.Options
+}{{"desktop", browser.Desktop}, {"phone", browser.Phone}}
+
 // shot saves a screenshot of b as name.png in a temporary directory, and
 // also in $HEARTH_SHOTS_DIR when that is set (for looking at the design).
 func shot(t *testing.T, b page, name string) {

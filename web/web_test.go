@@ -184,13 +184,7 @@ func TestStaticRules(t *testing.T) {
 // name, text has enough contrast, focus is visible, targets are large, and
 // nothing fails or leaves the machine.
 func TestJoinScreen(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		opts browser.Options
-	}{
-		{"desktop", browser.Desktop},
-		{"phone", browser.Phone},
-	} {
+	for _, tc := range screenSizes {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := serveClient(t, nil)
 			b := browser.New(t, tc.opts)
