@@ -3,12 +3,15 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
+	"github.com/hearth-rtc/hearth/internal/testutil/browser"
 	"github.com/hearth-rtc/hearth/internal/testutil/clip"
 )
 
@@ -139,4 +142,59 @@ func sendClip(ctx context.Context, t *testing.T, track *webrtc.TrackLocalStaticS
 			return
 		}
 	}
+}
+
+// TestHearingPoorShown: when a fifth of the sound others send is lost on
+// its way to this browser (here, a peer of the test's that skips every
+// fifth packet of Ben's microphone), the banner says some of what others
+// say may not reach the person; once nothing is lost, it goes.
+func TestHearingPoorShown(t *testing.T) {
+	b, _, c, _ := joinAs(t, browser.Desktop, "tuesday-grief", "Ann")
+	c.send(t, withAudio(joinedMember))
+	pc := c.connectMedia(t, b)
+	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "p_ben-audio", "p_ben")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pc.CreateOffer(nil); err != nil {
+		t.Fatal(err)
+	}
+	c.send(t, fmt.Sprintf(`{"type":"sections","sections":[{"mid":%q,"participant":"p_ben","kind":"audio"}]}`, tr.Mid()))
+	c.offerMedia(t, pc)
+
+	var lossy atomic.Bool
+	lossy.Store(true)
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	t.Cleanup(func() { stop(); <-done })
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		pkt := &rtp.Packet{Header: rtp.Header{Version: 2}, Payload: []byte{0xf8, 0xff, 0xfe}}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			pkt.SequenceNumber++
+			pkt.Timestamp += 960
+			if lossy.Load() && pkt.SequenceNumber%5 == 0 {
+				continue
+			}
+			if err := track.WriteRTP(pkt); err != nil {
+				return
+			}
+		}
+	}()
+	const text = `document.getElementById("connection-text").textContent`
+	wait(t, b, `!document.getElementById("connection-banner").hidden && `+text+` === "Some of what others say may not reach you: your connection is losing some of their sound."`)
+	lossy.Store(false)
+	wait(t, b, `document.getElementById("connection-banner").hidden`)
+	checkClean(t, b)
 }

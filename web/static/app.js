@@ -198,6 +198,7 @@ import { wireScreenShare, screenSnapshot } from './screenshare.js';
 import { wireView } from './view.js';
 import { wireAgreement } from './agreement.js';
 import { wireLayout, layoutSnapshot, videoLayersSnapshot } from './layers.js';
+import { watchHearing } from './hearing.js';
 import { $, hideNotice, setFieldError, layoutGrid } from './ui.js';
 
 function snapshot(v) {
@@ -305,6 +306,7 @@ function init() {
   window.matchMedia('(max-width: 600px)').addEventListener('change', render);
   window.matchMedia('(min-width: 900px)').addEventListener('change', render);
   window.setInterval(updateSpeaking, SPEAKING_POLL_MS);
+  watchHearing();
   window.setInterval(() => updateTimers(app.view, nameOf), 250);
   document.body.dataset.ready = 'true';
   render();

@@ -87,23 +87,26 @@ function scheduleReconnect() {
 }
 
 // renderConnectionBanner says calmly that we are reconnecting, that our
-// sound is breaking up on its way, or that our connection is too slow for
-// some video, and what it means for the person.
+// sound breaks up on its way to others or theirs on its way to us, or that
+// our connection is too slow for some video, and what it means for the
+// person.
 export function renderConnectionBanner(inCall) {
   const banner = $('connection-banner');
   const reconnecting = inCall && app.state === 'reconnecting';
   const breaking = inCall && !reconnecting && app.sendingPoor;
+  const missing = inCall && !reconnecting && app.hearingPoor;
   // The server pausing video our connection cannot carry is said once,
   // here, and on each tile it pauses.
   const slow = inCall && !reconnecting && app.pausedVideo.size > 0;
-  banner.hidden = !reconnecting && !breaking && !slow;
+  banner.hidden = !reconnecting && !breaking && !missing && !slow;
   banner.dataset.kind = reconnecting ? 'reconnecting' : 'slow';
   if (banner.hidden) return;
   let words;
   if (breaking) {
     words = 'Others may hear you break up: your connection is losing some of your sound.';
     if (app.local.video && !app.camMuted) words += ' Turning your camera off can help.';
-  } else if (slow) words = 'Your connection is slow, so some video is paused. Sound comes first.';
+  } else if (missing) words = 'Some of what others say may not reach you: your connection is losing some of their sound.';
+  else if (slow) words = 'Your connection is slow, so some video is paused. Sound comes first.';
   else if (app.socketUp) words = 'The connection is unsteady. Reconnecting sound and video…';
   else if (app.retries > RETRY_DELAYS_MS.length) words = 'Still trying to reconnect… Please check your internet connection. You can stay on this page.';
   else if (app.resume) words = 'Your connection dropped. Reconnecting… You keep your place in the session.';

@@ -62,6 +62,8 @@ export const app = {
   pausedVideo: new Map(),
   // Much of the sound we send is lost on the way in (sending_quality).
   sendingPoor: false,
+  // Much of the sound others send is lost on its way to us (hearing.js).
+  hearingPoor: false,
 };
 
 export function setState(state) {
@@ -168,6 +170,7 @@ export function closeSession() {
   app.pcState = 'new';
   app.pausedVideo.clear();
   app.sendingPoor = false;
+  app.hearingPoor = false;
 }
 
 // videoPaused says whether the server pauses id's camera (or, with
