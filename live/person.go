@@ -29,11 +29,15 @@ type person struct {
 	chat chatBucket // how many chat messages they may send now (chat.go)
 	// layout is the tiles their client shows (layout_room.go).
 	layout layout
-	// weak says much of the sound they send is lost on its way in, as
-	// their peer connection last reported (tellSending); a new peer
-	// connection starts without.
-	weak bool
+	// sendPoor says much of the sound they send is lost on its way in,
+	// as their peer connection last reported (tellSending). hearPoor is
+	// their client's word that much of what they receive is (SetHearing).
+	// A new peer connection starts without either.
+	sendPoor, hearPoor bool
 }
+
+// weak says their connection loses much of their sound or of others'.
+func (x *person) weak() bool { return x.sendPoor || x.hearPoor }
 
 // seated reports whether the person holds a seat (active or held).
 func (x *person) seated() bool { return x.state.Seated() }
@@ -55,7 +59,7 @@ func (x *person) info(selfMuted protocol.Media, tracks []sfu.TrackInfo) protocol
 	if x.state == room.StateReconnecting {
 		pi.State = string(room.StateReconnecting)
 	}
-	pi.WeakConnection = x.weak
+	pi.WeakConnection = x.weak()
 	for _, t := range tracks {
 		if t.Publisher == x.p.ID {
 			pi.Tracks = append(pi.Tracks, trackOf(t))

@@ -273,13 +273,38 @@ func (r *Room) tellSending(q sfu.SendingQuality) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	x := r.people[q.Publisher]
-	if x == nil || x.state != room.StateActive || x.peer == nil || x.weak == q.Poor {
+	if x == nil || x.state != room.StateActive || x.peer == nil || x.sendPoor == q.Poor {
 		return
 	}
-	x.weak = q.Poor
 	x.conn.Send(msg)
-	r.broadcastLocked(protocol.ParticipantEvent{Type: "participant_updated",
-		Participant: x.info(r.selfMutedLocked(x.p.ID), r.router.Tracks())}, x.p.ID)
+	was := x.weak()
+	x.sendPoor = q.Poor
+	r.weakChangedLocked(x, was)
+}
+
+// SetHearing takes id's client's word on whether much of the sound it
+// receives is lost; the others are told when that makes their connection
+// weak, or no longer.
+func (r *Room) SetHearing(id string, from Conn, poor bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	x, err := r.senderLocked(id, from)
+	if err != nil {
+		return err
+	}
+	was := x.weak()
+	x.hearPoor = poor
+	r.weakChangedLocked(x, was)
+	return nil
+}
+
+// weakChangedLocked tells the others when x's connection became weak, or
+// no longer (was is whether it was). Under mu.
+func (r *Room) weakChangedLocked(x *person, was bool) {
+	if x.weak() != was {
+		r.broadcastLocked(protocol.ParticipantEvent{Type: "participant_updated",
+			Participant: x.info(r.selfMutedLocked(x.p.ID), r.router.Tracks())}, x.p.ID)
+	}
 }
 
 // closeIfEmpty hands the room to onEmpty once nobody is left; Rooms checks

@@ -88,7 +88,8 @@ func (r *Room) connectPeer(x *person, params sfu.PeerParams) error {
 		peer.Close()
 		return nil
 	}
-	x.peer, x.weak = peer, false
+	// A new peer connection's sound is judged afresh, both ways.
+	x.peer, x.sendPoor, x.hearPoor = peer, false, false
 	r.applyLayoutLocked(x, nil)
 	rank(r.router, r.ctl, r.people, r.active, x)
 	r.mu.Unlock()

@@ -77,6 +77,14 @@ type VideoPaused struct {
 	Paused      bool   `json:"paused"`
 }
 
+// HearingQuality is a client saying whether much of the sound it
+// receives is lost on the way (Poor), by its own counts: others are told
+// its connection is weak.
+type HearingQuality struct {
+	Type string `json:"type"`
+	Poor bool   `json:"poor"`
+}
+
 // SendingQuality tells a client whether much of the sound it sends is
 // lost on the way to the server (Poor), and how much was over the last
 // few seconds (Lost, a fraction): others may hear it break up.

@@ -30,6 +30,7 @@ func ClientMessages() map[string]func() any {
 		"accept_agreement":  func() any { return new(AcceptAgreement) },
 		"decline_agreement": func() any { return new(DeclineAgreement) },
 		"layout":            func() any { return new(Layout) },
+		"hearing_quality":   func() any { return new(HearingQuality) },
 	}
 	for _, k := range CommandKinds() {
 		m[string(k)] = func() any { return new(Control) }

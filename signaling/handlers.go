@@ -87,6 +87,8 @@ func (c *conn) handle(ctx context.Context, typ string, data []byte) error {
 		return c.handleDeclineAgreement(data)
 	case "layout":
 		return c.handleLayout(data)
+	case "hearing_quality":
+		return c.handleHearing(data)
 	}
 	return c.dispatchControl(ctx, protocol.CommandKind(typ), data)
 }

@@ -20,3 +20,17 @@ func (c *conn) handleLayout(data []byte) error {
 	}
 	return r.Layout(id, c, m.Tiles)
 }
+
+// handleHearing takes a client's word on how much of the sound it
+// receives is lost.
+func (c *conn) handleHearing(data []byte) error {
+	r, id, err := c.seat()
+	if err != nil {
+		return err
+	}
+	var m protocol.HearingQuality
+	if err := decode(data, &m); err != nil {
+		return err
+	}
+	return r.SetHearing(id, c, m.Poor)
+}

@@ -2,6 +2,7 @@ package signaling_test
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -96,5 +97,65 @@ func TestSendingQuality(t *testing.T) {
 	}
 	if err := listener.Wait(ctx, over); err != nil {
 		t.Fatalf("the others were not told the connection is no longer weak: %v", err)
+	}
+}
+
+// TestHearingQuality: a participant whose client says much of the sound
+// it receives is lost (hearing_quality) is shown to the others with a weak
+// connection, and no longer once it says that is over; a client not yet
+// seated is told to join first, and its connection carries on.
+func TestHearingQuality(t *testing.T) {
+	srv := hearthtest.Start(t, hearthtest.Options{})
+	ann := joinAs(t, srv, client.Options{Room: "hearing", Name: "Ann", Audio: true})
+	ben := joinAs(t, srv, client.Options{Room: "hearing", Name: "Ben", Audio: true})
+	ctx, cancel := budget.Context(t, budget.Step)
+	defer cancel()
+	updates := func(want ...bool) func() bool {
+		return func() bool {
+			var got []bool
+			for _, m := range ben.Messages() {
+				var ev protocol.ParticipantEvent
+				if m.Type == "participant_updated" && m.Decode(&ev) == nil && ev.Participant.ID == ann.ID() {
+					got = append(got, ev.Participant.WeakConnection)
+				}
+			}
+			// Other news of Ann may come between; her connection's
+			// changes are what counts.
+			return slices.Equal(slices.Compact(got), want)
+		}
+	}
+	if err := ann.Send(protocol.HearingQuality{Type: "hearing_quality", Poor: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ben.Wait(ctx, updates(true)); err != nil {
+		t.Fatalf("Ben was not told Ann's connection is weak: %v", err)
+	}
+	if err := ann.Send(protocol.HearingQuality{Type: "hearing_quality", Poor: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ann.Send(protocol.HearingQuality{Type: "hearing_quality", Poor: false}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ben.Wait(ctx, updates(true, false)); err != nil {
+		t.Fatalf("Ben was not told that Ann's connection is no longer weak: %v", err)
+	}
+
+	stranger := dial(t, srv, client.Options{Room: "hearing", Name: "Stranger"})
+	if err := stranger.Send(protocol.HearingQuality{Type: "hearing_quality", Poor: true}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := stranger.WaitMessage(ctx, "error", nil)
+	if err != nil {
+		t.Fatalf("a client not seated got no error: %v", err)
+	}
+	var e protocol.Error
+	if err := m.Decode(&e); err != nil || e.Code != protocol.CodeNotJoined {
+		t.Errorf("a client not seated got %+v (%v), want %s", e, err, protocol.CodeNotJoined)
+	}
+	if err := stranger.Join(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stranger.WaitMessage(ctx, "joined", nil); err != nil {
+		t.Fatalf("the stranger's connection did not carry on: %v", err)
 	}
 }

@@ -147,7 +147,8 @@ func sendClip(ctx context.Context, t *testing.T, track *webrtc.TrackLocalStaticS
 // TestHearingPoorShown: when a fifth of the sound others send is lost on
 // its way to this browser (here, a peer of the test's that skips every
 // fifth packet of Ben's microphone), the banner says some of what others
-// say may not reach the person; once nothing is lost, it goes.
+// say may not reach the person, and the server is told (hearing_quality);
+// once nothing is lost, both are undone.
 func TestHearingPoorShown(t *testing.T) {
 	b, _, c, _ := joinAs(t, browser.Desktop, "tuesday-grief", "Ann")
 	c.send(t, withAudio(joinedMember))
@@ -194,7 +195,13 @@ func TestHearingPoorShown(t *testing.T) {
 	}()
 	const text = `document.getElementById("connection-text").textContent`
 	wait(t, b, `!document.getElementById("connection-banner").hidden && `+text+` === "Some of what others say may not reach you: your connection is losing some of their sound."`)
+	if m := c.expect(t, "hearing_quality"); m["poor"] != true {
+		t.Errorf("the server was told %v", m)
+	}
 	lossy.Store(false)
 	wait(t, b, `document.getElementById("connection-banner").hidden`)
+	if m := c.expect(t, "hearing_quality"); m["poor"] != false {
+		t.Errorf("the server was told %v, the sound whole again", m)
+	}
 	checkClean(t, b)
 }

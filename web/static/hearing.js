@@ -3,9 +3,10 @@
 // theirs is lost on the way to us. Every few seconds the browser's own
 // counts of the audio it receives are read; over the last few readings, a
 // tenth or more of the packets lost says so (app.hearingPoor), and under
-// 4 % it is over. Too few packets (everyone quiet or muted) say nothing.
+// 4 % it is over, and the server is told either way (hearing_quality).
+// Too few packets (everyone quiet or muted) say nothing.
 
-import { app, render } from './state.js';
+import { app, render, send } from './state.js';
 
 const POLL_MS = 2000;
 const WINDOW = 3; // readings: about 6 s
@@ -59,6 +60,8 @@ function judge() {
   const poor = app.hearingPoor ? share >= GOOD : share >= POOR;
   if (poor !== app.hearingPoor) {
     app.hearingPoor = poor;
+    // The others are told our connection is weak, or no longer.
+    send({ type: 'hearing_quality', poor });
     render();
   }
 }

@@ -108,6 +108,8 @@ function onJoined(msg) {
   if (kept) {
     app.session.afterResume();
     app.pcState = app.session.pc.connectionState;
+    // What we hear may have changed while the socket was down.
+    send({ type: 'hearing_quality', poor: app.hearingPoor });
   } else {
     closeSession();
     app.pcState = 'new';
