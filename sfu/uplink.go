@@ -20,8 +20,9 @@ const (
 // SendingQuality says how much of a publisher's sound reaches the server.
 type SendingQuality struct {
 	Publisher string
-	// Poor: Lost (a fraction) or more of the sound sent over the last
-	// few seconds never arrived.
+	// Poor says much of the sound sent over the last few seconds never
+	// arrived (uplinkPoor or more; uplinkGood or more while it stays
+	// poor); Lost is the fraction that did not.
 	Poor bool
 	Lost float64
 }
