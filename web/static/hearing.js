@@ -24,8 +24,12 @@ export function watchHearing() {
 
 async function readHearing() {
   const session = app.session;
-  if (busy || !session || !session.pc || app.state !== 'connected') {
+  if (busy) return;
+  if (!session || !session.pc || app.state !== 'connected') {
+    // What was missed while reconnecting is not the connection's
+    // steady state: counting starts again once connected.
     if (!session) forget();
+    else readings = [];
     return;
   }
   busy = true;
