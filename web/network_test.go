@@ -427,8 +427,8 @@ func TestNetworkThinSubscriber(t *testing.T) {
 			smooth++
 		}
 	}
-	t.Logf("%d of %d tiles decoding, %d smoothly; %d keyframe requests reached the publishers; load average %s",
-		decoding, len(ids), smooth, keyframes.Load()-asked, loadAverage())
+	t.Logf("%d of %d tiles decoding, %d smoothly; %d keyframe requests reached the publishers; the browser told %d times of a video paused or back; load average %s",
+		decoding, len(ids), smooth, keyframes.Load()-asked, eval[int](t, b, `(hearth.received.video_paused || 0)`), loadAverage())
 	// All eight on a quiet machine; a busy one starves the browser's
 	// decoders and the publishers, and the estimate with them.
 	if decoding < 6 && starved == 0 && browserDrops == 0 {
