@@ -245,9 +245,14 @@ func (r *Room) tellLayers(tl sfu.TrackLayers) {
 	if !ok {
 		return
 	}
+	r.tellActive(tl.Track.Publisher, msg)
+}
+
+// tellActive sends msg to id if they are seated and connected.
+func (r *Room) tellActive(id string, msg any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if x := r.people[tl.Track.Publisher]; x != nil && x.state == room.StateActive {
+	if x := r.people[id]; x != nil && x.state == room.StateActive {
 		x.conn.Send(msg)
 	}
 }
@@ -258,11 +263,7 @@ func (r *Room) tellLayers(tl sfu.TrackLayers) {
 func (r *Room) tellHeld(h sfu.VideoHeld) {
 	msg := protocol.VideoPaused{Type: "video_paused", Participant: h.Track.Publisher, Track: h.Track.ID,
 		Screen: h.Track.Screen, Paused: h.Held}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if x := r.people[h.Subscriber]; x != nil && x.state == room.StateActive {
-		x.conn.Send(msg)
-	}
+	r.tellActive(h.Subscriber, msg)
 }
 
 // tellSending tells a publisher that much of its sound is lost on the way

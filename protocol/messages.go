@@ -173,8 +173,9 @@ type Participant struct {
 	Muted    Media     `json:"muted"`
 	State    string    `json:"state"` // active or reconnecting
 	Tracks   []Track   `json:"tracks"`
-	// WeakConnection: much of the sound they send is lost on its way in;
-	// others may hear them break up (sending_quality).
+	// WeakConnection: much of the sound they send is lost on its way in
+	// (sending_quality), or their client says much of what it receives
+	// is (hearing_quality).
 	WeakConnection bool `json:"weakConnection,omitempty"`
 }
 

@@ -315,9 +315,9 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 		for _, d := range downs {
 			if d.kind == KindVideo {
 				d.choose(ns)
+				r.hold(d, false)
 			}
 		}
-		r.unholdOthers(downs, nil)
 		return downs
 	}
 	budget := est - resent
@@ -414,13 +414,15 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 	}
 	for _, d := range downs {
 		if d.kind == KindVideo && !slices.ContainsFunc(tiles, func(t tile) bool { return t.d == d }) {
+			// Not weighed (not shown, not allowed): not held back for
+			// bandwidth either.
 			d.choose(ns)
+			r.hold(d, false)
 		}
 	}
 	for i := range tiles {
 		r.hold(tiles[i].d, int8(tiles[i].d.want.Load()) == layerNone)
 	}
-	r.unholdOthers(downs, tiles)
 	return downs
 }
 
@@ -434,16 +436,5 @@ func (r *Router) hold(d *downTrack, held bool) {
 	d.held = held
 	if r.onHeld != nil {
 		r.onHeld(VideoHeld{Subscriber: d.sub.id, Track: d.pub.info, Held: held})
-	}
-}
-
-// unholdOthers lets go of the videos of downs that fitting no longer
-// weighs (not shown, not allowed, or no estimate): none is held back for
-// bandwidth.
-func (r *Router) unholdOthers(downs []*downTrack, tiles []tile) {
-	for _, d := range downs {
-		if d.held && !slices.ContainsFunc(tiles, func(t tile) bool { return t.d == d }) {
-			r.hold(d, false)
-		}
 	}
 }
