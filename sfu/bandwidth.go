@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pion/rtcp"
 )
 
 // Bandwidth.
@@ -58,14 +60,16 @@ import (
 // (SetImportance); publishers it does not name come after, the latest
 // arrival last. A subscriber with no estimate gets every tile unlimited.
 //
-// Retransmissions to a subscriber whose estimate is known are also held
-// to a tenth of it (resendShare; of the estimate taken, when a low one
-// is not believed), besides the packet budget of each
-// section (history.go): a link that is losing packets because it is full
-// is not sent more.
+// Retransmissions count against what the subscriber's video may take:
+// its tiles get that less what was resent over the last second, and the
+// loss-based rate is set by all the video sent, resent packets included.
+// Once its video rate is known, they are also held to a tenth of it
+// (resendShare), besides the packet budget of each section and the
+// spacing of a packet's resends by a round trip (history.go): a link that
+// is losing packets because it is full is not sent more.
 
-// resendShare is the part of a subscriber's estimate retransmissions may
-// take.
+// resendShare is the part of a subscriber's video rate (or, before that
+// is known, of its estimate) retransmissions may take.
 const resendShare = 10 // one tenth
 
 // SetImportance orders publishers by how much subscriber needs to see
@@ -172,18 +176,25 @@ func (t *tile) lower() int8 {
 type bandwidth struct {
 	mu       sync.Mutex
 	estimate int // bits per second, 0 if unknown
-	// taken is what the last fit took the estimate to be, when it did
-	// not believe a lower one (0 otherwise).
-	taken int
+	// video is what the last fit let the subscriber's video take,
+	// retransmissions included (bits per second; 0 before a fit with an
+	// estimate).
+	video int
+	// rtt is the round trip to the subscriber, smoothed (ns; 0 until its
+	// reports tell it): read by its readers of RTCP, so atomic.
+	rtt atomic.Int64
 	// Retransmissions: a token bucket of bytes at resendShare of the
 	// estimate, and the bytes resent since the ticker last looked.
 	tokens float64
 	last   time.Time
 	resent int
-	rate   int         // bits per second resent over the ticker's last second
-	ticked time.Time   // the ticker's last look
-	probe  prober      // the ticker's only (probe.go)
-	loss   lossControl // the ticker's only (losscontrol.go)
+	// refused counts the resends refused since the ticker last looked,
+	// for the debug log.
+	refused int
+	rate    int         // bits per second resent over the ticker's last second
+	ticked  time.Time   // the ticker's last look
+	probe   prober      // the ticker's only (probe.go)
+	loss    lossControl // the ticker's only (losscontrol.go)
 	// probeLeft is what the current probe may still duplicate, probeSent
 	// what it did since the ticker last looked (bytes; padding.go): read
 	// and written by the publishers' readers, so atomic.
@@ -198,6 +209,15 @@ type bandwidth struct {
 	lossSum, lossReports int
 	lossLast             uint8
 	lossKnown            bool
+}
+
+// reports takes a subscriber's report blocks about its videos, received
+// at now.
+func (b *bandwidth) reports(blocks []rtcp.ReceptionReport, now time.Time) {
+	for _, rr := range blocks {
+		b.lost(rr.FractionLost)
+		b.roundTrip(rr.LastSenderReport, rr.Delay, now)
+	}
 }
 
 // lost takes a fraction lost (of 256) the subscriber reports of a video
@@ -229,11 +249,30 @@ func (b *bandwidth) report(bps int) {
 	b.estimate = bps
 }
 
-// take records what fitting took the estimate to be.
+// take records what fitting let video take (bits per second).
 func (b *bandwidth) take(bps int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.taken = bps
+	b.video = bps
+}
+
+// roundTrip takes a report block's last sender report and delay since
+// (RFC 3550, 6.4.1: the middle 32 bits of an NTP time, and 1/65536 s)
+// received at now, and folds the round trip they give into rtt (an eighth
+// of each new one, as TCP smooths its own).
+func (b *bandwidth) roundTrip(lsr, delay uint32, now time.Time) {
+	if lsr == 0 {
+		return // no sender report reached the subscriber yet
+	}
+	units := uint32(ntpTime(now)>>16) - lsr - delay
+	if units > 5<<16 {
+		return // more than 5 s, or negative: clocks or a stale report
+	}
+	sample := int64(units) * int64(time.Second) >> 16
+	if old := b.rtt.Load(); old > 0 {
+		sample = old + (sample-old)/8
+	}
+	b.rtt.Store(sample)
 }
 
 // current returns the estimate, 0 if none was reported. The last one
@@ -251,7 +290,11 @@ func (b *bandwidth) resend(size int, now time.Time) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.estimate > 0 {
-		rate := float64(max(b.estimate, b.taken)) / 8 / resendShare // bytes per second
+		share := b.video
+		if share <= 0 {
+			share = b.estimate
+		}
+		rate := float64(share) / 8 / resendShare // bytes per second
 		// A burst of half a second's share, refilled at the share.
 		if b.last.IsZero() {
 			b.tokens = rate / 2
@@ -260,12 +303,23 @@ func (b *bandwidth) resend(size int, now time.Time) bool {
 		}
 		b.last = now
 		if b.tokens < float64(size) {
+			b.refused++
 			return false
 		}
 		b.tokens -= float64(size)
 	}
 	b.resent += size
 	return true
+}
+
+// takeRefused returns how many resends were refused since it was last
+// called.
+func (b *bandwidth) takeRefused() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := b.refused
+	b.refused = 0
+	return n
 }
 
 // tick turns the bytes resent since the last tick into a rate, and
@@ -344,19 +398,22 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 		}
 		tiles = append(tiles, t)
 	}
-	up := budget * upHeadroom / 100
+	video := budget + resent
 	frac, seen := sub.bw.takeLoss()
+	proven := 0
 	if seen {
-		sent := 0
+		sent := resent
 		for i := range tiles {
 			sent += tiles[i].rateOf(int8(tiles[i].d.want.Load()))
 		}
-		rate, proven := sub.bw.loss.update(sent, frac, sub.bw.probeSent.Swap(0), now)
-		taken := max(budget, rate) // losscontrol.go
-		sub.bw.take(est + taken - budget)
-		budget, up = taken, max(taken*upHeadroom/100, proven)
-		sub.log.Debug("bandwidth", "reported", est, "video", sent, "lost256", frac, "taken", taken)
+		var rate int
+		rate, proven = sub.bw.loss.update(sent, frac, sub.bw.probeSent.Swap(0), now)
+		video = max(video, rate) // losscontrol.go
+		sub.log.Debug("bandwidth", "reported", est, "sent", sent, "resent", resent, "refused", sub.bw.takeRefused(), "rtt", time.Duration(sub.bw.rtt.Load()), "lost256", frac, "video", video)
 	}
+	sub.bw.take(max(video, 0))
+	budget = video - resent
+	up := max(budget*upHeadroom/100, proven-resent)
 	fitTiles(tiles, budget)
 	down := make([]int8, len(tiles))
 	for i := range tiles {
@@ -369,8 +426,9 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 	for i := range tiles {
 		t := &tiles[i]
 		switch cur := int8(t.d.want.Load()); {
-		case cur > down[i] && t.rates[cur] > 0 && pb.holds(t.d, now, est):
-			// Being tried: the estimate has not had time to follow.
+		case cur > down[i] && t.rates[cur] > 0 && pb.holds(t.d, now, est) && frac < lossHigh:
+			// Being tried: the estimate has not had time to follow (and
+			// the link does not lose as one that is full does).
 		case cur > down[i]:
 			t.d.setWant(down[i]) // must come down
 		case t.layer > cur && cur == layerNone:

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/pion/rtcp"
 )
 
 // TestFitTiles: tiles start at what they want; while they do not fit, the
@@ -83,7 +85,7 @@ func TestResendShare(t *testing.T) {
 		t.Errorf("resent at %d bit/s, want %d", got, 10*1200*8)
 	}
 
-	// A low estimate not believed: the share is of the estimate taken.
+	// Once a fit has set what video may take: the share is of that.
 	b.take(1_920_000)
 	muchLater := later.Add(time.Second)
 	n = 0
@@ -91,7 +93,42 @@ func TestResendShare(t *testing.T) {
 		n++
 	}
 	if n != 10 {
-		t.Errorf("%d resent at once with twice the estimate taken, want 10 (12,000 bytes)", n)
+		t.Errorf("%d resent at once with video let take twice the estimate, want 10 (12,000 bytes)", n)
+	}
+	b.take(480_000)
+	n = 0
+	for b.resend(1200, muchLater.Add(time.Second)) {
+		n++
+	}
+	if n != 2 {
+		t.Errorf("%d resent at once with video let take half the estimate, want 2 (3,000 bytes)", n)
+	}
+}
+
+// TestRoundTrip: the round trip to a subscriber is what its report blocks
+// say (the time since the sender report they name, less the delay they
+// report), smoothed; blocks that name no sender report, or that give a
+// round trip past 5 s, are not taken.
+func TestRoundTrip(t *testing.T) {
+	var b bandwidth
+	now := time.Unix(1_800_000_000, 0)
+	mid := func(t time.Time) uint32 { return uint32(ntpTime(t) >> 16) }
+	units := func(d time.Duration) uint32 { return uint32(d * 65536 / time.Second) }
+	near := func(got, want time.Duration) bool { return (got - want).Abs() < time.Millisecond }
+
+	b.roundTrip(0, 0, now)
+	b.roundTrip(mid(now.Add(-time.Hour)), 0, now)
+	if got := b.rtt.Load(); got != 0 {
+		t.Fatalf("round trip %v from blocks that name no sender report or one an hour old", time.Duration(got))
+	}
+	// The report left 300 ms ago; the subscriber held it 100 ms.
+	b.reports([]rtcp.ReceptionReport{{LastSenderReport: mid(now.Add(-300 * time.Millisecond)), Delay: units(100 * time.Millisecond)}}, now)
+	if got := time.Duration(b.rtt.Load()); !near(got, 200*time.Millisecond) {
+		t.Errorf("round trip %v, want 200 ms", got)
+	}
+	b.roundTrip(mid(now.Add(-1000*time.Millisecond)), units(200*time.Millisecond), now)
+	if got := time.Duration(b.rtt.Load()); !near(got, 275*time.Millisecond) {
+		t.Errorf("round trip %v after one of 800 ms, want 275 ms (an eighth of the way)", got)
 	}
 }
 

@@ -92,20 +92,24 @@ func (m *sentMap) lookup(own uint16) (*sentEntry, bool) {
 }
 
 // A packet is sent again at most maxResends times, and not again within
-// resendSpacing of the last: a NACK that comes sooner most likely asks
-// for what is already on its way (browsers wait a round trip before
-// asking again; pion's NACK generator, blind to RTX, asks every 100 ms
-// until the packet leaves its log). Without the limit, a subscriber
-// asking for the same packets over and over would have them sent as often
-// as the budget allows.
+// a round trip to the subscriber of the last (at least resendSpacing), as
+// mediasoup does: a NACK that comes sooner was sent before the resend
+// could have arrived, so it asks for what is already on its way. Browsers
+// ask again after the round trip they assume (Chromium's receiver, which
+// cannot measure it, assumes 100 ms; a full home router's queue makes it
+// longer), and pion's NACK generator, blind to RTX, asks every 100 ms
+// until the packet leaves its log. Without the limit, a subscriber asking
+// for the same packets over and over would have them sent as often as
+// the budget allows, into a link that is already losing them.
 const (
 	maxResends    = 3
 	resendSpacing = 100 * time.Millisecond
 )
 
-// mayResend reports whether e may be sent again at now (unix ns).
-func (e *sentEntry) mayResend(now int64) bool {
-	return e.resends < maxResends && (e.resends == 0 || now-e.resentAt >= int64(resendSpacing))
+// mayResend reports whether e may be sent again at now (unix ns), rtt
+// being the round trip to the subscriber (ns; 0 if unknown).
+func (e *sentEntry) mayResend(now, rtt int64) bool {
+	return e.resends < maxResends && (e.resends == 0 || now-e.resentAt >= max(int64(resendSpacing), rtt))
 }
 
 // resent counts e as sent again at now (unix ns).
@@ -173,6 +177,7 @@ func (d *downTrack) resendAt(nack *rtcp.TransportLayerNack, s *slot, now time.Ti
 	t.home.cork()
 	defer t.home.uncork()
 	var hdr rtp.Header
+	rtt := d.sub.bw.rtt.Load()
 	for i := range nack.Nacks {
 		nack.Nacks[i].Range(func(seq uint16) bool {
 			sent, ok := d.sent.lookup(seq)
@@ -187,7 +192,7 @@ func (d *downTrack) resendAt(nack *rtcp.TransportLayerNack, s *slot, now time.Ti
 			if e == nil {
 				return true
 			}
-			if !sent.mayResend(now.UnixNano()) {
+			if !sent.mayResend(now.UnixNano(), rtt) {
 				return true
 			}
 			if !s.budget.take(now) || !d.sub.bw.resend(wireOverhead+len(e.payload), now) {

@@ -15,9 +15,12 @@ import "time"
 // queue that is overrun by a tenth drops a tenth, audio as much as video,
 // and audio is never what gives way.
 //
-// It grows only by what a probe showed the link carries (holding means
-// holding: what is sent rising, with a tile tried a layer up, does not
-// raise it): while a tile is below what it would get without a limit and
+// A fall is never a rise (more may be sent than the rate while a tile is
+// tried a layer up). Below lossLow the rate follows what is sent, once
+// it has been sent at two updates in a row: a report tells of the second
+// or so before it. Otherwise it grows only by what a probe showed the
+// link carries (holding means holding: what is sent rising, with a tile
+// tried a layer up, does not raise it): while a tile is below what it would get without a limit and
 // the subscriber loses under lossHigh, the server duplicates enough of
 // what it sends, for a second, to pay for the tile's next step
 // (padding.go). If the subscriber then loses under lossLow, or no more
@@ -79,6 +82,7 @@ type lossControl struct {
 	clean  int
 	passed bool
 	quiet  uint8
+	sent   int // what the last update was told was sent
 }
 
 // full records that the link proved full at now: the next probe waits.
@@ -98,6 +102,7 @@ func (c *lossControl) update(sent int, lost uint8, probed int64, now time.Time) 
 		dt = min(max(now.Sub(c.at).Seconds(), 0.5), 2)
 	}
 	c.at = now
+	defer func() { c.sent = sent }()
 	wasProbing := c.probing > 0
 	c.probing = 0
 	if lost == 0 {
@@ -124,13 +129,21 @@ func (c *lossControl) update(sent int, lost uint8, probed int64, now time.Time) 
 	}
 	switch {
 	case lost >= lossHigh:
-		c.rate = sent * (512 - int(lost)) / 512
+		// A fall: never a rise, when more is sent than the rate (a tile
+		// being tried a layer up).
+		c.rate = min(c.rate, sent*(512-int(lost))/512)
+		if c.rate == 0 {
+			c.rate = sent * (512 - int(lost)) / 512
+		}
 		c.full(now)
 		return c.rate, 0
 	case c.rate == 0:
 		c.rate = sent * 105 / 100
 	case lost < lossLow:
-		c.rate = max(c.rate, sent*105/100)
+		// What the link carried: a report tells of the second or so
+		// before it, so what is sent now was carried only if it was
+		// sent at the last update too.
+		c.rate = max(c.rate, min(sent, c.sent))
 	}
 	if !wasProbing {
 		return c.rate, 0

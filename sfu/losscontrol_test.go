@@ -116,6 +116,33 @@ func TestLossControl(t *testing.T) {
 	}
 }
 
+// TestLossControlFollowsCarried: with little lost, the rate follows what
+// was sent only once it was sent at two updates in a row (a report tells
+// of the second before it); a fall for loss is never a rise, though more
+// is sent than the rate (a tile being tried).
+func TestLossControlFollowsCarried(t *testing.T) {
+	var c lossControl
+	now := time.Unix(1000, 0)
+	tick := func(sent int, lost uint8) int {
+		now = now.Add(time.Second)
+		r, _ := c.update(sent, lost, 0, now)
+		return r
+	}
+	tick(400_000, 0)
+	if r := tick(500_000, 2); r != 420_000 {
+		t.Errorf("rate %d with more sent for the first time, want it held", r)
+	}
+	if r := tick(500_000, 2); r != 500_000 {
+		t.Errorf("rate %d with 500 kbit/s sent twice and 1 %% lost, want that", r)
+	}
+	if r := tick(600_000, 16); r != 500_000 {
+		t.Errorf("rate %d at 6 %% lost with more sent than the rate, want it held", r)
+	}
+	if r := tick(400_000, 16); r != 387_500 {
+		t.Errorf("rate %d at 6 %% lost, want 3 %% less than sent", r)
+	}
+}
+
 // TestLossControlRandomLoss: on a link that drops 3 % at random, a probe
 // during which no more is lost passes, and one during which more is lost
 // fails and makes the next wait.

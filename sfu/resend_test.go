@@ -113,3 +113,24 @@ func TestResentAtMostThrice(t *testing.T) {
 		t.Errorf("%d packets resent for a packet never resent, want 1", n)
 	}
 }
+
+// TestResentARoundTripApart: once the round trip to the subscriber is
+// known, a packet is not sent again within it of the last time: a NACK
+// sooner was sent before the resend could arrive.
+func TestResentARoundTripApart(t *testing.T) {
+	w := &recordingWriter{}
+	pub, d := rtxVideo(t, w)
+	d.sub.bw.rtt.Store(int64(250 * time.Millisecond))
+	var seq uint16
+	sendFrames(pub, 5, &seq)
+	last := w.pkts[len(w.pkts)-1].SequenceNumber
+	nack := &rtcp.TransportLayerNack{Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{last})}
+	at := time.Unix(1000, 0)
+	want := []int{1, 0, 0, 1, 0, 1}
+	steps := []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond, 250 * time.Millisecond, 400 * time.Millisecond, 500 * time.Millisecond}
+	for i, step := range steps {
+		if n := d.resendAt(nack, d.slot, at.Add(step)); n != want[i] {
+			t.Errorf("NACK %d, %v after the first, with a round trip of 250 ms: %d packets resent, want %d", i+1, step, n, want[i])
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -149,9 +150,10 @@ func (s *slot) readRTCP() {
 				// The subscriber's estimate of its link (bandwidth.go).
 				d.sub.bw.report(int(pkt.Bitrate))
 			case *rtcp.ReceiverReport:
-				for _, rr := range pkt.Reports {
-					d.sub.bw.lost(rr.FractionLost)
-				}
+				d.sub.bw.reports(pkt.Reports, time.Now())
+			case *rtcp.SenderReport:
+				// A subscriber that also sends reports on what it receives here.
+				d.sub.bw.reports(pkt.Reports, time.Now())
 			}
 		}
 	}
