@@ -421,7 +421,6 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 	}
 	fitTiles(tiles, up)
 	pb := &sub.bw.probe
-	below := -1 // the most important tile left below its most
 	resumed := false
 	for i := range tiles {
 		t := &tiles[i]
@@ -443,12 +442,10 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 		case cur != layerNone && t.rates[cur] == 0:
 			t.d.setWant(down[i]) // its layer is no longer sent
 		}
-		if below < 0 && int8(t.d.want.Load()) < t.most {
-			below = i
-		}
 	}
-	// A probe for the next step of the most important tile below its
-	// most, if one is due (losscontrol.go).
+	// A probe for the next step of the tile nextStep names, if one is due
+	// (losscontrol.go).
+	below := nextStep(tiles)
 	step, lack := 0, 0
 	if below >= 0 && seen {
 		t := &tiles[below]
@@ -482,6 +479,24 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 		r.hold(tiles[i].d, int8(tiles[i].d.want.Load()) == layerNone)
 	}
 	return downs
+}
+
+// nextStep is the index in tiles (most important first) of the tile
+// whose next step up the link is tried for: the most important paused
+// one, as every tile's lowest layer comes before any tile's higher one
+// (its step is also the smallest); else the most important below its
+// most; -1 if every tile gets its most.
+func nextStep(tiles []tile) int {
+	below := -1
+	for i := range tiles {
+		switch cur := int8(tiles[i].d.want.Load()); {
+		case cur == layerNone:
+			return i
+		case below < 0 && cur < tiles[i].most:
+			below = i
+		}
+	}
+	return below
 }
 
 // hold records whether d, a video its subscriber is to be shown, is held

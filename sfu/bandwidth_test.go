@@ -298,3 +298,27 @@ func TestTakeLoss(t *testing.T) {
 		t.Errorf("takeLoss() = %d after one report of 30", frac)
 	}
 }
+
+// TestNextStep: the link is tried first for the most important paused
+// tile (a face before a sharper face), then for the most important tile
+// below its best layer.
+func TestNextStep(t *testing.T) {
+	at := func(want, most int8) tile {
+		d := &downTrack{}
+		d.want.Store(int32(want))
+		return tile{d: d, most: most}
+	}
+	for _, tc := range []struct {
+		name  string
+		tiles []tile
+		want  int
+	}{
+		{"every tile at its best", []tile{at(1, 1), at(2, 2)}, -1},
+		{"one below its best", []tile{at(1, 1), at(0, 1), at(0, 2)}, 1},
+		{"one paused", []tile{at(0, 1), at(0, 1), at(layerNone, 1), at(layerNone, 1)}, 2},
+	} {
+		if got := nextStep(tc.tiles); got != tc.want {
+			t.Errorf("%s: nextStep = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}

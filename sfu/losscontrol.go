@@ -20,10 +20,11 @@ import "time"
 // it has been sent at two updates in a row: a report tells of the second
 // or so before it. Otherwise it grows only by what a probe showed the
 // link carries (holding means holding: what is sent rising, with a tile
-// tried a layer up, does not raise it): while a tile is below what it would get without a limit and
-// the subscriber loses under lossHigh, the server duplicates enough of
-// what it sends, for a second, to pay for the tile's next step
-// (padding.go). If the subscriber then loses under lossLow, or no more
+// tried a layer up, does not raise it): while a tile is below what it
+// would get without a limit and the subscriber loses under lossHigh, the
+// server duplicates enough of what it sends, for a second, to pay for
+// the next step of the tile nextStep names, a paused one first
+// (bandwidth.go, padding.go). If the subscriber then loses under lossLow, or no more
 // than probeRise above what it lost before the probe (a link that drops
 // a few percent at random drops them whatever it is sent), the rate
 // becomes what was sent with the duplicates, and the tiles may take the

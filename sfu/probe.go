@@ -5,8 +5,9 @@ import "time"
 // Probing. An estimate made from what a subscriber receives cannot rise
 // far above it (bandwidth.go), so a tile stepped down or paused after a
 // dip would stay there: less arrives, so less is estimated. While any tile
-// of a subscriber is below what it would get without a limit, the most
-// important of them is tried one layer up now and then, and kept there
+// of a subscriber is below what it would get without a limit, the one
+// nextStep names (the most important paused, else the most important)
+// is tried one layer up now and then, and kept there
 // for probeHold whatever the estimate says, unless the estimate falls
 // during it (then the link really is full). If the estimate follows, the
 // tile stays up and the next try (of the next tile down) comes after
