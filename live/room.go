@@ -268,13 +268,14 @@ func (r *Room) tellHeld(h sfu.VideoHeld) {
 
 // tellSending tells a publisher that much of its sound is lost on the way
 // in, or no longer, and the others that their connection is weak, or no
-// longer (the router's OnSendingQuality, from its goroutines).
+// longer (the router's OnSendingQuality, from its goroutines). A report
+// of a peer connection no longer theirs is not about them.
 func (r *Room) tellSending(q sfu.SendingQuality) {
 	msg := protocol.SendingQuality{Type: "sending_quality", Poor: q.Poor, Lost: math.Round(q.Lost*1000) / 1000}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	x := r.people[q.Publisher]
-	if x == nil || x.state != room.StateActive || x.peer == nil || x.sendPoor == q.Poor {
+	if x == nil || x.state != room.StateActive || x.peer == nil || x.peer != q.Peer || x.sendPoor == q.Poor {
 		return
 	}
 	x.conn.Send(msg)

@@ -176,7 +176,7 @@ func (r *reporter) collect(p *Peer, now time.Time) {
 				r.blocks = append(r.blocks, rep)
 				if t.info.Kind == KindAudio && !t.info.Screen {
 					if changed, loss := t.up.add(l.rx.lastExpected, l.rx.lastLost); changed {
-						r.quality = append(r.quality, SendingQuality{Publisher: p.id, Poor: t.up.poor, Lost: loss})
+						r.quality = append(r.quality, SendingQuality{Publisher: p.id, Peer: p, Poor: t.up.poor, Lost: loss})
 					}
 				}
 			}

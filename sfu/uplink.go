@@ -20,6 +20,9 @@ const (
 // SendingQuality says how much of a publisher's sound reaches the server.
 type SendingQuality struct {
 	Publisher string
+	// Peer is the publisher's peer connection it was measured on: a
+	// report may come after a new one replaced it.
+	Peer *Peer
 	// Poor says much of the sound sent over the last few seconds never
 	// arrived (uplinkPoor or more; uplinkGood or more while it stays
 	// poor); Lost is the fraction that did not.
