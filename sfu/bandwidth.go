@@ -184,7 +184,7 @@ type bandwidth struct {
 	// reports tell it): read by its readers of RTCP, so atomic.
 	rtt atomic.Int64
 	// Retransmissions: a token bucket of bytes at resendShare of the
-	// estimate, and the bytes resent since the ticker last looked.
+	// video rate, and the bytes resent since the ticker last looked.
 	tokens float64
 	last   time.Time
 	resent int

@@ -15,10 +15,11 @@ import "time"
 // queue that is overrun by a tenth drops a tenth, audio as much as video,
 // and audio is never what gives way.
 //
-// A fall is never a rise (more may be sent than the rate while a tile is
+// A report tells of the second or so before it: the rate falls from what
+// was sent then (what is sent now already follows the last fall), and a
+// fall is never a rise (more may be sent than the rate while a tile is
 // tried a layer up). Below lossLow the rate follows what is sent, once
-// it has been sent at two updates in a row: a report tells of the second
-// or so before it. Otherwise it grows only by what a probe showed the
+// it has been sent at two updates in a row. Otherwise it grows only by what a probe showed the
 // link carries (holding means holding: what is sent rising, with a tile
 // tried a layer up, does not raise it): while a tile is below what it
 // would get without a limit and the subscriber loses under lossHigh, the
@@ -35,7 +36,7 @@ import "time"
 // quarter a second, several steps at once. For stepTrial after a probe
 // passed, loss of lossHigh or more (the step overran the link: its queue
 // drops audio too) takes the rate back to what was sent before the
-// probe. A probe that fails, or loss of lossHigh, makes the next probe
+// probe (or the rate then, if less). A probe that fails, or loss of lossHigh, makes the next probe
 // wait, twice as long each time (up to probeDupMaxGap) until a step holds
 // through its trial, or until cleanForgive reports in a row lose nothing
 // at all (the link was freed), so that a link that is full is overrun
@@ -130,12 +131,19 @@ func (c *lossControl) update(sent int, lost uint8, probed int64, now time.Time) 
 	}
 	switch {
 	case lost >= lossHigh:
-		// A fall: never a rise, when more is sent than the rate (a tile
-		// being tried a layer up).
-		c.rate = min(c.rate, sent*(512-int(lost))/512)
-		if c.rate == 0 {
-			c.rate = sent * (512 - int(lost)) / 512
+		// A fall from what was sent over the second the reports tell of,
+		// the one before this update (what is sent now already follows
+		// the last fall); never a rise, when more is sent than the rate
+		// (a tile being tried a layer up).
+		told := c.sent
+		if told == 0 {
+			told = sent
 		}
+		fall := told * (512 - int(lost)) / 512
+		if c.rate == 0 {
+			c.rate = fall
+		}
+		c.rate = min(c.rate, fall)
 		c.full(now)
 		return c.rate, 0
 	case c.rate == 0:
@@ -154,7 +162,7 @@ func (c *lossControl) update(sent int, lost uint8, probed int64, now time.Time) 
 		return c.rate, 0
 	}
 	proven = sent + int(float64(probed*8)/dt)
-	c.before, c.trialEnd = sent, now.Add(stepTrial)
+	c.before, c.trialEnd = min(sent, c.rate), now.Add(stepTrial)
 	c.rate = max(c.rate, proven)
 	c.passed = lost == 0
 	return c.rate, proven

@@ -28,8 +28,8 @@ func TestLossControl(t *testing.T) {
 	if r, _ := tick(500_000, 8, 0); r != 525_000 {
 		t.Errorf("rate %d at 3 %% lost, want it held", r)
 	}
-	if r, _ := tick(525_000, 16, 0); r != 508_593 {
-		t.Errorf("rate %d at 6 %% lost, want 3 %% less than sent", r)
+	if r, _ := tick(525_000, 16, 0); r != 484_375 {
+		t.Errorf("rate %d at 6 %% lost, want 3 %% less than was sent the second before (500 kbit/s)", r)
 	}
 	c.rate, c.backoff = 525_000, time.Second // as after the first loss
 	if r, _ := tick(500_000, 8, 0); r != 525_000 {
@@ -116,10 +116,11 @@ func TestLossControl(t *testing.T) {
 	}
 }
 
-// TestLossControlFollowsCarried: with little lost, the rate follows what
-// was sent only once it was sent at two updates in a row (a report tells
-// of the second before it); a fall for loss is never a rise, though more
-// is sent than the rate (a tile being tried).
+// TestLossControlFollowsCarried: a report tells of the second before
+// it, so with little lost the rate follows what was sent only once it was
+// sent at two updates in a row, and a fall for loss is from what was sent
+// the second before; a fall is never a rise, though more was sent than
+// the rate (a tile being tried).
 func TestLossControlFollowsCarried(t *testing.T) {
 	var c lossControl
 	now := time.Unix(1000, 0)
@@ -135,11 +136,13 @@ func TestLossControlFollowsCarried(t *testing.T) {
 	if r := tick(500_000, 2); r != 500_000 {
 		t.Errorf("rate %d with 500 kbit/s sent twice and 1 %% lost, want that", r)
 	}
-	if r := tick(600_000, 16); r != 500_000 {
-		t.Errorf("rate %d at 6 %% lost with more sent than the rate, want it held", r)
+	// The reports tell of the second before: the fall is from what was
+	// sent then.
+	if r := tick(600_000, 16); r != 484_375 {
+		t.Errorf("rate %d at 6 %% lost, 500 kbit/s sent the second before, want 3 %% less than that", r)
 	}
-	if r := tick(400_000, 16); r != 387_500 {
-		t.Errorf("rate %d at 6 %% lost, want 3 %% less than sent", r)
+	if r := tick(300_000, 16); r != 484_375 {
+		t.Errorf("rate %d at 6 %% lost, 600 kbit/s sent the second before, want it held (a fall is never a rise)", r)
 	}
 }
 
