@@ -88,49 +88,38 @@ func TestPausedNotResent(t *testing.T) {
 
 // TestResentAtMostThrice: a subscriber that asks for the same packet over
 // and over (pion's NACK generator does, every 100 ms, blind to RTX) has
-// it sent again at most three times, each at least 100 ms after the last;
-// a NACK sooner than that is taken as asking for what is on its way.
+// it sent again at most three times, each at least 100 ms after the last,
+// and, once the round trip to the subscriber is known, at least that: a
+// NACK sooner was sent before the resend could arrive, so it asks for
+// what is on its way.
 func TestResentAtMostThrice(t *testing.T) {
-	w := &recordingWriter{}
-	pub, d := rtxVideo(t, w)
-	var seq uint16
-	sendFrames(pub, 5, &seq)
-	last := w.pkts[len(w.pkts)-1].SequenceNumber
-	nack := &rtcp.TransportLayerNack{Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{last})}
-	at := time.Unix(1000, 0)
-	want := []int{1, 0, 1, 1, 0, 0}
-	steps := []time.Duration{0, 50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, time.Second, 10 * time.Second}
-	for i, step := range steps {
-		if n := d.resendAt(nack, d.slot, at.Add(step)); n != want[i] {
-			t.Errorf("NACK %d, %v after the first: %d packets resent, want %d", i+1, step, n, want[i])
+	for _, tc := range []struct {
+		rtt   time.Duration // 0: not known
+		steps []time.Duration
+		want  []int
+	}{
+		{0, []time.Duration{0, 50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, time.Second, 10 * time.Second}, []int{1, 0, 1, 1, 0, 0}},
+		{250 * time.Millisecond, []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond, 250 * time.Millisecond, 400 * time.Millisecond, 500 * time.Millisecond}, []int{1, 0, 0, 1, 0, 1}},
+	} {
+		w := &recordingWriter{}
+		pub, d := rtxVideo(t, w)
+		d.sub.bw.rtt.Store(int64(tc.rtt))
+		var seq uint16
+		sendFrames(pub, 5, &seq)
+		last := w.pkts[len(w.pkts)-1].SequenceNumber
+		nack := &rtcp.TransportLayerNack{Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{last})}
+		at := time.Unix(1000, 0)
+		for i, step := range tc.steps {
+			if n := d.resendAt(nack, d.slot, at.Add(step)); n != tc.want[i] {
+				t.Errorf("round trip %v: NACK %d, %v after the first: %d packets resent, want %d", tc.rtt, i+1, step, n, tc.want[i])
+			}
 		}
-	}
-	// A packet sent after the ring went round is a new one, resent anew.
-	sendFrames(pub, historySize, &seq)
-	last = w.pkts[len(w.pkts)-1].SequenceNumber
-	nack = &rtcp.TransportLayerNack{Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{last})}
-	if n := d.resendAt(nack, d.slot, at.Add(11*time.Second)); n != 1 {
-		t.Errorf("%d packets resent for a packet never resent, want 1", n)
-	}
-}
-
-// TestResentARoundTripApart: once the round trip to the subscriber is
-// known, a packet is not sent again within it of the last time: a NACK
-// sooner was sent before the resend could arrive.
-func TestResentARoundTripApart(t *testing.T) {
-	w := &recordingWriter{}
-	pub, d := rtxVideo(t, w)
-	d.sub.bw.rtt.Store(int64(250 * time.Millisecond))
-	var seq uint16
-	sendFrames(pub, 5, &seq)
-	last := w.pkts[len(w.pkts)-1].SequenceNumber
-	nack := &rtcp.TransportLayerNack{Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{last})}
-	at := time.Unix(1000, 0)
-	want := []int{1, 0, 0, 1, 0, 1}
-	steps := []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond, 250 * time.Millisecond, 400 * time.Millisecond, 500 * time.Millisecond}
-	for i, step := range steps {
-		if n := d.resendAt(nack, d.slot, at.Add(step)); n != want[i] {
-			t.Errorf("NACK %d, %v after the first, with a round trip of 250 ms: %d packets resent, want %d", i+1, step, n, want[i])
+		// A packet sent after the ring went round is a new one, resent anew.
+		sendFrames(pub, historySize, &seq)
+		last = w.pkts[len(w.pkts)-1].SequenceNumber
+		nack = &rtcp.TransportLayerNack{Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{last})}
+		if n := d.resendAt(nack, d.slot, at.Add(11*time.Second)); n != 1 {
+			t.Errorf("round trip %v: %d packets resent for a packet never resent, want 1", tc.rtt, n)
 		}
 	}
 }
