@@ -18,29 +18,29 @@ import "time"
 // A report tells of the second or so before it: the rate falls from what
 // was sent then (what is sent now already follows the last fall), and a
 // fall is never a rise (more may be sent than the rate while a tile is
-// tried a layer up). Below lossLow the rate follows what is sent, once
-// it has been sent at two updates in a row. Otherwise it grows only by what a probe showed the
-// link carries (holding means holding: what is sent rising, with a tile
-// tried a layer up, does not raise it): while a tile is below what it
-// would get without a limit and the subscriber loses under lossHigh, the
-// server duplicates enough of what it sends, for a second, to pay for
-// the next step of the tile nextStep names, a paused one first
-// (bandwidth.go, padding.go). If the subscriber then loses under lossLow, or no more
-// than probeRise above what it lost before the probe (a link that drops
-// a few percent at random drops them whatever it is sent), the rate
-// becomes what was sent with the duplicates, and the tiles may take the
-// steps that fit in it at the next fit; the next probe may follow at
-// once. While nothing at all is lost after a probe that passed, the next
-// probes pay for a quarter of the rate, or the step if more, up to all
-// that the tiles still lack, so that a freed link is climbed by a
+// tried a layer up). Below lossLow the rate follows what is sent, once it
+// has been sent at two updates in a row. Otherwise it grows only by what a
+// probe showed the link carries (holding means holding: what is sent
+// rising, with a tile tried a layer up, does not raise it): while a tile
+// is below what it would get without a limit and the subscriber loses
+// under lossHigh, the server duplicates enough of what it sends, for a
+// second, to pay for the next step of the tile nextStep names, a paused
+// one first (bandwidth.go, padding.go). If the subscriber then loses under
+// lossLow, or no more than probeRise above what it lost before the probe
+// (a link that drops a few percent at random drops them whatever it is
+// sent), the rate becomes what was sent with the duplicates, and the tiles
+// may take the steps that fit in it at the next fit; the next probe may
+// follow at once. While nothing at all is lost after a probe that passed,
+// the next probes pay for a quarter of the rate, or the step if more, up
+// to all that the tiles still lack, so that a freed link is climbed by a
 // quarter a second, several steps at once. For stepTrial after a probe
 // passed, loss of lossHigh or more (the step overran the link: its queue
-// drops audio too) takes the rate back to what was sent before the
-// probe (or the rate then, if less). A probe that fails, or loss of lossHigh, makes the next probe
-// wait, twice as long each time (up to probeDupMaxGap) until a step holds
-// through its trial, or until cleanForgive reports in a row lose nothing
-// at all (the link was freed), so that a link that is full is overrun
-// seldom.
+// drops audio too) takes the rate back to what was sent before the probe
+// (or the rate then, if less). A probe that fails, or loss of lossHigh,
+// makes the next probe wait, twice as long each time (up to
+// probeDupMaxGap) until a step holds through its trial, or until
+// cleanForgive reports in a row lose nothing at all (the link was freed),
+// so that a link that is full is overrun seldom.
 const (
 	// lossLow (of 256, about 2 %) is the loss under which the link is
 	// taken to carry what it is sent.
@@ -139,11 +139,9 @@ func (c *lossControl) update(sent int, lost uint8, probed int64, now time.Time) 
 		if told == 0 {
 			told = sent
 		}
-		fall := told * (512 - int(lost)) / 512
-		if c.rate == 0 {
+		if fall := told * (512 - int(lost)) / 512; c.rate == 0 || fall < c.rate {
 			c.rate = fall
 		}
-		c.rate = min(c.rate, fall)
 		c.full(now)
 		return c.rate, 0
 	case c.rate == 0:
