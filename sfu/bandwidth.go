@@ -374,7 +374,7 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 		}
 		return downs
 	}
-	budget := est - resent
+	audio := 0
 	var tiles []tile
 	for _, d := range downs {
 		if !d.allowed() {
@@ -382,7 +382,7 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 		}
 		if d.kind == KindAudio {
 			if l := d.pub.layer(0); l != nil {
-				budget -= int(l.rate.Load())
+				audio += int(l.rate.Load())
 			}
 			continue
 		}
@@ -398,22 +398,15 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 		}
 		tiles = append(tiles, t)
 	}
-	video := budget + resent
-	frac, seen := sub.bw.takeLoss()
-	proven := 0
-	if seen {
-		sent := resent
-		for i := range tiles {
-			sent += tiles[i].rateOf(int8(tiles[i].d.want.Load()))
-		}
-		var rate int
-		rate, proven = sub.bw.loss.update(sent, frac, sub.bw.probeSent.Swap(0), now)
-		video = max(video, rate) // losscontrol.go
-		sub.log.Debug("bandwidth", "reported", est, "sent", sent, "resent", resent, "refused", sub.bw.takeRefused(), "rtt", time.Duration(sub.bw.rtt.Load()), "lost256", frac, "video", video)
+	sent := 0
+	for i := range tiles {
+		sent += tiles[i].rateOf(int8(tiles[i].d.want.Load()))
 	}
-	sub.bw.take(max(video, 0))
-	budget = video - resent
-	up := max(budget*upHeadroom/100, proven-resent)
+	budget, up, frac, seen := sub.bw.videoBudget(est, audio, sent, resent, now)
+	if seen {
+		sub.log.Debug("bandwidth", "reported", est, "sent", sent, "resent", resent, "refused", sub.bw.takeRefused(),
+			"rtt", time.Duration(sub.bw.rtt.Load()), "lost256", frac, "budget", budget)
+	}
 	fitTiles(tiles, budget)
 	down := make([]int8, len(tiles))
 	for i := range tiles {
@@ -479,6 +472,28 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 		r.hold(tiles[i].d, int8(tiles[i].d.want.Load()) == layerNone)
 	}
 	return downs
+}
+
+// videoBudget returns what a subscriber's tiles may take at now (bits per
+// second), and what they may take to step up (upHeadroom of it, or what
+// a probe has just shown the link carries), with the fraction of its
+// video last reported lost and whether any was. Its video may take the
+// estimate less audio, or the loss-based rate where that says more
+// (losscontrol.go; set by all the video sent, resends included); the
+// tiles get that less what was resent over the last second (resent), and
+// resends are held to a tenth of it (resend). tiles is the rate of the
+// tiles' layers as sent.
+func (b *bandwidth) videoBudget(est, audio, tiles, resent int, now time.Time) (budget, up int, frac uint8, seen bool) {
+	video, proven := est-audio, 0
+	frac, seen = b.takeLoss()
+	if seen {
+		var rate int
+		rate, proven = b.loss.update(tiles+resent, frac, b.probeSent.Swap(0), now)
+		video = max(video, rate)
+	}
+	b.take(max(video, 0))
+	budget = video - resent
+	return budget, max(budget*upHeadroom/100, proven-resent), frac, seen
 }
 
 // nextStep is the index in tiles (most important first) of the tile

@@ -262,8 +262,9 @@ func TestBelieved(t *testing.T) {
 		{budget: 50_000, sent: 360_000, lost: 0, want: 378_000},
 		{budget: 50_000, sent: 360_000, lost: 8, want: 378_000}, // 3 %
 		{budget: 50_000, sent: 360_000, lost: 12, want: 378_000},
-		{budget: 50_000, sent: 360_000, lost: 13, want: 350_859}, // 5 %
-		{budget: 50_000, sent: 360_000, lost: 128, want: 270_000},
+		{budget: 50_000, sent: 360_000, lost: 13, want: 350_859},  // 5 %
+		{budget: 50_000, sent: 360_000, lost: 20, want: 345_937},  // 8 %
+		{budget: 50_000, sent: 360_000, lost: 128, want: 180_000}, // 50 %: all of it
 		{budget: 300_000, sent: 360_000, lost: 200, want: 300_000},
 		{budget: 900_000, sent: 360_000, lost: 0, want: 900_000},
 	} {
@@ -320,5 +321,37 @@ func TestNextStep(t *testing.T) {
 		if got := nextStep(tc.tiles); got != tc.want {
 			t.Errorf("%s: nextStep = %d, want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestVideoBudget: a subscriber's tiles get what its video may take less
+// what was resent: the estimate less its audio, or, once it reports what
+// it loses, the loss-based rate where that says more, set by all the video
+// sent, resends included; resends are then held to a tenth of what its
+// video may take.
+func TestVideoBudget(t *testing.T) {
+	now := time.Unix(1000, 0)
+	var b bandwidth
+	b.report(1_000_000)
+	budget, up, _, seen := b.videoBudget(1_000_000, 400_000, 500_000, 50_000, now)
+	if seen || budget != 550_000 || up != 550_000*upHeadroom/100 {
+		t.Errorf("budget %d, up %d, loss seen %v; want 550,000 (the estimate less audio and resends), 85 %% of it, false", budget, up, seen)
+	}
+	n := 0
+	for b.resend(1200, now) {
+		n++
+	}
+	if n != 3 {
+		t.Errorf("%d resent at once, want 3 (half a second of a tenth of 600 kbit/s: 3,750 bytes)", n)
+	}
+
+	// A low estimate, and little lost: the loss-based rate, from the
+	// video sent with its resends (and 5 %), less the resends.
+	var c bandwidth
+	c.report(300_000)
+	c.lost(2)
+	budget, _, _, seen = c.videoBudget(300_000, 400_000, 500_000, 100_000, now)
+	if !seen || budget != 530_000 {
+		t.Errorf("budget %d, loss seen %v; want 530,000 (630,000 less 100,000 resent), true", budget, seen)
 	}
 }

@@ -2,18 +2,18 @@ package sfu
 
 import "time"
 
-// Loss-based control. What a subscriber reports lost says more of its
-// link than its estimate does: without send times in the video
-// (abssend.go), Chromium's REMB was measured at 7 to 150 kbit/s while
-// 1.3 Mbit/s arrived with nothing lost; with them, it climbs at most
-// about 8 % a second, and was seen to stop at 517 kbit/s with 1.0 to
-// 1.7 Mbit/s arriving (web/network_test.go, PERFORMANCE.md). So, as
-// GCC's loss-based controller does, the rate a subscriber's video is
-// given falls by half the fraction lost from lossHigh on, and holds below
-// that; the estimate still counts where it says more (bandwidth.go).
-// GCC falls from a tenth lost; here from a twentieth, as a home router's
-// queue that is overrun by a tenth drops a tenth, audio as much as video,
-// and audio is never what gives way.
+// Loss-based control. What a subscriber reports lost says more of its link
+// than its estimate does: without send times in the video (abssend.go),
+// Chromium's REMB was measured at 7 to 150 kbit/s while 1.3 Mbit/s arrived
+// with nothing lost; with them, it climbs at most about 8 % a second, and
+// was seen to stop at 517 kbit/s with 1.0 to 1.7 Mbit/s arriving
+// (web/network_test.go, PERFORMANCE.md). So, as GCC's loss-based
+// controller does, the rate a subscriber's video is given falls by half
+// the fraction lost from lossHigh on (by all of it from lossFull), and
+// holds below that; the estimate still counts where it says more
+// (bandwidth.go). GCC falls from a tenth lost; here from a twentieth, as a
+// home router's queue that is overrun by a tenth drops a tenth, audio as
+// much as video, and audio is never what gives way.
 //
 // A report tells of the second or so before it: the rate falls from what
 // was sent then (what is sent now already follows the last fall), and a
@@ -47,6 +47,9 @@ const (
 	lossLow = 5
 	// lossHigh (of 256, about 5 %) is the loss from which the rate falls.
 	lossHigh = 13
+	// lossFull (of 256, about 10 %) is the loss from which the rate falls
+	// by all that is lost, not half.
+	lossFull = 26
 	// probeRise (of 256, about 1 %) is how much more than before a probe
 	// may be lost during it for the probe to pass.
 	probeRise = 3
@@ -134,12 +137,19 @@ func (c *lossControl) update(sent int, lost uint8, probed int64, now time.Time) 
 		// A fall from what was sent over the second the reports tell of,
 		// the one before this update (what is sent now already follows
 		// the last fall); never a rise, when more is sent than the rate
-		// (a tile being tried a layer up).
+		// (a tile being tried a layer up). From lossFull on, the link is
+		// taken to carry what was sent less all that was lost, as a full
+		// queue drops what does not fit: so an overrun of several times
+		// the link is left within seconds.
 		told := c.sent
 		if told == 0 {
 			told = sent
 		}
-		if fall := told * (512 - int(lost)) / 512; c.rate == 0 || fall < c.rate {
+		keep := 512 - int(lost) // of 512
+		if lost >= lossFull {
+			keep = 512 - 2*int(lost)
+		}
+		if fall := told * max(keep, 0) / 512; c.rate == 0 || fall < c.rate {
 			c.rate = fall
 		}
 		c.full(now)
