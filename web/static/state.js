@@ -150,7 +150,8 @@ export function normalize(p) {
     muted: { audio: Boolean(p.muted && p.muted.audio), video: Boolean(p.muted && p.muted.video) },
     tracks: Array.isArray(p.tracks) ? p.tracks : [],
     state: p.state === 'reconnecting' ? 'reconnecting' : 'active',
-    // Much of the sound they send is lost on its way: they may break up.
+    // Their connection loses much of the sound they send (they may break
+    // up) or of what others send them (weakConnection).
     weak: p.weakConnection === true,
   };
 }
