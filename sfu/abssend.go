@@ -28,12 +28,30 @@ func absSendTime(unixNs int64) uint32 {
 	return uint32((sec<<18 | ns<<18/1e9) & 0xffffff)
 }
 
-// absStamp backs the abs-send-time extension of the headers one
-// subscription sends, so that setting it allocates nothing. Under the
-// track's fwdMu, and used only until the header is written.
+// absStamp backs the send-time header extension of the headers one
+// subscription sends (abs-send-time, or the transport-wide sequence
+// number where the subscriber negotiated transport-cc), so that setting
+// it allocates nothing. Under the track's fwdMu, and used only until the
+// header is written.
 type absStamp struct {
 	exts [4]rtp.Extension
 	val  [3]byte
+}
+
+// stamp adds to h, a header about to go to the subscriber with payload
+// bytes after it, the send time of the instant unixNs: where b
+// negotiated transport-cc, a transport-wide sequence number from log,
+// which notes the packet's size and send time for the feedback on it
+// (delaybwe.go); else abs-send-time, if negotiated.
+func (a *absStamp) stamp(h *rtp.Header, b *binding, log *sendLog, payload int, unixNs int64) {
+	if b.twccID == 0 || log == nil {
+		a.set(h, b.absID, unixNs)
+		return
+	}
+	// a.val backs the extension: the number set below is the one sent.
+	a.add(h, b.twccID, a.val[:2])
+	seq := log.add(h.MarshalSize()+payload, unixNs)
+	a.val[0], a.val[1] = byte(seq>>8), byte(seq)
 }
 
 // set adds the abs-send-time extension, with id (0: not negotiated, then
@@ -45,6 +63,12 @@ func (a *absStamp) set(h *rtp.Header, id uint8, unixNs int64) {
 	}
 	v := absSendTime(unixNs)
 	a.val = [3]byte{byte(v >> 16), byte(v >> 8), byte(v)}
+	a.add(h, id, a.val[:])
+}
+
+// add sets extension id to val (which a backs) in h, after any extension
+// h already has.
+func (a *absStamp) add(h *rtp.Header, id uint8, val []byte) {
 	if !h.Extension {
 		h.Extensions = a.exts[:0]
 	} else if len(h.Extensions) == cap(h.Extensions) && len(h.Extensions) < len(a.exts) {
@@ -53,7 +77,18 @@ func (a *absStamp) set(h *rtp.Header, id uint8, unixNs int64) {
 	}
 	// Fails only for an id the header's form cannot carry; the packet
 	// then goes without it.
-	_ = h.SetExtension(id, a.val[:])
+	_ = h.SetExtension(id, val)
+}
+
+// transportCCID is the id negotiated for the transport-wide sequence
+// number among exts, 0 if it is not there.
+func transportCCID(exts []webrtc.RTPHeaderExtensionParameter) uint8 {
+	for _, e := range exts {
+		if e.URI == sdp.TransportCCURI && e.ID > 0 && e.ID < 15 {
+			return uint8(e.ID)
+		}
+	}
+	return 0
 }
 
 // absSendTimeID is the id negotiated for abs-send-time among exts, 0 if

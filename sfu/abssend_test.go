@@ -86,10 +86,11 @@ type stamped struct {
 	ssrc uint32
 	ids  int
 	abs  []byte
+	size int // header and payload
 }
 
 func (w *stampWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
-	w.pkts = append(w.pkts, stamped{ssrc: h.SSRC, ids: len(h.GetExtensionIDs()), abs: bytes.Clone(h.GetExtension(w.id))})
+	w.pkts = append(w.pkts, stamped{ssrc: h.SSRC, ids: len(h.GetExtensionIDs()), abs: bytes.Clone(h.GetExtension(w.id)), size: h.MarshalSize() + len(payload)})
 	return len(payload), nil
 }
 

@@ -2,6 +2,8 @@ package sfu
 
 import (
 	"cmp"
+	"context"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -12,24 +14,27 @@ import (
 
 // Bandwidth.
 //
-// What a subscriber's link carries is estimated by the subscriber's own
-// WebRTC stack, which reports it (REMB, "goog-remb", negotiated for
-// video; Chromium sends one about every second) in the RTCP the server
-// reads for each video section anyway: no work per packet.
-// Transport-wide congestion control feedback, estimated by
-// pion/interceptor's GCC, would be the server's own estimate, but GCC
+// What a subscriber's link carries is estimated by the server itself
+// where the subscriber negotiated transport-cc, as browsers do: every
+// video packet it is sent carries a transport-wide sequence number, and
+// from its feedback on when each arrived the server runs GCC's
+// delay-based estimate (delaybwe.go), on the RTCP reader, with one atomic
+// store per packet sent. pion/interceptor's GCC would do the same, but it
 // records each packet sent with a departure time from its own clock in a
 // linked list: two allocations (128 bytes) and 0.3 to 2 µs a packet
 // (BenchmarkPionGCCPerPacket); with the transport-cc numbering, about four
 // allocations and 0.5 to 1 µs per packet forwarded
 // (BenchmarkForwardSimulcastGCC), several times the SFU's own work per
-// packet and subscriber, on a path that allocates nothing.
+// packet and subscriber, on a path that allocates nothing. A subscriber
+// without transport-cc is judged by its own estimate, which it reports
+// (REMB, "goog-remb"; Chromium sends one about every second) in the RTCP
+// the server reads for each video section anyway.
 //
-// An estimate made from what arrives cannot rise far above it
-// (Chromium's stays under one and a half times what it receives, plus 10
-// kbit/s), and Chromium's, even with the send times the server writes
-// (abssend.go), rises at most about 8 % a second and at times stops far
-// below it (losscontrol.go). So what a subscriber
+// An estimate made from what arrives cannot rise far above it (GCC's, the
+// server's as Chromium's, stays under one and a half times what arrives,
+// plus 10 kbit/s), and it rises at most about 8 % a second; Chromium's
+// REMB, even with the send times the server writes (abssend.go), at
+// times stops far below what arrives (losscontrol.go). So what a subscriber
 // reports lost sets a rate of its own, which a probe of duplicated
 // packets raises when the link is free again (losscontrol.go,
 // padding.go), and a tile is also tried a layer up now and then
@@ -45,7 +50,10 @@ import (
 // 5 % lost and falls by half the fraction lost from 5 % (losscontrol.go):
 // a link that is full loses more than that (its queue drops the excess),
 // as GCC's loss-based controller also assumes (it holds between 2 and
-// 10 %).
+// 10 %). The server's own estimate is also told by delay: when it falls
+// (a queue is growing on the way, so the link is full whatever is lost),
+// the loss-based rate falls towards it, a step being tried goes back, and
+// the next probe waits.
 //
 // A paused tile that fits again comes back alone in its fit, at its
 // lowest layer; the next fits step it up if it still fits.
@@ -176,6 +184,13 @@ func (t *tile) lower() int8 {
 type bandwidth struct {
 	mu       sync.Mutex
 	estimate int // bits per second, 0 if unknown
+	// own says the estimate is the server's, of the video alone, from
+	// the subscriber's transport-wide feedback (delay); until then it is
+	// the subscriber's REMB, of all it receives.
+	own   bool
+	delay delayEstimate
+	// numbered is the sendLog's count at the debug log's last look.
+	numbered uint32
 	// video is what the last fit let the subscriber's video take,
 	// retransmissions included (bits per second; 0 before a fit with an
 	// estimate).
@@ -242,11 +257,41 @@ func (b *bandwidth) takeLoss() (uint8, bool) {
 	return b.lossLast, b.lossKnown
 }
 
-// report takes a subscriber's estimate (bits per second).
+// report takes a subscriber's estimate (bits per second), unless the
+// server has its own.
 func (b *bandwidth) report(bps int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.estimate = bps
+	if !b.own {
+		b.estimate = bps
+	}
+}
+
+// transportFeedback takes the subscriber's transport-wide feedback,
+// received at now, on the video log numbered.
+func (b *bandwidth) transportFeedback(fb *rtcp.TransportLayerCC, log *sendLog, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if bps := b.delay.feedback(fb, log, now); bps > 0 {
+		b.estimate, b.own = bps, true
+	}
+}
+
+// told returns how many packets the subscriber's feedback told of since
+// the last call, and how many were numbered (for the debug log).
+func (b *bandwidth) told(log *sendLog) (told, numbered int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := log.next.Load()
+	numbered, b.numbered = int(n-b.numbered), n
+	return b.delay.takeTold(), numbered
+}
+
+// fell says whether the server's own estimate fell since the last call.
+func (b *bandwidth) fell() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.delay.takeOveruse()
 }
 
 // take records what fitting let video take (bits per second).
@@ -275,13 +320,14 @@ func (b *bandwidth) roundTrip(lsr, delay uint32, now time.Time) {
 	b.rtt.Store(sample)
 }
 
-// current returns the estimate, 0 if none was reported. The last one
-// holds until the next: a subscriber whose video is all paused receives
-// little to estimate from, and may report seldom.
-func (b *bandwidth) current() int {
+// current returns the estimate, 0 if there is none, and whether it is the
+// server's own (of the video alone). The last one holds until the next: a
+// subscriber whose video is all paused receives little to estimate from,
+// and may report seldom.
+func (b *bandwidth) current() (int, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.estimate
+	return b.estimate, b.own
 }
 
 // resend reports whether size more bytes may be resent now, and counts
@@ -344,7 +390,7 @@ const upHeadroom = 85
 // scratch, returned for reuse.
 func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack {
 	ns := now.UnixNano()
-	est := sub.bw.current()
+	est, own := sub.bw.current()
 	resent := sub.bw.tick(now)
 	downs = downs[:0]
 	r.mu.Lock()
@@ -398,13 +444,21 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 		}
 		tiles = append(tiles, t)
 	}
+	if own {
+		est += audio // the server's own estimate is of the video alone
+	}
 	sent := 0
 	for i := range tiles {
 		sent += tiles[i].rateOf(int8(tiles[i].d.want.Load()))
 	}
 	budget, up, frac, seen := sub.bw.videoBudget(est, audio, sent, resent, now)
-	if seen {
-		sub.log.Debug("bandwidth", "reported", est, "sent", sent, "resent", resent, "refused", sub.bw.takeRefused(),
+	if seen && sub.log.Enabled(context.Background(), slog.LevelDebug) {
+		told, numbered := sub.bw.told(sub.sendLog)
+		sub.bw.mu.Lock()
+		dl := &sub.bw.delay
+		acked, falls := int(dl.acked), dl.falls
+		sub.bw.mu.Unlock()
+		sub.log.Debug("bandwidth", "own", own, "numbered", numbered, "told", told, "acked", acked, "falls", falls, "reported", est, "sent", sent, "resent", resent, "refused", sub.bw.takeRefused(),
 			"rtt", time.Duration(sub.bw.rtt.Load()), "lost256", frac, "budget", budget)
 	}
 	fitTiles(tiles, budget)
@@ -482,7 +536,9 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 // (losscontrol.go; set by all the video sent, resends included); the
 // tiles get that less what was resent over the last second (resent), and
 // resends are held to a tenth of it (resend). tiles is the rate of the
-// tiles' layers as sent.
+// tiles' layers as sent. If the server's own estimate fell since the last
+// fit (a queue is growing on the way), the loss-based rate falls towards
+// it (losscontrol.go).
 func (b *bandwidth) videoBudget(est, audio, tiles, resent int, now time.Time) (budget, up int, frac uint8, seen bool) {
 	video, proven := est-audio, 0
 	frac, seen = b.takeLoss()
@@ -490,6 +546,9 @@ func (b *bandwidth) videoBudget(est, audio, tiles, resent int, now time.Time) (b
 		var rate int
 		rate, proven = b.loss.update(tiles+resent, frac, b.probeSent.Swap(0), now)
 		video = max(video, rate)
+	}
+	if b.fell() && est > audio {
+		video, proven = max(est-audio, b.loss.queued(est-audio, now)), 0
 	}
 	b.take(max(video, 0))
 	budget = video - resent

@@ -354,4 +354,17 @@ func TestVideoBudget(t *testing.T) {
 	if !seen || budget != 530_000 {
 		t.Errorf("budget %d, loss seen %v; want 530,000 (630,000 less 100,000 resent), true", budget, seen)
 	}
+
+	// The server's own estimate fell (a queue): the loss-based rate falls
+	// towards it, by at most 15 %, and so does the video.
+	c.delay.overused = true
+	c.lost(2)
+	now = now.Add(time.Second)
+	budget, up, _, _ = c.videoBudget(700_000, 400_000, 600_000, 0, now)
+	if want := 630_000 * 85 / 100; budget != want || up != want*upHeadroom/100 {
+		t.Errorf("after a fall: budget %d, up %d; want %d and 85 %% of it", budget, up, want)
+	}
+	if c.fell() {
+		t.Error("one fall counted twice")
+	}
 }

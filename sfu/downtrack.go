@@ -25,9 +25,10 @@ type binding struct {
 	// are where retransmissions go.
 	rtxSSRC uint32
 	rtxPT   uint8
-	// absID is the subscriber's id for the abs-send-time header
-	// extension on video, 0 if it did not negotiate it (abssend.go).
-	absID uint8
+	// absID and twccID are the subscriber's ids for the abs-send-time
+	// and transport-wide sequence number header extensions on video, 0
+	// where it did not negotiate them (abssend.go).
+	absID, twccID uint8
 }
 
 // downTrack sends one published track to one subscriber. It implements
@@ -126,6 +127,7 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 			}
 			if d.kind == KindVideo {
 				b.absID = absSendTimeID(ctx.HeaderExtensions())
+				b.twccID = transportCCID(ctx.HeaderExtensions())
 			}
 			d.bound.Store(b)
 			// Video waits for a keyframe from here on; ask for one now,
@@ -239,7 +241,7 @@ func (d *downTrack) forward(l *layer, pkt *rtp.Packet, keyframe bool) outcome {
 	s.Header.PaddingSize = 0
 	s.Header.Extension = false
 	s.Header.Extensions = s.Header.Extensions[:0:0]
-	d.abs.set(&s.Header, b.absID, d.pub.fanoutAt)
+	d.abs.stamp(&s.Header, b, d.sub.sendLog, len(pkt.Payload), d.pub.fanoutAt)
 	out := outcomeForwarded
 	if f != nil && d.pub.batch != nil && f.state.Load() == fastReady {
 		if err := d.writeFast(f, d.pub.batch, &s.Header, pkt.Payload, d.pub.fastBuf[:]); err != nil {

@@ -205,7 +205,7 @@ func (d *downTrack) resendAt(nack *rtcp.TransportLayerNack, s *slot, now time.Ti
 			if b.rtxSSRC != 0 && b.rtxPT != 0 {
 				payload = s.toRTX(b, &hdr, e.payload)
 			}
-			d.abs.set(&hdr, b.absID, now.UnixNano())
+			d.abs.stamp(&hdr, b, d.sub.sendLog, len(payload), now.UnixNano())
 			var err error
 			if fast != nil && hdr.SSRC == b.ssrc {
 				err = d.writeFast(fast, t.home, &hdr, payload, t.fastBuf[:])

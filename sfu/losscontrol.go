@@ -176,6 +176,27 @@ func (c *lossControl) update(sent int, lost uint8, probed int64, now time.Time) 
 	return c.rate, proven
 }
 
+// queued takes the delay-based rate just after it fell, at now, and
+// returns the loss-based rate: a queue was growing on the way, so the
+// link is full whatever is lost. A step being tried goes back to the rate
+// before its probe; otherwise the rate falls to the delay-based one, but
+// by no more than GCC's fall (to 85 %) at once, since what arrives, which
+// that was taken from, wobbles from one second to the next. The next
+// probe waits, as after loss.
+func (c *lossControl) queued(rate int, now time.Time) int {
+	switch {
+	case !c.trialEnd.IsZero():
+		c.rate = min(c.rate, c.before)
+	case c.rate == 0:
+		c.rate = rate
+	default:
+		c.rate = min(c.rate, max(rate, c.rate*85/100))
+	}
+	c.trialEnd, c.passed = time.Time{}, false
+	c.full(now)
+	return c.rate
+}
+
 // probe reports how many bits per second to duplicate for the next
 // second to pay for a step of step bits per second, of lack that the
 // tiles lack in all, given the fraction last reported lost: 0 if no probe

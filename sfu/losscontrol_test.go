@@ -180,3 +180,35 @@ func TestLossControlRandomLoss(t *testing.T) {
 		t.Errorf("a probe of %d right after one that failed", got)
 	}
 }
+
+// TestLossControlQueued: the server's own estimate falling (a queue
+// growing) takes a step being tried back to the rate before its probe,
+// else takes the rate towards the estimate by at most GCC's fall, never
+// up; either way the next probe waits.
+func TestLossControlQueued(t *testing.T) {
+	now := time.Unix(1000, 0)
+	for _, tc := range []struct {
+		name        string
+		c           lossControl
+		delay, want int
+	}{
+		{"a step tried", lossControl{rate: 600_000, before: 450_000, trialEnd: now.Add(time.Second)}, 300_000, 450_000},
+		{"far below", lossControl{rate: 600_000}, 300_000, 510_000},
+		{"a little below", lossControl{rate: 600_000}, 550_000, 550_000},
+		{"above", lossControl{rate: 600_000}, 700_000, 600_000},
+		{"no rate yet", lossControl{}, 300_000, 300_000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.c
+			if got := c.queued(tc.delay, now); got != tc.want || c.rate != tc.want {
+				t.Errorf("rate %d (returned %d), want %d", c.rate, got, tc.want)
+			}
+			if !c.trialEnd.IsZero() || c.passed {
+				t.Error("the trial or the passed probe outlived the fall")
+			}
+			if c.probe(100_000, 100_000, 0, now) != 0 {
+				t.Error("a probe at once after the fall")
+			}
+		})
+	}
+}

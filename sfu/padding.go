@@ -31,7 +31,7 @@ func (d *downTrack) probeDup(b *binding, hdr *rtp.Header, payload []byte) {
 	}
 	h := rtp.Header{Version: 2, Marker: hdr.Marker, SequenceNumber: hdr.SequenceNumber, Timestamp: hdr.Timestamp}
 	buf := d.slot.toRTX(b, &h, payload)
-	d.abs.set(&h, b.absID, d.pub.fanoutAt)
+	d.abs.stamp(&h, b, d.sub.sendLog, len(buf), d.pub.fanoutAt)
 	if _, err := b.w.WriteRTP(&h, buf); err == nil {
 		bw.probeSent.Add(size)
 	}

@@ -132,8 +132,11 @@ type Peer struct {
 	importance []string
 	joined     int
 
-	// bw is the subscriber's bandwidth estimate and retransmissions.
-	bw bandwidth
+	// bw is the subscriber's bandwidth estimate and retransmissions;
+	// sendLog numbers the video sent to it, for the feedback bw's own
+	// estimate is made from (delaybwe.go).
+	bw      bandwidth
+	sendLog *sendLog
 
 	wg sync.WaitGroup // RTCP readers
 

@@ -128,6 +128,7 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 		sources:   map[*webrtc.RTPReceiver]*publishedTrack{},
 		rtcpSSRC:  rand.Uint32(),
 		batch:     r.engine.negBatch,
+		sendLog:   &sendLog{},
 	}
 	// Publishing slots come first, so clients find them at the first audio
 	// and first video m-lines. Every peer gets them, even one that may not

@@ -125,13 +125,19 @@ func (s *slot) carries(d *downTrack) bool {
 // readRTCP reads the subscriber's RTCP about a video section: keyframe
 // requests become one throttled request to the publisher of what it
 // carries now, what it reports lost is sent again (history.go), and its
-// estimate of its bandwidth is kept (bandwidth.go). It ends when the
-// sender stops.
-func (s *slot) readRTCP() {
+// estimate of its bandwidth is kept (bandwidth.go), as is the feedback on
+// when its packets arrived (delaybwe.go), which is about the whole
+// connection (sub's). It ends when the sender stops.
+func (s *slot) readRTCP(sub *Peer) {
 	for {
 		pkts, _, err := s.sender.ReadRTCP()
 		if err != nil {
 			return
+		}
+		for _, pkt := range pkts {
+			if fb, ok := pkt.(*rtcp.TransportLayerCC); ok {
+				sub.bw.transportFeedback(fb, sub.sendLog, time.Now())
+			}
 		}
 		d := s.cur.Load()
 		if d == nil {
@@ -229,7 +235,7 @@ func (p *Peer) startReadingLocked(s *slot) {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		s.readRTCP()
+		s.readRTCP(p)
 	}()
 }
 

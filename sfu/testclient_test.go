@@ -175,8 +175,8 @@ func (s *recvStream) packets() []recvPacket {
 
 // clientAPI is a client's pion API: Opus, the video codec given, the
 // simulcast header extensions, abs-send-time for video if sendTime, no
-// interceptors.
-func clientAPI(t *testing.T, video webrtc.RTPCodecCapability, sendTime bool) *webrtc.API {
+// interceptors but what extra adds.
+func clientAPI(t *testing.T, video webrtc.RTPCodecCapability, sendTime bool, extra ...func(*webrtc.MediaEngine, *interceptor.Registry) error) *webrtc.API {
 	t.Helper()
 	m := &webrtc.MediaEngine{}
 	video.RTCPFeedback = []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}}
@@ -199,8 +199,14 @@ func clientAPI(t *testing.T, video webrtc.RTPCodecCapability, sendTime bool) *we
 			t.Fatal(err)
 		}
 	}
+	ir := &interceptor.Registry{}
+	for _, f := range extra {
+		if err := f(m, ir); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(loopbackSettings()),
-		webrtc.WithInterceptorRegistry(&interceptor.Registry{}))
+		webrtc.WithInterceptorRegistry(ir))
 }
 
 // join adds a client to the room as id, publishing what o says.
