@@ -136,6 +136,7 @@ func (s *slot) readRTCP(sub *Peer) {
 		}
 		for _, pkt := range pkts {
 			if fb, ok := pkt.(*rtcp.TransportLayerCC); ok {
+				sub.router.engine.stats.TransportFeedback.Add(1)
 				sub.bw.transportFeedback(fb, sub.sendLog, time.Now())
 			}
 		}

@@ -106,6 +106,10 @@ type Stats struct {
 	// the packets sent again in answer (history.go); NACKsSent counts those
 	// sent to publishers about packets that did not reach us.
 	NACKsReceived, NACKsSent, Retransmitted atomic.Uint64
+	// TransportFeedback counts the transport-wide feedback messages from
+	// subscribers that the server's own estimates are made from
+	// (delaybwe.go).
+	TransportFeedback atomic.Uint64
 	// Tracks and Peers are gauges of what is live.
 	Tracks, Peers atomic.Int64
 	// UDPBatches and UDPBatchedPackets count sendmmsg batches and what

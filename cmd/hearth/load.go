@@ -53,6 +53,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	relay := fs.Bool("relay", false, "also measure the bare SRTP relay (started in a child process) at the same load")
 	relayPlain := fs.Bool("relay-plain", false, "also measure a plain UDP relay (no SRTP)")
 	relayGCC := fs.Bool("relay-gcc", false, "also measure the SRTP relay sending video through pion/interceptor's transport-wide congestion control (transport-cc numbering and GCC's send-side estimator per subscriber)")
+	transportCC := fs.Bool("transport-cc", true, "Hearth's clients negotiate transport-wide congestion control and send feedback on the video they receive, as browsers do, so that the server estimates each one's link")
 	decrypt := fs.Bool("decrypt", false, "receive through pion's full path (SRTP decryption, tracks) rather than counting RTP headers off the socket; heavier")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	allowRemote := fs.Bool("allow-remote", false, "allow a target that is not a loopback address")
@@ -105,7 +106,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Media:    load.MediaOptions{Video: *video, VideoBitrate: *bitrate, FPS: *fps, KeyframeInterval: *keyInt, Simulcast: *simulcast},
 		Duration: *duration, Warmup: *warmup, Settle: *settle, JoinRate: *joinRate,
 		Wave: *wave, WaveWithin: *waveWithin, WaveQuiet: *waveQuiet,
-		AllowRemote: *allowRemote, Decrypt: *decrypt, Logger: log,
+		AllowRemote: *allowRemote, Decrypt: *decrypt, NoTransportCC: !*transportCC, Logger: log,
 	}
 	if *simulcast {
 		opts.Layout = *layout

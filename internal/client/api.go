@@ -10,6 +10,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -83,6 +84,11 @@ type BareOptions struct {
 	// Simulcast negotiates the mid and rid header extensions, which
 	// clients that send simulcast layers (Options.Simulcast) need.
 	Simulcast bool
+	// TransportCC negotiates transport-wide congestion control for video
+	// and sends the server feedback on when each numbered packet arrived,
+	// as browsers do (feedback.go), so that the server estimates each
+	// client's link, at the cost it has with browsers.
+	TransportCC bool
 }
 
 // Bare is the cheap setup the many clients of a load run share: two codecs
@@ -102,6 +108,8 @@ type Bare struct {
 	api      *webrtc.API // shared, for the full (decrypting) receive path
 	cert     webrtc.Certificate
 	light    bool
+	// transportCC: see BareOptions.
+	transportCC bool
 }
 
 // NewBare makes a Bare setup.
@@ -115,9 +123,15 @@ func NewBare(o BareOptions) (*Bare, error) {
 	// VP8 is registered even for clients that send no video: the server
 	// offers video sections, and a client without the codec would reject
 	// them noisily.
+	fb := []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}}
+	if o.TransportCC {
+		fb = append(fb, webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC})
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI}, webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, fmt.Errorf("client: transport-cc: %w", err)
+		}
+	}
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
-		MimeType: webrtc.MimeTypeVP8, ClockRate: videoClock,
-		RTCPFeedback: []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}},
+		MimeType: webrtc.MimeTypeVP8, ClockRate: videoClock, RTCPFeedback: fb,
 	}, PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
 		return nil, fmt.Errorf("client: register vp8: %w", err)
 	}
@@ -149,16 +163,24 @@ func NewBare(o BareOptions) (*Bare, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client: certificate: %w", err)
 	}
-	b := &Bare{media: m, settings: se, cert: *cert, light: o.Light}
+	b := &Bare{media: m, settings: se, cert: *cert, light: o.Light, transportCC: o.TransportCC}
 	b.api = b.newAPI(se)
 	return b, nil
 }
 
 func (b *Bare) newAPI(se webrtc.SettingEngine) *webrtc.API {
 	// An empty registry, not none: without one pion installs its default
-	// interceptors (NACK, reports, TWCC, stats).
+	// interceptors (NACK, reports, TWCC, stats). With transport-cc, what
+	// pion reads gets its feedback from pion's interceptor, and what the
+	// light path reads from the client (feedback.go).
+	ir := &interceptor.Registry{}
+	if b.transportCC && !b.light {
+		if f, err := twcc.NewSenderInterceptor(); err == nil {
+			ir.Add(f)
+		}
+	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(b.media), webrtc.WithSettingEngine(se),
-		webrtc.WithInterceptorRegistry(&interceptor.Registry{}))
+		webrtc.WithInterceptorRegistry(ir))
 }
 
 // peerConnection makes one client's peer connection. On the light path its

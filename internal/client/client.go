@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -174,6 +175,9 @@ func Dial(ctx context.Context, api *webrtc.API, opts Options) (*Client, error) {
 	cctx, cancel := context.WithCancel(context.Background())
 	c := &Client{opts: opts, origin: origin, changed: make(chan struct{}), ctx: cctx, cancel: cancel}
 	c.in = newReceiver(c, origin)
+	if b := opts.Bare; b != nil && b.light && b.transportCC {
+		c.in.arrivals = newArrivals(mrand.Uint32())
+	}
 	c.out = &sender{c: c}
 	ws, err := dialWS(ctx, opts.URL, opts.Header, opts.WriteTimeout)
 	if err != nil {
@@ -202,6 +206,10 @@ func Dial(ctx context.Context, api *webrtc.API, opts Options) (*Client, error) {
 		return nil, fmt.Errorf("client: add tracks: %w", err)
 	}
 	c.read(ws)
+	if c.in.arrivals != nil {
+		c.wg.Add(1)
+		go c.sendFeedback(c.in.arrivals)
+	}
 	return c, nil
 }
 

@@ -91,20 +91,27 @@ func (c *counter) Packet(b []byte, _ time.Duration) {
 }
 
 // TestBareClients: clients on a Bare setup, on either receive path, send
-// from the caller (no generator) and count with the caller's counters.
+// from the caller (no generator) and count with the caller's counters;
+// with transport-cc, they send the server feedback on the video they
+// receive, from which it estimates their links.
 func TestBareClients(t *testing.T) {
 	for _, light := range []bool{true, false} {
-		name := "decrypt"
-		if light {
-			name = "light"
+		for _, tcc := range []bool{false, true} {
+			name := "decrypt"
+			if light {
+				name = "light"
+			}
+			if tcc {
+				name += ", transport-cc"
+			}
+			t.Run(name, func(t *testing.T) { testBare(t, client.BareOptions{Light: light, TransportCC: tcc}) })
 		}
-		t.Run(name, func(t *testing.T) { testBare(t, light) })
 	}
 }
 
-func testBare(t *testing.T, light bool) {
+func testBare(t *testing.T, o client.BareOptions) {
 	srv := hearthtest.Start(t, hearthtest.Options{})
-	bare, err := client.NewBare(client.BareOptions{Light: light})
+	bare, err := client.NewBare(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,6 +182,22 @@ func testBare(t *testing.T, light bool) {
 	// keyframe.
 	if err := a.Wait(wctx, func() bool { return keyframeRequests.Load() > 0 }); err != nil {
 		t.Errorf("no keyframe request reached OnKeyframeRequest: %v", err)
+	}
+	if !o.TransportCC {
+		return
+	}
+	const name = "hearth_sfu_transport_feedback_total"
+	var fed float64
+	err = a.Wait(wctx, func() bool {
+		v, err := hearthtest.Metrics(wctx, srv.URL+"/metrics", name)
+		if err != nil || len(v) == 0 {
+			return false
+		}
+		fed = v[0]
+		return fed > 0
+	})
+	if err != nil {
+		t.Errorf("%s %v: %v", name, fed, err)
 	}
 }
 

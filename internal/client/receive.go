@@ -30,6 +30,9 @@ type receiver struct {
 	readRTCP   bool                                 // read the RTCP about received tracks
 
 	firstMedia atomic.Int64 // since origin; 0 = none yet
+	// arrivals, on the light path with transport-cc, records what arrives
+	// for the client's feedback (feedback.go); nil otherwise.
+	arrivals *arrivals
 
 	// bySSRC finds a stream's counter on the light path; replaced, never
 	// changed, after each offer and sections message.
@@ -222,12 +225,15 @@ func (r *receiver) readReports(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver,
 // onRTP counts one packet on the light path. It runs on the socket's
 // reader goroutine.
 func (r *receiver) onRTP(b []byte) {
+	at := time.Since(r.origin)
+	if r.arrivals != nil {
+		r.arrivals.record(b, at)
+	}
 	ssrc := uint32(b[8])<<24 | uint32(b[9])<<16 | uint32(b[10])<<8 | uint32(b[11])
 	ctr := (*r.bySSRC.Load())[ssrc]
 	if ctr == nil {
 		return
 	}
-	at := time.Since(r.origin)
 	r.firstMedia.CompareAndSwap(0, int64(at))
 	ctr.Packet(b, at)
 }
@@ -238,6 +244,9 @@ func (r *receiver) mapSSRCs(offer string) error {
 	m, err := ssrcMids(offer)
 	if err != nil {
 		return fmt.Errorf("client: parse offer: %w", err)
+	}
+	if r.arrivals != nil {
+		r.arrivals.id.Store(transportCCID(offer))
 	}
 	r.mu.Lock()
 	r.ssrcMids = m

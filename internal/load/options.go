@@ -24,6 +24,11 @@ type Options struct {
 	// RelayGCC: the relay sends video through pion's congestion control
 	// (RelayOptions.GCC); it names the run's target.
 	RelayGCC bool
+	// NoTransportCC leaves transport-wide congestion control out of what
+	// Hearth's clients negotiate; with it, as browsers do, they send the
+	// server feedback on the video they receive, and the server estimates
+	// each one's link (a cost of its own per packet and per feedback).
+	NoTransportCC bool
 	// Decrypt counts received media through pion's full receive path
 	// (SRTP decryption, remote tracks) instead of reading RTP headers off
 	// the socket; it costs the generator several times more CPU.

@@ -50,6 +50,9 @@ type Result struct {
 	// ServerForwardedMbps is the server's count of RTP bytes it forwarded
 	// (headers and payload, before encryption); 0 when it has none.
 	ServerForwardedMbps float64 `json:"server_forwarded_mbps,omitempty"`
+	// ServerFeedbackPerSec is the transport-wide feedback the server read
+	// from subscribers, a second: what its own estimates are made from.
+	ServerFeedbackPerSec float64 `json:"server_transport_feedback_per_sec,omitempty"`
 	// Loss is the fraction of expected packets that did not arrive.
 	Loss        float64     `json:"loss"`
 	JitterAudio Percentiles `json:"jitter_audio"`
@@ -216,6 +219,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 			return "-"
 		}
 		return fmt.Sprintf("%.1f", x.ServerForwardedMbps)
+	})
+	row("transport-wide feedback read /s (server)", func(x *Result) string {
+		if x.ServerFeedbackPerSec == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.0f", x.ServerFeedbackPerSec)
 	})
 	row("received pkt/s", func(x *Result) string { return fmt.Sprintf("%.0f", x.ReceivedPerSec) })
 	row("received Mbit/s", func(x *Result) string { return fmt.Sprintf("%.1f", x.ReceivedMbps) })

@@ -48,7 +48,8 @@ func RunHearth(ctx context.Context, o Options) (*Result, error) {
 	if o.MetricsURL != "" && len(o.Nodes) == 0 {
 		metricsURLs[0] = o.MetricsURL
 	}
-	bare, err := client.NewBare(client.BareOptions{AllowRemote: o.AllowRemote, Light: !o.Decrypt, Simulcast: o.Media.Simulcast})
+	bare, err := client.NewBare(client.BareOptions{AllowRemote: o.AllowRemote, Light: !o.Decrypt, Simulcast: o.Media.Simulcast,
+		TransportCC: !o.NoTransportCC})
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
@@ -67,6 +68,13 @@ func RunHearth(ctx context.Context, o Options) (*Result, error) {
 			return 0, 0, err
 		}
 		return uint64(v[0]), uint64(v[1]), nil
+	}
+	r.feedbackCount = func(ctx context.Context) (uint64, error) {
+		v, err := scrapeAll(ctx, metricsURLs, "hearth_sfu_transport_feedback_total")
+		if err != nil {
+			return 0, err
+		}
+		return uint64(v[0]), nil
 	}
 	r.gcCPU = func(ctx context.Context) (float64, error) {
 		v, err := scrapeAll(ctx, metricsURLs, "go_cpu_classes_gc_total_cpu_seconds_total")
@@ -146,6 +154,9 @@ type runner struct {
 	// serverCount reads the server's forwarded packets and bytes (0 if
 	// it does not count them).
 	serverCount func(ctx context.Context) (pkts, bytes uint64, err error)
+	// feedbackCount reads the transport-wide feedback the server has read
+	// (nil for the relay).
+	feedbackCount func(ctx context.Context) (uint64, error)
 	// gcCPU, when set, reads the CPU seconds the server's collector used.
 	gcCPU func(ctx context.Context) (float64, error)
 }
@@ -173,6 +184,8 @@ type snapshot struct {
 	serverRSS  uint64
 	serverFwd  uint64
 	serverFwdB uint64
+	feedback   uint64
+	feedbackOK bool
 	serverOK   bool
 	serverAt   time.Time // when the server counted serverFwd (mid-request)
 	selfCPU    time.Duration
@@ -398,6 +411,10 @@ func (r *runner) snap(ctx context.Context, members []*member) snapshot {
 	} else {
 		s.serverErrs = append(s.serverErrs, err)
 	}
+	if r.feedbackCount != nil {
+		s.feedback, err = r.feedbackCount(ctx)
+		s.feedbackOK = err == nil
+	}
 	return s
 }
 
@@ -525,6 +542,9 @@ func (r *runner) result(members []*member, a, b snapshot, baseRSS uint64, failed
 		res.ServerForwardedPerSec = float64(b.serverFwd-a.serverFwd) / dt
 		res.ServerForwardedMbps = float64(b.serverFwdB-a.serverFwdB) * 8 / dt / 1e6
 		fwdRate = res.ServerForwardedPerSec
+		if a.feedbackOK && b.feedbackOK {
+			res.ServerFeedbackPerSec = float64(b.feedback-a.feedback) / dt
+		}
 	}
 	if b.serverCPU > 0 {
 		cpu := b.serverCPU - a.serverCPU

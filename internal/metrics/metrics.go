@@ -112,6 +112,8 @@ var (
 		"RTCP NACK messages: received from subscribers or sent to publishers.", []string{"direction"}, nil)
 	descRetransmitted = prometheus.NewDesc("hearth_sfu_retransmitted_packets_total",
 		"Packets sent to subscribers again in answer to their NACKs.", nil, nil)
+	descTransportFeedback = prometheus.NewDesc("hearth_sfu_transport_feedback_total",
+		"Transport-wide congestion control feedback messages read from subscribers, from which the server estimates their links.", nil, nil)
 	descBatches = prometheus.NewDesc("hearth_sfu_udp_batches_total",
 		"sendmmsg batches written to the media socket.", nil, nil)
 	descBatched = prometheus.NewDesc("hearth_sfu_udp_batched_packets_total",
@@ -146,7 +148,7 @@ type sfuCollector struct{ stats *sfu.Stats }
 
 func (c *sfuCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPacketsIn, descBytesIn, descPacketsFwd, descBytesFwd,
-		descPacketsDrop, descBytesDrop, descKeyframes, descUnknownPT, descNACKs, descRetransmitted, descBatches, descBatched, descWriteErrs,
+		descPacketsDrop, descBytesDrop, descKeyframes, descUnknownPT, descNACKs, descRetransmitted, descTransportFeedback, descBatches, descBatched, descWriteErrs,
 		descFast, descFastIn, descFastRejected, descMuxDropped, descRefused, descIngressDrop, descTracks, descPeers} {
 		ch <- d
 	}
@@ -171,6 +173,7 @@ func (c *sfuCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descNACKs, s.NACKsReceived.Load(), "received")
 	counter(descNACKs, s.NACKsSent.Load(), "sent")
 	counter(descRetransmitted, s.Retransmitted.Load())
+	counter(descTransportFeedback, s.TransportFeedback.Load())
 	counter(descBatches, s.UDPBatches.Load())
 	counter(descBatched, s.UDPBatchedPackets.Load())
 	counter(descWriteErrs, s.UDPWriteErrors.Load())
