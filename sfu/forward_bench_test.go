@@ -204,13 +204,25 @@ func benchSimulcastTrack(subs int, writer func(i int) rtpWriter) *publishedTrack
 // then each subscriber: its layer's packets forwarded, the others'
 // skipped): packets from the three layers in turn, a keyframe on each
 // every 30 frames. In "switching", every subscriber moves to the next
-// layer every 90 frames, switching on that layer's next keyframe. ns/pkt
-// is per incoming packet. It must not allocate.
+// layer every 90 frames, switching on that layer's next keyframe; in
+// "numbered", as "steady", every subscriber negotiated transport-cc, so
+// each packet carries a transport-wide number and is logged for the
+// server's own estimate (sendlog.go) instead of carrying abs-send-time.
+// ns/pkt is per incoming packet. It must not allocate.
 func BenchmarkForwardSimulcast(b *testing.B) {
-	for _, mode := range []string{"steady", "switching"} {
+	for _, mode := range []string{"steady", "switching", "numbered"} {
 		for _, subs := range []int{7, 11} {
 			b.Run(fmt.Sprintf("%s/subs=%d", mode, subs), func(b *testing.B) {
-				benchSimulcast(b, benchSimulcastTrack(subs, nil), mode)
+				t := benchSimulcastTrack(subs, nil)
+				if mode == "numbered" {
+					for _, d := range *t.downs.Load() {
+						bd := *d.bound.Load()
+						bd.twccID = 5
+						d.bound.Store(&bd)
+						d.sub.sendLog = &sendLog{}
+					}
+				}
+				benchSimulcast(b, t, mode)
 			})
 		}
 	}
