@@ -352,7 +352,9 @@ func TestNetworkLossRecovered(t *testing.T) {
 // at least six of the eight tiles (all eight on a machine not starved;
 // the server pauses the least important ones only when even the lowest
 // layers do not fit, and the browser is told of a tile paused);
-// nothing is counted as held back by the gate, nothing being muted; once
+// nothing is counted as held back by the gate, nothing being muted; the
+// browser sends transport-wide feedback, from which the server makes its
+// own estimate of the link; once
 // the limit is lifted, every tile decodes the
 // layer its size asks for within 40 s (PERFORMANCE.md, "Networks"). What
 // it measures (tiles decoding, freezes, NACKs of paused tiles, the time
@@ -384,6 +386,11 @@ func TestNetworkThinSubscriber(t *testing.T) {
 	browserDrops := r.net.ReceiveDrops(t) - dropsBefore
 	t.Logf("the server, at 1 Mbit/s: %s; the browser's sockets dropped %d datagrams", countsSince(counted, limited, elapsed), browserDrops)
 	noGateDrops(t, counted, limited)
+	// The browser sent transport-wide feedback: the estimate the server
+	// fitted its video to was the server's own.
+	if fed := limited[`hearth_sfu_transport_feedback_total`] - counted[`hearth_sfu_transport_feedback_total`]; fed == 0 {
+		t.Errorf("the browser sent no transport-wide feedback in %v: the server had no estimate of its own", elapsed.Round(time.Second))
+	}
 	// What a publisher sent in the window (received and lost) is 50
 	// packets a second unless the machine starved it; then the gaps are
 	// its, not the link's, and say nothing of the network.
@@ -572,7 +579,8 @@ func TestNetworkThinPublisher(t *testing.T) {
 // and retransmitted, and the NACKs it received.
 func serverCounts(t *testing.T, srv *hearthtest.Server) map[string]float64 {
 	t.Helper()
-	names := []string{`hearth_sfu_retransmitted_packets_total`, `hearth_sfu_nacks_total{direction="received"}`}
+	names := []string{`hearth_sfu_retransmitted_packets_total`, `hearth_sfu_nacks_total{direction="received"}`,
+		`hearth_sfu_transport_feedback_total`}
 	for _, r := range sfu.DropReasons() {
 		names = append(names, fmt.Sprintf(`hearth_sfu_dropped_packets_total{reason=%q}`, r))
 	}
