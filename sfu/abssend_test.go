@@ -150,21 +150,27 @@ func TestSendTimeOnEveryPath(t *testing.T) {
 	}
 
 	d.bound.Store(&binding{ssrc: 1000, pt: 96, w: &discardWriter{}, absID: 7})
+	if a := forwardAllocs(pub, base); a != 0 {
+		t.Errorf("forwarding with the send time allocates %.1f times a packet", a)
+	}
+}
+
+// forwardAllocs is how many times forwarding one video packet of pub at
+// unixNs allocates, once the history's buffers are made.
+func forwardAllocs(pub *publishedTrack, unixNs int64) float64 {
 	p := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, Marker: true, SSRC: 100, SequenceNumber: 10}, Payload: make([]byte, 1000)}
 	p.Payload[0], p.Payload[1] = 0x10, 0x01
 	forward := func() {
 		p.SequenceNumber++
 		p.Timestamp += 3000
 		pub.fwdMu.Lock()
-		pub.handleLocked(pub.layer(0), p, base)
+		pub.handleLocked(pub.layer(0), p, unixNs)
 		pub.fwdMu.Unlock()
 	}
 	for range historySize {
 		forward() // the history's buffers are made on first use
 	}
-	if a := testing.AllocsPerRun(100, forward); a != 0 {
-		t.Errorf("forwarding with the send time allocates %.1f times a packet", a)
-	}
+	return testing.AllocsPerRun(100, forward)
 }
 
 // sendTimeIDs are the ids the server's description gives abs-send-time in

@@ -231,19 +231,7 @@ func TestTransportWideOnEveryPath(t *testing.T) {
 	}
 
 	d.bound.Store(&binding{ssrc: 1000, pt: 96, w: &discardWriter{}, twccID: 5})
-	p := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, Marker: true, SSRC: 100, SequenceNumber: 10}, Payload: make([]byte, 1000)}
-	p.Payload[0], p.Payload[1] = 0x10, 0x01
-	forward := func() {
-		p.SequenceNumber++
-		p.Timestamp += 3000
-		pub.fwdMu.Lock()
-		pub.handleLocked(pub.layer(0), p, base)
-		pub.fwdMu.Unlock()
-	}
-	for range historySize {
-		forward()
-	}
-	if a := testing.AllocsPerRun(100, forward); a != 0 {
+	if a := forwardAllocs(pub, base); a != 0 {
 		t.Errorf("forwarding with the transport-wide number allocates %.1f times a packet", a)
 	}
 }
