@@ -72,13 +72,21 @@ import (
 // its tiles get that less what was resent over the last second, and the
 // loss-based rate is set by all the video sent, resent packets included.
 // Once its video rate is known, they are also held to a tenth of it
-// (resendShare), besides the packet budget of each section and the
+// (resendShare; at least a burst of three packets and 32 kbit/s), besides the packet budget of each section and the
 // spacing of a packet's resends by a round trip (history.go): a link that
 // is losing packets because it is full is not sent more.
 
 // resendShare is the part of a subscriber's video rate (or, before that
-// is known, of its estimate) retransmissions may take.
-const resendShare = 10 // one tenth
+// is known, of its estimate) retransmissions may take; resendFloor (bits
+// per second) and resendLeast (bytes) are the least they may take
+// however little video it receives, so that a few packets lost from one
+// low-rate video can still be repaired: a burst of three full packets,
+// refilled at 32 kbit/s.
+const (
+	resendShare = 10 // one tenth
+	resendFloor = 32_000
+	resendLeast = 3 * 1200
+)
 
 // SetImportance orders publishers by how much subscriber needs to see
 // them, most first: when its bandwidth cannot carry every tile, the last
@@ -340,12 +348,13 @@ func (b *bandwidth) resend(size int, now time.Time) bool {
 		if share <= 0 {
 			share = b.estimate
 		}
-		rate := float64(share) / 8 / resendShare // bytes per second
+		rate := max(float64(share)/resendShare, resendFloor) / 8 // bytes per second
 		// A burst of half a second's share, refilled at the share.
+		burst := max(rate/2, resendLeast)
 		if b.last.IsZero() {
-			b.tokens = rate / 2
+			b.tokens = burst
 		} else {
-			b.tokens = min(rate/2, b.tokens+now.Sub(b.last).Seconds()*rate)
+			b.tokens = min(burst, b.tokens+now.Sub(b.last).Seconds()*rate)
 		}
 		b.last = now
 		if b.tokens < float64(size) {

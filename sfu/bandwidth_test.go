@@ -95,13 +95,32 @@ func TestResendShare(t *testing.T) {
 	if n != 10 {
 		t.Errorf("%d resent at once with video let take twice the estimate, want 10 (12,000 bytes)", n)
 	}
-	b.take(480_000)
+	b.take(600_000)
 	n = 0
 	for b.resend(1200, muchLater.Add(time.Second)) {
 		n++
 	}
+	if n != 3 {
+		t.Errorf("%d resent at once with video let take 600 kbit/s, want 3 (3,750 bytes)", n)
+	}
+
+	// However little video: a burst of three packets, refilled at 32
+	// kbit/s.
+	b.take(50_000)
+	at := muchLater.Add(3 * time.Second)
+	n = 0
+	for b.resend(1200, at) {
+		n++
+	}
+	if n != 3 {
+		t.Errorf("%d resent at once with 50 kbit/s of video, want 3 (the least burst)", n)
+	}
+	n = 0
+	for b.resend(1000, at.Add(500*time.Millisecond)) {
+		n++
+	}
 	if n != 2 {
-		t.Errorf("%d resent at once with video let take half the estimate, want 2 (3,000 bytes)", n)
+		t.Errorf("%d resent half a second later, want 2 (2,000 bytes at 32 kbit/s)", n)
 	}
 }
 
