@@ -116,8 +116,9 @@ type delayEstimate struct {
 	// falls counts the falls, for the debug log.
 	falls int
 
-	// What arrives: the window's bytes and first arrival, and the rate of
-	// the last full window (bits per second).
+	// What arrives: the window's bytes and first arrival, and the rate
+	// (bits per second), each full window's rate averaged with what it
+	// was before.
 	winBytes int
 	winStart int64
 	acked    float64

@@ -279,20 +279,23 @@ func (c *Client) SendRaw(typ int, b []byte) error { return c.current().write(typ
 func (c *Client) handle(b []byte) {
 	var env protocol.Envelope
 	_ = json.Unmarshal(b, &env)
+	var j protocol.Joined
+	if env.Type == "joined" {
+		// Who the client is, before anyone waiting for joined is woken.
+		_ = json.Unmarshal(b, &j)
+		c.mu.Lock()
+		c.selfID = j.Self.ID
+		c.resume = j.Resume
+		c.mu.Unlock()
+	}
 	c.keep(Message{Type: env.Type, Raw: b})
 	switch env.Type {
 	case "joined":
-		var j protocol.Joined
-		_ = json.Unmarshal(b, &j)
 		if !c.joined.CompareAndSwap(0, int64(time.Since(c.origin))) && j.NewPeer {
 			if err := c.renewPeer(); err != nil {
 				c.negError(err)
 			}
 		}
-		c.mu.Lock()
-		c.selfID = j.Self.ID
-		c.resume = j.Resume
-		c.mu.Unlock()
 		c.out.start()
 	case "offer":
 		c.offered.CompareAndSwap(0, int64(time.Since(c.origin)))
