@@ -72,9 +72,10 @@ import (
 // its tiles get that less what was resent over the last second, and the
 // loss-based rate is set by all the video sent, resent packets included.
 // Once its video rate is known, they are also held to a tenth of it
-// (resendShare; at least a burst of three packets and 32 kbit/s), besides the packet budget of each section and the
-// spacing of a packet's resends by a round trip (history.go): a link that
-// is losing packets because it is full is not sent more.
+// (resendShare; at least a burst of three packets and 32 kbit/s),
+// besides the packet budget of each section and the spacing of a
+// packet's resends by a round trip (history.go): a link that is losing
+// packets because it is full is not sent more.
 
 // resendShare is the part of a subscriber's video rate (or, before that
 // is known, of its estimate) retransmissions may take; resendFloor (bits
@@ -285,14 +286,16 @@ func (b *bandwidth) transportFeedback(fb *rtcp.TransportLayerCC, log *sendLog, n
 	}
 }
 
-// told returns how many packets the subscriber's feedback told of since
-// the last call, and how many were numbered (for the debug log).
-func (b *bandwidth) told(log *sendLog) (told, numbered int) {
+// debugCounts returns, for the debug log, how many video packets log
+// numbered and how many the subscriber's feedback told of since the last
+// call, what the feedback says arrives (bits per second), and how many
+// times the server's own estimate fell.
+func (b *bandwidth) debugCounts(log *sendLog) (numbered, told, acked, falls int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	n := log.next.Load()
 	numbered, b.numbered = int(n-b.numbered), n
-	return b.delay.takeTold(), numbered
+	return numbered, b.delay.takeTold(), int(b.delay.acked), b.delay.falls
 }
 
 // fell says whether the server's own estimate fell since the last call.
@@ -462,11 +465,7 @@ func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack 
 	}
 	budget, up, frac, seen := sub.bw.videoBudget(est, audio, sent, resent, now)
 	if seen && sub.log.Enabled(context.Background(), slog.LevelDebug) {
-		told, numbered := sub.bw.told(sub.sendLog)
-		sub.bw.mu.Lock()
-		dl := &sub.bw.delay
-		acked, falls := int(dl.acked), dl.falls
-		sub.bw.mu.Unlock()
+		numbered, told, acked, falls := sub.bw.debugCounts(sub.sendLog)
 		sub.log.Debug("bandwidth", "own", own, "numbered", numbered, "told", told, "acked", acked, "falls", falls, "reported", est, "sent", sent, "resent", resent, "refused", sub.bw.takeRefused(),
 			"rtt", time.Duration(sub.bw.rtt.Load()), "lost256", frac, "budget", budget)
 	}

@@ -74,12 +74,13 @@ type sendGroup struct {
 type delayEstimate struct {
 	// Unwrapping: the last send time (µs modulo 2^32) and where it stands,
 	// the feedback's last reference time (24 bits of 64 ms) and the
-	// arrival base it gave.
-	sentLast   uint32
-	sentAt     int64
-	refLast    uint32
-	refAt      int64
-	unwrapping bool
+	// arrival base it gave; each known once one was seen.
+	sentLast  uint32
+	sentAt    int64
+	sentKnown bool
+	refLast   uint32
+	refAt     int64
+	refKnown  bool
 
 	cur, prev sendGroup
 
@@ -185,8 +186,8 @@ func (e *delayEstimate) feedback(fb *rtcp.TransportLayerCC, log *sendLog, now ti
 
 // reference unwraps a feedback's reference time into µs.
 func (e *delayEstimate) reference(ref uint32) int64 {
-	if !e.unwrapping {
-		e.refLast, e.refAt, e.unwrapping = ref, int64(ref)*64000, true
+	if !e.refKnown {
+		e.refLast, e.refAt, e.refKnown = ref, int64(ref)*64000, true
 		return e.refAt
 	}
 	d := int32((ref-e.refLast)<<8) >> 8 // 24 bits, signed
@@ -197,8 +198,8 @@ func (e *delayEstimate) reference(ref uint32) int64 {
 
 // unwrapSent unwraps a send time (µs modulo 2^32).
 func (e *delayEstimate) unwrapSent(us uint32) int64 {
-	if e.sentAt == 0 {
-		e.sentLast, e.sentAt = us, int64(us)+1
+	if !e.sentKnown {
+		e.sentLast, e.sentAt, e.sentKnown = us, int64(us), true
 		return e.sentAt
 	}
 	e.sentAt += int64(int32(us - e.sentLast))
@@ -212,7 +213,7 @@ func (e *delayEstimate) packet(sent, arrival int64, size int) {
 	g := &e.cur
 	switch {
 	case g.n == 0:
-		*g = sendGroup{first: sent, last: sent, arrival: arrival, firstArr: arrival, n: 1}
+		*g = newGroup(sent, arrival)
 		return
 	case sent < g.first:
 		return // sent before the group began: out of order
@@ -230,7 +231,12 @@ func (e *delayEstimate) packet(sent, arrival int64, size int) {
 		}
 	}
 	e.prev = *g
-	*g = sendGroup{first: sent, last: sent, arrival: arrival, firstArr: arrival, n: 1}
+	*g = newGroup(sent, arrival)
+}
+
+// newGroup is a group begun by a packet sent and arriving at those times.
+func newGroup(sent, arrival int64) sendGroup {
+	return sendGroup{first: sent, last: sent, arrival: arrival, firstArr: arrival, n: 1}
 }
 
 // burst says a packet arrived in the same burst as the current group:

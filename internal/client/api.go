@@ -108,8 +108,10 @@ type Bare struct {
 	api      *webrtc.API // shared, for the full (decrypting) receive path
 	cert     webrtc.Certificate
 	light    bool
-	// transportCC: see BareOptions.
+	// transportCC: see BareOptions. feedback is pion's interceptor that
+	// sends it for what pion reads (off the light path), nil otherwise.
 	transportCC bool
+	feedback    interceptor.Factory
 }
 
 // NewBare makes a Bare setup.
@@ -164,6 +166,11 @@ func NewBare(o BareOptions) (*Bare, error) {
 		return nil, fmt.Errorf("client: certificate: %w", err)
 	}
 	b := &Bare{media: m, settings: se, cert: *cert, light: o.Light, transportCC: o.TransportCC}
+	if o.TransportCC && !o.Light {
+		if b.feedback, err = twcc.NewSenderInterceptor(); err != nil {
+			return nil, fmt.Errorf("client: transport-cc feedback: %w", err)
+		}
+	}
 	b.api = b.newAPI(se)
 	return b, nil
 }
@@ -174,10 +181,8 @@ func (b *Bare) newAPI(se webrtc.SettingEngine) *webrtc.API {
 	// pion reads gets its feedback from pion's interceptor, and what the
 	// light path reads from the client (feedback.go).
 	ir := &interceptor.Registry{}
-	if b.transportCC && !b.light {
-		if f, err := twcc.NewSenderInterceptor(); err == nil {
-			ir.Add(f)
-		}
+	if b.feedback != nil {
+		ir.Add(b.feedback)
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(b.media), webrtc.WithSettingEngine(se),
 		webrtc.WithInterceptorRegistry(ir))
