@@ -66,8 +66,8 @@ func (a *absStamp) set(h *rtp.Header, id uint8, unixNs int64) {
 	a.add(h, id, a.val[:])
 }
 
-// add sets extension id to val (which a backs) in h, after any extension
-// h already has.
+// add sets extension id to val in h, after any extension h already has;
+// val must last until h is written.
 func (a *absStamp) add(h *rtp.Header, id uint8, val []byte) {
 	if !h.Extension {
 		h.Extensions = a.exts[:0]

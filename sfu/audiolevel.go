@@ -49,7 +49,13 @@ func audioLevelExtID(recv *webrtc.RTPReceiver) uint8 {
 	if recv == nil {
 		return 0
 	}
-	for _, e := range recv.GetParameters().HeaderExtensions {
+	return audioLevelID(recv.GetParameters().HeaderExtensions)
+}
+
+// audioLevelID is the id negotiated for the audio level header extension
+// among exts, 0 if it is not there.
+func audioLevelID(exts []webrtc.RTPHeaderExtensionParameter) uint8 {
+	for _, e := range exts {
 		if strings.EqualFold(e.URI, sdp.AudioLevelURI) && e.ID > 0 && e.ID < 256 {
 			return uint8(e.ID)
 		}

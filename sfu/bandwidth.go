@@ -100,10 +100,22 @@ func (r *Router) SetImportance(subscriber string, publishers []string) bool {
 	if sub == nil {
 		return false
 	}
-	// Bounded by the router's peers, not by what is given.
-	order := make([]string, 0, min(len(publishers), len(r.peers)))
+	// Bounded by the router's peers and tracks, not by what is given.
+	order := make([]string, 0, min(len(publishers), len(r.peers)+len(r.tracks)))
+	var far map[string]bool // publishers on other nodes (link.go)
+	for _, t := range r.tracks {
+		if r.linksIn == 0 {
+			break
+		}
+		if t.pub.link == linkIn {
+			if far == nil {
+				far = map[string]bool{}
+			}
+			far[t.info.Publisher] = true
+		}
+	}
 	for _, id := range publishers {
-		if r.peers[id] != nil && id != subscriber && !slices.Contains(order, id) {
+		if (r.peers[id] != nil || far[id]) && id != subscriber && !slices.Contains(order, id) {
 			order = append(order, id)
 		}
 	}
@@ -401,6 +413,9 @@ const upHeadroom = 85
 // no estimate, each tile gets what it wants (chooseLayer). downs is
 // scratch, returned for reuse.
 func (r *Router) fit(sub *Peer, now time.Time, downs []*downTrack) []*downTrack {
+	if sub.link != linkNone {
+		return downs // a link carries every layer, whatever its estimate
+	}
 	ns := now.UnixNano()
 	est, own := sub.bw.current()
 	resent := sub.bw.tick(now)

@@ -29,6 +29,9 @@ type binding struct {
 	// and transport-wide sequence number header extensions on video, 0
 	// where it did not negotiate them (abssend.go).
 	absID, twccID uint8
+	// levelID is a link's id for the audio level header extension, which
+	// a link carries on (link.go); 0 otherwise.
+	levelID uint8
 }
 
 // downTrack sends one published track to one subscriber. It implements
@@ -128,6 +131,8 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 			if d.kind == KindVideo {
 				b.absID = absSendTimeID(ctx.HeaderExtensions())
 				b.twccID = transportCCID(ctx.HeaderExtensions())
+			} else if d.sub.link != linkNone {
+				b.levelID = audioLevelID(ctx.HeaderExtensions())
 			}
 			d.bound.Store(b)
 			// Video waits for a keyframe from here on; ask for one now,
@@ -242,6 +247,11 @@ func (d *downTrack) forward(l *layer, pkt *rtp.Packet, keyframe bool) outcome {
 	s.Header.Extension = false
 	s.Header.Extensions = s.Header.Extensions[:0:0]
 	d.abs.stamp(&s.Header, b, d.sub.sendLog, len(pkt.Payload), d.pub.fanoutAt)
+	if id := d.pub.levels.extID; b.levelID != 0 && id != 0 {
+		if v := pkt.GetExtension(id); len(v) > 0 {
+			d.abs.add(&s.Header, b.levelID, v)
+		}
+	}
 	out := outcomeForwarded
 	if f != nil && d.pub.batch != nil && f.state.Load() == fastReady {
 		if err := d.writeFast(f, d.pub.batch, &s.Header, pkt.Payload, d.pub.fastBuf[:]); err != nil {

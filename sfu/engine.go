@@ -8,6 +8,7 @@
 package sfu
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -94,6 +95,13 @@ type Engine struct {
 	peers     map[*Peer]struct{}
 	stopRep   context.CancelFunc
 	repDone   chan struct{}
+	// cfg is what the engine was made with, for the links' socket.
+	cfg Config
+	// linkParts, once a link in is made, build links in on a socket of
+	// their own, linkConn (linkAPI).
+	linkMu    sync.Mutex
+	linkParts *apiParts
+	linkConn  *net.UDPConn
 }
 
 // NewEngine opens the media socket and prepares codecs and interceptors.
@@ -156,7 +164,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	e := &Engine{mux: parts.mux, conn: conn, log: log, stats: stats, batch: batch, negBatch: max(negBatch, 0),
 		parts: parts, fastAudio: !cfg.DisableAudioFastPath,
 		fastVideo: !cfg.DisableAudioFastPath && !cfg.DisableVideoFastPath, peers: map[*Peer]struct{}{},
-		repDone: make(chan struct{})}
+		repDone: make(chan struct{}), cfg: cfg}
 	ctx, stop := context.WithCancel(context.Background())
 	e.stopRep = stop
 	go func() {
@@ -180,7 +188,46 @@ func (e *Engine) Close() error {
 	if cerr := e.conn.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) && err == nil {
 		err = cerr
 	}
+	e.linkMu.Lock()
+	defer e.linkMu.Unlock()
+	if e.linkParts != nil {
+		_ = e.linkParts.mux.Close()
+		_ = e.linkConn.Close()
+	}
 	return err
+}
+
+// linkAPI returns what links in are built from, opening their socket on
+// first use: a port of its own beside the media port. Each direction of
+// a link between two nodes is a connection of its own, and two between
+// one pair of addresses could not be told apart.
+func (e *Engine) linkAPI() (*apiParts, error) {
+	e.linkMu.Lock()
+	defer e.linkMu.Unlock()
+	if e.linkParts != nil {
+		return e.linkParts, nil
+	}
+	conns, err := listenMedia(&net.UDPAddr{IP: e.LocalAddr().IP}, 1)
+	if err != nil {
+		return nil, fmt.Errorf("sfu: link socket: %w", err)
+	}
+	c := conns[0]
+	bufBytes := cmp.Or(e.cfg.UDPBufferBytes, 4<<20)
+	_ = c.SetReadBuffer(bufBytes)
+	_ = c.SetWriteBuffer(bufBytes)
+	b, err := newUDPBatcher(c, e.stats)
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("sfu: link socket: %w", err)
+	}
+	parts, err := newAPI(e.cfg, []*udpBatcher{b}, e.stats)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	e.log.Info("link socket open", "addr", c.LocalAddr().String())
+	e.linkParts, e.linkConn = parts, c
+	return parts, nil
 }
 
 // dtlsRetransmission is when the server first resends a DTLS handshake

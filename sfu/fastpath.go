@@ -306,8 +306,7 @@ func (ft *fastTrack) sent(ts uint32, payload int, now int64) {
 // buffers (buffers.go) and hooks that capture its DTLS keys into keys (f's
 // own when the fast path is on, f not nil), which the fast path and the
 // ingress guard (ingress.go) use.
-func (e *Engine) peerAPI(f *peerFast, keys *keyCapture, bufs *streamBuffers, fb *feedback) *webrtc.API {
-	p := e.parts
+func (e *Engine) peerAPI(p *apiParts, f *peerFast, keys *keyCapture, bufs *streamBuffers, fb *feedback) *webrtc.API {
 	ir := &interceptor.Registry{}
 	for _, i := range p.interceptors {
 		ir.Add(i)

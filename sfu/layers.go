@@ -109,6 +109,9 @@ func (t *publishedTrack) chooseLayer(most int8, now int64) int8 {
 
 // choose sets the layer d is to get without a bandwidth limit.
 func (d *downTrack) choose(now int64) {
+	if d.sub.link != linkNone {
+		return // a link's layer is its own
+	}
 	d.setWant(d.pub.chooseLayer(int8(d.pref.Load()), now))
 }
 
@@ -130,8 +133,8 @@ func (d *downTrack) setWant(w int8) {
 func (r *Router) SetLayerPreference(subscriber, publisher string, most int) bool {
 	most = max(min(most, maxLayers-1), LayerPaused)
 	r.mu.Lock()
-	sub, pub := r.peers[subscriber], r.peers[publisher]
-	if sub == nil || pub == nil || sub == pub {
+	sub := r.peers[subscriber]
+	if sub == nil || subscriber == publisher || (r.peers[publisher] == nil && !r.publishesLocked(publisher)) {
 		r.mu.Unlock()
 		return false
 	}

@@ -144,6 +144,11 @@ type Peer struct {
 	rtcpSSRC uint32
 	// trackSeq numbers the tracks it publishes; under Router.mu.
 	trackSeq int
+
+	// link says whether the peer is a participant or an end of a link
+	// with node far (link.go).
+	link linkRole
+	far  string
 }
 
 // ID returns the peer's id.
@@ -166,7 +171,7 @@ func (p *Peer) negotiate() {
 }
 
 func (p *Peer) negotiateLocked() {
-	if p.closed {
+	if p.closed || p.link == linkIn {
 		return
 	}
 	if p.negotiating || p.pc.SignalingState() != webrtc.SignalingStateStable {
@@ -279,7 +284,11 @@ func (p *Peer) HandleOffer(sdp string) (ignored bool, err error) {
 		return false, fmt.Errorf("%w: the offer adds %d media sections of its own, at most %d are taken", ErrBadSDP, added, limit)
 	}
 	prev := p.in.remoteSDP
-	sdp, kept := keepSending(sdp, prev)
+	var kept []string
+	if p.link == linkNone {
+		// A link's sections end with their tracks, as they should.
+		sdp, kept = keepSending(sdp, prev)
+	}
 	if err := p.setRemoteLocked(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		return false, fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}

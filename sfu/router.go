@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -60,6 +61,9 @@ type Router struct {
 	gate   *Gate // immutable; nil forwards everything
 	closed bool
 	joins  int // peers added so far
+	// linksIn counts the links in: until there is one, every publisher is
+	// a peer here.
+	linksIn int
 	// probeGap is the first wait before a tile stepped down is tried a
 	// layer up (probe.go); tests change it.
 	probeGap time.Duration
@@ -87,6 +91,11 @@ func (e *Engine) NewRouter(p RouterParams) *Router {
 // AddPeer creates the peer's connection, subscribes it to every track
 // already published, and sends the first offer through its Signaler.
 func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
+	return r.addPeer(params, linkNone, "")
+}
+
+// addPeer adds a participant, or an end of a link with node far (link.go).
+func (r *Router) addPeer(params PeerParams, link linkRole, far string) (*Peer, error) {
 	var fast *peerFast
 	keys := &keyCapture{}
 	if r.engine.fastAudio {
@@ -105,7 +114,13 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc, err := r.engine.peerAPI(fast, keys, bufs, fb).NewPeerConnection(webrtc.Configuration{Certificates: []webrtc.Certificate{cert}})
+	parts := r.engine.parts
+	if link == linkIn {
+		if parts, err = r.engine.linkAPI(); err != nil {
+			return nil, err
+		}
+	}
+	pc, err := r.engine.peerAPI(parts, fast, keys, bufs, fb).NewPeerConnection(webrtc.Configuration{Certificates: []webrtc.Certificate{cert}})
 	if err != nil {
 		return nil, fmt.Errorf("sfu: new peer connection: %w", err)
 	}
@@ -113,7 +128,7 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 		fast:      fast,
 		feedback:  fb,
 		in:        in,
-		mux:       r.engine.parts.mux,
+		mux:       parts.mux,
 		bufs:      bufs,
 		id:        params.ID,
 		router:    r,
@@ -129,12 +144,18 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 		rtcpSSRC:  rand.Uint32(),
 		batch:     r.engine.negBatch,
 		sendLog:   &sendLog{},
+		link:      link,
+		far:       far,
 	}
 	// Publishing slots come first, so clients find them at the first audio
 	// and first video m-lines. Every peer gets them, even one that may not
 	// publish (what arrives there is refused in publish): the first offer
 	// needs a media section for the transport to start at all.
+	// A link has none: it publishes only what its far end offers.
 	for _, k := range []Kind{KindAudio, KindVideo} {
+		if link != linkNone {
+			break
+		}
 		tr, err := pc.AddTransceiverFromKind(k.codecType(), webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
 		if err != nil {
 			_ = pc.Close()
@@ -161,7 +182,7 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		p.log.Debug("connection state", "state", s.String())
 		if s == webrtc.PeerConnectionStateConnected && p.fast != nil {
-			if err := p.fast.activate(pc, r.engine.parts.mux); err != nil {
+			if err := p.fast.activate(pc, parts.mux); err != nil {
 				p.log.Info("fast path off", "err", err)
 			}
 		}
@@ -182,6 +203,9 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 		return nil, ErrDuplicatePeer
 	}
 	r.peers[p.id] = p
+	if link == linkIn {
+		r.linksIn++
+	}
 	r.joins++
 	p.joined = r.joins
 	r.engine.stats.Peers.Add(1)
@@ -204,7 +228,9 @@ func (r *Router) AddPeer(params PeerParams) (*Peer, error) {
 			p.addSparesLocked(k)
 		}
 	}
-	p.negotiateLocked()
+	if link == linkNone || len(p.sections) > 0 {
+		p.negotiateLocked()
+	}
 	p.negMu.Unlock()
 	return p, nil
 }
@@ -243,7 +269,7 @@ func (r *Router) SetGate(g *Gate) {
 	}
 	r.mu.Unlock()
 	for _, d := range downs {
-		d.setGate(g.trackVerdict(d.pub.info, d.sub.id))
+		d.setGate(g.verdictFor(d.pub.info, d.sub))
 	}
 }
 
@@ -262,6 +288,10 @@ func (r *Router) Close() {
 }
 
 func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	if p.link != linkNone {
+		r.publishLinked(p, remote, recv)
+		return
+	}
 	kind := kindOf(remote.Kind())
 	if !p.canPublish(kind) {
 		p.log.Info("refused track: not allowed to publish", "kind", kind)
@@ -291,6 +321,7 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 		r.startLayerLocked(t, t.newLayer(index, remote.RID(), remote, uint32(remote.SSRC()), p.pc))
 		r.mu.Unlock()
 		r.allocateTrack(t)
+		r.linkLayer(t, index)
 		return
 	}
 	if index == layerNone {
@@ -311,17 +342,23 @@ func (r *Router) publish(p *Peer, remote *webrtc.TrackRemote, recv *webrtc.RTPRe
 	}
 	p.trackSeq++
 	id := fmt.Sprintf("%s-%s-%d", p.id, source, p.trackSeq)
-	t := newPublishedTrack(TrackInfo{
-		ID: id, Publisher: p.id, StreamID: stream, Kind: kind, MimeType: remote.Codec().MimeType, Screen: screen,
-	}, remote, recv, p)
-	if kind == KindAudio {
+	info := TrackInfo{ID: id, Publisher: p.id, StreamID: stream, Kind: kind, MimeType: remote.Codec().MimeType, Screen: screen}
+	r.startTrackLocked(p, info, index, remote.RID(), remote, recv)
+}
+
+// startTrackLocked publishes a track of p, of which remote is layer
+// index, and subscribes every other peer to it. Under r.mu, which it
+// releases.
+func (r *Router) startTrackLocked(p *Peer, info TrackInfo, index int8, rid string, remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	t := newPublishedTrack(info, remote, recv, p)
+	if info.Kind == KindAudio {
 		t.levels.extID = audioLevelExtID(recv)
 	}
-	r.tracks[id] = t
-	p.published[id] = t
+	r.tracks[info.ID] = t
+	p.published[info.ID] = t
 	p.sources[recv] = t
 	r.engine.stats.Tracks.Add(1)
-	r.startLayerLocked(t, t.newLayer(index, remote.RID(), remote, uint32(remote.SSRC()), p.pc))
+	r.startLayerLocked(t, t.newLayer(index, rid, remote, uint32(remote.SSRC()), p.pc))
 	subs := make([]*Peer, 0, len(r.peers))
 	for _, s := range r.peers {
 		if s != p {
@@ -400,18 +437,48 @@ func (r *Router) discardLocked(p *Peer, remote *webrtc.TrackRemote) {
 }
 
 // subscribe adds t to sub's connection (once) and renegotiates if asked.
+// A link out takes each of its layers (subscribeAs); a link in takes
+// nothing.
 func (r *Router) subscribe(sub *Peer, t *publishedTrack, renegotiate bool) {
+	switch {
+	case sub.link == linkIn, sub.link == linkOut && sub.loops(t):
+	case sub.link == linkOut:
+		for i := range int8(maxLayers) {
+			if l := t.layer(i); l != nil {
+				r.subscribeAs(sub, t, i, l.rid, renegotiate)
+			}
+		}
+	default:
+		r.subscribeAs(sub, t, layerNone, "", renegotiate)
+	}
+}
+
+// subscribeAs adds t to sub's connection, once: for a participant
+// (layer layerNone) the track, whose layer the subscriber's wishes and
+// bandwidth choose; for a link out, layer layer (whose rid is rid) alone.
+func (r *Router) subscribeAs(sub *Peer, t *publishedTrack, layer int8, rid string, renegotiate bool) {
+	key := t.info.ID
+	if layer != layerNone {
+		key = linkTrackID(t.info, layer, rid)
+	}
 	sub.negMu.Lock()
 	r.mu.Lock()
-	ok := !r.closed && !sub.closed && r.tracks[t.info.ID] == t && r.peers[sub.id] == sub && sub.downs[t.info.ID] == nil
+	ok := !r.closed && !sub.closed && r.tracks[t.info.ID] == t && r.peers[sub.id] == sub && sub.downs[key] == nil
 	var d *downTrack
 	if ok {
 		d = newDownTrack(t, sub)
-		d.gate.Store(int32(r.gate.trackVerdict(t.info, sub.id)))
-		most := r.prefLocked(sub, t)
+		d.id = key
+		d.gate.Store(int32(r.gate.verdictFor(t.info, sub)))
+		most := layer
+		if layer == layerNone {
+			most = r.prefLocked(sub, t)
+		}
 		d.pref.Store(int32(most))
 		d.want.Store(int32(t.chooseLayer(most, time.Now().UnixNano())))
-		sub.downs[t.info.ID] = d
+		if layer != layerNone {
+			d.want.Store(int32(layer))
+		}
+		sub.downs[key] = d
 		t.addDown(d)
 	}
 	r.mu.Unlock()
@@ -419,9 +486,9 @@ func (r *Router) subscribe(sub *Peer, t *publishedTrack, renegotiate bool) {
 	if ok {
 		var err error
 		if offer, err = sub.addDownTrackLocked(d); err != nil {
-			sub.log.Warn("subscribe", "track", t.info.ID, "err", err)
+			sub.log.Warn("subscribe", "track", key, "err", err)
 			r.mu.Lock()
-			delete(sub.downs, t.info.ID)
+			delete(sub.downs, key)
 			t.removeDown(d)
 			r.mu.Unlock()
 			ok = false
@@ -437,17 +504,34 @@ func (r *Router) subscribe(sub *Peer, t *publishedTrack, renegotiate bool) {
 	}
 }
 
+// unsubscribe takes t off sub's connection: the track, or each of its
+// layers a link out carries.
 func (r *Router) unsubscribe(sub *Peer, t *publishedTrack) {
 	sub.negMu.Lock()
 	defer sub.negMu.Unlock()
 	r.mu.Lock()
-	d := sub.downs[t.info.ID]
-	delete(sub.downs, t.info.ID)
-	if d != nil {
+	var downs []*downTrack
+	if d := sub.downs[t.info.ID]; d != nil && d.pub == t {
+		downs = append(downs, d)
+	} else if sub.link != linkNone {
+		for _, d := range sub.downs {
+			if d.pub == t {
+				downs = append(downs, d)
+			}
+		}
+	}
+	for _, d := range downs {
+		delete(sub.downs, d.id)
 		t.removeDown(d)
 	}
 	r.mu.Unlock()
-	if d != nil && !sub.closed && sub.removeDownTrackLocked(d) {
+	offer := false
+	for _, d := range downs {
+		if !sub.closed && sub.removeDownTrackLocked(d) {
+			offer = true
+		}
+	}
+	if offer {
 		sub.negotiateLocked()
 	}
 }
@@ -461,7 +545,8 @@ func (r *Router) unpublish(t *publishedTrack) {
 	}
 	delete(r.tracks, t.info.ID)
 	delete(t.pub.published, t.info.ID)
-	delete(t.pub.sources, t.recv)
+	// A link in has a receiver for each layer.
+	maps.DeleteFunc(t.pub.sources, func(_ *webrtc.RTPReceiver, x *publishedTrack) bool { return x == t })
 	r.engine.stats.Tracks.Add(-1)
 	var subs []*Peer
 	for _, d := range *t.downs.Load() {
@@ -491,6 +576,9 @@ func (r *Router) removePeer(p *Peer) {
 	r.mu.Lock()
 	if r.peers[p.id] == p {
 		delete(r.peers, p.id)
+		if p.link == linkIn {
+			r.linksIn--
+		}
 		r.engine.stats.Peers.Add(-1)
 		r.engine.removePeer(p)
 		for _, s := range r.peers {

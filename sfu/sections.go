@@ -91,6 +91,9 @@ func (p *Peer) newPlaceholder(k Kind) *placeholder {
 // policy above; it reports whether it added any (an offer is then
 // needed). Under negMu.
 func (p *Peer) addSparesLocked(k Kind) bool {
+	if p.link != linkNone {
+		return false
+	}
 	total, free := 0, 0
 	for _, s := range p.sections {
 		if s.kind == k {

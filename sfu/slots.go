@@ -170,6 +170,9 @@ func (s *slot) readRTCP(sub *Peer) {
 // or a new one; it reports whether an offer is needed (a new section).
 // Under negMu.
 func (p *Peer) addDownTrackLocked(d *downTrack) (offer bool, err error) {
+	if p.link != linkNone {
+		return p.addSectionLocked(d)
+	}
 	if s := p.takeIdleLocked(d); s != nil {
 		// The client is told whose it is before a packet can go: until
 		// the sender takes d, nothing is sent to it.
@@ -192,6 +195,11 @@ func (p *Peer) addDownTrackLocked(d *downTrack) (offer bool, err error) {
 		p.waiting = append(p.waiting, s)
 		return true, nil
 	}
+	return p.addSectionLocked(d)
+}
+
+// addSectionLocked puts d on a new section. Under negMu.
+func (p *Peer) addSectionLocked(d *downTrack) (offer bool, err error) {
 	tr, err := p.pc.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		return false, fmt.Errorf("sfu: add transceiver: %w", err)
@@ -312,6 +320,11 @@ func (p *Peer) removeDownTrackLocked(d *downTrack) (offer bool) {
 	started := d.bound.Load() != nil
 	d.pub.fwdMu.Unlock()
 	p.waiting = slices.DeleteFunc(p.waiting, func(x *slot) bool { return x == s })
+	if p.link != linkNone {
+		// Its end ends the track at the far end.
+		p.dropSectionLocked(s)
+		return true
+	}
 	p.announceLocked([]*slot{s})
 	// The placeholder keeps the section, and its SSRC, in the
 	// descriptions: the next subscription takes it over without an offer.

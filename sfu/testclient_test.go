@@ -99,6 +99,8 @@ type clientOpts struct {
 	noSendTime bool
 	// api, if set, replaces clientAPI's.
 	api *webrtc.API
+	// levels has the client's audio carry a loud audio level.
+	levels bool
 }
 
 // testClient is one participant.
@@ -125,8 +127,9 @@ type testClient struct {
 	owners map[string]string      // stream id by mid, from the sections messages
 
 	// What it publishes: audio, and video once published (publishVideo).
-	audio *webrtc.TrackLocalStaticRTP
-	video atomic.Pointer[videoOut]
+	audio       *webrtc.TrackLocalStaticRTP
+	audioSender *webrtc.RTPSender
+	video       atomic.Pointer[videoOut]
 	// keyOnPLI makes a layer asked for a keyframe send one; plis counts
 	// the requests per layer.
 	keyOnPLI atomic.Bool
@@ -216,7 +219,13 @@ func (room *testRoom) join(id string, o clientOpts) *testClient {
 	// As browsers do, the client sends header extensions in the clear.
 	api := o.api
 	if api == nil {
-		api = clientAPI(t, room.video, !o.noSendTime)
+		var extra []func(*webrtc.MediaEngine, *interceptor.Registry) error
+		if o.levels {
+			extra = append(extra, func(m *webrtc.MediaEngine, _ *interceptor.Registry) error {
+				return m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio)
+			})
+		}
+		api = clientAPI(t, room.video, !o.noSendTime, extra...)
 	}
 	pc, err := api.NewPeerConnection(webrtc.Configuration{RTPHeaderEncryptionPolicy: webrtc.RTPHeaderEncryptionPolicyDisable})
 	if err != nil {
@@ -228,7 +237,10 @@ func (room *testRoom) join(id string, o clientOpts) *testClient {
 	if o.audio {
 		c.audio, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", id)
 		if err == nil {
-			_, err = pc.AddTransceiverFromTrack(c.audio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+			var tr *webrtc.RTPTransceiver
+			if tr, err = pc.AddTransceiverFromTrack(c.audio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err == nil {
+				c.audioSender = tr.Sender()
+			}
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -406,7 +418,13 @@ func (c *testClient) generate() {
 		if c.audio != nil {
 			seq[maxLayers]++
 			ts[maxLayers] += 960
-			_ = c.audio.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: seq[maxLayers], Timestamp: ts[maxLayers]}, Payload: make([]byte, 40)})
+			pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: seq[maxLayers], Timestamp: ts[maxLayers]}, Payload: make([]byte, 40)}
+			for _, e := range c.audioSender.GetParameters().HeaderExtensions {
+				if e.URI == sdp.AudioLevelURI {
+					_ = pkt.SetExtension(uint8(e.ID), []byte{0x80 | 20}) // voiced, -20 dBov
+				}
+			}
+			_ = c.audio.WriteRTP(pkt)
 		}
 		v := c.video.Load()
 		if v == nil {

@@ -1,0 +1,226 @@
+package sfu
+
+import (
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// wire carries one link direction's signaling in memory, in order, to a
+// peer known once it exists.
+type wire struct {
+	t     *testing.T
+	mu    sync.Mutex
+	queue []func(*Peer)
+	to    *Peer
+	wake  chan struct{}
+	done  chan struct{}
+	wg    sync.WaitGroup
+}
+
+func newWire(t *testing.T) *wire {
+	w := &wire{t: t, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	w.wg.Add(1)
+	go w.run()
+	t.Cleanup(func() {
+		close(w.done)
+		w.wg.Wait()
+	})
+	return w
+}
+
+// connect says where messages go, and starts them going.
+func (w *wire) connect(p *Peer) {
+	w.mu.Lock()
+	w.to = p
+	w.mu.Unlock()
+	w.poke()
+}
+
+func (w *wire) poke() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *wire) send(f func(*Peer)) {
+	w.mu.Lock()
+	w.queue = append(w.queue, f)
+	w.mu.Unlock()
+	w.poke()
+}
+
+func (w *wire) run() {
+	defer w.wg.Done()
+	for {
+		select {
+		case <-w.done:
+			return
+		case <-w.wake:
+		}
+		w.mu.Lock()
+		to, q := w.to, w.queue
+		if to != nil {
+			w.queue = nil
+		}
+		w.mu.Unlock()
+		if to == nil {
+			continue
+		}
+		for _, f := range q {
+			f(to)
+		}
+	}
+}
+
+// SendOffer, SendAnswer, SendCandidate and SendSections implement
+// Signaler for the end that sends on w.
+func (w *wire) SendOffer(s string) {
+	w.send(func(p *Peer) {
+		if _, err := p.HandleOffer(s); err != nil && !isClosed(err) {
+			w.t.Errorf("link: offer: %v", err)
+		}
+	})
+}
+
+func (w *wire) SendAnswer(s string) {
+	w.send(func(p *Peer) {
+		if err := p.HandleAnswer(s); err != nil && !isClosed(err) {
+			w.t.Errorf("link: answer: %v", err)
+		}
+	})
+}
+
+func (w *wire) SendCandidate(c webrtc.ICECandidateInit) {
+	w.send(func(p *Peer) { _ = p.AddICECandidate(c) })
+}
+
+func (w *wire) SendSections([]Section) {}
+
+func isClosed(err error) bool { return err == ErrClosed }
+
+// link links the routers of rooms a and b, named an and bn, both ways.
+func link(t *testing.T, a *testRoom, an string, b *testRoom, bn string) {
+	t.Helper()
+	oneWay := func(from *testRoom, fn string, to *testRoom, tn string) {
+		toIn, toOut := newWire(t), newWire(t) // to the link in, to the link out
+		out, err := from.router.AddLinkOut(LinkParams{Node: tn, Signaler: toIn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := to.router.AddLinkIn(LinkParams{Node: fn, Signaler: toOut})
+		if err != nil {
+			t.Fatal(err)
+		}
+		toIn.connect(in)
+		toOut.connect(out)
+	}
+	oneWay(a, an, b, bn)
+	oneWay(b, bn, a, an)
+}
+
+// trackIDs lists the ids of router r's tracks.
+func trackIDs(r *Router) []string {
+	var out []string
+	for _, t := range r.Tracks() {
+		out = append(out, t.ID)
+	}
+	return out
+}
+
+// TestLinkCarriesRoom: two routers of one room, on two engines (two
+// nodes), linked both ways. A subscriber on each node gets the media of
+// a publisher on the other: audio, and video whose three simulcast layers
+// all cross, so that each far subscriber gets the layer it wants. Each
+// track is published on the far node under its own id and publisher, and
+// comes back to neither (no loop); audio levels cross with the sound. A
+// gate that mutes someone, on the node they publish on, keeps their
+// media off the link altogether; their leaving ends their tracks on the
+// far node.
+func TestLinkCarriesRoom(t *testing.T) {
+	a, b := newTestRoom(t), newTestRoom(t)
+	alice := a.join("alice", clientOpts{audio: true, rids: []string{"q", "h", "f"}})
+	link(t, a, "A", b, "B")
+	bob := b.join("bob", clientOpts{audio: true, levels: true})
+	carol := b.join("carol", clientOpts{})
+
+	for _, c := range []*testClient{bob, carol} {
+		waitFor(t, c.id+" hears alice across the link", func() bool {
+			s := c.stream("alice", KindAudio)
+			return s != nil && len(s.packets()) >= 25
+		})
+	}
+	waitFor(t, "alice hears bob across the link", func() bool {
+		s := alice.stream("bob", KindAudio)
+		return s != nil && len(s.packets()) >= 25
+	})
+	waitFor(t, "every track on both nodes", func() bool {
+		return len(a.router.Tracks()) == 3 && len(b.router.Tracks()) == 3
+	})
+	if ia, ib := trackIDs(a.router), trackIDs(b.router); !slices.Equal(ia, ib) {
+		t.Errorf("the nodes know the room's tracks as %v and %v", ia, ib)
+	}
+	for _, tr := range b.router.Tracks() {
+		if tr.Publisher != "alice" && tr.Publisher != "bob" {
+			t.Errorf("track %s published by %q on the far node", tr.ID, tr.Publisher)
+		}
+	}
+
+	// Every layer crossed: each far subscriber gets the one it wants.
+	waitFor(t, "alice's three layers on the far node", func() bool {
+		for _, tl := range b.router.Layers() {
+			if tl.Track.Publisher == "alice" {
+				return slices.Equal(tl.RIDs, []string{"q", "h", "f"})
+			}
+		}
+		return false
+	})
+	if !b.router.SetLayerPreference("carol", "alice", 0) {
+		t.Fatal("a far publisher's layer could not be chosen")
+	}
+	waitFor(t, "carol gets alice's lowest layer", func() bool { return lastLayerIs(carol, "alice", 0) })
+	waitFor(t, "bob gets alice's highest layer", func() bool { return lastLayerIs(bob, "alice", 2) })
+	n := len(videoFrom(carol, "alice"))
+	waitFor(t, "carol gets 25 packets more", func() bool { return len(videoFrom(carol, "alice")) >= n+25 })
+	checkContinuous(t, "carol", videoFrom(carol, "alice")[n-1:])
+
+	// Bob's voice is heard as voice on alice's node.
+	waitFor(t, "bob's audio levels on alice's node", func() bool {
+		for _, l := range a.router.AudioLevels(nil) {
+			if l.Publisher == "bob" && l.Voiced >= 25 {
+				return true
+			}
+		}
+		return false
+	})
+
+	// Alice muted by the room (each node has the room's gate): her media
+	// stops at the link.
+	gate := NewGate(map[string]Forward{"alice": {}, "bob": {Audio: true, Video: true}, "carol": {Audio: true, Video: true}})
+	a.router.SetGate(gate)
+	b.router.SetGate(gate)
+	muted := &a.engine.Stats().PacketsDropped[DropMuted]
+	m0 := muted.Load()
+	waitFor(t, "alice's media held back on her node", func() bool { return muted.Load() >= m0+50 })
+	heard := len(bob.stream("alice", KindAudio).packets())
+	m1 := muted.Load()
+	waitFor(t, "two seconds more of alice's media held back", func() bool { return muted.Load() >= m1+150 })
+	if got := len(bob.stream("alice", KindAudio).packets()); got > heard+3 {
+		t.Errorf("bob heard %d packets of alice's while she was muted", got-heard)
+	}
+	if far := b.engine.Stats().PacketsDropped[DropMuted].Load(); far > 10 {
+		t.Errorf("%d packets of a muted publisher crossed the link", far)
+	}
+	b.router.SetGate(nil)
+	a.router.SetGate(nil)
+	waitFor(t, "bob hears alice again", func() bool { return len(bob.stream("alice", KindAudio).packets()) >= heard+25 })
+
+	// Alice leaves: her tracks end on the far node too.
+	alice.close()
+	waitFor(t, "alice's tracks gone from the far node", func() bool {
+		return slices.Equal(trackIDs(b.router), []string{"bob-audio-1"})
+	})
+}
