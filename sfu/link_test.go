@@ -1,10 +1,12 @@
 package sfu
 
 import (
+	"bytes"
 	"slices"
 	"sync"
 	"testing"
 
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -223,4 +225,104 @@ func TestLinkCarriesRoom(t *testing.T) {
 	waitFor(t, "alice's tracks gone from the far node", func() bool {
 		return slices.Equal(trackIDs(b.router), []string{"bob-audio-1"})
 	})
+}
+
+// TestLinkTrackID: a layer's name on a link gives back the track, whatever
+// its publisher's id holds; anything else is refused.
+func TestLinkTrackID(t *testing.T) {
+	for _, tr := range []TrackInfo{
+		{ID: "a.b-video-2", Publisher: "a.b", StreamID: "a.b"},
+		{ID: "x-screen-video-3", Publisher: "x", StreamID: ScreenStreamID("x"), Screen: true},
+	} {
+		for _, l := range []int8{0, 2} {
+			got, layer, rid, ok := parseLinkTrackID(tr.StreamID, linkTrackID(tr, l, "h"))
+			if !ok || got != tr || layer != l || rid != "h" {
+				t.Errorf("%+v layer %d came back as %+v layer %d rid %q (%v)", tr, l, got, layer, rid, ok)
+			}
+		}
+	}
+	for _, bad := range []string{"", "audio", "3.q.c.1.ab", "0..c.9.ab", "0..x.1.ab", "0..c.-1.ab", "0..c.2.ab"} {
+		if _, _, _, ok := parseLinkTrackID("s", bad); ok {
+			t.Errorf("%q taken as a link's track", bad)
+		}
+	}
+}
+
+// TestLinkCarriesAudioLevel: audio sent on a link keeps the publisher's
+// audio level, under the link's id for it, and forwarding it allocates
+// nothing; a participant's audio goes without it, as before.
+func TestLinkCarriesAudioLevel(t *testing.T) {
+	w := &stampWriter{id: 5}
+	pub, d := rtxVideo(t, w)
+	pub.info.Kind, pub.codec = KindAudio, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000}
+	pub.layers[0].Store(pub.newLayer(0, "", nil, 100, nil)) // an audio layer now
+	pub.levels.extID = 3
+	d.kind = KindAudio
+	d.sub.link = linkOut
+	d.bound.Store(&binding{ssrc: 1000, pt: 111, w: w, levelID: 5})
+	p := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SSRC: 100}, Payload: make([]byte, 40)}
+	if err := p.SetExtension(3, []byte{0x80 | 20}); err != nil {
+		t.Fatal(err)
+	}
+	forward := func() {
+		p.SequenceNumber++
+		p.Timestamp += 960
+		pub.fwdMu.Lock()
+		pub.handleLocked(pub.layer(0), p, 1)
+		pub.fwdMu.Unlock()
+	}
+	forward()
+	if len(w.pkts) != 1 || !bytes.Equal(w.pkts[0].abs, []byte{0x80 | 20}) || w.pkts[0].ids != 1 {
+		t.Fatalf("sent on the link: %+v; want the level alone, at id 5", w.pkts)
+	}
+	d.sub.link = linkNone
+	d.bound.Store(&binding{ssrc: 1000, pt: 111, w: w})
+	forward()
+	if got := w.pkts[1]; got.ids != 0 {
+		t.Errorf("a participant's audio went with %d extensions", got.ids)
+	}
+	d.sub.link = linkOut
+	d.bound.Store(&binding{ssrc: 1000, pt: 111, w: &discardWriter{}, levelID: 5})
+	if a := testing.AllocsPerRun(100, forward); a != 0 {
+		t.Errorf("forwarding audio on a link allocates %.1f times a packet", a)
+	}
+}
+
+// TestLinkStar: three nodes linked through one (a star, as a room's owner
+// links its others). A publisher on one edge is heard on the other,
+// through the hub; each node has each track once, nothing comes back.
+func TestLinkStar(t *testing.T) {
+	hub, b, c := newTestRoom(t), newTestRoom(t), newTestRoom(t)
+	link(t, hub, "H", b, "B")
+	link(t, hub, "H", c, "C")
+	bob := b.join("bob", clientOpts{audio: true})
+	cat := c.join("cat", clientOpts{audio: true})
+	hal := hub.join("hal", clientOpts{})
+	for _, x := range []struct {
+		c   *testClient
+		pub string
+	}{{cat, "bob"}, {bob, "cat"}, {hal, "bob"}, {hal, "cat"}} {
+		waitFor(t, x.c.id+" hears "+x.pub, func() bool {
+			s := x.c.stream(x.pub, KindAudio)
+			return s != nil && len(s.packets()) >= 25
+		})
+	}
+	want := []string{"bob-audio-1", "cat-audio-1"}
+	for _, r := range []*testRoom{hub, b, c} {
+		if got := trackIDs(r.router); !slices.Equal(got, want) {
+			t.Errorf("a node has tracks %v, want %v", got, want)
+		}
+	}
+	// The edges' links out carry their own publisher's track alone.
+	for _, x := range []struct {
+		r   *testRoom
+		hub string
+	}{{b, "H"}, {c, "H"}} {
+		x.r.router.mu.Lock()
+		n := len(x.r.router.peers[LinkOutID(x.hub)].downs)
+		x.r.router.mu.Unlock()
+		if n != 1 {
+			t.Errorf("an edge sends %d tracks to the hub, want its one", n)
+		}
+	}
 }
