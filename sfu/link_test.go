@@ -326,3 +326,31 @@ func TestLinkStar(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkForwardLink compares sending audio to a link (which carries
+// its audio level on) with sending it to a participant: 11 of one kind.
+func BenchmarkForwardLink(b *testing.B) {
+	for _, to := range []string{"participants", "links"} {
+		b.Run(to, func(b *testing.B) {
+			t := benchTrack(11, func(int) rtpWriter { return &discardWriter{} })
+			t.levels.extID = 1
+			for _, d := range *t.downs.Load() {
+				if to == "links" {
+					d.sub.link = linkOut
+					d.bound.Load().levelID = 3
+				}
+			}
+			pkt := audioPacket()
+			_ = pkt.SetExtension(1, []byte{0x80 | 30})
+			l := t.layer(0)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				pkt.SequenceNumber++
+				t.forward(l, pkt, false)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/11, "ns/pkt/sub")
+		})
+	}
+}
