@@ -73,6 +73,8 @@ type downTrack struct {
 	// held says the subscriber was told this video is held back for its
 	// bandwidth (bandwidth.go); the report ticker's only.
 	held bool
+	// linkLayer, on a link out, is the one layer d carries (link.go).
+	linkLayer int8
 
 	// reader state, under the track's fwdMu
 	seqOffset uint16

@@ -235,15 +235,24 @@ func (t *publishedTrack) layersLocked(wanted uint8) TrackLayers {
 // reportLayers tells the observer of the video tracks whose wanted layers,
 // or whose layers known, changed since it was last told (a layer the
 // publisher sends may arrive after the others, and is then to be paused
-// or not). The report ticker calls it.
+// or not); of a video that came in on a link, it tells the link in's
+// OnWanted instead. The report ticker calls it.
 func (r *Router) reportLayers() {
-	if r.onLayers == nil {
+	var changed []TrackLayers
+	var tell []func(TrackLayers) // whom each of changed goes to
+	r.mu.Lock()
+	if r.onLayers == nil && r.linksIn == 0 {
+		r.mu.Unlock()
 		return
 	}
-	var changed []TrackLayers
-	r.mu.Lock()
 	for _, t := range r.tracks {
-		if t.info.Kind != KindVideo {
+		// A video that came in on a link goes back to its link out:
+		// what this node wants of it (link.go).
+		to := r.onLayers
+		if t.pub.link == linkIn {
+			to = t.pub.onWanted
+		}
+		if to == nil || t.info.Kind != KindVideo {
 			continue
 		}
 		w := t.wantedLocked()
@@ -256,10 +265,11 @@ func (r *Router) reportLayers() {
 		if key != t.wanted {
 			t.wanted = key
 			changed = append(changed, t.layersLocked(w))
+			tell = append(tell, to)
 		}
 	}
 	r.mu.Unlock()
-	for _, tl := range changed {
-		r.onLayers(tl)
+	for i, tl := range changed {
+		tell[i](tl)
 	}
 }

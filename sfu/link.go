@@ -49,6 +49,13 @@ type LinkParams struct {
 	Signaler Signaler
 	// OnConnectionState, if set, is told of the link's connection state.
 	OnConnectionState func(webrtc.PeerConnectionState)
+	// OnWanted, for a link in, is told which layers of a video that came in
+	// on it this router's subscribers want (as OnLayers would be of a
+	// participant's video), whenever that changes: carried to the far link
+	// out's HandleWanted, so that a layer nobody here wants stops crossing,
+	// and the publisher's node knows what every node wants. It is called
+	// from the SFU's goroutines and must not block.
+	OnWanted func(TrackLayers)
 }
 
 // LinkOutID and LinkInID are the peer ids of the links with node. A
@@ -70,8 +77,45 @@ func (r *Router) AddLinkOut(p LinkParams) (*Peer, error) {
 // answers the offers of node's link out (HandleOffer) and publishes what
 // arrives as the tracks of their publishers.
 func (r *Router) AddLinkIn(p LinkParams) (*Peer, error) {
-	return r.addPeer(PeerParams{ID: LinkInID(p.Node), Signaler: p.Signaler, OnConnectionState: p.OnConnectionState,
+	peer, err := r.addPeer(PeerParams{ID: LinkInID(p.Node), Signaler: p.Signaler, OnConnectionState: p.OnConnectionState,
 		MaxTracks: linkMaxTracks}, linkIn, p.Node)
+	if err == nil {
+		r.mu.Lock()
+		peer.onWanted = p.OnWanted
+		r.mu.Unlock()
+	}
+	return peer, err
+}
+
+// HandleWanted, on a link out, takes what the far node wants of track:
+// for each of its layers, whether any subscriber there wants it (the
+// far link in's OnWanted). A layer not wanted stops crossing (at the end
+// of a frame), and no longer counts as wanted here; a layer wanted again
+// starts on a keyframe, asked for. Until told, every layer crosses. It
+// reports false if the peer is not a link out or does not carry track.
+func (p *Peer) HandleWanted(track string, wanted []bool) bool {
+	r := p.router
+	r.mu.Lock()
+	if p.link != linkOut || r.peers[p.id] != p {
+		r.mu.Unlock()
+		return false
+	}
+	var downs []*downTrack
+	for _, d := range p.downs {
+		if d.pub.info.ID == track && d.pub.info.Kind == KindVideo {
+			downs = append(downs, d)
+		}
+	}
+	r.mu.Unlock()
+	for _, d := range downs {
+		w := int8(layerNone)
+		if l := d.linkLayer; int(l) < len(wanted) && wanted[l] {
+			w = l
+		}
+		d.pref.Store(int32(w))
+		d.setWant(w)
+	}
+	return len(downs) > 0
 }
 
 // linkTrackID names one layer of track t on a link: the layer, its rid,

@@ -113,7 +113,9 @@ func link(t *testing.T, a *testRoom, an string, b *testRoom, bn string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in, err := to.router.AddLinkIn(LinkParams{Node: fn, Signaler: toOut})
+		in, err := to.router.AddLinkIn(LinkParams{Node: fn, Signaler: toOut, OnWanted: func(tl TrackLayers) {
+			toOut.send(func(p *Peer) { p.HandleWanted(tl.Track.ID, tl.Wanted) })
+		}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -352,5 +354,67 @@ func BenchmarkForwardLink(b *testing.B) {
 			b.StopTimer()
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/11, "ns/pkt/sub")
 		})
+	}
+}
+
+// wantedOf is what router r says is wanted of pub's video.
+func wantedOf(r *Router, pub string) []bool {
+	for _, tl := range r.Layers() {
+		if tl.Track.Publisher == pub {
+			return tl.Wanted
+		}
+	}
+	return nil
+}
+
+// TestLinkLayersWanted: the publisher's node learns what the far node's
+// subscribers want of a video. A layer nobody there wants stops crossing
+// and is no longer wanted at the publisher's node (whose owner would
+// pause it at the publisher); once a far subscriber wants it again, it
+// crosses again and that subscriber gets it.
+func TestLinkLayersWanted(t *testing.T) {
+	a, b := newTestRoom(t), newTestRoom(t)
+	a.join("alice", clientOpts{rids: []string{"q", "h", "f"}})
+	link(t, a, "A", b, "B")
+	bob := b.join("bob", clientOpts{})
+	carol := b.join("carol", clientOpts{})
+	waitFor(t, "bob gets alice's highest layer", func() bool { return lastLayerIs(bob, "alice", 2) })
+	// By default a viewer wants the most there is, and the lowest is kept
+	// for a viewer short of bandwidth.
+	waitFor(t, "alice's node wants her lowest and highest", func() bool {
+		return slices.Equal(wantedOf(a.router, "alice"), []bool{true, false, true})
+	})
+	for _, c := range []*testClient{bob, carol} {
+		b.router.SetLayerPreference(c.id, "alice", 0)
+	}
+	waitFor(t, "alice's node wants her lowest alone", func() bool {
+		return slices.Equal(wantedOf(a.router, "alice"), []bool{true, false, false})
+	})
+	top := func() uint64 {
+		a.router.mu.Lock()
+		var d *downTrack
+		for _, x := range a.router.peers[LinkOutID("B")].downs {
+			if x.kind == KindVideo && x.linkLayer == 2 {
+				d = x
+			}
+		}
+		a.router.mu.Unlock()
+		d.pub.fwdMu.Lock()
+		defer d.pub.fwdMu.Unlock()
+		return d.forwarded
+	}
+	n := top()
+	waitFor(t, "bob gets 25 packets of layer 0", func() bool {
+		p := videoFrom(bob, "alice")
+		return len(p) > 25 && p[len(p)-25].layer == 0
+	})
+	if m := top(); m > n+2 {
+		t.Errorf("%d packets of a layer nobody on the far node wants crossed the link", m-n)
+	}
+
+	b.router.SetLayerPreference("carol", "alice", 2)
+	waitFor(t, "carol gets alice's highest layer again", func() bool { return lastLayerIs(carol, "alice", 2) })
+	if w := wantedOf(a.router, "alice"); !slices.Equal(w, []bool{true, false, true}) {
+		t.Errorf("alice's node wants %v of her, want lowest and highest", w)
 	}
 }

@@ -149,6 +149,8 @@ type Peer struct {
 	// with node far (link.go).
 	link linkRole
 	far  string
+	// onWanted: see LinkParams; under Router.mu.
+	onWanted func(TrackLayers)
 }
 
 // ID returns the peer's id.

@@ -467,7 +467,7 @@ func (r *Router) subscribeAs(sub *Peer, t *publishedTrack, layer int8, rid strin
 	var d *downTrack
 	if ok {
 		d = newDownTrack(t, sub)
-		d.id = key
+		d.id, d.linkLayer = key, layer
 		d.gate.Store(int32(r.gate.verdictFor(t.info, sub)))
 		most := layer
 		if layer == layerNone {
