@@ -20,7 +20,9 @@ const (
 	// ClientHeader names, on a relayed websocket, the client's address as
 	// the receiving node saw it; believed only with the right secret.
 	ClientHeader = "Hearth-Client"
-	// NodeHeader names, on an admin answer, the node that served it.
+	// NodeHeader names, on an admin answer, the node that served it; on
+	// a relayed websocket, the node that relays it (believed only with
+	// the secret); on a span connection, the room's owner.
 	NodeHeader = "Hearth-Node"
 )
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/sfu"
+	"github.com/hearth-rtc/hearth/span"
 )
 
 // Config configures NewRooms.
@@ -21,6 +22,12 @@ type Config struct {
 	// credentials.
 	ICEServers    []protocol.ICEServer
 	ICEServersFor func(participantID string) []protocol.ICEServer
+	// Span, if set, lets a room's media outgrow this node: once SpanAfter
+	// participants' media is served here, a participant who came in
+	// through another node of the cluster has theirs served there, by a
+	// router linked to this one (package span). Controls stay here.
+	Span      *span.Owner
+	SpanAfter int
 }
 
 // DefaultReconnectGrace is Config.ReconnectGrace's default.

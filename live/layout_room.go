@@ -36,7 +36,7 @@ func (r *Room) Layout(id string, from Conn, tiles []protocol.Tile) error {
 	old := x.layout
 	x.layout = lay
 	r.applyLayoutLocked(x, old)
-	rank(r.router, r.ctl, r.people, r.active, x)
+	rank(&r.media, r.ctl, r.people, r.active, x)
 	return nil
 }
 
@@ -46,12 +46,12 @@ func (r *Room) Layout(id string, from Conn, tiles []protocol.Tile) error {
 func (r *Room) applyLayoutLocked(x *person, old layout) {
 	for pid, v := range x.layout {
 		if o, ok := old[pid]; !ok || o.size != v.size {
-			r.router.SetLayerPreference(x.p.ID, pid, layerOf(v.size))
+			r.media.setLayer(x, pid, layerOf(v.size))
 		}
 	}
 	for pid := range old {
 		if _, ok := x.layout[pid]; !ok {
-			r.router.SetLayerPreference(x.p.ID, pid, layerOf(protocol.TileLarge))
+			r.media.setLayer(x, pid, layerOf(protocol.TileLarge))
 		}
 	}
 }

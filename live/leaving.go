@@ -5,7 +5,6 @@ import (
 
 	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
-	"github.com/hearth-rtc/hearth/sfu"
 )
 
 // Room's departures: a person leaves (their connection ended), is kicked
@@ -18,7 +17,7 @@ import (
 type released struct {
 	p       room.Participant
 	seated  bool
-	peer    *sfu.Peer
+	peer    peerConn
 	waiting bool
 }
 

@@ -3,7 +3,6 @@ package live
 import (
 	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
-	"github.com/hearth-rtc/hearth/sfu"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -39,7 +38,7 @@ func (r *Room) SelfMute(id string, from Conn, kind protocol.MediaKind, muted boo
 
 // peerOf returns the sender's peer connection; ErrNotSeated until it
 // exists.
-func (r *Room) peerOf(id string, from Conn) (*sfu.Peer, error) {
+func (r *Room) peerOf(id string, from Conn) (peerConn, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	x, err := r.senderLocked(id, from)

@@ -7,6 +7,7 @@ import (
 	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
 	"github.com/hearth-rtc/hearth/sfu"
+	"github.com/hearth-rtc/hearth/span"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -20,9 +21,11 @@ type person struct {
 	// conn is the connection the person speaks through; while the seat is
 	// held, the one that dropped.
 	conn  Conn
-	relay *relay    // the peer's signaler: follows the person from conn to conn
-	peer  *sfu.Peer // nil while waiting, and until the first offer
-	grace *time.Timer
+	relay *relay   // the peer's signaler: follows the person from conn to conn
+	peer  peerConn // nil while waiting, and until the first offer
+	// remote is the node their media is on, nil for this one (spread.go).
+	remote *span.Remote
+	grace  *time.Timer
 	// key is the hash of the resume secret last given to their client
 	// (resumekey.go); empty while waiting.
 	key  string
@@ -104,4 +107,20 @@ func (r *relay) SendSections(ss []sfu.Section) {
 		}
 	}
 	r.send(protocol.Sections{Type: "sections", Sections: out})
+}
+
+// peerConn is a participant's media connection, on this node (*sfu.Peer)
+// or on another (*span.RemotePeer).
+type peerConn interface {
+	HandleAnswer(sdp string) error
+	HandleOffer(sdp string) (ignored bool, err error)
+	AddICECandidate(webrtc.ICECandidateInit) error
+	Resync()
+	Close()
+}
+
+// viaConn is a Conn that knows the node of the cluster it came in
+// through.
+type viaConn interface {
+	Via() string
 }

@@ -2,15 +2,14 @@ package live
 
 import (
 	"github.com/hearth-rtc/hearth/room"
-	"github.com/hearth-rtc/hearth/sfu"
 )
 
 // The order in which each subscriber's cameras give way when its
 // bandwidth runs short (layout.go's importance), given to the router.
 
-// rank gives the router the order in which x's cameras give way, from the
-// room's controls, its people and its active speaker. Under Room.mu.
-func rank(router *sfu.Router, ctl *Controls, people map[string]*person, speaker string, x *person) {
+// rank gives x's router the order in which x's cameras give way, from
+// the room's controls, its people and its active speaker. Under Room.mu.
+func rank(media *routers, ctl *Controls, people map[string]*person, speaker string, x *person) {
 	if ctl == nil || x.state != room.StateActive {
 		return
 	}
@@ -20,13 +19,13 @@ func rank(router *sfu.Router, ctl *Controls, people map[string]*person, speaker 
 			others = append(others, pid)
 		}
 	}
-	router.SetImportance(x.p.ID, importance(others, ctl.keepInView(x.p.ID, speaker), x.layout))
+	media.setImportance(x, importance(others, ctl.keepInView(x.p.ID, speaker), x.layout))
 }
 
 // rankAll ranks everyone's cameras again: who holds the floor, speaks,
 // facilitates or is in an aside changed. Under Room.mu.
-func rankAll(router *sfu.Router, ctl *Controls, people map[string]*person, speaker string) {
+func rankAll(media *routers, ctl *Controls, people map[string]*person, speaker string) {
 	for _, x := range people {
-		rank(router, ctl, people, speaker, x)
+		rank(media, ctl, people, speaker, x)
 	}
 }

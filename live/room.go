@@ -52,6 +52,8 @@ type Room struct {
 	mu     sync.Mutex
 	people map[string]*person
 	closed bool
+	// media is its router and its media on other nodes (routers.go).
+	media routers
 	// ctl is nil until the first seat; after end_session the next seat
 	// gets fresh controls whose versions continue from version.
 	ctl     *Controls
@@ -97,6 +99,7 @@ func newRoom(name string, cfg *Config, keep *atomic.Bool, onEmpty func(*Room)) *
 		log: cfg.Logger.With("room", name), dirty: make(chan struct{}, 1), keep: keep, ready: make(chan struct{})}
 	r.router = cfg.Engine.NewRouter(sfu.RouterParams{ID: name, Observer: r, Logger: r.log, OnLayers: r.tellLayers,
 		OnVideoHeld: r.tellHeld, OnSendingQuality: r.tellSending})
+	r.media.local = r.router
 	return r
 }
 
@@ -163,8 +166,8 @@ func (r *Room) encode(msg any) (any, bool) {
 // current state, then tells every seated client. The gate is plain data:
 // the SFU evaluates it itself and never calls back.
 func (r *Room) publishLocked() {
-	r.router.SetGate(r.ctl.Gate())
-	rankAll(r.router, r.ctl, r.people, r.active)
+	r.media.setGate(r.ctl.Gate())
+	rankAll(&r.media, r.ctl, r.people, r.active)
 	st := r.ctl.Snapshot()
 	r.version = st.Version
 	r.broadcastLocked(protocol.RoomStateMsg{Type: "room_state", RoomState: st}, "")
@@ -331,6 +334,12 @@ func (r *Room) shutdown() {
 		close(stop)
 		<-done
 		<-mdone
+	}
+	r.mu.Lock()
+	rems := r.media.takeRemotes()
+	r.mu.Unlock()
+	for _, rem := range rems {
+		rem.Close()
 	}
 	r.router.Close()
 }

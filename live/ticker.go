@@ -62,7 +62,7 @@ func (r *Room) tick(now time.Time, interval time.Duration, sendTalk bool) {
 	}
 	if a := r.ctl.ObserveAudio(interval, samples); a != r.active {
 		r.active = a
-		rankAll(r.router, r.ctl, r.people, r.active)
+		rankAll(&r.media, r.ctl, r.people, r.active)
 		msg := protocol.ActiveSpeaker{Type: "active_speaker"}
 		if a != "" {
 			msg.Participant = &a

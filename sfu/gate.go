@@ -117,3 +117,13 @@ func (g *Gate) verdict(publisher, subscriber string, kind Kind) gateVerdict {
 	}
 	return gateOpen
 }
+
+// Forwards returns a copy of what the gate forwards, by peer id: the gate
+// as data, to be made again elsewhere with NewGate (another node's router
+// of the same room). The nil *Gate gives nil.
+func (g *Gate) Forwards() map[string]Forward {
+	if g == nil {
+		return nil
+	}
+	return NewGate(g.fwd).fwd
+}

@@ -88,6 +88,10 @@ type ingress struct {
 	log   *slog.Logger
 	stats *Stats
 	keys  *keyCapture // the peer's DTLS keys, as captured
+	// dtlsClient, set before the peer connects, says the server is the
+	// DTLS client here (a link in, link.go): the RTCP it cannot read is
+	// the far link out's sender reports, dropped without a word.
+	dtlsClient bool
 
 	// rtp: SSRCs the client may send RTP on; known: every SSRC either
 	// description announces, for RTCP.
@@ -170,6 +174,9 @@ func (g *ingress) admitRTCP(b []byte, s *ingressScratch) bool {
 		return false
 	}
 	open := g.opener()
+	if open == nil && g.dtlsClient {
+		return false // a link out's sender reports: not needed here
+	}
 	if open == nil {
 		g.drop(IngressUnreadableRTCP, sender)
 		if g.unreadable.CompareAndSwap(false, true) {

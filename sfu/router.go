@@ -104,6 +104,7 @@ func (r *Router) addPeer(params PeerParams, link linkRole, far string) (*Peer, e
 	}
 	log := r.log.With("peer", params.ID)
 	in := newIngress(log, r.engine.stats, keys)
+	in.dtlsClient = link == linkIn
 	var fb *feedback
 	if r.engine.fastVideo {
 		fb = newFeedback(time.Now())

@@ -48,11 +48,15 @@ type Cluster struct {
 	// it comes from a peer, which is believed about the client's address
 	// and is served here; one carrying another secret is refused.
 	Secret string
+	// Self is this node's id, named to the owner on a relayed websocket
+	// (the owner may serve the client's media here: live.Config.Span).
+	Self string
 }
 
 // relayState is a connection's part in relaying; under conn.mu.
 type relayState struct {
 	peer   bool            // the connection comes from another node
+	via    string          // that node's id, if it named itself
 	up     *websocket.Conn // the owner, once relayed
 	done   chan struct{}   // closed when pipeDown has ended
 	ending bool            // endRelay has begun
@@ -124,6 +128,9 @@ func (c *conn) startRelay(ctx context.Context, room, base string, first []byte) 
 	h := http.Header{}
 	h.Set(cluster.SecretHeader, c.srv.cfg.Cluster.Secret)
 	h.Set(cluster.ClientHeader, addr)
+	if self := c.srv.cfg.Cluster.Self; self != "" {
+		h.Set(cluster.NodeHeader, self)
+	}
 	d := websocket.Dialer{HandshakeTimeout: handlerTimeout, ReadBufferSize: 1024, WriteBufferSize: 4096}
 	up, resp, err := d.DialContext(ctx, wsURL(base)+"/ws", h)
 	if resp != nil && resp.Body != nil {
@@ -251,4 +258,12 @@ func (c *conn) endRelay() {
 	}
 	up.Close()
 	<-done
+}
+
+// Via is the node of the cluster that relayed this connection, "" for a
+// client connected here (live.Config.Span).
+func (c *conn) Via() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.relay.via
 }

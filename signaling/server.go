@@ -10,6 +10,7 @@ package signaling
 import (
 	"context"
 	"errors"
+	"github.com/hearth-rtc/hearth/cluster"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -249,6 +250,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c := newConn(s, ws)
 	c.relay.peer = peer
+	if peer {
+		c.relay.via = r.Header.Get(cluster.NodeHeader)
+	}
 	c.watchJoin(ip)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
@@ -56,7 +57,11 @@ func startBinaryEnv(t *testing.T, env []string, args ...string) (*exec.Cmd, stri
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sent := false
+		echo := os.Getenv("HEARTH_TEST_NODE_LOG") != "" // a node's log, to debug a test
 		for sc.Scan() {
+			if echo {
+				fmt.Fprintln(os.Stderr, sc.Text())
+			}
 			if m := urlRE.FindStringSubmatch(sc.Text()); m != nil && !sent {
 				found <- m[1]
 				sent = true

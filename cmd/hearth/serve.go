@@ -34,6 +34,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	apiSecret := fs.String("api-secret", "", "admin API secret")
 	nodeID := fs.String("node-id", "", "this process's name in presence records and in the cluster (host-pid by default)")
 	clusterSecret := fs.String("cluster-secret", "", "with -redis: run as one node of several sharing this secret (at least 16 characters); a room runs on one node and the others relay to it")
+	spanAfter := fs.Int("span-after", 0, "with -cluster-secret: once this many participants' media is served by a room's node, serve a further participant's on the node they came in through, linked to the room's (0: never)")
 	advertiseURL := fs.String("advertise-url", "", "with -cluster-secret: where the other nodes reach this one's websocket and admin API, e.g. http://10.0.0.5:8080 (default: the -listen address)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	pprof := fs.Bool("pprof", false, "serve the Go profiler under /debug/pprof/ on the -listen address")
@@ -114,7 +115,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		MediaSockets:         *mediaSockets,
 		NegotiationBatch:     noneIfZero(*negBatch),
 		AttendanceRetention:  time.Duration(*attendanceDays) * 24 * time.Hour,
-		Cluster:              app.ClusterConfig{Secret: *clusterSecret, AdvertiseURL: *advertiseURL},
+		Cluster:              app.ClusterConfig{Secret: *clusterSecret, AdvertiseURL: *advertiseURL, SpanAfter: *spanAfter},
 	})
 	if err != nil {
 		return err

@@ -30,6 +30,7 @@ import (
 	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/sfu"
 	"github.com/hearth-rtc/hearth/signaling"
+	"github.com/hearth-rtc/hearth/span"
 	"github.com/hearth-rtc/hearth/web"
 )
 
@@ -109,8 +110,12 @@ type App struct {
 	ln      net.Listener
 	metrics *metrics.Metrics
 	turn    *turnserver.Server
-	node    *cluster.Node  // nil unless clustered
-	certs   *certfile.Pair // nil without TLSCert
+	node    *cluster.Node // nil unless clustered
+	// span and host carry rooms' media across nodes (nil unless
+	// clustered): this node's rooms' media on others, others' here.
+	span  *span.Owner
+	host  *span.Host
+	certs *certfile.Pair // nil without TLSCert
 
 	closeOnce sync.Once
 }
@@ -212,7 +217,13 @@ func New(cfg Config) (*App, error) {
 		a.closer()
 		return nil, err
 	}
+	if cfg.Cluster.Secret != "" {
+		a.span = span.NewOwner(cfg.NodeID, cfg.Cluster.Secret, a.nodeURL, log)
+		a.host = span.NewHost(a.engine, cfg.Cluster.Secret, log)
+	}
 	lv = live.NewRooms(live.Config{
+		Span:           a.span,
+		SpanAfter:      cfg.Cluster.SpanAfter,
 		Door:           a.rooms,
 		Engine:         a.engine,
 		Logger:         log,
@@ -247,6 +258,9 @@ func New(cfg Config) (*App, error) {
 
 	mux := http.NewServeMux()
 	mux.Handle("/ws", sig)
+	if a.host != nil {
+		mux.Handle(span.Path, a.host)
+	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -348,6 +362,10 @@ func (a *App) Close() error {
 		err = a.signal.Shutdown(context.Background())
 		// After the connections: what is left are seats held for a resume.
 		a.live.Close()
+		if a.span != nil {
+			a.span.Close()
+			a.host.Close()
+		}
 		err = errors.Join(err, a.closeTURN(), a.engine.Close(), a.closer())
 		if a.node != nil {
 			err = errors.Join(err, a.node.Close())

@@ -24,6 +24,11 @@ type ClusterConfig struct {
 	// and admin API (http://10.0.0.5:8080); the listen URL if empty,
 	// which must then name a host.
 	AdvertiseURL string
+	// SpanAfter, when positive, lets a room's media outgrow its node:
+	// once that many participants' media is served there, a participant
+	// who came in through another node has theirs served by that node
+	// (live.Config.SpanAfter).
+	SpanAfter int
 }
 
 // startCluster registers this node (not yet refreshed: Serve runs it)
@@ -74,7 +79,24 @@ func (a *App) startCluster(lv *live.Rooms) (signaling.Cluster, error) {
 		return signaling.Cluster{}, fmt.Errorf("app: %w", err)
 	}
 	a.node = node
-	return signaling.Cluster{Placement: node, Secret: cc.Secret}, nil
+	return signaling.Cluster{Placement: node, Secret: cc.Secret, Self: node.ID()}, nil
+}
+
+// nodeURL is the base URL of the node id, from the registry.
+func (a *App) nodeURL(ctx context.Context, id string) (string, error) {
+	if a.node == nil {
+		return "", fmt.Errorf("app: not a node of a cluster")
+	}
+	recs, err := a.node.Nodes(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, rec := range recs {
+		if rec.ID == id {
+			return rec.URL, nil
+		}
+	}
+	return "", fmt.Errorf("app: node %s is not in the registry", id)
 }
 
 // mediaAddrs are the addresses clients reach the media port at.

@@ -39,8 +39,10 @@ var forbidden = map[string][]string{
 		"github.com/pion/", "github.com/gorilla/"},
 	"sfu":       {module + "room", module + "live", module + "membership", module + "signaling", module + "admin", module + "internal"},
 	"signaling": {module + "admin", module + "internal"},
-	"admin":     {module + "sfu", module + "live", module + "signaling", module + "internal"},
-	"web":       {module},
+	"span": {module + "room", module + "live", module + "membership", module + "signaling", module + "admin",
+		module + "internal"},
+	"admin": {module + "sfu", module + "live", module + "signaling", module + "internal"},
+	"web":   {module},
 	"internal/client": {module + "room", module + "sfu", module + "live", module + "membership", module + "signaling",
 		module + "admin", module + "internal/app"},
 }

@@ -1,0 +1,101 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hearth-rtc/hearth/sfu"
+	"github.com/hearth-rtc/hearth/span"
+)
+
+// A room's media across nodes (Config.Span): its controls stay here, and
+// so does the media of its first SpanAfter participants; a participant
+// beyond them who came in through another node has their media served
+// there, by a router of the room linked to this one.
+
+// addPeer makes x's peer connection: here, or on the node x came in
+// through once the room's media here is full.
+func (r *Room) addPeer(x *person, params sfu.PeerParams) (peerConn, *span.Remote, error) {
+	if node := r.spanNode(x); node != "" {
+		rem, err := r.remoteOn(node)
+		if err == nil {
+			p, err := rem.AddPeer(params)
+			if err == nil {
+				r.log.Info("media on another node", "participant", params.ID, "node", node)
+				return p, rem, nil
+			}
+		}
+		r.log.Warn("media on another node: served here instead", "participant", params.ID, "node", node, "err", err)
+	}
+	p, err := r.router.AddPeer(params)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, nil, nil
+}
+
+// spanNode is the node x's media goes to, "" for this one.
+func (r *Room) spanNode(x *person) string {
+	s := r.cfg.Span
+	if s == nil || r.cfg.SpanAfter <= 0 {
+		return ""
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok := x.conn.(viaConn)
+	if !ok || v.Via() == "" || v.Via() == s.Self() {
+		return ""
+	}
+	here := 0
+	for _, o := range r.people {
+		if o != x && o.peer != nil && o.remote == nil {
+			here++
+		}
+	}
+	if here < r.cfg.SpanAfter {
+		return ""
+	}
+	return v.Via()
+}
+
+// remoteOn returns the room's media on node, linking it first if need be.
+func (r *Room) remoteOn(node string) (*span.Remote, error) {
+	r.mu.Lock()
+	if rem := r.media.remotes[node]; rem != nil {
+		r.mu.Unlock()
+		return rem, nil
+	}
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rem, err := r.cfg.Span.Open(ctx, r.name, node, r.router, span.Callbacks{
+		OnLayers:    r.tellLayers,
+		OnVideoHeld: r.tellHeld,
+		OnPeerError: func(id, err string) {
+			r.log.Info("media on another node refused a message", "participant", id, "err", err)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if other := r.media.remotes[node]; other != nil || r.closed {
+		rem.Close()
+		if other == nil {
+			return nil, errors.New("live: the room closed")
+		}
+		return other, nil
+	}
+	if r.media.remotes == nil {
+		r.media.remotes = map[string]*span.Remote{}
+	}
+	r.media.remotes[node] = rem
+	var g *sfu.Gate
+	if r.ctl != nil {
+		g = r.ctl.Gate()
+	}
+	rem.SetGate(g)
+	return rem, nil
+}
