@@ -76,6 +76,9 @@ func (r *Room) Resume(ctx context.Context, id string, from, to Conn, newPeer boo
 		r.mu.Unlock()
 		return ErrNotHeld
 	}
+	if x.remote != nil && x.remote.Lost() {
+		newPeer = true // the node that served their media is gone
+	}
 	r.moveLocked(x, to)
 	h := r.announceLocked(x, info, resumed, newPeer)
 	r.resyncLocked(x)

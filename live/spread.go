@@ -3,6 +3,8 @@ package live
 import (
 	"context"
 	"errors"
+
+	"github.com/hearth-rtc/hearth/protocol"
 	"time"
 
 	"github.com/hearth-rtc/hearth/sfu"
@@ -62,7 +64,7 @@ func (r *Room) spanNode(x *person) string {
 // remoteOn returns the room's media on node, linking it first if need be.
 func (r *Room) remoteOn(node string) (*span.Remote, error) {
 	r.mu.Lock()
-	if rem := r.media.remotes[node]; rem != nil {
+	if rem := r.media.remotes[node]; rem != nil && !rem.Lost() {
 		r.mu.Unlock()
 		return rem, nil
 	}
@@ -72,16 +74,14 @@ func (r *Room) remoteOn(node string) (*span.Remote, error) {
 	rem, err := r.cfg.Span.Open(ctx, r.name, node, r.router, span.Callbacks{
 		OnLayers:    r.tellLayers,
 		OnVideoHeld: r.tellHeld,
-		OnPeerError: func(id, err string) {
-			r.log.Info("media on another node refused a message", "participant", id, "err", err)
-		},
+		OnPeerError: r.tellRefused,
 	})
 	if err != nil {
 		return nil, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if other := r.media.remotes[node]; other != nil || r.closed {
+	if other := r.media.remotes[node]; other != nil && !other.Lost() || r.closed {
 		rem.Close()
 		if other == nil {
 			return nil, errors.New("live: the room closed")
@@ -98,4 +98,15 @@ func (r *Room) remoteOn(node string) (*span.Remote, error) {
 	}
 	rem.SetGate(g)
 	return rem, nil
+}
+
+// tellRefused tells id that the node serving their media refused a
+// negotiation message, as this node's router would have.
+func (r *Room) tellRefused(id string, what span.Refused, err string) {
+	r.log.Info("media on another node refused a message", "participant", id, "err", err)
+	msg := protocol.Error{Type: "error", Code: protocol.CodeBadSDP, Message: "The session description could not be used, so nothing changed."}
+	if what == span.RefusedCandidate {
+		msg = protocol.Error{Type: "error", Code: protocol.CodeBadCandidate, Message: "The network candidate could not be used."}
+	}
+	r.tellActive(id, msg)
 }

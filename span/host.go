@@ -119,7 +119,7 @@ func (h *Host) serve(w *wire, owner string) {
 		if err := h.handle(w, hr, m); err != nil {
 			h.log.Info("span", "room", m.Room, "op", m.Op, "participant", m.ID, "err", err)
 			if m.ID != "" {
-				w.send(msg{Op: opError, Room: m.Room, ID: m.ID, Err: err.Error()})
+				w.send(msg{Op: opError, Room: m.Room, ID: m.ID, Of: m.Op, Err: err.Error()})
 			}
 		}
 	}

@@ -44,6 +44,7 @@ type msg struct {
 	Track    string           `json:"track,omitempty"`
 	Wanted   []bool           `json:"wanted,omitempty"`
 	Err      string           `json:"err,omitempty"`
+	Of       string           `json:"of,omitempty"` // the op an error refuses
 }
 
 // Ops. Owner to host: add_peer, answer, offer, candidate, resync,

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -53,9 +54,19 @@ type Callbacks struct {
 	OnLayers    func(sfu.TrackLayers)
 	OnVideoHeld func(sfu.VideoHeld)
 	// OnPeerError is told that a participant's negotiation message was
-	// refused there (a bad description, a bad candidate).
-	OnPeerError func(id, err string)
+	// refused there: an answer or offer (a bad description), or a
+	// candidate (Refused says which).
+	OnPeerError func(id string, what Refused, err string)
 }
+
+// Refused says what of a participant's negotiation another node refused.
+type Refused int
+
+// What another node may refuse.
+const (
+	RefusedDescription Refused = iota // an offer or an answer
+	RefusedCandidate
+)
 
 // Remote is one room's media on another node: the participants placed
 // there, and the links between its router and local, the owner's.
@@ -64,9 +75,14 @@ type Remote struct {
 	room  string
 	cb    Callbacks
 	links links
+	gone  atomic.Bool // the node is gone (Lost)
 	mu    sync.Mutex
 	peers map[string]*RemotePeer
 }
+
+// Lost reports whether r's node is gone: the connection to it ended, and
+// with it the media of everyone placed there.
+func (r *Remote) Lost() bool { return r.gone.Load() }
 
 // RemotePeer is a participant's peer connection on another node. Its
 // methods queue what they are given and report no error: what the other
@@ -246,14 +262,24 @@ func (r *Remote) handle(m msg) {
 		}
 	case opError:
 		if r.cb.OnPeerError != nil {
-			r.cb.OnPeerError(m.ID, m.Err)
+			what := RefusedDescription
+			if m.Of == opCandidate {
+				what = RefusedCandidate
+			}
+			r.cb.OnPeerError(m.ID, what, m.Err)
 		}
 	}
 }
 
 // lost tells each participant placed on r's node that its connection
-// failed: the node is gone.
+// failed: the node is gone. The links end, and the tracks that came in on
+// them here.
 func (r *Remote) lost() {
+	r.gone.Store(true)
+	if r.links.out != nil {
+		r.links.out.Close()
+		r.links.in.Close()
+	}
 	r.mu.Lock()
 	peers := make([]*RemotePeer, 0, len(r.peers))
 	for _, p := range r.peers {
