@@ -220,7 +220,9 @@ func (e *Engine) linkAPI() (*apiParts, error) {
 		c.Close()
 		return nil, fmt.Errorf("sfu: link socket: %w", err)
 	}
-	parts, err := newAPI(e.cfg, []*udpBatcher{b}, e.stats)
+	cfg := e.cfg
+	cfg.PublicIPs = nil // links are on the nodes' own network
+	parts, err := newAPI(cfg, []*udpBatcher{b}, e.stats)
 	if err != nil {
 		c.Close()
 		return nil, err
@@ -244,6 +246,8 @@ type apiParts struct {
 	// interceptors are every peer's; a peer's feedback is added to them.
 	interceptors []interceptor.Factory
 	settings     webrtc.SettingEngine
+	// linkSettings are settings without the public addresses, for links.
+	linkSettings webrtc.SettingEngine
 }
 
 func newAPI(cfg Config, shards []*udpBatcher, stats *Stats) (*apiParts, error) {
@@ -297,6 +301,9 @@ func newAPI(cfg Config, shards []*udpBatcher, stats *Stats) (*apiParts, error) {
 	if cfg.LoopbackOnly {
 		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 	}
+	// Links between nodes (link.go) are on the nodes' own network: their
+	// candidates are the addresses the host has, not the public ones.
+	plain := se
 	if len(cfg.PublicIPs) > 0 {
 		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
 			External:        cfg.PublicIPs,
@@ -309,7 +316,8 @@ func newAPI(cfg Config, shards []*udpBatcher, stats *Stats) (*apiParts, error) {
 	// Created last: it starts the socket's reader.
 	mux := newUDPMux(shards, cfg.Logger, stats)
 	se.SetICEUDPMux(mux)
-	return &apiParts{mux: mux, media: m, interceptors: ir, settings: se}, nil
+	plain.SetICEUDPMux(mux)
+	return &apiParts{mux: mux, media: m, interceptors: ir, settings: se, linkSettings: plain}, nil
 }
 
 // configureNACK negotiates generic NACK (and PLI) for video, with pion's

@@ -306,7 +306,7 @@ func (ft *fastTrack) sent(ts uint32, payload int, now int64) {
 // buffers (buffers.go) and hooks that capture its DTLS keys into keys (f's
 // own when the fast path is on, f not nil), which the fast path and the
 // ingress guard (ingress.go) use.
-func (e *Engine) peerAPI(p *apiParts, f *peerFast, keys *keyCapture, bufs *streamBuffers, fb *feedback) *webrtc.API {
+func (e *Engine) peerAPI(p *apiParts, link bool, f *peerFast, keys *keyCapture, bufs *streamBuffers, fb *feedback) *webrtc.API {
 	ir := &interceptor.Registry{}
 	for _, i := range p.interceptors {
 		ir.Add(i)
@@ -315,6 +315,9 @@ func (e *Engine) peerAPI(p *apiParts, f *peerFast, keys *keyCapture, bufs *strea
 		ir.Add(feedbackFactory{fb: fb})
 	}
 	se := p.settings
+	if link {
+		se = p.linkSettings
+	}
 	se.BufferFactory = bufs.factory
 	se.SetDTLSKeyLogWriter(keys)
 	hello := keys.serverHello

@@ -121,7 +121,7 @@ func (r *Router) addPeer(params PeerParams, link linkRole, far string) (*Peer, e
 			return nil, err
 		}
 	}
-	pc, err := r.engine.peerAPI(parts, fast, keys, bufs, fb).NewPeerConnection(webrtc.Configuration{Certificates: []webrtc.Certificate{cert}})
+	pc, err := r.engine.peerAPI(parts, link != linkNone, fast, keys, bufs, fb).NewPeerConnection(webrtc.Configuration{Certificates: []webrtc.Certificate{cert}})
 	if err != nil {
 		return nil, fmt.Errorf("sfu: new peer connection: %w", err)
 	}
