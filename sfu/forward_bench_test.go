@@ -85,7 +85,12 @@ func BenchmarkForward(b *testing.B) {
 // path's own counter) saw every one.
 func benchFanout(b *testing.B, t *publishedTrack, subs int, counted *atomic.Uint64) {
 	b.Helper()
-	pkt := audioPacket()
+	benchFanoutOf(b, t, subs, counted, audioPacket())
+}
+
+// benchFanoutOf is benchFanout of pkt.
+func benchFanoutOf(b *testing.B, t *publishedTrack, subs int, counted *atomic.Uint64, pkt *rtp.Packet) {
+	b.Helper()
 	l := t.layer(0)
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -148,10 +148,10 @@ func parseLinkTrackID(stream, id string) (info TrackInfo, layer int8, rid string
 	return info, int8(li), rid, true
 }
 
-// loops reports whether sending t on link sub would send it back where it
-// came from.
-func (sub *Peer) loops(t *publishedTrack) bool {
-	return t.pub.link == linkIn && t.pub.far == sub.far
+// loops reports whether sending t on link out p would send it back where
+// it came from.
+func (p *Peer) loops(t *publishedTrack) bool {
+	return t.pub.link == linkIn && t.pub.far == p.far
 }
 
 // linkVerdict is the gate's verdict on track t for a link out: open unless

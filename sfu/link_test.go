@@ -344,15 +344,7 @@ func BenchmarkForwardLink(b *testing.B) {
 			}
 			pkt := audioPacket()
 			_ = pkt.SetExtension(1, []byte{0x80 | 30})
-			l := t.layer(0)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				pkt.SequenceNumber++
-				t.forward(l, pkt, false)
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/11, "ns/pkt/sub")
+			benchFanoutOf(b, t, 11, &t.stats.PacketsForwarded, pkt)
 		})
 	}
 }

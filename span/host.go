@@ -108,6 +108,9 @@ func (h *Host) serve(w *wire, owner string) {
 			}
 			continue
 		}
+		if hr == nil && m.Op != opGate && m.Op != opAddPeer && m.Op != opLinkOffer {
+			continue // about a room closed here: late
+		}
 		if hr == nil {
 			if hr, err = h.open(w, owner, m.Room); err != nil {
 				h.log.Warn("span: a room's router", "room", m.Room, "err", err)

@@ -277,3 +277,17 @@ func firstReply(ctx context.Context, c *client.Client, from int, types ...string
 	})
 	return m, err
 }
+
+// endSession has facilitator end the session and checks that everyone in
+// cs is told it ended.
+func endSession(t *testing.T, ctx context.Context, facilitator *client.Client, cs map[string]*client.Client) {
+	t.Helper()
+	if err := facilitator.Send(map[string]any{"type": "end_session"}); err != nil {
+		t.Fatal(err)
+	}
+	for name, cl := range cs {
+		if _, err := cl.WaitMessage(ctx, "bye", func(m client.Message) bool { return bytes.Contains(m.Raw, []byte(`"ended"`)) }); err != nil {
+			t.Fatalf("%s not told the session ended: %v", name, err)
+		}
+	}
+}

@@ -118,14 +118,7 @@ func TestClusterOneRoomThroughThreeNodes(t *testing.T) {
 	}
 	expectAudio(t, ctx, cs, "lee<ben ann<lee,ben ben<lee")
 
-	if err := lee.Send(map[string]any{"type": "end_session"}); err != nil {
-		t.Fatal(err)
-	}
-	for name, cl := range cs {
-		if _, err := cl.WaitMessage(ctx, "bye", func(m client.Message) bool { return bytes.Contains(m.Raw, []byte(`"ended"`)) }); err != nil {
-			t.Fatalf("%s not told the session ended: %v", name, err)
-		}
-	}
+	endSession(t, ctx, lee, cs)
 	// The room is over: its lease goes at the owner's next refresh.
 	tc.waitFor(t, "the lease of the ended room released", func() bool { return tc.owner("evening") == "" })
 }

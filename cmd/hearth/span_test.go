@@ -87,12 +87,5 @@ func TestClusterRoomAcrossNodes(t *testing.T) {
 	}
 	expectAudio(t, ctx, cs, "lee<ben ann<lee,ben ben<lee")
 
-	if err := lee.Send(map[string]any{"type": "end_session"}); err != nil {
-		t.Fatal(err)
-	}
-	for name, cl := range cs {
-		if _, err := cl.WaitMessage(ctx, "bye", func(m client.Message) bool { return bytes.Contains(m.Raw, []byte(`"ended"`)) }); err != nil {
-			t.Fatalf("%s not told the session ended: %v", name, err)
-		}
-	}
+	endSession(t, ctx, lee, cs)
 }
