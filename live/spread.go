@@ -69,7 +69,7 @@ func (r *Room) remoteOn(node string) (*span.Remote, error) {
 		return rem, nil
 	}
 	r.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	rem, err := r.cfg.Span.Open(ctx, r.name, node, r.router, span.Callbacks{
 		OnLayers:    r.tellLayers,

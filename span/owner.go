@@ -71,10 +71,13 @@ const (
 // Remote is one room's media on another node: the participants placed
 // there, and the links between its router and local, the owner's.
 type Remote struct {
-	oc    *ownerConn
-	room  string
-	cb    Callbacks
+	oc   *ownerConn
+	room string
+	cb   Callbacks
+	// links are set before ready closes: the node may answer the first
+	// link offer before Open has them.
 	links links
+	ready chan struct{}
 	gone  atomic.Bool // the node is gone (Lost)
 	mu    sync.Mutex
 	peers map[string]*RemotePeer
@@ -100,7 +103,8 @@ func (o *Owner) Open(ctx context.Context, room, node string, local *sfu.Router, 
 	if err != nil {
 		return nil, err
 	}
-	rem := &Remote{oc: oc, room: room, cb: cb, peers: map[string]*RemotePeer{}}
+	rem := &Remote{oc: oc, room: room, cb: cb, peers: map[string]*RemotePeer{}, ready: make(chan struct{})}
+	defer close(rem.ready)
 	oc.mu.Lock()
 	if oc.rooms[room] != nil {
 		oc.mu.Unlock()
@@ -212,6 +216,10 @@ func (o *Owner) Close() {
 
 // handle takes one message about r from its node.
 func (r *Remote) handle(m msg) {
+	<-r.ready
+	if r.links.out == nil {
+		return // Open failed
+	}
 	if ok, err := r.links.handle(m); ok {
 		if err != nil {
 			r.oc.w.log.Info("span: link", "room", r.room, "op", m.Op, "err", err)
@@ -275,6 +283,7 @@ func (r *Remote) handle(m msg) {
 // failed: the node is gone. The links end, and the tracks that came in on
 // them here.
 func (r *Remote) lost() {
+	<-r.ready
 	r.gone.Store(true)
 	if r.links.out != nil {
 		r.links.out.Close()
