@@ -54,6 +54,9 @@ type Room struct {
 	closed bool
 	// media is its router and its media on other nodes (routers.go).
 	media routers
+	// linking serializes linking the room to another node (spread.go),
+	// outside mu.
+	linking sync.Mutex
 	// ctl is nil until the first seat; after end_session the next seat
 	// gets fresh controls whose versions continue from version.
 	ctl     *Controls

@@ -63,6 +63,8 @@ func (r *Room) spanNode(x *person) string {
 
 // remoteOn returns the room's media on node, linking it first if need be.
 func (r *Room) remoteOn(node string) (*span.Remote, error) {
+	r.linking.Lock()
+	defer r.linking.Unlock()
 	r.mu.Lock()
 	if rem := r.media.remotes[node]; rem != nil && !rem.Lost() {
 		r.mu.Unlock()
