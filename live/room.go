@@ -277,16 +277,22 @@ func (r *Room) tellHeld(h sfu.VideoHeld) {
 // longer (the router's OnSendingQuality, from its goroutines). A report
 // of a peer connection no longer theirs is not about them.
 func (r *Room) tellSending(q sfu.SendingQuality) {
-	msg := protocol.SendingQuality{Type: "sending_quality", Poor: q.Poor, Lost: math.Round(q.Lost*1000) / 1000}
+	r.tellSendingOf(q.Publisher, q.Peer, q.Poor, q.Lost)
+}
+
+// tellSendingOf is tellSending of peer, id's peer connection here or on
+// another node.
+func (r *Room) tellSendingOf(id string, peer peerConn, poor bool, lost float64) {
+	msg := protocol.SendingQuality{Type: "sending_quality", Poor: poor, Lost: math.Round(lost*1000) / 1000}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	x := r.people[q.Publisher]
-	if x == nil || x.state != room.StateActive || x.peer == nil || x.peer != q.Peer || x.sendPoor == q.Poor {
+	x := r.people[id]
+	if x == nil || x.state != room.StateActive || x.peer == nil || x.peer != peer || x.sendPoor == poor {
 		return
 	}
 	x.conn.Send(msg)
 	was := x.weak()
-	x.sendPoor = q.Poor
+	x.sendPoor = poor
 	r.weakChangedLocked(x, was)
 }
 

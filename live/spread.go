@@ -77,6 +77,9 @@ func (r *Room) remoteOn(node string) (*span.Remote, error) {
 		OnLayers:    r.tellLayers,
 		OnVideoHeld: r.tellHeld,
 		OnPeerError: r.tellRefused,
+		OnSendingQuality: func(p *span.RemotePeer, poor bool, lost float64) {
+			r.tellSendingOf(p.ID(), p, poor, lost)
+		},
 	})
 	if err != nil {
 		return nil, err

@@ -133,6 +133,9 @@ func (h *Host) open(w *wire, owner, room string) (*hostRoom, error) {
 	r := h.engine.NewRouter(sfu.RouterParams{ID: room, Logger: h.log,
 		OnLayers:    func(tl sfu.TrackLayers) { w.send(msg{Op: opLayers, Room: room, Layers: &tl}) },
 		OnVideoHeld: func(v sfu.VideoHeld) { w.send(msg{Op: opHeld, Room: room, Held: &v}) },
+		OnSendingQuality: func(q sfu.SendingQuality) {
+			w.send(msg{Op: opSending, Room: room, ID: q.Publisher, Poor: q.Poor, Lost: q.Lost})
+		},
 	})
 	l, err := addLinks(r, owner, room, w.send)
 	if err != nil {

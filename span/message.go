@@ -45,12 +45,15 @@ type msg struct {
 	Wanted   []bool           `json:"wanted,omitempty"`
 	Err      string           `json:"err,omitempty"`
 	Of       string           `json:"of,omitempty"` // the op an error refuses
+	// Poor and Lost: a publisher's sending quality (sending).
+	Poor bool    `json:"poor,omitempty"`
+	Lost float64 `json:"lost,omitempty"`
 }
 
 // Ops. Owner to host: add_peer, answer, offer, candidate, resync,
 // close_peer, gate, layer, importance, close_room. Host to owner:
 // peer_offer, peer_answer, peer_candidate, sections, refused, state,
-// layers, held, error. Either way, for the links (the sender's link out
+// layers, held, sending, error. Either way, for the links (the sender's link out
 // to the receiver's link in, or back): link_offer, link_answer,
 // link_candidate_out (from a link out), link_candidate_in (from a link
 // in), link_wanted (from a link in, to the link out).
@@ -73,6 +76,7 @@ const (
 	opState       = "state"
 	opLayers      = "layers"
 	opHeld        = "held"
+	opSending     = "sending"
 	opError       = "error"
 	opLinkOffer   = "link_offer"
 	opLinkAnswer  = "link_answer"

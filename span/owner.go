@@ -53,6 +53,10 @@ type ownerConn struct {
 type Callbacks struct {
 	OnLayers    func(sfu.TrackLayers)
 	OnVideoHeld func(sfu.VideoHeld)
+	// OnSendingQuality is told when much of the sound a participant
+	// placed there sends starts or stops being lost on its way in, as
+	// sfu.RouterParams.OnSendingQuality is, of peer.
+	OnSendingQuality func(peer *RemotePeer, poor bool, lost float64)
 	// OnPeerError is told that a participant's negotiation message was
 	// refused there: an answer or offer (a bad description), or a
 	// candidate (Refused says which).
@@ -268,6 +272,10 @@ func (r *Remote) handle(m msg) {
 		if p.params.OnConnectionState != nil {
 			p.params.OnConnectionState(connectionState(m.State))
 		}
+	case opSending:
+		if r.cb.OnSendingQuality != nil {
+			r.cb.OnSendingQuality(p, m.Poor, m.Lost)
+		}
 	case opError:
 		if r.cb.OnPeerError != nil {
 			what := RefusedDescription
@@ -375,6 +383,9 @@ func (p *RemotePeer) Close() {
 	p.r.mu.Unlock()
 	p.r.send(msg{Op: opClosePeer, ID: p.id})
 }
+
+// ID is the participant's id.
+func (p *RemotePeer) ID() string { return p.id }
 
 // Node is the node r's media is on.
 func (r *Remote) Node() string { return r.oc.node }
