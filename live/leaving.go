@@ -5,6 +5,7 @@ import (
 
 	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/room"
+	"github.com/hearth-rtc/hearth/span"
 )
 
 // Room's departures: a person leaves (their connection ended), is kicked
@@ -18,6 +19,7 @@ type released struct {
 	p       room.Participant
 	seated  bool
 	peer    peerConn
+	remote  *span.Remote
 	waiting bool
 }
 
@@ -29,13 +31,13 @@ func (r *Room) releaseLocked(x *person) released {
 		x.grace.Stop()
 		x.grace = nil
 	}
-	rel := released{p: x.p, seated: x.seated(), peer: x.peer, waiting: x.state == room.StateWaiting}
+	rel := released{p: x.p, seated: x.seated(), peer: x.peer, remote: x.remote, waiting: x.state == room.StateWaiting}
 	if rel.seated && r.ctl != nil && !r.ctl.Ended() {
 		before := r.ctl.Version()
 		r.ctl.Leave(x.p.ID)
 		r.changedLocked(before)
 	}
-	x.peer = nil
+	x.peer, x.remote = nil, nil
 	x.state = ""
 	r.tellWaitingLocked()
 	return rel
@@ -52,6 +54,9 @@ func (r *Room) finish(rels []released, reason string) (waiting bool) {
 	for _, rel := range rels {
 		if rel.peer != nil {
 			rel.peer.Close()
+		}
+		if rel.remote != nil {
+			r.releaseRemote(rel.remote)
 		}
 		waiting = waiting || rel.waiting
 		// Leaving is recorded even if the sender's context is gone; while

@@ -190,7 +190,7 @@ func (r *Room) afterMove(ctx context.Context, x *person, how handover, newPeer b
 		r.log.Warn("mark active", "participant", p.ID, "err", err)
 	}
 	r.mu.Lock()
-	old := x.peer
+	old, oldRemote := x.peer, x.remote
 	if newPeer {
 		x.peer = nil
 	}
@@ -204,7 +204,11 @@ func (r *Room) afterMove(ctx context.Context, x *person, how handover, newPeer b
 		if old != nil {
 			old.Close()
 		}
-		if err := r.connectPeer(x, params); err != nil {
+		err := r.connectPeer(x, params)
+		if oldRemote != nil {
+			r.releaseRemote(oldRemote)
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -20,10 +20,16 @@ import (
 // through once the room's media here is full.
 func (r *Room) addPeer(x *person, params sfu.PeerParams) (peerConn, *span.Remote, error) {
 	if node := r.spanNode(x); node != "" {
-		rem, err := r.remoteOn(node)
-		if err == nil {
-			p, err := rem.AddPeer(params)
-			if err == nil {
+		// Twice: the room's media there may close as the last one there
+		// leaves (releaseRemote), between remoteOn and AddPeer.
+		var err error
+		for range 2 {
+			var rem *span.Remote
+			if rem, err = r.remoteOn(node); err != nil {
+				break
+			}
+			var p *span.RemotePeer
+			if p, err = rem.AddPeer(params); err == nil {
 				r.log.Info("media on another node", "participant", params.ID, "node", node)
 				return p, rem, nil
 			}
@@ -66,7 +72,7 @@ func (r *Room) remoteOn(node string) (*span.Remote, error) {
 	r.linking.Lock()
 	defer r.linking.Unlock()
 	r.mu.Lock()
-	if rem := r.media.remotes[node]; rem != nil && !rem.Lost() {
+	if rem := r.media.remotes[node]; rem != nil && !rem.Lost() && !rem.Closed() {
 		r.mu.Unlock()
 		return rem, nil
 	}
@@ -86,7 +92,7 @@ func (r *Room) remoteOn(node string) (*span.Remote, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if other := r.media.remotes[node]; other != nil && !other.Lost() || r.closed {
+	if other := r.media.remotes[node]; other != nil && !other.Lost() && !other.Closed() || r.closed {
 		rem.Close()
 		if other == nil {
 			return nil, errors.New("live: the room closed")
@@ -114,4 +120,18 @@ func (r *Room) tellRefused(id string, what span.Refused, err string) {
 		msg = protocol.Error{Type: "error", Code: protocol.CodeBadCandidate, Message: "The network candidate could not be used."}
 	}
 	r.tellActive(id, msg)
+}
+
+// releaseRemote closes the room's media on rem's node if nobody is placed
+// there any more: it would go on carrying the room's sound there.
+func (r *Room) releaseRemote(rem *span.Remote) {
+	if !rem.CloseIfIdle() {
+		return
+	}
+	r.mu.Lock()
+	if r.media.remotes[rem.Node()] == rem {
+		delete(r.media.remotes, rem.Node())
+	}
+	r.mu.Unlock()
+	r.log.Info("media on another node no longer needed", "node", rem.Node())
 }

@@ -85,7 +85,12 @@ type Remote struct {
 	gone  atomic.Bool // the node is gone (Lost)
 	mu    sync.Mutex
 	peers map[string]*RemotePeer
+	// closed: Close or CloseIfIdle ran; nobody more is placed here.
+	closed bool
 }
+
+// ErrClosed: a participant cannot be placed on a Remote that closed.
+var ErrClosed = errors.New("span: the room's media on that node has closed")
 
 // Lost reports whether r's node is gone: the connection to it ended, and
 // with it the media of everyone placed there.
@@ -320,6 +325,10 @@ func (r *Remote) send(m msg) {
 func (r *Remote) AddPeer(params sfu.PeerParams) (*RemotePeer, error) {
 	p := &RemotePeer{r: r, id: params.ID, params: params}
 	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil, ErrClosed
+	}
 	r.peers[params.ID] = p
 	r.mu.Unlock()
 	can := func(k sfu.Kind) bool { return params.CanPublish == nil || params.CanPublish(k) }
@@ -344,6 +353,37 @@ func (r *Remote) SetImportance(subscriber string, publishers []string) {
 
 // Close ends the room on r's node and its links here.
 func (r *Remote) Close() {
+	r.mu.Lock()
+	was := r.closed
+	r.closed = true
+	r.mu.Unlock()
+	if !was {
+		r.close()
+	}
+}
+
+// CloseIfIdle closes r if nobody is placed on it, and reports whether it
+// did: a room's media on a node its last participant there left.
+func (r *Remote) CloseIfIdle() bool {
+	r.mu.Lock()
+	if r.closed || len(r.peers) > 0 {
+		r.mu.Unlock()
+		return false
+	}
+	r.closed = true
+	r.mu.Unlock()
+	r.close()
+	return true
+}
+
+// Closed reports whether r closed.
+func (r *Remote) Closed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closed
+}
+
+func (r *Remote) close() {
 	r.oc.mu.Lock()
 	if r.oc.rooms[r.room] == r {
 		delete(r.oc.rooms, r.room)

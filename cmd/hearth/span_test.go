@@ -89,3 +89,35 @@ func TestClusterRoomAcrossNodes(t *testing.T) {
 
 	endSession(t, ctx, lee, cs)
 }
+
+// TestClusterRoomLetsNodeGo: once the last participant whose media
+// another node serves leaves, that node stops serving the room: nothing of
+// it is forwarded there any more, while the room goes on on its node.
+func TestClusterRoomLetsNodeGo(t *testing.T) {
+	tc := startCluster(t, 2, "-span-after", "1")
+	ctx, cancel := budget.Context(t, budget.Test)
+	defer cancel()
+	a, b := tc.nodes[0], tc.nodes[1]
+	lee := joinVia(t, ctx, a, "drop-in", "lee", "")
+	ann := joinVia(t, ctx, b, "drop-in", "ann", "")
+	ben := joinVia(t, ctx, a, "drop-in", "ben", "")
+	expectAudio(t, ctx, map[string]*client.Client{"lee": lee, "ann": ann, "ben": ben}, "lee<ann,ben ann<lee,ben ben<lee,ann")
+	tracks := func(nd clusterNode) float64 {
+		n, err := hearthtest.Metric(ctx, nd.base+"/metrics", "hearth_sfu_tracks")
+		if err != nil {
+			return -1
+		}
+		return n
+	}
+	if n := tracks(b); n < 3 {
+		t.Fatalf("node b forwards %v tracks of the room, want its 3", n)
+	}
+	if err := ann.Send(map[string]any{"type": "leave"}); err != nil {
+		t.Fatal(err)
+	}
+	tc.waitFor(t, "node b forwarding nothing", func() bool { return tracks(b) == 0 })
+	expectAudio(t, ctx, map[string]*client.Client{"lee": lee, "ben": ben}, "lee<ben ben<lee")
+	if n := tracks(a); n != 2 {
+		t.Errorf("node a forwards %v tracks, want the two left", n)
+	}
+}
