@@ -55,9 +55,11 @@ func (r *Room) spanNode(x *person) string {
 	if !ok || v.Via() == "" || v.Via() == s.Self() {
 		return ""
 	}
+	// Everyone seated counts here unless placed elsewhere: one just
+	// seated may not have their peer connection yet.
 	here := 0
 	for _, o := range r.people {
-		if o != x && o.peer != nil && o.remote == nil {
+		if o != x && o.seated() && o.remote == nil {
 			here++
 		}
 	}
