@@ -138,3 +138,16 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]map[string]string{"error": {"code": code, "message": msg}})
 }
+
+// WebsocketURL is the websocket URL of a node's base URL (http://host:port
+// gives ws://host:port, https gives wss).
+func WebsocketURL(base string) string {
+	base = strings.TrimSuffix(base, "/")
+	if rest, ok := strings.CutPrefix(base, "https://"); ok {
+		return "wss://" + rest
+	}
+	if rest, ok := strings.CutPrefix(base, "http://"); ok {
+		return "ws://" + rest
+	}
+	return base
+}

@@ -31,13 +31,13 @@ func (r *Room) releaseLocked(x *person) released {
 		x.grace.Stop()
 		x.grace = nil
 	}
-	rel := released{p: x.p, seated: x.seated(), peer: x.peer, remote: x.remote, waiting: x.state == room.StateWaiting}
+	rel := released{p: x.p, seated: x.seated(), peer: x.peer, remote: x.remote(), waiting: x.state == room.StateWaiting}
 	if rel.seated && r.ctl != nil && !r.ctl.Ended() {
 		before := r.ctl.Version()
 		r.ctl.Leave(x.p.ID)
 		r.changedLocked(before)
 	}
-	x.peer, x.remote = nil, nil
+	x.peer = nil
 	x.state = ""
 	r.tellWaitingLocked()
 	return rel

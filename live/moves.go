@@ -76,7 +76,7 @@ func (r *Room) Resume(ctx context.Context, id string, from, to Conn, newPeer boo
 		r.mu.Unlock()
 		return ErrNotHeld
 	}
-	if x.remote != nil && x.remote.Lost() {
+	if rem := x.remote(); rem != nil && rem.Lost() {
 		newPeer = true // the node that served their media is gone
 	}
 	r.moveLocked(x, to)
@@ -190,7 +190,7 @@ func (r *Room) afterMove(ctx context.Context, x *person, how handover, newPeer b
 		r.log.Warn("mark active", "participant", p.ID, "err", err)
 	}
 	r.mu.Lock()
-	old, oldRemote := x.peer, x.remote
+	old, oldRemote := x.peer, x.remote()
 	if newPeer {
 		x.peer = nil
 	}

@@ -23,9 +23,7 @@ type person struct {
 	conn  Conn
 	relay *relay   // the peer's signaler: follows the person from conn to conn
 	peer  peerConn // nil while waiting, and until the first offer
-	// remote is the node their media is on, nil for this one (spread.go).
-	remote *span.Remote
-	grace  *time.Timer
+	grace *time.Timer
 	// key is the hash of the resume secret last given to their client
 	// (resumekey.go); empty while waiting.
 	key  string
@@ -123,4 +121,13 @@ type peerConn interface {
 // through.
 type viaConn interface {
 	Via() string
+}
+
+// remote is the room's media on the node x's media is on, nil for this
+// one (spread.go).
+func (x *person) remote() *span.Remote {
+	if p, ok := x.peer.(*span.RemotePeer); ok {
+		return p.Remote()
+	}
+	return nil
 }

@@ -22,8 +22,8 @@ func (m *routers) setGate(g *sfu.Gate) {
 
 // setImportance gives x's router the order in which x's cameras give way.
 func (m *routers) setImportance(x *person, order []string) {
-	if x.remote != nil {
-		x.remote.SetImportance(x.p.ID, order)
+	if rem := x.remote(); rem != nil {
+		rem.SetImportance(x.p.ID, order)
 		return
 	}
 	m.local.SetImportance(x.p.ID, order)
@@ -31,8 +31,8 @@ func (m *routers) setImportance(x *person, order []string) {
 
 // setLayer sets, on x's router, the most of pid's camera x is to receive.
 func (m *routers) setLayer(x *person, pid string, most int) {
-	if x.remote != nil {
-		x.remote.SetLayerPreference(x.p.ID, pid, most)
+	if rem := x.remote(); rem != nil {
+		rem.SetLayerPreference(x.p.ID, pid, most)
 		return
 	}
 	m.local.SetLayerPreference(x.p.ID, pid, most)

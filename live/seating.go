@@ -78,7 +78,7 @@ func (r *Room) seat(ctx context.Context, x *person, info room.Info) error {
 // connectPeer makes x's peer connection, which sends its first offer, and
 // keeps it unless x left (or got another one) meanwhile.
 func (r *Room) connectPeer(x *person, params sfu.PeerParams) error {
-	peer, remote, err := r.addPeer(x, params)
+	peer, err := r.addPeer(x, params)
 	if err != nil {
 		return fmt.Errorf("peer connection of %s: %w", params.ID, err)
 	}
@@ -89,7 +89,7 @@ func (r *Room) connectPeer(x *person, params sfu.PeerParams) error {
 		return nil
 	}
 	// A new peer connection's sound is judged afresh, both ways.
-	x.peer, x.remote, x.sendPoor, x.hearPoor = peer, remote, false, false
+	x.peer, x.sendPoor, x.hearPoor = peer, false, false
 	r.applyLayoutLocked(x, nil)
 	rank(&r.media, r.ctl, r.people, r.active, x)
 	r.mu.Unlock()

@@ -3,10 +3,9 @@ package live
 import (
 	"context"
 	"errors"
-
-	"github.com/hearth-rtc/hearth/protocol"
 	"time"
 
+	"github.com/hearth-rtc/hearth/protocol"
 	"github.com/hearth-rtc/hearth/sfu"
 	"github.com/hearth-rtc/hearth/span"
 )
@@ -18,7 +17,7 @@ import (
 
 // addPeer makes x's peer connection: here, or on the node x came in
 // through once the room's media here is full.
-func (r *Room) addPeer(x *person, params sfu.PeerParams) (peerConn, *span.Remote, error) {
+func (r *Room) addPeer(x *person, params sfu.PeerParams) (peerConn, error) {
 	if node := r.spanNode(x); node != "" {
 		// Twice: the room's media there may close as the last one there
 		// leaves (releaseRemote), between remoteOn and AddPeer.
@@ -31,16 +30,16 @@ func (r *Room) addPeer(x *person, params sfu.PeerParams) (peerConn, *span.Remote
 			var p *span.RemotePeer
 			if p, err = rem.AddPeer(params); err == nil {
 				r.log.Info("media on another node", "participant", params.ID, "node", node)
-				return p, rem, nil
+				return p, nil
 			}
 		}
 		r.log.Warn("media on another node: served here instead", "participant", params.ID, "node", node, "err", err)
 	}
 	p, err := r.router.AddPeer(params)
 	if err != nil {
-		return nil, nil, err
+		return nil, err // not a nil *sfu.Peer in the interface
 	}
-	return p, nil, nil
+	return p, nil
 }
 
 // spanNode is the node x's media goes to, "" for this one.
@@ -59,7 +58,7 @@ func (r *Room) spanNode(x *person) string {
 	// seated may not have their peer connection yet.
 	here := 0
 	for _, o := range r.people {
-		if o != x && o.seated() && o.remote == nil {
+		if o != x && o.seated() && o.remote() == nil {
 			here++
 		}
 	}
@@ -94,12 +93,10 @@ func (r *Room) remoteOn(node string) (*span.Remote, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if other := r.media.remotes[node]; other != nil && !other.Lost() && !other.Closed() || r.closed {
+	// Only remoteOn adds to remotes, one call at a time (linking).
+	if r.closed {
 		rem.Close()
-		if other == nil {
-			return nil, errors.New("live: the room closed")
-		}
-		return other, nil
+		return nil, errors.New("live: the room closed")
 	}
 	if r.media.remotes == nil {
 		r.media.remotes = map[string]*span.Remote{}

@@ -103,15 +103,12 @@ func (r *Router) SetImportance(subscriber string, publishers []string) bool {
 	// Bounded by the router's peers and tracks, not by what is given.
 	order := make([]string, 0, min(len(publishers), len(r.peers)+len(r.tracks)))
 	var far map[string]bool // publishers on other nodes (link.go)
-	for _, t := range r.tracks {
-		if r.linksIn == 0 {
-			break
-		}
-		if t.pub.link == linkIn {
-			if far == nil {
-				far = map[string]bool{}
+	if r.linksIn > 0 {
+		far = map[string]bool{}
+		for _, t := range r.tracks {
+			if t.pub.link == linkIn {
+				far[t.info.Publisher] = true
 			}
-			far[t.info.Publisher] = true
 		}
 	}
 	for _, id := range publishers {

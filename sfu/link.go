@@ -243,7 +243,7 @@ func (r *Router) linkLayer(t *publishedTrack, index int8) {
 	}
 }
 
-// publishes reports whether id publishes a track here. Under r.mu.
+// publishesLocked reports whether id publishes a track here. Under r.mu.
 func (r *Router) publishesLocked(id string) bool {
 	for _, t := range r.tracks {
 		if t.info.Publisher == id {

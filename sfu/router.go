@@ -153,10 +153,11 @@ func (r *Router) addPeer(params PeerParams, link linkRole, far string) (*Peer, e
 	// publish (what arrives there is refused in publish): the first offer
 	// needs a media section for the transport to start at all.
 	// A link has none: it publishes only what its far end offers.
-	for _, k := range []Kind{KindAudio, KindVideo} {
-		if link != linkNone {
-			break
-		}
+	slotKinds := []Kind{KindAudio, KindVideo}
+	if link != linkNone {
+		slotKinds = nil
+	}
+	for _, k := range slotKinds {
 		tr, err := pc.AddTransceiverFromKind(k.codecType(), webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
 		if err != nil {
 			_ = pc.Close()
@@ -470,15 +471,13 @@ func (r *Router) subscribeAs(sub *Peer, t *publishedTrack, layer int8, rid strin
 		d = newDownTrack(t, sub)
 		d.id, d.linkLayer = key, layer
 		d.gate.Store(int32(r.gate.verdictFor(t.info, sub)))
-		most := layer
+		most, want := layer, layer
 		if layer == layerNone {
 			most = r.prefLocked(sub, t)
+			want = t.chooseLayer(most, time.Now().UnixNano())
 		}
 		d.pref.Store(int32(most))
-		d.want.Store(int32(t.chooseLayer(most, time.Now().UnixNano())))
-		if layer != layerNone {
-			d.want.Store(int32(layer))
-		}
+		d.want.Store(int32(want))
 		sub.downs[key] = d
 		t.addDown(d)
 	}

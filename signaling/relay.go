@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/netip"
-	"strings"
 	"syscall"
 	"time"
 
@@ -132,7 +131,7 @@ func (c *conn) startRelay(ctx context.Context, room, base string, first []byte) 
 		h.Set(cluster.NodeHeader, self)
 	}
 	d := websocket.Dialer{HandshakeTimeout: handlerTimeout, ReadBufferSize: 1024, WriteBufferSize: 4096}
-	up, resp, err := d.DialContext(ctx, wsURL(base)+"/ws", h)
+	up, resp, err := d.DialContext(ctx, cluster.WebsocketURL(base)+"/ws", h)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
@@ -162,16 +161,6 @@ func (c *conn) startRelay(ctx context.Context, room, base string, first []byte) 
 }
 
 // wsURL turns an http(s) base URL into a ws(s) one.
-func wsURL(base string) string {
-	base = strings.TrimSuffix(base, "/")
-	if rest, ok := strings.CutPrefix(base, "https://"); ok {
-		return "wss://" + rest
-	}
-	if rest, ok := strings.CutPrefix(base, "http://"); ok {
-		return "ws://" + rest
-	}
-	return base
-}
 
 // upstream returns the owner's websocket once c is relayed.
 func (c *conn) upstream() *websocket.Conn {

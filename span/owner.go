@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -150,8 +149,7 @@ func (o *Owner) conn(ctx context.Context, node string) (*ownerConn, error) {
 	h.Set(cluster.SecretHeader, o.secret)
 	h.Set(cluster.NodeHeader, o.self)
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 4096}
-	u := "ws" + strings.TrimPrefix(strings.TrimSuffix(base, "/"), "http") + Path
-	ws, resp, err := d.DialContext(ctx, u, h)
+	ws, resp, err := d.DialContext(ctx, cluster.WebsocketURL(base)+Path, h)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
@@ -426,6 +424,9 @@ func (p *RemotePeer) Close() {
 
 // ID is the participant's id.
 func (p *RemotePeer) ID() string { return p.id }
+
+// Remote is where p is.
+func (p *RemotePeer) Remote() *Remote { return p.r }
 
 // Node is the node r's media is on.
 func (r *Remote) Node() string { return r.oc.node }
